@@ -1,0 +1,247 @@
+// The export pipeline: load -> resolve -> render per target -> plan -> (apply). Used by
+// `aicfg export`, the `export` workflow action and the API, so all three behave the same.
+import { readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { hasErrors, type Diagnostic } from "../library/diagnostics.ts";
+import { hashValue } from "../library/hash.ts";
+import { loadLibrary } from "../library/load.ts";
+import type { Library, ResolvedAgent } from "../library/model.ts";
+import { readKnowledgeBody, resolveAll } from "../library/resolve.ts";
+import type { ExportScope } from "../library/schema.ts";
+import { loadManifest, saveManifest } from "./manifest.ts";
+import { applyPlan, planExport, type ApplyResult, type ExportPlan, type PlanEntry, type TargetOutput } from "./plan.ts";
+import { getAdapter, listAdapters } from "./registry.ts";
+import type { Adapter, RenderContext, Roots } from "./types.ts";
+
+export const EXPORT_FORMAT_VERSION = "1";
+
+export type ExportOptions = {
+  library: string | Library;
+  /** Only these targets; `undefined` means every target each agent names. */
+  targets?: string[];
+  /** Only these agents. */
+  agents?: string[];
+  scope?: ExportScope;
+  /** Project root (project scope) or home folder (user scope). */
+  root?: string;
+  stateDir: string;
+  dryRun?: boolean;
+  force?: boolean;
+  strict?: boolean;
+  /** Skip the input-fingerprint shortcut (always render and plan). */
+  noCache?: boolean;
+  now?: () => Date;
+  /** Only re-render agents whose sources include one of these paths (watch trigger). */
+  changedPaths?: string[];
+};
+
+export type TargetSummary = {
+  target: string;
+  agents: string[];
+  counts: Record<PlanEntry["action"], number>;
+  cached: boolean;
+};
+
+export type ExportResult = {
+  library: Library;
+  scope: ExportScope;
+  roots: Roots;
+  plan: ExportPlan;
+  applied?: ApplyResult;
+  targets: TargetSummary[];
+  warnings: Diagnostic[];
+  errors: Diagnostic[];
+  /** True when a file is out of date, drifted or in conflict (what `--check` fails on). */
+  outOfDate: boolean;
+};
+
+export function defaultStateDir(env: Record<string, string | undefined> = process.env): string {
+  if (env.AICFG_STATE_DIR) return resolve(env.AICFG_STATE_DIR);
+  const base = env.XDG_STATE_HOME || resolve(homedir(), ".local", "state");
+  return resolve(base, "aicfg");
+}
+
+export function exportRoots(lib: Library, scope: ExportScope, root: string | undefined): Roots {
+  const projectRoot = scope === "project" && root ? resolve(root) : lib.manifest.export?.root ? resolve(lib.root, lib.manifest.export.root) : resolve(process.cwd());
+  const homeDir = scope === "user" && root ? resolve(root) : homedir();
+  return { scope, projectRoot, homeDir };
+}
+
+export function exportLibrary(opts: ExportOptions): ExportResult {
+  const now = (opts.now ?? (() => new Date()))().toISOString();
+  const lib = typeof opts.library === "string" ? loadLibrary(opts.library) : opts.library;
+  const scope: ExportScope = opts.scope ?? lib.manifest.export?.scope ?? "project";
+  const roots = exportRoots(lib, scope, opts.root);
+  const root = scope === "project" ? roots.projectRoot : roots.homeDir;
+  const warnings: Diagnostic[] = lib.diagnostics.filter((d) => d.severity === "warning");
+  const errors: Diagnostic[] = lib.diagnostics.filter((d) => d.severity === "error");
+
+  const resolved = resolveAll(lib);
+  const badAgents = new Set<string>();
+  for (const d of resolved.diagnostics) {
+    (d.severity === "error" ? errors : warnings).push(d);
+    if (d.severity === "error") {
+      const m = /agent '([^']+)'/.exec(d.message);
+      if (m) badAgents.add(m[1]!);
+    }
+  }
+  let agents = resolved.agents.filter((a) => !badAgents.has(a.name));
+  if (opts.agents?.length) {
+    for (const name of opts.agents) {
+      if (!lib.agents.has(name)) errors.push({ severity: "error", code: "agent-not-found", message: `no agent named '${name}'`, hint: `known agents: ${[...lib.agents.keys()].sort().join(", ")}` });
+    }
+    agents = agents.filter((a) => opts.agents!.includes(a.name));
+  }
+
+  // Which agents go to which target.
+  const known = new Set(listAdapters().map((a) => a.id));
+  const perTarget = new Map<string, ResolvedAgent[]>();
+  for (const t of opts.targets ?? []) {
+    if (!known.has(t)) errors.push({ severity: "error", code: "unknown-target", message: `unknown target '${t}'`, hint: `known targets: ${[...known].sort().join(", ")} (see 'aicfg targets')` });
+    else perTarget.set(t, []);
+  }
+  for (const a of agents) {
+    const wanted = opts.targets ? opts.targets.filter((t) => known.has(t) && (a.targets.length === 0 || a.targets.includes(t))) : a.targets;
+    if (!opts.targets && a.targets.length === 0) {
+      warnings.push({ severity: "warning", code: "no-targets", message: `agent '${a.name}' names no targets and the library has no default targets; not exported`, file: a.sourceFile, hint: "add targets: to aicfg.yaml or the agent, or pass --target" });
+    }
+    for (const t of wanted) {
+      if (!known.has(t)) {
+        errors.push({ severity: "error", code: "unknown-target", message: `agent '${a.name}' names unknown target '${t}'`, file: a.sourceFile, hint: `known targets: ${[...known].sort().join(", ")}` });
+        continue;
+      }
+      const list = perTarget.get(t) ?? [];
+      list.push(a);
+      perTarget.set(t, list);
+    }
+  }
+
+  const manifest = loadManifest(opts.stateDir);
+  const knowledgeCache = new Map<string, string>();
+  const ctx: RenderContext = {
+    ...roots,
+    library: lib,
+    readKnowledge: (p) => {
+      let t = knowledgeCache.get(p);
+      if (t === undefined) {
+        t = readKnowledgeBody(p);
+        knowledgeCache.set(p, t);
+      }
+      return t;
+    },
+    readBytes: (p) => readFileSync(p),
+  };
+
+  const outputs: TargetOutput[] = [];
+  const summaries: TargetSummary[] = [];
+  const cacheUpdates: Record<string, { fingerprint: string; paths: string[] }> = {};
+  for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
+    const adapter = getAdapter(target)!;
+    if (!adapter.scopes.includes(scope)) {
+      warnings.push({ severity: "warning", code: "scope-unsupported", message: `${adapter.displayName} has no ${scope} scope; skipped`, hint: `export it with --scope ${adapter.scopes[0]}` });
+      continue;
+    }
+    const extErrors = checkExtensions(adapter, list);
+    errors.push(...extErrors.errors);
+    const targetAgents = list.filter((a) => !extErrors.bad.has(a.name));
+    const cacheKey = `${target}\u0000${scope}\u0000${root}`;
+    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents, lib: libraryFingerprint(lib) });
+    const cached = manifest.cache[cacheKey];
+    const summary: TargetSummary = { target, agents: targetAgents.map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false };
+    summaries.push(summary);
+    if (!opts.noCache && !opts.force && !opts.agents && cached && cached.fingerprint === fingerprint && outputsIntact(manifest, cached.paths, target)) {
+      summary.cached = true;
+      summary.counts.unchanged = cached.paths.length;
+      continue;
+    }
+    let rendered;
+    try {
+      rendered = adapter.render(targetAgents, ctx);
+    } catch (e) {
+      errors.push({ severity: "error", code: "render-failed", message: `${adapter.displayName}: ${(e as Error).message}`, hint: "this target was skipped; the others were exported" });
+      continue;
+    }
+    for (const w of rendered.warnings) {
+      if (opts.strict && (w.code === "unsupported-feature" || w.code === "limit-exceeded")) errors.push({ ...w, severity: "error", hint: (w.hint ? w.hint + "; " : "") + "reported as an error because of --strict" });
+      else if (w.severity === "error") errors.push(w);
+      else warnings.push(w);
+    }
+    outputs.push({ target, scope, root, files: rendered.files, prune: true, ...(opts.agents ? { agents: new Set(opts.agents) } : {}) });
+    cacheUpdates[cacheKey] = { fingerprint, paths: [...new Set(rendered.files.map((f) => f.path))].sort() };
+  }
+
+  const plan = planExport(outputs, manifest, { force: !!opts.force, now });
+  errors.push(...plan.errors);
+  for (const e of plan.entries) {
+    const s = summaries.find((x) => e.targets.includes(x.target));
+    if (s) s.counts[e.action]++;
+  }
+  const outOfDate = plan.entries.some((e) => e.action !== "unchanged");
+  const result: ExportResult = { library: lib, scope, roots, plan, targets: summaries, warnings, errors, outOfDate };
+  const blocked = opts.strict && hasErrors(errors);
+  if (!opts.dryRun && !blocked) {
+    const applied = applyPlan(plan, manifest, opts.stateDir, now);
+    result.applied = applied;
+    errors.push(...applied.failed);
+    const failedPaths = new Set(applied.failed.map((f) => f.file));
+    const drifted = new Set(plan.entries.filter((e) => e.action === "drift" || e.action === "conflict").map((e) => e.path));
+    for (const [key, value] of Object.entries(cacheUpdates)) {
+      if (value.paths.some((p) => failedPaths.has(p) || drifted.has(p))) delete manifest.cache[key];
+      else manifest.cache[key] = value;
+    }
+    saveManifest(opts.stateDir, manifest);
+  }
+  return result;
+}
+
+function checkExtensions(adapter: Adapter, agents: readonly ResolvedAgent[]): { errors: Diagnostic[]; bad: Set<string> } {
+  const errors: Diagnostic[] = [];
+  const bad = new Set<string>();
+  for (const a of agents) {
+    const ext = a.extensions[adapter.id];
+    if (ext === undefined || !adapter.extensionSchema) continue;
+    const r = adapter.extensionSchema.safeParse(ext);
+    if (!r.success) {
+      bad.add(a.name);
+      for (const issue of r.error.issues) {
+        errors.push({
+          severity: "error",
+          code: "invalid-extension",
+          message: `extensions.${adapter.id}${issue.path.length ? "." + issue.path.join(".") : ""} of agent '${a.name}': ${issue.message}`,
+          file: a.sourceFile,
+          hint: `see the ${adapter.displayName} section of the README for the fields it accepts`,
+        });
+      }
+    }
+  }
+  return { errors, bad };
+}
+
+function libraryFingerprint(lib: Library): unknown {
+  return {
+    manifest: lib.manifest,
+    skills: [...lib.skills.values()].map((s) => [s.name, s.file, s.files, safeStat(s.file)]),
+    commands: [...lib.commands.values()].map((c) => [c.name, c.file, safeStat(c.file)]),
+    agents: [...lib.agents.values()].map((stack) => stack.map((s) => [s.file, s.size, s.mtimeMs])),
+  };
+}
+
+function safeStat(p: string): [number, number] | undefined {
+  try {
+    const st = statSync(p);
+    return [st.size, st.mtimeMs];
+  } catch {
+    return undefined;
+  }
+}
+
+function outputsIntact(manifest: ReturnType<typeof loadManifest>, paths: string[], target: string): boolean {
+  for (const p of paths) {
+    const e = manifest.entries[`${p}\u0000${target}`];
+    if (!e) return false;
+    const st = safeStat(p);
+    if (!st || st[0] !== e.size || st[1] !== e.mtimeMs) return false;
+  }
+  return true;
+}

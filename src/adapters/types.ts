@@ -1,0 +1,123 @@
+// The contract every adapter (one folder per AI tool) implements: render the universal model
+// into the tool's native files, parse those files back for import, and detect the tool.
+import type { z } from "zod";
+import type { Diagnostic } from "../library/diagnostics.ts";
+import type { Library, ResolvedAgent } from "../library/model.ts";
+import type { AgentSpec, ExportScope, McpServer } from "../library/schema.ts";
+
+export type Roots = {
+  scope: ExportScope;
+  /** Absolute project root (used for project scope). */
+  projectRoot: string;
+  /** Absolute home folder (used for user scope). */
+  homeDir: string;
+};
+
+export type RenderContext = Roots & {
+  library: Library;
+  /** A knowledge file's text without its frontmatter (cached). */
+  readKnowledge: (absPath: string) => string;
+  /** Raw bytes of a library file (skill companions). */
+  readBytes: (absPath: string) => Uint8Array;
+};
+
+/** One file (or part of a shared file) an adapter wants on disk. Paths are absolute. */
+export type OutputFile =
+  /** A whole file we own. */
+  | { kind: "file"; path: string; content: string | Uint8Array; secret?: boolean; agent?: string }
+  /** Keys inside a shared JSON file (settings.json, mcp.json); every other byte is left as it was. */
+  | { kind: "json-keys"; path: string; entries: JsonKeyEntry[]; secret?: boolean; agent?: string }
+  /** Tables inside a shared TOML file (Codex config.toml): `[table.path]` blocks we own. */
+  | { kind: "toml-tables"; path: string; tables: TomlTableEntry[]; secret?: boolean; agent?: string }
+  /** A marked block inside a shared markdown file (CLAUDE.md); text outside the markers is left as it was. */
+  | { kind: "md-section"; path: string; content: string; agent?: string };
+
+export type JsonKeyEntry = { key: string[]; value: unknown };
+/** `path` like ["mcp_servers", "fetch"]; `value` is the table body as a plain object. */
+export type TomlTableEntry = { path: string[]; value: Record<string, unknown> };
+
+export type RenderResult = {
+  files: OutputFile[];
+  /** Unsupported features (code `unsupported-feature`), exceeded limits (`limit-exceeded`), ... */
+  warnings: Diagnostic[];
+};
+
+export const CAPABILITIES = [
+  "instructions",
+  "knowledge-always",
+  "knowledge-on-demand",
+  "mcp-stdio",
+  "mcp-http",
+  "tools-allow",
+  "tools-deny",
+  "tool-settings",
+  "hooks",
+  "model",
+  "skills",
+  "commands",
+  "ignore",
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+export type Support = "yes" | "partial" | "no";
+
+/** Files an importer reads: a real folder or an in-memory set (for round-trip tests). */
+export type FileSource = {
+  root: string;
+  read: (relPath: string) => string | undefined;
+  /** Relative paths of the files directly inside a relative folder (not recursive). */
+  list: (relDir: string) => string[];
+};
+
+export type ImportedAgent = {
+  spec: AgentSpec & { name: string };
+  instructions: string;
+  /** MCP servers the agent defined inline, to move into the library's registry. */
+  mcp: Record<string, McpServer>;
+  /** Absolute or ~-paths of knowledge files the agent referenced. */
+  knowledgeFiles: string[];
+  /** The native file it came from. */
+  source: string;
+};
+
+export type ParseResult = { agents: ImportedAgent[]; warnings: Diagnostic[] };
+
+export type DetectEnv = {
+  homeDir: string;
+  projectRoot: string;
+  env: Record<string, string | undefined>;
+  /** Finds a binary on PATH; undefined when absent. */
+  which: (name: string) => string | undefined;
+  /** Runs a binary with a short timeout; undefined when it cannot be run. */
+  run: (file: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string } | undefined>;
+  exists: (absPath: string) => boolean;
+};
+
+export type Detection = {
+  installed: boolean;
+  binary?: { name: string; path: string; version?: string };
+  /** Config folders/files the tool uses and whether each exists. */
+  configPaths: { path: string; exists: boolean }[];
+  /** Format generation, e.g. "q-cli" vs "kiro-cli 2.x". */
+  generation?: string;
+  /** Where exports go for each scope. */
+  exportPaths: { project: string[]; user: string[] };
+  notes: string[];
+  nextSteps: string[];
+};
+
+export type Adapter = {
+  id: string;
+  displayName: string;
+  description: string;
+  scopes: readonly ExportScope[];
+  /** Absolute folders/files this adapter may write for the given roots (checked by the conformance suite). */
+  locations: (roots: Roots) => string[];
+  capabilities: Record<Capability, Support>;
+  /** Validates `extensions.<id>` of an agent. */
+  extensionSchema?: z.ZodType;
+  render: (agents: readonly ResolvedAgent[], ctx: RenderContext) => RenderResult;
+  parse?: (src: FileSource, roots: Roots) => ParseResult;
+  detect: (env: DetectEnv) => Promise<Detection>;
+  /** Known limitations, for `aicfg targets` and the README. */
+  limitations: string[];
+};

@@ -1,0 +1,6 @@
+// Every `aicfg` command, in the order `aicfg --help` lists them. A new command is one new file
+// in this folder and one line here.
+import type { Command } from "../command.ts";
+
+export const COMMANDS: readonly Command[] = [
+];

@@ -1,0 +1,123 @@
+// `aicfg` entry point: finds the command, parses its options, prints help and maps errors to
+// exit codes. Everything user-facing about the CLI (help, --json, NO_COLOR, exit codes) is here.
+import { parseArgs } from "node:util";
+import { AicfgError } from "../../library/diagnostics.ts";
+import { EXIT, type CliIO, type Command } from "./command.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { paint } from "./format.ts";
+import { VERSION } from "../version.ts";
+
+export function defaultIO(): CliIO {
+  const env = process.env;
+  const tty = !!process.stderr.isTTY;
+  return {
+    out: (t) => process.stdout.write(t.endsWith("\n") ? t : t + "\n"),
+    err: (t) => process.stderr.write(t.endsWith("\n") ? t : t + "\n"),
+    color: !!process.stdout.isTTY && !("NO_COLOR" in env && env.NO_COLOR !== "") && env.TERM !== "dumb" && !env.CI,
+    tty: tty && !env.CI,
+    cwd: process.cwd(),
+    env,
+  };
+}
+
+function findCommand(argv: string[]): { cmd: Command | undefined; rest: string[] } {
+  // Longest match first, so "token create" wins over "token".
+  for (let n = Math.min(3, argv.length); n >= 1; n--) {
+    const name = argv.slice(0, n).join(" ");
+    const cmd = COMMANDS.find((c) => c.name === name);
+    if (cmd) return { cmd, rest: argv.slice(n) };
+  }
+  return { cmd: undefined, rest: argv };
+}
+
+export function commandHelp(cmd: Command, io: Pick<CliIO, "color">): string {
+  const lines = [`${paint(io, "bold", "aicfg " + cmd.name)} — ${cmd.summary}`, "", `Usage: ${cmd.usage}`];
+  if (cmd.description) lines.push("", cmd.description);
+  const opts = Object.entries(cmd.options);
+  if (opts.length) {
+    lines.push("", "Options:");
+    const rows = opts.map(([name, o]) => {
+      const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` <${o.valueName ?? "value"}>` : ""}`;
+      return [flag, o.description + (o.multiple ? " (repeatable)" : "")] as const;
+    });
+    const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+    for (const [f, d] of rows) lines.push(`  ${f.padEnd(width)}${d}`);
+  }
+  if (cmd.examples.length) {
+    lines.push("", "Examples:");
+    for (const e of cmd.examples) lines.push(`  ${e}`);
+  }
+  return lines.join("\n");
+}
+
+export function mainHelp(io: Pick<CliIO, "color">): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    `${paint(io, "bold", "aicfg")} ${VERSION} — one definition of your AI agents, exported to every AI tool`,
+    "",
+    "Usage: aicfg <command> [options]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    "",
+    "Run 'aicfg <command> --help' for the options and examples of a command.",
+    "Exit codes: 0 ok, 1 failure (errors, stale exports with --check), 2 usage, 3 drift or conflicts (need --force).",
+  ].join("\n");
+}
+
+export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    if (argv[0] === "help" && argv[1]) return runCli([...argv.slice(1), "--help"], io);
+    io.out(mainHelp(io));
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  }
+  if (argv[0] === "--version" || argv[0] === "-v" || argv[0] === "version") {
+    io.out(VERSION);
+    return EXIT.ok;
+  }
+  const { cmd, rest } = findCommand(argv);
+  if (!cmd) {
+    const prefix = COMMANDS.filter((c) => c.name.startsWith(argv[0]! + " "));
+    io.err(paint(io, "red", `error: unknown command '${argv.slice(0, 2).join(" ")}'`));
+    io.err(prefix.length ? `Did you mean: ${prefix.map((c) => "aicfg " + c.name).join(", ")}?` : "Run 'aicfg --help' to list the commands.");
+    return EXIT.usage;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...cmd.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: cmd.positionals !== false,
+      strict: true,
+    });
+  } catch (e) {
+    io.err(paint(io, "red", `error: ${(e as Error).message}`));
+    io.err(`Run 'aicfg ${cmd.name} --help' for the options.`);
+    return EXIT.usage;
+  }
+  const values = parsed.values as ParsedArgsValues;
+  if (values.help) {
+    io.out(commandHelp(cmd, io));
+    return EXIT.ok;
+  }
+  const jsonMode = values.json === true;
+  const cmdIO: CliIO = jsonMode ? { ...io, color: false, tty: false } : io;
+  try {
+    return await cmd.run({ values, positionals: parsed.positionals }, cmdIO);
+  } catch (e) {
+    if (e instanceof AicfgError) {
+      if (jsonMode) io.out(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2));
+      else {
+        const where = e.file ? `${e.file}${e.line !== undefined ? `:${e.line}:${e.col ?? 1}` : ""}  ` : "";
+        io.err(paint(io, "red", `${where}error: ${e.message}`));
+        if (e.hint) io.err(`hint: ${e.hint}`);
+      }
+      return e.code === "usage" ? EXIT.usage : EXIT.failure;
+    }
+    io.err(paint(io, "red", `internal error: ${(e as Error).stack ?? String(e)}`));
+    io.err("This is a bug in aicfg. Please report it with the command you ran.");
+    return EXIT.internal;
+  }
+}
+
+type ParsedArgsValues = Record<string, string | boolean | string[] | undefined>;

@@ -1,0 +1,226 @@
+// The zod schemas of every file a user writes in a library. They are the single source of truth:
+// types are inferred from them, JSON Schemas under schemas/ are generated from them, and
+// validation errors are produced by them.
+import { z } from "zod";
+
+/** Agent, skill and command names: lowercase slug, 1-64 characters. */
+export const Slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, "must be a lowercase slug: letters, digits, '-' or '_' (e.g. code-reviewer)");
+
+/** MCP server names as the tools accept them (Codex: [A-Za-z0-9_-]; dots are common in the wild). */
+export const McpName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+/** The target id of an adapter (validated against the adapter registry when a library is checked). */
+export const TargetId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a target id such as claude-code");
+
+/**
+ * The universal tool vocabulary. Each adapter maps these to the tool's own names
+ * (Q: fs_read/execute_bash, Kiro: read/shell, Claude Code: Read/Bash, ...).
+ */
+export const BUILTIN_TOOLS = [
+  "read",
+  "write",
+  "shell",
+  "grep",
+  "glob",
+  "web_fetch",
+  "web_search",
+  "aws",
+  "todo",
+  "thinking",
+  "knowledge",
+  "delegate",
+] as const;
+export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
+
+/** `read`, `*`, `@server` (all tools of an MCP server) or `@server/tool`. */
+export const ToolRef = z
+  .string()
+  .regex(
+    new RegExp(`^(?:\\*|${BUILTIN_TOOLS.join("|")}|@[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9_.*?-]+)?)$`),
+    `must be '*', one of ${BUILTIN_TOOLS.join(", ")}, '@server' or '@server/tool'`,
+  );
+
+const EnvMap = z.record(z.string(), z.string());
+
+/** An MCP server. `${VAR}` in command, args, env, url and headers means the environment variable VAR. */
+export const McpServer = z
+  .strictObject({
+    $schema: z.string().optional(),
+    description: z.string().max(1024).optional(),
+    type: z.enum(["stdio", "http", "sse"]).optional().describe("defaults to stdio with a command, http with a url"),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).optional(),
+    env: EnvMap.optional(),
+    cwd: z.string().optional(),
+    url: z.url().optional(),
+    headers: EnvMap.optional(),
+    timeout: z.number().int().positive().optional().describe("request timeout in milliseconds"),
+    disabled: z.boolean().optional(),
+    autoApprove: z.array(z.string()).optional().describe("tools of this server used without confirmation"),
+    includeTools: z.array(z.string()).optional(),
+    excludeTools: z.array(z.string()).optional(),
+    oauth: z.strictObject({ scopes: z.array(z.string()).optional(), redirectUri: z.string().optional() }).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const remote = s.type === "http" || s.type === "sse";
+    if (remote && !s.url) ctx.addIssue({ code: "custom", path: ["url"], message: `a ${s.type} server needs a url` });
+    if (!remote && !s.url && !s.command)
+      ctx.addIssue({ code: "custom", path: ["command"], message: "a server needs a command (stdio) or a url (http)" });
+    if (s.command && s.url) ctx.addIssue({ code: "custom", path: ["url"], message: "give either command or url, not both" });
+    if (s.type === "stdio" && s.url) ctx.addIssue({ code: "custom", path: ["type"], message: "a stdio server takes a command, not a url" });
+  });
+export type McpServer = z.infer<typeof McpServer>;
+
+const Globs = z.array(z.string().min(1));
+
+export const ToolSettings = z
+  .strictObject({
+    read: z.strictObject({ allowedPaths: Globs.optional(), deniedPaths: Globs.optional() }).optional(),
+    write: z.strictObject({ allowedPaths: Globs.optional(), deniedPaths: Globs.optional() }).optional(),
+    shell: z
+      .strictObject({
+        allowedCommands: z.array(z.string()).optional(),
+        deniedCommands: z.array(z.string()).optional(),
+        autoAllowReadonly: z.boolean().optional(),
+      })
+      .optional(),
+    web_fetch: z.strictObject({ allowedDomains: z.array(z.string()).optional(), deniedDomains: z.array(z.string()).optional() }).optional(),
+    aws: z
+      .strictObject({
+        allowedServices: z.array(z.string()).optional(),
+        deniedServices: z.array(z.string()).optional(),
+        autoAllowReadonly: z.boolean().optional(),
+      })
+      .optional(),
+  })
+  .describe("per-tool settings: allowed paths and commands");
+export type ToolSettings = z.infer<typeof ToolSettings>;
+
+export const Hook = z.strictObject({
+  command: z.string().min(1),
+  matcher: z.string().optional().describe("tool name pattern (beforeTool / afterTool only)"),
+  timeout: z.number().int().positive().optional().describe("milliseconds"),
+});
+export type Hook = z.infer<typeof Hook>;
+
+export const HOOK_EVENTS = ["sessionStart", "promptSubmit", "beforeTool", "afterTool", "stop"] as const;
+export type HookEvent = (typeof HOOK_EVENTS)[number];
+
+export const Hooks = z.strictObject({
+  sessionStart: z.array(Hook).optional(),
+  promptSubmit: z.array(Hook).optional(),
+  beforeTool: z.array(Hook).optional(),
+  afterTool: z.array(Hook).optional(),
+  stop: z.array(Hook).optional(),
+});
+export type Hooks = z.infer<typeof Hooks>;
+
+export const KnowledgeMode = z.enum(["always", "on-demand"]);
+export type KnowledgeMode = z.infer<typeof KnowledgeMode>;
+
+export const KnowledgeRef = z.union([
+  z.string().min(1),
+  z.strictObject({ path: z.string().min(1), mode: KnowledgeMode.optional() }),
+]);
+
+/** Model hint: one id for every tool, or one per target with an optional `default`. */
+export const ModelHint = z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]);
+
+export const InlineMcp = McpServer.and(z.object({ name: McpName }));
+
+/** The frontmatter of `agents/<name>.md`; the markdown body is the agent's instructions. */
+export const AgentSpec = z.strictObject({
+  name: Slug.optional().describe("defaults to the file name"),
+  description: z.string().min(1).max(1024).describe("what the agent is for; tools show it when choosing an agent"),
+  model: ModelHint.optional(),
+  knowledge: z.array(KnowledgeRef).optional().describe("globs into knowledge/, e.g. common/** or {path, mode: on-demand}"),
+  mcp: z.array(z.union([McpName, InlineMcp])).optional().describe("names from mcp/ or inline servers with a name"),
+  tools: z
+    .strictObject({
+      allow: z.array(ToolRef).optional().describe("tools the agent may use; absent means all"),
+      deny: z.array(ToolRef).optional().describe("tools the agent must not use"),
+      trusted: z.array(ToolRef).optional().describe("tools used without asking for confirmation"),
+    })
+    .optional(),
+  toolSettings: ToolSettings.optional(),
+  hooks: Hooks.optional(),
+  targets: z.array(TargetId).optional().describe("targets this agent exports to; default: the library's targets"),
+  tags: z.array(z.string()).optional(),
+  extensions: z.record(TargetId, z.record(z.string(), z.unknown())).optional().describe("fields only one tool has"),
+});
+export type AgentSpec = z.infer<typeof AgentSpec>;
+
+/** Optional frontmatter of a knowledge file. */
+export const KnowledgeSpec = z.strictObject({
+  title: z.string().optional(),
+  description: z.string().max(1024).optional(),
+  tags: z.array(z.string()).optional(),
+  applyTo: z.union([z.string(), z.array(z.string())]).optional().describe("file globs this knowledge applies to (rules targets)"),
+  mode: KnowledgeMode.optional(),
+});
+export type KnowledgeSpec = z.infer<typeof KnowledgeSpec>;
+
+/** The frontmatter of `skills/<name>/SKILL.md` (Agent Skills format). */
+export const SkillSpec = z
+  .object({
+    name: Slug,
+    description: z.string().min(1).max(1024),
+    license: z.string().optional(),
+    compatibility: z.string().max(500).optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+    "allowed-tools": z.string().optional(),
+  })
+  .loose();
+export type SkillSpec = z.infer<typeof SkillSpec>;
+
+/** The frontmatter of `commands/<name>.md` (a reusable prompt / slash command). */
+export const CommandSpec = z.strictObject({
+  name: Slug.optional(),
+  description: z.string().min(1).max(1024),
+  "argument-hint": z.string().optional(),
+  model: z.string().optional(),
+  targets: z.array(TargetId).optional(),
+});
+export type CommandSpec = z.infer<typeof CommandSpec>;
+
+export const ExportScope = z.enum(["project", "user"]);
+export type ExportScope = z.infer<typeof ExportScope>;
+
+/** `aicfg.yaml`, the library manifest. */
+export const LibraryManifest = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().min(1).max(128),
+  description: z.string().optional(),
+  version: z.string().optional(),
+  extends: z.array(z.string().min(1)).optional().describe("libraries layered under this one: org first, then team"),
+  targets: z.array(TargetId).optional().describe("default targets of every agent"),
+  defaults: z
+    .strictObject({
+      model: ModelHint.optional(),
+      knowledge: z.array(KnowledgeRef).optional().describe("knowledge every agent gets"),
+      mcp: z.array(McpName).optional(),
+      tools: AgentSpec.shape.tools,
+    })
+    .optional(),
+  export: z
+    .strictObject({
+      scope: ExportScope.optional(),
+      root: z.string().optional().describe("project root for project scope (relative to the library)"),
+    })
+    .optional(),
+  ignore: z.array(z.string()).optional().describe("files agents must not read (gitignore-style patterns)"),
+  limits: z
+    .strictObject({
+      maxFileBytes: z.number().int().positive().optional().describe("largest knowledge file accepted (default 1 MiB)"),
+    })
+    .optional(),
+});
+export type LibraryManifest = z.infer<typeof LibraryManifest>;
