@@ -1,0 +1,42 @@
+// The daemon's internal event stream: the engine, scheduler and triggers publish these; telemetry
+// (metrics, traces, audit log) and the API subscribe. Keeping this one typed contract lets each side
+// change without the other.
+
+export type RunResult = "success" | "failure" | "cancelled" | "timed_out" | "interrupted" | "skipped";
+export type OccurrenceOutcome = "started" | "skipped" | "missed" | "caught_up";
+export type TriggerKind = "cron" | "watch" | "git" | "webhook" | "manual" | "after" | "api";
+
+export type DaemonEvent =
+  | { type: "run.started"; runId: string; workflow: string; library: string; trigger: TriggerKind; at: number; attempt: number }
+  | { type: "run.finished"; runId: string; workflow: string; library: string; trigger: TriggerKind; result: RunResult; durationMs: number; at: number }
+  | { type: "step.finished"; runId: string; workflow: string; stepId: string; action: string; result: RunResult; durationMs: number; at: number }
+  | { type: "occurrence"; workflow: string; library: string; scheduledAt: number; outcome: OccurrenceOutcome; lagMs?: number; at: number }
+  | { type: "schedule.next"; workflow: string; library: string; nextAt: number | undefined }
+  | { type: "trigger.event"; kind: TriggerKind; workflow?: string; outcome: "accepted" | "ignored" | "debounced" | "rejected" | "duplicate"; at: number }
+  | { type: "export.done"; library: string; target: string; written: number; deleted: number; drift: number; at: number }
+  | { type: "library.stats"; library: string; files: number; bytes: number; agents: number; at: number }
+  | { type: "workflows.loaded"; library: string; total: number; enabled: number; broken: number; at: number };
+
+export type EventListener = (e: DaemonEvent) => void;
+
+/** A minimal synchronous event bus; a listener that throws is isolated and never breaks the publisher. */
+export type EventBus = { publish: (e: DaemonEvent) => void; subscribe: (l: EventListener) => () => void };
+
+export function createEventBus(onListenerError: (err: unknown) => void = () => {}): EventBus {
+  const listeners = new Set<EventListener>();
+  return {
+    publish: (e) => {
+      for (const l of listeners) {
+        try {
+          l(e);
+        } catch (err) {
+          onListenerError(err);
+        }
+      }
+    },
+    subscribe: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+}
