@@ -5,7 +5,18 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const built = new URL("../dist/daemon/cli/main.js", import.meta.url);
-const entry = existsSync(fileURLToPath(built)) ? built : new URL("../src/daemon/cli/main.ts", import.meta.url);
+const useBuilt = existsSync(fileURLToPath(built));
+const g = globalThis;
+if (!useBuilt && !g.Bun && !g.Deno) {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major < 22 || (major === 22 && minor < 18)) {
+    process.stderr.write(
+      `aicfg needs Node.js >= 22.18 to run from source (this is ${process.version}).\n` +
+        "Inside the project, 'npm ci' installs a pinned Node: use 'npx aicfg …' or 'npm run aicfg -- …'.\n",
+    );
+    process.exit(70);
+  }
+}
+const entry = useBuilt ? built : new URL("../src/daemon/cli/main.ts", import.meta.url);
 const { runCli } = await import(entry.href);
-const code = await runCli(process.argv.slice(2));
-process.exitCode = code;
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,6 +1,6 @@
 // Editors for files we share with the user: they change only the keys, tables or marked block we
 // own and leave every other byte as it was.
-import { applyEdits, modify, parse as parseJsonc, type ParseError } from "jsonc-parser";
+import { applyEdits, format, modify, parse as parseJsonc, type ParseError } from "jsonc-parser";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 
 // ---------- JSON ----------
@@ -29,11 +29,13 @@ function detectIndent(text: string): { insertSpaces: boolean; tabSize: number } 
   return m[1] === "\t" ? { insertSpaces: false, tabSize: 1 } : { insertSpaces: true, tabSize: m[1]!.length };
 }
 
-/** Sets (or with `undefined`, removes) one key path, preserving formatting and comments elsewhere. */
+/**
+ * Sets (or with `undefined`, removes) one key path. Only the inserted text is formatted (in the
+ * file's own indentation); every other byte, comments included, stays as it was.
+ */
 export function setJsonKey(text: string, key: readonly string[], value: unknown): string {
   const base = text.trim() ? text : "{}\n";
-  const edits = modify(base, [...key], value, { formattingOptions: { ...detectIndent(base), eol: "\n" } });
-  let out = applyEdits(base, edits);
+  let out = applyMinimal(base, key, value);
   if (value === undefined) {
     // Drop parents that the removal left empty, but only those holding nothing at all.
     for (let depth = key.length - 1; depth >= 1; depth--) {
@@ -41,11 +43,28 @@ export function setJsonKey(text: string, key: readonly string[], value: unknown)
       const parsed = parseJsonText(out);
       const parent = parsed.ok ? getJsonPath(parsed.value, parentKey) : undefined;
       if (parent && typeof parent === "object" && !Array.isArray(parent) && Object.keys(parent).length === 0) {
-        out = applyEdits(out, modify(out, parentKey, undefined, { formattingOptions: { ...detectIndent(out), eol: "\n" } }));
+        out = applyMinimal(out, parentKey, undefined);
       } else break;
     }
   }
   return out.endsWith("\n") ? out : out + "\n";
+}
+
+function applyMinimal(text: string, key: readonly string[], value: unknown): string {
+  const edits = modify(text, [...key], value, {});
+  const ranges: [number, number][] = [];
+  let delta = 0;
+  for (const e of [...edits].sort((a, b) => a.offset - b.offset)) {
+    const start = e.offset + delta;
+    ranges.push([start, start + e.content.length]);
+    delta += e.content.length - e.length;
+  }
+  const out = applyEdits(text, edits);
+  if (value === undefined) return out;
+  const fmt = format(out, undefined, { ...detectIndent(text), eol: "\n" }).filter((f) =>
+    ranges.some(([s, t]) => f.offset >= s && f.offset + f.length <= t),
+  );
+  return applyEdits(out, fmt);
 }
 
 // ---------- TOML ----------

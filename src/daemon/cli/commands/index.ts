@@ -1,6 +1,10 @@
 // Every `aicfg` command, in the order `aicfg --help` lists them. A new command is one new file
 // in this folder and one line here.
 import type { Command } from "../command.ts";
+import { exportCommand } from "./export.ts";
+import { validateCommand } from "./validate.ts";
 
 export const COMMANDS: readonly Command[] = [
+  exportCommand,
+  validateCommand,
 ];

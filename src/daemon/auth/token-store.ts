@@ -1,0 +1,187 @@
+// API tokens at rest: `tokens.json` in the state folder (0600, atomic writes) holding only the
+// SHA-256 digest of each token with its role, library scope and expiry; plus the local admin
+// token the daemon keeps for the CLI on the same machine.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { atomicWrite, ensureDirNoSymlinks } from "../../adapters/atomic.ts";
+import { ConfigError } from "../../library/diagnostics.ts";
+import { Slug } from "../../library/schema.ts";
+import { checkTokenShape, generateToken, tokenDigest, tokenHint } from "./token-format.ts";
+
+export const ROLES = ["viewer", "editor", "admin"] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+export function roleAtLeast(have: Role, need: Role): boolean {
+  return ROLES.indexOf(have) >= ROLES.indexOf(need);
+}
+
+export const TokenRecord = z.strictObject({
+  /** Public id used by `token list` / `token revoke` (not secret, not derived from the token). */
+  id: z.string().regex(/^tok_[0-9a-f]{12}$/),
+  name: z.string().max(100),
+  /** sha256(token) in hex. */
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  hint: z.string(),
+  role: Role,
+  library: Slug.optional(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime().optional(),
+});
+export type TokenRecord = z.infer<typeof TokenRecord>;
+
+export const TokenFile = z.strictObject({ version: z.literal(1), tokens: z.array(TokenRecord) });
+export type TokenFile = z.infer<typeof TokenFile>;
+
+export const TOKENS_FILE = "tokens.json";
+export const LOCAL_ADMIN_FILE = "local-admin.token";
+const LOCAL_ADMIN_NAME = "local-admin";
+
+/** The outcome of checking a presented token. */
+export type TokenCheck =
+  | { ok: true; token: TokenRecord }
+  | { ok: false; reason: "not-a-token" | "bad-checksum" | "unknown" | "expired"; token?: TokenRecord };
+
+export type TokenStore = {
+  file: string;
+  list: () => TokenRecord[];
+  create: (opts: { role: Role; library?: string; expiresAt?: Date; name?: string }) => { token: string; record: TokenRecord };
+  revoke: (id: string) => boolean;
+  /** Checks a presented token. Shape and checksum are checked first, without reading the store. */
+  verify: (token: string, now?: Date) => TokenCheck;
+  /** How many times the store file was read (lets tests prove a bad checksum never reaches it). */
+  reads: () => number;
+};
+
+export function openTokenStore(stateDir: string): TokenStore {
+  const file = join(stateDir, TOKENS_FILE);
+  let cache: { key: string; data: TokenFile; byDigest: Map<string, TokenRecord> } | undefined;
+  let reads = 0;
+
+  const load = (): { data: TokenFile; byDigest: Map<string, TokenRecord> } => {
+    let key = "absent";
+    try {
+      const st = statSync(file);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      /* no file yet: no tokens */
+    }
+    if (cache && cache.key === key) return cache;
+    reads++;
+    const data = key === "absent" ? { version: 1 as const, tokens: [] } : parseTokenFile(file);
+    cache = { key, data, byDigest: new Map(data.tokens.map((t) => [t.digest, t])) };
+    return cache;
+  };
+  const save = (data: TokenFile): void => {
+    ensureDirNoSymlinks(stateDir, stateDir, 0o700);
+    atomicWrite(file, JSON.stringify(data, null, 1) + "\n", 0o600);
+    cache = undefined;
+  };
+
+  return {
+    file,
+    list: () => load().data.tokens.map((t) => ({ ...t })),
+    create: (opts) => {
+      if (opts.library !== undefined) {
+        const r = Slug.safeParse(opts.library);
+        if (!r.success) throw new ConfigError("usage", `library name ${JSON.stringify(opts.library)} is not valid`, { hint: "use the library's name from its aicfg.yaml" });
+      }
+      const token = generateToken();
+      const record: TokenRecord = {
+        id: "tok_" + tokenDigest(token + ":id").slice(0, 12),
+        name: opts.name ?? "",
+        digest: tokenDigest(token),
+        hint: tokenHint(token),
+        role: opts.role,
+        createdAt: new Date().toISOString(),
+      };
+      if (opts.library !== undefined) record.library = opts.library;
+      if (opts.expiresAt) record.expiresAt = opts.expiresAt.toISOString();
+      const data = load().data;
+      save({ version: 1, tokens: [...data.tokens, record] });
+      return { token, record };
+    },
+    revoke: (id) => {
+      const data = load().data;
+      const rest = data.tokens.filter((t) => t.id !== id);
+      if (rest.length === data.tokens.length) return false;
+      save({ version: 1, tokens: rest });
+      return true;
+    },
+    verify: (token, now = new Date()) => {
+      const shape = checkTokenShape(token);
+      if (shape !== "ok") return { ok: false, reason: shape };
+      const rec = load().byDigest.get(tokenDigest(token));
+      if (!rec) return { ok: false, reason: "unknown" };
+      if (rec.expiresAt && Date.parse(rec.expiresAt) <= now.getTime()) return { ok: false, reason: "expired", token: rec };
+      return { ok: true, token: rec };
+    },
+    reads: () => reads,
+  };
+}
+
+function parseTokenFile(file: string): TokenFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ConfigError("tokens-corrupt", `the token store ${file} is not valid JSON: ${(e as Error).message}`, {
+      file,
+      hint: "move it away and create new tokens with 'aicfg token create' (tokens cannot be recovered from it anyway)",
+    });
+  }
+  const parsed = TokenFile.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError("tokens-corrupt", `the token store ${file} has an unexpected shape at ${issue.path.join(".") || "(root)"}: ${issue.message}`, {
+      file,
+      hint: "move it away and create new tokens with 'aicfg token create'",
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * The admin token the daemon keeps for the CLI on the same machine: `local-admin.token` (0600)
+ * in the state folder. Reused while it is still valid in the store; otherwise a new one replaces it.
+ */
+export function ensureLocalAdminToken(stateDir: string, store: TokenStore = openTokenStore(stateDir)): string {
+  const file = join(stateDir, LOCAL_ADMIN_FILE);
+  if (existsSync(file)) {
+    const existing = readFileSync(file, "utf8").trim();
+    const check = store.verify(existing);
+    if (check.ok && check.token.role === "admin" && check.token.library === undefined) return existing;
+  }
+  for (const old of store.list().filter((t) => t.name === LOCAL_ADMIN_NAME)) store.revoke(old.id);
+  const { token } = store.create({ role: "admin", name: LOCAL_ADMIN_NAME });
+  ensureDirNoSymlinks(stateDir, stateDir, 0o700);
+  atomicWrite(file, token + "\n", 0o600);
+  return token;
+}
+
+/** Reads the local admin token for the CLI; undefined when the daemon has not created one. */
+export function readLocalAdminToken(stateDir: string): string | undefined {
+  try {
+    return readFileSync(join(stateDir, LOCAL_ADMIN_FILE), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses `90d`, `12h`, `30m`, `1y` or an ISO date into an absolute expiry. */
+export function parseExpiry(text: string, now: Date = new Date()): Date {
+  const m = /^(\d{1,5})([mhdwy])$/.exec(text.trim());
+  if (m) {
+    const n = Number(m[1]);
+    if (n === 0) throw new ConfigError("usage", `--expires ${text} is zero`, { hint: "use e.g. 90d, 12h or an ISO date" });
+    const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 }[m[2] as "m" | "h" | "d" | "w" | "y"];
+    return new Date(now.getTime() + n * unitMs);
+  }
+  const t = Date.parse(text);
+  if (!Number.isNaN(t) && /^\d{4}-\d{2}-\d{2}/.test(text)) {
+    if (t <= now.getTime()) throw new ConfigError("usage", `--expires ${text} is in the past`, { hint: "give a future date or a duration like 90d" });
+    return new Date(t);
+  }
+  throw new ConfigError("usage", `--expires ${JSON.stringify(text)} is not a duration or a date`, { hint: "use a number with m, h, d, w or y (e.g. 90d), or an ISO date like 2027-01-31" });
+}

@@ -1,0 +1,167 @@
+// `aicfg export`: render the library for the chosen targets, show the plan, and apply it safely.
+import { createTwoFilesPatch } from "diff";
+import { relative } from "node:path";
+import { hasErrors } from "../../../library/diagnostics.ts";
+import { exportLibrary, type ExportResult } from "../../../adapters/export.ts";
+import type { PlanEntry } from "../../../adapters/plan.ts";
+import { ConfigError } from "../../../library/diagnostics.ts";
+import { EXIT, COMMON_OPTIONS, type CliIO, type Command } from "../command.ts";
+import { paint, printDiagnostics, progress } from "../format.ts";
+import { LIBRARY_OPTION, STATE_OPTION, libraryDir, listOption, stateDir } from "../options.ts";
+
+const SYMBOL: Record<PlanEntry["action"], string> = { create: "+", update: "~", delete: "-", unchanged: "=", drift: "!", conflict: "!" };
+
+export const exportCommand: Command = {
+  name: "export",
+  summary: "export agents to the native config of AI tools (plan, then apply safely)",
+  usage: "aicfg export [--library DIR] [--target ID,ID | --all] [--scope project|user] [--root DIR] [--dry-run | --check] [--force] [--json]",
+  description:
+    "Computes a plan (create / update / delete / unchanged / drift per file) and applies it atomically.\n" +
+    "Only files aicfg wrote itself are updated or deleted; a file changed by hand since the last export is\n" +
+    "reported as drift and left alone unless --force (which keeps a backup in the state folder).",
+  options: {
+    ...LIBRARY_OPTION,
+    target: { type: "string", short: "t", multiple: true, valueName: "ids", description: "only these targets (comma-separated or repeated)" },
+    all: { type: "boolean", short: "a", description: "every agent to every target it names (the default)" },
+    agent: { type: "string", multiple: true, valueName: "name", description: "only these agents" },
+    scope: { type: "string", valueName: "project|user", description: "write into the project (default) or the user's home" },
+    root: { type: "string", valueName: "dir", description: "relocate the project root (project scope) or home (user scope)" },
+    "dry-run": { type: "boolean", short: "n", description: "print the plan with diffs, change nothing" },
+    check: { type: "boolean", description: "exit 1 when any output is out of date (for CI), change nothing" },
+    force: { type: "boolean", description: "overwrite drifted or foreign files (a backup is kept)" },
+    strict: { type: "boolean", description: "treat unsupported features and exceeded limits as errors" },
+    "no-cache": { type: "boolean", description: "render and compare everything even if the inputs did not change" },
+    ...STATE_OPTION,
+    json: COMMON_OPTIONS.json,
+  },
+  examples: [
+    "aicfg export --library ./my-library --all",
+    "aicfg export --target claude-code,cursor --dry-run",
+    "aicfg export --scope user --target q-cli,kiro-cli",
+    "aicfg export --check            # in CI: fail when committed configs are stale",
+    "aicfg export --root /tmp/sandbox --json",
+  ],
+  run: async (args, io) => {
+    const v = args.values;
+    if (v.all && v.target) throw new ConfigError("usage", "--all and --target exclude each other", { hint: "use one of them" });
+    const scope = v.scope as string | undefined;
+    if (scope !== undefined && scope !== "project" && scope !== "user") {
+      throw new ConfigError("usage", `--scope must be 'project' or 'user', not '${scope}'`);
+    }
+    const check = v.check === true;
+    const dryRun = check || v["dry-run"] === true;
+    const p = progress(io, !v.json);
+    p.update("aicfg: loading library…");
+    const result = exportLibrary({
+      library: libraryDir(args, io),
+      ...(listOption(v.target) ? { targets: listOption(v.target)! } : {}),
+      ...(listOption(v.agent) ? { agents: listOption(v.agent)! } : {}),
+      ...(scope ? { scope: scope as "project" | "user" } : {}),
+      ...(v.root ? { root: String(v.root) } : {}),
+      stateDir: stateDir(args, io),
+      dryRun,
+      force: v.force === true,
+      strict: v.strict === true,
+      noCache: v["no-cache"] === true || dryRun,
+    });
+    p.done();
+    const code = exitCode(result, check);
+    if (v.json) {
+      io.out(JSON.stringify(toJson(result, dryRun, code), null, 2));
+      return code;
+    }
+    printHuman(io, result, dryRun, check);
+    return code;
+  },
+};
+
+function exitCode(r: ExportResult, check: boolean): number {
+  if (hasErrors(r.errors)) return EXIT.failure;
+  if (check && r.outOfDate) return EXIT.failure;
+  if (r.plan.entries.some((e) => e.action === "drift" || e.action === "conflict")) return EXIT.drift;
+  return EXIT.ok;
+}
+
+function toJson(r: ExportResult, dryRun: boolean, code: number): unknown {
+  return {
+    ok: code === EXIT.ok,
+    dryRun,
+    library: r.library.root,
+    scope: r.scope,
+    root: r.scope === "project" ? r.roots.projectRoot : r.roots.homeDir,
+    outOfDate: r.outOfDate,
+    targets: r.targets,
+    files: r.plan.entries.map((e) => ({ path: e.path, action: e.action, targets: e.targets, kind: e.kind, ...(e.agent ? { agent: e.agent } : {}), ...(e.reason ? { reason: e.reason } : {}) })),
+    written: r.applied?.written.length ?? 0,
+    deleted: r.applied?.deleted.length ?? 0,
+    backups: r.applied?.backups ?? [],
+    warnings: r.warnings,
+    errors: r.errors,
+  };
+}
+
+function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean): void {
+  const root = r.scope === "project" ? r.roots.projectRoot : r.roots.homeDir;
+  const rel = (p: string) => {
+    const x = relative(root, p);
+    return x.startsWith("..") ? p : x;
+  };
+  io.out(`${paint(io, "bold", dryRun ? "Plan" : "Export")} of library '${r.library.manifest.name}' (${r.scope} scope, into ${root})`);
+  for (const t of r.targets) {
+    const c = t.counts;
+    const parts = (["create", "update", "delete", "drift", "conflict", "unchanged"] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k === "create" ? "new" : k === "update" ? "updated" : k === "delete" ? "deleted" : k}`);
+    io.out(`  ${t.target.padEnd(16)} ${String(t.agents.length).padStart(3)} agent${t.agents.length === 1 ? " " : "s"}  ${parts.join(", ") || "nothing to do"}${t.cached ? paint(io, "gray", " (inputs unchanged)") : ""}`);
+  }
+  const interesting = r.plan.entries.filter((e) => e.action !== "unchanged");
+  if (interesting.length) io.out("");
+  const secretValues = collectSecrets(r);
+  for (const e of interesting) {
+    const color = e.action === "create" ? "green" : e.action === "delete" ? "red" : e.action === "update" ? "cyan" : "yellow";
+    const verb = dryRun && (e.action === "create" || e.action === "update" || e.action === "delete") ? `would ${e.action}` : e.action;
+    io.out(`  ${paint(io, color, `${SYMBOL[e.action]} ${verb.padEnd(15)}`)} ${rel(e.path)}${e.reason ? paint(io, "gray", `  (${e.reason})`) : ""}`);
+    if (dryRun && !check && (e.before !== undefined || e.after !== undefined) && e.action !== "drift" && e.action !== "conflict") {
+      const patch = createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
+      for (const line of patch.split("\n").slice(2)) {
+        if (!line) continue;
+        const shown = scrub(line, secretValues);
+        io.out("      " + (line.startsWith("+") ? paint(io, "green", shown) : line.startsWith("-") ? paint(io, "red", shown) : paint(io, "gray", shown)));
+      }
+    }
+  }
+  if (r.warnings.length || r.errors.length) io.err("");
+  printDiagnostics(io, [...r.warnings, ...r.errors]);
+  const drift = r.plan.entries.filter((e) => e.action === "drift" || e.action === "conflict").length;
+  io.out("");
+  if (hasErrors(r.errors)) io.out(paint(io, "red", `${r.errors.length} error(s); the other targets and agents were still exported.`));
+  if (drift) io.out(paint(io, "yellow", `${drift} file(s) changed by hand or not ours were left alone. Review them, then re-run with --force to overwrite (backups are kept).`));
+  if (check) io.out(r.outOfDate ? paint(io, "red", "Exports are out of date: run 'aicfg export' and commit the result.") : paint(io, "green", "Exports are up to date."));
+  else if (dryRun) io.out("Dry run: nothing was written. Run without --dry-run to apply.");
+  else if (r.applied) io.out(`${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`);
+}
+
+/** Literal MCP env/header values: masked in diffs so a dry run never prints secrets. */
+function collectSecrets(r: ExportResult): string[] {
+  const out = new Set<string>();
+  const add = (rec: Record<string, string> | undefined) => {
+    for (const v of Object.values(rec ?? {})) if (v.length >= 4 && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v)) out.add(v);
+  };
+  for (const m of r.library.mcp.values()) {
+    add(m.server.env);
+    add(m.server.headers);
+  }
+  for (const stack of r.library.agents.values()) {
+    for (const src of stack) {
+      for (const ref of src.spec.mcp ?? []) if (typeof ref !== "string") {
+        add(ref.env);
+        add(ref.headers);
+      }
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+function scrub(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const s of secrets) out = out.split(s).join("********");
+  return out;
+}
