@@ -3,8 +3,10 @@
 import type { Command } from "../command.ts";
 import { exportCommand } from "./export.ts";
 import { validateCommand } from "./validate.ts";
+import { importCommand } from "./import.ts";
 
 export const COMMANDS: readonly Command[] = [
   exportCommand,
   validateCommand,
+  importCommand,
 ];
