@@ -17,6 +17,11 @@ if (!useBuilt && !g.Bun && !g.Deno) {
     process.exit(70);
   }
 }
+// A closed pipe (aicfg list | head) is a normal way to stop reading, not an error.
+process.stdout.on("error", (e) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
 const entry = useBuilt ? built : new URL("../src/daemon/cli/main.ts", import.meta.url);
 const { runCli } = await import(entry.href);
 process.exitCode = await runCli(process.argv.slice(2));

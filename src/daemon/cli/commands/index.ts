@@ -4,9 +4,17 @@ import type { Command } from "../command.ts";
 import { exportCommand } from "./export.ts";
 import { validateCommand } from "./validate.ts";
 import { importCommand } from "./import.ts";
+import { explainCommand } from "./explain.ts";
+import { listCommand } from "./list.ts";
+import { newCommand } from "./new.ts";
+import { initCommand } from "./init.ts";
 
 export const COMMANDS: readonly Command[] = [
   exportCommand,
   validateCommand,
   importCommand,
+  explainCommand,
+  listCommand,
+  newCommand,
+  initCommand,
 ];
