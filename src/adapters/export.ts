@@ -2,14 +2,14 @@
 // `aicfg export`, the `export` workflow action and the API, so all three behave the same.
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { hasErrors, type Diagnostic } from "../library/diagnostics.ts";
 import { hashValue } from "../library/hash.ts";
 import { loadLibrary } from "../library/load.ts";
 import type { Library, ResolvedAgent } from "../library/model.ts";
 import { readKnowledgeBody, resolveAll } from "../library/resolve.ts";
 import type { ExportScope } from "../library/schema.ts";
-import { loadManifest, saveManifest } from "./manifest.ts";
+import { loadManifest, MANIFEST_NAME, saveManifest } from "./manifest.ts";
 import { applyPlan, planExport, type ApplyResult, type ExportPlan, type PlanEntry, type TargetOutput } from "./plan.ts";
 import { getAdapter, listAdapters } from "./registry.ts";
 import type { Adapter, RenderContext, Roots } from "./types.ts";
@@ -119,10 +119,14 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
 
   const manifest = loadManifest(opts.stateDir);
   const knowledgeCache = new Map<string, string>();
+  // Files a render reads: the cache fingerprint covers their size and mtime, so a content change
+  // re-renders only targets that embed that content (Q, Kiro and Claude Code refer to it by path).
+  let reads = new Set<string>();
   const ctx: RenderContext = {
     ...roots,
     library: lib,
     readKnowledge: (p) => {
+      reads.add(p);
       let t = knowledgeCache.get(p);
       if (t === undefined) {
         t = readKnowledgeBody(p);
@@ -130,12 +134,15 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       }
       return t;
     },
-    readBytes: (p) => readFileSync(p),
+    readBytes: (p) => {
+      reads.add(p);
+      return readFileSync(p);
+    },
   };
 
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
-  const cacheUpdates: Record<string, { fingerprint: string; paths: string[] }> = {};
+  const cacheUpdates: Record<string, { fingerprint: string; paths: string[]; reads: [string, number, number][] }> = {};
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const adapter = getAdapter(target)!;
     if (!adapter.scopes.includes(scope)) {
@@ -146,16 +153,17 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     errors.push(...extErrors.errors);
     const targetAgents = list.filter((a) => !extErrors.bad.has(a.name));
     const cacheKey = `${target}\u0000${scope}\u0000${root}`;
-    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents, lib: libraryFingerprint(lib) });
+    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents.map(withoutStats), lib: libraryFingerprint(lib) });
     const cached = manifest.cache[cacheKey];
     const summary: TargetSummary = { target, agents: targetAgents.map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false };
     summaries.push(summary);
-    if (!opts.noCache && !opts.force && !opts.agents && cached && cached.fingerprint === fingerprint && outputsIntact(manifest, cached.paths, target)) {
+    if (!opts.noCache && !opts.force && !opts.agents && cached && cached.fingerprint === fingerprint && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
       summary.cached = true;
       summary.counts.unchanged = cached.paths.length;
       continue;
     }
     let rendered;
+    reads = new Set();
     try {
       rendered = adapter.render(targetAgents, ctx);
     } catch (e) {
@@ -168,7 +176,12 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       else warnings.push(w);
     }
     outputs.push({ target, scope, root, files: rendered.files, prune: true, ...(opts.agents ? { agents: new Set(opts.agents) } : {}) });
-    cacheUpdates[cacheKey] = { fingerprint, paths: [...new Set(rendered.files.map((f) => f.path))].sort() };
+    const readStats: [string, number, number][] = [];
+    for (const p of [...reads].sort()) {
+      const st = safeStat(p);
+      if (st) readStats.push([p, st[0], st[1]]);
+    }
+    cacheUpdates[cacheKey] = { fingerprint, paths: [...new Set(rendered.files.map((f) => f.path))].sort(), reads: readStats };
   }
 
   const plan = planExport(outputs, manifest, { force: !!opts.force, now });
@@ -186,11 +199,14 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     errors.push(...applied.failed);
     const failedPaths = new Set(applied.failed.map((f) => f.file));
     const drifted = new Set(plan.entries.filter((e) => e.action === "drift" || e.action === "conflict").map((e) => e.path));
+    const before = JSON.stringify(manifest);
     for (const [key, value] of Object.entries(cacheUpdates)) {
       if (value.paths.some((p) => failedPaths.has(p) || drifted.has(p))) delete manifest.cache[key];
       else manifest.cache[key] = value;
     }
-    saveManifest(opts.stateDir, manifest);
+    if (applied.written.length || applied.deleted.length || JSON.stringify(manifest) !== before || !manifestExists(opts.stateDir)) {
+      saveManifest(opts.stateDir, manifest);
+    }
   }
   return result;
 }
@@ -225,6 +241,23 @@ function libraryFingerprint(lib: Library): unknown {
     commands: [...lib.commands.values()].map((c) => [c.name, c.file, safeStat(c.file)]),
     agents: [...lib.agents.values()].map((stack) => stack.map((s) => [s.file, s.size, s.mtimeMs])),
   };
+}
+
+/** Knowledge size/mtime are left out: what a render reads is fingerprinted separately. */
+function withoutStats(a: ResolvedAgent): unknown {
+  return { ...a, knowledge: a.knowledge.map((k) => [k.path, k.absPath, k.mode]) };
+}
+
+function readsUnchanged(reads: readonly [string, number, number][]): boolean {
+  for (const [p, size, mtime] of reads) {
+    const st = safeStat(p);
+    if (!st || st[0] !== size || st[1] !== mtime) return false;
+  }
+  return true;
+}
+
+function manifestExists(stateDir: string): boolean {
+  return safeStat(join(stateDir, MANIFEST_NAME)) !== undefined;
 }
 
 function safeStat(p: string): [number, number] | undefined {

@@ -28,7 +28,15 @@ export const OwnedFileManifest = z.object({
   version: z.literal(1),
   entries: z.record(z.string(), OwnedEntry),
   /** Per target+scope+root: a fingerprint of the inputs of the last successful export. */
-  cache: z.record(z.string(), z.object({ fingerprint: z.string(), paths: z.array(z.string()) })),
+  cache: z.record(
+    z.string(),
+    z.object({
+      fingerprint: z.string(),
+      paths: z.array(z.string()),
+      /** Library files the render read (path, size, mtime): content changes there invalidate the cache. */
+      reads: z.array(z.tuple([z.string(), z.number(), z.number()])).default([]),
+    }),
+  ),
 });
 export type OwnedFileManifest = z.infer<typeof OwnedFileManifest>;
 

@@ -382,8 +382,13 @@ export function applyPlan(plan: ExportPlan, manifest: OwnedFileManifest, stateDi
       for (const k of w.dropped) delete manifest.entries[k];
       if (w.owned.length) {
         const st = statSync(w.path);
+        const touched = w.write !== undefined || w.remove === true;
         for (const e of w.owned) {
-          manifest.entries[entryKey(w.path, e.target)] = { ...e, size: st.size, mtimeMs: st.mtimeMs };
+          const key = entryKey(w.path, e.target);
+          const prev = manifest.entries[key];
+          // An unchanged part keeps its entry (and writtenAt), so a no-op export rewrites nothing.
+          if (!touched && prev && prev.hash === e.hash && prev.size === st.size && prev.mtimeMs === st.mtimeMs) continue;
+          manifest.entries[key] = { ...e, size: st.size, mtimeMs: st.mtimeMs };
         }
       }
     } catch (e) {

@@ -412,3 +412,82 @@ function readText(path: string, stats: Stats, max: number, d: Diagnostic[]): str
 export function libraryDirOf(file: string): string {
   return dirname(dirname(file));
 }
+
+/**
+ * Incremental reload after file events (the daemon's watch trigger): re-reads only the changed
+ * agent, knowledge and MCP files. Changes to manifests, skills, commands or templates (or a file
+ * outside every layer) fall back to a full load. Returns a new Library; the old one is unchanged.
+ */
+export function refreshLibrary(lib: Library, changedPaths: readonly string[]): Library {
+  const next: Library = {
+    ...lib,
+    agents: new Map(lib.agents),
+    knowledge: new Map(lib.knowledge),
+    mcp: new Map(lib.mcp),
+    diagnostics: lib.diagnostics.filter((d) => !d.file || !changedPaths.includes(d.file)),
+  };
+  for (const raw of changedPaths) {
+    const path = resolve(raw);
+    const layer = [...lib.layers].reverse().find((l) => path.startsWith(l.root + "/"));
+    if (!layer) return loadLibrary(lib.root);
+    const rel = toPosix(relative(layer.root, path));
+    const [top, ...rest] = rel.split("/");
+    let stats: Stats | undefined;
+    try {
+      stats = lstatSync(path);
+    } catch {
+      stats = undefined;
+    }
+    if (stats?.isSymbolicLink()) return loadLibrary(lib.root);
+    if (top === "knowledge" && rest.length) {
+      const krel = rest.join("/");
+      if (rest.some((s) => s.startsWith("."))) continue;
+      const maxBytes = lib.manifest.limits?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+      if (!stats?.isFile()) {
+        if (next.knowledge.get(krel)?.layer === layer.name) return loadLibrary(lib.root); // a lower layer may provide it again
+        continue;
+      }
+      if (stats.size > maxBytes) {
+        next.knowledge.delete(krel);
+        next.diagnostics.push({ severity: "error", code: "file-too-large", message: `knowledge file is ${stats.size} bytes, over the limit of ${maxBytes}`, file: path, hint: "split it, or raise limits.maxFileBytes in aicfg.yaml" });
+        continue;
+      }
+      const owner = next.knowledge.get(krel);
+      if (owner && owner.layer !== layer.name && lib.layers.find((l) => l.name === owner.layer)!.index > layer.index) continue;
+      next.knowledge.set(krel, { path: krel, absPath: path, layer: layer.name, size: stats.size, mtimeMs: stats.mtimeMs });
+    } else if (top === "agents" && rest.length === 1 && rel.endsWith(".md")) {
+      // Which agent did this file define before? Drop that definition, then read the file again.
+      for (const [name, stack] of next.agents) {
+        const kept = stack.filter((s) => s.file !== path);
+        if (kept.length !== stack.length) {
+          if (kept.length) next.agents.set(name, kept);
+          else next.agents.delete(name);
+        }
+      }
+      if (stats?.isFile()) {
+        const source = readAgentFile(path, stats, layer.name, next.diagnostics);
+        if (source) {
+          const stack = [...(next.agents.get(source.name) ?? []), source].sort(
+            (a, b) => lib.layers.find((l) => l.name === a.layer)!.index - lib.layers.find((l) => l.name === b.layer)!.index,
+          );
+          if (stack.filter((s) => s.layer === layer.name).length > 1) return loadLibrary(lib.root); // duplicate names: report fully
+          next.agents.set(source.name, stack);
+        }
+      }
+    } else if (top === "mcp" && rest.length === 1 && /\.ya?ml$/.test(rel)) {
+      const name = rest[0]!.replace(/\.ya?ml$/, "");
+      if (!stats?.isFile()) {
+        return loadLibrary(lib.root);
+      }
+      const text = readText(path, stats, MAX_AGENT_BYTES, next.diagnostics);
+      const server = text === undefined ? undefined : validateYaml(text, path, McpServer, next.diagnostics, 0, Object.keys(McpServer.shape));
+      if (server) next.mcp.set(name, { name, server, file: path, layer: layer.name });
+      else next.mcp.delete(name);
+    } else if (top === "workflows") {
+      continue;
+    } else {
+      return loadLibrary(lib.root);
+    }
+  }
+  return next;
+}

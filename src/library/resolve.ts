@@ -126,7 +126,7 @@ function resolveKnowledge(
   diagnostics: Diagnostic[],
 ): ResolvedKnowledge[] {
   const out = new Map<string, ResolvedKnowledge>();
-  const all = [...lib.knowledge.keys()];
+  const all = sortedKnowledgePaths(lib);
   refs.forEach((ref, i) => {
     const pattern = typeof ref === "string" ? ref : ref.path;
     const mode: KnowledgeMode = typeof ref === "string" ? "always" : (ref.mode ?? "always");
@@ -144,12 +144,14 @@ function resolveKnowledge(
     const isGlob = GLOB_CHARS.test(pattern);
     let matched: string[];
     if (isGlob) {
+      // Only paths below the pattern's static base can match: test those alone.
       const m = picomatch(pattern, { dot: false });
-      matched = all.filter((p) => m(p));
+      const base = picomatch.scan(pattern).base;
+      matched = withPrefix(all, base ? base + "/" : "").filter((p) => m(p));
     } else {
       const direct = lib.knowledge.has(pattern) ? [pattern] : [];
       // A folder name means everything below it.
-      matched = direct.length ? direct : all.filter((p) => p.startsWith(pattern.replace(/\/$/, "") + "/"));
+      matched = direct.length ? direct : withPrefix(all, pattern.replace(/\/$/, "") + "/");
     }
     if (!matched.length) {
       diagnostics.push({
@@ -163,12 +165,37 @@ function resolveKnowledge(
         hint: "paths are relative to the library's knowledge/ folder (any layer)",
       });
     }
-    for (const p of matched.sort()) {
+    for (const p of matched) {
       const e = lib.knowledge.get(p)!;
       out.set(p, { path: p, absPath: e.absPath, mode, size: e.size, mtimeMs: e.mtimeMs, layer: e.layer });
     }
   });
   return [...out.values()];
+}
+
+const sortedCache = new WeakMap<Library, { size: number; paths: string[] }>();
+
+function sortedKnowledgePaths(lib: Library): string[] {
+  const hit = sortedCache.get(lib);
+  if (hit && hit.size === lib.knowledge.size) return hit.paths;
+  const paths = [...lib.knowledge.keys()].sort();
+  sortedCache.set(lib, { size: lib.knowledge.size, paths });
+  return paths;
+}
+
+/** The slice of a sorted array whose entries start with `prefix` (binary search). */
+function withPrefix(sorted: readonly string[], prefix: string): string[] {
+  if (!prefix) return sorted as string[];
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < sorted.length && sorted[end]!.startsWith(prefix)) end++;
+  return sorted.slice(lo, end);
 }
 
 const fmCache = new Map<string, ReturnType<typeof parseYaml> | undefined>();
