@@ -21,6 +21,8 @@ export type AgentDialect = {
   userDir: string;
   /** The `$schema` written into every file, if the tool publishes one. */
   schemaUrl?: string;
+  /** Resource URI schemes besides `file://` the tool reads (kept as extensions on import). */
+  extraResourcePrefixes: string[];
 };
 
 /** Written by `q` itself (crates/chat-cli/src/cli/agent/mod.rs `default_schema()`). */
@@ -52,6 +54,7 @@ export const Q_DIALECT: AgentDialect = {
   projectDir: ".amazonq/cli-agents",
   userDir: ".aws/amazonq/cli-agents",
   schemaUrl: Q_SCHEMA_URL,
+  extraResourcePrefixes: [],
 };
 
 /** Reverse of `builtins` plus the read aliases: native name → universal name. */

@@ -52,7 +52,11 @@ export function mapToolPolicy(agent: ResolvedAgent, d: AgentDialect, serverNames
   const allow = agent.tools.allow;
   let tools: string[] = [];
   if (denyAll) tools = [];
-  else if (allow === undefined || allow.includes("*")) tools = deny.length === 0 ? ["*"] : everything();
+  else if (allow === undefined || allow.includes("*")) {
+    // Denying a built-in the tool does not have changes nothing: `*` stays exact.
+    const effective = deny.filter((r) => !(isBuiltin(r) && d.builtins[r] === undefined));
+    tools = effective.length === 0 ? ["*"] : everything();
+  }
   else for (const ref of allow) if (!isDenied(ref)) push(tools, native(ref));
 
   // Denying one tool of a server whose other tools stay visible has no equivalent.
