@@ -92,14 +92,23 @@ export function isRemote(s: McpServer): boolean {
   return s.type === "http" || s.type === "sse" || (!!s.url && !s.command);
 }
 
-/** True when any env value or header is a literal (not a `${VAR}` reference): the file then holds secrets. */
+/**
+ * True when any env value or header holds literal text rather than only `${VAR}` references: the
+ * file then may hold a secret and is written 0600. ("Bearer ${TOKEN}" is a reference, "abc123" is not.)
+ */
 export function holdsSecrets(servers: Record<string, McpServer>): boolean {
   for (const s of Object.values(servers)) {
     for (const v of [...Object.values(s.env ?? {}), ...Object.values(s.headers ?? {})]) {
-      if (v.length > 0) return true;
+      if (isLiteralValue(v)) return true;
     }
   }
   return false;
+}
+
+/** A value with no `${VAR}` reference in it (an empty string is not a secret). */
+export function isLiteralValue(v: string): boolean {
+  VAR_REF.lastIndex = 0;
+  return v.length > 0 && !VAR_REF.test(v);
 }
 
 export function isBuiltin(ref: string): ref is BuiltinTool {
