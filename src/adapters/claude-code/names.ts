@@ -44,6 +44,15 @@ export const FROM_CLAUDE_TOOL: Record<string, BuiltinTool> = {
   Task: "delegate",
 };
 
+/** Own-property lookups only: a tool named `constructor` in a user's file is not a built-in. */
+export function fromClaudeTool(name: string): BuiltinTool | undefined {
+  return Object.hasOwn(FROM_CLAUDE_TOOL, name) ? FROM_CLAUDE_TOOL[name] : undefined;
+}
+
+export function fromClaudeHookEvent(name: string): HookEvent | undefined {
+  return Object.hasOwn(FROM_CLAUDE_HOOK_EVENT, name) ? FROM_CLAUDE_HOOK_EVENT[name] : undefined;
+}
+
 /** `@server` -> `mcp__server__*`, `@server/tool` -> `mcp__server__tool`. */
 export function mcpToolName(server: string, tool?: string): string {
   return `mcp__${server}__${tool ?? "*"}`;
@@ -128,7 +137,7 @@ export function claudeMatcher(matcher: string): string {
   const out: string[] = [];
   for (const token of matcher.split("|")) {
     const t = token.trim();
-    if (t in CLAUDE_TOOLS) {
+    if (Object.hasOwn(CLAUDE_TOOLS, t)) {
       const names = CLAUDE_TOOLS[t as BuiltinTool];
       out.push(...(names.length ? names : [t]));
     } else if (t.startsWith("@")) {
@@ -145,7 +154,7 @@ export function universalMatcher(matcher: string): string {
   const out: string[] = [];
   for (const token of matcher.split("|")) {
     const t = token.trim();
-    const builtin = FROM_CLAUDE_TOOL[t];
+    const builtin = fromClaudeTool(t);
     if (builtin) out.push(builtin);
     else {
       const m = /^mcp__([A-Za-z0-9][A-Za-z0-9._-]*?)__(.+)$/.exec(t);
