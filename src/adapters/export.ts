@@ -86,12 +86,14 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       if (m) badAgents.add(m[1]!);
     }
   }
-  let agents = resolved.agents.filter((a) => !badAgents.has(a.name));
-  if (opts.agents?.length) {
-    for (const name of opts.agents) {
+  // With --agent, targets are still rendered from all their agents (shared files such as CLAUDE.md or
+  // .mcp.json hold every agent's part); only the whole files of other agents are then left out.
+  const agents = resolved.agents.filter((a) => !badAgents.has(a.name));
+  const only = opts.agents?.length ? new Set(opts.agents) : undefined;
+  if (only) {
+    for (const name of only) {
       if (!lib.agents.has(name)) errors.push({ severity: "error", code: "agent-not-found", message: `no agent named '${name}'`, hint: `known agents: ${[...lib.agents.keys()].sort().join(", ")}` });
     }
-    agents = agents.filter((a) => opts.agents!.includes(a.name));
   }
 
   // Which agents go to which target.
@@ -152,12 +154,13 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     const extErrors = checkExtensions(adapter, list);
     errors.push(...extErrors.errors);
     const targetAgents = list.filter((a) => !extErrors.bad.has(a.name));
+    if (only && !targetAgents.some((a) => only.has(a.name))) continue;
     const cacheKey = `${target}\u0000${scope}\u0000${root}`;
     const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents.map(withoutStats), lib: libraryFingerprint(lib) });
     const cached = manifest.cache[cacheKey];
-    const summary: TargetSummary = { target, agents: targetAgents.map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false };
+    const summary: TargetSummary = { target, agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false };
     summaries.push(summary);
-    if (!opts.noCache && !opts.force && !opts.agents && cached && cached.fingerprint === fingerprint && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
+    if (!opts.noCache && !opts.force && !only && cached && cached.fingerprint === fingerprint && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
       summary.cached = true;
       summary.counts.unchanged = cached.paths.length;
       continue;
@@ -175,7 +178,8 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       else if (w.severity === "error") errors.push(w);
       else warnings.push(w);
     }
-    outputs.push({ target, scope, root, files: rendered.files, prune: true, ...(opts.agents ? { agents: new Set(opts.agents) } : {}) });
+    const files = only ? rendered.files.filter((f) => f.kind !== "file" || !f.agent || only.has(f.agent)) : rendered.files;
+    outputs.push({ target, scope, root, files, prune: true, ...(only ? { agents: only } : {}) });
     const readStats: [string, number, number][] = [];
     for (const p of [...reads].sort()) {
       const st = safeStat(p);

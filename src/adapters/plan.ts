@@ -242,17 +242,18 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
   };
   if (!reparse()) return;
   const secret = parts.some((p) => (p.out as { secret?: boolean }).secret === true);
+  const style = parts.map((p) => (p.out as { comment?: "html" | "hash" }).comment).find((c) => c) ?? (/\.(md|mdc|markdown)$/i.test(path) ? "html" : /(^|\/)\.[^/]*ignore$/.test(path) ? "hash" : "html");
   const owned: OwnedEntry[] = [];
   const problems: string[] = [];
   let backup = false;
   let driftCount = 0;
 
   const currentOf = (key: string[]): unknown =>
-    kind === "json-keys" ? getJsonPath(parsed, key) : kind === "toml-tables" ? getTomlTable(parsed!, key) : getSection(text, key[0]!);
+    kind === "json-keys" ? getJsonPath(parsed, key) : kind === "toml-tables" ? getTomlTable(parsed!, key) : getSection(text, key[0]!, style);
   const setOf = (key: string[], value: unknown): void => {
     if (kind === "json-keys") text = setJsonKey(text, key, value);
     else if (kind === "toml-tables") text = setTomlTable(text, key, value as Record<string, unknown> | undefined);
-    else text = setSection(text, key[0]!, value as string | undefined);
+    else text = setSection(text, key[0]!, value as string | undefined, style);
     reparse();
   };
   const hashOf = (v: unknown): string => (kind === "md-section" ? sha256(String(v)) : hashValue(v));

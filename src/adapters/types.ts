@@ -29,8 +29,11 @@ export type OutputFile =
   | { kind: "json-keys"; path: string; entries: JsonKeyEntry[]; secret?: boolean; agent?: string }
   /** Tables inside a shared TOML file (Codex config.toml): `[table.path]` blocks we own. */
   | { kind: "toml-tables"; path: string; tables: TomlTableEntry[]; secret?: boolean; agent?: string }
-  /** A marked block inside a shared markdown file (CLAUDE.md); text outside the markers is left as it was. */
-  | { kind: "md-section"; path: string; content: string; agent?: string };
+  /**
+   * A marked block inside a shared text file (CLAUDE.md, AGENTS.md, .cursorignore); text outside the
+   * markers is left as it was. Markers are HTML comments, or `#` comment lines with `comment: "hash"`.
+   */
+  | { kind: "md-section"; path: string; content: string; agent?: string; comment?: "html" | "hash" };
 
 export type JsonKeyEntry = { key: string[]; value: unknown };
 /** `path` like ["mcp_servers", "fetch"]; `value` is the table body as a plain object. */

@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "../helpers/fixtures.ts";
+import { cli } from "./helpers.ts";
+
+const examples = fileURLToPath(new URL("../../examples/library", import.meta.url));
+let dir: { path: string; cleanup: () => void };
+let base: string[];
+beforeEach(() => {
+  dir = tempDir();
+  base = ["--library", examples, "--root", join(dir.path, "out"), "--state-dir", join(dir.path, "state")];
+});
+afterEach(() => dir.cleanup());
+
+describe("aicfg export", () => {
+  it("--dry-run prints the plan with diffs and writes nothing", async () => {
+    const r = await cli(["export", ...base, "--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("would create");
+    expect(r.out).toContain(".claude/agents/software-engineer.md");
+    expect(r.out).toContain("+description: Implements features test-first");
+    expect(r.out).toContain("Dry run: nothing was written.");
+    expect(existsSync(join(dir.path, "out"))).toBe(false);
+  });
+
+  it("exports the sample library, then re-exports with no writes", async () => {
+    const first = await cli(["export", ...base, "--json"]);
+    expect(first.code).toBe(0);
+    const j = first.json();
+    expect(j.errors).toEqual([]);
+    expect(j.written).toBeGreaterThan(8);
+    expect(j.targets.map((t: { target: string }) => t.target).sort()).toEqual(["claude-code", "kiro-cli", "q-cli"]);
+    expect(readdirSync(join(dir.path, "out", ".kiro", "agents")).sort()).toEqual(["code-reviewer.json", "docs-writer.json", "release-manager.json", "software-engineer.json"]);
+    expect(readdirSync(join(dir.path, "out", ".amazonq", "cli-agents")).sort()).toEqual(["code-reviewer.json", "docs-writer.json", "software-engineer.json"]);
+    const again = (await cli(["export", ...base, "--json"])).json();
+    expect(again.written).toBe(0);
+    expect(again.files.every((f: { action: string }) => f.action === "unchanged")).toBe(true);
+  });
+
+  it("--check fails when exports are stale and passes when they are fresh", async () => {
+    expect((await cli(["export", ...base, "--check"])).code).toBe(1);
+    await cli(["export", ...base]);
+    const ok = await cli(["export", ...base, "--check"]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("Exports are up to date.");
+  });
+
+  it("leaves a hand-edited export alone (exit 3) and overwrites it with --force after a backup", async () => {
+    await cli(["export", ...base]);
+    const f = join(dir.path, "out", ".claude", "agents", "code-reviewer.md");
+    writeFileSync(f, readFileSync(f, "utf8") + "\nMy local tweak.\n");
+    const drift = await cli(["export", ...base, "--no-cache"]);
+    expect(drift.code).toBe(3);
+    expect(drift.out).toMatch(/! drift\s+\.claude\/agents\/code-reviewer\.md/);
+    expect(readFileSync(f, "utf8")).toContain("My local tweak.");
+    const forced = await cli(["export", ...base, "--force", "--json"]);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(f, "utf8")).not.toContain("My local tweak.");
+    expect(forced.json().backups).toHaveLength(1);
+    expect(readFileSync(forced.json().backups[0], "utf8")).toContain("My local tweak.");
+  });
+
+  it("exports one target only and rejects an unknown one with a hint", async () => {
+    const r = await cli(["export", ...base, "--target", "kiro-cli", "--json"]);
+    expect(r.json().targets.map((t: { target: string }) => t.target)).toEqual(["kiro-cli"]);
+    const bad = await cli(["export", ...base, "--target", "kiro"]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("unknown target 'kiro'");
+  });
+
+  it("names unexpressible features as warnings and fails on them with --strict", async () => {
+    const r = await cli(["export", ...base, "--target", "q-cli", "--dry-run", "--json"]);
+    const codes = r.json().warnings.map((w: { code: string }) => w.code);
+    expect(codes).toContain("unsupported-feature");
+    const strict = await cli(["export", ...base, "--target", "q-cli", "--strict"]);
+    expect(strict.code).toBe(1);
+    expect(existsSync(join(dir.path, "out", ".amazonq"))).toBe(false);
+  });
+
+  it("exports every agent of the sample library to every target without an error", async () => {
+    const ids = (await cli(["targets", "--json"])).json().map((t: { id: string }) => t.id);
+    expect(ids.length).toBeGreaterThanOrEqual(30);
+    const r = await cli(["export", ...base, "--target", ids.join(","), "--json"]);
+    expect(r.json().errors).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("aicfg export --agent", () => {
+  it("exports one agent without dropping the other agents' parts of shared files", async () => {
+    const d = tempDir();
+    try {
+      const args = ["--library", examples, "--root", join(d.path, "out"), "--state-dir", join(d.path, "state"), "--target", "claude-code"];
+      await cli(["export", ...args]);
+      const mcpBefore = readFileSync(join(d.path, "out", ".mcp.json"), "utf8");
+      const claudeBefore = readFileSync(join(d.path, "out", "CLAUDE.md"), "utf8");
+      const r = await cli(["export", ...args, "--agent", "docs-writer", "--json"]);
+      expect(r.code).toBe(0);
+      expect(r.json().targets[0].agents).toEqual(["docs-writer"]);
+      expect(readFileSync(join(d.path, "out", ".mcp.json"), "utf8")).toBe(mcpBefore);
+      expect(readFileSync(join(d.path, "out", "CLAUDE.md"), "utf8")).toBe(claudeBefore);
+      expect(existsSync(join(d.path, "out", ".claude", "agents", "code-reviewer.md"))).toBe(true);
+    } finally {
+      d.cleanup();
+    }
+  });
+});
