@@ -104,7 +104,10 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     else perTarget.set(t, []);
   }
   for (const a of agents) {
-    const wanted = opts.targets ? opts.targets.filter((t) => known.has(t) && (a.targets.length === 0 || a.targets.includes(t))) : a.targets;
+    // --target T exports to T every agent that does not restrict itself: an agent's own `targets`
+    // limit it, the library's default targets do not.
+    const ownTargets = a.provenance.targets !== "manifest" && a.provenance.targets !== "none";
+    const wanted = opts.targets ? opts.targets.filter((t) => known.has(t) && (!ownTargets || a.targets.includes(t))) : a.targets;
     if (!opts.targets && a.targets.length === 0) {
       warnings.push({ severity: "warning", code: "no-targets", message: `agent '${a.name}' names no targets and the library has no default targets; not exported`, file: a.sourceFile, hint: "add targets: to aicfg.yaml or the agent, or pass --target" });
     }
