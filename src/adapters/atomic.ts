@@ -5,7 +5,11 @@ import { randomBytes } from "node:crypto";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ExportError } from "../library/diagnostics.ts";
 
-export function atomicWrite(path: string, data: string | Uint8Array, mode = 0o644): void {
+/**
+ * @param opts.syncDir fsync the folder after the rename (default). Callers writing many files pass
+ *   false and fsync each folder once at the end (the rename is atomic either way).
+ */
+export function atomicWrite(path: string, data: string | Uint8Array, mode = 0o644, opts: { syncDir?: boolean } = {}): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
@@ -37,7 +41,7 @@ export function atomicWrite(path: string, data: string | Uint8Array, mode = 0o64
     }
     throw e;
   }
-  fsyncDir(dir);
+  if (opts.syncDir !== false) fsyncDir(dir);
 }
 
 export function fsyncDir(dir: string): void {
