@@ -1,0 +1,105 @@
+// The ChatGPT adapter: per agent a custom GPT bundle to create by hand (chatgpt/<name>/) and an
+// OpenAI plugin (chatgpt/plugins/<name>/) that ChatGPT and Codex install. ChatGPT is a web app, so
+// there is nothing to parse back and detection only explains where the bundles go.
+import { join } from "node:path";
+import type { Diagnostic } from "../../library/diagnostics.ts";
+import { modelFor, type ResolvedAgent } from "../../library/model.ts";
+import { unsupported, usedHookEvents } from "../common.ts";
+import type { Adapter, Detection, DetectEnv, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
+import { ChatgptExtension, pluginName, renderGpt, TARGET } from "./gpt.ts";
+import { renderPlugin } from "./plugin.ts";
+
+function chatgptDir(roots: Pick<Roots, "projectRoot">): string {
+  return join(roots.projectRoot, "chatgpt");
+}
+
+/** Warns about what neither the GPT nor the plugin can hold; returns the lines for the README. */
+function leftOut(agent: ResolvedAgent, warnings: Diagnostic[]): string[] {
+  const left: string[] = [];
+  const servers = Object.keys(agent.mcpServers).sort();
+  if (servers.length) {
+    warnings.push(unsupported(TARGET, agent, `MCP servers (${servers.join(", ")}) in the custom GPT`, `GPTs take OpenAPI Actions, not MCP; the plugin in chatgpt/plugins/${pluginName(agent.name)}/ carries them in .mcp.json`));
+    left.push(`MCP servers ${servers.join(", ")} (the plugin carries them)`);
+  }
+  const t = agent.tools;
+  if (t.allow?.length || t.deny?.length || t.trusted?.length) {
+    warnings.push(unsupported(TARGET, agent, "tool permissions (tools.allow / deny / trusted)", "only the GPT capabilities follow them: web search <- web_search, canvas <- write, code interpreter <- shell"));
+    left.push("tool permissions (only the capabilities follow them)");
+  }
+  if (Object.keys(agent.toolSettings).length) {
+    warnings.push(unsupported(TARGET, agent, "toolSettings (allowed paths and commands)"));
+    left.push("toolSettings");
+  }
+  const hooks = usedHookEvents(agent);
+  if (hooks.length) {
+    warnings.push(unsupported(TARGET, agent, `hooks (${hooks.join(", ")})`));
+    left.push(`hooks (${hooks.join(", ")})`);
+  }
+  const model = modelFor(agent, TARGET);
+  if (model) {
+    warnings.push(unsupported(TARGET, agent, `a model choice (${model})`, "ChatGPT picks the model of a GPT or plugin itself"));
+    left.push(`model ${model}`);
+  }
+  return left;
+}
+
+function renderChatgpt(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
+  const files: OutputFile[] = [];
+  const warnings: Diagnostic[] = [];
+  const root = chatgptDir(ctx);
+  for (const agent of [...agents].sort((a, b) => a.name.localeCompare(b.name))) {
+    const left = leftOut(agent, warnings);
+    files.push(...renderGpt(agent, ctx, join(root, agent.name), left, warnings));
+    files.push(...renderPlugin(agent, ctx, join(root, "plugins"), warnings));
+  }
+  return { files, warnings };
+}
+
+async function detectChatgpt(env: DetectEnv): Promise<Detection> {
+  const notes = ["ChatGPT is a web app: nothing is installed locally; export writes bundles to add by hand (GPT) or install as a plugin"];
+  const codex = env.which("codex");
+  if (codex) notes.push(`Codex CLI found at ${codex}: it can install the plugins in chatgpt/plugins/ from a local marketplace`);
+  return {
+    installed: false,
+    configPaths: [],
+    generation: "web",
+    exportPaths: { project: [chatgptDir(env)], user: [] },
+    notes,
+    nextSteps: ["aicfg export --target chatgpt, then follow chatgpt/<agent>/README.md (GPT) or add chatgpt/plugins/<agent>/ to a plugin marketplace"],
+  };
+}
+
+export const chatgptAdapter: Adapter = {
+  id: TARGET,
+  displayName: "ChatGPT (custom GPTs and OpenAI plugins)",
+  description: "A custom GPT bundle with manual steps, and an OpenAI plugin (skill + MCP servers) for ChatGPT and Codex, per agent",
+  scopes: ["project"],
+  locations: (roots: Roots) => [chatgptDir(roots)],
+  capabilities: {
+    instructions: "yes",
+    "knowledge-always": "partial",
+    "knowledge-on-demand": "yes",
+    "mcp-stdio": "partial",
+    "mcp-http": "partial",
+    "tools-allow": "partial",
+    "tools-deny": "partial",
+    "tool-settings": "no",
+    hooks: "no",
+    model: "no",
+    skills: "no",
+    commands: "no",
+    ignore: "no",
+  },
+  extensionSchema: ChatgptExtension,
+  render: renderChatgpt,
+  detect: detectChatgpt,
+  limitations: [
+    "ChatGPT has no API or import format for GPTs: the bundle in chatgpt/<agent>/ is created by hand following its README.md; nothing can be read back.",
+    "New GPTs can be created only on Business, Enterprise and Edu plans and OpenAI plans to retire GPTs; the plugin in chatgpt/plugins/<agent>/ is the installable form.",
+    "GPT knowledge is retrieval only: always-on knowledge is uploaded and the instructions tell the GPT to always follow it. The plugin's skill inlines always-on knowledge and ships on-demand knowledge as references/.",
+    "GPTs cannot use MCP servers (only OpenAPI Actions, not generated); the plugin's .mcp.json carries them without timeout, autoApprove, include/excludeTools, oauth or disabled, and with ${VAR} written as is.",
+    "Tool permissions only drive the GPT capabilities (web search <- web_search, canvas <- write, code interpreter <- shell; image generation off) unless extensions.chatgpt.capabilities sets them.",
+    "Limits checked: GPT instructions 8,000 characters, 20 knowledge files, 512 MB per file (secondary sources), 4 conversation starters shown; Agent Skills name 64 and description 1,024 characters.",
+    "Project scope only: the bundles are written under <project>/chatgpt/.",
+  ],
+};
