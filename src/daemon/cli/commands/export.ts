@@ -31,6 +31,7 @@ export const exportCommand: Command = {
     force: { type: "boolean", description: "overwrite drifted or foreign files (a backup is kept)" },
     strict: { type: "boolean", description: "treat unsupported features and exceeded limits as errors" },
     "no-cache": { type: "boolean", description: "render and compare everything even if the inputs did not change" },
+    verbose: { type: "boolean", short: "v", description: "print every warning (by default many warnings are grouped per target)" },
     ...STATE_OPTION,
     json: COMMON_OPTIONS.json,
   },
@@ -70,7 +71,7 @@ export const exportCommand: Command = {
       io.out(JSON.stringify(toJson(result, dryRun, code), null, 2));
       return code;
     }
-    printHuman(io, result, dryRun, check);
+    printHuman(io, result, dryRun, check, v.verbose === true);
     return code;
   },
 };
@@ -100,7 +101,7 @@ function toJson(r: ExportResult, dryRun: boolean, code: number): unknown {
   };
 }
 
-function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean): void {
+function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean, verbose: boolean): void {
   const root = r.scope === "project" ? r.roots.projectRoot : r.roots.homeDir;
   const rel = (p: string) => {
     const x = relative(root, p);
@@ -129,7 +130,9 @@ function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean)
     }
   }
   if (r.warnings.length || r.errors.length) io.err("");
-  printDiagnostics(io, [...r.warnings, ...r.errors]);
+  if (verbose || r.warnings.length <= 15) printDiagnostics(io, r.warnings);
+  else printGroupedWarnings(io, r);
+  printDiagnostics(io, r.errors);
   const drift = r.plan.entries.filter((e) => e.action === "drift" || e.action === "conflict").length;
   io.out("");
   if (hasErrors(r.errors)) io.out(paint(io, "red", `${r.errors.length} error(s); the other targets and agents were still exported.`));
@@ -137,6 +140,24 @@ function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean)
   if (check) io.out(r.outOfDate ? paint(io, "red", "Exports are out of date: run 'aicfg export' and commit the result.") : paint(io, "green", "Exports are up to date."));
   else if (dryRun) io.out("Dry run: nothing was written. Run without --dry-run to apply.");
   else if (r.applied) io.out(`${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`);
+}
+
+/** Many warnings: one line per target naming what it cannot express, the rest behind --verbose. */
+function printGroupedWarnings(io: CliIO, r: ExportResult): void {
+  const groups = new Map<string, { count: number; features: Map<string, number> }>();
+  for (const w of r.warnings) {
+    const target = /^([^:]+): /.exec(w.message)?.[1] ?? "library";
+    const feature = /uses (.+?), which /.exec(w.message)?.[1]?.replace(/\s*\(.*\)$/, "") ?? w.code;
+    const g = groups.get(target) ?? { count: 0, features: new Map() };
+    g.count++;
+    g.features.set(feature, (g.features.get(feature) ?? 0) + 1);
+    groups.set(target, g);
+  }
+  for (const [target, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const list = [...g.features].sort((a, b) => b[1] - a[1]).map(([f, n]) => (n > 1 ? `${f} (${n}x)` : f));
+    io.err(paint(io, "yellow", `warning: ${target}: ${g.count} warning(s): ${list.slice(0, 6).join("; ")}${list.length > 6 ? "; …" : ""}`));
+  }
+  io.err(paint(io, "gray", `${r.warnings.length} warnings in all; run with --verbose to see each with its file and hint.`));
 }
 
 /** Literal MCP env/header values: masked in diffs so a dry run never prints secrets. */
