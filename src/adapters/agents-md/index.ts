@@ -1,0 +1,81 @@
+// AGENTS.md, the cross-tool convention (agents.md): one marked section with every agent's name,
+// description and instructions and the always-on knowledge inlined, read by Codex, Copilot, Cursor,
+// Windsurf, Cline, Kiro, Amp, OpenCode and others. Text outside the section stays the user's.
+import { join } from "node:path";
+import type { Diagnostic } from "../../library/diagnostics.ts";
+import type { ResolvedAgent } from "../../library/model.ts";
+import { limitExceeded, unsupported } from "../common.ts";
+import type { Adapter, OutputFile, RenderContext, RenderResult } from "../types.ts";
+import { agentBlock, byName, collectKnowledge, joinBlocks, knowledgeBlock, unexpressed } from "../generic/shared.ts";
+
+const ID = "agents-md";
+/** Codex reads at most 32 KiB of AGENTS.md files by default (project_doc_max_bytes). */
+export const AGENTS_MD_BUDGET_BYTES = 32 * 1024;
+
+function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
+  const warnings: Diagnostic[] = [];
+  const files: OutputFile[] = [];
+  const sorted = byName(agents);
+  const byAgent = new Map(sorted.map((a) => [a.name, a]));
+  const hint = "AGENTS.md is plain text every reader loads; use a tool target for this feature";
+  const blocks: string[] = [];
+  for (const a of sorted) {
+    warnings.push(...unexpressed(ID, a, {}, { model: hint, toolsAllow: hint, toolsDeny: hint, toolsTrusted: hint, toolSettings: hint, hooks: hint, mcp: hint }));
+    blocks.push(agentBlock(a));
+  }
+  for (const k of collectKnowledge(sorted, ctx)) {
+    if (k.mode === "always") blocks.push(knowledgeBlock(k));
+    else for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `on-demand knowledge ${k.path}`, "AGENTS.md is always loaded; make it mode: always to include it"));
+  }
+  if (blocks.length) {
+    const content = joinBlocks(blocks);
+    const bytes = new TextEncoder().encode(content).length;
+    if (bytes > AGENTS_MD_BUDGET_BYTES) {
+      warnings.push(limitExceeded(ID, undefined, `the AGENTS.md section is ${bytes} bytes; Codex reads at most ${AGENTS_MD_BUDGET_BYTES} bytes of AGENTS.md by default`, "move knowledge to on-demand files of tool targets, or raise project_doc_max_bytes in Codex"));
+    }
+    files.push({ kind: "md-section", path: join(ctx.projectRoot, "AGENTS.md"), content });
+  }
+  return { files, warnings };
+}
+
+export const agentsMdAdapter: Adapter = {
+  id: ID,
+  displayName: "AGENTS.md",
+  description: "The AGENTS.md convention: one marked section with every agent and the always-on knowledge",
+  scopes: ["project"],
+  locations: (r) => [join(r.projectRoot, "AGENTS.md")],
+  capabilities: {
+    instructions: "yes",
+    "knowledge-always": "yes",
+    "knowledge-on-demand": "no",
+    "mcp-stdio": "no",
+    "mcp-http": "no",
+    "tools-allow": "no",
+    "tools-deny": "no",
+    "tool-settings": "no",
+    hooks: "no",
+    model: "no",
+    skills: "no",
+    commands: "no",
+    ignore: "no",
+  },
+  render,
+  detect: async (env) => {
+    const file = join(env.projectRoot, "AGENTS.md");
+    const exists = env.exists(file);
+    // A convention, not a program: "installed" means the project already uses an AGENTS.md.
+    return {
+      installed: exists,
+      configPaths: [{ path: file, exists }],
+      exportPaths: { project: [file], user: [] },
+      notes: ["AGENTS.md is a file convention, not a program: nothing to install; read natively by Codex, Copilot, Cursor, Windsurf/Devin, Cline, Kiro, Amp, OpenCode and others"],
+      nextSteps: [],
+    };
+  },
+  limitations: [
+    "plain markdown: no MCP servers, models, tool permissions or hooks",
+    "every reader loads the whole file: on-demand knowledge is left out",
+    "no user scope: the global files differ per tool (~/.codex/AGENTS.md, ~/.config/amp/AGENTS.md, ...); use those tools' targets",
+    "the codex, amp, opencode, factory-droid and rovodev targets write their own sections of the same file: enable one of them per project to avoid repeating the text",
+  ],
+};

@@ -1,0 +1,224 @@
+// The one adapter factory for declaratively described tools (definition.ts): it places agents and
+// knowledge in the tool's instructions file, rules folder or agents folder, writes MCP servers in
+// the tool's shape, warns about everything the tool cannot express, and detects the tool.
+import { join } from "node:path";
+import type { Diagnostic } from "../../library/diagnostics.ts";
+import { modelFor, type ResolvedAgent } from "../../library/model.ts";
+import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
+import type { Adapter, Capability, FileSource, OutputFile, RenderContext, RenderResult, Roots, Support } from "../types.ts";
+import { GenericExtension, mcpPath, TargetDefinition, type FrontmatterMap, type ScopeLayout, type TargetDefinitionInput } from "./definition.ts";
+import { canParse, parseGeneric } from "./parse.ts";
+
+export { mcpPath };
+import {
+  agentBlock,
+  bodyText,
+  byName,
+  collectKnowledge,
+  detectTool,
+  dropClashes,
+  joinBlocks,
+  knowledgeBlock,
+  knowledgeSlug,
+  renderServerEntries,
+  unexpressed,
+  type KnowledgeMeta,
+} from "./shared.ts";
+
+type Fields = { name: string; description: string; globs: string[] };
+
+/** Fills a frontmatter mapping; keys whose source field is empty are left out. */
+export function fillFrontmatter(map: FrontmatterMap, f: Fields): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(map)) {
+    if (typeof v !== "object") {
+      out[key] = v;
+      continue;
+    }
+    if (v.from === "name") out[key] = f.name;
+    else if (v.from === "description") out[key] = f.description;
+    else if (f.globs.length) out[key] = v.as === "comma" ? f.globs.join(",") : v.as === "first" ? f.globs[0] : [...f.globs];
+  }
+  return out;
+}
+
+function withFrontmatter(fields: Record<string, unknown>, body: string): string {
+  return Object.keys(fields).length ? renderFrontmatter(fields, body) : bodyText(body);
+}
+
+function scopeRoot(ctx: Roots): string {
+  return ctx.scope === "project" ? ctx.projectRoot : ctx.homeDir;
+}
+
+
+function layoutPaths(layout: ScopeLayout, root: string): string[] {
+  const out: string[] = [];
+  if (layout.instructions) out.push(join(root, layout.instructions.file));
+  if (layout.rules) out.push(join(root, layout.rules.dir));
+  if (layout.agents) out.push(join(root, layout.agents.dir));
+  if (layout.mcp) out.push(join(root, mcpPath(layout.mcp)));
+  return out;
+}
+
+function capabilitiesOf(def: TargetDefinition): Record<Capability, Support> {
+  const layouts = [def.scopes.project, def.scopes.user].filter((l): l is ScopeLayout => !!l);
+  const level = (test: (l: ScopeLayout) => boolean): Support => {
+    const n = layouts.filter(test).length;
+    return n === 0 ? "no" : n === layouts.length ? "yes" : "partial";
+  };
+  return {
+    instructions: level((l) => !!(l.instructions || l.rules || l.agents)),
+    "knowledge-always": level((l) => !!(l.instructions || l.rules)),
+    "knowledge-on-demand": level((l) => !!l.rules?.frontmatter.onDemand),
+    "mcp-stdio": level((l) => !!l.mcp),
+    "mcp-http": level((l) => !!l.mcp?.shape.remote),
+    "tools-allow": "no",
+    "tools-deny": "no",
+    "tool-settings": "no",
+    hooks: "no",
+    model: level((l) => !!l.agents?.modelKey),
+    skills: "no",
+    commands: "no",
+    ignore: "no",
+  };
+}
+
+function sizeOf(text: string, unit: "chars" | "bytes"): number {
+  return unit === "bytes" ? new TextEncoder().encode(text).length : [...text].length;
+}
+
+/** Builds an Adapter from a target definition (validated here, so a bad definition fails at startup). */
+export function genericAdapter(input: TargetDefinitionInput): Adapter {
+  const def = TargetDefinition.parse(input);
+  const id = def.id;
+  const scopes = (["project", "user"] as const).filter((s) => def.scopes[s]);
+
+  const render = (agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult => {
+    const layout = def.scopes[ctx.scope];
+    const files: OutputFile[] = [];
+    const warnings: Diagnostic[] = [];
+    if (!layout) {
+      warnings.push({ severity: "warning", code: "scope-unsupported", message: `${def.displayName} has no ${ctx.scope} scope; nothing was rendered`, hint: `export it with --scope ${scopes[0]}` });
+      return { files, warnings };
+    }
+    const root = scopeRoot(ctx);
+    const sorted = byName(agents);
+    const agentByName = new Map(sorted.map((a) => [a.name, a]));
+    const blocks: string[] = [];
+    const otherScope = scopes.find((s) => s !== ctx.scope);
+
+    for (const a of sorted) {
+      warnings.push(
+        ...unexpressed(id, a, { model: !!layout.agents?.modelKey, mcp: !!layout.mcp }, {
+          mcp:
+            otherScope && def.scopes[otherScope]?.mcp
+              ? `${def.displayName} reads MCP servers only in ${otherScope} scope; export with --scope ${otherScope}`
+              : (def.mcpHint ?? `configure the servers in ${def.displayName} itself`),
+        }),
+      );
+      const model = modelFor(a, id);
+      const extra = (a.extensions[id] as GenericExtension | undefined)?.frontmatter ?? {};
+      if (layout.agents) {
+        const fm = fillFrontmatter(layout.agents.frontmatter, { name: a.name, description: a.description, globs: [] });
+        const explicit = typeof a.model === "object" && a.model[id] !== undefined;
+        if (model !== undefined && layout.agents.modelPattern && !explicit && !new RegExp(layout.agents.modelPattern).test(model)) {
+          warnings.push(unsupported(id, a, `the model '${model}'`, `${def.displayName} does not take this model id; give one with model: {${id}: ...}`));
+        } else if (layout.agents.modelKey && model !== undefined) fm[layout.agents.modelKey] = model;
+        files.push({ kind: "file", path: join(root, layout.agents.dir, a.name + layout.agents.extension), content: withFrontmatter({ ...fm, ...extra }, a.instructions), agent: a.name });
+      } else if (layout.rules) {
+        const r = layout.rules;
+        const map = r.agentAs === "onDemand" && r.frontmatter.onDemand ? r.frontmatter.onDemand : r.frontmatter.always;
+        const fm = fillFrontmatter(map, { name: a.name, description: a.description, globs: [] });
+        files.push({ kind: "file", path: join(root, r.dir, r.naming.agent.replaceAll("{name}", a.name) + r.extension), content: withFrontmatter({ ...fm, ...extra }, a.instructions), agent: a.name });
+      } else if (layout.instructions) {
+        blocks.push(agentBlock(a));
+        if (Object.keys(extra).length) warnings.push(unsupported(id, a, `extensions.${id}.frontmatter`, `${def.displayName} keeps agents in one shared file, which has no per-agent frontmatter`));
+      } else {
+        warnings.push(unsupported(id, a, "instructions", `${def.displayName} takes only MCP servers from files`));
+      }
+    }
+
+    const knowledgeWarn = (k: KnowledgeMeta, feature: string, hint: string): void => {
+      for (const name of k.agents) warnings.push(unsupported(id, agentByName.get(name)!, feature, hint));
+    };
+    for (const k of collectKnowledge(sorted, ctx)) {
+      const r = layout.rules;
+      const fields = { name: knowledgeSlug(k.path), description: k.description, globs: k.globs };
+      const ruleFile = (map: FrontmatterMap): void => {
+        files.push({
+          kind: "file",
+          path: join(root, r!.dir, r!.naming.knowledge.replaceAll("{slug}", fields.name).replaceAll("{name}", fields.name) + r!.extension),
+          content: withFrontmatter(fillFrontmatter(map, fields), k.body),
+          ...(k.agents.length === 1 ? { agent: k.agents[0]! } : {}),
+        });
+      };
+      if (k.globs.length && r?.frontmatter.glob) {
+        ruleFile(r.frontmatter.glob);
+        continue;
+      }
+      if (k.globs.length) knowledgeWarn(k, `the applyTo globs of knowledge ${k.path}`, `${def.displayName} cannot scope rules to files; it is loaded as ${k.mode} knowledge`);
+      if (k.mode === "always") {
+        if (r) ruleFile(r.frontmatter.always);
+        else if (layout.instructions) blocks.push(knowledgeBlock(k));
+        else knowledgeWarn(k, `always-on knowledge ${k.path}`, `${def.displayName} has no file for always-on context in ${ctx.scope} scope`);
+      } else if (r?.frontmatter.onDemand) ruleFile(r.frontmatter.onDemand);
+      else knowledgeWarn(k, `on-demand knowledge ${k.path}`, `${def.displayName} cannot load a file only when it is relevant; make it mode: always to include it`);
+    }
+
+    if (layout.instructions && blocks.length) {
+      files.push({ kind: "md-section", path: join(root, layout.instructions.file), content: joinBlocks(blocks) });
+    }
+
+    if (layout.mcp) {
+      const m = layout.mcp;
+      const r = renderServerEntries(id, sorted, m.shape, m.key);
+      warnings.push(...r.warnings);
+      if (r.entries.length) files.push({ kind: "json-keys", path: join(root, mcpPath(m)), entries: r.entries, ...(r.secret ? { secret: true } : {}) });
+    }
+
+    const clash = dropClashes(id, files);
+    warnings.push(...clash.warnings);
+    if (def.sizeLimit) {
+      const lim = def.sizeLimit;
+      for (const f of clash.files) {
+        if (f.kind !== "file" && f.kind !== "md-section") continue;
+        const text = typeof f.content === "string" ? f.content : new TextDecoder().decode(f.content);
+        const n = sizeOf(text, lim.unit);
+        if (n > lim.max) {
+          const rel = f.path.slice(root.length + 1);
+          warnings.push(limitExceeded(id, f.agent ? agentByName.get(f.agent) : undefined, `${rel} is ${n} ${lim.unit}; ${def.displayName} reads at most ${lim.max} ${lim.unit} per file (${lim.source})`, "shorten the instructions or split the knowledge into smaller files"));
+        }
+      }
+    }
+    return { files: clash.files, warnings };
+  };
+
+  const homeRel = (env: { homeDir: string }, p: string): string => join(env.homeDir, p);
+  return {
+    id,
+    displayName: def.displayName,
+    description: def.description,
+    scopes,
+    locations: (roots) => {
+      const layout = def.scopes[roots.scope];
+      return layout ? layoutPaths(layout, scopeRoot(roots)) : [];
+    },
+    capabilities: capabilitiesOf(def),
+    extensionSchema: GenericExtension,
+    render,
+    ...(canParse(def.scopes.project) || canParse(def.scopes.user) ? { parse: (src: FileSource, roots: Roots) => parseGeneric(def, src, roots) } : {}),
+    detect: (env) =>
+      detectTool(env, {
+        binaries: def.detect.binaries,
+        configPaths: [...def.detect.configDirs.map((p) => homeRel(env, p)), ...def.detect.projectMarkers.map((p) => join(env.projectRoot, p))],
+        vscodeExtensions: def.detect.vscodeExtensions,
+        exportPaths: {
+          project: def.scopes.project ? layoutPaths(def.scopes.project, env.projectRoot) : [],
+          user: def.scopes.user ? layoutPaths(def.scopes.user, env.homeDir) : [],
+        },
+        notes: def.notes,
+        install: def.detect.install,
+      }),
+    limitations: def.limitations,
+  };
+}
