@@ -62,7 +62,7 @@ function applyMinimal(text: string, key: readonly string[], value: unknown): str
   const out = applyEdits(text, edits);
   if (value === undefined) return out;
   const fmt = format(out, undefined, { ...detectIndent(text), eol: "\n" }).filter((f) =>
-    ranges.some(([s, t]) => f.offset >= s && f.offset + f.length <= t),
+    ranges.some(([s, t]) => f.offset >= s && f.offset < t && f.offset + f.length <= t),
   );
   return applyEdits(out, fmt);
 }
@@ -203,8 +203,11 @@ export function setSection(text: string, target: string, content: string | undef
     return `${text}${sep}${begin}\n${body}${end}\n`;
   }
   if (body === undefined) {
+    // Remove the block and the blank line that was put before it when it was inserted.
     let before = text.slice(0, found.start);
-    const after = text.slice(found.end);
+    let after = text.slice(found.end);
+    if (before.endsWith("\n\n")) before = before.slice(0, -1);
+    else if (!before.length && after.startsWith("\n")) after = after.slice(1);
     if (!after.length) before = before.replace(/\n+$/, before.trim() ? "\n" : "");
     return before + after;
   }
