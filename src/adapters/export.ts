@@ -12,9 +12,10 @@ import type { ExportScope } from "../library/schema.ts";
 import { loadManifest, MANIFEST_NAME, saveManifest } from "./manifest.ts";
 import { applyPlan, planExport, type ApplyResult, type ExportPlan, type PlanEntry, type TargetOutput } from "./plan.ts";
 import { getAdapter, listAdapters } from "./registry.ts";
+import { renderExtras } from "./extras/index.ts";
 import type { Adapter, RenderContext, Roots } from "./types.ts";
 
-export const EXPORT_FORMAT_VERSION = "1";
+export const EXPORT_FORMAT_VERSION = "2";
 
 export type ExportOptions = {
   library: string | Library;
@@ -172,6 +173,9 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     reads = new Set();
     try {
       rendered = adapter.render(targetAgents, ctx);
+      // Library-wide skills, commands and ignore patterns, for tools that have a native place for them.
+      const extras = renderExtras(target, lib, ctx);
+      rendered = { files: [...rendered.files, ...extras.files], warnings: [...rendered.warnings, ...extras.warnings] };
     } catch (e) {
       errors.push({ severity: "error", code: "render-failed", message: `${adapter.displayName}: ${(e as Error).message}`, hint: "this target was skipped; the others were exported" });
       continue;

@@ -1,5 +1,6 @@
 // The list of adapters. A new AI tool is one new folder under adapters/ and one line here.
-import type { Adapter } from "./types.ts";
+import type { Adapter, Roots } from "./types.ts";
+import { extrasCapabilities, extrasLocations } from "./extras/index.ts";
 import { qCliAdapter } from "./q-cli/index.ts";
 import { kiroCliAdapter } from "./kiro-cli/index.ts";
 import { claudeCodeAdapter } from "./claude-code/index.ts";
@@ -32,6 +33,16 @@ const ADAPTERS: readonly Adapter[] = [
 
 export function listAdapters(): readonly Adapter[] {
   return ADAPTERS;
+}
+
+/** What a target can express: its adapter's own table plus library skills, commands and ignore files. */
+export function effectiveCapabilities(a: Adapter): Adapter["capabilities"] {
+  return { ...a.capabilities, ...extrasCapabilities(a.id) };
+}
+
+/** Everywhere a target may write for the roots: its adapter's locations plus the extras'. */
+export function effectiveLocations(a: Adapter, roots: Roots): string[] {
+  return [...a.locations(roots), ...extrasLocations(a.id, roots)];
 }
 
 export function getAdapter(id: string): Adapter | undefined {

@@ -2,7 +2,7 @@
 // adapters), so the documentation cannot drift from what the tool does. `npm run docs` rewrites
 // the marked sections; a test fails when they are stale.
 import { homedir } from "node:os";
-import { listAdapters } from "../adapters/registry.ts";
+import { effectiveLocations, listAdapters } from "../adapters/registry.ts";
 import { COMMANDS } from "./cli/commands/index.ts";
 
 export function commandReference(): string {
@@ -29,8 +29,8 @@ export function targetTable(): string {
   const out = ["| target | tool | project scope | user scope | known limitations |", "|---|---|---|---|---|"];
   const cell = (xs: string[]) => (xs.length ? xs.map((x) => `\`${x.replace(/^<project>\//, "").replace(homedir(), "~")}\``).join("<br>") : "—");
   for (const a of listAdapters()) {
-    const p = a.scopes.includes("project") ? a.locations({ scope: "project", ...roots }) : [];
-    const u = a.scopes.includes("user") ? a.locations({ scope: "user", ...roots }) : [];
+    const p = a.scopes.includes("project") ? effectiveLocations(a, { scope: "project", ...roots }) : [];
+    const u = a.scopes.includes("user") ? effectiveLocations(a, { scope: "user", ...roots }) : [];
     const lim = a.limitations.map((l) => l.replace(/\|/g, "\\|").replace(/\n/g, " ")).join("<br>") || "—";
     out.push(`| \`${a.id}\` | ${a.displayName} | ${cell(p)} | ${cell(u)} | ${lim} |`);
   }

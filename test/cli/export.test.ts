@@ -107,3 +107,42 @@ describe("aicfg export --agent", () => {
     }
   });
 });
+
+describe("aicfg export: skills, commands and ignore patterns", () => {
+  it("exports them to tools with a native place and notices a changed companion file", async () => {
+    const d = tempDir();
+    try {
+      const lib = join(d.path, "lib");
+      const files: Record<string, string> = {
+        "aicfg.yaml": "name: x\ntargets: [claude-code, cursor, gemini-cli]\nignore: [.env, secrets/**]\n",
+        "agents/a.md": "---\ndescription: A\n---\nBe brief.\n",
+        "skills/release-notes/SKILL.md": "---\nname: release-notes\ndescription: Writes release notes from merged pull requests\n---\nCollect the PRs.\n",
+        "skills/release-notes/template.md": "## Features\n",
+        "commands/review.md": "---\ndescription: Review a file\nargument-hint: <file>\n---\nReview $ARGUMENTS carefully.\n",
+      };
+      for (const [rel, c] of Object.entries(files)) {
+        const { mkdirSync } = await import("node:fs");
+        mkdirSync(join(lib, rel, ".."), { recursive: true });
+        writeFileSync(join(lib, rel), c);
+      }
+      const args = ["--library", lib, "--root", join(d.path, "out"), "--state-dir", join(d.path, "state"), "--json"];
+      const r = await cli(["export", ...args]);
+      expect(r.json().errors).toEqual([]);
+      const out = (p: string) => join(d.path, "out", p);
+      expect(readFileSync(out(".claude/skills/release-notes/template.md"), "utf8")).toBe("## Features\n");
+      expect(readFileSync(out(".claude/commands/review.md"), "utf8")).toContain("Review $ARGUMENTS carefully.");
+      expect(readFileSync(out(".gemini/commands/review.toml"), "utf8")).toContain("{{args}}");
+      expect(readFileSync(out(".cursorignore"), "utf8")).toContain(".env\nsecrets/**\n");
+      expect((await cli(["export", ...args])).json().written).toBe(0);
+      writeFileSync(join(lib, "skills/release-notes/template.md"), "## Features\n## Fixes\n");
+      const again = (await cli(["export", ...args])).json();
+      expect(again.files.filter((f: { action: string }) => f.action === "update").map((f: { path: string }) => f.path.split("/out/")[1]).sort()).toEqual([
+        ".claude/skills/release-notes/template.md",
+        ".cursor/skills/release-notes/template.md",
+        ".gemini/skills/release-notes/template.md",
+      ]);
+    } finally {
+      d.cleanup();
+    }
+  });
+});

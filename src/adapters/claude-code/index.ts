@@ -80,6 +80,6 @@ export const claudeCodeAdapter: Adapter = {
     "MCP servers are shared by every session of the project; two agents cannot use different servers of the same name",
     "models: claude-sonnet-*/opus-*/haiku-* become the aliases sonnet/opus/haiku (latest version); models of other vendors are left out",
     "hook timeouts are rounded up to whole seconds",
-    "library skills and commands are not exported by this adapter",
+    "library ignore patterns are not written: Claude Code has no ignore file, and permissions.deny in .claude/settings.json is owned by this target; the export warning prints ready-to-paste Read(...) rules for .claude/settings.local.json",
   ],
 };
