@@ -1,0 +1,76 @@
+// Connects a running daemon to systemd: READY=1 with a status line once everything is up, STATUS=
+// as runs come and go, WATCHDOG=1 only while the scheduler ticks, RELOADING=1/READY=1 around every
+// reload, STOPPING=1 when the drain begins. Register it as the LAST daemon extension, so READY=1
+// follows the HTTP API. A no-op when not started by systemd.
+import type { CliIO } from "../cli/command.ts";
+import type { DaemonHandle } from "../daemon.ts";
+import { createNotifier, watchdogLoop, type Notifier } from "./sd-notify.ts";
+
+/** One line for `systemctl status`: workflow count, running runs, the next scheduled run. */
+export function daemonStatusLine(handle: Pick<DaemonHandle, "status" | "listWorkflows">, prefix: string): string {
+  const s = handle.status();
+  const workflows = handle.listWorkflows();
+  const enabled = workflows.filter((w) => w.enabled);
+  let next: { at: number; name: string } | undefined;
+  for (const w of enabled) {
+    const at = w.nextRuns[0];
+    if (at !== undefined && (next === undefined || at < next.at)) next = { at, name: w.name };
+  }
+  const parts = [`${enabled.length} of ${workflows.length} workflows enabled`];
+  if (s.checks.config.broken > 0) parts.push(`${s.checks.config.broken} broken`);
+  parts.push(`${s.runs.inFlight} running, ${s.runs.queued} queued`);
+  parts.push(next ? `next run ${next.name} at ${new Date(next.at).toISOString().replace(/\.\d{3}Z$/, "Z")}` : "no scheduled run");
+  return `${prefix}: ${parts.join("; ")}`;
+}
+
+export type SdNotifyDaemonOptions = {
+  /** How STATUS= updates are batched after run events (default 1000 ms). */
+  statusDelayMs?: number;
+  notifier?: Notifier;
+};
+
+/**
+ * Starts the systemd integration for `handle` and returns its stop function (sends STOPPING=1).
+ * Wraps `handle.reload` so that every reload, from SIGHUP or the API, is reported to systemd.
+ */
+export async function startSdNotify(handle: DaemonHandle, io: CliIO, opts: SdNotifyDaemonOptions = {}): Promise<(() => Promise<void>) | undefined> {
+  // Unset NOTIFY_SOCKET and WATCHDOG_* so git, MCP servers and workflow steps do not inherit them.
+  const notifier = opts.notifier ?? createNotifier(io.env, { unsetEnvironment: true });
+  if (!notifier.enabled) return undefined;
+  const report = (what: string) => (e: unknown) => io.err(JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: `sd_notify ${what} failed: ${(e as Error).message}` }));
+
+  await notifier.ready(daemonStatusLine(handle, "Ready")).catch(report("READY"));
+
+  const loop = watchdogLoop(notifier, () => handle.status().checks.scheduler.ok, report("WATCHDOG"));
+
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  let stopping = false;
+  const unsubscribe = handle.bus.subscribe((e) => {
+    if (stopping || pending || (e.type !== "run.started" && e.type !== "run.finished" && e.type !== "schedule.next")) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      if (!stopping) notifier.status(daemonStatusLine(handle, "Running")).catch(report("STATUS"));
+    }, opts.statusDelayMs ?? 1000);
+    pending.unref?.();
+  });
+
+  const reload = handle.reload;
+  handle.reload = async () => {
+    await notifier.reloading("Reloading configuration and workflows").catch(report("RELOADING"));
+    try {
+      return await reload();
+    } finally {
+      await notifier.ready(daemonStatusLine(handle, "Reloaded")).catch(report("READY"));
+    }
+  };
+
+  return async () => {
+    stopping = true;
+    if (pending) clearTimeout(pending);
+    loop.stop();
+    unsubscribe();
+    handle.reload = reload;
+    const { inFlight, queued } = handle.status().runs;
+    await notifier.stopping(`Draining ${inFlight} running and ${queued} queued runs`).catch(report("STOPPING"));
+  };
+}
