@@ -8,6 +8,10 @@ import { explainCommand } from "./explain.ts";
 import { listCommand } from "./list.ts";
 import { newCommand } from "./new.ts";
 import { initCommand } from "./init.ts";
+import { targetsCommand } from "./targets.ts";
+import { doctorCommand, toolsCommand } from "./doctor.ts";
+import { migrateCommand } from "./migrate.ts";
+import { serviceInstallCommand, serviceStatusCommand } from "./service.ts";
 
 export const COMMANDS: readonly Command[] = [
   exportCommand,
@@ -17,4 +21,10 @@ export const COMMANDS: readonly Command[] = [
   listCommand,
   newCommand,
   initCommand,
+  targetsCommand,
+  doctorCommand,
+  toolsCommand,
+  migrateCommand,
+  serviceInstallCommand,
+  serviceStatusCommand,
 ];
