@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { applyPlan, planExport, type TargetOutput } from "../../src/adapters/plan.ts";
 import { emptyManifest, loadManifest, saveManifest, type OwnedFileManifest } from "../../src/adapters/manifest.ts";
 import type { OutputFile } from "../../src/adapters/types.ts";
-import { tempDir } from "../helpers/fixtures.ts";
+import { runInChild, tempDir } from "../helpers/fixtures.ts";
 
 let dir: { path: string; cleanup: () => void };
 let root: string;
@@ -92,14 +92,20 @@ describe("whole files", () => {
   });
 
   it("creates secret-bearing files 0600 even under umask 000 and leaves no temp files", () => {
-    const old = process.umask(0);
-    try {
-      run([file("mcp.json", '{"env":{"K":"v"}}\n', { secret: true }), file("plain.md", "p\n")]);
-    } finally {
-      process.umask(old);
-    }
-    expect(statSync(join(root, "mcp.json")).mode & 0o777).toBe(0o600);
-    expect(readdirSync(root).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    // process.umask() cannot be set in worker threads (Bun's test pool), so this runs in a child.
+    const atomic = new URL("../../src/adapters/atomic.ts", import.meta.url).href;
+    const r = runInChild(
+      `import { atomicWrite } from ${JSON.stringify(atomic)};
+       import { statSync, readdirSync } from "node:fs";
+       process.umask(0);
+       atomicWrite(${JSON.stringify(join(root, "mcp.json"))}, "{}", 0o600);
+       atomicWrite(${JSON.stringify(join(root, "plain.md"))}, "p", 0o644);
+       console.log(JSON.stringify([statSync(${JSON.stringify(join(root, "mcp.json"))}).mode & 0o777, statSync(${JSON.stringify(join(root, "plain.md"))}).mode & 0o777, readdirSync(${JSON.stringify(root)}).filter((n) => n.endsWith(".tmp"))]));`,
+    );
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout.trim())).toEqual([0o600, 0o644, []]);
+    run([file("secret.json", '{"env":{"K":"v"}}\n', { secret: true })]);
+    expect(statSync(join(root, "secret.json")).mode & 0o777).toBe(0o600);
     expect(statSync(join(state, "exports.json")).mode & 0o777).toBe(0o600);
   });
 

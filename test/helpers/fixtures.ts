@@ -1,5 +1,6 @@
 // Shared test fixtures: realistic resolved agents, temporary folders, in-memory file sources and
 // a render context, so every adapter is tested on the same inputs.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -137,4 +138,12 @@ export function fileContent(files: readonly OutputFile[], suffix: string): strin
   if (f.kind === "file") return typeof f.content === "string" ? f.content : Buffer.from(f.content).toString("utf8");
   if (f.kind === "md-section") return f.content;
   return JSON.stringify(f.kind === "json-keys" ? f.entries : f.tables);
+}
+
+/** Runs an ES-module snippet in a child process of the current runtime (Node, Bun or Deno). */
+export function runInChild(code: string, opts: { cwd?: string } = {}): { status: number | null; stdout: string; stderr: string } {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  const args = g.Deno ? ["eval", "--ext=ts", code] : g.Bun ? ["-e", code] : ["--input-type=module", "-e", code];
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", cwd: opts.cwd ?? process.cwd() });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
