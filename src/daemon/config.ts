@@ -1,0 +1,133 @@
+// The daemon configuration (`daemon.yaml`): which libraries to serve, the state folder, where the
+// HTTP API listens, which actions are enabled, retention. Command-line flags override the file,
+// and a library can be served with no file at all.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { defaultStateDir } from "../adapters/export.ts";
+import { ConfigError, type Diagnostic } from "../library/diagnostics.ts";
+import { parseYaml, zodIssuesToDiagnostics } from "../library/yaml-source.ts";
+import { Duration, parseDuration } from "../workflows/duration.ts";
+
+export const DEFAULT_LISTEN = "127.0.0.1:7411";
+
+const Listen = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be HOST:PORT, e.g. 127.0.0.1:7411 or [::1]:7411")
+  .refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
+
+export const DaemonConfigSpec = z.strictObject({
+  $schema: z.string().optional(),
+  libraries: z
+    .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1) })]))
+    .optional()
+    .describe("library folders to serve (relative to this file)"),
+  state_dir: z.string().min(1).optional().describe("runs, logs, watermarks, the ownership manifest and backups (default $XDG_STATE_HOME/aicfg)"),
+  listen: Listen.optional().describe(`where the HTTP API listens (default ${DEFAULT_LISTEN}; loopback unless auth is configured)`),
+  actions: z
+    .strictObject({
+      shell: z.strictObject({ enabled: z.boolean() }).optional().describe("the shell action runs programs: off unless you trust every workflow author"),
+      git: z.strictObject({ allow_file_remotes: z.boolean().optional() }).optional(),
+    })
+    .optional(),
+  env_allowlist: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).optional().describe("environment variables workflows may read as env.NAME (and notify secrets)"),
+  retention: z
+    .strictObject({
+      keep_runs: z.number().int().min(1).optional().describe("finished runs kept per workflow (default 200)"),
+      max_age: Duration.optional().describe("finished runs older than this are deleted (default 30d)"),
+      sweep_interval: Duration.optional().describe("how often retention and crash recovery run (default 10m)"),
+    })
+    .optional(),
+  drain_timeout: Duration.optional().describe("on SIGTERM, how long in-flight runs may finish (default 30s)"),
+  recovery: z
+    .strictObject({ retry_interrupted: z.boolean().optional().describe("start a new attempt of runs interrupted by a crash (default false)") })
+    .optional(),
+});
+export type DaemonConfigSpec = z.infer<typeof DaemonConfigSpec>;
+
+/** The effective configuration after the file and the flags are combined. */
+export type DaemonConfig = {
+  libraries: string[];
+  stateDir: string;
+  listen: { host: string; port: number; text: string };
+  shellEnabled: boolean;
+  allowFileRemotes: boolean;
+  envAllowlist: string[];
+  keepRuns: number;
+  maxAgeMs: number;
+  sweepIntervalMs: number;
+  drainTimeoutMs: number;
+  retryInterrupted: boolean;
+  /** The file it came from, if any. */
+  file?: string;
+};
+
+export type DaemonFlags = { config?: string; libraries?: string[]; stateDir?: string; listen?: string };
+
+export function parseListen(text: string): { host: string; port: number; text: string } {
+  const r = Listen.safeParse(text);
+  if (!r.success) throw new ConfigError("bad-listen", `--listen ${JSON.stringify(text)}: ${r.error.issues[0]!.message}`, { hint: "e.g. --listen 127.0.0.1:7411" });
+  const i = text.lastIndexOf(":");
+  return { host: text.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(text.slice(i + 1)), text };
+}
+
+export function readDaemonConfigFile(file: string): DaemonConfigSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError("config-unreadable", `cannot read ${file}: ${(e as Error).message}`, { file });
+  }
+  const parsed = parseYaml(text, file);
+  const diagnostics: Diagnostic[] = [...parsed.diagnostics];
+  let spec: DaemonConfigSpec | undefined;
+  if (!diagnostics.some((d) => d.severity === "error")) {
+    const r = DaemonConfigSpec.safeParse(parsed.value ?? {});
+    if (r.success) spec = r.data;
+    else diagnostics.push(...zodIssuesToDiagnostics(r.error.issues, file, parsed.locate, { knownKeys: (p) => (p.length === 0 ? Object.keys(DaemonConfigSpec.shape) : undefined) }));
+  }
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  if (!spec || errors.length) {
+    const first = errors[0]!;
+    throw new ConfigError(first.code, first.message, { file, ...(first.line !== undefined ? { line: first.line, col: first.col ?? 1 } : {}), ...(first.hint ? { hint: first.hint } : {}), diagnostics });
+  }
+  return spec;
+}
+
+/** Combines the config file (if any) with the flags; flags win. */
+export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record<string, string | undefined> = process.env): DaemonConfig {
+  let spec: DaemonConfigSpec = {};
+  let base = cwd;
+  let file: string | undefined;
+  if (flags.config) {
+    file = resolve(cwd, flags.config);
+    if (!existsSync(file)) throw new ConfigError("config-not-found", `config file ${file} does not exist`, { hint: "omit --config to run with flags only" });
+    spec = readDaemonConfigFile(file);
+    base = dirname(file);
+  }
+  const libraries = flags.libraries?.length
+    ? flags.libraries.map((l) => resolve(cwd, l))
+    : (spec.libraries ?? []).map((l) => resolve(base, typeof l === "string" ? l : l.path));
+  if (libraries.length === 0) {
+    throw new ConfigError("no-libraries", "no library to serve", { hint: "pass --library DIR (repeatable) or list libraries: in daemon.yaml" });
+  }
+  const stateDir = flags.stateDir ? resolve(cwd, flags.stateDir) : spec.state_dir ? resolve(base, spec.state_dir) : defaultStateDir(env);
+  return {
+    libraries: [...new Set(libraries)],
+    stateDir,
+    listen: parseListen(flags.listen ?? spec.listen ?? DEFAULT_LISTEN),
+    shellEnabled: spec.actions?.shell?.enabled ?? false,
+    allowFileRemotes: spec.actions?.git?.allow_file_remotes ?? false,
+    envAllowlist: spec.env_allowlist ?? [],
+    keepRuns: spec.retention?.keep_runs ?? 200,
+    maxAgeMs: parseDuration(spec.retention?.max_age ?? "30d"),
+    sweepIntervalMs: parseDuration(spec.retention?.sweep_interval ?? "10m"),
+    drainTimeoutMs: parseDuration(spec.drain_timeout ?? "30s"),
+    retryInterrupted: spec.recovery?.retry_interrupted ?? false,
+    ...(file ? { file } : {}),
+  };
+}
+
+export function daemonConfigJsonSchema(): unknown {
+  return z.toJSONSchema(DaemonConfigSpec, { io: "input", unrepresentable: "any" });
+}

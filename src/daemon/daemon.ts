@@ -1,0 +1,545 @@
+// The daemon process core: loads the libraries and their workflows, recovers runs left by a dead
+// process, starts the triggers (cron, watch, git, after), dispatches runs through the engine,
+// hot-reloads workflow files (a broken file keeps its last good version) and drains on stop.
+// HTTP is mounted separately (src/daemon/api/) on the handle this returns.
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join, relative } from "node:path";
+import { atomicWrite } from "../adapters/atomic.ts";
+import { ConfigError, formatDiagnostic, type Diagnostic } from "../library/diagnostics.ts";
+import { loadLibrary } from "../library/load.ts";
+import { toPosix } from "../library/paths.ts";
+import type { ActionSettings, TriggerInfo } from "../workflows/actions/types.ts";
+import { loadWorkflows, type LoadedWorkflow } from "../workflows/schema.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import type { DaemonConfig } from "./config.ts";
+import { createDispatcher, type Dispatcher, type RunRequest } from "./dispatcher.ts";
+import { createEventBus, type EventBus, type TriggerKind } from "./events.ts";
+import { openFileStore, pidAlive, STORE_DIR } from "./store/file-store.ts";
+import { TERMINAL, type RunRecord, type RunStore } from "./store/types.ts";
+import { startAfterTrigger } from "./triggers/after.ts";
+import { startCronTrigger, type CronTriggerHandle } from "./triggers/cron.ts";
+import { createGitTriggerRegistry, notifyGitPush, startGitTrigger, type GitPush, type GitPushResult, type GitTriggerHandle } from "./triggers/git.ts";
+import { manualRequest } from "./triggers/manual.ts";
+import { createFileWatcher, startWatchTrigger, type FileWatcher, type WatchTriggerHandle } from "./triggers/watch.ts";
+import { VERSION } from "./version.ts";
+
+export type LogFn = (level: "debug" | "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+
+export type StartDaemonOptions = {
+  config: DaemonConfig;
+  clock?: Clock;
+  /** Randomness for retry jitter. */
+  random?: () => number;
+  /** false: no triggers, watchers, lock or recovery (one-shot `aicfg run`). Default true. */
+  schedule?: boolean;
+  /** Hot-reload workflow files (default: same as schedule). */
+  hotReload?: boolean;
+  log?: LogFn;
+  bus?: EventBus;
+  store?: RunStore;
+  /** How often the owner heartbeat is written (default 10 s). */
+  heartbeatMs?: number;
+  /** Debounce of workflow-file reloads (default 100 ms). */
+  reloadDebounceMs?: number;
+};
+
+export type LibraryState = {
+  name: string;
+  root: string;
+  workflows: Map<string, LoadedWorkflow>;
+  /** Files that failed to load, with their problems (their last good version, if any, keeps running). */
+  broken: Map<string, Diagnostic[]>;
+  loadedAt: number;
+};
+
+export type WorkflowInfo = {
+  library: string;
+  name: string;
+  file: string;
+  description?: string;
+  enabled: boolean;
+  triggers: TriggerKind[];
+  concurrency: { group: string; overlap: string };
+  /** Next cron occurrences (ms), soonest first. */
+  nextRuns: number[];
+  /** Set when the file on disk is broken and this is the last good version. */
+  stale?: Diagnostic[];
+};
+
+export type DaemonStatus = {
+  ready: boolean;
+  version: string;
+  instance: string;
+  pid: number;
+  startedAt: number;
+  checks: {
+    store: { ok: boolean; kind: string; error?: string };
+    config: { ok: boolean; libraries: number; workflows: number; broken: number };
+    scheduler: { ok: boolean; lastTick: number; enabled: boolean };
+    watchers: { ok: boolean; count: number; dead: number };
+  };
+  runs: { inFlight: number; queued: number };
+};
+
+export type ReloadReport = { libraries: { name: string; total: number; enabled: number; broken: string[] }[] };
+
+export type DaemonHandle = {
+  config: DaemonConfig;
+  bus: EventBus;
+  store: RunStore;
+  clock: Clock;
+  instance: string;
+  libraries: Map<string, LibraryState>;
+  listWorkflows: () => WorkflowInfo[];
+  getWorkflow: (library: string, name: string) => (WorkflowInfo & { workflow: LoadedWorkflow }) | undefined;
+  triggerRun: (library: string, workflow: string, o?: { inputs?: Record<string, unknown>; trigger?: Record<string, unknown>; actor?: string; kind?: "manual" | "api" }) => Promise<string>;
+  cancelRun: (runId: string) => Promise<boolean>;
+  rerun: (runId: string, actor?: string) => Promise<string>;
+  setWorkflowEnabled: (library: string, workflow: string, enabled: boolean) => Promise<void>;
+  reload: () => Promise<ReloadReport>;
+  status: () => DaemonStatus;
+  /** The webhook route feeds pushes here (same trigger as git polling). */
+  notifyGitPush: (ev: GitPush) => Promise<GitPushResult>;
+  waitForRun: (runId: string) => Promise<RunRecord>;
+  /** Resolves when no run is in flight or queued. */
+  idle: () => Promise<void>;
+  stop: (o?: { deadlineMs?: number }) => Promise<{ finished: string[]; interrupted: string[] }>;
+};
+
+type Triggers = { hash: string; enabled: boolean; crons: CronTriggerHandle[]; watch?: WatchTriggerHandle; git?: GitTriggerHandle };
+
+const LOCK_FILE = "daemon.lock";
+export const OWNER_STALE_MS = 60_000;
+
+function acquireLock(stateDir: string, instance: string): () => void {
+  const file = join(stateDir, STORE_DIR, LOCK_FILE);
+  if (existsSync(file)) {
+    try {
+      const held = JSON.parse(readFileSync(file, "utf8")) as { pid?: number; instance?: string };
+      if (held.pid && held.pid !== process.pid && pidAlive(held.pid)) {
+        throw new ConfigError("state-dir-locked", `another daemon (pid ${held.pid}) is using the state folder ${stateDir}`, { hint: "stop it first, or pass a different --state-dir" });
+      }
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+    }
+  }
+  atomicWrite(file, JSON.stringify({ pid: process.pid, instance }) + "\n", 0o600);
+  return () => {
+    try {
+      const held = JSON.parse(readFileSync(file, "utf8")) as { instance?: string };
+      if (held.instance === instance) rmSync(file, { force: true });
+    } catch {
+      /* already gone */
+    }
+  };
+}
+
+export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandle> {
+  const config = opts.config;
+  const clock = opts.clock ?? systemClock;
+  const log: LogFn = opts.log ?? (() => {});
+  const bus = opts.bus ?? createEventBus((err) => log("error", `event listener failed: ${(err as Error).message}`));
+  const scheduling = opts.schedule ?? true;
+  const hotReload = opts.hotReload ?? scheduling;
+  const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  const startedAt = clock.now();
+  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m) });
+  const timers: (() => void)[] = [];
+  let stopping = false;
+  let lastSchedulerTick = startedAt;
+
+  const env: Record<string, string> = {};
+  for (const k of config.envAllowlist) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  const settings: ActionSettings = { shell: { enabled: config.shellEnabled }, git: { allowFileRemotes: config.allowFileRemotes }, env };
+
+  // ---- libraries and workflows ----
+  const libraries = new Map<string, LibraryState>();
+  for (const root of config.libraries) {
+    const lib = loadLibrary(root);
+    const name = lib.manifest.name;
+    if (libraries.has(name)) throw new ConfigError("duplicate-library", `two libraries are named '${name}' (${libraries.get(name)!.root} and ${lib.root})`, { hint: "give each library a unique name in its aicfg.yaml" });
+    libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0 });
+  }
+  // Only one scheduling daemon per state folder (taken after the libraries loaded, so a bad library leaves no lock).
+  const releaseLock = scheduling ? acquireLock(config.stateDir, instance) : () => {};
+  const enabledOverrides = new Map<string, boolean>();
+  const isEnabled = (wf: LoadedWorkflow): boolean => enabledOverrides.get(`${wf.library}/${wf.name}`) ?? wf.spec.enabled !== false;
+
+  const loadLibraryWorkflows = (state: LibraryState): void => {
+    let set;
+    try {
+      const lib = loadLibrary(state.root);
+      set = loadWorkflows({ workflowDirs: lib.workflowDirs, manifest: { ...lib.manifest, name: state.name } });
+    } catch (e) {
+      log("error", `cannot reload library ${state.root}: ${(e as Error).message}; keeping the last good workflows`);
+      return;
+    }
+    const next = new Map<string, LoadedWorkflow>();
+    const broken = new Map<string, Diagnostic[]>();
+    for (const [file, diags] of set.files) if (diags.some((d) => d.severity === "error")) broken.set(file, diags);
+    for (const [name, wf] of set.workflows) if (!broken.has(wf.file)) next.set(name, wf);
+    // A broken file keeps its last good version running.
+    for (const [name, old] of state.workflows) {
+      if (!next.has(name) && broken.has(old.file)) next.set(name, old);
+    }
+    for (const [file, diags] of broken) {
+      for (const d of diags.filter((x) => x.severity === "error")) log("error", `workflow ${formatDiagnostic(d)}`, { library: state.name, file });
+    }
+    state.workflows = next;
+    state.broken = broken;
+    state.loadedAt = clock.now();
+    const enabled = [...next.values()].filter(isEnabled).length;
+    bus.publish({ type: "workflows.loaded", library: state.name, total: next.size, enabled, broken: broken.size, at: clock.now() });
+  };
+
+  for (const state of libraries.values()) {
+    loadLibraryWorkflows(state);
+    for (const wf of state.workflows.values()) {
+      const v = await store.getWorkflowEnabled(state.name, wf.name);
+      if (v !== undefined) enabledOverrides.set(`${state.name}/${wf.name}`, v);
+    }
+  }
+
+  const resolveWf = (library: string, workflow: string) => {
+    const state = libraries.get(library);
+    const wf = state?.workflows.get(workflow);
+    return state && wf ? { wf, lib: { name: state.name, root: state.root } } : undefined;
+  };
+
+  const dispatcher: Dispatcher = createDispatcher({
+    store,
+    bus,
+    clock,
+    settings,
+    stateDir: config.stateDir,
+    owner: { instance, pid: process.pid },
+    resolve: resolveWf,
+    ...(opts.random ? { random: opts.random } : {}),
+  });
+
+  const submit = (req: RunRequest) => {
+    if (stopping) return Promise.reject(new ConfigError("daemon-stopping", "the daemon is shutting down and accepts no new runs", { hint: "retry once it is back" }));
+    return dispatcher.submit(req);
+  };
+
+  // ---- crash recovery ----
+  await store.heartbeat(instance, process.pid, clock.now());
+  const recover = async () => {
+    const { interrupted, queued } = await store.recoverInterrupted({ instance, now: clock.now(), staleMs: OWNER_STALE_MS });
+    for (const run of interrupted) {
+      log("warn", `run ${run.id} of ${run.library}/${run.workflow} was interrupted: ${run.reason ?? ""}`);
+      bus.publish({ type: "run.finished", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, result: "interrupted", durationMs: (run.finishedAt ?? clock.now()) - (run.startedAt ?? run.createdAt), at: clock.now() });
+      if (config.retryInterrupted && resolveWf(run.library, run.workflow)) {
+        await submit({ library: run.library, workflow: run.workflow, trigger: run.trigger, inputs: run.inputs, retryOf: run.id, attempt: run.attempt + 1, ...(run.actor ? { actor: run.actor } : {}) }).catch((e: unknown) =>
+          log("error", `retrying interrupted run ${run.id} failed: ${(e as Error).message}`),
+        );
+      }
+    }
+    return queued;
+  };
+  if (scheduling) {
+    const queued = await recover();
+    for (const run of queued) {
+      await dispatcher.resume(run).catch((e: unknown) => log("error", `resuming queued run ${run.id} failed: ${(e as Error).message}`));
+    }
+    await store.prune({ now: clock.now(), keepRuns: config.keepRuns, maxAgeMs: config.maxAgeMs }).catch((e: unknown) => log("error", `retention failed: ${(e as Error).message}`));
+  }
+
+  // ---- triggers ----
+  const triggers = new Map<string, Triggers>();
+  const gitRegistry = createGitTriggerRegistry();
+  const background = (what: string, p: Promise<unknown>) => {
+    p.catch((e: unknown) => log("error", `${what}: ${(e as Error).message}`));
+  };
+
+  const fireRun = (library: string, wf: LoadedWorkflow, kind: TriggerKind, trigger: TriggerInfo, extra: Partial<RunRequest> = {}) => {
+    if (stopping) return Promise.resolve({ runId: "", status: "skipped" as const, reason: "stopping" });
+    const current = libraries.get(library)?.workflows.get(wf.name);
+    if (!current || !isEnabled(current)) {
+      bus.publish({ type: "trigger.event", kind, workflow: wf.name, outcome: "ignored", at: clock.now() });
+      return Promise.resolve({ runId: "", status: "skipped" as const, reason: "workflow disabled" });
+    }
+    bus.publish({ type: "trigger.event", kind, workflow: wf.name, outcome: "accepted", at: clock.now() });
+    return submit({ library, workflow: wf.name, trigger: { ...trigger, kind }, ...extra });
+  };
+
+  const startTriggersFor = async (state: LibraryState, wf: LoadedWorkflow): Promise<Triggers> => {
+    const t: Triggers = { hash: wf.hash, enabled: isEnabled(wf), crons: [] };
+    if (!scheduling || !t.enabled) return t;
+    const on = wf.spec.on ?? {};
+    for (const [index, spec] of wf.crons.entries()) {
+      t.crons.push(
+        await startCronTrigger({
+          library: state.name,
+          workflow: wf.name,
+          index,
+          spec,
+          clock,
+          store,
+          bus,
+          log: (level, m) => log(level, m, { library: state.name }),
+          fire: ({ scheduledAt, runId, catchup }) => {
+            lastSchedulerTick = clock.now();
+            return fireRun(state.name, wf, "cron", { kind: "cron", scheduled_at: new Date(scheduledAt).toISOString(), catchup }, { runId, scheduledAt });
+          },
+        }),
+      );
+    }
+    if (on.watch) {
+      t.watch = startWatchTrigger({
+        root: state.root,
+        spec: on.watch,
+        clock,
+        onError: (e) => log("error", `${wf.name}: file watcher error: ${(e as Error).message}`),
+        fire: (paths) => background(`${wf.name}: watch trigger`, fireRun(state.name, wf, "watch", { kind: "watch", paths })),
+        onDebounced: () => bus.publish({ type: "trigger.event", kind: "watch", workflow: wf.name, outcome: "debounced", at: clock.now() }),
+      });
+      await t.watch.ready;
+    }
+    if (on.git) {
+      t.git = await startGitTrigger({
+        library: state.name,
+        workflow: wf.name,
+        root: state.root,
+        spec: on.git,
+        clock,
+        store,
+        log: (level, m) => log(level, m, { library: state.name }),
+        fire: async (e) => {
+          const r = await fireRun(state.name, wf, "git", { kind: "git", branch: e.branch, after: e.after, ...(e.before ? { before: e.before } : {}), source: e.source });
+          return r.status === "running" || r.status === "queued" ? r.runId : undefined;
+        },
+      });
+      gitRegistry.triggers.add(t.git);
+    }
+    return t;
+  };
+
+  const stopTriggers = async (t: Triggers) => {
+    for (const c of t.crons) c.stop();
+    if (t.git) {
+      t.git.stop();
+      gitRegistry.triggers.delete(t.git);
+    }
+    await t.watch?.close();
+  };
+
+  const syncTriggers = async (state: LibraryState) => {
+    for (const [key, t] of triggers) {
+      const [lib, name] = key.split("\u0000") as [string, string];
+      if (lib !== state.name) continue;
+      const wf = state.workflows.get(name);
+      if (!wf || wf.hash !== t.hash || isEnabled(wf) !== t.enabled) {
+        triggers.delete(key);
+        await stopTriggers(t);
+      }
+    }
+    for (const wf of state.workflows.values()) {
+      const key = `${state.name}\u0000${wf.name}`;
+      if (!triggers.has(key)) triggers.set(key, await startTriggersFor(state, wf));
+    }
+  };
+
+  for (const state of libraries.values()) await syncTriggers(state);
+
+  const stopAfter = scheduling
+    ? startAfterTrigger({
+        bus,
+        workflowsOf: (library) => [...(libraries.get(library)?.workflows.values() ?? [])].filter(isEnabled),
+        chainOf: async (runId) => {
+          const r = await store.getRun(runId);
+          return Array.isArray(r?.trigger.chain) ? (r.trigger.chain as string[]) : [];
+        },
+        fire: async (library, workflow, source) => {
+          const wf = libraries.get(library)?.workflows.get(workflow);
+          if (wf) await fireRun(library, wf, "after", { kind: "after", workflow: source.workflow, run_id: source.runId, chain: source.chain });
+        },
+        log: (level, m) => log(level, m),
+      })
+    : () => {};
+
+  // ---- hot reload of workflow files ----
+  const reloadWatchers: FileWatcher[] = [];
+  const reloadLibrary = async (state: LibraryState) => {
+    loadLibraryWorkflows(state);
+    await syncTriggers(state);
+  };
+  if (hotReload) {
+    for (const state of libraries.values()) {
+      const wfDir = join(state.root, "workflows");
+      let cancel: (() => void) | undefined;
+      const w = createFileWatcher([existsSync(wfDir) ? wfDir : state.root], {
+        writeFinishMs: 20,
+        onError: (e) => log("error", `workflow watcher error: ${(e as Error).message}`),
+        onEvent: (e) => {
+          const rel = toPosix(relative(state.root, e.path));
+          if (!rel.startsWith("workflows/") || !/\.ya?ml$/.test(rel)) return;
+          cancel?.();
+          cancel = clock.setTimer(opts.reloadDebounceMs ?? 100, () => {
+            background("hot reload", reloadLibrary(state).then(() => log("info", `reloaded workflows of ${state.name}`)));
+          });
+        },
+      });
+      reloadWatchers.push(w);
+      await w.ready;
+    }
+  }
+
+  // ---- heartbeat (every mode: a long one-shot run must not look dead to a daemon's sweep) and periodic sweep ----
+  let cancelBeat = () => {};
+  const beat = () => {
+    lastSchedulerTick = clock.now();
+    background("heartbeat", store.heartbeat(instance, process.pid, clock.now()));
+    if (!stopping) cancelBeat = clock.setTimer(opts.heartbeatMs ?? 10_000, beat);
+  };
+  cancelBeat = clock.setTimer(opts.heartbeatMs ?? 10_000, beat);
+  timers.push(() => cancelBeat());
+  if (scheduling) {
+    const sweep = () => {
+      background(
+        "sweep",
+        (async () => {
+          await recover();
+          await store.prune({ now: clock.now(), keepRuns: config.keepRuns, maxAgeMs: config.maxAgeMs });
+        })(),
+      );
+      if (!stopping) cancelSweep = clock.setTimer(config.sweepIntervalMs, sweep);
+    };
+    let cancelSweep = clock.setTimer(config.sweepIntervalMs, sweep);
+    timers.push(() => cancelSweep());
+  }
+
+  const infoOf = (state: LibraryState, wf: LoadedWorkflow): WorkflowInfo => {
+    const on = wf.spec.on ?? {};
+    const kinds: TriggerKind[] = [];
+    if (on.cron) kinds.push("cron");
+    if (on.watch) kinds.push("watch");
+    if (on.git) kinds.push("git");
+    if (on.after) kinds.push("after");
+    if (on.manual !== false) kinds.push("manual");
+    const t = triggers.get(`${state.name}\u0000${wf.name}`);
+    const nextRuns = (t?.crons ?? []).flatMap((c) => c.nextRuns(5)).sort((a, b) => a - b).slice(0, 5);
+    const stale = state.broken.get(wf.file);
+    return {
+      library: state.name,
+      name: wf.name,
+      file: wf.file,
+      ...(wf.spec.description ? { description: wf.spec.description } : {}),
+      enabled: isEnabled(wf),
+      triggers: kinds,
+      concurrency: wf.concurrency,
+      nextRuns,
+      ...(stale ? { stale } : {}),
+    };
+  };
+
+  log("info", `daemon ready: ${libraries.size} librar${libraries.size === 1 ? "y" : "ies"}, ${[...libraries.values()].reduce((n, s) => n + s.workflows.size, 0)} workflow(s)`, { stateDir: config.stateDir });
+
+  const handle: DaemonHandle = {
+    config,
+    bus,
+    store,
+    clock,
+    instance,
+    libraries,
+    listWorkflows: () => [...libraries.values()].flatMap((s) => [...s.workflows.values()].map((wf) => infoOf(s, wf))).sort((a, b) => (a.library + a.name).localeCompare(b.library + b.name)),
+    getWorkflow: (library, name) => {
+      const state = libraries.get(library);
+      const wf = state?.workflows.get(name);
+      return state && wf ? { ...infoOf(state, wf), workflow: wf } : undefined;
+    },
+    triggerRun: async (library, workflow, o = {}) => {
+      const found = resolveWf(library, workflow);
+      if (!found) throw new ConfigError("workflow-not-found", `no workflow '${workflow}' in library '${library}'`, { hint: `workflows: ${[...(libraries.get(library)?.workflows.keys() ?? [])].join(", ") || "(none)"}` });
+      if (!isEnabled(found.wf)) throw new ConfigError("workflow-disabled", `workflow '${workflow}' is disabled`, { hint: "enable it first" });
+      const req = manualRequest(library, found.wf, { ...o, ...(o.kind ? { kind: o.kind } : {}) });
+      const r = await submit(req);
+      if (r.status === "duplicate") throw new ConfigError("duplicate-run", `run ${r.runId} already exists`);
+      return r.runId;
+    },
+    cancelRun: (runId) => dispatcher.cancel(runId),
+    rerun: async (runId, actor) => {
+      const old = await store.getRun(runId);
+      if (!old) throw new ConfigError("run-not-found", `no run ${runId}`, { hint: "list runs with 'aicfg runs'" });
+      const r = await submit({
+        library: old.library,
+        workflow: old.workflow,
+        trigger: old.trigger,
+        inputs: old.inputs,
+        retryOf: old.id,
+        attempt: old.attempt + 1,
+        ...(actor ?? old.actor ? { actor: (actor ?? old.actor)! } : {}),
+      });
+      return r.runId;
+    },
+    setWorkflowEnabled: async (library, workflow, enabled) => {
+      const state = libraries.get(library);
+      if (!state?.workflows.has(workflow)) throw new ConfigError("workflow-not-found", `no workflow '${workflow}' in library '${library}'`);
+      await store.setWorkflowEnabled(library, workflow, enabled);
+      enabledOverrides.set(`${library}/${workflow}`, enabled);
+      await syncTriggers(state);
+    },
+    reload: async () => {
+      const report: ReloadReport = { libraries: [] };
+      for (const state of libraries.values()) {
+        await reloadLibrary(state);
+        report.libraries.push({ name: state.name, total: state.workflows.size, enabled: [...state.workflows.values()].filter(isEnabled).length, broken: [...state.broken.keys()] });
+      }
+      return report;
+    },
+    status: () => {
+      const now = clock.now();
+      const cronTicks = [...triggers.values()].flatMap((t) => t.crons.map((c) => c.lastTick()));
+      const lastTick = Math.max(lastSchedulerTick, ...cronTicks);
+      const watchers = [...[...triggers.values()].flatMap((t) => (t.watch ? [t.watch] : [])), ...reloadWatchers];
+      const dead = watchers.filter((w) => !w.alive()).length;
+      const broken = [...libraries.values()].reduce((n, s) => n + s.broken.size, 0);
+      const schedulerOk = !scheduling || now - lastTick < 3 * Math.max(opts.heartbeatMs ?? 10_000, 30_000);
+      const checks: DaemonStatus["checks"] = {
+        store: { ok: true, kind: store.kind },
+        config: { ok: true, libraries: libraries.size, workflows: [...libraries.values()].reduce((n, s) => n + s.workflows.size, 0), broken },
+        scheduler: { ok: schedulerOk && !stopping, lastTick, enabled: scheduling },
+        watchers: { ok: dead === 0 || stopping, count: watchers.length, dead },
+      };
+      return {
+        ready: !stopping && checks.store.ok && checks.config.ok && checks.scheduler.ok && checks.watchers.ok,
+        version: VERSION,
+        instance,
+        pid: process.pid,
+        startedAt,
+        checks,
+        runs: { inFlight: dispatcher.inFlight().length, queued: dispatcher.pendingCount() },
+      };
+    },
+    notifyGitPush: async (ev) => {
+      const r = await notifyGitPush(gitRegistry, ev);
+      if (r.duplicate) bus.publish({ type: "trigger.event", kind: "git", outcome: "duplicate", at: clock.now() });
+      return r;
+    },
+    waitForRun: (runId) => dispatcher.waitFor(runId),
+    idle: () => dispatcher.idle(),
+    stop: async (o = {}) => {
+      if (stopping) return { finished: [], interrupted: [] };
+      stopping = true;
+      for (const cancel of timers) cancel();
+      stopAfter();
+      for (const t of triggers.values()) await stopTriggers(t);
+      triggers.clear();
+      for (const w of reloadWatchers) await w.close();
+      const result = await dispatcher.drain(o.deadlineMs ?? config.drainTimeoutMs);
+      releaseLock();
+      log("info", `daemon stopped: ${result.finished.length} run(s) finished, ${result.interrupted.length} interrupted`);
+      return result;
+    },
+  };
+  return handle;
+}
+
+/** Runs with a status that will not change any more. */
+export function isFinished(r: RunRecord): boolean {
+  return TERMINAL.includes(r.status);
+}

@@ -1,0 +1,268 @@
+// The embedded, crash-safe run store: plain files in the daemon's state folder. Run records are
+// whole JSON files replaced atomically (temp, fsync, rename); logs and occurrence ledgers are
+// append-only JSON lines whose torn last line is ignored; delivery ids are claimed with O_EXCL.
+// A corrupt record is moved to quarantine/ instead of crashing the daemon (goal G27).
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { atomicWrite } from "../../adapters/atomic.ts";
+import { sha256 } from "../../library/hash.ts";
+import { safeName } from "../../library/paths.ts";
+import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneOptions, type PruneResult, type RunQuery, type RunRecord, type RunStore, type Watermark } from "./types.ts";
+
+export const STORE_DIR = "daemon";
+
+type Settings = { workflows: Record<string, { enabled: boolean }> };
+
+function readJsonLines<T>(file: string): T[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  const out: T[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // A line torn by a crash mid-append: skip it.
+    }
+  }
+  return out;
+}
+
+function keyFile(library: string, workflow: string): string {
+  const readable = `${library}--${workflow}`.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 80);
+  return `${readable}-${sha256(`${library}\u0000${workflow}`).slice(0, 8)}`;
+}
+
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export type FileStoreOptions = { onError?: (message: string) => void };
+
+/** Opens (and creates) the file store under `<stateDir>/daemon`. */
+export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): RunStore {
+  const root = join(stateDir, STORE_DIR);
+  const dirs = {
+    runs: join(root, "runs"),
+    logs: join(root, "logs"),
+    occ: join(root, "occurrences"),
+    deliveries: join(root, "deliveries"),
+    owners: join(root, "owners"),
+    quarantine: join(root, "quarantine"),
+  };
+  for (const d of [stateDir, root, ...Object.values(dirs)]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const watermarkFile = join(root, "watermarks.json");
+  const settingsFile = join(root, "settings.json");
+  const onError = opts.onError ?? (() => {});
+
+  const cache = new Map<string, RunRecord>();
+  for (const name of readdirSync(dirs.runs)) {
+    if (!name.endsWith(".json") || name.startsWith(".")) continue;
+    const file = join(dirs.runs, name);
+    try {
+      const run = JSON.parse(readFileSync(file, "utf8")) as RunRecord;
+      if (typeof run.id !== "string" || typeof run.status !== "string" || run.id + ".json" !== name) throw new Error("unexpected shape");
+      cache.set(run.id, run);
+    } catch (e) {
+      try {
+        renameSync(file, join(dirs.quarantine, `${name}.${Date.now()}`));
+      } catch {
+        /* best effort */
+      }
+      onError(`quarantined unreadable run record ${file}: ${(e as Error).message}`);
+    }
+  }
+  const readJson = <T>(file: string, fallback: T): T => {
+    try {
+      return JSON.parse(readFileSync(file, "utf8")) as T;
+    } catch (e) {
+      if (existsSync(file)) onError(`ignoring unreadable ${file}: ${(e as Error).message}`);
+      return fallback;
+    }
+  };
+  let watermarks = readJson<Record<string, Watermark>>(watermarkFile, {});
+  let settings = readJson<Settings>(settingsFile, { workflows: {} });
+  const runFile = (id: string) => join(dirs.runs, `${safeName(id, "run id")}.json`);
+  const logFile = (id: string) => join(dirs.logs, `${safeName(id, "run id")}.jsonl`);
+  const writeRun = (run: RunRecord) => atomicWrite(runFile(run.id), JSON.stringify(run) + "\n", 0o600);
+
+  const store: RunStore = {
+    kind: "file",
+    createRun: async (run) => {
+      if (cache.has(run.id) || existsSync(runFile(run.id))) return false;
+      // O_EXCL claim first, so two processes cannot both create the same run id.
+      const claim = join(dirs.runs, `.${run.id}.claim`);
+      let fd: number;
+      try {
+        fd = openSync(claim, "wx", 0o600);
+      } catch {
+        return false;
+      }
+      closeSync(fd);
+      try {
+        if (existsSync(runFile(run.id))) return false;
+        writeRun(run);
+        cache.set(run.id, structuredClone(run));
+        return true;
+      } finally {
+        try {
+          unlinkSync(claim);
+        } catch {
+          /* gone */
+        }
+      }
+    },
+    updateRun: async (run) => {
+      writeRun(run);
+      cache.set(run.id, structuredClone(run));
+    },
+    getRun: async (id) => {
+      const r = cache.get(id);
+      return r ? structuredClone(r) : undefined;
+    },
+    listRuns: async (q: RunQuery = {}) => {
+      let list = [...cache.values()];
+      if (q.library) list = list.filter((r) => r.library === q.library);
+      if (q.workflow) list = list.filter((r) => r.workflow === q.workflow);
+      if (q.status) list = list.filter((r) => q.status!.includes(r.status));
+      list.sort((a, b) => b.createdAt - a.createdAt || (b.id < a.id ? -1 : 1));
+      return structuredClone(q.limit ? list.slice(0, q.limit) : list);
+    },
+    appendLog: async (runId, line) => {
+      appendFileSync(logFile(runId), JSON.stringify(line) + "\n", { mode: 0o600 });
+    },
+    readLog: async (runId) => readJsonLines<LogLine>(logFile(runId)).map((l, i) => ({ ...l, seq: i + 1 })),
+    recordOccurrence: async (o) => {
+      appendFileSync(join(dirs.occ, keyFile(o.library, o.workflow) + ".jsonl"), JSON.stringify(o) + "\n", { mode: 0o600 });
+    },
+    listOccurrences: async (q = {}) => {
+      const files = q.library && q.workflow ? [keyFile(q.library, q.workflow) + ".jsonl"] : readdirSync(dirs.occ).filter((n) => n.endsWith(".jsonl"));
+      let all: OccurrenceRecord[] = [];
+      for (const f of files) all.push(...readJsonLines<OccurrenceRecord>(join(dirs.occ, f)));
+      if (q.library) all = all.filter((o) => o.library === q.library);
+      if (q.workflow) all = all.filter((o) => o.workflow === q.workflow);
+      all.sort((a, b) => b.scheduledAt - a.scheduledAt || b.recordedAt - a.recordedAt);
+      return q.limit ? all.slice(0, q.limit) : all;
+    },
+    getWatermark: async (key) => (Object.hasOwn(watermarks, key) ? structuredClone(watermarks[key]) : undefined),
+    setWatermark: async (key, w) => {
+      watermarks = { ...watermarks, [key]: w };
+      atomicWrite(watermarkFile, JSON.stringify(watermarks, null, 1) + "\n", 0o600);
+    },
+    recordDelivery: async (id, now = Date.now()) => {
+      const file = join(dirs.deliveries, sha256(id).slice(0, 40));
+      try {
+        const fd = openSync(file, "wx", 0o600);
+        writeSync(fd, JSON.stringify({ id: id.slice(0, 200), at: now }));
+        closeSync(fd);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw e;
+      }
+    },
+    forgetDelivery: async (id) => {
+      rmSync(join(dirs.deliveries, sha256(id).slice(0, 40)), { force: true });
+    },
+    getWorkflowEnabled: async (library, workflow) => settings.workflows[`${library}/${workflow}`]?.enabled,
+    setWorkflowEnabled: async (library, workflow, enabled) => {
+      settings = { workflows: { ...settings.workflows, [`${library}/${workflow}`]: { enabled } } };
+      atomicWrite(settingsFile, JSON.stringify(settings, null, 1) + "\n", 0o600);
+    },
+    heartbeat: async (instance, pid, now) => {
+      atomicWrite(join(dirs.owners, `${safeName(instance, "instance")}.json`), JSON.stringify({ instance, pid, at: now }) + "\n", 0o600);
+    },
+    recoverInterrupted: async ({ instance, now, staleMs }) => {
+      const interrupted: RunRecord[] = [];
+      const queued: RunRecord[] = [];
+      const ownerAlive = (owner: RunRecord["owner"]): boolean => {
+        if (!owner) return false;
+        if (owner.instance === instance) return true;
+        if (!pidAlive(owner.pid)) return false;
+        const hb = readJson<{ at?: number } | undefined>(join(dirs.owners, `${owner.instance}.json`), undefined);
+        return !!hb?.at && now - hb.at < staleMs;
+      };
+      for (const run of cache.values()) {
+        if (run.status === "running" && !ownerAlive(run.owner)) {
+          const fixed: RunRecord = { ...structuredClone(run), status: "interrupted", reason: `the process that ran it (pid ${run.owner?.pid ?? "?"}) stopped before the run finished`, finishedAt: now };
+          writeRun(fixed);
+          cache.set(fixed.id, fixed);
+          interrupted.push(structuredClone(fixed));
+        } else if (run.status === "queued" && !ownerAlive(run.owner)) {
+          queued.push(structuredClone(run));
+        }
+      }
+      for (const name of readdirSync(dirs.owners)) {
+        const hb = readJson<{ instance?: string; pid?: number; at?: number }>(join(dirs.owners, name), {});
+        if (hb.instance !== instance && !pidAlive(hb.pid ?? -1)) rmSync(join(dirs.owners, name), { force: true });
+      }
+      return { interrupted, queued };
+    },
+    prune: async (o: PruneOptions): Promise<PruneResult> => {
+      const result: PruneResult = { runs: [], logs: [], orphans: [], occurrences: 0, deliveries: 0 };
+      const finished = [...cache.values()].filter((r) => TERMINAL.includes(r.status)).sort((a, b) => b.createdAt - a.createdAt);
+      const perWorkflow = new Map<string, number>();
+      for (const r of finished) {
+        const k = `${r.library}/${r.workflow}`;
+        const n = (perWorkflow.get(k) ?? 0) + 1;
+        perWorkflow.set(k, n);
+        const tooOld = o.maxAgeMs !== undefined && o.now - (r.finishedAt ?? r.createdAt) > o.maxAgeMs;
+        if (n > o.keepRuns || tooOld) result.runs.push(r.id);
+      }
+      if (!o.dryRun) {
+        for (const id of result.runs) {
+          rmSync(runFile(id), { force: true });
+          rmSync(logFile(id), { force: true });
+          cache.delete(id);
+        }
+      }
+      // Orphans: logs without a run, and claim files left by a crash.
+      for (const name of readdirSync(dirs.logs)) {
+        const id = name.replace(/\.jsonl$/, "");
+        if (!cache.has(id) || result.runs.includes(id)) {
+          if (!result.runs.includes(id)) result.orphans.push(join(dirs.logs, name));
+        }
+      }
+      for (const name of readdirSync(dirs.runs)) {
+        if (name.endsWith(".claim") || name.endsWith(".tmp")) result.orphans.push(join(dirs.runs, name));
+      }
+      if (!o.dryRun) for (const p of result.orphans) rmSync(p, { force: true });
+      // Occurrence ledgers: keep the same age window (and at most keepRuns*10 lines per workflow).
+      for (const name of readdirSync(dirs.occ)) {
+        if (!name.endsWith(".jsonl")) continue;
+        const file = join(dirs.occ, name);
+        const all = readJsonLines<OccurrenceRecord>(file);
+        const keep = all.filter((x) => o.maxAgeMs === undefined || o.now - x.scheduledAt <= o.maxAgeMs).slice(-o.keepRuns * 10);
+        result.occurrences += all.length - keep.length;
+        if (!o.dryRun && keep.length !== all.length) atomicWrite(file, keep.map((x) => JSON.stringify(x) + "\n").join(""), 0o600);
+      }
+      const dMax = o.deliveryMaxAgeMs ?? 7 * 86_400_000;
+      for (const name of readdirSync(dirs.deliveries)) {
+        const file = join(dirs.deliveries, name);
+        try {
+          if (o.now - statSync(file).mtimeMs > dMax) {
+            result.deliveries++;
+            if (!o.dryRun) rmSync(file, { force: true });
+          }
+        } catch {
+          /* raced */
+        }
+      }
+      return result;
+    },
+    close: async () => {
+      cache.clear();
+    },
+  };
+  return store;
+}

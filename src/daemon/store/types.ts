@@ -1,0 +1,99 @@
+// The run store contract: runs, step results, per-run logs, occurrence outcomes, trigger
+// watermarks, webhook delivery ids and workflow settings. The embedded file store implements it
+// today; a PostgreSQL store implements the same interface for several replicas.
+import type { RunResult, OccurrenceOutcome, TriggerKind } from "../events.ts";
+import type { TriggerInfo } from "../../workflows/actions/types.ts";
+
+export type RunStatus = "queued" | "running" | RunResult;
+export const TERMINAL: readonly RunStatus[] = ["success", "failure", "cancelled", "timed_out", "interrupted", "skipped"];
+
+export type StepStatus = "success" | "failure" | "skipped" | "cancelled" | "timed_out";
+
+export type StepRecord = {
+  id: string;
+  uses: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt: number;
+  finishedAt: number;
+  outputs: Record<string, unknown>;
+  error?: string;
+  warnings: string[];
+};
+
+export type RunRecord = {
+  id: string;
+  library: string;
+  workflow: string;
+  workflowHash: string;
+  trigger: TriggerInfo & { kind: TriggerKind };
+  inputs: Record<string, unknown>;
+  actor?: string;
+  status: RunStatus;
+  /** Why a run was skipped, cancelled or interrupted. */
+  reason?: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** The process that runs it (crash recovery checks it is alive). */
+  owner?: { instance: string; pid: number };
+  /** 1 for the first attempt; a rerun or an interrupted-run retry counts up. */
+  attempt: number;
+  retryOf?: string;
+  steps: StepRecord[];
+  error?: string;
+  /** Cron occurrence time (ms) when started by the scheduler. */
+  scheduledAt?: number;
+};
+
+export type LogLine = { at: number; level: "info" | "warn" | "error"; step?: string; message: string; /** 1-based line number, set when read. */ seq?: number };
+
+export type OccurrenceRecord = {
+  library: string;
+  workflow: string;
+  /** Which cron trigger of the workflow (`cron#0`). */
+  trigger: string;
+  scheduledAt: number;
+  outcome: OccurrenceOutcome;
+  runId?: string;
+  lagMs?: number;
+  reason?: string;
+  recordedAt: number;
+};
+
+/** Derived scheduler state, keyed by a definition fingerprint so a changed schedule starts fresh. */
+export type Watermark = { fingerprint: string; lastScheduledAt?: number; lastSeen?: Record<string, string>; updatedAt: number };
+
+export type RunQuery = { library?: string; workflow?: string; status?: RunStatus[]; limit?: number };
+
+export type PruneOptions = { now: number; keepRuns: number; maxAgeMs?: number; deliveryMaxAgeMs?: number; dryRun?: boolean };
+export type PruneResult = { runs: string[]; logs: string[]; orphans: string[]; occurrences: number; deliveries: number };
+
+export type RunStore = {
+  readonly kind: string;
+  /** Writes a new run; false when a run with this id already exists (the claim for an occurrence). */
+  createRun: (run: RunRecord) => Promise<boolean>;
+  updateRun: (run: RunRecord) => Promise<void>;
+  getRun: (id: string) => Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns: (q?: RunQuery) => Promise<RunRecord[]>;
+  appendLog: (runId: string, line: LogLine) => Promise<void>;
+  readLog: (runId: string) => Promise<LogLine[]>;
+  recordOccurrence: (o: OccurrenceRecord) => Promise<void>;
+  /** Newest first. */
+  listOccurrences: (q?: { library?: string; workflow?: string; limit?: number }) => Promise<OccurrenceRecord[]>;
+  getWatermark: (key: string) => Promise<Watermark | undefined>;
+  setWatermark: (key: string, w: Watermark) => Promise<void>;
+  /** Records a webhook delivery id; true when it was new (process it), false for a duplicate. */
+  recordDelivery: (id: string, now?: number) => Promise<boolean>;
+  /** Forgets a delivery whose run could not be queued, so a redelivery is processed. */
+  forgetDelivery: (id: string) => Promise<void>;
+  getWorkflowEnabled: (library: string, workflow: string) => Promise<boolean | undefined>;
+  setWorkflowEnabled: (library: string, workflow: string, enabled: boolean) => Promise<void>;
+  /** Heartbeat of a process that owns runs; runs of an owner without a fresh heartbeat are dead. */
+  heartbeat: (instance: string, pid: number, now: number) => Promise<void>;
+  /** Marks runs owned by dead processes `interrupted`; returns them. Queued runs are returned separately to resume. */
+  recoverInterrupted: (self: { instance: string; now: number; staleMs: number }) => Promise<{ interrupted: RunRecord[]; queued: RunRecord[] }>;
+  prune: (o: PruneOptions) => Promise<PruneResult>;
+  close: () => Promise<void>;
+};

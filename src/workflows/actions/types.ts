@@ -1,0 +1,88 @@
+// The contract of a built-in workflow action (a step's `uses:`): a typed `with:` schema and a run
+// function that gets the rendered inputs, a cancellation signal and the run's context, and returns
+// outputs. Actions know nothing about the daemon; facts the daemon turns into events go in `facts`.
+import type { z } from "zod";
+
+export type TriggerInfo = {
+  kind: "cron" | "watch" | "git" | "webhook" | "manual" | "after" | "api";
+  /** Changed files (absolute paths) for watch triggers. */
+  paths?: string[];
+  branch?: string;
+  before?: string;
+  after?: string;
+  /** ISO time of the cron occurrence. */
+  scheduled_at?: string;
+  catchup?: boolean;
+  /** For `after`: the workflow whose success triggered this one, and the chain so far. */
+  workflow?: string;
+  run_id?: string;
+  chain?: string[];
+  actor?: string;
+  [key: string]: unknown;
+};
+
+export type StepSummary = { id: string; uses: string; status: string; error?: string };
+
+export type ActionContext = {
+  libraryRoot: string;
+  libraryName: string;
+  /** The daemon's state folder (ownership manifest, run store, backups). */
+  stateDir: string;
+  signal: AbortSignal;
+  trigger: TriggerInfo;
+  run: { id: string; workflow: string; startedAt: number };
+  attempt: number;
+  maxAttempts: number;
+  now: () => number;
+  log: (level: "info" | "warn" | "error", message: string) => void;
+  /** Steps finished so far in this run (for notify). */
+  steps: () => StepSummary[];
+  /** Run status so far: "success" or "failure". */
+  status: () => "success" | "failure" | "cancelled";
+  settings: ActionSettings;
+};
+
+/** What the daemon configuration allows actions to do. */
+export type ActionSettings = {
+  shell: { enabled: boolean };
+  /** Allow `file://` and local-path git remotes (tests, air-gapped setups). */
+  git: { allowFileRemotes: boolean };
+  /** Environment variables workflows may read as `env.*`, and pass to shell steps. */
+  env: Record<string, string>;
+};
+
+export type ExportFact = { target: string; written: number; deleted: number; drift: number };
+export type LibraryStatsFact = { files: number; bytes: number; agents: number };
+
+export type ActionResult = {
+  outputs: Record<string, unknown>;
+  warnings?: string[];
+  facts?: { exports?: ExportFact[]; libraryStats?: LibraryStatsFact };
+};
+
+export type Action<S extends z.ZodType = z.ZodType> = {
+  name: string;
+  description: string;
+  with: S;
+  /** Top-level `with:` fields that must be literal (no `${{ }}`), e.g. a shell step's argv. */
+  literalFields?: readonly string[];
+  run: (input: z.infer<S>, ctx: ActionContext) => Promise<ActionResult>;
+};
+
+/** A failure an action reports; `retryable: false` stops the step's retries at once. */
+export class ActionError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly hint: string | undefined;
+  constructor(code: string, message: string, opts: { retryable?: boolean; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "ActionError";
+    this.code = code;
+    this.retryable = opts.retryable ?? true;
+    this.hint = opts.hint;
+  }
+}
+
+export function defineAction<S extends z.ZodType>(a: Action<S>): Action<S> {
+  return a;
+}

@@ -1,0 +1,232 @@
+// Backup archives: a zip (fflate) of the library, the exported files we own (from the ownership
+// manifest) and the daemon state, with a manifest of sha256 checksums inside and a `.sha256`
+// sidecar for the whole archive. Verification and restore never trust entry names: no absolute
+// paths, no `..`, no links, only entries the manifest lists, restored into a new folder.
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, unlinkSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { unzipSync, zipSync, type Zippable } from "fflate";
+import { atomicWrite, ensureDirNoSymlinks } from "../adapters/atomic.ts";
+import { loadManifest } from "../adapters/manifest.ts";
+import { AicfgError } from "../library/diagnostics.ts";
+import { sha256 } from "../library/hash.ts";
+import { resolveInside, toPosix } from "../library/paths.ts";
+
+export const BACKUP_MANIFEST = "aicfg-backup.json";
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const SKIP_DIRS = new Set([".git", "node_modules", ".aicfg-state"]);
+
+export type BackupEntry = { path: string; sha256: string; size: number; kind: "library" | "export" | "state"; source?: string };
+export type BackupManifest = { format: 1; created_at: string; library: { name: string; root: string }; entries: BackupEntry[] };
+
+export class BackupError extends AicfgError {}
+
+export type CreateBackupOptions = {
+  libraryRoot: string;
+  libraryName: string;
+  stateDir: string;
+  /** Where the archive goes; must not be inside the library. */
+  dir: string;
+  now: number;
+  /** Skip these folders of the state dir (absolute), e.g. the backup folder itself. */
+  excludeState?: string[];
+};
+
+export type CreatedBackup = { file: string; sha256: string; bytes: number; entries: number; warnings: string[] };
+
+function walk(root: string, skip: (abs: string) => boolean, warnings: string[]): string[] {
+  const out: string[] = [];
+  const visit = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      warnings.push(`cannot read ${dir}: ${(e as Error).message}`);
+      return;
+    }
+    for (const n of names) {
+      const abs = join(dir, n);
+      if (skip(abs)) continue;
+      const st = lstatSync(abs);
+      if (st.isSymbolicLink()) {
+        warnings.push(`skipped symbolic link ${abs} -> ${readlinkSync(abs)}`);
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (!SKIP_DIRS.has(n)) visit(abs);
+        continue;
+      }
+      if (!st.isFile()) continue;
+      if (n.endsWith(".tmp") && n.startsWith(".")) continue;
+      if (st.size > MAX_FILE_BYTES) {
+        warnings.push(`skipped ${abs}: ${st.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
+        continue;
+      }
+      out.push(abs);
+    }
+  };
+  if (existsSync(root)) visit(root);
+  return out;
+}
+
+export function backupFileName(libraryName: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `aicfg-backup-${libraryName.replace(/[^A-Za-z0-9._-]/g, "_")}-${stamp}.zip`;
+}
+
+export function createBackup(opts: CreateBackupOptions): CreatedBackup {
+  const libRoot = resolve(opts.libraryRoot);
+  const dir = resolve(opts.dir);
+  if (dir === libRoot || dir.startsWith(libRoot + sep)) {
+    throw new BackupError("backup-inside-library", `backup folder ${dir} is inside the library`, { hint: "keep backups outside the library (the default is the daemon's state folder)" });
+  }
+  const warnings: string[] = [];
+  const files: Zippable = {};
+  const entries: BackupEntry[] = [];
+  const add = (path: string, data: Uint8Array, kind: BackupEntry["kind"], source?: string) => {
+    files[path] = [data, { level: 6, mtime: new Date(opts.now) }];
+    entries.push({ path, sha256: sha256(data), size: data.length, kind, ...(source ? { source } : {}) });
+  };
+  for (const abs of walk(libRoot, (p) => p === dir, warnings)) add("library/" + toPosix(relative(libRoot, abs)), readFileSync(abs), "library");
+  const manifest = loadManifest(opts.stateDir);
+  const seen = new Set<string>();
+  for (const e of Object.values(manifest.entries)) {
+    if (seen.has(e.path)) continue;
+    seen.add(e.path);
+    let st;
+    try {
+      st = lstatSync(e.path);
+    } catch {
+      warnings.push(`exported file ${e.path} is missing`);
+      continue;
+    }
+    if (!st.isFile()) continue;
+    add("exports/" + toPosix(e.path).replace(/^\/+/, "").replace(/^([A-Za-z]):/, "$1"), readFileSync(e.path), "export", e.path);
+  }
+  const stateRoot = resolve(opts.stateDir);
+  const exclude = new Set([dir, ...(opts.excludeState ?? []).map((p) => resolve(p))]);
+  for (const abs of walk(stateRoot, (p) => exclude.has(p) || p.endsWith(".lock"), warnings)) add("state/" + toPosix(relative(stateRoot, abs)), readFileSync(abs), "state");
+  const m: BackupManifest = { format: 1, created_at: new Date(opts.now).toISOString(), library: { name: opts.libraryName, root: libRoot }, entries };
+  files[BACKUP_MANIFEST] = [new TextEncoder().encode(JSON.stringify(m, null, 1)), { level: 6, mtime: new Date(opts.now) }];
+  const zip = zipSync(files);
+  ensureDirNoSymlinks(dirname(dir), dir, 0o700);
+  const file = join(dir, backupFileName(opts.libraryName, opts.now));
+  atomicWrite(file, zip, 0o600);
+  const digest = sha256(zip);
+  atomicWrite(file + ".sha256", `${digest}  ${basename(file)}\n`, 0o600);
+  return { file, sha256: digest, bytes: zip.length, entries: entries.length, warnings };
+}
+
+export type VerifyResult = { ok: boolean; problems: string[]; manifest?: BackupManifest; files?: Record<string, Uint8Array> };
+
+function safeEntryName(name: string): boolean {
+  if (!name || name.length > 4096 || name.includes("\0") || name.includes("\\")) return false;
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return false;
+  return !name.split("/").some((s) => s === ".." || s === ".");
+}
+
+/** Checks the archive's own checksum (when the sidecar exists) and every entry's. */
+export function verifyBackup(file: string): VerifyResult {
+  const problems: string[] = [];
+  let data: Uint8Array;
+  try {
+    data = readFileSync(file);
+  } catch (e) {
+    return { ok: false, problems: [`cannot read ${file}: ${(e as Error).message}`] };
+  }
+  const sidecar = file + ".sha256";
+  if (existsSync(sidecar)) {
+    const want = readFileSync(sidecar, "utf8").trim().split(/\s+/)[0];
+    const got = sha256(data);
+    if (want !== got) problems.push(`archive checksum mismatch: expected ${want}, got ${got}`);
+  } else problems.push(`checksum file ${basename(sidecar)} is missing`);
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(data);
+  } catch (e) {
+    return { ok: false, problems: [...problems, `not a readable zip archive: ${(e as Error).message}`] };
+  }
+  const raw = files[BACKUP_MANIFEST];
+  if (!raw) return { ok: false, problems: [...problems, `${BACKUP_MANIFEST} is missing from the archive`] };
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(raw)) as BackupManifest;
+    if (manifest.format !== 1 || !Array.isArray(manifest.entries)) throw new Error("unknown format");
+  } catch (e) {
+    return { ok: false, problems: [...problems, `${BACKUP_MANIFEST} is unreadable: ${(e as Error).message}`] };
+  }
+  const listed = new Set<string>();
+  for (const e of manifest.entries) {
+    if (typeof e.path !== "string" || !safeEntryName(e.path)) {
+      problems.push(`unsafe entry name ${JSON.stringify(e.path)}`);
+      continue;
+    }
+    listed.add(e.path);
+    const body = files[e.path];
+    if (!body) {
+      problems.push(`${e.path} is listed but missing`);
+      continue;
+    }
+    if (body.length !== e.size || sha256(body) !== e.sha256) problems.push(`${e.path} is corrupt (checksum mismatch)`);
+  }
+  for (const name of Object.keys(files)) {
+    if (name === BACKUP_MANIFEST || name.endsWith("/")) continue;
+    if (!safeEntryName(name)) {
+      const msg = `unsafe entry name ${JSON.stringify(name)}`;
+      if (!problems.includes(msg)) problems.push(msg);
+    }
+    else if (!listed.has(name)) problems.push(`${name} is in the archive but not in its manifest`);
+  }
+  return { ok: problems.length === 0, problems, manifest, files };
+}
+
+/** Restores a verified archive into `dest`, which must not exist or be empty. */
+export function restoreBackup(file: string, dest: string): { dest: string; files: number } {
+  const v = verifyBackup(file);
+  if (!v.ok || !v.manifest || !v.files) {
+    throw new BackupError("backup-invalid", `${file} failed verification: ${v.problems.slice(0, 3).join("; ")}`, { hint: "run 'aicfg backup verify' for the full list" });
+  }
+  const root = resolve(dest);
+  if (existsSync(root)) {
+    const st = lstatSync(root);
+    if (!st.isDirectory() || st.isSymbolicLink() || readdirSync(root).length > 0) {
+      throw new BackupError("restore-target-exists", `${root} already exists and is not an empty folder`, { hint: "restore into a new folder (--to DIR), then copy what you need" });
+    }
+  } else mkdirSync(root, { recursive: true, mode: 0o700 });
+  for (const e of v.manifest.entries) {
+    const target = resolveInside(root, e.path, "backup entry");
+    ensureDirNoSymlinks(root, dirname(target), 0o700);
+    atomicWrite(target, v.files[e.path]!, 0o600);
+  }
+  return { dest: root, files: v.manifest.entries.length };
+}
+
+/** Deletes old archives of a library: beyond the newest `keep`, or older than `maxAgeMs` (the newest always stays). */
+export function pruneBackups(dir: string, libraryName: string, now: number, keep: number, maxAgeMs?: number): string[] {
+  const prefix = backupFileName(libraryName, 0).replace(/19700101T000000Z\.zip$/, "");
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(prefix) && n.endsWith(".zip")).sort().reverse();
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  names.forEach((n, i) => {
+    const m = /(\d{8}T\d{6}Z)\.zip$/.exec(n);
+    const at = m ? Date.parse(`${m[1]!.slice(0, 4)}-${m[1]!.slice(4, 6)}-${m[1]!.slice(6, 8)}T${m[1]!.slice(9, 11)}:${m[1]!.slice(11, 13)}:${m[1]!.slice(13, 15)}Z`) : NaN;
+    const tooOld = maxAgeMs !== undefined && Number.isFinite(at) && now - at > maxAgeMs;
+    if (i === 0 || (i < keep && !tooOld)) return;
+    for (const f of [n, n + ".sha256"]) {
+      try {
+        rmFile(join(dir, f));
+      } catch {
+        /* already gone */
+      }
+    }
+    removed.push(join(dir, n));
+  });
+  return removed;
+}
+
+function rmFile(p: string): void {
+  if (lstatSync(p).isFile()) unlinkSync(p);
+}
