@@ -34,9 +34,15 @@ export type TokenRecord = z.infer<typeof TokenRecord>;
 export const TokenFile = z.strictObject({ version: z.literal(1), tokens: z.array(TokenRecord) });
 export type TokenFile = z.infer<typeof TokenFile>;
 
+/** A token record as lists show it: everything but the digest. */
+export function tokenView(t: TokenRecord): Omit<TokenRecord, "digest"> {
+  const { digest: _digest, ...view } = t;
+  return view;
+}
+
 export const TOKENS_FILE = "tokens.json";
 export const LOCAL_ADMIN_FILE = "local-admin.token";
-const LOCAL_ADMIN_NAME = "local-admin";
+export const LOCAL_ADMIN_NAME = "local-admin";
 
 /** The outcome of checking a presented token. */
 export type TokenCheck =

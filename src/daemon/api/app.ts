@@ -1,0 +1,280 @@
+// The daemon's HTTP API as one Hono app. Every request, in order: request id and trace context;
+// Host/Origin allowlist (DNS-rebinding defence, 421/403); body size cap before any handler (API
+// 1 MiB, webhooks 25 MiB, chunked bodies included); a token on /v1 (rate-limited failures) and
+// the route's role; validation by the route's zod schemas; then one access-log line, the HTTP
+// metric and, for mutating calls, an audit line.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import type { z } from "zod";
+import { createLimiter, type Limiter } from "../auth/rate-limit.ts";
+import { openTokenStore, roleAtLeast, type TokenStore } from "../auth/token-store.ts";
+import { createTelemetry, type Telemetry, type TelemetryOptions } from "../telemetry/telemetry.ts";
+import { parseTraceparent } from "../telemetry/tracing.ts";
+import { githubWebhookSecret, isLoopbackAddress, type ApiConfig } from "./config.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ApiError, errorBody, errorStatus } from "./errors.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { sendJson } from "./respond.ts";
+import type { ApiContext, ApiEnv, Principal, RouteDef, RouteServices } from "./route.ts";
+import { adminRoutes } from "./routes-admin.ts";
+import { healthRoutes } from "./routes-health.ts";
+import { libraryRoutes } from "./routes-library.ts";
+import { runRoutes } from "./routes-runs.ts";
+import { isJsonContentType, webhookRoutes } from "./routes-webhooks.ts";
+
+export type AppOptions = {
+  /** Shared observability (the daemon passes its own); created from `deps.bus` when absent. */
+  telemetry?: Telemetry;
+  telemetryOptions?: Partial<TelemetryOptions>;
+  tokens?: TokenStore;
+  env?: Record<string, string | undefined>;
+  /** The clock for token expiry, rate-limit windows and readiness lag. */
+  now?: () => Date;
+};
+
+export type Api = {
+  app: Hono<ApiEnv>;
+  routes: readonly RouteDef[];
+  telemetry: Telemetry;
+  tokens: TokenStore;
+  /** Shuts down telemetry the API created itself. */
+  close: () => Promise<void>;
+};
+
+const WEBHOOK_PREFIX = "/v1/webhooks/";
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+
+/** Is this Host header one we serve? Loopback names on our port, or a configured name. */
+export function hostAllowed(host: string, bindings: { localPort?: number; transport?: "tcp" | "unix" }, config: ApiConfig): boolean {
+  const h = host.toLowerCase();
+  if (config.allowedHosts.some((a) => a.toLowerCase() === h)) return true;
+  if (bindings.transport === "unix") return h === "localhost";
+  const port = bindings.localPort ?? config.port;
+  return LOOPBACK_NAMES.some((n) => h === `${n}:${port}` || (port === 80 && h === n));
+}
+
+export function originAllowed(origin: string, bindings: { localPort?: number; transport?: "tcp" | "unix" }, config: ApiConfig): boolean {
+  if (config.allowedOrigins.some((o) => o.toLowerCase() === origin.toLowerCase())) return true;
+  const m = /^http:\/\/([^/]+)$/i.exec(origin);
+  return !!m && hostAllowed(m[1]!, bindings, config);
+}
+
+export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Api {
+  const env = opts.env ?? process.env;
+  const now = opts.now ?? (() => new Date());
+  const ownTelemetry = !opts.telemetry;
+  const telemetry = opts.telemetry ?? createTelemetry({ bus: deps.bus, stateDir: deps.stateDir, env, ...opts.telemetryOptions });
+  const tokens = opts.tokens ?? openTokenStore(deps.stateDir);
+  const { secrets, logger, accessLogger, metrics, tracing, audit } = telemetry;
+  secrets.add(githubWebhookSecret(config, env));
+
+  const clock = () => now().getTime();
+  const authFailures: Limiter = createLimiter({ limit: config.limits.authFailuresPerMinute, windowMs: 60_000, now: clock });
+  const tokenRate: Limiter = createLimiter({ limit: config.limits.requestsPerMinutePerToken, windowMs: 60_000, now: clock });
+
+  const services: RouteServices = { deps, config, telemetry, tokens, env, now };
+  let openapiDoc: unknown;
+  const routes: RouteDef[] = [
+    ...healthRoutes(services),
+    ...adminRoutes(services, () => (openapiDoc ??= buildOpenApi(routes))),
+    ...runRoutes(services),
+    ...libraryRoutes(services),
+    ...webhookRoutes(services),
+  ];
+
+  const app = new Hono<ApiEnv>();
+
+  const clientKey = (c: ApiContext): string => (c.env?.transport === "unix" ? "unix" : (c.env?.remoteAddress ?? "unknown"));
+  // A request relayed by a proxy on this machine arrives from loopback but is not local: any
+  // forwarding header makes it a remote client (so open-on-loopback probes need a token).
+  const isLoopbackClient = (c: ApiContext): boolean =>
+    !c.req.header("x-forwarded-for") && !c.req.header("forwarded") && !c.req.header("x-real-ip") && (c.env?.transport === "unix" || isLoopbackAddress(c.env?.remoteAddress));
+
+  /** Authenticates the bearer token; throws 401 (or 429 after repeated failures). */
+  const authenticate = (c: ApiContext): Principal => {
+    const ip = `ip:${clientKey(c)}`;
+    const wait = authFailures.blocked(ip);
+    if (wait) throw new ApiError(429, "too-many-failures", "too many failed authentications from this address", { headers: { "retry-after": String(wait) }, hint: `retry in ${wait}s with a valid token` });
+    const header = c.req.header("authorization");
+    if (!header) throw new ApiError(401, "auth-required", "this route needs an API token", { hint: "send 'Authorization: Bearer aicfg_…' (create one with 'aicfg token create')", headers: { "www-authenticate": 'Bearer realm="aicfg"' } });
+    const m = /^Bearer +(\S+)$/i.exec(header);
+    let check: ReturnType<TokenStore["verify"]>;
+    try {
+      check = m ? tokens.verify(m[1]!, now()) : { ok: false, reason: "not-a-token" };
+    } catch (e) {
+      // A corrupt or unreadable token store fails closed, without telling the caller where it is.
+      logger.error({ reqId: c.get("requestId"), err: { message: (e as Error).message } }, "token store unreadable");
+      throw new ApiError(503, "auth-unavailable", "tokens cannot be checked right now", { hint: "the daemon log says why" });
+    }
+    if (!check.ok) {
+      const waitIp = authFailures.hit(ip);
+      const waitHint = m ? authFailures.hit(`hint:${m[1]!.slice(0, 10)}`) : 0;
+      const retry = Math.max(waitIp, waitHint);
+      if (retry) throw new ApiError(429, "too-many-failures", "too many failed authentications", { headers: { "retry-after": String(retry) } });
+      const expired = check.reason === "expired";
+      throw new ApiError(401, expired ? "token-expired" : "invalid-token", expired ? "the API token has expired" : "the API token is not valid", {
+        hint: expired ? "create a new one with 'aicfg token create'" : "check that the whole token was copied",
+        headers: { "www-authenticate": `Bearer realm="aicfg", error="invalid_token"` },
+      });
+    }
+    const slow = tokenRate.hit(check.token.id);
+    if (slow) throw new ApiError(429, "rate-limited", "this token made too many requests", { headers: { "retry-after": String(slow) }, hint: `slow down; retry in ${slow}s` });
+    const principal = { token: check.token, actor: `token:${check.token.id}${check.token.name ? `(${check.token.name})` : ""}` };
+    c.set("principal", principal);
+    return principal;
+  };
+
+  app.onError((err, c) => {
+    const status = errorStatus(err);
+    if (status >= 500) logger.error({ reqId: c.get("requestId"), err: { type: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } }, "request failed");
+    return sendJson(secrets, status, errorBody(err, secrets), err instanceof ApiError ? err.headers : {});
+  });
+  app.notFound((c) => sendJson(secrets, 404, { error: { code: "not-found", message: `no route ${c.req.method} ${c.req.path}`, hint: "see GET /v1/openapi.json for the routes" } }));
+
+  // 1. Request id, trace context, Host/Origin check; afterwards the access log, metric and audit line.
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    const given = c.req.header("x-request-id");
+    const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.set("route", "unmatched");
+    const parent = parseTraceparent(c.req.header("traceparent"));
+    c.set("parent", parent);
+    c.set("traceId", parent?.traceId);
+    const bindings = c.env ?? {};
+    const host = c.req.header("host") ?? new URL(c.req.url).host;
+    const origin = c.req.header("origin");
+    if (!hostAllowed(host, bindings, config)) {
+      c.res = sendJson(secrets, 421, { error: { code: "misdirected-request", message: "this Host is not served here", hint: "use 127.0.0.1 or localhost with the daemon's port, or add the name to api.allowedHosts" } });
+    } else if ((origin !== undefined && !originAllowed(origin, bindings, config)) || c.req.header("sec-fetch-site") === "cross-site") {
+      c.res = sendJson(secrets, 403, { error: { code: "cross-origin", message: "cross-origin requests are refused", hint: "add the origin to api.allowedOrigins if it is yours" } });
+    } else {
+      await next();
+    }
+    c.res.headers.set("x-request-id", requestId);
+    const status = c.res.status;
+    const route = c.get("route");
+    metrics.recordHttp(c.req.method, route, status, (performance.now() - started) / 1000);
+    const principal = c.get("principal");
+    const line: Record<string, unknown> = { reqId: requestId, method: c.req.method, route, path: c.req.path, status, ms: Math.round((performance.now() - started) * 100) / 100, remote: clientKey(c) };
+    if (principal) line.actor = principal.actor;
+    if (c.get("traceId")) line.traceId = c.get("traceId");
+    if (c.get("runId")) line.runId = c.get("runId");
+    accessLogger.info(line, "request");
+    if (MUTATING.has(c.req.method)) {
+      audit.record({
+        actor: principal?.actor ?? (route.startsWith(WEBHOOK_PREFIX) ? (c.get("auditTarget") ?? "github") : "anonymous"),
+        action: c.get("auditAction") ?? `${c.req.method} ${route}`,
+        target: c.get("auditTarget") ?? c.req.path,
+        outcome: status < 400 ? "ok" : status === 401 || status === 403 || status === 429 ? "denied" : "error",
+        status,
+        requestId,
+        ...(c.get("runId") ? { runId: c.get("runId") } : {}),
+      });
+    }
+  });
+
+  // 2. Body size cap before any handler runs (Hono's bodyLimit reads chunked bodies up to the cap).
+  const tooLarge = (limit: number) => (c: ApiContext) =>
+    sendJson(secrets, 413, { error: { code: "payload-too-large", message: `the body is larger than ${limit} bytes`, hint: "send a smaller body" } });
+  const apiLimit = bodyLimit({ maxSize: config.limits.apiBodyBytes, onError: tooLarge(config.limits.apiBodyBytes) });
+  const hookLimit = bodyLimit({ maxSize: config.limits.webhookBodyBytes, onError: tooLarge(config.limits.webhookBodyBytes) });
+  app.use("*", async (c, next) => {
+    // GET and HEAD requests carry no body the app would read (fetch's Request cannot hold one).
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    if (c.req.raw.headers.has("content-length") && c.req.raw.headers.has("transfer-encoding")) {
+      return sendJson(secrets, 400, { error: { code: "invalid-request", message: "Content-Length and Transfer-Encoding together are refused" } });
+    }
+    let reachedHandler = false;
+    try {
+      return await (c.req.path.startsWith(WEBHOOK_PREFIX) ? hookLimit : apiLimit)(c, async () => {
+        reachedHandler = true;
+        await next();
+      });
+    } catch (e) {
+      if (reachedHandler) throw e;
+      // The body stream broke while it was read (client aborted, malformed chunked encoding).
+      logger.warn({ reqId: c.get("requestId"), err: { message: (e as Error).message } }, "request body could not be read");
+      return sendJson(secrets, 400, { error: { code: "invalid-request", message: "the request body could not be read" } });
+    }
+  });
+
+  // 3. Every /v1 route needs a valid token, on loopback too, except webhooks (signed instead).
+  app.use("/v1/*", async (c, next) => {
+    if (!c.req.path.startsWith(WEBHOOK_PREFIX)) authenticate(c);
+    await next();
+  });
+
+  const validate = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T => {
+    if (!schema) return {} as T;
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    const issues = r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    throw new ApiError(400, "invalid-request", `invalid ${where}: ${issues[0]!.path ? issues[0]!.path + ": " : ""}${issues[0]!.message}`, { details: { issues } });
+  };
+
+  for (const def of routes) {
+    app.on(def.method, def.path, async (c) => {
+      c.set("route", def.path);
+      if (def.audit) c.set("auditAction", def.audit);
+      if (def.access === "probe") {
+        if (!(config.probes === "open" || (config.probes === "loopback-open" && isLoopbackClient(c)))) authenticate(c);
+      } else if (def.access !== "public" && def.access !== "signature") {
+        const p = c.get("principal") ?? authenticate(c);
+        if (!roleAtLeast(p.token.role, def.access)) throw new ApiError(403, "forbidden", `${def.method} ${def.path} needs the ${def.access} role`, { hint: `ask an admin for a token with --role ${def.access}` });
+      }
+      const params = validate(def.params, c.req.param(), "path");
+      const query = validate(def.query, c.req.query(), "query");
+      let body: unknown = {};
+      if (def.body) {
+        if (!isJsonContentType(c.req.header("content-type"))) throw new ApiError(415, "unsupported-media-type", "the body must be application/json");
+        const text = await c.req.text();
+        let parsed: unknown;
+        try {
+          parsed = text.trim() ? JSON.parse(text) : {};
+        } catch {
+          throw new ApiError(400, "invalid-request", "the body is not valid JSON");
+        }
+        body = validate(def.body, parsed, "body");
+      }
+      if (!def.path.startsWith("/v1/")) return def.handler(c, { params, query, body } as never);
+      const span = tracing.tracer.startSpan(
+        `${def.method} ${def.path}`,
+        { kind: SpanKind.SERVER, attributes: { "http.request.method": def.method, "http.route": def.path } },
+        tracing.contextWithParent(c.get("parent")),
+      );
+      c.set("traceId", span.spanContext().traceId);
+      c.set("parent", span.spanContext());
+      try {
+        const res = await def.handler(c, { params, query, body } as never);
+        span.setAttribute("http.response.status_code", res.status);
+        return res;
+      } catch (e) {
+        const status = errorStatus(e);
+        span.setAttribute("http.response.status_code", status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        throw e;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  return {
+    app,
+    routes,
+    telemetry,
+    tokens,
+    close: async () => {
+      if (ownTelemetry) await telemetry.shutdown();
+    },
+  };
+}
+
+/** The API's Hono app (see createApi for the telemetry and token store it uses). */
+export function createApp(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Hono<ApiEnv> {
+  return createApi(deps, config, opts).app;
+}

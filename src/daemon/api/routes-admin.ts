@@ -1,0 +1,92 @@
+// /v1 admin and meta routes: API token management (unscoped admin tokens only), the effective API
+// settings, and the OpenAPI document.
+import { parseExpiry, tokenView } from "../auth/token-store.ts";
+import { ApiError } from "./errors.ts";
+import { requireRole, sendJson } from "./respond.ts";
+import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
+import { githubWebhookSecret } from "./config.ts";
+import { ApiSettingsView, ErrorBody, TokenCreateRequest, TokenCreated, TokenList, TokenParams } from "./schemas.ts";
+
+function requireUnscopedAdmin(c: ApiContext): void {
+  requireRole(c, "admin", "managing tokens");
+  if (c.get("principal")?.token.library !== undefined) {
+    throw new ApiError(403, "forbidden", "a library-scoped token cannot manage tokens", { hint: "use an admin token without --library" });
+  }
+}
+
+export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[] {
+  const secrets = s.telemetry.secrets;
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/v1/openapi.json",
+      access: "viewer",
+      tag: "meta",
+      summary: "This API's OpenAPI 3.1 document, generated from its zod schemas",
+      responses: { 200: { description: "OpenAPI document", contentType: "application/json" } },
+      handler: () => sendJson(undefined, 200, openapi()),
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/v1/config",
+      access: "admin",
+      tag: "meta",
+      summary: "The effective API settings (the webhook secret only as configured or not)",
+      responses: { 200: { description: "settings", schema: ApiSettingsView }, 403: { description: "not an admin", schema: ErrorBody } },
+      handler: () => {
+        const { webhooks: _w, ...rest } = s.config;
+        return sendJson(secrets, 200, { api: { ...rest, webhooks: { github: { secretConfigured: githubWebhookSecret(s.config, s.env) !== undefined } } } });
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/v1/tokens",
+      access: "admin",
+      tag: "tokens",
+      summary: "List API tokens (never the tokens themselves)",
+      responses: { 200: { description: "tokens", schema: TokenList }, 403: { description: "not an unscoped admin", schema: ErrorBody } },
+      handler: (c) => {
+        requireUnscopedAdmin(c);
+        return sendJson(secrets, 200, { items: s.tokens.list().map(tokenView) });
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/tokens",
+      access: "admin",
+      tag: "tokens",
+      summary: "Create an API token; the response is the only time it is shown",
+      body: TokenCreateRequest,
+      audit: "token.create",
+      responses: { 201: { description: "created", schema: TokenCreated }, 403: { description: "not an unscoped admin", schema: ErrorBody } },
+      handler: (c, { body }) => {
+        requireUnscopedAdmin(c);
+        const { token, record } = s.tokens.create({
+          role: body.role,
+          ...(body.library ? { library: body.library } : {}),
+          ...(body.expires ? { expiresAt: parseExpiry(body.expires, s.now()) } : {}),
+          ...(body.name ? { name: body.name } : {}),
+        });
+        c.set("auditTarget", record.id);
+        // Not scrubbed: the new token must reach its owner once (it matches the token pattern).
+        return sendJson(undefined, 201, { token, record: tokenView(record) }, { "cache-control": "no-store" });
+      },
+    }),
+    defineRoute({
+      method: "DELETE",
+      path: "/v1/tokens/:id",
+      access: "admin",
+      tag: "tokens",
+      summary: "Revoke an API token",
+      params: TokenParams,
+      audit: "token.revoke",
+      responses: { 204: { description: "revoked" }, 404: { description: "no such token", schema: ErrorBody } },
+      handler: (c, { params }) => {
+        requireUnscopedAdmin(c);
+        c.set("auditTarget", params.id);
+        if (!s.tokens.revoke(params.id)) throw new ApiError(404, "not-found", `token ${params.id} not found`, { hint: "list tokens with GET /v1/tokens" });
+        return new Response(null, { status: 204 });
+      },
+    }),
+  ];
+}

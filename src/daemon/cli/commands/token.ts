@@ -1,0 +1,89 @@
+// `aicfg token create|list|revoke`: API tokens in the state folder. A new token is printed once;
+// only its SHA-256 digest is stored.
+import { ConfigError } from "../../../library/diagnostics.ts";
+import { openTokenStore, parseExpiry, Role, tokenView } from "../../auth/token-store.ts";
+import { COMMON_OPTIONS, EXIT, type Command } from "../command.ts";
+import { paint } from "../format.ts";
+import { STATE_OPTION, stateDir } from "../options.ts";
+
+export const tokenCreateCommand: Command = {
+  name: "token create",
+  summary: "create an API token (printed once) with a role and an optional library scope",
+  usage: "aicfg token create --role viewer|editor|admin [--library NAME] [--expires 90d] [--name TEXT] [--state-dir DIR] [--json]",
+  description:
+    "viewer reads; editor also triggers, cancels and re-runs; admin also manages tokens and anything that runs commands. A token with --library sees only that library. Only the token's SHA-256 digest is stored; copy the token now.",
+  options: {
+    role: { type: "string", valueName: "role", description: "viewer, editor or admin" },
+    library: { type: "string", valueName: "name", description: "limit the token to one library" },
+    expires: { type: "string", valueName: "when", description: "expiry: a duration (90d, 12h, 1y) or an ISO date (default: never)" },
+    name: { type: "string", valueName: "text", description: "a label shown by 'token list'" },
+    ...STATE_OPTION,
+    json: COMMON_OPTIONS.json,
+  },
+  positionals: false,
+  examples: ["aicfg token create --role viewer --expires 90d --name grafana", "aicfg token create --role editor --library team-agents"],
+  run: async (args, io) => {
+    const role = Role.safeParse(args.values.role);
+    if (!role.success) throw new ConfigError("usage", `--role must be viewer, editor or admin${args.values.role ? ` (got ${JSON.stringify(args.values.role)})` : ""}`, { hint: "e.g. aicfg token create --role viewer" });
+    const store = openTokenStore(stateDir(args, io));
+    const { token, record } = store.create({
+      role: role.data,
+      ...(typeof args.values.library === "string" ? { library: args.values.library } : {}),
+      ...(typeof args.values.expires === "string" ? { expiresAt: parseExpiry(args.values.expires) } : {}),
+      ...(typeof args.values.name === "string" ? { name: args.values.name } : {}),
+    });
+    if (args.values.json) {
+      io.out(JSON.stringify({ token, record: tokenView(record) }, null, 2));
+      return EXIT.ok;
+    }
+    io.out(token);
+    io.err(
+      paint(io, "dim", `${record.id}: ${record.role}${record.library ? ` of library ${record.library}` : ""}${record.expiresAt ? `, expires ${record.expiresAt}` : ", never expires"}. This is the only time the token is shown.`),
+    );
+    return EXIT.ok;
+  },
+};
+
+export const tokenListCommand: Command = {
+  name: "token list",
+  summary: "list API tokens (ids, roles, scopes, expiry; never the tokens)",
+  usage: "aicfg token list [--state-dir DIR] [--json]",
+  options: { ...STATE_OPTION, json: COMMON_OPTIONS.json },
+  positionals: false,
+  examples: ["aicfg token list", "aicfg token list --json"],
+  run: async (args, io) => {
+    const tokens = openTokenStore(stateDir(args, io)).list();
+    if (args.values.json) {
+      io.out(JSON.stringify({ tokens: tokens.map(tokenView) }, null, 2));
+      return EXIT.ok;
+    }
+    if (!tokens.length) {
+      io.out("no tokens (create one with 'aicfg token create --role viewer')");
+      return EXIT.ok;
+    }
+    const now = Date.now();
+    for (const t of tokens) {
+      const expired = t.expiresAt !== undefined && Date.parse(t.expiresAt) <= now;
+      const state = t.expiresAt ? (expired ? paint(io, "red", `expired ${t.expiresAt}`) : `expires ${t.expiresAt}`) : "never expires";
+      io.out(`${t.id}  ${t.hint}  ${t.role.padEnd(6)}  ${t.library ?? "(all libraries)"}  ${state}${t.name ? `  ${t.name}` : ""}`);
+    }
+    return EXIT.ok;
+  },
+};
+
+export const tokenRevokeCommand: Command = {
+  name: "token revoke",
+  summary: "revoke an API token by its id (from 'token list')",
+  usage: "aicfg token revoke <id> [--state-dir DIR]",
+  options: { ...STATE_OPTION, json: COMMON_OPTIONS.json },
+  examples: ["aicfg token revoke tok_0123456789ab"],
+  run: async (args, io) => {
+    const id = args.positionals[0];
+    if (!id || args.positionals.length > 1) throw new ConfigError("usage", "give exactly one token id", { hint: "see the ids with 'aicfg token list'" });
+    const ok = openTokenStore(stateDir(args, io)).revoke(id);
+    if (args.values.json) io.out(JSON.stringify({ ok, id }));
+    else if (ok) io.out(`revoked ${id}`);
+    else io.err(paint(io, "red", `error: no token with id ${id}`) + "\nhint: see the ids with 'aicfg token list'");
+    return ok ? EXIT.ok : EXIT.failure;
+  },
+};
