@@ -145,7 +145,7 @@ export function validateYaml<T>(
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.severity === "error")) return undefined;
   const value = parsed.value ?? {};
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) {
     diagnostics.push(
       ...zodIssuesToDiagnostics(result.error.issues, file, parsed.locate, {

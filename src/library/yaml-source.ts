@@ -161,8 +161,10 @@ export function zodIssuesToDiagnostics(
       }
       continue;
     }
-    const p = locate(path, issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined);
-    const msg = issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined
+    // With reportInput, a present value of the wrong type carries it; an absent field does not.
+    const missing = issue.code === "invalid_type" && (!("input" in issue) || (issue as { input?: unknown }).input === undefined);
+    const p = locate(path, missing);
+    const msg = missing
       ? `missing required field '${String(path[path.length - 1] ?? "")}'`
       : `${where}: ${issue.message}`;
     const d: Diagnostic = { severity: "error", code: issue.code === "invalid_type" ? "invalid-type" : "invalid-value", message: msg, file, ...p };

@@ -120,3 +120,19 @@ describe("precise errors for bad input", () => {
     expect(() => loadLibrary(dir.path)).toThrow(/has no aicfg.yaml/);
   });
 });
+
+describe("wrong types are not reported as missing", () => {
+  it("says what was expected for a present value of the wrong type", () => {
+    const d2 = tempDir();
+    try {
+      writeTree(d2.path, { "aicfg.yaml": "name: t\n", "agents/a.md": "---\ndescription: x\ntags: engineering\n---\nbody\n" });
+      const lib = loadLibrary(d2.path);
+      const d = lib.diagnostics.find((x) => x.file?.endsWith("a.md"))!;
+      expect(d.message).toBe("tags: Invalid input: expected array, received string");
+      expect([d.line, d.col]).toEqual([3, 7]);
+      expect(d.hint).toBe("expected array");
+    } finally {
+      d2.cleanup();
+    }
+  });
+});

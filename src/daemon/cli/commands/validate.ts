@@ -1,7 +1,11 @@
 // `aicfg validate`: every problem in the library in one pass, as file:line:col  message  (hint).
 import { hasErrors } from "../../../library/diagnostics.ts";
 import { loadLibrary } from "../../../library/load.ts";
-import { validateLibrary } from "../../../adapters/validate.ts";
+import { registerLibraryCheck, validateLibrary } from "../../../adapters/validate.ts";
+import { validateWorkflows } from "../../../workflows/schema.ts";
+
+// Workflow files are part of a library: `aicfg validate` and `aicfg doctor` check them too.
+registerLibraryCheck((lib) => validateWorkflows(lib));
 import { EXIT, COMMON_OPTIONS, type Command } from "../command.ts";
 import { paint, printDiagnostics } from "../format.ts";
 import { LIBRARY_OPTION, libraryDir } from "../options.ts";
