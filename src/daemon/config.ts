@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { defaultStateDir } from "../adapters/export.ts";
+import { ApiConfig, type ApiConfigInput } from "./api/config.ts";
 import { ConfigError, type Diagnostic } from "../library/diagnostics.ts";
 import { parseYaml, zodIssuesToDiagnostics } from "../library/yaml-source.ts";
 import { Duration, parseDuration } from "../workflows/duration.ts";
@@ -19,7 +20,20 @@ const Listen = z
 export const DaemonConfigSpec = z.strictObject({
   $schema: z.string().optional(),
   libraries: z
-    .array(z.union([z.string().min(1), z.strictObject({ path: z.string().min(1) })]))
+    .array(
+      z.union([
+        z.string().min(1),
+        z.strictObject({
+          path: z.string().min(1),
+          repository: z
+            .string()
+            .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name")
+            .optional()
+            .describe("the GitHub repository whose push webhooks feed this library (default: from its git remote 'origin')"),
+          branch: z.string().min(1).optional().describe("the branch those pushes must be on (default: the checked-out branch)"),
+        }),
+      ]),
+    )
     .optional()
     .describe("library folders to serve (relative to this file)"),
   state_dir: z.string().min(1).optional().describe("runs, logs, watermarks, the ownership manifest and backups (default $XDG_STATE_HOME/aicfg)"),
@@ -39,6 +53,10 @@ export const DaemonConfigSpec = z.strictObject({
     })
     .optional(),
   drain_timeout: Duration.optional().describe("on SIGTERM, how long in-flight runs may finish (default 30s)"),
+  api: ApiConfig.omit({ host: true, port: true })
+    .partial()
+    .optional()
+    .describe("HTTP API settings: allowed hosts and origins, probes, limits, the GitHub webhook secret (the address is 'listen')"),
   recovery: z
     .strictObject({ retry_interrupted: z.boolean().optional().describe("start a new attempt of runs interrupted by a crash (default false)") })
     .optional(),
@@ -58,6 +76,10 @@ export type DaemonConfig = {
   sweepIntervalMs: number;
   drainTimeoutMs: number;
   retryInterrupted: boolean;
+  /** The `api:` section (the address comes from `listen`). */
+  api?: ApiConfigInput;
+  /** GitHub repository and branch per library root, where the config names them. */
+  libraryGit?: Record<string, { repository?: string; branch?: string }>;
   /** The file it came from, if any. */
   file?: string;
 };
@@ -124,6 +146,12 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
     sweepIntervalMs: parseDuration(spec.retention?.sweep_interval ?? "10m"),
     drainTimeoutMs: parseDuration(spec.drain_timeout ?? "30s"),
     retryInterrupted: spec.recovery?.retry_interrupted ?? false,
+    api: spec.api ?? {},
+    libraryGit: Object.fromEntries(
+      (spec.libraries ?? []).flatMap((l) =>
+        typeof l === "string" || (!l.repository && !l.branch) ? [] : [[resolve(base, l.path), { ...(l.repository ? { repository: l.repository } : {}), ...(l.branch ? { branch: l.branch } : {}) }]],
+      ),
+    ),
     ...(file ? { file } : {}),
   };
 }

@@ -267,6 +267,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     return submit({ library, workflow: wf.name, trigger: { ...trigger, kind }, ...extra });
   };
 
+  const initialRunsDone = new Set<string>();
   const startTriggersFor = async (state: LibraryState, wf: LoadedWorkflow): Promise<Triggers> => {
     const t: Triggers = { hash: wf.hash, enabled: isEnabled(wf), crons: [] };
     if (!scheduling || !t.enabled) return t;
@@ -299,6 +300,12 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
         onDebounced: () => bus.publish({ type: "trigger.event", kind: "watch", workflow: wf.name, outcome: "debounced", at: clock.now() }),
       });
       await t.watch.ready;
+      // `initial`: one run when the daemon starts (not on hot reloads), with no paths = everything.
+      const key = `${state.name}/${wf.name}`;
+      if (on.watch.initial && !initialRunsDone.has(key)) {
+        initialRunsDone.add(key);
+        background(`${wf.name}: initial watch run`, fireRun(state.name, wf, "watch", { kind: "watch", paths: [], initial: true }));
+      }
     }
     if (on.git) {
       t.git = await startGitTrigger({

@@ -34,6 +34,7 @@ export const WatchOn = z.strictObject({
   events: z.array(z.enum(["add", "change", "unlink"])).optional().describe("which file events count (default: all three)"),
   debounce: Duration.optional().describe("quiet time after the last event before the run starts (default 300ms)"),
   poll: z.boolean().optional().describe("poll instead of native events (network file systems)"),
+  initial: z.boolean().optional().describe("also run once when the daemon starts (catches changes made while it was down)"),
 });
 
 export const CatchupPolicy = z.enum(["none", "latest", "all"]);

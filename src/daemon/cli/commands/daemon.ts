@@ -1,7 +1,7 @@
 // `aicfg daemon`: serves libraries: runs their workflows on cron, file and git triggers, recovers
 // after crashes, hot-reloads workflow files, reloads on SIGHUP and drains on SIGTERM.
 import { resolveDaemonConfig, type DaemonConfig } from "../../config.ts";
-import { startDaemon, type DaemonHandle, type LogFn } from "../../daemon.ts";
+import type { DaemonHandle, LogFn } from "../../daemon.ts";
 import { installSignalHandlers } from "../../runtime/signals.ts";
 import { COMMON_OPTIONS, EXIT, type CliIO, type Command, type OptionSpec, type ParsedArgs } from "../command.ts";
 import { listOption } from "../options.ts";
@@ -9,8 +9,15 @@ import { listOption } from "../options.ts";
 /** Something started alongside the daemon (the HTTP API, sd_notify): returns how to stop it. */
 export type DaemonExtension = (handle: DaemonHandle, io: CliIO) => Promise<(() => Promise<void>) | void>;
 
-/** Extensions the `daemon` command starts after the core is ready (the lead mounts the API here). */
-export const daemonExtensions: DaemonExtension[] = [];
+/**
+ * Extensions the `daemon` command starts after the core is ready, in order: the HTTP API, then
+ * sd_notify (so READY=1 is sent only once the listener is up). Loaded on demand, so that other
+ * commands do not pay for the API's and the engine's modules at start-up.
+ */
+export const daemonExtensions: (() => Promise<DaemonExtension>)[] = [
+  async () => (await import("../../api-bridge.ts")).apiExtension,
+  async () => (await import("../../runtime/sd-notify-daemon.ts")).startSdNotify,
+];
 
 export const DAEMON_OPTIONS = {
   config: { type: "string", short: "c", valueName: "file", description: "daemon.yaml with libraries, state_dir, listen, actions, retention" },
@@ -62,10 +69,12 @@ export const daemonCommand: Command = {
   run: async (args, io) => {
     const config = configFromArgs(args, io);
     const log = stderrLogger(io);
+    const { startDaemon } = await import("../../daemon.ts");
     const handle = await startDaemon({ config, log });
     const stops: (() => Promise<void>)[] = [];
     try {
-      for (const ext of daemonExtensions) {
+      for (const load of daemonExtensions) {
+        const ext = await load();
         const stop = await ext(handle, io);
         if (stop) stops.push(stop);
       }
