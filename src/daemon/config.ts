@@ -104,7 +104,7 @@ export function readDaemonConfigFile(file: string): DaemonConfigSpec {
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   let spec: DaemonConfigSpec | undefined;
   if (!diagnostics.some((d) => d.severity === "error")) {
-    const r = DaemonConfigSpec.safeParse(parsed.value ?? {});
+    const r = DaemonConfigSpec.safeParse(parsed.value ?? {}, { reportInput: true });
     if (r.success) spec = r.data;
     else diagnostics.push(...zodIssuesToDiagnostics(r.error.issues, file, parsed.locate, { knownKeys: (p) => (p.length === 0 ? Object.keys(DaemonConfigSpec.shape) : undefined) }));
   }

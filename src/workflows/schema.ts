@@ -187,7 +187,7 @@ export function compileWorkflowText(
   const parsed = parseYaml(text, file);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.some((d) => d.severity === "error")) return { workflow: undefined, diagnostics };
-  const result = WorkflowSpec.safeParse(parsed.value ?? {});
+  const result = WorkflowSpec.safeParse(parsed.value ?? {}, { reportInput: true });
   if (!result.success) {
     diagnostics.push(
       ...zodIssuesToDiagnostics(result.error.issues, file, parsed.locate, {
@@ -304,7 +304,7 @@ function compileSteps(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: D
       }
     });
     if (action && !hasTemplates) {
-      const r = action.with.safeParse(withValue);
+      const r = action.with.safeParse(withValue, { reportInput: true });
       if (!r.success) {
         d.push(
           ...zodIssuesToDiagnostics(
