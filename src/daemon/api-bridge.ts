@@ -223,6 +223,26 @@ export function publishCurrentState(handle: DaemonHandle): void {
   for (const w of all) handle.bus.publish({ type: "schedule.next", workflow: w.name, library: w.library, nextAt: w.nextRuns[0] });
 }
 
+/**
+ * `${VAR}` in api.allowedHosts comes from the environment, so a pod can accept its own address
+ * (`${POD_IP}:7411`, from the Kubernetes downward API) for Prometheus, which scrapes by IP.
+ * An entry whose variable is unset is left out (and said so): it never widens to "any host".
+ */
+export function expandHosts(hosts: string[], env: Record<string, string | undefined>, io?: { err: (t: string) => void }): string[] {
+  const out: string[] = [];
+  for (const h of hosts) {
+    let missing: string | undefined;
+    const v = h.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const val = env[name];
+      if (!val) missing = name;
+      return val ?? "";
+    });
+    if (missing) io?.err(JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: `api.allowedHosts entry ${JSON.stringify(h)} left out: ${missing} is not set` }));
+    else out.push(v);
+  }
+  return out;
+}
+
 /** Starts the HTTP API next to the daemon (the `daemon` command runs this as an extension). */
 export const apiExtension: DaemonExtension = async (handle, io) => {
   const config = handle.config;
@@ -236,6 +256,7 @@ export const apiExtension: DaemonExtension = async (handle, io) => {
   }
   const api = parseApiConfig({
     ...(config.api ?? {}),
+    ...(config.api?.allowedHosts ? { allowedHosts: expandHosts(config.api.allowedHosts, io.env, io) } : {}),
     host: config.listen.host.replace(/^\[|\]$/g, ""),
     port: config.listen.port,
   });
