@@ -12,7 +12,7 @@ if (!useBuilt && !g.Bun && !g.Deno) {
   if (major < 22 || (major === 22 && minor < 18)) {
     process.stderr.write(
       `aicfg needs Node.js >= 22.18 to run from source (this is ${process.version}).\n` +
-        "Inside the project, 'npm ci' installs a pinned Node: use 'npx aicfg …' or 'npm run aicfg -- …'.\n",
+        "Inside the project, 'npm ci' installs a pinned Node: use 'npm run aicfg -- …' (or install the package, which runs its compiled build).\n",
     );
     process.exit(70);
   }

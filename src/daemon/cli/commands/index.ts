@@ -12,6 +12,12 @@ import { targetsCommand } from "./targets.ts";
 import { doctorCommand, toolsCommand } from "./doctor.ts";
 import { migrateCommand } from "./migrate.ts";
 import { serviceInstallCommand, serviceStatusCommand } from "./service.ts";
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from "./token.ts";
+import { daemonCommand } from "./daemon.ts";
+import { runCommand } from "./run.ts";
+import { runsCommand } from "./runs.ts";
+import { logsCommand } from "./logs.ts";
+import { backupVerifyCommand, restoreCommand } from "./backup.ts";
 
 export const COMMANDS: readonly Command[] = [
   exportCommand,
@@ -27,4 +33,13 @@ export const COMMANDS: readonly Command[] = [
   migrateCommand,
   serviceInstallCommand,
   serviceStatusCommand,
+  tokenCreateCommand,
+  tokenListCommand,
+  tokenRevokeCommand,
+  daemonCommand,
+  runCommand,
+  runsCommand,
+  logsCommand,
+  backupVerifyCommand,
+  restoreCommand,
 ];
