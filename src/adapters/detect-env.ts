@@ -6,6 +6,22 @@ import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import type { DetectEnv } from "./types.ts";
 
+/** The first executable named `name` on a PATH (no shell, no `which`). */
+export function findOnPath(name: string, pathVar: string | undefined): string | undefined {
+  for (const dir of (pathVar ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try {
+      if (!statSync(p).isFile()) continue;
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
 export function realDetectEnv(opts: { homeDir?: string; projectRoot?: string; env?: Record<string, string | undefined> } = {}): DetectEnv {
   const env = opts.env ?? process.env;
   return {
@@ -13,20 +29,7 @@ export function realDetectEnv(opts: { homeDir?: string; projectRoot?: string; en
     projectRoot: opts.projectRoot ?? process.cwd(),
     env,
     exists: (p) => existsSync(p),
-    which: (name) => {
-      for (const dir of (env.PATH ?? "").split(delimiter)) {
-        if (!dir) continue;
-        const p = join(dir, name);
-        try {
-          if (!statSync(p).isFile()) continue;
-          accessSync(p, constants.X_OK);
-          return p;
-        } catch {
-          /* not here */
-        }
-      }
-      return undefined;
-    },
+    which: (name) => findOnPath(name, env.PATH),
     run: (file, args) =>
       new Promise((resolve) => {
         execFile(file, args, { timeout: 3000, env: { ...env } as NodeJS.ProcessEnv, windowsHide: true, shell: false }, (err, stdout, stderr) => {

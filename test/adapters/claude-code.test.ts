@@ -34,7 +34,6 @@ const text = (f: OutputFile | undefined): string => {
   if (f.kind === "md-section") return f.content;
   throw new Error(`${f.path} is ${f.kind}`);
 };
-const byPath = (files: OutputFile[], path: string) => files.find((f) => f.path === path);
 
 /** Applies rendered outputs to an in-memory tree, the way the writer would on empty files. */
 function materialize(root: string, files: readonly OutputFile[]): FileSource {

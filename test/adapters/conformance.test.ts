@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { join } from "node:path";
-import { effectiveLocations, listAdapters } from "../../src/adapters/registry.ts";
+import { listAdapters } from "../../src/adapters/registry.ts";
 import { CAPABILITIES, type OutputFile, type Roots } from "../../src/adapters/types.ts";
 import { isInside } from "../../src/library/paths.ts";
 import { realDetectEnv } from "../../src/adapters/detect-env.ts";

@@ -40,11 +40,6 @@ function text(f: OutputFile | undefined): string {
   if (f.kind === "md-section") return f.content;
   throw new Error(`${f.path} is ${f.kind}`);
 }
-function byPath(files: OutputFile[], path: string): OutputFile {
-  const f = files.find((x) => x.path === path);
-  if (!f) throw new Error(`no output ${path}; have ${files.map((x) => x.path).join(", ")}`);
-  return f;
-}
 function toolsOf(agent: ResolvedAgent) {
   const res = render([agent], roots(tmp.path));
   const t = text(res.files[0]);

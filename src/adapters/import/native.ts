@@ -8,7 +8,7 @@ import { ImportError } from "../../library/diagnostics.ts";
 import { hashValue } from "../../library/hash.ts";
 import { MANIFEST_FILE } from "../../library/load.ts";
 import type { McpServer } from "../../library/schema.ts";
-import { copyKnowledge, writeAgent, writeManifestFile, writeMcp, type WriteOutcome } from "../library-writer.ts";
+import { copyKnowledge, writeAgent, writeManifestFile, writeMcp } from "../library-writer.ts";
 import { getAdapter, listAdapters } from "../registry.ts";
 import type { ImportedAgent, Roots } from "../types.ts";
 import { folderSource } from "./file-source.ts";

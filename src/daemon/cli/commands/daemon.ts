@@ -3,7 +3,7 @@
 import { resolveDaemonConfig, type DaemonConfig } from "../../config.ts";
 import type { DaemonHandle, LogFn } from "../../daemon.ts";
 import { installSignalHandlers } from "../../runtime/signals.ts";
-import { COMMON_OPTIONS, EXIT, type CliIO, type Command, type OptionSpec, type ParsedArgs } from "../command.ts";
+import { EXIT, type CliIO, type Command, type OptionSpec, type ParsedArgs } from "../command.ts";
 import { listOption } from "../options.ts";
 
 /** Something started alongside the daemon (the HTTP API, sd_notify): returns how to stop it. */

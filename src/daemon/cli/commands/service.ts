@@ -2,14 +2,15 @@
 // this runtime and bin/aicfg.js) and enables it; `aicfg service status` reports whether it is
 // installed and running. systemctl is run with argv arrays, never through a shell.
 import { execFile } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { atomicWrite } from "../../../adapters/atomic.ts";
+import { findOnPath } from "../../../adapters/detect-env.ts";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { currentRuntime, hasBuiltinFfi } from "../../runtime/sd-notify-ffi.ts";
-import { EXIT, type CliIO, type Command, type ParsedArgs } from "../command.ts";
+import { EXIT, type Command, type ParsedArgs } from "../command.ts";
 import { json } from "../format.ts";
 import { renderUnit, type UnitScope } from "./service-unit.ts";
 
@@ -37,21 +38,6 @@ export function runtimeCommand(execPath: string = process.execPath, launcher: st
 
 function systemctlArgs(scope: UnitScope, ...rest: string[]): string[] {
   return scope === "user" ? ["--user", ...rest] : rest;
-}
-
-function findOnPath(name: string, env: Record<string, string | undefined>): string | undefined {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      if (!statSync(p).isFile()) continue;
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
 }
 
 function run(file: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -119,7 +105,7 @@ export const serviceInstallCommand: Command = {
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     atomicWrite(path, unit, 0o644);
     if (!args.values.json) io.out(`Wrote ${path}`);
-    const systemctl = findOnPath("systemctl", io.env);
+    const systemctl = findOnPath("systemctl", io.env.PATH);
     if (!systemctl) {
       throw new ConfigError("systemctl-missing", `systemctl was not found on PATH, so ${UNIT_NAME} was written but not enabled`, {
         file: path,
@@ -165,7 +151,7 @@ export const serviceStatusCommand: Command = {
       return EXIT.failure;
     }
     const path = unitPath(scope, io.env);
-    const systemctl = findOnPath("systemctl", io.env);
+    const systemctl = findOnPath("systemctl", io.env.PATH);
     let state: Record<string, string> | undefined;
     let problem: string | undefined;
     if (!systemctl) problem = "systemctl was not found on PATH, so the service state is unknown";
