@@ -159,8 +159,9 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     const route = c.get("route");
     metrics.recordHttp(c.req.method, route, status, (performance.now() - started) / 1000);
     const principal = c.get("principal");
-    const line: Record<string, unknown> = { reqId: requestId, method: c.req.method, route, path: c.req.path, status, ms: Math.round((performance.now() - started) * 100) / 100, remote: clientKey(c) };
-    if (principal) line.actor = principal.actor;
+    // The access logger does not scrub whole lines: scrub the values a client controls here.
+    const line: Record<string, unknown> = { reqId: secrets.scrub(requestId), method: c.req.method, route, path: secrets.scrub(c.req.path), status, ms: Math.round((performance.now() - started) * 100) / 100, remote: clientKey(c) };
+    if (principal) line.actor = secrets.scrub(principal.actor);
     if (c.get("traceId")) line.traceId = c.get("traceId");
     if (c.get("runId")) line.runId = c.get("runId");
     accessLogger.info(line, "request");
