@@ -2,10 +2,14 @@
 // to the ApiDeps interface the routes are written against, and starts the API server as a daemon
 // extension with the daemon's listen address, `api:` settings and secrets (env or systemd credentials).
 import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { atomicWrite } from "../adapters/atomic.ts";
 import { promisify } from "node:util";
 import { AicfgError } from "../library/diagnostics.ts";
 import type { ApiDeps, LibraryInfo, LogLine, Occurrence, RunDetail, WorkflowDetail, WorkflowSummary } from "./api/deps.ts";
 import { parseApiConfig } from "./api/config.ts";
+import { API_URL_FILE } from "./config.ts";
 import { startApiServer } from "./api/server.ts";
 import type { DaemonExtension } from "./cli/commands/daemon.ts";
 import type { DaemonHandle, WorkflowInfo } from "./daemon.ts";
@@ -13,6 +17,7 @@ import { readCredential } from "./runtime/sd-notify.ts";
 import type { RunRecord } from "./store/types.ts";
 
 const run = promisify(execFile);
+
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 /** Steps that run programs: triggering or enabling such a workflow needs the admin role. */
 const COMMAND_ACTIONS = new Set(["shell", "sync"]);
@@ -265,6 +270,12 @@ export const apiExtension: DaemonExtension = async (handle, io) => {
   const env = { ...io.env, ...(credential ? { AICFG_GITHUB_WEBHOOK_SECRET: credential } : {}) };
   const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, { env });
   publishCurrentState(handle);
+  // Where the CLI on this machine finds the API (the port may have been chosen by the system).
+  const urlFile = join(config.stateDir, API_URL_FILE);
+  atomicWrite(urlFile, server.served.url + "\n", 0o600);
   io.err(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "api listening", url: server.served.url }));
-  return () => server.stop();
+  return async () => {
+    rmSync(urlFile, { force: true });
+    await server.stop();
+  };
 };

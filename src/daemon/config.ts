@@ -11,6 +11,8 @@ import { parseYaml, zodIssuesToDiagnostics } from "../library/yaml-source.ts";
 import { Duration, parseDuration } from "../workflows/duration.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:7411";
+/** In the state folder: the URL of the running daemon's API, for `aicfg trigger` on the same machine. */
+export const API_URL_FILE = "api-url";
 
 const Listen = z
   .string()

@@ -133,6 +133,14 @@ describe("the daemon, end to end", () => {
     expect(viewerless.status).toBe(401);
   });
 
+  it("queues a run in the running daemon from the CLI (aicfg trigger, local admin token)", () => {
+    const r = spawnSync(process.execPath, [...runtimeArgs(), "trigger", "health-report", "--state-dir", state, "--wait", "--json"], { encoding: "utf8", cwd: dir.path });
+    expect(r.status, r.stderr).toBe(0);
+    const run = JSON.parse(r.stdout) as { status: string; trigger: string; actor: string };
+    expect(run).toMatchObject({ status: "success", trigger: "api" });
+    expect(run.actor).toContain("local-admin");
+  });
+
   it("re-exports when a library file changes", async () => {
     const file = join(lib, "agents", "docs-writer.md");
     writeFileSync(file, readFileSync(file, "utf8").replace("Writes and updates user-facing documentation", "Writes user documentation (edited)"));

@@ -15,6 +15,7 @@ import { serviceInstallCommand, serviceStatusCommand } from "./service.ts";
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from "./token.ts";
 import { daemonCommand } from "./daemon.ts";
 import { runCommand } from "./run.ts";
+import { triggerCommand } from "./trigger.ts";
 import { runsCommand } from "./runs.ts";
 import { logsCommand } from "./logs.ts";
 import { backupVerifyCommand, restoreCommand } from "./backup.ts";
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   tokenRevokeCommand,
   daemonCommand,
   runCommand,
+  triggerCommand,
   runsCommand,
   logsCommand,
   backupVerifyCommand,
