@@ -556,3 +556,23 @@ describe("detect", () => {
     expect(d.nextSteps[0]).toBe("install Claude Code: npm install -g @anthropic-ai/claude-code (or the native installer from code.claude.com)");
   });
 });
+
+describe("claude-code: project-wide permission rules", () => {
+  it("says once, for all agents, that their rules apply to every session", async () => {
+    const { minimalAgent, renderContext, tempDir } = await import("../helpers/fixtures.ts");
+    const d = tempDir();
+    try {
+      const roots = { scope: "project" as const, projectRoot: join(d.path, "p"), homeDir: join(d.path, "h") };
+      const a = minimalAgent({ name: "a", tools: { trusted: ["read"] } });
+      const b = minimalAgent({ name: "b", tools: { trusted: ["grep"] } });
+      const c = minimalAgent({ name: "c" });
+      const r = claudeCodeAdapter.render([a, b, c], renderContext(roots));
+      const widened = r.warnings.filter((w) => w.code === "permissions-widened");
+      expect(widened.map((w) => w.message)).toEqual([
+        `claude-code: the trusted tools and tool settings of agents 'a', 'b' become permission rules in ${join(roots.projectRoot, ".claude/settings.json")}, which apply to every Claude Code session there, not only to these agents`,
+      ]);
+    } finally {
+      d.cleanup();
+    }
+  });
+});

@@ -50,6 +50,7 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
   const warnings: Diagnostic[] = [];
   const servers = new Map<string, { value: Record<string, unknown>; hash: string; owner: string }>();
   const perms: Permissions = { allow: new Set(), deny: new Set() };
+  const widened: ResolvedAgent[] = [];
   /** absPath -> knowledge entry and the agents importing it (always-on knowledge). */
   const imports = new Map<string, Import>();
   /** Rule file path -> the rule and the knowledge file it holds. */
@@ -115,15 +116,7 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
     // Permission rules are project-wide in Claude Code (settings.json): there is no per-agent list.
     const before = perms.allow.size + perms.deny.size;
     addPermissions(agent, ctx.scope, perms, w);
-    if (perms.allow.size + perms.deny.size > before) {
-      w.push({
-        severity: "warning",
-        code: "permissions-widened",
-        message: `${TARGET}: the trusted tools and tool settings of agent '${agent.name}' become permission rules in ${paths.settings}, which apply to every Claude Code session there, not only to this agent`,
-        file: agent.sourceFile,
-        hint: "Claude Code has no per-sub-agent permission rules; narrow the rules, or use extensions.claude-code.permissionMode",
-      });
-    }
+    if (perms.allow.size + perms.deny.size > before) widened.push(agent);
 
     // Knowledge: always-on files are @imported from CLAUDE.md; on-demand files become rules
     // (when they say which files they apply to) or a list the agent reads when it needs them.
@@ -186,6 +179,17 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
   if (perms.allow.size) permEntries.push({ key: ["permissions", "allow"], value: [...perms.allow].sort() });
   if (perms.deny.size) permEntries.push({ key: ["permissions", "deny"], value: [...perms.deny].sort() });
   if (permEntries.length) files.push({ kind: "json-keys", path: paths.settings, entries: permEntries });
+  if (widened.length) {
+    // One warning for the file, naming every agent whose rules it holds (not one per agent per export).
+    const names = widened.map((a) => `'${a.name}'`).join(", ");
+    warnings.push({
+      severity: "warning",
+      code: "permissions-widened",
+      message: `${TARGET}: the trusted tools and tool settings of ${widened.length === 1 ? "agent" : "agents"} ${names} become permission rules in ${paths.settings}, which apply to every Claude Code session there, not only to ${widened.length === 1 ? "this agent" : "these agents"}`,
+      file: widened[0]!.sourceFile,
+      hint: "Claude Code has no per-sub-agent permission rules; narrow the rules, or use extensions.claude-code.permissionMode",
+    });
+  }
 
   return { files, warnings };
 }
