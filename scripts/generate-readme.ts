@@ -5,6 +5,6 @@ import { renderReadme } from "../src/daemon/readme-sections.ts";
 
 const file = fileURLToPath(new URL("../README.md", import.meta.url));
 const before = readFileSync(file, "utf8");
-const after = renderReadme(before);
+const after = await renderReadme(before);
 if (after !== before) writeFileSync(file, after);
 process.stdout.write(after === before ? "README.md is up to date\n" : "README.md updated\n");

@@ -3,11 +3,11 @@
 // the marked sections; a test fails when they are stale.
 import { homedir } from "node:os";
 import { effectiveLocations, listAdapters } from "../adapters/registry.ts";
-import { COMMANDS } from "./cli/commands/index.ts";
+import { loadAllCommands } from "./cli/commands/index.ts";
 
-export function commandReference(): string {
+export async function commandReference(): Promise<string> {
   const out: string[] = [];
-  for (const c of COMMANDS) {
+  for (const c of await loadAllCommands()) {
     out.push(`### \`aicfg ${c.name}\``, "", c.summary.charAt(0).toUpperCase() + c.summary.slice(1) + ".", "", "```", c.usage, "```");
     if (c.description) out.push("", c.description.replace(/\n/g, " "));
     const opts = Object.entries(c.options);
@@ -37,17 +37,18 @@ export function targetTable(): string {
   return out.join("\n") + "\n";
 }
 
-export const README_SECTIONS: Record<string, () => string> = {
+export const README_SECTIONS: Record<string, () => string | Promise<string>> = {
   commands: commandReference,
   targets: targetTable,
 };
 
 /** Replaces `<!-- generated:NAME -->…<!-- /generated:NAME -->` blocks in a README text. */
-export function renderReadme(text: string): string {
+export async function renderReadme(text: string): Promise<string> {
   let out = text;
   for (const [name, gen] of Object.entries(README_SECTIONS)) {
     const re = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`);
-    out = out.replace(re, (_m, a: string, b: string) => `${a}${gen()}${b}`);
+    const body = await gen();
+    out = out.replace(re, (_m, a: string, b: string) => `${a}${body}${b}`);
   }
   return out;
 }

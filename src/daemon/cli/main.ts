@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { AicfgError } from "../../library/diagnostics.ts";
 import { EXIT, type CliIO, type Command } from "./command.ts";
-import { COMMANDS } from "./commands/index.ts";
+import { COMMANDS, loadAllCommands, type CommandEntry } from "./commands/index.ts";
 import { paint } from "./format.ts";
 import { VERSION } from "../version.ts";
 
@@ -20,7 +20,7 @@ export function defaultIO(): CliIO {
   };
 }
 
-function findCommand(argv: string[]): { cmd: Command | undefined; rest: string[] } {
+function findCommand(argv: string[]): { cmd: CommandEntry | undefined; rest: string[] } {
   // Longest match first, so "token create" wins over "token".
   for (let n = Math.min(3, argv.length); n >= 1; n--) {
     const name = argv.slice(0, n).join(" ");
@@ -50,15 +50,16 @@ export function commandHelp(cmd: Command, io: Pick<CliIO, "color">): string {
   return lines.join("\n");
 }
 
-export function mainHelp(io: Pick<CliIO, "color">): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+export async function mainHelp(io: Pick<CliIO, "color">): Promise<string> {
+  const commands = await loadAllCommands();
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
     `${paint(io, "bold", "aicfg")} ${VERSION} — one definition of your AI agents, exported to every AI tool`,
     "",
     "Usage: aicfg <command> [options]",
     "",
     "Commands:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
     "Run 'aicfg <command> --help' for the options and examples of a command.",
     "Exit codes: 0 ok, 1 failure (errors, stale exports with --check), 2 usage, 3 drift or conflicts (need --force).",
@@ -68,20 +69,21 @@ export function mainHelp(io: Pick<CliIO, "color">): string {
 export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     if (argv[0] === "help" && argv[1]) return runCli([...argv.slice(1), "--help"], io);
-    io.out(mainHelp(io));
+    io.out(await mainHelp(io));
     return argv.length === 0 ? EXIT.usage : EXIT.ok;
   }
   if (argv[0] === "--version" || argv[0] === "-v" || argv[0] === "version") {
     io.out(VERSION);
     return EXIT.ok;
   }
-  const { cmd, rest } = findCommand(argv);
-  if (!cmd) {
+  const { cmd: found, rest } = findCommand(argv);
+  if (!found) {
     const prefix = COMMANDS.filter((c) => c.name.startsWith(argv[0]! + " "));
     io.err(paint(io, "red", `error: unknown command '${argv.slice(0, 2).join(" ")}'`));
     io.err(prefix.length ? `Did you mean: ${prefix.map((c) => "aicfg " + c.name).join(", ")}?` : "Run 'aicfg --help' to list the commands.");
     return EXIT.usage;
   }
+  const cmd = await found.load();
   let parsed;
   try {
     parsed = parseArgs({

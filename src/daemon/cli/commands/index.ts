@@ -1,47 +1,39 @@
-// Every `aicfg` command, in the order `aicfg --help` lists them. A new command is one new file
-// in this folder and one line here.
+// Every `aicfg` command, in the order `aicfg --help` lists them, loaded only when it runs (so
+// `aicfg export` does not compile the daemon's, the API's or the importers' modules at start-up).
+// A new command is one new file in this folder and one line here; a test checks the names match.
 import type { Command } from "../command.ts";
-import { exportCommand } from "./export.ts";
-import { validateCommand } from "./validate.ts";
-import { importCommand } from "./import.ts";
-import { explainCommand } from "./explain.ts";
-import { listCommand } from "./list.ts";
-import { newCommand } from "./new.ts";
-import { initCommand } from "./init.ts";
-import { targetsCommand } from "./targets.ts";
-import { doctorCommand, toolsCommand } from "./doctor.ts";
-import { migrateCommand } from "./migrate.ts";
-import { serviceInstallCommand, serviceStatusCommand } from "./service.ts";
-import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from "./token.ts";
-import { daemonCommand } from "./daemon.ts";
-import { runCommand } from "./run.ts";
-import { triggerCommand } from "./trigger.ts";
-import { runsCommand } from "./runs.ts";
-import { logsCommand } from "./logs.ts";
-import { backupVerifyCommand, restoreCommand } from "./backup.ts";
 
-export const COMMANDS: readonly Command[] = [
-  exportCommand,
-  validateCommand,
-  importCommand,
-  explainCommand,
-  listCommand,
-  newCommand,
-  initCommand,
-  targetsCommand,
-  doctorCommand,
-  toolsCommand,
-  migrateCommand,
-  serviceInstallCommand,
-  serviceStatusCommand,
-  tokenCreateCommand,
-  tokenListCommand,
-  tokenRevokeCommand,
-  daemonCommand,
-  runCommand,
-  triggerCommand,
-  runsCommand,
-  logsCommand,
-  backupVerifyCommand,
-  restoreCommand,
+export type CommandEntry = { name: string; load: () => Promise<Command> };
+
+const entry = (name: string, load: () => Promise<Command>): CommandEntry => ({ name, load });
+
+export const COMMANDS: readonly CommandEntry[] = [
+  entry("export", async () => (await import("./export.ts")).exportCommand),
+  entry("validate", async () => (await import("./validate.ts")).validateCommand),
+  entry("import", async () => (await import("./import.ts")).importCommand),
+  entry("explain", async () => (await import("./explain.ts")).explainCommand),
+  entry("list", async () => (await import("./list.ts")).listCommand),
+  entry("new agent", async () => (await import("./new.ts")).newCommand),
+  entry("init", async () => (await import("./init.ts")).initCommand),
+  entry("targets", async () => (await import("./targets.ts")).targetsCommand),
+  entry("doctor", async () => (await import("./doctor.ts")).doctorCommand),
+  entry("tools", async () => (await import("./doctor.ts")).toolsCommand),
+  entry("migrate", async () => (await import("./migrate.ts")).migrateCommand),
+  entry("service install", async () => (await import("./service.ts")).serviceInstallCommand),
+  entry("service status", async () => (await import("./service.ts")).serviceStatusCommand),
+  entry("token create", async () => (await import("./token.ts")).tokenCreateCommand),
+  entry("token list", async () => (await import("./token.ts")).tokenListCommand),
+  entry("token revoke", async () => (await import("./token.ts")).tokenRevokeCommand),
+  entry("daemon", async () => (await import("./daemon.ts")).daemonCommand),
+  entry("run", async () => (await import("./run.ts")).runCommand),
+  entry("trigger", async () => (await import("./trigger.ts")).triggerCommand),
+  entry("runs", async () => (await import("./runs.ts")).runsCommand),
+  entry("logs", async () => (await import("./logs.ts")).logsCommand),
+  entry("backup verify", async () => (await import("./backup.ts")).backupVerifyCommand),
+  entry("restore", async () => (await import("./backup.ts")).restoreCommand),
 ];
+
+/** Every command, loaded (for `aicfg --help` and the generated README reference). */
+export async function loadAllCommands(): Promise<Command[]> {
+  return Promise.all(COMMANDS.map((c) => c.load()));
+}
