@@ -6,6 +6,21 @@ import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import type { DetectEnv } from "./types.ts";
 
+export type FoundBinary = { name: string; path: string; version?: string; output: string };
+
+/** The first of `names` on PATH, with the version its `--version` prints (if it runs). */
+export async function findBinary(env: DetectEnv, names: readonly string[]): Promise<FoundBinary | undefined> {
+  for (const name of names) {
+    const path = env.which(name);
+    if (!path) continue;
+    const r = await env.run(path, ["--version"]);
+    const output = r ? `${r.stdout}\n${r.stderr}`.trim() : "";
+    const version = r && r.code === 0 ? parseVersion(output) : undefined;
+    return version === undefined ? { name, path, output } : { name, path, version, output };
+  }
+  return undefined;
+}
+
 /** The first executable named `name` on a PATH (no shell, no `which`). */
 export function findOnPath(name: string, pathVar: string | undefined): string | undefined {
   for (const dir of (pathVar ?? "").split(delimiter)) {

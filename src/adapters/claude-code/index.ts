@@ -1,6 +1,6 @@
 // The Claude Code adapter: sub-agents in .claude/agents, MCP servers in .mcp.json (~/.claude.json
 // for user scope), always-on knowledge as CLAUDE.md @imports, permission rules in settings.json.
-import { parseVersion } from "../detect-env.ts";
+import { findBinary } from "../detect-env.ts";
 import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { ClaudeCodeExtension, TARGET } from "./names.ts";
 import { parseClaudeCode } from "./parse.ts";
@@ -13,12 +13,9 @@ function locations(roots: Roots): string[] {
 }
 
 async function detect(env: DetectEnv): Promise<Detection> {
-  const bin = env.which("claude");
-  let version: string | undefined;
-  if (bin) {
-    const r = await env.run(bin, ["--version"]);
-    if (r && r.code === 0) version = parseVersion(r.stdout + r.stderr);
-  }
+  const found = await findBinary(env, ["claude"]);
+  const bin = found?.path;
+  const version = found?.version;
   const project = claudePaths({ scope: "project", projectRoot: env.projectRoot, homeDir: env.homeDir });
   const user = claudePaths({ scope: "user", projectRoot: env.projectRoot, homeDir: env.homeDir });
   const configPaths = [user.claudeDir, user.mcp, project.claudeDir, project.mcp, project.memory].map((path) => ({ path, exists: env.exists(path) }));

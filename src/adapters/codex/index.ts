@@ -1,7 +1,7 @@
 // The OpenAI Codex CLI adapter: custom agents in `.codex/agents/*.toml`, MCP servers as
 // `[mcp_servers.*]` tables in config.toml, and an index block in AGENTS.md.
 import { join, resolve } from "node:path";
-import { parseVersion } from "../detect-env.ts";
+import { findBinary } from "../detect-env.ts";
 import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { parseCodex } from "./parse.ts";
 import { CodexExtension, codexPaths, renderCodex, TARGET } from "./render.ts";
@@ -11,14 +11,9 @@ async function detectCodex(env: DetectEnv): Promise<Detection> {
   const defaultHome = join(env.homeDir, ".codex");
   const notes: string[] = [];
   const nextSteps: string[] = [];
-  const found = env.which("codex");
-  let binary: Detection["binary"];
-  if (found) {
-    const r = await env.run(found, ["--version"]);
-    const version = r && r.code === 0 ? parseVersion(r.stdout + "\n" + r.stderr) : undefined;
-    binary = { name: "codex", path: found, ...(version ? { version } : {}) };
-    if (!version) notes.push(`'${found} --version' gave no version`);
-  }
+  const found = await findBinary(env, ["codex"]);
+  const binary: Detection["binary"] = found ? { name: found.name, path: found.path, ...(found.version ? { version: found.version } : {}) } : undefined;
+  if (found && !found.version) notes.push(`'${found.path} --version' gave no version`);
   const configPaths = [codexHome, join(codexHome, "config.toml"), join(codexHome, "agents"), join(codexHome, "AGENTS.md")].map((path) => ({ path, exists: env.exists(path) }));
   const installed = !!found || configPaths[0]!.exists;
   if (env.env.CODEX_HOME && codexHome !== defaultHome) {

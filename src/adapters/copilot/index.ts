@@ -2,7 +2,7 @@
 // agents, knowledge as instruction files, MCP servers, and an agent index in copilot-instructions.md.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseVersion } from "../detect-env.ts";
+import { findBinary, parseVersion } from "../detect-env.ts";
 import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { parseCopilot } from "./parse.ts";
 import { copilotPaths, renderCopilot, TARGET } from "./render.ts";
@@ -34,14 +34,9 @@ function locationsOf(roots: Roots): string[] {
 async function detectCopilot(env: DetectEnv): Promise<Detection> {
   const notes: string[] = [];
   const nextSteps: string[] = [];
-  const found = env.which("copilot");
-  let binary: Detection["binary"];
-  if (found) {
-    const r = await env.run(found, ["--version"]);
-    const version = r && r.code === 0 ? parseVersion(r.stdout + "\n" + r.stderr) : undefined;
-    binary = { name: "copilot", path: found, ...(version ? { version } : {}) };
-    if (!version) notes.push(`'${found} --version' gave no version`);
-  }
+  const found = await findBinary(env, ["copilot"]);
+  const binary: Detection["binary"] = found ? { name: found.name, path: found.path, ...(found.version ? { version: found.version } : {}) } : undefined;
+  if (found && !found.version) notes.push(`'${found.path} --version' gave no version`);
   const home = join(env.homeDir, ".copilot");
   const configPaths = [home, join(home, "agents"), join(home, "mcp-config.json")].map((path) => ({ path, exists: env.exists(path) }));
   const extensions = copilotChatExtensions(env.homeDir);

@@ -9,7 +9,7 @@ import { stableStringify } from "../../library/hash.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../../library/model.ts";
 import type { McpServer } from "../../library/schema.ts";
 import { splitFrontmatter } from "../../library/yaml-source.ts";
-import { parseVersion } from "../detect-env.ts";
+import { findBinary } from "../detect-env.ts";
 import { hasEnvRef, translateEnvRefs, unsupported, usedHookEvents } from "../common.ts";
 import type { DetectEnv, Detection, OutputFile, RenderContext } from "../types.ts";
 
@@ -506,14 +506,8 @@ export function findVscodeExtension(homeDir: string, id: string): { path: string
 export async function detectTool(env: DetectEnv, spec: DetectSpec): Promise<Detection> {
   const notes = [...(spec.notes ?? [])];
   let binary: Detection["binary"];
-  for (const name of spec.binaries) {
-    const path = env.which(name);
-    if (!path) continue;
-    const r = await env.run(path, ["--version"]);
-    const version = r ? parseVersion(`${r.stdout}\n${r.stderr}`) : undefined;
-    binary = version ? { name, path, version } : { name, path };
-    break;
-  }
+  const found = await findBinary(env, spec.binaries);
+  if (found) binary = found.version ? { name: found.name, path: found.path, version: found.version } : { name: found.name, path: found.path };
   const configPaths = spec.configPaths.map((p) => ({ path: p, exists: env.exists(p) }));
   let extension = false;
   for (const id of spec.vscodeExtensions ?? []) {

@@ -1,24 +1,12 @@
 // Detection of Amazon Q Developer CLI (binaries `q` / `qchat`, ~/.aws/amazonq/) and the helpers
 // Kiro CLI detection shares: the first binary on PATH, its `--version`, and the format generation.
 import { join } from "node:path";
-import { parseVersion } from "../detect-env.ts";
 import type { DetectEnv, Detection } from "../types.ts";
 import { Q_DIALECT, type AgentDialect } from "./dialect.ts";
 
-export type FoundBinary = { name: string; path: string; version?: string; output: string };
+import { findBinary } from "../detect-env.ts";
 
-/** The first of `names` on PATH, with the version its `--version` prints (if it runs). */
-export async function findBinary(env: DetectEnv, names: readonly string[]): Promise<FoundBinary | undefined> {
-  for (const name of names) {
-    const path = env.which(name);
-    if (!path) continue;
-    const r = await env.run(path, ["--version"]);
-    const output = r ? `${r.stdout}\n${r.stderr}`.trim() : "";
-    const version = r && r.code === 0 ? parseVersion(output) : undefined;
-    return version === undefined ? { name, path, output } : { name, path, version, output };
-  }
-  return undefined;
-}
+export { findBinary, type FoundBinary } from "../detect-env.ts";
 
 /**
  * The agent format generation from a `--version` output. Q CLI 1.x writes "amazon-q-cli"; the
