@@ -31,7 +31,18 @@ export type CreateBackupOptions = {
   excludeState?: string[];
 };
 
-export type CreatedBackup = { file: string; sha256: string; bytes: number; entries: number; warnings: string[] };
+/** `credentialsLeftOut`: state files that grant access (tokens, keys), never archived. */
+export type CreatedBackup = { file: string; sha256: string; bytes: number; entries: number; credentialsLeftOut: number; warnings: string[] };
+
+/**
+ * State files that are credentials: a copy of one is access to the daemon (the local admin token is
+ * full admin, shell workflows included), so a backup never holds them. Token *hashes* (tokens.json)
+ * stay: they grant nothing, and a restore keeps the issued tokens working. After a restore the daemon
+ * makes a new local admin token.
+ */
+export function isCredentialFile(statePath: string): boolean {
+  return /(^|\/)[^/]*\.(token|key|pem|p12)$/i.test(statePath) || /(^|\/)(secrets|credentials)\//i.test(statePath);
+}
 
 function walk(root: string, skip: (abs: string) => boolean, warnings: string[]): string[] {
   const out: string[] = [];
@@ -104,7 +115,14 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
   }
   const stateRoot = resolve(opts.stateDir);
   const exclude = new Set([dir, ...(opts.excludeState ?? []).map((p) => resolve(p))]);
-  for (const abs of walk(stateRoot, (p) => exclude.has(p) || p.endsWith(".lock"), warnings)) add("state/" + toPosix(relative(stateRoot, abs)), readFileSync(abs), "state");
+  let credentials = 0;
+  const skipState = (p: string): boolean => {
+    if (exclude.has(p) || p.endsWith(".lock")) return true;
+    if (!isCredentialFile(toPosix(relative(stateRoot, p)))) return false;
+    credentials++;
+    return true;
+  };
+  for (const abs of walk(stateRoot, skipState, warnings)) add("state/" + toPosix(relative(stateRoot, abs)), readFileSync(abs), "state");
   const m: BackupManifest = { format: 1, created_at: new Date(opts.now).toISOString(), library: { name: opts.libraryName, root: libRoot }, entries };
   files[BACKUP_MANIFEST] = [new TextEncoder().encode(JSON.stringify(m, null, 1)), { level: 6, mtime: new Date(opts.now) }];
   const zip = zipSync(files);
@@ -113,7 +131,7 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
   atomicWrite(file, zip, 0o600);
   const digest = sha256(zip);
   atomicWrite(file + ".sha256", `${digest}  ${basename(file)}\n`, 0o600);
-  return { file, sha256: digest, bytes: zip.length, entries: entries.length, warnings };
+  return { file, sha256: digest, bytes: zip.length, entries: entries.length, credentialsLeftOut: credentials, warnings };
 }
 
 export type VerifyResult = { ok: boolean; problems: string[]; manifest?: BackupManifest; files?: Record<string, Uint8Array> };

@@ -1,8 +1,8 @@
 // `backup`: a checksummed zip of the library, owned exported files and daemon state; retention;
 // verification that catches corruption; restore into a new folder with safe entry names only.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { zipSync } from "fflate";
+import { unzipSync, zipSync } from "fflate";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { backupAction } from "../../src/workflows/actions/backup.ts";
 import { exportAction } from "../../src/workflows/actions/export.ts";
@@ -10,6 +10,7 @@ import { backupFileName, BACKUP_MANIFEST, restoreBackup, verifyBackup } from "..
 import { sha256 } from "../../src/library/hash.ts";
 import { runCli } from "../../src/daemon/cli/main.ts";
 import { tempDir } from "../helpers/fixtures.ts";
+import { ensureLocalAdminToken, openTokenStore } from "../../src/daemon/auth/token-store.ts";
 import { writeLibrary } from "../daemon/lib-fixture.ts";
 import { actionContext } from "./action-context.ts";
 
@@ -55,6 +56,22 @@ describe("backup action", () => {
     const ok = io();
     expect(await runCli(["backup", "verify", file], ok.io)).toBe(0);
     expect(ok.out[0]).toBe(`ok: ${paths.length} file(s) from lib, made 2026-06-01T10:00:00.000Z`);
+  });
+
+  it("never archives a credential: the live local admin token and token files stay out (canary)", async () => {
+    const admin = ensureLocalAdminToken(state);
+    const issued = openTokenStore(state).create({ role: "viewer", name: "ci" }).token;
+    mkdirSync(join(state, "secrets"), { recursive: true });
+    writeFileSync(join(state, "secrets", "age.key"), "AGE-SECRET-KEY-CANARY\n", { mode: 0o600 });
+    const made = await backupAction.run({}, actionContext(lib, state));
+    expect(made.outputs.credentials_left_out).toBe(2);
+    const entries = unzipSync(readFileSync(String(made.outputs.file)));
+    const names = Object.keys(entries);
+    expect(names).toContain("state/tokens.json");
+    expect(names.filter((n) => n.endsWith(".token") || n.includes("secrets/"))).toEqual([]);
+    const all = Buffer.concat(Object.values(entries).map((b) => Buffer.from(b))).toString("latin1");
+    for (const canary of [admin, issued, "AGE-SECRET-KEY-CANARY"]) expect(all).not.toContain(canary);
+    expect(verifyBackup(String(made.outputs.file)).ok).toBe(true);
   });
 
   it("detects a corrupted archive", async () => {
