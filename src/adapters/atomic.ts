@@ -1,6 +1,10 @@
 // Atomic, durable, symlink-refusing file writes (security goals G19, G21, G22): temp file in the
 // same folder opened O_EXCL|O_NOFOLLOW with its final mode, fsync, rename, fsync(dir).
-import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+// Writes below an export root are race-free on Linux: every folder below the root is opened from the
+// handle of its parent without following links (through /proc/self/fd, the portable stand-in for
+// openat(2) that Node, Bun and Deno all reach), so a folder swapped for a symlink between a check and
+// the write cannot redirect the write (G21).
+import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ExportError } from "../library/diagnostics.ts";
@@ -9,7 +13,17 @@ import { ExportError } from "../library/diagnostics.ts";
  * @param opts.syncDir fsync the folder after the rename (default). Callers writing many files pass
  *   false and fsync each folder once at the end (the rename is atomic either way).
  */
-export function atomicWrite(path: string, data: string | Uint8Array, mode = 0o644, opts: { syncDir?: boolean } = {}): void {
+export function atomicWrite(path: string, data: string | Uint8Array, mode = 0o644, opts: { syncDir?: boolean; root?: string; dirMode?: number } = {}): void {
+  if (opts.root !== undefined && HELD_DIRS) {
+    const held = openDirBeneath(opts.root, dirname(path), opts.dirMode ?? 0o755);
+    try {
+      writeInto(held, basename(path), path, data, mode, opts.syncDir !== false);
+    } finally {
+      closeSync(held);
+    }
+    return;
+  }
+  if (opts.root !== undefined) ensureDirNoSymlinks(opts.root, dirname(path), opts.dirMode ?? 0o755);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
@@ -90,5 +104,141 @@ export function ensureDirNoSymlinks(root: string, dir: string, mode = 0o755): vo
       });
     }
     if (!st.isDirectory()) throw new ExportError("not-a-directory", `${current} exists and is not a folder`);
+  }
+}
+
+/** Linux exposes every open folder as /proc/self/fd/N: resolving a name below it starts from the held folder. */
+const HELD_DIRS = process.platform === "linux" && existsSync("/proc/self/fd");
+const via = (fd: number, name = ""): string => `/proc/self/fd/${fd}${name ? "/" + name : ""}`;
+const DIR_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0);
+
+function refuseLink(path: string, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ELOOP" || code === "ENOTDIR") {
+    const st = lstatSafe(path);
+    if (st?.isSymbolicLink() || code === "ELOOP") {
+      throw new ExportError("symlink-parent", `${path} is a symbolic link; refusing to write below it`, { hint: "replace the link with a real folder, or export with --root elsewhere" });
+    }
+    throw new ExportError("not-a-directory", `${path} exists and is not a folder`);
+  }
+  throw e;
+}
+
+/**
+ * Opens the folder `dir` below `root`, one component at a time from the handle of its parent, never
+ * following a link below the root; creates missing folders with `mode` unless `mode` is undefined (then
+ * a missing one is ENOENT). Returns the folder's descriptor; the caller closes it.
+ */
+export function openDirBeneath(root: string, dir: string, mode: number | undefined = 0o755): number {
+  const base = resolve(root);
+  const target = resolve(dir);
+  const rel = relative(base, target);
+  if (rel.startsWith("..") || resolve(base, rel) !== target) {
+    throw new ExportError("outside-root", `${target} is outside the export root ${base}`);
+  }
+  if (mode !== undefined && !lstatSafe(base)) mkdirSync(base, { recursive: true, mode });
+  // The root itself is the user's choice and may be reached through links; nothing below it may.
+  let fd = openSync(base, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
+  let shown = base;
+  try {
+    for (const part of rel.split(sep).filter(Boolean)) {
+      shown = join(shown, part);
+      let next: number;
+      try {
+        next = openSync(via(fd, part), DIR_FLAGS);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuseLink(shown, e);
+        if (mode === undefined) throw e;
+        try {
+          mkdirSync(via(fd, part), { mode });
+        } catch (m) {
+          if ((m as NodeJS.ErrnoException).code !== "EEXIST") throw m;
+        }
+        try {
+          next = openSync(via(fd, part), DIR_FLAGS);
+        } catch (again) {
+          refuseLink(shown, again);
+        }
+      }
+      closeSync(fd);
+      fd = next;
+    }
+    return fd;
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/** The atomic write of `name` inside the held folder `dirFd` (`shown` is the path used in messages). */
+function writeInto(dirFd: number, name: string, shown: string, data: string | Uint8Array, mode: number, syncDir: boolean): void {
+  const tmp = via(dirFd, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
+  let written = false;
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    written = true;
+  } finally {
+    closeSync(fd);
+    if (!written) unlinkQuietly(tmp);
+  }
+  try {
+    if (lstatSafe(via(dirFd, name))?.isSymbolicLink()) throw new ExportError("symlink-target", `${shown} is a symbolic link; refusing to write through it`);
+    renameSync(tmp, via(dirFd, name));
+  } catch (e) {
+    unlinkQuietly(tmp);
+    throw e;
+  }
+  if (syncDir) {
+    try {
+      fsyncSync(dirFd);
+    } catch {
+      // Some file systems cannot fsync a folder; the rename is still atomic.
+    }
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Deletes `path` below `root` without following a link in any folder on the way (race-free on Linux);
+ * refuses when the file itself has become a link. A missing file is not an error.
+ */
+export function unlinkBeneath(root: string, path: string): void {
+  if (!HELD_DIRS) {
+    // Not race-free (no held handles here), but a link already in place is still refused.
+    const base = resolve(root);
+    let current = base;
+    for (const part of relative(base, dirname(resolve(path))).split(sep).filter(Boolean)) {
+      current = join(current, part);
+      if (lstatSafe(current)?.isSymbolicLink()) throw new ExportError("symlink-parent", `${current} is a symbolic link; not deleting below it`);
+    }
+    const st = lstatSafe(path);
+    if (st?.isSymbolicLink()) throw new ExportError("symlink-target", `${path} became a symbolic link; not deleted`);
+    if (st) unlinkSync(path);
+    return;
+  }
+  let held: number;
+  try {
+    held = openDirBeneath(root, dirname(path), undefined);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  try {
+    const st = lstatSafe(via(held, basename(path)));
+    if (st?.isSymbolicLink()) throw new ExportError("symlink-target", `${path} became a symbolic link; not deleted`);
+    if (st) unlinkSync(via(held, basename(path)));
+  } finally {
+    closeSync(held);
   }
 }

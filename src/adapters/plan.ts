@@ -1,12 +1,12 @@
 // Plan then apply (security rule 9): compute every create/update/delete, find every drift and
 // conflict before writing anything, then apply atomically and record ownership.
-import { copyFileSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { copyFileSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ExportError, type Diagnostic } from "../library/diagnostics.ts";
+import type { Diagnostic } from "../library/diagnostics.ts";
 import { hashValue, sha256 } from "../library/hash.ts";
 import { isInside } from "../library/paths.ts";
 import type { ExportScope } from "../library/schema.ts";
-import { atomicWrite, ensureDirNoSymlinks, fsyncDir, lstatSafe } from "./atomic.ts";
+import { atomicWrite, ensureDirNoSymlinks, fsyncDir, lstatSafe, unlinkBeneath } from "./atomic.ts";
 import { entryKey, type OwnedEntry, type OwnedFileManifest } from "./manifest.ts";
 import { getJsonPath, getSection, getTomlTable, parseJsonText, parseTomlText, setJsonKey, setSection, setTomlTable } from "./shared-files.ts";
 import type { OutputFile } from "./types.ts";
@@ -370,16 +370,13 @@ export function applyPlan(plan: ExportPlan, manifest: OwnedFileManifest, stateDi
         result.backups.push(dest);
       }
       if (w.remove) {
-        const st = lstatSafe(w.path);
-        if (st?.isSymbolicLink()) throw new ExportError("symlink-target", `${w.path} became a symbolic link; not deleted`);
-        if (st) unlinkSync(w.path);
+        unlinkBeneath(w.root, w.path);
         dirsToSync.add(dirname(w.path));
         result.deleted.push(w.path);
       } else if (w.write !== undefined) {
-        ensureDirNoSymlinks(w.root, dirname(w.path));
         const existing = lstatSafe(w.path);
         const mode = w.secret ? 0o600 : existing ? Number(existing.mode) & 0o777 : 0o644;
-        atomicWrite(w.path, w.write, mode, { syncDir: false });
+        atomicWrite(w.path, w.write, mode, { syncDir: false, root: w.root });
         dirsToSync.add(dirname(w.path));
         result.written.push(w.path);
       }
