@@ -2,10 +2,9 @@
 // process, starts the triggers (cron, watch, git, after), dispatches runs through the engine,
 // hot-reloads workflow files (a broken file keeps its last good version) and drains on stop.
 // HTTP is mounted separately (src/daemon/api/) on the handle this returns.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, relative } from "node:path";
-import { atomicWrite } from "../adapters/atomic.ts";
 import { ConfigError, formatDiagnostic, type Diagnostic } from "../library/diagnostics.ts";
 import { loadLibrary } from "../library/load.ts";
 import { toPosix } from "../library/paths.ts";
@@ -15,7 +14,8 @@ import { systemClock, type Clock } from "./clock.ts";
 import type { DaemonConfig } from "./config.ts";
 import { createDispatcher, type Dispatcher, type RunRequest } from "./dispatcher.ts";
 import { createEventBus, type EventBus, type TriggerKind } from "./events.ts";
-import { openFileStore, pidAlive, STORE_DIR } from "./store/file-store.ts";
+import { openFileStore, STORE_DIR } from "./store/file-store.ts";
+import { acquireStateLock } from "./store/state-lock.ts";
 import { TERMINAL, type RunRecord, type RunStore } from "./store/types.ts";
 import { startAfterTrigger } from "./triggers/after.ts";
 import { startCronTrigger, type CronTriggerHandle } from "./triggers/cron.ts";
@@ -112,27 +112,10 @@ type Triggers = { hash: string; enabled: boolean; crons: CronTriggerHandle[]; wa
 const LOCK_FILE = "daemon.lock";
 export const OWNER_STALE_MS = 60_000;
 
-function acquireLock(stateDir: string, instance: string): () => void {
-  const file = join(stateDir, STORE_DIR, LOCK_FILE);
-  if (existsSync(file)) {
-    try {
-      const held = JSON.parse(readFileSync(file, "utf8")) as { pid?: number; instance?: string };
-      if (held.pid && held.pid !== process.pid && pidAlive(held.pid)) {
-        throw new ConfigError("state-dir-locked", `another daemon (pid ${held.pid}) is using the state folder ${stateDir}`, { hint: "stop it first, or pass a different --state-dir" });
-      }
-    } catch (e) {
-      if (e instanceof ConfigError) throw e;
-    }
-  }
-  atomicWrite(file, JSON.stringify({ pid: process.pid, instance }) + "\n", 0o600);
-  return () => {
-    try {
-      const held = JSON.parse(readFileSync(file, "utf8")) as { instance?: string };
-      if (held.instance === instance) rmSync(file, { force: true });
-    } catch {
-      /* already gone */
-    }
-  };
+function acquireLock(stateDir: string, instance: string, now: () => number): () => void {
+  const dir = join(stateDir, STORE_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return acquireStateLock(dir, LOCK_FILE, instance, { now, folder: stateDir }).release;
 }
 
 export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandle> {
@@ -165,7 +148,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0 });
   }
   // Only one scheduling daemon per state folder (taken after the libraries loaded, so a bad library leaves no lock).
-  const releaseLock = scheduling ? acquireLock(config.stateDir, instance) : () => {};
+  const releaseLock = scheduling ? acquireLock(config.stateDir, instance, clock.now) : () => {};
   const enabledOverrides = new Map<string, boolean>();
   const isEnabled = (wf: LoadedWorkflow): boolean => enabledOverrides.get(`${wf.library}/${wf.name}`) ?? wf.spec.enabled !== false;
 

@@ -40,7 +40,11 @@ describe("crash recovery (real process, SIGKILL)", () => {
     procs.push(rival);
     rival.ready.catch(() => {});
     expect(await rival.exited).toEqual({ code: 1, signal: null });
-    expect(JSON.parse(rival.stdout()).error).toEqual({ code: "state-dir-locked", message: `another daemon (pid ${first.child.pid}) is using the state folder ${state}`, hint: "stop it first, or pass a different --state-dir" });
+    expect(JSON.parse(rival.stdout()).error).toEqual({
+      code: "state-dir-locked",
+      message: expect.stringMatching(new RegExp(`^another daemon \\(pid ${first.child.pid}, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\) is using the state folder ${state.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`)),
+      hint: "stop it first, or pass a different --state-dir",
+    });
     writeFileSync(join(lib, "agents", "new.md"), "---\ndescription: New\n---\nHi.\n");
     await until(() => existsSync(pidFile), "the step's process to start");
     const [running] = await openFileStore(state).listRuns();
