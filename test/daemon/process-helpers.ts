@@ -8,8 +8,8 @@ const BIN = join(import.meta.dirname, "../../bin/aicfg.js");
 
 export type DaemonProcess = { child: ChildProcess; ready: Promise<Record<string, unknown>>; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string; stdout: () => string };
 
-export function spawnDaemon(args: string[]): DaemonProcess {
-  const child = spawn(nodeBin(), [BIN, "daemon", "--json", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+export function spawnDaemon(args: string[], env: Record<string, string> = {}): DaemonProcess {
+  const child = spawn(nodeBin(), [BIN, "daemon", "--json", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
   let out = "";
   let err = "";
   child.stderr!.on("data", (b: Buffer) => (err += b.toString()));

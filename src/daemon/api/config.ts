@@ -22,13 +22,18 @@ export const ApiConfig = z.strictObject({
   limits: z
     .strictObject({
       apiBodyBytes: z.number().int().min(1024).default(MIB),
+      /** GitHub's own cap on a delivery (docs: "Payloads are capped at 25 MB"); push bodies up to it are read. */
       webhookBodyBytes: z.number().int().min(1024).default(25 * MIB),
+      /** Events we only answer (ping, ignored events) are hashed as they stream in and never kept beyond this. */
+      webhookSmallBodyBytes: z.number().int().min(1024).default(MIB),
+      /** Unauthenticated webhook bodies kept in memory at once; further deliveries wait (then 503). */
+      webhookConcurrentBodies: z.number().int().min(1).max(64).default(2),
       /** Failed authentications per client address (and per token hint) per minute before 429. */
       authFailuresPerMinute: z.number().int().min(1).default(10),
       /** Requests per token per minute before 429. */
       requestsPerMinutePerToken: z.number().int().min(1).default(1200),
     })
-    .default({ apiBodyBytes: MIB, webhookBodyBytes: 25 * MIB, authFailuresPerMinute: 10, requestsPerMinutePerToken: 1200 }),
+    .default({ apiBodyBytes: MIB, webhookBodyBytes: 25 * MIB, webhookSmallBodyBytes: MIB, webhookConcurrentBodies: 2, authFailuresPerMinute: 10, requestsPerMinutePerToken: 1200 }),
   webhooks: z
     .strictObject({
       github: z.strictObject({ secret: z.string().min(16, "use a random secret of at least 16 characters").optional() }).default({}),

@@ -236,7 +236,7 @@ export const ApiSettingsView = z.object({
     allowedHosts: z.array(z.string()),
     allowedOrigins: z.array(z.string()),
     probes: z.enum(["loopback-open", "token", "open"]),
-    limits: z.object({ apiBodyBytes: z.number(), webhookBodyBytes: z.number(), authFailuresPerMinute: z.number(), requestsPerMinutePerToken: z.number() }),
+    limits: z.object({ apiBodyBytes: z.number(), webhookBodyBytes: z.number(), webhookSmallBodyBytes: z.number(), webhookConcurrentBodies: z.number(), authFailuresPerMinute: z.number(), requestsPerMinutePerToken: z.number() }),
     webhooks: z.object({ github: z.object({ secretConfigured: z.boolean() }) }),
   }),
 });

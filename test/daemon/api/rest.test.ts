@@ -205,7 +205,7 @@ describe("config", () => {
         allowedHosts: ["aicfg.example.com"],
         allowedOrigins: [],
         probes: "loopback-open",
-        limits: { apiBodyBytes: 1048576, webhookBodyBytes: 26214400, authFailuresPerMinute: 10, requestsPerMinutePerToken: 1200 },
+        limits: { apiBodyBytes: 1048576, webhookBodyBytes: 26214400, webhookSmallBodyBytes: 1048576, webhookConcurrentBodies: 2, authFailuresPerMinute: 10, requestsPerMinutePerToken: 1200 },
         webhooks: { github: { secretConfigured: true } },
       },
     });

@@ -2,6 +2,7 @@
 // (GitHub's published test vector), fail-closed without a secret, JSON only, ping, push to a
 // library's repo+branch, and at most one run per X-GitHub-Delivery, also across a restart.
 import { createHmac } from "node:crypto";
+import { Webhooks } from "@octokit/webhooks";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -52,6 +53,18 @@ describe("signature verification", () => {
     } finally {
       await wrongSecret.cleanup();
     }
+  });
+
+  it("agrees with @octokit/webhooks, GitHub's own library: what it signs is accepted, what it rejects is refused", async () => {
+    h = await setupApi();
+    const octokit = new Webhooks({ secret: WEBHOOK_SECRET });
+    const body = JSON.stringify({ zen: "Design for failure. \u00e9\u2603", hook_id: 1 });
+    const signed = await octokit.sign(body);
+    expect(await octokit.verify(body, signed)).toBe(true);
+    expect((await deliver(body, { signature: signed, event: "ping", delivery: "octo-1" })).status).toBe(200);
+    const forged = await new Webhooks({ secret: "someone else's secret" }).sign(body);
+    expect(await octokit.verify(body, forged)).toBe(false);
+    expect((await deliver(body, { signature: forged, event: "ping", delivery: "octo-2" })).status).toBe(401);
   });
 
   it("refuses wrong, truncated, uppercase, sha1, missing and re-serialised signatures before parsing anything", async () => {
