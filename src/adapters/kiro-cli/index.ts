@@ -81,7 +81,7 @@ export const kiroCliAdapter: Adapter = {
     "tools.deny is expressed by listing the tools that remain: Kiro tools outside the universal vocabulary (code, introspect) and servers from mcp.json files are then hidden too.",
     "Denying one tool of an MCP server while allowing the rest cannot be expressed (warned).",
     "Knowledge is written as always-loaded file:// resources; on-demand knowledge is left out (warned).",
-    "Kiro resolves a relative file:// resource against the folder the chat runs in: project-scope agents name library files relative to the project root (so the export survives moving the project together with its library, as long as the chat starts at the project root); user-scope agents run from any folder, so they use ~/path for a library under the home folder and the absolute path otherwise.",
+    "Kiro resolves a relative file:// resource against the folder the chat runs in (start it at the project root): when the library and the project share a folder other than the home folder or /, project-scope agents name library files relative to the project root, so moving both together keeps them valid. Otherwise, and always in user scope (a user-wide agent runs from any folder), they are ~/path or absolute.",
     "toolSettings.web_fetch domains become URL regexes in web_fetch trusted/blocked.",
     "SSE MCP servers, server cwd and includeTools/excludeTools have no Kiro equivalent (warned).",
   ],

@@ -81,7 +81,7 @@ export const qCliAdapter: Adapter = {
     "tools.deny is expressed by listing the tools that remain: Q tools outside the universal vocabulary (introspect, report_issue) and servers from the legacy mcp.json are then hidden too.",
     "Denying one tool of an MCP server while allowing the rest cannot be expressed (warned).",
     "Knowledge is written as always-loaded file:// resources; on-demand knowledge is left out (warned).",
-    "Q resolves a relative file:// resource against the folder the chat runs in: project-scope agents name library files relative to the project root (so the export survives moving the project together with its library, as long as the chat starts at the project root); user-scope agents run from any folder, so they use ~/path for a library under the home folder and the absolute path otherwise.",
+    "Q resolves a relative file:// resource against the folder the chat runs in (start it at the project root): when the library and the project share a folder other than the home folder or /, project-scope agents name library files relative to the project root, so moving both together keeps them valid. Otherwise, and always in user scope (a user-wide agent runs from any folder), they are ~/path or absolute.",
     "MCP env and header values use Q's ${env:VAR}; Q does not expand variables in command, args or url, so such servers are left out (warned). Header substitution needs a Q/Kiro release whose MCP client expands headers.",
     "shell allowedCommands/deniedCommands are regular expressions anchored at both ends in Q.",
     "SSE MCP servers, server cwd and includeTools/excludeTools have no Q equivalent (warned).",
