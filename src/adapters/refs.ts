@@ -27,7 +27,7 @@ export function portableRef(target: string, roots: Roots, base: RefBase): string
     const rel = relative(from, target);
     if (rel !== "" && !isAbsolute(rel)) return toPosix(rel);
   }
-  if (isInside(roots.homeDir, target) && target !== roots.homeDir) return "~/" + toPosix(relative(roots.homeDir, target));
+  if (isInside(roots.homeDir, target) && target !== roots.homeDir) return `~/${toPosix(relative(roots.homeDir, target))}`;
   return toPosix(target);
 }
 
