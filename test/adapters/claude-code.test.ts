@@ -314,6 +314,22 @@ describe("render: knowledge", () => {
     expect(text(user.files[1])).toContain(`\n@~/team-lib/knowledge/personal.md\n@${join(inProject, "rules.md")}\n`);
   });
 
+  it("names a library beside the project relative to CLAUDE.md and to the project root, so both can move together", () => {
+    const work = join(base, "work");
+    const r: Roots = { scope: "project", projectRoot: join(work, "app"), homeDir: join(base, "home") };
+    const lib = join(work, "team-lib", "knowledge");
+    writeTree(lib, { "rules.md": "# Rules\n", "deep/guide.md": "# Guide\n" });
+    const kn = (path: string, mode: "always" | "on-demand") => ({ path, absPath: join(lib, path), mode, size: 1, mtimeMs: 0, layer: "test" });
+    const agent = minimalAgent({ knowledge: [kn("rules.md", "always"), kn("deep/guide.md", "on-demand")] });
+    const out = claudeCodeAdapter.render([agent], renderContext(r));
+    expect(text(out.files[1])).toBe(
+      "Always-on knowledge of the Claude Code agents exported by aicfg (imported from the library, not copied).\n\n## Knowledge of helper\n\n@../team-lib/knowledge/rules.md\n",
+    );
+    expect(text(out.files[0]).endsWith("\n- ../team-lib/knowledge/deep/guide.md\n")).toBe(true);
+    const back = claudeCodeAdapter.parse!(materialize(r.projectRoot, out.files), r);
+    expect(back.agents[0]!.knowledgeFiles).toEqual([join(lib, "deep/guide.md")]);
+  });
+
   it("warns instead of overwriting when two knowledge files map to one rule file", () => {
     const k = join(base, "lib3", "knowledge");
     writeTree(k, { "api/style.md": "---\napplyTo: src/**\n---\nA\n", "api-style.md": "---\napplyTo: lib/**\n---\nB\n" });

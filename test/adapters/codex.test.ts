@@ -167,7 +167,7 @@ describe("render, project scope", () => {
 });
 
 describe("render, user scope", () => {
-  test("writes under ~/.codex with absolute knowledge paths", () => {
+  test("writes under ~/.codex and names its own files with ~/, which Codex resolves from any folder", () => {
     const r = roots(tmp.path, "user");
     const res = render([realisticAgent(knowledgeRoot), minimalAgent()], r);
     const h = r.homeDir;
@@ -178,11 +178,11 @@ describe("render, user scope", () => {
       ["toml-tables", "/.codex/config.toml"],
       ["md-section", "/.codex/AGENTS.md"],
     ]);
-    expect(text(res.files[1])).toBe(SOFTWARE_ENGINEER_TOML.replace("- .codex/knowledge/domains/security.md", `- ${h}/.codex/knowledge/domains/security.md`));
+    expect(text(res.files[1])).toBe(SOFTWARE_ENGINEER_TOML.replace("- .codex/knowledge/domains/security.md", "- ~/.codex/knowledge/domains/security.md"));
     expect(text(res.files[4])).toBe(
       "# Custom agents\n\nThese Codex custom agents come from the aicfg library. Ask Codex to spawn the matching agent by name for such tasks.\n\n" +
-        `- \`helper\`: A small helper (\`${h}/.codex/agents/helper.toml\`)\n` +
-        `- \`software-engineer\`: Implements features with tests (\`${h}/.codex/agents/software-engineer.toml\`)\n`,
+        `- \`helper\`: A small helper (\`~/.codex/agents/helper.toml\`)\n` +
+        `- \`software-engineer\`: Implements features with tests (\`~/.codex/agents/software-engineer.toml\`)\n`,
     );
   });
 });

@@ -125,6 +125,22 @@ const minimalJson = `{
 }
 `;
 
+describe("render, library beside the project", () => {
+  test("always-on knowledge becomes a resource relative to the project root, which Q joins onto the chat's folder; import reads it back", () => {
+    const work = join(tmp.path, "work");
+    const r = { scope: "project" as const, projectRoot: join(work, "app"), homeDir: join(tmp.path, "home") };
+    const agent = realisticAgent(join(work, "team-lib", "knowledge"));
+    const out = qCliAdapter.render([agent], renderContext(r));
+    const f = onlyFile(out.files);
+    expect((JSON.parse(f.content as string) as { resources: string[] }).resources).toEqual(["file://../team-lib/knowledge/common/policies.md"]);
+    const back = qCliAdapter.parse!(memorySource(r.projectRoot, out.files), r);
+    expect(back.agents[0]!.knowledgeFiles).toEqual([join(work, "team-lib", "knowledge", "common", "policies.md")]);
+    // User scope: the agent runs from any folder, so the same file is named absolutely (it is not under the home folder).
+    const user = onlyFile(qCliAdapter.render([agent], renderContext({ ...r, scope: "user" })).files);
+    expect((JSON.parse(user.content as string) as { resources: string[] }).resources).toEqual([`file://${join(work, "team-lib", "knowledge", "common", "policies.md")}`]);
+  });
+});
+
 describe("render", () => {
   test("realistic agent, project scope: the exact file and the on-demand knowledge warning", () => {
     const r = render([realisticAgent(knowledgeRoot)]);

@@ -2,14 +2,14 @@
 // servers they use (as keys of .mcp.json / ~/.claude.json), a CLAUDE.md section of @imports for
 // always-on knowledge, path-scoped rules for on-demand knowledge with `applyTo`, and permission
 // rules in settings.json. Pure: the only input is the model and the render context.
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { hashValue } from "../../library/hash.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../../library/model.ts";
-import { isInside, toPosix } from "../../library/paths.ts";
 import { HOOK_EVENTS, KnowledgeSpec, type McpServer, type ToolSettings } from "../../library/schema.ts";
 import { parseYaml, splitFrontmatter } from "../../library/yaml-source.ts";
 import { hasEnvRef, isBuiltin, isRemote, parseMcpRef, renderFrontmatter, unsupported } from "../common.ts";
+import { portableRef } from "../refs.ts";
 import type { JsonKeyEntry, OutputFile, RenderContext, RenderResult } from "../types.ts";
 import {
   CLAUDE_HOOK_EVENTS,
@@ -31,18 +31,6 @@ const TEXT_KNOWLEDGE = /\.(md|markdown|mdx|txt)$/i;
 
 type Permissions = { allow: Set<string>; deny: Set<string> };
 type Import = { k: ResolvedKnowledge; ref: string; agents: string[] };
-
-/**
- * How a generated file refers to a library file. CLAUDE.md and .claude/agents are usually
- * committed, so a file inside the project is named relative to the project root (what CLAUDE.md
- * imports and the Read tool resolve against) and a file in the home folder as `~/...`; only other
- * places keep their absolute path.
- */
-export function portablePath(abs: string, roots: Pick<RenderContext, "scope" | "projectRoot" | "homeDir">): string {
-  if (roots.scope === "project" && isInside(roots.projectRoot, abs) && abs !== roots.projectRoot) return toPosix(relative(roots.projectRoot, abs));
-  if (isInside(roots.homeDir, abs) && abs !== roots.homeDir) return "~/" + toPosix(relative(roots.homeDir, abs));
-  return abs;
-}
 
 export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
   const paths = claudePaths(ctx);
@@ -123,7 +111,8 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
     const onDemand: string[] = [];
     for (const k of agent.knowledge) {
       if (k.mode === "always") {
-        const ref = portablePath(k.absPath, ctx);
+        // CLAUDE.md resolves an @import relative to itself, so a library beside the project stays found after a move.
+        const ref = portableRef(k.absPath, ctx, { file: paths.memory });
         if (/\s/.test(ref)) {
           w.push(unsupported(TARGET, agent, `knowledge file ${ref} (its path has a space, which ends an @import in CLAUDE.md)`, "rename the library folder or the file without spaces"));
           continue;
@@ -150,7 +139,7 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
             hint: "rename one of the two knowledge files",
           });
         }
-      } else onDemand.push(portablePath(k.absPath, ctx));
+      } else onDemand.push(portableRef(k.absPath, ctx, "cwd")); // the Read tool opens paths from the session's folder
     }
     if (onDemand.length && allow && !allow.includes("*") && !allow.includes("read")) {
       w.push(unsupported(TARGET, agent, "on-demand knowledge without the read tool", "add 'read' to tools.allow so the agent can open the files listed in its prompt"));
@@ -346,7 +335,7 @@ function knowledgeApplyTo(k: ResolvedKnowledge, ctx: RenderContext): string[] {
 }
 
 /**
- * The CLAUDE.md block: `@<absPath>` imports (memory.md), so knowledge is read where it lives
+ * The CLAUDE.md block: `@<path>` imports (memory.md), so knowledge is read where it lives
  * instead of being copied. Files shared by several agents are imported once, under a heading
  * naming all of them; groups and files are sorted so the block is stable.
  */

@@ -6,6 +6,7 @@ import { zipSync, type Zippable } from "fflate";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../../library/model.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
+import { portableRef } from "../refs.ts";
 import type { OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 
 export const TARGET = "claude-projects";
@@ -74,7 +75,9 @@ function renderBundle(agent: ResolvedAgent, ctx: RenderContext, dir: string, war
   }
 
   const skillName = agent.name.replace(/_/g, "-");
-  const readme = readmeText(agent, uploads, instructions, total, leftOut, skillName);
+  // The source is named relative to the README, so the bundle reads the same after the tree moves.
+  const source = portableRef(agent.sourceFile, ctx, { file: join(dir, "README.md") });
+  const readme = readmeText(agent, source, uploads, instructions, total, leftOut, skillName);
   const zipContent: Zippable = { "README.md": enc.encode(readme), "instructions.md": instructionBytes };
   for (const u of uploads) zipContent[`knowledge/${u.name}`] = u.bytes;
 
@@ -146,10 +149,10 @@ function unsupportedParts(agent: ResolvedAgent, warnings: Diagnostic[]): string[
   return lines;
 }
 
-function readmeText(agent: ResolvedAgent, uploads: Upload[], instructions: string, total: number, leftOut: string[], skillName: string): string {
+function readmeText(agent: ResolvedAgent, source: string, uploads: Upload[], instructions: string, total: number, leftOut: string[], skillName: string): string {
   const chars = [...instructions].length;
   let s = `# Claude.ai project: ${agent.name}\n\n`;
-  s += `Upload bundle written by \`aicfg export\` from ${agent.sourceFile}. These files are rewritten on every\n`;
+  s += `Upload bundle written by \`aicfg export\` from ${source}. These files are rewritten on every\n`;
   s += "export: edit the library, not this folder.\n\n";
   s += "Claude.ai projects have no API, so these steps are done by hand. Repeat them when an export changes a file here.\n\n";
   s += "## Steps\n\n";

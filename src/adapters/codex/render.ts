@@ -8,6 +8,7 @@ import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent, type ResolvedKnowledge } from "../../library/model.ts";
 import type { BuiltinTool } from "../../library/schema.ts";
 import { limitExceeded, unsupported, usedHookEvents } from "../common.ts";
+import { portableRef } from "../refs.ts";
 import { sectionMarkers } from "../shared-files.ts";
 import type { OutputFile, RenderContext, RenderResult, TomlTableEntry } from "../types.ts";
 import { codexServerName, toCodexServer } from "./mcp.ts";
@@ -73,9 +74,9 @@ function trimEnd(s: string): string {
   return s.replace(/\s+$/, "");
 }
 
+/** Where the agent finds a copied knowledge file: the model opens it from the session's folder. */
 function knowledgeRef(k: ResolvedKnowledge, ctx: RenderContext): string {
-  const { knowledgeDir } = codexPaths(ctx);
-  return ctx.scope === "project" ? `.codex/knowledge/${k.path}` : join(knowledgeDir, k.path);
+  return portableRef(join(codexPaths(ctx).knowledgeDir, k.path), ctx, "cwd");
 }
 
 /** The agent's instructions, its always-on knowledge inlined, and where its on-demand knowledge is. */
@@ -122,7 +123,7 @@ function sharedAlwaysKnowledge(agents: readonly ResolvedAgent[]): ResolvedKnowle
 
 function agentsMdSection(agents: readonly ResolvedAgent[], ctx: RenderContext): string {
   const { agentsDir } = codexPaths(ctx);
-  const where = (name: string): string => (ctx.scope === "project" ? `.codex/agents/${name}.toml` : join(agentsDir, `${name}.toml`));
+  const where = (name: string): string => portableRef(join(agentsDir, `${name}.toml`), ctx, "cwd");
   const lines = [
     "# Custom agents",
     "",

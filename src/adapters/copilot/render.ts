@@ -6,6 +6,7 @@ import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
 import type { McpServer } from "../../library/schema.ts";
 import { hasEnvRef, isRemote, limitExceeded, renderFrontmatter, translateRecord, unsupported, usedHookEvents } from "../common.ts";
+import { portableRef } from "../refs.ts";
 import type { JsonKeyEntry, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 import { copilotTools } from "./tools.ts";
 
@@ -151,13 +152,13 @@ function warnUnexpressible(agent: ResolvedAgent, warnings: Diagnostic[]): void {
   if (hooks.length) warnings.push(unsupported(TARGET, agent, `hooks (${hooks.join(", ")})`));
 }
 
-function indexSection(agents: readonly ResolvedAgent[]): string {
+function indexSection(agents: readonly ResolvedAgent[], ctx: RenderContext, agentsDir: string): string {
   const lines = [
     "# Custom agents",
     "",
     "These GitHub Copilot custom agents come from the aicfg library; choose the matching one as the agent in Copilot Chat or the Copilot CLI.",
     "",
-    ...agents.map((a) => `- \`${a.name}\`: ${a.description.replace(/\s+/g, " ").trim()} (\`.github/agents/${a.name}.agent.md\`)`),
+    ...agents.map((a) => `- \`${a.name}\`: ${a.description.replace(/\s+/g, " ").trim()} (\`${portableRef(join(agentsDir, `${a.name}.agent.md`), ctx, "cwd")}\`)`),
   ];
   return lines.join("\n") + "\n";
 }
@@ -218,6 +219,6 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
     const entries: JsonKeyEntry[] = [...shared.keys()].sort().map((n) => ({ key: [paths.mcpKey, n], value: shared.get(n)!.value }));
     files.push({ kind: "json-keys", path: paths.mcpFile, entries, ...(secret ? { secret: true } : {}) });
   }
-  if (paths.instructionsMd && sorted.length) files.push({ kind: "md-section", path: paths.instructionsMd, content: indexSection(sorted) });
+  if (paths.instructionsMd && sorted.length) files.push({ kind: "md-section", path: paths.instructionsMd, content: indexSection(sorted, ctx, paths.agentsDir) });
   return { files, warnings };
 }

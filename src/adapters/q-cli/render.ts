@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { HOOK_ORDER, jsonFile, unsupported } from "../common.ts";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
-import { safeName, toPosix } from "../../library/paths.ts";
+import { safeName } from "../../library/paths.ts";
 import type { HookEvent } from "../../library/schema.ts";
+import { portableRef } from "../refs.ts";
 import type { OutputFile, RenderResult, Roots } from "../types.ts";
 import type { AgentDialect } from "./dialect.ts";
 import { mapMcpServers } from "./mcp.ts";
@@ -66,7 +67,7 @@ function renderHooks(agent: ResolvedAgent, d: AgentDialect, warnings: Diagnostic
 }
 
 /** The agent JSON object, in the key order of the tools' own examples. */
-export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, extras: AgentExtras = {}): { json: Record<string, unknown>; secret: boolean; warnings: Diagnostic[] } {
+export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, roots: Roots, extras: AgentExtras = {}): { json: Record<string, unknown>; secret: boolean; warnings: Diagnostic[] } {
   const warnings: Diagnostic[] = [];
   const mcp = mapMcpServers(agent, d);
   warnings.push(...mcp.warnings);
@@ -78,7 +79,9 @@ export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, extras: A
   const resources: string[] = [];
   const onDemand: string[] = [];
   for (const k of agent.knowledge) {
-    if (k.mode === "always") resources.push(`file://${toPosix(k.absPath)}`);
+    // Both tools join a relative resource onto the chat's working folder (the project root for a
+    // workspace agent), expand `~` and keep `/abs`: see refs.ts.
+    if (k.mode === "always") resources.push(`file://${portableRef(k.absPath, roots, "cwd")}`);
     else onDemand.push(k.path);
   }
   if (onDemand.length) {
@@ -119,7 +122,7 @@ export function renderAgentFiles(agents: readonly ResolvedAgent[], roots: Roots,
   const warnings: Diagnostic[] = [];
   const dir = agentsDir(roots, d);
   for (const agent of agents) {
-    const r = renderAgentJson(agent, d, extrasOf(agent));
+    const r = renderAgentJson(agent, d, roots, extrasOf(agent));
     warnings.push(...r.warnings);
     const file: OutputFile = { kind: "file", path: join(dir, `${safeName(agent.name, "agent name")}.json`), content: jsonFile(r.json), agent: agent.name };
     if (r.secret) file.secret = true;
