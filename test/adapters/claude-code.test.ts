@@ -465,7 +465,7 @@ describe("parse: real sub-agent files", () => {
     expect(res.warnings.map((w) => w.severity)).toEqual([...Array(6).fill("warning"), "error", "warning"]);
     expect(res.warnings[6]!.file).toBe(file(".claude/agents/no-description.md"));
     expect(res.skipped).toEqual([{ file: file(".claude/agents/no-description.md"), reason: "missing description", error: true }]);
-    expect(Object.keys(res.servers!.servers).sort()).toEqual(["github", "local-notes"]);
+    expect(Object.keys(res.servers!.servers).sort()).toEqual(["fetch", "github"]); // local-notes is inline in the agent; live (ws) is left out
   });
 
   it("does not take inherited object names for tools or hook events", () => {

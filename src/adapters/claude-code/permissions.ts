@@ -51,7 +51,7 @@ function strings(v: unknown): string[] {
 
 /** One rule; false when it has no library equivalent. */
 function mapRule(rule: string, list: "allow" | "deny", scope: Roots["scope"], out: Mapped): boolean {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*)\))?$/s.exec(rule);
+  const m = /^([A-Za-z_][A-Za-z0-9_.*-]*)(?:\((.*)\))?$/s.exec(rule);
   if (!m) return false;
   const [, tool, spec] = m as unknown as [string, string, string | undefined];
   const mcp = parseMcpToolName(tool);
