@@ -215,3 +215,24 @@ describe("import claude-code: bad input", () => {
     expectStrictLibrary(into, ["outside"]);
   });
 });
+
+describe("import copilot: the same lenient reading", () => {
+  it("imports an agent whose description strict YAML rejects, and still fails a broken list", async () => {
+    const from = join(tmp.path, "copilot");
+    writeTree(from, {
+      ".github/agents/helper.agent.md": "---\nname: helper\ndescription: Use when: the user needs help\n---\n\nHelp.\n",
+      ".github/agents/broken.agent.md": "---\nname: broken\ndescription: [unclosed\n---\n\nNever.\n",
+    });
+    const into = lib();
+    const r = await cli(["import", "copilot", "--from", from, "--into", into, "--json"]);
+    expect(r.json().agents).toEqual(["helper"]);
+    expect(r.json().warnings.map((w: { severity: string; code: string; file: string; line: number }) => [w.severity, w.code, relative(from, w.file), w.line])).toEqual([
+      ["error", "yaml-syntax", ".github/agents/broken.agent.md", 3],
+      ["warning", "lenient-frontmatter", ".github/agents/helper.agent.md", 3],
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.json().summary).toBe("Imported 1 agent(s) and 0 MCP server(s); skipped 1: errors: 1 yaml-syntax.");
+    expectStrictLibrary(into, ["helper"]);
+    expect(loadLibrary(into).agents.get("helper")![0]!.spec.description).toBe("Use when: the user needs help");
+  });
+});

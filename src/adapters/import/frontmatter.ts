@@ -74,6 +74,9 @@ export function readFrontmatter(frontmatter: string, file: string, fmLine: numbe
       lost.push({ severity: "warning", code: "yaml-syntax", message: `field '${e.key}' is not valid YAML${first ? ` (${first.message.replace(/^YAML: /, "")})` : ""}; left out`, file, line: first?.line ?? line, col: first?.col ?? 1 });
       continue;
     }
+    // `[...` or `{...` that does not parse is a broken list or mapping, not text: no line-wise reading
+    // can tell what was meant, so the file keeps its YAML error.
+    if (/^[[{]/.test(e.rest)) return { value: undefined, diagnostics: errors, locate: () => ({ line: fmLine + 1, col: 1 }), lenientKeys: [] };
     value[e.key] = lineValue(e.rest, e.continuation, kind);
     lenientKeys.push(e.key);
   }

@@ -81,7 +81,8 @@ export function importNative(opts: NativeImportOptions): ImportReport {
     const root = roots.scope === "project" ? roots.projectRoot : roots.homeDir;
     const result = adapter.parse(source(root), roots);
     report.warnings.push(...result.warnings);
-    skipped.push(...(result.skipped ?? []));
+    // Parsers that do not list their skipped files skip a file for each error they report.
+    skipped.push(...(result.skipped ?? result.warnings.filter((w) => w.severity === "error" && w.file).map((w) => ({ file: w.file!, reason: w.code, error: true }))));
     if (result.servers) shared.push(result.servers);
     for (const a of result.agents) {
       const prev = found.get(a.spec.name);
