@@ -10,7 +10,7 @@ import { AgentSpec, McpServer } from "../library/schema.ts";
 
 export type WriteOutcome = { path: string; action: "created" | "replaced" | "skipped"; reason?: string };
 
-const FIELD_ORDER = ["name", "description", "model", "knowledge", "mcp", "tools", "toolSettings", "hooks", "targets", "tags", "extensions"];
+const FIELD_ORDER = ["name", "displayName", "description", "model", "knowledge", "mcp", "tools", "toolSettings", "hooks", "targets", "tags", "extensions"];
 
 /** The text of `agents/<name>.md`: ordered YAML frontmatter and the instructions. */
 export function renderAgentFile(spec: AgentSpec, instructions: string): string {

@@ -80,9 +80,20 @@ export type ImportedAgent = {
   knowledgeFiles: string[];
   /** The native file it came from. */
   source: string;
+  /** The name the native file gives, when it is not a library name and `spec.name` was mapped from it. */
+  nativeName?: string;
 };
 
-export type ParseResult = { agents: ImportedAgent[]; warnings: Diagnostic[] };
+/** A native agent file that was not imported; `error` when the file is broken (not a duplicate or a non-agent file). */
+export type SkippedFile = { file: string; reason: string; error: boolean };
+
+export type ParseResult = {
+  agents: ImportedAgent[];
+  warnings: Diagnostic[];
+  skipped?: SkippedFile[];
+  /** MCP servers the tool's shared MCP file defines (all of them, not only those an agent names). */
+  servers?: { file: string; servers: Record<string, McpServer> };
+};
 
 export type DetectEnv = {
   homeDir: string;

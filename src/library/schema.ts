@@ -139,6 +139,12 @@ export const InlineMcp = McpServer.and(z.object({ name: McpName }));
 /** The frontmatter of `agents/<name>.md`; the markdown body is the agent's instructions. */
 export const AgentSpec = z.strictObject({
   name: Slug.optional().describe("defaults to the file name"),
+  displayName: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe("the name people see, for targets that show one (e.g. 'powershell-5.1-expert', imported as powershell-5-1-expert); defaults to name"),
   description: z.string().min(1).max(1024).describe("what the agent is for; tools show it when choosing an agent"),
   model: ModelHint.optional(),
   knowledge: z.array(KnowledgeRef).optional().describe("globs into knowledge/, e.g. common/** or {path, mode: on-demand}"),

@@ -475,9 +475,13 @@ describe("parse: real sub-agent files", () => {
       ["unsupported-feature", "hook event 'Notification' has no universal equivalent; left out", null],
       ["invalid-field", "maxTurns: Too small: expected number to be >0; left out", 33],
       ["import-skipped", "agent not imported: description Invalid input: expected string, received undefined", 1],
+      // Every server of .mcp.json is imported into the registry now, so the one no agent uses warns too.
+      ["unsupported-feature", "MCP server 'live' uses WebSocket transport, which the library has no field for; left out", null],
     ]);
-    expect(res.warnings.every((w) => w.severity === "warning")).toBe(true);
+    expect(res.warnings.map((w) => w.severity)).toEqual([...Array(6).fill("warning"), "error", "warning"]);
     expect(res.warnings[6]!.file).toBe(file(".claude/agents/no-description.md"));
+    expect(res.skipped).toEqual([{ file: file(".claude/agents/no-description.md"), reason: "missing description", error: true }]);
+    expect(Object.keys(res.servers!.servers).sort()).toEqual(["fetch", "github"]); // local-notes is inline in the agent; live (ws) is left out
   });
 
   it("does not take inherited object names for tools or hook events", () => {

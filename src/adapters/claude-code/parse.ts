@@ -1,43 +1,64 @@
 // Imports Claude Code sub-agents (`.claude/agents/*.md`) into universal agents: frontmatter and
 // body, tool names mapped back, MCP servers looked up in .mcp.json / ~/.claude.json, Claude-only
-// fields kept under extensions.claude-code. Problems are warnings; one bad file never stops the rest.
+// fields kept under extensions.claude-code, and the permission rules of .claude/settings.json
+// turned into the agents' trusted and denied tools. Frontmatter is read as Claude Code reads it
+// (see import/frontmatter.ts); names the library cannot hold are mapped. Problems are diagnostics;
+// one bad file never stops the rest.
 import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
-import { AgentSpec, McpServer, type Hook, type HookEvent, type Hooks } from "../../library/schema.ts";
-import { parseYaml, splitFrontmatter } from "../../library/yaml-source.ts";
+import { AgentSpec, McpServer, Slug, type Hook, type HookEvent, type Hooks } from "../../library/schema.ts";
+import { splitFrontmatter } from "../../library/yaml-source.ts";
+import { readFrontmatter, type FrontmatterKeys } from "../import/frontmatter.ts";
+import { librarySlug, nameClash } from "../import/names.ts";
 import { parseJsonText } from "../shared-files.ts";
-import type { FileSource, ImportedAgent, ParseResult, Roots } from "../types.ts";
+import type { FileSource, ImportedAgent, ParseResult, Roots, SkippedFile } from "../types.ts";
 import { ClaudeCodeExtension, EXTENSION_KEYS, TARGET, fromClaudeHookEvent, fromClaudeTool, parseMcpToolName, universalMatcher } from "./names.ts";
+import { importPermissions } from "./permissions.ts";
 import { ON_DEMAND_MARKER } from "./render.ts";
 
-const KNOWN_KEYS = new Set(["name", "description", "tools", "disallowedTools", "model", "mcpServers", "hooks", ...EXTENSION_KEYS]);
+/** The frontmatter keys Claude Code reads (sub-agents.md), and which of them are plain scalars. */
+const FRONTMATTER_KEYS: FrontmatterKeys = {
+  name: "string",
+  description: "string",
+  tools: "string",
+  disallowedTools: "string",
+  model: "string",
+  mcpServers: "structured",
+  hooks: "structured",
+  ...Object.fromEntries(EXTENSION_KEYS.map((k) => [k, k === "maxTurns" ? "number" : k === "background" ? "boolean" : k === "skills" ? "structured" : "string"])),
+};
 
 export function parseClaudeCode(src: FileSource, roots: Roots): ParseResult {
   const warnings: Diagnostic[] = [];
   const agents: ImportedAgent[] = [];
+  const skipped: SkippedFile[] = [];
   const mcpRel = roots.scope === "project" ? ".mcp.json" : ".claude.json";
   const registry = readServers(src, mcpRel, warnings);
-  const seen = new Map<string, string>();
+  const seen = new Map<string, ImportedAgent>();
   for (const rel of src.list(".claude/agents")) {
     if (!rel.endsWith(".md")) continue;
     const file = join(src.root, rel);
     const text = src.read(rel);
     if (text === undefined) continue;
-    const agent = parseAgentFile(text, file, src.root, registry, join(src.root, mcpRel), warnings);
+    const agent = parseAgentFile(text, file, src.root, registry, join(src.root, mcpRel), warnings, skipped);
     if (!agent) continue;
     const prev = seen.get(agent.spec.name);
     if (prev) {
-      warnings.push({ severity: "warning", code: "duplicate-name", message: `${file} defines agent '${agent.spec.name}' again (also in ${prev}); this one is skipped`, file });
+      const clash = nameClash(prev, agent);
+      warnings.push(clash.diagnostic);
+      skipped.push({ file, reason: clash.reason, error: clash.diagnostic.severity === "error" });
       continue;
     }
-    seen.set(agent.spec.name, file);
+    seen.set(agent.spec.name, agent);
     agents.push(agent);
   }
-  return { agents, warnings };
-}
-
-function warn(warnings: Diagnostic[], file: string, message: string, hint?: string, code = "import-skipped"): void {
-  warnings.push({ severity: "warning", code, message, file, ...(hint ? { hint } : {}) });
+  if (agents.length) importPermissions(src, roots, agents, warnings);
+  const servers: Record<string, McpServer> = {};
+  for (const [name, raw] of registry) {
+    const server = fromClaudeServer(name, raw, join(src.root, mcpRel), warnings);
+    if (server) servers[name] = server;
+  }
+  return { agents, warnings, skipped, ...(registry.size ? { servers: { file: join(src.root, mcpRel), servers } } : {}) };
 }
 
 function parseAgentFile(
@@ -48,30 +69,50 @@ function parseAgentFile(
   registry: Map<string, unknown>,
   mcpFile: string,
   warnings: Diagnostic[],
+  skipped: SkippedFile[],
 ): ImportedAgent | undefined {
+  const skip = (d: Diagnostic, reason: string): undefined => {
+    warnings.push(d);
+    skipped.push({ file, reason, error: d.severity === "error" });
+    return undefined;
+  };
   const { frontmatter, fmLine, body } = splitFrontmatter(text);
   if (frontmatter === undefined) {
-    warn(warnings, file, "has no YAML frontmatter; Claude Code skips such files, and so does the import", "start the file with ---, name: and description:");
-    return undefined;
+    return skip(
+      { severity: "warning", code: "not-an-agent", message: "has no YAML frontmatter, so it is not a sub-agent (Claude Code skips such files, and so does the import)", file, line: 1, col: 1, hint: "start the file with ---, name: and description:" },
+      "no frontmatter (not an agent file)",
+    );
   }
-  const parsed = parseYaml(frontmatter, file, fmLine);
-  const yamlError = parsed.diagnostics.find((d) => d.severity === "error");
-  if (yamlError) {
-    warnings.push({ ...yamlError, severity: "warning" });
-    return undefined;
+  const parsed = readFrontmatter(frontmatter, file, fmLine, FRONTMATTER_KEYS, "Claude Code");
+  if (!parsed.value) {
+    const first = parsed.diagnostics[0]!;
+    return skip({ ...first, severity: "error", message: `agent not imported: ${first.message}` }, "invalid frontmatter");
   }
-  const fm = parsed.value;
-  if (!fm || typeof fm !== "object" || Array.isArray(fm)) {
-    warn(warnings, file, "frontmatter is not a mapping of fields");
-    return undefined;
-  }
-  const f = fm as Record<string, unknown>;
-  const at = (key: string): { line: number; col: number } => parsed.locate([key], true);
+  warnings.push(...parsed.diagnostics);
+  const f = parsed.value;
+  const at = (key: string): { line: number; col: number } => parsed.locate(key);
   for (const key of Object.keys(f)) {
-    if (!KNOWN_KEYS.has(key)) warnings.push({ severity: "warning", code: "unknown-field", message: `field '${key}' is not known to the import and is left out`, file, ...at(key) });
+    if (!Object.hasOwn(FRONTMATTER_KEYS, key)) warnings.push({ severity: "warning", code: "unknown-field", message: `field '${key}' is not known to the import and is left out`, file, ...at(key) });
   }
 
   const spec: Record<string, unknown> = { name: f.name, description: f.description };
+  let nativeName: string | undefined;
+  if (typeof f.name === "string" && !Slug.safeParse(f.name).success) {
+    const slug = librarySlug(f.name);
+    if (slug) {
+      nativeName = f.name;
+      spec.name = slug;
+      spec.displayName = f.name;
+      warnings.push({
+        severity: "warning",
+        code: "name-mapped",
+        message: `agent name '${f.name}' is not a library name; imported as '${slug}', with '${f.name}' kept as its displayName`,
+        file,
+        ...at("name"),
+        hint: "library names are lowercase letters, digits, '-' and '_'; targets that show a display name use displayName",
+      });
+    }
+  }
   const tools: { allow?: string[]; deny?: string[] } = {};
   if (f.tools !== undefined) tools.allow = universalTools(f.tools, file, warnings, at("tools"));
   if (f.disallowedTools !== undefined) tools.deny = universalTools(f.disallowedTools, file, warnings, at("disallowedTools"));
@@ -86,7 +127,7 @@ function parseAgentFile(
       if (typeof item === "string") {
         const raw = registry.get(item);
         if (raw !== undefined) {
-          const server = fromClaudeServer(item, raw, mcpFile, warnings);
+          const server = fromClaudeServer(item, raw, mcpFile, []);
           if (server) mcp[item] = server;
         } else warnings.push({ severity: "warning", code: "unknown-mcp", message: `MCP server '${item}' is not defined in ${mcpFile}; left out`, file, ...at("mcpServers") });
       } else if (item && typeof item === "object" && !Array.isArray(item)) {
@@ -117,15 +158,18 @@ function parseAgentFile(
   if (!checked.success || typeof checked.data.name !== "string") {
     const issue = checked.success ? { path: ["name"], message: "is required" } : checked.error.issues[0]!;
     const key = String(issue.path[0] ?? "name");
-    warnings.push({
-      severity: "warning",
-      code: "import-skipped",
-      message: `agent not imported: ${issue.path.join(".") || "frontmatter"} ${issue.message}`,
-      file,
-      ...(f[key] !== undefined ? at(key) : { line: 1, col: 1 }),
-      hint: "Claude Code needs name (lowercase letters, digits and hyphens) and description",
-    });
-    return undefined;
+    const field = issue.path.join(".") || "frontmatter";
+    return skip(
+      {
+        severity: "error",
+        code: "import-skipped",
+        message: `agent not imported: ${field} ${issue.message}`,
+        file,
+        ...(f[key] !== undefined ? at(key) : { line: 1, col: 1 }),
+        hint: "Claude Code needs name (lowercase letters, digits and hyphens) and description",
+      },
+      f[key] === undefined ? `missing ${key}` : `invalid ${key}`,
+    );
   }
 
   // The body after renderFrontmatter's blank line; an aicfg on-demand knowledge list is taken off.
@@ -139,10 +183,14 @@ function parseAgentFile(
     }
     instructions = instructions.slice(0, cut);
   }
-  return { spec: { ...checked.data, name: checked.data.name }, instructions, mcp, knowledgeFiles, source: file };
+  return { spec: { ...checked.data, name: checked.data.name }, instructions, mcp, knowledgeFiles, source: file, ...(nativeName ? { nativeName } : {}) };
 }
 
-function universalTools(value: unknown, file: string, warnings: Diagnostic[], pos: { line: number; col: number }): string[] {
+function warn(warnings: Diagnostic[], file: string, message: string, hint?: string, code = "import-skipped"): void {
+  warnings.push({ severity: "warning", code, message, file, ...(hint ? { hint } : {}) });
+}
+
+export function universalTools(value: unknown, file: string, warnings: Diagnostic[], pos: { line: number; col: number }): string[] {
   const names = typeof value === "string" ? value.split(",") : Array.isArray(value) ? value.map(String) : [];
   const out: string[] = [];
   for (const raw of names) {

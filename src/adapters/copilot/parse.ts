@@ -4,7 +4,8 @@
 import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { AgentSpec, McpName, McpServer, Slug } from "../../library/schema.ts";
-import { parseYaml, splitFrontmatter } from "../../library/yaml-source.ts";
+import { splitFrontmatter } from "../../library/yaml-source.ts";
+import { readFrontmatter, type FrontmatterKeys } from "../import/frontmatter.ts";
 import { parseJsonText } from "../shared-files.ts";
 import type { FileSource, ImportedAgent, ParseResult, Roots } from "../types.ts";
 import { universalTools } from "./tools.ts";
@@ -67,6 +68,18 @@ function toUniversal(name: string, raw: unknown, fromVscode: boolean, file: stri
 
 const KNOWLEDGE_SECTION = /\n## Knowledge\n\n((?:- \[[^\]\n]+\]\(\.\.\/instructions\/[^)\s]+\.instructions\.md\) \((?:always applied|read it when relevant)\)\n)+)$/;
 
+/** Copilot agent frontmatter keys (VS Code custom agents); scalars may be read line-wise when strict YAML fails. */
+const FRONTMATTER_KEYS: FrontmatterKeys = {
+  name: "string",
+  description: "string",
+  model: "string",
+  target: "string",
+  "argument-hint": "string",
+  tools: "structured",
+  "mcp-servers": "structured",
+  handoffs: "structured",
+};
+
 export function parseCopilot(src: FileSource, roots: Roots): ParseResult {
   const warnings: Diagnostic[] = [];
   const project = roots.scope === "project";
@@ -90,12 +103,12 @@ export function parseCopilot(src: FileSource, roots: Roots): ParseResult {
     const text = src.read(rel);
     if (text === undefined) continue;
     const { frontmatter, body, fmLine } = splitFrontmatter(text);
-    const parsed = frontmatter === undefined ? { value: {}, diagnostics: [] } : parseYaml(frontmatter, file, fmLine);
-    const errs = parsed.diagnostics.filter((d) => d.severity === "error");
-    if (errs.length) {
-      warnings.push(...errs);
+    const parsed = frontmatter === undefined ? { value: {}, diagnostics: [] } : readFrontmatter(frontmatter, file, fmLine, FRONTMATTER_KEYS, "Copilot");
+    if (!parsed.value) {
+      warnings.push(...parsed.diagnostics);
       continue;
     }
+    warnings.push(...parsed.diagnostics.filter((d) => d.severity !== "error"));
     const fm = asRecord(parsed.value) ?? {};
     const base = rel.slice(rel.lastIndexOf("/") + 1).replace(/\.agent\.md$|\.md$/, "");
     const name = typeof fm.name === "string" ? fm.name : base;

@@ -7,9 +7,19 @@ import type { Diagnostic } from "../../library/diagnostics.ts";
 import { ImportError } from "../../library/diagnostics.ts";
 import { McpName, McpServer, Slug, type AgentSpec, type ToolSettings } from "../../library/schema.ts";
 import { copyKnowledge, writeAgent, writeLibraryFile, writeManifestFile, writeMcp, type WriteOutcome } from "../library-writer.ts";
+import type { SkippedFile } from "../types.ts";
 import { listRecursive } from "./file-source.ts";
 
-export type ImportReport = { written: WriteOutcome[]; warnings: Diagnostic[]; agents: string[]; mcp: string[] };
+export type ImportReport = {
+  written: WriteOutcome[];
+  warnings: Diagnostic[];
+  agents: string[];
+  mcp: string[];
+  /** Native agent files not imported, with why (native imports). */
+  skipped?: SkippedFile[];
+  /** --strict found warnings: nothing was written. */
+  refused?: boolean;
+};
 
 const KNOWLEDGE_DIRS = ["common", "domains", "tools", "workflows"];
 
