@@ -76,6 +76,8 @@ export type ToolPolicy = NonNullable<AgentSpec["tools"]>;
 /** One agent with its layers merged, references resolved and defaults applied: what adapters render. */
 export type ResolvedAgent = {
   name: string;
+  /** The name people see where a target shows one (e.g. a dotted name that is not a valid slug). */
+  displayName?: string;
   description: string;
   model?: string | Record<string, string>;
   instructions: string;

@@ -7,7 +7,7 @@ import type { AgentSource, Library, ResolvedAgent, ResolvedKnowledge } from "./m
 import type { AgentSpec, KnowledgeMode, McpServer } from "./schema.ts";
 import { parseYaml, splitFrontmatter } from "./yaml-source.ts";
 
-const MERGED_FIELDS = ["description", "model", "knowledge", "mcp", "tools", "toolSettings", "hooks", "targets", "tags", "extensions"] as const;
+const MERGED_FIELDS = ["displayName", "description", "model", "knowledge", "mcp", "tools", "toolSettings", "hooks", "targets", "tags", "extensions"] as const;
 
 export type ResolveResult = { agent: ResolvedAgent | undefined; diagnostics: Diagnostic[] };
 
@@ -116,6 +116,7 @@ export function resolveAgent(lib: Library, name: string): ResolveResult {
     provenance,
   };
   if (spec.model !== undefined) agent.model = spec.model;
+  if (spec.displayName !== undefined) agent.displayName = spec.displayName;
   return { agent, diagnostics };
 }
 

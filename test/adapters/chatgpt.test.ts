@@ -152,6 +152,17 @@ const SE_MCP_JSON = `{
 `;
 
 describe("render", () => {
+  test("shows an agent's displayName (e.g. an imported dotted name) where ChatGPT shows a name, and keeps the slug in paths", () => {
+    const agent = { ...minimalAgent(), name: "powershell-5-1-expert", displayName: "powershell-5.1-expert" };
+    const res = render([agent]);
+    const gpt = JSON.parse(text(file(res.files, "powershell-5-1-expert/gpt.json")));
+    expect(gpt.name).toBe("powershell-5.1-expert");
+    expect(text(file(res.files, "powershell-5-1-expert/README.md"))).toContain("2. **Name**: `powershell-5.1-expert`");
+    const plugin = JSON.parse(text(file(res.files, "plugins/powershell-5-1-expert/.codex-plugin/plugin.json")));
+    expect(plugin.interface.displayName).toBe("powershell-5.1-expert");
+    expect(plugin.name).toBe("powershell-5-1-expert");
+  });
+
   test("writes the exact GPT bundle and plugin of the realistic and the minimal agent", () => {
     const res = render([realisticAgent(knowledgeRoot), minimalAgent()]);
     const base = join(tmp.path, "project", "chatgpt");

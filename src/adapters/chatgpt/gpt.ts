@@ -90,7 +90,7 @@ function readme(agent: ResolvedAgent, source: string, instructions: string, caps
     "ChatGPT has no import format or API for GPTs, so create the GPT by hand:",
     "",
     "1. Open https://chatgpt.com/gpts/editor and choose **Configure**.",
-    `2. **Name**: \`${agent.name}\``,
+    `2. **Name**: \`${agent.displayName ?? agent.name}\``,
     `3. **Description**: ${agent.description.replace(/\s+/g, " ").trim()}`,
     `4. **Instructions**: paste the whole of \`instructions.txt\` (${chars.toLocaleString("en-US")} of ${GPT_INSTRUCTIONS_MAX_CHARS.toLocaleString("en-US")} characters).`,
     starters.length
@@ -139,7 +139,7 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
     files.push({ kind: "file", path: join(dir, "knowledge", k.path), content: ctx.readKnowledge(k.absPath), agent: agent.name });
   }
   const gpt = {
-    name: agent.name,
+    name: agent.displayName ?? agent.name,
     description: agent.description,
     instructions,
     conversation_starters: starters,

@@ -50,7 +50,7 @@ export function renderPlugin(agent: ResolvedAgent, ctx: RenderContext, pluginsDi
   }
   const ext = extensionOf(agent);
   const servers = Object.keys(agent.mcpServers).sort();
-  const iface: Record<string, unknown> = { displayName: agent.name, shortDescription: agent.description.replace(/\s+/g, " ").trim() };
+  const iface: Record<string, unknown> = { displayName: agent.displayName ?? agent.name, shortDescription: agent.description.replace(/\s+/g, " ").trim() };
   const starter = ext.conversationStarters?.[0];
   if (starter) iface.defaultPrompt = starter;
   const manifest: Record<string, unknown> = {
