@@ -331,7 +331,7 @@ describe(".vscode/mcp.json and copilot-instructions.md through plan and apply", 
       expect(readFileSync(mcpPath, "utf8")).toBe(
         original.replace(
           '"mine": { "type": "stdio", "command": "my-mcp", "env": { "KEY": "${input:api-key}" } }\n',
-          '"mine": { "type": "stdio", "command": "my-mcp", "env": { "KEY": "${input:api-key}" } },\n    "fetch": {\n      "type": "stdio",\n      "command": "uvx",\n      "args": [\n        "mcp-server-fetch"\n      ],\n      "env": {\n        "KEY": "${env:FETCH_KEY}"\n      }\n    }\n',
+          '"mine": { "type": "stdio", "command": "my-mcp", "env": { "KEY": "${input:api-key}" } },\n    "fetch": {\n      "type": "stdio",\n      "command": "uvx",\n      "args": ["mcp-server-fetch"],\n      "env": {\n        "KEY": "${env:FETCH_KEY}"\n      }\n    }\n',
         ),
       );
       expect(readFileSync(instructionsPath, "utf8")).toBe(
