@@ -17,6 +17,8 @@ export const OwnedEntry = z.object({
   hash: z.string(),
   /** json-keys / toml-tables: JSON-encoded key path -> hash of its value. */
   keys: z.record(z.string(), z.string()).optional(),
+  /** json-keys: one-line objects we laid out over lines to insert into, as they were (given back once ours are gone). */
+  layouts: z.array(z.object({ path: z.array(z.string()), chain: z.array(z.string()), text: z.string(), indent: z.string() })).optional(),
   /** Size and mtime of the whole file right after our write, for a read-free "unchanged" check. */
   size: z.number().optional(),
   mtimeMs: z.number().optional(),

@@ -8,7 +8,7 @@ import { isInside } from "../library/paths.ts";
 import type { ExportScope } from "../library/schema.ts";
 import { atomicWrite, ensureDirNoSymlinks, fsyncDir, lstatSafe, unlinkBeneath } from "./atomic.ts";
 import { entryKey, type OwnedEntry, type OwnedFileManifest } from "./manifest.ts";
-import { getJsonPath, getSection, getTomlTable, parseJsonText, parseTomlText, setJsonKey, setSection, setTomlTable } from "./shared-files.ts";
+import { editJsonKey, getJsonPath, getSection, getTomlTable, parseJsonText, parseTomlText, setSection, setTomlTable, type JsonLayout } from "./shared-files.ts";
 import type { OutputFile } from "./types.ts";
 
 export type PlanAction = "create" | "update" | "delete" | "unchanged" | "drift" | "conflict";
@@ -234,7 +234,9 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
     if (kind === "md-section") return true;
     const r = kind === "json-keys" ? parseJsonText(text) : parseTomlText(text);
     if (!r.ok) {
-      c.entries.push({ path, action: "conflict", targets, kind, secret: false, reason: `is not valid ${kind === "json-keys" ? "JSON" : "TOML"} (${r.error}); left untouched` });
+      const where = r.line !== undefined ? `${path}:${r.line}:${r.column}` : path;
+      const reason = `${where}: not valid ${kind === "json-keys" ? "JSON" : "TOML"} (${r.message}); left untouched, fix it and export again`;
+      c.entries.push({ path, action: "conflict", targets, kind, secret: false, reason });
       return false;
     }
     parsed = r.value as Record<string, unknown>;
@@ -250,8 +252,17 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
 
   const currentOf = (key: string[]): unknown =>
     kind === "json-keys" ? getJsonPath(parsed, key) : kind === "toml-tables" ? getTomlTable(parsed!, key) : getSection(text, key[0]!, style);
+  // One-line objects we expanded to insert into (see editJsonKey): every owner of the file keeps the
+  // list, so whichever removes the last of ours gives the user's one-line form back.
+  const layouts: JsonLayout[] = [
+    ...new Map(Object.values(manifest.entries).flatMap((e) => (e.path === path ? (e.layouts ?? []) : [])).map((l) => [JSON.stringify(l), l])).values(),
+  ];
   const setOf = (key: string[], value: unknown): void => {
-    if (kind === "json-keys") text = setJsonKey(text, key, value);
+    if (kind === "json-keys") {
+      const r = editJsonKey(text, key, value, value === undefined ? layouts : []);
+      text = r.text;
+      if (r.expanded && !layouts.some((l) => JSON.stringify(l) === JSON.stringify(r.expanded))) layouts.push(r.expanded);
+    }
     else if (kind === "toml-tables") text = setTomlTable(text, key, value as Record<string, unknown> | undefined);
     else text = setSection(text, key[0]!, value as string | undefined, style);
     reparse();
@@ -310,7 +321,7 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
       }
     }
     if (wanted.length) {
-      owned.push({ path, target, kind, root: rootOf, scope: scopeOf, ...(agent ? { agent } : {}), hash: hashValue(keys), keys, writtenAt: opts.now });
+      owned.push({ path, target, kind, root: rootOf, scope: scopeOf, ...(agent ? { agent } : {}), hash: hashValue(keys), keys, ...(layouts.length ? { layouts } : {}), writtenAt: opts.now });
     }
   };
 

@@ -237,6 +237,20 @@ describe("render", () => {
     );
   });
 
+  test("a knowledge file's own applyTo globs become the instruction file's applyTo, not \"**\"", () => {
+    writeFileSync(join(knowledgeRoot, "ts.md"), '---\napplyTo: ["src/**/*.ts", "test/**/*.ts"]\n---\nStrict types.\n');
+    writeFileSync(join(knowledgeRoot, "ui.md"), "---\napplyTo: src/components/**\n---\nUse the design system.\n");
+    writeFileSync(join(knowledgeRoot, "all.md"), "Everywhere.\n");
+    const k = (path: string, mode: "always" | "on-demand") => ({ path, absPath: join(knowledgeRoot, path), mode, size: 1, mtimeMs: 0, layer: "test" });
+    const res = render([minimalAgent({ knowledge: [k("ts.md", "always"), k("ui.md", "on-demand"), k("all.md", "always")] })], roots(tmp.path));
+    const dir = join(tmp.path, "project", ".github", "instructions");
+    expect(res.files.filter((f) => f.path.startsWith(dir)).map((f) => [f.path.slice(dir.length), text(f)])).toEqual([
+      ["/helper-ts.instructions.md", '---\ndescription: ts.md (knowledge of the helper agent, from the aicfg library)\napplyTo: src/**/*.ts,test/**/*.ts\n---\n\nStrict types.\n'],
+      ["/helper-ui.instructions.md", "---\ndescription: ui.md (knowledge of the helper agent, from the aicfg library)\napplyTo: src/components/**\n---\n\nUse the design system.\n"],
+      ["/helper-all.instructions.md", '---\ndescription: all.md (knowledge of the helper agent, from the aicfg library)\napplyTo: "**"\n---\n\nEverywhere.\n'],
+    ]);
+  });
+
   test("an agent prompt over 30,000 characters is reported", () => {
     const res = render([minimalAgent({ instructions: "é".repeat(30_001) + "\n" })], roots(tmp.path));
     expect(res.warnings.map((w) => [w.code, w.message])).toEqual([
@@ -331,7 +345,7 @@ describe(".vscode/mcp.json and copilot-instructions.md through plan and apply", 
       expect(readFileSync(mcpPath, "utf8")).toBe(
         original.replace(
           '"mine": { "type": "stdio", "command": "my-mcp", "env": { "KEY": "${input:api-key}" } }\n',
-          '"mine": { "type": "stdio", "command": "my-mcp", "env": { "KEY": "${input:api-key}" } },\n    "fetch": {\n      "type": "stdio",\n      "command": "uvx",\n      "args": [\n        "mcp-server-fetch"\n      ],\n      "env": {\n        "KEY": "${env:FETCH_KEY}"\n      }\n    }\n',
+          '"mine": { "type": "stdio", "command": "my-mcp", "env": { "KEY": "${input:api-key}" } },\n    "fetch": {\n      "type": "stdio",\n      "command": "uvx",\n      "args": ["mcp-server-fetch"],\n      "env": {\n        "KEY": "${env:FETCH_KEY}"\n      }\n    }\n',
         ),
       );
       expect(readFileSync(instructionsPath, "utf8")).toBe(

@@ -447,7 +447,7 @@ describe("generic parse", () => {
     const src = diskSource(r.projectRoot, [], { ".opencode/agents/planner.md": "---\ndescription: Plans work\nmode: subagent\nmodel: anthropic/claude-opus-4\ntemperature: 0.1\n---\n\nPlan first.\n", "opencode.json": "{ not json" });
     const parsed = opencode.parse!(src, r);
     expect(parsed.agents.map((a) => a.spec)).toEqual([{ name: "planner", description: "Plans work", model: "anthropic/claude-opus-4", extensions: { opencode: { frontmatter: { temperature: 0.1 } } } }]);
-    expect(parsed.warnings.map((w) => w.message)).toEqual(["opencode: could not read opencode.json: invalid JSON at offset 2"]);
+    expect(parsed.warnings.map((w) => w.message)).toEqual(["opencode: could not read opencode.json: 1:3: invalid symbol"]);
   });
 });
 

@@ -167,9 +167,9 @@ describe("shared TOML and markdown files", () => {
     writeFileSync(join(root, "config.toml"), user);
     const out = (v: Record<string, unknown>): OutputFile => ({ kind: "toml-tables", path: join(root, "config.toml"), tables: [{ path: ["mcp_servers", "fetch"], value: v }] });
     run([out({ command: "uvx", args: ["mcp-server-fetch"], env: { K: "v" } })]);
-    expect(read("config.toml")).toBe(user + '\n[mcp_servers.fetch]\ncommand = "uvx"\nargs = [ "mcp-server-fetch" ]\n\n[mcp_servers.fetch.env]\nK = "v"\n');
+    expect(read("config.toml")).toBe(user.replace("\n[profiles", '\n[mcp_servers.fetch]\ncommand = "uvx"\nargs = ["mcp-server-fetch"]\n\n[mcp_servers.fetch.env]\nK = "v"\n\n[profiles'));
     run([out({ command: "npx" })]);
-    expect(read("config.toml")).toBe(user + '\n[mcp_servers.fetch]\ncommand = "npx"\n');
+    expect(read("config.toml")).toBe(user.replace("\n[profiles", '\n[mcp_servers.fetch]\ncommand = "npx"\n\n[profiles'));
     run([]);
     expect(read("config.toml")).toBe(user);
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
@@ -160,6 +160,24 @@ describe("migrate q-cli-to-kiro", () => {
     expect(j.removed.map((p: string) => p.split("/").pop()).sort()).toEqual(["code-reviewer.json", "software-engineer.json"]);
     expect(j.left).toEqual([edited]);
     expect(j.kiro.filter((e: { action: string }) => e.action === "create").length).toBe(3);
+  });
+
+  it("resolves a relative --root against the caller's folder and removes the Q files there", async () => {
+    const st = join(dir.path, "st");
+    await cli(["export", "--library", examples, "--target", "q-cli", "--root", join(dir.path, "proj"), "--state-dir", st]);
+    const qDir = join(dir.path, "proj", ".amazonq", "cli-agents");
+    expect(readdirSync(qDir).sort()).toEqual(["code-reviewer.json", "docs-writer.json", "software-engineer.json"]);
+    // Run from dir.path with "--root proj": the manifest holds the absolute root.
+    const r = await cli(["migrate", "q-cli-to-kiro", "--library", examples, "--state-dir", st, "--root", "proj", "--json"], { cwd: dir.path });
+    expect(r.code).toBe(0);
+    const j = r.json();
+    expect(j.removed.map((p: string) => p.slice(qDir.length + 1)).sort()).toEqual(["code-reviewer.json", "docs-writer.json", "software-engineer.json"]);
+    expect(existsSync(join(qDir, "docs-writer.json"))).toBe(false);
+    expect(j.kiro.filter((e: { action: string; path: string }) => e.action === "create" && e.path.startsWith(join(dir.path, "proj", ".kiro"))).length).toBe(3);
+    // Another root has nothing recorded: nothing to migrate there.
+    const other = await cli(["migrate", "q-cli-to-kiro", "--library", examples, "--state-dir", st, "--root", "elsewhere"], { cwd: dir.path });
+    expect(other.out).toContain(`nothing to migrate`);
+    expect(other.out).toContain(join(dir.path, "elsewhere"));
   });
 });
 

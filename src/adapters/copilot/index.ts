@@ -88,7 +88,7 @@ export const copilotAdapter: Adapter = {
   parse: parseCopilot,
   detect: detectCopilot,
   limitations: [
-    "Knowledge becomes one <agent>-<path>.instructions.md file per file: always-on knowledge gets applyTo: \"**\" and then applies to every Copilot chat in the repository, not only to the agent; on-demand knowledge has no applyTo (not applied automatically) and is linked from the agent's body.",
+    "Knowledge becomes one <agent>-<path>.instructions.md file per file: a knowledge file's own applyTo globs become its applyTo (comma-separated); without globs, always-on knowledge gets applyTo: \"**\" and then applies to every Copilot chat in the repository, not only to the agent; on-demand knowledge has no applyTo (not applied automatically) and is linked from the agent's body.",
     "Tools map to Copilot aliases (read, edit, search, execute, web, todo, agent, server/*). grep+glob share 'search' and web_fetch+web_search share 'web', so denying one of a pair removes both; aws, thinking and knowledge have no Copilot tool.",
     "Trusted tools, toolSettings and hooks are warned about and left out; MCP cwd, timeout, autoApprove, excludeTools, oauth and disabled servers too (VS Code's mcp.json documents type, command, args, env, envFile, url and headers only).",
     "MCP servers are written twice: in the agent file's mcp-servers (read by the github.com cloud agent and Copilot CLI, not by VS Code; ${VAR} kept as is) and, for VS Code, in .vscode/mcp.json under 'servers' with ${VAR} as ${env:VAR}. The cloud agent only resolves secrets and variables named COPILOT_MCP_*.",

@@ -9,6 +9,7 @@ import { hasEnvRef, isRemote, limitExceeded, renderFrontmatter, translateRecord,
 import { portableRef } from "../refs.ts";
 import type { JsonKeyEntry, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 import { copilotTools } from "./tools.ts";
+import { knowledgeMeta } from "../generic/shared.ts";
 
 export const TARGET = "copilot";
 
@@ -191,8 +192,12 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
 
     for (const k of agent.knowledge) {
       const fm: Record<string, unknown> = { description: `${k.path} (knowledge of the ${agent.name} agent, from the aicfg library)` };
-      if (k.mode === "always") fm.applyTo = "**";
-      files.push({ kind: "file", path: join(paths.instructionsDir, names.get(k.path)!), content: renderFrontmatter(fm, ctx.readKnowledge(k.absPath)), agent: agent.name });
+      // The knowledge file's own applyTo globs scope it to those files (Copilot takes them comma-separated),
+      // whatever its mode; without globs, always-on knowledge applies everywhere and on-demand is not auto-applied.
+      const meta = knowledgeMeta(ctx, k, [agent.name]);
+      if (meta.globs.length) fm.applyTo = meta.globs.join(",");
+      else if (k.mode === "always") fm.applyTo = "**";
+      files.push({ kind: "file", path: join(paths.instructionsDir, names.get(k.path)!), content: renderFrontmatter(fm, meta.body), agent: agent.name });
     }
 
     for (const [name, s] of Object.entries(servers)) {

@@ -1,6 +1,7 @@
 // `aicfg migrate q-cli-to-kiro`: Amazon Q Developer CLI became Kiro CLI (tools renamed, folders
 // moved). Exports the same agents to kiro-cli, then removes the q-cli files aicfg wrote (files
 // changed by hand are left and reported).
+import { resolve } from "node:path";
 import { exportLibrary } from "../../../adapters/export.ts";
 import { loadManifest, saveManifest } from "../../../adapters/manifest.ts";
 import { applyPlan, planExport } from "../../../adapters/plan.ts";
@@ -30,15 +31,18 @@ export const migrateCommand: Command = {
     const state = stateDir(args, io);
     const dryRun = args.values["dry-run"] === true;
     const scopeArg = args.values.scope as "project" | "user" | undefined;
+    // The manifest records absolute roots: a relative --root must be resolved against the caller's
+    // folder, or it matches no recorded q-cli file and nothing is removed.
+    const rootArg = args.values.root === undefined ? undefined : resolve(io.cwd, args.values.root as string);
     const manifest = loadManifest(state);
-    const owned = Object.values(manifest.entries).filter((e) => e.target === "q-cli" && (!scopeArg || e.scope === scopeArg));
+    const owned = Object.values(manifest.entries).filter((e) => e.target === "q-cli" && (!scopeArg || e.scope === scopeArg) && (!rootArg || e.root === rootArg));
     if (!owned.length) {
-      io.out("No q-cli exports recorded in the state folder: nothing to migrate.");
+      io.out(`No q-cli exports recorded in the state folder${rootArg ? ` for ${rootArg}` : ""}: nothing to migrate.`);
       return EXIT.ok;
     }
     const agents = [...new Set(owned.map((e) => e.agent).filter((a): a is string => !!a))].sort();
     const scope = scopeArg ?? owned[0]!.scope;
-    const root = (args.values.root as string | undefined) ?? owned[0]!.root;
+    const root = rootArg ?? owned[0]!.root;
     const kiro = exportLibrary({ library: libraryDir(args, io), targets: ["kiro-cli"], agents, scope, root, stateDir: state, dryRun });
     const failed = hasErrors(kiro.errors);
     // Remove the q-cli files only once the kiro-cli export worked.
