@@ -169,6 +169,21 @@ describe("serving on 127.0.0.1", () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { items: { name: string; role: string }[] }).items).toEqual([expect.objectContaining({ name: "local-admin", role: "admin" })]);
   });
+
+  it("locks out a failing token, never the valid local admin token on the same address", async () => {
+    const { port } = await start();
+    const bad = `aicfg_${"x".repeat(49)}`;
+    const get = (token: string) => fetch(`http://127.0.0.1:${port}/v1/tokens`, { headers: { authorization: `Bearer ${token}` } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await get(bad)).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    const admin = await get(readLocalAdminToken(dir!.path)!);
+    expect(admin.status).toBe(200);
+    const again = await get(bad);
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
 });
 
 describe("bind safety", () => {
