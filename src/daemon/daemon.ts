@@ -351,8 +351,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     }
   };
 
-  for (const state of libraries.values()) await syncTriggers(state);
-
+  // The after listener goes in before any trigger starts: a watch trigger's `initial` run fires
+  // while the triggers start, and its dependents (the sample's health-report) must see it finish.
   const stopAfter = scheduling
     ? startAfterTrigger({
         bus,
@@ -368,6 +368,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
         log: (level, m) => log(level, m),
       })
     : () => {};
+
+  for (const state of libraries.values()) await syncTriggers(state);
 
   // ---- hot reload of workflow files ----
   const reloadWatchers: FileWatcher[] = [];
