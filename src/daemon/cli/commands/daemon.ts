@@ -21,8 +21,10 @@ export type DaemonLogging = {
   secrets: SecretRegistry;
   level: string;
   format: LogFormat;
-  /** Writes out buffered lines (before the process exits). */
+  /** Writes out buffered lines now (e.g. the ready line, which a supervisor or a benchmark waits for). */
   flush: () => Promise<void>;
+  /** Writes out buffered lines and stops the periodic flush (before the process exits). */
+  close: () => Promise<void>;
 };
 
 /** Something started alongside the daemon (the HTTP API, sd_notify): returns how to stop it. */
@@ -70,6 +72,9 @@ export function createDaemonLogging(io: CliIO, opts: { format?: string | undefin
     level,
     format,
     flush: async () => {
+      if (dest) await new Promise<void>((resolve) => dest.flush(() => resolve()));
+    },
+    close: async () => {
       if (flusher) clearInterval(flusher);
       if (dest) await new Promise<void>((resolve) => dest.flush(() => resolve()));
     },
@@ -121,7 +126,7 @@ export const daemonCommand: Command = {
     try {
       return await serveDaemon(args, io, logging);
     } finally {
-      await logging.flush();
+      await logging.close();
     }
   },
 };
@@ -171,6 +176,7 @@ async function serveDaemon(args: ParsedArgs, io: CliIO, logging: DaemonLogging):
   if (args.values.json) io.out(JSON.stringify({ ready: status.ready, pid: process.pid, instance: handle.instance, libraries, stateDir: config.stateDir, listen: config.listen.text }));
   const workflows = handle.listWorkflows();
   log("info", "aicfg daemon ready", { pid: process.pid, libraries, workflows: workflows.length, enabled: workflows.filter((w) => w.enabled).length, stateDir: config.stateDir });
+  await logging.flush();
   const code = await done;
   return code;
 }
