@@ -233,7 +233,7 @@ export function publishCurrentState(handle: DaemonHandle): void {
  * (`${POD_IP}:7411`, from the Kubernetes downward API) for Prometheus, which scrapes by IP.
  * An entry whose variable is unset is left out (and said so): it never widens to "any host".
  */
-export function expandHosts(hosts: string[], env: Record<string, string | undefined>, io?: { err: (t: string) => void }): string[] {
+export function expandHosts(hosts: string[], env: Record<string, string | undefined>, warn?: (message: string) => void): string[] {
   const out: string[] = [];
   for (const h of hosts) {
     let missing: string | undefined;
@@ -242,14 +242,14 @@ export function expandHosts(hosts: string[], env: Record<string, string | undefi
       if (!val) missing = name;
       return val ?? "";
     });
-    if (missing) io?.err(JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: `api.allowedHosts entry ${JSON.stringify(h)} left out: ${missing} is not set` }));
+    if (missing) warn?.(`api.allowedHosts entry ${JSON.stringify(h)} left out: ${missing} is not set`);
     else out.push(v);
   }
   return out;
 }
 
 /** Starts the HTTP API next to the daemon (the `daemon` command runs this as an extension). */
-export const apiExtension: DaemonExtension = async (handle, io) => {
+export const apiExtension: DaemonExtension = async (handle, io, logging) => {
   const config = handle.config;
   const libraries: LibraryInfo[] = [];
   for (const [name, state] of handle.libraries) {
@@ -261,19 +261,19 @@ export const apiExtension: DaemonExtension = async (handle, io) => {
   }
   const api = parseApiConfig({
     ...(config.api ?? {}),
-    ...(config.api?.allowedHosts ? { allowedHosts: expandHosts(config.api.allowedHosts, io.env, io) } : {}),
+    ...(config.api?.allowedHosts ? { allowedHosts: expandHosts(config.api.allowedHosts, io.env, (m) => logging.logger.warn(m)) } : {}),
     host: config.listen.host.replace(/^\[|\]$/g, ""),
     port: config.listen.port,
   });
   // The webhook secret: the config, else the environment, else a systemd credential.
   const credential = io.env.AICFG_GITHUB_WEBHOOK_SECRET ? undefined : readCredential(io.env, "github-webhook-secret");
   const env = { ...io.env, ...(credential ? { AICFG_GITHUB_WEBHOOK_SECRET: credential } : {}) };
-  const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, { env });
+  // The API logs (access log included) through the daemon's one logger sink and secret registry.
+  const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, { env, telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level } });
   publishCurrentState(handle);
   // Where the CLI on this machine finds the API (the port may have been chosen by the system).
   const urlFile = join(config.stateDir, API_URL_FILE);
   atomicWrite(urlFile, server.served.url + "\n", 0o600);
-  io.err(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "api listening", url: server.served.url }));
   return async () => {
     rmSync(urlFile, { force: true });
     await server.stop();

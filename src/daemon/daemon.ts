@@ -4,7 +4,7 @@
 // HTTP is mounted separately (src/daemon/api/) on the handle this returns.
 import { existsSync, mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { join, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { ConfigError, formatDiagnostic, type Diagnostic } from "../library/diagnostics.ts";
 import { loadLibrary } from "../library/load.ts";
 import { toPosix } from "../library/paths.ts";
@@ -42,6 +42,8 @@ export type StartDaemonOptions = {
   heartbeatMs?: number;
   /** Debounce of workflow-file reloads (default 100 ms). */
   reloadDebounceMs?: number;
+  /** Log one line per finished run: outcome and duration; for a failure the step, the reason and the file (default false). */
+  logRunOutcomes?: boolean;
 };
 
 export type LibraryState = {
@@ -128,6 +130,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const startedAt = clock.now();
   const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m) });
+  // Subscribed before anything can run: an `initial` run may finish while the triggers start.
+  const stopOutcomes = opts.logRunOutcomes ? logRunOutcomes(bus, store, log, (name) => libraries.get(name)?.root) : () => {};
   const timers: (() => void)[] = [];
   let stopping = false;
   let lastSchedulerTick = startedAt;
@@ -214,7 +218,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const recover = async () => {
     const { interrupted, queued } = await store.recoverInterrupted({ instance, now: clock.now(), staleMs: OWNER_STALE_MS });
     for (const run of interrupted) {
-      log("warn", `run ${run.id} of ${run.library}/${run.workflow} was interrupted: ${run.reason ?? ""}`);
+      if (!opts.logRunOutcomes) log("warn", `run ${run.id} of ${run.library}/${run.workflow} was interrupted: ${run.reason ?? ""}`);
       bus.publish({ type: "run.finished", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, result: "interrupted", durationMs: (run.finishedAt ?? clock.now()) - (run.startedAt ?? run.createdAt), at: clock.now() });
       if (config.retryInterrupted && resolveWf(run.library, run.workflow)) {
         await submit({ library: run.library, workflow: run.workflow, trigger: run.trigger, inputs: run.inputs, retryOf: run.id, attempt: run.attempt + 1, ...(run.actor ? { actor: run.actor } : {}) }).catch((e: unknown) =>
@@ -334,8 +338,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     }
   };
 
-  for (const state of libraries.values()) await syncTriggers(state);
-
+  // The after listener goes in before any trigger starts: a watch trigger's `initial` run fires
+  // while the triggers start, and its dependents (the sample's health-report) must see it finish.
   const stopAfter = scheduling
     ? startAfterTrigger({
         bus,
@@ -351,6 +355,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
         log: (level, m) => log(level, m),
       })
     : () => {};
+
+  for (const state of libraries.values()) await syncTriggers(state);
 
   // ---- hot reload of workflow files ----
   const reloadWatchers: FileWatcher[] = [];
@@ -426,8 +432,6 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       ...(stale ? { stale } : {}),
     };
   };
-
-  log("info", `daemon ready: ${libraries.size} librar${libraries.size === 1 ? "y" : "ies"}, ${[...libraries.values()].reduce((n, s) => n + s.workflows.size, 0)} workflow(s)`, { stateDir: config.stateDir });
 
   const handle: DaemonHandle = {
     config,
@@ -522,11 +526,48 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       for (const w of reloadWatchers) await w.close();
       const result = await dispatcher.drain(o.deadlineMs ?? config.drainTimeoutMs);
       releaseLock();
+      stopOutcomes();
       log("info", `daemon stopped: ${result.finished.length} run(s) finished, ${result.interrupted.length} interrupted`);
       return result;
     },
   };
   return handle;
+}
+
+/** Where an error message points, e.g. `agents/code-reviewer.md:4:1` in a validation error. */
+const LOCATION = /(?:^|[\s(])((?:[\w.@~-]+\/)*[\w.@~-]+\.[A-Za-z0-9]+:\d+(?::\d+)?)/;
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/**
+ * One line per finished run, so a person watching the terminal sees every outcome: success at
+ * info; skipped and cancelled at info with the reason; failures, timeouts and interruptions at
+ * error (warn for an interruption) with the failing step, its reason and the file:line it names.
+ */
+export function logRunOutcomes(bus: EventBus, store: RunStore, log: LogFn, rootOf: (library: string) => string | undefined = () => undefined): () => void {
+  return bus.subscribe((e) => {
+    if (e.type !== "run.finished") return;
+    void (async () => {
+      const run = await store.getRun(e.runId).catch(() => undefined);
+      const fields: Record<string, unknown> = { library: e.library, workflow: e.workflow, runId: e.runId, outcome: e.result, durationMs: e.durationMs, trigger: e.trigger };
+      const took = seconds(e.durationMs);
+      if (e.result === "success") return log("info", `run ${e.workflow} succeeded in ${took}`, fields);
+      if (e.result === "skipped" || e.result === "cancelled") return log("info", `run ${e.workflow} ${e.result}${run?.reason ? `: ${run.reason}` : ""}`, fields);
+      const step = run?.steps.find((s) => s.status === "failure" || s.status === "timed_out");
+      const reason = step?.error ?? run?.error ?? run?.reason ?? "no reason recorded";
+      const where = LOCATION.exec(reason)?.[1];
+      const root = rootOf(e.library);
+      const file = where && root && !isAbsolute(where) ? join(root, where) : where;
+      const what = e.result === "timed_out" ? "timed out" : e.result === "interrupted" ? "was interrupted" : "failed";
+      log(e.result === "interrupted" ? "warn" : "error", `run ${e.workflow} ${what} after ${took}${step ? ` at step ${step.id} (${step.uses})` : ""}: ${reason}`, {
+        ...fields,
+        ...(step ? { step: step.id } : {}),
+        ...(file ? { file } : {}),
+      });
+    })();
+  });
 }
 
 /** Runs with a status that will not change any more. */

@@ -1,7 +1,9 @@
 // The dispatcher turns run requests (from triggers, the CLI and the API) into durable run records
 // and starts them under the overlap policy of their concurrency group: skip, buffer_one,
 // buffer_all, cancel_other or allow_all. Every request is written to the store before anything
-// runs, so a crash right after a request still leaves a queued run to resume.
+// runs, so a crash right after a request still leaves a queued run to resume. The slots of a cron
+// catch-up are a backlog: a caught-up slot waits behind another caught-up slot of the same
+// workflow instead of meeting the overlap policy (which is about overlapping a run already going).
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "../library/diagnostics.ts";
 import type { TriggerInfo } from "../workflows/actions/types.ts";
@@ -72,7 +74,9 @@ export function checkInputs(wf: LoadedWorkflow, given: Record<string, unknown> =
   return out;
 }
 
-type Group = { running: Map<string, AbortController>; pending: RunRecord[] };
+type Group = { running: Map<string, AbortController>; pending: RunRecord[]; active: Map<string, RunRecord> };
+
+const isCatchup = (r: RunRecord): boolean => r.trigger.kind === "cron" && r.trigger.catchup === true;
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const groups = new Map<string, Group>();
@@ -85,7 +89,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const key = `${wf.library}\u0000${wf.concurrency.group}`;
     let g = groups.get(key);
     if (!g) {
-      g = { running: new Map(), pending: [] };
+      g = { running: new Map(), pending: [], active: new Map() };
       groups.set(key, g);
     }
     return g;
@@ -113,6 +117,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const start = (run: RunRecord, wf: LoadedWorkflow, lib: LibraryRef, g: Group) => {
     const ctrl = new AbortController();
     g.running.set(run.id, ctrl);
+    g.active.set(run.id, run);
     const p = executeRun(run, wf, lib, deps, ctrl.signal)
       .catch(async (e: unknown) => {
         // The engine records failures itself; reaching here means the store failed. Keep going.
@@ -124,6 +129,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       })
       .then((final) => {
         g.running.delete(run.id);
+        g.active.delete(run.id);
         running.delete(run.id);
         pump(g);
         settle(final);
@@ -152,6 +158,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (!busy || policy === "allow_all") {
       start(run, wf, lib, g);
       return { runId: run.id, status: "running" };
+    }
+    // Catch-up slots are replayed one after the other (also after a restart, from the stored trigger).
+    const sameBacklog = (r: RunRecord) => isCatchup(r) && r.library === run.library && r.workflow === run.workflow;
+    if (isCatchup(run) && ([...g.active.values()].some(sameBacklog) || g.pending.some(sameBacklog))) {
+      g.pending.push(run);
+      pump(g);
+      return { runId: run.id, status: "queued" };
     }
     const holder = [...g.running.keys()][0] ?? g.pending[0]?.id;
     switch (policy) {

@@ -1,6 +1,12 @@
 // `after` trigger: a workflow runs when another succeeds; a cycle stops instead of looping.
 import { afterEach, describe, expect, it } from "vitest";
-import { startHarness, type Harness } from "./harness.ts";
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isFinished, startDaemon } from "../../src/daemon/daemon.ts";
+import type { RunRecord } from "../../src/daemon/store/types.ts";
+import { tempDir } from "../helpers/fixtures.ts";
+import { startHarness, testConfig, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -48,4 +54,34 @@ describe("after trigger", () => {
     await settle();
     expect((await h.d.store.listRuns({ workflow: "auto" })).map((r) => [r.status, r.trigger.kind])).toEqual([["success", "after"]]);
   });
+});
+
+describe("after trigger on the sample library", () => {
+  // The sample's health-report runs after export-on-change, whose `initial` run fires while the
+  // triggers start: the after listener must already be there to see that first export finish.
+  it("runs health-report after the start-up export", async () => {
+    const dir = tempDir("aicfg-after-");
+    const lib = join(dir.path, "examples", "library");
+    cpSync(fileURLToPath(new URL("../../examples/library", import.meta.url)), lib, { recursive: true });
+    const d = await startDaemon({ config: testConfig(lib, join(dir.path, ".aicfg-state")), hotReload: false });
+    try {
+      const waitFor = async (done: (runs: RunRecord[]) => boolean, ms: number) => {
+        const until = Date.now() + ms;
+        let runs = await d.store.listRuns();
+        while (Date.now() < until && !done(runs)) {
+          await new Promise((r) => setTimeout(r, 50));
+          runs = await d.store.listRuns();
+        }
+        return runs;
+      };
+      await waitFor((runs) => runs.some((r) => r.workflow === "export-on-change" && isFinished(r)), 30_000);
+      const runs = await waitFor((runs) => runs.some((r) => r.workflow === "health-report" && isFinished(r)), 5000);
+      const exportRun = runs.find((r) => r.workflow === "export-on-change");
+      expect(exportRun).toMatchObject({ status: "success", trigger: { kind: "watch", initial: true } });
+      expect(runs.find((r) => r.workflow === "health-report")).toMatchObject({ status: "success", trigger: { kind: "after", workflow: "export-on-change", run_id: exportRun!.id } });
+    } finally {
+      await d.stop({ deadlineMs: 0 });
+      dir.cleanup();
+    }
+  }, 40_000);
 });

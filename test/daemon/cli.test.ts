@@ -1,6 +1,7 @@
 // The daemon's CLI commands: `run` (one-shot, exit code, --json), `runs` (history and
 // occurrences), `logs`, and their help; plus the daemon config file and flag precedence.
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/daemon/cli/main.ts";
@@ -89,6 +90,25 @@ describe("aicfg run / runs / logs", () => {
     const c = cli();
     expect(await runCli(["runs", "--occurrences", "--state-dir", "state"], c.io)).toBe(0);
     expect(c.out).toEqual(["2026-06-01T10:00:00.000Z  missed     lib/w cron#0  (the daemon was not running (catchup: none))"]);
+  });
+});
+
+describe("aicfg daemon on a port that is taken", () => {
+  it("says so, names the holder, and exits 2 (no stack trace, no 'bug in aicfg')", async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const c = cli();
+      expect(await runCli(["daemon", "--library", "lib", "--state-dir", "state", "--listen", `127.0.0.1:${port}`, "--log-format", "json"], c.io)).toBe(2);
+      const text = c.err.join("\n");
+      expect(text).toContain(`error: cannot listen on 127.0.0.1:${port}: the port is already in use`);
+      if (process.platform === "linux") expect(text).toContain(`by pid ${process.pid} (`);
+      expect(text).toContain(`hint: stop the program that holds it, or choose another port with --listen 127.0.0.1:PORT (or 'listen:' in daemon.yaml)`);
+      expect(text).not.toMatch(/internal error|This is a bug|\n\s+at /);
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
   });
 });
 

@@ -117,3 +117,28 @@ describe("cron catch-up after downtime", () => {
     expect((await d3.store.listOccurrences({ workflow: "hourly" })).map((o) => o.outcome)).toEqual(["caught_up", "caught_up"]);
   });
 });
+
+describe("catch-up with overlap: skip", () => {
+  // Skip is about a run that is already going when a new one would start; the slots of one catch-up
+  // are a backlog replayed oldest first, so each waits for the one before instead of being dropped.
+  it("runs every caught-up slot, one after the other", async () => {
+    const lib = `${dir.path}/lib`;
+    const state = `${dir.path}/state`;
+    writeLibrary(lib, { hourly: "name: hourly\non:\n  cron: { schedule: '0 * * * *', catchup: { policy: all, max: 5 } }\nconcurrency: { overlap: skip }\nsteps:\n  - uses: validate\n" });
+    const d1 = await startDaemon({ config: testConfig(lib, state), clock: createManualClock(T0), hotReload: false });
+    await d1.idle();
+    await d1.stop();
+    const d2 = await startDaemon({ config: testConfig(lib, state), clock: createManualClock(Date.parse("2026-06-01T13:30:00Z")), hotReload: false });
+    await d2.idle();
+    await d2.stop();
+    const runs = (await d2.store.listRuns({ workflow: "hourly" })).sort((a, b) => (a.scheduledAt ?? 0) - (b.scheduledAt ?? 0));
+    expect(runs.map((r) => [r.trigger.scheduled_at, r.status])).toEqual([
+      ["2026-06-01T11:00:00.000Z", "success"],
+      ["2026-06-01T12:00:00.000Z", "success"],
+      ["2026-06-01T13:00:00.000Z", "success"],
+    ]);
+    // One after the other: no two of them overlapped.
+    for (let i = 1; i < runs.length; i++) expect(runs[i]!.startedAt!).toBeGreaterThanOrEqual(runs[i - 1]!.finishedAt!);
+    expect((await d2.store.listOccurrences({ workflow: "hourly" })).map((o) => o.outcome)).toEqual(["caught_up", "caught_up", "caught_up"]);
+  });
+});

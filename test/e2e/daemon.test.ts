@@ -45,6 +45,14 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | u
   }
 }
 
+/** The daemon's log: one JSON object per stderr line (stderr is a pipe here, so the format is JSON). */
+function logLines(): Record<string, unknown>[] {
+  return stderr
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 async function api(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(base + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
 }
@@ -98,7 +106,7 @@ beforeAll(async () => {
   });
   child.stdout!.resume();
   exitCode = new Promise((r) => child.once("exit", (code) => r(code)));
-  base = await waitFor("the API to listen", () => /"msg":"api listening","url":"(http:\/\/[^"]+)"/.exec(stderr)?.[1]);
+  base = await waitFor("the API to listen", () => logLines().find((l) => l.msg === "api listening")?.url as string | undefined);
   token = readFileSync(join(state, "local-admin.token"), "utf8").trim();
 }, 60_000);
 
@@ -114,7 +122,8 @@ describe("the daemon, end to end", () => {
       const r = await fetch(base + "/readyz");
       return r.status === 200 ? ((await r.json()) as { status: string; checks: Record<string, unknown> }) : undefined;
     });
-    expect(["pass", "warn"]).toContain(ready.status);
+    // The webhook secret is set and on-push's git trigger uses it: nothing to warn about.
+    expect(ready.status).toBe("pass");
     expect(Object.keys(ready.checks)).toContain("scheduler:tick");
     expect((await fetch(base + "/livez")).status).toBe(200);
     await waitFor("the initial export", () => existsSync(join(sandbox, ".claude", "agents", "code-reviewer.md")));
@@ -176,6 +185,24 @@ describe("the daemon, end to end", () => {
     expect(metrics).toMatch(/aicfg_export_files_written_total\{library="acme-engineering",target="claude-code"\} [1-9]/);
     expect(metrics).toContain('aicfg_workflows{library="acme-engineering",state="enabled"}');
     expect(metrics).not.toContain(SECRET);
+  });
+
+  it("logs one line per finished run; a failure names the step, the reason and the file", async () => {
+    const file = join(lib, "agents", "code-reviewer.md");
+    const good = readFileSync(file, "utf8");
+    writeFileSync(file, good.replace("\nmodel: ", "\nmodel: [unclosed "));
+    const failed = await waitFor("the failed run's log line", () => logLines().find((l) => l.workflow === "export-on-change" && l.outcome === "failure"));
+    expect(failed).toMatchObject({ level: "error", step: "validate", file: join(lib, "agents", "code-reviewer.md") + ":4:1", runId: expect.any(String), durationMs: expect.any(Number) });
+    expect(failed.msg).toMatch(/^run export-on-change failed after [\d.]+ s at step validate \(validate\): the library has 1 error\(s\).*agents\/code-reviewer\.md:4:1/);
+    writeFileSync(file, good);
+    await waitFor("the fixed library's export", () => logLines().some((l) => l.workflow === "export-on-change" && l.outcome === "success" && Date.parse(String(l.time)) > Date.parse(String(failed.time))));
+    const lines = logLines();
+    // One logger, one format: every line is a pino JSON line; each start-up event is said once.
+    for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(["level", "time", "msg"]));
+    expect(lines.filter((l) => l.msg === "api listening")).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === "aicfg daemon ready")).toHaveLength(1);
+    const outcomes = lines.filter((l) => l.outcome !== undefined && l.runId !== undefined);
+    expect(new Set(outcomes.map((l) => l.runId)).size).toBe(outcomes.length);
   });
 
   it("drains an in-flight run on SIGTERM and exits 0", async () => {

@@ -1,12 +1,14 @@
 // The daemon's HTTP API as one Hono app. Every request, in order: request id and trace context;
 // Host/Origin allowlist (DNS-rebinding defence, 421/403); body size cap before any handler (API
-// 1 MiB, webhooks 25 MiB, chunked bodies included); a token on /v1 (rate-limited failures) and
-// the route's role; validation by the route's zod schemas; then one access-log line, the HTTP
-// metric and, for mutating calls, an audit line.
+// 1 MiB, webhooks 25 MiB, chunked bodies included); a token on /v1 (failures rate-limited per
+// credential and per address, never locking out a valid token) and the route's role; validation
+// by the route's zod schemas; then one access-log line, the HTTP metric and, for mutating calls,
+// an audit line.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { z } from "zod";
+import { sha256 } from "../../library/hash.ts";
 import { createLimiter, type Limiter } from "../auth/rate-limit.ts";
 import { openTokenStore, roleAtLeast, type TokenStore } from "../auth/token-store.ts";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "../telemetry/telemetry.ts";
@@ -93,14 +95,22 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
   const isLoopbackClient = (c: ApiContext): boolean =>
     !c.req.header("x-forwarded-for") && !c.req.header("forwarded") && !c.req.header("x-real-ip") && (c.env?.transport === "unix" || isLoopbackAddress(c.env?.remoteAddress));
 
-  /** Authenticates the bearer token; throws 401 (or 429 after repeated failures). */
+  /**
+   * Authenticates the bearer token; throws 401, or 429 after repeated failures. Failures count
+   * against the presented credential (its digest) and against the address. The credential's own
+   * count locks out that credential wherever it comes from; the address count only slows invalid
+   * credentials, so a valid token is never locked out by other credentials' failures (a bad token
+   * in a script on the same machine must not lock out the CLI's local admin token).
+   */
   const authenticate = (c: ApiContext): Principal => {
     const ip = `ip:${clientKey(c)}`;
-    const wait = authFailures.blocked(ip);
-    if (wait) throw new ApiError(429, "too-many-failures", "too many failed authentications from this address", { headers: { "retry-after": String(wait) }, hint: `retry in ${wait}s with a valid token` });
     const header = c.req.header("authorization");
     if (!header) throw new ApiError(401, "auth-required", "this route needs an API token", { hint: "send 'Authorization: Bearer aicfg_…' (create one with 'aicfg token create')", headers: { "www-authenticate": 'Bearer realm="aicfg"' } });
     const m = /^Bearer +(\S+)$/i.exec(header);
+    const credential = `credential:${sha256(m ? m[1]! : header).slice(0, 32)}`;
+    const tooMany = (wait: number) => new ApiError(429, "too-many-failures", "too many failed authentications", { headers: { "retry-after": String(wait) }, hint: `retry in ${wait}s with a valid token` });
+    const waitCredential = authFailures.blocked(credential);
+    if (waitCredential) throw tooMany(waitCredential);
     let check: ReturnType<TokenStore["verify"]>;
     try {
       check = m ? tokens.verify(m[1]!, now()) : { ok: false, reason: "not-a-token" };
@@ -110,10 +120,8 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
       throw new ApiError(503, "auth-unavailable", "tokens cannot be checked right now", { hint: "the daemon log says why" });
     }
     if (!check.ok) {
-      const waitIp = authFailures.hit(ip);
-      const waitHint = m ? authFailures.hit(`hint:${m[1]!.slice(0, 10)}`) : 0;
-      const retry = Math.max(waitIp, waitHint);
-      if (retry) throw new ApiError(429, "too-many-failures", "too many failed authentications", { headers: { "retry-after": String(retry) } });
+      const retry = Math.max(authFailures.hit(ip), authFailures.hit(credential));
+      if (retry) throw tooMany(retry);
       const expired = check.reason === "expired";
       throw new ApiError(401, expired ? "token-expired" : "invalid-token", expired ? "the API token has expired" : "the API token is not valid", {
         hint: expired ? "create a new one with 'aicfg token create'" : "check that the whole token was copied",

@@ -1,14 +1,17 @@
-// Probes and metrics (workflow-semantics §4.5): /livez answers while the process serves requests
-// and checks nothing else; /readyz (and its alias /healthz) checks the store, the config, the
-// scheduler tick, the watchers and the webhook secret, as application/health+json or, with
-// `?verbose`, the Kubernetes-style `[+]name ok` text; /metrics is Prometheus text.
+// Probes, status and metrics (workflow-semantics §4.5): /livez answers while the process serves
+// requests and checks nothing else; /readyz (and its alias /healthz) checks the store, the config,
+// the scheduler tick, the watchers and, when an enabled workflow's git trigger is fed by GitHub
+// pushes, the webhook secret, as application/health+json or, with `?verbose`, the Kubernetes-style
+// `[+]name ok` text; /v1/status adds the optional features and whether anything uses them (an
+// optional feature nothing uses is no readiness concern); /metrics is Prometheus text.
 import { z } from "zod";
 import { VERSION } from "../version.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../telemetry/metrics.ts";
 import { githubWebhookSecret } from "./config.ts";
-import type { DaemonStatus } from "./deps.ts";
+import type { ApiDeps, DaemonStatus } from "./deps.ts";
+import { canSeeLibrary, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
-import { HealthBody } from "./schemas.ts";
+import { HealthBody, StatusView } from "./schemas.ts";
 
 export const HEALTH_TYPE = "application/health+json";
 
@@ -36,7 +39,18 @@ function healthResponse(c: ApiContext, name: string, status: Status, checks: Rec
   return new Response(JSON.stringify(body), { status: code, headers: { ...headers, "content-type": HEALTH_TYPE } });
 }
 
-export function readinessChecks(status: DaemonStatus | undefined, failure: string | undefined, webhookSecret: boolean, now: Date): Record<string, Check[]> {
+/** GitHub push webhooks: whether the secret is set, and the enabled workflows (`library/name`) whose git trigger they feed. */
+export type WebhookUse = { secretConfigured: boolean; usedBy: string[] };
+
+/** The enabled workflows with a git trigger in a library checked out from GitHub: what push webhooks feed. */
+export async function webhookUsers(deps: ApiDeps): Promise<string[]> {
+  const github = new Set(deps.libraries().filter((l) => l.git).map((l) => l.name));
+  return (await deps.listWorkflows())
+    .filter((w) => w.state !== "disabled" && w.triggers.includes("git") && github.has(w.library))
+    .map((w) => `${w.library}/${w.name}`);
+}
+
+export function readinessChecks(status: DaemonStatus | undefined, failure: string | undefined, webhooks: WebhookUse, now: Date): Record<string, Check[]> {
   const time = now.toISOString();
   if (!status) {
     return { "daemon:status": [{ componentType: "system", status: "fail", time, output: failure ?? "status unavailable" }] };
@@ -65,15 +79,25 @@ export function readinessChecks(status: DaemonStatus | undefined, failure: strin
       ...(lagMs === undefined ? {} : { observedValue: lagMs / 1000, observedUnit: "s" }),
     }),
     "watcher:files": check("component", s.watchers.ok, s.watchers.message, s.watchers.watchedPaths === undefined ? {} : { observedValue: s.watchers.watchedPaths, observedUnit: "paths" }),
-    "webhooks:secret": [
-      {
-        componentType: "component",
-        status: webhookSecret ? "pass" : "warn",
-        time,
-        ...(webhookSecret ? {} : { output: "no GitHub webhook secret configured: every delivery is refused" }),
-      },
-    ],
+    // Unused and unconfigured, webhooks are no readiness concern (/v1/status still reports them).
+    ...(webhooks.secretConfigured || webhooks.usedBy.length > 0
+      ? {
+          "webhooks:secret": [
+            {
+              componentType: "component",
+              status: webhooks.secretConfigured ? "pass" : "warn",
+              time,
+              ...(webhooks.secretConfigured ? {} : { output: `no GitHub webhook secret configured: every delivery is refused (git trigger of ${webhooks.usedBy.join(", ")})` }),
+            },
+          ],
+        }
+      : {}),
   };
+}
+
+function webhookNote(w: WebhookUse): string {
+  if (w.usedBy.length === 0) return w.secretConfigured ? "configured; no enabled workflow has a git trigger fed by GitHub pushes" : "not configured and not used: no enabled workflow has a git trigger fed by GitHub pushes";
+  return w.secretConfigured ? `configured; feeds ${w.usedBy.join(", ")}` : `not configured: pushes for ${w.usedBy.join(", ")} are refused (their git triggers still poll)`;
 }
 
 export function healthRoutes(s: RouteServices): RouteDef[] {
@@ -81,17 +105,24 @@ export function healthRoutes(s: RouteServices): RouteDef[] {
     200: { description: "ready (pass or warn)", schema: HealthBody, contentType: HEALTH_TYPE },
     503: { description: "not ready", schema: HealthBody, contentType: HEALTH_TYPE },
   };
-  const readyz = async (c: ApiContext, query: { verbose?: string | undefined }): Promise<Response> => {
+  const evaluate = async (c: ApiContext): Promise<{ status: Status; checks: Record<string, Check[]>; webhooks: WebhookUse }> => {
     let status: DaemonStatus | undefined;
     let failure: string | undefined;
+    let usedBy: string[] = [];
     try {
       status = await s.deps.status();
+      usedBy = await webhookUsers(s.deps);
     } catch (e) {
       failure = s.telemetry.secrets.scrub(`status failed: ${(e as Error).message}`);
       s.telemetry.logger.error({ err: e, reqId: c.get("requestId") }, "readiness status failed");
     }
-    const checks = readinessChecks(status, failure, githubWebhookSecret(s.config, s.env) !== undefined, s.now());
-    return healthResponse(c, "readyz", worst(Object.values(checks).map((x) => x[0]!.status)), checks, query.verbose !== undefined);
+    const webhooks = { secretConfigured: githubWebhookSecret(s.config, s.env) !== undefined, usedBy };
+    const checks = readinessChecks(status, failure, webhooks, s.now());
+    return { status: worst(Object.values(checks).map((x) => x[0]!.status)), checks, webhooks };
+  };
+  const readyz = async (c: ApiContext, query: { verbose?: string | undefined }): Promise<Response> => {
+    const r = await evaluate(c);
+    return healthResponse(c, "readyz", r.status, r.checks, query.verbose !== undefined);
   };
   return [
     defineRoute({
@@ -109,7 +140,7 @@ export function healthRoutes(s: RouteServices): RouteDef[] {
       path: "/readyz",
       access: "probe",
       tag: "health",
-      summary: "Readiness: store, config, scheduler tick, watchers, webhook secret",
+      summary: "Readiness: store, config, scheduler tick, watchers, and the webhook secret when a git trigger is fed by GitHub pushes",
       query: ProbeQuery,
       responses: probeResponses,
       handler: (c, { query }) => readyz(c, query),
@@ -123,6 +154,25 @@ export function healthRoutes(s: RouteServices): RouteDef[] {
       query: ProbeQuery,
       responses: probeResponses,
       handler: (c, { query }) => readyz(c, query),
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/v1/status",
+      access: "viewer",
+      tag: "health",
+      summary: "Readiness checks plus the optional features (GitHub webhooks) and whether any workflow uses them",
+      responses: { 200: { description: "status", schema: StatusView } },
+      handler: async (c) => {
+        const r = await evaluate(c);
+        // A library-scoped token sees only its own library's workflows.
+        const webhooks = { ...r.webhooks, usedBy: r.webhooks.usedBy.filter((w) => canSeeLibrary(c, w.slice(0, w.indexOf("/")))) };
+        return sendJson(s.telemetry.secrets, 200, {
+          status: r.status,
+          version: VERSION,
+          checks: r.checks,
+          features: { githubWebhooks: { ...webhooks, note: webhookNote(webhooks) } },
+        });
+      },
     }),
     defineRoute({
       method: "GET",

@@ -257,6 +257,19 @@ export const HealthBody = z.object({
   checks: z.record(z.string(), z.array(HealthCheck)).optional(),
 });
 
+export const StatusView = z.object({
+  status: z.enum(["pass", "warn", "fail"]).describe("the /readyz verdict"),
+  version: z.string(),
+  checks: z.record(z.string(), z.array(HealthCheck)),
+  features: z.object({
+    githubWebhooks: z.object({
+      secretConfigured: z.boolean(),
+      usedBy: z.array(z.string()).describe("enabled workflows (library/name) whose git trigger GitHub pushes feed"),
+      note: z.string(),
+    }),
+  }),
+});
+
 export const PushPayload = z.looseObject({
   ref: z.string().max(1024),
   after: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/),

@@ -1,5 +1,6 @@
 // In-memory fixed-window limiters (security-rules §4, G14): repeated authentication failures per
-// client address and per token hint, and a request budget per token. Time is a dependency.
+// presented credential and per client address (see api/app.ts), and a request budget per token.
+// Time is a dependency.
 
 export type Limiter = {
   /** Counts one hit for `key`; returns seconds to wait when the key is over its budget, else 0. */

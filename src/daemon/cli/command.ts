@@ -11,6 +11,8 @@ export type CliIO = {
   tty: boolean;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** Where the daemon's log lines go (default: a buffered destination on stderr); tests capture them here. */
+  log?: { write: (line: string) => void };
 };
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & { description: string; valueName?: string };
@@ -38,7 +40,7 @@ export const EXIT = {
   ok: 0,
   /** Validation errors, out-of-date exports with --check, failed runs. */
   failure: 1,
-  /** Bad usage: unknown command or option. */
+  /** Bad usage: unknown command or option; the listen address is taken. */
   usage: 2,
   /** Drift or conflicts that need --force. */
   drift: 3,

@@ -114,12 +114,15 @@ export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<n
         io.err(paint(io, "red", `${where}error: ${e.message}`));
         if (e.hint) io.err(`hint: ${e.hint}`);
       }
-      return e.code === "usage" ? EXIT.usage : EXIT.failure;
+      return USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.failure;
     }
     io.err(paint(io, "red", `internal error: ${(e as Error).stack ?? String(e)}`));
     io.err("This is a bug in aicfg. Please report it with the command you ran.");
     return EXIT.internal;
   }
 }
+
+/** Errors that mean "run it differently" (a flag, or an address that is taken): exit 2, like bad usage. */
+const USAGE_CODES = new Set(["usage", "address-in-use"]);
 
 type ParsedArgsValues = Record<string, string | boolean | string[] | undefined>;

@@ -4,6 +4,8 @@
 // follows the HTTP API. A no-op when not started by systemd.
 import type { CliIO } from "../cli/command.ts";
 import type { DaemonHandle } from "../daemon.ts";
+import { createLogger, type Logger } from "../telemetry/logger.ts";
+import { createSecretRegistry } from "../telemetry/redact.ts";
 import { createNotifier, watchdogLoop, type Notifier } from "./sd-notify.ts";
 
 /** One line for `systemctl status`: workflow count, running runs, the next scheduled run. */
@@ -27,6 +29,8 @@ export type SdNotifyDaemonOptions = {
   /** How STATUS= updates are batched after run events (default 1000 ms). */
   statusDelayMs?: number;
   notifier?: Notifier;
+  /** The daemon's logger (default: pino JSON lines on io.err). */
+  logger?: Logger;
 };
 
 /**
@@ -37,7 +41,8 @@ export async function startSdNotify(handle: DaemonHandle, io: CliIO, opts: SdNot
   // Unset NOTIFY_SOCKET and WATCHDOG_* so git, MCP servers and workflow steps do not inherit them.
   const notifier = opts.notifier ?? createNotifier(io.env, { unsetEnvironment: true });
   if (!notifier.enabled) return undefined;
-  const report = (what: string) => (e: unknown) => io.err(JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: `sd_notify ${what} failed: ${(e as Error).message}` }));
+  const logger = opts.logger ?? createLogger({ secrets: createSecretRegistry(), sink: { write: (line) => io.err(line.replace(/\n$/, "")) } });
+  const report = (what: string) => (e: unknown) => logger.warn(`sd_notify ${what} failed: ${(e as Error).message}`);
 
   await notifier.ready(daemonStatusLine(handle, "Ready")).catch(report("READY"));
 

@@ -1,8 +1,11 @@
 // Serves a Hono app natively on the current runtime: Bun.serve, Deno.serve or @hono/node-server,
 // on TCP or a unix socket. Each passes the client address and local port to the app as its
-// bindings (c.env), which the API uses for the Host check and loopback-only probes.
+// bindings (c.env), which the API uses for the Host check and loopback-only probes. An address
+// already in use is a ConfigError naming the address and, when it can be found, who holds it.
 import type { AddressInfo } from "node:net";
+import { ConfigError } from "../../library/diagnostics.ts";
 import { runtimeName } from "../version.ts";
+import { findPortOwner } from "./port-owner.ts";
 
 export type Bindings = { remoteAddress?: string; localPort?: number; transport: "tcp" | "unix" };
 
@@ -50,11 +53,35 @@ function tcpUrl(host: string, port: number): string {
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
+/** Node and Bun say EADDRINUSE; Deno throws Deno.errors.AddrInUse. */
+function isAddressInUse(e: unknown): boolean {
+  const err = e as { code?: string; name?: string; message?: string } | undefined;
+  return err?.code === "EADDRINUSE" || err?.name === "AddrInUse" || /address already in use|EADDRINUSE/i.test(err?.message ?? "");
+}
+
+export function addressInUseError(opts: ListenOptions, cause: unknown): ConfigError {
+  if ("unixSocket" in opts) {
+    return new ConfigError("address-in-use", `cannot listen on ${opts.unixSocket}: the socket is in use`, { hint: "stop the other daemon, or set api.unixSocket to another path", cause });
+  }
+  const where = tcpUrl(opts.host, opts.port).slice("http://".length);
+  const owner = findPortOwner(opts.port);
+  const by = owner ? ` by pid ${owner.pid} (${owner.command})` : "";
+  const other = owner && /\baicfg(\.js)?\b.*\bdaemon\b/.test(owner.command) ? `stop the other aicfg daemon (pid ${owner.pid}), or ` : "stop the program that holds it, or ";
+  return new ConfigError("address-in-use", `cannot listen on ${where}: the port is already in use${by}`, {
+    hint: `${other}choose another port with --listen ${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:PORT (or 'listen:' in daemon.yaml)`,
+    cause,
+  });
+}
+
 export async function serve(app: FetchApp, opts: ListenOptions): Promise<Served> {
   const runtime = runtimeName();
-  if (runtime === "bun") return serveBun(app, opts);
-  if (runtime === "deno") return serveDeno(app, opts);
-  return serveNode(app, opts);
+  try {
+    if (runtime === "bun") return serveBun(app, opts);
+    if (runtime === "deno") return await serveDeno(app, opts);
+    return await serveNode(app, opts);
+  } catch (e) {
+    throw isAddressInUse(e) ? addressInUseError(opts, e) : e;
+  }
 }
 
 function serveBun(app: FetchApp, opts: ListenOptions): Served {

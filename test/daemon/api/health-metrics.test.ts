@@ -2,7 +2,7 @@
 // watchers; warns on invalid workflows and a missing webhook secret) and the Prometheus metrics
 // after real events on the bus.
 import { afterEach, describe, expect, it } from "vitest";
-import { setupApi, type Harness } from "./helpers.ts";
+import { json, setupApi, type Harness } from "./helpers.ts";
 
 let h: Harness;
 afterEach(async () => {
@@ -77,6 +77,31 @@ describe("/readyz and /healthz", () => {
     res = await h.call("GET", "/readyz?verbose");
     expect(res.status).toBe(503);
     expect(await res.text()).toContain("[-]watcher:files failed: EMFILE: too many open files\n");
+  });
+
+  it("an unset webhook secret that no workflow needs is no readiness concern; /v1/status reports it", async () => {
+    h = await setupApi({ env: {} });
+    const res = await h.call("GET", "/readyz");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; checks: Record<string, unknown> };
+    expect(body.status).toBe("pass");
+    expect(Object.keys(body.checks)).not.toContain("webhooks:secret");
+    let status = await json(await h.call("GET", "/v1/status", { token: h.tokens.viewer }));
+    expect(status).toMatchObject({ status: "pass", version: "0.1.0", checks: body.checks });
+    expect(status.features.githubWebhooks).toEqual({
+      secretConfigured: false,
+      usedBy: [],
+      note: "not configured and not used: no enabled workflow has a git trigger fed by GitHub pushes",
+    });
+    // A git trigger in a library checked out from GitHub makes the secret matter: warn, naming the workflow.
+    h.deps.workflows.get("team/sync")!.triggers.push("git");
+    expect(await (await h.call("GET", "/readyz?verbose")).text()).toContain("[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused (git trigger of team/sync)\n");
+    status = await json(await h.call("GET", "/v1/status", { token: h.tokens.viewer }));
+    expect(status.status).toBe("warn");
+    expect(status.features.githubWebhooks).toMatchObject({ usedBy: ["team/sync"], note: "not configured: pushes for team/sync are refused (their git triggers still poll)" });
+    // Disabled, or in a library with no GitHub repository, it is not used.
+    h.deps.workflows.get("team/sync")!.state = "disabled";
+    expect(((await (await h.call("GET", "/readyz")).json()) as { status: string }).status).toBe("pass");
   });
 
   it("fails when the daemon cannot report its status, without leaking the error's secrets", async () => {

@@ -33,6 +33,7 @@ const MATRIX: Record<string, Row> = {
   "GET /healthz": { path: "/healthz", expect: OPEN },
   "GET /metrics": { path: "/metrics", expect: OPEN },
   "GET /v1/openapi.json": { path: "/v1/openapi.json", expect: VIEWER_GLOBAL },
+  "GET /v1/status": { path: "/v1/status", expect: VIEWER_GLOBAL },
   "GET /v1/config": { path: "/v1/config", expect: [401, 401, 401, 401, 403, 403, 403, 200] },
   "GET /v1/tokens": { path: "/v1/tokens", expect: [401, 401, 401, 401, 403, 403, 403, 200] },
   "POST /v1/tokens": { path: "/v1/tokens", json: { role: "viewer" }, expect: [401, 401, 401, 401, 403, 403, 403, 201] },

@@ -83,20 +83,36 @@ describe("authentication", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("token-expired");
   });
 
-  it("throttles repeated failures per address with 429 and Retry-After, then recovers after the window", async () => {
+  it("throttles a failing token with 429 and Retry-After, then lets it try again after the window", async () => {
+    h = await setupApi({ config: { limits: { authFailuresPerMinute: 5 } } });
+    const bad = `aicfg_${"x".repeat(49)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await h.call("GET", "/v1/runs", { token: bad })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const blocked = await h.call("GET", "/v1/runs", { token: bad });
+    expect(blocked.headers.get("retry-after")).toBe("60");
+    // The failing credential is locked out from any address.
+    expect((await h.call("GET", "/v1/runs", { token: bad, bindings: { remoteAddress: "127.0.0.2", localPort: 7411, transport: "tcp" } })).status).toBe(429);
+    h.clock.now = new Date(h.clock.now.getTime() + 45_000);
+    expect((await h.call("GET", "/v1/runs", { token: bad })).headers.get("retry-after")).toBe("15");
+    h.clock.now = new Date(h.clock.now.getTime() + 16_000);
+    expect((await h.call("GET", "/v1/runs", { token: bad })).status).toBe(401);
+  });
+
+  it("never locks out a valid token because other credentials failed from its address", async () => {
+    h = await setupApi({ config: { limits: { authFailuresPerMinute: 5 } } });
+    for (let i = 0; i < 12; i++) await h.call("GET", "/v1/runs", { token: `aicfg_${String(i).padStart(49, "y")}` });
+    expect((await h.call("GET", "/v1/runs", { token: h.tokens.viewer })).status).toBe(200);
+    expect((await h.call("GET", "/v1/runs", { token: h.tokens.admin })).status).toBe(200);
+  });
+
+  it("slows new invalid credentials from an address that keeps failing (a token guesser rotating guesses)", async () => {
     h = await setupApi({ config: { limits: { authFailuresPerMinute: 5 } } });
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await h.call("GET", "/v1/runs", { token: `aicfg_${"x".repeat(49)}` })).status);
+    for (let i = 0; i < 7; i++) statuses.push((await h.call("GET", "/v1/runs", { token: `aicfg_${String(i).padStart(49, "z")}` })).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
-    const blocked = await h.call("GET", "/v1/runs", { token: h.tokens.viewer });
-    expect(blocked.status).toBe(429);
-    expect(blocked.headers.get("retry-after")).toBe("60");
-    h.clock.now = new Date(h.clock.now.getTime() + 45_000);
-    expect((await h.call("GET", "/v1/runs", { token: h.tokens.viewer })).headers.get("retry-after")).toBe("15");
-    // Another address is not affected.
-    expect((await h.call("GET", "/v1/runs", { token: h.tokens.viewer, bindings: { remoteAddress: "127.0.0.2", localPort: 7411, transport: "tcp" } })).status).toBe(200);
-    h.clock.now = new Date(h.clock.now.getTime() + 16_000);
-    expect((await h.call("GET", "/v1/runs", { token: h.tokens.viewer })).status).toBe(200);
+    // Another address is not slowed.
+    expect((await h.call("GET", "/v1/runs", { token: `aicfg_${"q".repeat(49)}`, bindings: { remoteAddress: "127.0.0.2", localPort: 7411, transport: "tcp" } })).status).toBe(401);
   });
 
   it("limits requests per token", async () => {

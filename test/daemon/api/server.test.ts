@@ -169,6 +169,21 @@ describe("serving on 127.0.0.1", () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { items: { name: string; role: string }[] }).items).toEqual([expect.objectContaining({ name: "local-admin", role: "admin" })]);
   });
+
+  it("locks out a failing token, never the valid local admin token on the same address", async () => {
+    const { port } = await start();
+    const bad = `aicfg_${"x".repeat(49)}`;
+    const get = (token: string) => fetch(`http://127.0.0.1:${port}/v1/tokens`, { headers: { authorization: `Bearer ${token}` } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await get(bad)).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    const admin = await get(readLocalAdminToken(dir!.path)!);
+    expect(admin.status).toBe(200);
+    const again = await get(bad);
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
 });
 
 describe("bind safety", () => {
@@ -214,7 +229,7 @@ describe("api.allowedHosts from the environment", () => {
   it("expands ${VAR} and leaves out an entry whose variable is unset", async () => {
     const { expandHosts } = await import("../../../src/daemon/api-bridge.ts");
     const said: string[] = [];
-    expect(expandHosts(["${POD_IP}:7411", "aicfg.example.com", "${NOPE}:7411"], { POD_IP: "10.1.2.3" }, { err: (t) => said.push(t) })).toEqual(["10.1.2.3:7411", "aicfg.example.com"]);
+    expect(expandHosts(["${POD_IP}:7411", "aicfg.example.com", "${NOPE}:7411"], { POD_IP: "10.1.2.3" }, (t) => said.push(t))).toEqual(["10.1.2.3:7411", "aicfg.example.com"]);
     expect(said).toHaveLength(1);
     expect(said[0]).toContain("NOPE is not set");
   });

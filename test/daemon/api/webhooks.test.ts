@@ -118,7 +118,7 @@ describe("fail closed and content types", () => {
     });
     expect(h.deps.runs.size).toBe(0);
     const ready = await h.call("GET", "/readyz?verbose");
-    expect(await ready.text()).toContain("[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused\n");
+    expect(await ready.text()).toContain("[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused (git trigger of team/sync)\n");
   });
 
   it("takes the secret from the config as well", async () => {

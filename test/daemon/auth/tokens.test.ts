@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { base62, checkTokenShape, crc32, generateToken, TOKEN_PATTERN, tokenDigest } from "../../../src/daemon/auth/token-format.ts";
 import { ensureLocalAdminToken, LOCAL_ADMIN_FILE, openTokenStore, parseExpiry, readLocalAdminToken, TOKENS_FILE } from "../../../src/daemon/auth/token-store.ts";
 import { runCli } from "../../../src/daemon/cli/main.ts";
+import { AUDIT_FILE } from "../../../src/daemon/telemetry/audit.ts";
 import type { CliIO } from "../../../src/daemon/cli/command.ts";
 import { tempDir } from "../../helpers/fixtures.ts";
 
@@ -162,6 +163,28 @@ describe("aicfg token", () => {
     const r2 = io(env);
     expect(await runCli(["token", "revoke", id], r2)).toBe(1);
     expect(r2.stderr[0]).toBe(`error: no token with id ${id}\nhint: see the ids with 'aicfg token list'`);
+  });
+
+  it("appends every token change to the audit log, as the API does (never the token itself)", async () => {
+    dir = tempDir();
+    const state = join(dir.path, "state");
+    const env = { AICFG_STATE_DIR: state, USER: "ops-person" };
+    const c = io(env);
+    expect(await runCli(["token", "create", "--role", "viewer", "--name", "grafana"], c)).toBe(0);
+    const token = c.stdout[0]!;
+    const id = /^(tok_[0-9a-f]{12})/.exec(c.stderr[0]!)![1]!;
+    expect(await runCli(["token", "revoke", id], io(env))).toBe(0);
+    expect(await runCli(["token", "revoke", "tok_000000000000"], io(env))).toBe(1);
+    expect(await runCli(["token", "list"], io(env))).toBe(0);
+    const text = readFileSync(join(state, AUDIT_FILE), "utf8");
+    expect(text).not.toContain(token);
+    const lines = text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      { ts: expect.any(String), actor: "cli:ops-person", action: "token.create", target: id, outcome: "ok", details: { role: "viewer", name: "grafana" } },
+      { ts: expect.any(String), actor: "cli:ops-person", action: "token.revoke", target: id, outcome: "ok" },
+      { ts: expect.any(String), actor: "cli:ops-person", action: "token.revoke", target: "tok_000000000000", outcome: "error", details: { reason: "no such token" } },
+    ]);
+    expect(statSync(join(state, AUDIT_FILE)).mode & 0o777).toBe(0o600);
   });
 
   it("refuses a missing or unknown role and bad expiries with usage errors", async () => {

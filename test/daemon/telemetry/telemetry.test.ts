@@ -7,7 +7,8 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEventBus } from "../../../src/daemon/events.ts";
 import { openAuditLog, auditRuns } from "../../../src/daemon/telemetry/audit.ts";
-import { createLogger } from "../../../src/daemon/telemetry/logger.ts";
+import { createDaemonLogging } from "../../../src/daemon/cli/commands/daemon.ts";
+import { createLogger, formatPretty } from "../../../src/daemon/telemetry/logger.ts";
 import { createSecretRegistry } from "../../../src/daemon/telemetry/redact.ts";
 import { createTracing, formatTraceparent, parseTraceparent, pipelineResult } from "../../../src/daemon/telemetry/tracing.ts";
 import { createTelemetry } from "../../../src/daemon/telemetry/telemetry.ts";
@@ -60,6 +61,46 @@ describe("logger", () => {
     expect(b.err.message).toBe("git failed: https://u:[redacted]@host/repo");
     expect(lines.join("")).not.toContain("hunter2-canary-value");
     expect(lines.join("")).not.toContain("plain-field-value");
+  });
+});
+
+describe("log formats", () => {
+  const capture = (format: string | undefined, tty: boolean, env: Record<string, string> = {}) => {
+    const lines: string[] = [];
+    const io = { out: () => {}, err: () => {}, color: tty, tty, cwd: "/", env, log: { write: (l: string) => void lines.push(l) } };
+    return { lines, logging: createDaemonLogging(io, { format }) };
+  };
+
+  it("is pino JSON off a terminal and with --log-format json, and readable lines on a terminal", () => {
+    const json = capture(undefined, false);
+    json.logging.logger.info({ url: "http://127.0.0.1:7411" }, "api listening");
+    expect(JSON.parse(json.lines[0]!)).toMatchObject({ level: "info", name: "aicfg", url: "http://127.0.0.1:7411", msg: "api listening" });
+    const forced = capture("json", true);
+    forced.logging.logger.info("x");
+    expect(JSON.parse(forced.lines[0]!)).toMatchObject({ msg: "x" });
+
+    const pretty = capture(undefined, true, { NO_COLOR: "1" });
+    expect(pretty.logging.format).toBe("pretty");
+    pretty.logging.log("error", "run export failed after 0.2 s", { workflow: "export", file: "agents/a b.md:4:1", attempt: 2 });
+    expect(pretty.lines).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} ERROR run export failed after 0\.2 s workflow=export file="agents\/a b\.md:4:1" attempt=2\n$/)]);
+    // NO_COLOR (or a pipe) means no escape codes; a color terminal gets them.
+    const colored = capture("pretty", true);
+    colored.logging.logger.warn("careful");
+    expect(colored.lines[0]).toContain("\x1b[33mWARN \x1b[0m careful");
+    expect(() => capture("yaml", true)).toThrow("--log-format must be json or pretty (got \"yaml\")");
+  });
+
+  it("redacts secrets in both formats (the pretty sink only sees scrubbed lines)", () => {
+    for (const format of ["json", "pretty"]) {
+      const c = capture(format, false);
+      c.logging.secrets.add("pretty-canary-0123456");
+      c.logging.logger.error({ token: "field-canary-value", err: { message: "clone https://x:pretty-canary-0123456@host failed" } }, "failed with pretty-canary-0123456");
+      const text = c.lines.join("");
+      expect(text, format).toContain("[redacted]");
+      expect(text, format).not.toContain("pretty-canary-0123456");
+      expect(text, format).not.toContain("field-canary-value");
+    }
+    expect(formatPretty("not json", false)).toBe("not json\n");
   });
 });
 

@@ -5,7 +5,7 @@ import { startDaemon } from "../../daemon.ts";
 import type { RunRecord } from "../../store/types.ts";
 import { COMMON_OPTIONS, EXIT, type CliIO, type Command } from "../command.ts";
 import { paint } from "../format.ts";
-import { configFromArgs, DAEMON_OPTIONS, stderrLogger } from "./daemon.ts";
+import { configFromArgs, createDaemonLogging, DAEMON_OPTIONS } from "./daemon.ts";
 
 export function parseInputs(values: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -43,9 +43,9 @@ export const runCommand: Command = {
     const target = args.positionals[0];
     if (!target || args.positionals.length > 1) throw new ConfigError("usage", "name one workflow: aicfg run <workflow>");
     const config = configFromArgs(args, io);
-    const toStderr = stderrLogger(io);
     // A one-shot run prints its own summary; only the daemon's warnings and errors go to stderr.
-    const d = await startDaemon({ config, schedule: false, log: args.values.json ? () => {} : (level, m, f) => (level === "warn" || level === "error" ? toStderr(level, m, f) : undefined) });
+    const { log } = createDaemonLogging(io, { level: "warn", viaIo: true });
+    const d = await startDaemon({ config, schedule: false, log: args.values.json ? () => {} : log });
     try {
       let library: string;
       let workflow: string;

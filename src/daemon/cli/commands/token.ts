@@ -1,10 +1,35 @@
 // `aicfg token create|list|revoke`: API tokens in the state folder. A new token is printed once;
-// only its SHA-256 digest is stored.
+// only its SHA-256 digest is stored. Every change is appended to the audit log, as the API does.
+import { userInfo } from "node:os";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { openTokenStore, parseExpiry, Role, tokenView } from "../../auth/token-store.ts";
-import { COMMON_OPTIONS, EXIT, type Command } from "../command.ts";
+import { openAuditLog, type AuditEntry } from "../../telemetry/audit.ts";
+import { createSecretRegistry } from "../../telemetry/redact.ts";
+import { COMMON_OPTIONS, EXIT, type CliIO, type Command } from "../command.ts";
 import { paint } from "../format.ts";
 import { STATE_OPTION, stateDir } from "../options.ts";
+
+/** Who ran the command, for the audit log: `cli:<login name>` (the API writes `token:<id>`). */
+function cliActor(io: CliIO): string {
+  let user = io.env.USER || io.env.LOGNAME || io.env.USERNAME;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = "unknown";
+    }
+  }
+  return `cli:${user}`;
+}
+
+function audit(dir: string, io: CliIO, entry: Omit<AuditEntry, "actor">): void {
+  const log = openAuditLog(dir, createSecretRegistry());
+  try {
+    log.record({ actor: cliActor(io), ...entry });
+  } finally {
+    log.close();
+  }
+}
 
 export const tokenCreateCommand: Command = {
   name: "token create",
@@ -25,12 +50,20 @@ export const tokenCreateCommand: Command = {
   run: async (args, io) => {
     const role = Role.safeParse(args.values.role);
     if (!role.success) throw new ConfigError("usage", `--role must be viewer, editor or admin${args.values.role ? ` (got ${JSON.stringify(args.values.role)})` : ""}`, { hint: "e.g. aicfg token create --role viewer" });
-    const store = openTokenStore(stateDir(args, io));
+    const dir = stateDir(args, io);
+    const store = openTokenStore(dir);
     const { token, record } = store.create({
       role: role.data,
       ...(typeof args.values.library === "string" ? { library: args.values.library } : {}),
       ...(typeof args.values.expires === "string" ? { expiresAt: parseExpiry(args.values.expires) } : {}),
       ...(typeof args.values.name === "string" ? { name: args.values.name } : {}),
+    });
+    const view = tokenView(record);
+    audit(dir, io, {
+      action: "token.create",
+      target: record.id,
+      outcome: "ok",
+      details: { role: view.role, ...(view.library ? { library: view.library } : {}), ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}), ...(view.name ? { name: view.name } : {}) },
     });
     if (args.values.json) {
       io.out(JSON.stringify({ token, record: tokenView(record) }, null, 2));
@@ -80,7 +113,9 @@ export const tokenRevokeCommand: Command = {
   run: async (args, io) => {
     const id = args.positionals[0];
     if (!id || args.positionals.length > 1) throw new ConfigError("usage", "give exactly one token id", { hint: "see the ids with 'aicfg token list'" });
-    const ok = openTokenStore(stateDir(args, io)).revoke(id);
+    const dir = stateDir(args, io);
+    const ok = openTokenStore(dir).revoke(id);
+    audit(dir, io, { action: "token.revoke", target: id, outcome: ok ? "ok" : "error", ...(ok ? {} : { details: { reason: "no such token" } }) });
     if (args.values.json) io.out(JSON.stringify({ ok, id }));
     else if (ok) io.out(`revoked ${id}`);
     else io.err(paint(io, "red", `error: no token with id ${id}`) + "\nhint: see the ids with 'aicfg token list'");
