@@ -1,6 +1,7 @@
 // The Claude Code adapter: sub-agents in .claude/agents, MCP servers in .mcp.json (~/.claude.json
 // for user scope), always-on knowledge as CLAUDE.md @imports, permission rules in settings.json.
 import { findBinary } from "../detect-env.ts";
+import { CLAUDE_WINDOW } from "../budget.ts";
 import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { ClaudeCodeExtension, TARGET } from "./names.ts";
 import { parseClaudeCode } from "./parse.ts";
@@ -70,6 +71,8 @@ export const claudeCodeAdapter: Adapter = {
   render: renderClaudeCode,
   parse: parseClaudeCode,
   detect,
+  // CLAUDE.md is loaded at every start; subagents, skills and path-scoped rules load on demand.
+  budget: CLAUDE_WINDOW,
   limitations: [
     "always-on knowledge is @imported from CLAUDE.md, which Claude Code loads for the main session and every sub-agent, not only for the agents that name it",
     "on-demand knowledge becomes a .claude/rules file when the knowledge file has applyTo globs, otherwise a list of paths in the agent's prompt that it reads with the Read tool",
