@@ -38,8 +38,9 @@ export type BudgetFigures = {
   over: boolean;
   /** Which file (per file) or agent (per agent) is the largest; absent when nothing is always loaded. */
   largest?: string;
-  /** Number of always-loaded outputs. */
+  /** Number of always-loaded outputs, and their characters together (what a per-file budget does not bound). */
   files: number;
+  totalChars: number;
 };
 
 /** Text above this size is not tokenized: counted as characters / 4 (it is far over any budget anyway). */
@@ -113,6 +114,7 @@ export function measureBudget(budget: ContextBudget, files: readonly OutputFile[
     over: used > budget.max,
     ...(largest?.name ? { largest: largest.name } : {}),
     files: loaded.length,
+    totalChars: loaded.reduce((n, f) => n + textOf(f)!.length, 0),
   };
 }
 
