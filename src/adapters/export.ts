@@ -13,6 +13,7 @@ import { loadManifest, MANIFEST_NAME, saveManifest } from "./manifest.ts";
 import { applyPlan, planExport, type ApplyResult, type ExportPlan, type PlanEntry, type TargetOutput } from "./plan.ts";
 import { getAdapter, listAdapters } from "./registry.ts";
 import { renderExtras } from "./extras/index.ts";
+import { budgetWarning, measureBudget, type BudgetFigures } from "./budget.ts";
 import type { Adapter, RenderContext, Roots } from "./types.ts";
 
 export const EXPORT_FORMAT_VERSION = "2";
@@ -42,6 +43,8 @@ export type TargetSummary = {
   agents: string[];
   counts: Record<PlanEntry["action"], number>;
   cached: boolean;
+  /** What the target always loads against its context budget (from the last render when cached). */
+  budget?: BudgetFigures;
 };
 
 export type ExportResult = {
@@ -148,7 +151,7 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
 
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
-  const cacheUpdates: Record<string, { fingerprint: string; paths: string[]; reads: [string, number, number][] }> = {};
+  const cacheUpdates: Record<string, { fingerprint: string; paths: string[]; reads: [string, number, number][]; budget?: BudgetFigures }> = {};
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const adapter = getAdapter(target)!;
     if (!adapter.scopes.includes(scope)) {
@@ -167,6 +170,11 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     if (!opts.noCache && !opts.force && !only && cached && cached.fingerprint === fingerprint && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
       summary.cached = true;
       summary.counts.unchanged = cached.paths.length;
+      if (cached.budget) {
+        summary.budget = { ...(cached.budget as BudgetFigures), budget: adapter.budget };
+        const over = budgetWarning(target, summary.budget);
+        if (over) (opts.strict ? errors : warnings).push(opts.strict ? { ...over, severity: "error", hint: `${over.hint}; reported as an error because of --strict` } : over);
+      }
       continue;
     }
     let rendered;
@@ -180,6 +188,11 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       errors.push({ severity: "error", code: "render-failed", message: `${adapter.displayName}: ${(e as Error).message}`, hint: "this target was skipped; the others were exported" });
       continue;
     }
+    // Only what the target's own render marks always-loaded counts; library skills and commands load on demand.
+    const figures = measureBudget(adapter.budget, rendered.files);
+    summary.budget = figures;
+    const over = budgetWarning(target, figures);
+    if (over) rendered.warnings.push(over);
     for (const w of rendered.warnings) {
       if (opts.strict && (w.code === "unsupported-feature" || w.code === "limit-exceeded")) errors.push({ ...w, severity: "error", hint: (w.hint ? w.hint + "; " : "") + "reported as an error because of --strict" });
       else if (w.severity === "error") errors.push(w);
@@ -192,7 +205,7 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       const st = safeStat(p);
       if (st) readStats.push([p, st[0], st[1]]);
     }
-    cacheUpdates[cacheKey] = { fingerprint, paths: [...new Set(rendered.files.map((f) => f.path))].sort(), reads: readStats };
+    cacheUpdates[cacheKey] = { fingerprint, paths: [...new Set(rendered.files.map((f) => f.path))].sort(), reads: readStats, budget: figures };
   }
 
   const plan = planExport(outputs, manifest, { force: !!opts.force, now });

@@ -37,6 +37,8 @@ export const OwnedFileManifest = z.object({
       paths: z.array(z.string()),
       /** Library files the render read (path, size, mtime): content changes there invalidate the cache. */
       reads: z.array(z.tuple([z.string(), z.number(), z.number()])).default([]),
+      /** The target's always-loaded figures at that export (budget.ts), reported again when nothing changed. */
+      budget: z.record(z.string(), z.unknown()).optional(),
     }),
   ),
 });

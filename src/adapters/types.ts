@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { Diagnostic } from "../library/diagnostics.ts";
 import type { Library, ResolvedAgent } from "../library/model.ts";
 import type { AgentSpec, ExportScope, McpServer } from "../library/schema.ts";
+import type { ContextBudget } from "./budget.ts";
 
 export type Roots = {
   scope: ExportScope;
@@ -24,7 +25,7 @@ export type RenderContext = Roots & {
 /** One file (or part of a shared file) an adapter wants on disk. Paths are absolute. */
 export type OutputFile =
   /** A whole file we own. */
-  | { kind: "file"; path: string; content: string | Uint8Array; secret?: boolean; agent?: string }
+  | { kind: "file"; path: string; content: string | Uint8Array; secret?: boolean; agent?: string; alwaysLoaded?: boolean }
   /** Keys inside a shared JSON file (settings.json, mcp.json); every other byte is left as it was. */
   | { kind: "json-keys"; path: string; entries: JsonKeyEntry[]; secret?: boolean; agent?: string }
   /** Tables inside a shared TOML file (Codex config.toml): `[table.path]` blocks we own. */
@@ -32,8 +33,12 @@ export type OutputFile =
   /**
    * A marked block inside a shared text file (CLAUDE.md, AGENTS.md, .cursorignore); text outside the
    * markers is left as it was. Markers are HTML comments, or `#` comment lines with `comment: "hash"`.
+   *
+   * `alwaysLoaded` (file, md-section): the tool puts this text into the context of every session (an
+   * instruction file, an always-apply rule, the prompt of the agent a session runs as), so it counts
+   * against the target's context budget (budget.ts). On-demand agents, skills and referenced files do not.
    */
-  | { kind: "md-section"; path: string; content: string; agent?: string; comment?: "html" | "hash" };
+  | { kind: "md-section"; path: string; content: string; agent?: string; comment?: "html" | "hash"; alwaysLoaded?: boolean };
 
 export type JsonKeyEntry = { key: string[]; value: unknown };
 /** `path` like ["mcp_servers", "fetch"]; `value` is the table body as a plain object. */
@@ -132,6 +137,8 @@ export type Adapter = {
   render: (agents: readonly ResolvedAgent[], ctx: RenderContext) => RenderResult;
   parse?: (src: FileSource, roots: Roots) => ParseResult;
   detect: (env: DetectEnv) => Promise<Detection>;
+  /** What the tool always loads may hold at most (budget.ts): measured on every export, warned when over. */
+  budget: ContextBudget;
   /** Known limitations, for `aicfg targets` and the README. */
   limitations: string[];
 };

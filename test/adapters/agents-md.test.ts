@@ -8,6 +8,7 @@ import { emptyManifest } from "../../src/adapters/manifest.ts";
 import { applyPlan, planExport } from "../../src/adapters/plan.ts";
 import { sectionMarkers } from "../../src/adapters/shared-files.ts";
 import { minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
+import { warningsWithBudget } from "../helpers/budget.ts";
 import { fakeInstall, messages, show } from "../fixtures/generic/helpers.ts";
 
 let t: { path: string; cleanup: () => void };
@@ -48,8 +49,12 @@ describe("agents-md render", () => {
   it("warns above the 32 KiB budget Codex reads", () => {
     const r = roots(t.path);
     const res = agentsMdAdapter.render([minimalAgent({ instructions: "é".repeat(17000) + "\n" })], renderContext(r));
-    expect(res.warnings.map((w) => [w.code, w.message])).toEqual([
-      ["limit-exceeded", "agents-md: the AGENTS.md section is 34035 bytes; Codex reads at most 32768 bytes of AGENTS.md by default"],
+    expect(res.warnings).toEqual([]);
+    expect(warningsWithBudget(agentsMdAdapter, res).map((w) => [w.code, w.message])).toEqual([
+      [
+        "limit-exceeded",
+        "agents-md: always-loaded context is 34,035 bytes (17,035 characters, ~17,010 tokens), over its budget of 32,768 bytes (Codex, the strictest reader: project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md))",
+      ],
     ]);
   });
 

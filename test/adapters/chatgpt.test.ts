@@ -13,6 +13,7 @@ import { getAdapter } from "../../src/adapters/registry.ts";
 import type { OutputFile, RenderContext } from "../../src/adapters/types.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../../src/library/model.ts";
 import { minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
+import { warningsWithBudget } from "../helpers/budget.ts";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/chatgpt/", import.meta.url));
 let tmp: { path: string; cleanup: () => void };
@@ -290,11 +291,14 @@ describe("limits", () => {
       return { path, absPath: join(knowledgeRoot, path), mode: "on-demand" as const, size, mtimeMs: 0, layer: "test" };
     });
   };
-  const limitMessages = (agent: ResolvedAgent) => render([agent]).warnings.filter((w) => w.code === "limit-exceeded").map((w) => w.message);
+  const limitMessages = (agent: ResolvedAgent) =>
+    warningsWithBudget(chatgptAdapter, render([agent]))
+      .filter((w) => w.code === "limit-exceeded")
+      .map((w) => w.message);
 
   test("instructions over 8,000 characters", () => {
     expect(limitMessages(minimalAgent({ instructions: "ü".repeat(8_001) }))).toEqual([
-      "chatgpt: agent 'helper': the GPT instructions are 8002 characters, over the 8,000-character limit of a custom GPT",
+      "chatgpt: always-loaded context for agent 'helper' is 8,002 chars (8,002 characters, ~4,002 tokens), over its budget of 8,000 chars per agent (custom GPT instructions, 8,000 characters [2nd] (tool-formats.md §4))",
     ]);
     expect(limitMessages(minimalAgent({ instructions: "u".repeat(7_999) }))).toEqual([]);
   });

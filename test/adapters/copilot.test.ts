@@ -20,6 +20,7 @@ import type { ResolvedAgent } from "../../src/library/model.ts";
 import type { BuiltinTool } from "../../src/library/schema.ts";
 import { agentArb } from "../helpers/arbitraries.ts";
 import { memorySource, minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
+import { warningsWithBudget } from "../helpers/budget.ts";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/copilot/", import.meta.url));
 let tmp: { path: string; cleanup: () => void };
@@ -253,10 +254,12 @@ describe("render", () => {
 
   test("an agent prompt over 30,000 characters is reported", () => {
     const res = render([minimalAgent({ instructions: "é".repeat(30_001) + "\n" })], roots(tmp.path));
-    expect(res.warnings.map((w) => [w.code, w.message])).toEqual([
-      ["limit-exceeded", "copilot: agent 'helper': the agent prompt is 30002 characters, over Copilot's 30,000-character limit for an agent file body"],
+    const agentFile = join(tmp.path, "project", ".github", "agents", "helper.agent.md");
+    expect(warningsWithBudget(copilotAdapter, res).map((w) => [w.code, w.message.replace(/ \(.*?tokens\)/, "")])).toEqual([
+      ["limit-exceeded", `copilot: always-loaded context in ${agentFile} is 30,052 chars, over its budget of 30,000 chars per file (agent prompt body, 30,000 characters (github/docs custom-agents-configuration))`],
     ]);
-    expect(render([minimalAgent({ instructions: "a".repeat(29_999) + "\n" })], roots(tmp.path)).warnings).toEqual([]);
+    // The frontmatter counts too (50 characters here): a body of 29,950 characters fits.
+    expect(warningsWithBudget(copilotAdapter, render([minimalAgent({ instructions: "a".repeat(29_949) + "\n" })], roots(tmp.path)))).toEqual([]);
   });
 
   test("render is deterministic and independent of the agents' order", () => {

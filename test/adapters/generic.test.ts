@@ -12,6 +12,7 @@ import { demoteHeadings, knowledgeSlug } from "../../src/adapters/generic/shared
 import { GENERIC_TARGETS } from "../../src/adapters/generic/targets.ts";
 import { listAdapters } from "../../src/adapters/registry.ts";
 import { minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
+import { warningsWithBudget } from "../helpers/budget.ts";
 import { diskSource, fakeInstall, messages, show, type Shown } from "../fixtures/generic/helpers.ts";
 
 let t: { path: string; cleanup: () => void };
@@ -331,7 +332,10 @@ describe("generic adapter behaviour", () => {
       { kind: "json-keys", path: ".demo/mcp.json", entries: [{ key: ["mcpServers", "db"], value: { command: "db", env: { PASSWORD: "s3cret" } } }], secret: true },
       { kind: "md-section", path: "DEMO.md", content: `## Agent: helper\n\nA small helper\n\n${"ü".repeat(20)}\n` },
     ]);
-    expect(res.warnings.map((w) => [w.code, w.message])).toEqual([["limit-exceeded", "demo: DEMO.md is 75 bytes; Demo reads at most 40 bytes per file (demo docs)"]]);
+    expect(res.warnings).toEqual([]);
+    expect(warningsWithBudget(demo, res).map((w) => [w.code, w.message.replace(/ \(.*?tokens\)/, "")])).toEqual([
+      ["limit-exceeded", `demo: always-loaded context in ${join(r.projectRoot, "DEMO.md")} is 75 bytes, over its budget of 40 bytes per file (demo docs)`],
+    ]);
   });
 
   it("an agent named like a knowledge rule is written once and the clash is reported", () => {
@@ -340,7 +344,7 @@ describe("generic adapter behaviour", () => {
     const clashing = minimalAgent({ name: "knowledge-common-policies" });
     const res = roo.render([realisticAgent(join(t.path, "k")), clashing], renderContext(r));
     const path = join(r.projectRoot, ".roo/rules/knowledge-common-policies.md");
-    expect(res.files.filter((f) => f.path === path)).toEqual([{ kind: "file", path, content: "Be helpful.\n", agent: "knowledge-common-policies" }]);
+    expect(res.files.filter((f) => f.path === path)).toEqual([{ kind: "file", path, content: "Be helpful.\n", agent: "knowledge-common-policies", alwaysLoaded: true }]);
     expect(res.warnings.filter((w) => w.code === "name-clash").map((w) => w.message)).toEqual([
       `roo: ${path} would be written twice (an agent and a knowledge file map to the same name); the second is left out`,
     ]);

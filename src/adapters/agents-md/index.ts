@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { ResolvedAgent } from "../../library/model.ts";
-import { limitExceeded, unsupported } from "../common.ts";
+import { unsupported } from "../common.ts";
 import type { Adapter, OutputFile, RenderContext, RenderResult } from "../types.ts";
 import { agentBlock, byName, collectKnowledge, joinBlocks, knowledgeBlock, unexpressed } from "../generic/shared.ts";
 
@@ -29,11 +29,7 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   }
   if (blocks.length) {
     const content = joinBlocks(blocks);
-    const bytes = new TextEncoder().encode(content).length;
-    if (bytes > AGENTS_MD_BUDGET_BYTES) {
-      warnings.push(limitExceeded(ID, undefined, `the AGENTS.md section is ${bytes} bytes; Codex reads at most ${AGENTS_MD_BUDGET_BYTES} bytes of AGENTS.md by default`, "move knowledge to on-demand files of tool targets, or raise project_doc_max_bytes in Codex"));
-    }
-    files.push({ kind: "md-section", path: join(ctx.projectRoot, "AGENTS.md"), content });
+    files.push({ kind: "md-section", path: join(ctx.projectRoot, "AGENTS.md"), content, alwaysLoaded: true });
   }
   return { files, warnings };
 }
@@ -72,6 +68,8 @@ export const agentsMdAdapter: Adapter = {
       nextSteps: [],
     };
   },
+  // Every reader loads AGENTS.md whole; Codex stops at 32 KiB.
+  budget: { max: AGENTS_MD_BUDGET_BYTES, unit: "bytes", per: "total", model: "various", source: "Codex, the strictest reader: project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)" },
   limitations: [
     "plain markdown: no MCP servers, models, tool permissions or hooks",
     "every reader loads the whole file: on-demand knowledge is left out",

@@ -122,10 +122,7 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
   const starters = ext.conversationStarters ?? [];
   const caps = gptCapabilities(agent);
   const instructions = gptInstructions(agent);
-  const chars = [...instructions].length;
-  if (chars > GPT_INSTRUCTIONS_MAX_CHARS) {
-    warnings.push(limitExceeded(TARGET, agent, `the GPT instructions are ${chars} characters, over the ${GPT_INSTRUCTIONS_MAX_CHARS.toLocaleString("en-US")}-character limit of a custom GPT`, "shorten them or move parts into knowledge files"));
-  }
+  // The 8,000-character instructions limit is the target's context budget (budget.ts), checked on export.
   if (agent.knowledge.length > GPT_KNOWLEDGE_MAX_FILES) {
     warnings.push(limitExceeded(TARGET, agent, `${agent.knowledge.length} knowledge files, over the ${GPT_KNOWLEDGE_MAX_FILES}-file limit of a custom GPT`, "merge small files or leave some out of this agent"));
   }
@@ -151,7 +148,7 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
     },
     knowledge: agent.knowledge.map((k) => `knowledge/${k.path}`),
   };
-  files.push({ kind: "file", path: join(dir, "instructions.txt"), content: instructions, agent: agent.name });
+  files.push({ kind: "file", path: join(dir, "instructions.txt"), content: instructions, agent: agent.name, alwaysLoaded: true });
   files.push({ kind: "file", path: join(dir, "gpt.json"), content: jsonFile(gpt), agent: agent.name });
   // The source is named relative to the README, so the bundle reads the same after the tree moves.
   const source = portableRef(agent.sourceFile, ctx, { file: join(dir, "README.md") });

@@ -6,7 +6,7 @@ import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
 import { unsupported, usedHookEvents } from "../common.ts";
 import type { Adapter, Detection, DetectEnv, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
-import { ChatgptExtension, pluginName, renderGpt, TARGET } from "./gpt.ts";
+import { ChatgptExtension, GPT_INSTRUCTIONS_MAX_CHARS, pluginName, renderGpt, TARGET } from "./gpt.ts";
 import { renderPlugin } from "./plugin.ts";
 
 function chatgptDir(roots: Pick<Roots, "projectRoot">): string {
@@ -93,6 +93,8 @@ export const chatgptAdapter: Adapter = {
   extensionSchema: ChatgptExtension,
   render: renderChatgpt,
   detect: detectChatgpt,
+  // Each agent is one GPT: its instructions are in every chat; knowledge files are searched.
+  budget: { max: GPT_INSTRUCTIONS_MAX_CHARS, unit: "chars", per: "agent", model: "openai", source: "custom GPT instructions, 8,000 characters [2nd] (tool-formats.md §4)" },
   limitations: [
     "ChatGPT has no API or import format for GPTs: the bundle in chatgpt/<agent>/ is created by hand following its README.md; nothing can be read back.",
     "New GPTs can be created only on Business, Enterprise and Edu plans and OpenAI plans to retire GPTs; the plugin in chatgpt/plugins/<agent>/ is the installable form.",

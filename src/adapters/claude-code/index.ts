@@ -1,6 +1,7 @@
 // The Claude Code adapter: sub-agents in .claude/agents, MCP servers in .mcp.json (~/.claude.json
 // for user scope), always-on knowledge as CLAUDE.md @imports, permission rules in settings.json.
 import { findBinary } from "../detect-env.ts";
+import { CLAUDE_WINDOW } from "../budget.ts";
 import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { ClaudeCodeExtension, TARGET } from "./names.ts";
 import { parseClaudeCode } from "./parse.ts";
@@ -70,6 +71,8 @@ export const claudeCodeAdapter: Adapter = {
   render: renderClaudeCode,
   parse: parseClaudeCode,
   detect,
+  // CLAUDE.md is loaded at every start; subagents, skills and path-scoped rules load on demand.
+  budget: CLAUDE_WINDOW,
   limitations: [
     "always-on knowledge is @imported from CLAUDE.md, which Claude Code loads for the main session and every sub-agent, not only for the agents that name it",
     "library files are named relative to CLAUDE.md (imports) or the project root (Read lists) when the library and the project share a folder, so moving both together keeps them valid; in user scope, or with no shared folder, they are ~/path or absolute, and Claude Code asks once before it follows an import outside the project",

@@ -161,7 +161,7 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
     files.push({ kind: "json-keys", path: paths.mcp, entries, secret });
   }
 
-  if (imports.size) files.push({ kind: "md-section", path: paths.memory, content: memorySection(imports) });
+  if (imports.size) files.push({ kind: "md-section", path: paths.memory, content: memorySection(imports), alwaysLoaded: true });
   files.push(...[...rules.values()].map((r) => r.out).sort((a, b) => a.path.localeCompare(b.path)));
 
   const permEntries: JsonKeyEntry[] = [];

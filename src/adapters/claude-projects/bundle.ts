@@ -83,7 +83,7 @@ function renderBundle(agent: ResolvedAgent, ctx: RenderContext, dir: string, war
 
   const out: OutputFile[] = [
     { kind: "file", path: join(dir, "README.md"), content: readme, agent: agent.name },
-    { kind: "file", path: join(dir, "instructions.md"), content: instructions, agent: agent.name },
+    { kind: "file", path: join(dir, "instructions.md"), content: instructions, agent: agent.name, alwaysLoaded: true },
     ...uploads.map((u): OutputFile => ({ kind: "file", path: join(dir, "knowledge", u.name), content: u.bytes, agent: agent.name })),
     { kind: "file", path: join(dir, `${agent.name}.zip`), content: zip(zipContent), agent: agent.name },
     { kind: "file", path: join(dir, `${agent.name}-skill.zip`), content: skillZip(agent, skillName, instructions, uploads, warnings), agent: agent.name },

@@ -1,6 +1,7 @@
 // The Claude.ai Projects adapter. Projects are a web feature without an API, so the export is an
 // upload bundle per agent (instructions, knowledge, checklist, ZIPs) that a person uploads by hand.
 import type { Adapter, Detection, DetectEnv } from "../types.ts";
+import { CLAUDE_WINDOW } from "../budget.ts";
 import { TARGET, bundleRoot, renderClaudeProjects } from "./bundle.ts";
 
 async function detect(env: DetectEnv): Promise<Detection> {
@@ -42,6 +43,8 @@ export const claudeProjectsAdapter: Adapter = {
   },
   render: renderClaudeProjects,
   detect,
+  // Each agent is one project: its instructions are in every chat of it; knowledge is retrieved (RAG) once large.
+  budget: { ...CLAUDE_WINDOW, per: "agent", source: "no documented limit for project instructions; the Claude context window, 200K tokens (support.claude.com 8241126)" },
   limitations: [
     "no API: every export must be uploaded by hand, following the README.md checklist of each bundle",
     "always-on and on-demand knowledge both become project knowledge; claude.ai decides what it reads (RAG beyond about 200k tokens)",

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { findBinary } from "../detect-env.ts";
 import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { parseCodex } from "./parse.ts";
-import { CodexExtension, codexPaths, renderCodex, TARGET } from "./render.ts";
+import { CodexExtension, codexPaths, PROJECT_DOC_MAX_BYTES, renderCodex, TARGET } from "./render.ts";
 
 async function detectCodex(env: DetectEnv): Promise<Detection> {
   const codexHome = env.env.CODEX_HOME ? resolve(env.env.CODEX_HOME) : join(env.homeDir, ".codex");
@@ -66,6 +66,8 @@ export const codexAdapter: Adapter = {
   render: renderCodex,
   parse: parseCodex,
   detect: detectCodex,
+  // AGENTS.md files are concatenated into every session; agents and knowledge under .codex/ load on demand.
+  budget: { max: PROJECT_DOC_MAX_BYTES, unit: "bytes", per: "total", model: "openai", source: "project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)" },
   limitations: [
     "Tool permissions become only a sandbox_mode: read-only when neither write nor shell is allowed, else workspace-write (override with extensions.codex.sandbox_mode); per-tool allow/deny, trusted tools and toolSettings are warned about and left out.",
     "MCP servers go to config.toml, which every Codex session shares: they are not limited to the agent that names them, and two agents cannot give one server name different settings.",

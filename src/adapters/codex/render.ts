@@ -7,9 +7,8 @@ import { z } from "zod";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent, type ResolvedKnowledge } from "../../library/model.ts";
 import type { BuiltinTool } from "../../library/schema.ts";
-import { limitExceeded, unsupported, usedHookEvents } from "../common.ts";
+import { unsupported, usedHookEvents } from "../common.ts";
 import { portableRef } from "../refs.ts";
-import { sectionMarkers } from "../shared-files.ts";
 import type { OutputFile, RenderContext, RenderResult, TomlTableEntry } from "../types.ts";
 import { codexServerName, toCodexServer } from "./mcp.ts";
 
@@ -194,19 +193,8 @@ export function renderCodex(agents: readonly ResolvedAgent[], ctx: RenderContext
 
   if (sorted.length) {
     const content = agentsMdSection(sorted, ctx);
-    const { begin, end } = sectionMarkers(TARGET);
-    const bytes = Buffer.byteLength(`${begin}\n${content}${end}\n`, "utf8");
-    if (bytes > PROJECT_DOC_MAX_BYTES) {
-      warnings.push(
-        limitExceeded(
-          TARGET,
-          undefined,
-          `the aicfg section of ${paths.agentsMd} alone is ${bytes} bytes, over Codex's ${PROJECT_DOC_MAX_BYTES}-byte (32 KiB) project_doc_max_bytes; Codex stops reading there, and your own text in AGENTS.md counts too`,
-          "move long shared knowledge to on-demand, or raise project_doc_max_bytes in config.toml",
-        ),
-      );
-    }
-    files.push({ kind: "md-section", path: paths.agentsMd, content });
+    // project_doc_max_bytes (32 KiB) is the target's context budget (budget.ts), checked on export.
+    files.push({ kind: "md-section", path: paths.agentsMd, content, alwaysLoaded: true });
   }
   return { files, warnings };
 }

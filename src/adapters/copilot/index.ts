@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { findBinary, parseVersion } from "../detect-env.ts";
 import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { parseCopilot } from "./parse.ts";
-import { copilotPaths, renderCopilot, TARGET } from "./render.ts";
+import { AGENT_BODY_MAX_CHARS, copilotPaths, renderCopilot, TARGET } from "./render.ts";
 
 const EXTENSION_DIRS = [".vscode/extensions", ".vscode-insiders/extensions", ".vscode-server/extensions"];
 const EXTENSION_PREFIX = "github.copilot-chat-";
@@ -87,6 +87,10 @@ export const copilotAdapter: Adapter = {
   render: renderCopilot,
   parse: parseCopilot,
   detect: detectCopilot,
+  // The agent a session runs as, copilot-instructions.md and applyTo "**" instructions are always in context.
+  // The documented 30,000 characters are for an agent file's body; it is applied to each always-loaded
+  // file, frontmatter included (a few hundred characters, erring on the safe side).
+  budget: { max: AGENT_BODY_MAX_CHARS, unit: "chars", per: "file", model: "various", source: "agent prompt body, 30,000 characters (github/docs custom-agents-configuration)" },
   limitations: [
     "Knowledge becomes one <agent>-<path>.instructions.md file per file: a knowledge file's own applyTo globs become its applyTo (comma-separated); without globs, always-on knowledge gets applyTo: \"**\" and then applies to every Copilot chat in the repository, not only to the agent; on-demand knowledge has no applyTo (not applied automatically) and is linked from the agent's body.",
     "Tools map to Copilot aliases (read, edit, search, execute, web, todo, agent, server/*). grep+glob share 'search' and web_fetch+web_search share 'web', so denying one of a pair removes both; aws, thinking and knowledge have no Copilot tool.",

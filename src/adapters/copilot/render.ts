@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
 import type { McpServer } from "../../library/schema.ts";
-import { hasEnvRef, isRemote, limitExceeded, renderFrontmatter, translateRecord, unsupported, usedHookEvents } from "../common.ts";
+import { hasEnvRef, isRemote, renderFrontmatter, translateRecord, unsupported, usedHookEvents } from "../common.ts";
 import { portableRef } from "../refs.ts";
 import type { JsonKeyEntry, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 import { copilotTools } from "./tools.ts";
@@ -139,10 +139,6 @@ function agentFile(agent: ResolvedAgent, servers: Record<string, McpServer>, nam
     fm["mcp-servers"] = mcp;
   }
   const body = agentBody(agent, names);
-  const chars = [...body].length;
-  if (chars > AGENT_BODY_MAX_CHARS) {
-    warnings.push(limitExceeded(TARGET, agent, `the agent prompt is ${chars} characters, over Copilot's ${AGENT_BODY_MAX_CHARS.toLocaleString("en-US")}-character limit for an agent file body`, "move long parts into on-demand knowledge"));
-  }
   return renderFrontmatter(fm, body);
 }
 
@@ -188,7 +184,7 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
     }
     const names = instructionsFileNames(agent);
     const agentSecret = Object.values(servers).some((s) => literalIn(s.env) || literalIn(s.headers));
-    files.push({ kind: "file", path: join(paths.agentsDir, `${agent.name}.agent.md`), content: agentFile(agent, servers, names, warnings), agent: agent.name, ...(agentSecret ? { secret: true } : {}) });
+    files.push({ kind: "file", path: join(paths.agentsDir, `${agent.name}.agent.md`), content: agentFile(agent, servers, names, warnings), agent: agent.name, alwaysLoaded: true, ...(agentSecret ? { secret: true } : {}) });
 
     for (const k of agent.knowledge) {
       const fm: Record<string, unknown> = { description: `${k.path} (knowledge of the ${agent.name} agent, from the aicfg library)` };
@@ -197,7 +193,7 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
       const meta = knowledgeMeta(ctx, k, [agent.name]);
       if (meta.globs.length) fm.applyTo = meta.globs.join(",");
       else if (k.mode === "always") fm.applyTo = "**";
-      files.push({ kind: "file", path: join(paths.instructionsDir, names.get(k.path)!), content: renderFrontmatter(fm, meta.body), agent: agent.name });
+      files.push({ kind: "file", path: join(paths.instructionsDir, names.get(k.path)!), content: renderFrontmatter(fm, meta.body), agent: agent.name, ...(fm.applyTo === "**" ? { alwaysLoaded: true } : {}) });
     }
 
     for (const [name, s] of Object.entries(servers)) {
@@ -224,6 +220,6 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
     const entries: JsonKeyEntry[] = [...shared.keys()].sort().map((n) => ({ key: [paths.mcpKey, n], value: shared.get(n)!.value }));
     files.push({ kind: "json-keys", path: paths.mcpFile, entries, ...(secret ? { secret: true } : {}) });
   }
-  if (paths.instructionsMd && sorted.length) files.push({ kind: "md-section", path: paths.instructionsMd, content: indexSection(sorted, ctx, paths.agentsDir) });
+  if (paths.instructionsMd && sorted.length) files.push({ kind: "md-section", path: paths.instructionsMd, content: indexSection(sorted, ctx, paths.agentsDir), alwaysLoaded: true });
   return { files, warnings };
 }

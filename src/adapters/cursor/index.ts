@@ -2,6 +2,7 @@
 // (.cursor/agents/<agent>.md); knowledge becomes rules (always / agent requested / auto attached);
 // MCP servers go to .cursor/mcp.json (or ~/.cursor/mcp.json). Reads agents and rules back for import.
 import { join } from "node:path";
+import { VARIOUS_WINDOW } from "../budget.ts";
 import { z } from "zod";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
@@ -82,6 +83,7 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
       kind: "file",
       path: join(root, ".cursor", "rules", `knowledge-${knowledgeSlug(k.path)}.mdc`),
       content: renderFrontmatter(fields, k.body),
+      ...(fields.alwaysApply === true ? { alwaysLoaded: true } : {}),
       ...(k.agents.length === 1 ? { agent: k.agents[0]! } : {}),
     });
   }
@@ -216,6 +218,8 @@ export const cursorAdapter: Adapter = {
       },
       install: "install Cursor (https://cursor.com/downloads) or the CLI agent: curl https://cursor.com/install -fsS | bash",
     }),
+  // alwaysApply rules are in every request; agents, agent rules (alwaysApply: false) and glob rules load on demand.
+  budget: VARIOUS_WINDOW,
   limitations: [
     "knowledge becomes project rules only: Cursor keeps user rules in its settings, not in files",
     "rules apply to every chat, not only to one agent; knowledge shared by agents is written once",

@@ -145,7 +145,7 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
     else for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `on-demand knowledge ${k.path}`, "GEMINI.md is always loaded; make it mode: always to include it"));
     if (k.globs.length && k.mode === "always") for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `the applyTo globs of knowledge ${k.path}`, "GEMINI.md applies to the whole session; it is included unconditionally"));
   }
-  if (blocks.length) files.push({ kind: "md-section", path: join(root, ctx.scope === "project" ? "GEMINI.md" : join(".gemini", "GEMINI.md")), content: joinBlocks(blocks) });
+  if (blocks.length) files.push({ kind: "md-section", path: join(root, ctx.scope === "project" ? "GEMINI.md" : join(".gemini", "GEMINI.md")), content: joinBlocks(blocks), alwaysLoaded: true });
 
   const mcp = renderServerEntries(ID, sorted, GEMINI_MCP_SHAPE, ["mcpServers"], (name, value) => {
     if (trustedServers.has(name)) value.trust = true;
@@ -259,6 +259,8 @@ export const geminiCliAdapter: Adapter = {
       ],
       install: "install Gemini CLI: npm install -g @google/gemini-cli",
     }),
+  // GEMINI.md is loaded at every start; subagents load on demand.
+  budget: { max: 1_048_576, unit: "tokens", per: "total", model: "google", source: "Gemini 2.5 Pro context window, 1,048,576 tokens (ai.google.dev/gemini-api/docs/models)" },
   limitations: [
     "Gemini CLI stopped serving individual Google accounts on 2026-06-18 (Antigravity CLI replaces it); enterprise and API-key users keep it",
     "GEMINI.md is loaded for the whole session: on-demand knowledge is left out, always-on knowledge is shared by all agents",

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
+import { VARIOUS_WINDOW } from "../budget.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
 import type { Adapter, Capability, FileSource, OutputFile, RenderContext, RenderResult, Roots, Support } from "../types.ts";
 import { GenericExtension, mcpPath, TargetDefinition, type FrontmatterMap, type ScopeLayout, type TargetDefinitionInput } from "./definition.ts";
@@ -83,10 +84,6 @@ function capabilitiesOf(def: TargetDefinition): Record<Capability, Support> {
   };
 }
 
-function sizeOf(text: string, unit: "chars" | "bytes"): number {
-  return unit === "bytes" ? new TextEncoder().encode(text).length : [...text].length;
-}
-
 /** Builds an Adapter from a target definition (validated here, so a bad definition fails at startup). */
 export function genericAdapter(input: TargetDefinitionInput): Adapter {
   const def = TargetDefinition.parse(input);
@@ -129,7 +126,13 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         const r = layout.rules;
         const map = r.agentAs === "onDemand" && r.frontmatter.onDemand ? r.frontmatter.onDemand : r.frontmatter.always;
         const fm = fillFrontmatter(map, { name: a.name, description: a.description, globs: [] });
-        files.push({ kind: "file", path: join(root, r.dir, r.naming.agent.replaceAll("{name}", a.name) + r.extension), content: withFrontmatter({ ...fm, ...extra }, a.instructions), agent: a.name });
+        files.push({
+          kind: "file",
+          path: join(root, r.dir, r.naming.agent.replaceAll("{name}", a.name) + r.extension),
+          content: withFrontmatter({ ...fm, ...extra }, a.instructions),
+          agent: a.name,
+          ...(map === r.frontmatter.always ? { alwaysLoaded: true } : {}),
+        });
       } else if (layout.instructions) {
         blocks.push(agentBlock(a));
         if (Object.keys(extra).length) warnings.push(unsupported(id, a, `extensions.${id}.frontmatter`, `${def.displayName} keeps agents in one shared file, which has no per-agent frontmatter`));
@@ -149,6 +152,7 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
           kind: "file",
           path: join(root, r!.dir, r!.naming.knowledge.replaceAll("{slug}", fields.name).replaceAll("{name}", fields.name) + r!.extension),
           content: withFrontmatter(fillFrontmatter(map, fields), k.body),
+          ...(map === r!.frontmatter.always ? { alwaysLoaded: true } : {}),
           ...(k.agents.length === 1 ? { agent: k.agents[0]! } : {}),
         });
       };
@@ -166,7 +170,7 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
     }
 
     if (layout.instructions && blocks.length) {
-      files.push({ kind: "md-section", path: join(root, layout.instructions.file), content: joinBlocks(blocks) });
+      files.push({ kind: "md-section", path: join(root, layout.instructions.file), content: joinBlocks(blocks), alwaysLoaded: true });
     }
 
     if (layout.mcp) {
@@ -178,12 +182,14 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
 
     const clash = dropClashes(id, files);
     warnings.push(...clash.warnings);
+    // Always-loaded files are checked against the budget on export (budget.ts); a rule the tool reads
+    // only when relevant (or a subagent file) is still cut at the same per-file limit, so it is checked here.
     if (def.sizeLimit) {
       const lim = def.sizeLimit;
       for (const f of clash.files) {
-        if (f.kind !== "file" && f.kind !== "md-section") continue;
+        if ((f.kind !== "file" && f.kind !== "md-section") || f.alwaysLoaded) continue;
         const text = typeof f.content === "string" ? f.content : new TextDecoder().decode(f.content);
-        const n = sizeOf(text, lim.unit);
+        const n = lim.unit === "bytes" ? new TextEncoder().encode(text).length : [...text].length;
         if (n > lim.max) {
           const rel = f.path.slice(root.length + 1);
           warnings.push(limitExceeded(id, f.agent ? agentByName.get(f.agent) : undefined, `${rel} is ${n} ${lim.unit}; ${def.displayName} reads at most ${lim.max} ${lim.unit} per file (${lim.source})`, "shorten the instructions or split the knowledge into smaller files"));
@@ -204,6 +210,8 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
       return layout ? layoutPaths(layout, scopeRoot(roots)) : [];
     },
     capabilities: capabilitiesOf(def),
+    // The instructions file and always-on rules are in every session; subagent files and on-demand rules are not.
+    budget: def.sizeLimit ? { max: def.sizeLimit.max, unit: def.sizeLimit.unit, per: "file", model: "various", source: def.sizeLimit.source } : VARIOUS_WINDOW,
     extensionSchema: GenericExtension,
     render,
     ...(canParse(def.scopes.project) || canParse(def.scopes.user) ? { parse: (src: FileSource, roots: Roots) => parseGeneric(def, src, roots) } : {}),

@@ -1,6 +1,7 @@
 // The Kiro CLI adapter: one agent JSON file per agent in `.kiro/agents/` (project) or
 // `~/.kiro/agents/` (user), in the 2.x format that Kiro CLI 2.x and 3.x both read.
 import { join } from "node:path";
+import { CLAUDE_WINDOW } from "../budget.ts";
 import { z } from "zod";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { Adapter } from "../types.ts";
@@ -74,6 +75,8 @@ export const kiroCliAdapter: Adapter = {
       },
     }),
   detect: detectKiro,
+  // A session runs as one agent (--agent); its prompt is what aicfg writes that the tool always loads.
+  budget: { ...CLAUDE_WINDOW, per: "agent" },
   limitations: [
     "Writes the 2.x JSON agent format; Kiro CLI 3.x reads it, but its v3 harness takes hooks from .kiro/hooks/ and permissions from `permissions` rules, which are not generated.",
     "Since Kiro CLI 2.4 a ${VAR} in MCP env/headers is expanded only for variables listed in kiroAgent.mcpApprovedEnvVars of ~/.kiro/settings/cli.json (otherwise the server sees the literal text).",

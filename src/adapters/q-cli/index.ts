@@ -2,6 +2,7 @@
 // `.amazonq/cli-agents/` (project) or `~/.aws/amazonq/cli-agents/` (user), valid against the
 // official agent-v1 schema (Q refuses files with unknown top-level keys).
 import { join } from "node:path";
+import { CLAUDE_WINDOW } from "../budget.ts";
 import { z } from "zod";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { ResolvedAgent } from "../../library/model.ts";
@@ -75,6 +76,8 @@ export const qCliAdapter: Adapter = {
   },
   parse: (src, roots) => parseAgentFiles(src, roots, Q_DIALECT, { keys: { useLegacyMcpJson: (v) => typeof v === "boolean" } }),
   detect: detectQ,
+  // A session runs as one agent (--agent); its prompt is what aicfg writes that the tool always loads.
+  budget: { ...CLAUDE_WINDOW, per: "agent" },
   limitations: [
     "Amazon Q Developer CLI is end-of-life (maintenance only since November 2025); prefer the kiro-cli target.",
     "No grep, glob, web_fetch or web_search tools: such tools.allow entries, toolSettings.web_fetch and hooks matching them are left out with a warning.",

@@ -124,7 +124,7 @@ export function renderAgentFiles(agents: readonly ResolvedAgent[], roots: Roots,
   for (const agent of agents) {
     const r = renderAgentJson(agent, d, roots, extrasOf(agent));
     warnings.push(...r.warnings);
-    const file: OutputFile = { kind: "file", path: join(dir, `${safeName(agent.name, "agent name")}.json`), content: jsonFile(r.json), agent: agent.name };
+    const file: OutputFile = { kind: "file", path: join(dir, `${safeName(agent.name, "agent name")}.json`), content: jsonFile(r.json), agent: agent.name, alwaysLoaded: true };
     if (r.secret) file.secret = true;
     files.push(file);
   }

@@ -2,6 +2,7 @@
 import { createTwoFilesPatch } from "diff";
 import { relative } from "node:path";
 import { hasErrors } from "../../../library/diagnostics.ts";
+import { formatBudget } from "../../../adapters/budget.ts";
 import { exportLibrary, type ExportResult } from "../../../adapters/export.ts";
 import type { PlanEntry } from "../../../adapters/plan.ts";
 import { ConfigError } from "../../../library/diagnostics.ts";
@@ -112,6 +113,7 @@ function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean,
     const c = t.counts;
     const parts = (["create", "update", "delete", "drift", "conflict", "unchanged"] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k === "create" ? "new" : k === "update" ? "updated" : k === "delete" ? "deleted" : k}`);
     io.out(`  ${t.target.padEnd(16)} ${String(t.agents.length).padStart(3)} agent${t.agents.length === 1 ? " " : "s"}  ${parts.join(", ") || "nothing to do"}${t.cached ? paint(io, "gray", " (inputs unchanged)") : ""}`);
+    if (t.budget) io.out(paint(io, t.budget.over ? "yellow" : "gray", `  ${"".padEnd(16)}      ${formatBudget(t.budget)}; tokens: ${t.budget.tokenizer}`));
   }
   const interesting = r.plan.entries.filter((e) => e.action !== "unchanged");
   if (interesting.length) io.out("");
