@@ -207,7 +207,7 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
       return {
         store: { ok: c.store.ok, ...(c.store.error ? { message: c.store.error } : {}) },
         config: { ok: c.config.ok, invalidWorkflows: c.config.broken, ...(c.config.broken ? { message: `${c.config.broken} workflow file(s) do not load; the last good versions run` } : {}) },
-        scheduler: { lastTickAt: c.scheduler.enabled ? c.scheduler.lastTick || undefined : Date.now(), intervalMs: 30_000 },
+        scheduler: { lastTickAt: c.scheduler.enabled ? c.scheduler.lastTick || undefined : handle.clock.now(), intervalMs: 30_000 },
         watchers: { ok: c.watchers.ok, watchedPaths: c.watchers.count, ...(c.watchers.dead ? { message: `${c.watchers.dead} file watcher(s) stopped` } : {}) },
       };
     },
@@ -219,7 +219,7 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
  * subscribed to the bus: publish the current state once more so the gauges start out right.
  */
 export function publishCurrentState(handle: DaemonHandle): void {
-  const at = Date.now();
+  const at = handle.clock.now();
   const all = handle.listWorkflows();
   for (const [name, state] of handle.libraries) {
     const mine = all.filter((w) => w.library === name);
@@ -268,7 +268,7 @@ export const apiExtension: DaemonExtension = async (handle, io) => {
   // The webhook secret: the config, else the environment, else a systemd credential.
   const credential = io.env.AICFG_GITHUB_WEBHOOK_SECRET ? undefined : readCredential(io.env, "github-webhook-secret");
   const env = { ...io.env, ...(credential ? { AICFG_GITHUB_WEBHOOK_SECRET: credential } : {}) };
-  const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, { env });
+  const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, { env, clock: handle.clock });
   publishCurrentState(handle);
   // Where the CLI on this machine finds the API (the port may have been chosen by the system).
   const urlFile = join(config.stateDir, API_URL_FILE);

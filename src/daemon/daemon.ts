@@ -144,7 +144,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const hotReload = opts.hotReload ?? scheduling;
   const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const startedAt = clock.now();
-  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m) });
+  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), clock });
   const timers: (() => void)[] = [];
   let stopping = false;
   let lastSchedulerTick = startedAt;

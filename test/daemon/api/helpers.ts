@@ -8,6 +8,7 @@ import { createApi, type Api } from "../../../src/daemon/api/app.ts";
 import { parseApiConfig, type ApiConfigInput } from "../../../src/daemon/api/config.ts";
 import type { ApiBindings } from "../../../src/daemon/api/route.ts";
 import { openTokenStore } from "../../../src/daemon/auth/token-store.ts";
+import { systemClock } from "../../../src/daemon/clock.ts";
 import { createSecretRegistry } from "../../../src/daemon/telemetry/redact.ts";
 import { createTelemetry } from "../../../src/daemon/telemetry/telemetry.ts";
 import { tempDir, writeTree } from "../../helpers/fixtures.ts";
@@ -93,7 +94,7 @@ export async function setupApi(opts: { config?: ApiConfigInput; env?: Record<str
   copyFileSync(join(t.dir, "tokens.json"), join(stateDir, "tokens.json"));
   const store = openTokenStore(stateDir);
   const tokens = t.tokens;
-  const api = createApi(deps, parseApiConfig(opts.config ?? {}), { telemetry, tokens: store, env, now });
+  const api = createApi(deps, parseApiConfig(opts.config ?? {}), { telemetry, tokens: store, env, clock: { now: () => clock.now.getTime(), setTimer: systemClock.setTimer } });
   const call = async (method: string, path: string, o: CallOptions = {}): Promise<Response> => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
