@@ -73,8 +73,12 @@ function notFound(what: string): AicfgError {
 function mapError(e: unknown): never {
   const code = (e as { code?: string }).code;
   if (code === "workflow-not-found" || code === "run-not-found") throw new AicfgError("not-found", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
-  if (code === "workflow-disabled" || code === "duplicate-run") throw new AicfgError("conflict", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
-  if (code === "invalid-input" || code === "invalid-inputs") throw new AicfgError("invalid-input", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
+  if (code === "workflow-disabled" || code === "duplicate-run" || code === "manual-disabled") throw new AicfgError("conflict", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
+  // The dispatcher's input checks (checkInputs): unknown-input, missing-input, bad-input.
+  if (code === "invalid-input" || code === "invalid-inputs" || code === "unknown-input" || code === "missing-input" || code === "bad-input") {
+    throw new AicfgError("invalid-input", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
+  }
+  if (code === "daemon-stopping") throw new AicfgError("unavailable", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
   throw e;
 }
 
@@ -248,17 +252,23 @@ export function expandHosts(hosts: string[], env: Record<string, string | undefi
   return out;
 }
 
-/** Starts the HTTP API next to the daemon (the `daemon` command runs this as an extension). */
-export const apiExtension: DaemonExtension = async (handle, io) => {
-  const config = handle.config;
+/** The daemon's libraries as the API sees them: name, root, and the GitHub repository and branch (configured, else from git). */
+export async function apiLibraries(handle: DaemonHandle): Promise<LibraryInfo[]> {
   const libraries: LibraryInfo[] = [];
   for (const [name, state] of handle.libraries) {
-    const configured = config.libraryGit?.[state.root];
+    const configured = handle.config.libraryGit?.[state.root];
     const detected = configured?.repository && configured.branch ? undefined : await gitInfo(state.root);
     const repository = configured?.repository ?? detected?.repository;
     const branch = configured?.branch ?? detected?.branch ?? "main";
     libraries.push({ name, root: state.root, ...(repository ? { git: { repository, branch } } : {}) });
   }
+  return libraries;
+}
+
+/** Starts the HTTP API next to the daemon (the `daemon` command runs this as an extension). */
+export const apiExtension: DaemonExtension = async (handle, io) => {
+  const config = handle.config;
+  const libraries = await apiLibraries(handle);
   const api = parseApiConfig({
     ...(config.api ?? {}),
     ...(config.api?.allowedHosts ? { allowedHosts: expandHosts(config.api.allowedHosts, io.env, io) } : {}),

@@ -70,7 +70,8 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
   run.owner = deps.owner;
   run.steps = [];
   await store.updateRun(run);
-  bus.publish({ type: "run.started", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, at: startedAt, attempt: run.attempt });
+  const traceparent = typeof run.trigger.traceparent === "string" ? run.trigger.traceparent : undefined;
+  bus.publish({ type: "run.started", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, at: startedAt, attempt: run.attempt, ...(traceparent ? { traceparent } : {}) });
 
   const log = (level: LogLine["level"], message: string, step?: string) => {
     const line: LogLine = { at: clock.now(), level, message: scrub(message), ...(step ? { step } : {}) };
