@@ -74,7 +74,7 @@ describe("action timers run on the injected clock", () => {
       expect((run.error() as { code: string }).code).toBe("notify-unreachable");
       expect(clock.pendingTimers()).toBe(0);
     } finally {
-      hang.closeAllConnections();
+      hang.closeAllConnections?.();
       await new Promise<void>((r) => hang.close(() => r()));
     }
   });

@@ -58,7 +58,7 @@ async function startHold(): Promise<Hold> {
     close: async () => {
       open = 200;
       release();
-      server.closeAllConnections();
+      server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
