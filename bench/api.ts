@@ -35,20 +35,23 @@ async function serveMode(kind: "hello" | "api"): Promise<void> {
   const { createApi } = await import("../src/daemon/api/app.ts");
   const { parseApiConfig } = await import("../src/daemon/api/config.ts");
   const { openTokenStore } = await import("../src/daemon/auth/token-store.ts");
-  const { createMemoryDeps } = await import("../test/daemon/api/memory-deps.ts");
+  const { startApiDaemon } = await import("../test/daemon/api/api-daemon.ts");
   const stateDir = mkdtempSync(join(tmpdir(), "aicfg-bench-"));
-  const deps = createMemoryDeps({ stateDir });
-  for (let i = 0; i < 200; i++) {
-    const id = await deps.triggerRun("team", i % 2 ? "sync" : "backup", { inputs: {}, trigger: "cron", actor: "bench" });
-    deps.startRun(id);
-    deps.finishRun(id, i % 7 ? "success" : "failure", 100 + i);
+  // A real daemon behind the API bridge, with 200 finished runs in its file store.
+  const daemon = await startApiDaemon(stateDir);
+  const deps = daemon.deps;
+  const ids: string[] = [];
+  for (let i = 0; i < 200; i++) ids.push(await daemon.trigger(i % 2 ? "team" : "other", i % 2 ? "sync" : "export"));
+  for (let n = 1; ; n++) {
+    daemon.hold.release(n % 7 ? 200 : 500);
+    const open = (await daemon.runs()).filter((r) => r.status === "queued" || r.status === "running").length;
+    if (open === 0) break;
+    await new Promise((r) => setTimeout(r, 2));
   }
-  deps.bus.publish({ type: "workflows.loaded", library: "team", total: 3, enabled: 2, broken: 0, at: Date.now() });
-  deps.bus.publish({ type: "library.stats", library: "team", files: 120, bytes: 480_000, agents: 12, at: Date.now() });
   const token = openTokenStore(stateDir).create({ role: "viewer", name: "bench" }).token;
   const config = parseApiConfig({ port: 0, limits: { requestsPerMinutePerToken: 100_000_000 } });
   // Logs go to stdout, which the parent discards: the access-log cost is part of the figures.
-  const api = createApi(deps, config, { env: {} });
+  const api = createApi(deps, config, { env: {}, clock: daemon.clock });
   const s = await serve(api.app, { host: "127.0.0.1", port: 0 });
   process.stderr.write(`READY ${(s.address as { port: number }).port} ${token}\n`);
 }

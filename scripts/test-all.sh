@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's whole test run: type-check, the vitest suite on Node, Bun and Deno, and the extra
-# checks (systemd unit security). Prints one final line "N passed, N failed" with the real totals.
+# The project's whole test run: type-check, the vitest suite on Node, Bun and Deno, the Node suite
+# once more with the clock a year ahead (faketime), and the extra checks (systemd unit security). Prints one final line "N passed, N failed" with the real totals.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -31,6 +31,24 @@ if tsc -p tsconfig.json --noEmit; then passed=$((passed + 1)); echo "type-check:
 step "vitest on Node $(node --version)"
 vitest run --reporter=default --reporter=json --outputFile="$out/node.json" || status=1
 count_json "$out/node.json" "node"
+
+# A test that depends on today's date passes today and fails later: run the suite with the whole
+# process tree (workers, the daemons and CLIs the tests spawn, git) a year in the future. libfaketime
+# shifts Date.now(), timers stay real; the probe first proves the shift reaches Node.
+step "vitest on Node with the clock a year ahead (faketime +365d)"
+shift_s=0
+if command -v faketime >/dev/null; then
+  future=$(timeout 20 faketime -f "+365d" node -e 'process.stdout.write(String(Math.floor(Date.now() / 1000)))') || future=0
+  shift_s=$(( ${future:-0} - $(date +%s) ))
+fi
+if [ "$shift_s" -ge $((364 * 86400)) ] && [ "$shift_s" -le $((366 * 86400)) ]; then
+  echo "Date.now() in Node is $((shift_s / 86400)) days ahead"
+  faketime -f "+365d" vitest run --reporter=default --reporter=json --outputFile="$out/node-future.json" || status=1
+  count_json "$out/node-future.json" "node +1 year"
+else
+  echo "faketime is missing or does not shift Node's clock (shift: ${shift_s}s); install the 'faketime' package" >&2
+  failed=$((failed + 1)); status=1
+fi
 
 step "vitest on Bun $(bun --version)"
 bun --bun node_modules/vitest/vitest.mjs run --pool=threads --reporter=default --reporter=json --outputFile="$out/bun.json" || status=1

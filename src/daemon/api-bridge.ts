@@ -73,8 +73,12 @@ function notFound(what: string): AicfgError {
 function mapError(e: unknown): never {
   const code = (e as { code?: string }).code;
   if (code === "workflow-not-found" || code === "run-not-found") throw new AicfgError("not-found", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
-  if (code === "workflow-disabled" || code === "duplicate-run") throw new AicfgError("conflict", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
-  if (code === "invalid-input" || code === "invalid-inputs") throw new AicfgError("invalid-input", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
+  if (code === "workflow-disabled" || code === "duplicate-run" || code === "manual-disabled") throw new AicfgError("conflict", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
+  // The dispatcher's input checks (checkInputs): unknown-input, missing-input, bad-input.
+  if (code === "invalid-input" || code === "invalid-inputs" || code === "unknown-input" || code === "missing-input" || code === "bad-input") {
+    throw new AicfgError("invalid-input", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
+  }
+  if (code === "daemon-stopping") throw new AicfgError("unavailable", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
   throw e;
 }
 
@@ -207,7 +211,7 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
       return {
         store: { ok: c.store.ok, ...(c.store.error ? { message: c.store.error } : {}) },
         config: { ok: c.config.ok, invalidWorkflows: c.config.broken, ...(c.config.broken ? { message: `${c.config.broken} workflow file(s) do not load; the last good versions run` } : {}) },
-        scheduler: { lastTickAt: c.scheduler.enabled ? c.scheduler.lastTick || undefined : Date.now(), intervalMs: 30_000 },
+        scheduler: { lastTickAt: c.scheduler.enabled ? c.scheduler.lastTick || undefined : handle.clock.now(), intervalMs: 30_000 },
         watchers: { ok: c.watchers.ok, watchedPaths: c.watchers.count, ...(c.watchers.dead ? { message: `${c.watchers.dead} file watcher(s) stopped` } : {}) },
       };
     },
@@ -219,7 +223,7 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
  * subscribed to the bus: publish the current state once more so the gauges start out right.
  */
 export function publishCurrentState(handle: DaemonHandle): void {
-  const at = Date.now();
+  const at = handle.clock.now();
   const all = handle.listWorkflows();
   for (const [name, state] of handle.libraries) {
     const mine = all.filter((w) => w.library === name);
@@ -248,17 +252,23 @@ export function expandHosts(hosts: string[], env: Record<string, string | undefi
   return out;
 }
 
-/** Starts the HTTP API next to the daemon (the `daemon` command runs this as an extension). */
-export const apiExtension: DaemonExtension = async (handle, io, logging) => {
-  const config = handle.config;
+/** The daemon's libraries as the API sees them: name, root, and the GitHub repository and branch (configured, else from git). */
+export async function apiLibraries(handle: DaemonHandle): Promise<LibraryInfo[]> {
   const libraries: LibraryInfo[] = [];
   for (const [name, state] of handle.libraries) {
-    const configured = config.libraryGit?.[state.root];
+    const configured = handle.config.libraryGit?.[state.root];
     const detected = configured?.repository && configured.branch ? undefined : await gitInfo(state.root);
     const repository = configured?.repository ?? detected?.repository;
     const branch = configured?.branch ?? detected?.branch ?? "main";
     libraries.push({ name, root: state.root, ...(repository ? { git: { repository, branch } } : {}) });
   }
+  return libraries;
+}
+
+/** Starts the HTTP API next to the daemon (the `daemon` command runs this as an extension). */
+export const apiExtension: DaemonExtension = async (handle, io, logging) => {
+  const config = handle.config;
+  const libraries = await apiLibraries(handle);
   const api = parseApiConfig({
     ...(config.api ?? {}),
     ...(config.api?.allowedHosts ? { allowedHosts: expandHosts(config.api.allowedHosts, io.env, (m) => logging.logger.warn(m)) } : {}),
@@ -269,7 +279,11 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
   const credential = io.env.AICFG_GITHUB_WEBHOOK_SECRET ? undefined : readCredential(io.env, "github-webhook-secret");
   const env = { ...io.env, ...(credential ? { AICFG_GITHUB_WEBHOOK_SECRET: credential } : {}) };
   // The API logs (access log included) through the daemon's one logger sink and secret registry.
-  const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, { env, telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level } });
+  const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, {
+    env,
+    clock: handle.clock,
+    telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level },
+  });
   publishCurrentState(handle);
   // Where the CLI on this machine finds the API (the port may have been chosen by the system).
   const urlFile = join(config.stateDir, API_URL_FILE);

@@ -129,7 +129,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const hotReload = opts.hotReload ?? scheduling;
   const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const startedAt = clock.now();
-  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m) });
+  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), clock });
   // Subscribed before anything can run: an `initial` run may finish while the triggers start.
   const stopOutcomes = opts.logRunOutcomes ? logRunOutcomes(bus, store, log, (name) => libraries.get(name)?.root) : () => {};
   const timers: (() => void)[] = [];

@@ -7,7 +7,7 @@ import { ActionError } from "../workflows/actions/types.ts";
 import { getAction } from "../workflows/actions/index.ts";
 import { evaluate, renderValue, truthy, type EvalContext } from "../workflows/expr.ts";
 import type { CompiledStep, LoadedWorkflow } from "../workflows/schema.ts";
-import { sleep, type Clock } from "./clock.ts";
+import { sleep, timeoutSignal, type Clock } from "./clock.ts";
 import type { EventBus, RunResult } from "./events.ts";
 import type { LogLine, RunRecord, RunStore, StepRecord, StepStatus } from "./store/types.ts";
 
@@ -70,7 +70,8 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
   run.owner = deps.owner;
   run.steps = [];
   await store.updateRun(run);
-  bus.publish({ type: "run.started", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, at: startedAt, attempt: run.attempt });
+  const traceparent = typeof run.trigger.traceparent === "string" ? run.trigger.traceparent : undefined;
+  bus.publish({ type: "run.started", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, at: startedAt, attempt: run.attempt, ...(traceparent ? { traceparent } : {}) });
 
   const log = (level: LogLine["level"], message: string, step?: string) => {
     const line: LogLine = { at: clock.now(), level, message: scrub(message), ...(step ? { step } : {}) };
@@ -165,7 +166,8 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
     for (let attempt = 1; attempt <= step.retry.attempts; attempt++) {
       record.attempts = attempt;
       const stepCtrl = new AbortController();
-      const parent = cleanup ? AbortSignal.timeout(deps.cleanupGraceMs ?? 30_000) : runCtrl.signal;
+      const grace = cleanup ? timeoutSignal(clock, deps.cleanupGraceMs ?? 30_000) : undefined;
+      const parent = grace?.signal ?? runCtrl.signal;
       const onParent = () => stepCtrl.abort(parent.reason);
       if (parent.aborted) onParent();
       else parent.addEventListener("abort", onParent, { once: true });
@@ -186,6 +188,7 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
         attempt,
         maxAttempts: step.retry.attempts,
         now: clock.now,
+        clock,
         log: (level, message) => log(level, message, step.id),
         steps: () => summaries.slice(),
         status: () => (runCtrl.signal.aborted && (runCtrl.signal.reason as StopReason).kind !== "timeout" ? "cancelled" : failed || runCtrl.signal.aborted ? "failure" : "success"),
@@ -199,6 +202,7 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
         error = e;
       } finally {
         cancelStepTimer();
+        grace?.cancel();
         parent.removeEventListener("abort", onParent);
       }
       if (result) {

@@ -34,7 +34,8 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
     GIT_TERMINAL_PROMPT: "0",
     GIT_CONFIG_NOSYSTEM: "1",
   };
-  for (const k of ["SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"]) {
+  // GIT_CONFIG_GLOBAL: where the operator (or a test) keeps the identity and settings git should use instead of ~/.gitconfig.
+  for (const k of ["SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_CONFIG_GLOBAL", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"]) {
     const v = process.env[k];
     if (v) env[k] = v;
   }
@@ -48,6 +49,19 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
         resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && !stderr ? err.message : "") });
       },
     );
+  });
+}
+
+/** git refused to make a commit because it does not know who is committing. */
+export function identityMissing(stderr: string): boolean {
+  return /Please tell me who you are|unable to auto-detect email address|Committer identity unknown|Author identity unknown|empty ident name/i.test(stderr);
+}
+
+/** The error for a commit git refused for lack of an identity, saying what to set. */
+export function identityError(what: string, root: string): ActionError {
+  return new ActionError("git-identity", `${what} needs a git identity to write commits, and git has none (user.name / user.email are not set)`, {
+    retryable: false,
+    hint: `set one for the library: git -C ${root} config user.name "aicfg daemon" && git -C ${root} config user.email "aicfg@your-host", or give the daemon GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL`,
   });
 }
 

@@ -6,7 +6,7 @@ import { tempDir, writeTree } from "../helpers/fixtures.ts";
 import { cli } from "./helpers.ts";
 
 const examples = fileURLToPath(new URL("../../examples/library", import.meta.url));
-const phase2 = fileURLToPath(new URL("../../../shared/fixtures/phase2-library", import.meta.url));
+const phase2 = fileURLToPath(new URL("../fixtures/phase2-library", import.meta.url));
 let dir: { path: string; cleanup: () => void };
 beforeEach(() => {
   dir = tempDir();

@@ -1,7 +1,7 @@
 // Engine behaviour: step order, if:, outputs, retries with backoff, timeouts and cancellation,
 // driven by a manual clock (no real waiting on timers).
 import { createServer, type Server } from "node:http";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backoffDelay } from "../../src/daemon/engine.ts";
@@ -166,6 +166,25 @@ describe("engine", () => {
       ["next", "skipped"],
     ]);
     expect(await h.d.cancelRun(id)).toBe(false);
+  });
+
+  it("gives cleanup steps after a cancel a grace period on the daemon's clock (default 30 s), then stops them", async () => {
+    const hang = "require('fs').writeFileSync('cleanup-started', ''); setInterval(() => {}, 1000)";
+    h = await startHarness({
+      slow: `name: slow\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}  - id: cleanup\n    uses: shell\n    if: always()\n    with: { command: [${node}, "-e", ${JSON.stringify(hang)}] }\n`,
+    });
+    const id = await h.d.triggerRun("lib", "slow", { inputs: { gate: join(h.base, "never") } });
+    expect(await h.d.cancelRun(id)).toBe(true);
+    await until(() => existsSync(join(h!.lib, "cleanup-started")), "the cleanup step to start");
+    await h.clock.advance(29_999);
+    expect((await h.d.store.getRun(id))!.status).toBe("running");
+    await h.clock.advance(1);
+    const run = await h.d.waitForRun(id);
+    expect(run.status).toBe("cancelled");
+    expect(run.steps.map((s) => [s.id, s.status])).toEqual([
+      ["work", "cancelled"],
+      ["cleanup", "cancelled"],
+    ]);
   });
 
   it("stop() drains until the deadline, then interrupts without running cleanup steps; queued runs stay queued", async () => {

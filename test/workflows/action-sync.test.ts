@@ -2,12 +2,13 @@
 // policies (never left mid-merge, local commits kept reachable), offline handling, and git
 // argument-injection safety (goal G03).
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { syncAction } from "../../src/workflows/actions/sync.ts";
 import { ActionError } from "../../src/workflows/actions/types.ts";
 import { tempDir } from "../helpers/fixtures.ts";
+import { TEST_GIT_IDENTITY } from "../helpers/setup.ts";
 import { actionContext } from "./action-context.ts";
 
 function git(cwd: string, ...args: string[]): string {
@@ -90,6 +91,41 @@ describe("sync action", () => {
     await syncAction.run({ strategy: "rebase", on_conflict: "keep-remote" }, ctx());
     expect(readFileSync(join(local, "a.md"), "utf8")).toBe("remote version\n");
     expect(inProgress()).toEqual([]);
+  });
+
+  it("rebase uses the identity the suite gives git, never the machine's", async () => {
+    commit(other, "b.md", "b\n", "theirs");
+    git(other, "push", "-q", "origin", "main");
+    commit(local, "c.md", "c\n", "mine");
+    const r = await syncAction.run({ strategy: "rebase" }, ctx());
+    expect(r.outputs).toMatchObject({ conflict: false, changed: true });
+    expect(execFileSync("git", ["log", "-1", "--format=%cn <%ce>"], { cwd: local, encoding: "utf8" }).trim()).toBe(`${TEST_GIT_IDENTITY.name} <${TEST_GIT_IDENTITY.email}>`);
+  });
+
+  it("says what to set when git has no identity to rebase with, and leaves the repository as it was", async () => {
+    commit(other, "b.md", "b\n", "theirs");
+    git(other, "push", "-q", "origin", "main");
+    const mine = commit(local, "c.md", "c\n", "mine");
+    // No identity anywhere: an empty global config, an empty HOME, and no guessing from the host name.
+    const empty = join(dir.path, "empty-home");
+    mkdirSync(empty);
+    writeFileSync(join(empty, "gitconfig"), "");
+    git(local, "config", "user.useConfigOnly", "true");
+    const saved = { GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL, HOME: process.env.HOME };
+    process.env.GIT_CONFIG_GLOBAL = join(empty, "gitconfig");
+    process.env.HOME = empty;
+    try {
+      const err = await syncAction.run({ strategy: "rebase" }, ctx()).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(ActionError);
+      expect((err as ActionError).code).toBe("git-identity");
+      expect((err as ActionError).message).toMatch(/needs a git identity to write commits.*user\.name \/ user\.email are not set/);
+      expect((err as ActionError).hint).toContain(`git -C ${local} config user.name`);
+      expect((err as ActionError).hint).toContain("GIT_COMMITTER_EMAIL");
+    } finally {
+      process.env.GIT_CONFIG_GLOBAL = saved.GIT_CONFIG_GLOBAL;
+      process.env.HOME = saved.HOME;
+    }
+    expect([git(local, "rev-parse", "HEAD"), inProgress()]).toEqual([mine, []]);
   });
 
   it("offline: a retryable error while attempts remain, a warning on the last one", async () => {

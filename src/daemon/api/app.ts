@@ -11,6 +11,7 @@ import type { z } from "zod";
 import { sha256 } from "../../library/hash.ts";
 import { createLimiter, type Limiter } from "../auth/rate-limit.ts";
 import { openTokenStore, roleAtLeast, type TokenStore } from "../auth/token-store.ts";
+import { systemClock, type Clock } from "../clock.ts";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "../telemetry/telemetry.ts";
 import { parseTraceparent } from "../telemetry/tracing.ts";
 import { githubWebhookSecret, isLoopbackAddress, type ApiConfig } from "./config.ts";
@@ -31,8 +32,8 @@ export type AppOptions = {
   telemetryOptions?: Partial<TelemetryOptions>;
   tokens?: TokenStore;
   env?: Record<string, string | undefined>;
-  /** The clock for token expiry, rate-limit windows and readiness lag. */
-  now?: () => Date;
+  /** The daemon's clock: token expiry, rate-limit windows, readiness lag, cache ages, audit and metrics. */
+  clock?: Clock;
 };
 
 export type Api = {
@@ -66,16 +67,16 @@ export function originAllowed(origin: string, bindings: { localPort?: number; tr
 
 export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Api {
   const env = opts.env ?? process.env;
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
+  const now = () => new Date(clock.now());
   const ownTelemetry = !opts.telemetry;
-  const telemetry = opts.telemetry ?? createTelemetry({ bus: deps.bus, stateDir: deps.stateDir, env, ...opts.telemetryOptions });
-  const tokens = opts.tokens ?? openTokenStore(deps.stateDir);
+  const telemetry = opts.telemetry ?? createTelemetry({ bus: deps.bus, stateDir: deps.stateDir, env, clock, ...opts.telemetryOptions });
+  const tokens = opts.tokens ?? openTokenStore(deps.stateDir, clock);
   const { secrets, logger, accessLogger, metrics, tracing, audit } = telemetry;
   secrets.add(githubWebhookSecret(config, env));
 
-  const clock = () => now().getTime();
-  const authFailures: Limiter = createLimiter({ limit: config.limits.authFailuresPerMinute, windowMs: 60_000, now: clock });
-  const tokenRate: Limiter = createLimiter({ limit: config.limits.requestsPerMinutePerToken, windowMs: 60_000, now: clock });
+  const authFailures: Limiter = createLimiter({ limit: config.limits.authFailuresPerMinute, windowMs: 60_000, now: clock.now });
+  const tokenRate: Limiter = createLimiter({ limit: config.limits.requestsPerMinutePerToken, windowMs: 60_000, now: clock.now });
 
   const services: RouteServices = { deps, config, telemetry, tokens, env, now };
   let openapiDoc: unknown;

@@ -1,5 +1,5 @@
 // What the HTTP API needs from the daemon core, and nothing more. The daemon adapts its
-// DaemonHandle to this interface; tests use a small in-memory implementation of it. Shapes are
+// DaemonHandle to this interface (api-bridge.ts), and the API tests run against that bridge. Shapes are
 // inferred from the zod schemas in schemas.ts (the same ones /v1/openapi.json is generated from).
 //
 // Errors: a method signals a user-facing problem by throwing an AicfgError whose code maps to an

@@ -1,6 +1,6 @@
 // /v1 workflows, runs and occurrences: list and inspect for viewers; trigger, enable/disable,
 // cancel and re-run for editors (admin when the workflow runs commands, security-rules §1.6).
-import { parseTraceparent } from "../telemetry/tracing.ts";
+import { formatTraceparent, parseTraceparent } from "../telemetry/tracing.ts";
 import { ApiError } from "./errors.ts";
 import { actorOf, canSeeLibrary, requireLibrary, requireRole, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
@@ -110,8 +110,9 @@ export function runRoutes(s: RouteServices): RouteDef[] {
         const wf = await workflowOr404(c, params.library, params.workflow);
         commandGate(c, wf);
         if (wf.state === "broken") throw new ApiError(409, "conflict", `workflow ${wf.library}/${wf.name} has errors and cannot run`, { hint: "fix the diagnostics listed by GET on the workflow" });
-        const tp = traceparentOf(c);
-        const runId = await s.deps.triggerRun(params.library, params.workflow, { inputs: body.inputs, trigger: "api", actor: actorOf(c), ...(tp ? { traceparent: tp } : {}) });
+        // The run is a child of this request's span; it travels with the run, which the daemon may start before triggerRun returns.
+        const span = traceparentOf(c) ? c.get("parent") : undefined;
+        const runId = await s.deps.triggerRun(params.library, params.workflow, { inputs: body.inputs, trigger: "api", actor: actorOf(c), ...(span ? { traceparent: formatTraceparent(span) } : {}) });
         linkRun(c, runId);
         return sendJson(secrets, 202, { runId, status: "queued" }, { location: `/v1/runs/${runId}` });
       },

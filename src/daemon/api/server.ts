@@ -9,7 +9,7 @@ import type { ApiDeps } from "./deps.ts";
 export type ApiServer = Api & { served: Served; stop: () => Promise<void> };
 
 export async function startApiServer(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Promise<ApiServer> {
-  const tokens = opts.tokens ?? openTokenStore(deps.stateDir);
+  const tokens = opts.tokens ?? openTokenStore(deps.stateDir, opts.clock);
   assertSafeBind(config, { admins: tokens.list().filter((t) => t.role === "admin" && t.name !== LOCAL_ADMIN_NAME).length });
   ensureLocalAdminToken(deps.stateDir, tokens);
   const api = createApi(deps, config, { ...opts, tokens });

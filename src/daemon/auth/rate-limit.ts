@@ -1,6 +1,7 @@
 // In-memory fixed-window limiters (security-rules §4, G14): repeated authentication failures per
 // presented credential and per client address (see api/app.ts), and a request budget per token.
 // Time is a dependency.
+import { systemClock } from "../clock.ts";
 
 export type Limiter = {
   /** Counts one hit for `key`; returns seconds to wait when the key is over its budget, else 0. */
@@ -20,7 +21,7 @@ export type LimiterOptions = {
 };
 
 export function createLimiter(opts: LimiterOptions): Limiter {
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? systemClock.now;
   const maxKeys = opts.maxKeys ?? 10_000;
   const windows = new Map<string, { start: number; count: number }>();
 

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { atomicWrite, ensureDirNoSymlinks } from "../../adapters/atomic.ts";
 import { ConfigError } from "../../library/diagnostics.ts";
 import { Slug } from "../../library/schema.ts";
+import { systemClock, type Clock } from "../clock.ts";
 import { checkTokenShape, generateToken, tokenDigest, tokenHint } from "./token-format.ts";
 
 export const ROLES = ["viewer", "editor", "admin"] as const;
@@ -54,13 +55,14 @@ export type TokenStore = {
   list: () => TokenRecord[];
   create: (opts: { role: Role; library?: string; expiresAt?: Date; name?: string }) => { token: string; record: TokenRecord };
   revoke: (id: string) => boolean;
-  /** Checks a presented token. Shape and checksum are checked first, without reading the store. */
+  /** Checks a presented token (expiry against `now`, else the store's clock). Shape and checksum are checked first, without reading the store. */
   verify: (token: string, now?: Date) => TokenCheck;
   /** How many times the store file was read (lets tests prove a bad checksum never reaches it). */
   reads: () => number;
 };
 
-export function openTokenStore(stateDir: string): TokenStore {
+/** `clock` stamps createdAt and is what expiry is checked against when verify gets no time. */
+export function openTokenStore(stateDir: string, clock: Clock = systemClock): TokenStore {
   const file = join(stateDir, TOKENS_FILE);
   let cache: { key: string; data: TokenFile; byDigest: Map<string, TokenRecord> } | undefined;
   let reads = 0;
@@ -100,7 +102,7 @@ export function openTokenStore(stateDir: string): TokenStore {
         digest: tokenDigest(token),
         hint: tokenHint(token),
         role: opts.role,
-        createdAt: new Date().toISOString(),
+        createdAt: new Date(clock.now()).toISOString(),
       };
       if (opts.library !== undefined) record.library = opts.library;
       if (opts.expiresAt) record.expiresAt = opts.expiresAt.toISOString();
@@ -115,7 +117,7 @@ export function openTokenStore(stateDir: string): TokenStore {
       save({ version: 1, tokens: rest });
       return true;
     },
-    verify: (token, now = new Date()) => {
+    verify: (token, now = new Date(clock.now())) => {
       const shape = checkTokenShape(token);
       if (shape !== "ok") return { ok: false, reason: shape };
       const rec = load().byDigest.get(tokenDigest(token));
@@ -176,7 +178,7 @@ export function readLocalAdminToken(stateDir: string): string | undefined {
 }
 
 /** Parses `90d`, `12h`, `30m`, `1y` or an ISO date into an absolute expiry. */
-export function parseExpiry(text: string, now: Date = new Date()): Date {
+export function parseExpiry(text: string, now: Date = new Date(systemClock.now())): Date {
   const m = /^(\d{1,5})([mhdwy])$/.exec(text.trim());
   if (m) {
     const n = Number(m[1]);

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { atomicWrite } from "../../adapters/atomic.ts";
 import { sha256 } from "../../library/hash.ts";
 import { safeName } from "../../library/paths.ts";
+import { systemClock, type Clock } from "../clock.ts";
 import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneOptions, type PruneResult, type RunQuery, type RunRecord, type RunStore, type Watermark } from "./types.ts";
 
 export const STORE_DIR = "daemon";
@@ -47,10 +48,15 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export type FileStoreOptions = { onError?: (message: string) => void };
+export type FileStoreOptions = {
+  onError?: (message: string) => void;
+  /** The daemon's clock: delivery timestamps and quarantine file names. */
+  clock?: Clock;
+};
 
 /** Opens (and creates) the file store under `<stateDir>/daemon`. */
 export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): RunStore {
+  const clock = opts.clock ?? systemClock;
   const root = join(stateDir, STORE_DIR);
   const dirs = {
     runs: join(root, "runs"),
@@ -75,7 +81,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       cache.set(run.id, run);
     } catch (e) {
       try {
-        renameSync(file, join(dirs.quarantine, `${name}.${Date.now()}`));
+        renameSync(file, join(dirs.quarantine, `${name}.${clock.now()}`));
       } catch {
         /* best effort */
       }
@@ -159,7 +165,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       watermarks = { ...watermarks, [key]: w };
       atomicWrite(watermarkFile, JSON.stringify(watermarks, null, 1) + "\n", 0o600);
     },
-    recordDelivery: async (id, now = Date.now()) => {
+    recordDelivery: async (id, now = clock.now()) => {
       const file = join(dirs.deliveries, sha256(id).slice(0, 40));
       try {
         const fd = openSync(file, "wx", 0o600);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ensureDirNoSymlinks } from "../../adapters/atomic.ts";
 import type { EventBus } from "../events.ts";
 import type { SecretRegistry } from "./redact.ts";
+import { systemClock } from "../clock.ts";
 
 export const AUDIT_FILE = "audit.jsonl";
 
@@ -24,7 +25,7 @@ export type AuditEntry = {
 
 export type AuditLog = { file: string; record: (e: AuditEntry) => void; close: () => void };
 
-export function openAuditLog(stateDir: string, secrets: SecretRegistry, now: () => Date = () => new Date()): AuditLog {
+export function openAuditLog(stateDir: string, secrets: SecretRegistry, now: () => Date = () => new Date(systemClock.now())): AuditLog {
   ensureDirNoSymlinks(stateDir, stateDir, 0o700);
   const file = join(stateDir, AUDIT_FILE);
   const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);

@@ -8,6 +8,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { Attributes } from "@opentelemetry/api";
 import type { DaemonEvent, EventBus } from "../events.ts";
 import { VERSION, runtimeName } from "../version.ts";
+import { systemClock } from "../clock.ts";
 
 export const METRICS_PREFIX = "aicfg";
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -37,7 +38,7 @@ function runtimeVersion(): string {
   return g.Bun?.version ?? g.Deno?.version?.deno ?? process.versions.node ?? "unknown";
 }
 
-export function createMetrics(bus?: EventBus, now: () => number = Date.now): Metrics {
+export function createMetrics(bus?: EventBus, now: () => number = systemClock.now): Metrics {
   const reader = new PullMetricReader();
   const provider = new MeterProvider({ readers: [reader], resource: resourceFromAttributes({ "service.name": "aicfg", "service.version": VERSION }) });
   const meter = provider.getMeter("aicfg", VERSION);

@@ -1,6 +1,7 @@
 // One bundle of the daemon's observability: the secret registry and scrubbing logger, metrics and
 // traces fed by the event bus, and the audit log. The daemon creates it once and hands it to the API.
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { systemClock, type Clock } from "../clock.ts";
 import type { EventBus } from "../events.ts";
 import { auditRuns, openAuditLog, type AuditLog } from "./audit.ts";
 import { pino } from "pino";
@@ -30,6 +31,8 @@ export type TelemetryOptions = {
   logLevel?: string;
   spanExporter?: SpanExporter;
   env?: Record<string, string | undefined>;
+  /** The daemon's clock: metric start time and audit timestamps. */
+  clock?: Clock;
 };
 
 export function createTelemetry(opts: TelemetryOptions): Telemetry {
@@ -43,9 +46,10 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
   const common = { secrets, sink: opts.logSink ?? stdout!, ...(opts.logLevel ? { level: opts.logLevel } : {}) };
   const logger = createLogger(common);
   const accessLogger = createLogger({ ...common, fixedFields: true });
-  const metrics = createMetrics(opts.bus);
+  const clock = opts.clock ?? systemClock;
+  const metrics = createMetrics(opts.bus, clock.now);
   const tracing = createTracing({ bus: opts.bus, ...(opts.spanExporter ? { exporter: opts.spanExporter } : {}), ...(opts.env ? { env: opts.env } : {}) });
-  const audit = openAuditLog(opts.stateDir, secrets);
+  const audit = openAuditLog(opts.stateDir, secrets, () => new Date(clock.now()));
   const stopAudit = auditRuns(opts.bus, audit);
   return {
     secrets,

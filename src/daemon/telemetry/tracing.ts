@@ -92,7 +92,7 @@ export function createTracing(opts: { bus?: EventBus; exporter?: SpanExporter; e
 
   const unsubscribe = opts.bus?.subscribe((e) => {
     if (e.type === "run.started") {
-      const parent = parents.get(e.runId);
+      const parent = parents.get(e.runId) ?? parseTraceparent(e.traceparent);
       parents.delete(e.runId);
       const span = tracer.startSpan(
         `RUN ${e.workflow}`,

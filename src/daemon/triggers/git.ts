@@ -117,7 +117,14 @@ export async function startGitTrigger(o: GitTriggerOptions): Promise<GitTriggerH
       const prev = before && SHA.test(before) ? before : current(branch);
       remember(branch, after);
       await save();
-      return (await o.fire({ branch, after, ...(prev ? { before: prev } : {}), source: "push" })) ?? "";
+      try {
+        return (await o.fire({ branch, after, ...(prev ? { before: prev } : {}), source: "push" })) ?? "";
+      } catch (e) {
+        // The run was not queued: forget the commit, so GitHub's redelivery (or the next poll) fires it.
+        seen[branch] = (seen[branch] ?? []).filter((s) => s !== after);
+        await save().catch(() => {});
+        throw e;
+      }
     },
     stop: () => {
       stopped = true;

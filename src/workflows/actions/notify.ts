@@ -3,6 +3,7 @@
 // comes from an environment variable, never from the workflow file.
 import { createHmac } from "node:crypto";
 import { z } from "zod";
+import { timeoutSignal } from "../clock.ts";
 import { parseDuration, Duration } from "../duration.ts";
 import { ActionError, defineAction } from "./types.ts";
 
@@ -47,14 +48,16 @@ export const notifyAction = defineAction({
       }
       headers[SIGNATURE_HEADER] = signBody(secret, body);
     }
-    const timeout = AbortSignal.timeout(input.timeout ? parseDuration(input.timeout) : 10_000);
+    const timeout = timeoutSignal(ctx.clock, input.timeout ? parseDuration(input.timeout) : 10_000);
     let res: Response;
     try {
-      res = await fetch(input.url, { method: "POST", body, headers, signal: AbortSignal.any([ctx.signal, timeout]), redirect: "manual" });
+      res = await fetch(input.url, { method: "POST", body, headers, signal: AbortSignal.any([ctx.signal, timeout.signal]), redirect: "manual" });
+      await res.arrayBuffer().catch(() => undefined);
     } catch (e) {
       throw new ActionError("notify-unreachable", `POST ${new URL(input.url).origin} failed: ${(e as Error).message}`, { retryable: true });
+    } finally {
+      timeout.cancel();
     }
-    await res.arrayBuffer().catch(() => undefined);
     if (res.status < 200 || res.status >= 300) {
       throw new ActionError("notify-rejected", `POST ${new URL(input.url).origin} answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
     }

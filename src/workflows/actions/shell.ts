@@ -65,28 +65,32 @@ export const shellAction = defineAction({
       });
       // Some runtimes start the process asynchronously: a stop requested before it exists is applied once it does.
       let spawned = false;
+      let cancelKill = () => {};
       const kill = (why: "timeout" | "cancelled") => {
         reason ??= why;
         if (!spawned) return;
         child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+        cancelKill();
+        cancelKill = ctx.clock.setTimer(2000, () => child.kill("SIGKILL"));
       };
       child.once("spawn", () => {
         spawned = true;
         if (reason) kill(reason);
       });
-      const timer = setTimeout(() => kill("timeout"), timeoutMs);
+      const cancelTimer = ctx.clock.setTimer(timeoutMs, () => kill("timeout"));
       const onAbort = () => kill("cancelled");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       child.on("error", (e) => {
-        clearTimeout(timer);
+        cancelTimer();
+        cancelKill();
         ctx.signal.removeEventListener("abort", onAbort);
         const code = (e as NodeJS.ErrnoException).code;
         const why = code === "ENOENT" ? "program not found (give its full path, or check PATH)" : code === "EACCES" ? "permission denied" : e.message;
         reject(new ActionError("spawn-failed", `cannot run ${file}: ${why}`, { retryable: false }));
       });
       child.on("close", (code, signal) => {
-        clearTimeout(timer);
+        cancelTimer();
+        cancelKill();
         ctx.signal.removeEventListener("abort", onAbort);
         const out = { exit_code: code ?? -1, signal: signal ?? null, stdout: stdout.slice(0, MAX_OUTPUT), stderr: stderr.slice(0, MAX_OUTPUT) };
         if (stdout) ctx.log("info", stdout.slice(0, 4000));

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { checkRefName, checkRemoteUrl, checkSha, firstLines, git, gitOk, type GitOptions } from "../git.ts";
+import { checkRefName, checkRemoteUrl, checkSha, firstLines, git, gitOk, identityError, identityMissing, type GitOptions } from "../git.ts";
 import { ActionError, defineAction, type ActionContext } from "./types.ts";
 
 export const SyncWith = z.strictObject({
@@ -93,8 +93,10 @@ export const syncAction = defineAction({
       } else if (strategy === "rebase") {
         const r = await git(["rebase", "--autostash", remoteSha], o);
         if (r.code !== 0) {
-          conflict = true;
           await abortInProgress(o);
+          // Rebasing rewrites local commits: without an identity git fails, and that is not a conflict.
+          if (identityMissing(r.stderr)) throw identityError(`rebasing local ${branch} onto ${remote}/${branch}`, ctx.libraryRoot);
+          conflict = true;
           if (onConflict === "fail") throw new ActionError("conflict", `rebase onto ${remote}/${branch} conflicts: ${firstLines(r.stdout + r.stderr)}`, { retryable: false, hint: "resolve it by hand, or set on_conflict: keep-local or keep-remote" });
           // In a rebase, "ours" is the upstream being rebased onto and "theirs" the local commits.
           const side = onConflict === "keep-remote" ? "ours" : "theirs";

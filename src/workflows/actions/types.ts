@@ -2,6 +2,7 @@
 // function that gets the rendered inputs, a cancellation signal and the run's context, and returns
 // outputs. Actions know nothing about the daemon; facts the daemon turns into events go in `facts`.
 import type { z } from "zod";
+import type { Clock } from "../clock.ts";
 
 export type TriggerInfo = {
   kind: "cron" | "watch" | "git" | "webhook" | "manual" | "after" | "api";
@@ -33,7 +34,10 @@ export type ActionContext = {
   run: { id: string; workflow: string; startedAt: number };
   attempt: number;
   maxAttempts: number;
+  /** The wall clock (epoch ms): `clock.now`. */
   now: () => number;
+  /** The daemon's clock, for every timer an action sets (timeouts, kill grace). */
+  clock: Clock;
   log: (level: "info" | "warn" | "error", message: string) => void;
   /** Steps finished so far in this run (for notify). */
   steps: () => StepSummary[];

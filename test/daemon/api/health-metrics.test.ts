@@ -1,7 +1,11 @@
 // Health semantics (liveness checks nothing; readiness fails on store, config, scheduler tick or
 // watchers; warns on invalid workflows and a missing webhook secret) and the Prometheus metrics
 // after real events on the bus.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { DaemonStatus } from "../../../src/daemon/api/deps.ts";
+import { until } from "../harness.ts";
 import { json, setupApi, type Harness } from "./helpers.ts";
 
 let h: Harness;
@@ -30,7 +34,7 @@ describe("/readyz and /healthz", () => {
     const res = await h.call("GET", "/readyz");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/health+json");
-    const time = "2026-11-24T10:00:00.000Z";
+    const time = new Date(h.clock.now()).toISOString();
     expect(await res.json()).toEqual({
       status: "pass",
       version: "0.1.0",
@@ -39,8 +43,9 @@ describe("/readyz and /healthz", () => {
       checks: {
         "store:connection": [{ componentType: "datastore", status: "pass", time }],
         "config:workflows": [{ componentType: "component", status: "pass", time, observedValue: 0, observedUnit: "invalid workflows" }],
-        "scheduler:tick": [{ componentType: "component", status: "pass", time, observedValue: 1, observedUnit: "s" }],
-        "watcher:files": [{ componentType: "component", status: "pass", time, observedValue: 12, observedUnit: "paths" }],
+        // The daemon ticked when it started (no time has passed) and watches no files (no watch trigger, no hot reload).
+        "scheduler:tick": [{ componentType: "component", status: "pass", time, observedValue: 0, observedUnit: "s" }],
+        "watcher:files": [{ componentType: "component", status: "pass", time, observedValue: 0, observedUnit: "paths" }],
         "webhooks:secret": [{ componentType: "component", status: "pass", time }],
       },
     });
@@ -50,30 +55,38 @@ describe("/readyz and /healthz", () => {
 
   it("warns (200) on invalid workflows and fails (503) on a broken store, a stuck scheduler or dead watchers", async () => {
     h = await setupApi();
-    h.deps.statusValue.config.invalidWorkflows = 2;
+    // Two workflow files break on disk: the daemon keeps their last good versions and reports them.
+    writeFileSync(join(h.daemon.libs.team, "workflows", "sync.yaml"), "name: sync\nsteps: [\n");
+    writeFileSync(join(h.daemon.libs.other, "workflows", "export.yaml"), "on: nope\n");
+    await h.daemon.handle.reload();
     let res = await h.call("GET", "/readyz");
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe("warn");
 
-    h.deps.statusValue.store = { ok: false, message: "cannot open runs.db: EACCES" };
+    // Faults the file store never reports (a database store does): wrap the bridge's real answer.
+    const real = h.deps.status;
+    const withFault = (fault: Partial<DaemonStatus>) => {
+      h.deps.status = async () => ({ ...(await real()), ...fault });
+    };
+    withFault({ store: { ok: false, message: "cannot open runs.db: EACCES" } });
     res = await h.call("GET", "/readyz?verbose");
     expect(res.status).toBe(503);
     expect(await res.text()).toBe(
-      "[-]store:connection failed: cannot open runs.db: EACCES\n[+]config:workflows warn: 2 workflow(s) failed to load\n[+]scheduler:tick ok\n[+]watcher:files ok\n[+]webhooks:secret ok\nreadyz check failed\n",
+      "[-]store:connection failed: cannot open runs.db: EACCES\n[+]config:workflows warn: 2 workflow file(s) do not load; the last good versions run\n[+]scheduler:tick ok\n[+]watcher:files ok\n[+]webhooks:secret ok\nreadyz check failed\n",
     );
 
-    h.deps.statusValue.store = { ok: true };
-    h.deps.statusValue.scheduler = { lastTickAt: h.clock.now.getTime() - 120_000, intervalMs: 1000 };
+    h.deps.status = real;
+    // The wall clock moves 120 s while no timer fires (a stuck event loop, or a suspend).
+    h.clock.jump(120_000);
     res = await h.call("GET", "/healthz");
     expect(res.status).toBe(503);
     expect(((await res.json()) as { checks: Record<string, { status: string; output?: string }[]> }).checks["scheduler:tick"]![0]).toMatchObject({ status: "fail", output: "last tick 120s ago", observedValue: 120 });
 
-    h.deps.statusValue.scheduler = { lastTickAt: undefined, intervalMs: 1000 };
+    withFault({ scheduler: { lastTickAt: undefined, intervalMs: 30_000 } });
     res = await h.call("GET", "/readyz?verbose");
     expect(await res.text()).toContain("[-]scheduler:tick failed: the scheduler has not ticked yet\n");
 
-    h.deps.statusValue.scheduler = { lastTickAt: h.clock.now.getTime(), intervalMs: 1000 };
-    h.deps.statusValue.watchers = { ok: false, message: "EMFILE: too many open files" };
+    withFault({ scheduler: { lastTickAt: h.clock.now(), intervalMs: 30_000 }, watchers: { ok: false, message: "EMFILE: too many open files" } });
     res = await h.call("GET", "/readyz?verbose");
     expect(res.status).toBe(503);
     expect(await res.text()).toContain("[-]watcher:files failed: EMFILE: too many open files\n");
@@ -81,6 +94,11 @@ describe("/readyz and /healthz", () => {
 
   it("an unset webhook secret that no workflow needs is no readiness concern; /v1/status reports it", async () => {
     h = await setupApi({ env: {} });
+    // The team library follows acme/agents on GitHub; its sync workflow starts without a git trigger.
+    const syncFile = join(h.daemon.libs.team, "workflows", "sync.yaml");
+    const withGit = readFileSync(syncFile, "utf8");
+    writeFileSync(syncFile, withGit.replace("  git: { branches: [main] }\n", ""));
+    await h.daemon.handle.reload();
     const res = await h.call("GET", "/readyz");
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; checks: Record<string, unknown> };
@@ -94,13 +112,14 @@ describe("/readyz and /healthz", () => {
       note: "not configured and not used: no enabled workflow has a git trigger fed by GitHub pushes",
     });
     // A git trigger in a library checked out from GitHub makes the secret matter: warn, naming the workflow.
-    h.deps.workflows.get("team/sync")!.triggers.push("git");
+    writeFileSync(syncFile, withGit);
+    await h.daemon.handle.reload();
     expect(await (await h.call("GET", "/readyz?verbose")).text()).toContain("[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused (git trigger of team/sync)\n");
     status = await json(await h.call("GET", "/v1/status", { token: h.tokens.viewer }));
     expect(status.status).toBe("warn");
     expect(status.features.githubWebhooks).toMatchObject({ usedBy: ["team/sync"], note: "not configured: pushes for team/sync are refused (their git triggers still poll)" });
-    // Disabled, or in a library with no GitHub repository, it is not used.
-    h.deps.workflows.get("team/sync")!.state = "disabled";
+    // Disabled, it is not used.
+    expect((await h.call("POST", "/v1/workflows/team/sync/disable", { token: h.tokens.editor })).status).toBe(200);
     expect(((await (await h.call("GET", "/readyz")).json()) as { status: string }).status).toBe("pass");
   });
 
@@ -123,7 +142,22 @@ describe("/metrics", () => {
   it("exposes the metric set with values after runs, occurrences, triggers and exports", async () => {
     h = await setupApi();
     const bus = h.deps.bus;
-    const t = h.clock.now.getTime();
+    const t = h.clock.now();
+    const ok = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: { inputs: {} } });
+    const { runId } = (await ok.json()) as { runId: string };
+    // Real runs: one succeeds after 1.5 s, one fails after 40 s (its notify receiver answers 500), one is still running.
+    const step = async (id: string, ms: number, status: number, result: "success" | "failure") => {
+      await until(() => h.daemon.hold.held() === 1, `run ${id} to reach its step`);
+      await h.clock.advance(ms);
+      h.daemon.hold.release(status);
+      await h.daemon.waitFor(id, [result]);
+    };
+    await step(runId, 1500, 200, "success");
+    const id2 = await h.daemon.trigger("team", "sync");
+    await step(id2, 40_000, 500, "failure");
+    const id3 = await h.daemon.trigger("team", "sync");
+    await h.daemon.waitFor(id3, ["running"]);
+    // Facts other parts of the daemon publish (loads, library stats, schedules, occurrences, exports), after the runs so none is overwritten.
     bus.publish({ type: "workflows.loaded", library: "team", total: 5, enabled: 3, broken: 1, at: t });
     bus.publish({ type: "library.stats", library: "team", files: 42, bytes: 123456, agents: 7, at: t });
     bus.publish({ type: "schedule.next", library: "team", workflow: "sync", nextAt: Date.parse("2026-11-24T11:00:00.000Z") });
@@ -133,15 +167,6 @@ describe("/metrics", () => {
     bus.publish({ type: "trigger.event", kind: "watch", workflow: "sync", outcome: "debounced", at: t });
     bus.publish({ type: "export.done", library: "team", target: "claude-code", written: 4, deleted: 1, drift: 2, at: t });
 
-    const ok = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: { inputs: {} } });
-    const { runId } = (await ok.json()) as { runId: string };
-    h.deps.startRun(runId);
-    h.deps.finishRun(runId, "success", 1500);
-    const id2 = await h.deps.triggerRun("team", "sync", { inputs: {}, trigger: "cron", actor: "system" });
-    h.deps.startRun(id2);
-    h.deps.finishRun(id2, "failure", 40_000);
-    const id3 = await h.deps.triggerRun("team", "sync", { inputs: {}, trigger: "cron", actor: "system" });
-    h.deps.startRun(id3);
 
     const res = await h.call("GET", "/metrics");
     expect(res.status).toBe(200);
@@ -154,7 +179,7 @@ describe("/metrics", () => {
     has('aicfg_workflows{library="team",state="disabled"} 1');
     has('aicfg_workflows{library="team",state="broken"} 1');
     has('aicfg_runs_started_total{library="team",workflow="sync",trigger="api"} 1');
-    has('aicfg_runs_started_total{library="team",workflow="sync",trigger="cron"} 2');
+    has('aicfg_runs_started_total{library="team",workflow="sync",trigger="manual"} 2');
     has('aicfg_runs_finished_total{library="team",workflow="sync",result="success"} 1');
     has('aicfg_runs_finished_total{library="team",workflow="sync",result="failure"} 1');
     has('aicfg_runs_active{library="team",workflow="sync"} 1');
@@ -163,7 +188,7 @@ describe("/metrics", () => {
     has('aicfg_run_duration_seconds_bucket{library="team",workflow="sync",result="failure",le="30"} 0');
     has('aicfg_run_duration_seconds_bucket{library="team",workflow="sync",result="failure",le="60"} 1');
     has('aicfg_run_duration_seconds_bucket{library="team",workflow="sync",result="success",le="2.5"} 1');
-    has('aicfg_step_duration_seconds_count{workflow="sync",action="export",result="success"} 1');
+    has('aicfg_step_duration_seconds_count{workflow="sync",action="notify",result="success"} 1');
     has('aicfg_schedule_occurrences_total{library="team",workflow="sync",outcome="started"} 1');
     has('aicfg_schedule_occurrences_total{library="team",workflow="sync",outcome="missed"} 1');
     has('aicfg_schedule_occurrences_total{library="team",workflow="sync",outcome="caught_up"} 1');
@@ -195,7 +220,9 @@ describe("/metrics", () => {
     h.deps.bus.publish({ type: "schedule.next", library: "team", workflow: "sync", nextAt: undefined });
     await h.call("POST", "/v1/webhooks/github", { body: "{}", headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "x", "x-hub-signature-256": "sha256=" + "0".repeat(64) } });
     const text = await (await h.call("GET", "/metrics")).text();
-    expect(text).not.toContain("aicfg_schedule_next_timestamp_seconds{");
+    expect(text).not.toContain('aicfg_schedule_next_timestamp_seconds{library="team",workflow="sync"}');
+    // other/export still has its yearly schedule (2027-07-01).
+    expect(text.split("\n")).toContain('aicfg_schedule_next_timestamp_seconds{library="other",workflow="export"} 1814400000');
     expect(text.split("\n")).toContain('aicfg_trigger_events_total{kind="webhook",outcome="rejected"} 1');
     expect(text.split("\n")).toContain('aicfg_http_request_duration_seconds_count{method="POST",route="/v1/webhooks/github",status="401"} 1');
   });

@@ -1,36 +1,25 @@
-// Test setup for the API: a temp state folder, the in-memory ApiDeps, real tokens of every role,
-// a log sink that keeps every line, an in-memory span exporter, and `call()` which sends a
-// request through app.request as if it came from 127.0.0.1 to port 7411.
+// Test setup for the API: a real daemon on a temp library and state folder behind the real API
+// bridge (api-daemon.ts), real tokens of every role, a log sink that keeps every line, an in-memory
+// span exporter, and `call()` which sends a request through app.request as if it came from
+// 127.0.0.1 to port 7411. The daemon and the API share one manual clock.
 import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
+import { publishCurrentState } from "../../../src/daemon/api-bridge.ts";
 import { createApi, type Api } from "../../../src/daemon/api/app.ts";
 import { parseApiConfig, type ApiConfigInput } from "../../../src/daemon/api/config.ts";
+import type { ApiDeps } from "../../../src/daemon/api/deps.ts";
 import type { ApiBindings } from "../../../src/daemon/api/route.ts";
 import { openTokenStore } from "../../../src/daemon/auth/token-store.ts";
+import { createManualClock, type ManualClock } from "../../../src/daemon/clock.ts";
 import { createSecretRegistry } from "../../../src/daemon/telemetry/redact.ts";
 import { createTelemetry } from "../../../src/daemon/telemetry/telemetry.ts";
-import { tempDir, writeTree } from "../../helpers/fixtures.ts";
-import { createMemoryDeps, type MemoryDeps } from "./memory-deps.ts";
+import { tempDir } from "../../helpers/fixtures.ts";
+import { CANARY, startApiDaemon, T0, type ApiDaemon } from "./api-daemon.ts";
 
+export { CANARY, T0 };
 export const WEBHOOK_SECRET = "It's a Secret to Everybody";
 export const ORIGIN = "http://127.0.0.1:7411";
-/** A secret value planted in the library, run logs and errors; it must never leave the daemon. */
-export const CANARY = "canary-5f1c9e2a7b3d4e6f";
-
-/** A two-layer library on disk: org (agent reviewer) extended by team (overrides, MCP with a literal secret). */
-export function writeLibraries(root: string): { team: string; other: string } {
-  writeTree(root, {
-    "org/aicfg.yaml": "name: org\ntargets: [claude-code]\n",
-    "org/agents/reviewer.md": "---\ndescription: Reviews changes\nmodel: claude-sonnet-4\n---\nReview every change carefully.\n",
-    "team/aicfg.yaml": "name: team\nextends: [../org]\nexport:\n  root: ../project\n",
-    "team/agents/reviewer.md": `---\ndescription: Reviews the team's changes\ntags: [quality]\nmcp: [fetch]\n---\n`,
-    "team/mcp/fetch.yaml": `command: uvx\nargs: [mcp-server-fetch]\nenv:\n  API_KEY: ${CANARY}\n  OTHER: "\${FETCH_TOKEN}"\n`,
-    "other/aicfg.yaml": "name: other\n",
-    "other/agents/helper.md": "---\ndescription: Helps\n---\nBe helpful.\n",
-  });
-  return { team: join(root, "team"), other: join(root, "other") };
-}
 
 let template: { dir: string; tokens: Harness["tokens"] } | undefined;
 
@@ -39,7 +28,7 @@ function tokenTemplate(): { dir: string; tokens: Harness["tokens"] } {
   if (template) return template;
   const dir = tempDir("aicfg-tokens-").path;
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  const store = openTokenStore(dir);
+  const store = openTokenStore(dir, createManualClock(T0));
   const mk = (role: "viewer" | "editor" | "admin", extra: { library?: string; expiresAt?: Date } = {}) => store.create({ role, name: role, ...extra }).token;
   template = {
     dir,
@@ -49,7 +38,7 @@ function tokenTemplate(): { dir: string; tokens: Harness["tokens"] } {
       admin: mk("admin"),
       scopedEditor: mk("editor", { library: "other" }),
       scopedAdmin: mk("admin", { library: "other" }),
-      expired: mk("admin", { expiresAt: new Date("2026-11-01T00:00:00.000Z") }),
+      expired: mk("admin", { expiresAt: new Date(T0 - 23 * 86_400_000) }),
     },
   };
   return template;
@@ -57,12 +46,14 @@ function tokenTemplate(): { dir: string; tokens: Harness["tokens"] } {
 
 export type Harness = {
   api: Api;
-  deps: MemoryDeps;
+  daemon: ApiDaemon;
+  /** The API bridge the app is served from (a test may wrap one of its methods to inject a fault). */
+  deps: ApiDeps;
   stateDir: string;
   logs: string[];
   spans: InMemorySpanExporter;
   tokens: { viewer: string; editor: string; admin: string; scopedEditor: string; scopedAdmin: string; expired: string };
-  clock: { now: Date };
+  clock: ManualClock;
   call: (method: string, path: string, opts?: CallOptions) => Promise<Response>;
   cleanup: () => Promise<void>;
 };
@@ -75,25 +66,23 @@ export type CallOptions = {
   bindings?: ApiBindings;
 };
 
-export async function setupApi(opts: { config?: ApiConfigInput; env?: Record<string, string | undefined>; deps?: (stateDir: string) => MemoryDeps } = {}): Promise<Harness> {
+export async function setupApi(opts: { config?: ApiConfigInput; env?: Record<string, string | undefined> } = {}): Promise<Harness> {
   const dir = tempDir("aicfg-api-");
   const stateDir = dir.path;
-  const clock = { now: new Date("2026-11-24T10:00:00.000Z") };
-  const now = () => clock.now;
-  const libs = writeLibraries(join(stateDir, "libs"));
-  const deps = opts.deps
-    ? opts.deps(stateDir)
-    : createMemoryDeps({ stateDir, now, libraries: [{ name: "team", root: libs.team, git: { repository: "acme/agents", branch: "main" } }, { name: "other", root: libs.other }] });
+  const t = tokenTemplate();
+  copyFileSync(join(t.dir, "tokens.json"), join(stateDir, "tokens.json"));
+  const daemon = await startApiDaemon(stateDir);
+  const { clock, deps } = daemon;
   const logs: string[] = [];
   const spans = new InMemorySpanExporter();
   const secrets = createSecretRegistry();
   const env = opts.env ?? { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET };
-  const telemetry = createTelemetry({ bus: deps.bus, stateDir, secrets, logSink: { write: (l) => void logs.push(l) }, spanExporter: spans, env: {} });
-  const t = tokenTemplate();
-  copyFileSync(join(t.dir, "tokens.json"), join(stateDir, "tokens.json"));
-  const store = openTokenStore(stateDir);
+  const telemetry = createTelemetry({ bus: deps.bus, stateDir, secrets, logSink: { write: (l) => void logs.push(l) }, spanExporter: spans, env: {}, clock });
+  const store = openTokenStore(stateDir, clock);
   const tokens = t.tokens;
-  const api = createApi(deps, parseApiConfig(opts.config ?? {}), { telemetry, tokens: store, env, now });
+  const api = createApi(deps, parseApiConfig(opts.config ?? {}), { telemetry, tokens: store, env, clock });
+  // As the daemon's API extension does: the gauges start from the daemon's current state.
+  publishCurrentState(daemon.handle);
   const call = async (method: string, path: string, o: CallOptions = {}): Promise<Response> => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
@@ -108,6 +97,7 @@ export async function setupApi(opts: { config?: ApiConfigInput; env?: Record<str
   };
   return {
     api,
+    daemon,
     deps,
     stateDir,
     logs,
@@ -116,6 +106,7 @@ export async function setupApi(opts: { config?: ApiConfigInput; env?: Record<str
     clock,
     call,
     cleanup: async () => {
+      await daemon.stop();
       await telemetry.shutdown();
       dir.cleanup();
     },

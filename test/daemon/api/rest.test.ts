@@ -1,11 +1,12 @@
-// The /v1 REST routes against the in-memory daemon and a real two-layer library on disk:
+// The /v1 REST routes against a real daemon (through the API bridge) and a real two-layer library on disk:
 // workflows, runs with filters and cursor pagination, logs, cancel, re-run, occurrences, agents
 // with provenance, export plans, library health, tools, the OpenAPI document and error shapes.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { RunPage, WorkflowDetail } from "../../../src/daemon/api/schemas.ts";
+import { until } from "../harness.ts";
 import { json, setupApi, type Harness } from "./helpers.ts";
 
 let h: Harness;
@@ -17,10 +18,12 @@ describe("workflows", () => {
   it("lists, gets with next occurrences, and enables/disables", async () => {
     h = await setupApi();
     const list = await json(await h.call("GET", "/v1/workflows?library=team", { token: h.tokens.viewer }));
-    expect(list.items.map((w: { name: string }) => w.name)).toEqual(["sync", "backup"]);
+    expect(list.items.map((w: { name: string }) => w.name).sort()).toEqual(["backup", "sync"]);
     const one = await json(await h.call("GET", "/v1/workflows/team/sync", { token: h.tokens.viewer }));
     expect(WorkflowDetail.parse(one)).toEqual(one);
-    expect(one.nextOccurrences).toEqual(["2030-01-01T00:00:00.000Z", "2030-01-02T00:00:00.000Z"]);
+    // The yearly cron, planned from the daemon's clock (2026-11-24).
+    expect(one.nextOccurrences.slice(0, 2)).toEqual(["2027-01-01T00:00:00.000Z", "2028-01-01T00:00:00.000Z"]);
+    expect(one).toMatchObject({ file: join(h.daemon.libs.team, "workflows", "sync.yaml"), inputs: { target: { type: "string", required: false, default: "all" } }, runsCommands: false });
     const off = await json(await h.call("POST", "/v1/workflows/team/sync/disable", { token: h.tokens.editor }));
     expect(off.state).toBe("disabled");
     const on = await json(await h.call("POST", "/v1/workflows/team/sync/enable", { token: h.tokens.editor }));
@@ -34,12 +37,15 @@ describe("workflows", () => {
     h = await setupApi();
     const res = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: { inputs: { target: "claude-code" } } });
     expect(res.status).toBe(202);
-    expect(res.headers.get("location")).toBe("/v1/runs/run-000001");
-    expect(h.deps.runs.get("run-000001")).toMatchObject({ inputs: { target: "claude-code" }, trigger: "api", actor: expect.stringMatching(/^token:tok_[0-9a-f]{12}\(editor\)$/) });
+    const { runId } = (await res.json()) as { runId: string };
+    expect(res.headers.get("location")).toBe(`/v1/runs/${runId}`);
+    expect(await h.daemon.run(runId)).toMatchObject({ inputs: { target: "claude-code" }, trigger: { kind: "api" }, actor: expect.stringMatching(/^token:tok_[0-9a-f]{12}\(editor\)$/) });
 
     const unknown = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: { inputs: { nope: 1 } } });
     expect(unknown.status).toBe(422);
-    expect(await unknown.json()).toEqual({ error: { code: "invalid-input", message: "unknown input nope", hint: "inputs: target" } });
+    expect(await unknown.json()).toEqual({ error: { code: "invalid-input", message: "workflow 'sync' has no input 'nope'", hint: "declared inputs: target" } });
+    const wrongType = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: { inputs: { target: 3 } } });
+    expect(wrongType.status).toBe(422);
 
     const extra = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: { inputs: {}, shell: "rm -rf /" } });
     expect(extra.status).toBe(400);
@@ -50,7 +56,10 @@ describe("workflows", () => {
     const textPlain = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, body: "{}", headers: { "content-type": "text/plain" } });
     expect(textPlain.status).toBe(415);
 
-    h.deps.workflows.get("team/sync")!.state = "broken";
+    // The file on disk breaks: the last good version stays loaded, marked broken, and does not run.
+    writeFileSync(join(h.daemon.libs.team, "workflows", "sync.yaml"), "name: sync\nsteps: [\n");
+    await h.daemon.handle.reload();
+    expect((await json(await h.call("GET", "/v1/workflows/team/sync", { token: h.tokens.viewer }))).state).toBe("broken");
     const broken = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: {} });
     expect(broken.status).toBe(409);
   });
@@ -60,14 +69,19 @@ describe("workflows", () => {
     const big = JSON.stringify({ inputs: { target: "x".repeat(1024 * 1024) } });
     const res = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, body: big, headers: { "content-type": "application/json" } });
     expect(res.status).toBe(413);
-    expect(h.deps.runs.size).toBe(0);
+    expect(await h.daemon.runs()).toEqual([]);
   });
 });
 
 describe("runs", () => {
   it("lists newest first with filters and cursor pagination", async () => {
     h = await setupApi();
-    for (let i = 0; i < 7; i++) await h.deps.triggerRun(i % 2 ? "other" : "team", i % 2 ? "export" : "sync", { inputs: {}, trigger: i < 3 ? "cron" : "manual", actor: "t" });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      if (i < 3) ids.push((await json(await h.call("POST", `/v1/workflows/${i % 2 ? "other/export" : "team/sync"}/runs`, { token: h.tokens.editor, json: {} }))).runId);
+      else ids.push(await h.daemon.trigger(i % 2 ? "other" : "team", i % 2 ? "export" : "sync"));
+      await h.clock.advance(1);
+    }
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -78,9 +92,9 @@ describe("runs", () => {
       pages++;
     } while (cursor);
     expect(pages).toBe(3);
-    expect(seen).toEqual(["run-000007", "run-000006", "run-000005", "run-000004", "run-000003", "run-000002", "run-000001"]);
-    const filtered = await json(await h.call("GET", "/v1/runs?library=team&trigger=cron", { token: h.tokens.viewer }));
-    expect(filtered.items.map((r: { id: string }) => r.id)).toEqual(["run-000003", "run-000001"]);
+    expect(seen).toEqual([...ids].reverse());
+    const filtered = await json(await h.call("GET", "/v1/runs?library=team&trigger=api", { token: h.tokens.viewer }));
+    expect(filtered.items.map((r: { id: string }) => r.id)).toEqual([ids[2], ids[0]]);
     const bad = await h.call("GET", "/v1/runs?limit=0", { token: h.tokens.viewer });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: { code: "invalid-request", message: "invalid query: limit: Too small: expected number to be >=1", details: { issues: [{ path: "limit", message: "Too small: expected number to be >=1" }] } } });
@@ -90,22 +104,29 @@ describe("runs", () => {
 
   it("gets a run with its steps and its logs after a sequence number", async () => {
     h = await setupApi();
-    const id = await h.deps.triggerRun("team", "sync", { inputs: { target: "all" }, trigger: "manual", actor: "t" });
-    h.deps.startRun(id);
-    h.deps.appendLog(id, "exporting 3 agents");
-    h.deps.appendLog(id, "wrote 5 files");
-    h.deps.appendLog(id, "done", "system");
-    h.deps.finishRun(id, "success", 1200);
+    const id = await h.daemon.trigger("team", "sync", { inputs: { target: "codex" } });
+    await h.daemon.waitFor(id, ["running"]);
+    await until(() => h.daemon.hold.held() === 1, "the step to reach the hold server");
+    await h.clock.advance(1200);
+    h.daemon.hold.release();
+    await h.daemon.waitFor(id, ["success"]);
     const run = await json(await h.call("GET", `/v1/runs/${id}`, { token: h.tokens.viewer }));
-    expect(run).toMatchObject({ id, status: "success", durationMs: 1200, steps: [{ id: "main", action: "export", status: "success", durationMs: 1200 }] });
-    const logs = await json(await h.call("GET", `/v1/runs/${id}/logs?after=0`, { token: h.tokens.viewer }));
-    expect(logs.items.map((l: { seq: number; message: string }) => `${l.seq}:${l.message}`)).toEqual(["1:wrote 5 files", "2:done"]);
+    expect(run).toMatchObject({ id, status: "success", inputs: { target: "codex" }, durationMs: 1200, steps: [{ id: "main", action: "notify", status: "success", durationMs: 1200 }] });
+    expect(h.daemon.hold.bodies.map((b) => JSON.parse(b).message)).toEqual(["target codex"]);
+    const all = await json(await h.call("GET", `/v1/runs/${id}/logs`, { token: h.tokens.viewer }));
+    expect(all.items.length).toBeGreaterThan(1);
+    expect(all.items.map((l: { seq: number }) => l.seq)).toEqual(all.items.map((_: unknown, i: number) => i + 1));
+    const after = await json(await h.call("GET", `/v1/runs/${id}/logs?after=1`, { token: h.tokens.viewer }));
+    expect(after.items).toEqual(all.items.slice(1));
     expect((await h.call("GET", "/v1/runs/run-999999/logs", { token: h.tokens.viewer })).status).toBe(404);
   });
 
   it("cancels once (409 after it finished) and re-runs with the same inputs", async () => {
     h = await setupApi();
-    const id = await h.deps.triggerRun("team", "sync", { inputs: { target: "codex" }, trigger: "manual", actor: "t" });
+    // The first run holds the workflow's group, so this one waits in the queue.
+    await h.daemon.trigger("team", "sync");
+    const id = await h.daemon.trigger("team", "sync", { inputs: { target: "codex" } });
+    expect((await h.daemon.run(id)).status).toBe("queued");
     const c1 = await h.call("POST", `/v1/runs/${id}/cancel`, { token: h.tokens.editor });
     expect(c1.status).toBe(202);
     expect(((await c1.json()) as { status: string }).status).toBe("cancelled");
@@ -113,14 +134,19 @@ describe("runs", () => {
     expect(c2.status).toBe(409);
     expect(await c2.json()).toEqual({ error: { code: "conflict", message: `run ${id} already finished (cancelled)`, hint: "re-run it with POST /v1/runs/{id}/rerun" } });
     const re = await json(await h.call("POST", `/v1/runs/${id}/rerun`, { token: h.tokens.editor }));
-    expect(re).toEqual({ runId: "run-000002", status: "queued" });
-    expect(h.deps.runs.get("run-000002")!.inputs).toEqual({ target: "codex" });
+    expect(re).toEqual({ runId: expect.any(String), status: "queued" });
+    expect(re.runId).not.toBe(id);
+    expect((await h.daemon.run(re.runId)).inputs).toEqual({ target: "codex" });
   });
 
   it("lists occurrences by kind", async () => {
     h = await setupApi();
+    const planned = await json(await h.call("GET", "/v1/occurrences?kind=planned&library=team", { token: h.tokens.viewer }));
+    expect(planned.items.length).toBeGreaterThan(0);
+    expect(planned.items.at(-1)).toEqual({ library: "team", workflow: "sync", scheduledAt: "2027-01-01T00:00:00.000Z", kind: "planned" });
+    for (const o of planned.items) expect(o).toMatchObject({ workflow: "sync", kind: "planned" });
     const missed = await json(await h.call("GET", "/v1/occurrences?kind=missed", { token: h.tokens.viewer }));
-    expect(missed.items).toEqual([{ library: "team", workflow: "sync", scheduledAt: "2026-11-24T09:00:00.000Z", kind: "missed", reason: "daemon was down" }]);
+    expect(missed.items).toEqual([]);
   });
 });
 
@@ -159,7 +185,7 @@ describe("library views", () => {
   it("reports library health with counts and diagnostics", async () => {
     h = await setupApi();
     const res = await json(await h.call("GET", "/v1/libraries/team/health", { token: h.tokens.viewer }));
-    expect(res).toMatchObject({ library: "team", status: "warn", layers: ["org", "team"], counts: { agents: 1, knowledge: 0, mcp: 1, skills: 0, commands: 0, workflowDirs: 0 }, errors: 0 });
+    expect(res).toMatchObject({ library: "team", status: "warn", layers: ["org", "team"], counts: { agents: 1, knowledge: 0, mcp: 1, skills: 0, commands: 0, workflowDirs: 1 }, errors: 0 });
     expect(res.diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(["empty-instructions", "layer-override"]);
   });
 

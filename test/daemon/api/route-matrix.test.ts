@@ -1,6 +1,6 @@
 // Every route x method x caller (security goal G12): the list of routes is read from the app
 // (app.routes) and must equal the matrix below, so a new route without a row fails this test.
-// Each cell runs in a fresh harness (real token store, real in-memory deps).
+// Each cell runs in a fresh harness (real token store, a real daemon behind the API bridge).
 import { afterEach, describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
 import { setupApi, WEBHOOK_SECRET, type Harness } from "./helpers.ts";
@@ -10,10 +10,10 @@ const CALLERS: Caller[] = ["none", "badToken", "badChecksum", "expired", "wrongL
 
 type Row = {
   /** The concrete request for this route. */
-  path: string | ((h: Harness) => string);
+  path: string | ((h: Harness, id: string) => string);
   json?: unknown;
-  /** Prepares state (e.g. a queued run) before the call. */
-  setup?: (h: Harness) => Promise<void>;
+  /** Prepares state (e.g. a queued run) before the call; what it returns is the path's `id`. */
+  setup?: (h: Harness) => Promise<string>;
   webhook?: boolean;
   /** Expected status per caller, in CALLERS order. */
   expect: [number, number, number, number, number, number, number, number];
@@ -23,9 +23,11 @@ const OPEN: Row["expect"] = [200, 200, 200, 200, 200, 200, 200, 200];
 const VIEWER_GLOBAL: Row["expect"] = [401, 401, 401, 401, 200, 200, 200, 200];
 const VIEWER_TEAM: Row["expect"] = [401, 401, 401, 401, 404, 200, 200, 200];
 
-async function queuedRun(h: Harness): Promise<void> {
-  await h.deps.triggerRun("team", "sync", { inputs: {}, trigger: "manual", actor: "test" });
+/** A run of team/sync that is still going (its step waits on the hold server). */
+async function queuedRun(h: Harness): Promise<string> {
+  return h.daemon.trigger("team", "sync");
 }
+const runPath = (suffix: string) => (_h: Harness, id: string) => `/v1/runs/${id}${suffix}`;
 
 const MATRIX: Record<string, Row> = {
   "GET /livez": { path: "/livez", expect: OPEN },
@@ -47,10 +49,10 @@ const MATRIX: Record<string, Row> = {
   "POST /v1/workflows/:library/:workflow/enable": { path: "/v1/workflows/team/sync/enable", expect: [401, 401, 401, 401, 404, 403, 200, 200] },
   "POST /v1/workflows/:library/:workflow/disable": { path: "/v1/workflows/team/sync/disable", expect: [401, 401, 401, 401, 404, 403, 200, 200] },
   "GET /v1/runs": { path: "/v1/runs", expect: VIEWER_GLOBAL },
-  "GET /v1/runs/:id": { path: "/v1/runs/run-000001", setup: queuedRun, expect: VIEWER_TEAM },
-  "GET /v1/runs/:id/logs": { path: "/v1/runs/run-000001/logs", setup: queuedRun, expect: VIEWER_TEAM },
-  "POST /v1/runs/:id/cancel": { path: "/v1/runs/run-000001/cancel", setup: queuedRun, expect: [401, 401, 401, 401, 404, 403, 202, 202] },
-  "POST /v1/runs/:id/rerun": { path: "/v1/runs/run-000001/rerun", setup: queuedRun, expect: [401, 401, 401, 401, 404, 403, 202, 202] },
+  "GET /v1/runs/:id": { path: runPath(""), setup: queuedRun, expect: VIEWER_TEAM },
+  "GET /v1/runs/:id/logs": { path: runPath("/logs"), setup: queuedRun, expect: VIEWER_TEAM },
+  "POST /v1/runs/:id/cancel": { path: runPath("/cancel"), setup: queuedRun, expect: [401, 401, 401, 401, 404, 403, 202, 202] },
+  "POST /v1/runs/:id/rerun": { path: runPath("/rerun"), setup: queuedRun, expect: [401, 401, 401, 401, 404, 403, 202, 202] },
   "GET /v1/occurrences": { path: "/v1/occurrences", expect: VIEWER_GLOBAL },
   "GET /v1/libraries": { path: "/v1/libraries", expect: VIEWER_GLOBAL },
   "GET /v1/libraries/:library/health": { path: "/v1/libraries/team/health", expect: VIEWER_TEAM },
@@ -102,8 +104,8 @@ describe("route x method x role matrix", () => {
       for (const caller of CALLERS) {
         const h = await setupApi();
         try {
-          await row.setup?.(h);
-          const path = typeof row.path === "function" ? row.path(h) : row.path;
+          const id = (await row.setup?.(h)) ?? "";
+          const path = typeof row.path === "function" ? row.path(h, id) : row.path;
           const token = tokenFor(h, caller);
           if (row.webhook) {
             const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
@@ -178,7 +180,7 @@ describe("route x method x role matrix", () => {
     harness = await setupApi();
     const h = harness;
     await queuedRun(h);
-    await h.deps.triggerRun("other", "export", { inputs: {}, trigger: "manual", actor: "test" });
+    await h.daemon.trigger("other", "export");
     const runs = (await (await h.call("GET", "/v1/runs", { token: h.tokens.scopedEditor })).json()) as { items: { library: string }[] };
     expect(runs.items.map((r) => r.library)).toEqual(["other"]);
     const teamRuns = (await (await h.call("GET", "/v1/runs?library=team", { token: h.tokens.scopedEditor })).json()) as { items: unknown[] };
@@ -188,7 +190,8 @@ describe("route x method x role matrix", () => {
     const libs = (await (await h.call("GET", "/v1/libraries", { token: h.tokens.scopedEditor })).json()) as { items: { name: string }[] };
     expect(libs.items.map((l) => l.name)).toEqual(["other"]);
     const occ = (await (await h.call("GET", "/v1/occurrences", { token: h.tokens.scopedEditor })).json()) as { items: { library: string }[] };
-    expect(occ.items.map((o) => o.library)).toEqual(["other"]);
+    expect(occ.items.length).toBeGreaterThan(0);
+    expect([...new Set(occ.items.map((o) => o.library))]).toEqual(["other"]);
     expect((await h.call("GET", "/v1/occurrences?library=team", { token: h.tokens.scopedEditor })).status).toBe(404);
   });
 
@@ -208,8 +211,8 @@ describe("route x method x role matrix", () => {
   it("encoded traversal in path parameters is refused, never served", async () => {
     harness = await setupApi();
     const h = harness;
-    await queuedRun(h);
-    const variants = ["%2e%2e", "..%2F..", "%252e%252e", "run-000001%2F..", ".%2e", "%2e%2e%2Fetc%2Fpasswd"];
+    const id = await queuedRun(h);
+    const variants = ["%2e%2e", "..%2F..", "%252e%252e", `${id}%2F..`, ".%2e", "%2e%2e%2Fetc%2Fpasswd"];
     const templates = ["/v1/runs/{}", "/v1/runs/{}/logs", "/v1/workflows/{}/sync", "/v1/workflows/team/{}", "/v1/libraries/{}/agents", "/v1/libraries/team/agents/{}", "/v1/libraries/{}/health"];
     for (const t of templates) {
       for (const v of variants) {

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AicfgError } from "../../../src/library/diagnostics.ts";
+import { nodeBin, until } from "../harness.ts";
 import { CANARY, setupApi, type Harness } from "./helpers.ts";
 
 let h: Harness;
@@ -49,7 +50,7 @@ describe("Host and Origin", () => {
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(res.headers.get("access-control-allow-origin")).toBeNull();
     }
-    expect(h.deps.runs.size).toBe(0);
+    expect(await h.daemon.runs()).toEqual([]);
     const sameOrigin = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.admin, json: {}, headers: { origin: "http://127.0.0.1:7411", "sec-fetch-site": "same-origin" } });
     expect(sameOrigin.status).toBe(202);
   });
@@ -93,9 +94,9 @@ describe("authentication", () => {
     expect(blocked.headers.get("retry-after")).toBe("60");
     // The failing credential is locked out from any address.
     expect((await h.call("GET", "/v1/runs", { token: bad, bindings: { remoteAddress: "127.0.0.2", localPort: 7411, transport: "tcp" } })).status).toBe(429);
-    h.clock.now = new Date(h.clock.now.getTime() + 45_000);
+    h.clock.jump(45_000);
     expect((await h.call("GET", "/v1/runs", { token: bad })).headers.get("retry-after")).toBe("15");
-    h.clock.now = new Date(h.clock.now.getTime() + 16_000);
+    h.clock.jump(16_000);
     expect((await h.call("GET", "/v1/runs", { token: bad })).status).toBe(401);
   });
 
@@ -159,7 +160,7 @@ describe("request bodies", () => {
     const res = await h.api.app.fetch(req, { remoteAddress: "127.0.0.1", localPort: 7411, transport: "tcp" });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: { code: "invalid-request", message: "the request body could not be read" } });
-    expect(h.deps.runs.size).toBe(0);
+    expect(await h.daemon.runs()).toEqual([]);
   });
 });
 
@@ -167,15 +168,27 @@ describe("the secret canary", () => {
   it("never appears in API output, error bodies, metrics or log lines", async () => {
     h = await setupApi();
     h.api.telemetry.secrets.add(CANARY);
-    const id = await h.deps.triggerRun("team", "sync", { inputs: {}, trigger: "manual", actor: "t" });
-    h.deps.startRun(id);
-    h.deps.appendLog(id, `git push https://x:${CANARY}@github.com/acme/agents failed`);
-    h.deps.appendLog(id, `env: API_KEY=${JSON.stringify(CANARY)} GITHUB_TOKEN=ghp_${"a".repeat(36)}`);
-    h.deps.finishRun(id, "failure", 10);
-    h.deps.runs.get(id)!.error = `step main failed: command 'curl -H "Authorization: ${CANARY}"' exited 1`;
+    // A real run that leaks: its program prints the canary to stdout and stderr and fails with it.
+    const leak = [
+      `console.log(${JSON.stringify(`git push https://x:${CANARY}@github.com/acme/agents failed`)});`,
+      `console.error(${JSON.stringify(`env: API_KEY=${JSON.stringify(CANARY)} GITHUB_TOKEN=ghp_${"a".repeat(36)}`)});`,
+      `console.error(${JSON.stringify(`command 'curl -H "Authorization: ${CANARY}"' exited 1`)});`,
+      "process.exit(1);",
+    ].join(" ");
+    writeFileSync(
+      join(h.daemon.libs.team, "workflows", "leak.yaml"),
+      `name: leak\non:\n  manual: true\nsteps:\n  - id: main\n    uses: shell\n    with:\n      command: [${JSON.stringify(nodeBin())}, "-e", ${JSON.stringify(leak)}]\n`,
+    );
+    await h.daemon.handle.reload();
+    const id = await h.daemon.trigger("team", "leak");
+    const finished = await h.daemon.waitFor(id, ["failure"]);
+    // The daemon's own record has the canary: only the API's scrubbing keeps it in.
+    expect(JSON.stringify(finished) + JSON.stringify(await h.daemon.handle.store.readLog(id))).toContain(CANARY);
+    // A bridge failure whose message carries the secret.
+    const getWorkflow = h.deps.getWorkflow;
     h.deps.getWorkflow = async (library, name) => {
       if (name === "boom") throw new AicfgError("invalid-input", `cannot read workflow: token ${CANARY} rejected`);
-      return h.deps.workflows.get(`${library}/${name}`);
+      return getWorkflow(library, name);
     };
     h.api.telemetry.logger.error({ err: new Error(`spawn failed with API_KEY=${CANARY}`), command: `uvx --key ${CANARY}` }, `mcp server failed: ${CANARY}`);
 
@@ -225,23 +238,25 @@ describe("the secret canary", () => {
 describe("audit log and access log", () => {
   it("records every mutating call with its actor and outcome, and one access-log line per request", async () => {
     h = await setupApi();
-    await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: {}, headers: { "x-request-id": "req-42" } });
+    const { runId } = (await (await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: {}, headers: { "x-request-id": "req-42" } })).json()) as { runId: string };
     await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.viewer, json: {} });
-    await h.call("POST", "/v1/runs/run-000001/cancel", { json: {} });
+    await h.call("POST", `/v1/runs/${runId}/cancel`, { json: {} });
     await h.call("GET", "/v1/runs", { token: h.tokens.viewer });
-    h.deps.startRun("run-000001");
+    await h.daemon.waitFor(runId, ["running"]);
     const audit = readFileSync(join(h.stateDir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const editorId = h.api.tokens.list().find((t) => t.name === "editor")!.id;
     const viewerId = h.api.tokens.list().find((t) => t.name === "viewer")!.id;
-    expect(audit.map(({ ts: _ts, ...rest }) => rest)).toEqual([
-      { actor: `token:${editorId}(editor)`, action: "run.trigger", target: "team/sync", outcome: "ok", status: 202, requestId: "req-42", runId: "run-000001" },
+    const entries = audit.map(({ ts: _ts, ...rest }) => rest);
+    // The daemon starts the run as soon as it is queued: its line lands between the API's lines.
+    expect(entries.filter((e) => e.action !== "run.started")).toEqual([
+      { actor: `token:${editorId}(editor)`, action: "run.trigger", target: "team/sync", outcome: "ok", status: 202, requestId: "req-42", runId },
       { actor: `token:${viewerId}(viewer)`, action: "run.trigger", target: "/v1/workflows/team/sync/runs", outcome: "denied", status: 403, requestId: expect.any(String) },
-      { actor: "anonymous", action: "POST unmatched", target: "/v1/runs/run-000001/cancel", outcome: "denied", status: 401, requestId: expect.any(String) },
-      { actor: "system:api", action: "run.started", target: "team/sync", outcome: "ok", runId: "run-000001", details: { attempt: 1 } },
+      { actor: "anonymous", action: "POST unmatched", target: `/v1/runs/${runId}/cancel`, outcome: "denied", status: 401, requestId: expect.any(String) },
     ]);
+    expect(entries.filter((e) => e.action === "run.started")).toEqual([{ actor: "system:api", action: "run.started", target: "team/sync", outcome: "ok", runId, details: { attempt: 1 } }]);
     const lines = h.logs.map((l) => JSON.parse(l));
     expect(lines.length).toBe(4);
-    expect(lines[0]).toMatchObject({ level: "info", msg: "request", reqId: "req-42", method: "POST", route: "/v1/workflows/:library/:workflow/runs", status: 202, runId: "run-000001", actor: `token:${editorId}(editor)`, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(lines[0]).toMatchObject({ level: "info", msg: "request", reqId: "req-42", method: "POST", route: "/v1/workflows/:library/:workflow/runs", status: 202, runId, actor: `token:${editorId}(editor)`, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
     expect(lines[3]).toMatchObject({ method: "GET", route: "/v1/runs", status: 200 });
   });
 });
@@ -252,20 +267,23 @@ describe("traces", () => {
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const res = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: {}, headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
     const { runId } = (await res.json()) as { runId: string };
-    h.deps.startRun(runId);
-    h.deps.finishRun(runId, "failure", 250);
+    await until(() => h.daemon.hold.held() === 1, "the step to reach the hold server");
+    // The notify step's receiver answers 500: the step and the run fail.
+    h.daemon.hold.release(500);
+    await h.daemon.waitFor(runId, ["failure"]);
+    await until(() => h.spans.getFinishedSpans().length === 3, "the run's spans to end");
     const spans = h.spans.getFinishedSpans();
     const names = spans.map((s) => s.name).sort();
-    expect(names).toEqual(["POST /v1/workflows/:library/:workflow/runs", "RUN sync", "export main"]);
+    expect(names).toEqual(["POST /v1/workflows/:library/:workflow/runs", "RUN sync", "notify main"]);
     for (const s of spans) expect(s.spanContext().traceId).toBe(traceId);
     const req = spans.find((s) => s.name.startsWith("POST"))!;
     const run = spans.find((s) => s.name === "RUN sync")!;
-    const step = spans.find((s) => s.name === "export main")!;
+    const step = spans.find((s) => s.name === "notify main")!;
     expect(req.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
     expect(run.parentSpanContext?.spanId).toBe(req.spanContext().spanId);
     expect(step.parentSpanContext?.spanId).toBe(run.spanContext().spanId);
     expect(run.attributes).toMatchObject({ "cicd.pipeline.name": "sync", "cicd.pipeline.run.id": runId, "cicd.pipeline.action.name": "RUN", "cicd.pipeline.result": "failure", "aicfg.trigger": "api", "aicfg.library": "team" });
-    expect(step.attributes).toMatchObject({ "cicd.pipeline.task.name": "main", "cicd.pipeline.task.type": "export", "cicd.pipeline.task.run.result": "failure" });
+    expect(step.attributes).toMatchObject({ "cicd.pipeline.task.name": "main", "cicd.pipeline.task.type": "notify", "cicd.pipeline.task.run.result": "failure" });
     const log = JSON.parse(h.logs[0]!);
     expect(log.traceId).toBe(traceId);
   });

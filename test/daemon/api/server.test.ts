@@ -1,6 +1,6 @@
 // The API served for real (src/daemon/runtime/serve.ts on Node, Bun or Deno) on 127.0.0.1 and on a
 // unix socket: raw HTTP for Host attacks, chunked and oversized bodies and conflicting length
-// headers; the bind-safety rule; the local admin token.
+// headers; the bind-safety rule; the local admin token. Behind the server: a real daemon through the API bridge.
 import { createHmac } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { connect, type Socket } from "node:net";
@@ -12,7 +12,7 @@ import { LOCAL_ADMIN_FILE, openTokenStore, readLocalAdminToken } from "../../../
 import { createSecretRegistry } from "../../../src/daemon/telemetry/redact.ts";
 import { createTelemetry } from "../../../src/daemon/telemetry/telemetry.ts";
 import { tempDir } from "../../helpers/fixtures.ts";
-import { createMemoryDeps, type MemoryDeps } from "./memory-deps.ts";
+import { startApiDaemon, type ApiDaemon } from "./api-daemon.ts";
 import { WEBHOOK_SECRET } from "./helpers.ts";
 
 type RawResponse = { status: number; headers: Record<string, string>; body: string };
@@ -59,25 +59,34 @@ function* chunked(total: number, size: number): Iterable<Uint8Array> {
   yield Buffer.from("0\r\n\r\n");
 }
 
-const QUIET = { env: {}, telemetryOptions: { logSink: { write: () => {} } } };
-
 let server: ApiServer | undefined;
+let daemon: ApiDaemon | undefined;
 let dir: { path: string; cleanup: () => void } | undefined;
 afterEach(async () => {
   await server?.stop();
   server = undefined;
+  await daemon?.stop();
+  daemon = undefined;
   dir?.cleanup();
   dir = undefined;
 });
 
-async function start(config: Parameters<typeof parseApiConfig>[0] = {}): Promise<{ server: ApiServer; deps: MemoryDeps; port: number; logs: string[] }> {
+/** A real daemon on a temp library and state folder (the clock is the daemon's: the API shares it). */
+async function startDaemonIn(): Promise<ApiDaemon> {
   dir = tempDir("aicfg-srv-");
-  const deps = createMemoryDeps({ stateDir: dir.path });
+  daemon = await startApiDaemon(dir.path);
+  return daemon;
+}
+
+const quiet = (d: ApiDaemon) => ({ env: {}, clock: d.clock, telemetryOptions: { logSink: { write: () => {} } } });
+
+async function start(config: Parameters<typeof parseApiConfig>[0] = {}): Promise<{ server: ApiServer; daemon: ApiDaemon; port: number; logs: string[] }> {
+  const d = await startDaemonIn();
   const logs: string[] = [];
-  const telemetry = createTelemetry({ bus: deps.bus, stateDir: dir.path, secrets: createSecretRegistry(), logSink: { write: (l) => void logs.push(l) }, env: {} });
-  server = await startApiServer(deps, parseApiConfig({ port: 0, ...config }), { telemetry, env: { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+  const telemetry = createTelemetry({ bus: d.bus, stateDir: dir!.path, secrets: createSecretRegistry(), logSink: { write: (l) => void logs.push(l) }, env: {}, clock: d.clock });
+  server = await startApiServer(d.deps, parseApiConfig({ port: 0, ...config }), { telemetry, env: { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET }, clock: d.clock });
   const addr = server.served.address;
-  return { server, deps, port: "port" in addr ? addr.port : 0, logs };
+  return { server, daemon: d, port: "port" in addr ? addr.port : 0, logs };
 }
 
 describe("serving on 127.0.0.1", () => {
@@ -115,15 +124,14 @@ describe("serving on 127.0.0.1", () => {
   });
 
   it("refuses a 26 MiB chunked webhook body with 413 before verifying it, and accepts a signed chunked one", async () => {
-    const { port, deps } = await start();
-    deps.workflows.get("team/sync")!.triggers.push("git");
+    const { port, daemon: d } = await start();
     const head = (extra: string) =>
       `POST /v1/webhooks/github HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: big-1\r\nX-Hub-Signature-256: sha256=${"0".repeat(64)}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n${extra}\r\n`;
     const big = await raw({ port }, head(""), chunked(26 * 1024 * 1024, 256 * 1024));
     // Deno.serve occasionally (about 1 in 40 here) fails the body stream of a large chunked upload
     // with "underlying resource unavailable"; the app then answers 400 without running the handler.
     expect("Deno" in globalThis ? [413, 400] : [413]).toContain(big.status);
-    expect(deps.deliveries.size).toBe(0);
+    expect(d.deliveries()).toBe(0);
 
     const body = JSON.stringify({ ref: "refs/heads/main", after: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", repository: { full_name: "acme/agents" } });
     const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
@@ -135,29 +143,31 @@ describe("serving on 127.0.0.1", () => {
       [...parts, Buffer.from("0\r\n\r\n")],
     );
     expect(ok.status).toBe(202);
-    expect(JSON.parse(ok.body.includes("\r\n") && ok.headers["transfer-encoding"] === "chunked" ? ok.body.split("\r\n")[1]! : ok.body)).toEqual({ status: "queued", runIds: ["run-000001"] });
+    const runs = await d.runs();
+    expect(runs.map((r) => [r.workflow, r.trigger.kind])).toEqual([["sync", "git"]]);
+    expect(JSON.parse(ok.body.includes("\r\n") && ok.headers["transfer-encoding"] === "chunked" ? ok.body.split("\r\n")[1]! : ok.body)).toEqual({ status: "queued", runIds: [runs[0]!.id] });
   });
 
   it("refuses a 2 MiB chunked body on /v1 (1 MiB limit) with 413, even without a token", async () => {
-    const { port, deps } = await start();
+    const { port, daemon: d } = await start();
     const res = await raw(
       { port },
       `POST /v1/workflows/team/sync/runs HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
       chunked(2 * 1024 * 1024, 64 * 1024),
     );
     expect("Deno" in globalThis ? [413, 400] : [413]).toContain(res.status);
-    expect(deps.runs.size).toBe(0);
+    expect(await d.runs()).toEqual([]);
   });
 
   it("refuses Content-Length together with Transfer-Encoding", async () => {
-    const { port, deps } = await start();
+    const { port, daemon: d } = await start();
     const res = await raw(
       { port },
       `POST /v1/webhooks/github HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
       chunked(30 * 1024, 1024),
     );
     expect([400, 413]).toContain(res.status);
-    expect(deps.deliveries.size).toBe(0);
+    expect(d.deliveries()).toBe(0);
   });
 
   it("keeps a local admin token (0600) for the CLI on the same machine", async () => {
@@ -188,19 +198,17 @@ describe("serving on 127.0.0.1", () => {
 
 describe("bind safety", () => {
   it("refuses a non-loopback bind without an admin token, with a clear message", async () => {
-    dir = tempDir("aicfg-srv-");
-    const deps = createMemoryDeps({ stateDir: dir.path });
-    await expect(startApiServer(deps, parseApiConfig({ host: "0.0.0.0", port: 0 }), QUIET)).rejects.toThrow(
+    const d = await startDaemonIn();
+    await expect(startApiServer(d.deps, parseApiConfig({ host: "0.0.0.0", port: 0 }), quiet(d))).rejects.toThrow(
       "refusing to listen on 0.0.0.0: it is not a loopback address and no admin token exists",
     );
   });
 
   it("starts on a non-loopback address once an admin token exists and the served names are listed", async () => {
-    dir = tempDir("aicfg-srv-");
-    const deps = createMemoryDeps({ stateDir: dir.path });
-    const admin = openTokenStore(dir.path).create({ role: "admin", name: "ops" }).token;
-    await expect(startApiServer(deps, parseApiConfig({ host: "0.0.0.0", port: 0 }), QUIET)).rejects.toThrow("api.allowedHosts is empty");
-    server = await startApiServer(deps, parseApiConfig({ host: "0.0.0.0", port: 0, allowedHosts: ["aicfg.internal"] }), QUIET);
+    const d = await startDaemonIn();
+    const admin = openTokenStore(dir!.path, d.clock).create({ role: "admin", name: "ops" }).token;
+    await expect(startApiServer(d.deps, parseApiConfig({ host: "0.0.0.0", port: 0 }), quiet(d))).rejects.toThrow("api.allowedHosts is empty");
+    server = await startApiServer(d.deps, parseApiConfig({ host: "0.0.0.0", port: 0, allowedHosts: ["aicfg.internal"] }), quiet(d));
     const addr = server.served.address as { port: number };
     const res = await raw({ port: addr.port }, `GET /v1/workflows HTTP/1.1\r\nHost: aicfg.internal\r\nAuthorization: Bearer ${admin}\r\nConnection: close\r\n\r\n`);
     expect(res.status).toBe(200);
@@ -209,12 +217,11 @@ describe("bind safety", () => {
 
 describe("unix socket", () => {
   it("serves on a socket inside a 0700 folder; Host localhost is accepted and probes are open", async () => {
-    dir = tempDir("aicfg-srv-");
-    const sockDir = join(dir.path, "run");
+    const d = await startDaemonIn();
+    const sockDir = join(dir!.path, "run");
     mkdirSync(sockDir, { mode: 0o700 });
     const path = join(sockDir, "api.sock");
-    const deps = createMemoryDeps({ stateDir: dir.path });
-    server = await startApiServer(deps, parseApiConfig({ unixSocket: path }), QUIET);
+    server = await startApiServer(d.deps, parseApiConfig({ unixSocket: path }), quiet(d));
     expect(server.served.url).toBe(`unix:${path}`);
     const ready = await raw({ path }, "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     expect(ready.status).toBe(200);

@@ -36,10 +36,6 @@ async function deliver(body: string | Uint8Array, opts: { event?: string; delive
   return (opts.harness ?? h).call("POST", "/v1/webhooks/github", { body, headers });
 }
 
-function enableGitTrigger(harness: Harness): void {
-  harness.deps.workflows.get("team/sync")!.triggers.push("git");
-}
-
 describe("signature verification", () => {
   it("accepts GitHub's published test vector (then rejects the non-JSON body as 400, not 401)", async () => {
     h = await setupApi();
@@ -69,7 +65,6 @@ describe("signature verification", () => {
 
   it("refuses wrong, truncated, uppercase, sha1, missing and re-serialised signatures before parsing anything", async () => {
     h = await setupApi();
-    enableGitTrigger(h);
     const body = pushBody();
     const good = sig(body);
     const flipped = Buffer.from(body);
@@ -90,9 +85,8 @@ describe("signature verification", () => {
       const err = (await res.json()) as { error: { code: string } };
       expect(["bad-signature", "signature-missing"], name).toContain(err.error.code);
     }
-    expect(h.deps.deliveries.size).toBe(0);
-    expect(h.deps.pushes).toEqual([]);
-    expect(h.deps.runs.size).toBe(0);
+    expect(h.daemon.deliveries()).toBe(0);
+    expect(await h.daemon.runs()).toEqual([]);
   });
 
   it("verifies the exact bytes: a BOM or a non-UTF-8 body is never silently normalised", async () => {
@@ -110,13 +104,12 @@ describe("signature verification", () => {
 describe("fail closed and content types", () => {
   it("refuses every delivery when no secret is configured (503), even a well-formed one", async () => {
     h = await setupApi({ env: {} });
-    enableGitTrigger(h);
     const res = await deliver(pushBody(), { signature: sig(pushBody()) });
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
       error: { code: "webhook-secret-missing", message: "no GitHub webhook secret is configured, so every delivery is refused", hint: "set api.webhooks.github.secret or AICFG_GITHUB_WEBHOOK_SECRET" },
     });
-    expect(h.deps.runs.size).toBe(0);
+    expect(await h.daemon.runs()).toEqual([]);
     const ready = await h.call("GET", "/readyz?verbose");
     expect(await ready.text()).toContain("[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused (git trigger of team/sync)\n");
   });
@@ -157,19 +150,21 @@ describe("events", () => {
 
   it("feeds a push to the library's repository and branch to its git trigger, 202 once queued", async () => {
     h = await setupApi();
-    enableGitTrigger(h);
     const res = await deliver(pushBody(), { delivery: "d-1" });
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ status: "queued", runIds: ["run-000001"] });
-    expect(h.deps.pushes).toEqual([{ library: "team", branch: "main", after: AFTER, deliveryId: "d-1", actor: "github:d-1" }]);
-    expect(h.deps.runs.get("run-000001")).toMatchObject({ workflow: "sync", trigger: "git", status: "queued", actor: "github:d-1" });
+    const runs = await h.daemon.runs();
+    expect(runs).toHaveLength(1);
+    const runId = runs[0]!.id;
+    expect(await res.json()).toEqual({ status: "queued", runIds: [runId] });
+    // The daemon's git trigger took the push: library team (repository acme/agents), branch main, commit AFTER.
+    expect(runs[0]).toMatchObject({ library: "team", workflow: "sync", trigger: { kind: "git", branch: "main", after: AFTER } });
+    expect(h.daemon.deliveries()).toBe(1);
     const audit = readFileSync(join(h.stateDir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(audit.at(-1)).toMatchObject({ actor: "github:d-1", action: "webhook.github", target: "github:d-1", outcome: "ok", status: 202, runId: "run-000001" });
+    expect(audit.find((a) => a.action === "webhook.github")).toMatchObject({ actor: "github:d-1", action: "webhook.github", target: "github:d-1", outcome: "ok", status: 202, runId });
   });
 
   it("ignores other repositories, other branches, tags, deleted branches and other events", async () => {
     h = await setupApi();
-    enableGitTrigger(h);
     const cases: [string, string][] = [
       ["push", pushBody({ repository: { full_name: "acme/elsewhere" } })],
       ["push", pushBody({ ref: "refs/heads/feature" })],
@@ -183,8 +178,8 @@ describe("events", () => {
       expect(res.status, body).toBe(200);
       expect(((await res.json()) as { status: string }).status).toBe("ignored");
     }
-    expect(h.deps.runs.size).toBe(0);
-    expect(h.deps.deliveries.size).toBe(0);
+    expect(await h.daemon.runs()).toEqual([]);
+    expect(h.daemon.deliveries()).toBe(0);
   });
 
   it("rejects a push payload without the fields it needs", async () => {
@@ -196,21 +191,19 @@ describe("events", () => {
 describe("one run per delivery", () => {
   it("deduplicates a redelivery, including ten concurrent copies", async () => {
     h = await setupApi();
-    enableGitTrigger(h);
     const body = pushBody();
     const results = await Promise.all(Array.from({ length: 10 }, () => deliver(body, { delivery: "same-guid" })));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
-    expect(h.deps.runs.size).toBe(1);
+    expect(await h.daemon.runs()).toHaveLength(1);
     const again = await deliver(body, { delivery: "same-guid" });
     expect(await again.json()).toEqual({ status: "duplicate", reason: "delivery same-guid was already processed" });
   });
 
   it("deduplicates after a restart: the API keeps no delivery state of its own", async () => {
     h = await setupApi();
-    enableGitTrigger(h);
     expect((await deliver(pushBody(), { delivery: "before-restart" })).status).toBe(202);
-    const restarted = createApi(h.deps, parseApiConfig({}), { telemetry: h.api.telemetry, tokens: h.api.tokens, env: { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+    const restarted = createApi(h.deps, parseApiConfig({}), { telemetry: h.api.telemetry, tokens: h.api.tokens, env: { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET }, clock: h.clock });
     const body = pushBody();
     const res = await restarted.app.request("http://127.0.0.1:7411/v1/webhooks/github", {
       method: "POST",
@@ -219,39 +212,39 @@ describe("one run per delivery", () => {
     }, { remoteAddress: "140.82.112.1", localPort: 7411, transport: "tcp" });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe("duplicate");
-    expect(h.deps.runs.size).toBe(1);
+    expect(await h.daemon.runs()).toHaveLength(1);
   });
 
   it("forgets a delivery whose run could not be queued, so GitHub's redelivery is processed", async () => {
     h = await setupApi();
-    enableGitTrigger(h);
-    h.deps.failNextPush = true;
+    // The run store fails when the git trigger queues the run.
+    h.daemon.store.failNextCreate("ENOSPC: no space left on device, write");
     const first = await deliver(pushBody(), { delivery: "flaky" });
-    expect(first.status).toBe(503);
-    expect(await first.json()).toEqual({ error: { code: "unavailable", message: "the run store is unavailable" } });
-    expect(h.deps.deliveries.has("flaky")).toBe(false);
+    // A store error is not one the API knows: 500, its message kept in the daemon log, not in the answer.
+    expect(first.status).toBe(500);
+    expect(((await first.json()) as { error: { code: string } }).error.code).toBe("internal");
+    expect(h.daemon.deliveries()).toBe(0);
+    expect(await h.daemon.runs()).toEqual([]);
     const retry = await deliver(pushBody(), { delivery: "flaky" });
     expect(retry.status).toBe(202);
-    expect(h.deps.runs.size).toBe(1);
+    expect(await h.daemon.runs()).toHaveLength(1);
   });
 });
 
 describe("size limit", () => {
   it("refuses a body over the webhook limit before verifying or parsing (413)", async () => {
     h = await setupApi({ config: { limits: { webhookBodyBytes: 64 * 1024 } } });
-    enableGitTrigger(h);
     const big = pushBody({ padding: "x".repeat(70 * 1024) });
     const res = await deliver(big);
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload-too-large");
-    expect(h.deps.runs.size).toBe(0);
+    expect(await h.daemon.runs()).toEqual([]);
     const fits = pushBody({ padding: "x".repeat(60 * 1024) });
     expect((await deliver(fits, { delivery: "fits" })).status).toBe(202);
   });
 
   it("allows webhook bodies above the 1 MiB API limit (GitHub sends up to 25 MB)", async () => {
     h = await setupApi();
-    enableGitTrigger(h);
     const body = pushBody({ padding: "y".repeat(2 * 1024 * 1024) });
     expect((await deliver(body)).status).toBe(202);
   });

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { base62, checkTokenShape, crc32, generateToken, TOKEN_PATTERN, tokenDigest } from "../../../src/daemon/auth/token-format.ts";
 import { ensureLocalAdminToken, LOCAL_ADMIN_FILE, openTokenStore, parseExpiry, readLocalAdminToken, TOKENS_FILE } from "../../../src/daemon/auth/token-store.ts";
+import { createManualClock } from "../../../src/daemon/clock.ts";
 import { runCli } from "../../../src/daemon/cli/main.ts";
 import { AUDIT_FILE } from "../../../src/daemon/telemetry/audit.ts";
 import type { CliIO } from "../../../src/daemon/cli/command.ts";
@@ -78,6 +79,17 @@ describe("token store", () => {
     expect(store.revoke(record.id)).toBe(true);
     expect(store.revoke(record.id)).toBe(false);
     expect(store.verify(token)).toEqual({ ok: false, reason: "unknown" });
+  });
+
+  it("stamps createdAt and checks expiry on the store's clock", async () => {
+    dir = tempDir("aicfg-tokens-");
+    const clock = createManualClock(Date.parse("2031-05-01T12:00:00.000Z"));
+    const store = openTokenStore(dir.path, clock);
+    const { token, record } = store.create({ role: "viewer", expiresAt: new Date(clock.now() + 60_000) });
+    expect(record.createdAt).toBe("2031-05-01T12:00:00.000Z");
+    expect(store.verify(token).ok).toBe(true);
+    await clock.advance(60_000);
+    expect(store.verify(token)).toMatchObject({ ok: false, reason: "expired" });
   });
 
   it("never reads the store for a token with a bad checksum", () => {

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "../harness.ts";
 import { setupApi, type Harness } from "../api/helpers.ts";
 
 const DASHBOARD = fileURLToPath(new URL("../../../deploy/grafana/aicfg.json", import.meta.url));
@@ -20,7 +21,7 @@ describe("deploy/grafana/aicfg.json", () => {
     expect(names.size).toBeGreaterThanOrEqual(15);
 
     h = await setupApi();
-    const t = h.clock.now.getTime();
+    const t = h.clock.now();
     const bus = h.deps.bus;
     bus.publish({ type: "workflows.loaded", library: "team", total: 2, enabled: 2, broken: 0, at: t });
     bus.publish({ type: "library.stats", library: "team", files: 3, bytes: 300, agents: 1, at: t });
@@ -28,11 +29,14 @@ describe("deploy/grafana/aicfg.json", () => {
     bus.publish({ type: "occurrence", library: "team", workflow: "sync", scheduledAt: t, outcome: "started", lagMs: 5, at: t });
     bus.publish({ type: "trigger.event", kind: "git", outcome: "accepted", at: t });
     bus.publish({ type: "export.done", library: "team", target: "codex", written: 1, deleted: 0, drift: 0, at: t });
-    const id = await h.deps.triggerRun("team", "sync", { inputs: {}, trigger: "cron", actor: "t" });
-    h.deps.startRun(id);
-    h.deps.finishRun(id, "success", 10);
-    const id2 = await h.deps.triggerRun("team", "sync", { inputs: {}, trigger: "cron", actor: "t" });
-    h.deps.startRun(id2);
+    // Real runs on the daemon: one finished, one still running.
+    const id = await h.daemon.trigger("team", "sync");
+    await until(() => h.daemon.hold.held() === 1, "the run to reach its step");
+    await h.clock.advance(10);
+    h.daemon.hold.release();
+    await h.daemon.waitFor(id, ["success"]);
+    const id2 = await h.daemon.trigger("team", "sync");
+    await h.daemon.waitFor(id2, ["running"]);
     await h.call("GET", "/livez");
     const series = new Set(
       (await (await h.call("GET", "/metrics")).text())
