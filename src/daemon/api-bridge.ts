@@ -11,6 +11,8 @@ import type { ApiDeps, LibraryInfo, LogLine, Occurrence, RunDetail, WorkflowDeta
 import { parseApiConfig } from "./api/config.ts";
 import { API_URL_FILE } from "./config.ts";
 import { startApiServer } from "./api/server.ts";
+import { syncCredentialAdminToken } from "./auth/credential-admin.ts";
+import { openTokenStore } from "./auth/token-store.ts";
 import type { DaemonExtension } from "./cli/commands/daemon.ts";
 import type { DaemonHandle, WorkflowInfo } from "./daemon.ts";
 import { readCredential } from "./runtime/sd-notify.ts";
@@ -268,7 +270,11 @@ export const apiExtension: DaemonExtension = async (handle, io) => {
   // The webhook secret: the config, else the environment, else a systemd credential.
   const credential = io.env.AICFG_GITHUB_WEBHOOK_SECRET ? undefined : readCredential(io.env, "github-webhook-secret");
   const env = { ...io.env, ...(credential ? { AICFG_GITHUB_WEBHOOK_SECRET: credential } : {}) };
-  const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, { env });
+  // Before the bind check: an admin token from the `admin-token` credential lets a first boot on
+  // 0.0.0.0 (a container, a pod) start instead of being refused.
+  const tokens = openTokenStore(config.stateDir);
+  syncCredentialAdminToken(io.env, tokens);
+  const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, { env, tokens });
   publishCurrentState(handle);
   // Where the CLI on this machine finds the API (the port may have been chosen by the system).
   const urlFile = join(config.stateDir, API_URL_FILE);

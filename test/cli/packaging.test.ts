@@ -118,4 +118,28 @@ describe("package metadata", () => {
     expect(pkg.engines.node).toBe(">=22.22");
   });
 
+
+  it("the docs install what exists, with the Node the package needs, and never parse npm's banner", () => {
+    const docs = ["README.md", ...readdirSync(join(repo, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const problems: string[] = [];
+    const [, major, minor] = /^>=(\d+)\.(\d+)$/.exec(pkg.engines.node)!;
+    for (const doc of docs) {
+      readFileSync(join(repo, doc), "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          const where = `${doc}:${i + 1}`;
+          // Not on the registry: installing it by name fails.
+          if (/npm (install|i) (-g |--global )?ai-configurator\b/.test(line) && !/fails/.test(line)) problems.push(`${where}: installs the unpublished package by name`);
+          // `npm run` prints "> ai-configurator@… aicfg" on stdout first unless -s/--silent.
+          if (/npm run (?!-s |--silent )aicfg/.test(line) && /--json|\| *jq/.test(line)) problems.push(`${where}: parses 'npm run aicfg' output without -s`);
+          // A requirement: "Node (>= X.Y)" or "Node.js X.Y or later".
+          for (const m of line.matchAll(/Node(?:\.js)? (?:\(>= ?(\d+)\.(\d+)\)|(\d+)\.(\d+) or later)/g)) {
+            const [got1, got2] = m[1] ? [m[1], m[2]] : [m[3], m[4]];
+            if (got1 !== major || got2 !== minor) problems.push(`${where}: says Node ${got1}.${got2}, engines say ${pkg.engines.node}`);
+          }
+        });
+    }
+    expect(problems).toEqual([]);
+    expect(readFileSync(join(repo, "README.md"), "utf8")).toContain(`Runs on Node (>= ${major}.${minor}), Bun and Deno.`);
+  });
 });
