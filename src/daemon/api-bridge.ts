@@ -226,6 +226,7 @@ export function publishCurrentState(handle: DaemonHandle): void {
   for (const [name, state] of handle.libraries) {
     const mine = all.filter((w) => w.library === name);
     handle.bus.publish({ type: "workflows.loaded", library: name, total: mine.length + state.broken.size, enabled: mine.filter((w) => w.enabled && !w.stale).length, broken: state.broken.size, at });
+    if (state.stats) handle.bus.publish({ type: "library.stats", library: name, ...state.stats, at });
   }
   for (const w of all) handle.bus.publish({ type: "schedule.next", workflow: w.name, library: w.library, nextAt: w.nextRuns[0] });
 }
