@@ -59,7 +59,7 @@ export type LibraryState = {
 export type LibraryStats = { files: number; bytes: number; agents: number };
 
 /** Counts the files the library is made of (every layer's manifest, definitions and workflow files). */
-export function libraryStats(lib: Library, workflowFiles: Iterable<string>): LibraryStats {
+function libraryStats(lib: Library, workflowFiles: Iterable<string>): LibraryStats {
   const sizes = new Map<string, number>();
   const add = (file: string, size?: number) => {
     if (sizes.has(file)) return;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../../src/daemon/version.ts";
 import { tempDir } from "../helpers/fixtures.ts";
+import { nodeBin } from "../daemon/harness.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as {
@@ -20,7 +21,7 @@ const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as {
   scripts: Record<string, string>;
 };
 const nodeModules = realpathSync(join(repo, "node_modules"));
-const npm = process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ["npm"];
+const npm = process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath) ? [nodeBin(), process.env.npm_execpath] : ["npm"];
 
 function run(cmd: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
   // The pinned node first on PATH, so npm's scripts (prepack: tsc) and the launcher run on it.
@@ -65,7 +66,7 @@ describe("npm pack", () => {
     writeFileSync(join(checkout, "dist", "daemon", "cli", "main.js"), 'export async function runCli() { console.log("stale build"); return 0; }\n');
     const version = join(checkout, "src", "daemon", "version.ts");
     writeFileSync(version, readFileSync(version, "utf8").replace(`VERSION = "${VERSION}"`, 'VERSION = "9.9.9-edited"'));
-    const r = run([process.execPath, join(checkout, "bin", "aicfg.js"), "--version"], tmp.path);
+    const r = run([nodeBin(), join(checkout, "bin", "aicfg.js"), "--version"], tmp.path);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe("9.9.9-edited");
   });
@@ -82,10 +83,10 @@ describe("npm pack", () => {
     symlinkSync(nodeModules, join(installed, "node_modules"));
     rmSync(join(installed, "src"), { recursive: true });
     const launcher = join(installed, "bin", "aicfg.js");
-    const v = run([process.execPath, launcher, "-V"], tmp.path);
+    const v = run([nodeBin(), launcher, "-V"], tmp.path);
     expect(v.status, v.stderr).toBe(0);
     expect(v.stdout.trim()).toBe(VERSION);
-    const list = run([process.execPath, launcher, "list", "--library", join(installed, "examples", "library"), "--json"], tmp.path);
+    const list = run([nodeBin(), launcher, "list", "--library", join(installed, "examples", "library"), "--json"], tmp.path);
     expect(list.status, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as Array<{ name: string }>).map((a) => a.name)).toContain("code-reviewer");
     expect(readdirSync(installed)).not.toContain("src");

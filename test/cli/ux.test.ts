@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { placeholderDefault, promptValues } from "../../src/daemon/cli/commands/new.ts";
 import { VERSION } from "../../src/daemon/version.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { nodeBin } from "../daemon/harness.ts";
 import { cli } from "./helpers.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -139,16 +140,16 @@ describe("new agent without --set values", () => {
     const lib = join(dir.path, "lib");
     writeTree(lib, { "aicfg.yaml": "name: t\n", "templates/assistant.md": '---\ndescription: "{{description}}"\n---\n# Role\n\nYou are {{role}}.\n' });
     const env = { ...process.env, NO_COLOR: "1" };
-    const r = spawnSync(process.execPath, [bin, "new", "agent", "code-reviewer", "--from", "assistant", "--library", lib], { cwd: dir.path, env, encoding: "utf8", input: "" });
+    const r = spawnSync(nodeBin(), [bin, "new", "agent", "code-reviewer", "--from", "assistant", "--library", lib], { cwd: dir.path, env, encoding: "utf8", input: "" });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('Used defaults (not a terminal, so nothing was asked): description="Code reviewer agent", role="the code reviewer agent".');
     expect(r.stderr).toContain("--set description=... --set role=...");
     expect(r.stdout).toContain("Created lib/agents/code-reviewer.md.");
     expect(readFileSync(join(lib, "agents", "code-reviewer.md"), "utf8")).toBe('---\ndescription: "Code reviewer agent"\n---\n# Role\n\nYou are the code reviewer agent.\n');
-    const j = spawnSync(process.execPath, [bin, "new", "agent", "qa", "--library", lib, "--json"], { cwd: dir.path, env, encoding: "utf8", input: "" });
+    const j = spawnSync(nodeBin(), [bin, "new", "agent", "qa", "--library", lib, "--json"], { cwd: dir.path, env, encoding: "utf8", input: "" });
     expect(j.status, j.stderr).toBe(0);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: true, name: "qa", defaults: { description: "Qa agent", role: "the qa agent" } });
-    const v = spawnSync(process.execPath, [bin, "validate", "--library", lib, "--json"], { cwd: dir.path, env, encoding: "utf8" });
+    const v = spawnSync(nodeBin(), [bin, "validate", "--library", lib, "--json"], { cwd: dir.path, env, encoding: "utf8" });
     expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, errors: 0 });
   });
 });

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { nodeBin } from "../daemon/harness.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 type Panel = { title: string; targets?: Array<{ expr: string }>; panels?: Panel[] };
@@ -66,7 +67,7 @@ describe("deploy/grafana/aicfg.json against a live daemon", () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(tmp.path, "home"), NO_COLOR: "1" };
-    child = spawn(process.execPath, [join(repo, "bin", "aicfg.js"), "daemon", "--library", lib, "--state-dir", join(tmp.path, "state"), "--listen", `127.0.0.1:${port}`], {
+    child = spawn(nodeBin(), [join(repo, "bin", "aicfg.js"), "daemon", "--library", lib, "--state-dir", join(tmp.path, "state"), "--listen", `127.0.0.1:${port}`], {
       cwd: tmp.path,
       env,
       stdio: ["ignore", "ignore", "pipe"],

@@ -17,6 +17,7 @@ import { CREDENTIAL_ADMIN_NAME } from "../../src/daemon/auth/credential-admin.ts
 import { generateToken } from "../../src/daemon/auth/token-format.ts";
 import { API_URL_FILE } from "../../src/daemon/config.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { nodeBin } from "../daemon/harness.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const dir = join(repo, "deploy", "kubernetes");
@@ -144,7 +145,7 @@ function preparePod(root: string, port: number, secretValues: Record<string, str
 
 function startDaemon(p: Pod): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
   // The image's ENTRYPOINT is `node /app/bin/aicfg.js`; here the repository's launcher.
-  const child = spawn(process.execPath, [join(repo, "bin", "aicfg.js"), ...p.args], { cwd: p.root, env: p.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(nodeBin(), [join(repo, "bin", "aicfg.js"), ...p.args], { cwd: p.root, env: p.env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += String(d)));
   child.stdout!.resume();
@@ -196,7 +197,7 @@ describe("the pod's first boot", () => {
       expect(live.status).toBe(200);
       const cmd = main.readinessProbe!.exec!.command.map(p.map);
       expect(cmd[0]).toBe("node");
-      const r = spawnSync(process.execPath, cmd.slice(1), { encoding: "utf8", timeout: 10_000 });
+      const r = spawnSync(nodeBin(), cmd.slice(1), { encoding: "utf8", timeout: 10_000 });
       expect(r.status, `readiness probe: ${r.stderr}`).toBe(0);
     })();
   });

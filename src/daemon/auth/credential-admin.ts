@@ -8,7 +8,7 @@ import { readCredential } from "../runtime/sd-notify.ts";
 import { checkTokenShape, tokenDigest } from "./token-format.ts";
 import type { TokenStore } from "./token-store.ts";
 
-export const ADMIN_TOKEN_CREDENTIAL = "admin-token";
+const ADMIN_TOKEN_CREDENTIAL = "admin-token";
 /** The name of the token record the credential maintains (shown by `aicfg token list`). */
 export const CREDENTIAL_ADMIN_NAME = "credential:admin-token";
 
