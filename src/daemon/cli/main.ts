@@ -82,7 +82,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<n
   const { cmd: found, rest } = findCommand(argv);
   if (!found) {
     const prefix = COMMANDS.filter((c) => c.name.startsWith(argv[0]! + " "));
-    const message = `unknown command '${argv.slice(0, 2).filter((a) => !a.startsWith("-")).join(" ")}'`;
+    const words = argv.slice(0, 2).filter((a) => !a.startsWith("-"));
+    const message = words.length ? `unknown command '${words.join(" ")}'` : `'${argv[0]}' is not a command (options go after the command)`;
     const hint = prefix.length ? `Did you mean: ${prefix.map((c) => "aicfg " + c.name).join(", ")}?` : "Run 'aicfg --help' to list the commands.";
     if (wantsJson) printJsonError(io, { code: "usage", message, hint });
     else {
