@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// Launcher: runs the compiled CLI when a build exists (installed package), else the TypeScript
-// sources directly (Node >= 22.18 strips types; Bun and Deno run TypeScript natively).
+// Launcher: runs the TypeScript sources in a checkout (Node >= 22.18 strips types; Bun and Deno run
+// TypeScript natively) and the compiled build (dist/, made by `npm pack`) where sources cannot run:
+// an installed package (Node does not strip types under node_modules) or an image without src/.
+// A checkout never runs dist/, so a stale build can never hide an edit to src/.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
+const MIN_NODE = [22, 22];
+const source = new URL("../src/daemon/cli/main.ts", import.meta.url);
 const built = new URL("../dist/daemon/cli/main.js", import.meta.url);
-const useBuilt = existsSync(fileURLToPath(built));
+const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url));
+const useBuilt = existsSync(fileURLToPath(built)) && (installed || !existsSync(fileURLToPath(source)));
 const g = globalThis;
-if (!useBuilt && !g.Bun && !g.Deno) {
+if (!g.Bun && !g.Deno) {
   const [major, minor] = process.versions.node.split(".").map(Number);
-  if (major < 22 || (major === 22 && minor < 18)) {
+  if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
     process.stderr.write(
-      `aicfg needs Node.js >= 22.18 to run from source (this is ${process.version}).\n` +
-        "Inside the project, 'npm ci' installs a pinned Node: use 'npm run aicfg -- …' (or install the package, which runs its compiled build).\n",
+      `aicfg needs Node.js >= ${MIN_NODE.join(".")} (this is ${process.version}).\n` +
+        "Inside the project, 'npm ci' installs a pinned Node: use 'npx aicfg …' or 'npm run -s aicfg -- …'.\n",
     );
     process.exit(70);
   }
@@ -22,6 +27,5 @@ process.stdout.on("error", (e) => {
   if (e.code === "EPIPE") process.exit(0);
   throw e;
 });
-const entry = useBuilt ? built : new URL("../src/daemon/cli/main.ts", import.meta.url);
-const { runCli } = await import(entry.href);
+const { runCli } = await import((useBuilt ? built : source).href);
 process.exitCode = await runCli(process.argv.slice(2));

@@ -11,6 +11,8 @@ import type { ApiDeps, LibraryInfo, LogLine, Occurrence, RunDetail, WorkflowDeta
 import { parseApiConfig } from "./api/config.ts";
 import { API_URL_FILE } from "./config.ts";
 import { startApiServer } from "./api/server.ts";
+import { syncCredentialAdminToken } from "./auth/credential-admin.ts";
+import { openTokenStore } from "./auth/token-store.ts";
 import type { DaemonExtension } from "./cli/commands/daemon.ts";
 import type { DaemonHandle, WorkflowInfo } from "./daemon.ts";
 import { readCredential } from "./runtime/sd-notify.ts";
@@ -228,6 +230,7 @@ export function publishCurrentState(handle: DaemonHandle): void {
   for (const [name, state] of handle.libraries) {
     const mine = all.filter((w) => w.library === name);
     handle.bus.publish({ type: "workflows.loaded", library: name, total: mine.length + state.broken.size, enabled: mine.filter((w) => w.enabled && !w.stale).length, broken: state.broken.size, at });
+    if (state.stats) handle.bus.publish({ type: "library.stats", library: name, ...state.stats, at });
   }
   for (const w of all) handle.bus.publish({ type: "schedule.next", workflow: w.name, library: w.library, nextAt: w.nextRuns[0] });
 }
@@ -278,9 +281,14 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
   // The webhook secret: the config, else the environment, else a systemd credential.
   const credential = io.env.AICFG_GITHUB_WEBHOOK_SECRET ? undefined : readCredential(io.env, "github-webhook-secret");
   const env = { ...io.env, ...(credential ? { AICFG_GITHUB_WEBHOOK_SECRET: credential } : {}) };
+  // Before the bind check: an admin token from the `admin-token` credential lets a first boot on
+  // 0.0.0.0 (a container, a pod) start instead of being refused.
+  const tokens = openTokenStore(config.stateDir, handle.clock);
+  syncCredentialAdminToken(io.env, tokens);
   // The API logs (access log included) through the daemon's one logger sink and secret registry.
   const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, {
     env,
+    tokens,
     clock: handle.clock,
     telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level },
   });

@@ -2,11 +2,12 @@
 // process, starts the triggers (cron, watch, git, after), dispatches runs through the engine,
 // hot-reloads workflow files (a broken file keeps its last good version) and drains on stop.
 // HTTP is mounted separately (src/daemon/api/) on the handle this returns.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { isAbsolute, join, relative } from "node:path";
 import { ConfigError, formatDiagnostic, type Diagnostic } from "../library/diagnostics.ts";
 import { loadLibrary } from "../library/load.ts";
+import type { Library } from "../library/model.ts";
 import { toPosix } from "../library/paths.ts";
 import type { ActionSettings, TriggerInfo } from "../workflows/actions/types.ts";
 import { loadWorkflows, type LoadedWorkflow } from "../workflows/schema.ts";
@@ -53,7 +54,38 @@ export type LibraryState = {
   /** Files that failed to load, with their problems (their last good version, if any, keeps running). */
   broken: Map<string, Diagnostic[]>;
   loadedAt: number;
+  /** Size of the library at the last good load (all layers), for the library_* metrics. */
+  stats?: LibraryStats;
 };
+
+export type LibraryStats = { files: number; bytes: number; agents: number };
+
+/** Counts the files the library is made of (every layer's manifest, definitions and workflow files). */
+function libraryStats(lib: Library, workflowFiles: Iterable<string>): LibraryStats {
+  const sizes = new Map<string, number>();
+  const add = (file: string, size?: number) => {
+    if (sizes.has(file)) return;
+    try {
+      sizes.set(file, size ?? statSync(file).size);
+    } catch {
+      /* gone since the load: not part of the library any more */
+    }
+  };
+  for (const layer of lib.layers) add(join(layer.root, "aicfg.yaml"));
+  for (const stack of lib.agents.values()) for (const a of stack) add(a.file, a.size);
+  for (const k of lib.knowledge.values()) add(k.absPath, k.size);
+  for (const m of lib.mcp.values()) add(m.file);
+  for (const t of lib.templates.values()) add(t.file);
+  for (const sk of lib.skills.values()) {
+    add(sk.file);
+    for (const f of sk.files) add(join(sk.dir, f));
+  }
+  for (const c of lib.commands.values()) add(c.file);
+  for (const f of workflowFiles) add(f);
+  let bytes = 0;
+  for (const n of sizes.values()) bytes += n;
+  return { files: sizes.size, bytes, agents: lib.agents.size };
+}
 
 export type WorkflowInfo = {
   library: string;
@@ -158,8 +190,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
 
   const loadLibraryWorkflows = (state: LibraryState): void => {
     let set;
+    let lib: Library;
     try {
-      const lib = loadLibrary(state.root);
+      lib = loadLibrary(state.root);
       set = loadWorkflows({ workflowDirs: lib.workflowDirs, manifest: { ...lib.manifest, name: state.name } });
     } catch (e) {
       log("error", `cannot reload library ${state.root}: ${(e as Error).message}; keeping the last good workflows`);
@@ -181,6 +214,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     state.loadedAt = clock.now();
     const enabled = [...next.values()].filter(isEnabled).length;
     bus.publish({ type: "workflows.loaded", library: state.name, total: next.size, enabled, broken: broken.size, at: clock.now() });
+    state.stats = libraryStats(lib, set.files.keys());
+    bus.publish({ type: "library.stats", library: state.name, ...state.stats, at: clock.now() });
   };
 
   for (const state of libraries.values()) {

@@ -104,10 +104,11 @@ describe("explain, list, new, init", () => {
     const lib = join(dir.path, "lib");
     expect((await cli(["init", lib, "--targets", "claude-code,cursor"])).code).toBe(0);
     expect((await cli(["validate", "--library", lib, "--json"])).json()).toMatchObject({ ok: true, errors: 0 });
-    const missing = await cli(["new", "agent", "qa", "--from", "assistant", "--library", lib]);
-    expect(missing.code).toBe(2);
-    expect(missing.err).toContain("the template needs values for: description, role");
-    const made = await cli(["new", "agent", "qa", "--from", "assistant", "--set", 'description=Tests "releases"', "--set", "role=a QA engineer", "--library", lib]);
+    // Not a terminal: the missing values take their defaults, and the CLI says which.
+    const defaulted = await cli(["new", "agent", "qa", "--from", "assistant", "--library", lib]);
+    expect(defaulted.code).toBe(0);
+    expect(defaulted.err).toContain('Used defaults (not a terminal, so nothing was asked): description="Qa agent", role="the qa agent".');
+    const made = await cli(["new", "agent", "qa", "--from", "assistant", "--force", "--set", 'description=Tests "releases"', "--set", "role=a QA engineer", "--library", lib]);
     expect(made.code).toBe(0);
     expect(readFileSync(join(lib, "agents", "qa.md"), "utf8")).toBe('---\ndescription: "Tests \\"releases\\""\n---\n# Role\n\nYou are a QA engineer.\n');
     expect((await cli(["validate", "--library", lib, "--json"])).json().errors).toBe(0);

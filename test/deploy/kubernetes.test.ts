@@ -191,9 +191,9 @@ describe("the deployment fits together", () => {
     }
     expect(pod.volumes.find((v) => v.name === "secrets")!.secret!.secretName).toBe("aicfg-secrets");
     expect(pod.volumes.find((v) => v.name === "state")!.persistentVolumeClaim!.claimName).toBe("aicfg-state");
-    expect(Object.keys(secret).sort()).toEqual(["github-token", "github-webhook-secret"]);
+    expect(Object.keys(secret).sort()).toEqual(["admin-token", "github-token", "github-webhook-secret"]);
     // No real secret is committed.
-    expect(Object.values(secret)).toEqual(["", ""]);
+    expect(Object.values(secret)).toEqual(["", "", ""]);
     expect(main.env!.find((e) => e.name === "CREDENTIALS_DIRECTORY")!.value).toBe("/run/secrets/aicfg");
     expect(main.volumeMounts.find((m) => m.name === "secrets")).toEqual({ name: "secrets", mountPath: "/run/secrets/aicfg", readOnly: true });
   });

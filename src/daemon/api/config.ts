@@ -83,6 +83,6 @@ export function assertSafeBind(config: ApiConfig, tokenCount: { admins: number }
     return;
   }
   throw new ConfigError("unsafe-bind", `refusing to listen on ${config.host}: it is not a loopback address and no admin token exists`, {
-    hint: "create one first with 'aicfg token create --role admin', or keep the default 127.0.0.1",
+    hint: "create one first with 'aicfg token create --role admin', or hand one in as the credential admin-token ($CREDENTIALS_DIRECTORY/admin-token; in Kubernetes the Secret key admin-token), or keep the default 127.0.0.1",
   });
 }

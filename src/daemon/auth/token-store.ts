@@ -54,6 +54,8 @@ export type TokenStore = {
   file: string;
   list: () => TokenRecord[];
   create: (opts: { role: Role; library?: string; expiresAt?: Date; name?: string }) => { token: string; record: TokenRecord };
+  /** Stores (the digest of) a token made elsewhere, e.g. handed in as a credential; must be well-formed. */
+  adopt: (token: string, opts: { role: Role; name: string }) => TokenRecord;
   revoke: (id: string) => boolean;
   /** Checks a presented token (expiry against `now`, else the store's clock). Shape and checksum are checked first, without reading the store. */
   verify: (token: string, now?: Date) => TokenCheck;
@@ -109,6 +111,21 @@ export function openTokenStore(stateDir: string, clock: Clock = systemClock): To
       const data = load().data;
       save({ version: 1, tokens: [...data.tokens, record] });
       return { token, record };
+    },
+    adopt: (token, opts) => {
+      const shape = checkTokenShape(token);
+      if (shape !== "ok") throw new ConfigError("token-invalid", `the token to adopt is not an aicfg token (${shape})`, { hint: "generate one with 'aicfg token create'" });
+      const record: TokenRecord = {
+        id: "tok_" + tokenDigest(token + ":id").slice(0, 12),
+        name: opts.name,
+        digest: tokenDigest(token),
+        hint: tokenHint(token),
+        role: opts.role,
+        createdAt: new Date().toISOString(),
+      };
+      const data = load().data;
+      save({ version: 1, tokens: [...data.tokens.filter((t) => t.digest !== record.digest), record] });
+      return record;
     },
     revoke: (id) => {
       const data = load().data;

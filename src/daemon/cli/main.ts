@@ -72,15 +72,24 @@ export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<n
     io.out(await mainHelp(io));
     return argv.length === 0 ? EXIT.usage : EXIT.ok;
   }
-  if (argv[0] === "--version" || argv[0] === "-v" || argv[0] === "version") {
+  if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "-v" || argv[0] === "version") {
     io.out(VERSION);
     return EXIT.ok;
   }
+  // Before the options are parsed: a usage error of a `--json` call is still answered in JSON.
+  const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+  const wantsJson = beforeDashes.includes("--json");
   const { cmd: found, rest } = findCommand(argv);
   if (!found) {
     const prefix = COMMANDS.filter((c) => c.name.startsWith(argv[0]! + " "));
-    io.err(paint(io, "red", `error: unknown command '${argv.slice(0, 2).join(" ")}'`));
-    io.err(prefix.length ? `Did you mean: ${prefix.map((c) => "aicfg " + c.name).join(", ")}?` : "Run 'aicfg --help' to list the commands.");
+    const words = argv.slice(0, 2).filter((a) => !a.startsWith("-"));
+    const message = words.length ? `unknown command '${words.join(" ")}'` : `'${argv[0]}' is not a command (options go after the command)`;
+    const hint = prefix.length ? `Did you mean: ${prefix.map((c) => "aicfg " + c.name).join(", ")}?` : "Run 'aicfg --help' to list the commands.";
+    if (wantsJson) printJsonError(io, { code: "usage", message, hint });
+    else {
+      io.err(paint(io, "red", `error: ${message}`));
+      io.err(hint);
+    }
     return EXIT.usage;
   }
   const cmd = await found.load();
@@ -93,8 +102,12 @@ export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<n
       strict: true,
     });
   } catch (e) {
-    io.err(paint(io, "red", `error: ${(e as Error).message}`));
-    io.err(`Run 'aicfg ${cmd.name} --help' for the options.`);
+    const hint = `Run 'aicfg ${cmd.name} --help' for the options.`;
+    if (wantsJson) printJsonError(io, { code: "usage", message: (e as Error).message, hint });
+    else {
+      io.err(paint(io, "red", `error: ${(e as Error).message}`));
+      io.err(hint);
+    }
     return EXIT.usage;
   }
   const values = parsed.values as ParsedArgsValues;
@@ -108,7 +121,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<n
     return await cmd.run({ values, positionals: parsed.positionals }, cmdIO);
   } catch (e) {
     if (e instanceof AicfgError) {
-      if (jsonMode) io.out(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2));
+      if (jsonMode) printJsonError(io, e.toJSON());
       else {
         const where = e.file ? `${e.file}${e.line !== undefined ? `:${e.line}:${e.col ?? 1}` : ""}  ` : "";
         io.err(paint(io, "red", `${where}error: ${e.message}`));
@@ -116,6 +129,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<n
       }
       return USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.failure;
     }
+    if (jsonMode) printJsonError(io, { code: "internal", message: (e as Error).message ?? String(e), hint: "this is a bug in aicfg: please report it with the command you ran" });
     io.err(paint(io, "red", `internal error: ${(e as Error).stack ?? String(e)}`));
     io.err("This is a bug in aicfg. Please report it with the command you ran.");
     return EXIT.internal;
@@ -124,5 +138,12 @@ export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<n
 
 /** Errors that mean "run it differently" (a flag, or an address that is taken): exit 2, like bad usage. */
 const USAGE_CODES = new Set(["usage", "address-in-use"]);
+
+type JsonError = { code: string; message: string; hint?: string; details?: unknown };
+
+/** The one shape of a failure in JSON mode, on stdout (where the caller's JSON parser reads). */
+function printJsonError(io: CliIO, error: JsonError): void {
+  io.out(JSON.stringify({ ok: false, error }, null, 2));
+}
 
 type ParsedArgsValues = Record<string, string | boolean | string[] | undefined>;

@@ -51,6 +51,8 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
   const lastSuccess = new Map<string, { attrs: Attributes; value: number }>();
   const library = new Map<string, { files: number; bytes: number; agents: number }>();
   const active = new Map<string, { library: string; workflow: string }>();
+  const known = new Map<string, Attributes>();
+  const remember = (library: string, workflow: string) => known.set(`${library}\u0000${workflow}`, { library, workflow });
 
   meter
     .createObservableGauge("build_info", { description: "Build information: always 1, with the version and runtime as labels" })
@@ -66,7 +68,10 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
     }
   });
   meter.createObservableGauge("runs_active", { description: "Runs started and not yet finished" }).addCallback((r) => {
+    // Every workflow seen running or scheduled reports a value, 0 when idle: a gauge that vanished
+    // between runs left the dashboard's queries without a series most of the time.
     const counts = new Map<string, { attrs: Attributes; n: number }>();
+    for (const [key, attrs] of known) counts.set(key, { attrs, n: 0 });
     for (const a of active.values()) {
       const key = `${a.library}\u0000${a.workflow}`;
       const c = counts.get(key) ?? { attrs: { library: a.library, workflow: a.workflow }, n: 0 };
@@ -112,6 +117,7 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
       case "run.started":
         runsStarted.add(1, { library: e.library, workflow: e.workflow, trigger: e.trigger });
         active.set(e.runId, { library: e.library, workflow: e.workflow });
+        remember(e.library, e.workflow);
         break;
       case "run.finished": {
         const attrs = { library: e.library, workflow: e.workflow, result: e.result };
@@ -130,6 +136,7 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
         break;
       case "schedule.next": {
         const key = `${e.library}\u0000${e.workflow}`;
+        remember(e.library, e.workflow);
         if (e.nextAt === undefined) nextRun.delete(key);
         else nextRun.set(key, { attrs: { library: e.library, workflow: e.workflow }, value: e.nextAt / 1000 });
         break;

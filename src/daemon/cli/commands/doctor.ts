@@ -75,8 +75,8 @@ function environmentChecks(args: ParsedArgs, io: CliIO): Check[] {
   const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
   const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
   const runtime = g.Bun ? `Bun ${g.Bun.version}` : g.Deno ? `Deno ${g.Deno.version.deno}` : `Node ${process.versions.node}`;
-  const nodeOk = !!g.Bun || !!g.Deno || major > 22 || (major === 22 && minor >= 18);
-  checks.push({ name: "runtime", ok: nodeOk, detail: runtime, ...(nodeOk ? {} : { hint: "install Node >= 22.18 (or use Bun or Deno)" }) });
+  const nodeOk = !!g.Bun || !!g.Deno || major > 22 || (major === 22 && minor >= 22);
+  checks.push({ name: "runtime", ok: nodeOk, detail: runtime, ...(nodeOk ? {} : { hint: "install Node >= 22.22 (or use Bun or Deno)" }) });
   const state = stateDir(args, io);
   try {
     mkdirSync(state, { recursive: true, mode: 0o700 });
@@ -101,22 +101,32 @@ function environmentChecks(args: ParsedArgs, io: CliIO): Check[] {
   return checks;
 }
 
+/**
+ * Tools that are installed or have config on this machine get a line each (with details for
+ * doctor); the rest are grouped into one line each for web apps and tools not found, so ~35
+ * absent tools cost two lines instead of eighty. --json keeps every tool's full report.
+ */
 function printTools(io: CliIO, reports: ToolReport[], detailed: boolean): void {
   const installed = reports.filter((r) => r.installed);
+  const present = reports.filter((r) => r.installed || r.configPaths.some((p) => p.exists));
+  const absent = reports.filter((r) => !present.includes(r));
+  const web = absent.filter((r) => r.generation?.startsWith("web"));
+  const missing = absent.filter((r) => !web.includes(r));
   io.out(paint(io, "bold", `AI tools (${installed.length} of ${reports.length} detected)`));
-  for (const r of reports) {
-    const status = r.installed ? paint(io, "green", "installed") : paint(io, "gray", "not found");
+  for (const r of present) {
+    const status = r.installed ? paint(io, "green", "installed") : paint(io, "yellow", "config only");
     const version = r.binary?.version ? ` ${r.binary.version}` : "";
     const gen = r.generation ? ` [${r.generation}]` : "";
     io.out(`  ${r.id.padEnd(18)}${status}${version}${gen}${r.binary ? paint(io, "gray", `  ${r.binary.path}`) : ""}`);
     if (!detailed) continue;
     const found = r.configPaths.filter((p) => p.exists).map((p) => p.path);
     if (found.length) io.out(`${" ".repeat(20)}config: ${found.join(", ")}`);
-    if (r.installed || found.length) {
-      if (r.exportPaths.project.length) io.out(`${" ".repeat(20)}exports (project): ${r.exportPaths.project.join(", ")}`);
-      if (r.exportPaths.user.length) io.out(`${" ".repeat(20)}exports (user):    ${r.exportPaths.user.join(", ")}`);
-    }
+    if (r.exportPaths.project.length) io.out(`${" ".repeat(20)}exports (project): ${r.exportPaths.project.join(", ")}`);
+    if (r.exportPaths.user.length) io.out(`${" ".repeat(20)}exports (user):    ${r.exportPaths.user.join(", ")}`);
     for (const n of r.notes) io.out(paint(io, "gray", `${" ".repeat(20)}note: ${n}`));
     if (!r.installed) for (const s of r.nextSteps.slice(0, 2)) io.out(paint(io, "cyan", `${" ".repeat(20)}next: ${s}`));
   }
+  if (web.length) io.out(`  ${paint(io, "gray", `web apps, nothing to install (${web.length}):`)} ${web.map((r) => r.id).join(", ")}`);
+  if (missing.length) io.out(`  ${paint(io, "gray", `not found (${missing.length}):`)} ${missing.map((r) => r.id).join(", ")}`);
+  if (absent.length) io.out(paint(io, "gray", `  How to install one, and its notes: 'aicfg ${detailed ? "doctor" : "tools"} --json' (nextSteps, notes), or export it anyway with --target ID.`));
 }

@@ -20,8 +20,16 @@ export const explainCommand: Command = {
     const lib = loadLibrary(libraryDir(args, io));
     const { agent, diagnostics } = resolveAgent(lib, name);
     if (!agent) {
-      printDiagnostics(io, diagnostics.map((d) => ({ ...d, hint: `known agents: ${[...lib.agents.keys()].sort().join(", ")}` })));
-      return EXIT.failure;
+      // Thrown, so the CLI prints it as text or, with --json, as a JSON error object.
+      const first = diagnostics.find((d) => d.severity === "error") ?? diagnostics[0];
+      const known = [...lib.agents.keys()].sort();
+      throw new ConfigError(first?.code ?? "agent-not-found", first?.message ?? `no agent named '${name}'`, {
+        hint: known.length ? `known agents: ${known.join(", ")}` : (first?.hint ?? "create one with 'aicfg new agent NAME'"),
+        diagnostics,
+        ...(first?.file ? { file: first.file } : {}),
+        ...(first?.line !== undefined ? { line: first.line } : {}),
+        ...(first?.col !== undefined ? { col: first.col } : {}),
+      });
     }
     const layers = (lib.agents.get(name) ?? []).map((s) => ({ layer: s.layer, file: s.file }));
     if (args.values.json) {

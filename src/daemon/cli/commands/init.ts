@@ -1,5 +1,6 @@
 // `aicfg init [DIR]`: a new, valid library skeleton with one example agent.
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { writeLibraryFile, type WriteOutcome } from "../../../adapters/library-writer.ts";
 import { listAdapters } from "../../../adapters/registry.ts";
 import { ConfigError } from "../../../library/diagnostics.ts";
@@ -41,6 +42,8 @@ export const initCommand: Command = {
           "concurrency: { group: export, overlap: buffer_one }\nsteps:\n  - uses: validate\n  - uses: export\n    retry: { attempts: 3, backoff: exponential, delay: 1s }\n",
       ],
     ];
+    // Checked before anything is written: an existing library gets no sample files added to it.
+    if (existsSync(join(dir, "aicfg.yaml"))) throw new ConfigError("exists", `${dir} already has an aicfg.yaml`, { hint: "edit it, or choose another folder" });
     const written: WriteOutcome[] = files.map(([rel, content]) => writeLibraryFile(dir, rel, content));
     if (written[0]!.action === "skipped") throw new ConfigError("exists", `${dir} already has an aicfg.yaml`, { hint: "edit it, or choose another folder" });
     if (args.values.json) io.out(JSON.stringify({ ok: true, library: dir, files: written }, null, 2));

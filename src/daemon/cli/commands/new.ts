@@ -1,6 +1,9 @@
 // `aicfg new agent <name> [--from TEMPLATE] [--set key=value]`: a new agent file from a template.
-import { readFileSync } from "node:fs";
+// Placeholders without a --set value are asked for on a terminal (the default shown, Enter takes
+// it) and filled with that default elsewhere (pipes, CI, --json), saying which.
+import { lstatSync, readFileSync, rmSync } from "node:fs";
 import { relative } from "node:path";
+import { createInterface } from "node:readline/promises";
 import { loadLibrary, readAgentFile } from "../../../library/load.ts";
 import { ConfigError, type Diagnostic } from "../../../library/diagnostics.ts";
 import { Slug } from "../../../library/schema.ts";
@@ -9,7 +12,6 @@ import { writeLibraryFile } from "../../../adapters/library-writer.ts";
 import { COMMON_OPTIONS, EXIT, type Command } from "../command.ts";
 import { printDiagnostics } from "../format.ts";
 import { LIBRARY_OPTION, libraryDir } from "../options.ts";
-import { lstatSync, rmSync } from "node:fs";
 
 const DEFAULT_TEMPLATE = `---
 description: "{{description}}"
@@ -21,9 +23,11 @@ You are {{role}}. {{description}}.
 
 export const newCommand: Command = {
   name: "new agent",
-  summary: "create an agent from a template ({{placeholders}} filled from --set)",
+  summary: "create an agent from a template ({{placeholders}} filled from --set, asked for, or defaulted)",
   usage: "aicfg new agent <name> [--from TEMPLATE] [--set key=value]... [--library DIR] [--force]",
-  description: "Placeholders: {{name}} is the agent name; every other {{key}} needs --set key=value (or is asked for in the error).",
+  description:
+    "Placeholders: {{name}} is the agent name; every other {{key}} takes --set key=value. On a terminal aicfg asks for each missing value " +
+    "(Enter keeps the default shown); otherwise (a pipe, CI, --json) it uses the defaults and says which, so you can edit the file after.",
   options: {
     ...LIBRARY_OPTION,
     from: { type: "string", valueName: "template", description: "a template from templates/ (default: a minimal agent)" },
@@ -57,8 +61,15 @@ export const newCommand: Command = {
       values[kv.slice(0, i)] = kv.slice(i + 1);
     }
     const missing = [...new Set([...template.matchAll(/\{\{\s*([A-Za-z0-9_-]+)\s*\}\}/g)].map((m) => m[1]!))].filter((k) => values[k] === undefined);
-    if (missing.length) {
-      throw new ConfigError("usage", `the template needs values for: ${missing.join(", ")}`, { hint: missing.map((k) => `--set ${k}=...`).join(" ") });
+    const defaults = Object.fromEntries(missing.map((k) => [k, placeholderDefault(k, name)]));
+    const interactive = missing.length > 0 && io.tty && !args.values.json && process.stdin.isTTY === true;
+    const defaulted: Record<string, string> = {};
+    if (interactive) {
+      io.err(`The template '${from ?? "default"}' needs ${missing.length} value(s); press Enter to keep the default in brackets.`);
+      Object.assign(values, await promptValues(missing, defaults, process.stdin, process.stderr));
+    } else {
+      Object.assign(values, defaults);
+      Object.assign(defaulted, defaults);
     }
     // Values are inserted as YAML-safe text: quotes and newlines are escaped inside the frontmatter.
     const [fm, ...rest] = template.split(/^---\s*$/m).slice(1);
@@ -70,12 +81,66 @@ export const newCommand: Command = {
     const src = readAgentFile(outcome.path, lstatSync(outcome.path), lib.manifest.name, ds);
     if (!src) {
       if (outcome.action === "created") rmSync(outcome.path);
-      printDiagnostics(io, ds);
-      io.err("The template produced an invalid agent; nothing was written. Fix the template or the --set values.");
+      const message = "the template produced an invalid agent; nothing was written";
+      if (args.values.json) io.out(JSON.stringify({ ok: false, error: { code: "invalid-agent", message, hint: "fix the template or the --set values", details: { diagnostics: ds } } }, null, 2));
+      else {
+        printDiagnostics(io, ds);
+        io.err("The template produced an invalid agent; nothing was written. Fix the template or the --set values.");
+      }
       return EXIT.failure;
     }
-    if (args.values.json) io.out(JSON.stringify({ ok: true, path: outcome.path, name }, null, 2));
-    else io.out(`Created ${relative(io.cwd, outcome.path)}. Edit it, then run 'aicfg validate' and 'aicfg export'.`);
+    const shown = relative(io.cwd, outcome.path) || outcome.path;
+    if (args.values.json) io.out(JSON.stringify({ ok: true, path: outcome.path, name, defaults: defaulted }, null, 2));
+    else {
+      const used = Object.entries(defaulted);
+      if (used.length) {
+        io.err(`Used defaults (not a terminal, so nothing was asked): ${used.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}.`);
+        io.err(`Edit ${shown}, or pass ${used.map(([k]) => `--set ${k}=...`).join(" ")} with --force to replace it.`);
+      }
+      io.out(`Created ${shown}. Edit it, then run 'aicfg validate' and 'aicfg export'.`);
+    }
     return EXIT.ok;
   },
 };
+
+/** The value a placeholder gets when nobody says otherwise: readable, valid, and easy to spot and edit. */
+export function placeholderDefault(key: string, agentName: string): string {
+  const words = agentName.replace(/-/g, " ");
+  if (key === "description") return `${words.charAt(0).toUpperCase()}${words.slice(1)} agent`;
+  if (key === "role") return `the ${words} agent`;
+  return `<${key}>`;
+}
+
+/**
+ * Asks for each key on `output`, reading answers from `input`; an empty answer keeps the default.
+ * Takes the streams so a test can drive it; the command passes the terminal's stdin and stderr.
+ */
+export async function promptValues(
+  keys: readonly string[],
+  defaults: Record<string, string>,
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): Promise<Record<string, string>> {
+  // Lines are read through the interface's iterator, which buffers them: answers typed (or piped)
+  // ahead of their question are kept, and an input that ends early (Ctrl-D) keeps the defaults.
+  const rl = createInterface({ input, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  const answers: Record<string, string> = {};
+  let ended = false;
+  try {
+    for (const key of keys) {
+      const fallback = defaults[key] ?? "";
+      if (!ended) {
+        output.write(`${key} [${fallback}]: `);
+        const next = await lines.next();
+        ended = next.done === true;
+        const answer = ended ? "" : String(next.value).trim();
+        answers[key] = answer === "" ? fallback : answer;
+        if (ended) output.write("\n");
+      } else answers[key] = fallback;
+    }
+  } finally {
+    rl.close();
+  }
+  return answers;
+}
