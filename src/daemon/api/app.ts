@@ -11,7 +11,7 @@ import { createLimiter, type Limiter } from "../auth/rate-limit.ts";
 import { openTokenStore, roleAtLeast, type TokenStore } from "../auth/token-store.ts";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "../telemetry/telemetry.ts";
 import { parseTraceparent } from "../telemetry/tracing.ts";
-import { githubWebhookSecret, isLoopbackAddress, type ApiConfig } from "./config.ts";
+import { assertWebhookSecret, githubWebhookSecret, isLoopbackAddress, type ApiConfig } from "./config.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, errorBody, errorStatus } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
@@ -64,6 +64,7 @@ export function originAllowed(origin: string, bindings: { localPort?: number; tr
 
 export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Api {
   const env = opts.env ?? process.env;
+  assertWebhookSecret(config, env);
   const now = opts.now ?? (() => new Date());
   const ownTelemetry = !opts.telemetry;
   const telemetry = opts.telemetry ?? createTelemetry({ bus: deps.bus, stateDir: deps.stateDir, env, ...opts.telemetryOptions });
