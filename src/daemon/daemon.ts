@@ -490,7 +490,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       const broken = [...libraries.values()].reduce((n, s) => n + s.broken.size, 0);
       const schedulerOk = !scheduling || now - lastTick < 3 * Math.max(opts.heartbeatMs ?? 10_000, 30_000);
       const checks: DaemonStatus["checks"] = {
-        store: { ok: true, kind: store.kind },
+        store: { ok: true, kind: store.kind, ...(store.problems?.().length ? { error: store.problems().join("; ") } : {}) },
         config: { ok: true, libraries: libraries.size, workflows: [...libraries.values()].reduce((n, s) => n + s.workflows.size, 0), broken },
         scheduler: { ok: schedulerOk && !stopping, lastTick, enabled: scheduling },
         watchers: { ok: dead === 0 || stopping, count: watchers.length, dead },

@@ -4,6 +4,7 @@
 // A corrupt record is moved to quarantine/ instead of crashing the daemon (goal G27).
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { atomicWrite } from "../../adapters/atomic.ts";
 import { sha256 } from "../../library/hash.ts";
 import { safeName } from "../../library/paths.ts";
@@ -11,7 +12,11 @@ import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneOptions, type 
 
 export const STORE_DIR = "daemon";
 
-type Settings = { workflows: Record<string, { enabled: boolean }> };
+const Settings = z.object({ workflows: z.record(z.string(), z.object({ enabled: z.boolean() })) });
+type Settings = z.infer<typeof Settings>;
+export const SETTINGS_FILE = "settings.json";
+/** A second copy of the last settings written, so a corrupted settings.json does not lose them. */
+export const SETTINGS_LAST_GOOD = "settings.last-good.json";
 
 function readJsonLines<T>(file: string): T[] {
   let text: string;
@@ -62,7 +67,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
   };
   for (const d of [stateDir, root, ...Object.values(dirs)]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const watermarkFile = join(root, "watermarks.json");
-  const settingsFile = join(root, "settings.json");
+  const settingsFile = join(root, SETTINGS_FILE);
   const onError = opts.onError ?? (() => {});
 
   const cache = new Map<string, RunRecord>();
@@ -91,7 +96,55 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
     }
   };
   let watermarks = readJson<Record<string, Watermark>>(watermarkFile, {});
-  let settings = readJson<Settings>(settingsFile, { workflows: {} });
+  const problems: string[] = [];
+  let { settings, unknown } = loadSettings();
+  /**
+   * Which workflows were disabled must survive a corrupt settings.json: reading it as "nothing is
+   * disabled" would quietly re-enable a workflow someone switched off (say, one that pushes). So the
+   * unreadable file is quarantined and the last-good copy is used; without one, the state is unknown
+   * and every workflow not set since counts as disabled (fail closed) until someone enables it.
+   */
+  function loadSettings(): { settings: Settings; unknown: boolean } {
+    const read = (file: string): Settings | string | undefined => {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "ENOENT" ? undefined : (e as Error).message;
+      }
+      try {
+        const r = Settings.safeParse(JSON.parse(text));
+        return r.success ? r.data : `unexpected shape at ${r.error.issues[0]!.path.join(".") || "(root)"}`;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const main = read(settingsFile);
+    if (typeof main === "object") return { settings: main, unknown: false };
+    const lastGoodFile = join(root, SETTINGS_LAST_GOOD);
+    const lastGood = read(lastGoodFile);
+    if (main === undefined) {
+      if (typeof lastGood !== "object") return { settings: { workflows: {} }, unknown: false };
+      problems.push(`workflow settings ${settingsFile} are missing: using the last-good copy ${lastGoodFile}`);
+      atomicWrite(settingsFile, JSON.stringify(lastGood, null, 1) + "\n", 0o600);
+      return { settings: lastGood, unknown: false };
+    }
+    const moved = join(dirs.quarantine, `${SETTINGS_FILE}.${Date.now()}`);
+    try {
+      renameSync(settingsFile, moved);
+    } catch {
+      /* best effort: it is rewritten on the next change anyway */
+    }
+    const what = `workflow settings ${settingsFile} are unreadable (${main}); moved to ${moved}`;
+    if (typeof lastGood === "object") {
+      problems.push(`${what}: using the last-good copy ${lastGoodFile}`);
+      atomicWrite(settingsFile, JSON.stringify(lastGood, null, 1) + "\n", 0o600);
+      return { settings: lastGood, unknown: false };
+    }
+    problems.push(`${what} and no last-good copy exists: every workflow counts as disabled until it is enabled again (POST /v1/workflows/LIBRARY/NAME/enable)`);
+    return { settings: { workflows: {} }, unknown: true };
+  }
+  for (const p of problems) onError(p);
   const runFile = (id: string) => join(dirs.runs, `${safeName(id, "run id")}.json`);
   const logFile = (id: string) => join(dirs.logs, `${safeName(id, "run id")}.jsonl`);
   const writeRun = (run: RunRecord) => atomicWrite(runFile(run.id), JSON.stringify(run) + "\n", 0o600);
@@ -174,11 +227,14 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
     forgetDelivery: async (id) => {
       rmSync(join(dirs.deliveries, sha256(id).slice(0, 40)), { force: true });
     },
-    getWorkflowEnabled: async (library, workflow) => settings.workflows[`${library}/${workflow}`]?.enabled,
+    getWorkflowEnabled: async (library, workflow) => settings.workflows[`${library}/${workflow}`]?.enabled ?? (unknown ? false : undefined),
     setWorkflowEnabled: async (library, workflow, enabled) => {
       settings = { workflows: { ...settings.workflows, [`${library}/${workflow}`]: { enabled } } };
-      atomicWrite(settingsFile, JSON.stringify(settings, null, 1) + "\n", 0o600);
+      const text = JSON.stringify(settings, null, 1) + "\n";
+      atomicWrite(settingsFile, text, 0o600);
+      atomicWrite(join(root, SETTINGS_LAST_GOOD), text, 0o600);
     },
+    problems: () => [...problems],
     heartbeat: async (instance, pid, now) => {
       atomicWrite(join(dirs.owners, `${safeName(instance, "instance")}.json`), JSON.stringify({ instance, pid, at: now }) + "\n", 0o600);
     },
