@@ -15,6 +15,7 @@ import type { DaemonConfig } from "./config.ts";
 import { createDispatcher, type Dispatcher, type RunRequest } from "./dispatcher.ts";
 import { createEventBus, type EventBus, type TriggerKind } from "./events.ts";
 import { openFileStore, STORE_DIR } from "./store/file-store.ts";
+import { createSecretRegistry } from "./telemetry/redact.ts";
 import { acquireStateLock } from "./store/state-lock.ts";
 import { TERMINAL, type RunRecord, type RunStore } from "./store/types.ts";
 import { startAfterTrigger } from "./triggers/after.ts";
@@ -127,7 +128,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const hotReload = opts.hotReload ?? scheduling;
   const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const startedAt = clock.now();
-  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m) });
+  const secrets = createSecretRegistry(); // allowlisted env values: scrubbed from run history (filled below)
+  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), secrets });
   const timers: (() => void)[] = [];
   let stopping = false;
   let lastSchedulerTick = startedAt;
@@ -136,6 +138,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   for (const k of config.envAllowlist) {
     const v = process.env[k];
     if (v !== undefined) env[k] = v;
+    secrets.add(v);
   }
   const settings: ActionSettings = { shell: { enabled: config.shellEnabled }, git: { allowFileRemotes: config.allowFileRemotes }, env };
 

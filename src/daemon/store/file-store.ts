@@ -8,6 +8,7 @@ import { z } from "zod";
 import { atomicWrite } from "../../adapters/atomic.ts";
 import { sha256 } from "../../library/hash.ts";
 import { safeName } from "../../library/paths.ts";
+import { createSecretRegistry, type SecretRegistry } from "../telemetry/redact.ts";
 import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneOptions, type PruneResult, type RunQuery, type RunRecord, type RunStore, type Watermark } from "./types.ts";
 
 export const STORE_DIR = "daemon";
@@ -52,7 +53,15 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export type FileStoreOptions = { onError?: (message: string) => void };
+export type FileStoreOptions = {
+  onError?: (message: string) => void;
+  /**
+   * Secret values to scrub from everything the store writes (run records: inputs, step outputs,
+   * errors; log lines), so run history never keeps a secret in plain text (G18). Without one,
+   * known token shapes (ours, GitHub, API keys) are still scrubbed.
+   */
+  secrets?: Pick<SecretRegistry, "scrub" | "scrubValue">;
+};
 
 /** Opens (and creates) the file store under `<stateDir>/daemon`. */
 export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): RunStore {
@@ -147,7 +156,13 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
   for (const p of problems) onError(p);
   const runFile = (id: string) => join(dirs.runs, `${safeName(id, "run id")}.json`);
   const logFile = (id: string) => join(dirs.logs, `${safeName(id, "run id")}.jsonl`);
-  const writeRun = (run: RunRecord) => atomicWrite(runFile(run.id), JSON.stringify(run) + "\n", 0o600);
+  const secrets = opts.secrets ?? createSecretRegistry();
+  /** Writes the scrubbed record and returns it (the cache keeps what is on disk, not the original). */
+  const writeRun = (run: RunRecord): RunRecord => {
+    const clean = secrets.scrubValue(run);
+    atomicWrite(runFile(run.id), JSON.stringify(clean) + "\n", 0o600);
+    return clean;
+  };
 
   const store: RunStore = {
     kind: "file",
@@ -164,8 +179,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       closeSync(fd);
       try {
         if (existsSync(runFile(run.id))) return false;
-        writeRun(run);
-        cache.set(run.id, structuredClone(run));
+        cache.set(run.id, writeRun(run));
         return true;
       } finally {
         try {
@@ -176,8 +190,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       }
     },
     updateRun: async (run) => {
-      writeRun(run);
-      cache.set(run.id, structuredClone(run));
+      cache.set(run.id, writeRun(run));
     },
     getRun: async (id) => {
       const r = cache.get(id);
@@ -192,7 +205,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       return structuredClone(q.limit ? list.slice(0, q.limit) : list);
     },
     appendLog: async (runId, line) => {
-      appendFileSync(logFile(runId), JSON.stringify(line) + "\n", { mode: 0o600 });
+      appendFileSync(logFile(runId), JSON.stringify(secrets.scrubValue(line)) + "\n", { mode: 0o600 });
     },
     readLog: async (runId) => readJsonLines<LogLine>(logFile(runId)).map((l, i) => ({ ...l, seq: i + 1 })),
     recordOccurrence: async (o) => {
@@ -251,9 +264,9 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       for (const run of cache.values()) {
         if (run.status === "running" && !ownerAlive(run.owner)) {
           const fixed: RunRecord = { ...structuredClone(run), status: "interrupted", reason: `the process that ran it (pid ${run.owner?.pid ?? "?"}) stopped before the run finished`, finishedAt: now };
-          writeRun(fixed);
-          cache.set(fixed.id, fixed);
-          interrupted.push(structuredClone(fixed));
+          const clean = writeRun(fixed);
+          cache.set(fixed.id, clean);
+          interrupted.push(structuredClone(clean));
         } else if (run.status === "queued" && !ownerAlive(run.owner)) {
           queued.push(structuredClone(run));
         }
