@@ -6,6 +6,7 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWrite } from "../../adapters/atomic.ts";
+import { ConfigError } from "../../library/diagnostics.ts";
 import { sha256 } from "../../library/hash.ts";
 import { safeName } from "../../library/paths.ts";
 import { createSecretRegistry, type SecretRegistry } from "../telemetry/redact.ts";
@@ -74,7 +75,18 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
     owners: join(root, "owners"),
     quarantine: join(root, "quarantine"),
   };
-  for (const d of [stateDir, root, ...Object.values(dirs)]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [stateDir, root, ...Object.values(dirs)]) {
+    try {
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way of a folder" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EROFS" ? "the file system is read-only" : (e as Error).message;
+      throw new ConfigError("state-dir-unusable", `cannot use the state folder ${stateDir}: ${why} (${d})`, {
+        file: d,
+        hint: "point --state-dir (or AICFG_STATE_DIR) at a folder this user can write, or move the file out of the way",
+      });
+    }
+  }
   const watermarkFile = join(root, "watermarks.json");
   const settingsFile = join(root, SETTINGS_FILE);
   const onError = opts.onError ?? (() => {});
