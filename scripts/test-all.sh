@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's whole test run: type-check, the vitest suite on Node, Bun and Deno, the Node suite
-# once more with the clock a year ahead (faketime), and the extra checks (systemd unit security). Prints one final line "N passed, N failed" with the real totals.
+# The project's whole test run: type-check, the dependency audit, the vitest suite on Node, Bun and
+# Deno, the Node suite once more with the clock a year ahead (faketime), and the extra checks (systemd
+# unit security). Prints one final line "N passed, N failed" with the real totals.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -27,6 +28,9 @@ node --version; bun --version; deno --version | head -n 1
 
 step "type-check (tsc --noEmit)"
 if tsc -p tsconfig.json --noEmit; then passed=$((passed + 1)); echo "type-check: ok"; else failed=$((failed + 1)); status=1; fi
+
+step "dependency audit (npm audit, or the offline advisory snapshot)"
+if node scripts/audit.ts; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
 step "vitest on Node $(node --version)"
 vitest run --reporter=default --reporter=json --outputFile="$out/node.json" || status=1

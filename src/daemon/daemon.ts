@@ -16,6 +16,7 @@ import type { DaemonConfig } from "./config.ts";
 import { createDispatcher, type Dispatcher, type RunRequest } from "./dispatcher.ts";
 import { createEventBus, type EventBus, type TriggerKind } from "./events.ts";
 import { openFileStore, STORE_DIR } from "./store/file-store.ts";
+import { createSecretRegistry } from "./telemetry/redact.ts";
 import { acquireStateLock } from "./store/state-lock.ts";
 import { TERMINAL, type RunRecord, type RunStore } from "./store/types.ts";
 import { startAfterTrigger } from "./triggers/after.ts";
@@ -161,7 +162,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const hotReload = opts.hotReload ?? scheduling;
   const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const startedAt = clock.now();
-  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), clock });
+  const secrets = createSecretRegistry(); // allowlisted env values: scrubbed from run history (filled below)
+  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), clock, secrets });
   // Subscribed before anything can run: an `initial` run may finish while the triggers start.
   const stopOutcomes = opts.logRunOutcomes ? logRunOutcomes(bus, store, log, (name) => libraries.get(name)?.root) : () => {};
   const timers: (() => void)[] = [];
@@ -172,6 +174,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   for (const k of config.envAllowlist) {
     const v = process.env[k];
     if (v !== undefined) env[k] = v;
+    secrets.add(v);
   }
   const settings: ActionSettings = { shell: { enabled: config.shellEnabled }, git: { allowFileRemotes: config.allowFileRemotes }, env };
 
@@ -529,7 +532,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       const broken = [...libraries.values()].reduce((n, s) => n + s.broken.size, 0);
       const schedulerOk = !scheduling || now - lastTick < 3 * Math.max(opts.heartbeatMs ?? 10_000, 30_000);
       const checks: DaemonStatus["checks"] = {
-        store: { ok: true, kind: store.kind },
+        store: { ok: true, kind: store.kind, ...(store.problems?.().length ? { error: store.problems().join("; ") } : {}) },
         config: { ok: true, libraries: libraries.size, workflows: [...libraries.values()].reduce((n, s) => n + s.workflows.size, 0), broken },
         scheduler: { ok: schedulerOk && !stopping, lastTick, enabled: scheduling },
         watchers: { ok: dead === 0 || stopping, count: watchers.length, dead },

@@ -1,12 +1,12 @@
 // Loads a library folder (and the libraries it extends) from disk into the universal model,
 // collecting every problem as a positioned diagnostic instead of stopping at the first one.
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { z } from "zod";
 import { ConfigError, type Diagnostic } from "./diagnostics.ts";
 import type { AgentSource, CommandEntry, KnowledgeEntry, LayerInfo, Library, McpEntry, SkillEntry, TemplateEntry } from "./model.ts";
-import { toPosix } from "./paths.ts";
-import { AgentSpec, CommandSpec, LibraryManifest, McpServer, SkillSpec } from "./schema.ts";
+import { isInside, toPosix } from "./paths.ts";
+import { AgentSpec, CommandSpec, LibraryManifest, McpName, McpServer, SkillSpec, Slug, WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "./schema.ts";
 import { parseYaml, splitFrontmatter, zodIssuesToDiagnostics, type ParsedYaml } from "./yaml-source.ts";
 
 export const MANIFEST_FILE = "aicfg.yaml";
@@ -202,6 +202,11 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
   const knowledgeDir = join(layer.root, "knowledge");
   for (const file of listFiles(knowledgeDir, d, true)) {
     const rel = toPosix(relative(knowledgeDir, file.path));
+    const device = rel.split("/").find((s) => !WINDOWS_DEVICE_NAME.test(s));
+    if (device !== undefined) {
+      d.push({ severity: "error", code: "invalid-name", message: `knowledge name '${device}' ${WINDOWS_DEVICE_MESSAGE}`, file: file.path, hint: "rename it: tools on Windows cannot create this file" });
+      continue;
+    }
     if (file.stats.size > maxBytes) {
       d.push({
         severity: "error",
@@ -223,8 +228,9 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
     const name = file.name.replace(/\.ya?ml$/, "");
     const text = readText(file.path, file.stats, MAX_AGENT_BYTES, d);
     if (text === undefined) continue;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-      d.push({ severity: "error", code: "invalid-name", message: `MCP server file name '${name}' is not a valid server name`, file: file.path, hint: "use letters, digits, '.', '_' or '-'" });
+    const badName = McpName.safeParse(name).error?.issues[0];
+    if (badName) {
+      d.push({ severity: "error", code: "invalid-name", message: `MCP server file name '${name}' is not a valid server name: it ${badName.message}`, file: file.path, hint: "use letters, digits, '.', '_' or '-'" });
       continue;
     }
     const server = validateYaml(text, file.path, McpServer, d, 0, Object.keys(McpServer.shape));
@@ -242,7 +248,7 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
 
   // skills/<name>/SKILL.md
   const skillsDir = join(layer.root, "skills");
-  for (const dirent of listDirs(skillsDir)) {
+  for (const dirent of listDirs(skillsDir, d)) {
     const skill = readSkill(join(skillsDir, dirent), layer.name, d);
     if (skill) lib.skills.set(skill.name, skill);
   }
@@ -265,7 +271,7 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
   }
 
   const wf = join(layer.root, "workflows");
-  if (existsSync(wf)) lib.workflowDirs.push(wf);
+  if (existsSync(wf) && !linksOutside(wf, d)) lib.workflowDirs.push(wf);
 }
 
 /** Reads and validates one agent file. Exported for incremental reloads of a single file. */
@@ -289,11 +295,12 @@ export function readAgentFile(path: string, stats: Stats, layer: string, d: Diag
   if (!spec) return undefined;
   const stem = basename(path).slice(0, -3);
   const name = spec.name ?? stem;
-  if (!spec.name && !/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/.test(stem)) {
+  const badStem = spec.name ? undefined : Slug.safeParse(stem).error?.issues[0];
+  if (badStem) {
     d.push({
       severity: "error",
       code: "invalid-name",
-      message: `agent file name '${stem}' is not a valid agent name`,
+      message: `agent file name '${stem}' is not a valid agent name: it ${badStem.message}`,
       file: path,
       line: 1,
       col: 1,
@@ -353,10 +360,28 @@ function readSkill(dir: string, layer: string, d: Diagnostic[]): SkillEntry | un
 
 type Listed = { path: string; name: string; stats: Stats };
 
+/**
+ * True (with an error) when `dir` is a symbolic link that resolves outside the folder holding it,
+ * e.g. `knowledge -> /etc`: following it would export files from anywhere on the machine as
+ * library content. A link that stays inside the library (`knowledge -> docs/knowledge`) is fine.
+ */
+function linksOutside(dir: string, d: Diagnostic[]): boolean {
+  try {
+    if (!lstatSync(dir).isSymbolicLink()) return false;
+    const parent = realpathSync(dirname(dir));
+    const target = realpathSync(dir);
+    if (isInside(parent, target)) return false;
+    d.push({ severity: "error", code: "symlink-outside", message: `${basename(dir)}/ is a symbolic link to ${target}, outside the library ${parent}: not followed`, file: dir, hint: "copy the files into the library (or add the other folder as a layer with 'extends')" });
+  } catch {
+    /* vanished or unreadable between the checks: skipped, as a link outside would be */
+  }
+  return true;
+}
+
 /** Lists regular files (never following symlinks), skipping dot-files. */
 function listFiles(dir: string, d: Diagnostic[], recursive: boolean): Listed[] {
   const out: Listed[] = [];
-  if (!existsSync(dir)) return out;
+  if (!existsSync(dir) || linksOutside(dir, d)) return out;
   const walk = (current: string): void => {
     let names: string[];
     try {
@@ -388,8 +413,16 @@ function listFiles(dir: string, d: Diagnostic[], recursive: boolean): Listed[] {
   return out;
 }
 
-function listDirs(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function listDirs(dir: string, d: Diagnostic[]): string[] {
+  if (!existsSync(dir) || linksOutside(dir, d)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith("."))
     .map((e) => e.name)
@@ -438,7 +471,7 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
     } catch {
       stats = undefined;
     }
-    if (stats?.isSymbolicLink()) return loadLibrary(lib.root);
+    if (stats?.isSymbolicLink() || (rest.length && isSymlink(join(layer.root, top!)))) return loadLibrary(lib.root); // the full load checks where links lead
     if (top === "knowledge" && rest.length) {
       const krel = rest.join("/");
       if (rest.some((s) => s.startsWith("."))) continue;

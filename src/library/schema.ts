@@ -3,19 +3,33 @@
 // validation errors are produced by them.
 import { z } from "zod";
 
+/**
+ * Names become file names in the tools' folders, and Windows cannot create a file called CON, PRN,
+ * AUX, NUL, COM1-9 or LPT1-9 in any case and with any extension (`nul.md` opens the null device).
+ * Spelled without the `i` flag so the generated JSON Schemas (which carry no flags) mean the same.
+ */
+const anyCase = (w: string): string => [...w].map((c) => `[${c}${c.toUpperCase()}]`).join("");
+export const WINDOWS_DEVICE_NAME = new RegExp(
+  `^(?!(?:${["con", "prn", "aux", "nul"].map(anyCase).join("|")}|(?:${anyCase("com")}|${anyCase("lpt")})[1-9\u00b9\u00b2\u00b3])(?:\\.|$))`,
+);
+export const WINDOWS_DEVICE_MESSAGE = "is a reserved device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension)";
+
 /** Agent, skill and command names: lowercase slug, 1-64 characters. */
 export const Slug = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, "must be a lowercase slug: letters, digits, '-' or '_' (e.g. code-reviewer)");
+  .regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, "must be a lowercase slug: letters, digits, '-' or '_' (e.g. code-reviewer)")
+  .regex(WINDOWS_DEVICE_NAME, WINDOWS_DEVICE_MESSAGE);
 
 /** MCP server names as the tools accept them (Codex: [A-Za-z0-9_-]; dots are common in the wild). */
 export const McpName = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-', starting with a letter or digit");
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+  .regex(/[^.]$/, "must not end in '.' (Windows drops a trailing dot from file names)")
+  .regex(WINDOWS_DEVICE_NAME, WINDOWS_DEVICE_MESSAGE);
 
 /** The target id of an adapter (validated against the adapter registry when a library is checked). */
 export const TargetId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a target id such as claude-code");

@@ -13,6 +13,17 @@ import { resolveInside, toPosix } from "../library/paths.ts";
 
 export const BACKUP_MANIFEST = "aicfg-backup.json";
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * What an archive may expand to before anything is inflated (zip bombs: 1 MB of deflate can claim
+ * 1 GB). Checked against the central directory first; fflate then inflates each entry into a buffer
+ * of exactly its declared size, so an entry that lies about its size is cut short and fails its
+ * checksum instead of growing. Entries are never bigger than `MAX_FILE_BYTES` when we create them.
+ */
+export type ArchiveLimits = { maxEntries: number; maxEntryBytes: number; maxTotalBytes: number; maxRatio: number };
+export const ARCHIVE_LIMITS: ArchiveLimits = { maxEntries: 100_000, maxEntryBytes: MAX_FILE_BYTES, maxTotalBytes: 1024 * 1024 * 1024, maxRatio: 200 };
+/** Entries under this size are not held to the ratio (tiny files of one repeated byte are normal). */
+const RATIO_FREE_BYTES = 1024 * 1024;
 const SKIP_DIRS = new Set([".git", "node_modules", ".aicfg-state"]);
 
 export type BackupEntry = { path: string; sha256: string; size: number; kind: "library" | "export" | "state"; source?: string };
@@ -142,8 +153,29 @@ function safeEntryName(name: string): boolean {
   return !name.split("/").some((s) => s === ".." || s === ".");
 }
 
+/** Problems with the archive's declared sizes (central directory), found without inflating anything. */
+function sizeProblems(data: Uint8Array, limits: ArchiveLimits): string[] {
+  const problems: string[] = [];
+  let count = 0;
+  let total = 0;
+  unzipSync(data, {
+    filter: (f) => {
+      count++;
+      total += f.originalSize;
+      if (f.originalSize > limits.maxEntryBytes) problems.push(`${f.name} would expand to ${f.originalSize} bytes, over the ${limits.maxEntryBytes}-byte limit per file`);
+      else if (f.originalSize > RATIO_FREE_BYTES && f.originalSize > Math.max(f.size, 1) * limits.maxRatio) {
+        problems.push(`${f.name} would expand ${Math.round(f.originalSize / Math.max(f.size, 1))}-fold (${f.size} -> ${f.originalSize} bytes), over the ${limits.maxRatio}:1 limit`);
+      }
+      return false;
+    },
+  });
+  if (count > limits.maxEntries) problems.unshift(`the archive has ${count} entries, over the limit of ${limits.maxEntries}`);
+  if (total > limits.maxTotalBytes) problems.unshift(`the archive would expand to ${total} bytes, over the ${limits.maxTotalBytes}-byte limit (a zip bomb?)`);
+  return problems;
+}
+
 /** Checks the archive's own checksum (when the sidecar exists) and every entry's. */
-export function verifyBackup(file: string): VerifyResult {
+export function verifyBackup(file: string, limits: ArchiveLimits = ARCHIVE_LIMITS): VerifyResult {
   const problems: string[] = [];
   let data: Uint8Array;
   try {
@@ -159,6 +191,8 @@ export function verifyBackup(file: string): VerifyResult {
   } else problems.push(`checksum file ${basename(sidecar)} is missing`);
   let files: Record<string, Uint8Array>;
   try {
+    const tooBig = sizeProblems(data, limits);
+    if (tooBig.length) return { ok: false, problems: [...problems, ...tooBig] };
     files = unzipSync(data);
   } catch (e) {
     return { ok: false, problems: [...problems, `not a readable zip archive: ${(e as Error).message}`] };
@@ -198,8 +232,8 @@ export function verifyBackup(file: string): VerifyResult {
 }
 
 /** Restores a verified archive into `dest`, which must not exist or be empty. */
-export function restoreBackup(file: string, dest: string): { dest: string; files: number } {
-  const v = verifyBackup(file);
+export function restoreBackup(file: string, dest: string, limits: ArchiveLimits = ARCHIVE_LIMITS): { dest: string; files: number } {
+  const v = verifyBackup(file, limits);
   if (!v.ok || !v.manifest || !v.files) {
     throw new BackupError("backup-invalid", `${file} failed verification: ${v.problems.slice(0, 3).join("; ")}`, { hint: "run 'aicfg backup verify' for the full list" });
   }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { Diagnostic } from "../library/diagnostics.ts";
 import { hashValue } from "../library/hash.ts";
 import type { Library } from "../library/model.ts";
+import { WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "../library/schema.ts";
 import { MAX_YAML_BYTES, parseYaml, zodIssuesToDiagnostics, type ParsedYaml } from "../library/yaml-source.ts";
 import { getAction, listActions } from "./actions/index.ts";
 import { Duration, parseDuration } from "./duration.ts";
@@ -23,7 +24,10 @@ import {
   type Expr,
 } from "./expr.ts";
 
-const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be lower-case letters, digits, '-' or '_' (at most 64)");
+const Name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be lower-case letters, digits, '-' or '_' (at most 64)")
+  .regex(WINDOWS_DEVICE_NAME, WINDOWS_DEVICE_MESSAGE);
 
 export const OVERLAP_POLICIES = ["skip", "buffer_one", "buffer_all", "cancel_other", "allow_all"] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];

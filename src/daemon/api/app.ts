@@ -14,7 +14,7 @@ import { openTokenStore, roleAtLeast, type TokenStore } from "../auth/token-stor
 import { systemClock, type Clock } from "../clock.ts";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "../telemetry/telemetry.ts";
 import { parseTraceparent } from "../telemetry/tracing.ts";
-import { githubWebhookSecret, isLoopbackAddress, type ApiConfig } from "./config.ts";
+import { assertWebhookSecret, githubWebhookSecret, isLoopbackAddress, type ApiConfig } from "./config.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, errorBody, errorStatus } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
@@ -67,6 +67,7 @@ export function originAllowed(origin: string, bindings: { localPort?: number; tr
 
 export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Api {
   const env = opts.env ?? process.env;
+  assertWebhookSecret(config, env);
   const clock = opts.clock ?? systemClock;
   const now = () => new Date(clock.now());
   const ownTelemetry = !opts.telemetry;

@@ -67,6 +67,23 @@ export function githubWebhookSecret(config: ApiConfig, env: Record<string, strin
   return s ? s : undefined;
 }
 
+/** The shortest webhook secret accepted from any source (GitHub's HMAC is only as strong as the secret). */
+export const MIN_WEBHOOK_SECRET = 16;
+
+/**
+ * Refuses a short webhook secret at start, whatever its source: the config schema checks its own
+ * field, but the environment and the systemd credential (which arrives as the same variable) are
+ * checked here. A 1-character secret is a forgeable signature, not a weak one.
+ */
+export function assertWebhookSecret(config: ApiConfig, env: Record<string, string | undefined>): void {
+  const s = githubWebhookSecret(config, env);
+  if (s === undefined || s.length >= MIN_WEBHOOK_SECRET) return;
+  const from = config.webhooks.github.secret !== undefined ? "api.webhooks.github.secret" : "AICFG_GITHUB_WEBHOOK_SECRET (or the systemd credential github-webhook-secret)";
+  throw new ConfigError("weak-webhook-secret", `the GitHub webhook secret from ${from} has ${s.length} character(s); at least ${MIN_WEBHOOK_SECRET} are required`, {
+    hint: "generate one with 'openssl rand -hex 32' and set the same value in the GitHub webhook settings",
+  });
+}
+
 /**
  * Refuses a non-loopback TCP bind unless authentication is configured, i.e. at least one admin
  * token exists (security goal G10). Unix sockets are protected by file permissions.

@@ -27,8 +27,35 @@ export function maskSecretValue(value: string, secrets: SecretRegistry): string 
   return MASK;
 }
 
+/** Option and query names that carry credentials (`--api-key`, `--token=`, `?access_token=`). */
+const CREDENTIAL_NAME = /(?:^|[-_.])(?:api[-_]?key|key|token|secret|password|passwd|pwd|auth|authorization|credentials?|bearer|pat)$/i;
+
+/**
+ * Command-line arguments and URLs leak as easily as env values (`--api-key sk-live-...`,
+ * `postgres://app:hunter2@db/x`): a value given to a credential-named option, a URL's password and
+ * credential-named query parameters are masked unless they are `${VAR}` references.
+ */
+export function maskArgs(args: readonly string[], secrets: SecretRegistry): string[] {
+  return args.map((arg, i) => {
+    const eq = /^(--?[A-Za-z0-9][A-Za-z0-9_.-]*)=(.*)$/s.exec(arg);
+    if (eq && CREDENTIAL_NAME.test(eq[1]!)) return `${eq[1]}=${maskSecretValue(eq[2]!, secrets)}`;
+    const prev = args[i - 1];
+    if (prev !== undefined && /^--?[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prev) && CREDENTIAL_NAME.test(prev) && !arg.startsWith("-")) return maskSecretValue(arg, secrets);
+    return maskUrl(arg, secrets);
+  });
+}
+
+function maskUrl(text: string, secrets: SecretRegistry): string {
+  return text
+    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s:@]*:)([^@\s/]+)(@)/g, (_m, a: string, pass: string, b: string) => a + maskSecretValue(pass, secrets) + b)
+    .replace(/([?&])([^=&#\s]+)=([^&#\s]*)/g, (m, sep: string, k: string, v: string) => (CREDENTIAL_NAME.test(k) ? `${sep}${k}=${maskSecretValue(v, secrets)}` : m));
+}
+
 export function maskServer(server: McpServer, secrets: SecretRegistry): McpServer {
-  const out = { ...server } as McpServer & { env?: Record<string, string>; headers?: Record<string, string> };
+  const out = { ...server } as McpServer & { env?: Record<string, string>; headers?: Record<string, string>; args?: string[]; url?: string };
+  const raw = server as { args?: string[]; url?: string };
+  if (raw.args) out.args = maskArgs(raw.args, secrets);
+  if (typeof raw.url === "string") out.url = maskUrl(raw.url, secrets);
   for (const field of ["env", "headers"] as const) {
     const rec = (server as Record<string, unknown>)[field] as Record<string, string> | undefined;
     if (rec) out[field] = Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, maskSecretValue(String(v), secrets)]));

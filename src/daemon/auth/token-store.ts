@@ -1,7 +1,7 @@
 // API tokens at rest: `tokens.json` in the state folder (0600, atomic writes) holding only the
 // SHA-256 digest of each token with its role, library scope and expiry; plus the local admin
 // token the daemon keeps for the CLI on the same machine.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWrite, ensureDirNoSymlinks } from "../../adapters/atomic.ts";
@@ -80,6 +80,7 @@ export function openTokenStore(stateDir: string, clock: Clock = systemClock): To
     if (cache && cache.key === key) return cache;
     reads++;
     const data = key === "absent" ? { version: 1 as const, tokens: [] } : parseTokenFile(file);
+    if (key !== "absent") assertPrivateFile(file, statSync(file));
     cache = { key, data, byDigest: new Map(data.tokens.map((t) => [t.digest, t])) };
     return cache;
   };
@@ -168,12 +169,36 @@ function parseTokenFile(file: string): TokenFile {
 }
 
 /**
+ * Token files must be the daemon user's alone (G19): a group- or world-readable `local-admin.token`
+ * is admin access for every local user, and a `tokens.json` someone else owns can be rewritten to
+ * add a token. Refused rather than fixed: the mode says someone copied or created it carelessly.
+ * POSIX only (Windows has no mode bits; its ACLs are the user profile's).
+ */
+export function assertPrivateFile(file: string, st: Stats): void {
+  if (process.platform === "win32") return;
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new ConfigError("insecure-file", `${file} is owned by uid ${st.uid}, not by the user running aicfg (uid ${uid})`, {
+      file,
+      hint: `the token files must belong to the daemon's user: chown ${uid} ${file} && chmod 600 ${file}`,
+    });
+  }
+  if ((st.mode & 0o077) !== 0) {
+    throw new ConfigError("insecure-file", `${file} has mode 0${(st.mode & 0o777).toString(8)}: users other than its owner can access it`, {
+      file,
+      hint: `token files must be private: chmod 600 ${file}`,
+    });
+  }
+}
+
+/**
  * The admin token the daemon keeps for the CLI on the same machine: `local-admin.token` (0600)
  * in the state folder. Reused while it is still valid in the store; otherwise a new one replaces it.
  */
 export function ensureLocalAdminToken(stateDir: string, store: TokenStore = openTokenStore(stateDir)): string {
   const file = join(stateDir, LOCAL_ADMIN_FILE);
   if (existsSync(file)) {
+    assertPrivateFile(file, statSync(file));
     const existing = readFileSync(file, "utf8").trim();
     const check = store.verify(existing);
     if (check.ok && check.token.role === "admin" && check.token.library === undefined) return existing;

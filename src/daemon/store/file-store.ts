@@ -4,15 +4,22 @@
 // A corrupt record is moved to quarantine/ instead of crashing the daemon (goal G27).
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { atomicWrite } from "../../adapters/atomic.ts";
+import { ConfigError } from "../../library/diagnostics.ts";
 import { sha256 } from "../../library/hash.ts";
 import { safeName } from "../../library/paths.ts";
 import { systemClock, type Clock } from "../clock.ts";
+import { createSecretRegistry, type SecretRegistry } from "../telemetry/redact.ts";
 import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneOptions, type PruneResult, type RunQuery, type RunRecord, type RunStore, type Watermark } from "./types.ts";
 
 export const STORE_DIR = "daemon";
 
-type Settings = { workflows: Record<string, { enabled: boolean }> };
+const Settings = z.object({ workflows: z.record(z.string(), z.object({ enabled: z.boolean() })) });
+type Settings = z.infer<typeof Settings>;
+export const SETTINGS_FILE = "settings.json";
+/** A second copy of the last settings written, so a corrupted settings.json does not lose them. */
+export const SETTINGS_LAST_GOOD = "settings.last-good.json";
 
 function readJsonLines<T>(file: string): T[] {
   let text: string;
@@ -52,6 +59,12 @@ export type FileStoreOptions = {
   onError?: (message: string) => void;
   /** The daemon's clock: delivery timestamps and quarantine file names. */
   clock?: Clock;
+  /**
+   * Secret values to scrub from everything the store writes (run records: inputs, step outputs,
+   * errors; log lines), so run history never keeps a secret in plain text (G18). Without one,
+   * known token shapes (ours, GitHub, API keys) are still scrubbed.
+   */
+  secrets?: Pick<SecretRegistry, "scrub" | "scrubValue">;
 };
 
 /** Opens (and creates) the file store under `<stateDir>/daemon`. */
@@ -66,9 +79,20 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
     owners: join(root, "owners"),
     quarantine: join(root, "quarantine"),
   };
-  for (const d of [stateDir, root, ...Object.values(dirs)]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [stateDir, root, ...Object.values(dirs)]) {
+    try {
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way of a folder" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EROFS" ? "the file system is read-only" : (e as Error).message;
+      throw new ConfigError("state-dir-unusable", `cannot use the state folder ${stateDir}: ${why} (${d})`, {
+        file: d,
+        hint: "point --state-dir (or AICFG_STATE_DIR) at a folder this user can write, or move the file out of the way",
+      });
+    }
+  }
   const watermarkFile = join(root, "watermarks.json");
-  const settingsFile = join(root, "settings.json");
+  const settingsFile = join(root, SETTINGS_FILE);
   const onError = opts.onError ?? (() => {});
 
   const cache = new Map<string, RunRecord>();
@@ -97,10 +121,64 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
     }
   };
   let watermarks = readJson<Record<string, Watermark>>(watermarkFile, {});
-  let settings = readJson<Settings>(settingsFile, { workflows: {} });
+  const problems: string[] = [];
+  let { settings, unknown } = loadSettings();
+  /**
+   * Which workflows were disabled must survive a corrupt settings.json: reading it as "nothing is
+   * disabled" would quietly re-enable a workflow someone switched off (say, one that pushes). So the
+   * unreadable file is quarantined and the last-good copy is used; without one, the state is unknown
+   * and every workflow not set since counts as disabled (fail closed) until someone enables it.
+   */
+  function loadSettings(): { settings: Settings; unknown: boolean } {
+    const read = (file: string): Settings | string | undefined => {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "ENOENT" ? undefined : (e as Error).message;
+      }
+      try {
+        const r = Settings.safeParse(JSON.parse(text));
+        return r.success ? r.data : `unexpected shape at ${r.error.issues[0]!.path.join(".") || "(root)"}`;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const main = read(settingsFile);
+    if (typeof main === "object") return { settings: main, unknown: false };
+    const lastGoodFile = join(root, SETTINGS_LAST_GOOD);
+    const lastGood = read(lastGoodFile);
+    if (main === undefined) {
+      if (typeof lastGood !== "object") return { settings: { workflows: {} }, unknown: false };
+      problems.push(`workflow settings ${settingsFile} are missing: using the last-good copy ${lastGoodFile}`);
+      atomicWrite(settingsFile, JSON.stringify(lastGood, null, 1) + "\n", 0o600);
+      return { settings: lastGood, unknown: false };
+    }
+    const moved = join(dirs.quarantine, `${SETTINGS_FILE}.${Date.now()}`);
+    try {
+      renameSync(settingsFile, moved);
+    } catch {
+      /* best effort: it is rewritten on the next change anyway */
+    }
+    const what = `workflow settings ${settingsFile} are unreadable (${main}); moved to ${moved}`;
+    if (typeof lastGood === "object") {
+      problems.push(`${what}: using the last-good copy ${lastGoodFile}`);
+      atomicWrite(settingsFile, JSON.stringify(lastGood, null, 1) + "\n", 0o600);
+      return { settings: lastGood, unknown: false };
+    }
+    problems.push(`${what} and no last-good copy exists: every workflow counts as disabled until it is enabled again (POST /v1/workflows/LIBRARY/NAME/enable)`);
+    return { settings: { workflows: {} }, unknown: true };
+  }
+  for (const p of problems) onError(p);
   const runFile = (id: string) => join(dirs.runs, `${safeName(id, "run id")}.json`);
   const logFile = (id: string) => join(dirs.logs, `${safeName(id, "run id")}.jsonl`);
-  const writeRun = (run: RunRecord) => atomicWrite(runFile(run.id), JSON.stringify(run) + "\n", 0o600);
+  const secrets = opts.secrets ?? createSecretRegistry();
+  /** Writes the scrubbed record and returns it (the cache keeps what is on disk, not the original). */
+  const writeRun = (run: RunRecord): RunRecord => {
+    const clean = secrets.scrubValue(run);
+    atomicWrite(runFile(run.id), JSON.stringify(clean) + "\n", 0o600);
+    return clean;
+  };
 
   const store: RunStore = {
     kind: "file",
@@ -117,8 +195,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       closeSync(fd);
       try {
         if (existsSync(runFile(run.id))) return false;
-        writeRun(run);
-        cache.set(run.id, structuredClone(run));
+        cache.set(run.id, writeRun(run));
         return true;
       } finally {
         try {
@@ -129,8 +206,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       }
     },
     updateRun: async (run) => {
-      writeRun(run);
-      cache.set(run.id, structuredClone(run));
+      cache.set(run.id, writeRun(run));
     },
     getRun: async (id) => {
       const r = cache.get(id);
@@ -145,7 +221,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       return structuredClone(q.limit ? list.slice(0, q.limit) : list);
     },
     appendLog: async (runId, line) => {
-      appendFileSync(logFile(runId), JSON.stringify(line) + "\n", { mode: 0o600 });
+      appendFileSync(logFile(runId), JSON.stringify(secrets.scrubValue(line)) + "\n", { mode: 0o600 });
     },
     readLog: async (runId) => readJsonLines<LogLine>(logFile(runId)).map((l, i) => ({ ...l, seq: i + 1 })),
     recordOccurrence: async (o) => {
@@ -180,11 +256,14 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
     forgetDelivery: async (id) => {
       rmSync(join(dirs.deliveries, sha256(id).slice(0, 40)), { force: true });
     },
-    getWorkflowEnabled: async (library, workflow) => settings.workflows[`${library}/${workflow}`]?.enabled,
+    getWorkflowEnabled: async (library, workflow) => settings.workflows[`${library}/${workflow}`]?.enabled ?? (unknown ? false : undefined),
     setWorkflowEnabled: async (library, workflow, enabled) => {
       settings = { workflows: { ...settings.workflows, [`${library}/${workflow}`]: { enabled } } };
-      atomicWrite(settingsFile, JSON.stringify(settings, null, 1) + "\n", 0o600);
+      const text = JSON.stringify(settings, null, 1) + "\n";
+      atomicWrite(settingsFile, text, 0o600);
+      atomicWrite(join(root, SETTINGS_LAST_GOOD), text, 0o600);
     },
+    problems: () => [...problems],
     heartbeat: async (instance, pid, now) => {
       atomicWrite(join(dirs.owners, `${safeName(instance, "instance")}.json`), JSON.stringify({ instance, pid, at: now }) + "\n", 0o600);
     },
@@ -201,9 +280,9 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       for (const run of cache.values()) {
         if (run.status === "running" && !ownerAlive(run.owner)) {
           const fixed: RunRecord = { ...structuredClone(run), status: "interrupted", reason: `the process that ran it (pid ${run.owner?.pid ?? "?"}) stopped before the run finished`, finishedAt: now };
-          writeRun(fixed);
-          cache.set(fixed.id, fixed);
-          interrupted.push(structuredClone(fixed));
+          const clean = writeRun(fixed);
+          cache.set(fixed.id, clean);
+          interrupted.push(structuredClone(clean));
         } else if (run.status === "queued" && !ownerAlive(run.owner)) {
           queued.push(structuredClone(run));
         }

@@ -88,10 +88,13 @@ export type RunStore = {
   recordDelivery: (id: string, now?: number) => Promise<boolean>;
   /** Forgets a delivery whose run could not be queued, so a redelivery is processed. */
   forgetDelivery: (id: string) => Promise<void>;
+  /** A workflow's enabled switch set through the API; false for every unset one when the settings were lost (fail closed). */
   getWorkflowEnabled: (library: string, workflow: string) => Promise<boolean | undefined>;
   setWorkflowEnabled: (library: string, workflow: string, enabled: boolean) => Promise<void>;
   /** Heartbeat of a process that owns runs; runs of an owner without a fresh heartbeat are dead. */
   heartbeat: (instance: string, pid: number, now: number) => Promise<void>;
+  /** What the store found wrong when it opened (and recovered from), for the daemon's status. */
+  problems?: () => string[];
   /** Marks runs owned by dead processes `interrupted`; returns them. Queued runs are returned separately to resume. */
   recoverInterrupted: (self: { instance: string; now: number; staleMs: number }) => Promise<{ interrupted: RunRecord[]; queued: RunRecord[] }>;
   prune: (o: PruneOptions) => Promise<PruneResult>;
