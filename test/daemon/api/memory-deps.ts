@@ -127,10 +127,11 @@ export function createMemoryDeps(opts: { stateDir: string; libraries?: LibraryIn
     listOccurrences: async (q) =>
       deps.occurrences.filter((o) => (!q.library || o.library === q.library) && (!q.workflow || o.workflow === q.workflow) && (!q.kind || o.kind === q.kind)).slice(0, q.limit),
     recordDelivery: async (id) => {
-      if (deliveries.has(id)) return false;
+      if (deliveries.has(id)) return { process: false, reason: `delivery ${id} was already processed` };
       deliveries.add(id);
-      return true;
+      return { process: true, attempt: 1, retryRunIds: [] };
     },
+    deliveryQueued: async () => {},
     forgetDelivery: async (id) => {
       deliveries.delete(id);
     },
