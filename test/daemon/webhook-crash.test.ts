@@ -132,6 +132,39 @@ describe("an acknowledged push survives a crash (real process, SIGKILL)", () => 
     expect(starts(s)).toBe(2);
   }, 60_000);
 
+  it("runs it again after each crash up to 3 attempts, then reports it failed; a redelivery then processes it once more", async () => {
+    const s = setup();
+    let proc = (await start(s)).proc;
+    const body = pushBody();
+    const first = await deliver(readFileSync(join(s.state, "api-url"), "utf8").trim(), "again-and-again", body);
+    expect(first.status).toBe(202);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await until(() => starts(s) === attempt, `attempt ${attempt} to start`);
+      proc.child.kill("SIGKILL");
+      await proc.exited;
+      proc = (await start(s)).proc;
+    }
+    expect((await runsOf(s)).map((r) => [r.attempt, r.status])).toEqual([
+      [1, "interrupted"],
+      [2, "interrupted"],
+      [3, "interrupted"],
+    ]);
+    const last = (await runsOf(s))[2]!;
+    await until(() => proc.stderr().includes(`webhook delivery again-and-again: run ${last.id} of lib/on-push was interrupted 3 times; it failed`), "the failure to be reported");
+    const url = readFileSync(join(s.state, "api-url"), "utf8").trim();
+    const again = await deliver(url, "again-and-again", body);
+    expect([again.status, again.body.status]).toEqual([202, "queued"]);
+    writeFileSync(s.gate, "");
+    await until(async () => finished(await openFileStore(s.state).getRun(again.body.runIds![0]!)), "the re-processed run to finish");
+    expect((await runsOf(s)).map((r) => [r.attempt, r.status])).toEqual([
+      [1, "interrupted"],
+      [2, "interrupted"],
+      [3, "interrupted"],
+      [4, "success"],
+    ]);
+    expect((await deliver(url, "again-and-again", body)).body.status).toBe("duplicate");
+  }, 90_000);
+
   it("processes a redelivery after a failed run once more (the failed run, as attempt 2); the third delivery is a duplicate", async () => {
     const s = setup();
     writeFileSync(s.gate, "");
