@@ -15,6 +15,7 @@ import { syncCredentialAdminToken } from "./auth/credential-admin.ts";
 import { openTokenStore } from "./auth/token-store.ts";
 import type { DaemonExtension } from "./cli/commands/daemon.ts";
 import type { DaemonHandle, WorkflowInfo } from "./daemon.ts";
+import { claimDelivery, deliveryQueued } from "./deliveries.ts";
 import { readCredential } from "./runtime/sd-notify.ts";
 import type { RunRecord } from "./store/types.ts";
 
@@ -204,9 +205,11 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
         .sort((a, b) => (a.scheduledAt < b.scheduledAt ? 1 : a.scheduledAt > b.scheduledAt ? -1 : 0))
         .slice(0, q.limit);
     },
-    recordDelivery: (id) => store.recordDelivery(id),
-    forgetDelivery: (id) => store.forgetDelivery(id),
-    notifyGitPush: async (push) => (await handle.notifyGitPush({ library: push.library, branch: push.branch, after: push.after })).runIds,
+    recordDelivery: (id) => claimDelivery(store, id, handle.instance, handle.clock.now()),
+    deliveryQueued: (id, attempt, runIds) => deliveryQueued(store, id, attempt, runIds),
+    forgetDelivery: (id, attempt) => store.forgetDelivery(id, attempt),
+    notifyGitPush: async (push) =>
+      (await handle.notifyGitPush({ library: push.library, branch: push.branch, after: push.after, delivery: push.deliveryId, actor: push.actor, ...(push.redelivery ? { redelivery: true } : {}) })).runIds,
     status: async () => {
       const s = handle.status();
       const c = s.checks;

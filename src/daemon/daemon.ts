@@ -13,6 +13,7 @@ import type { ActionSettings, TriggerInfo } from "../workflows/actions/types.ts"
 import { loadWorkflows, type LoadedWorkflow } from "../workflows/schema.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { DaemonConfig } from "./config.ts";
+import { DELIVERY_RUN_ATTEMPTS, deliveryOf, deliveryRetryId, planDeliveryRetries } from "./deliveries.ts";
 import { createDispatcher, type Dispatcher, type RunRequest } from "./dispatcher.ts";
 import { createEventBus, type EventBus, type TriggerKind } from "./events.ts";
 import { openFileStore, STORE_DIR } from "./store/file-store.ts";
@@ -258,13 +259,29 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     for (const run of interrupted) {
       if (!opts.logRunOutcomes) log("warn", `run ${run.id} of ${run.library}/${run.workflow} was interrupted: ${run.reason ?? ""}`);
       bus.publish({ type: "run.finished", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, result: "interrupted", durationMs: (run.finishedAt ?? clock.now()) - (run.startedAt ?? run.createdAt), at: clock.now() });
-      if (config.retryInterrupted && resolveWf(run.library, run.workflow)) {
+      if (config.retryInterrupted && !deliveryOf(run) && resolveWf(run.library, run.workflow)) {
         await submit({ library: run.library, workflow: run.workflow, trigger: run.trigger, inputs: run.inputs, retryOf: run.id, attempt: run.attempt + 1, ...(run.actor ? { actor: run.actor } : {}) }).catch((e: unknown) =>
           log("error", `retrying interrupted run ${run.id} failed: ${(e as Error).message}`),
         );
       }
     }
+    await retryDeliveryRuns(new Set(interrupted.map((r) => r.id)));
     return queued;
+  };
+  // Runs of an acknowledged webhook delivery that a crash interrupted run again (a fixed retry id, so
+  // once), also when the crash came between marking them interrupted and queuing the retry.
+  const retryDeliveryRuns = async (justInterrupted: Set<string>) => {
+    const { retry, exhausted } = planDeliveryRetries(await store.listRuns());
+    for (const run of retry) {
+      if (!resolveWf(run.library, run.workflow)) continue;
+      log("warn", `running run ${run.id} of ${run.library}/${run.workflow} again (attempt ${run.attempt + 1} of ${DELIVERY_RUN_ATTEMPTS}): webhook delivery ${deliveryOf(run)} was acknowledged`);
+      const req = { library: run.library, workflow: run.workflow, trigger: run.trigger, inputs: run.inputs, runId: deliveryRetryId(run), retryOf: run.id, attempt: run.attempt + 1 };
+      await submit({ ...req, ...(run.actor ? { actor: run.actor } : {}) }).catch((e: unknown) => log("error", `retrying interrupted run ${run.id} failed: ${(e as Error).message}`));
+    }
+    for (const run of exhausted) {
+      if (justInterrupted.has(run.id))
+        log("error", `webhook delivery ${deliveryOf(run)}: run ${run.id} of ${run.library}/${run.workflow} was interrupted ${run.attempt} times; it failed (a redelivery from GitHub runs it once more)`);
+    }
   };
   if (scheduling) {
     const queued = await recover();
@@ -342,7 +359,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
         store,
         log: (level, m) => log(level, m, { library: state.name }),
         fire: async (e) => {
-          const r = await fireRun(state.name, wf, "git", { kind: "git", branch: e.branch, after: e.after, ...(e.before ? { before: e.before } : {}), source: e.source });
+          // A run started by a webhook delivery carries it, so recovery and redeliveries can find it.
+          const trigger = { kind: "git" as const, branch: e.branch, after: e.after, ...(e.before ? { before: e.before } : {}), source: e.source, ...(e.delivery ? { delivery: e.delivery } : {}) };
+          const r = await fireRun(state.name, wf, "git", trigger, e.actor ? { actor: e.actor } : {});
           return r.status === "running" || r.status === "queued" ? r.runId : undefined;
         },
       });

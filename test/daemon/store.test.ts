@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openFileStore } from "../../src/daemon/store/file-store.ts";
+import { sha256 } from "../../src/library/hash.ts";
 import type { RunRecord } from "../../src/daemon/store/types.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { nodeBin } from "./harness.ts";
@@ -69,13 +70,46 @@ describe("file store", () => {
     expect(readdirSync(join(dir.path, "daemon/quarantine")).length).toBe(1);
   });
 
-  it("records a webhook delivery once, and forgets it on request", async () => {
+  it("claims each attempt of a webhook delivery once, durably, rewrites it with its runs, and forgets it on request", async () => {
     const s = openFileStore(dir.path);
-    expect(await s.recordDelivery("d-1")).toBe(true);
-    expect(await s.recordDelivery("d-1")).toBe(false);
-    expect(await openFileStore(dir.path).recordDelivery("d-1")).toBe(false);
-    await s.forgetDelivery("d-1");
-    expect(await s.recordDelivery("d-1")).toBe(true);
+    const first = { id: "d-1", at: 5, attempt: 1, instance: "me", state: "claimed" as const, runIds: [] };
+    expect(await s.claimDelivery(first)).toBe(true);
+    expect(await s.claimDelivery({ ...first, instance: "rival" })).toBe(false);
+    expect(await openFileStore(dir.path).claimDelivery(first)).toBe(false);
+    expect(await openFileStore(dir.path).getDelivery("d-1")).toEqual([first]);
+    await s.updateDelivery({ ...first, state: "queued", runIds: ["r1", "r2"] });
+    const second = { id: "d-1", at: 9, attempt: 2, instance: "me", state: "claimed" as const, cause: "failure" as const, runIds: [] };
+    expect(await s.claimDelivery(second)).toBe(true);
+    expect(await s.claimDelivery(second)).toBe(false);
+    expect(await openFileStore(dir.path).getDelivery("d-1")).toEqual([{ ...first, state: "queued", runIds: ["r1", "r2"] }, second]);
+    await s.forgetDelivery("d-1", 2);
+    expect((await s.getDelivery("d-1")).map((a) => a.attempt)).toEqual([1]);
+    await s.forgetDelivery("d-1", 1);
+    expect(await s.getDelivery("d-1")).toEqual([]);
+    expect(await s.claimDelivery(first)).toBe(true);
+    expect(await s.getDelivery("never")).toEqual([]);
+  });
+
+  it("reads a delivery claim torn by a crash as claimed by nobody, and one written by an older version as processed", async () => {
+    const s = openFileStore(dir.path);
+    await s.claimDelivery({ id: "torn", at: 1, attempt: 1, instance: "me", state: "claimed", runIds: [] });
+    await s.claimDelivery({ id: "old", at: 1, attempt: 1, instance: "me", state: "claimed", runIds: [] });
+    const files = readdirSync(join(dir.path, "daemon/deliveries"));
+    expect(files).toHaveLength(2);
+    writeFileSync(join(dir.path, "daemon/deliveries", sha256("torn").slice(0, 40)), "");
+    writeFileSync(join(dir.path, "daemon/deliveries", sha256("old").slice(0, 40)), JSON.stringify({ id: "old", at: 7 }));
+    const [torn] = await s.getDelivery("torn");
+    expect([torn!.state, torn!.instance, torn!.runIds]).toEqual(["claimed", "", []]);
+    expect(await s.getDelivery("old")).toEqual([{ id: "old", at: 7, attempt: 1, instance: "", state: "queued", runIds: [] }]);
+  });
+
+  it("lists the runs of one webhook delivery", async () => {
+    const s = openFileStore(dir.path);
+    await s.createRun(run("a", { trigger: { kind: "git", delivery: "d-1" } }));
+    await s.createRun(run("b", { trigger: { kind: "git", delivery: "d-2" } }));
+    await s.createRun(run("c", { trigger: { kind: "git", delivery: "d-1" }, retryOf: "a", attempt: 2, createdAt: 2000 }));
+    await s.createRun(run("d"));
+    expect((await openFileStore(dir.path).listRuns({ delivery: "d-1" })).map((r) => r.id)).toEqual(["c", "a"]);
   });
 
   it("keeps N runs per workflow and N days, and removes orphans", async () => {

@@ -48,8 +48,17 @@ export type GitPush = {
   after: string;
   deliveryId: string;
   actor: string;
+  /** A redelivery processed again: the commit fires even though the trigger knows it. */
+  redelivery?: boolean;
   traceparent?: string;
 };
+
+/** What to do with a webhook delivery, decided (and claimed durably) before anything runs. */
+export type DeliveryClaim =
+  /** Process it: run `retryRunIds` again (a redelivery after a failure), or, when empty, feed the push to the git triggers. */
+  | { process: true; attempt: number; retryRunIds: string[] }
+  /** A redelivery of one that is still going, succeeded, or was already processed again. */
+  | { process: false; reason: string };
 
 export type ApiDeps = {
   /** The daemon's event bus: metrics, traces and the audit log subscribe to it. */
@@ -73,10 +82,12 @@ export type ApiDeps = {
   /** Queues a new run of the same workflow with the same inputs; returns its id. */
   rerun: (id: string, actor: string) => Promise<string>;
   listOccurrences: (query: OccurrenceQuery) => Promise<Occurrence[]>;
-  /** Records a webhook delivery id durably; false when it was recorded before (a redelivery). */
-  recordDelivery: (deliveryId: string) => Promise<boolean>;
-  /** Forgets a delivery whose run could not be queued, so GitHub's redelivery is processed. */
-  forgetDelivery: (deliveryId: string) => Promise<void>;
+  /** Claims a webhook delivery (or a redelivery to process again) durably, before the 202. */
+  recordDelivery: (deliveryId: string) => Promise<DeliveryClaim>;
+  /** Records the runs an attempt of a delivery queued. */
+  deliveryQueued: (deliveryId: string, attempt: number, runIds: string[]) => Promise<void>;
+  /** Forgets an attempt whose runs could not be queued, so GitHub's redelivery is processed. */
+  forgetDelivery: (deliveryId: string, attempt: number) => Promise<void>;
   /** Feeds a push to the library's git trigger; resolves with the ids of the runs durably queued. */
   notifyGitPush: (push: GitPush) => Promise<string[]>;
   status: () => Promise<DaemonStatus>;

@@ -1,7 +1,9 @@
 // POST /v1/webhooks/github (security-rules §2, G04-G09): JSON only; fails closed without a secret;
 // X-Hub-Signature-256 verified (HMAC-SHA256 streamed over the exact raw bytes, checked against
 // @octokit/webhooks in the tests) before anything is parsed; `ping` answered; a `push` to a library's repository and branch feeds its git trigger;
-// each X-GitHub-Delivery starts at most one run (recorded durably); 202 once queued.
+// each X-GitHub-Delivery is claimed durably and starts its runs once; 202 once they are queued. A
+// redelivery is a duplicate unless a run of it failed (processed once more) or a crash cut it off
+// before anything was queued (src/daemon/deliveries.ts).
 // Memory stays bounded before anyone is authenticated: the HMAC is computed as the body streams in;
 // bodies of events we only answer are never kept (and are capped at a small size); push bodies are
 // kept, up to GitHub's own cap, by at most `webhookConcurrentBodies` requests at a time (the others
@@ -213,29 +215,40 @@ export function webhookRoutes(s: RouteServices): RouteDef[] {
             event("ignored");
             return sendJson(secrets, 200, { status: "ignored", reason: "no library follows this repository and branch" });
           }
-          if (!(await s.deps.recordDelivery(delivery))) {
+          // The claim is on disk before anything is queued, and the runs (which carry the delivery) are
+          // on disk before the 202: a crash after it leaves runs that the next start runs again.
+          const claim = await s.deps.recordDelivery(delivery);
+          if (!claim.process) {
             event("duplicate");
-            return sendJson(secrets, 200, { status: "duplicate", reason: `delivery ${delivery} was already processed` });
+            return sendJson(secrets, 200, { status: "duplicate", reason: claim.reason });
           }
           const tp = c.req.header("traceparent");
+          const actor = `github:${delivery}`;
           const runIds: string[] = [];
           try {
-            for (const lib of targets) {
-              runIds.push(
-                ...(await s.deps.notifyGitPush({
-                  library: lib.name,
-                  branch,
-                  after,
-                  deliveryId: delivery,
-                  actor: `github:${delivery}`,
-                  ...(tp && c.get("parent") ? { traceparent: tp } : {}),
-                })),
-              );
+            // A redelivery after a failure runs the failed runs again; otherwise the push feeds the git triggers.
+            for (const id of claim.retryRunIds) runIds.push(await s.deps.rerun(id, actor));
+            if (claim.retryRunIds.length === 0) {
+              for (const lib of targets) {
+                runIds.push(
+                  ...(await s.deps.notifyGitPush({
+                    library: lib.name,
+                    branch,
+                    after,
+                    deliveryId: delivery,
+                    actor,
+                    ...(claim.attempt > 1 ? { redelivery: true } : {}),
+                    ...(tp && c.get("parent") ? { traceparent: tp } : {}),
+                  })),
+                );
+              }
             }
           } catch (e) {
-            await s.deps.forgetDelivery(delivery);
+            await s.deps.forgetDelivery(delivery, claim.attempt);
             throw e;
           }
+          // Outside the try: the runs are queued (and name the delivery), so the claim must stay.
+          await s.deps.deliveryQueued(delivery, claim.attempt, runIds);
           const parent = c.get("parent");
           for (const id of runIds) if (parent) s.telemetry.tracing.setRunParent(id, parent);
           if (runIds[0]) c.set("runId", runIds[0]);

@@ -1,17 +1,18 @@
 // The embedded, crash-safe run store: plain files in the daemon's state folder. Run records are
 // whole JSON files replaced atomically (temp, fsync, rename); logs and occurrence ledgers are
-// append-only JSON lines whose torn last line is ignored; delivery ids are claimed with O_EXCL.
+// append-only JSON lines whose torn last line is ignored; each attempt at a webhook delivery is
+// claimed with O_EXCL (fsynced before the 202), then rewritten atomically with the runs it queued.
 // A corrupt record is moved to quarantine/ instead of crashing the daemon (goal G27).
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { atomicWrite } from "../../adapters/atomic.ts";
+import { atomicWrite, fsyncDir } from "../../adapters/atomic.ts";
 import { ConfigError } from "../../library/diagnostics.ts";
 import { sha256 } from "../../library/hash.ts";
 import { safeName } from "../../library/paths.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { createSecretRegistry, type SecretRegistry } from "../telemetry/redact.ts";
-import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneOptions, type PruneResult, type RunQuery, type RunRecord, type RunStore, type Watermark } from "./types.ts";
+import { TERMINAL, type DeliveryRecord, type LogLine, type OccurrenceRecord, type PruneOptions, type PruneResult, type RunQuery, type RunRecord, type RunStore, type Watermark } from "./types.ts";
 
 export const STORE_DIR = "daemon";
 
@@ -54,6 +55,34 @@ export function pidAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
+
+function deliveryRecord(r: DeliveryRecord): DeliveryRecord {
+  return { id: r.id.slice(0, 200), at: r.at, attempt: r.attempt, instance: r.instance, state: r.state, ...(r.cause ? { cause: r.cause } : {}), runIds: r.runIds };
+}
+
+/**
+ * A delivery file as written by this version, by an older one (`{id, at}`: it was processed) or torn
+ * by a crash between the claim and its first write (a claim of nobody alive that queued nothing).
+ */
+function parseDelivery(id: string, attempt: number, text: string, mtime: () => number): DeliveryRecord {
+  let v: Partial<DeliveryRecord> | undefined;
+  try {
+    v = JSON.parse(text) as Partial<DeliveryRecord>;
+  } catch {
+    v = undefined;
+  }
+  if (!v || typeof v !== "object") return { id, at: mtime(), attempt, instance: "", state: "claimed", runIds: [] };
+  return {
+    id,
+    at: typeof v.at === "number" ? v.at : mtime(),
+    attempt,
+    instance: typeof v.instance === "string" ? v.instance : "",
+    state: v.state === "claimed" ? "claimed" : "queued",
+    ...(v.cause === "failure" || v.cause === "crash" ? { cause: v.cause } : {}),
+    runIds: Array.isArray(v.runIds) ? v.runIds.filter((x): x is string => typeof x === "string") : [],
+  };
+}
+
 
 export type FileStoreOptions = {
   onError?: (message: string) => void;
@@ -154,7 +183,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       atomicWrite(settingsFile, JSON.stringify(lastGood, null, 1) + "\n", 0o600);
       return { settings: lastGood, unknown: false };
     }
-    const moved = join(dirs.quarantine, `${SETTINGS_FILE}.${Date.now()}`);
+    const moved = join(dirs.quarantine, `${SETTINGS_FILE}.${clock.now()}`);
     try {
       renameSync(settingsFile, moved);
     } catch {
@@ -172,6 +201,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
   for (const p of problems) onError(p);
   const runFile = (id: string) => join(dirs.runs, `${safeName(id, "run id")}.json`);
   const logFile = (id: string) => join(dirs.logs, `${safeName(id, "run id")}.jsonl`);
+  const deliveryFile = (id: string, attempt: number) => join(dirs.deliveries, sha256(id).slice(0, 40) + (attempt > 1 ? `.${attempt}` : ""));
   const secrets = opts.secrets ?? createSecretRegistry();
   /** Writes the scrubbed record and returns it (the cache keeps what is on disk, not the original). */
   const writeRun = (run: RunRecord): RunRecord => {
@@ -217,6 +247,7 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       if (q.library) list = list.filter((r) => r.library === q.library);
       if (q.workflow) list = list.filter((r) => r.workflow === q.workflow);
       if (q.status) list = list.filter((r) => q.status!.includes(r.status));
+      if (q.delivery) list = list.filter((r) => r.trigger.delivery === q.delivery);
       list.sort((a, b) => b.createdAt - a.createdAt || (b.id < a.id ? -1 : 1));
       return structuredClone(q.limit ? list.slice(0, q.limit) : list);
     },
@@ -241,20 +272,45 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       watermarks = { ...watermarks, [key]: w };
       atomicWrite(watermarkFile, JSON.stringify(watermarks, null, 1) + "\n", 0o600);
     },
-    recordDelivery: async (id, now = clock.now()) => {
-      const file = join(dirs.deliveries, sha256(id).slice(0, 40));
+    claimDelivery: async (record) => {
+      const fd = (() => {
+        try {
+          return openSync(deliveryFile(record.id, record.attempt), "wx", 0o600);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "EEXIST") return undefined;
+          throw e;
+        }
+      })();
+      if (fd === undefined) return false;
       try {
-        const fd = openSync(file, "wx", 0o600);
-        writeSync(fd, JSON.stringify({ id: id.slice(0, 200), at: now }));
+        writeSync(fd, JSON.stringify(deliveryRecord(record)));
+        // The claim is what makes the 202 a promise: on disk before the answer.
+        fsyncSync(fd);
+      } finally {
         closeSync(fd);
-        return true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-        throw e;
       }
+      fsyncDir(dirs.deliveries);
+      return true;
     },
-    forgetDelivery: async (id) => {
-      rmSync(join(dirs.deliveries, sha256(id).slice(0, 40)), { force: true });
+    updateDelivery: async (record) => {
+      atomicWrite(deliveryFile(record.id, record.attempt), JSON.stringify(deliveryRecord(record)), 0o600);
+    },
+    getDelivery: async (id) => {
+      const out: DeliveryRecord[] = [];
+      for (let attempt = 1; attempt <= 100; attempt++) {
+        const file = deliveryFile(id, attempt);
+        let text: string;
+        try {
+          text = readFileSync(file, "utf8");
+        } catch {
+          break;
+        }
+        out.push(parseDelivery(id, attempt, text, () => statSync(file).mtimeMs));
+      }
+      return out;
+    },
+    forgetDelivery: async (id, attempt) => {
+      rmSync(deliveryFile(id, attempt), { force: true });
     },
     getWorkflowEnabled: async (library, workflow) => settings.workflows[`${library}/${workflow}`]?.enabled ?? (unknown ? false : undefined),
     setWorkflowEnabled: async (library, workflow, enabled) => {

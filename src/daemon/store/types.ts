@@ -64,7 +64,25 @@ export type OccurrenceRecord = {
 /** Derived scheduler state, keyed by a definition fingerprint so a changed schedule starts fresh. */
 export type Watermark = { fingerprint: string; lastScheduledAt?: number; lastSeen?: Record<string, string>; updatedAt: number };
 
-export type RunQuery = { library?: string; workflow?: string; status?: RunStatus[]; limit?: number };
+export type RunQuery = { library?: string; workflow?: string; status?: RunStatus[]; /** Runs started by this webhook delivery (`trigger.delivery`). */ delivery?: string; limit?: number };
+
+/**
+ * One attempt at processing a webhook delivery: attempt 1 is the first receipt, a later attempt is a
+ * redelivery that was processed again (after a failed run, or after a crash that queued nothing).
+ * Each attempt is claimed once (O_EXCL), then rewritten atomically with the runs it queued.
+ */
+export type DeliveryRecord = {
+  id: string;
+  at: number;
+  attempt: number;
+  /** The daemon instance that claimed it: a `claimed` record of another instance was cut off by a crash. */
+  instance: string;
+  /** `claimed` until its runs are durably queued, then `queued` (runIds may be empty: nothing needed to run). */
+  state: "claimed" | "queued";
+  /** Why a later attempt was made. */
+  cause?: "failure" | "crash";
+  runIds: string[];
+};
 
 export type PruneOptions = { now: number; keepRuns: number; maxAgeMs?: number; deliveryMaxAgeMs?: number; dryRun?: boolean };
 export type PruneResult = { runs: string[]; logs: string[]; orphans: string[]; occurrences: number; deliveries: number };
@@ -84,10 +102,14 @@ export type RunStore = {
   listOccurrences: (q?: { library?: string; workflow?: string; limit?: number }) => Promise<OccurrenceRecord[]>;
   getWatermark: (key: string) => Promise<Watermark | undefined>;
   setWatermark: (key: string, w: Watermark) => Promise<void>;
-  /** Records a webhook delivery id; true when it was new (process it), false for a duplicate. */
-  recordDelivery: (id: string, now?: number) => Promise<boolean>;
-  /** Forgets a delivery whose run could not be queued, so a redelivery is processed. */
-  forgetDelivery: (id: string) => Promise<void>;
+  /** Claims one attempt of a webhook delivery, durably; false when that attempt was claimed before (a duplicate). */
+  claimDelivery: (record: DeliveryRecord) => Promise<boolean>;
+  /** Replaces the record of an attempt claimed before (atomically): the runs it queued. */
+  updateDelivery: (record: DeliveryRecord) => Promise<void>;
+  /** Every attempt of a delivery, first first; empty when the id was never seen. */
+  getDelivery: (id: string) => Promise<DeliveryRecord[]>;
+  /** Forgets an attempt whose runs could not be queued, so a redelivery is processed. */
+  forgetDelivery: (id: string, attempt: number) => Promise<void>;
   /** A workflow's enabled switch set through the API; false for every unset one when the settings were lost (fail closed). */
   getWorkflowEnabled: (library: string, workflow: string) => Promise<boolean | undefined>;
   setWorkflowEnabled: (library: string, workflow: string, enabled: boolean) => Promise<void>;

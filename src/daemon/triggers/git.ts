@@ -14,7 +14,10 @@ export const DEFAULT_GIT_POLL = "60s";
 const REMEMBER = 50;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
-export type GitPush = { library: string; branch: string; after: string; before?: string };
+/** A push from the webhook route; `delivery` and `actor` go with the runs it starts. */
+export type GitPush = { library: string; branch: string; after: string; before?: string; delivery?: string; actor?: string; redelivery?: boolean };
+/** `redelivery`: a delivery processed again, so its commit fires even though it is known. */
+export type PushOptions = { delivery?: string; actor?: string; redelivery?: boolean };
 
 export type GitTriggerOptions = {
   library: string;
@@ -24,7 +27,7 @@ export type GitTriggerOptions = {
   clock: Clock;
   store: RunStore;
   /** Returns the id of the run it queued, if any. */
-  fire: (e: { branch: string; before?: string; after: string; source: "poll" | "push" }) => Promise<string | undefined>;
+  fire: (e: { branch: string; before?: string; after: string; source: "poll" | "push"; delivery?: string; actor?: string }) => Promise<string | undefined>;
   log: (level: "info" | "warn" | "error", message: string) => void;
 };
 
@@ -35,7 +38,7 @@ export type GitTriggerHandle = {
   /** Polls once now (tests and the first check at start). */
   check: () => Promise<void>;
   /** A push reported by a webhook: the queued run id (or "" when none was queued), undefined when the commit was already known. */
-  push: (branch: string, after: string, before?: string) => Promise<string | undefined>;
+  push: (branch: string, after: string, before?: string, o?: PushOptions) => Promise<string | undefined>;
   stop: () => void;
 };
 
@@ -111,14 +114,16 @@ export async function startGitTrigger(o: GitTriggerOptions): Promise<GitTriggerH
       chain = chain.then(() => pollOnce(false));
       return chain.then(() => undefined);
     },
-    push: async (branch, after, before) => {
+    push: async (branch, after, before, p = {}) => {
       if (!branches.includes(branch) || !SHA.test(after)) return undefined;
-      if (seen[branch]?.includes(after)) return undefined;
-      const prev = before && SHA.test(before) ? before : current(branch);
+      if (seen[branch]?.includes(after) && !p.redelivery) return undefined;
+      const known = current(branch);
+      const prev = before && SHA.test(before) ? before : known !== after ? known : undefined;
       remember(branch, after);
       await save();
+      const from = { ...(p.delivery ? { delivery: p.delivery } : {}), ...(p.actor ? { actor: p.actor } : {}) };
       try {
-        return (await o.fire({ branch, after, ...(prev ? { before: prev } : {}), source: "push" })) ?? "";
+        return (await o.fire({ branch, after, ...(prev ? { before: prev } : {}), source: "push", ...from })) ?? "";
       } catch (e) {
         // The run was not queued: forget the commit, so GitHub's redelivery (or the next poll) fires it.
         seen[branch] = (seen[branch] ?? []).filter((s) => s !== after);
@@ -151,7 +156,7 @@ export async function notifyGitPush(registry: GitTriggerRegistry, ev: GitPush): 
   for (const t of registry.triggers) {
     if (t.library !== ev.library || !t.branches.includes(branch)) continue;
     watching++;
-    const runId = await t.push(branch, ev.after, ev.before);
+    const runId = await t.push(branch, ev.after, ev.before, { ...(ev.delivery ? { delivery: ev.delivery } : {}), ...(ev.actor ? { actor: ev.actor } : {}), ...(ev.redelivery ? { redelivery: true } : {}) });
     if (runId === undefined) continue;
     fired.push(t.workflow);
     if (runId) runIds.push(runId);

@@ -196,8 +196,9 @@ describe("one run per delivery", () => {
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
     expect(await h.daemon.runs()).toHaveLength(1);
+    // Its run is still going (the step waits on the test): the redelivery is a duplicate, "being processed".
     const again = await deliver(body, { delivery: "same-guid" });
-    expect(await again.json()).toEqual({ status: "duplicate", reason: "delivery same-guid was already processed" });
+    expect(await again.json()).toEqual({ status: "duplicate", reason: "delivery same-guid is being processed" });
   });
 
   it("deduplicates after a restart: the API keeps no delivery state of its own", async () => {
