@@ -100,16 +100,20 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   // Which agents go to which target.
   const known = new Set(listAdapters().map((a) => a.id));
   const perTarget = new Map<string, ResolvedAgent[]>();
-  for (const t of opts.targets ?? []) {
-    if (!known.has(t)) errors.push({ severity: "error", code: "unknown-target", message: `unknown target '${t}'`, hint: `known targets: ${[...known].sort().join(", ")} (see 'aicfg targets')` });
+  // `all` needs no detection, so it is expanded here too; `detected` must be expanded by the caller
+  // (expandTargets: detection is asynchronous).
+  const targets = opts.targets ? [...new Set(opts.targets.flatMap((t) => (t === "all" ? [...known] : [t])))] : undefined;
+  for (const t of targets ?? []) {
+    if (t === "detected") errors.push({ severity: "error", code: "unknown-target", message: "target 'detected' was not expanded", hint: "this is a bug in the caller: expand the list with expandTargets() first" });
+    else if (!known.has(t)) errors.push({ severity: "error", code: "unknown-target", message: `unknown target '${t}'`, hint: `known targets: ${[...known].sort().join(", ")}, or 'all' (every target) or 'detected' (the tools 'aicfg doctor' finds) (see 'aicfg targets')` });
     else perTarget.set(t, []);
   }
   for (const a of agents) {
     // --target T exports to T every agent that does not restrict itself: an agent's own `targets`
     // limit it, the library's default targets do not.
     const ownTargets = a.provenance.targets !== "manifest" && a.provenance.targets !== "none";
-    const wanted = opts.targets ? opts.targets.filter((t) => known.has(t) && (!ownTargets || a.targets.includes(t))) : a.targets;
-    if (!opts.targets && a.targets.length === 0) {
+    const wanted = targets ? targets.filter((t) => known.has(t) && (!ownTargets || a.targets.includes(t))) : a.targets;
+    if (!targets && a.targets.length === 0) {
       warnings.push({ severity: "warning", code: "no-targets", message: `agent '${a.name}' names no targets and the library has no default targets; not exported`, file: a.sourceFile, hint: "add targets: to aicfg.yaml or the agent, or pass --target" });
     }
     for (const t of wanted) {
@@ -197,9 +201,9 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
 
   const plan = planExport(outputs, manifest, { force: !!opts.force, now });
   errors.push(...plan.errors);
+  // A file several targets share (AGENTS.md) counts for each of them: every target reports its files.
   for (const e of plan.entries) {
-    const s = summaries.find((x) => e.targets.includes(x.target));
-    if (s) s.counts[e.action]++;
+    for (const s of summaries) if (e.targets.includes(s.target)) s.counts[e.action]++;
   }
   const outOfDate = plan.entries.some((e) => e.action !== "unchanged");
   const result: ExportResult = { library: lib, scope, roots, plan, targets: summaries, warnings, errors, outOfDate };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "../helpers/fixtures.ts";
@@ -77,6 +77,55 @@ describe("aicfg export", () => {
     const strict = await cli(["export", ...base, "--target", "q-cli", "--strict"]);
     expect(strict.code).toBe(1);
     expect(existsSync(join(dir.path, "out", ".amazonq"))).toBe(false);
+  });
+
+  it("--target all writes every known target's files on the sample library", async () => {
+    const known: { id: string; scopes: string[] }[] = (await cli(["targets", "--json"])).json();
+    expect(known.length).toBeGreaterThanOrEqual(30);
+    const r = await cli(["export", ...base, "--target", "all", "--json"]);
+    expect(r.code).toBe(0);
+    const j = r.json();
+    expect(j.errors).toEqual([]);
+    const project = known.filter((t) => t.scopes.includes("project")).map((t) => t.id).sort();
+    const userOnly = known.filter((t) => !t.scopes.includes("project")).map((t) => t.id);
+    // Every target with a project scope exported files; the others are named as skipped.
+    expect(j.targets.map((t: { target: string }) => t.target).sort()).toEqual(project);
+    expect(j.targets.filter((t: { counts: { create: number } }) => t.counts.create === 0)).toEqual([]);
+    expect(j.warnings.filter((w: { code: string }) => w.code === "scope-unsupported")).toHaveLength(userOnly.length);
+    // Every file on disk, and every target among the written files' owners.
+    const written = j.files.filter((f: { action: string }) => f.action === "create");
+    expect(j.written).toBe(written.length);
+    for (const f of written) expect(existsSync(f.path)).toBe(true);
+    expect([...new Set(written.flatMap((f: { targets: string[] }) => f.targets))].sort()).toEqual(project);
+    // The same as naming them all.
+    const d = tempDir();
+    try {
+      const named = await cli(["export", "--library", examples, "--root", join(d.path, "out"), "--state-dir", join(d.path, "state"), "--target", known.map((t) => t.id).join(","), "--json"]);
+      expect(named.json().written).toBe(j.written);
+    } finally {
+      d.cleanup();
+    }
+  });
+
+  it("--target detected exports to the tools found on PATH and HOME, as doctor finds them", async () => {
+    const home = join(dir.path, "home");
+    const bin = join(dir.path, "bin");
+    mkdirSync(home, { recursive: true });
+    mkdirSync(bin, { recursive: true });
+    const env = { PATH: bin, HOME: home, CODEX_HOME: undefined };
+    const none = await cli(["export", ...base, "--target", "detected"], { env });
+    expect(none.code).toBe(1);
+    expect(none.err).toContain("--target detected: no AI tool was found on this machine");
+    writeFileSync(join(bin, "claude"), "#!/bin/sh\necho '2.1.300 (Claude Code)'\n");
+    chmodSync(join(bin, "claude"), 0o755);
+    const tools = (await cli(["tools", "--json", "--home", home], { env })).json();
+    const installed = tools.filter((t: { installed: boolean }) => t.installed).map((t: { id: string }) => t.id).sort();
+    expect(installed).toContain("claude-code");
+    const r = await cli(["export", ...base, "--target", "detected", "--json"], { env });
+    expect(r.code).toBe(0);
+    expect(r.json().targets.map((t: { target: string }) => t.target).sort()).toEqual(installed);
+    expect(existsSync(join(dir.path, "out", ".claude", "agents", "code-reviewer.md"))).toBe(true);
+    expect(existsSync(join(dir.path, "out", ".kiro"))).toBe(installed.includes("kiro-cli"));
   });
 
   it("exports every agent of the sample library to every target without an error", async () => {

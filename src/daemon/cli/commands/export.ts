@@ -1,6 +1,9 @@
 // `aicfg export`: render the library for the chosen targets, show the plan, and apply it safely.
 import { createTwoFilesPatch } from "diff";
+import { homedir } from "node:os";
 import { relative } from "node:path";
+import { realDetectEnv } from "../../../adapters/detect-env.ts";
+import { expandTargets } from "../../../adapters/registry.ts";
 import { hasErrors } from "../../../library/diagnostics.ts";
 import { exportLibrary, type ExportResult } from "../../../adapters/export.ts";
 import type { PlanEntry } from "../../../adapters/plan.ts";
@@ -21,7 +24,7 @@ export const exportCommand: Command = {
     "reported as drift and left alone unless --force (which keeps a backup in the state folder).",
   options: {
     ...LIBRARY_OPTION,
-    target: { type: "string", short: "t", multiple: true, valueName: "ids", description: "only these targets (comma-separated or repeated)" },
+    target: { type: "string", short: "t", multiple: true, valueName: "ids", description: "only these targets (comma-separated or repeated); 'all' is every known target, 'detected' the tools 'aicfg doctor' finds" },
     all: { type: "boolean", short: "a", description: "every agent to every target it names (the default)" },
     agent: { type: "string", multiple: true, valueName: "name", description: "only these agents" },
     scope: { type: "string", valueName: "project|user", description: "write into the project (default) or the user's home" },
@@ -38,6 +41,8 @@ export const exportCommand: Command = {
   examples: [
     "aicfg export --library ./my-library --all",
     "aicfg export --target claude-code,cursor --dry-run",
+    "aicfg export --target all        # every known target ('aicfg targets')",
+    "aicfg export --target detected   # the tools installed on this machine ('aicfg doctor')",
     "aicfg export --scope user --target q-cli,kiro-cli",
     "aicfg export --check            # in CI: fail when committed configs are stale",
     "aicfg export --root /tmp/sandbox --json",
@@ -52,10 +57,16 @@ export const exportCommand: Command = {
     const check = v.check === true;
     const dryRun = check || v["dry-run"] === true;
     const p = progress(io, !v.json);
+    const asked = listOption(v.target);
+    // Detection looks where `aicfg doctor` looks: this environment's PATH and HOME.
+    const targets = asked ? await expandTargets(asked, () => realDetectEnv({ env: io.env, projectRoot: io.cwd, homeDir: io.env.HOME || homedir() })) : undefined;
+    if (asked?.includes("detected") && targets!.length === 0) {
+      throw new ConfigError("no-targets-detected", "--target detected: no AI tool was found on this machine", { hint: "run 'aicfg doctor' to see where aicfg looked, or name the targets (--target claude-code,cursor)" });
+    }
     p.update("aicfg: loading library…");
     const result = exportLibrary({
       library: libraryDir(args, io),
-      ...(listOption(v.target) ? { targets: listOption(v.target)! } : {}),
+      ...(targets ? { targets } : {}),
       ...(listOption(v.agent) ? { agents: listOption(v.agent)! } : {}),
       ...(scope ? { scope: scope as "project" | "user" } : {}),
       ...(v.root ? { root: String(v.root) } : {}),
