@@ -9,7 +9,7 @@ import { loadLibrary } from "../library/load.ts";
 import type { Library, ResolvedAgent } from "../library/model.ts";
 import { readKnowledgeBody, resolveAll } from "../library/resolve.ts";
 import type { ExportScope } from "../library/schema.ts";
-import { loadManifest, MANIFEST_NAME, saveManifest } from "./manifest.ts";
+import { loadManifest, loadProjectManifest, MANIFEST_NAME, mergeProjectManifest, PROJECT_MANIFEST, saveManifest, saveProjectManifest } from "./manifest.ts";
 import { applyPlan, planExport, type ApplyResult, type ExportPlan, type PlanEntry, type TargetOutput } from "./plan.ts";
 import { getAdapter, listAdapters } from "./registry.ts";
 import { renderExtras } from "./extras/index.ts";
@@ -128,6 +128,11 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   }
 
   const manifest = loadManifest(opts.stateDir);
+  // Project exports keep their ownership record in the project too (committed with them), so a
+  // fresh clone or CI knows which files are ours without the per-user state.
+  const committed = scope === "project" ? loadProjectManifest(roots.projectRoot) : undefined;
+  if (committed?.error) errors.push(committed.error);
+  else if (committed) mergeProjectManifest(manifest, committed.entries);
   const knowledgeCache = new Map<string, string>();
   // Files a render reads: the cache fingerprint covers their size and mtime, so a content change
   // re-renders only targets that embed that content (Q, Kiro and Claude Code refer to it by path).
@@ -221,6 +226,13 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     }
     if (applied.written.length || applied.deleted.length || JSON.stringify(manifest) !== before || !manifestExists(opts.stateDir)) {
       saveManifest(opts.stateDir, manifest);
+    }
+    if (committed && !committed.error) {
+      try {
+        saveProjectManifest(manifest, roots.projectRoot);
+      } catch (e) {
+        errors.push({ severity: "error", code: "project-manifest-write-failed", message: `could not write ${PROJECT_MANIFEST}: ${(e as Error).message}`, file: join(roots.projectRoot, PROJECT_MANIFEST), hint: "the exports were written; without this file a fresh clone treats them as foreign" });
+      }
     }
   }
   return result;

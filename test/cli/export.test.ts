@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "../helpers/fixtures.ts";
+import { tempDir, writeTree } from "../helpers/fixtures.ts";
 import { cli } from "./helpers.ts";
 
 const examples = fileURLToPath(new URL("../../examples/library", import.meta.url));
@@ -193,5 +194,78 @@ describe("aicfg export: skills, commands and ignore patterns", () => {
     } finally {
       d.cleanup();
     }
+  });
+});
+
+describe("aicfg export: a team commits its exports", () => {
+  // Git with its own identity and no user or system config, as on a CI runner.
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main", ...args], {
+      cwd,
+      encoding: "utf8",
+      env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
+    });
+
+  it("--check in a fresh clone passes when current, fails on stale, reports a hand edit as drift", async () => {
+    const repo = join(dir.path, "repo");
+    writeTree(repo, {
+      "README.md": "# app\n",
+      "ai/aicfg.yaml": "name: team\ntargets: [claude-code, cursor]\n",
+      "ai/agents/reviewer.md": "---\ndescription: Reviews changes\nknowledge: [style.md]\nmcp: [fetch]\n---\nReview carefully.\n",
+      "ai/agents/writer.md": "---\ndescription: Writes docs\n---\nWrite clearly.\n",
+      "ai/knowledge/style.md": "# Style\n\nShort sentences.\n",
+      "ai/mcp/fetch.yaml": "command: uvx\nargs: [mcp-server-fetch]\n",
+    });
+    const run = (root: string, state: string, ...more: string[]) => cli(["export", "--library", join(root, "ai"), "--root", root, "--state-dir", join(dir.path, state), ...more]);
+    expect((await run(repo, "state-a")).code).toBe(0);
+    const lockFile = join(repo, ".aicfg", "exports.json");
+    const lock = readFileSync(lockFile, "utf8");
+    const parsed = JSON.parse(lock);
+    expect(Object.keys(parsed.files)).toEqual([...Object.keys(parsed.files)].sort());
+    expect(Object.keys(parsed.files)).toContain(".claude/agents/reviewer.md");
+    expect(lock).not.toContain(repo);
+    expect(lock).not.toMatch(/\d{4}-\d\d-\d\dT/);
+    // No churn: exporting again, with or without the cache, leaves it byte for byte.
+    await run(repo, "state-a", "--no-cache");
+    expect(readFileSync(lockFile, "utf8")).toBe(lock);
+    git(repo, "init", "-q");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "exports");
+    const clone = join(dir.path, "clone");
+    git(dir.path, "clone", "-q", repo, clone);
+
+    const fresh = await run(clone, "state-empty", "--check");
+    expect(fresh.out).toContain("Exports are up to date.");
+    expect(fresh.code).toBe(0);
+    // A plain export in the fresh clone writes nothing and asks for no --force.
+    const plain = await run(clone, "state-b", "--json");
+    expect(plain.code).toBe(0);
+    expect(plain.json().written).toBe(0);
+
+    writeFileSync(join(clone, "ai", "agents", "writer.md"), "---\ndescription: Writes user docs\n---\nWrite clearly.\n");
+    const stale = await run(clone, "state-c", "--check");
+    expect(stale.code).toBe(1);
+    expect(stale.out).toMatch(/Exports are out of date: \d+ file\(s\) stale/);
+    expect(stale.out).toMatch(/~ would update\s+\.claude\/agents\/writer\.md/);
+    expect(stale.out).not.toContain("conflict");
+    git(clone, "checkout", "-q", "--", "ai/agents/writer.md");
+
+    const out = join(clone, ".claude", "agents", "reviewer.md");
+    writeFileSync(out, readFileSync(out, "utf8") + "\nA local tweak.\n");
+    const edited = await run(clone, "state-d", "--check");
+    expect(edited.code).toBe(1);
+    expect(edited.out).toMatch(/! drift\s+\.claude\/agents\/reviewer\.md\s+\(changed by hand since the last export\)/);
+    expect(edited.out).not.toContain("conflict");
+    const again = await run(clone, "state-e");
+    expect(again.code).toBe(3);
+    expect(readFileSync(out, "utf8")).toContain("A local tweak.");
+  });
+
+  it("never overwrites a .aicfg/exports.json it did not write", async () => {
+    writeTree(join(dir.path, "out"), { ".aicfg/exports.json": "{ \"mine\": true }\n" });
+    const r = await cli(["export", ...base, "--target", "claude-code"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(".aicfg/exports.json is not an aicfg export manifest");
+    expect(readFileSync(join(dir.path, "out", ".aicfg", "exports.json"), "utf8")).toBe("{ \"mine\": true }\n");
   });
 });

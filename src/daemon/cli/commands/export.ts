@@ -148,7 +148,11 @@ function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean,
   io.out("");
   if (hasErrors(r.errors)) io.out(paint(io, "red", `${r.errors.length} error(s); the other targets and agents were still exported.`));
   if (drift) io.out(paint(io, "yellow", `${drift} file(s) changed by hand or not ours were left alone. Review them, then re-run with --force to overwrite (backups are kept).`));
-  if (check) io.out(r.outOfDate ? paint(io, "red", "Exports are out of date: run 'aicfg export' and commit the result.") : paint(io, "green", "Exports are up to date."));
+  if (check) {
+    const stale = r.plan.entries.filter((e) => e.action === "create" || e.action === "update" || e.action === "delete").length;
+    if (!r.outOfDate) io.out(paint(io, "green", "Exports are up to date."));
+    else io.out(paint(io, "red", `Exports are out of date: ${stale ? `${stale} file(s) stale` : "nothing stale"}${drift ? `, ${drift} changed by hand or not ours` : ""}. Run 'aicfg export' and commit the result.`));
+  }
   else if (dryRun) io.out("Dry run: nothing was written. Run without --dry-run to apply.");
   else if (r.applied) io.out(`${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`);
 }
