@@ -1,8 +1,10 @@
 // The export pipeline: load -> resolve -> render per target -> plan -> (apply). Used by
 // `aicfg export`, the `export` workflow action and the API, so all three behave the same.
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import type { InputScan } from "../library/inputs.ts";
+import { saveExportRecord } from "./export-record.ts";
 import { hasErrors, type Diagnostic } from "../library/diagnostics.ts";
 import { hashValue } from "../library/hash.ts";
 import { loadLibrary } from "../library/load.ts";
@@ -35,6 +37,16 @@ export type ExportOptions = {
   now?: () => Date;
   /** Only re-render agents whose sources include one of these paths (watch trigger). */
   changedPaths?: string[];
+  /**
+   * Record this export for the no-op shortcut of a later process (export-record.ts): the key of the
+   * export's options and the inputs as listed before the library was loaded.
+   */
+  record?: { key: string; scan: InputScan };
+  /**
+   * Inputs whose content changed since the recorded export (found by hash, so also edits that kept
+   * size and mtime): targets that read one are rendered again; any other changed input renders all.
+   */
+  changedInputs?: readonly string[];
 };
 
 export type TargetSummary = {
@@ -42,10 +54,14 @@ export type TargetSummary = {
   agents: string[];
   counts: Record<PlanEntry["action"], number>;
   cached: boolean;
+  /** Outputs rendered again in this run (0 when the target's inputs did not change). */
+  rendered: number;
 };
 
 export type ExportResult = {
   library: Library;
+  libraryName: string;
+  libraryRoot: string;
   scope: ExportScope;
   roots: Roots;
   plan: ExportPlan;
@@ -55,13 +71,11 @@ export type ExportResult = {
   errors: Diagnostic[];
   /** True when a file is out of date, drifted or in conflict (what `--check` fails on). */
   outOfDate: boolean;
+  /** Targets and outputs rendered again, of all the export covers (a one-file edit renders few). */
+  rendered: { targets: number; outputs: number; totalOutputs: number };
 };
 
-export function defaultStateDir(env: Record<string, string | undefined> = process.env): string {
-  if (env.AICFG_STATE_DIR) return resolve(env.AICFG_STATE_DIR);
-  const base = env.XDG_STATE_HOME || resolve(homedir(), ".local", "state");
-  return resolve(base, "aicfg");
-}
+export { defaultStateDir } from "./export-record.ts";
 
 export function exportRoots(lib: Library, scope: ExportScope, root: string | undefined): Roots {
   const projectRoot = scope === "project" && root ? resolve(root) : lib.manifest.export?.root ? resolve(lib.root, lib.manifest.export.root) : resolve(process.cwd());
@@ -155,8 +169,13 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     },
   };
 
+  const moved = new Set(opts.changedInputs ?? []);
+  // The per-target fingerprint sees agents by size and mtime only: a changed agent, manifest, MCP or
+  // skill file found by hash disables it; changed knowledge invalidates the targets that read it.
+  const fingerprintTrusted = [...moved].every((p) => lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + "/")));
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
+  const outputPaths: string[] = [];
   const cacheUpdates: Record<string, { fingerprint: string; paths: string[]; reads: [string, number, number][] }> = {};
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const adapter = getAdapter(target)!;
@@ -171,11 +190,12 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     const cacheKey = `${target}\u0000${scope}\u0000${root}`;
     const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents.map(withoutStats), lib: libraryFingerprint(lib) });
     const cached = manifest.cache[cacheKey];
-    const summary: TargetSummary = { target, agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false };
+    const summary: TargetSummary = { target, agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false, rendered: 0 };
     summaries.push(summary);
-    if (!opts.noCache && !opts.force && !only && cached && cached.fingerprint === fingerprint && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
+    if (!opts.noCache && !opts.force && !only && fingerprintTrusted && cached && cached.fingerprint === fingerprint && !cached.reads.some(([p]) => moved.has(p)) && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
       summary.cached = true;
       summary.counts.unchanged = cached.paths.length;
+      outputPaths.push(...cached.paths);
       continue;
     }
     let rendered;
@@ -195,6 +215,8 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       else warnings.push(w);
     }
     const files = only ? rendered.files.filter((f) => f.kind !== "file" || !f.agent || only.has(f.agent)) : rendered.files;
+    summary.rendered = new Set(files.map((f) => f.path)).size;
+    outputPaths.push(...files.map((f) => f.path));
     outputs.push({ target, scope, root, files, prune: true, ...(only ? { agents: only } : {}) });
     const readStats: [string, number, number][] = [];
     for (const p of [...reads].sort()) {
@@ -211,7 +233,9 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     for (const s of summaries) if (e.targets.includes(s.target)) s.counts[e.action]++;
   }
   const outOfDate = plan.entries.some((e) => e.action !== "unchanged");
-  const result: ExportResult = { library: lib, scope, roots, plan, targets: summaries, warnings, errors, outOfDate };
+  const totalOutputs = new Set(outputPaths).size;
+  const rendered = { targets: summaries.filter((t) => !t.cached).length, outputs: summaries.reduce((n, t) => n + t.rendered, 0), totalOutputs };
+  const result: ExportResult = { library: lib, libraryName: lib.manifest.name, libraryRoot: lib.root, scope, roots, plan, targets: summaries, warnings, errors, outOfDate, rendered };
   const blocked = opts.strict && hasErrors(errors);
   if (!opts.dryRun && !blocked) {
     const applied = applyPlan(plan, manifest, opts.stateDir, now);
@@ -233,6 +257,21 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       } catch (e) {
         errors.push({ severity: "error", code: "project-manifest-write-failed", message: `could not write ${PROJECT_MANIFEST}: ${(e as Error).message}`, file: join(roots.projectRoot, PROJECT_MANIFEST), hint: "the exports were written; without this file a fresh clone treats them as foreign" });
       }
+    }
+    // Only a clean export may be replayed: errors, drift or conflicts must be reported again.
+    const clean = errors.length === 0 && !plan.entries.some((e) => e.action === "drift" || e.action === "conflict");
+    if (opts.record && clean && !only) {
+      const lock = join(roots.projectRoot, PROJECT_MANIFEST);
+      const watched = [...new Set(outputPaths)];
+      if (committed && existsSync(lock)) watched.push(lock);
+      saveExportRecord(opts.stateDir, opts.record.key, opts.record.scan, lib.layers.map((l) => l.root), watched, {
+        libraryName: lib.manifest.name,
+        libraryRoot: lib.root,
+        scope,
+        roots,
+        targets: summaries.map((t) => ({ target: t.target, agents: t.agents, files: t.counts.unchanged + t.counts.create + t.counts.update })),
+        warnings,
+      });
     }
   }
   return result;

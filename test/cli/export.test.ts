@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -267,5 +267,62 @@ describe("aicfg export: a team commits its exports", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain(".aicfg/exports.json is not an aicfg export manifest");
     expect(readFileSync(join(dir.path, "out", ".aicfg", "exports.json"), "utf8")).toBe("{ \"mine\": true }\n");
+  });
+});
+
+describe("aicfg export: a no-op costs stat calls only", () => {
+  const lib = () => join(dir.path, "lib");
+  const args = () => ["export", "--library", lib(), "--root", join(dir.path, "out"), "--state-dir", join(dir.path, "state"), "--json"];
+  beforeEach(() => {
+    writeTree(lib(), {
+      "aicfg.yaml": "name: t\ntargets: [claude-code, cursor]\n",
+      "agents/reviewer.md": "---\ndescription: Reviews changes\nknowledge: [style.md]\n---\nReview carefully.\n",
+      "agents/writer.md": "---\ndescription: Writes docs\n---\nWrite clearly.\n",
+      "knowledge/style.md": "# Style\n\nShort sentences.\n",
+    });
+  });
+
+  it("replays an unchanged export without rendering, and sees a same-size edit with its mtime put back", async () => {
+    // An old, whole-second mtime: not "racy", and exactly restorable, so only the ctime can tell.
+    const f = join(lib(), "knowledge", "style.md");
+    utimesSync(f, 1_700_000_000, 1_700_000_000);
+    const cold = (await cli(args())).json();
+    expect(cold.rendered.outputs).toBe(cold.rendered.totalOutputs);
+    const noop = (await cli(args())).json();
+    expect(noop.rendered).toEqual({ targets: 0, outputs: 0, totalOutputs: cold.rendered.totalOutputs });
+    expect(noop.written).toBe(0);
+    expect(noop.targets.every((t: { cached: boolean }) => t.cached)).toBe(true);
+    const before = statSync(f);
+    writeFileSync(f, "# Style\n\nShort SENTENCES.\n");
+    utimesSync(f, before.atime, before.mtime);
+    expect(statSync(f).size).toBe(before.size);
+    expect(statSync(f).mtimeMs).toBe(before.mtimeMs);
+    const edited = (await cli(args())).json();
+    expect(edited.written).toBeGreaterThan(0);
+    expect(readFileSync(join(dir.path, "out", ".cursor", "rules", "knowledge-style.mdc"), "utf8")).toContain("Short SENTENCES.");
+  });
+
+  it("re-renders only the targets that read an edited file, and counts them", async () => {
+    const cold = (await cli(args())).json();
+    await cli(args());
+    writeFileSync(join(lib(), "knowledge", "style.md"), "# Style\n\nVery short sentences, always.\n");
+    const r = (await cli(args())).json();
+    // Claude Code refers to knowledge by path, Cursor embeds it: only Cursor's outputs are rendered.
+    expect(r.targets.filter((t: { cached: boolean }) => !t.cached).map((t: { target: string }) => t.target)).toEqual(["cursor"]);
+    const cursor = r.targets.find((t: { target: string }) => t.target === "cursor");
+    expect(r.rendered).toEqual({ targets: 1, outputs: cursor.rendered, totalOutputs: cold.rendered.totalOutputs });
+    expect(cursor.rendered).toBeLessThan(cold.rendered.totalOutputs);
+    const human = await cli(args().filter((a) => a !== "--json"));
+    expect(human.out).toContain(`0 of ${cold.rendered.totalOutputs} output(s) rendered again (0 target(s) whose inputs changed).`);
+  });
+
+  it("still reports a hand-edited output as drift after a replayed no-op", async () => {
+    await cli(args());
+    expect((await cli(args())).json().rendered.targets).toBe(0);
+    const out = join(dir.path, "out", ".claude", "agents", "writer.md");
+    writeFileSync(out, readFileSync(out, "utf8") + "\nMine.\n");
+    const r = await cli(args());
+    expect(r.code).toBe(3);
+    expect(r.json().files.filter((f: { action: string }) => f.action === "drift").map((f: { path: string }) => f.path)).toEqual([out]);
   });
 });
