@@ -3,13 +3,16 @@
 // Deliberately free of zod and YAML, so a no-op export does not even load them.
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readFileSync, type Dirent } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 
 /** size, mtimeMs, inode, ctimeMs, content hash ("" until hashed). */
 export type InputStat = [number, number, number, number, string];
 
-/** Every input file of each layer root, by path relative to that root. */
-export type InputScan = { at: number; layers: { root: string; files: Record<string, InputStat> }[] };
+/** mtimeMs, inode, ctimeMs of a folder: unchanged, its list of entries is unchanged. */
+export type DirStat = [number, number, number];
+
+/** Every input file (and folder) of each layer root, by path relative to that root. */
+export type InputScan = { at: number; layers: { root: string; files: Record<string, InputStat>; dirs?: Record<string, DirStat> }[] };
 
 /** The folders of a layer that loadLibrary reads (workflows are not export inputs). */
 const INPUT_DIRS = ["agents", "knowledge", "mcp", "templates", "skills", "commands"];
@@ -27,46 +30,80 @@ export function hashBytes(data: string | Uint8Array): string {
 
 /**
  * Lists and stats the input files of the given layer roots. `previous` supplies hashes: a file whose
- * stats equal the recorded ones (and is not racy) keeps its hash; every other file is hashed.
- * `changed` receives the absolute paths that were added, removed or whose content hash differs.
+ * stats equal the recorded ones (and is not racy) keeps its hash; every other file is hashed. A
+ * folder whose stats equal the recorded ones (and is not racy) has the same entries, so it is not
+ * listed again: only its files are stat'ed. `changed` receives the absolute paths that were added,
+ * removed or whose content hash differs.
  */
 export function scanInputs(roots: readonly string[], previous?: InputScan, changed?: Set<string>): InputScan {
   const at = Date.now();
+  const trustBefore = previous ? previous.at - MTIME_GRANULARITY_MS : -Infinity;
   const layers: InputScan["layers"] = [];
   for (const root of roots) {
-    const before = previous?.layers.find((l) => l.root === root)?.files;
+    const prevLayer = previous?.layers.find((l) => l.root === root);
+    const before = prevLayer?.files;
+    const beforeDirs = prevLayer?.dirs;
+    // The recorded entries of each folder, for folders that did not change.
+    let children: Map<string, { files: string[]; dirs: string[] }> | undefined;
+    const childrenOf = (rel: string) => {
+      if (!children) {
+        children = new Map();
+        const slot = (d: string) => {
+          let c = children!.get(d);
+          if (!c) children!.set(d, (c = { files: [], dirs: [] }));
+          return c;
+        };
+        for (const f of Object.keys(before ?? {})) slot(f.slice(0, Math.max(0, f.lastIndexOf(sep)))).files.push(f);
+        for (const d of Object.keys(beforeDirs ?? {})) if (d.includes(sep)) slot(d.slice(0, d.lastIndexOf(sep))).dirs.push(d);
+      }
+      return children.get(rel) ?? { files: [], dirs: [] };
+    };
     const files: Record<string, InputStat> = {};
+    const dirs: Record<string, DirStat> = {};
     const add = (rel: string) => {
       const abs = join(root, rel);
       const st = lstatSync(abs, { throwIfNoEntry: false });
       if (!st || !(st.isFile() || st.isSymbolicLink())) return;
       const old = before?.[rel];
       const same = old !== undefined && old[0] === st.size && old[1] === st.mtimeMs && old[2] === st.ino && old[3] === st.ctimeMs;
-      const racy = old !== undefined && st.mtimeMs >= previous!.at - MTIME_GRANULARITY_MS;
-      let hash = same && !racy ? old[4] : "";
+      let hash = same && st.mtimeMs < trustBefore ? old[4] : "";
       if (!hash) {
         hash = st.isSymbolicLink() ? "link" : safeHash(abs);
         if (!old || old[4] !== hash) changed?.add(abs);
       }
       files[rel] = [st.size, st.mtimeMs, st.ino, st.ctimeMs, hash];
     };
-    add("aicfg.yaml");
-    for (const dir of INPUT_DIRS) {
+    const walk = (rel: string) => {
+      const abs = join(root, rel);
+      const st = lstatSync(abs, { throwIfNoEntry: false });
+      if (!st?.isDirectory()) {
+        if (st) add(rel); // a file where a folder was expected (or a link): still an input
+        return;
+      }
+      dirs[rel] = [st.mtimeMs, st.ino, st.ctimeMs];
+      const old = beforeDirs?.[rel];
+      if (old && old[0] === st.mtimeMs && old[1] === st.ino && old[2] === st.ctimeMs && st.mtimeMs < trustBefore) {
+        const c = childrenOf(rel);
+        for (const f of c.files) add(f);
+        for (const d of c.dirs) walk(d);
+        return;
+      }
       let entries: Dirent[];
       try {
-        entries = readdirSync(join(root, dir), { recursive: true, withFileTypes: true });
+        entries = readdirSync(abs, { withFileTypes: true });
       } catch {
-        continue; // no such folder in this layer
+        return;
       }
       for (const e of entries) {
-        if (e.isDirectory()) continue;
-        const parent = e.parentPath ?? (e as { path?: string }).path ?? join(root, dir);
-        const rel = join(parent.slice(root.length + 1), e.name);
-        add(rel);
+        const child = join(rel, e.name);
+        if (e.isDirectory()) walk(child);
+        else add(child);
       }
-    }
+    };
+    add("aicfg.yaml");
+    for (const dir of INPUT_DIRS) walk(dir);
     if (before && changed) for (const rel of Object.keys(before)) if (!(rel in files)) changed.add(join(root, rel));
-    layers.push({ root, files });
+    layers.push({ root, files, dirs });
   }
   return { at, layers };
 }

@@ -1,5 +1,4 @@
 // `aicfg export`: render the library for the chosen targets, show the plan, and apply it safely.
-import { createTwoFilesPatch } from "diff";
 import { homedir } from "node:os";
 import { relative, resolve } from "node:path";
 import { realDetectEnv } from "../../../adapters/detect-env.ts";
@@ -102,7 +101,9 @@ export const exportCommand: Command = {
       io.out(JSON.stringify(toJson(result, dryRun, code), null, 2));
       return code;
     }
-    printHuman(io, result, dryRun, check, v.verbose === true);
+    // The diff library is loaded only for the diffs of a dry run (a no-op export stays light).
+    const patcher = dryRun && !check ? (await import("diff")).createTwoFilesPatch : undefined;
+    printHuman(io, result, dryRun, check, v.verbose === true, patcher);
     return code;
   },
 };
@@ -153,7 +154,9 @@ function toJson(r: Shown, dryRun: boolean, code: number): unknown {
   };
 }
 
-function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbose: boolean): void {
+type Patcher = typeof import("diff").createTwoFilesPatch;
+
+function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbose: boolean, createTwoFilesPatch?: Patcher): void {
   const root = r.scope === "project" ? r.roots.projectRoot : r.roots.homeDir;
   const rel = (p: string) => {
     const x = relative(root, p);
@@ -172,7 +175,7 @@ function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbos
     const color = e.action === "create" ? "green" : e.action === "delete" ? "red" : e.action === "update" ? "cyan" : "yellow";
     const verb = dryRun && (e.action === "create" || e.action === "update" || e.action === "delete") ? `would ${e.action}` : e.action;
     io.out(`  ${paint(io, color, `${SYMBOL[e.action]} ${verb.padEnd(15)}`)} ${rel(e.path)}${e.reason ? paint(io, "gray", `  (${e.reason})`) : ""}`);
-    if (dryRun && !check && (e.before !== undefined || e.after !== undefined) && e.action !== "drift" && e.action !== "conflict") {
+    if (createTwoFilesPatch && (e.before !== undefined || e.after !== undefined) && e.action !== "drift" && e.action !== "conflict") {
       const patch = createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
       for (const line of patch.split("\n").slice(2)) {
         if (!line) continue;
