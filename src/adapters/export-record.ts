@@ -8,7 +8,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import type { Diagnostic } from "../library/diagnostics.ts";
-import { MTIME_GRANULARITY_MS, scanInputs, type InputScan } from "../library/inputs.ts";
+import { scanInputs, type InputScan, type ScanReport } from "../library/inputs.ts";
 import { atomicWrite } from "./atomic.ts";
 import type { Roots } from "./types.ts";
 
@@ -62,7 +62,8 @@ export function quickCheck(stateDir: string, key: string, libraryRoot: string): 
   const roots = rec ? rec.inputs.layers.map((l) => l.root) : [libraryRoot];
   if (!roots.includes(libraryRoot)) roots.push(libraryRoot);
   const changed = new Set<string>();
-  const scan = scanInputs(roots, rec?.inputs, changed);
+  const report: ScanReport = { restat: false, hashed: 0 };
+  const scan = scanInputs(roots, rec?.inputs, changed, report);
   if (!rec || changed.size) return { scan, changed: [...changed].sort() };
   for (const [p, s] of Object.entries(rec.outputs)) {
     const st = lstatSync(p, { throwIfNoEntry: false });
@@ -70,8 +71,7 @@ export function quickCheck(stateDir: string, key: string, libraryRoot: string): 
   }
   // Every input was verified now (equal stats, or hashed equal): record the new stats and time when
   // that spares later runs hashing (a touched file, or one that was too recent to trust by its stat).
-  const wasRacy = scan.layers.some((l) => Object.values(l.files).some((f) => f[1] >= rec.inputs.at - MTIME_GRANULARITY_MS && f[1] < scan.at - MTIME_GRANULARITY_MS));
-  if (wasRacy || !sameStats(scan, rec.inputs)) writeRecord(stateDir, { ...rec, inputs: scan });
+  if (report.restat || report.hashed > 0 || scan.layers.length !== rec.inputs.layers.length) writeRecord(stateDir, { ...rec, inputs: scan });
   return { replay: rec.replay, scan, changed: [] };
 }
 
@@ -93,26 +93,6 @@ export function saveExportRecord(stateDir: string, key: string, scan: InputScan,
     if (st) out[p] = [st.size, st.mtimeMs, st.ino, st.ctimeMs];
   }
   writeRecord(stateDir, { v: 1, key, inputs: { at: scan.at, layers }, outputs: out, replay });
-}
-
-function sameStats(a: InputScan, b: InputScan): boolean {
-  if (a.layers.length !== b.layers.length) return false;
-  return a.layers.every((la, i) => {
-    const lb = b.layers[i]!;
-    if (la.root !== lb.root || Object.keys(la.files).length !== Object.keys(lb.files).length) return false;
-    for (const [rel, f] of Object.entries(la.files)) {
-      const g = lb.files[rel];
-      if (!g || g[0] !== f[0] || g[1] !== f[1] || g[2] !== f[2] || g[3] !== f[3]) return false;
-    }
-    const da = la.dirs ?? {};
-    const db = lb.dirs ?? {};
-    if (Object.keys(da).length !== Object.keys(db).length) return false;
-    for (const [rel, d] of Object.entries(da)) {
-      const e = db[rel];
-      if (!e || e[0] !== d[0] || e[1] !== d[1] || e[2] !== d[2]) return false;
-    }
-    return true;
-  });
 }
 
 /** Best effort: the record only spares work, so a state folder that cannot take it costs speed, not the export. */
