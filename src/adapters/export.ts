@@ -2,7 +2,7 @@
 // `aicfg export`, the `export` workflow action and the API, so all three behave the same.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import type { InputScan } from "../library/inputs.ts";
 import { saveExportRecord } from "./export-record.ts";
 import { hasErrors, type Diagnostic } from "../library/diagnostics.ts";
@@ -172,7 +172,7 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   const moved = new Set(opts.changedInputs ?? []);
   // The per-target fingerprint sees agents by size and mtime only: a changed agent, manifest, MCP or
   // skill file found by hash disables it; changed knowledge invalidates the targets that read it.
-  const fingerprintTrusted = [...moved].every((p) => lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + "/")));
+  const fingerprintTrusted = [...moved].every((p) => lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep)));
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
   const outputPaths: string[] = [];
@@ -264,6 +264,8 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       const lock = join(roots.projectRoot, PROJECT_MANIFEST);
       const watched = [...new Set(outputPaths)];
       if (committed && existsSync(lock)) watched.push(lock);
+      // The ownership manifest too: a replay must not vouch for files whose record was removed.
+      watched.push(join(opts.stateDir, MANIFEST_NAME));
       saveExportRecord(opts.stateDir, opts.record.key, opts.record.scan, lib.layers.map((l) => l.root), watched, {
         libraryName: lib.manifest.name,
         libraryRoot: lib.root,

@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createTwoFilesPatch } from "diff";
+import { additions } from "../../src/daemon/cli/commands/export.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
 import { cli } from "./helpers.ts";
 
@@ -78,6 +80,12 @@ describe("aicfg export", () => {
     const strict = await cli(["export", ...base, "--target", "q-cli", "--strict"]);
     expect(strict.code).toBe(1);
     expect(existsSync(join(dir.path, "out", ".amazonq"))).toBe(false);
+  });
+
+  it("prints a new file of a dry run as the diff library would, without running the diff", () => {
+    for (const text of ["a\nb\n", "no newline", "x\n", "\n\n", "a\n\nb\n", "", "\n", "a\r\nb\r\n"]) {
+      expect(additions("f.md", text)).toBe(createTwoFilesPatch("f.md", "f.md", "", text, "", "", { context: 2 }));
+    }
   });
 
   it("--target all writes every known target's files on the sample library", async () => {

@@ -176,7 +176,8 @@ function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbos
     const verb = dryRun && (e.action === "create" || e.action === "update" || e.action === "delete") ? `would ${e.action}` : e.action;
     io.out(`  ${paint(io, color, `${SYMBOL[e.action]} ${verb.padEnd(15)}`)} ${rel(e.path)}${e.reason ? paint(io, "gray", `  (${e.reason})`) : ""}`);
     if (createTwoFilesPatch && (e.before !== undefined || e.after !== undefined) && e.action !== "drift" && e.action !== "conflict") {
-      const patch = createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
+      // A new file needs no diff: it is all additions (the diff algorithm is spent on updates only).
+      const patch = e.action === "create" && e.before === undefined ? additions(rel(e.path), e.after ?? "") : createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
       for (const line of patch.split("\n").slice(2)) {
         if (!line) continue;
         const shown = scrub(line, secretValues);
@@ -200,6 +201,15 @@ function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbos
   else if (dryRun) io.out("Dry run: nothing was written. Run without --dry-run to apply.");
   else if (r.applied) io.out(`${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`);
   io.out(paint(io, "gray", `${r.rendered.outputs} of ${r.rendered.totalOutputs} output(s) rendered again (${r.rendered.targets} target(s) whose inputs changed).`));
+}
+
+/** What the diff library prints for a file created with `text`, without running the diff. */
+export function additions(name: string, text: string): string {
+  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+  const head = `Index: ${name}\n${"=".repeat(67)}\n--- ${name}\n+++ ${name}\n`;
+  if (text === "") return head;
+  const tail = text.endsWith("\n") ? "" : "\n\\ No newline at end of file";
+  return `${head}@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => "+" + l).join("\n")}${tail}\n`;
 }
 
 /** Many warnings: one line per target naming what it cannot express, the rest behind --verbose. */
