@@ -33,7 +33,9 @@ export function hashBytes(data: string | Uint8Array): string {
 
 /**
  * Lists and stats the input files of the given layer roots. `previous` supplies hashes: a file whose
- * stats equal the recorded ones (and is not racy) keeps its hash; every other file is hashed. A
+ * stats equal the recorded ones (and is not racy) keeps its hash; a recorded file whose stats moved
+ * is hashed (a touch is no change); a file new to the record is hashed only when it is too recent to
+ * be trusted by its stat next time (so a first export reads no input twice). A
  * folder whose stats equal the recorded ones (and is not racy) has the same entries, so it is not
  * listed again: only its files are stat'ed. `changed` receives the absolute paths that were added,
  * removed or whose content hash differs.
@@ -70,11 +72,16 @@ export function scanInputs(roots: readonly string[], previous?: InputScan, chang
       const old = before?.[rel];
       const same = old !== undefined && old[0] === st.size && old[1] === st.mtimeMs && old[2] === st.ino && old[3] === st.ctimeMs;
       if (!same && report) report.restat = true;
-      let hash = same && st.mtimeMs < trustBefore ? old[4] : "";
-      if (!hash) {
-        if (report) report.hashed++;
-        hash = st.isSymbolicLink() ? "link" : safeHash(abs);
-        if (!old || old[4] !== hash) changed?.add(abs);
+      let hash: string;
+      if (same && st.mtimeMs < trustBefore) hash = old[4];
+      else if (!old) {
+        // New to the record: changed by definition. Its hash is only needed later if its stat cannot
+        // be trusted then (too recent now); a stat that moves later means changed anyway.
+        if (before) changed?.add(abs);
+        hash = st.mtimeMs >= at - MTIME_GRANULARITY_MS ? hashOf(abs, st.isSymbolicLink(), report) : "";
+      } else {
+        hash = hashOf(abs, st.isSymbolicLink(), report);
+        if (old[4] === "" || old[4] !== hash) changed?.add(abs);
       }
       files[rel] = [st.size, st.mtimeMs, st.ino, st.ctimeMs, hash];
     };
@@ -119,6 +126,11 @@ export function scanInputs(roots: readonly string[], previous?: InputScan, chang
     layers.push({ root, files, dirs });
   }
   return { at, layers };
+}
+
+function hashOf(path: string, link: boolean, report: ScanReport | undefined): string {
+  if (report) report.hashed++;
+  return link ? "link" : safeHash(path);
 }
 
 function safeHash(path: string): string {

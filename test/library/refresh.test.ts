@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { rmSync, statSync, writeFileSync } from "node:fs";
+import { rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MTIME_GRANULARITY_MS, scanInputs, type InputScan, type InputStat } from "../../src/library/inputs.ts";
 import { loadLibrary, refreshLibrary } from "../../src/library/load.ts";
@@ -72,6 +72,24 @@ describe("scanInputs: stat every input, hash only what moved", () => {
     const moved = new Set<string>();
     scanInputs([dir.path], old, moved);
     expect([...moved].sort()).toEqual([p("knowledge/docs/one.md"), p("knowledge/docs/three.md"), p("knowledge/docs/two.md")]);
+  });
+
+  it("a first scan reads no old file, and still sees it change later", () => {
+    const rel = "knowledge/docs/two.md";
+    utimesSync(p(rel), 1_700_000_000, 1_700_000_000);
+    const first = scanInputs([dir.path]);
+    expect(first.layers[0]!.files[rel]![4]).toBe(""); // old enough to be trusted by its stat: not read
+    expect(first.layers[0]!.files["agents/a.md"]![4]).not.toBe(""); // just written: hashed
+    const report = { restat: false, hashed: 0 };
+    const changed = new Set<string>();
+    scanInputs([dir.path], { ...first, at: Date.now() + 60_000 }, changed, report);
+    expect([...changed]).toEqual([]);
+    expect(report).toEqual({ restat: false, hashed: 0 });
+    writeFileSync(p(rel), "TWO\n"); // same size, mtime put back: only the ctime moved
+    utimesSync(p(rel), 1_700_000_000, 1_700_000_000);
+    scanInputs([dir.path], { ...first, at: Date.now() + 60_000 }, changed, report);
+    expect([...changed]).toEqual([p(rel)]);
+    expect(report).toEqual({ restat: true, hashed: 1 });
   });
 
   it("hashes a file whose mtime is within the timestamp granularity of the record, even with equal stats", () => {
