@@ -3,13 +3,11 @@
 // fresh list + stat of the inputs and a stat of the outputs match, the export is a no-op: nothing is
 // parsed, rendered or written, and the last result is replayed. Light on purpose (no zod, YAML or
 // adapters), so that a no-op does not even import them.
-import { mkdirSync, readFileSync, lstatSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { createHash } from "node:crypto";
 import type { Diagnostic } from "../library/diagnostics.ts";
 import { scanInputs, type InputScan, type ScanReport } from "../library/inputs.ts";
-import { atomicWrite } from "./atomic.ts";
 import type { Roots } from "./types.ts";
 
 export function defaultStateDir(env: Record<string, string | undefined> = process.env): string {
@@ -33,8 +31,16 @@ export type ExportReplay = {
 type OutputStat = [number, number, number, number];
 type ExportRecord = { v: 1; key: string; inputs: InputScan; outputs: Record<string, OutputStat>; replay: ExportReplay };
 
+/** One file per export key. The name needs no cryptographic hash: the record holds its full key. */
 function recordFile(stateDir: string, key: string): string {
-  return join(stateDir, "inputs", `${createHash("sha256").update(key).digest("hex").slice(0, 24)}.json`);
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+  }
+  return join(stateDir, "inputs", `${h1.toString(16).padStart(8, "0")}${h2.toString(16).padStart(8, "0")}.json`);
 }
 
 function readRecord(stateDir: string, key: string): ExportRecord | undefined {
@@ -98,8 +104,12 @@ export function saveExportRecord(stateDir: string, key: string, scan: InputScan,
 /** Best effort: the record only spares work, so a state folder that cannot take it costs speed, not the export. */
 function writeRecord(stateDir: string, rec: ExportRecord): void {
   try {
+    // Rename makes it atomic; no fsync: a record lost in a crash only costs the next run the full path.
     mkdirSync(join(stateDir, "inputs"), { recursive: true, mode: 0o700 });
-    atomicWrite(recordFile(stateDir, rec.key), JSON.stringify(rec), 0o600);
+    const file = recordFile(stateDir, rec.key);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(rec), { mode: 0o600, flag: "wx" });
+    renameSync(tmp, file);
   } catch {
     /* the next export takes the full path */
   }

@@ -1,8 +1,9 @@
 // The files a library is loaded from, listed and stat'ed without reading or parsing them: what lets
 // an export with nothing changed cost one stat per input (size, mtime, inode, ctime) and no parse.
 // Deliberately free of zod and YAML, so a no-op export does not even load them.
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
 import { lstatSync, readdirSync, readFileSync, type Dirent } from "node:fs";
+import { createRequire } from "node:module";
 import { join, sep } from "node:path";
 
 /** size, mtimeMs, inode, ctimeMs, content hash ("" until hashed). */
@@ -27,8 +28,13 @@ const INPUT_DIRS = ["agents", "knowledge", "mcp", "templates", "skills", "comman
  */
 export const MTIME_GRANULARITY_MS = 2000;
 
+// node:crypto takes longer to load than a no-op export takes to stat a thousand files, and a no-op
+// hashes nothing: load it on the first hash only.
+let crypto: typeof Crypto | undefined;
+
 export function hashBytes(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("base64url").slice(0, 22); // 128 bits
+  crypto ??= createRequire(import.meta.url)("node:crypto") as typeof Crypto;
+  return crypto.createHash("sha256").update(data).digest("base64url").slice(0, 22); // 128 bits
 }
 
 /**

@@ -1,7 +1,6 @@
 // `aicfg export`: render the library for the chosen targets, show the plan, and apply it safely.
 import { homedir } from "node:os";
 import { relative, resolve } from "node:path";
-import { realDetectEnv } from "../../../adapters/detect-env.ts";
 import { quickCheck, type ExportReplay } from "../../../adapters/export-record.ts";
 import { hasErrors } from "../../../library/diagnostics.ts";
 import type { ExportResult } from "../../../adapters/export.ts";
@@ -62,7 +61,7 @@ export const exportCommand: Command = {
     // (every adapter) is imported only when needed, so a no-op export stays a few stat calls.
     let targets = asked;
     if (asked?.includes("detected")) {
-      const { expandTargets } = await import("../../../adapters/registry.ts");
+      const [{ expandTargets }, { realDetectEnv }] = await Promise.all([import("../../../adapters/registry.ts"), import("../../../adapters/detect-env.ts")]);
       targets = await expandTargets(asked, () => realDetectEnv({ env: io.env, projectRoot: io.cwd, homeDir: io.env.HOME || homedir() }));
       if (targets.length === 0) {
         throw new ConfigError("no-targets-detected", "--target detected: no AI tool was found on this machine", { hint: "run 'aicfg doctor' to see where aicfg looked, or name the targets (--target claude-code,cursor)" });
