@@ -79,12 +79,14 @@ export function scanInputs(roots: readonly string[], previous?: InputScan, chang
       const same = old !== undefined && old[0] === st.size && old[1] === st.mtimeMs && old[2] === st.ino && old[3] === st.ctimeMs;
       if (!same && report) report.restat = true;
       let hash: string;
-      if (same && st.mtimeMs < trustBefore) hash = old[4];
+      // ctime too: it cannot be set back by hand, but some runtimes report it in whole seconds (Deno).
+      const newest = Math.max(st.mtimeMs, st.ctimeMs);
+      if (same && newest < trustBefore) hash = old[4];
       else if (!old) {
         // New to the record: changed by definition. Its hash is only needed later if its stat cannot
         // be trusted then (too recent now); a stat that moves later means changed anyway.
         if (before) changed?.add(abs);
-        hash = st.mtimeMs >= at - MTIME_GRANULARITY_MS ? hashOf(abs, st.isSymbolicLink(), report) : "";
+        hash = newest >= at - MTIME_GRANULARITY_MS ? hashOf(abs, st.isSymbolicLink(), report) : "";
       } else {
         hash = hashOf(abs, st.isSymbolicLink(), report);
         if (old[4] === "" || old[4] !== hash) changed?.add(abs);
@@ -102,7 +104,7 @@ export function scanInputs(roots: readonly string[], previous?: InputScan, chang
       const old = beforeDirs?.[rel];
       const same = old !== undefined && old[0] === st.mtimeMs && old[1] === st.ino && old[2] === st.ctimeMs;
       if (!same && report) report.restat = true;
-      if (same && st.mtimeMs < trustBefore) {
+      if (same && Math.max(st.mtimeMs, st.ctimeMs) < trustBefore) {
         const c = childrenOf(rel);
         for (const f of c.files) add(f);
         for (const d of c.dirs) walk(d);
