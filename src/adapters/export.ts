@@ -1,15 +1,17 @@
 // The export pipeline: load -> resolve -> render per target -> plan -> (apply). Used by
 // `aicfg export`, the `export` workflow action and the API, so all three behave the same.
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
+import type { InputScan } from "../library/inputs.ts";
+import { saveExportRecord } from "./export-record.ts";
 import { hasErrors, type Diagnostic } from "../library/diagnostics.ts";
 import { hashValue } from "../library/hash.ts";
 import { loadLibrary } from "../library/load.ts";
 import type { Library, ResolvedAgent } from "../library/model.ts";
 import { readKnowledgeBody, resolveAll } from "../library/resolve.ts";
 import type { ExportScope } from "../library/schema.ts";
-import { loadManifest, MANIFEST_NAME, saveManifest } from "./manifest.ts";
+import { loadManifest, loadProjectManifest, MANIFEST_NAME, mergeProjectManifest, PROJECT_MANIFEST, saveManifest, saveProjectManifest } from "./manifest.ts";
 import { applyPlan, planExport, type ApplyResult, type ExportPlan, type PlanEntry, type TargetOutput } from "./plan.ts";
 import { getAdapter, listAdapters } from "./registry.ts";
 import { renderExtras } from "./extras/index.ts";
@@ -36,6 +38,16 @@ export type ExportOptions = {
   now?: () => Date;
   /** Only re-render agents whose sources include one of these paths (watch trigger). */
   changedPaths?: string[];
+  /**
+   * Record this export for the no-op shortcut of a later process (export-record.ts): the key of the
+   * export's options and the inputs as listed before the library was loaded.
+   */
+  record?: { key: string; scan: InputScan };
+  /**
+   * Inputs whose content changed since the recorded export (found by hash, so also edits that kept
+   * size and mtime): targets that read one are rendered again; any other changed input renders all.
+   */
+  changedInputs?: readonly string[];
 };
 
 export type TargetSummary = {
@@ -45,10 +57,14 @@ export type TargetSummary = {
   cached: boolean;
   /** What the target always loads against its context budget (from the last render when cached). */
   budget?: BudgetFigures;
+  /** Outputs rendered again in this run (0 when the target's inputs did not change). */
+  rendered: number;
 };
 
 export type ExportResult = {
   library: Library;
+  libraryName: string;
+  libraryRoot: string;
   scope: ExportScope;
   roots: Roots;
   plan: ExportPlan;
@@ -58,13 +74,11 @@ export type ExportResult = {
   errors: Diagnostic[];
   /** True when a file is out of date, drifted or in conflict (what `--check` fails on). */
   outOfDate: boolean;
+  /** Targets and outputs rendered again, of all the export covers (a one-file edit renders few). */
+  rendered: { targets: number; outputs: number; totalOutputs: number };
 };
 
-export function defaultStateDir(env: Record<string, string | undefined> = process.env): string {
-  if (env.AICFG_STATE_DIR) return resolve(env.AICFG_STATE_DIR);
-  const base = env.XDG_STATE_HOME || resolve(homedir(), ".local", "state");
-  return resolve(base, "aicfg");
-}
+export { defaultStateDir } from "./export-record.ts";
 
 export function exportRoots(lib: Library, scope: ExportScope, root: string | undefined): Roots {
   const projectRoot = scope === "project" && root ? resolve(root) : lib.manifest.export?.root ? resolve(lib.root, lib.manifest.export.root) : resolve(process.cwd());
@@ -103,16 +117,20 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   // Which agents go to which target.
   const known = new Set(listAdapters().map((a) => a.id));
   const perTarget = new Map<string, ResolvedAgent[]>();
-  for (const t of opts.targets ?? []) {
-    if (!known.has(t)) errors.push({ severity: "error", code: "unknown-target", message: `unknown target '${t}'`, hint: `known targets: ${[...known].sort().join(", ")} (see 'aicfg targets')` });
+  // `all` needs no detection, so it is expanded here too; `detected` must be expanded by the caller
+  // (expandTargets: detection is asynchronous).
+  const targets = opts.targets ? [...new Set(opts.targets.flatMap((t) => (t === "all" ? [...known] : [t])))] : undefined;
+  for (const t of targets ?? []) {
+    if (t === "detected") errors.push({ severity: "error", code: "unknown-target", message: "target 'detected' was not expanded", hint: "this is a bug in the caller: expand the list with expandTargets() first" });
+    else if (!known.has(t)) errors.push({ severity: "error", code: "unknown-target", message: `unknown target '${t}'`, hint: `known targets: ${[...known].sort().join(", ")}, or 'all' (every target) or 'detected' (the tools 'aicfg doctor' finds) (see 'aicfg targets')` });
     else perTarget.set(t, []);
   }
   for (const a of agents) {
     // --target T exports to T every agent that does not restrict itself: an agent's own `targets`
     // limit it, the library's default targets do not.
     const ownTargets = a.provenance.targets !== "manifest" && a.provenance.targets !== "none";
-    const wanted = opts.targets ? opts.targets.filter((t) => known.has(t) && (!ownTargets || a.targets.includes(t))) : a.targets;
-    if (!opts.targets && a.targets.length === 0) {
+    const wanted = targets ? targets.filter((t) => known.has(t) && (!ownTargets || a.targets.includes(t))) : a.targets;
+    if (!targets && a.targets.length === 0) {
       warnings.push({ severity: "warning", code: "no-targets", message: `agent '${a.name}' names no targets and the library has no default targets; not exported`, file: a.sourceFile, hint: "add targets: to aicfg.yaml or the agent, or pass --target" });
     }
     for (const t of wanted) {
@@ -127,6 +145,11 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   }
 
   const manifest = loadManifest(opts.stateDir);
+  // Project exports keep their ownership record in the project too (committed with them), so a
+  // fresh clone or CI knows which files are ours without the per-user state.
+  const committed = scope === "project" ? loadProjectManifest(roots.projectRoot) : undefined;
+  if (committed?.error) errors.push(committed.error);
+  else if (committed) mergeProjectManifest(manifest, committed.entries);
   const knowledgeCache = new Map<string, string>();
   // Files a render reads: the cache fingerprint covers their size and mtime, so a content change
   // re-renders only targets that embed that content (Q, Kiro and Claude Code refer to it by path).
@@ -149,8 +172,13 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     },
   };
 
+  const moved = new Set(opts.changedInputs ?? []);
+  // The per-target fingerprint sees agents by size and mtime only: a changed agent, manifest, MCP or
+  // skill file found by hash disables it; changed knowledge invalidates the targets that read it.
+  const fingerprintTrusted = [...moved].every((p) => lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep)));
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
+  const outputPaths: string[] = [];
   const cacheUpdates: Record<string, { fingerprint: string; paths: string[]; reads: [string, number, number][]; budget?: BudgetFigures }> = {};
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const adapter = getAdapter(target)!;
@@ -165,11 +193,12 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     const cacheKey = `${target}\u0000${scope}\u0000${root}`;
     const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents.map(withoutStats), lib: libraryFingerprint(lib) });
     const cached = manifest.cache[cacheKey];
-    const summary: TargetSummary = { target, agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false };
+    const summary: TargetSummary = { target, agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false, rendered: 0 };
     summaries.push(summary);
-    if (!opts.noCache && !opts.force && !only && cached && cached.fingerprint === fingerprint && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
+    if (!opts.noCache && !opts.force && !only && fingerprintTrusted && cached && cached.fingerprint === fingerprint && !cached.reads.some(([p]) => moved.has(p)) && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
       summary.cached = true;
       summary.counts.unchanged = cached.paths.length;
+      outputPaths.push(...cached.paths);
       if (cached.budget) {
         summary.budget = { ...(cached.budget as BudgetFigures), budget: adapter.budget };
         const over = budgetWarning(target, summary.budget);
@@ -199,6 +228,8 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       else warnings.push(w);
     }
     const files = only ? rendered.files.filter((f) => f.kind !== "file" || !f.agent || only.has(f.agent)) : rendered.files;
+    summary.rendered = new Set(files.map((f) => f.path)).size;
+    outputPaths.push(...files.map((f) => f.path));
     outputs.push({ target, scope, root, files, prune: true, ...(only ? { agents: only } : {}) });
     const readStats: [string, number, number][] = [];
     for (const p of [...reads].sort()) {
@@ -210,12 +241,14 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
 
   const plan = planExport(outputs, manifest, { force: !!opts.force, now });
   errors.push(...plan.errors);
+  // A file several targets share (AGENTS.md) counts for each of them: every target reports its files.
   for (const e of plan.entries) {
-    const s = summaries.find((x) => e.targets.includes(x.target));
-    if (s) s.counts[e.action]++;
+    for (const s of summaries) if (e.targets.includes(s.target)) s.counts[e.action]++;
   }
   const outOfDate = plan.entries.some((e) => e.action !== "unchanged");
-  const result: ExportResult = { library: lib, scope, roots, plan, targets: summaries, warnings, errors, outOfDate };
+  const totalOutputs = new Set(outputPaths).size;
+  const rendered = { targets: summaries.filter((t) => !t.cached).length, outputs: summaries.reduce((n, t) => n + t.rendered, 0), totalOutputs };
+  const result: ExportResult = { library: lib, libraryName: lib.manifest.name, libraryRoot: lib.root, scope, roots, plan, targets: summaries, warnings, errors, outOfDate, rendered };
   const blocked = opts.strict && hasErrors(errors);
   if (!opts.dryRun && !blocked) {
     const applied = applyPlan(plan, manifest, opts.stateDir, now);
@@ -230,6 +263,30 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     }
     if (applied.written.length || applied.deleted.length || JSON.stringify(manifest) !== before || !manifestExists(opts.stateDir)) {
       saveManifest(opts.stateDir, manifest);
+    }
+    if (committed && !committed.error) {
+      try {
+        saveProjectManifest(manifest, roots.projectRoot);
+      } catch (e) {
+        errors.push({ severity: "error", code: "project-manifest-write-failed", message: `could not write ${PROJECT_MANIFEST}: ${(e as Error).message}`, file: join(roots.projectRoot, PROJECT_MANIFEST), hint: "the exports were written; without this file a fresh clone treats them as foreign" });
+      }
+    }
+    // Only a clean export may be replayed: errors, drift or conflicts must be reported again.
+    const clean = errors.length === 0 && !plan.entries.some((e) => e.action === "drift" || e.action === "conflict");
+    if (opts.record && clean && !only) {
+      const lock = join(roots.projectRoot, PROJECT_MANIFEST);
+      const watched = [...new Set(outputPaths)];
+      if (committed && existsSync(lock)) watched.push(lock);
+      // The ownership manifest too: a replay must not vouch for files whose record was removed.
+      watched.push(join(opts.stateDir, MANIFEST_NAME));
+      saveExportRecord(opts.stateDir, opts.record.key, opts.record.scan, lib.layers.map((l) => l.root), watched, {
+        libraryName: lib.manifest.name,
+        libraryRoot: lib.root,
+        scope,
+        roots,
+        targets: summaries.map((t) => ({ target: t.target, agents: t.agents, files: t.counts.unchanged + t.counts.create + t.counts.update, ...(t.budget ? { budget: t.budget } : {}) })),
+        warnings,
+      });
     }
   }
   return result;

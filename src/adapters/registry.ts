@@ -1,5 +1,5 @@
 // The list of adapters. A new AI tool is one new folder under adapters/ and one line here.
-import type { Adapter, Roots } from "./types.ts";
+import type { Adapter, DetectEnv, Roots } from "./types.ts";
 import { extrasCapabilities, extrasLocations } from "./extras/index.ts";
 import { qCliAdapter } from "./q-cli/index.ts";
 import { kiroCliAdapter } from "./kiro-cli/index.ts";
@@ -47,4 +47,39 @@ export function effectiveLocations(a: Adapter, roots: Roots): string[] {
 
 export function getAdapter(id: string): Adapter | undefined {
   return ADAPTERS.find((a) => a.id === id);
+}
+
+/**
+ * Words that stand for a set of targets wherever a list of target ids is accepted (CLI, workflow
+ * `export` action, API): `all` is every known target, `detected` the tools `aicfg doctor` finds here.
+ */
+export const TARGET_SELECTORS = ["all", "detected"] as const;
+
+/** The targets whose tool is installed on this machine, as `aicfg doctor` reports them. */
+export async function detectedTargets(env: DetectEnv): Promise<string[]> {
+  const found = await Promise.all(
+    ADAPTERS.map(async (a) => {
+      try {
+        return (await a.detect(env)).installed ? a.id : undefined;
+      } catch {
+        return undefined; // a detection that fails finds nothing, as in `doctor`
+      }
+    }),
+  );
+  return found.filter((id): id is string => id !== undefined);
+}
+
+/**
+ * Replaces `all` and `detected` in a list of target ids by the ids they stand for, keeping the
+ * order and dropping duplicates; other ids pass through (unknown ones are reported by the export).
+ * Detection runs only when `detected` is asked for.
+ */
+export async function expandTargets(ids: readonly string[], env: () => DetectEnv): Promise<string[]> {
+  const out = new Set<string>();
+  for (const id of ids) {
+    if (id === "all") for (const a of ADAPTERS) out.add(a.id);
+    else if (id === "detected") for (const t of await detectedTargets(env())) out.add(t);
+    else out.add(id);
+  }
+  return [...out];
 }

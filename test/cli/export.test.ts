@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "../helpers/fixtures.ts";
+import { createTwoFilesPatch } from "diff";
+import { additions } from "../../src/daemon/cli/commands/export.ts";
+import { tempDir, writeTree } from "../helpers/fixtures.ts";
 import { cli } from "./helpers.ts";
 
 const examples = fileURLToPath(new URL("../../examples/library", import.meta.url));
@@ -79,6 +82,61 @@ describe("aicfg export", () => {
     expect(existsSync(join(dir.path, "out", ".amazonq"))).toBe(false);
   });
 
+  it("prints a new file of a dry run as the diff library would, without running the diff", () => {
+    for (const text of ["a\nb\n", "no newline", "x\n", "\n\n", "a\n\nb\n", "", "\n", "a\r\nb\r\n"]) {
+      expect(additions("f.md", text)).toBe(createTwoFilesPatch("f.md", "f.md", "", text, "", "", { context: 2 }));
+    }
+  });
+
+  it("--target all writes every known target's files on the sample library", async () => {
+    const known: { id: string; scopes: string[] }[] = (await cli(["targets", "--json"])).json();
+    expect(known.length).toBeGreaterThanOrEqual(30);
+    const r = await cli(["export", ...base, "--target", "all", "--json"]);
+    expect(r.code).toBe(0);
+    const j = r.json();
+    expect(j.errors).toEqual([]);
+    const project = known.filter((t) => t.scopes.includes("project")).map((t) => t.id).sort();
+    const userOnly = known.filter((t) => !t.scopes.includes("project")).map((t) => t.id);
+    // Every target with a project scope exported files; the others are named as skipped.
+    expect(j.targets.map((t: { target: string }) => t.target).sort()).toEqual(project);
+    expect(j.targets.filter((t: { counts: { create: number } }) => t.counts.create === 0)).toEqual([]);
+    expect(j.warnings.filter((w: { code: string }) => w.code === "scope-unsupported")).toHaveLength(userOnly.length);
+    // Every file on disk, and every target among the written files' owners.
+    const written = j.files.filter((f: { action: string }) => f.action === "create");
+    expect(j.written).toBe(written.length);
+    for (const f of written) expect(existsSync(f.path)).toBe(true);
+    expect([...new Set(written.flatMap((f: { targets: string[] }) => f.targets))].sort()).toEqual(project);
+    // The same as naming them all.
+    const d = tempDir();
+    try {
+      const named = await cli(["export", "--library", examples, "--root", join(d.path, "out"), "--state-dir", join(d.path, "state"), "--target", known.map((t) => t.id).join(","), "--json"]);
+      expect(named.json().written).toBe(j.written);
+    } finally {
+      d.cleanup();
+    }
+  });
+
+  it("--target detected exports to the tools found on PATH and HOME, as doctor finds them", async () => {
+    const home = join(dir.path, "home");
+    const bin = join(dir.path, "bin");
+    mkdirSync(home, { recursive: true });
+    mkdirSync(bin, { recursive: true });
+    const env = { PATH: bin, HOME: home, CODEX_HOME: undefined };
+    const none = await cli(["export", ...base, "--target", "detected"], { env });
+    expect(none.code).toBe(1);
+    expect(none.err).toContain("--target detected: no AI tool was found on this machine");
+    writeFileSync(join(bin, "claude"), "#!/bin/sh\necho '2.1.300 (Claude Code)'\n");
+    chmodSync(join(bin, "claude"), 0o755);
+    const tools = (await cli(["tools", "--json", "--home", home], { env })).json();
+    const installed = tools.filter((t: { installed: boolean }) => t.installed).map((t: { id: string }) => t.id).sort();
+    expect(installed).toContain("claude-code");
+    const r = await cli(["export", ...base, "--target", "detected", "--json"], { env });
+    expect(r.code).toBe(0);
+    expect(r.json().targets.map((t: { target: string }) => t.target).sort()).toEqual(installed);
+    expect(existsSync(join(dir.path, "out", ".claude", "agents", "code-reviewer.md"))).toBe(true);
+    expect(existsSync(join(dir.path, "out", ".kiro"))).toBe(installed.includes("kiro-cli"));
+  });
+
   it("exports every agent of the sample library to every target without an error", async () => {
     const ids = (await cli(["targets", "--json"])).json().map((t: { id: string }) => t.id);
     expect(ids.length).toBeGreaterThanOrEqual(30);
@@ -144,5 +202,135 @@ describe("aicfg export: skills, commands and ignore patterns", () => {
     } finally {
       d.cleanup();
     }
+  });
+});
+
+describe("aicfg export: a team commits its exports", () => {
+  // Git with its own identity and no user or system config, as on a CI runner.
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main", ...args], {
+      cwd,
+      encoding: "utf8",
+      env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
+    });
+
+  it("--check in a fresh clone passes when current, fails on stale, reports a hand edit as drift", async () => {
+    const repo = join(dir.path, "repo");
+    writeTree(repo, {
+      "README.md": "# app\n",
+      "ai/aicfg.yaml": "name: team\ntargets: [claude-code, cursor]\n",
+      "ai/agents/reviewer.md": "---\ndescription: Reviews changes\nknowledge: [style.md]\nmcp: [fetch]\n---\nReview carefully.\n",
+      "ai/agents/writer.md": "---\ndescription: Writes docs\n---\nWrite clearly.\n",
+      "ai/knowledge/style.md": "# Style\n\nShort sentences.\n",
+      "ai/mcp/fetch.yaml": "command: uvx\nargs: [mcp-server-fetch]\n",
+    });
+    const run = (root: string, state: string, ...more: string[]) => cli(["export", "--library", join(root, "ai"), "--root", root, "--state-dir", join(dir.path, state), ...more]);
+    expect((await run(repo, "state-a")).code).toBe(0);
+    const lockFile = join(repo, ".aicfg", "exports.json");
+    const lock = readFileSync(lockFile, "utf8");
+    const parsed = JSON.parse(lock);
+    expect(Object.keys(parsed.files)).toEqual([...Object.keys(parsed.files)].sort());
+    expect(Object.keys(parsed.files)).toContain(".claude/agents/reviewer.md");
+    expect(lock).not.toContain(repo);
+    expect(lock).not.toMatch(/\d{4}-\d\d-\d\dT/);
+    // No churn: exporting again, with or without the cache, leaves it byte for byte.
+    await run(repo, "state-a", "--no-cache");
+    expect(readFileSync(lockFile, "utf8")).toBe(lock);
+    git(repo, "init", "-q");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "exports");
+    const clone = join(dir.path, "clone");
+    git(dir.path, "clone", "-q", repo, clone);
+
+    const fresh = await run(clone, "state-empty", "--check");
+    expect(fresh.out).toContain("Exports are up to date.");
+    expect(fresh.code).toBe(0);
+    // A plain export in the fresh clone writes nothing and asks for no --force.
+    const plain = await run(clone, "state-b", "--json");
+    expect(plain.code).toBe(0);
+    expect(plain.json().written).toBe(0);
+
+    writeFileSync(join(clone, "ai", "agents", "writer.md"), "---\ndescription: Writes user docs\n---\nWrite clearly.\n");
+    const stale = await run(clone, "state-c", "--check");
+    expect(stale.code).toBe(1);
+    expect(stale.out).toMatch(/Exports are out of date: \d+ file\(s\) stale/);
+    expect(stale.out).toMatch(/~ would update\s+\.claude\/agents\/writer\.md/);
+    expect(stale.out).not.toContain("conflict");
+    git(clone, "checkout", "-q", "--", "ai/agents/writer.md");
+
+    const out = join(clone, ".claude", "agents", "reviewer.md");
+    writeFileSync(out, readFileSync(out, "utf8") + "\nA local tweak.\n");
+    const edited = await run(clone, "state-d", "--check");
+    expect(edited.code).toBe(1);
+    expect(edited.out).toMatch(/! drift\s+\.claude\/agents\/reviewer\.md\s+\(changed by hand since the last export\)/);
+    expect(edited.out).not.toContain("conflict");
+    const again = await run(clone, "state-e");
+    expect(again.code).toBe(3);
+    expect(readFileSync(out, "utf8")).toContain("A local tweak.");
+  });
+
+  it("never overwrites a .aicfg/exports.json it did not write", async () => {
+    writeTree(join(dir.path, "out"), { ".aicfg/exports.json": "{ \"mine\": true }\n" });
+    const r = await cli(["export", ...base, "--target", "claude-code"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(".aicfg/exports.json is not an aicfg export manifest");
+    expect(readFileSync(join(dir.path, "out", ".aicfg", "exports.json"), "utf8")).toBe("{ \"mine\": true }\n");
+  });
+});
+
+describe("aicfg export: a no-op costs stat calls only", () => {
+  const lib = () => join(dir.path, "lib");
+  const args = () => ["export", "--library", lib(), "--root", join(dir.path, "out"), "--state-dir", join(dir.path, "state"), "--json"];
+  beforeEach(() => {
+    writeTree(lib(), {
+      "aicfg.yaml": "name: t\ntargets: [claude-code, cursor]\n",
+      "agents/reviewer.md": "---\ndescription: Reviews changes\nknowledge: [style.md]\n---\nReview carefully.\n",
+      "agents/writer.md": "---\ndescription: Writes docs\n---\nWrite clearly.\n",
+      "knowledge/style.md": "# Style\n\nShort sentences.\n",
+    });
+  });
+
+  it("replays an unchanged export without rendering, and sees a same-size edit with its mtime put back", async () => {
+    // An old, whole-second mtime: not "racy", and exactly restorable, so only the ctime can tell.
+    const f = join(lib(), "knowledge", "style.md");
+    utimesSync(f, 1_700_000_000, 1_700_000_000);
+    const cold = (await cli(args())).json();
+    expect(cold.rendered.outputs).toBe(cold.rendered.totalOutputs);
+    const noop = (await cli(args())).json();
+    expect(noop.rendered).toEqual({ targets: 0, outputs: 0, totalOutputs: cold.rendered.totalOutputs });
+    expect(noop.written).toBe(0);
+    expect(noop.targets.every((t: { cached: boolean }) => t.cached)).toBe(true);
+    const before = statSync(f);
+    writeFileSync(f, "# Style\n\nShort SENTENCES.\n");
+    utimesSync(f, before.atime, before.mtime);
+    expect(statSync(f).size).toBe(before.size);
+    expect(statSync(f).mtimeMs).toBe(before.mtimeMs);
+    const edited = (await cli(args())).json();
+    expect(edited.written).toBeGreaterThan(0);
+    expect(readFileSync(join(dir.path, "out", ".cursor", "rules", "knowledge-style.mdc"), "utf8")).toContain("Short SENTENCES.");
+  });
+
+  it("re-renders only the targets that read an edited file, and counts them", async () => {
+    const cold = (await cli(args())).json();
+    await cli(args());
+    writeFileSync(join(lib(), "knowledge", "style.md"), "# Style\n\nVery short sentences, always.\n");
+    const r = (await cli(args())).json();
+    // Claude Code refers to knowledge by path, Cursor embeds it: only Cursor's outputs are rendered.
+    expect(r.targets.filter((t: { cached: boolean }) => !t.cached).map((t: { target: string }) => t.target)).toEqual(["cursor"]);
+    const cursor = r.targets.find((t: { target: string }) => t.target === "cursor");
+    expect(r.rendered).toEqual({ targets: 1, outputs: cursor.rendered, totalOutputs: cold.rendered.totalOutputs });
+    expect(cursor.rendered).toBeLessThan(cold.rendered.totalOutputs);
+    const human = await cli(args().filter((a) => a !== "--json"));
+    expect(human.out).toContain(`0 of ${cold.rendered.totalOutputs} output(s) rendered again (0 target(s) whose inputs changed).`);
+  });
+
+  it("still reports a hand-edited output as drift after a replayed no-op", async () => {
+    await cli(args());
+    expect((await cli(args())).json().rendered.targets).toBe(0);
+    const out = join(dir.path, "out", ".claude", "agents", "writer.md");
+    writeFileSync(out, readFileSync(out, "utf8") + "\nMine.\n");
+    const r = await cli(args());
+    expect(r.code).toBe(3);
+    expect(r.json().files.filter((f: { action: string }) => f.action === "drift").map((f: { path: string }) => f.path)).toEqual([out]);
   });
 });

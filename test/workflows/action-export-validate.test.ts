@@ -1,8 +1,10 @@
 // `export` (incremental on changed paths, same options as `aicfg export`) and `validate`.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { realDetectEnv } from "../../src/adapters/detect-env.ts";
+import { detectedTargets, listAdapters } from "../../src/adapters/registry.ts";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { affectedAgents, exportAction } from "../../src/workflows/actions/export.ts";
+import { affectedAgents, exportAction, ExportWith } from "../../src/workflows/actions/export.ts";
 import { validateAction } from "../../src/workflows/actions/validate.ts";
 import { loadLibrary } from "../../src/library/load.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
@@ -48,6 +50,25 @@ describe("export action", () => {
     expect(affectedAgents(l, [join(lib, "aicfg.yaml")])).toBe(undefined);
     expect(affectedAgents(l, [join(lib, "agents", "deleted.md")])).toBe(undefined);
     expect(affectedAgents(l, [join(dir.path, "elsewhere.md")])).toEqual([]);
+  });
+
+  it("targets: all exports to every known target, targets: detected to the tools found with the daemon's environment", async () => {
+    const all = await exportAction.run({ targets: "all", root: "../all" }, actionContext(lib, state));
+    const project = listAdapters().filter((a) => a.scopes.includes("project")).map((a) => a.id).sort();
+    expect([...(all.outputs.targets as string[])].sort()).toEqual(project);
+    expect(existsSync(join(dir.path, "all", ".cursor"))).toBe(true);
+    const bin = join(dir.path, "bin");
+    const home = join(dir.path, "home");
+    writeTree(dir.path, { "bin/claude": "#!/bin/sh\necho '2.1.300 (Claude Code)'\n", "home/.keep": "" });
+    chmodSync(join(bin, "claude"), 0o755);
+    const settings = { env: { PATH: bin, HOME: home } };
+    const detected = await exportAction.run({ targets: "detected", root: "../detected" }, actionContext(lib, state, { settings }));
+    // Exactly what detection finds with that environment (the daemon's, PATH and HOME from the settings).
+    const expected = await detectedTargets(realDetectEnv({ env: { ...process.env, ...settings.env }, homeDir: home, projectRoot: join(dir.path, "detected") }));
+    expect(expected).toContain("claude-code");
+    expect(detected.outputs.targets).toEqual([...expected].sort());
+    expect(existsSync(join(dir.path, "detected", ".claude", "agents", "reviewer.md"))).toBe(true);
+    expect(ExportWith.safeParse({ targets: "everything" }).success).toBe(false);
   });
 
   it("fails the step on export errors", async () => {

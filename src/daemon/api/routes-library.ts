@@ -3,7 +3,7 @@
 // run, nothing written) and the AI tools detected on this machine.
 import { exportLibrary } from "../../adapters/export.ts";
 import { realDetectEnv } from "../../adapters/detect-env.ts";
-import { getAdapter, listAdapters } from "../../adapters/registry.ts";
+import { expandTargets, getAdapter, listAdapters, TARGET_SELECTORS } from "../../adapters/registry.ts";
 import { loadLibrary } from "../../library/load.ts";
 import type { Library } from "../../library/model.ts";
 import { resolveAgent, resolveAll } from "../../library/resolve.ts";
@@ -161,23 +161,27 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
       path: "/v1/libraries/:library/agents/:agent/export-plan",
       access: "viewer",
       tag: "agents",
-      summary: "What exporting this agent to one target would do (a dry run: nothing is written)",
+      summary: "What exporting this agent to one target, 'all' targets or the 'detected' ones would do (a dry run: nothing is written)",
       params: AgentParams,
       query: ExportPlanQuery,
       responses: { 200: { description: "the plan", schema: ExportPlanView }, 404: { description: "no such library, agent or target", schema: ErrorBody } },
-      handler: (c, { params, query }) => {
+      handler: async (c, { params, query }) => {
         const { lib } = libraryOr404(c, params.library);
         agentOr404(lib, params.library, params.agent);
-        if (!getAdapter(query.target)) {
-          throw new ApiError(404, "unknown-target", `unknown target ${query.target}`, { hint: `known targets: ${listAdapters().map((a) => a.id).sort().join(", ") || "(none registered)"}` });
+        const selector = (TARGET_SELECTORS as readonly string[]).includes(query.target);
+        if (!selector && !getAdapter(query.target)) {
+          throw new ApiError(404, "unknown-target", `unknown target ${query.target}`, { hint: `known targets: ${listAdapters().map((a) => a.id).sort().join(", ") || "(none registered)"}, or ${TARGET_SELECTORS.join(" / ")}` });
         }
-        const result = exportLibrary({ library: lib, targets: [query.target], agents: [params.agent], stateDir: s.deps.stateDir, dryRun: true, noCache: true, ...(query.scope ? { scope: query.scope } : {}) });
+        // `detected` looks at the daemon's machine, with the daemon's environment.
+        const targets = await expandTargets([query.target], () => realDetectEnv({ env: s.env }));
+        const result = exportLibrary({ library: lib, targets, agents: [params.agent], stateDir: s.deps.stateDir, dryRun: true, noCache: true, ...(query.scope ? { scope: query.scope } : {}) });
         return sendJson(secrets, 200, {
           library: params.library,
           agent: params.agent,
           target: query.target,
           scope: result.scope,
-          entries: result.plan.entries.map((e) => ({ path: e.path, action: e.action, kind: e.kind, secret: e.secret, ...(e.reason ? { reason: e.reason } : {}) })),
+          targets: result.targets.map((t) => t.target),
+          entries: result.plan.entries.map((e) => ({ path: e.path, action: e.action, targets: e.targets, kind: e.kind, secret: e.secret, ...(e.reason ? { reason: e.reason } : {}) })),
           errors: result.errors,
           warnings: result.warnings,
         });

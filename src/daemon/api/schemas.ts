@@ -180,12 +180,14 @@ export const EffectiveAgent = z.object({
   diagnostics: z.array(Diagnostic),
 });
 export const ExportPlanQuery = z.strictObject({
-  target: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a target id such as claude-code"),
+  target: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a target id such as claude-code, or 'all' or 'detected'"),
   scope: z.enum(["project", "user"]).optional(),
 });
 export const ExportPlanEntry = z.object({
   path: z.string(),
   action: z.enum(["create", "update", "delete", "unchanged", "drift", "conflict"]),
+  /** The targets whose output this file carries (several for `all`). */
+  targets: z.array(z.string()),
   kind: z.string(),
   reason: z.string().optional(),
   secret: z.boolean(),
@@ -194,6 +196,8 @@ export const ExportPlanView = z.object({
   library: LibraryName,
   agent: AgentName,
   target: z.string(),
+  /** The targets `target` stands for (itself, or every known / detected one). */
+  targets: z.array(z.string()),
   scope: z.enum(["project", "user"]),
   entries: z.array(ExportPlanEntry),
   errors: z.array(Diagnostic),

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError } from "../../library/diagnostics.ts";
-import { defaultStateDir } from "../../adapters/export.ts";
+import { defaultStateDir } from "../../adapters/export-record.ts";
 import type { CliIO, OptionSpec, ParsedArgs } from "./command.ts";
 
 export const LIBRARY_OPTION = {

@@ -1,16 +1,22 @@
 // `export`: renders the library into each AI tool's native files with the same options as
 // `aicfg export`. Incremental: with changed paths from a watch trigger, only the agents whose
 // sources changed are re-rendered (a change to shared inputs re-renders everything).
+import { homedir } from "node:os";
 import { resolve, sep } from "node:path";
 import { z } from "zod";
+import { realDetectEnv } from "../../adapters/detect-env.ts";
 import { exportLibrary } from "../../adapters/export.ts";
+import { expandTargets } from "../../adapters/registry.ts";
 import { loadLibrary } from "../../library/load.ts";
 import type { Library } from "../../library/model.ts";
 import { resolveAll } from "../../library/resolve.ts";
 import { ActionError, defineAction } from "./types.ts";
 
 export const ExportWith = z.strictObject({
-  targets: z.union([z.literal("all"), z.array(z.string().min(1)).min(1)]).optional().describe("'all' (default: each agent's targets) or a list of target ids"),
+  targets: z
+    .union([z.enum(["all", "detected"]), z.array(z.string().min(1)).min(1)])
+    .optional()
+    .describe("a list of target ids, 'all' (every known target) or 'detected' (the tools installed on the daemon's machine); default: the targets each agent names"),
   agents: z.array(z.string().min(1)).optional().describe("only these agents"),
   scope: z.enum(["project", "user"]).optional(),
   root: z.string().min(1).optional().describe("project root (project scope) or home folder (user scope); relative to the library"),
@@ -74,9 +80,19 @@ export const exportAction = defineAction({
         incrementalFrom = changed.length;
       }
     }
+    const asked = input.targets === undefined ? undefined : typeof input.targets === "string" ? [input.targets] : input.targets;
+    // Detection sees the daemon's environment, with the workflow settings' env (PATH, HOME) on top.
+    const detectFrom = () => {
+      const env = { ...process.env, ...ctx.settings.env };
+      return realDetectEnv({ env, projectRoot: input.root ? resolve(ctx.libraryRoot, input.root) : ctx.libraryRoot, homeDir: env.HOME || homedir() });
+    };
+    const targets = asked ? await expandTargets(asked, detectFrom) : undefined;
+    if (asked?.includes("detected") && targets!.length === 0) {
+      throw new ActionError("no-targets-detected", "targets: detected found no AI tool on the daemon's machine", { retryable: false, hint: "name the targets in the step's with.targets, or install a tool ('aicfg doctor' shows where aicfg looks)" });
+    }
     const result = exportLibrary({
       library: lib,
-      ...(input.targets && input.targets !== "all" ? { targets: input.targets } : {}),
+      ...(targets ? { targets } : {}),
       ...(agents ? { agents } : {}),
       ...(input.scope ? { scope: input.scope } : {}),
       ...(input.root ? { root: resolve(ctx.libraryRoot, input.root) } : {}),

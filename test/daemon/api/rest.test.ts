@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { listAdapters } from "../../../src/adapters/registry.ts";
 import { RunPage, WorkflowDetail } from "../../../src/daemon/api/schemas.ts";
 import { until } from "../harness.ts";
 import { json, setupApi, type Harness } from "./helpers.ts";
@@ -173,13 +174,27 @@ describe("library views", () => {
     for (const e of res.entries) {
       expect(e.action).toBe("create");
       expect(e.path.startsWith(join(h.stateDir, "libs", "project") + "/")).toBe(true);
-      expect(Object.keys(e).sort()).toEqual(["action", "kind", "path", "secret"]);
+      expect(Object.keys(e).sort()).toEqual(["action", "kind", "path", "secret", "targets"]);
+      expect(e.targets).toEqual(["claude-code"]);
       expect(existsSync(e.path)).toBe(false);
     }
     expect(existsSync(join(h.stateDir, "exports.json"))).toBe(false);
     const unknown = await h.call("GET", "/v1/libraries/team/agents/reviewer/export-plan?target=notepad", { token: h.tokens.viewer });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string; hint: string } }).error).toMatchObject({ code: "unknown-target", hint: expect.stringContaining("claude-code") });
+  });
+
+  it("plans an export to every target with target=all", async () => {
+    h = await setupApi();
+    const res = await json(await h.call("GET", "/v1/libraries/team/agents/reviewer/export-plan?target=all", { token: h.tokens.viewer }));
+    expect(res.target).toBe("all");
+    const projectTargets = listAdapters().filter((a) => a.scopes.includes("project")).map((a) => a.id).sort();
+    expect(projectTargets.length).toBeGreaterThan(20);
+    expect([...res.targets].sort()).toEqual(projectTargets);
+    const covered = new Set(res.entries.flatMap((e: { targets: string[] }) => e.targets));
+    expect([...covered].sort()).toEqual(projectTargets);
+    expect(res.errors).toEqual([]);
+    expect(res.entries.every((e: { path: string }) => !existsSync(e.path))).toBe(true);
   });
 
   it("reports library health with counts and diagnostics", async () => {

@@ -1,9 +1,11 @@
 // `aicfg export`: render the library for the chosen targets, show the plan, and apply it safely.
-import { createTwoFilesPatch } from "diff";
-import { relative } from "node:path";
+import { homedir } from "node:os";
+import { relative, resolve } from "node:path";
+import { quickCheck, type ExportReplay } from "../../../adapters/export-record.ts";
 import { hasErrors } from "../../../library/diagnostics.ts";
 import { formatBudget } from "../../../adapters/budget.ts";
-import { exportLibrary, type ExportResult } from "../../../adapters/export.ts";
+import type { ExportResult } from "../../../adapters/export.ts";
+import { VERSION } from "../../version.ts";
 import type { PlanEntry } from "../../../adapters/plan.ts";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { EXIT, COMMON_OPTIONS, type CliIO, type Command } from "../command.ts";
@@ -22,7 +24,7 @@ export const exportCommand: Command = {
     "reported as drift and left alone unless --force (which keeps a backup in the state folder).",
   options: {
     ...LIBRARY_OPTION,
-    target: { type: "string", short: "t", multiple: true, valueName: "ids", description: "only these targets (comma-separated or repeated)" },
+    target: { type: "string", short: "t", multiple: true, valueName: "ids", description: "only these targets (comma-separated or repeated); 'all' is every known target, 'detected' the tools 'aicfg doctor' finds" },
     all: { type: "boolean", short: "a", description: "every agent to every target it names (the default)" },
     agent: { type: "string", multiple: true, valueName: "name", description: "only these agents" },
     scope: { type: "string", valueName: "project|user", description: "write into the project (default) or the user's home" },
@@ -39,6 +41,8 @@ export const exportCommand: Command = {
   examples: [
     "aicfg export --library ./my-library --all",
     "aicfg export --target claude-code,cursor --dry-run",
+    "aicfg export --target all        # every known target ('aicfg targets')",
+    "aicfg export --target detected   # the tools installed on this machine ('aicfg doctor')",
     "aicfg export --scope user --target q-cli,kiro-cli",
     "aicfg export --check            # in CI: fail when committed configs are stale",
     "aicfg export --root /tmp/sandbox --json",
@@ -53,46 +57,94 @@ export const exportCommand: Command = {
     const check = v.check === true;
     const dryRun = check || v["dry-run"] === true;
     const p = progress(io, !v.json);
-    p.update("aicfg: loading library…");
-    const result = exportLibrary({
-      library: libraryDir(args, io),
-      ...(listOption(v.target) ? { targets: listOption(v.target)! } : {}),
-      ...(listOption(v.agent) ? { agents: listOption(v.agent)! } : {}),
-      ...(scope ? { scope: scope as "project" | "user" } : {}),
-      ...(v.root ? { root: String(v.root) } : {}),
-      stateDir: stateDir(args, io),
-      dryRun,
-      force: v.force === true,
-      strict: v.strict === true,
-      noCache: v["no-cache"] === true || dryRun,
-    });
+    const asked = listOption(v.target);
+    // Detection looks where `aicfg doctor` looks: this environment's PATH and HOME. The registry
+    // (every adapter) is imported only when needed, so a no-op export stays a few stat calls.
+    let targets = asked;
+    if (asked?.includes("detected")) {
+      const [{ expandTargets }, { realDetectEnv }] = await Promise.all([import("../../../adapters/registry.ts"), import("../../../adapters/detect-env.ts")]);
+      targets = await expandTargets(asked, () => realDetectEnv({ env: io.env, projectRoot: io.cwd, homeDir: io.env.HOME || homedir() }));
+      if (targets.length === 0) {
+        throw new ConfigError("no-targets-detected", "--target detected: no AI tool was found on this machine", { hint: "run 'aicfg doctor' to see where aicfg looked, or name the targets (--target claude-code,cursor)" });
+      }
+    }
+    const library = libraryDir(args, io);
+    const state = stateDir(args, io);
+    const agents = listOption(v.agent);
+    const noCache = v["no-cache"] === true || (dryRun && !check);
+    // The no-op shortcut: same library, root, targets and options as a recorded clean export, and
+    // every input and output with the recorded stats (or, when they moved, the recorded hash).
+    const key = JSON.stringify({ version: VERSION, library, root: v.root ? resolve(String(v.root)) : null, cwd: v.root ? null : process.cwd(), home: homedir(), scope: scope ?? null, targets: targets ?? null, strict: v.strict === true });
+    const quick = !noCache && v.force !== true && !agents ? quickCheck(state, key, library) : undefined;
+    let result: Shown;
+    if (quick?.replay) result = replayed(quick.replay, dryRun);
+    else {
+      p.update("aicfg: loading library…");
+      const { exportLibrary } = await import("../../../adapters/export.ts");
+      result = exportLibrary({
+        library,
+        ...(targets ? { targets } : {}),
+        ...(agents ? { agents } : {}),
+        ...(scope ? { scope: scope as "project" | "user" } : {}),
+        ...(v.root ? { root: String(v.root) } : {}),
+        stateDir: state,
+        dryRun,
+        force: v.force === true,
+        strict: v.strict === true,
+        noCache,
+        ...(quick ? { record: { key, scan: quick.scan }, changedInputs: quick.changed } : {}),
+      });
+    }
     p.done();
     const code = exitCode(result, check);
     if (v.json) {
       io.out(JSON.stringify(toJson(result, dryRun, code), null, 2));
       return code;
     }
-    printHuman(io, result, dryRun, check, v.verbose === true);
+    // The diff library is loaded only for the diffs of a dry run (a no-op export stays light).
+    const patcher = dryRun && !check ? (await import("diff")).createTwoFilesPatch : undefined;
+    printHuman(io, result, dryRun, check, v.verbose === true, patcher);
     return code;
   },
 };
 
-function exitCode(r: ExportResult, check: boolean): number {
+/** An export result as shown; a replayed no-op has no loaded library. */
+type Shown = Omit<ExportResult, "library"> & { library?: ExportResult["library"] };
+
+function replayed(r: ExportReplay, dryRun: boolean): Shown {
+  const targets = r.targets.map((t) => ({ target: t.target, agents: t.agents, counts: { create: 0, update: 0, delete: 0, unchanged: t.files, drift: 0, conflict: 0 }, cached: true, rendered: 0, ...(t.budget ? { budget: t.budget } : {}) }));
+  return {
+    libraryName: r.libraryName,
+    libraryRoot: r.libraryRoot,
+    scope: r.scope,
+    roots: r.roots,
+    plan: { entries: [], errors: [], work: [] },
+    targets,
+    warnings: r.warnings,
+    errors: [],
+    outOfDate: false,
+    rendered: { targets: 0, outputs: 0, totalOutputs: r.targets.reduce((n, t) => n + t.files, 0) },
+    ...(dryRun ? {} : { applied: { written: [], deleted: [], failed: [], backups: [] } }),
+  };
+}
+
+function exitCode(r: Shown, check: boolean): number {
   if (hasErrors(r.errors)) return EXIT.failure;
   if (check && r.outOfDate) return EXIT.failure;
   if (r.plan.entries.some((e) => e.action === "drift" || e.action === "conflict")) return EXIT.drift;
   return EXIT.ok;
 }
 
-function toJson(r: ExportResult, dryRun: boolean, code: number): unknown {
+function toJson(r: Shown, dryRun: boolean, code: number): unknown {
   return {
     ok: code === EXIT.ok,
     dryRun,
-    library: r.library.root,
+    library: r.libraryRoot,
     scope: r.scope,
     root: r.scope === "project" ? r.roots.projectRoot : r.roots.homeDir,
     outOfDate: r.outOfDate,
     targets: r.targets,
+    rendered: r.rendered,
     files: r.plan.entries.map((e) => ({ path: e.path, action: e.action, targets: e.targets, kind: e.kind, ...(e.agent ? { agent: e.agent } : {}), ...(e.reason ? { reason: e.reason } : {}) })),
     written: r.applied?.written.length ?? 0,
     deleted: r.applied?.deleted.length ?? 0,
@@ -102,13 +154,15 @@ function toJson(r: ExportResult, dryRun: boolean, code: number): unknown {
   };
 }
 
-function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean, verbose: boolean): void {
+type Patcher = typeof import("diff").createTwoFilesPatch;
+
+function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbose: boolean, createTwoFilesPatch?: Patcher): void {
   const root = r.scope === "project" ? r.roots.projectRoot : r.roots.homeDir;
   const rel = (p: string) => {
     const x = relative(root, p);
     return x.startsWith("..") ? p : x;
   };
-  io.out(`${paint(io, "bold", dryRun ? "Plan" : "Export")} of library '${r.library.manifest.name}' (${r.scope} scope, into ${root})`);
+  io.out(`${paint(io, "bold", dryRun ? "Plan" : "Export")} of library '${r.libraryName}' (${r.scope} scope, into ${root})`);
   for (const t of r.targets) {
     const c = t.counts;
     const parts = (["create", "update", "delete", "drift", "conflict", "unchanged"] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k === "create" ? "new" : k === "update" ? "updated" : k === "delete" ? "deleted" : k}`);
@@ -122,8 +176,9 @@ function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean,
     const color = e.action === "create" ? "green" : e.action === "delete" ? "red" : e.action === "update" ? "cyan" : "yellow";
     const verb = dryRun && (e.action === "create" || e.action === "update" || e.action === "delete") ? `would ${e.action}` : e.action;
     io.out(`  ${paint(io, color, `${SYMBOL[e.action]} ${verb.padEnd(15)}`)} ${rel(e.path)}${e.reason ? paint(io, "gray", `  (${e.reason})`) : ""}`);
-    if (dryRun && !check && (e.before !== undefined || e.after !== undefined) && e.action !== "drift" && e.action !== "conflict") {
-      const patch = createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
+    if (createTwoFilesPatch && (e.before !== undefined || e.after !== undefined) && e.action !== "drift" && e.action !== "conflict") {
+      // A new file needs no diff: it is all additions (the diff algorithm is spent on updates only).
+      const patch = e.action === "create" && e.before === undefined ? additions(rel(e.path), e.after ?? "") : createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
       for (const line of patch.split("\n").slice(2)) {
         if (!line) continue;
         const shown = scrub(line, secretValues);
@@ -139,13 +194,27 @@ function printHuman(io: CliIO, r: ExportResult, dryRun: boolean, check: boolean,
   io.out("");
   if (hasErrors(r.errors)) io.out(paint(io, "red", `${r.errors.length} error(s); the other targets and agents were still exported.`));
   if (drift) io.out(paint(io, "yellow", `${drift} file(s) changed by hand or not ours were left alone. Review them, then re-run with --force to overwrite (backups are kept).`));
-  if (check) io.out(r.outOfDate ? paint(io, "red", "Exports are out of date: run 'aicfg export' and commit the result.") : paint(io, "green", "Exports are up to date."));
+  if (check) {
+    const stale = r.plan.entries.filter((e) => e.action === "create" || e.action === "update" || e.action === "delete").length;
+    if (!r.outOfDate) io.out(paint(io, "green", "Exports are up to date."));
+    else io.out(paint(io, "red", `Exports are out of date: ${stale ? `${stale} file(s) stale` : "nothing stale"}${drift ? `, ${drift} changed by hand or not ours` : ""}. Run 'aicfg export' and commit the result.`));
+  }
   else if (dryRun) io.out("Dry run: nothing was written. Run without --dry-run to apply.");
   else if (r.applied) io.out(`${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`);
+  io.out(paint(io, "gray", `${r.rendered.outputs} of ${r.rendered.totalOutputs} output(s) rendered again (${r.rendered.targets} target(s) whose inputs changed).`));
+}
+
+/** What the diff library prints for a file created with `text`, without running the diff. */
+export function additions(name: string, text: string): string {
+  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+  const head = `Index: ${name}\n${"=".repeat(67)}\n--- ${name}\n+++ ${name}\n`;
+  if (text === "") return head;
+  const tail = text.endsWith("\n") ? "" : "\n\\ No newline at end of file";
+  return `${head}@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => "+" + l).join("\n")}${tail}\n`;
 }
 
 /** Many warnings: one line per target naming what it cannot express, the rest behind --verbose. */
-function printGroupedWarnings(io: CliIO, r: ExportResult): void {
+function printGroupedWarnings(io: CliIO, r: Shown): void {
   const groups = new Map<string, { count: number; features: Map<string, number> }>();
   for (const w of r.warnings) {
     const target = /^([^:]+): /.exec(w.message)?.[1] ?? "library";
@@ -163,8 +232,9 @@ function printGroupedWarnings(io: CliIO, r: ExportResult): void {
 }
 
 /** Literal MCP env/header values: masked in diffs so a dry run never prints secrets. */
-function collectSecrets(r: ExportResult): string[] {
+function collectSecrets(r: Shown): string[] {
   const out = new Set<string>();
+  if (!r.library) return []; // a replayed no-op prints no diffs
   const add = (rec: Record<string, string> | undefined) => {
     for (const v of Object.values(rec ?? {})) if (v.length >= 4 && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v)) out.add(v);
   };
