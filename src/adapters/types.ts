@@ -5,6 +5,7 @@ import type { Diagnostic } from "../library/diagnostics.ts";
 import type { Library, ResolvedAgent } from "../library/model.ts";
 import type { AgentSpec, ExportScope, McpServer } from "../library/schema.ts";
 import type { ContextBudget } from "./budget.ts";
+import type { ContextDecision, LargeContext } from "./fallback.ts";
 
 export type Roots = {
   scope: ExportScope;
@@ -48,6 +49,8 @@ export type RenderResult = {
   files: OutputFile[];
   /** Unsupported features (code `unsupported-feature`), exceeded limits (`limit-exceeded`), ... */
   warnings: Diagnostic[];
+  /** What the large-context planner (fallback.ts) decided for each agent's knowledge. */
+  contextPlan?: ContextDecision[];
 };
 
 export const CAPABILITIES = [
@@ -139,6 +142,8 @@ export type Adapter = {
   detect: (env: DetectEnv) => Promise<Detection>;
   /** What the tool always loads may hold at most (budget.ts): measured on every export, warned when over. */
   budget: ContextBudget;
+  /** What the tool supports when an agent's knowledge is over the budget (fallback.ts), with the source. */
+  largeContext: LargeContext;
   /** Known limitations, for `aicfg targets` and the README. */
   limitations: string[];
 };

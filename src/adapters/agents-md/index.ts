@@ -7,6 +7,7 @@ import type { ResolvedAgent } from "../../library/model.ts";
 import { unsupported } from "../common.ts";
 import type { Adapter, OutputFile, RenderContext, RenderResult } from "../types.ts";
 import { agentBlock, byName, collectKnowledge, joinBlocks, knowledgeBlock, unexpressed } from "../generic/shared.ts";
+import { withLargeContext } from "../fallback.ts";
 
 const ID = "agents-md";
 /** Codex reads at most 32 KiB of AGENTS.md files by default (project_doc_max_bytes). */
@@ -34,7 +35,7 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   return { files, warnings };
 }
 
-export const agentsMdAdapter: Adapter = {
+export const agentsMdAdapter: Adapter = withLargeContext({
   id: ID,
   displayName: "AGENTS.md",
   description: "The AGENTS.md convention: one marked section with every agent and the always-on knowledge",
@@ -70,10 +71,11 @@ export const agentsMdAdapter: Adapter = {
   },
   // Every reader loads AGENTS.md whole; Codex stops at 32 KiB.
   budget: { max: AGENTS_MD_BUDGET_BYTES, unit: "bytes", per: "total", model: "various", source: "Codex, the strictest reader: project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)" },
+  largeContext: { strategies: ["index"], source: "AGENTS.md is plain markdown every reader loads whole (agents.md); the agents of these tools open files by path with their file tools" },
   limitations: [
     "plain markdown: no MCP servers, models, tool permissions or hooks",
     "every reader loads the whole file: on-demand knowledge is left out",
     "no user scope: the global files differ per tool (~/.codex/AGENTS.md, ~/.config/amp/AGENTS.md, ...); use those tools' targets",
     "the codex, amp, opencode, factory-droid and rovodev targets write their own sections of the same file: enable one of them per project to avoid repeating the text",
   ],
-};
+});

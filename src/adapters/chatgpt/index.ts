@@ -8,6 +8,7 @@ import { unsupported, usedHookEvents } from "../common.ts";
 import type { Adapter, Detection, DetectEnv, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 import { ChatgptExtension, GPT_INSTRUCTIONS_MAX_CHARS, pluginName, renderGpt, TARGET } from "./gpt.ts";
 import { renderPlugin } from "./plugin.ts";
+import { withLargeContext } from "../fallback.ts";
 
 function chatgptDir(roots: Pick<Roots, "projectRoot">): string {
   return join(roots.projectRoot, "chatgpt");
@@ -69,7 +70,7 @@ async function detectChatgpt(env: DetectEnv): Promise<Detection> {
   };
 }
 
-export const chatgptAdapter: Adapter = {
+export const chatgptAdapter: Adapter = withLargeContext({
   id: TARGET,
   displayName: "ChatGPT (custom GPTs and OpenAI plugins)",
   description: "A custom GPT bundle with manual steps, and an OpenAI plugin (skill + MCP servers) for ChatGPT and Codex, per agent",
@@ -95,6 +96,7 @@ export const chatgptAdapter: Adapter = {
   detect: detectChatgpt,
   // Each agent is one GPT: its instructions are in every chat; knowledge files are searched.
   budget: { max: GPT_INSTRUCTIONS_MAX_CHARS, unit: "chars", per: "agent", model: "openai", source: "custom GPT instructions, 8,000 characters [2nd] (tool-formats.md §4)" },
+  largeContext: { strategies: ["knowledge-folder"], source: "GPT knowledge files are searched, not loaded whole (help.openai.com, Knowledge in GPTs [2nd]); the plugin's skill ships references/ read on activation (agentskills.io)" },
   limitations: [
     "ChatGPT has no API or import format for GPTs: the bundle in chatgpt/<agent>/ is created by hand following its README.md; nothing can be read back.",
     "New GPTs can be created only on Business, Enterprise and Edu plans and OpenAI plans to retire GPTs; the plugin in chatgpt/plugins/<agent>/ is the installable form.",
@@ -104,4 +106,4 @@ export const chatgptAdapter: Adapter = {
     "Limits checked: GPT instructions 8,000 characters, 20 knowledge files, 512 MB per file (secondary sources), 4 conversation starters shown; Agent Skills name 64 and description 1,024 characters.",
     "Project scope only: the bundles are written under <project>/chatgpt/.",
   ],
-};
+});

@@ -21,6 +21,7 @@ import {
   unexpressed,
   type McpShapeSpec,
 } from "../generic/shared.ts";
+import { withLargeContext } from "../fallback.ts";
 
 const ID = "gemini-cli";
 
@@ -219,7 +220,7 @@ function parse(src: FileSource, roots: Roots): ParseResult {
   return { agents, warnings };
 }
 
-export const geminiCliAdapter: Adapter = {
+export const geminiCliAdapter: Adapter = withLargeContext({
   id: ID,
   displayName: "Gemini CLI",
   description: "Google Gemini CLI: .gemini/agents/*.md subagents, GEMINI.md context and mcpServers in .gemini/settings.json",
@@ -261,6 +262,7 @@ export const geminiCliAdapter: Adapter = {
     }),
   // GEMINI.md is loaded at every start; subagents load on demand.
   budget: { max: 1_048_576, unit: "tokens", per: "total", model: "google", source: "Gemini 2.5 Pro context window, 1,048,576 tokens (ai.google.dev/gemini-api/docs/models)" },
+  largeContext: { strategies: ["index"], source: "GEMINI.md and its @imports load at start (google-gemini/gemini-cli: docs/cli/gemini-md.md); read_file opens the files the index lists" },
   limitations: [
     "Gemini CLI stopped serving individual Google accounts on 2026-06-18 (Antigravity CLI replaces it); enterprise and API-key users keep it",
     "GEMINI.md is loaded for the whole session: on-demand knowledge is left out, always-on knowledge is shared by all agents",
@@ -268,4 +270,4 @@ export const geminiCliAdapter: Adapter = {
     "MCP servers are shared by all agents in settings.json; a subagent with a tool list sees only the servers it names (mcp_<server>_*)",
     "user scope writes ~/.gemini/ (docs/reference/configuration.md); a newer docs/core/subagents.md names the user config directory (e.g. ~/.config/gemini-cli/agents/) for user subagents [?]",
   ],
-};
+});

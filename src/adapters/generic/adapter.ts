@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
 import { VARIOUS_WINDOW } from "../budget.ts";
+import { withLargeContext, type LargeContext } from "../fallback.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
 import type { Adapter, Capability, FileSource, OutputFile, RenderContext, RenderResult, Roots, Support } from "../types.ts";
 import { GenericExtension, mcpPath, TargetDefinition, type FrontmatterMap, type ScopeLayout, type TargetDefinitionInput } from "./definition.ts";
@@ -82,6 +83,18 @@ function capabilitiesOf(def: TargetDefinition): Record<Capability, Support> {
     commands: "no",
     ignore: "no",
   };
+}
+
+/**
+ * What the tool does with knowledge over its budget: rules it loads by their description where a
+ * rules folder takes one (the same source as that folder), else an index the agent reads files from.
+ */
+function largeContextOf(def: TargetDefinition): LargeContext {
+  if (def.largeContext) return def.largeContext;
+  const layouts = [def.scopes.project, def.scopes.user].filter((l): l is ScopeLayout => !!l);
+  const source = def.sources[0]!;
+  if (layouts.some((l) => l.rules?.frontmatter.onDemand)) return { strategies: ["on-demand-rules", "index"], source: `rules with a description, loaded when relevant (${source})` };
+  return { strategies: ["index"], source: `the instructions file is loaded whole (${source}); the agent opens the files the index lists` };
 }
 
 /** Builds an Adapter from a target definition (validated here, so a bad definition fails at startup). */
@@ -200,7 +213,7 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
   };
 
   const homeRel = (env: { homeDir: string }, p: string): string => join(env.homeDir, p);
-  return {
+  return withLargeContext({
     id,
     displayName: def.displayName,
     description: def.description,
@@ -212,6 +225,7 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
     capabilities: capabilitiesOf(def),
     // The instructions file and always-on rules are in every session; subagent files and on-demand rules are not.
     budget: def.sizeLimit ? { max: def.sizeLimit.max, unit: def.sizeLimit.unit, per: "file", model: "various", source: def.sizeLimit.source } : VARIOUS_WINDOW,
+    largeContext: largeContextOf(def),
     extensionSchema: GenericExtension,
     render,
     ...(canParse(def.scopes.project) || canParse(def.scopes.user) ? { parse: (src: FileSource, roots: Roots) => parseGeneric(def, src, roots) } : {}),
@@ -228,5 +242,5 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         install: def.detect.install,
       }),
     limitations: def.limitations,
-  };
+  });
 }

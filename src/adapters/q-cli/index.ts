@@ -11,6 +11,7 @@ import { detectQ } from "./detect.ts";
 import { Q_DIALECT, type AgentDialect } from "./dialect.ts";
 import { parseAgentFiles } from "./parse.ts";
 import { renderAgentFiles, type AgentExtras } from "./render.ts";
+import { withLargeContext } from "../fallback.ts";
 
 const ToolAliases = z.record(z.string().min(1), z.string().min(1)).describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
 
@@ -40,7 +41,7 @@ export function extensionOf<T extends z.ZodType>(agent: ResolvedAgent, d: AgentD
   return undefined;
 }
 
-export const qCliAdapter: Adapter = {
+export const qCliAdapter: Adapter = withLargeContext({
   id: "q-cli",
   displayName: Q_DIALECT.displayName,
   description: "Amazon Q Developer CLI custom agents (JSON, Q 1.13-1.19; end-of-life, succeeded by Kiro CLI)",
@@ -78,6 +79,7 @@ export const qCliAdapter: Adapter = {
   detect: detectQ,
   // A session runs as one agent (--agent); its prompt is what aicfg writes that the tool always loads.
   budget: { ...CLAUDE_WINDOW, per: "agent" },
+  largeContext: { strategies: ["index"], source: "resources load at session start (aws/amazon-q-developer-cli: docs/agent-format.md); fs_read opens the files the index lists" },
   limitations: [
     "Amazon Q Developer CLI is end-of-life (maintenance only since November 2025); prefer the kiro-cli target.",
     "No grep, glob, web_fetch or web_search tools: such tools.allow entries, toolSettings.web_fetch and hooks matching them are left out with a warning.",
@@ -89,4 +91,4 @@ export const qCliAdapter: Adapter = {
     "shell allowedCommands/deniedCommands are regular expressions anchored at both ends in Q.",
     "SSE MCP servers, server cwd and includeTools/excludeTools have no Q equivalent (warned).",
   ],
-};
+});
