@@ -11,11 +11,12 @@
 import { dirname, join } from "node:path";
 import type { Diagnostic } from "../library/diagnostics.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../library/model.ts";
+import type { ExportScope } from "../library/schema.ts";
 import { splitFrontmatter } from "../library/yaml-source.ts";
 import { parse as parseYamlText } from "yaml";
 import { VARIOUS_WINDOW, type ContextBudget } from "./budget.ts";
 import { portableRef } from "./refs.ts";
-import type { Adapter, OutputFile, RenderContext, RenderResult, Roots } from "./types.ts";
+import type { Adapter, FileSource, OutputFile, ParseResult, RenderContext, RenderResult, Roots } from "./types.ts";
 
 /**
  * - `on-demand-rules`: the adapter renders on-demand knowledge in the tool's own on-demand form
@@ -30,7 +31,17 @@ export const LARGE_CONTEXT_STRATEGIES = ["on-demand-rules", "knowledge-folder", 
 export type LargeContextStrategy = (typeof LARGE_CONTEXT_STRATEGIES)[number];
 
 /** What a tool supports for context larger than its budget, best first, and where that is documented. */
-export type LargeContext = { strategies: readonly LargeContextStrategy[]; source: string };
+export type LargeContext = {
+  strategies: readonly LargeContextStrategy[];
+  /** Where one scope differs (e.g. no rules folder in user scope). */
+  scopes?: Partial<Record<ExportScope, readonly LargeContextStrategy[]>>;
+  source: string;
+};
+
+/** The strategies of one scope, best first. */
+export function strategiesFor(lc: LargeContext, scope: ExportScope): readonly LargeContextStrategy[] {
+  return lc.scopes?.[scope] ?? lc.strategies;
+}
 
 export type ContextDecision = {
   /** The agent decided for; absent when one decision covers every agent of the target (a shared budget). */
@@ -141,6 +152,17 @@ function groupOf(path: string, depth: number): string {
 
 type Index = { text: string; files: OutputFile[]; levels: 1 | 2 };
 
+/** Starts the index section in an agent's instructions, so import (parse) can take it off again. */
+export const INDEX_MARKER = "<!-- aicfg:knowledge-index -->";
+
+/** Instructions without the index the planner appended (what import gives back as the agent's own text). */
+export function withoutKnowledgeIndex(instructions: string): string {
+  const at = instructions.indexOf(INDEX_MARKER);
+  if (at < 0) return instructions;
+  const own = instructions.slice(0, at).replace(/\s+$/, "");
+  return own ? own + "\n" : "";
+}
+
 const INTRO =
   "These knowledge files are not loaded up front. Before you answer, read the ones the task needs with your file-reading tool; " +
   "paths are relative to the folder you run in (the project root), `~` is the home folder.";
@@ -151,7 +173,7 @@ const INTRO =
  * is larger than a page), grouping deeper until the section fits.
  */
 function buildIndex(entries: readonly Entry[], max: number, dir: string, roots: Roots, agent: ResolvedAgent): Index {
-  const flat = `## Knowledge index\n\n${INTRO}\n\n${listing(entries)}`;
+  const flat = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO}\n\n${listing(entries)}`;
   if (flat.length <= max) return { text: flat, files: [], levels: 1 };
   let best: Index | undefined;
   for (let depth = 1; depth <= 8; depth++) {
@@ -175,7 +197,7 @@ function buildIndex(entries: readonly Entry[], max: number, dir: string, roots: 
         lines += `- ${g === "." ? "(top folder)" : `${g}/`}${pages.length > 1 ? ` part ${i + 1}` : ""} (${page.length} files): ${ref}\n`;
       });
     }
-    const text = `## Knowledge index\n\n${INTRO} The ${entries.length.toLocaleString("en-US")} files are listed by folder: read the index file of the folder the task is about, then the files.\n\n${lines}`;
+    const text = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO} The ${entries.length.toLocaleString("en-US")} files are listed by folder: read the index file of the folder the task is about, then the files.\n\n${lines}`;
     const candidate: Index = { text, files, levels: 2 };
     if (!best || text.length < best.text.length) best = candidate;
     if (text.length <= max) return candidate;
@@ -214,7 +236,7 @@ export type LargeContextPlan = { agents: ResolvedAgent[]; files: OutputFile[]; w
  */
 export function planLargeContext(target: Pick<Adapter, "id" | "displayName" | "budget" | "largeContext">, agents: readonly ResolvedAgent[], ctx: RenderContext): LargeContextPlan {
   const { budget, largeContext } = target;
-  const strategies = largeContext.strategies;
+  const strategies = strategiesFor(largeContext, ctx.scope);
   const lim = allowance(budget);
   const out: LargeContextPlan = { agents: [], files: [], warnings: [], decisions: [] };
   const dir = indexDir(target.id, ctx);
@@ -300,7 +322,14 @@ export function withLargeContext(adapter: Adapter): Adapter {
     const files = r.files.length ? [...r.files, ...plan.files] : r.files;
     return { files, warnings: [...plan.warnings, ...r.warnings], contextPlan: plan.decisions };
   };
-  return { ...adapter, render, locations: (roots) => [...adapter.locations(roots), indexDir(adapter.id, roots)] };
+  const inner = adapter.parse;
+  const parse = inner
+    ? (src: FileSource, roots: Roots): ParseResult => {
+        const r = inner(src, roots);
+        return { ...r, agents: r.agents.map((a) => ({ ...a, instructions: withoutKnowledgeIndex(a.instructions) })) };
+      }
+    : undefined;
+  return { ...adapter, render, ...(parse ? { parse } : {}), locations: (roots) => [...adapter.locations(roots), indexDir(adapter.id, roots)] };
 }
 
 /** The index file paths of a render, relative to the scope root (for tests and summaries). */

@@ -44,7 +44,7 @@ export const agentsMdAdapter: Adapter = withLargeContext({
   capabilities: {
     instructions: "yes",
     "knowledge-always": "yes",
-    "knowledge-on-demand": "no",
+    "knowledge-on-demand": "yes",
     "mcp-stdio": "no",
     "mcp-http": "no",
     "tools-allow": "no",

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
 import { VARIOUS_WINDOW } from "../budget.ts";
-import { withLargeContext, type LargeContext } from "../fallback.ts";
+import { withLargeContext, type LargeContext, type LargeContextStrategy } from "../fallback.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
 import type { Adapter, Capability, FileSource, OutputFile, RenderContext, RenderResult, Roots, Support } from "../types.ts";
 import { GenericExtension, mcpPath, TargetDefinition, type FrontmatterMap, type ScopeLayout, type TargetDefinitionInput } from "./definition.ts";
@@ -71,7 +71,7 @@ function capabilitiesOf(def: TargetDefinition): Record<Capability, Support> {
   return {
     instructions: level((l) => !!(l.instructions || l.rules || l.agents)),
     "knowledge-always": level((l) => !!(l.instructions || l.rules)),
-    "knowledge-on-demand": level((l) => !!l.rules?.frontmatter.onDemand),
+    "knowledge-on-demand": level((l) => !!(l.instructions || l.rules || l.agents)),
     "mcp-stdio": level((l) => !!l.mcp),
     "mcp-http": level((l) => !!l.mcp?.shape.remote),
     "tools-allow": "no",
@@ -91,10 +91,19 @@ function capabilitiesOf(def: TargetDefinition): Record<Capability, Support> {
  */
 function largeContextOf(def: TargetDefinition): LargeContext {
   if (def.largeContext) return def.largeContext;
-  const layouts = [def.scopes.project, def.scopes.user].filter((l): l is ScopeLayout => !!l);
   const source = def.sources[0]!;
-  if (layouts.some((l) => l.rules?.frontmatter.onDemand)) return { strategies: ["on-demand-rules", "index"], source: `rules with a description, loaded when relevant (${source})` };
-  return { strategies: ["index"], source: `the instructions file is loaded whole (${source}); the agent opens the files the index lists` };
+  const of = (l: ScopeLayout | undefined): LargeContextStrategy[] => (l?.rules?.frontmatter.onDemand ? ["on-demand-rules", "index"] : ["index"]);
+  const project = of(def.scopes.project);
+  const user = of(def.scopes.user);
+  const strategies = def.scopes.project ? project : user;
+  const rules = [def.scopes.project, def.scopes.user].some((l) => l?.rules?.frontmatter.onDemand);
+  return {
+    strategies,
+    ...(def.scopes.project && def.scopes.user && project.length !== user.length ? { scopes: { user } } : {}),
+    source: rules
+      ? `rules with a description, loaded when relevant (${source}); elsewhere the agent opens the files an index lists`
+      : `the instructions file is loaded whole (${source}); the agent opens the files the index lists`,
+  };
 }
 
 /** Builds an Adapter from a target definition (validated here, so a bad definition fails at startup). */

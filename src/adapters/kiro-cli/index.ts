@@ -38,7 +38,7 @@ export const kiroCliAdapter: Adapter = withLargeContext({
   capabilities: {
     instructions: "yes",
     "knowledge-always": "yes",
-    "knowledge-on-demand": "no",
+    "knowledge-on-demand": "yes",
     "mcp-stdio": "yes",
     "mcp-http": "yes",
     "tools-allow": "yes",

@@ -50,7 +50,7 @@ export const qCliAdapter: Adapter = withLargeContext({
   capabilities: {
     instructions: "yes",
     "knowledge-always": "yes",
-    "knowledge-on-demand": "no",
+    "knowledge-on-demand": "yes",
     "mcp-stdio": "yes",
     "mcp-http": "yes",
     "tools-allow": "yes",
