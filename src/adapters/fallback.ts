@@ -152,15 +152,20 @@ function groupOf(path: string, depth: number): string {
 
 type Index = { text: string; files: OutputFile[]; levels: 1 | 2 };
 
-/** Starts the index section in an agent's instructions, so import (parse) can take it off again. */
+/** Start and end of the index section in an agent's instructions, so import (parse) can take it off again. */
 export const INDEX_MARKER = "<!-- aicfg:knowledge-index -->";
+export const INDEX_END = "<!-- aicfg:knowledge-index-end -->";
 
 /** Instructions without the index the planner appended (what import gives back as the agent's own text). */
 export function withoutKnowledgeIndex(instructions: string): string {
   const at = instructions.indexOf(INDEX_MARKER);
   if (at < 0) return instructions;
+  const end = instructions.indexOf(INDEX_END, at);
   const own = instructions.slice(0, at).replace(/\s+$/, "");
-  return own ? own + "\n" : "";
+  // What a target rendered after the instructions (inlined knowledge) stays, as it would be without the index.
+  const rest = end < 0 ? "" : instructions.slice(end + INDEX_END.length).replace(/^\s+/, "");
+  if (!rest) return own ? own + "\n" : "";
+  return own ? `${own}\n\n${rest}` : rest;
 }
 
 const INTRO =
@@ -173,7 +178,7 @@ const INTRO =
  * is larger than a page), grouping deeper until the section fits.
  */
 function buildIndex(entries: readonly Entry[], max: number, dir: string, roots: Roots, agent: ResolvedAgent): Index {
-  const flat = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO}\n\n${listing(entries)}`;
+  const flat = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO}\n\n${listing(entries)}${INDEX_END}\n`;
   if (flat.length <= max) return { text: flat, files: [], levels: 1 };
   let best: Index | undefined;
   for (let depth = 1; depth <= 8; depth++) {
@@ -197,7 +202,7 @@ function buildIndex(entries: readonly Entry[], max: number, dir: string, roots: 
         lines += `- ${g === "." ? "(top folder)" : `${g}/`}${pages.length > 1 ? ` part ${i + 1}` : ""} (${page.length} files): ${ref}\n`;
       });
     }
-    const text = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO} The ${entries.length.toLocaleString("en-US")} files are listed by folder: read the index file of the folder the task is about, then the files.\n\n${lines}`;
+    const text = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO} The ${entries.length.toLocaleString("en-US")} files are listed by folder: read the index file of the folder the task is about, then the files.\n\n${lines}${INDEX_END}\n`;
     const candidate: Index = { text, files, levels: 2 };
     if (!best || text.length < best.text.length) best = candidate;
     if (text.length <= max) return candidate;

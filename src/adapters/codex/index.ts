@@ -75,7 +75,7 @@ export const codexAdapter: Adapter = withLargeContext({
     "MCP servers go to config.toml, which every Codex session shares: they are not limited to the agent that names them, and two agents cannot give one server name different settings.",
     "MCP env values must be literal or exactly ${NAME} under the key NAME (written as env_vars); headers literal, exactly ${VAR} (env_http_headers) or 'Bearer ${VAR}' (bearer_token_env_var). Other ${VAR} uses are warned about and left out.",
     "MCP server names with characters other than letters, digits, '_' and '-' are renamed ('.' becomes '-').",
-    "On-demand knowledge is copied to .codex/knowledge/ and listed in developer_instructions for the agent to read; Codex has no on-demand loading of its own.",
+    "On-demand knowledge (and always-on knowledge over the 32 KiB budget) is listed in developer_instructions as an index of the library's own files for the agent to read; Codex has no on-demand loading of its own. Nothing is copied into .codex/.",
     "AGENTS.md gets an index of the agents and the always-on knowledge every exported agent shares; Codex reads at most 32 KiB of AGENTS.md files in total (project_doc_max_bytes).",
     "Hooks are not exported. User-scope files go to ~/.codex even when CODEX_HOME points elsewhere.",
   ],
