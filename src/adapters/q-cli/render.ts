@@ -77,22 +77,12 @@ export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, roots: Ro
   warnings.push(...settings.warnings);
 
   const resources: string[] = [];
-  const onDemand: string[] = [];
+  // On-demand knowledge never gets here: the large-context planner (fallback.ts) lists it in the
+  // prompt as an index, since both tools load every resource at session start.
   for (const k of agent.knowledge) {
     // Both tools join a relative resource onto the chat's working folder (the project root for a
     // workspace agent), expand `~` and keep `/abs`: see refs.ts.
     if (k.mode === "always") resources.push(`file://${portableRef(k.absPath, roots, "cwd")}`);
-    else onDemand.push(k.path);
-  }
-  if (onDemand.length) {
-    warnings.push(
-      unsupported(
-        d.displayName,
-        agent,
-        `on-demand knowledge (${onDemand.join(", ")})`,
-        `${d.displayName} resources are always loaded; set mode: always, or index the files at runtime with the knowledge tool (/knowledge add)`,
-      ),
-    );
   }
   for (const r of extras.resources ?? []) if (!resources.includes(r)) resources.push(r);
   const hooks = renderHooks(agent, d, warnings);
