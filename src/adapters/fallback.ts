@@ -35,6 +35,8 @@ export type LargeContext = {
   strategies: readonly LargeContextStrategy[];
   /** Where one scope differs (e.g. no rules folder in user scope). */
   scopes?: Partial<Record<ExportScope, readonly LargeContextStrategy[]>>;
+  /** Scopes where the tool scopes rules to file globs: knowledge with `applyTo` is left to the adapter there. */
+  globRules?: readonly ExportScope[];
   source: string;
 };
 
@@ -81,19 +83,21 @@ export function indexDir(target: string, roots: Roots): string {
 }
 
 // Descriptions are read once per export, not once per target (the render context lives for one export).
-const descriptionCache = new WeakMap<RenderContext, Map<string, string>>();
+type Meta = { description: string; globs: boolean };
+const metaCache = new WeakMap<RenderContext, Map<string, Meta>>();
 
 function firstHeading(body: string): string | undefined {
   return /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(body)?.[1];
 }
 
-/** A knowledge file's one-line description: frontmatter description, else title, else first heading, else nothing. */
-function describe(k: ResolvedKnowledge, ctx: RenderContext): string {
-  let cache = descriptionCache.get(ctx);
-  if (!cache) descriptionCache.set(ctx, (cache = new Map()));
+/** A knowledge file's one-line description (frontmatter description, else title, else first heading) and whether it has `applyTo`. */
+function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
+  let cache = metaCache.get(ctx);
+  if (!cache) metaCache.set(ctx, (cache = new Map()));
   const hit = cache.get(k.absPath);
   if (hit !== undefined) return hit;
   let d = "";
+  let globs = false;
   try {
     const text = new TextDecoder().decode(ctx.readBytes(k.absPath));
     const split = splitFrontmatter(text);
@@ -108,13 +112,15 @@ function describe(k: ResolvedKnowledge, ctx: RenderContext): string {
     }
     const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim() ? v.trim() : undefined);
     d = str(fm.description) ?? str(fm.title) ?? firstHeading(split.body) ?? "";
+    globs = typeof fm.applyTo === "string" ? fm.applyTo.length > 0 : Array.isArray(fm.applyTo) && fm.applyTo.length > 0;
   } catch {
     d = "";
   }
   d = d.replace(/\s+/g, " ");
   if (d.length > DESCRIPTION_MAX) d = d.slice(0, DESCRIPTION_MAX - 1) + "…";
-  cache.set(k.absPath, d);
-  return d;
+  const meta = { description: d, globs };
+  cache.set(k.absPath, meta);
+  return meta;
 }
 
 type Entry = { k: ResolvedKnowledge; ref: string; dir: string; name: string; description: string };
@@ -125,7 +131,7 @@ function entriesOf(files: readonly ResolvedKnowledge[], ctx: RenderContext): Ent
       // The agent opens the file from the session's folder (the project root in project scope): refs.ts.
       const ref = portableRef(k.absPath, ctx, "cwd");
       const cut = ref.lastIndexOf("/");
-      return { k, ref, dir: cut < 0 ? "." : ref.slice(0, cut), name: cut < 0 ? ref : ref.slice(cut + 1), description: describe(k, ctx) };
+      return { k, ref, dir: cut < 0 ? "." : ref.slice(0, cut), name: cut < 0 ? ref : ref.slice(cut + 1), description: metaOf(k, ctx).description };
     })
     .sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
 }
@@ -248,13 +254,15 @@ export function planLargeContext(target: Pick<Adapter, "id" | "displayName" | "b
 
   // One budget for all agents (a shared instructions file) decides inline for all of them together.
   const shared = budget.per !== "agent";
+  // Knowledge with applyTo globs is not always loaded where the tool scopes rules to files: the adapter keeps it.
+  const globScoped = largeContext.globRules?.includes(ctx.scope) ? (k: ResolvedKnowledge) => metaOf(k, ctx).globs : () => false;
   const fitsInline = (group: readonly ResolvedAgent[]): boolean => {
     const seen = new Set<string>();
     let total = 0;
     for (const a of group) {
       total += a.instructions.length + a.description.length + INLINE_OVERHEAD;
       for (const k of a.knowledge) {
-        if (k.mode !== "always" || seen.has(k.absPath)) continue;
+        if (k.mode !== "always" || seen.has(k.absPath) || globScoped(k)) continue;
         seen.add(k.absPath);
         if (k.size + INLINE_OVERHEAD > lim.perFile) return false;
         total += k.size + INLINE_OVERHEAD;
@@ -270,10 +278,10 @@ export function planLargeContext(target: Pick<Adapter, "id" | "displayName" | "b
 
   for (const agent of agents) {
     const inline = shared ? sharedInline : fitsInline([agent]);
-    const always = agent.knowledge.filter((k) => k.mode === "always");
-    const onDemand = agent.knowledge.filter((k) => k.mode === "on-demand");
+    const always = agent.knowledge.filter((k) => k.mode === "always" && !globScoped(k));
+    const onDemand = agent.knowledge.filter((k) => k.mode === "on-demand" && !globScoped(k));
     // What has to reach the agent without being loaded up front.
-    const deferred = inline ? onDemand : agent.knowledge;
+    const deferred = inline ? onDemand : [...always, ...onDemand];
     if (!deferred.length) {
       out.agents.push(agent);
       if (always.length) out.decisions.push({ ...(shared ? {} : { agent: agent.name }), strategy: "inline", files: always.length });

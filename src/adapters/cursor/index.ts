@@ -221,7 +221,7 @@ export const cursorAdapter: Adapter = withLargeContext({
     }),
   // alwaysApply rules are in every request; agents, agent rules (alwaysApply: false) and glob rules load on demand.
   budget: VARIOUS_WINDOW,
-  largeContext: { strategies: ["on-demand-rules", "index"], scopes: { user: ["index"] }, source: "Agent Requested rules (a description, alwaysApply: false) load when the model finds them relevant (docs.cursor.com/context/rules)" },
+  largeContext: { strategies: ["on-demand-rules", "index"], scopes: { user: ["index"] }, globRules: ["project"], source: "Agent Requested rules (a description, alwaysApply: false) load when the model finds them relevant (docs.cursor.com/context/rules)" },
   limitations: [
     "knowledge becomes project rules only: Cursor keeps user rules in its settings, not in files",
     "rules apply to every chat, not only to one agent; knowledge shared by agents is written once",

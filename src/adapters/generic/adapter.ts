@@ -97,9 +97,11 @@ function largeContextOf(def: TargetDefinition): LargeContext {
   const user = of(def.scopes.user);
   const strategies = def.scopes.project ? project : user;
   const rules = [def.scopes.project, def.scopes.user].some((l) => l?.rules?.frontmatter.onDemand);
+  const globRules = (["project", "user"] as const).filter((sc) => def.scopes[sc]?.rules?.frontmatter.glob);
   return {
     strategies,
     ...(def.scopes.project && def.scopes.user && project.length !== user.length ? { scopes: { user } } : {}),
+    ...(globRules.length ? { globRules } : {}),
     source: rules
       ? `rules with a description, loaded when relevant (${source}); elsewhere the agent opens the files an index lists`
       : `the instructions file is loaded whole (${source}); the agent opens the files the index lists`,
@@ -188,7 +190,7 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         else if (layout.instructions) blocks.push(knowledgeBlock(k));
         else knowledgeWarn(k, `always-on knowledge ${k.path}`, `${def.displayName} has no file for always-on context in ${ctx.scope} scope`);
       } else if (r?.frontmatter.onDemand) ruleFile(r.frontmatter.onDemand);
-      else knowledgeWarn(k, `on-demand knowledge ${k.path}`, `${def.displayName} cannot load a file only when it is relevant; make it mode: always to include it`);
+      // Without on-demand rules the large-context planner (fallback.ts) has already made on-demand knowledge an index in the instructions.
     }
 
     if (layout.instructions && blocks.length) {

@@ -85,7 +85,7 @@ export const kiroCliAdapter: Adapter = withLargeContext({
     "Kiro does not expand variables in command, args or url: such MCP servers are left out (warned).",
     "tools.deny is expressed by listing the tools that remain: Kiro tools outside the universal vocabulary (code, introspect) and servers from mcp.json files are then hidden too.",
     "Denying one tool of an MCP server while allowing the rest cannot be expressed (warned).",
-    "Knowledge is written as always-loaded file:// resources; on-demand knowledge is left out (warned).",
+    "Always-on knowledge is written as file:// resources, which load at session start; on-demand knowledge (and always-on knowledge over the budget) is an index in the prompt that points to the library's files.",
     "Kiro resolves a relative file:// resource against the folder the chat runs in (start it at the project root): when the library and the project share a folder other than the home folder or /, project-scope agents name library files relative to the project root, so moving both together keeps them valid. Otherwise, and always in user scope (a user-wide agent runs from any folder), they are ~/path or absolute.",
     "toolSettings.web_fetch domains become URL regexes in web_fetch trusted/blocked.",
     "SSE MCP servers, server cwd and includeTools/excludeTools have no Kiro equivalent (warned).",

@@ -85,7 +85,7 @@ export const qCliAdapter: Adapter = withLargeContext({
     "No grep, glob, web_fetch or web_search tools: such tools.allow entries, toolSettings.web_fetch and hooks matching them are left out with a warning.",
     "tools.deny is expressed by listing the tools that remain: Q tools outside the universal vocabulary (introspect, report_issue) and servers from the legacy mcp.json are then hidden too.",
     "Denying one tool of an MCP server while allowing the rest cannot be expressed (warned).",
-    "Knowledge is written as always-loaded file:// resources; on-demand knowledge is left out (warned).",
+    "Always-on knowledge is written as file:// resources, which load at session start; on-demand knowledge (and always-on knowledge over the budget) is an index in the prompt that points to the library's files.",
     "Q resolves a relative file:// resource against the folder the chat runs in (start it at the project root): when the library and the project share a folder other than the home folder or /, project-scope agents name library files relative to the project root, so moving both together keeps them valid. Otherwise, and always in user scope (a user-wide agent runs from any folder), they are ~/path or absolute.",
     "MCP env and header values use Q's ${env:VAR}; Q does not expand variables in command, args or url, so such servers are left out (warned). Header substitution needs a Q/Kiro release whose MCP client expands headers.",
     "shell allowedCommands/deniedCommands are regular expressions anchored at both ends in Q.",
