@@ -342,7 +342,11 @@ export function withLargeContext(adapter: Adapter): Adapter {
         return { ...r, agents: r.agents.map((a) => ({ ...a, instructions: withoutKnowledgeIndex(a.instructions) })) };
       }
     : undefined;
-  return { ...adapter, render, ...(parse ? { parse } : {}), locations: (roots) => [...adapter.locations(roots), indexDir(adapter.id, roots)] };
+  // Index files (a two-level index) are written only by targets that can take an index.
+  const lc = adapter.largeContext;
+  const indexes = (scope: ExportScope) => strategiesFor(lc, scope).includes("index");
+  const locations = (roots: Roots): string[] => [...adapter.locations(roots), ...(indexes(roots.scope) ? [indexDir(adapter.id, roots)] : [])];
+  return { ...adapter, render, ...(parse ? { parse } : {}), locations };
 }
 
 /** The index file paths of a render, relative to the scope root (for tests and summaries). */

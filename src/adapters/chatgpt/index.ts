@@ -103,6 +103,7 @@ export const chatgptAdapter: Adapter = withLargeContext({
     "GPT knowledge is retrieval only: always-on knowledge is uploaded and the instructions tell the GPT to always follow it. The plugin's skill inlines always-on knowledge and ships on-demand knowledge as references/.",
     "GPTs cannot use MCP servers (only OpenAPI Actions, not generated); the plugin's .mcp.json carries them without timeout, autoApprove, include/excludeTools, oauth or disabled, and with ${VAR} written as is.",
     "Tool permissions only drive the GPT capabilities (web search <- web_search, canvas <- write, code interpreter <- shell; image generation off) unless extensions.chatgpt.capabilities sets them.",
+    "Knowledge is copied into the bundle (a GPT and a plugin need the files in their own folders): past the GPT's 20 files it is merged into at most 20 upload parts, each library file under a `# knowledge/<path>` heading, and the instructions say to search the knowledge instead of naming every file.",
     "Limits checked: GPT instructions 8,000 characters, 20 knowledge files, 512 MB per file (secondary sources), 4 conversation starters shown; Agent Skills name 64 and description 1,024 characters.",
     "Project scope only: the bundles are written under <project>/chatgpt/.",
   ],
