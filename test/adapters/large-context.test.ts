@@ -66,3 +66,18 @@ describe.each(["always", "on-demand"] as const)("2,000 %s knowledge files throug
     expect(largest).toBeLessThan(2_000_000);
   });
 });
+
+describe("files a tool loads along at session start count against its budget", () => {
+  it.each(["q-cli", "kiro-cli", "claude-code"])("%s: the referenced knowledge is measured, not only the references", (id) => {
+    const adapter = listAdapters().find((a) => a.id === id)!;
+    const roots = { scope: "project" as const, projectRoot: join(dir.path, "project"), homeDir: join(dir.path, "home") };
+    const few = [...files.values()].slice(0, 3).map((f) => ({ ...f, mode: "always" as const, mtimeMs: 0, layer: "test" }));
+    const r = adapter.render([minimalAgent({ knowledge: few })], renderContext(roots));
+    expect(r.contextPlan).toEqual([{ ...(adapter.budget.per === "agent" ? { agent: "helper" } : {}), strategy: "inline", files: 3 }]);
+    const figures = measureBudget(adapter.budget, r.files);
+    const referenced = few.reduce((n, f) => n + f.size, 0);
+    const own = r.files.filter((f) => (f.kind === "file" || f.kind === "md-section") && f.alwaysLoaded).reduce((n, f) => n + text(f).length, 0);
+    expect(figures.chars).toBe(own + referenced);
+    expect(figures.tokens).toBeGreaterThan(referenced / 4);
+  });
+});
