@@ -57,14 +57,20 @@ export type ContextDecision = {
   indexFiles?: number;
 };
 
-/** An estimate of the characters one budget allows (bytes of knowledge are compared; chars <= bytes). */
-function allowance(b: ContextBudget): { total: number; perFile: number } {
-  // Three characters per token is on the safe side of the ~4 English text averages.
-  const inChars = (max: number, unit: ContextBudget["unit"]): number => (unit === "tokens" ? max * 3 : max);
-  if (b.per === "file") return { total: inChars(VARIOUS_WINDOW.max, "tokens"), perFile: b.max };
-  const t = inChars(b.max, b.unit);
-  return { total: t, perFile: t };
+/**
+ * An estimate of the characters one budget allows (bytes of knowledge are compared; chars <= bytes):
+ * `total` for prose (three characters a token, the safe side of the ~4 English text averages),
+ * `index` for an index, whose paths and numbers tokenize densely (two a token, measured ~2.5).
+ */
+function allowance(b: ContextBudget): { total: number; perFile: number; index: number } {
+  const inChars = (max: number, unit: ContextBudget["unit"], perToken: number): number => (unit === "tokens" ? max * perToken : max);
+  if (b.per === "file") return { total: inChars(VARIOUS_WINDOW.max, "tokens", 3), perFile: b.max, index: Math.min(b.max, inChars(VARIOUS_WINDOW.max, "tokens", 2)) };
+  const t = inChars(b.max, b.unit, 3);
+  return { total: t, perFile: t, index: inChars(b.max, b.unit, 2) };
 }
+
+/** The share of a budget an index may take: the rest stays for the conversation and the files the agent reads. */
+export const INDEX_SHARE = 0.25;
 
 /** Markdown heading and blank lines each inlined file costs. */
 const INLINE_OVERHEAD = 40;
@@ -274,6 +280,7 @@ export function planLargeContext(target: Pick<Adapter, "id" | "displayName" | "b
   // The index goes into the agent's instructions, one file: a per-file budget bounds it too. Agents
   // sharing one budget share its room.
   const cap = Math.min(lim.total, lim.perFile);
+  const indexCap = lim.index * INDEX_SHARE;
   const sharedBase = shared ? agents.reduce((n, a) => n + a.instructions.length + a.description.length + INLINE_OVERHEAD, 0) : 0;
 
   for (const agent of agents) {
@@ -311,7 +318,7 @@ export function planLargeContext(target: Pick<Adapter, "id" | "displayName" | "b
       out.decisions.push({ agent: agent.name, strategy, files: deferred.length });
       continue;
     }
-    const idx = buildIndex(entriesOf(deferred, ctx), Math.max(room, 2_000), dir, ctx, agent);
+    const idx = buildIndex(entriesOf(deferred, ctx), Math.max(Math.min(room, indexCap), 2_000), dir, ctx, agent);
     const instructions = agent.instructions.replace(/\s+$/, "");
     out.agents.push({ ...agent, instructions: `${instructions}${instructions ? "\n\n" : ""}${idx.text}`, knowledge: agent.knowledge.filter((k) => !deferredSet.has(k)) });
     out.files.push(...idx.files);
@@ -333,7 +340,7 @@ export function withLargeContext(adapter: Adapter): Adapter {
     const r = adapter.render(plan.agents, ctx);
     // A target with nothing for this scope (it warned why) gets no index files either.
     const files = r.files.length ? [...r.files, ...plan.files] : r.files;
-    return { files, warnings: [...plan.warnings, ...r.warnings], contextPlan: plan.decisions };
+    return { files, warnings: [...plan.warnings, ...r.warnings], contextPlan: r.files.length ? plan.decisions : [] };
   };
   const inner = adapter.parse;
   const parse = inner
