@@ -83,38 +83,46 @@ function codePoints(text: string): number {
 /** Measures the always-loaded outputs of one target's render against its budget. */
 export function measureBudget(budget: ContextBudget, files: readonly OutputFile[]): BudgetFigures {
   const loaded = files.filter((f) => (f.kind === "file" || f.kind === "md-section") && f.alwaysLoaded === true);
-  const units: { name?: string; text: string }[] = [];
+  // `extra`: bytes of files loaded along (imports, resources), not read here: counted as bytes = chars, tokens = bytes / 4.
+  const units: { name?: string; text: string; extra: number }[] = [];
+  const extraOf = (f: OutputFile): number => ((f.kind === "file" || f.kind === "md-section") && f.loadsBytes) || 0;
+  const sum = (fs: readonly OutputFile[]): number => fs.reduce((n, f) => n + extraOf(f), 0);
   if (budget.per === "file") {
-    for (const f of loaded) units.push({ name: f.path, text: textOf(f)! });
+    for (const f of loaded) units.push({ name: f.path, text: textOf(f)!, extra: extraOf(f) });
   } else if (budget.per === "total") {
-    units.push({ text: loaded.map((f) => textOf(f)!).join("\n") });
+    units.push({ text: loaded.map((f) => textOf(f)!).join("\n"), extra: sum(loaded) });
   } else {
-    const shared = loaded.filter((f) => !f.agent).map((f) => textOf(f)!);
-    const byAgent = new Map<string, string[]>();
-    for (const f of loaded) if (f.agent) byAgent.set(f.agent, [...(byAgent.get(f.agent) ?? []), textOf(f)!]);
-    if (byAgent.size === 0) units.push({ text: shared.join("\n") });
-    for (const [name, own] of [...byAgent].sort(([a], [b]) => a.localeCompare(b))) units.push({ name, text: [...shared, ...own].join("\n") });
+    const sharedFiles = loaded.filter((f) => !f.agent);
+    const shared = sharedFiles.map((f) => textOf(f)!);
+    const byAgent = new Map<string, OutputFile[]>();
+    for (const f of loaded) if (f.agent) byAgent.set(f.agent, [...(byAgent.get(f.agent) ?? []), f]);
+    if (byAgent.size === 0) units.push({ text: shared.join("\n"), extra: sum(sharedFiles) });
+    for (const [name, own] of [...byAgent].sort(([a], [b]) => a.localeCompare(b))) {
+      units.push({ name, text: [...shared, ...own.map((f) => textOf(f)!)].join("\n"), extra: sum(sharedFiles) + sum(own) });
+    }
   }
   // The largest by characters is measured exactly; for a token budget it is also the largest by tokens
   // closely enough, and tokenizing only one text keeps a 10,000-file export fast.
   let largest = units[0];
-  for (const u of units) if (largest && u.text.length > largest.text.length) largest = u;
+  for (const u of units) if (largest && u.text.length + u.extra > largest.text.length + largest.extra) largest = u;
   const text = largest?.text ?? "";
-  const t = tokens(text);
-  const bytes = encoder.encode(text).length;
-  const chars = codePoints(text);
+  const extra = largest?.extra ?? 0;
+  const t0 = tokens(text);
+  const t = { n: t0.n + Math.ceil(extra / 4), exact: t0.exact && extra === 0 };
+  const bytes = encoder.encode(text).length + extra;
+  const chars = codePoints(text) + extra;
   const used = budget.unit === "chars" ? chars : budget.unit === "bytes" ? bytes : t.n;
   return {
     chars,
     bytes,
     tokens: t.n,
-    tokenizer: t.exact ? MODEL_LABEL[budget.model] : "characters / 4 (too large to tokenize)",
+    tokenizer: t.exact ? MODEL_LABEL[budget.model] : extra && t0.exact ? `${MODEL_LABEL[budget.model]}, files it loads along at bytes / 4` : "characters / 4 (too large to tokenize)",
     used,
     budget,
     over: used > budget.max,
     ...(largest?.name ? { largest: largest.name } : {}),
     files: loaded.length,
-    totalChars: loaded.reduce((n, f) => n + textOf(f)!.length, 0),
+    totalChars: loaded.reduce((n, f) => n + textOf(f)!.length + extraOf(f), 0),
   };
 }
 

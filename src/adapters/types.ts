@@ -5,6 +5,7 @@ import type { Diagnostic } from "../library/diagnostics.ts";
 import type { Library, ResolvedAgent } from "../library/model.ts";
 import type { AgentSpec, ExportScope, McpServer } from "../library/schema.ts";
 import type { ContextBudget } from "./budget.ts";
+import type { ContextDecision, LargeContext } from "./fallback.ts";
 
 export type Roots = {
   scope: ExportScope;
@@ -25,7 +26,7 @@ export type RenderContext = Roots & {
 /** One file (or part of a shared file) an adapter wants on disk. Paths are absolute. */
 export type OutputFile =
   /** A whole file we own. */
-  | { kind: "file"; path: string; content: string | Uint8Array; secret?: boolean; agent?: string; alwaysLoaded?: boolean }
+  | { kind: "file"; path: string; content: string | Uint8Array; secret?: boolean; agent?: string; alwaysLoaded?: boolean; loadsBytes?: number }
   /** Keys inside a shared JSON file (settings.json, mcp.json); every other byte is left as it was. */
   | { kind: "json-keys"; path: string; entries: JsonKeyEntry[]; secret?: boolean; agent?: string }
   /** Tables inside a shared TOML file (Codex config.toml): `[table.path]` blocks we own. */
@@ -37,8 +38,10 @@ export type OutputFile =
    * `alwaysLoaded` (file, md-section): the tool puts this text into the context of every session (an
    * instruction file, an always-apply rule, the prompt of the agent a session runs as), so it counts
    * against the target's context budget (budget.ts). On-demand agents, skills and referenced files do not.
+   * `loadsBytes`: the size of the files the tool loads together with this one at session start (Claude
+   * Code `@` imports, Q / Kiro `file://` resources), which count against the budget too.
    */
-  | { kind: "md-section"; path: string; content: string; agent?: string; comment?: "html" | "hash"; alwaysLoaded?: boolean };
+  | { kind: "md-section"; path: string; content: string; agent?: string; comment?: "html" | "hash"; alwaysLoaded?: boolean; loadsBytes?: number };
 
 export type JsonKeyEntry = { key: string[]; value: unknown };
 /** `path` like ["mcp_servers", "fetch"]; `value` is the table body as a plain object. */
@@ -48,6 +51,8 @@ export type RenderResult = {
   files: OutputFile[];
   /** Unsupported features (code `unsupported-feature`), exceeded limits (`limit-exceeded`), ... */
   warnings: Diagnostic[];
+  /** What the large-context planner (fallback.ts) decided for each agent's knowledge. */
+  contextPlan?: ContextDecision[];
 };
 
 export const CAPABILITIES = [
@@ -139,6 +144,8 @@ export type Adapter = {
   detect: (env: DetectEnv) => Promise<Detection>;
   /** What the tool always loads may hold at most (budget.ts): measured on every export, warned when over. */
   budget: ContextBudget;
+  /** What the tool supports when an agent's knowledge is over the budget (fallback.ts), with the source. */
+  largeContext: LargeContext;
   /** Known limitations, for `aicfg targets` and the README. */
   limitations: string[];
 };

@@ -7,7 +7,7 @@ import { agentsMdAdapter } from "../../src/adapters/agents-md/index.ts";
 import { emptyManifest } from "../../src/adapters/manifest.ts";
 import { applyPlan, planExport } from "../../src/adapters/plan.ts";
 import { sectionMarkers } from "../../src/adapters/shared-files.ts";
-import { minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
+import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
 import { warningsWithBudget } from "../helpers/budget.ts";
 import { fakeInstall, messages, show } from "../fixtures/generic/helpers.ts";
 
@@ -17,15 +17,18 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-const SECTION =
-  "## Agent: helper\n\nA small helper\n\nBe helpful.\n\n## Agent: software-engineer\n\nImplements features with tests\n\n### Role\n\nYou are a senior software engineer. Write tests first.\n\n## Knowledge: common/policies.md\n\n### Policies\n\n- Review every change.\n";
+/** The on-demand file reaches the agent's block as an index (headings demoted like the rest of the block). */
+const section = (k: string): string =>
+  "## Agent: helper\n\nA small helper\n\nBe helpful.\n\n## Agent: software-engineer\n\nImplements features with tests\n\n### Role\n\nYou are a senior software engineer. Write tests first.\n\n" +
+  knowledgeIndex([[`${k}/domains`, [["security.md", "Security"]]]], 4).replace(/\n$/, "") +
+  "\n\n## Knowledge: common/policies.md\n\n### Policies\n\n- Review every change.\n";
 const WARN = (feature: string): string => `agents-md: agent 'software-engineer' uses ${feature}, which agents-md cannot express; it is left out of this target`;
 
 describe("agents-md render", () => {
   it("one section with every agent and the always-on knowledge", () => {
     const r = roots(t.path);
     const res = agentsMdAdapter.render([realisticAgent(join(t.path, "k")), minimalAgent()], renderContext(r));
-    expect(show(res.files, r.projectRoot)).toEqual([{ kind: "md-section", path: "AGENTS.md", content: SECTION }]);
+    expect(show(res.files, r.projectRoot)).toEqual([{ kind: "md-section", path: "AGENTS.md", content: section(join(t.path, "k")) }]);
     expect(messages(res.warnings)).toEqual([
       WARN("a model"),
       WARN("tools.allow"),
@@ -34,7 +37,6 @@ describe("agents-md render", () => {
       WARN("toolSettings"),
       WARN("hooks (sessionStart, beforeTool)"),
       WARN("MCP servers (fetch, github)"),
-      WARN("on-demand knowledge domains/security.md"),
     ]);
   });
 
@@ -62,7 +64,7 @@ describe("agents-md render", () => {
     const r = roots(t.path);
     const a = realisticAgent(join(t.path, "k"));
     expect(agentsMdAdapter.render([minimalAgent(), a], renderContext(r))).toEqual(agentsMdAdapter.render([a, minimalAgent()], renderContext(r)));
-    expect(agentsMdAdapter.render([], renderContext(r))).toEqual({ files: [], warnings: [] });
+    expect(agentsMdAdapter.render([], renderContext(r))).toEqual({ files: [], warnings: [], contextPlan: [] });
   });
 });
 

@@ -303,8 +303,17 @@ describe("limits", () => {
     expect(limitMessages(minimalAgent({ instructions: "u".repeat(7_999) }))).toEqual([]);
   });
 
-  test("more than 20 knowledge files, and a file over 512 MB", () => {
-    expect(limitMessages(minimalAgent({ knowledge: knowledge(21) }))).toEqual(["chatgpt: agent 'helper': 21 knowledge files, over the 20-file limit of a custom GPT"]);
+  test("more than 20 knowledge files are merged into 20 upload parts, each file under its path; a file over 512 MB is reported", () => {
+    expect(limitMessages(minimalAgent({ knowledge: knowledge(41) }))).toEqual([]);
+    const files = render([minimalAgent({ knowledge: knowledge(41) })]).files;
+    const uploads = files.filter((f): f is Extract<OutputFile, { kind: "file" }> => f.kind === "file" && f.path.includes("/chatgpt/helper/knowledge/"));
+    // 41 files, 3 per part: 14 parts (at most 20).
+    expect(uploads.map((f) => f.path.slice(f.path.lastIndexOf("/") + 1))).toEqual(Array.from({ length: 14 }, (_, i) => `knowledge-part-${String(i + 1).padStart(2, "0")}.md`));
+    // Every file reaches the GPT, in path order, under a heading naming it; the instructions stay short.
+    const all = uploads.map((f) => f.content as string).join("\n");
+    for (let i = 0; i < 41; i++) expect(all).toContain(`# knowledge/many/k${String(i).padStart(2, "0")}.md\n\nK${i}\n`);
+    const instructions = (files.find((f) => f.path.endsWith("instructions.txt")) as Extract<OutputFile, { kind: "file" }>).content as string;
+    expect(instructions).toBe("Be helpful.\n\nSearch your knowledge (41 library files; each starts with a `# knowledge/<path>` heading) when a question may be answered there.\n");
     expect(limitMessages(minimalAgent({ knowledge: knowledge(20) }))).toEqual([]);
     expect(limitMessages(minimalAgent({ knowledge: knowledge(1, 512 * 1024 * 1024 + 1) }))).toEqual([
       "chatgpt: agent 'helper': knowledge file many/k00.md is 536870913 bytes, over the 536870912-byte (512 MB) limit per GPT file",

@@ -168,7 +168,7 @@ describe("render: user scope", () => {
     ]);
     const settings = r.files[3] as Extract<OutputFile, { kind: "json-keys" }>;
     expect(settings.entries[0]!.value).toEqual(["Bash(git status *)", "Bash(npm test *)", "Edit(src/**)", "Edit(tests/**)", "Read", "mcp__fetch__*"]);
-    expect(claudeCodeAdapter.locations(roots(base, "user"))).toEqual([join(h, ".claude"), join(h, ".claude.json"), join(h, ".claude/CLAUDE.md")]);
+    expect(claudeCodeAdapter.locations(roots(base, "user"))).toEqual([join(h, ".claude"), join(h, ".claude.json"), join(h, ".claude/CLAUDE.md"), join(h, ".aicfg/index/claude-code")]);
   });
 
   it("anchors permission paths the way Claude Code reads them", () => {

@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { clineAdapter } from "../../src/adapters/cline/index.ts";
-import { minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
+import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 import { fakeInstall, messages, show } from "../fixtures/generic/helpers.ts";
 
 let t: { path: string; cleanup: () => void };
@@ -22,7 +22,7 @@ describe("cline render", () => {
     expect(show(res.files, r.projectRoot)).toEqual([
       { kind: "file", path: ".clinerules/helper.md", agent: "helper", content: "Be helpful.\n" },
       { kind: "file", path: ".clinerules/knowledge-common-policies.md", agent: "software-engineer", content: "# Policies\n\n- Review every change.\n" },
-      { kind: "file", path: ".clinerules/software-engineer.md", agent: "software-engineer", content: "# Role\n\nYou are a senior software engineer. Write tests first.\n" },
+      { kind: "file", path: ".clinerules/software-engineer.md", agent: "software-engineer", content: `# Role\n\nYou are a senior software engineer. Write tests first.\n\n${knowledgeIndex([[`${join(t.path, "k")}/domains`, [["security.md", "Security"]]]])}` },
     ]);
     expect(messages(res.warnings)).toEqual([
       WARN("a model"),
@@ -32,7 +32,6 @@ describe("cline render", () => {
       WARN("toolSettings"),
       WARN("hooks (sessionStart, beforeTool)"),
       WARN("MCP servers (fetch, github)"),
-      WARN("on-demand knowledge domains/security.md"),
     ]);
     expect(res.warnings[6]!.hint).toBe(
       "Cline keeps MCP servers in cline_mcp_settings.json inside the editor's global storage (globalStorage/saoudrizwan.claude-dev/settings/), whose location differs per editor and OS and is not verified, so aicfg does not write it; add the servers in Cline's MCP panel",

@@ -19,7 +19,7 @@ import type { FileSource, OutputFile, Roots } from "../../src/adapters/types.ts"
 import type { ResolvedAgent } from "../../src/library/model.ts";
 import type { McpServer } from "../../src/library/schema.ts";
 import { agentArb } from "../helpers/arbitraries.ts";
-import { minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
+import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 import { warningsWithBudget } from "../helpers/budget.ts";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/codex/", import.meta.url));
@@ -64,7 +64,8 @@ function renderedSource(root: string, files: OutputFile[]): FileSource {
   };
 }
 
-const SOFTWARE_ENGINEER_TOML = `name = "software-engineer"
+/** The on-demand file is listed by the planner's index, as a path into the library (not copied). */
+const softwareEngineerToml = (knowledgeDir: string): string => `name = "software-engineer"
 description = "Implements features with tests"
 model = "claude-sonnet-4"
 sandbox_mode = "workspace-write"
@@ -73,19 +74,15 @@ developer_instructions = '''
 
 You are a senior software engineer. Write tests first.
 
+${knowledgeIndex([[`${knowledgeDir}/domains`, [["security.md", "Security"]]]])}
 ## Knowledge: common/policies.md
 
 # Policies
 
 - Review every change.
-
-## More knowledge
-
-Read these files when they are relevant to the task:
-
-- .codex/knowledge/domains/security.md
 '''
 `;
+
 
 const HELPER_TOML = `name = "helper"
 description = "A small helper"
@@ -113,20 +110,19 @@ const REALISTIC_WARNINGS = [
 ];
 
 describe("render, project scope", () => {
-  test("writes the exact agent TOML, knowledge copy, config.toml tables and AGENTS.md block", () => {
+  test("writes the exact agent TOML (on-demand knowledge referenced, not copied), config.toml tables and AGENTS.md block", () => {
     const r = roots(tmp.path, "project");
     const res = render([realisticAgent(knowledgeRoot), minimalAgent()], r);
     const p = r.projectRoot;
     expect(res.files.map((f) => [f.kind, f.path.slice(p.length), f.agent ?? null, (f as { secret?: boolean }).secret ?? false])).toEqual([
       ["file", "/.codex/agents/helper.toml", "helper", false],
       ["file", "/.codex/agents/software-engineer.toml", "software-engineer", false],
-      ["file", "/.codex/knowledge/domains/security.md", "software-engineer", false],
       ["toml-tables", "/.codex/config.toml", null, false],
       ["md-section", "/AGENTS.md", null, false],
     ]);
     expect(text(byPath(res.files, join(p, ".codex/agents/helper.toml")))).toBe(HELPER_TOML);
-    expect(text(byPath(res.files, join(p, ".codex/agents/software-engineer.toml")))).toBe(SOFTWARE_ENGINEER_TOML);
-    expect(text(byPath(res.files, join(p, ".codex/knowledge/domains/security.md")))).toBe("# Security\n\nNever commit secrets.\n");
+    expect(text(byPath(res.files, join(p, ".codex/agents/software-engineer.toml")))).toBe(softwareEngineerToml(knowledgeRoot));
+    expect(res.files.some((f) => f.path.includes("/.codex/knowledge/"))).toBe(false);
     const config = byPath(res.files, join(p, ".codex/config.toml"));
     expect(config.kind === "toml-tables" && config.tables).toEqual([
       { path: ["mcp_servers", "fetch"], value: { command: "uvx", args: ["mcp-server-fetch"], tool_timeout_sec: 120 } },
@@ -175,12 +171,11 @@ describe("render, user scope", () => {
     expect(res.files.map((f) => [f.kind, f.path.slice(h.length)])).toEqual([
       ["file", "/.codex/agents/helper.toml"],
       ["file", "/.codex/agents/software-engineer.toml"],
-      ["file", "/.codex/knowledge/domains/security.md"],
       ["toml-tables", "/.codex/config.toml"],
       ["md-section", "/.codex/AGENTS.md"],
     ]);
-    expect(text(res.files[1])).toBe(SOFTWARE_ENGINEER_TOML.replace("- .codex/knowledge/domains/security.md", "- ~/.codex/knowledge/domains/security.md"));
-    expect(text(res.files[4])).toBe(
+    expect(text(res.files[1])).toBe(softwareEngineerToml(knowledgeRoot));
+    expect(text(res.files[3])).toBe(
       "# Custom agents\n\nThese Codex custom agents come from the aicfg library. Ask Codex to spawn the matching agent by name for such tasks.\n\n" +
         `- \`helper\`: A small helper (\`~/.codex/agents/helper.toml\`)\n` +
         `- \`software-engineer\`: Implements features with tests (\`~/.codex/agents/software-engineer.toml\`)\n`,
@@ -311,25 +306,18 @@ describe("agent settings", () => {
 });
 
 describe("limits and determinism", () => {
-  test("an AGENTS.md block over 32 KiB is reported with its size", () => {
-    writeFileSync(join(knowledgeRoot, "common", "big.md"), "x".repeat(40_000) + "\n");
-    const big = { path: "common/big.md", absPath: join(knowledgeRoot, "common", "big.md"), mode: "always" as const, size: 40_001, mtimeMs: 0, layer: "test" };
+  test("always-on knowledge over the 32 KiB of AGENTS.md becomes an index of the library file, within the budget and said so", () => {
+    writeFileSync(join(knowledgeRoot, "common", "big.md"), "# Big\n\n" + "x".repeat(40_000) + "\n");
+    const big = { path: "common/big.md", absPath: join(knowledgeRoot, "common", "big.md"), mode: "always" as const, size: 40_008, mtimeMs: 0, layer: "test" };
     const res = render([minimalAgent({ knowledge: [big] })], roots(tmp.path));
     const section = text(res.files.find((f) => f.kind === "md-section"));
-    const bytes = Buffer.byteLength(
-      "<!-- aicfg:begin codex (generated by aicfg export; edit the library instead) -->\n" + section + "<!-- aicfg:end codex -->\n",
+    expect(section).not.toContain("xxxx");
+    expect(text(res.files.find((f) => f.path.endsWith("helper.toml")))).toContain(knowledgeIndex([[join(knowledgeRoot, "common"), [["big.md", "Big"]]]]));
+    expect(res.warnings.map((w) => w.code)).toEqual(["context-fallback"]);
+    expect(res.warnings[0]!.message).toBe(
+      "codex: agent 'helper': its 1 always-on knowledge files (40,008 bytes) are more than OpenAI Codex CLI loads at once (32,768 bytes); they are given as an index in the agent's instructions that points to each file, read when needed",
     );
-    expect(bytes).toBe(40_329);
-    // The budget counts the section aicfg writes; the two marker lines (106 bytes) are left out.
-    expect(res.warnings).toEqual([]);
-    expect(warningsWithBudget(codexAdapter, res)).toEqual([
-      {
-        severity: "warning",
-        code: "limit-exceeded",
-        message: `codex: always-loaded context is ${(bytes - 106).toLocaleString("en-US")} bytes (${(bytes - 106).toLocaleString("en-US")} characters, ~5,058 tokens), over its budget of 32,768 bytes (project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md))`,
-        hint: "move knowledge to on-demand (knowledge: [{ path: ..., mode: on-demand }]) so the tool reads it only when relevant, or split the agent",
-      },
-    ]);
+    expect(warningsWithBudget(codexAdapter, res)).toEqual(res.warnings);
     const small = render([minimalAgent()], roots(tmp.path));
     expect(warningsWithBudget(codexAdapter, small)).toEqual([]);
   });
@@ -369,7 +357,6 @@ describe("config.toml and AGENTS.md through plan and apply", () => {
       expect(first.entries.map((e) => [e.path.slice(r.projectRoot.length), e.action])).toEqual([
         ["/.codex/agents/software-engineer.toml", "create"],
         ["/.codex/config.toml", "update"],
-        ["/.codex/knowledge/domains/security.md", "create"],
         ["/AGENTS.md", "update"],
       ]);
       const fetchBlock = '[mcp_servers.fetch]\ncommand = "uvx"\nargs = ["mcp-server-fetch"]\ntool_timeout_sec = 120\n';
@@ -383,10 +370,10 @@ describe("config.toml and AGENTS.md through plan and apply", () => {
           "- `software-engineer`: Implements features with tests (`.codex/agents/software-engineer.toml`)\n" +
           "\n## Knowledge: common/policies.md\n\n# Policies\n\n- Review every change.\n<!-- aicfg:end codex -->\n",
       );
-      expect(readFileSync(join(r.projectRoot, ".codex/agents/software-engineer.toml"), "utf8")).toBe(SOFTWARE_ENGINEER_TOML);
+      expect(readFileSync(join(r.projectRoot, ".codex/agents/software-engineer.toml"), "utf8")).toBe(softwareEngineerToml(knowledgeRoot));
 
       const again = exportOnce(agent, "2026-01-02T00:00:00.000Z");
-      expect(again.entries.map((e) => e.action)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged"]);
+      expect(again.entries.map((e) => e.action)).toEqual(["unchanged", "unchanged", "unchanged"]);
 
       const withoutGithub = { ...agent, mcpServers: { fetch: agent.mcpServers.fetch! } };
       exportOnce(withoutGithub, "2026-01-03T00:00:00.000Z");
@@ -411,7 +398,8 @@ describe("parse", () => {
     expect(parsed.agents).toEqual([
       {
         spec: { name: "software-engineer", description: "Implements features with tests", model: "claude-sonnet-4", mcp: ["fetch", "github"], extensions: { codex: { sandbox_mode: "workspace-write" } } },
-        instructions: SOFTWARE_ENGINEER_TOML.slice(SOFTWARE_ENGINEER_TOML.indexOf("'''\n") + 4, SOFTWARE_ENGINEER_TOML.lastIndexOf("'''")),
+        // The planner's index comes off again on import; the inlined always-on knowledge stays.
+        instructions: "# Role\n\nYou are a senior software engineer. Write tests first.\n\n## Knowledge: common/policies.md\n\n# Policies\n\n- Review every change.\n",
         mcp: {
           fetch: { command: "uvx", args: ["mcp-server-fetch"], timeout: 120000 },
           github: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" } },

@@ -8,7 +8,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { budgetWarning, measureBudget } from "../../src/adapters/budget.ts";
+import { budgetWarning, measureBudget, VARIOUS_WINDOW } from "../../src/adapters/budget.ts";
 import { realDetectEnv } from "../../src/adapters/detect-env.ts";
 import { folderSource } from "../../src/adapters/import/file-source.ts";
 import { loadManifest, saveManifest } from "../../src/adapters/manifest.ts";
@@ -265,23 +265,62 @@ export function describeAdapterConformance(adapter: Adapter, options: Conformanc
             .join("\n");
         const probed = loadedText(adapter.render([probeAgent(`I-${marker}\n`, `K-${marker}\n`)], renderContext(probe)).files);
         const grows = probed.includes(`I-${marker}`) ? "instructions" : probed.includes(`K-${marker}`) ? "always-on knowledge" : undefined;
-        if (grows) {
+        if (grows === "instructions") {
           const b = adapter.budget;
-          it(`reports always-loaded ${grows} over its budget of ${b.max} ${b.unit} per ${b.per} (${b.source})`, () => {
+          it(`reports always-loaded instructions over its budget of ${b.max} ${b.unit} per ${b.per} (${b.source})`, () => {
             const roots = fresh(scope);
             const ok = measureBudget(b, adapter.render([minimalAgent()], renderContext(roots)).files);
             expect(ok.over).toBe(false);
             expect(budgetWarning(adapter.id, ok)).toBeUndefined();
             // max + 1 distinct words: each is at least one token and at least three characters with its space.
             const big = Array.from({ length: b.max + 1 }, (_, i) => `w${i.toString(36)}`).join(" ") + "\n";
-            const agent = grows === "instructions" ? probeAgent(big, "small\n") : probeAgent("Be helpful.\n", big);
-            const figures = measureBudget(b, adapter.render([agent], renderContext(roots)).files);
+            const figures = measureBudget(b, adapter.render([probeAgent(big, "small\n")], renderContext(roots)).files);
             expect(figures.over).toBe(true);
             expect(figures.used).toBeGreaterThan(b.max);
             const w = budgetWarning(adapter.id, figures);
             expect(w?.code).toBe("limit-exceeded");
             expect(w?.message).toContain(`over its budget of ${b.max.toLocaleString("en-US")} ${b.unit}`);
             expect(w?.hint).toContain("on-demand");
+          });
+        }
+        // Where the scope has no file for an agent's instructions (MCP servers only), there is nothing to point from.
+        const carries = adapter.render([probeAgent(`I-${marker}\n`, `K-${marker}\n`)], renderContext(probe)).files.some((f) => textOf(f).includes(`I-${marker}`));
+        for (const mode of carries ? (["always", "on-demand"] as const) : []) {
+          it(`renders ${mode} knowledge over its budget within the budget, every file reachable from what the agent loads (${adapter.largeContext.strategies.join(", ")})`, () => {
+            const roots = fresh(scope);
+            const b = adapter.budget;
+            // Together 1.5 times the budget (for a per-file budget: the context window all files share), in 40 files.
+            const maxChars = b.per === "file" ? VARIOUS_WINDOW.max * 4 : b.unit === "tokens" ? b.max * 4 : b.max;
+            const each = Math.ceil((maxChars * 1.5) / 40);
+            const kroot = join(dir.path, `large-${scope}-${mode}`);
+            const knowledge = Array.from({ length: 40 }, (_, i) => {
+              const path = `area-${i % 4}/doc-${i}.md`;
+              const text = `# Doc ${i} body-${marker}-${i}\n\n${"lorem ipsum ".repeat(Math.ceil(each / 12)).slice(0, each)}\n`;
+              mkdirSync(join(kroot, `area-${i % 4}`), { recursive: true });
+              writeFileSync(join(kroot, path), text);
+              return { path, absPath: join(kroot, path), mode, size: text.length, mtimeMs: 0, layer: "test" };
+            });
+            const agent = minimalAgent({ tools: { allow: ["*"] }, knowledge });
+            const r = adapter.render([agent], renderContext(roots));
+            const figures = measureBudget(b, r.files);
+            expect(figures.over, `${figures.used} ${b.unit} always loaded`).toBe(false);
+            // What the agent reaches: what is always loaded, its own files, and every output a reached file names.
+            const reached = r.files.filter((f) => ((f.kind === "file" || f.kind === "md-section") && f.alwaysLoaded) || f.agent === agent.name);
+            const rel = (p: string) => p.slice((scope === "project" ? roots.projectRoot : roots.homeDir).length + 1);
+            for (let grew = true; grew; ) {
+              grew = false;
+              const text = reached.map(textOf).join("\n");
+              for (const f of r.files) {
+                if (!reached.includes(f) && text.includes(rel(f.path))) {
+                  reached.push(f);
+                  grew = true;
+                }
+              }
+            }
+            const text = reached.map(textOf).join("\n");
+            const missing = knowledge.filter((k, i) => !text.includes(`body-${marker}-${i}`) && !text.includes(k.path) && !new RegExp(`### [^\\n]*area-${i % 4}/\\n\\n(- [^\\n]*\\n)*- doc-${i}\\.md`).test(text));
+            expect(missing.map((k) => k.path)).toEqual([]);
+            expect(r.contextPlan?.length).toBeGreaterThan(0);
           });
         }
       });

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cursorAdapter } from "../../src/adapters/cursor/index.ts";
-import { minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
+import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 import { dirSource, diskSource, fakeInstall, messages, show } from "../fixtures/generic/helpers.ts";
 
 let t: { path: string; cleanup: () => void };
@@ -66,13 +66,14 @@ describe("cursor render", () => {
     expect(res.warnings.every((w) => w.code === "unsupported-feature" && w.file === "/lib/agents/software-engineer.md")).toBe(true);
   });
 
-  it("user scope: subagents and ~/.cursor/mcp.json, and says knowledge has no user-scope file", () => {
+  it("user scope: subagents and ~/.cursor/mcp.json; always-on knowledge has no user-scope file, on-demand knowledge is an index in the agent", () => {
     const r = roots(t.path, "user");
     const res = cursorAdapter.render([realisticAgent(join(t.path, "k"))], renderContext(r));
     expect(show(res.files, r.homeDir).map((f) => f.path)).toEqual([".cursor/agents/software-engineer.md", ".cursor/mcp.json"]);
     expect(res.files.every((f) => f.path.startsWith(r.homeDir + "/"))).toBe(true);
     const k = res.warnings.filter((w) => w.message.includes("knowledge"));
-    expect(messages(k)).toEqual([WARN("knowledge common/policies.md in user scope"), WARN("knowledge domains/security.md in user scope")]);
+    expect(messages(k)).toEqual([WARN("knowledge common/policies.md in user scope")]);
+    expect(String((res.files[0] as { content: string }).content)).toContain(knowledgeIndex([[`${join(t.path, "k")}/domains`, [["security.md", "Security"]]]]));
     expect(k[0]!.hint).toBe("Cursor keeps user rules in its settings, not in files; export knowledge with --scope project");
   });
 

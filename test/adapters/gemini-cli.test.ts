@@ -7,7 +7,7 @@ import { geminiCliAdapter, geminiTools, universalTools } from "../../src/adapter
 import { modelFor } from "../../src/library/model.ts";
 import type { McpServer } from "../../src/library/schema.ts";
 import { agentArb } from "../helpers/arbitraries.ts";
-import { minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
+import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
 import { dirSource, diskSource, fakeInstall, messages, show } from "../fixtures/generic/helpers.ts";
 
 let t: { path: string; cleanup: () => void };
@@ -47,7 +47,7 @@ describe("gemini-cli render", () => {
         path: ".gemini/agents/software-engineer.md",
         agent: "software-engineer",
         content:
-          "---\nname: software-engineer\ndescription: Implements features with tests\nkind: local\ntools:\n  - read_file\n  - read_many_files\n  - list_directory\n  - write_file\n  - replace\n  - run_shell_command\n  - mcp_fetch_*\n---\n\n# Role\n\nYou are a senior software engineer. Write tests first.\n",
+          "---\nname: software-engineer\ndescription: Implements features with tests\nkind: local\ntools:\n  - read_file\n  - read_many_files\n  - list_directory\n  - write_file\n  - replace\n  - run_shell_command\n  - mcp_fetch_*\n---\n\n# Role\n\nYou are a senior software engineer. Write tests first.\n\n" + knowledgeIndex([[`${join(t.path, "k")}/domains`, [["security.md", "Security"]]]]),
       },
       {
         kind: "json-keys",
@@ -65,7 +65,6 @@ describe("gemini-cli render", () => {
       WARN("hooks (sessionStart, beforeTool)"),
       WARN("tools.trusted (read)"),
       WARN("the model 'claude-sonnet-4'"),
-      WARN("on-demand knowledge domains/security.md"),
     ]);
   });
 

@@ -11,7 +11,7 @@ import { GENERIC_ADAPTERS } from "../../src/adapters/generic/index.ts";
 import { demoteHeadings, knowledgeSlug } from "../../src/adapters/generic/shared.ts";
 import { GENERIC_TARGETS } from "../../src/adapters/generic/targets.ts";
 import { listAdapters } from "../../src/adapters/registry.ts";
-import { minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
+import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 import { warningsWithBudget } from "../helpers/budget.ts";
 import { diskSource, fakeInstall, messages, show, type Shown } from "../fixtures/generic/helpers.ts";
 
@@ -21,10 +21,16 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-const SE_BODY = "# Role\n\nYou are a senior software engineer. Write tests first.\n";
+/** `<K>` stands for the test's knowledge folder (known only once the test runs); the on-demand file reaches the agent as an index. */
+const K = "<K>";
+const SE_OWN = "# Role\n\nYou are a senior software engineer. Write tests first.\n";
+/** The same where the tool has no on-demand rules: the index follows the instructions. */
+const SE_BODY = SE_OWN + "\n" + knowledgeIndex([[`${K}/domains`, [["security.md", "Security"]]]]);
 /** The shared instructions-file section: both agents, then the always-on knowledge. */
 const SECTION =
-  "## Agent: helper\n\nA small helper\n\nBe helpful.\n\n## Agent: software-engineer\n\nImplements features with tests\n\n### Role\n\nYou are a senior software engineer. Write tests first.\n\n## Knowledge: common/policies.md\n\n### Policies\n\n- Review every change.\n";
+  "## Agent: helper\n\nA small helper\n\nBe helpful.\n\n## Agent: software-engineer\n\nImplements features with tests\n\n### Role\n\nYou are a senior software engineer. Write tests first.\n\n" +
+  knowledgeIndex([[`${K}/domains`, [["security.md", "Security"]]]], 4).replace(/\n$/, "") +
+  "\n\n## Knowledge: common/policies.md\n\n### Policies\n\n- Review every change.\n";
 const KNOWLEDGE_ONLY = "## Knowledge: common/policies.md\n\n### Policies\n\n- Review every change.\n";
 const POLICIES = "# Policies\n\n- Review every change.\n";
 
@@ -142,7 +148,7 @@ const TABLE: Expected[] = [
     scope: "project",
     files: ["file .augment/rules/helper.md", "file .augment/rules/knowledge-common-policies.md", "file .augment/rules/knowledge-domains-security.md", "file .augment/rules/software-engineer.md"],
     check: {
-      ".augment/rules/software-engineer.md": `---\ntype: agent_requested\ndescription: Implements features with tests\n---\n\n${SE_BODY}`,
+      ".augment/rules/software-engineer.md": `---\ntype: agent_requested\ndescription: Implements features with tests\n---\n\n${SE_OWN}`,
       ".augment/rules/knowledge-common-policies.md": `---\ntype: always_apply\n---\n\n${POLICIES}`,
     },
   },
@@ -169,7 +175,7 @@ const TABLE: Expected[] = [
     scope: "project",
     files: ["file .kiro/steering/helper.md", "file .kiro/steering/knowledge-common-policies.md", "file .kiro/steering/knowledge-domains-security.md", "file .kiro/steering/software-engineer.md"],
     check: {
-      ".kiro/steering/software-engineer.md": `---\ninclusion: auto\nname: software-engineer\ndescription: Implements features with tests\n---\n\n${SE_BODY}`,
+      ".kiro/steering/software-engineer.md": `---\ninclusion: auto\nname: software-engineer\ndescription: Implements features with tests\n---\n\n${SE_OWN}`,
       ".kiro/steering/knowledge-common-policies.md": `---\ninclusion: always\n---\n\n${POLICIES}`,
     },
   },
@@ -255,7 +261,7 @@ describe("generic targets: exact output of every definition", () => {
       for (const [path, want] of Object.entries(e.check)) {
         const f = shown.find((x) => x.path === path);
         expect(f, `${e.id} writes ${path}`).toBeDefined();
-        expect(contentOf(f!)).toEqual(want);
+        expect(contentOf(f!)).toEqual(typeof want === "string" ? want.replaceAll(K, join(t.path, "k")) : want);
       }
       // Every file stays inside the declared locations; none is marked secret (only ${VAR} references).
       const locs = adapter.locations(roots(t.path, e.scope));
@@ -370,7 +376,8 @@ describe("generic adapter behaviour", () => {
   it("derives capabilities from the definition", () => {
     expect(genericAdapter(base).capabilities).toMatchObject({ instructions: "yes", "knowledge-always": "yes", "knowledge-on-demand": "yes", "mcp-stdio": "no", model: "no" });
     const windsurfLike = GENERIC_ADAPTERS.find((a) => a.id === "devin")!;
-    expect(windsurfLike.capabilities).toMatchObject({ "knowledge-on-demand": "partial", "mcp-stdio": "yes", "mcp-http": "yes" });
+    // On-demand rules in project scope, an index in the user-scope instructions file.
+    expect(windsurfLike.capabilities).toMatchObject({ "knowledge-on-demand": "yes", "mcp-stdio": "yes", "mcp-http": "yes" });
     expect(GENERIC_ADAPTERS.find((a) => a.id === "claude-desktop")!.capabilities).toMatchObject({ instructions: "no", "mcp-stdio": "yes", "mcp-http": "no" });
   });
 
@@ -433,7 +440,7 @@ describe("generic parse", () => {
         { name: "helper", description: "A small helper" },
         { name: "software-engineer", description: "Implements features with tests", ...(id === "factory-droid" ? { model: "claude-sonnet-4" } : {}) },
       ]);
-      expect(parsed.agents.map((a) => a.instructions)).toEqual(["Be helpful.\n", SE_BODY]);
+      expect(parsed.agents.map((a) => a.instructions)).toEqual(["Be helpful.\n", SE_OWN]);
       const layout = GENERIC_TARGETS.find((d) => d.id === id)!.scopes.project!;
       const expectedMcp = !layout.mcp
         ? {}

@@ -12,7 +12,7 @@ import { getAdapter } from "../../src/adapters/registry.ts";
 import type { OutputFile } from "../../src/adapters/types.ts";
 import type { ResolvedAgent } from "../../src/library/model.ts";
 import { agentArb } from "../helpers/arbitraries.ts";
-import { memorySource, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
+import { knowledgeIndex, memorySource, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 
 const project = roots("/base", "project");
 const user = roots("/base", "user");
@@ -41,7 +41,7 @@ function jsonOf(agent: ResolvedAgent): Record<string, unknown> {
 const realisticJson = (k: string) => `{
   "name": "software-engineer",
   "description": "Implements features with tests",
-  "prompt": "# Role\\n\\nYou are a senior software engineer. Write tests first.\\n",
+  "prompt": ${JSON.stringify("# Role\n\nYou are a senior software engineer. Write tests first.\n\n" + knowledgeIndex([[`${k}/domains`, [["security.md", "Security"]]]]))},
   "mcpServers": {
     "fetch": {
       "command": "uvx",
@@ -129,15 +129,7 @@ describe("render", () => {
       expect(f.path).toBe(path);
       expect(f.content).toBe(realisticJson(knowledgeRoot));
       expect(f.secret).toBeUndefined();
-      expect(r.warnings).toEqual([
-        {
-          severity: "warning",
-          code: "unsupported-feature",
-          message: "Kiro CLI: agent 'software-engineer' uses on-demand knowledge (domains/security.md), which Kiro CLI cannot express; it is left out of this target",
-          file: "/lib/agents/software-engineer.md",
-          hint: "Kiro CLI resources are always loaded; set mode: always, or index the files at runtime with the knowledge tool (/knowledge add)",
-        },
-      ]);
+      expect(r.warnings).toEqual([]);
     }
   });
 

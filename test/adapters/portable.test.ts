@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, posix, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { INDEX_MARKER } from "../../src/adapters/fallback.ts";
 import { exportLibrary, type ExportResult } from "../../src/adapters/export.ts";
 import { loadManifest } from "../../src/adapters/manifest.ts";
 import { portableRef, sharesTree } from "../../src/adapters/refs.ts";
@@ -72,6 +73,24 @@ function referencesIn(file: string, text: string, project: string, home: string)
   if (/^\.(claude\/agents\/[^/]+\.md|codex\/agents\/[^/]+\.toml)$/.test(rel)) {
     const at = text.search(/^## (Reference files|More knowledge)$/m);
     if (at >= 0) for (const m of text.slice(at).matchAll(/^- (\S+)$/gm)) add(m[1]!, project);
+  }
+  // Knowledge indexes (fallback.ts) in any file: `### <folder>/` then `- <name>: ...`, paths from the project root;
+  // a two-level index names its folder index files as `- <group>/ (<n> files): <path>`.
+  const at = text.indexOf(INDEX_MARKER);
+  if (at >= 0) {
+    let dir: string | undefined;
+    for (const line of text.slice(at).split("\n").slice(2)) {
+      // The index ends at the next heading that is not a folder's (the next agent's block in AGENTS.md).
+      if (/^#/.test(line) && !/^#+ \S+\/$/.test(line)) break;
+      const h = /^#+ (\S+)\/$/.exec(line);
+      if (h) dir = h[1];
+      const two = /^- .* \(\d+ files\): (\S+)$/.exec(line);
+      if (two) add(two[1]!, project);
+      else {
+        const m = /^- ([^:\s]+)(?::|$)/.exec(line);
+        if (m && dir) add(`${dir}/${m[1]}`, project);
+      }
+    }
   }
   // Agent indexes in AGENTS.md / copilot-instructions.md: "(`path`)".
   if (/(^|\/)(AGENTS\.md|copilot-instructions\.md)$/.test(rel)) {

@@ -15,7 +15,7 @@ import { getAdapter } from "../../src/adapters/registry.ts";
 import type { OutputFile } from "../../src/adapters/types.ts";
 import type { ResolvedAgent } from "../../src/library/model.ts";
 import { agentArb } from "../helpers/arbitraries.ts";
-import { fileContent, memorySource, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
+import { knowledgeIndex, fileContent, memorySource, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 
 const base = "/base";
 const project = roots(base, "project");
@@ -46,7 +46,7 @@ const realisticJson = (k: string) => `{
   "$schema": "https://raw.githubusercontent.com/aws/amazon-q-developer-cli/refs/heads/main/schemas/agent-v1.json",
   "name": "software-engineer",
   "description": "Implements features with tests",
-  "prompt": "# Role\\n\\nYou are a senior software engineer. Write tests first.\\n",
+  "prompt": ${JSON.stringify("# Role\n\nYou are a senior software engineer. Write tests first.\n\n" + knowledgeIndex([[`${k}/domains`, [["security.md", "Security"]]]]))},
   "mcpServers": {
     "fetch": {
       "command": "uvx",
@@ -150,16 +150,7 @@ describe("render", () => {
     expect(f.content).toBe(realisticJson(knowledgeRoot));
     // Every env/header value is a ${VAR} reference: nothing secret is written.
     expect(f.secret).toBeUndefined();
-    expect(r.warnings).toEqual([
-      {
-        severity: "warning",
-        code: "unsupported-feature",
-        message:
-          "Amazon Q Developer CLI: agent 'software-engineer' uses on-demand knowledge (domains/security.md), which Amazon Q Developer CLI cannot express; it is left out of this target",
-        file: "/lib/agents/software-engineer.md",
-        hint: "Amazon Q Developer CLI resources are always loaded; set mode: always, or index the files at runtime with the knowledge tool (/knowledge add)",
-      },
-    ]);
+    expect(r.warnings).toEqual([]);
   });
 
   test("realistic agent, user scope: same content under ~/.aws/amazonq/cli-agents", () => {
@@ -217,7 +208,6 @@ describe("render", () => {
       ["unsupported-feature", "tools.deny '@github/delete_repo' while the rest of @github stays allowed"],
       ["unsupported-feature", "the built-in tools grep, web_fetch"],
       ["unsupported-feature", "toolSettings.web_fetch"],
-      ["unsupported-feature", "on-demand knowledge (a.md)"],
       ["unsupported-feature", "a matcher on a sessionStart hook"],
       ["unsupported-feature", "the afterTool hook that matches web_fetch"],
     ]);
@@ -226,7 +216,7 @@ describe("render", () => {
   "$schema": "${Q_SCHEMA_URL}",
   "name": "odd",
   "description": "A small helper",
-  "prompt": "Be helpful.\\n",
+  "prompt": ${JSON.stringify("Be helpful.\n\n" + knowledgeIndex([["/lib/knowledge", [["a.md", ""]]]]))},
   "mcpServers": {
     "github": {
       "type": "http",

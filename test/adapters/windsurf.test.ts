@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { windsurfAdapter } from "../../src/adapters/windsurf/index.ts";
-import { minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
+import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 import { dirSource, diskSource, fakeInstall, messages, show } from "../fixtures/generic/helpers.ts";
 
 let t: { path: string; cleanup: () => void };
@@ -53,10 +53,13 @@ describe("windsurf render", () => {
         kind: "md-section",
         path: ".codeium/windsurf/memories/global_rules.md",
         content:
-          "## Agent: helper\n\nA small helper\n\nBe helpful.\n\n## Agent: software-engineer\n\nImplements features with tests\n\n### Role\n\nYou are a senior software engineer. Write tests first.\n\n## Knowledge: common/policies.md\n\n### Policies\n\n- Review every change.\n",
+          "## Agent: helper\n\nA small helper\n\nBe helpful.\n\n## Agent: software-engineer\n\nImplements features with tests\n\n### Role\n\nYou are a senior software engineer. Write tests first.\n\n" +
+          knowledgeIndex([[`${join(t.path, "k")}/domains`, [["security.md", "Security"]]]], 4).replace(/\n$/, "") +
+          "\n\n## Knowledge: common/policies.md\n\n### Policies\n\n- Review every change.\n",
       },
     ]);
-    expect(messages(res.warnings).slice(-2)).toEqual([WARN("on-demand knowledge domains/security.md"), WARN("timeout (MCP server 'fetch')")]);
+    // The on-demand file has no on-demand rule in user scope: it reaches the agent as an index.
+    expect(messages(res.warnings).slice(-1)).toEqual([WARN("timeout (MCP server 'fetch')")]);
   });
 
   it("reports a rule file over 12,000 characters (still written)", () => {

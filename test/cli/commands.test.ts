@@ -126,6 +126,22 @@ describe("targets, doctor, tools", () => {
     expect(m.out).toMatch(/\nq-cli\s+yes/);
   });
 
+  it("shows each target's budget and what knowledge over it becomes, in the matrix and in --json", async () => {
+    const m = await cli(["targets", "--matrix"]);
+    expect(m.out.split("\n")[0]).toMatch(/ignor\s+budget\s+over budget$/);
+    expect(m.out).toMatch(/\ncodex\s.*\s32,768 bytes\s+index\n/);
+    expect(m.out).toMatch(/\nchatgpt\s.*\s8,000 chars\/agent\s+knowledge-folder\n/);
+    expect(m.out).toMatch(/\ncursor\s.*\s128K tokens\s+on-demand-rules, index \(user: index\)\n/);
+    expect(m.out).toMatch(/\ngemini-cli\s.*\s1,048,576 tokens\s+index\n/);
+    const j = (await cli(["targets", "--json"])).json() as { id: string; budget: { max: number; unit: string }; largeContext: { strategies: string[]; source: string } }[];
+    for (const t of j) {
+      expect(t.largeContext.strategies.length, t.id).toBeGreaterThan(0);
+      expect(t.largeContext.source.length, t.id).toBeGreaterThan(0);
+      expect(t.budget.max, t.id).toBeGreaterThan(0);
+    }
+    expect(j.find((t) => t.id === "claude-projects")!.largeContext.strategies).toEqual(["knowledge-folder"]);
+  });
+
   it("finds no tools on a machine without them, and finds fake installs", async () => {
     const home = join(dir.path, "home");
     const bin = join(dir.path, "bin");

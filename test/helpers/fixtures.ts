@@ -147,3 +147,20 @@ export function runInChild(code: string, opts: { cwd?: string } = {}): { status:
   const r = spawnSync(process.execPath, args, { encoding: "utf8", cwd: opts.cwd ?? process.cwd() });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * The exact one-level knowledge index the large-context planner (src/adapters/fallback.ts) appends to
+ * an agent's instructions: `groups` are [folder as the agent reads it, [[file name, description], ...]];
+ * `level` is the heading level of its title (4 in AGENTS.md-style agent blocks, which demote headings by two).
+ */
+export function knowledgeIndex(groups: [string, [string, string][]][], level = 2): string {
+  const h = "#".repeat(level);
+  const list = groups.map(([dir, files]) => `${h}# ${dir}/\n\n${files.map(([n, d]) => `- ${n}${d ? `: ${d}` : ""}\n`).join("")}`).join("\n");
+  return (
+    `<!-- aicfg:knowledge-index -->\n${h} Knowledge index\n\n` +
+    "These knowledge files are not loaded up front. Before you answer, read the ones the task needs with your file-reading tool; " +
+    "paths are relative to the folder you run in (the project root), `~` is the home folder.\n\n" +
+    list +
+    "<!-- aicfg:knowledge-index-end -->\n"
+  );
+}

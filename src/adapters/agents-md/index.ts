@@ -4,9 +4,9 @@
 import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { ResolvedAgent } from "../../library/model.ts";
-import { unsupported } from "../common.ts";
 import type { Adapter, OutputFile, RenderContext, RenderResult } from "../types.ts";
 import { agentBlock, byName, collectKnowledge, joinBlocks, knowledgeBlock, unexpressed } from "../generic/shared.ts";
+import { withLargeContext } from "../fallback.ts";
 
 const ID = "agents-md";
 /** Codex reads at most 32 KiB of AGENTS.md files by default (project_doc_max_bytes). */
@@ -16,17 +16,14 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   const warnings: Diagnostic[] = [];
   const files: OutputFile[] = [];
   const sorted = byName(agents);
-  const byAgent = new Map(sorted.map((a) => [a.name, a]));
   const hint = "AGENTS.md is plain text every reader loads; use a tool target for this feature";
   const blocks: string[] = [];
   for (const a of sorted) {
     warnings.push(...unexpressed(ID, a, {}, { model: hint, toolsAllow: hint, toolsDeny: hint, toolsTrusted: hint, toolSettings: hint, hooks: hint, mcp: hint }));
     blocks.push(agentBlock(a));
   }
-  for (const k of collectKnowledge(sorted, ctx)) {
-    if (k.mode === "always") blocks.push(knowledgeBlock(k));
-    else for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `on-demand knowledge ${k.path}`, "AGENTS.md is always loaded; make it mode: always to include it"));
-  }
+  // On-demand knowledge never gets here: the large-context planner (fallback.ts) lists it in the agent's block as an index.
+  for (const k of collectKnowledge(sorted, ctx)) if (k.mode === "always") blocks.push(knowledgeBlock(k));
   if (blocks.length) {
     const content = joinBlocks(blocks);
     files.push({ kind: "md-section", path: join(ctx.projectRoot, "AGENTS.md"), content, alwaysLoaded: true });
@@ -34,7 +31,7 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   return { files, warnings };
 }
 
-export const agentsMdAdapter: Adapter = {
+export const agentsMdAdapter: Adapter = withLargeContext({
   id: ID,
   displayName: "AGENTS.md",
   description: "The AGENTS.md convention: one marked section with every agent and the always-on knowledge",
@@ -43,7 +40,7 @@ export const agentsMdAdapter: Adapter = {
   capabilities: {
     instructions: "yes",
     "knowledge-always": "yes",
-    "knowledge-on-demand": "no",
+    "knowledge-on-demand": "yes",
     "mcp-stdio": "no",
     "mcp-http": "no",
     "tools-allow": "no",
@@ -70,10 +67,11 @@ export const agentsMdAdapter: Adapter = {
   },
   // Every reader loads AGENTS.md whole; Codex stops at 32 KiB.
   budget: { max: AGENTS_MD_BUDGET_BYTES, unit: "bytes", per: "total", model: "various", source: "Codex, the strictest reader: project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)" },
+  largeContext: { strategies: ["index"], source: "AGENTS.md is plain markdown every reader loads whole (agents.md); the agents of these tools open files by path with their file tools" },
   limitations: [
     "plain markdown: no MCP servers, models, tool permissions or hooks",
-    "every reader loads the whole file: on-demand knowledge is left out",
+    "every reader loads the whole file: on-demand knowledge (and always-on knowledge over 32 KiB) is an index in the agent's block that points to the library's files",
     "no user scope: the global files differ per tool (~/.codex/AGENTS.md, ~/.config/amp/AGENTS.md, ...); use those tools' targets",
     "the codex, amp, opencode, factory-droid and rovodev targets write their own sections of the same file: enable one of them per project to avoid repeating the text",
   ],
-};
+});

@@ -67,8 +67,15 @@ export function gptInstructions(agent: ResolvedAgent): string {
   let text = agent.instructions.replace(/\s+$/, "") + "\n";
   const always = agent.knowledge.filter((k) => k.mode === "always");
   const onDemand = agent.knowledge.filter((k) => k.mode === "on-demand");
-  if (always.length) text += `\nAlways follow the guidance in these knowledge files: ${always.map((k) => baseName(k.path)).join(", ")}.\n`;
-  if (onDemand.length) text += `\nConsult these knowledge files when they are relevant: ${onDemand.map((k) => baseName(k.path)).join(", ")}.\n`;
+  // Past the GPT's file limit the files are merged into upload parts, and their names would crowd the
+  // 8,000 characters out: the GPT is then told to search its knowledge, which it does by itself.
+  const named = agent.knowledge.length <= GPT_KNOWLEDGE_MAX_FILES;
+  if (always.length) text += named ? `\nAlways follow the guidance in these knowledge files: ${always.map((k) => baseName(k.path)).join(", ")}.\n` : `\nAlways follow the guidance in your knowledge files.\n`;
+  if (onDemand.length) {
+    text += named
+      ? `\nConsult these knowledge files when they are relevant: ${onDemand.map((k) => baseName(k.path)).join(", ")}.\n`
+      : `\nSearch your knowledge (${onDemand.length.toLocaleString("en-US")} library files; each starts with a \`# knowledge/<path>\` heading) when a question may be answered there.\n`;
+  }
   return text;
 }
 
@@ -80,7 +87,7 @@ function onOff(b: boolean): string {
   return b ? "on" : "off";
 }
 
-function readme(agent: ResolvedAgent, source: string, instructions: string, caps: GptCapabilities, starters: string[], left: string[]): string {
+function readme(agent: ResolvedAgent, source: string, instructions: string, caps: GptCapabilities, starters: string[], left: string[], uploads: readonly Upload[]): string {
   const chars = [...instructions].length;
   const lines = [
     `# ${agent.name}: custom GPT bundle`,
@@ -96,8 +103,8 @@ function readme(agent: ResolvedAgent, source: string, instructions: string, caps
     starters.length
       ? `5. **Conversation starters**: add ${starters.map((s) => `\`${s.replace(/`/g, "'")}\``).join(", ")}.`
       : "5. **Conversation starters**: none.",
-    agent.knowledge.length
-      ? `6. **Knowledge**: upload ${agent.knowledge.map((k) => `\`knowledge/${k.path}\``).join(", ")}.`
+    uploads.length
+      ? `6. **Knowledge**: upload ${uploads.map((u) => `\`knowledge/${u.name}\``).join(", ")}.`
       : "6. **Knowledge**: none.",
     `7. **Capabilities**: Web search ${onOff(caps.webSearch)}, Canvas ${onOff(caps.canvas)}, Image generation ${onOff(caps.imageGeneration)}, Code interpreter & data analysis ${onOff(caps.codeInterpreter)}.`,
     "8. **Create** (top right) and choose who can use it.",
@@ -116,6 +123,27 @@ export function pluginName(agentName: string): string {
   return agentName.replace(/_/g, "-");
 }
 
+type Upload = { name: string; content: string };
+
+/**
+ * The files to upload as the GPT's knowledge: the library files themselves up to the GPT's 20-file
+ * limit; past it, they are merged into 20 parts in path order, each file under a `# knowledge/<path>`
+ * heading, so all of the knowledge still reaches the GPT (a GPT file holds up to 512 MB).
+ */
+function gptUploads(agent: ResolvedAgent, ctx: RenderContext): Upload[] {
+  if (agent.knowledge.length <= GPT_KNOWLEDGE_MAX_FILES) return agent.knowledge.map((k) => ({ name: k.path, content: ctx.readKnowledge(k.absPath) }));
+  const sorted = [...agent.knowledge].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const per = Math.ceil(sorted.length / GPT_KNOWLEDGE_MAX_FILES);
+  const out: Upload[] = [];
+  for (let i = 0; i < sorted.length; i += per) {
+    const part = sorted.slice(i, i + per);
+    const n = String(out.length + 1).padStart(2, "0");
+    const chunks = part.map((k) => `# knowledge/${k.path}\n\n${ctx.readKnowledge(k.absPath).replace(/\s+$/, "")}\n`);
+    out.push({ name: `knowledge-part-${n}.md`, content: chunks.join("\n") });
+  }
+  return out;
+}
+
 export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string, left: string[], warnings: Diagnostic[]): OutputFile[] {
   const files: OutputFile[] = [];
   const ext = extensionOf(agent);
@@ -123,9 +151,7 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
   const caps = gptCapabilities(agent);
   const instructions = gptInstructions(agent);
   // The 8,000-character instructions limit is the target's context budget (budget.ts), checked on export.
-  if (agent.knowledge.length > GPT_KNOWLEDGE_MAX_FILES) {
-    warnings.push(limitExceeded(TARGET, agent, `${agent.knowledge.length} knowledge files, over the ${GPT_KNOWLEDGE_MAX_FILES}-file limit of a custom GPT`, "merge small files or leave some out of this agent"));
-  }
+
   if (starters.length > GPT_STARTERS_SHOWN) {
     warnings.push(limitExceeded(TARGET, agent, `${starters.length} conversation starters; the GPT editor shows ${GPT_STARTERS_SHOWN}`, "keep the four that matter most first"));
   }
@@ -133,8 +159,9 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
     if (k.size > GPT_FILE_MAX_BYTES) {
       warnings.push(limitExceeded(TARGET, agent, `knowledge file ${k.path} is ${k.size} bytes, over the ${GPT_FILE_MAX_BYTES}-byte (512 MB) limit per GPT file`, "split it"));
     }
-    files.push({ kind: "file", path: join(dir, "knowledge", k.path), content: ctx.readKnowledge(k.absPath), agent: agent.name });
   }
+  const uploads = gptUploads(agent, ctx);
+  for (const u of uploads) files.push({ kind: "file", path: join(dir, "knowledge", u.name), content: u.content, agent: agent.name });
   const gpt = {
     name: agent.displayName ?? agent.name,
     description: agent.description,
@@ -146,12 +173,12 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
       image_generation: caps.imageGeneration,
       code_interpreter: caps.codeInterpreter,
     },
-    knowledge: agent.knowledge.map((k) => `knowledge/${k.path}`),
+    knowledge: uploads.map((u) => `knowledge/${u.name}`),
   };
   files.push({ kind: "file", path: join(dir, "instructions.txt"), content: instructions, agent: agent.name, alwaysLoaded: true });
   files.push({ kind: "file", path: join(dir, "gpt.json"), content: jsonFile(gpt), agent: agent.name });
   // The source is named relative to the README, so the bundle reads the same after the tree moves.
   const source = portableRef(agent.sourceFile, ctx, { file: join(dir, "README.md") });
-  files.push({ kind: "file", path: join(dir, "README.md"), content: readme(agent, source, instructions, caps, starters, left), agent: agent.name });
+  files.push({ kind: "file", path: join(dir, "README.md"), content: readme(agent, source, instructions, caps, starters, left, uploads), agent: agent.name });
   return files;
 }

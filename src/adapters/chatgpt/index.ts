@@ -8,6 +8,7 @@ import { unsupported, usedHookEvents } from "../common.ts";
 import type { Adapter, Detection, DetectEnv, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 import { ChatgptExtension, GPT_INSTRUCTIONS_MAX_CHARS, pluginName, renderGpt, TARGET } from "./gpt.ts";
 import { renderPlugin } from "./plugin.ts";
+import { withLargeContext } from "../fallback.ts";
 
 function chatgptDir(roots: Pick<Roots, "projectRoot">): string {
   return join(roots.projectRoot, "chatgpt");
@@ -69,7 +70,7 @@ async function detectChatgpt(env: DetectEnv): Promise<Detection> {
   };
 }
 
-export const chatgptAdapter: Adapter = {
+export const chatgptAdapter: Adapter = withLargeContext({
   id: TARGET,
   displayName: "ChatGPT (custom GPTs and OpenAI plugins)",
   description: "A custom GPT bundle with manual steps, and an OpenAI plugin (skill + MCP servers) for ChatGPT and Codex, per agent",
@@ -95,13 +96,15 @@ export const chatgptAdapter: Adapter = {
   detect: detectChatgpt,
   // Each agent is one GPT: its instructions are in every chat; knowledge files are searched.
   budget: { max: GPT_INSTRUCTIONS_MAX_CHARS, unit: "chars", per: "agent", model: "openai", source: "custom GPT instructions, 8,000 characters [2nd] (tool-formats.md §4)" },
+  largeContext: { strategies: ["knowledge-folder"], source: "GPT knowledge files are searched, not loaded whole (help.openai.com, Knowledge in GPTs [2nd]); the plugin's skill ships references/ read on activation (agentskills.io)" },
   limitations: [
     "ChatGPT has no API or import format for GPTs: the bundle in chatgpt/<agent>/ is created by hand following its README.md; nothing can be read back.",
     "New GPTs can be created only on Business, Enterprise and Edu plans and OpenAI plans to retire GPTs; the plugin in chatgpt/plugins/<agent>/ is the installable form.",
     "GPT knowledge is retrieval only: always-on knowledge is uploaded and the instructions tell the GPT to always follow it. The plugin's skill inlines always-on knowledge and ships on-demand knowledge as references/.",
     "GPTs cannot use MCP servers (only OpenAPI Actions, not generated); the plugin's .mcp.json carries them without timeout, autoApprove, include/excludeTools, oauth or disabled, and with ${VAR} written as is.",
     "Tool permissions only drive the GPT capabilities (web search <- web_search, canvas <- write, code interpreter <- shell; image generation off) unless extensions.chatgpt.capabilities sets them.",
+    "Knowledge is copied into the bundle (a GPT and a plugin need the files in their own folders): past the GPT's 20 files it is merged into at most 20 upload parts, each library file under a `# knowledge/<path>` heading, and the instructions say to search the knowledge instead of naming every file.",
     "Limits checked: GPT instructions 8,000 characters, 20 knowledge files, 512 MB per file (secondary sources), 4 conversation starters shown; Agent Skills name 64 and description 1,024 characters.",
     "Project scope only: the bundles are written under <project>/chatgpt/.",
   ],
-};
+});

@@ -7,6 +7,7 @@ import { ClaudeCodeExtension, TARGET } from "./names.ts";
 import { parseClaudeCode } from "./parse.ts";
 import { claudePaths } from "./paths.ts";
 import { renderClaudeCode } from "./render.ts";
+import { withLargeContext } from "../fallback.ts";
 
 function locations(roots: Roots): string[] {
   const p = claudePaths(roots);
@@ -46,7 +47,7 @@ async function detect(env: DetectEnv): Promise<Detection> {
   return d;
 }
 
-export const claudeCodeAdapter: Adapter = {
+export const claudeCodeAdapter: Adapter = withLargeContext({
   id: TARGET,
   displayName: "Claude Code",
   description: "Anthropic's coding agent CLI: sub-agents in .claude/agents, MCP in .mcp.json, CLAUDE.md memory",
@@ -73,6 +74,7 @@ export const claudeCodeAdapter: Adapter = {
   detect,
   // CLAUDE.md is loaded at every start; subagents, skills and path-scoped rules load on demand.
   budget: CLAUDE_WINDOW,
+  largeContext: { strategies: ["on-demand-rules", "index"], globRules: ["project", "user"], source: "CLAUDE.md @imports load at launch (memory.md); a sub-agent opens the files its prompt lists with the Read tool (sub-agents.md)" },
   limitations: [
     "always-on knowledge is @imported from CLAUDE.md, which Claude Code loads for the main session and every sub-agent, not only for the agents that name it",
     "library files are named relative to CLAUDE.md (imports) or the project root (Read lists) when the library and the project share a folder, so moving both together keeps them valid; in user scope, or with no shared folder, they are ~/path or absolute, and Claude Code asks once before it follows an import outside the project",
@@ -83,4 +85,4 @@ export const claudeCodeAdapter: Adapter = {
     "hook timeouts are rounded up to whole seconds",
     "library ignore patterns are not written: Claude Code has no ignore file, and permissions.deny in .claude/settings.json is owned by this target; the export warning prints ready-to-paste Read(...) rules for .claude/settings.local.json",
   ],
-};
+});

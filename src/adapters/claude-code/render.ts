@@ -161,7 +161,9 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
     files.push({ kind: "json-keys", path: paths.mcp, entries, secret });
   }
 
-  if (imports.size) files.push({ kind: "md-section", path: paths.memory, content: memorySection(imports), alwaysLoaded: true });
+  // Imports load with CLAUDE.md at launch (memory.md): their size counts against the budget too.
+  const loadsBytes = [...imports.values()].reduce((n, e) => n + e.k.size, 0);
+  if (imports.size) files.push({ kind: "md-section", path: paths.memory, content: memorySection(imports), alwaysLoaded: true, ...(loadsBytes ? { loadsBytes } : {}) });
   files.push(...[...rules.values()].map((r) => r.out).sort((a, b) => a.path.localeCompare(b.path)));
 
   const permEntries: JsonKeyEntry[] = [];

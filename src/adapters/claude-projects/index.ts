@@ -3,6 +3,7 @@
 import type { Adapter, Detection, DetectEnv } from "../types.ts";
 import { CLAUDE_WINDOW } from "../budget.ts";
 import { TARGET, bundleRoot, renderClaudeProjects } from "./bundle.ts";
+import { withLargeContext } from "../fallback.ts";
 
 async function detect(env: DetectEnv): Promise<Detection> {
   const project = bundleRoot({ scope: "project", projectRoot: env.projectRoot, homeDir: env.homeDir });
@@ -20,7 +21,7 @@ async function detect(env: DetectEnv): Promise<Detection> {
   };
 }
 
-export const claudeProjectsAdapter: Adapter = {
+export const claudeProjectsAdapter: Adapter = withLargeContext({
   id: TARGET,
   displayName: "Claude.ai Projects",
   description: "Claude.ai web projects: an upload bundle per agent (instructions, knowledge files, checklist, ZIP, skill ZIP)",
@@ -45,6 +46,7 @@ export const claudeProjectsAdapter: Adapter = {
   detect,
   // Each agent is one project: its instructions are in every chat of it; knowledge is retrieved (RAG) once large.
   budget: { ...CLAUDE_WINDOW, per: "agent", source: "no documented limit for project instructions; the Claude context window, 200K tokens (support.claude.com 8241126)" },
+  largeContext: { strategies: ["knowledge-folder"], source: "project knowledge is searched (RAG) once it is larger than the context (support.claude.com 11473015)" },
   limitations: [
     "no API: every export must be uploaded by hand, following the README.md checklist of each bundle",
     "always-on and on-demand knowledge both become project knowledge; claude.ai decides what it reads (RAG beyond about 200k tokens)",
@@ -53,4 +55,4 @@ export const claudeProjectsAdapter: Adapter = {
     "the skill ZIP's description is cut to the 200 characters claude.ai allows",
     "files over 30 MB are left out; over about 8 MB in total a project is beyond even RAG capacity",
   ],
-};
+});

@@ -22,7 +22,7 @@ export const CLINE_TARGET: TargetDefinitionInput = {
     install: "install the Cline extension from the VS Code marketplace (saoudrizwan.claude-dev) or the cline CLI",
   },
   limitations: [
-    "every rule is always on unless it has file globs (paths:); on-demand knowledge without applyTo is left out",
+    "every rule is always on unless it has file globs (paths:); on-demand knowledge without applyTo is an index in the agent's rule that points to the library's files",
     "MCP servers are not written: cline_mcp_settings.json lives in the editor's global storage [?]",
     "agents are not separate personas in Cline: each agent's instructions become an always-on rule",
     "on Linux Cline may use ~/Cline/Rules when ~/Documents does not exist [?]",

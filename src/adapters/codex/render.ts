@@ -73,20 +73,14 @@ function trimEnd(s: string): string {
   return s.replace(/\s+$/, "");
 }
 
-/** Where the agent finds a copied knowledge file: the model opens it from the session's folder. */
-function knowledgeRef(k: ResolvedKnowledge, ctx: RenderContext): string {
-  return portableRef(join(codexPaths(ctx).knowledgeDir, k.path), ctx, "cwd");
-}
-
-/** The agent's instructions, its always-on knowledge inlined, and where its on-demand knowledge is. */
+/**
+ * The agent's instructions with its always-on knowledge inlined. On-demand knowledge never gets here:
+ * the large-context planner (fallback.ts) lists it in the instructions as an index of the library's own files.
+ */
 export function developerInstructions(agent: ResolvedAgent, ctx: RenderContext): string {
   const parts = [trimEnd(agent.instructions)];
   for (const k of agent.knowledge.filter((x) => x.mode === "always")) {
     parts.push(`## Knowledge: ${k.path}\n\n${trimEnd(ctx.readKnowledge(k.absPath))}`);
-  }
-  const onDemand = agent.knowledge.filter((x) => x.mode === "on-demand");
-  if (onDemand.length) {
-    parts.push(`## More knowledge\n\nRead these files when they are relevant to the task:\n\n${onDemand.map((k) => `- ${knowledgeRef(k, ctx)}`).join("\n")}`);
   }
   return parts.join("\n\n") + "\n";
 }
@@ -141,7 +135,6 @@ export function renderCodex(agents: readonly ResolvedAgent[], ctx: RenderContext
   const paths = codexPaths(ctx);
   const sorted = [...agents].sort((a, b) => a.name.localeCompare(b.name));
   const servers = new Map<string, { table: Record<string, unknown>; agent: string; source: string }>();
-  const copied = new Set<string>();
   let secret = false;
 
   for (const agent of sorted) {
@@ -149,12 +142,6 @@ export function renderCodex(agents: readonly ResolvedAgent[], ctx: RenderContext
     const parsedExt = CodexExtension.safeParse(agent.extensions[TARGET] ?? {});
     const ext = parsedExt.success ? parsedExt.data : {};
     files.push({ kind: "file", path: join(paths.agentsDir, `${agent.name}.toml`), content: agentToml(agent, ctx, ext), agent: agent.name });
-    // On-demand knowledge is copied next to the agents so a committed .codex/ folder stays complete.
-    for (const k of agent.knowledge.filter((x) => x.mode === "on-demand")) {
-      if (copied.has(k.path)) continue;
-      copied.add(k.path);
-      files.push({ kind: "file", path: join(paths.knowledgeDir, k.path), content: ctx.readKnowledge(k.absPath), agent: agent.name });
-    }
 
     for (const name of Object.keys(agent.mcpServers).sort()) {
       const codexName = codexServerName(name);

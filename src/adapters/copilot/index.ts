@@ -6,6 +6,7 @@ import { findBinary, parseVersion } from "../detect-env.ts";
 import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { parseCopilot } from "./parse.ts";
 import { AGENT_BODY_MAX_CHARS, copilotPaths, renderCopilot, TARGET } from "./render.ts";
+import { withLargeContext } from "../fallback.ts";
 
 const EXTENSION_DIRS = [".vscode/extensions", ".vscode-insiders/extensions", ".vscode-server/extensions"];
 const EXTENSION_PREFIX = "github.copilot-chat-";
@@ -63,7 +64,7 @@ async function detectCopilot(env: DetectEnv): Promise<Detection> {
   };
 }
 
-export const copilotAdapter: Adapter = {
+export const copilotAdapter: Adapter = withLargeContext({
   id: TARGET,
   displayName: "GitHub Copilot",
   description: "Custom agents (.github/agents/*.agent.md), knowledge as .instructions.md files, MCP servers in .vscode/mcp.json",
@@ -91,6 +92,7 @@ export const copilotAdapter: Adapter = {
   // The documented 30,000 characters are for an agent file's body; it is applied to each always-loaded
   // file, frontmatter included (a few hundred characters, erring on the safe side).
   budget: { max: AGENT_BODY_MAX_CHARS, unit: "chars", per: "file", model: "various", source: "agent prompt body, 30,000 characters (github/docs custom-agents-configuration)" },
+  largeContext: { strategies: ["on-demand-rules", "index"], globRules: ["project", "user"], source: "an instruction file without applyTo is not applied automatically; the agent body links it and the agent reads linked files (vscode-docs copilot-customization, github/docs custom-agents-configuration)" },
   limitations: [
     "Knowledge becomes one <agent>-<path>.instructions.md file per file: a knowledge file's own applyTo globs become its applyTo (comma-separated); without globs, always-on knowledge gets applyTo: \"**\" and then applies to every Copilot chat in the repository, not only to the agent; on-demand knowledge has no applyTo (not applied automatically) and is linked from the agent's body.",
     "Tools map to Copilot aliases (read, edit, search, execute, web, todo, agent, server/*). grep+glob share 'search' and web_fetch+web_search share 'web', so denying one of a pair removes both; aws, thinking and knowledge have no Copilot tool.",
@@ -101,4 +103,4 @@ export const copilotAdapter: Adapter = {
     "The agent prompt body is limited to 30,000 characters.",
     "Knowledge two agents share becomes two instruction files (one per agent); always-on ones then both apply to every chat.",
   ],
-};
+});

@@ -22,6 +22,7 @@ import {
   unexpressed,
   type McpShapeSpec,
 } from "../generic/shared.ts";
+import { withLargeContext } from "../fallback.ts";
 
 const ID = "cursor";
 /** Cursor's guidance: keep a rule under 500 lines. */
@@ -179,7 +180,7 @@ function parse(src: FileSource, roots: Roots): ParseResult {
   return { agents, warnings };
 }
 
-export const cursorAdapter: Adapter = {
+export const cursorAdapter: Adapter = withLargeContext({
   id: ID,
   displayName: "Cursor",
   description: "Cursor: .cursor/rules/*.mdc rules, .cursor/agents/*.md subagents and .cursor/mcp.json",
@@ -220,6 +221,7 @@ export const cursorAdapter: Adapter = {
     }),
   // alwaysApply rules are in every request; agents, agent rules (alwaysApply: false) and glob rules load on demand.
   budget: VARIOUS_WINDOW,
+  largeContext: { strategies: ["on-demand-rules", "index"], scopes: { user: ["index"] }, globRules: ["project"], source: "Agent Requested rules (a description, alwaysApply: false) load when the model finds them relevant (docs.cursor.com/context/rules)" },
   limitations: [
     "knowledge becomes project rules only: Cursor keeps user rules in its settings, not in files",
     "rules apply to every chat, not only to one agent; knowledge shared by agents is written once",
@@ -228,4 +230,4 @@ export const cursorAdapter: Adapter = {
     "subagents (.cursor/agents) come from a secondary source [2nd]; plain .md rules are ignored, so rules are always .mdc",
     "globs are written as one comma-separated YAML string; YAML quotes those starting with '*', which Cursor is assumed to accept [?]",
   ],
-};
+});

@@ -21,6 +21,7 @@ import {
   unexpressed,
   type McpShapeSpec,
 } from "../generic/shared.ts";
+import { withLargeContext } from "../fallback.ts";
 
 const ID = "gemini-cli";
 
@@ -141,8 +142,8 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
 
   const blocks: string[] = [];
   for (const k of collectKnowledge(sorted, ctx)) {
+    // On-demand knowledge never gets here: the large-context planner (fallback.ts) lists it in the agent's prompt as an index.
     if (k.mode === "always") blocks.push(knowledgeBlock(k));
-    else for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `on-demand knowledge ${k.path}`, "GEMINI.md is always loaded; make it mode: always to include it"));
     if (k.globs.length && k.mode === "always") for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `the applyTo globs of knowledge ${k.path}`, "GEMINI.md applies to the whole session; it is included unconditionally"));
   }
   if (blocks.length) files.push({ kind: "md-section", path: join(root, ctx.scope === "project" ? "GEMINI.md" : join(".gemini", "GEMINI.md")), content: joinBlocks(blocks), alwaysLoaded: true });
@@ -219,7 +220,7 @@ function parse(src: FileSource, roots: Roots): ParseResult {
   return { agents, warnings };
 }
 
-export const geminiCliAdapter: Adapter = {
+export const geminiCliAdapter: Adapter = withLargeContext({
   id: ID,
   displayName: "Gemini CLI",
   description: "Google Gemini CLI: .gemini/agents/*.md subagents, GEMINI.md context and mcpServers in .gemini/settings.json",
@@ -231,7 +232,7 @@ export const geminiCliAdapter: Adapter = {
   capabilities: {
     instructions: "yes",
     "knowledge-always": "yes",
-    "knowledge-on-demand": "no",
+    "knowledge-on-demand": "yes",
     "mcp-stdio": "yes",
     "mcp-http": "yes",
     "tools-allow": "yes",
@@ -261,11 +262,12 @@ export const geminiCliAdapter: Adapter = {
     }),
   // GEMINI.md is loaded at every start; subagents load on demand.
   budget: { max: 1_048_576, unit: "tokens", per: "total", model: "google", source: "Gemini 2.5 Pro context window, 1,048,576 tokens (ai.google.dev/gemini-api/docs/models)" },
+  largeContext: { strategies: ["index"], source: "GEMINI.md and its @imports load at start (google-gemini/gemini-cli: docs/cli/gemini-md.md); read_file opens the files the index lists" },
   limitations: [
     "Gemini CLI stopped serving individual Google accounts on 2026-06-18 (Antigravity CLI replaces it); enterprise and API-key users keep it",
-    "GEMINI.md is loaded for the whole session: on-demand knowledge is left out, always-on knowledge is shared by all agents",
+    "GEMINI.md is loaded for the whole session: always-on knowledge is shared by all agents; on-demand knowledge is an index in the agent's prompt that points to the library's files",
     "subagents take an allow list only: tools.deny, tool settings and hooks are not exported; tools.trusted maps to trust: true for whole MCP servers only, and that trust then holds for every agent using the server",
     "MCP servers are shared by all agents in settings.json; a subagent with a tool list sees only the servers it names (mcp_<server>_*)",
     "user scope writes ~/.gemini/ (docs/reference/configuration.md); a newer docs/core/subagents.md names the user config directory (e.g. ~/.config/gemini-cli/agents/) for user subagents [?]",
   ],
-};
+});

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
 import { VARIOUS_WINDOW } from "../budget.ts";
+import { withLargeContext, type LargeContext, type LargeContextStrategy } from "../fallback.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
 import type { Adapter, Capability, FileSource, OutputFile, RenderContext, RenderResult, Roots, Support } from "../types.ts";
 import { GenericExtension, mcpPath, TargetDefinition, type FrontmatterMap, type ScopeLayout, type TargetDefinitionInput } from "./definition.ts";
@@ -70,7 +71,7 @@ function capabilitiesOf(def: TargetDefinition): Record<Capability, Support> {
   return {
     instructions: level((l) => !!(l.instructions || l.rules || l.agents)),
     "knowledge-always": level((l) => !!(l.instructions || l.rules)),
-    "knowledge-on-demand": level((l) => !!l.rules?.frontmatter.onDemand),
+    "knowledge-on-demand": level((l) => !!(l.instructions || l.rules || l.agents)),
     "mcp-stdio": level((l) => !!l.mcp),
     "mcp-http": level((l) => !!l.mcp?.shape.remote),
     "tools-allow": "no",
@@ -81,6 +82,29 @@ function capabilitiesOf(def: TargetDefinition): Record<Capability, Support> {
     skills: "no",
     commands: "no",
     ignore: "no",
+  };
+}
+
+/**
+ * What the tool does with knowledge over its budget: rules it loads by their description where a
+ * rules folder takes one (the same source as that folder), else an index the agent reads files from.
+ */
+function largeContextOf(def: TargetDefinition): LargeContext {
+  if (def.largeContext) return def.largeContext;
+  const source = def.sources[0]!;
+  const of = (l: ScopeLayout | undefined): LargeContextStrategy[] => (l?.rules?.frontmatter.onDemand ? ["on-demand-rules", "index"] : ["index"]);
+  const project = of(def.scopes.project);
+  const user = of(def.scopes.user);
+  const strategies = def.scopes.project ? project : user;
+  const rules = [def.scopes.project, def.scopes.user].some((l) => l?.rules?.frontmatter.onDemand);
+  const globRules = (["project", "user"] as const).filter((sc) => def.scopes[sc]?.rules?.frontmatter.glob);
+  return {
+    strategies,
+    ...(def.scopes.project && def.scopes.user && project.length !== user.length ? { scopes: { user } } : {}),
+    ...(globRules.length ? { globRules } : {}),
+    source: rules
+      ? `rules with a description, loaded when relevant (${source}); elsewhere the agent opens the files an index lists`
+      : `the instructions file is loaded whole (${source}); the agent opens the files the index lists`,
   };
 }
 
@@ -166,7 +190,7 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         else if (layout.instructions) blocks.push(knowledgeBlock(k));
         else knowledgeWarn(k, `always-on knowledge ${k.path}`, `${def.displayName} has no file for always-on context in ${ctx.scope} scope`);
       } else if (r?.frontmatter.onDemand) ruleFile(r.frontmatter.onDemand);
-      else knowledgeWarn(k, `on-demand knowledge ${k.path}`, `${def.displayName} cannot load a file only when it is relevant; make it mode: always to include it`);
+      // Without on-demand rules the large-context planner (fallback.ts) has already made on-demand knowledge an index in the instructions.
     }
 
     if (layout.instructions && blocks.length) {
@@ -200,7 +224,7 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
   };
 
   const homeRel = (env: { homeDir: string }, p: string): string => join(env.homeDir, p);
-  return {
+  return withLargeContext({
     id,
     displayName: def.displayName,
     description: def.description,
@@ -212,6 +236,7 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
     capabilities: capabilitiesOf(def),
     // The instructions file and always-on rules are in every session; subagent files and on-demand rules are not.
     budget: def.sizeLimit ? { max: def.sizeLimit.max, unit: def.sizeLimit.unit, per: "file", model: "various", source: def.sizeLimit.source } : VARIOUS_WINDOW,
+    largeContext: largeContextOf(def),
     extensionSchema: GenericExtension,
     render,
     ...(canParse(def.scopes.project) || canParse(def.scopes.user) ? { parse: (src: FileSource, roots: Roots) => parseGeneric(def, src, roots) } : {}),
@@ -228,5 +253,5 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         install: def.detect.install,
       }),
     limitations: def.limitations,
-  };
+  });
 }

@@ -119,6 +119,13 @@ export const TargetDefinition = z.strictObject({
     .strictObject({ max: z.number().int().positive(), unit: z.enum(["chars", "bytes"]), source: z.string().min(1) })
     .optional()
     .describe("largest instructions or rule file the tool reads"),
+  largeContext: z
+    .strictObject({
+      strategies: z.array(z.enum(["on-demand-rules", "knowledge-folder", "index"])).min(1),
+      source: z.string().min(1),
+    })
+    .optional()
+    .describe("what the tool supports for knowledge over its budget, best first; default: on-demand rules where a rules folder takes a description, then an index"),
   detect: z.strictObject({
     binaries: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/)).default([]),
     configDirs: z.array(RelPath).default([]).describe("relative to the home folder"),

@@ -31,7 +31,7 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
     detect: { binaries: ["aider"], configDirs: [".aider.conf.yml"], install: "install Aider: https://aider.chat/docs/install.html" },
     limitations: [
       "Aider reads CONVENTIONS.md only when .aider.conf.yml lists it (`read: CONVENTIONS.md`) or it is passed with --read; aicfg does not edit that YAML file",
-      "one conventions file for all agents; no MCP, models, tool permissions or on-demand knowledge",
+      "one conventions file for all agents; no MCP, models or tool permissions; on-demand knowledge is an index that points to the library's files",
     ],
     sources: ["https://aider.chat/docs/usage/conventions.html", "https://aider.chat/docs/config/aider_conf.html"],
   },
@@ -105,7 +105,7 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
     },
     detect: { configDirs: [".roo"], projectMarkers: [".roo"], vscodeExtensions: ["RooVeterinaryInc.roo-cline"], install: "install the Roo Code extension from the VS Code marketplace" },
     notes: ["Roo Code reached end of life (final release 3.54.0, 2026-05-15); Zoo Code continues it and reads the same .roo/ files [2nd]"],
-    limitations: ["every rule file is always on: no on-demand or glob-scoped rules", "user-scope MCP lives in VS Code global storage and is not written", "MCP timeout is in seconds in Roo and is not written"],
+    limitations: ["every rule file is always on: no glob-scoped rules; on-demand knowledge is an index in the agent's rule", "user-scope MCP lives in VS Code global storage and is not written", "MCP timeout is in seconds in Roo and is not written"],
     sources: ["https://docs.roocode.com/features/custom-instructions", "https://docs.roocode.com/features/mcp/using-mcp-in-roo", "dyoshikawa/rulesync: docs/reference/supported-tools.md [2nd]"],
   },
   {

@@ -10,6 +10,7 @@ import { parseAgentFiles } from "../q-cli/parse.ts";
 import { renderAgentFiles, type AgentExtras } from "../q-cli/render.ts";
 import { detectKiro } from "./detect.ts";
 import { KIRO_DIALECT } from "./dialect.ts";
+import { withLargeContext } from "../fallback.ts";
 
 /** `extensions.kiro-cli` of an agent: fields only Kiro CLI has. */
 export const KiroCliExtension = z.strictObject({
@@ -28,7 +29,7 @@ export const KiroCliExtension = z.strictObject({
 });
 export type KiroCliExtension = z.infer<typeof KiroCliExtension>;
 
-export const kiroCliAdapter: Adapter = {
+export const kiroCliAdapter: Adapter = withLargeContext({
   id: "kiro-cli",
   displayName: KIRO_DIALECT.displayName,
   description: "Kiro CLI custom agents (JSON, the 2.x format that 2.x and 3.x read)",
@@ -37,7 +38,7 @@ export const kiroCliAdapter: Adapter = {
   capabilities: {
     instructions: "yes",
     "knowledge-always": "yes",
-    "knowledge-on-demand": "no",
+    "knowledge-on-demand": "yes",
     "mcp-stdio": "yes",
     "mcp-http": "yes",
     "tools-allow": "yes",
@@ -77,15 +78,16 @@ export const kiroCliAdapter: Adapter = {
   detect: detectKiro,
   // A session runs as one agent (--agent); its prompt is what aicfg writes that the tool always loads.
   budget: { ...CLAUDE_WINDOW, per: "agent" },
+  largeContext: { strategies: ["index"], source: "file:// resources load at session start (kiro.dev/docs/cli/custom-agents/configuration-reference); the read tool opens the files the index lists (skill:// resources are not written by aicfg)" },
   limitations: [
     "Writes the 2.x JSON agent format; Kiro CLI 3.x reads it, but its v3 harness takes hooks from .kiro/hooks/ and permissions from `permissions` rules, which are not generated.",
     "Since Kiro CLI 2.4 a ${VAR} in MCP env/headers is expanded only for variables listed in kiroAgent.mcpApprovedEnvVars of ~/.kiro/settings/cli.json (otherwise the server sees the literal text).",
     "Kiro does not expand variables in command, args or url: such MCP servers are left out (warned).",
     "tools.deny is expressed by listing the tools that remain: Kiro tools outside the universal vocabulary (code, introspect) and servers from mcp.json files are then hidden too.",
     "Denying one tool of an MCP server while allowing the rest cannot be expressed (warned).",
-    "Knowledge is written as always-loaded file:// resources; on-demand knowledge is left out (warned).",
+    "Always-on knowledge is written as file:// resources, which load at session start; on-demand knowledge (and always-on knowledge over the budget) is an index in the prompt that points to the library's files.",
     "Kiro resolves a relative file:// resource against the folder the chat runs in (start it at the project root): when the library and the project share a folder other than the home folder or /, project-scope agents name library files relative to the project root, so moving both together keeps them valid. Otherwise, and always in user scope (a user-wide agent runs from any folder), they are ~/path or absolute.",
     "toolSettings.web_fetch domains become URL regexes in web_fetch trusted/blocked.",
     "SSE MCP servers, server cwd and includeTools/excludeTools have no Kiro equivalent (warned).",
   ],
-};
+});

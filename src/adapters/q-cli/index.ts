@@ -11,6 +11,7 @@ import { detectQ } from "./detect.ts";
 import { Q_DIALECT, type AgentDialect } from "./dialect.ts";
 import { parseAgentFiles } from "./parse.ts";
 import { renderAgentFiles, type AgentExtras } from "./render.ts";
+import { withLargeContext } from "../fallback.ts";
 
 const ToolAliases = z.record(z.string().min(1), z.string().min(1)).describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
 
@@ -40,7 +41,7 @@ export function extensionOf<T extends z.ZodType>(agent: ResolvedAgent, d: AgentD
   return undefined;
 }
 
-export const qCliAdapter: Adapter = {
+export const qCliAdapter: Adapter = withLargeContext({
   id: "q-cli",
   displayName: Q_DIALECT.displayName,
   description: "Amazon Q Developer CLI custom agents (JSON, Q 1.13-1.19; end-of-life, succeeded by Kiro CLI)",
@@ -49,7 +50,7 @@ export const qCliAdapter: Adapter = {
   capabilities: {
     instructions: "yes",
     "knowledge-always": "yes",
-    "knowledge-on-demand": "no",
+    "knowledge-on-demand": "yes",
     "mcp-stdio": "yes",
     "mcp-http": "yes",
     "tools-allow": "yes",
@@ -78,15 +79,16 @@ export const qCliAdapter: Adapter = {
   detect: detectQ,
   // A session runs as one agent (--agent); its prompt is what aicfg writes that the tool always loads.
   budget: { ...CLAUDE_WINDOW, per: "agent" },
+  largeContext: { strategies: ["index"], source: "resources load at session start (aws/amazon-q-developer-cli: docs/agent-format.md); fs_read opens the files the index lists" },
   limitations: [
     "Amazon Q Developer CLI is end-of-life (maintenance only since November 2025); prefer the kiro-cli target.",
     "No grep, glob, web_fetch or web_search tools: such tools.allow entries, toolSettings.web_fetch and hooks matching them are left out with a warning.",
     "tools.deny is expressed by listing the tools that remain: Q tools outside the universal vocabulary (introspect, report_issue) and servers from the legacy mcp.json are then hidden too.",
     "Denying one tool of an MCP server while allowing the rest cannot be expressed (warned).",
-    "Knowledge is written as always-loaded file:// resources; on-demand knowledge is left out (warned).",
+    "Always-on knowledge is written as file:// resources, which load at session start; on-demand knowledge (and always-on knowledge over the budget) is an index in the prompt that points to the library's files.",
     "Q resolves a relative file:// resource against the folder the chat runs in (start it at the project root): when the library and the project share a folder other than the home folder or /, project-scope agents name library files relative to the project root, so moving both together keeps them valid. Otherwise, and always in user scope (a user-wide agent runs from any folder), they are ~/path or absolute.",
     "MCP env and header values use Q's ${env:VAR}; Q does not expand variables in command, args or url, so such servers are left out (warned). Header substitution needs a Q/Kiro release whose MCP client expands headers.",
     "shell allowedCommands/deniedCommands are regular expressions anchored at both ends in Q.",
     "SSE MCP servers, server cwd and includeTools/excludeTools have no Q equivalent (warned).",
   ],
-};
+});

@@ -67,7 +67,7 @@ function renderHooks(agent: ResolvedAgent, d: AgentDialect, warnings: Diagnostic
 }
 
 /** The agent JSON object, in the key order of the tools' own examples. */
-export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, roots: Roots, extras: AgentExtras = {}): { json: Record<string, unknown>; secret: boolean; warnings: Diagnostic[] } {
+export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, roots: Roots, extras: AgentExtras = {}): { json: Record<string, unknown>; secret: boolean; warnings: Diagnostic[]; loadsBytes: number } {
   const warnings: Diagnostic[] = [];
   const mcp = mapMcpServers(agent, d);
   warnings.push(...mcp.warnings);
@@ -77,22 +77,16 @@ export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, roots: Ro
   warnings.push(...settings.warnings);
 
   const resources: string[] = [];
-  const onDemand: string[] = [];
+  let loadsBytes = 0;
+  // On-demand knowledge never gets here: the large-context planner (fallback.ts) lists it in the
+  // prompt as an index, since both tools load every resource at session start.
   for (const k of agent.knowledge) {
     // Both tools join a relative resource onto the chat's working folder (the project root for a
     // workspace agent), expand `~` and keep `/abs`: see refs.ts.
-    if (k.mode === "always") resources.push(`file://${portableRef(k.absPath, roots, "cwd")}`);
-    else onDemand.push(k.path);
-  }
-  if (onDemand.length) {
-    warnings.push(
-      unsupported(
-        d.displayName,
-        agent,
-        `on-demand knowledge (${onDemand.join(", ")})`,
-        `${d.displayName} resources are always loaded; set mode: always, or index the files at runtime with the knowledge tool (/knowledge add)`,
-      ),
-    );
+    if (k.mode === "always") {
+      resources.push(`file://${portableRef(k.absPath, roots, "cwd")}`);
+      loadsBytes += k.size;
+    }
   }
   for (const r of extras.resources ?? []) if (!resources.includes(r)) resources.push(r);
   const hooks = renderHooks(agent, d, warnings);
@@ -113,7 +107,7 @@ export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, roots: Ro
   const model = modelFor(agent, d.target);
   if (model !== undefined) json.model = model;
   for (const [k, v] of extras.afterModel ?? []) json[k] = v;
-  return { json, secret: mcp.secret, warnings };
+  return { json, secret: mcp.secret, warnings, loadsBytes };
 }
 
 /** One file per agent under the scope's agents folder. */
@@ -125,6 +119,8 @@ export function renderAgentFiles(agents: readonly ResolvedAgent[], roots: Roots,
     const r = renderAgentJson(agent, d, roots, extrasOf(agent));
     warnings.push(...r.warnings);
     const file: OutputFile = { kind: "file", path: join(dir, `${safeName(agent.name, "agent name")}.json`), content: jsonFile(r.json), agent: agent.name, alwaysLoaded: true };
+    // The resources load with the agent at session start: their size counts against the budget too.
+    if (r.loadsBytes) file.loadsBytes = r.loadsBytes;
     if (r.secret) file.secret = true;
     files.push(file);
   }

@@ -2,6 +2,8 @@
 // table (agent feature x tool) that says what each tool can express.
 import { homedir } from "node:os";
 import { effectiveCapabilities, effectiveLocations, listAdapters } from "../../../adapters/registry.ts";
+import type { ContextBudget } from "../../../adapters/budget.ts";
+import type { LargeContext } from "../../../adapters/fallback.ts";
 import { CAPABILITIES, type Support } from "../../../adapters/types.ts";
 import { COMMON_OPTIONS, EXIT, type Command } from "../command.ts";
 import { paint } from "../format.ts";
@@ -22,6 +24,18 @@ const CAP_LABEL: Record<(typeof CAPABILITIES)[number], string> = {
   ignore: "ignor",
 };
 
+/** `200K tokens/agent`, `32,768 bytes`: what one target always loads may hold. */
+export function budgetLabel(b: ContextBudget): string {
+  const n = b.unit === "tokens" && b.max % 1000 === 0 ? `${b.max / 1000}K` : b.max.toLocaleString("en-US");
+  return `${n} ${b.unit}${b.per === "total" ? "" : `/${b.per}`}`;
+}
+
+/** `on-demand-rules, index (user: index)`: what a target falls back to when knowledge is over its budget, best first. */
+export function largeContextLabel(lc: LargeContext): string {
+  const user = lc.scopes?.user ? ` (user: ${lc.scopes.user.join(", ")})` : "";
+  return lc.strategies.join(", ") + user;
+}
+
 export const targetsCommand: Command = {
   name: "targets",
   summary: "list export targets, their paths, scopes and limits (--matrix: what each can express)",
@@ -38,20 +52,24 @@ export const targetsCommand: Command = {
     const where = (scope: "project" | "user") => (a: (typeof adapters)[number]) =>
       a.scopes.includes(scope) ? effectiveLocations(a, { scope, ...roots }).map((p) => p.replace(/^\.\//, "")) : [];
     if (args.values.json) {
-      io.out(JSON.stringify(adapters.map((a) => ({ id: a.id, name: a.displayName, description: a.description, scopes: a.scopes, paths: { project: where("project")(a), user: where("user")(a) }, capabilities: effectiveCapabilities(a), limitations: a.limitations, importable: !!a.parse })), null, 2));
+      io.out(JSON.stringify(adapters.map((a) => ({ id: a.id, name: a.displayName, description: a.description, scopes: a.scopes, paths: { project: where("project")(a), user: where("user")(a) }, capabilities: effectiveCapabilities(a), budget: a.budget, largeContext: a.largeContext, limitations: a.limitations, importable: !!a.parse })), null, 2));
       return EXIT.ok;
     }
     if (args.values.matrix) {
       const w = Math.max(...adapters.map((a) => a.id.length)) + 2;
-      io.out(" ".repeat(w) + CAPABILITIES.map((c) => CAP_LABEL[c].padEnd(6)).join(""));
+      const bw = Math.max(...adapters.map((a) => budgetLabel(a.budget).length)) + 2;
+      io.out(" ".repeat(w) + CAPABILITIES.map((c) => CAP_LABEL[c].padEnd(6)).join("") + "budget".padEnd(bw) + "over budget");
       const cell = (s: Support) => (s === "yes" ? paint(io, "green", "yes   ") : s === "partial" ? paint(io, "yellow", "part  ") : paint(io, "gray", "-     "));
       for (const a of adapters) {
         const caps = effectiveCapabilities(a);
-        io.out(a.id.padEnd(w) + CAPABILITIES.map((c) => cell(caps[c])).join(""));
+        io.out(a.id.padEnd(w) + CAPABILITIES.map((c) => cell(caps[c])).join("") + budgetLabel(a.budget).padEnd(bw) + largeContextLabel(a.largeContext));
       }
       io.out("");
       io.out(paint(io, "gray", "instr=instructions know=always-on knowledge k-dem=on-demand knowledge stdio/http=MCP servers allow/deny=tool allow/deny lists"));
       io.out(paint(io, "gray", "tset=tool settings (paths, commands) hooks model skill=skills cmds=commands ignor=ignore patterns; part=partially (see the export warnings)"));
+      io.out(paint(io, "gray", "budget=what the tool always loads may hold; over budget=what always-on knowledge beyond it becomes, best first: on-demand-rules (rules or"));
+      io.out(paint(io, "gray", "references the tool loads when relevant), knowledge-folder (files the tool searches by itself), index (the agent's instructions list each"));
+      io.out(paint(io, "gray", "library file with its description; two levels, folder index files, when that list is too long)"));
       return EXIT.ok;
     }
     for (const a of adapters) {
