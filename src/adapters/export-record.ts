@@ -3,7 +3,7 @@
 // fresh list + stat of the inputs and a stat of the outputs match, the export is a no-op: nothing is
 // parsed, rendered or written, and the last result is replayed. Light on purpose (no zod, YAML or
 // adapters), so that a no-op does not even import them.
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Diagnostic } from "../library/diagnostics.ts";
@@ -63,6 +63,24 @@ export type QuickCheck = {
   changed: string[];
 };
 
+/**
+ * The file system's time now: the mtime of a file written at this moment. Input mtimes are compared
+ * with it (as git compares them with its index file's), never with Date.now(), which need not agree
+ * with the clock that stamps files (a skewed network file system, a test's shifted clock).
+ */
+function fileSystemNow(stateDir: string): number {
+  try {
+    mkdirSync(join(stateDir, "inputs"), { recursive: true, mode: 0o700 });
+    const probe = join(stateDir, "inputs", `.now.${process.pid}`);
+    writeFileSync(probe, "", { mode: 0o600 });
+    const at = lstatSync(probe).mtimeMs;
+    rmSync(probe, { force: true });
+    return at;
+  } catch {
+    return Date.now();
+  }
+}
+
 /** Lists and stats the inputs (hashing only what moved) and the outputs; a replay when nothing changed. */
 export function quickCheck(stateDir: string, key: string, libraryRoot: string): QuickCheck {
   const rec = readRecord(stateDir, key);
@@ -70,7 +88,7 @@ export function quickCheck(stateDir: string, key: string, libraryRoot: string): 
   if (!roots.includes(libraryRoot)) roots.push(libraryRoot);
   const changed = new Set<string>();
   const report: ScanReport = { restat: false, hashed: 0 };
-  const scan = scanInputs(roots, rec?.inputs, changed, report);
+  const scan = scanInputs(roots, rec?.inputs, changed, report, fileSystemNow(stateDir));
   if (!rec || changed.size) return { scan, changed: [...changed].sort() };
   for (const [p, s] of Object.entries(rec.outputs)) {
     const st = lstatSync(p, { throwIfNoEntry: false });

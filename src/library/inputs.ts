@@ -44,10 +44,10 @@ export function hashBytes(data: string | Uint8Array): string {
  * be trusted by its stat next time (so a first export reads no input twice). A
  * folder whose stats equal the recorded ones (and is not racy) has the same entries, so it is not
  * listed again: only its files are stat'ed. `changed` receives the absolute paths that were added,
- * removed or whose content hash differs.
+ * removed or whose content hash differs. `at` is when the scan starts, by the clock that stamps the
+ * files' mtimes (pass the file system's own time: Date.now() may run ahead or behind it).
  */
-export function scanInputs(roots: readonly string[], previous?: InputScan, changed?: Set<string>, report?: ScanReport): InputScan {
-  const at = Date.now();
+export function scanInputs(roots: readonly string[], previous?: InputScan, changed?: Set<string>, report?: ScanReport, at: number = Date.now()): InputScan {
   const trustBefore = previous ? previous.at - MTIME_GRANULARITY_MS : -Infinity;
   const layers: InputScan["layers"] = [];
   for (const root of roots) {

@@ -2,7 +2,7 @@
 // processes starting at the same instant, and a stale lock (holder gone, pid reused by another
 // process, taken before a restart, a crashed recovery) is recovered instead of blocking start-up.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { acquireStateLock, processStartTime } from "../../src/daemon/store/state-lock.ts";
@@ -122,7 +122,7 @@ describe("the state-folder lock", () => {
     holder({ pid: 0x3ffffe });
     writeFileSync(lockFile() + ".recovery", "1");
     expect(() => acquireStateLock(dir.path, "daemon.lock", "me")).toThrow(/keeps changing hands/);
-    const old = (Date.now() - 60_000) / 1000;
+    const old = (statSync(lockFile() + ".recovery").mtimeMs - 60_000) / 1000; // a minute older, by the file system's clock
     utimesSync(lockFile() + ".recovery", old, old);
     expect(acquireStateLock(dir.path, "daemon.lock", "me").recovered).toMatch(/is gone/);
     expect(existsSync(lockFile() + ".recovery")).toBe(false);

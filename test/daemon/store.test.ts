@@ -133,6 +133,22 @@ describe("file store", () => {
     expect(existsSync(join(dir.path, "daemon/logs/r5.jsonl"))).toBe(true);
   });
 
+  it("ages webhook deliveries by the time they were claimed (the daemon's clock), never by file mtimes", async () => {
+    const s = openFileStore(dir.path);
+    const day = 86_400_000;
+    const now = Date.UTC(2031, 0, 10);
+    // Written just now on disk (fresh mtimes) but claimed, by the daemon's clock, 9 and 1 days ago.
+    expect(await s.claimDelivery({ id: "old", at: now - 9 * day, attempt: 1, instance: "i", state: "queued", runIds: [] })).toBe(true);
+    expect(await s.claimDelivery({ id: "recent", at: now - day, attempt: 1, instance: "i", state: "queued", runIds: [] })).toBe(true);
+    const r = await s.prune({ now, keepRuns: 3 });
+    expect(r.deliveries).toBe(1);
+    expect((await s.getDelivery("old")).length).toBe(0);
+    expect((await s.getDelivery("recent")).length).toBe(1);
+    // A daemon clock far behind the file system's (mtimes "in the future") keeps a fresh claim too.
+    expect(await s.claimDelivery({ id: "skewed", at: Date.UTC(2020, 0, 1), attempt: 1, instance: "i", state: "queued", runIds: [] })).toBe(true);
+    expect((await s.prune({ now: Date.UTC(2020, 0, 2), keepRuns: 3 })).deliveries).toBe(0);
+  });
+
   it("marks runs of a dead owner interrupted and leaves a live owner's runs alone", async () => {
     const s = openFileStore(dir.path);
     const dead = deadPid();

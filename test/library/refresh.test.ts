@@ -96,7 +96,8 @@ describe("scanInputs: stat every input, hash only what moved", () => {
   });
 
   it("hashes a file whose mtime is within the timestamp granularity of the record, even with equal stats", () => {
-    const first = scanInputs([dir.path]);
+    // Scan times come from the file system's clock (as the export passes them), not Date.now().
+    const first = scanInputs([dir.path], undefined, undefined, undefined, statSync(p("knowledge/docs/one.md")).mtimeMs + 10);
     const rel = "knowledge/docs/one.md";
     // A coarse-timestamp filesystem: an edit in the same tick leaves size, mtime and ctime as they were.
     // Simulated by recording the edited file's own stats with the old content's hash.

@@ -56,6 +56,17 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** When a delivery file was claimed: its `at`, or its mtime for a torn or unreadable file. */
+function deliveryAt(file: string): number {
+  try {
+    const at = (JSON.parse(readFileSync(file, "utf8")) as { at?: unknown }).at;
+    if (typeof at === "number" && Number.isFinite(at)) return at;
+  } catch {
+    /* torn by a crash, or not ours */
+  }
+  return statSync(file).mtimeMs;
+}
+
 function deliveryRecord(r: DeliveryRecord): DeliveryRecord {
   return { id: r.id.slice(0, 200), at: r.at, attempt: r.attempt, instance: r.instance, state: r.state, ...(r.cause ? { cause: r.cause } : {}), runIds: r.runIds };
 }
@@ -391,7 +402,10 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       for (const name of readdirSync(dirs.deliveries)) {
         const file = join(dirs.deliveries, name);
         try {
-          if (o.now - statSync(file).mtimeMs > dMax) {
+          // Aged by the time the record carries (the daemon's clock), not by the file's mtime: the two
+          // clocks need not agree (a clock set in tests, a skewed or network file system).
+          const at = deliveryAt(file);
+          if (o.now - at > dMax) {
             result.deliveries++;
             if (!o.dryRun) rmSync(file, { force: true });
           }

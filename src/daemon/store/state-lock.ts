@@ -76,13 +76,29 @@ function linkNew(path: string, data: string): boolean {
   }
 }
 
+/**
+ * The file system's idea of now (the mtime of a file written at this moment). File ages are measured
+ * against it, never against Date.now(): the two clocks differ on a skewed network file system, under
+ * a test's shifted clock, or after the wall clock was stepped.
+ */
+function fileSystemNow(near: string): number {
+  const probe = `${near}.${randomBytes(6).toString("hex")}.now`;
+  closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  try {
+    return statSync(probe).mtimeMs;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
 /** Runs `fn` while holding `<file>.recovery`; false when another starter is recovering right now. */
-function underRecoveryLock(file: string, now: () => number, fn: () => void): boolean {
+function underRecoveryLock(file: string, fn: () => void): boolean {
   const guard = `${file}.recovery`;
   if (!linkNew(guard, String(process.pid))) {
     let age = 0;
     try {
-      age = now() - statSync(guard).mtimeMs;
+      // Both times from the file system's clock: the guard's mtime against a file written now.
+      age = fileSystemNow(file) - statSync(guard).mtimeMs;
     } catch {
       return false; // released meanwhile: try again
     }
@@ -132,7 +148,7 @@ export function acquireStateLock(dir: string, name: string, instance: string, op
     }
     // Remove the stale lock only if it is still the one judged stale (another starter may have
     // replaced it with a live lock meanwhile).
-    const done = underRecoveryLock(file, now, () => {
+    const done = underRecoveryLock(file, () => {
       if (readOptional(file) === seen) {
         try {
           unlinkSync(file);
