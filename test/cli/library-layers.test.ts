@@ -121,8 +121,15 @@ describe("upstream moves", () => {
     // export still uses the pinned commit until the update
     expect((await run("explain", "reviewer", "--json")).out).toContain("org reviewer\"");
 
+    const out = join(dir.path, "project");
+    expect((await run("export", "--root", out)).code).toBe(0);
+    expect(readFileSync(join(out, ".claude", "agents", "reviewer.md"), "utf8")).toContain("org reviewer\n");
     const u = await run("library", "update", "--json");
     expect(u.code, u.err).toBe(0);
+    // a moved pin is a changed input: the next export is no replayed no-op
+    expect((await run("export", "--root", out)).code).toBe(0);
+    expect(readFileSync(join(out, ".claude", "agents", "reviewer.md"), "utf8")).toContain("org reviewer v2");
+    expect(existsSync(join(out, ".claude", "agents", "tester.md"))).toBe(true);
     const rep = u.json().reports[0];
     expect(rep).toMatchObject({ name: "org", status: "updated", locked: first, upstream: second, files: { added: ["agents/tester.md"], changed: ["agents/reviewer.md"], removed: [] } });
     expect(lock().layers.org.resolvedCommit).toBe(second);
