@@ -365,7 +365,7 @@ export async function withUpdateLock<T>(ctx: LayerContext, fn: () => Promise<T>)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number(readFileSync(file, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
         throw new LayerError("layer-update-running", `another aicfg (pid ${pid}) is updating the layers in ${dir}`, { hint: "wait for it to finish" });
       }
       unlinkSync(file);
