@@ -226,6 +226,7 @@ export const LayerUrl = z
   .max(2048)
   .regex(/^[^-]/, "must not start with '-' (git would read it as an option)")
   .regex(/^(?!.*::)/, "must not use a transport helper ('ext::', 'fd::', ...)")
+  .regex(/^(?!.*:\/\/-)(?!.*@-)/, "must not have a user or host starting with '-' (ssh would read it as an option)")
   .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
   .regex(
     /^(?:https:\/\/|ssh:\/\/|file:\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:|\/|\.\.?\/)/,

@@ -104,6 +104,7 @@ export function checkRemoteUrl(url: string, allowFile: boolean): string {
   if (url.startsWith("-")) throw bad("it starts with '-'");
   if (/[\0\n\r]/.test(url)) throw bad("it contains a control character");
   if (url.includes("::")) throw bad("transport helpers (x::y) are not allowed");
+  if (/:\/\/-|@-/.test(url)) throw bad("its user or host starts with '-' (ssh would read it as an option)");
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
   if (m) {
     const scheme = m[1]!.toLowerCase();

@@ -7,8 +7,8 @@
 // the new tree is complete, so a kill -9 at any point leaves the previous pin active; leftovers (temp trees, git's
 // own *.lock files in a mirror, our update lock) belong to a dead process and are cleared by the next run.
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { atomicWrite } from "../adapters/atomic.ts";
 import { AicfgError, ConfigError, type Diagnostic } from "../library/diagnostics.ts";
 import { sha256 } from "../library/hash.ts";
@@ -493,7 +493,7 @@ export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Prom
       });
     }
     const stale = staleLockEntries(specs, next);
-    const removing = opts.mode === "update" && !opts.names?.length ? stale : [];
+    const removing = !opts.names?.length ? stale : []; // a layer taken out of aicfg.yaml leaves the lock too
     for (const name of removing) {
       reports.push({ name, url: next.layers[name]!.url, ref: next.layers[name]!.requestedRef, status: "removed", locked: next.layers[name]!.resolvedCommit });
       delete next.layers[name];
@@ -676,15 +676,4 @@ export async function loadLibraryWithLayers(ctx: LayerContext): Promise<{ lib: L
   const lib = loadLibrary(ctx.libraryRoot, folders.length ? { layers: folders } : {});
   lib.diagnostics.push(...diagnostics);
   return { lib, notes };
-}
-
-/** A path as the user wrote it for output: relative to the library when inside it. */
-export function shownPath(libraryRoot: string, p: string): string {
-  const rel = relative(libraryRoot, p);
-  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : p;
-}
-
-/** Whether `dir` looks like a checkout this module made (for tests and `doctor`). */
-export function isTree(dir: string): boolean {
-  return existsSync(join(dir, TREE_MARKER)) && statSync(dir).isDirectory();
 }

@@ -55,7 +55,7 @@ describe("aicfg.lock", () => {
 
 describe("layers in aicfg.yaml", () => {
   const ok = ["https://git.example.com/org.git", "ssh://git@host/org.git", "git@github.com:org/lib.git", "file:///srv/git/org.git", "/srv/git/org.git", "./org", "../org"];
-  const refused = ["--upload-pack=touch x", "-u", "ext::sh -c touch% x", "https://x/y::z", "fd::3", "git://host/x", "http://host/x", "org", " https://x", "https://x/\nfoo", "C:\\repo"];
+  const refused = ["--upload-pack=touch x", "-u", "ext::sh -c touch% x", "https://x/y::z", "fd::3", "git://host/x", "http://host/x", "org", " https://x", "https://x/\nfoo", "C:\\repo", "ssh://-oProxyCommand=touch%20x/repo", "ssh://git@-oProxyCommand=x/repo"];
   it("accepts the URL forms a platform team uses", () => {
     for (const url of ok) expect(LayerSpec.safeParse({ name: "org", url, ref: "main" }).success, url).toBe(true);
   });
