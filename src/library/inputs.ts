@@ -123,6 +123,7 @@ export function scanInputs(roots: readonly string[], previous?: InputScan, chang
       }
     };
     add("aicfg.yaml");
+    add("aicfg.lock"); // a moved layer pin is a changed input, though no file of this layer changed
     for (const dir of INPUT_DIRS) walk(dir);
     if (before) {
       for (const rel of Object.keys(before)) {

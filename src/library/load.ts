@@ -4,7 +4,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSyn
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { z } from "zod";
 import { ConfigError, type Diagnostic } from "./diagnostics.ts";
-import type { AgentSource, CommandEntry, KnowledgeEntry, LayerInfo, Library, McpEntry, SkillEntry, TemplateEntry } from "./model.ts";
+import type { AgentSource, CommandEntry, KnowledgeEntry, LayerFolder, LayerInfo, Library, McpEntry, SkillEntry, TemplateEntry } from "./model.ts";
 import { isInside, toPosix } from "./paths.ts";
 import { AgentSpec, CommandSpec, LibraryManifest, McpName, McpServer, SkillSpec, Slug, WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "./schema.ts";
 import { parseYaml, splitFrontmatter, zodIssuesToDiagnostics, type ParsedYaml } from "./yaml-source.ts";
@@ -16,10 +16,17 @@ const MAX_AGENT_BYTES = 1024 * 1024;
 export type LoadOptions = {
   /** Skip reading knowledge files' frontmatter (the default; content is read lazily by adapters). */
   readonly?: boolean;
+  /**
+   * The folders of the git layers named in aicfg.yaml `layers:`, materialised by the caller from the pinned
+   * commits (workflows/layers.ts). They are layered like `extends:` folders, below them, in the listed order.
+   */
+  layers?: readonly LayerFolder[];
 };
 
+type CollectedLayer = { root: string; manifest: LibraryManifest | undefined; file: string; name?: string };
+
 /** Loads a library. Throws ConfigError only when the folder is not a library at all. */
-export function loadLibrary(dir: string, _opts: LoadOptions = {}): Library {
+export function loadLibrary(dir: string, opts: LoadOptions = {}): Library {
   const root = resolve(dir);
   const manifestFile = join(root, MANIFEST_FILE);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
@@ -34,8 +41,8 @@ export function loadLibrary(dir: string, _opts: LoadOptions = {}): Library {
     });
   }
   const diagnostics: Diagnostic[] = [];
-  const layerRoots: { root: string; manifest: LibraryManifest | undefined; file: string }[] = [];
-  collectLayers(root, [], layerRoots, diagnostics);
+  const layerRoots: CollectedLayer[] = [];
+  collectLayers(root, [], layerRoots, diagnostics, opts.layers ?? []);
 
   const lib: Library = {
     root,
@@ -50,10 +57,11 @@ export function loadLibrary(dir: string, _opts: LoadOptions = {}): Library {
     commands: new Map(),
     workflowDirs: [],
     diagnostics,
+    ...(opts.layers?.length ? { layerFolders: opts.layers } : {}),
   };
   const merged: Record<string, unknown> = {};
   layerRoots.forEach((layer, index) => {
-    const name = layer.manifest?.name ?? basename(layer.root);
+    const name = layer.name ?? layer.manifest?.name ?? basename(layer.root);
     const info: LayerInfo = { name, root: layer.root, index };
     lib.layers.push(info);
     if (layer.manifest) mergeManifest(merged, layer.manifest);
@@ -63,6 +71,8 @@ export function loadLibrary(dir: string, _opts: LoadOptions = {}): Library {
   lib.manifest = { ...(merged as LibraryManifest), name: top?.name ?? basename(root) };
   if (top?.extends) lib.manifest.extends = top.extends;
   else delete lib.manifest.extends;
+  if (top?.layers) lib.manifest.layers = top.layers;
+  else delete lib.manifest.layers;
   return lib;
 }
 
@@ -78,8 +88,10 @@ function mergeManifest(into: Record<string, unknown>, m: LibraryManifest): void 
 function collectLayers(
   root: string,
   stack: string[],
-  out: { root: string; manifest: LibraryManifest | undefined; file: string }[],
+  out: CollectedLayer[],
   diagnostics: Diagnostic[],
+  gitLayers: readonly LayerFolder[] = [],
+  gitLayer?: LayerFolder,
 ): void {
   const file = join(root, MANIFEST_FILE);
   if (stack.includes(root)) {
@@ -93,9 +105,19 @@ function collectLayers(
     return;
   }
   if (out.some((l) => l.root === root)) return;
-  const manifest = readManifest(file, diagnostics);
+  // A git layer need not be a whole library: a folder of agents/, knowledge/, ... without aicfg.yaml is fine.
+  const manifest = gitLayer && !existsSync(file) ? undefined : readManifest(file, diagnostics);
+  if (stack.length === 0) collectGitLayers(root, manifest, out, diagnostics, gitLayers);
+  else if (gitLayer && manifest?.layers?.length) {
+    diagnostics.push({ severity: "warning", code: "nested-layers", message: `the layers of git layer '${gitLayer.name}' are not followed`, file, hint: "list every git layer in the top library's aicfg.yaml" });
+  }
   for (const [i, ext] of (manifest?.extends ?? []).entries()) {
     const extRoot = resolve(root, ext);
+    if (gitLayer && !isInside(gitLayer.root, extRoot)) {
+      const parsed = safeParseYamlFile(file);
+      diagnostics.push({ severity: "error", code: "extends-outside-layer", message: `git layer '${gitLayer.name}' extends ${ext}, outside its own checkout: not followed`, file, ...(parsed ? parsed.locate(["extends", i]) : {}), hint: "a git layer may only extend folders inside its repository" });
+      continue;
+    }
     if (!existsSync(join(extRoot, MANIFEST_FILE))) {
       const parsed = safeParseYamlFile(file);
       diagnostics.push({
@@ -108,9 +130,30 @@ function collectLayers(
       });
       continue;
     }
-    collectLayers(extRoot, [...stack, root], out, diagnostics);
+    collectLayers(extRoot, [...stack, root], out, diagnostics, [], gitLayer);
   }
-  out.push({ root, manifest, file });
+  out.push({ root, manifest, file, ...(gitLayer && gitLayer.root === root ? { name: gitLayer.name } : {}) });
+}
+
+/** The git layers of the top library, lowest first; one named in aicfg.yaml but not handed in is an error, not a silent gap. */
+function collectGitLayers(root: string, manifest: LibraryManifest | undefined, out: CollectedLayer[], diagnostics: Diagnostic[], given: readonly LayerFolder[]): void {
+  for (const [i, spec] of (manifest?.layers ?? []).entries()) {
+    const folder = given.find((g) => g.name === spec.name);
+    if (!folder || !existsSync(folder.root)) {
+      const file = join(root, MANIFEST_FILE);
+      const parsed = safeParseYamlFile(file);
+      diagnostics.push({
+        severity: "error",
+        code: "layer-not-materialised",
+        message: `git layer '${spec.name}' (${spec.url} ${spec.ref}) is not checked out${folder ? ` (${folder.root} is missing)` : ""}: its agents are left out`,
+        file,
+        ...(parsed ? parsed.locate(["layers", i, "name"]) : {}),
+        hint: "run 'aicfg sync' (or 'aicfg library update') to fetch and pin it",
+      });
+      continue;
+    }
+    collectLayers(resolve(folder.root), [root], out, diagnostics, [], { name: spec.name, root: resolve(folder.root) });
+  }
 }
 
 function safeParseYamlFile(file: string): ParsedYaml | undefined {
@@ -442,6 +485,8 @@ function readText(path: string, stats: Stats, max: number, d: Diagnostic[]): str
   }
 }
 
+const fullLoad = (root: string, opts: LoadOptions): Library => loadLibrary(root, opts);
+
 export function libraryDirOf(file: string): string {
   return dirname(dirname(file));
 }
@@ -452,6 +497,8 @@ export function libraryDirOf(file: string): string {
  * outside every layer) fall back to a full load. Returns a new Library; the old one is unchanged.
  */
 export function refreshLibrary(lib: Library, changedPaths: readonly string[]): Library {
+  // A full reload keeps the git layers the library was loaded with.
+  const loadLibrary = (root: string): Library => fullLoad(root, lib.layerFolders ? { layers: lib.layerFolders } : {});
   const next: Library = {
     ...lib,
     agents: new Map(lib.agents),

@@ -10,6 +10,9 @@ export type LayerInfo = {
   index: number;
 };
 
+/** A git layer already materialised as a folder (by the CLI or the daemon: this layer spawns no process). */
+export type LayerFolder = { name: string; root: string };
+
 export type AgentSource = {
   name: string;
   file: string;
@@ -46,6 +49,8 @@ export type CommandEntry = { name: string; file: string; layer: string; spec: Co
 
 export type Library = {
   root: string;
+  /** The git layers this library was loaded with (kept so a reload loads them again). */
+  layerFolders?: readonly LayerFolder[];
   manifestFile: string;
   /** The effective manifest: fields of later layers override earlier ones. */
   manifest: LibraryManifest;

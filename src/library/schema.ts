@@ -214,6 +214,52 @@ export type CommandSpec = z.infer<typeof CommandSpec>;
 export const ExportScope = z.enum(["project", "user"]);
 export type ExportScope = z.infer<typeof ExportScope>;
 
+/**
+ * Where a git layer comes from. Checked here, in the schema, so a bad value in aicfg.yaml is an error at its
+ * file:line:col before git ever sees it (security goal G03): nothing starting with '-' (git would read it as an
+ * option, e.g. --upload-pack=...), no transport helpers (ext::sh -c ...), no control characters, and only
+ * https, ssh, scp-like (git@host:path), file:// and local paths (relative to the library) as protocols.
+ */
+export const LayerUrl = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[^-]/, "must not start with '-' (git would read it as an option)")
+  .regex(/^(?!.*::)/, "must not use a transport helper ('ext::', 'fd::', ...)")
+  .regex(/^(?!.*:\/\/-)(?!.*@-)/, "must not have a user or host starting with '-' (ssh would read it as an option)")
+  .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
+  .regex(
+    /^(?:https:\/\/|ssh:\/\/|file:\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:|\/|\.\.?\/)/,
+    "must be an https:// or ssh:// URL, git@host:path, a file:// URL, or a local path starting with /, ./ or ../",
+  );
+
+/** A branch, a tag or a full commit id. Same rules as git's ref names, minus anything an option parser could take. */
+export const LayerRef = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^-]/, "must not start with '-' (git would read it as an option)")
+  .regex(/^[A-Za-z0-9._/-]+$/, "must be a branch, a tag or a commit id: letters, digits, '.', '_', '/' and '-'")
+  .regex(/^(?!.*\.\.)(?!.*\/\/)(?!\/)(?!.*\/$)(?!.*\.lock$)(?!.*\.$)/, "is not a valid git ref name (no '..', '//', leading or trailing '/', trailing '.' or '.lock')");
+
+/** A folder inside a layer's repository. */
+export const LayerPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[^-/\\]/, "must be a relative path inside the repository (not starting with '/', '\\' or '-')")
+  .regex(/^[^\u0000-\u001f\u007f\\]*$/, "must not contain control characters or backslashes")
+  .regex(/^(?!(?:.*\/)?\.\.(?:\/|$))/, "must not contain '..' segments");
+
+/** One git layer: org and team libraries that live in their own repositories, layered under this one in order. */
+export const LayerSpec = z.strictObject({
+  name: Slug.describe("the layer's name: shown as provenance ('aicfg explain') and used by 'aicfg library update NAME'"),
+  url: LayerUrl.describe("a git URL (https://, ssh://, git@host:path, file://) or a local path relative to this library"),
+  ref: LayerRef.describe("a branch (follows it on 'aicfg library update'), a tag, or a full commit id"),
+  path: LayerPath.optional().describe("the folder inside the repository that holds the library (default: the repository root)"),
+});
+export type LayerSpec = z.infer<typeof LayerSpec>;
+
 /** `aicfg.yaml`, the library manifest. */
 export const LibraryManifest = z.strictObject({
   $schema: z.string().optional(),
@@ -221,6 +267,17 @@ export const LibraryManifest = z.strictObject({
   description: z.string().optional(),
   version: z.string().optional(),
   extends: z.array(z.string().min(1)).optional().describe("libraries layered under this one: org first, then team"),
+  layers: z
+    .array(LayerSpec)
+    .superRefine((layers, ctx) => {
+      const seen = new Set<string>();
+      layers.forEach((l, i) => {
+        if (seen.has(l.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `layer name '${l.name}' is used twice` });
+        seen.add(l.name);
+      });
+    })
+    .optional()
+    .describe("git layers under this library, org first, then team; pinned in aicfg.lock (see 'aicfg library')"),
   targets: z.array(TargetId).optional().describe("default targets of every agent"),
   defaults: z
     .strictObject({

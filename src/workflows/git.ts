@@ -1,6 +1,6 @@
 // Runs git safely (security goal G03): argv arrays via execFile (no shell), repository hooks
 // disabled, a protocol allowlist, `--` before operands, and names and URLs checked before use.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { ActionError } from "./actions/types.ts";
 
 export type GitResult = { code: number; stdout: string; stderr: string };
@@ -25,7 +25,7 @@ export function gitConfigArgs(allowFile: boolean): string[] {
   ];
 }
 
-export function git(args: string[], opts: GitOptions): Promise<GitResult> {
+function gitEnv(): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? "/",
@@ -39,6 +39,11 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
     const v = process.env[k];
     if (v) env[k] = v;
   }
+  return env;
+}
+
+export function git(args: string[], opts: GitOptions): Promise<GitResult> {
+  const env = gitEnv();
   return new Promise((resolve) => {
     execFile(
       "git",
@@ -99,6 +104,7 @@ export function checkRemoteUrl(url: string, allowFile: boolean): string {
   if (url.startsWith("-")) throw bad("it starts with '-'");
   if (/[\0\n\r]/.test(url)) throw bad("it contains a control character");
   if (url.includes("::")) throw bad("transport helpers (x::y) are not allowed");
+  if (/:\/\/-|@-/.test(url)) throw bad("its user or host starts with '-' (ssh would read it as an option)");
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
   if (m) {
     const scheme = m[1]!.toLowerCase();
@@ -116,4 +122,41 @@ const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 export function checkSha(s: string): string {
   if (!SHA.test(s)) throw new ActionError("bad-sha", `git returned ${JSON.stringify(s)} where a commit id was expected`, { retryable: false });
   return s;
+}
+
+/**
+ * Runs git with `input` on stdin and returns stdout as bytes (for `cat-file --batch`, whose output holds
+ * file contents that need not be text). Same safety settings as git(); output beyond `maxBytes` kills it.
+ */
+export function gitBytes(args: string[], input: string, opts: GitOptions & { maxBytes?: number }): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const max = opts.maxBytes ?? 256 * 1024 * 1024;
+  return new Promise((resolve) => {
+    const child = spawn("git", [...gitConfigArgs(!!opts.allowFile), ...args], { cwd: opts.cwd, env: gitEnv(), shell: false, stdio: ["pipe", "pipe", "pipe"], ...(opts.signal ? { signal: opts.signal } : {}) });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let stderr = "";
+    let over = false;
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    child.stdout.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        over = true;
+        child.kill("SIGKILL");
+      } else chunks.push(c);
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      if (stderr.length < 64 * 1024) stderr += c.toString("utf8");
+    });
+    child.on("error", (e) => {
+      stderr += e.message;
+    });
+    child.stdin.on("error", () => {
+      /* git exited early; its exit code says why */
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: over ? 125 : (code ?? 128), stdout: Buffer.concat(chunks), stderr: over ? `output over ${max} bytes` : stderr });
+    });
+    child.stdin.end(input);
+  });
 }

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { realDetectEnv } from "../../adapters/detect-env.ts";
 import { exportLibrary } from "../../adapters/export.ts";
 import { expandTargets } from "../../adapters/registry.ts";
-import { loadLibrary } from "../../library/load.ts";
+import { loadLibraryWithLayers } from "../layers.ts";
 import type { Library } from "../../library/model.ts";
 import { resolveAll } from "../../library/resolve.ts";
 import { ActionError, defineAction } from "./types.ts";
@@ -66,7 +66,7 @@ export const exportAction = defineAction({
   description: "render the library into each AI tool's native configuration (incremental on file changes)",
   with: ExportWith,
   run: async (input, ctx) => {
-    const lib = loadLibrary(ctx.libraryRoot);
+    const { lib } = await loadLibraryWithLayers({ libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal }); // git layers at their pins
     let agents = input.agents;
     let incrementalFrom: number | undefined;
     const changed = ctx.trigger.paths;

@@ -4,7 +4,7 @@
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { loadLibrary } from "../../library/load.ts";
+import { loadLibraryWithLayers } from "../layers.ts";
 import type { Library, ResolvedAgent } from "../../library/model.ts";
 import { readKnowledgeBody, resolveAll } from "../../library/resolve.ts";
 import { Duration, parseDuration } from "../duration.ts";
@@ -147,7 +147,7 @@ export const healthAction = defineAction({
   description: "report library health: sizes, stale files, broken links and globs, unused knowledge, tokens per agent",
   with: HealthWith,
   run: async (input, ctx) => {
-    const lib = loadLibrary(ctx.libraryRoot);
+    const { lib } = await loadLibraryWithLayers({ libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal }); // git layers at their pins
     const report = libraryHealth(lib, ctx.now(), { staleAfterMs: parseDuration(input.stale_after ?? "180d"), limits: input.limits ?? {} });
     const warnings = [
       ...report.broken_globs,

@@ -2,7 +2,7 @@
 // run when there are errors (or warnings, with `strict: true`).
 import { z } from "zod";
 import { formatDiagnostic, type Diagnostic } from "../../library/diagnostics.ts";
-import { loadLibrary } from "../../library/load.ts";
+import { loadLibraryWithLayers } from "../layers.ts";
 import { validateLibrary } from "../../adapters/validate.ts";
 import { validateWorkflows } from "../schema.ts";
 import { ActionError, defineAction } from "./types.ts";
@@ -17,7 +17,7 @@ export const validateAction = defineAction({
   description: "validate the library and its workflows; fails the run on errors",
   with: ValidateWith,
   run: async (input, ctx) => {
-    const lib = loadLibrary(ctx.libraryRoot);
+    const { lib } = await loadLibraryWithLayers({ libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal }); // git layers at their pins
     // The same checks as `aicfg validate`: schemas, references, targets, names, sizes.
     const diagnostics: Diagnostic[] = validateLibrary(lib);
     if (input.workflows ?? true) diagnostics.push(...validateWorkflows(lib));

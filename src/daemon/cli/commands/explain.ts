@@ -1,23 +1,23 @@
 // `aicfg explain <agent>`: the effective agent after layering, and which layer each field came from.
 import { stringify as stringifyYaml } from "yaml";
-import { loadLibrary } from "../../../library/load.ts";
 import { resolveAgent } from "../../../library/resolve.ts";
 import { hasErrors } from "../../../library/diagnostics.ts";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { COMMON_OPTIONS, EXIT, type Command } from "../command.ts";
 import { paint, printDiagnostics } from "../format.ts";
-import { LIBRARY_OPTION, libraryDir } from "../options.ts";
+import { LIBRARY_OPTION, STATE_OPTION, libraryDir } from "../options.ts";
+import { loadCliLibrary } from "../library-load.ts";
 
 export const explainCommand: Command = {
   name: "explain",
   summary: "show an agent's effective definition and the layer each field came from",
   usage: "aicfg explain <agent> [--library DIR] [--json]",
-  options: { ...LIBRARY_OPTION, json: COMMON_OPTIONS.json },
+  options: { ...LIBRARY_OPTION, ...STATE_OPTION, json: COMMON_OPTIONS.json },
   examples: ["aicfg explain code-reviewer", "aicfg explain code-reviewer --library ~/me --json"],
   run: async (args, io) => {
     const name = args.positionals[0];
     if (!name) throw new ConfigError("usage", "which agent? e.g. 'aicfg explain code-reviewer'", { hint: "list agents with 'aicfg list'" });
-    const lib = loadLibrary(libraryDir(args, io));
+    const lib = await loadCliLibrary(args, io, libraryDir(args, io));
     const { agent, diagnostics } = resolveAgent(lib, name);
     if (!agent) {
       // Thrown, so the CLI prints it as text or, with --json, as a JSON error object.

@@ -80,9 +80,9 @@ export const exportCommand: Command = {
     if (quick?.replay) result = replayed(quick.replay, dryRun);
     else {
       p.update("aicfg: loading library…");
-      const { exportLibrary } = await import("../../../adapters/export.ts");
+      const [{ exportLibrary }, { loadCliLibrary }] = await Promise.all([import("../../../adapters/export.ts"), import("../library-load.ts")]);
       result = exportLibrary({
-        library,
+        library: await loadCliLibrary(args, io, library),
         ...(targets ? { targets } : {}),
         ...(agents ? { agents } : {}),
         ...(scope ? { scope: scope as "project" | "user" } : {}),

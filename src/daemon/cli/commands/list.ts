@@ -1,19 +1,19 @@
 // `aicfg list`: the agents of a library with their targets and layer.
-import { loadLibrary } from "../../../library/load.ts";
 import { resolveAll } from "../../../library/resolve.ts";
 import { COMMON_OPTIONS, EXIT, type Command } from "../command.ts";
 import { paint } from "../format.ts";
-import { LIBRARY_OPTION, libraryDir } from "../options.ts";
+import { LIBRARY_OPTION, STATE_OPTION, libraryDir } from "../options.ts";
+import { loadCliLibrary } from "../library-load.ts";
 
 export const listCommand: Command = {
   name: "list",
   summary: "list the agents of a library",
   usage: "aicfg list [--library DIR] [--json]",
-  options: { ...LIBRARY_OPTION, json: COMMON_OPTIONS.json },
+  options: { ...LIBRARY_OPTION, ...STATE_OPTION, json: COMMON_OPTIONS.json },
   examples: ["aicfg list", "aicfg list --json | jq '.[].name'"],
   positionals: false,
   run: async (args, io) => {
-    const lib = loadLibrary(libraryDir(args, io));
+    const lib = await loadCliLibrary(args, io, libraryDir(args, io));
     const { agents } = resolveAll(lib);
     if (args.values.json) {
       io.out(JSON.stringify(agents.map((a) => ({ name: a.name, description: a.description, targets: a.targets, layer: a.provenance.name, file: a.sourceFile, knowledge: a.knowledge.length, mcp: Object.keys(a.mcpServers) })), null, 2));

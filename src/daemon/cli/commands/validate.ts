@@ -1,6 +1,5 @@
 // `aicfg validate`: every problem in the library in one pass, as file:line:col  message  (hint).
 import { hasErrors } from "../../../library/diagnostics.ts";
-import { loadLibrary } from "../../../library/load.ts";
 import { registerLibraryCheck, validateLibrary } from "../../../adapters/validate.ts";
 import { validateWorkflows } from "../../../workflows/schema.ts";
 
@@ -8,17 +7,18 @@ import { validateWorkflows } from "../../../workflows/schema.ts";
 registerLibraryCheck((lib) => validateWorkflows(lib));
 import { EXIT, COMMON_OPTIONS, type Command } from "../command.ts";
 import { paint, printDiagnostics } from "../format.ts";
-import { LIBRARY_OPTION, libraryDir } from "../options.ts";
+import { LIBRARY_OPTION, STATE_OPTION, libraryDir } from "../options.ts";
+import { loadCliLibrary } from "../library-load.ts";
 
 export const validateCommand: Command = {
   name: "validate",
   summary: "check a library: schemas, references, globs, names, sizes, workflows",
   usage: "aicfg validate [--library DIR] [--json]",
   description: "Exit code 1 when there are errors, 0 when there are only warnings (or nothing).",
-  options: { ...LIBRARY_OPTION, json: COMMON_OPTIONS.json },
+  options: { ...LIBRARY_OPTION, ...STATE_OPTION, json: COMMON_OPTIONS.json },
   examples: ["aicfg validate", "aicfg validate --library ~/team-library --json"],
   run: async (args, io) => {
-    const lib = loadLibrary(libraryDir(args, io));
+    const lib = await loadCliLibrary(args, io, libraryDir(args, io));
     const diagnostics = validateLibrary(lib);
     const errors = diagnostics.filter((d) => d.severity === "error").length;
     const warnings = diagnostics.length - errors;
