@@ -18,7 +18,9 @@ import type { OutputFile, RenderContext, Roots } from "../src/adapters/types.ts"
 import { loadLibrary } from "../src/library/load.ts";
 import { readKnowledgeBody, resolveAll } from "../src/library/resolve.ts";
 
-const { values } = parseArgs({ options: { files: { type: "string", default: "10000" }, keep: { type: "boolean", default: false }, mode: { type: "string", default: "always" } } });
+const { values } = parseArgs({
+  options: { files: { type: "string", default: "10000" }, keep: { type: "boolean", default: false }, mode: { type: "string", default: "always" } },
+});
 if (values.mode !== "always" && values.mode !== "on-demand") throw new Error("--mode is always or on-demand");
 const N = Number(values.files);
 const repo = fileURLToPath(new URL("..", import.meta.url));
@@ -27,7 +29,7 @@ const lib = join(work, "library");
 
 function rand(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function generate(): number {
@@ -46,7 +48,10 @@ function generate(): number {
     total += text.length;
     writeFileSync(join(dir, `doc-${i}.md`), text);
   }
-  writeFileSync(join(lib, "agents", "librarian.md"), `---\ndescription: Knows the whole library\nknowledge: [${values.mode === "always" ? '"**"' : '{path: "**", mode: on-demand}'}]\n---\nYou are the librarian. Answer from the knowledge files.\n`);
+  writeFileSync(
+    join(lib, "agents", "librarian.md"),
+    `---\ndescription: Knows the whole library\nknowledge: [${values.mode === "always" ? '"**"' : '{path: "**", mode: on-demand}'}]\n---\nYou are the librarian. Answer from the knowledge files.\n`,
+  );
   return total;
 }
 
@@ -54,9 +59,13 @@ const t0 = performance.now();
 const libraryBytes = generate();
 const fmt = (n: number) => n.toLocaleString("en-US");
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
-console.log(`library: ${fmt(N)} knowledge files, ${mb(libraryBytes)}, one agent with knowledge: ["**"] (${values.mode}) (generated in ${Math.round(performance.now() - t0)} ms)`);
+console.log(
+  `library: ${fmt(N)} knowledge files, ${mb(libraryBytes)}, one agent with knowledge: ["**"] (${values.mode}) (generated in ${Math.round(performance.now() - t0)} ms)`,
+);
 console.log("");
-console.log(`${"target".padEnd(17)}${"always-loaded".padStart(14)}${"~tokens".padStart(10)}  ${"budget".padEnd(22)}${"status".padEnd(7)}${"strategy".padEnd(22)}${"files".padStart(7)}${"bytes".padStart(12)}${"of which index".padStart(16)}`);
+console.log(
+  `${"target".padEnd(17)}${"always-loaded".padStart(14)}${"~tokens".padStart(10)}  ${"budget".padEnd(22)}${"status".padEnd(7)}${"strategy".padEnd(22)}${"files".padStart(7)}${"bytes".padStart(12)}${"of which index".padStart(16)}`,
+);
 
 const library = loadLibrary(lib);
 const agents = resolveAll(library).agents;
@@ -104,7 +113,8 @@ for (const adapter of listAdapters()) {
   console.log(
     `${adapter.id.padEnd(17)}${fmt(f.chars).padStart(14)}${fmt(f.tokens).padStart(10)}  ${budget.padEnd(22)}${(f.over ? "OVER" : "ok").padEnd(7)}${strategy.padEnd(22)}${fmt(r.files.length).padStart(7)}${fmt(bytes).padStart(12)}${fmt(idx).padStart(16)}`,
   );
-  if (b.per === "file" && f.files > 1) console.log(`${"".padEnd(17)}${`${fmt(f.totalChars)} chars in ${fmt(f.files)} always-loaded files together`.padStart(60)}`);
+  if (b.per === "file" && f.files > 1)
+    console.log(`${"".padEnd(17)}${`${fmt(f.totalChars)} chars in ${fmt(f.files)} always-loaded files together`.padStart(60)}`);
 }
 console.log("");
 console.log(`rendered and measured every target in ${Math.round(performance.now() - t1)} ms`);

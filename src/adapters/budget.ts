@@ -116,7 +116,11 @@ export function measureBudget(budget: ContextBudget, files: readonly OutputFile[
     chars,
     bytes,
     tokens: t.n,
-    tokenizer: t.exact ? MODEL_LABEL[budget.model] : extra && t0.exact ? `${MODEL_LABEL[budget.model]}, files it loads along at bytes / 4` : "characters / 4 (too large to tokenize)",
+    tokenizer: t.exact
+      ? MODEL_LABEL[budget.model]
+      : extra && t0.exact
+        ? `${MODEL_LABEL[budget.model]}, files it loads along at bytes / 4`
+        : "characters / 4 (too large to tokenize)",
     used,
     budget,
     over: used > budget.max,

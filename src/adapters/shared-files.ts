@@ -154,7 +154,7 @@ function walkKey(root: Node, key: readonly string[]): { objects: Node[]; propert
     if (!prop) return { objects, blocked: false };
     if (i === key.length - 1) return { objects, property: prop, blocked: false };
     const val = prop.children?.[1];
-    if (!val || val.type !== "object") return { objects, blocked: true };
+    if (val?.type !== "object") return { objects, blocked: true };
     objects.push(val);
   }
   return { objects, blocked: false };
@@ -204,7 +204,7 @@ export type JsonLayout = { path: string[]; chain: string[]; text: string; indent
  */
 function expandChain(objText: string, chain: readonly string[], s: Pick<JsonStyle, "indent" | "eol">, base: string): string {
   const node = parseTree(objText);
-  if (!node || node.type !== "object" || !node.children?.length) return objText;
+  if (node?.type !== "object" || !node.children?.length) return objText;
   const inner = base + s.indent;
   const members = node.children.map((p) => {
     const k = p.children![0]!;
@@ -241,7 +241,7 @@ export function editJsonKey(
   const style = detectJsonStyle(isNew ? "" : text);
   const base = isNew ? `{}${style.eol}` : text;
   const root = parseTree(base);
-  if (!root || root.type !== "object") return { text: finish(applyEdits(base, modify(base, [...key], value, {})), style) };
+  if (root?.type !== "object") return { text: finish(applyEdits(base, modify(base, [...key], value, {})), style) };
   if (value === undefined) {
     if (isNew) return { text };
     let out = removeMember(base, root, key);
@@ -294,7 +294,8 @@ function finish(text: string, s: JsonStyle): string {
 function replaceValue(text: string, prop: Node, value: unknown, s: JsonStyle): string {
   const v = prop.children![1]!;
   const old = text.slice(v.offset, v.offset + v.length);
-  const printed = old.includes("\n") || (v.type !== "object" && v.type !== "array") ? printJson(value, s, lineIndentAt(text, prop.offset)) : printJsonCompact(value, s);
+  const printed =
+    old.includes("\n") || (v.type !== "object" && v.type !== "array") ? printJson(value, s, lineIndentAt(text, prop.offset)) : printJsonCompact(value, s);
   return text.slice(0, v.offset) + printed + text.slice(v.offset + v.length);
 }
 
@@ -357,7 +358,7 @@ function removeMember(text: string, root: Node, key: readonly string[]): string 
 
 function restoreLayout(text: string, r: JsonLayout, eol: Eol): string {
   const root = parseTree(text);
-  if (!root || root.type !== "object") return text;
+  if (root?.type !== "object") return text;
   let node: Node | undefined = root;
   for (const k of r.path) {
     const v: Node | undefined = node ? findProperty(node, k)?.children?.[1] : undefined;

@@ -109,13 +109,26 @@ function collectLayers(
   const manifest = gitLayer && !existsSync(file) ? undefined : readManifest(file, diagnostics);
   if (stack.length === 0) collectGitLayers(root, manifest, out, diagnostics, gitLayers);
   else if (gitLayer && manifest?.layers?.length) {
-    diagnostics.push({ severity: "warning", code: "nested-layers", message: `the layers of git layer '${gitLayer.name}' are not followed`, file, hint: "list every git layer in the top library's aicfg.yaml" });
+    diagnostics.push({
+      severity: "warning",
+      code: "nested-layers",
+      message: `the layers of git layer '${gitLayer.name}' are not followed`,
+      file,
+      hint: "list every git layer in the top library's aicfg.yaml",
+    });
   }
   for (const [i, ext] of (manifest?.extends ?? []).entries()) {
     const extRoot = resolve(root, ext);
     if (gitLayer && !isInside(gitLayer.root, extRoot)) {
       const parsed = safeParseYamlFile(file);
-      diagnostics.push({ severity: "error", code: "extends-outside-layer", message: `git layer '${gitLayer.name}' extends ${ext}, outside its own checkout: not followed`, file, ...(parsed ? parsed.locate(["extends", i]) : {}), hint: "a git layer may only extend folders inside its repository" });
+      diagnostics.push({
+        severity: "error",
+        code: "extends-outside-layer",
+        message: `git layer '${gitLayer.name}' extends ${ext}, outside its own checkout: not followed`,
+        file,
+        ...(parsed ? parsed.locate(["extends", i]) : {}),
+        hint: "a git layer may only extend folders inside its repository",
+      });
       continue;
     }
     if (!existsSync(join(extRoot, MANIFEST_FILE))) {
@@ -136,7 +149,13 @@ function collectLayers(
 }
 
 /** The git layers of the top library, lowest first; one named in aicfg.yaml but not handed in is an error, not a silent gap. */
-function collectGitLayers(root: string, manifest: LibraryManifest | undefined, out: CollectedLayer[], diagnostics: Diagnostic[], given: readonly LayerFolder[]): void {
+function collectGitLayers(
+  root: string,
+  manifest: LibraryManifest | undefined,
+  out: CollectedLayer[],
+  diagnostics: Diagnostic[],
+  given: readonly LayerFolder[],
+): void {
   for (const [i, spec] of (manifest?.layers ?? []).entries()) {
     const folder = given.find((g) => g.name === spec.name);
     if (!folder || !existsSync(folder.root)) {
@@ -247,7 +266,13 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
     const rel = toPosix(relative(knowledgeDir, file.path));
     const device = rel.split("/").find((s) => !WINDOWS_DEVICE_NAME.test(s));
     if (device !== undefined) {
-      d.push({ severity: "error", code: "invalid-name", message: `knowledge name '${device}' ${WINDOWS_DEVICE_MESSAGE}`, file: file.path, hint: "rename it: tools on Windows cannot create this file" });
+      d.push({
+        severity: "error",
+        code: "invalid-name",
+        message: `knowledge name '${device}' ${WINDOWS_DEVICE_MESSAGE}`,
+        file: file.path,
+        hint: "rename it: tools on Windows cannot create this file",
+      });
       continue;
     }
     if (file.stats.size > maxBytes) {
@@ -273,7 +298,13 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
     if (text === undefined) continue;
     const badName = McpName.safeParse(name).error?.issues[0];
     if (badName) {
-      d.push({ severity: "error", code: "invalid-name", message: `MCP server file name '${name}' is not a valid server name: it ${badName.message}`, file: file.path, hint: "use letters, digits, '.', '_' or '-'" });
+      d.push({
+        severity: "error",
+        code: "invalid-name",
+        message: `MCP server file name '${name}' is not a valid server name: it ${badName.message}`,
+        file: file.path,
+        hint: "use letters, digits, '.', '_' or '-'",
+      });
       continue;
     }
     const server = validateYaml(text, file.path, McpServer, d, 0, Object.keys(McpServer.shape));
@@ -303,7 +334,15 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
     if (text === undefined) continue;
     const { frontmatter, body, fmLine } = splitFrontmatter(text);
     if (frontmatter === undefined) {
-      d.push({ severity: "error", code: "frontmatter-missing", message: "command file has no YAML frontmatter", file: file.path, line: 1, col: 1, hint: "start the file with ---, a description: line, and ---" });
+      d.push({
+        severity: "error",
+        code: "frontmatter-missing",
+        message: "command file has no YAML frontmatter",
+        file: file.path,
+        line: 1,
+        col: 1,
+        hint: "start the file with ---, a description: line, and ---",
+      });
       continue;
     }
     const spec = validateYaml(frontmatter, file.path, CommandSpec, d, fmLine, Object.keys(CommandSpec.shape));
@@ -368,7 +407,13 @@ export function readAgentFile(path: string, stats: Stats, layer: string, d: Diag
 function readSkill(dir: string, layer: string, d: Diagnostic[]): SkillEntry | undefined {
   const file = join(dir, "SKILL.md");
   if (!existsSync(file)) {
-    d.push({ severity: "error", code: "skill-missing", message: `skill folder has no SKILL.md`, file: dir, hint: "add SKILL.md with name and description frontmatter" });
+    d.push({
+      severity: "error",
+      code: "skill-missing",
+      message: `skill folder has no SKILL.md`,
+      file: dir,
+      hint: "add SKILL.md with name and description frontmatter",
+    });
     return undefined;
   }
   const stats = lstatSync(file);
@@ -376,7 +421,15 @@ function readSkill(dir: string, layer: string, d: Diagnostic[]): SkillEntry | un
   if (text === undefined) return undefined;
   const { frontmatter, body, fmLine } = splitFrontmatter(text);
   if (frontmatter === undefined) {
-    d.push({ severity: "error", code: "frontmatter-missing", message: "SKILL.md has no YAML frontmatter", file, line: 1, col: 1, hint: "add name: and description:" });
+    d.push({
+      severity: "error",
+      code: "frontmatter-missing",
+      message: "SKILL.md has no YAML frontmatter",
+      file,
+      line: 1,
+      col: 1,
+      hint: "add name: and description:",
+    });
     return undefined;
   }
   const spec = validateYaml(frontmatter, file, SkillSpec, d, fmLine);
@@ -414,7 +467,13 @@ function linksOutside(dir: string, d: Diagnostic[]): boolean {
     const parent = realpathSync(dirname(dir));
     const target = realpathSync(dir);
     if (isInside(parent, target)) return false;
-    d.push({ severity: "error", code: "symlink-outside", message: `${basename(dir)}/ is a symbolic link to ${target}, outside the library ${parent}: not followed`, file: dir, hint: "copy the files into the library (or add the other folder as a layer with 'extends')" });
+    d.push({
+      severity: "error",
+      code: "symlink-outside",
+      message: `${basename(dir)}/ is a symbolic link to ${target}, outside the library ${parent}: not followed`,
+      file: dir,
+      hint: "copy the files into the library (or add the other folder as a layer with 'extends')",
+    });
   } catch {
     /* vanished or unreadable between the checks: skipped, as a link outside would be */
   }
@@ -444,7 +503,13 @@ function listFiles(dir: string, d: Diagnostic[], recursive: boolean): Listed[] {
         continue;
       }
       if (stats.isSymbolicLink()) {
-        d.push({ severity: "warning", code: "symlink-skipped", message: "symbolic links in a library are not followed", file: path, hint: "copy the file into the library instead" });
+        d.push({
+          severity: "warning",
+          code: "symlink-skipped",
+          message: "symbolic links in a library are not followed",
+          file: path,
+          hint: "copy the file into the library instead",
+        });
         continue;
       }
       if (stats.isDirectory()) {
@@ -474,7 +539,13 @@ function listDirs(dir: string, d: Diagnostic[]): string[] {
 
 function readText(path: string, stats: Stats, max: number, d: Diagnostic[]): string | undefined {
   if (stats.size > max) {
-    d.push({ severity: "error", code: "file-too-large", message: `file is ${stats.size} bytes, over the ${max}-byte limit`, file: path, hint: "split it into smaller files" });
+    d.push({
+      severity: "error",
+      code: "file-too-large",
+      message: `file is ${stats.size} bytes, over the ${max}-byte limit`,
+      file: path,
+      hint: "split it into smaller files",
+    });
     return undefined;
   }
   try {
@@ -529,7 +600,13 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
       }
       if (stats.size > maxBytes) {
         next.knowledge.delete(krel);
-        next.diagnostics.push({ severity: "error", code: "file-too-large", message: `knowledge file is ${stats.size} bytes, over the limit of ${maxBytes}`, file: path, hint: "split it, or raise limits.maxFileBytes in aicfg.yaml" });
+        next.diagnostics.push({
+          severity: "error",
+          code: "file-too-large",
+          message: `knowledge file is ${stats.size} bytes, over the limit of ${maxBytes}`,
+          file: path,
+          hint: "split it, or raise limits.maxFileBytes in aicfg.yaml",
+        });
         continue;
       }
       const owner = next.knowledge.get(krel);
@@ -564,7 +641,6 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
       if (server) next.mcp.set(name, { name, server, file: path, layer: layer.name });
       else next.mcp.delete(name);
     } else if (top === "workflows") {
-      continue;
     } else {
       return loadLibrary(lib.root);
     }

@@ -47,7 +47,16 @@ export function parseLock(text: string, file: string): { lock: LockFile | undefi
     const pos = m ? lineCol(text, Number(m[1])) : { line: 1, col: 1 };
     return {
       lock: undefined,
-      diagnostics: [{ severity: "error", code: "lock-syntax", message: `${LOCK_FILE} is not valid JSON: ${(e as Error).message}`, file, ...pos, hint: "aicfg writes this file: restore it from git, or delete it and run 'aicfg library update'" }],
+      diagnostics: [
+        {
+          severity: "error",
+          code: "lock-syntax",
+          message: `${LOCK_FILE} is not valid JSON: ${(e as Error).message}`,
+          file,
+          ...pos,
+          hint: "aicfg writes this file: restore it from git, or delete it and run 'aicfg library update'",
+        },
+      ],
     };
   }
   const r = LockFile.safeParse(raw);
@@ -73,13 +82,25 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
 
 /** Stable text: layers in the order of aicfg.yaml, files sorted, so an unchanged pin is an unchanged file (and a small git diff). */
 export function serializeLock(lock: LockFile, order: readonly string[] = []): string {
-  const names = [...order.filter((n) => n in lock.layers), ...Object.keys(lock.layers).filter((n) => !order.includes(n)).sort()];
+  const names = [
+    ...order.filter((n) => n in lock.layers),
+    ...Object.keys(lock.layers)
+      .filter((n) => !order.includes(n))
+      .sort(),
+  ];
   const layers: Record<string, LockedLayer> = {};
   for (const n of names) {
     const l = lock.layers[n]!;
     const files: Record<string, string> = {};
     for (const f of Object.keys(l.files).sort()) files[f] = l.files[f]!;
-    layers[n] = { url: l.url, requestedRef: l.requestedRef, ...(l.path !== undefined ? { path: l.path } : {}), resolvedCommit: l.resolvedCommit, fetchedAt: l.fetchedAt, files };
+    layers[n] = {
+      url: l.url,
+      requestedRef: l.requestedRef,
+      ...(l.path !== undefined ? { path: l.path } : {}),
+      resolvedCommit: l.resolvedCommit,
+      fetchedAt: l.fetchedAt,
+      files,
+    };
   }
   return JSON.stringify({ lockfileVersion: lock.lockfileVersion, layers }, null, 2) + "\n";
 }
@@ -98,7 +119,9 @@ export function lockGap(spec: LayerSpec, locked: LockedLayer | undefined): LockG
 /** Lock entries with no layer in aicfg.yaml any more. */
 export function staleLockEntries(specs: readonly LayerSpec[], lock: LockFile): string[] {
   const names = new Set(specs.map((s) => s.name));
-  return Object.keys(lock.layers).filter((n) => !names.has(n)).sort();
+  return Object.keys(lock.layers)
+    .filter((n) => !names.has(n))
+    .sort();
 }
 
 export type FileDiff = { added: string[]; removed: string[]; changed: string[] };

@@ -58,7 +58,7 @@ export function parseYaml(text: string, file: string, lineOffset = 0): ParsedYam
       hint: yamlHint(err.code),
     });
   }
-  let value: unknown = undefined;
+  let value: unknown;
   if (doc.errors.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount: 0 });
@@ -97,16 +97,9 @@ function yamlHint(code: string): string | undefined {
   }
 }
 
-function locateIn(
-  doc: Document,
-  path: readonly PropertyKey[],
-  key: boolean | undefined,
-  pos: (offset: number) => Position,
-): Position {
+function locateIn(doc: Document, path: readonly PropertyKey[], key: boolean | undefined, pos: (offset: number) => Position): Position {
   let node: unknown = doc.contents;
-  let best: [number, number] | undefined = (node as YamlNode | null)?.range
-    ? [(node as YamlNode).range![0], 0]
-    : undefined;
+  let best: [number, number] | undefined = (node as YamlNode | null)?.range ? [(node as YamlNode).range![0], 0] : undefined;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i];
     const last = i === path.length - 1;
@@ -164,9 +157,7 @@ export function zodIssuesToDiagnostics(
     // With reportInput, a present value of the wrong type carries it; an absent field does not.
     const missing = issue.code === "invalid_type" && (!("input" in issue) || (issue as { input?: unknown }).input === undefined);
     const p = locate(path, missing);
-    const msg = missing
-      ? `missing required field '${String(path[path.length - 1] ?? "")}'`
-      : `${where}: ${issue.message}`;
+    const msg = missing ? `missing required field '${String(path[path.length - 1] ?? "")}'` : `${where}: ${issue.message}`;
     const d: Diagnostic = { severity: "error", code: issue.code === "invalid_type" ? "invalid-type" : "invalid-value", message: msg, file, ...p };
     const hint = issueHint(issue);
     if (hint) d.hint = hint;
@@ -217,7 +208,7 @@ function editDistance(a: string, b: string): number {
 export function splitFrontmatter(text: string): { frontmatter: string | undefined; body: string; fmLine: number; bodyLine: number } {
   const src = text.startsWith("\uFEFF") ? text.slice(1) : text;
   const m = /^---[ \t]*\r?\n([\s\S]*?)\r?\n?^---[ \t]*(?:\r?\n|$)/m.exec(src);
-  if (!m || m.index !== 0) return { frontmatter: undefined, body: src, fmLine: 0, bodyLine: 1 };
+  if (m?.index !== 0) return { frontmatter: undefined, body: src, fmLine: 0, bodyLine: 1 };
   const fm = m[1] ?? "";
   const consumed = m[0];
   const bodyLine = consumed.split("\n").length + (consumed.endsWith("\n") ? 0 : 1);

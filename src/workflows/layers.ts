@@ -13,7 +13,20 @@ import { atomicWrite } from "../adapters/atomic.ts";
 import { AicfgError, ConfigError, type Diagnostic } from "../library/diagnostics.ts";
 import { sha256 } from "../library/hash.ts";
 import { loadLibrary, MANIFEST_FILE, validateYaml } from "../library/load.ts";
-import { diffFiles, emptyLock, fileIntegrity, integrityMismatches, lockGap, LOCK_FILE, parseLock, serializeLock, staleLockEntries, type FileDiff, type LockedLayer, type LockFile } from "../library/lock.ts";
+import {
+  diffFiles,
+  emptyLock,
+  fileIntegrity,
+  integrityMismatches,
+  lockGap,
+  LOCK_FILE,
+  parseLock,
+  serializeLock,
+  staleLockEntries,
+  type FileDiff,
+  type LockedLayer,
+  type LockFile,
+} from "../library/lock.ts";
 import type { LayerFolder, Library } from "../library/model.ts";
 import { resolveInside, toPosix } from "../library/paths.ts";
 import { LibraryManifest, type LayerSpec } from "../library/schema.ts";
@@ -128,7 +141,13 @@ export function readLock(libraryRoot: string): LockFile {
 }
 
 export function writeLock(libraryRoot: string, lock: LockFile, specs: readonly LayerSpec[]): void {
-  atomicWrite(join(libraryRoot, LOCK_FILE), serializeLock(lock, specs.map((s) => s.name)));
+  atomicWrite(
+    join(libraryRoot, LOCK_FILE),
+    serializeLock(
+      lock,
+      specs.map((s) => s.name),
+    ),
+  );
 }
 
 // ----- the mirror -----------------------------------------------------------------------------------------
@@ -193,7 +212,10 @@ const FULL_SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 export async function resolveRef(mirror: string, spec: LayerSpec): Promise<{ commit: string; kind: "tag" | "branch" | "commit" }> {
   const o: GitOptions = { cwd: mirror };
   // The ref was checked by the schema; prefixing refs/ also means git can never read it as an option.
-  for (const [kind, full] of [["tag", `refs/tags/${spec.ref}`], ["branch", `refs/heads/${spec.ref}`]] as const) {
+  for (const [kind, full] of [
+    ["tag", `refs/tags/${spec.ref}`],
+    ["branch", `refs/heads/${spec.ref}`],
+  ] as const) {
     const r = await git(["rev-parse", "--verify", "--quiet", `${full}^{commit}`], o);
     if (r.code === 0) return { commit: checkSha(r.stdout.trim()), kind };
   }
@@ -202,7 +224,10 @@ export async function resolveRef(mirror: string, spec: LayerSpec): Promise<{ com
     if (r.code === 0) return { commit: spec.ref, kind: "commit" };
   }
   throw new LayerError("layer-ref-not-found", `layer '${spec.name}': ${spec.url} has no branch, tag or commit '${spec.ref}'`, {
-    hint: FULL_SHA.test(spec.ref) || !/^[0-9a-f]{4,39}$/.test(spec.ref) ? "check the ref in aicfg.yaml (git ls-remote URL lists them)" : "give a commit as its full 40-character id",
+    hint:
+      FULL_SHA.test(spec.ref) || !/^[0-9a-f]{4,39}$/.test(spec.ref)
+        ? "check the ref in aicfg.yaml (git ls-remote URL lists them)"
+        : "give a commit as its full 40-character id",
   });
 }
 
@@ -243,7 +268,12 @@ type TreeMarker = { commit: string; path: string | null; files: Record<string, s
  * returns the sha256 of every file. Regular files only: symbolic links and submodules are skipped (a link in
  * a fetched repository could point anywhere on this machine), names are checked, and the caps hold.
  */
-export async function materialise(ctx: LayerContext, mirror: string, spec: LayerSpec, commit: string): Promise<{ root: string; files: Record<string, string>; skipped: string[] }> {
+export async function materialise(
+  ctx: LayerContext,
+  mirror: string,
+  spec: LayerSpec,
+  commit: string,
+): Promise<{ root: string; files: Record<string, string>; skipped: string[] }> {
   const dir = treeDir(ctx.stateDir, commit, spec.path);
   const known = readMarker(dir);
   if (known && known.commit === commit) return { root: dir, files: known.files, skipped: [] };
@@ -251,9 +281,13 @@ export async function materialise(ctx: LayerContext, mirror: string, spec: Layer
   const treeish = spec.path ? `${commit}:${spec.path.replace(/\/+$/, "")}` : `${commit}^{tree}`;
   const ls = await gitBytes(["ls-tree", "-r", "-z", "--full-tree", treeish], "", { cwd: mirror });
   if (ls.code !== 0) {
-    throw new LayerError("layer-path-missing", `layer '${spec.name}': ${spec.path ? `folder '${spec.path}' does not exist` : "cannot read the tree"} at ${commit.slice(0, 12)}: ${firstLines(ls.stderr, 1)}`, {
-      hint: spec.path ? "check 'path' in aicfg.yaml against the repository" : "the mirror may be damaged: delete it under the state folder and fetch again",
-    });
+    throw new LayerError(
+      "layer-path-missing",
+      `layer '${spec.name}': ${spec.path ? `folder '${spec.path}' does not exist` : "cannot read the tree"} at ${commit.slice(0, 12)}: ${firstLines(ls.stderr, 1)}`,
+      {
+        hint: spec.path ? "check 'path' in aicfg.yaml against the repository" : "the mirror may be damaged: delete it under the state folder and fetch again",
+      },
+    );
   }
   const blobs: { name: string; sha: string; mode: string }[] = [];
   const skipped: string[] = [];
@@ -273,9 +307,20 @@ export async function materialise(ctx: LayerContext, mirror: string, spec: Layer
     }
     blobs.push({ name, sha, mode });
   }
-  if (blobs.length > MAX_LAYER_FILES) throw new LayerError("layer-too-large", `layer '${spec.name}' has ${blobs.length} files at ${commit.slice(0, 12)}, over the cap of ${MAX_LAYER_FILES}`, { hint: "point 'path' at the folder that holds the library" });
-  const cat = await gitBytes(["cat-file", "--batch"], blobs.map((b) => b.sha).join("\n") + "\n", { cwd: mirror, maxBytes: MAX_LAYER_BYTES + blobs.length * 64 });
-  if (cat.code !== 0) throw new LayerError(cat.code === 125 ? "layer-too-large" : "layer-checkout-failed", `layer '${spec.name}': cannot read the files at ${commit.slice(0, 12)}: ${firstLines(cat.stderr, 1)}`, { hint: `a layer may hold at most ${MAX_LAYER_BYTES} bytes` });
+  if (blobs.length > MAX_LAYER_FILES)
+    throw new LayerError("layer-too-large", `layer '${spec.name}' has ${blobs.length} files at ${commit.slice(0, 12)}, over the cap of ${MAX_LAYER_FILES}`, {
+      hint: "point 'path' at the folder that holds the library",
+    });
+  const cat = await gitBytes(["cat-file", "--batch"], blobs.map((b) => b.sha).join("\n") + "\n", {
+    cwd: mirror,
+    maxBytes: MAX_LAYER_BYTES + blobs.length * 64,
+  });
+  if (cat.code !== 0)
+    throw new LayerError(
+      cat.code === 125 ? "layer-too-large" : "layer-checkout-failed",
+      `layer '${spec.name}': cannot read the files at ${commit.slice(0, 12)}: ${firstLines(cat.stderr, 1)}`,
+      { hint: `a layer may hold at most ${MAX_LAYER_BYTES} bytes` },
+    );
 
   const treesRoot = dirname(dir);
   mkdirSync(treesRoot, { recursive: true, mode: 0o700 });
@@ -471,8 +516,17 @@ export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Prom
         reports.push(report);
         continue;
       }
-      if (locked && gap === undefined && !(await hasCommit(mirror, locked.resolvedCommit) && (await isAncestor(mirror, locked.resolvedCommit, commit))) && !opts.acceptRewrite) {
-        reports.push({ ...report, status: "rewritten", message: `the history of ${spec.ref} was rewritten upstream: the locked ${locked.resolvedCommit.slice(0, 12)} is not an ancestor of ${commit.slice(0, 12)}; kept the locked commit` });
+      if (
+        locked &&
+        gap === undefined &&
+        !((await hasCommit(mirror, locked.resolvedCommit)) && (await isAncestor(mirror, locked.resolvedCommit, commit))) &&
+        !opts.acceptRewrite
+      ) {
+        reports.push({
+          ...report,
+          status: "rewritten",
+          message: `the history of ${spec.ref} was rewritten upstream: the locked ${locked.resolvedCommit.slice(0, 12)} is not an ancestor of ${commit.slice(0, 12)}; kept the locked commit`,
+        });
         continue;
       }
       const tree = await materialise(ctx, mirror, spec, commit);
@@ -489,7 +543,9 @@ export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Prom
         ...report,
         status: locked ? "updated" : "added",
         files: diffFiles(locked?.files ?? {}, tree.files),
-        ...(tree.skipped.length ? { message: `skipped ${tree.skipped.length} entries that are not regular files (links, submodules): ${tree.skipped.slice(0, 5).join(", ")}` } : {}),
+        ...(tree.skipped.length
+          ? { message: `skipped ${tree.skipped.length} entries that are not regular files (links, submodules): ${tree.skipped.slice(0, 5).join(", ")}` }
+          : {}),
       });
     }
     const stale = staleLockEntries(specs, next);
@@ -508,7 +564,9 @@ export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Prom
 function checkNames(specs: readonly LayerSpec[], names: readonly string[] | undefined): void {
   for (const n of names ?? []) {
     if (!specs.some((s) => s.name === n)) {
-      throw new ConfigError("layer-unknown", `aicfg.yaml has no layer named '${n}'`, { hint: specs.length ? `layers: ${specs.map((s) => s.name).join(", ")}` : "add one with 'aicfg library add NAME URL --ref REF'" });
+      throw new ConfigError("layer-unknown", `aicfg.yaml has no layer named '${n}'`, {
+        hint: specs.length ? `layers: ${specs.map((s) => s.name).join(", ")}` : "add one with 'aicfg library add NAME URL --ref REF'",
+      });
     }
   }
 }
@@ -524,17 +582,25 @@ async function ensurePinned(ctx: LayerContext, spec: LayerSpec, locked: LockedLa
     mirror = f.mirror;
     offline = f.offline;
     if (!(await hasCommit(mirror, locked.resolvedCommit))) {
-      throw new LayerError("layer-commit-missing", `layer '${spec.name}': the locked commit ${locked.resolvedCommit.slice(0, 12)} is not in ${spec.url}${offline ? ` (offline: ${offline.reason})` : ""}`, {
-        hint: "the remote rewrote its history or is unreachable: 'aicfg library update " + spec.name + " --accept-rewrite' pins what it has now",
-      });
+      throw new LayerError(
+        "layer-commit-missing",
+        `layer '${spec.name}': the locked commit ${locked.resolvedCommit.slice(0, 12)} is not in ${spec.url}${offline ? ` (offline: ${offline.reason})` : ""}`,
+        {
+          hint: "the remote rewrote its history or is unreachable: 'aicfg library update " + spec.name + " --accept-rewrite' pins what it has now",
+        },
+      );
     }
   }
   const tree = await materialise(ctx, mirror, { ...spec, ...(locked.path !== undefined ? { path: locked.path } : {}) }, locked.resolvedCommit);
   const bad = integrityMismatches(locked.files, tree.files);
   if (bad.length) {
-    throw new LayerError("layer-integrity", `layer '${spec.name}': the files at ${locked.resolvedCommit.slice(0, 12)} do not match aicfg.lock (${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ", ..." : ""})`, {
-      hint: "aicfg.lock was edited by hand or the commit is not what was locked: 'aicfg library update " + spec.name + "' locks it again",
-    });
+    throw new LayerError(
+      "layer-integrity",
+      `layer '${spec.name}': the files at ${locked.resolvedCommit.slice(0, 12)} do not match aicfg.lock (${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ", ..." : ""})`,
+      {
+        hint: "aicfg.lock was edited by hand or the commit is not what was locked: 'aicfg library update " + spec.name + "' locks it again",
+      },
+    );
   }
   await pin(mirror, locked.resolvedCommit);
   return { root: tree.root, ...(offline ? { offline } : {}) };
@@ -564,7 +630,8 @@ export async function checkLayers(ctx: LayerContext, opts: { names?: readonly st
     if (commit !== locked!.resolvedCommit) {
       const rewritten = !(await hasCommit(mirror, locked!.resolvedCommit)) || !(await isAncestor(mirror, locked!.resolvedCommit, commit));
       r.status = rewritten ? "rewritten" : "outdated";
-      if (rewritten) r.message = `the history of ${spec.ref} was rewritten upstream (${locked!.resolvedCommit.slice(0, 12)} is not an ancestor of ${commit.slice(0, 12)})`;
+      if (rewritten)
+        r.message = `the history of ${spec.ref} was rewritten upstream (${locked!.resolvedCommit.slice(0, 12)} is not an ancestor of ${commit.slice(0, 12)})`;
     }
     if (opts.verify && r.status !== "rewritten") {
       const pinned = await ensurePinned(ctx, spec, locked!, mirror);
@@ -577,7 +644,14 @@ export async function checkLayers(ctx: LayerContext, opts: { names?: readonly st
     reports.push(r);
   }
   for (const name of staleLockEntries(specs, lock)) {
-    reports.push({ name, url: lock.layers[name]!.url, ref: lock.layers[name]!.requestedRef, status: "lock-mismatch", locked: lock.layers[name]!.resolvedCommit, message: "in aicfg.lock but no longer in aicfg.yaml" });
+    reports.push({
+      name,
+      url: lock.layers[name]!.url,
+      ref: lock.layers[name]!.requestedRef,
+      status: "lock-mismatch",
+      locked: lock.layers[name]!.resolvedCommit,
+      message: "in aicfg.lock but no longer in aicfg.yaml",
+    });
   }
   return reports;
 }
@@ -605,7 +679,14 @@ export function layerStatus(ctx: LayerContext): { reports: (LayerReport & { chec
     const gap = lockGap(spec, locked);
     const mirror = mirrorDir(ctx.stateDir, spec, ctx.libraryRoot);
     const last = readFetchRecord(mirror)?.fetchedAt;
-    const r: LayerReport & { checkout?: string; lastFetch?: string } = { name: spec.name, url: spec.url, ref: spec.ref, status: "up-to-date", ...(locked ? { locked: locked.resolvedCommit } : {}), ...(last ? { lastFetch: last } : {}) };
+    const r: LayerReport & { checkout?: string; lastFetch?: string } = {
+      name: spec.name,
+      url: spec.url,
+      ref: spec.ref,
+      status: "up-to-date",
+      ...(locked ? { locked: locked.resolvedCommit } : {}),
+      ...(last ? { lastFetch: last } : {}),
+    };
     if (gap) {
       r.status = gap === "not-locked" ? "not-locked" : "lock-mismatch";
       r.message = gapMessage(gap);
@@ -623,7 +704,14 @@ export function layerStatus(ctx: LayerContext): { reports: (LayerReport & { chec
     reports.push(r);
   }
   for (const name of staleLockEntries(specs, lock)) {
-    reports.push({ name, url: lock.layers[name]!.url, ref: lock.layers[name]!.requestedRef, status: "lock-mismatch", locked: lock.layers[name]!.resolvedCommit, message: "in aicfg.lock but no longer in aicfg.yaml" });
+    reports.push({
+      name,
+      url: lock.layers[name]!.url,
+      ref: lock.layers[name]!.requestedRef,
+      status: "lock-mismatch",
+      locked: lock.layers[name]!.resolvedCommit,
+      message: "in aicfg.lock but no longer in aicfg.yaml",
+    });
   }
   return { reports };
 }
@@ -654,17 +742,32 @@ export async function resolveLayerFolders(ctx: LayerContext): Promise<{ folders:
     const gap = lockGap(spec, locked);
     if (gap === "not-locked") continue; // loadLibrary reports it, positioned at the layer in aicfg.yaml
     if (gap) {
-      diagnostics.push({ severity: "warning", code: "lock-out-of-date", message: `layer '${spec.name}': ${gapMessage(gap)}; using the locked ${locked!.resolvedCommit.slice(0, 12)}`, file: join(ctx.libraryRoot, LOCK_FILE), hint: "run 'aicfg library update " + spec.name + "' to lock what aicfg.yaml asks for" });
+      diagnostics.push({
+        severity: "warning",
+        code: "lock-out-of-date",
+        message: `layer '${spec.name}': ${gapMessage(gap)}; using the locked ${locked!.resolvedCommit.slice(0, 12)}`,
+        file: join(ctx.libraryRoot, LOCK_FILE),
+        hint: "run 'aicfg library update " + spec.name + "' to lock what aicfg.yaml asks for",
+      });
     }
     try {
       const dir = treeDir(ctx.stateDir, locked!.resolvedCommit, locked!.path);
       const cached = readMarker(dir)?.commit === locked!.resolvedCommit;
       const r = cached ? { root: dir } : await withUpdateLock(ctx, () => ensurePinned(ctx, spec, locked!));
-      if (!cached) notes.push(`layer ${spec.name}: checked out ${locked!.resolvedCommit.slice(0, 12)} from the local mirror${"offline" in r && r.offline ? ` (offline: ${r.offline.reason})` : ""}`);
+      if (!cached)
+        notes.push(
+          `layer ${spec.name}: checked out ${locked!.resolvedCommit.slice(0, 12)} from the local mirror${"offline" in r && r.offline ? ` (offline: ${r.offline.reason})` : ""}`,
+        );
       folders.push({ name: spec.name, root: r.root });
     } catch (e) {
       const err = e instanceof AicfgError ? e : asLayerError(e, spec);
-      diagnostics.push({ severity: "error", code: err.code, message: err.message, file: join(ctx.libraryRoot, MANIFEST_FILE), ...(err.hint ? { hint: err.hint } : {}) });
+      diagnostics.push({
+        severity: "error",
+        code: err.code,
+        message: err.message,
+        file: join(ctx.libraryRoot, MANIFEST_FILE),
+        ...(err.hint ? { hint: err.hint } : {}),
+      });
     }
   }
   return { folders, diagnostics, notes };

@@ -16,7 +16,7 @@ const files = new Map<number, { path: string; absPath: string; size: number }>()
 
 function generate(n: number): void {
   let seed = 7;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const para = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore. ";
   for (let i = 0; i < n; i++) {
     const path = `area-${i % 10}/topic-${Math.floor(i / 10) % 20}/doc-${i}.md`;

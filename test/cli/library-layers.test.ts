@@ -67,7 +67,10 @@ describe("aicfg library add / list / export", () => {
     expect(l.layers.org.files).toEqual({ "aicfg.yaml": sha256("name: org\n"), "agents/reviewer.md": sha256(agent("org reviewer")) });
 
     const list = await run("list", "--json");
-    expect(list.json().map((a: { name: string; layer: string }) => [a.name, a.layer])).toEqual([["mine", "me"], ["reviewer", "org"]]);
+    expect(list.json().map((a: { name: string; layer: string }) => [a.name, a.layer])).toEqual([
+      ["mine", "me"],
+      ["reviewer", "org"],
+    ]);
     const out = join(dir.path, "project");
     const e = await run("export", "--root", out);
     expect(e.code, e.err + e.out).toBe(0);
@@ -119,7 +122,7 @@ describe("upstream moves", () => {
     expect(f.out).toContain("aicfg.lock is out of date for org");
     expect(readFileSync(join(lib, "aicfg.lock"), "utf8")).toBe(lockText);
     // export still uses the pinned commit until the update
-    expect((await run("explain", "reviewer", "--json")).out).toContain("org reviewer\"");
+    expect((await run("explain", "reviewer", "--json")).out).toContain('org reviewer"');
 
     const out = join(dir.path, "project");
     expect((await run("export", "--root", out)).code).toBe(0);
@@ -131,7 +134,13 @@ describe("upstream moves", () => {
     expect(readFileSync(join(out, ".claude", "agents", "reviewer.md"), "utf8")).toContain("org reviewer v2");
     expect(existsSync(join(out, ".claude", "agents", "tester.md"))).toBe(true);
     const rep = u.json().reports[0];
-    expect(rep).toMatchObject({ name: "org", status: "updated", locked: first, upstream: second, files: { added: ["agents/tester.md"], changed: ["agents/reviewer.md"], removed: [] } });
+    expect(rep).toMatchObject({
+      name: "org",
+      status: "updated",
+      locked: first,
+      upstream: second,
+      files: { added: ["agents/tester.md"], changed: ["agents/reviewer.md"], removed: [] },
+    });
     expect(lock().layers.org.resolvedCommit).toBe(second);
     expect((await run("sync", "--frozen")).code).toBe(0);
     expect((await run("library", "outdated")).code).toBe(0);
@@ -198,7 +207,11 @@ describe("offline", () => {
 describe("kill -9 in the middle of library update", () => {
   function killAt(point: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn(nodeBin(), [bin, "library", "update", "--library", lib, "--state-dir", state], { cwd: dir.path, env: { ...process.env, AICFG_TEST_HOLD_AT: point, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(nodeBin(), [bin, "library", "update", "--library", lib, "--state-dir", state], {
+        cwd: dir.path,
+        env: { ...process.env, AICFG_TEST_HOLD_AT: point, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let err = "";
       child.stderr.on("data", (c: Buffer) => {
         err += c.toString();
@@ -220,7 +233,7 @@ describe("kill -9 in the middle of library update", () => {
       expect(readFileSync(join(lib, "aicfg.lock"), "utf8")).toBe(lockText);
       expect(existsSync(join(state, "layers", "update.lock"))).toBe(true); // left by the killed process
       // the previous state is active: exports and lists the locked commit's content
-      expect((await run("explain", "reviewer", "--json")).out).toContain("org reviewer\"");
+      expect((await run("explain", "reviewer", "--json")).out).toContain('org reviewer"');
       if (point === "fetched") {
         // a fetch killed by the signal leaves git's own ref lock behind; the next run clears it
         const mirrors = join(state, "layers", "mirrors");
@@ -301,7 +314,10 @@ describe("URLs and refs that must never reach git (G03)", () => {
   for (const [field, value, message] of cases) {
     it(`${field} ${JSON.stringify(value)} is refused at aicfg.yaml:line:col and git never runs`, async () => {
       const spec = { name: "org", url: remote, ref: "main", [field]: value };
-      writeFileSync(join(lib, "aicfg.yaml"), `name: me\nlayers:\n  - name: ${spec.name}\n    url: ${JSON.stringify(spec.url)}\n    ref: ${JSON.stringify(spec.ref)}\n`);
+      writeFileSync(
+        join(lib, "aicfg.yaml"),
+        `name: me\nlayers:\n  - name: ${spec.name}\n    url: ${JSON.stringify(spec.url)}\n    ref: ${JSON.stringify(spec.ref)}\n`,
+      );
       const line = field === "url" ? 4 : 5;
       for (const args of [["library", "update"], ["library", "outdated"], ["sync", "--frozen"], ["sync"]]) {
         const r = await run(...args);
@@ -318,7 +334,11 @@ describe("URLs and refs that must never reach git (G03)", () => {
 
   it("library add refuses the same values before touching aicfg.yaml", async () => {
     const before = readFileSync(join(lib, "aicfg.yaml"), "utf8");
-    for (const [url, ref] of [["ext::sh -c touch% PWNED", "main"], ["--upload-pack=touch PWNED", "main"], [remote, "x..y"]] as const) {
+    for (const [url, ref] of [
+      ["ext::sh -c touch% PWNED", "main"],
+      ["--upload-pack=touch PWNED", "main"],
+      [remote, "x..y"],
+    ] as const) {
       // after `--`, so the value reaches the command and not the option parser
       const r = await cli(["library", "add", "org", "--ref", ref, "--library", lib, "--state-dir", state, "--", url], { cwd: dir.path });
       expect(r.code).toBe(2);

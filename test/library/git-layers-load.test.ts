@@ -16,7 +16,8 @@ beforeEach(() => {
     "trees/team/agents/reviewer.md": "---\ndescription: team reviewer\n---\nTeam body.\n",
     "local/aicfg.yaml": "name: local\n",
     "local/agents/reviewer.md": "---\ndescription: local reviewer\n---\n",
-    "me/aicfg.yaml": "name: me\nextends: [../local]\nlayers:\n  - name: org\n    url: https://git.example.com/org.git\n    ref: v3\n  - name: team\n    url: ../team\n    ref: main\n",
+    "me/aicfg.yaml":
+      "name: me\nextends: [../local]\nlayers:\n  - name: org\n    url: https://git.example.com/org.git\n    ref: v3\n  - name: team\n    url: ../team\n    ref: main\n",
     "me/agents/reviewer.md": "---\ndescription: my reviewer\n---\n",
   });
 });

@@ -1,14 +1,30 @@
 // aicfg.lock as pure data: stable text (an unchanged pin is an unchanged file), positioned parse errors, whether
 // the lock covers aicfg.yaml, and which files changed between two pins; plus the layer fields of the schema.
 import { describe, expect, it } from "vitest";
-import { diffFiles, emptyLock, fileIntegrity, integrityMismatches, lockGap, parseLock, serializeLock, staleLockEntries, type LockFile } from "../../src/library/lock.ts";
+import {
+  diffFiles,
+  emptyLock,
+  fileIntegrity,
+  integrityMismatches,
+  lockGap,
+  parseLock,
+  serializeLock,
+  staleLockEntries,
+  type LockFile,
+} from "../../src/library/lock.ts";
 import { LayerSpec, LibraryManifest } from "../../src/library/schema.ts";
 
 const A = "a".repeat(40);
 const lock: LockFile = {
   lockfileVersion: 1,
   layers: {
-    team: { url: "https://git.example.com/team.git", requestedRef: "main", resolvedCommit: A, fetchedAt: "2026-01-01T00:00:00.000Z", files: { "z.md": fileIntegrity("z"), "a.md": fileIntegrity("a") } },
+    team: {
+      url: "https://git.example.com/team.git",
+      requestedRef: "main",
+      resolvedCommit: A,
+      fetchedAt: "2026-01-01T00:00:00.000Z",
+      files: { "z.md": fileIntegrity("z"), "a.md": fileIntegrity("a") },
+    },
     org: { url: "../org", requestedRef: "v3", path: "library", resolvedCommit: "b".repeat(40), fetchedAt: "2026-01-01T00:00:00.000Z", files: {} },
   },
 };
@@ -54,8 +70,30 @@ describe("aicfg.lock", () => {
 });
 
 describe("layers in aicfg.yaml", () => {
-  const ok = ["https://git.example.com/org.git", "ssh://git@host/org.git", "git@github.com:org/lib.git", "file:///srv/git/org.git", "/srv/git/org.git", "./org", "../org"];
-  const refused = ["--upload-pack=touch x", "-u", "ext::sh -c touch% x", "https://x/y::z", "fd::3", "git://host/x", "http://host/x", "org", " https://x", "https://x/\nfoo", "C:\\repo", "ssh://-oProxyCommand=touch%20x/repo", "ssh://git@-oProxyCommand=x/repo"];
+  const ok = [
+    "https://git.example.com/org.git",
+    "ssh://git@host/org.git",
+    "git@github.com:org/lib.git",
+    "file:///srv/git/org.git",
+    "/srv/git/org.git",
+    "./org",
+    "../org",
+  ];
+  const refused = [
+    "--upload-pack=touch x",
+    "-u",
+    "ext::sh -c touch% x",
+    "https://x/y::z",
+    "fd::3",
+    "git://host/x",
+    "http://host/x",
+    "org",
+    " https://x",
+    "https://x/\nfoo",
+    "C:\\repo",
+    "ssh://-oProxyCommand=touch%20x/repo",
+    "ssh://git@-oProxyCommand=x/repo",
+  ];
   it("accepts the URL forms a platform team uses", () => {
     for (const url of ok) expect(LayerSpec.safeParse({ name: "org", url, ref: "main" }).success, url).toBe(true);
   });
@@ -64,12 +102,20 @@ describe("layers in aicfg.yaml", () => {
   });
   it("takes branches, tags and commit ids as refs, and refuses what is no ref name", () => {
     for (const ref of ["main", "release/2026.1", "v3", "a".repeat(40)]) expect(LayerSpec.safeParse({ name: "o", url: "../o", ref }).success, ref).toBe(true);
-    for (const ref of ["-x", "--output=y", "a..b", "/main", "main/", "x.lock", "a//b", "a b", "HEAD@{1}", "x."]) expect(LayerSpec.safeParse({ name: "o", url: "../o", ref }).success, ref).toBe(false);
-    for (const path of ["../x", "a/../../b", "/abs", "-x", "a\\b"]) expect(LayerSpec.safeParse({ name: "o", url: "../o", ref: "main", path }).success, path).toBe(false);
+    for (const ref of ["-x", "--output=y", "a..b", "/main", "main/", "x.lock", "a//b", "a b", "HEAD@{1}", "x."])
+      expect(LayerSpec.safeParse({ name: "o", url: "../o", ref }).success, ref).toBe(false);
+    for (const path of ["../x", "a/../../b", "/abs", "-x", "a\\b"])
+      expect(LayerSpec.safeParse({ name: "o", url: "../o", ref: "main", path }).success, path).toBe(false);
     expect(LayerSpec.safeParse({ name: "o", url: "../o", ref: "main", path: "library/agents" }).success).toBe(true);
   });
   it("refuses two layers with one name", () => {
-    const r = LibraryManifest.safeParse({ name: "me", layers: [{ name: "org", url: "../a", ref: "main" }, { name: "org", url: "../b", ref: "main" }] });
+    const r = LibraryManifest.safeParse({
+      name: "me",
+      layers: [
+        { name: "org", url: "../a", ref: "main" },
+        { name: "org", url: "../b", ref: "main" },
+      ],
+    });
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.path).toEqual(["layers", 1, "name"]);
   });

@@ -24,7 +24,11 @@ beforeEach(() => {
   state = join(dir.path, "state");
   git(dir.path, "init", "-q", "--bare", remote);
   git(dir.path, "clone", "-q", remote, work);
-  writeTree(work, { "lib/agents/helper.md": "---\ndescription: team helper\n---\nHelp.\n", "lib/knowledge/secret-link-target.md": "x\n", "README.md": "not part of the layer\n" });
+  writeTree(work, {
+    "lib/agents/helper.md": "---\ndescription: team helper\n---\nHelp.\n",
+    "lib/knowledge/secret-link-target.md": "x\n",
+    "README.md": "not part of the layer\n",
+  });
   symlinkSync("/etc/passwd", join(work, "lib", "knowledge", "passwd.md"));
   git(work, "add", "-A");
   git(work, "commit", "-q", "-m", "team");

@@ -19,7 +19,9 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   const hint = "AGENTS.md is plain text every reader loads; use a tool target for this feature";
   const blocks: string[] = [];
   for (const a of sorted) {
-    warnings.push(...unexpressed(ID, a, {}, { model: hint, toolsAllow: hint, toolsDeny: hint, toolsTrusted: hint, toolSettings: hint, hooks: hint, mcp: hint }));
+    warnings.push(
+      ...unexpressed(ID, a, {}, { model: hint, toolsAllow: hint, toolsDeny: hint, toolsTrusted: hint, toolSettings: hint, hooks: hint, mcp: hint }),
+    );
     blocks.push(agentBlock(a));
   }
   // On-demand knowledge never gets here: the large-context planner (fallback.ts) lists it in the agent's block as an index.
@@ -61,13 +63,24 @@ export const agentsMdAdapter: Adapter = withLargeContext({
       installed: exists,
       configPaths: [{ path: file, exists }],
       exportPaths: { project: [file], user: [] },
-      notes: ["AGENTS.md is a file convention, not a program: nothing to install; read natively by Codex, Copilot, Cursor, Windsurf/Devin, Cline, Kiro, Amp, OpenCode and others"],
+      notes: [
+        "AGENTS.md is a file convention, not a program: nothing to install; read natively by Codex, Copilot, Cursor, Windsurf/Devin, Cline, Kiro, Amp, OpenCode and others",
+      ],
       nextSteps: [],
     };
   },
   // Every reader loads AGENTS.md whole; Codex stops at 32 KiB.
-  budget: { max: AGENTS_MD_BUDGET_BYTES, unit: "bytes", per: "total", model: "various", source: "Codex, the strictest reader: project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)" },
-  largeContext: { strategies: ["index"], source: "AGENTS.md is plain markdown every reader loads whole (agents.md); the agents of these tools open files by path with their file tools" },
+  budget: {
+    max: AGENTS_MD_BUDGET_BYTES,
+    unit: "bytes",
+    per: "total",
+    model: "various",
+    source: "Codex, the strictest reader: project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)",
+  },
+  largeContext: {
+    strategies: ["index"],
+    source: "AGENTS.md is plain markdown every reader loads whole (agents.md); the agents of these tools open files by path with their file tools",
+  },
   limitations: [
     "plain markdown: no MCP servers, models, tool permissions or hooks",
     "every reader loads the whole file: on-demand knowledge (and always-on knowledge over 32 KiB) is an index in the agent's block that points to the library's files",

@@ -70,7 +70,10 @@ export function gptInstructions(agent: ResolvedAgent): string {
   // Past the GPT's file limit the files are merged into upload parts, and their names would crowd the
   // 8,000 characters out: the GPT is then told to search its knowledge, which it does by itself.
   const named = agent.knowledge.length <= GPT_KNOWLEDGE_MAX_FILES;
-  if (always.length) text += named ? `\nAlways follow the guidance in these knowledge files: ${always.map((k) => baseName(k.path)).join(", ")}.\n` : `\nAlways follow the guidance in your knowledge files.\n`;
+  if (always.length)
+    text += named
+      ? `\nAlways follow the guidance in these knowledge files: ${always.map((k) => baseName(k.path)).join(", ")}.\n`
+      : `\nAlways follow the guidance in your knowledge files.\n`;
   if (onDemand.length) {
     text += named
       ? `\nConsult these knowledge files when they are relevant: ${onDemand.map((k) => baseName(k.path)).join(", ")}.\n`
@@ -87,7 +90,15 @@ function onOff(b: boolean): string {
   return b ? "on" : "off";
 }
 
-function readme(agent: ResolvedAgent, source: string, instructions: string, caps: GptCapabilities, starters: string[], left: string[], uploads: readonly Upload[]): string {
+function readme(
+  agent: ResolvedAgent,
+  source: string,
+  instructions: string,
+  caps: GptCapabilities,
+  starters: string[],
+  left: string[],
+  uploads: readonly Upload[],
+): string {
   const chars = [...instructions].length;
   const lines = [
     `# ${agent.name}: custom GPT bundle`,
@@ -103,9 +114,7 @@ function readme(agent: ResolvedAgent, source: string, instructions: string, caps
     starters.length
       ? `5. **Conversation starters**: add ${starters.map((s) => `\`${s.replace(/`/g, "'")}\``).join(", ")}.`
       : "5. **Conversation starters**: none.",
-    uploads.length
-      ? `6. **Knowledge**: upload ${uploads.map((u) => `\`knowledge/${u.name}\``).join(", ")}.`
-      : "6. **Knowledge**: none.",
+    uploads.length ? `6. **Knowledge**: upload ${uploads.map((u) => `\`knowledge/${u.name}\``).join(", ")}.` : "6. **Knowledge**: none.",
     `7. **Capabilities**: Web search ${onOff(caps.webSearch)}, Canvas ${onOff(caps.canvas)}, Image generation ${onOff(caps.imageGeneration)}, Code interpreter & data analysis ${onOff(caps.codeInterpreter)}.`,
     "8. **Create** (top right) and choose who can use it.",
     "",
@@ -153,11 +162,25 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
   // The 8,000-character instructions limit is the target's context budget (budget.ts), checked on export.
 
   if (starters.length > GPT_STARTERS_SHOWN) {
-    warnings.push(limitExceeded(TARGET, agent, `${starters.length} conversation starters; the GPT editor shows ${GPT_STARTERS_SHOWN}`, "keep the four that matter most first"));
+    warnings.push(
+      limitExceeded(
+        TARGET,
+        agent,
+        `${starters.length} conversation starters; the GPT editor shows ${GPT_STARTERS_SHOWN}`,
+        "keep the four that matter most first",
+      ),
+    );
   }
   for (const k of agent.knowledge) {
     if (k.size > GPT_FILE_MAX_BYTES) {
-      warnings.push(limitExceeded(TARGET, agent, `knowledge file ${k.path} is ${k.size} bytes, over the ${GPT_FILE_MAX_BYTES}-byte (512 MB) limit per GPT file`, "split it"));
+      warnings.push(
+        limitExceeded(
+          TARGET,
+          agent,
+          `knowledge file ${k.path} is ${k.size} bytes, over the ${GPT_FILE_MAX_BYTES}-byte (512 MB) limit per GPT file`,
+          "split it",
+        ),
+      );
     }
   }
   const uploads = gptUploads(agent, ctx);

@@ -24,7 +24,8 @@ async function detect(env: DetectEnv): Promise<Detection> {
   const notes: string[] = [];
   const nextSteps: string[] = [];
   if (!bin) {
-    if (env.exists(user.claudeDir) || env.exists(user.mcp)) notes.push("~/.claude exists but the 'claude' binary is not on PATH (installed elsewhere, or only the IDE extension is used)");
+    if (env.exists(user.claudeDir) || env.exists(user.mcp))
+      notes.push("~/.claude exists but the 'claude' binary is not on PATH (installed elsewhere, or only the IDE extension is used)");
     nextSteps.push("install Claude Code: npm install -g @anthropic-ai/claude-code (or the native installer from code.claude.com)");
   } else if (!version) notes.push(`'${bin} --version' gave no version number`);
   nextSteps.push(
@@ -74,7 +75,11 @@ export const claudeCodeAdapter: Adapter = withLargeContext({
   detect,
   // CLAUDE.md is loaded at every start; subagents, skills and path-scoped rules load on demand.
   budget: CLAUDE_WINDOW,
-  largeContext: { strategies: ["on-demand-rules", "index"], globRules: ["project", "user"], source: "CLAUDE.md @imports load at launch (memory.md); a sub-agent opens the files its prompt lists with the Read tool (sub-agents.md)" },
+  largeContext: {
+    strategies: ["on-demand-rules", "index"],
+    globRules: ["project", "user"],
+    source: "CLAUDE.md @imports load at launch (memory.md); a sub-agent opens the files its prompt lists with the Read tool (sub-agents.md)",
+  },
   limitations: [
     "always-on knowledge is @imported from CLAUDE.md, which Claude Code loads for the main session and every sub-agent, not only for the agents that name it",
     "library files are named relative to CLAUDE.md (imports) or the project root (Read lists) when the library and the project share a folder, so moving both together keeps them valid; in user scope, or with no shared folder, they are ~/path or absolute, and Claude Code asks once before it follows an import outside the project",

@@ -40,7 +40,13 @@ export function importPermissions(src: FileSource, roots: Roots, agents: Importe
       hint: "the library has trusted and denied tools, allowed and denied paths, commands and domains; 'ask' is the default for every tool that is not trusted",
     });
   }
-  if (other.length) warnings.push({ severity: "warning", code: "unsupported-feature", message: `permissions.${other.join(", permissions.")} not imported (no library equivalent)`, file });
+  if (other.length)
+    warnings.push({
+      severity: "warning",
+      code: "unsupported-feature",
+      message: `permissions.${other.join(", permissions.")} not imported (no library equivalent)`,
+      file,
+    });
   if (!mapped.trusted.length && !mapped.deny.length && !Object.keys(mapped.settings).length) return;
   for (const a of agents) apply(a, mapped);
 }
@@ -98,7 +104,7 @@ export function libraryPath(p: string, scope: Roots["scope"]): string {
 /** The reverse of render.ts's bashRule: `npm test *` and the legacy `npm test:*` -> `npm test`. */
 function shellCommand(spec: string): string {
   const m = /^(.*?)(?: \*|:\*)$/s.exec(spec);
-  return m && m[1] && !m[1].includes("*") ? m[1] : spec;
+  return m?.[1] && !m[1].includes("*") ? m[1] : spec;
 }
 
 function apply(a: ImportedAgent, m: Mapped): void {

@@ -45,8 +45,15 @@ export const claudeProjectsAdapter: Adapter = withLargeContext({
   render: renderClaudeProjects,
   detect,
   // Each agent is one project: its instructions are in every chat of it; knowledge is retrieved (RAG) once large.
-  budget: { ...CLAUDE_WINDOW, per: "agent", source: "no documented limit for project instructions; the Claude context window, 200K tokens (support.claude.com 8241126)" },
-  largeContext: { strategies: ["knowledge-folder"], source: "project knowledge is searched (RAG) once it is larger than the context (support.claude.com 11473015)" },
+  budget: {
+    ...CLAUDE_WINDOW,
+    per: "agent",
+    source: "no documented limit for project instructions; the Claude context window, 200K tokens (support.claude.com 8241126)",
+  },
+  largeContext: {
+    strategies: ["knowledge-folder"],
+    source: "project knowledge is searched (RAG) once it is larger than the context (support.claude.com 11473015)",
+  },
   limitations: [
     "no API: every export must be uploaded by hand, following the README.md checklist of each bundle",
     "always-on and on-demand knowledge both become project knowledge; claude.ai decides what it reads (RAG beyond about 200k tokens)",

@@ -78,7 +78,11 @@ export const kiroCliAdapter: Adapter = withLargeContext({
   detect: detectKiro,
   // A session runs as one agent (--agent); its prompt is what aicfg writes that the tool always loads.
   budget: { ...CLAUDE_WINDOW, per: "agent" },
-  largeContext: { strategies: ["index"], source: "file:// resources load at session start (kiro.dev/docs/cli/custom-agents/configuration-reference); the read tool opens the files the index lists (skill:// resources are not written by aicfg)" },
+  largeContext: {
+    strategies: ["index"],
+    source:
+      "file:// resources load at session start (kiro.dev/docs/cli/custom-agents/configuration-reference); the read tool opens the files the index lists (skill:// resources are not written by aicfg)",
+  },
   limitations: [
     "Writes the 2.x JSON agent format; Kiro CLI 3.x reads it, but its v3 harness takes hooks from .kiro/hooks/ and permissions from `permissions` rules, which are not generated.",
     "Since Kiro CLI 2.4 a ${VAR} in MCP env/headers is expanded only for variables listed in kiroAgent.mcpApprovedEnvVars of ~/.kiro/settings/cli.json (otherwise the server sees the literal text).",

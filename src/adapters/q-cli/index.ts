@@ -13,7 +13,9 @@ import { parseAgentFiles } from "./parse.ts";
 import { renderAgentFiles, type AgentExtras } from "./render.ts";
 import { withLargeContext } from "../fallback.ts";
 
-const ToolAliases = z.record(z.string().min(1), z.string().min(1)).describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
+const ToolAliases = z
+  .record(z.string().min(1), z.string().min(1))
+  .describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
 
 /** `extensions.q-cli` of an agent: fields only Q CLI has. */
 export const QCliExtension = z.strictObject({
@@ -79,7 +81,10 @@ export const qCliAdapter: Adapter = withLargeContext({
   detect: detectQ,
   // A session runs as one agent (--agent); its prompt is what aicfg writes that the tool always loads.
   budget: { ...CLAUDE_WINDOW, per: "agent" },
-  largeContext: { strategies: ["index"], source: "resources load at session start (aws/amazon-q-developer-cli: docs/agent-format.md); fs_read opens the files the index lists" },
+  largeContext: {
+    strategies: ["index"],
+    source: "resources load at session start (aws/amazon-q-developer-cli: docs/agent-format.md); fs_read opens the files the index lists",
+  },
   limitations: [
     "Amazon Q Developer CLI is end-of-life (maintenance only since November 2025); prefer the kiro-cli target.",
     "No grep, glob, web_fetch or web_search tools: such tools.allow entries, toolSettings.web_fetch and hooks matching them are left out with a warning.",

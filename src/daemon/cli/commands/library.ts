@@ -38,7 +38,15 @@ function describe(r: LayerReport): string {
   }
 }
 
-const COLOR: Partial<Record<LayerReport["status"], "green" | "yellow" | "red">> = { added: "green", updated: "green", outdated: "yellow", "not-locked": "yellow", "lock-mismatch": "yellow", rewritten: "red", damaged: "red" };
+const COLOR: Partial<Record<LayerReport["status"], "green" | "yellow" | "red">> = {
+  added: "green",
+  updated: "green",
+  outdated: "yellow",
+  "not-locked": "yellow",
+  "lock-mismatch": "yellow",
+  rewritten: "red",
+  damaged: "red",
+};
 
 function printReports(io: CliIO, reports: readonly LayerReport[]): void {
   if (!reports.length) io.out("no git layers in aicfg.yaml (add one with 'aicfg library add NAME URL --ref REF')");
@@ -47,7 +55,14 @@ function printReports(io: CliIO, reports: readonly LayerReport[]): void {
     const line = `${r.name.padEnd(width)}  ${r.ref.padEnd(12)}  ${describe(r)}`;
     const color = COLOR[r.status];
     io.out(color ? paint(io, color, line) : line);
-    if (r.offline) io.err(paint(io, "yellow", `${r.name}: offline, ${r.url} is unreachable (${r.offline.reason}); using the last fetch${r.offline.lastFetch ? ` from ${r.offline.lastFetch}` : ""}`));
+    if (r.offline)
+      io.err(
+        paint(
+          io,
+          "yellow",
+          `${r.name}: offline, ${r.url} is unreachable (${r.offline.reason}); using the last fetch${r.offline.lastFetch ? ` from ${r.offline.lastFetch}` : ""}`,
+        ),
+      );
     if (r.message && r.status !== "rewritten" && !describe(r).includes(r.message)) io.err(`${r.name}: ${r.message}`);
   }
 }
@@ -89,19 +104,31 @@ export const libraryAddCommand: Command = {
     ...STATE_OPTION,
     json: COMMON_OPTIONS.json,
   },
-  examples: ["aicfg library add org https://git.example.com/platform/ai-library.git --ref v3 --path library", "aicfg library add team git@git.example.com:team/agents.git --ref main"],
+  examples: [
+    "aicfg library add org https://git.example.com/platform/ai-library.git --ref v3 --path library",
+    "aicfg library add team git@git.example.com:team/agents.git --ref main",
+  ],
   run: async (args, io) => {
     const [name, url, ...extra] = args.positionals;
-    if (!name || !url || extra.length) throw new ConfigError("usage", "library add takes a NAME and a URL", { hint: "aicfg library add team https://git.example.com/team/agents.git --ref main" });
+    if (!name || !url || extra.length)
+      throw new ConfigError("usage", "library add takes a NAME and a URL", {
+        hint: "aicfg library add team https://git.example.com/team/agents.git --ref main",
+      });
     const spec = { name, url, ref: (args.values.ref as string | undefined) ?? "main", ...(args.values.path ? { path: String(args.values.path) } : {}) };
     const checked = LayerSpec.safeParse(spec);
     if (!checked.success) {
       const i = checked.error.issues[0]!;
-      throw new ConfigError("usage", `layer ${i.path.map(String).join(".")}: ${i.message}`, { hint: "url: https://, ssh://, git@host:path, file:// or a local path; ref: a branch, tag or commit id" });
+      throw new ConfigError("usage", `layer ${i.path.map(String).join(".")}: ${i.message}`, {
+        hint: "url: https://, ssh://, git@host:path, file:// or a local path; ref: a branch, tag or commit id",
+      });
     }
     const ctx = context(args, io);
     const file = join(ctx.libraryRoot, MANIFEST_FILE);
-    if (readLayerSpecs(ctx.libraryRoot).some((l) => l.name === name)) throw new ConfigError("usage", `aicfg.yaml already has a layer named '${name}'`, { file, hint: `change it there, or 'aicfg library remove ${name}' first` });
+    if (readLayerSpecs(ctx.libraryRoot).some((l) => l.name === name))
+      throw new ConfigError("usage", `aicfg.yaml already has a layer named '${name}'`, {
+        file,
+        hint: `change it there, or 'aicfg library remove ${name}' first`,
+      });
     const before = readFileSync(file, "utf8");
     const doc = parseDocument(before);
     const layers = doc.get("layers");
@@ -112,7 +139,11 @@ export const libraryAddCommand: Command = {
     try {
       const result = await updateLayers(ctx, { names: [name], mode: "install" });
       if (args.values.json) printJson(io, { ok: true, reports: result.reports });
-      else printReports(io, result.reports.filter((r) => r.name === name));
+      else
+        printReports(
+          io,
+          result.reports.filter((r) => r.name === name),
+        );
       return EXIT.ok;
     } catch (e) {
       atomicWrite(file, before); // a layer that cannot be fetched is not left behind in aicfg.yaml
@@ -133,7 +164,11 @@ export const libraryRemoveCommand: Command = {
     const ctx = context(args, io);
     const file = join(ctx.libraryRoot, MANIFEST_FILE);
     const specs = readLayerSpecs(ctx.libraryRoot);
-    if (!specs.some((l) => l.name === name)) throw new ConfigError("layer-unknown", `aicfg.yaml has no layer named '${name}'`, { file, hint: specs.length ? `layers: ${specs.map((s) => s.name).join(", ")}` : "there are no layers" });
+    if (!specs.some((l) => l.name === name))
+      throw new ConfigError("layer-unknown", `aicfg.yaml has no layer named '${name}'`, {
+        file,
+        hint: specs.length ? `layers: ${specs.map((s) => s.name).join(", ")}` : "there are no layers",
+      });
     const doc = parseDocument(readFileSync(file, "utf8"));
     const layers = doc.get("layers");
     if (!isSeq(layers)) throw new ConfigError("invalid-type", "layers in aicfg.yaml is not a list", { file });
@@ -178,7 +213,8 @@ export const libraryUpdateCommand: Command = {
     if (args.values.json) printJson(io, { ok: code === EXIT.ok, lockWritten: result.lockWritten, reports: result.reports });
     else {
       printReports(io, result.reports);
-      if (rewritten.length) io.err(`hint: look at the new history first; 'aicfg library update ${rewritten.map((r) => r.name).join(" ")} --accept-rewrite' pins it`);
+      if (rewritten.length)
+        io.err(`hint: look at the new history first; 'aicfg library update ${rewritten.map((r) => r.name).join(" ")} --accept-rewrite' pins it`);
       io.out(result.lockWritten ? `wrote ${LOCK_FILE}` : `${LOCK_FILE} unchanged`);
     }
     return code;
@@ -213,7 +249,8 @@ export const libraryOutdatedCommand: Command = {
   name: "library outdated",
   summary: "list git layers whose ref moved upstream since they were locked (exit 1 if any)",
   usage: "aicfg library outdated [NAME...] [--library DIR] [--json]",
-  description: "Fetches (offline: uses the last fetch and says so) and compares with aicfg.lock; writes no lock.\nExit 0: nothing to update; 1: some layer is outdated, rewritten or not locked; 2: an error.",
+  description:
+    "Fetches (offline: uses the last fetch and says so) and compares with aicfg.lock; writes no lock.\nExit 0: nothing to update; 1: some layer is outdated, rewritten or not locked; 2: an error.",
   options: { ...LIBRARY_OPTION, ...STATE_OPTION, json: COMMON_OPTIONS.json },
   examples: ["aicfg library outdated"],
   run: async (args, io) =>
@@ -224,7 +261,14 @@ export const libraryOutdatedCommand: Command = {
       else {
         printReports(io, outdated);
         if (!outdated.length && reports.length) io.out("every layer is up to date");
-        for (const r of reports.filter((x) => x.offline && !needsAttention(x))) io.err(paint(io, "yellow", `${r.name}: offline (${r.offline!.reason}); compared with the last fetch${r.offline!.lastFetch ? ` from ${r.offline!.lastFetch}` : ""}`));
+        for (const r of reports.filter((x) => x.offline && !needsAttention(x)))
+          io.err(
+            paint(
+              io,
+              "yellow",
+              `${r.name}: offline (${r.offline!.reason}); compared with the last fetch${r.offline!.lastFetch ? ` from ${r.offline!.lastFetch}` : ""}`,
+            ),
+          );
       }
       return outdated.length ? 1 : 0;
     }),
@@ -261,7 +305,15 @@ export const syncCommand: Command = {
         if (json) printJson(io, { ok: stale.length === 0, frozen: true, reports });
         else {
           printReports(io, reports);
-          io.out(stale.length ? paint(io, "red", `${LOCK_FILE} is out of date for ${stale.map((r) => r.name).join(", ")}: run 'aicfg sync --update' (or 'aicfg library update') and commit ${LOCK_FILE}`) : `${LOCK_FILE} is up to date`);
+          io.out(
+            stale.length
+              ? paint(
+                  io,
+                  "red",
+                  `${LOCK_FILE} is out of date for ${stale.map((r) => r.name).join(", ")}: run 'aicfg sync --update' (or 'aicfg library update') and commit ${LOCK_FILE}`,
+                )
+              : `${LOCK_FILE} is up to date`,
+          );
         }
         return stale.length ? 1 : 0;
       });

@@ -52,7 +52,24 @@ export const targetsCommand: Command = {
     const where = (scope: "project" | "user") => (a: (typeof adapters)[number]) =>
       a.scopes.includes(scope) ? effectiveLocations(a, { scope, ...roots }).map((p) => p.replace(/^\.\//, "")) : [];
     if (args.values.json) {
-      io.out(JSON.stringify(adapters.map((a) => ({ id: a.id, name: a.displayName, description: a.description, scopes: a.scopes, paths: { project: where("project")(a), user: where("user")(a) }, capabilities: effectiveCapabilities(a), budget: a.budget, largeContext: a.largeContext, limitations: a.limitations, importable: !!a.parse })), null, 2));
+      io.out(
+        JSON.stringify(
+          adapters.map((a) => ({
+            id: a.id,
+            name: a.displayName,
+            description: a.description,
+            scopes: a.scopes,
+            paths: { project: where("project")(a), user: where("user")(a) },
+            capabilities: effectiveCapabilities(a),
+            budget: a.budget,
+            largeContext: a.largeContext,
+            limitations: a.limitations,
+            importable: !!a.parse,
+          })),
+          null,
+          2,
+        ),
+      );
       return EXIT.ok;
     }
     if (args.values.matrix) {
@@ -65,10 +82,30 @@ export const targetsCommand: Command = {
         io.out(a.id.padEnd(w) + CAPABILITIES.map((c) => cell(caps[c])).join("") + budgetLabel(a.budget).padEnd(bw) + largeContextLabel(a.largeContext));
       }
       io.out("");
-      io.out(paint(io, "gray", "instr=instructions know=always-on knowledge k-dem=on-demand knowledge stdio/http=MCP servers allow/deny=tool allow/deny lists"));
-      io.out(paint(io, "gray", "tset=tool settings (paths, commands) hooks model skill=skills cmds=commands ignor=ignore patterns; part=partially (see the export warnings)"));
-      io.out(paint(io, "gray", "budget=what the tool always loads may hold; over budget=what always-on knowledge beyond it becomes, best first: on-demand-rules (rules or"));
-      io.out(paint(io, "gray", "references the tool loads when relevant), knowledge-folder (files the tool searches by itself), index (the agent's instructions list each"));
+      io.out(
+        paint(io, "gray", "instr=instructions know=always-on knowledge k-dem=on-demand knowledge stdio/http=MCP servers allow/deny=tool allow/deny lists"),
+      );
+      io.out(
+        paint(
+          io,
+          "gray",
+          "tset=tool settings (paths, commands) hooks model skill=skills cmds=commands ignor=ignore patterns; part=partially (see the export warnings)",
+        ),
+      );
+      io.out(
+        paint(
+          io,
+          "gray",
+          "budget=what the tool always loads may hold; over budget=what always-on knowledge beyond it becomes, best first: on-demand-rules (rules or",
+        ),
+      );
+      io.out(
+        paint(
+          io,
+          "gray",
+          "references the tool loads when relevant), knowledge-folder (files the tool searches by itself), index (the agent's instructions list each",
+        ),
+      );
       io.out(paint(io, "gray", "library file with its description; two levels, folder index files, when that list is too long)"));
       return EXIT.ok;
     }
