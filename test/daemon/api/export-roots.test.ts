@@ -44,7 +44,7 @@ it("an editor cannot redirect an export's root or scope through inputs, and a li
   const logging = createDaemonLogging(io, { viaIo: true, format: "json" });
   const config = testConfig(lib, state, { listen: { host: "127.0.0.1", port: 0, text: "127.0.0.1:0" }, exportRoots: [project] });
   const handle: DaemonHandle = await startDaemon({ config, log: logging.log, hotReload: false });
-  const stopApi = await apiExtension(handle, io, logging);
+  const stopApi = await apiExtension(handle, io, logging, Promise.resolve());
   cleanup = async () => {
     if (stopApi) await stopApi();
     await handle.stop({ deadlineMs: 0 });
