@@ -21,7 +21,19 @@ function writeVersion(lib: string, v: number): void {
   writeTree(lib, files);
 }
 
-const exportArgs = (lib: string, root: string, state: string) => [BIN, "export", "--library", lib, "--root", root, "--state-dir", state, "--target", "claude-code", "--json"];
+const exportArgs = (lib: string, root: string, state: string) => [
+  BIN,
+  "export",
+  "--library",
+  lib,
+  "--root",
+  root,
+  "--state-dir",
+  state,
+  "--target",
+  "claude-code",
+  "--json",
+];
 
 function exportNow(lib: string, root: string, state: string): { code: number | null; out: string } {
   const r = spawnSync(nodeBin(), exportArgs(lib, root, state), { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });

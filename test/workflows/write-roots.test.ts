@@ -77,7 +77,7 @@ describe("validation: where files are written is literal", () => {
   });
 
   it("expressions stay allowed where they do not pick a folder (targets, agents)", () => {
-    const ok = "name: ok\ninputs:\n  who: { type: string }\nsteps:\n  - uses: export\n    with:\n      agents: [\"${{ inputs.who }}\"]\n      root: ../project\n";
+    const ok = 'name: ok\ninputs:\n  who: { type: string }\nsteps:\n  - uses: export\n    with:\n      agents: ["${{ inputs.who }}"]\n      root: ../project\n';
     const { workflow, diagnostics } = compileWorkflowText(ok, "/lib/workflows/ok.yaml", "lib");
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(workflow?.name).toBe("ok");
@@ -156,7 +156,7 @@ describe("daemon config", () => {
     const cfgDir = join(dir.path, "etc");
     mkdirSync(cfgDir);
     const file = join(cfgDir, "daemon.yaml");
-    writeFileSync(file, "libraries: [../lib]\nactions:\n  export:\n    roots: [../project, ~/work, /srv/x]\n  backup:\n    dirs: [\"~\"]\n");
+    writeFileSync(file, 'libraries: [../lib]\nactions:\n  export:\n    roots: [../project, ~/work, /srv/x]\n  backup:\n    dirs: ["~"]\n');
     const c = resolveDaemonConfig({ config: file }, "/", { HOME: "/home/u" });
     expect(c.exportRoots).toEqual([join(dir.path, "project"), "/home/u/work", "/srv/x"]);
     expect(c.backupDirs).toEqual(["/home/u"]);
@@ -168,7 +168,9 @@ describe("daemon config", () => {
 
 describe("engine", () => {
   it("refuses a templated root even in a workflow that skipped validation, and writes nothing", async () => {
-    h = await startHarness({ exp: "name: exp\ninputs:\n  where: { type: string }\nsteps:\n  - uses: export\n    with:\n      targets: [claude-code]\n      root: ../project\n" });
+    h = await startHarness({
+      exp: "name: exp\ninputs:\n  where: { type: string }\nsteps:\n  - uses: export\n    with:\n      targets: [claude-code]\n      root: ../project\n",
+    });
     const wf = h.d.getWorkflow("lib", "exp")!.workflow;
     wf.steps[0]!.with = compileValue({ targets: ["claude-code"], root: "${{ inputs.where }}" });
     const outside = join(h.base, "outside");

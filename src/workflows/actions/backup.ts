@@ -12,7 +12,9 @@ export const BackupWith = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe("where archives go (default <state-dir>/backups/<library>); relative to the library; literal, and inside the daemon's actions.backup.dirs when set"),
+    .describe(
+      "where archives go (default <state-dir>/backups/<library>); relative to the library; literal, and inside the daemon's actions.backup.dirs when set",
+    ),
   keep: z.number().int().min(1).max(10_000).optional().describe("newest archives to keep (default 7)"),
   max_age: Duration.optional().describe("delete archives older than this (the newest always stays)"),
 });
@@ -29,9 +31,22 @@ export const backupAction = defineAction({
     const backupsRoot = resolve(ctx.stateDir, "backups");
     const dir = input.dir ? resolve(ctx.libraryRoot, input.dir) : resolve(backupsRoot, ctx.libraryName);
     if (input.dir && ctx.settings.backupDirs) requireAllowedFolder(dir, [backupsRoot, ...ctx.settings.backupDirs], "the backup dir", "actions.backup.dirs");
-    const made = createBackup({ libraryRoot: ctx.libraryRoot, libraryName: ctx.libraryName, stateDir: ctx.stateDir, dir, now: ctx.now(), excludeState: [backupsRoot] });
+    const made = createBackup({
+      libraryRoot: ctx.libraryRoot,
+      libraryName: ctx.libraryName,
+      stateDir: ctx.stateDir,
+      dir,
+      now: ctx.now(),
+      excludeState: [backupsRoot],
+    });
     const removed = pruneBackups(dir, ctx.libraryName, ctx.now(), input.keep ?? 7, input.max_age ? parseDuration(input.max_age) : undefined);
-    ctx.log("info", `backup ${made.file} (${made.entries} files, ${made.bytes} bytes, sha256 ${made.sha256}); removed ${removed.length} old archive(s)${made.credentialsLeftOut ? `; ${made.credentialsLeftOut} credential file(s) of the state left out` : ""}`);
-    return { outputs: { file: made.file, sha256: made.sha256, bytes: made.bytes, entries: made.entries, credentials_left_out: made.credentialsLeftOut, removed }, warnings: made.warnings };
+    ctx.log(
+      "info",
+      `backup ${made.file} (${made.entries} files, ${made.bytes} bytes, sha256 ${made.sha256}); removed ${removed.length} old archive(s)${made.credentialsLeftOut ? `; ${made.credentialsLeftOut} credential file(s) of the state left out` : ""}`,
+    );
+    return {
+      outputs: { file: made.file, sha256: made.sha256, bytes: made.bytes, entries: made.entries, credentials_left_out: made.credentialsLeftOut, removed },
+      warnings: made.warnings,
+    };
   },
 });

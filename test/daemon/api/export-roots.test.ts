@@ -20,7 +20,8 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
-const exportStep = (withLines: string[]) => ["steps:", "  - uses: export", "    with:", "      targets: [claude-code]", ...withLines.map((l) => `      ${l}`), ""].join("\n");
+const exportStep = (withLines: string[]) =>
+  ["steps:", "  - uses: export", "    with:", "      targets: [claude-code]", ...withLines.map((l) => `      ${l}`), ""].join("\n");
 
 it("an editor cannot redirect an export's root or scope through inputs, and a literal root outside the allowlist fails", async () => {
   const dir = tempDir("aicfg-aim-");
@@ -52,7 +53,11 @@ it("an editor cannot redirect an export's root or scope through inputs, and a li
   };
   const url = readFileSync(join(state, API_URL_FILE), "utf8").trim();
   const trigger = (wf: string, body: unknown) =>
-    fetch(`${url}/v1/workflows/lib/${wf}/runs`, { method: "POST", headers: { authorization: `Bearer ${editor}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${url}/v1/workflows/lib/${wf}/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${editor}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   // 1. The redirecting workflow is refused at load (the daemon logs where), so there is nothing to trigger.
   expect(logs.join("\n")).toMatch(/aim\.yaml:\d+:\d+.*with\.root: export does not allow \$\{\{ \}\} here/);
