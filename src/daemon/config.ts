@@ -2,6 +2,7 @@
 // HTTP API listens, which actions are enabled, retention. Command-line flags override the file,
 // and a library can be served with no file at all.
 import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { defaultStateDir } from "../adapters/export.ts";
@@ -44,6 +45,24 @@ export const DaemonConfigSpec = z.strictObject({
     .strictObject({
       shell: z.strictObject({ enabled: z.boolean() }).optional().describe("the shell action runs programs: off unless you trust every workflow author"),
       git: z.strictObject({ allow_file_remotes: z.boolean().optional() }).optional(),
+      export: z
+        .strictObject({
+          roots: z
+            .array(z.string().min(1))
+            .optional()
+            .describe(
+              "the only folders exports may write into (project roots or home folders, and folders under them); relative to this file, ~/ is the home folder. Default: the library's export root and the roots workflow files name",
+            ),
+        })
+        .optional(),
+      backup: z
+        .strictObject({
+          dirs: z
+            .array(z.string().min(1))
+            .optional()
+            .describe("the only folders a backup step's dir may point into (the state folder is always allowed); relative to this file, ~/ is the home folder"),
+        })
+        .optional(),
     })
     .optional(),
   env_allowlist: z
@@ -75,6 +94,10 @@ export type DaemonConfig = {
   listen: { host: string; port: number; text: string };
   shellEnabled: boolean;
   allowFileRemotes: boolean;
+  /** `actions.export.roots`, absolute: when set, exports write only inside these. */
+  exportRoots?: string[];
+  /** `actions.backup.dirs`, absolute: when set, a backup step's dir must be inside one (or the state folder). */
+  backupDirs?: string[];
   envAllowlist: string[];
   keepRuns: number;
   maxAgeMs: number;
@@ -150,12 +173,18 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
     throw new ConfigError("no-libraries", "no library to serve", { hint: "pass --library DIR (repeatable) or list libraries: in daemon.yaml" });
   }
   const stateDir = flags.stateDir ? resolve(cwd, flags.stateDir) : spec.state_dir ? resolve(base, spec.state_dir) : defaultStateDir(env);
+  const folders = (list: string[] | undefined) =>
+    list?.map((p) => (p === "~" || p.startsWith("~/") ? resolve(env.HOME || homedir(), p.slice(2)) : resolve(base, p)));
+  const exportRoots = folders(spec.actions?.export?.roots);
+  const backupDirs = folders(spec.actions?.backup?.dirs);
   return {
     libraries: [...new Set(libraries)],
     stateDir,
     listen: parseListen(flags.listen ?? spec.listen ?? DEFAULT_LISTEN),
     shellEnabled: spec.actions?.shell?.enabled ?? false,
     allowFileRemotes: spec.actions?.git?.allow_file_remotes ?? false,
+    ...(exportRoots ? { exportRoots } : {}),
+    ...(backupDirs ? { backupDirs } : {}),
     envAllowlist: spec.env_allowlist ?? [],
     keepRuns: spec.retention?.keep_runs ?? 200,
     maxAgeMs: parseDuration(spec.retention?.max_age ?? "30d"),

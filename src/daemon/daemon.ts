@@ -181,7 +181,13 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     if (v !== undefined) env[k] = v;
     secrets.add(v);
   }
-  const settings: ActionSettings = { shell: { enabled: config.shellEnabled }, git: { allowFileRemotes: config.allowFileRemotes }, env };
+  const settings: ActionSettings = {
+    shell: { enabled: config.shellEnabled },
+    git: { allowFileRemotes: config.allowFileRemotes },
+    env,
+    ...(config.exportRoots ? { exportRoots: config.exportRoots } : {}),
+    ...(config.backupDirs ? { backupDirs: config.backupDirs } : {}),
+  };
 
   // ---- libraries and workflows ----
   const libraries = new Map<string, LibraryState>();

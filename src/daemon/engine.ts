@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { ActionContext, ActionResult, ActionSettings, StepSummary } from "../workflows/actions/types.ts";
 import { ActionError } from "../workflows/actions/types.ts";
 import { getAction } from "../workflows/actions/index.ts";
-import { evaluate, renderValue, truthy, type EvalContext } from "../workflows/expr.ts";
+import { evaluate, renderValue, truthy, type CompiledValue, type EvalContext } from "../workflows/expr.ts";
 import type { CompiledStep, LoadedWorkflow } from "../workflows/schema.ts";
 import { sleep, timeoutSignal, type Clock } from "./clock.ts";
 import type { EventBus, RunResult } from "./events.ts";
@@ -187,6 +187,15 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
       record.error = `unknown action '${step.uses}'`;
       return;
     }
+    // Validation already refuses these; checked again here so that no way of building a workflow
+    // lets trigger data pick a command or a folder to write into.
+    const templated = (action.literalFields ?? []).filter((f) => step.with.k === "obj" && step.with.entries.some(([k, v]) => k === f && hasTemplate(v)));
+    if (templated.length > 0) {
+      record.status = "failure";
+      record.error = `with.${templated[0]}: ${step.uses} takes only a literal value here, not an expression`;
+      log("error", `step ${step.id}: ${record.error}`, step.id);
+      return;
+    }
     const parsed = action.with.safeParse(renderValue(step.with, evalCtx));
     if (!parsed.success) {
       record.status = "failure";
@@ -283,6 +292,13 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
     const s = result.facts?.libraryStats;
     if (s) bus.publish({ type: "library.stats", library: lib.name, files: s.files, bytes: s.bytes, agents: s.agents, at });
   }
+}
+
+function hasTemplate(c: CompiledValue): boolean {
+  if (c.k === "tpl") return true;
+  if (c.k === "arr") return c.items.some(hasTemplate);
+  if (c.k === "obj") return c.entries.some(([, v]) => hasTemplate(v));
+  return false;
 }
 
 function errorMessage(e: unknown): string {

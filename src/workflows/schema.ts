@@ -319,10 +319,10 @@ function compileSteps(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: D
         d.push({
           severity: "error",
           code: "template-in-literal-field",
-          message: `with.${path.join(".")}: ${s.uses} does not allow \${{ }} here; event data must not become part of a command`,
+          message: `with.${path.join(".")}: ${s.uses} does not allow \${{ }} here; ${action.literalReason ?? "it must be literal"}`,
           file,
           ...at(["with", ...path]),
-          hint: "pass the value in with.env and read it from the environment variable instead",
+          hint: action.literalHint ?? "write the value literally",
         });
         return;
       }

@@ -1,7 +1,8 @@
 // Connects a running daemon to systemd: READY=1 with a status line once everything is up, STATUS=
 // as runs come and go, WATCHDOG=1 only while the scheduler ticks, RELOADING=1/READY=1 around every
-// reload, STOPPING=1 when the drain begins. Register it as the LAST daemon extension, so READY=1
-// follows the HTTP API. A no-op when not started by systemd.
+// reload, STOPPING=1 when the drain begins. READY=1 waits for `ready` (the daemon command passes
+// the promise that resolves once every extension, the HTTP API included, has started), so a
+// daemon that fails to start is never reported ready. A no-op when not started by systemd.
 import type { CliIO } from "../cli/command.ts";
 import type { DaemonHandle } from "../daemon.ts";
 import { createLogger, type Logger } from "../telemetry/logger.ts";
@@ -31,6 +32,8 @@ export type SdNotifyDaemonOptions = {
   notifier?: Notifier;
   /** The daemon's logger (default: pino JSON lines on io.err). */
   logger?: Logger;
+  /** READY=1 is sent once this resolves (default: at once); never, if it never does. */
+  ready?: Promise<void>;
 };
 
 /**
@@ -44,12 +47,19 @@ export async function startSdNotify(handle: DaemonHandle, io: CliIO, opts: SdNot
   const logger = opts.logger ?? createLogger({ secrets: createSecretRegistry(), sink: { write: (line) => io.err(line.replace(/\n$/, "")) } });
   const report = (what: string) => (e: unknown) => logger.warn(`sd_notify ${what} failed: ${(e as Error).message}`);
 
-  await notifier.ready(daemonStatusLine(handle, "Ready")).catch(report("READY"));
+  let stopping = false;
+  let readySent = false;
+  const sendReady = async () => {
+    if (stopping) return;
+    readySent = true;
+    await notifier.ready(daemonStatusLine(handle, "Ready")).catch(report("READY"));
+  };
+  if (opts.ready) void opts.ready.then(sendReady);
+  else await sendReady();
 
   const loop = watchdogLoop(notifier, () => handle.status().checks.scheduler.ok, report("WATCHDOG"));
 
   let pending: ReturnType<typeof setTimeout> | undefined;
-  let stopping = false;
   const unsubscribe = handle.bus.subscribe((e) => {
     if (stopping || pending || (e.type !== "run.started" && e.type !== "run.finished" && e.type !== "schedule.next")) return;
     pending = setTimeout(() => {
@@ -65,7 +75,8 @@ export async function startSdNotify(handle: DaemonHandle, io: CliIO, opts: SdNot
     try {
       return await reload();
     } finally {
-      await notifier.ready(daemonStatusLine(handle, "Reloaded")).catch(report("READY"));
+      // A reload before start-up finished must not report a daemon that is not ready yet.
+      if (readySent) await notifier.ready(daemonStatusLine(handle, "Reloaded")).catch(report("READY"));
     }
   };
 

@@ -5,9 +5,16 @@ import { z } from "zod";
 import { createBackup, pruneBackups } from "../backup-archive.ts";
 import { Duration, parseDuration } from "../duration.ts";
 import { defineAction } from "./types.ts";
+import { requireAllowedFolder } from "./write-roots.ts";
 
 export const BackupWith = z.strictObject({
-  dir: z.string().min(1).optional().describe("where archives go (default <state-dir>/backups/<library>); relative to the library"),
+  dir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "where archives go (default <state-dir>/backups/<library>); relative to the library; literal, and inside the daemon's actions.backup.dirs when set",
+    ),
   keep: z.number().int().min(1).max(10_000).optional().describe("newest archives to keep (default 7)"),
   max_age: Duration.optional().describe("delete archives older than this (the newest always stays)"),
 });
@@ -16,9 +23,14 @@ export const backupAction = defineAction({
   name: "backup",
   description: "snapshot the library, owned exported files and daemon state into a checksummed zip",
   with: BackupWith,
+  // A backup holds the library and the exported files: trigger data must not pick where it lands.
+  literalFields: ["dir"],
+  literalReason: "trigger data must not pick where files are written",
+  literalHint: "write the folder literally; an administrator can restrict backups further with actions.backup.dirs in the daemon config",
   run: async (input, ctx) => {
     const backupsRoot = resolve(ctx.stateDir, "backups");
     const dir = input.dir ? resolve(ctx.libraryRoot, input.dir) : resolve(backupsRoot, ctx.libraryName);
+    if (input.dir && ctx.settings.backupDirs) requireAllowedFolder(dir, [backupsRoot, ...ctx.settings.backupDirs], "the backup dir", "actions.backup.dirs");
     const made = createBackup({
       libraryRoot: ctx.libraryRoot,
       libraryName: ctx.libraryName,

@@ -5,12 +5,13 @@ import { homedir } from "node:os";
 import { resolve, sep } from "node:path";
 import { z } from "zod";
 import { realDetectEnv } from "../../adapters/detect-env.ts";
-import { exportLibrary } from "../../adapters/export.ts";
+import { exportLibrary, exportRoots } from "../../adapters/export.ts";
 import { expandTargets } from "../../adapters/registry.ts";
 import { loadLibraryWithLayers } from "../layers.ts";
 import type { Library } from "../../library/model.ts";
 import { resolveAll } from "../../library/resolve.ts";
 import { ActionError, defineAction } from "./types.ts";
+import { requireAllowedFolder } from "./write-roots.ts";
 
 export const ExportWith = z.strictObject({
   targets: z
@@ -20,12 +21,18 @@ export const ExportWith = z.strictObject({
       "a list of target ids, 'all' (every known target) or 'detected' (the tools installed on the daemon's machine); default: the targets each agent names",
     ),
   agents: z.array(z.string().min(1)).optional().describe("only these agents"),
-  scope: z.enum(["project", "user"]).optional(),
-  root: z.string().min(1).optional().describe("project root (project scope) or home folder (user scope); relative to the library"),
+  scope: z.enum(["project", "user"]).optional().describe("project or user (the home folder); literal, never an expression"),
+  root: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "project root (project scope) or home folder (user scope); relative to the library; literal, and inside the daemon's actions.export.roots when set",
+    ),
   force: z.boolean().optional().describe("overwrite drifted files (their previous content is backed up)"),
   strict: z.boolean().optional().describe("unsupported features and exceeded limits are errors"),
   incremental: z.boolean().optional().describe("re-render only agents whose sources changed (default true)"),
-  state_dir: z.string().min(1).optional().describe("where the ownership manifest lives (default: the daemon's state folder)"),
+  state_dir: z.string().min(1).optional().describe("where the ownership manifest lives (default: the daemon's state folder); literal"),
 });
 
 /**
@@ -67,8 +74,22 @@ export const exportAction = defineAction({
   name: "export",
   description: "render the library into each AI tool's native configuration (incremental on file changes)",
   with: ExportWith,
+  // Where files are written is decided by the workflow file and the daemon config, never by trigger
+  // data: an editor-level trigger must not aim MCP command configs at a folder of its choosing.
+  literalFields: ["root", "scope", "state_dir"],
+  literalReason: "trigger data must not pick where files are written",
+  literalHint: "write the folder literally; an administrator can restrict exports further with actions.export.roots in the daemon config",
   run: async (input, ctx) => {
     const { lib } = await loadLibraryWithLayers({ libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal }); // git layers at their pins
+    const rootArg = input.root ? resolve(ctx.libraryRoot, input.root) : undefined;
+    const stateDir = input.state_dir ? resolve(ctx.libraryRoot, input.state_dir) : ctx.stateDir;
+    const allowed = ctx.settings.exportRoots;
+    if (allowed) {
+      const scope = input.scope ?? lib.manifest.export?.scope ?? "project";
+      const roots = exportRoots(lib, scope, rootArg);
+      requireAllowedFolder(scope === "project" ? roots.projectRoot : roots.homeDir, allowed, `the export root (${scope} scope)`, "actions.export.roots");
+      if (input.state_dir) requireAllowedFolder(stateDir, [ctx.stateDir, ...allowed], "the export's state_dir", "actions.export.roots");
+    }
     let agents = input.agents;
     let incrementalFrom: number | undefined;
     const changed = ctx.trigger.paths;
@@ -86,7 +107,7 @@ export const exportAction = defineAction({
     // Detection sees the daemon's environment, with the workflow settings' env (PATH, HOME) on top.
     const detectFrom = () => {
       const env = { ...process.env, ...ctx.settings.env };
-      return realDetectEnv({ env, projectRoot: input.root ? resolve(ctx.libraryRoot, input.root) : ctx.libraryRoot, homeDir: env.HOME || homedir() });
+      return realDetectEnv({ env, projectRoot: rootArg ?? ctx.libraryRoot, homeDir: env.HOME || homedir() });
     };
     const targets = asked ? await expandTargets(asked, detectFrom) : undefined;
     if (asked?.includes("detected") && targets!.length === 0) {
@@ -100,8 +121,8 @@ export const exportAction = defineAction({
       ...(targets ? { targets } : {}),
       ...(agents ? { agents } : {}),
       ...(input.scope ? { scope: input.scope } : {}),
-      ...(input.root ? { root: resolve(ctx.libraryRoot, input.root) } : {}),
-      stateDir: input.state_dir ? resolve(ctx.libraryRoot, input.state_dir) : ctx.stateDir,
+      ...(rootArg ? { root: rootArg } : {}),
+      stateDir,
       force: input.force ?? false,
       strict: input.strict ?? false,
       now: () => new Date(ctx.now()),

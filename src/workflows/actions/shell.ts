@@ -47,6 +47,8 @@ export const shellAction = defineAction({
   description: "run a program (argv, no shell) with a timeout; needs actions.shell.enabled in the daemon config",
   with: ShellWith,
   literalFields: ["command", "cwd"],
+  literalReason: "event data must not become part of a command",
+  literalHint: "pass the value in with.env and read it from the environment variable instead",
   run: async (input, ctx) => {
     if (!ctx.settings.shell.enabled) {
       throw new ActionError("shell-disabled", "the shell action is disabled in this daemon", {

@@ -53,6 +53,14 @@ export type ActionSettings = {
   git: { allowFileRemotes: boolean };
   /** Environment variables workflows may read as `env.*`, and pass to shell steps. */
   env: Record<string, string>;
+  /**
+   * Absolute folders exports may write into (project roots and home folders, or folders above
+   * them), from the daemon config's `actions.export.roots`. Unset: the library's configured root
+   * and the roots the workflow files name literally.
+   */
+  exportRoots?: readonly string[];
+  /** Absolute folders backups may be written into (`actions.backup.dirs`); unset: the state folder or a literal `dir`. */
+  backupDirs?: readonly string[];
 };
 
 export type ExportFact = { target: string; written: number; deleted: number; drift: number };
@@ -68,8 +76,11 @@ export type Action<S extends z.ZodType = z.ZodType> = {
   name: string;
   description: string;
   with: S;
-  /** Top-level `with:` fields that must be literal (no `${{ }}`), e.g. a shell step's argv. */
+  /** Top-level `with:` fields that must be literal (no `${{ }}`), e.g. a shell step's argv or an export's root. */
   literalFields?: readonly string[];
+  /** Why those fields are literal, and what to do instead: for the validation error. */
+  literalReason?: string;
+  literalHint?: string;
   run: (input: z.infer<S>, ctx: ActionContext) => Promise<ActionResult>;
 };
 

@@ -27,19 +27,24 @@ export type DaemonLogging = {
   close: () => Promise<void>;
 };
 
-/** Something started alongside the daemon (the HTTP API, sd_notify): returns how to stop it. */
-export type DaemonExtension = (handle: DaemonHandle, io: CliIO, logging: DaemonLogging) => Promise<(() => Promise<void>) | void>;
+/**
+ * Something started alongside the daemon (the HTTP API, sd_notify): returns how to stop it.
+ * `started` resolves once EVERY extension has started and the daemon has announced itself ready;
+ * it never resolves when start-up fails (readiness, READY=1 included, waits for it).
+ */
+export type DaemonExtension = (handle: DaemonHandle, io: CliIO, logging: DaemonLogging, started: Promise<void>) => Promise<(() => Promise<void>) | void>;
 
 /**
  * Extensions the `daemon` command starts after the core is ready, in order: the HTTP API, then
- * sd_notify (so READY=1 is sent only once the listener is up). Loaded on demand, so that other
- * commands do not pay for the API's and the engine's modules at start-up.
+ * sd_notify. The daemon is ready (log line, --json line, READY=1) only after all of them started,
+ * whatever their order. Loaded on demand, so that other commands do not pay for the API's and the
+ * engine's modules at start-up.
  */
 export const daemonExtensions: (() => Promise<DaemonExtension>)[] = [
   async () => (await import("../../api-bridge.ts")).apiExtension,
   async () => {
     const { startSdNotify } = await import("../../runtime/sd-notify-daemon.ts");
-    return (handle, io, logging) => startSdNotify(handle, io, { logger: logging.logger });
+    return (handle, io, logging, started) => startSdNotify(handle, io, { logger: logging.logger, ready: started });
   },
 ];
 
@@ -137,13 +142,17 @@ async function serveDaemon(args: ParsedArgs, io: CliIO, logging: DaemonLogging):
   const { startDaemon } = await import("../../daemon.ts");
   const handle = await startDaemon({ config, log, logRunOutcomes: true });
   const stops: (() => Promise<void>)[] = [];
+  let announceReady: () => void = () => {};
+  const started = new Promise<void>((resolve) => (announceReady = resolve));
   try {
     for (const load of daemonExtensions) {
       const ext = await load();
-      const stop = await ext(handle, io, logging);
+      const stop = await ext(handle, io, logging, started);
       if (stop) stops.push(stop);
     }
   } catch (e) {
+    // Not ready, and never announced as ready: the extensions already started are stopped again.
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => log("error", `stopping an extension failed: ${(err as Error).message}`));
     await handle.stop({ deadlineMs: 1000 });
     throw e;
   }
@@ -186,6 +195,7 @@ async function serveDaemon(args: ParsedArgs, io: CliIO, logging: DaemonLogging):
     stateDir: config.stateDir,
   });
   await logging.flush();
+  announceReady();
   const code = await done;
   return code;
 }
