@@ -80,8 +80,8 @@ export const exportCommand: Command = {
     if (quick?.replay) result = replayed(quick.replay, dryRun);
     else {
       p.update("aicfg: loading library…");
-      const { exportLibrary } = await import("../../../adapters/export.ts");
-      result = exportLibrary({
+      const { exportLibraryAsync } = await import("../../../adapters/export.ts");
+      result = await exportLibraryAsync({
         library,
         ...(targets ? { targets } : {}),
         ...(agents ? { agents } : {}),
