@@ -271,7 +271,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     cacheUpdates[cacheKey] = { fingerprint, paths: [...new Set(rendered.files.map((f) => f.path))].sort(), reads: readStats, budget: figures };
   }
 
-  const plan = planExport(outputs, manifest, { force: !!opts.force, now });
+  const plan = planExport(outputs, manifest, { force: !!opts.force, now, texts: !!opts.dryRun });
   errors.push(...plan.errors);
   // A file several targets share (AGENTS.md) counts for each of them: every target reports its files.
   for (const e of plan.entries) {

@@ -58,7 +58,16 @@ export type TargetOutput = {
   agents?: Set<string>;
 };
 
-export type PlanOptions = { force: boolean; now: string };
+export type PlanOptions = {
+  force: boolean;
+  now: string;
+  /**
+   * Keep each entry's text before and after (for diffs; default true). An export that is applied
+   * shows no diff: without them a one-file edit at 10,000 files does not hold the old text of every
+   * big file it rewrites, nor a decoded copy of every binary one.
+   */
+  texts?: boolean;
+};
 
 function readText(path: string): string | undefined {
   try {
@@ -174,7 +183,8 @@ function planWholeFile(c: Ctx): void {
     const agent = first.agent;
     const record = (): OwnedEntry[] =>
       parts.map((p) => ({ path, target: p.target, kind: "file", root: p.root, scope: p.scope, ...(agent ? { agent } : {}), hash: newHash, writtenAt: opts.now }));
-    const afterText = toText(first.content);
+    const texts = opts.texts !== false;
+    const afterText = texts ? toText(first.content) : undefined;
     if (!st) {
       c.entries.push({ path, action: "create", targets, kind: "file", secret, ...(agent ? { agent } : {}), ...(afterText !== undefined ? { after: afterText } : {}) });
       c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped: [] });
@@ -187,7 +197,7 @@ function planWholeFile(c: Ctx): void {
     }
     const current = readFileSync(path);
     const curHash = sha256(current);
-    const curText = toText(current);
+    const curText = texts ? toText(current) : undefined;
     if (curHash === newHash) {
       c.entries.push({ path, action: "unchanged", targets, kind: "file", secret, ...(agent ? { agent } : {}) });
       c.work.push({ path, root: c.root, backup: false, secret, owned: record(), dropped: [] });
@@ -215,7 +225,7 @@ function planWholeFile(c: Ctx): void {
     return;
   }
   const curHash = sha256(readFileSync(path));
-  const curText = readText(path);
+  const curText = opts.texts !== false ? readText(path) : undefined;
   if (gone.every((g) => g.hash === curHash)) {
     c.entries.push({ path, action: "delete", targets, kind: "file", secret: false, ...(curText !== undefined ? { before: curText } : {}) });
     c.work.push({ path, root: c.root, remove: true, backup: false, secret: false, owned: [], dropped: gone.map((g) => entryKey(path, g.target)) });
@@ -362,8 +372,8 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
     secret,
     ...(agent ? { agent } : {}),
     ...(problems.length ? { reason: problems.join("; ") } : {}),
-    ...(st ? { before: original } : {}),
-    ...(remove ? {} : { after: text }),
+    ...(st && opts.texts !== false ? { before: original } : {}),
+    ...(remove || opts.texts === false ? {} : { after: text }),
   });
   c.work.push({ path, root: c.root, ...(remove ? { remove: true } : { write: text }), backup, secret, owned, dropped });
 }
