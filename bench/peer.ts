@@ -18,7 +18,12 @@ import { parseArgs } from "node:util";
 const project = fileURLToPath(new URL("..", import.meta.url));
 const peerBench = resolve(project, "..", "shared", "peer-bench");
 const { values } = parseArgs({
-  options: { sizes: { type: "string", default: "1000,10000" }, reps: { type: "string", default: "3" }, "with-100k": { type: "boolean", default: false }, work: { type: "string" } },
+  options: {
+    sizes: { type: "string", default: "1000,10000" },
+    reps: { type: "string", default: "3" },
+    "with-100k": { type: "boolean", default: false },
+    work: { type: "string" },
+  },
 });
 const sizes = values.sizes!.split(",").map(Number);
 const reps = Number(values.reps);
@@ -30,7 +35,9 @@ const gen = join(peerBench, "gen-library.mjs");
 if (!existsSync(gen)) throw new Error(`${gen} not found: the bench needs ../shared/peer-bench next to the project`);
 mkdirSync(work, { recursive: true });
 
-const ourTargets = (JSON.parse(execFileSync(process.execPath, [join(project, "bin", "aicfg.js"), "targets", "--json"], { encoding: "utf8" })) as { id: string }[]).map((t) => t.id);
+const ourTargets = (
+  JSON.parse(execFileSync(process.execPath, [join(project, "bin", "aicfg.js"), "targets", "--json"], { encoding: "utf8" })) as { id: string }[]
+).map((t) => t.id);
 
 type Peer = { name: string; layout: string; cmd: string[]; sources: string[]; editDir: string };
 const ours: Peer = {
@@ -41,7 +48,13 @@ const ours: Peer = {
   sources: ["aicfg.yaml", "agents", "knowledge", "mcp", "skills", "commands", ".aicfg-state"],
   editDir: "knowledge",
 };
-const ruler: Peer = { name: "ruler", layout: "ruler", cmd: [process.execPath, rulerCli, "apply", "--project-root", ".", "--local-only", "--subagents"], sources: [".ruler"], editDir: ".ruler" };
+const ruler: Peer = {
+  name: "ruler",
+  layout: "ruler",
+  cmd: [process.execPath, rulerCli, "apply", "--project-root", ".", "--local-only", "--subagents"],
+  sources: [".ruler"],
+  editDir: ".ruler",
+};
 
 type Run = { wall: number; rss: number; files: number; bytes: number; largest: number; largestFile: string; written: number; rc: number; out: string };
 
@@ -131,7 +144,11 @@ function line(peer: string, n: number, runs: Record<(typeof phases)[number], Run
   return `| ${peer} | ${n.toLocaleString("en")} | ${cells} | ${rss} | ${cold.files} files, ${mb(cold.bytes)} (largest ${mb(cold.largest)}: ${cold.largestFile}) | ${median(runs.edit.map((r) => r.written))}${rendered ? ` (${rendered[1]} of ${rendered[2]} outputs rendered)` : ""} |${fails.length ? " " + fails.join(", ") : ""}`;
 }
 
-console.log(`bench:peer on ${process.platform} ${process.arch}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at start; medians of ${reps}`);
+console.log(
+  `bench:peer on ${process.platform} ${process.arch}, node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} at start; medians of ${reps}`,
+);
 if (!haveRuler) console.log(`ruler not installed (looked for ${rulerCli}; see ../shared/peer-bench/README.md): our figures alone`);
 console.log("| tool | N | cold / no-op / edit | peak RSS cold / no-op / edit | output after cold | files rewritten by the edit |");
 console.log("|---|---|---|---|---|---|");
@@ -140,5 +157,8 @@ for (const n of all) {
   console.log(line("ours", n, bench(ours, n, n >= 100_000 ? 1 : reps)));
   if (haveRuler && n < 100_000) console.log(line("ruler 0.3.44", n, bench(ruler, n, reps)));
 }
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at the end`);
-
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} at the end`,
+);

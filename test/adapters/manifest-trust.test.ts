@@ -25,7 +25,16 @@ beforeEach(() => {
 afterEach(() => dir.cleanup());
 
 const NOW = "2026-01-01T00:00:00.000Z";
-const crafted = (path: string, over: Partial<OwnedEntry> = {}): OwnedEntry => ({ path, target: "cursor", kind: "file", root, scope: "project", hash: sha256("precious\n"), writtenAt: NOW, ...over });
+const crafted = (path: string, over: Partial<OwnedEntry> = {}): OwnedEntry => ({
+  path,
+  target: "cursor",
+  kind: "file",
+  root,
+  scope: "project",
+  hash: sha256("precious\n"),
+  writtenAt: NOW,
+  ...over,
+});
 
 /** Exports nothing to cursor (so every recorded cursor file is stale) and applies the plan. */
 function pruneCursor(manifest = loadManifest(state)) {
@@ -68,7 +77,10 @@ describe("manifest paths outside their root", () => {
   it("a committed .aicfg/exports.json naming files outside the project yields no entry for them", () => {
     mkdirSync(join(root, ".aicfg"));
     const entry = { kind: "file", hash: sha256("precious\n") };
-    writeFileSync(join(root, ".aicfg", "exports.json"), JSON.stringify({ version: 1, files: { "../victim.md": { cursor: entry }, [victim]: { cursor: entry }, "ok.md": { cursor: entry } } }));
+    writeFileSync(
+      join(root, ".aicfg", "exports.json"),
+      JSON.stringify({ version: 1, files: { "../victim.md": { cursor: entry }, [victim]: { cursor: entry }, "ok.md": { cursor: entry } } }),
+    );
     const loaded = loadProjectManifest(root);
     expect(loaded.error).toBeUndefined();
     expect(loaded.entries.map((e) => e.path)).toEqual([join(root, "ok.md")]);

@@ -24,11 +24,19 @@ afterEach(() => dir.cleanup());
 function writeLibrary(root: string, version: string): void {
   mkdirSync(join(root, "agents"), { recursive: true });
   mkdirSync(join(root, "knowledge"), { recursive: true });
-  writeFileSync(join(root, "aicfg.yaml"), `name: crash\ntargets: [${listAdapters().map((a) => a.id).join(", ")}]\nexport:\n  scope: project\n`);
+  writeFileSync(
+    join(root, "aicfg.yaml"),
+    `name: crash\ntargets: [${listAdapters()
+      .map((a) => a.id)
+      .join(", ")}]\nexport:\n  scope: project\n`,
+  );
   writeFileSync(join(root, "agents", "project.md"), `---\ndescription: "Works on this project"\nknowledge: ["**"]\n---\nYou work on this project.\n`);
   for (let i = 0; i < KNOWLEDGE; i++) {
     const body = Array.from({ length: 40 }, (_, l) => `Line ${l} of document ${i}, ${version}: keep the module boundaries and test every change.`).join("\n");
-    writeFileSync(join(root, "knowledge", `doc-${String(i).padStart(3, "0")}.md`), `---\ntitle: "Document ${i}"\ndescription: "Rules number ${i}"\n---\n# Document ${i}\n\n${body}\n`);
+    writeFileSync(
+      join(root, "knowledge", `doc-${String(i).padStart(3, "0")}.md`),
+      `---\ntitle: "Document ${i}"\ndescription: "Rules number ${i}"\n---\n# Document ${i}\n\n${body}\n`,
+    );
   }
 }
 
