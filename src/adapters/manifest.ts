@@ -1,10 +1,11 @@
 // The ownership manifest: every file (or key, table, section of a shared file) we wrote, with the
 // hash of what we wrote. We only update or delete what it lists and what is unchanged since.
-import { existsSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { ConfigError, type Diagnostic } from "../library/diagnostics.ts";
-import { atomicWrite, ensureDirNoSymlinks } from "./atomic.ts";
+import { isInside } from "../library/paths.ts";
+import { atomicWrite, ensureDirNoSymlinks, lstatSafe } from "./atomic.ts";
 
 export const OwnedEntry = z.object({
   path: z.string(),
@@ -45,6 +46,9 @@ export const OwnedFileManifest = z.object({
 export type OwnedFileManifest = z.infer<typeof OwnedFileManifest>;
 
 export const MANIFEST_NAME = "exports.json";
+/** Changes since the snapshot, one JSON line per export: a run that writes a few files appends a few entries. */
+export const MANIFEST_LOG = "exports.log";
+const MANIFEST_LOCK = "exports.lock";
 
 export function entryKey(path: string, target: string): string {
   return `${path}\u0000${target}`;
@@ -54,31 +58,241 @@ export function emptyManifest(): OwnedFileManifest {
   return { version: 1, entries: {}, cache: {} };
 }
 
+const CacheRecord = OwnedFileManifest.shape.cache.valueType;
+const LogLine = z.object({ v: z.literal(1), e: z.record(z.string(), OwnedEntry.nullable()), c: z.record(z.string(), CacheRecord.nullable()) });
+type LogLine = z.infer<typeof LogLine>;
+
+function corrupt(file: string, what: string): ConfigError {
+  return new ConfigError("manifest-corrupt", `the ownership manifest ${file} ${what}`, {
+    file,
+    hint: "restore it from a backup (aicfg restore) or move it away; without it aicfg treats every exported file as foreign and touches none",
+  });
+}
+
+/** The state's ownership manifest: the snapshot, then every change logged since (see MANIFEST_LOG). */
 export function loadManifest(stateDir: string): OwnedFileManifest {
   const file = join(stateDir, MANIFEST_NAME);
-  if (!existsSync(file)) return emptyManifest();
+  const m = existsSync(file) ? parseSnapshot(file) : emptyManifest();
+  replayLog(join(stateDir, MANIFEST_LOG), m);
+  // A path is trusted for overwrite or delete only inside the root it was recorded under: an entry
+  // pointing elsewhere (a crafted or damaged state) is dropped, so the file it names is foreign.
+  for (const [k, e] of Object.entries(m.entries)) if (!trustedEntry(e)) delete m.entries[k];
+  return m;
+}
+
+/** An entry whose path lies strictly inside its absolute root (and whose key matches it). */
+export function trustedEntry(e: OwnedEntry): boolean {
+  return isAbsolute(e.root) && isAbsolute(e.path) && resolve(e.path) === e.path && e.path !== e.root && isInside(e.root, e.path);
+}
+
+function parseSnapshot(file: string): OwnedFileManifest {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new ConfigError("manifest-corrupt", `the ownership manifest ${file} is not valid JSON: ${(e as Error).message}`, {
-      file,
-      hint: "restore it from a backup (aicfg restore) or move it away; without it aicfg treats every exported file as foreign and touches none",
-    });
+    throw corrupt(file, `is not valid JSON: ${(e as Error).message}`);
   }
   const parsed = OwnedFileManifest.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError("manifest-corrupt", `the ownership manifest ${file} has an unexpected shape`, {
-      file,
-      hint: "restore it from a backup or move it away (files are then treated as foreign and left alone)",
-    });
-  }
+  if (!parsed.success) throw corrupt(file, "has an unexpected shape");
   return parsed.data;
 }
 
+function replayLog(file: string, m: OwnedFileManifest): void {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return;
+  }
+  const lines = text.split("\n");
+  for (const [i, line] of lines.entries()) {
+    if (!line) continue;
+    let parsed: LogLine;
+    try {
+      parsed = LogLine.parse(JSON.parse(line));
+    } catch (e) {
+      // The last line may be torn by a crash while it was appended: that export's record is lost
+      // (its files then count as changed by hand, never overwritten); any other bad line is damage.
+      if (i === lines.length - 1) break;
+      throw corrupt(file, `line ${i + 1} is not a manifest change (${(e as Error).message.split("\n")[0]})`);
+    }
+    applyChange(m, parsed);
+  }
+}
+
+function applyChange(m: OwnedFileManifest, c: Pick<LogLine, "e" | "c">): void {
+  for (const [k, e] of Object.entries(c.e)) {
+    if (e) m.entries[k] = e;
+    else delete m.entries[k];
+  }
+  for (const [k, v] of Object.entries(c.c)) {
+    if (v) m.cache[k] = v;
+    else delete m.cache[k];
+  }
+}
+
+/** What a later updateManifest compares with: the records as loaded (by reference, so this is cheap). */
+export type ManifestBase = { entries: OwnedFileManifest["entries"]; cache: OwnedFileManifest["cache"] };
+
+export function manifestBase(m: OwnedFileManifest): ManifestBase {
+  return { entries: { ...m.entries }, cache: { ...m.cache } };
+}
+
+/** The entries and cache records changed (replaced objects), added or removed since `base`. */
+function changesSince(base: ManifestBase, m: OwnedFileManifest): Pick<LogLine, "e" | "c"> & { count: number } {
+  const e: LogLine["e"] = {};
+  const c: LogLine["c"] = {};
+  let count = 0;
+  for (const [k, v] of Object.entries(m.entries)) if (base.entries[k] !== v) (e[k] = v), count++;
+  for (const k of Object.keys(base.entries)) if (!(k in m.entries)) (e[k] = null), count++;
+  for (const [k, v] of Object.entries(m.cache)) if (base.cache[k] !== v) (c[k] = v), count++;
+  for (const k of Object.keys(base.cache)) if (!(k in m.cache)) (c[k] = null), count++;
+  return { e, c, count };
+}
+
+/** When the log outgrows this share of the snapshot (and a floor), the next update rewrites the snapshot. */
+const COMPACT_FLOOR = 1 << 20;
+
+/**
+ * Records what this export changed in `manifest` since `base`, under the state folder's lock: the
+ * manifest is read again there and only the changes are applied to it, so exports running at the
+ * same time into one state folder each keep their records (none overwrites another's with its
+ * stale copy). Small changes are appended to the log (fsync'ed); a big one, or a log grown past the
+ * snapshot, rewrites the snapshot atomically. Returns the manifest as recorded. Nothing changed and
+ * a manifest on disk: nothing is written.
+ */
+export function updateManifest(stateDir: string, base: ManifestBase, manifest: OwnedFileManifest): OwnedFileManifest {
+  const change = changesSince(base, manifest);
+  const file = join(stateDir, MANIFEST_NAME);
+  if (change.count === 0 && existsSync(file)) return manifest;
+  ensureDirNoSymlinks(stateDir, stateDir, 0o700);
+  return withManifestLock(stateDir, () => {
+    const current = loadManifest(stateDir);
+    applyChange(current, change);
+    const log = join(stateDir, MANIFEST_LOG);
+    const line = JSON.stringify({ v: 1, e: change.e, c: change.c }) + "\n";
+    const snapshotSize = Number(lstatSafe(file)?.size ?? 0);
+    const logSize = Number(lstatSafe(log)?.size ?? 0);
+    if (!existsSync(file) || logSize + line.length > Math.max(COMPACT_FLOOR, snapshotSize / 2)) writeSnapshot(stateDir, current);
+    else appendDurably(log, line);
+    return current;
+  });
+}
+
+/** Writes the whole manifest (snapshot, empty log) under the state folder's lock. */
 export function saveManifest(stateDir: string, manifest: OwnedFileManifest): void {
   ensureDirNoSymlinks(stateDir, stateDir, 0o700);
-  atomicWrite(join(stateDir, MANIFEST_NAME), JSON.stringify(manifest, null, 1) + "\n", 0o600);
+  withManifestLock(stateDir, () => writeSnapshot(stateDir, manifest));
+}
+
+function writeSnapshot(stateDir: string, manifest: OwnedFileManifest): void {
+  // The snapshot first, then the empty log: a crash between replays the old log over a snapshot that
+  // already holds it, which ends in the same records (every line sets or removes whole records).
+  atomicWrite(join(stateDir, MANIFEST_NAME), JSON.stringify(manifest) + "\n", 0o600);
+  atomicWrite(join(stateDir, MANIFEST_LOG), "", 0o600);
+}
+
+function appendDurably(file: string, line: string): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);
+  try {
+    const bytes = Buffer.from(line, "utf8");
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** How long an export waits for another one to finish recording before it gives up. */
+const LOCK_WAIT_MS = 120_000;
+
+/**
+ * Runs `fn` holding `exports.lock` of the state folder (created O_EXCL, naming this process by pid
+ * and start time). A lock whose process is gone, or whose pid now runs another process, is stale and
+ * taken over; a live one is waited for.
+ */
+export function withManifestLock<T>(stateDir: string, fn: () => T): T {
+  const file = join(stateDir, MANIFEST_LOCK);
+  const me = JSON.stringify({ pid: process.pid, start: startTime(process.pid) ?? null });
+  const until = Date.now() + LOCK_WAIT_MS;
+  for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+      try {
+        writeSync(fd, me);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    let seen: string | undefined;
+    try {
+      seen = readFileSync(file, "utf8");
+    } catch {
+      continue; // released meanwhile
+    }
+    if (lockIsStale(seen, file)) {
+      // Remove it only if it is still the lock judged stale (a rename is atomic, an unlink by name is not).
+      const aside = `${file}.${process.pid}.stale`;
+      try {
+        renameSync(file, aside);
+        const moved = readFileSync(aside, "utf8");
+        // A fresh lock taken between the read and the rename goes back (link fails if yet another exists).
+        if (moved !== seen) linkSync(aside, file);
+        unlinkSync(aside);
+      } catch {
+        /* another process took it over first */
+      }
+      continue;
+    }
+    if (Date.now() > until) {
+      throw new ConfigError("state-dir-locked", `another export (${seen.trim()}) has held ${file} for over ${LOCK_WAIT_MS / 1000} s`, {
+        file,
+        hint: "wait for it to finish, or remove the lock if no aicfg is running",
+      });
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+  }
+  try {
+    return fn();
+  } finally {
+    try {
+      unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function lockIsStale(text: string, file: string): boolean {
+  let holder: { pid?: unknown; start?: unknown };
+  try {
+    holder = JSON.parse(text) as typeof holder;
+  } catch {
+    // Half-written by a process that crashed between create and write, or by someone else: judge by age.
+    return Date.now() - Number(lstatSafe(file)?.mtimeMs ?? 0) > 5_000;
+  }
+  if (typeof holder.pid !== "number") return true;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ESRCH") return true;
+  }
+  const start = startTime(holder.pid);
+  return typeof holder.start === "string" && start !== undefined && start !== holder.start;
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), on Linux. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------- the committed project manifest ----------

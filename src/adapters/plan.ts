@@ -1,13 +1,25 @@
 // Plan then apply (security rule 9): compute every create/update/delete, find every drift and
 // conflict before writing anything, then apply atomically and record ownership.
-import { copyFileSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, fsync, fsyncSync, readFileSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Diagnostic } from "../library/diagnostics.ts";
 import { hashValue, sha256 } from "../library/hash.ts";
 import { isInside } from "../library/paths.ts";
 import type { ExportScope } from "../library/schema.ts";
-import { atomicWrite, ensureDirNoSymlinks, fsyncDir, lstatSafe, unlinkBeneath } from "./atomic.ts";
-import { entryKey, type OwnedEntry, type OwnedFileManifest } from "./manifest.ts";
+import {
+  abortStaged,
+  commitStaged,
+  ensureDirNoSymlinks,
+  fsyncDir,
+  holdDirs,
+  lstatSafe,
+  releaseDirs,
+  stageWrite,
+  unlinkBeneath,
+  type StagedWrite,
+} from "./atomic.ts";
+import { entryKey, trustedEntry, type OwnedEntry, type OwnedFileManifest } from "./manifest.ts";
 import { editJsonKey, getJsonPath, getSection, getTomlTable, parseJsonText, parseTomlText, setSection, setTomlTable, type JsonLayout } from "./shared-files.ts";
 import type { OutputFile } from "./types.ts";
 
@@ -57,7 +69,16 @@ export type TargetOutput = {
   agents?: Set<string>;
 };
 
-export type PlanOptions = { force: boolean; now: string };
+export type PlanOptions = {
+  force: boolean;
+  now: string;
+  /**
+   * Keep each entry's text before and after (for diffs; default true). An export that is applied
+   * shows no diff: without them a one-file edit at 10,000 files does not hold the old text of every
+   * big file it rewrites, nor a decoded copy of every binary one.
+   */
+  texts?: boolean;
+};
 
 function readText(path: string): string | undefined {
   try {
@@ -105,6 +126,8 @@ export function planExport(outputs: readonly TargetOutput[], manifest: OwnedFile
     if (!t.prune) continue;
     for (const [key, e] of Object.entries(manifest.entries)) {
       if (e.target !== t.target || e.root !== t.root || e.scope !== t.scope || produced.has(key)) continue;
+      // Only a recorded path inside its recorded root is ever deleted (a crafted manifest names others).
+      if (!trustedEntry(e)) continue;
       if (t.agents && (!e.agent || !t.agents.has(e.agent))) continue;
       const list = stale.get(e.path) ?? [];
       list.push(e);
@@ -202,7 +225,8 @@ function planWholeFile(c: Ctx): void {
         hash: newHash,
         writtenAt: opts.now,
       }));
-    const afterText = toText(first.content);
+    const texts = opts.texts !== false;
+    const afterText = texts ? toText(first.content) : undefined;
     if (!st) {
       c.entries.push({
         path,
@@ -223,7 +247,7 @@ function planWholeFile(c: Ctx): void {
     }
     const current = readFileSync(path);
     const curHash = sha256(current);
-    const curText = toText(current);
+    const curText = texts ? toText(current) : undefined;
     if (curHash === newHash) {
       c.entries.push({ path, action: "unchanged", targets, kind: "file", secret, ...(agent ? { agent } : {}) });
       c.work.push({ path, root: c.root, backup: false, secret, owned: record(), dropped: [] });
@@ -259,7 +283,7 @@ function planWholeFile(c: Ctx): void {
     return;
   }
   const curHash = sha256(readFileSync(path));
-  const curText = readText(path);
+  const curText = opts.texts !== false ? readText(path) : undefined;
   if (gone.every((g) => g.hash === curHash)) {
     c.entries.push({ path, action: "delete", targets, kind: "file", secret: false, ...(curText !== undefined ? { before: curText } : {}) });
     c.work.push({ path, root: c.root, remove: true, backup: false, secret: false, owned: [], dropped: gone.map((g) => entryKey(path, g.target)) });
@@ -422,68 +446,170 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
     secret,
     ...(agent ? { agent } : {}),
     ...(problems.length ? { reason: problems.join("; ") } : {}),
-    ...(st ? { before: original } : {}),
-    ...(remove ? {} : { after: text }),
+    ...(st && opts.texts !== false ? { before: original } : {}),
+    ...(remove || opts.texts === false ? {} : { after: text }),
   });
   c.work.push({ path, root: c.root, ...(remove ? { remove: true } : { write: text }), backup, secret, owned, dropped });
 }
 
 export type ApplyResult = { written: string[]; deleted: string[]; failed: Diagnostic[]; backups: string[] };
 
+/** Files staged per batch: their temps are open until fsync'ed, so this bounds the open descriptors. */
+const BATCH = 256;
+
+/** What the apply steps ask their driver to make durable: temps (by descriptor) or folders (by path). */
+type SyncRequest = { files: number[] } | { dirs: string[] };
+
+/**
+ * The apply, as steps that yield what must be fsync'ed before they go on: per batch, every temp is
+ * written, then (yield) all are fsync'ed, then each is renamed over its file; at the end (yield) each
+ * folder is fsync'ed once. A file is renamed only once its temp is durable, so a crash leaves every file
+ * with its complete old or complete new content. The sync and the async driver differ only in how they
+ * fsync: one after the other, or all at once through the libuv pool.
+ */
+function* applySteps(
+  plan: ExportPlan,
+  manifest: OwnedFileManifest,
+  stateDir: string,
+  now: string,
+  result: ApplyResult,
+): Generator<SyncRequest, void, (Error | undefined)[]> {
+  const stamp = now.replace(/[:.]/g, "-");
+  const dirsToSync = new Set<string>();
+  const held = holdDirs();
+  const fail = (w: PathWork, e: unknown): void => {
+    const err = e as NodeJS.ErrnoException & { hint?: string };
+    result.failed.push({
+      severity: "error",
+      code: err.code && /^E[A-Z]+$/.test(err.code) ? `io-${err.code.toLowerCase()}` : (err.code ?? "write-failed"),
+      message: `could not write ${w.path}: ${err.message}`,
+      file: w.path,
+      hint:
+        err.hint ??
+        (err.code === "ENOSPC"
+          ? "free some disk space and export again"
+          : err.code === "EACCES"
+            ? "check the folder's permissions"
+            : "nothing was changed for this file"),
+    });
+  };
+  const record = (w: PathWork): void => {
+    for (const k of w.dropped) delete manifest.entries[k];
+    if (!w.owned.length) return;
+    const st = statSync(w.path);
+    const touched = w.write !== undefined || w.remove === true;
+    for (const e of w.owned) {
+      const key = entryKey(w.path, e.target);
+      const prev = manifest.entries[key];
+      // An unchanged part keeps its entry (and writtenAt), so a no-op export rewrites nothing.
+      if (!touched && prev && prev.hash === e.hash && prev.size === st.size && prev.mtimeMs === st.mtimeMs) continue;
+      manifest.entries[key] = { ...e, size: st.size, mtimeMs: st.mtimeMs };
+    }
+  };
+  try {
+    for (let start = 0; start < plan.work.length; start += BATCH) {
+      const staged: { w: PathWork; s: StagedWrite }[] = [];
+      try {
+        for (const w of plan.work.slice(start, start + BATCH)) {
+          try {
+            if (w.backup && lstatSafe(w.path)?.isFile()) {
+              const dest = join(stateDir, "backups", stamp, w.path.replace(/^[/\\]+/, "").replace(/[:\\]/g, "_"));
+              ensureDirNoSymlinks(stateDir, dirname(dest), 0o700);
+              copyFileSync(w.path, dest);
+              result.backups.push(dest);
+            }
+            if (w.remove) {
+              unlinkBeneath(w.root, w.path);
+              dirsToSync.add(dirname(w.path));
+              result.deleted.push(w.path);
+              record(w);
+            } else if (w.write !== undefined) {
+              const existing = lstatSafe(w.path);
+              const mode = w.secret ? 0o600 : existing ? Number(existing.mode) & 0o777 : 0o644;
+              staged.push({ w, s: stageWrite(w.path, w.write, mode, { root: w.root, held }) });
+            } else record(w);
+          } catch (e) {
+            fail(w, e);
+          }
+        }
+        if (!staged.length) continue;
+        const errors = yield { files: staged.map((x) => x.s.fd!) };
+        for (const [i, { w, s }] of staged.entries()) {
+          try {
+            if (errors[i]) throw errors[i];
+            commitStaged(s);
+            dirsToSync.add(dirname(w.path));
+            result.written.push(w.path);
+            record(w);
+          } catch (e) {
+            abortStaged(s);
+            fail(w, e);
+          }
+        }
+        staged.length = 0;
+      } finally {
+        // A batch cut short (an exception outside the per-file handling) leaves no temp behind.
+        for (const { s } of staged) if (s.fd !== undefined) abortStaged(s);
+      }
+    }
+  } finally {
+    releaseDirs(held);
+  }
+  // One fsync per folder makes the renames durable (instead of one per file).
+  if (dirsToSync.size) yield { dirs: [...dirsToSync] };
+}
+
 /** Applies a plan: per-path failures (ENOSPC, EACCES, a swapped-in symlink) never stop the others. */
 export function applyPlan(plan: ExportPlan, manifest: OwnedFileManifest, stateDir: string, now: string): ApplyResult {
   const result: ApplyResult = { written: [], deleted: [], failed: [], backups: [] };
-  const stamp = now.replace(/[:.]/g, "-");
-  const dirsToSync = new Set<string>();
-  for (const w of plan.work) {
-    try {
-      if (w.backup && lstatSafe(w.path)?.isFile()) {
-        const dest = join(stateDir, "backups", stamp, w.path.replace(/^[/\\]+/, "").replace(/[:\\]/g, "_"));
-        ensureDirNoSymlinks(stateDir, dirname(dest), 0o700);
-        copyFileSync(w.path, dest);
-        result.backups.push(dest);
-      }
-      if (w.remove) {
-        unlinkBeneath(w.root, w.path);
-        dirsToSync.add(dirname(w.path));
-        result.deleted.push(w.path);
-      } else if (w.write !== undefined) {
-        const existing = lstatSafe(w.path);
-        const mode = w.secret ? 0o600 : existing ? Number(existing.mode) & 0o777 : 0o644;
-        atomicWrite(w.path, w.write, mode, { syncDir: false, root: w.root });
-        dirsToSync.add(dirname(w.path));
-        result.written.push(w.path);
-      }
-      for (const k of w.dropped) delete manifest.entries[k];
-      if (w.owned.length) {
-        const st = statSync(w.path);
-        const touched = w.write !== undefined || w.remove === true;
-        for (const e of w.owned) {
-          const key = entryKey(w.path, e.target);
-          const prev = manifest.entries[key];
-          // An unchanged part keeps its entry (and writtenAt), so a no-op export rewrites nothing.
-          if (!touched && prev && prev.hash === e.hash && prev.size === st.size && prev.mtimeMs === st.mtimeMs) continue;
-          manifest.entries[key] = { ...e, size: st.size, mtimeMs: st.mtimeMs };
-        }
-      }
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException & { hint?: string };
-      result.failed.push({
-        severity: "error",
-        code: err.code && /^E[A-Z]+$/.test(err.code) ? `io-${err.code.toLowerCase()}` : (err.code ?? "write-failed"),
-        message: `could not write ${w.path}: ${err.message}`,
-        file: w.path,
-        hint:
-          err.hint ??
-          (err.code === "ENOSPC"
-            ? "free some disk space and export again"
-            : err.code === "EACCES"
-              ? "check the folder's permissions"
-              : "nothing was changed for this file"),
-      });
+  const steps = applySteps(plan, manifest, stateDir, now, result);
+  let next = steps.next();
+  while (!next.done) {
+    const req = next.value;
+    if ("dirs" in req) {
+      for (const d of req.dirs) fsyncDir(d);
+      next = steps.next([]);
+    } else {
+      next = steps.next(
+        req.files.map((fd) => {
+          try {
+            fsyncSync(fd);
+            return undefined;
+          } catch (e) {
+            return e as Error;
+          }
+        }),
+      );
     }
   }
-  // One fsync per folder makes the renames durable (instead of one per file).
-  for (const d of dirsToSync) fsyncDir(d);
   return result;
+}
+
+/** applyPlan with the fsyncs of each batch (and of the folders) run in parallel on the libuv pool. */
+export async function applyPlanAsync(plan: ExportPlan, manifest: OwnedFileManifest, stateDir: string, now: string): Promise<ApplyResult> {
+  const result: ApplyResult = { written: [], deleted: [], failed: [], backups: [] };
+  const steps = applySteps(plan, manifest, stateDir, now, result);
+  let next = steps.next();
+  while (!next.done) {
+    const req = next.value;
+    if ("dirs" in req) {
+      await Promise.all(req.dirs.map(fsyncDirAsync));
+      next = steps.next([]);
+    } else {
+      next = steps.next(await Promise.all(req.files.map((fd) => new Promise<Error | undefined>((done) => fsync(fd, (e) => done(e ?? undefined))))));
+    }
+  }
+  return result;
+}
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(dir, "r");
+    await fh.sync();
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic.
+  } finally {
+    await fh?.close();
+  }
 }

@@ -44,10 +44,21 @@ function readFrontmatterFields(text: string): Record<string, unknown> {
   }
 }
 
+const parsedFrontmatter = new WeakMap<RenderContext, Map<string, { raw: string; fm: Record<string, unknown> }>>();
+function frontmatterSeen(ctx: RenderContext): Map<string, { raw: string; fm: Record<string, unknown> }> {
+  let m = parsedFrontmatter.get(ctx);
+  if (!m) parsedFrontmatter.set(ctx, (m = new Map()));
+  return m;
+}
+
 /** Reads one knowledge file's body and frontmatter (description, title, applyTo). */
 export function knowledgeMeta(ctx: RenderContext, k: ResolvedKnowledge, agents: string[]): KnowledgeMeta {
   const raw = new TextDecoder().decode(ctx.readBytes(k.absPath));
-  const fm = readFrontmatterFields(raw);
+  // Every target of one export reads the same files: parse each frontmatter once per export (the
+  // reads above still happen, so each target's cache still records what it read).
+  const seen = frontmatterSeen(ctx);
+  let fm = seen.get(k.absPath)?.raw === raw ? seen.get(k.absPath)!.fm : undefined;
+  if (!fm) seen.set(k.absPath, { raw, fm: (fm = readFrontmatterFields(raw)) });
   const body = ctx.readKnowledge(k.absPath);
   const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim() ? v.trim() : undefined);
   const applyTo = fm.applyTo;

@@ -97,8 +97,8 @@ export const exportCommand: Command = {
     if (quick?.replay) result = replayed(quick.replay, dryRun);
     else {
       p.update("aicfg: loading library…");
-      const [{ exportLibrary }, { loadCliLibrary }] = await Promise.all([import("../../../adapters/export.ts"), import("../library-load.ts")]);
-      result = exportLibrary({
+      const [{ exportLibraryAsync }, { loadCliLibrary }] = await Promise.all([import("../../../adapters/export.ts"), import("../library-load.ts")]);
+      result = await exportLibraryAsync({
         library: await loadCliLibrary(args, io, library),
         ...(targets ? { targets } : {}),
         ...(agents ? { agents } : {}),
