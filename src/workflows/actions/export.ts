@@ -1,6 +1,8 @@
 // `export`: renders the library into each AI tool's native files with the same options as
-// `aicfg export`. Incremental: with changed paths from a watch trigger, only the agents whose
-// sources changed are re-rendered (a change to shared inputs re-renders everything).
+// `aicfg export`. Incremental: in the daemon the library comes from its watched in-memory copy
+// (only changed files are read again); a watch trigger's changed paths that no agent reads skip the
+// run, and otherwise go to the export, whose per-target cache renders again only the targets whose
+// inputs changed (a change to shared inputs renders everything).
 import { homedir } from "node:os";
 import { resolve, sep } from "node:path";
 import { z } from "zod";
@@ -8,7 +10,8 @@ import { realDetectEnv } from "../../adapters/detect-env.ts";
 import { exportLibrary } from "../../adapters/export.ts";
 import { expandTargets } from "../../adapters/registry.ts";
 import { loadLibrary } from "../../library/load.ts";
-import type { Library } from "../../library/model.ts";
+import type { Diagnostic } from "../../library/diagnostics.ts";
+import type { Library, ResolvedAgent } from "../../library/model.ts";
 import { resolveAll } from "../../library/resolve.ts";
 import { ActionError, defineAction } from "./types.ts";
 
@@ -30,7 +33,7 @@ export const ExportWith = z.strictObject({
  * The agents a set of changed files affects, or undefined when everything must be re-rendered
  * (library manifest, MCP registry, templates, skills, commands, a removed agent, anything unknown).
  */
-export function affectedAgents(lib: Library, changed: readonly string[]): string[] | undefined {
+export function affectedAgents(lib: Library, changed: readonly string[], resolved: { agents: ResolvedAgent[]; diagnostics: Diagnostic[] } = resolveAll(lib)): string[] | undefined {
   const byFile = new Map<string, Set<string>>();
   const add = (file: string, agent: string) => {
     const set = byFile.get(file) ?? new Set();
@@ -38,7 +41,7 @@ export function affectedAgents(lib: Library, changed: readonly string[]): string
     byFile.set(file, set);
   };
   for (const [name, stack] of lib.agents) for (const s of stack) add(resolve(s.file), name);
-  for (const a of resolveAll(lib).agents) for (const k of a.knowledge) add(resolve(k.absPath), a.name);
+  for (const a of resolved.agents) for (const k of a.knowledge) add(resolve(k.absPath), a.name);
   const out = new Set<string>();
   for (const raw of changed) {
     const p = resolve(raw);
@@ -66,18 +69,15 @@ export const exportAction = defineAction({
   description: "render the library into each AI tool's native configuration (incremental on file changes)",
   with: ExportWith,
   run: async (input, ctx) => {
-    const lib = loadLibrary(ctx.libraryRoot);
-    let agents = input.agents;
-    let incrementalFrom: number | undefined;
     const changed = ctx.trigger.paths;
-    if ((input.incremental ?? true) && changed && changed.length > 0 && !agents) {
-      const affected = affectedAgents(lib, changed);
+    // The daemon's copy applies the changes its watcher saw (and this run's paths); else load it all.
+    const live = ctx.library?.current(changed ?? []);
+    const lib = live?.library ?? loadLibrary(ctx.libraryRoot);
+    let affected: string[] | undefined;
+    if ((input.incremental ?? true) && changed && changed.length > 0 && !input.agents) {
+      affected = live ? live.affectedBy(changed) : affectedAgents(lib, changed);
       if (affected && affected.length === 0) {
-        return { outputs: { skipped: true, reason: "no agent uses the changed files", agents: [], written: 0, deleted: 0, drift: 0, conflicts: 0, errors: 0 } };
-      }
-      if (affected) {
-        agents = affected;
-        incrementalFrom = changed.length;
+        return { outputs: { skipped: true, reason: "no agent uses the changed files", agents: [], written: 0, deleted: 0, drift: 0, conflicts: 0, errors: 0, rendered: 0 } };
       }
     }
     const asked = input.targets === undefined ? undefined : typeof input.targets === "string" ? [input.targets] : input.targets;
@@ -92,8 +92,11 @@ export const exportAction = defineAction({
     }
     const result = exportLibrary({
       library: lib,
+      ...(live ? { resolved: live.resolved } : {}),
       ...(targets ? { targets } : {}),
-      ...(agents ? { agents } : {}),
+      // Naming the affected agents here would narrow the export to their own files and switch the
+      // cache off; the changed paths let the cache find the targets to render again instead.
+      ...(input.agents ? { agents: input.agents } : {}),
       ...(input.scope ? { scope: input.scope } : {}),
       ...(input.root ? { root: resolve(ctx.libraryRoot, input.root) } : {}),
       stateDir: input.state_dir ? resolve(ctx.libraryRoot, input.state_dir) : ctx.stateDir,
@@ -114,8 +117,11 @@ export const exportAction = defineAction({
     return {
       outputs: {
         skipped: false,
-        agents: agents ?? result.targets.flatMap((t) => t.agents).filter((a, i, all) => all.indexOf(a) === i).sort(),
-        incremental: incrementalFrom !== undefined,
+        agents: affected ?? input.agents ?? result.targets.flatMap((t) => t.agents).filter((a, i, all) => all.indexOf(a) === i).sort(),
+        incremental: affected !== undefined,
+        /** Outputs rendered again, of all the export covers (the rest came from the cache). */
+        rendered: result.rendered.outputs,
+        outputs: result.rendered.totalOutputs,
         targets: result.targets.map((t) => t.target),
         written,
         deleted,
