@@ -160,7 +160,7 @@ async function benchSize(n: number): Promise<void> {
     const o = run?.steps[0]?.outputs ?? {};
     const seen = readFileSync(join(out, ".goosehints"), "utf8").includes(marker) || readFileSync(join(out, "AGENTS.md"), "utf8").includes(marker);
     console.log(
-      `event ${i}: ${(r.t - firedAt).toFixed(0)} ms after the trigger fired, ${(r.t - s).toFixed(0)} ms after the write (${r.e.result}; outputs rendered ${String(o.rendered ?? "?")}, files written ${written}; edit in the outputs: ${seen}${run?.error ? `; ${run.error}` : ""})`,
+      `event ${i}: ${(r.t - firedAt).toFixed(0)} ms after the trigger fired, ${(r.t - s).toFixed(0)} ms after the write (${r.e.result}; library brought up to date in ${String(o.refreshMs ?? "?")} ms; outputs rendered ${String(o.rendered ?? "?")} of ${String(o.outputs ?? "?")}, files written ${written}; edit in the outputs: ${seen}${run?.error ? `; ${run.error}` : ""})`,
     );
     await d.idle();
     await new Promise((res) => setTimeout(res, 150));

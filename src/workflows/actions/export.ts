@@ -71,13 +71,16 @@ export const exportAction = defineAction({
   run: async (input, ctx) => {
     const changed = ctx.trigger.paths;
     // The daemon's copy applies the changes its watcher saw (and this run's paths); else load it all.
+    const started = performance.now();
     const live = ctx.library?.current(changed ?? []);
     const lib = live?.library ?? loadLibrary(ctx.libraryRoot);
+    // What bringing the library up to date cost (a file re-read in the daemon, a full load elsewhere).
+    const refreshMs = Math.round(performance.now() - started);
     let affected: string[] | undefined;
     if ((input.incremental ?? true) && changed && changed.length > 0 && !input.agents) {
       affected = live ? live.affectedBy(changed) : affectedAgents(lib, changed);
       if (affected && affected.length === 0) {
-        return { outputs: { skipped: true, reason: "no agent uses the changed files", agents: [], written: 0, deleted: 0, drift: 0, conflicts: 0, errors: 0, rendered: 0 } };
+        return { outputs: { skipped: true, reason: "no agent uses the changed files", agents: [], written: 0, deleted: 0, drift: 0, conflicts: 0, errors: 0, rendered: 0, refreshMs } };
       }
     }
     const asked = input.targets === undefined ? undefined : typeof input.targets === "string" ? [input.targets] : input.targets;
@@ -112,7 +115,8 @@ export const exportAction = defineAction({
     const facts = result.targets.map((t) => ({ target: t.target, written: t.counts.create + t.counts.update, deleted: t.counts.delete, drift: t.counts.drift + t.counts.conflict }));
     if (result.errors.length > 0) {
       const first = result.errors[0]!;
-      throw new ActionError("export-failed", `export reported ${result.errors.length} error(s); first: ${first.file ? first.file + ": " : ""}${first.message}`, { retryable: false, ...(first.hint ? { hint: first.hint } : {}) });
+      const where = first.file ? `${first.file}${first.line !== undefined ? `:${first.line}:${first.col ?? 1}` : ""}: ` : "";
+      throw new ActionError("export-failed", `export reported ${result.errors.length} error(s); first: ${where}${first.message}`, { retryable: false, ...(first.hint ? { hint: first.hint } : {}) });
     }
     return {
       outputs: {
@@ -122,6 +126,7 @@ export const exportAction = defineAction({
         /** Outputs rendered again, of all the export covers (the rest came from the cache). */
         rendered: result.rendered.outputs,
         outputs: result.rendered.totalOutputs,
+        refreshMs,
         targets: result.targets.map((t) => t.target),
         written,
         deleted,
