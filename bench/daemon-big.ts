@@ -36,11 +36,14 @@ const WORKFLOW = "export-on-change";
 
 function rand(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const CATEGORIES = ["architecture", "backend", "frontend", "testing", "security", "data", "infra", "api", "observability", "process", "domain", "style"];
-const WORDS = "service module handler request response payload boundary contract schema client server queue worker job event stream table index column migration transaction lock retry timeout budget metric span trace".split(" ");
+const WORDS =
+  "service module handler request response payload boundary contract schema client server queue worker job event stream table index column migration transaction lock retry timeout budget metric span trace".split(
+    " ",
+  );
 
 /** A library shaped like gen-library.mjs --layout aicfg (flat knowledge folder unless --nested). */
 function generate(lib: string, n: number): { files: number; bytes: number } {
@@ -58,7 +61,10 @@ function generate(lib: string, n: number): { files: number; bytes: number } {
   write("mcp/fetch.yaml", "command: uvx\nargs: [mcp-server-fetch]\n");
   write("mcp/github.yaml", "type: http\nurl: https://api.githubcopilot.com/mcp/\nheaders:\n  Authorization: Bearer ${GITHUB_TOKEN}\n");
   write("mcp/postgres.yaml", "command: npx\nargs: [-y, '@modelcontextprotocol/server-postgres']\nenv:\n  DATABASE_URL: ${DATABASE_URL}\n");
-  write("agents/project.md", '---\ndescription: "Works on this project following every knowledge document of the library"\nknowledge: ["**"]\nmcp: [fetch, github, postgres]\n---\nYou work on this project. Follow the project\'s knowledge documents.\n');
+  write(
+    "agents/project.md",
+    '---\ndescription: "Works on this project following every knowledge document of the library"\nknowledge: ["**"]\nmcp: [fetch, github, postgres]\n---\nYou work on this project. Follow the project\'s knowledge documents.\n',
+  );
   for (let i = 0; i < n; i++) {
     const category = pick(CATEGORIES);
     const slug = `${category}-${String(i).padStart(5, "0")}`;
@@ -110,13 +116,17 @@ async function benchSize(n: number): Promise<void> {
   const lib = join(base, "lib");
   const out = join(base, "out");
   const t0 = performance.now();
-  const size = values.src ? (cpSync(values.src, lib, { recursive: true }), { files: knowledgeFiles(join(lib, "knowledge")).length, bytes: NaN }) : generate(lib, n);
+  const size = values.src
+    ? (cpSync(values.src, lib, { recursive: true }), { files: knowledgeFiles(join(lib, "knowledge")).length, bytes: NaN })
+    : generate(lib, n);
   mkdirSync(join(lib, "workflows"), { recursive: true });
   writeFileSync(
     join(lib, "workflows", `${WORKFLOW}.yaml`),
     `name: ${WORKFLOW}\non:\n  watch:\n    paths: ["agents/**", "knowledge/**", "mcp/**", "aicfg.yaml"]\n    debounce: 300ms\n    initial: true\nconcurrency: { group: export, overlap: buffer_one }\ntimeout: 30m\nsteps:\n  - uses: export\n    with: { targets: all, root: ../out }\n`,
   );
-  console.log(`\n== ${values.src ? values.src : `${n.toLocaleString("en")} knowledge files`} (${size.files.toLocaleString("en")} library files${Number.isNaN(size.bytes) ? "" : `, ${mib(size.bytes)}`}; made in ${Math.round(performance.now() - t0)} ms), all targets`);
+  console.log(
+    `\n== ${values.src ? values.src : `${n.toLocaleString("en")} knowledge files`} (${size.files.toLocaleString("en")} library files${Number.isNaN(size.bytes) ? "" : `, ${mib(size.bytes)}`}; made in ${Math.round(performance.now() - t0)} ms), all targets`,
+  );
 
   const bus = createEventBus((e) => console.error("bus listener failed", e));
   let written = 0;
@@ -138,7 +148,9 @@ async function benchSize(n: number): Promise<void> {
   const firstP = finished(); // the initial export, which starts inside startDaemon
   const d = await startDaemon({ config: config(lib, join(base, "state")), bus });
   const first = await firstP;
-  console.log(`initial (cold) export through the daemon: ${((first.t - coldStart) / 1000).toFixed(1)} s, outcome ${first.e.result}, ${written} files written, rss ${mib(process.memoryUsage().rss)}`);
+  console.log(
+    `initial (cold) export through the daemon: ${((first.t - coldStart) / 1000).toFixed(1)} s, outcome ${first.e.result}, ${written} files written, rss ${mib(process.memoryUsage().rss)}`,
+  );
   await d.idle();
   const files = knowledgeFiles(join(lib, "knowledge"));
   const target = join(lib, "knowledge", files[1]!);

@@ -104,7 +104,10 @@ export function createLiveLibrary(root: string, opts: { onLayers?: (roots: strin
       if (!broken.has(file) || defined.has(file) || !layerIndex.has(old.layer)) continue;
       const stack = l.agents.get(old.name) ?? [];
       if (stack.some((s) => s.layer === old.layer)) continue; // another file of its layer took the name
-      l.agents.set(old.name, [...stack, old].sort((a, b) => layerIndex.get(a.layer)! - layerIndex.get(b.layer)!));
+      l.agents.set(
+        old.name,
+        [...stack, old].sort((a, b) => layerIndex.get(a.layer)! - layerIndex.get(b.layer)!),
+      );
     }
     for (const [file, old] of lastGoodMcp) {
       if (broken.has(file) && !l.mcp.has(old.name)) l.mcp.set(old.name, old);
@@ -241,7 +244,7 @@ export function createLiveLibrary(root: string, opts: { onLayers?: (roots: strin
       const p = resolve(path);
       const where = lib ? locate(lib, p) : undefined;
       // Exported files inside the library, dot-files and workflows are no input: nothing to re-read.
-      if (lib && where && (!INPUT_TOPS.has(where.top) || where.top === "workflows" || ((where.top === MANIFEST_FILE) !== (where.rest.length === 0)))) return;
+      if (lib && where && (!INPUT_TOPS.has(where.top) || where.top === "workflows" || (where.top === MANIFEST_FILE) !== (where.rest.length === 0))) return;
       pending.add(p);
     },
     invalidateAll: () => {

@@ -70,8 +70,7 @@ function outputs(out: string): Map<string, number> {
       const f = join(p, e.name);
       if (e.isDirectory()) {
         if (e.name !== ".aicfg") walk(f); // the committed ownership record, rewritten with any export
-      }
-      else m.set(relative(out, f), statSync(f).mtimeMs);
+      } else m.set(relative(out, f), statSync(f).mtimeMs);
     }
   };
   walk(out);
@@ -92,12 +91,17 @@ describe("the daemon's incremental export", () => {
     // Targets that refer to the file by path (claude-code) came from the cache.
     expect(o.rendered as number).toBeLessThan(o.outputs as number);
     const after = outputs(s.out);
-    const rewritten = [...after].filter(([p, t]) => before.get(p) !== t).map(([p]) => p).sort();
+    const rewritten = [...after]
+      .filter(([p, t]) => before.get(p) !== t)
+      .map(([p]) => p)
+      .sort();
     expect(rewritten.length).toBe(o.written);
     expect(rewritten.length).toBeGreaterThan(0);
     // Each rewritten file carries the edit; every file of the other agent is as it was.
     for (const p of rewritten) expect(readFileSync(join(s.out, p), "utf8")).toContain("DOCS-ONE edited");
-    const otherFiles = [...after.keys()].filter((p) => readFileSync(join(s.out, p), "utf8").includes("NOTES-N") && !readFileSync(join(s.out, p), "utf8").includes("DOCS-ONE"));
+    const otherFiles = [...after.keys()].filter(
+      (p) => readFileSync(join(s.out, p), "utf8").includes("NOTES-N") && !readFileSync(join(s.out, p), "utf8").includes("DOCS-ONE"),
+    );
     expect(otherFiles.length).toBeGreaterThan(0);
     for (const p of otherFiles) expect(after.get(p)).toBe(before.get(p));
     // One file read again, one agent patched: no full load, no agent resolved from scratch.
@@ -138,7 +142,10 @@ describe("the daemon's incremental export", () => {
     expect(existsSync(join(s.out, ".codex/agents/reader.toml"))).toBe(true);
     const a = await s.next(() => renameSync(join(s.lib, "agents/reader.md"), join(s.lib, "agents/docs-reader.md")));
     expect(a.status).toBe("success");
-    await until(() => existsSync(join(s.out, ".codex/agents/docs-reader.toml")) && !existsSync(join(s.out, ".codex/agents/reader.toml")), "the renamed agent's outputs");
+    await until(
+      () => existsSync(join(s.out, ".codex/agents/docs-reader.toml")) && !existsSync(join(s.out, ".codex/agents/reader.toml")),
+      "the renamed agent's outputs",
+    );
     expect(readFileSync(join(s.out, ".codex/agents/docs-reader.toml"), "utf8")).toContain("Read the docs.");
     expect(existsSync(join(s.out, ".codex/agents/other.toml"))).toBe(true);
   });
@@ -148,7 +155,9 @@ describe("the daemon's incremental export", () => {
     const toml = join(s.out, ".codex/agents/reader.toml");
     const good = readFileSync(toml, "utf8");
     expect(good).toContain("Read the docs.");
-    const broken = await s.next(() => writeFileSync(join(s.lib, "agents/reader.md"), "---\ndescription: Reads the docs\nknowledge: [docs/**\n---\nBroken now.\n"));
+    const broken = await s.next(() =>
+      writeFileSync(join(s.lib, "agents/reader.md"), "---\ndescription: Reads the docs\nknowledge: [docs/**\n---\nBroken now.\n"),
+    );
     expect(broken.status).toBe("failure");
     expect(broken.steps[0]!.error).toMatch(/agents\/reader\.md:\d+:\d+/);
     // The outputs of the last good definition stay, knowledge included.
@@ -156,7 +165,9 @@ describe("the daemon's incremental export", () => {
     expect(existsSync(join(s.out, ".cursor/rules/knowledge-docs-one.mdc"))).toBe(true);
     expect(d!.libraries.get("lib")!.live!.current().library.agents.has("reader")).toBe(true);
 
-    const fixed = await s.next(() => writeFileSync(join(s.lib, "agents/reader.md"), "---\ndescription: Reads the docs\nknowledge: [docs/**]\n---\nRead the docs, fixed.\n"));
+    const fixed = await s.next(() =>
+      writeFileSync(join(s.lib, "agents/reader.md"), "---\ndescription: Reads the docs\nknowledge: [docs/**]\n---\nRead the docs, fixed.\n"),
+    );
     expect(fixed.status).toBe("success");
     expect(readFileSync(toml, "utf8")).toContain("Read the docs, fixed.");
   });

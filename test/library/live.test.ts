@@ -52,13 +52,29 @@ describe("live library", () => {
       ["edit knowledge", () => (writeFileSync(p("lib/knowledge/docs/one.md"), "one, longer now\n"), [p("lib/knowledge/docs/one.md")])],
       ["add knowledge", () => (writeFileSync(p("lib/knowledge/docs/three.md"), "3\n"), [p("lib/knowledge/docs/three.md")])],
       ["remove knowledge", () => (rmSync(p("lib/knowledge/docs/two.md")), [p("lib/knowledge/docs/two.md")])],
-      ["rename knowledge", () => (renameSync(p("lib/knowledge/docs/one.md"), p("lib/knowledge/docs/uno.md")), [p("lib/knowledge/docs/one.md"), p("lib/knowledge/docs/uno.md")])],
-      ["shadow an org file", () => (mkdirSync(p("lib/knowledge/shared"), { recursive: true }), writeFileSync(p("lib/knowledge/shared/base.md"), "lib base\n"), [p("lib/knowledge/shared/base.md")])],
+      [
+        "rename knowledge",
+        () => (renameSync(p("lib/knowledge/docs/one.md"), p("lib/knowledge/docs/uno.md")), [p("lib/knowledge/docs/one.md"), p("lib/knowledge/docs/uno.md")]),
+      ],
+      [
+        "shadow an org file",
+        () => (
+          mkdirSync(p("lib/knowledge/shared"), { recursive: true }),
+          writeFileSync(p("lib/knowledge/shared/base.md"), "lib base\n"),
+          [p("lib/knowledge/shared/base.md")]
+        ),
+      ],
       ["edit the shadowed org file", () => (writeFileSync(p("org/knowledge/shared/base.md"), "org base, edited\n"), [p("org/knowledge/shared/base.md")])],
       ["edit an org file", () => (writeFileSync(p("org/knowledge/shared/only-org.md"), "org only, edited\n"), [p("org/knowledge/shared/only-org.md")])],
-      ["edit an agent", () => (writeFileSync(p("lib/agents/b.md"), "---\ndescription: B2\nknowledge: [docs/**]\nmcp: [fetch]\n---\nB2\n"), [p("lib/agents/b.md")])],
+      [
+        "edit an agent",
+        () => (writeFileSync(p("lib/agents/b.md"), "---\ndescription: B2\nknowledge: [docs/**]\nmcp: [fetch]\n---\nB2\n"), [p("lib/agents/b.md")]),
+      ],
       ["rename an agent file", () => (renameSync(p("lib/agents/b.md"), p("lib/agents/c.md")), [p("lib/agents/b.md"), p("lib/agents/c.md")])],
-      ["point an agent at a missing file", () => (writeFileSync(p("lib/agents/c.md"), "---\ndescription: C\nknowledge: [nope.md]\n---\nC\n"), [p("lib/agents/c.md")])],
+      [
+        "point an agent at a missing file",
+        () => (writeFileSync(p("lib/agents/c.md"), "---\ndescription: C\nknowledge: [nope.md]\n---\nC\n"), [p("lib/agents/c.md")]),
+      ],
       ["edit an MCP server", () => (writeFileSync(p("lib/mcp/fetch.yaml"), "command: npx\n"), [p("lib/mcp/fetch.yaml")])],
     ];
     for (const [label, change] of steps) {

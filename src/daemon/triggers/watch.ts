@@ -18,7 +18,12 @@ const ALWAYS_IGNORED = /(^|[/\\])(\.git|node_modules|\.aicfg-state)([/\\]|$)/;
 
 export type FileEvent = { kind: "add" | "change" | "unlink"; path: string };
 
-export type FileWatcher = { ready: Promise<void>; close: () => Promise<void>; alive: () => boolean; /** Watch more folders too. */ add: (dirs: string[]) => void };
+export type FileWatcher = {
+  ready: Promise<void>;
+  close: () => Promise<void>;
+  alive: () => boolean /** Watch more folders too. */;
+  add: (dirs: string[]) => void;
+};
 
 export type FileWatcherOptions = {
   poll?: boolean;

@@ -19,7 +19,9 @@ export const ExportWith = z.strictObject({
   targets: z
     .union([z.enum(["all", "detected"]), z.array(z.string().min(1)).min(1)])
     .optional()
-    .describe("a list of target ids, 'all' (every known target) or 'detected' (the tools installed on the daemon's machine); default: the targets each agent names"),
+    .describe(
+      "a list of target ids, 'all' (every known target) or 'detected' (the tools installed on the daemon's machine); default: the targets each agent names",
+    ),
   agents: z.array(z.string().min(1)).optional().describe("only these agents"),
   scope: z.enum(["project", "user"]).optional(),
   root: z.string().min(1).optional().describe("project root (project scope) or home folder (user scope); relative to the library"),
@@ -33,7 +35,11 @@ export const ExportWith = z.strictObject({
  * The agents a set of changed files affects, or undefined when everything must be re-rendered
  * (library manifest, MCP registry, templates, skills, commands, a removed agent, anything unknown).
  */
-export function affectedAgents(lib: Library, changed: readonly string[], resolved: { agents: ResolvedAgent[]; diagnostics: Diagnostic[] } = resolveAll(lib)): string[] | undefined {
+export function affectedAgents(
+  lib: Library,
+  changed: readonly string[],
+  resolved: { agents: ResolvedAgent[]; diagnostics: Diagnostic[] } = resolveAll(lib),
+): string[] | undefined {
   const byFile = new Map<string, Set<string>>();
   const add = (file: string, agent: string) => {
     const set = byFile.get(file) ?? new Set();
@@ -80,7 +86,20 @@ export const exportAction = defineAction({
     if ((input.incremental ?? true) && changed && changed.length > 0 && !input.agents) {
       affected = live ? live.affectedBy(changed) : affectedAgents(lib, changed);
       if (affected && affected.length === 0) {
-        return { outputs: { skipped: true, reason: "no agent uses the changed files", agents: [], written: 0, deleted: 0, drift: 0, conflicts: 0, errors: 0, rendered: 0, refreshMs } };
+        return {
+          outputs: {
+            skipped: true,
+            reason: "no agent uses the changed files",
+            agents: [],
+            written: 0,
+            deleted: 0,
+            drift: 0,
+            conflicts: 0,
+            errors: 0,
+            rendered: 0,
+            refreshMs,
+          },
+        };
       }
     }
     const asked = input.targets === undefined ? undefined : typeof input.targets === "string" ? [input.targets] : input.targets;
@@ -91,7 +110,10 @@ export const exportAction = defineAction({
     };
     const targets = asked ? await expandTargets(asked, detectFrom) : undefined;
     if (asked?.includes("detected") && targets!.length === 0) {
-      throw new ActionError("no-targets-detected", "targets: detected found no AI tool on the daemon's machine", { retryable: false, hint: "name the targets in the step's with.targets, or install a tool ('aicfg doctor' shows where aicfg looks)" });
+      throw new ActionError("no-targets-detected", "targets: detected found no AI tool on the daemon's machine", {
+        retryable: false,
+        hint: "name the targets in the step's with.targets, or install a tool ('aicfg doctor' shows where aicfg looks)",
+      });
     }
     const result = exportLibrary({
       library: lib,
@@ -112,16 +134,30 @@ export const exportAction = defineAction({
     const deleted = result.applied?.deleted.length ?? 0;
     const drift = result.plan.entries.filter((e) => e.action === "drift").length;
     const conflicts = result.plan.entries.filter((e) => e.action === "conflict").length;
-    const facts = result.targets.map((t) => ({ target: t.target, written: t.counts.create + t.counts.update, deleted: t.counts.delete, drift: t.counts.drift + t.counts.conflict }));
+    const facts = result.targets.map((t) => ({
+      target: t.target,
+      written: t.counts.create + t.counts.update,
+      deleted: t.counts.delete,
+      drift: t.counts.drift + t.counts.conflict,
+    }));
     if (result.errors.length > 0) {
       const first = result.errors[0]!;
       const where = first.file ? `${first.file}${first.line !== undefined ? `:${first.line}:${first.col ?? 1}` : ""}: ` : "";
-      throw new ActionError("export-failed", `export reported ${result.errors.length} error(s); first: ${where}${first.message}`, { retryable: false, ...(first.hint ? { hint: first.hint } : {}) });
+      throw new ActionError("export-failed", `export reported ${result.errors.length} error(s); first: ${where}${first.message}`, {
+        retryable: false,
+        ...(first.hint ? { hint: first.hint } : {}),
+      });
     }
     return {
       outputs: {
         skipped: false,
-        agents: affected ?? input.agents ?? result.targets.flatMap((t) => t.agents).filter((a, i, all) => all.indexOf(a) === i).sort(),
+        agents:
+          affected ??
+          input.agents ??
+          result.targets
+            .flatMap((t) => t.agents)
+            .filter((a, i, all) => all.indexOf(a) === i)
+            .sort(),
         incremental: affected !== undefined,
         /** Outputs rendered again, of all the export covers (the rest came from the cache). */
         rendered: result.rendered.outputs,
@@ -137,7 +173,9 @@ export const exportAction = defineAction({
       },
       warnings: [
         ...result.warnings.slice(0, 20).map((w) => w.message),
-        ...(drift + conflicts > 0 ? [`${drift + conflicts} exported file(s) were changed by hand and left alone; export with force: true to overwrite them`] : []),
+        ...(drift + conflicts > 0
+          ? [`${drift + conflicts} exported file(s) were changed by hand and left alone; export with force: true to overwrite them`]
+          : []),
       ],
       facts: { exports: facts },
     };
