@@ -48,8 +48,14 @@ export type ExportOptions = {
   /** Skip the input-fingerprint shortcut (always render and plan). */
   noCache?: boolean;
   now?: () => Date;
-  /** Only re-render agents whose sources include one of these paths (watch trigger). */
-  changedPaths?: string[];
+  /**
+   * Files the caller saw change since its last export (a watch trigger's paths, absolute): a cached
+   * target that read one is rendered again even when its stats look unchanged; the others keep
+   * their cache (an agent or MCP change reaches the fingerprint through the library).
+   */
+  changedPaths?: readonly string[];
+  /** The library's resolution when the caller keeps one current (the daemon's live library); default resolveAll. */
+  resolved?: { agents: ResolvedAgent[]; diagnostics: Diagnostic[] };
   /**
    * Record this export for the no-op shortcut of a later process (export-record.ts): the key of the
    * export's options and the inputs as listed before the library was loaded.
@@ -139,7 +145,7 @@ function prepareExport(opts: ExportOptions): Prepared {
   const warnings: Diagnostic[] = lib.diagnostics.filter((d) => d.severity === "warning");
   const errors: Diagnostic[] = lib.diagnostics.filter((d) => d.severity === "error");
 
-  const resolved = resolveAll(lib);
+  const resolved = opts.resolved ?? resolveAll(lib);
   const badAgents = new Set<string>();
   for (const d of resolved.diagnostics) {
     (d.severity === "error" ? errors : warnings).push(d);
@@ -248,6 +254,19 @@ function prepareExport(opts: ExportOptions): Prepared {
   };
 
   const moved = new Set(opts.changedInputs ?? []);
+  const seen = new Set(opts.changedPaths ?? []);
+  // The library was just loaded (or refreshed from the watcher's events): its knowledge stats are
+  // current, so the cache check compares with them instead of a stat per read per target.
+  const knownStats = new Map<string, [number, number]>();
+  for (const k of lib.knowledge.values()) knownStats.set(k.absPath, [k.size, k.mtimeMs]);
+  // Each agent and the library are hashed once, not once per target (37 times at --target all).
+  const libKey = hashValue(libraryFingerprint(lib));
+  const agentKeys = new Map<ResolvedAgent, string>();
+  const agentKey = (a: ResolvedAgent) => {
+    let k = agentKeys.get(a);
+    if (k === undefined) agentKeys.set(a, (k = hashValue(withoutStats(a))));
+    return k;
+  };
   // The per-target fingerprint sees agents by size and mtime only: a changed agent, manifest, MCP or
   // skill file found by hash disables it; changed knowledge invalidates the targets that read it.
   const fingerprintTrusted = [...moved].every((p) => lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep)));
@@ -271,7 +290,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     const targetAgents = list.filter((a) => !extErrors.bad.has(a.name));
     if (only && !targetAgents.some((a) => only.has(a.name))) continue;
     const cacheKey = `${target}\u0000${scope}\u0000${root}`;
-    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents.map(withoutStats), lib: libraryFingerprint(lib) });
+    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents.map(agentKey), lib: libKey });
     const cached = manifest.cache[cacheKey];
     const summary: TargetSummary = {
       target,
@@ -288,8 +307,8 @@ function prepareExport(opts: ExportOptions): Prepared {
       fingerprintTrusted &&
       cached &&
       cached.fingerprint === fingerprint &&
-      !cached.reads.some(([p]) => moved.has(p)) &&
-      readsUnchanged(cached.reads) &&
+      !cached.reads.some(([p]) => moved.has(p) || seen.has(p)) &&
+      readsUnchanged(cached.reads, knownStats) &&
       outputsIntact(manifest, cached.paths, target)
     ) {
       summary.cached = true;
@@ -462,12 +481,13 @@ function libraryFingerprint(lib: Library): unknown {
 
 /** Knowledge size/mtime are left out: what a render reads is fingerprinted separately. */
 function withoutStats(a: ResolvedAgent): unknown {
-  return { ...a, knowledge: a.knowledge.map((k) => [k.path, k.absPath, k.mode]) };
+  // One string, not an array per file: at 10,000 files the key sorting of stableStringify dominated.
+  return { ...a, knowledge: a.knowledge.map((k) => `${k.path}\u0000${k.absPath}\u0000${k.mode}`).join("\n") };
 }
 
-function readsUnchanged(reads: readonly [string, number, number][]): boolean {
+function readsUnchanged(reads: readonly [string, number, number][], known: ReadonlyMap<string, [number, number]>): boolean {
   for (const [p, size, mtime] of reads) {
-    const st = safeStat(p);
+    const st = known.get(p) ?? safeStat(p);
     if (!st || st[0] !== size || st[1] !== mtime) return false;
   }
   return true;

@@ -272,13 +272,13 @@ export function planLargeContext(
   const shared = budget.per !== "agent";
   // Knowledge with applyTo globs is not always loaded where the tool scopes rules to files: the adapter keeps it.
   const globScoped = largeContext.globRules?.includes(ctx.scope) ? (k: ResolvedKnowledge) => metaOf(k, ctx).globs : () => false;
-  const fitsInline = (group: readonly ResolvedAgent[]): boolean => {
+  const fitsInlineWith = (group: readonly ResolvedAgent[], excluded: (k: ResolvedKnowledge) => boolean): boolean => {
     const seen = new Set<string>();
     let total = 0;
     for (const a of group) {
       total += a.instructions.length + a.description.length + INLINE_OVERHEAD;
       for (const k of a.knowledge) {
-        if (k.mode !== "always" || seen.has(k.absPath) || globScoped(k)) continue;
+        if (k.mode !== "always" || seen.has(k.absPath) || excluded(k)) continue;
         seen.add(k.absPath);
         if (k.size + INLINE_OVERHEAD > lim.perFile) return false;
         total += k.size + INLINE_OVERHEAD;
@@ -286,6 +286,10 @@ export function planLargeContext(
     }
     return total <= lim.total;
   };
+  // Reading a file to learn its globs makes the export depend on the file's content (a target then
+  // renders again on every edit of it): when the agents fit even counting every always-on file, the
+  // answer is "inline" without reading any.
+  const fitsInline = (group: readonly ResolvedAgent[]): boolean => fitsInlineWith(group, () => false) || fitsInlineWith(group, globScoped);
   const sharedInline = shared ? fitsInline(agents) : false;
   // The index goes into the agent's instructions, one file: a per-file budget bounds it too. Agents
   // sharing one budget share its room.
@@ -295,6 +299,13 @@ export function planLargeContext(
 
   for (const agent of agents) {
     const inline = shared ? sharedInline : fitsInline([agent]);
+    if (inline && !agent.knowledge.some((k) => k.mode === "on-demand")) {
+      // Everything is inlined: nothing to defer, no file needs reading.
+      out.agents.push(agent);
+      const always = agent.knowledge.filter((k) => k.mode === "always").length;
+      if (always) out.decisions.push({ ...(shared ? {} : { agent: agent.name }), strategy: "inline", files: always });
+      continue;
+    }
     const always = agent.knowledge.filter((k) => k.mode === "always" && !globScoped(k));
     const onDemand = agent.knowledge.filter((k) => k.mode === "on-demand" && !globScoped(k));
     // What has to reach the agent without being loaded up front.

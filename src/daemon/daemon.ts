@@ -2,11 +2,12 @@
 // process, starts the triggers (cron, watch, git, after), dispatches runs through the engine,
 // hot-reloads workflow files (a broken file keeps its last good version) and drains on stop.
 // HTTP is mounted separately (src/daemon/api/) on the handle this returns.
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { isAbsolute, join, relative } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import { ConfigError, formatDiagnostic, type Diagnostic } from "../library/diagnostics.ts";
-import { loadLibrary } from "../library/load.ts";
+import { createLiveLibrary, type LiveLibrary } from "../library/live.ts";
+import { INPUT_TOPS, loadLibrary } from "../library/load.ts";
 import type { Library } from "../library/model.ts";
 import { toPosix } from "../library/paths.ts";
 import type { ActionSettings, TriggerInfo } from "../workflows/actions/types.ts";
@@ -56,6 +57,11 @@ export type LibraryState = {
   /** Files that failed to load, with their problems (their last good version, if any, keeps running). */
   broken: Map<string, Diagnostic[]>;
   loadedAt: number;
+  /**
+   * The library kept in memory and current by the daemon's library watcher (hot reload on): runs
+   * read it instead of loading the whole library for every event.
+   */
+  live?: LiveLibrary;
   /** Size of the library at the last good load (all layers), for the library_* metrics. */
   stats?: LibraryStats;
 };
@@ -191,29 +197,48 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
 
   // ---- libraries and workflows ----
   const libraries = new Map<string, LibraryState>();
+  // The folders of each library's layers, once the library watchers run (see "hot reload" below).
+  const layerRootsSeen = new Map<LiveLibrary, (roots: string[]) => void>();
   for (const root of config.libraries) {
-    const lib = loadLibrary(root);
+    const live: LiveLibrary | undefined = hotReload ? createLiveLibrary(root, { onLayers: (roots) => layerRootsSeen.get(live!)?.(roots) }) : undefined;
+    const lib = live ? live.current().library : loadLibrary(root);
     const name = lib.manifest.name;
     if (libraries.has(name))
       throw new ConfigError("duplicate-library", `two libraries are named '${name}' (${libraries.get(name)!.root} and ${lib.root})`, {
         hint: "give each library a unique name in its aicfg.yaml",
       });
-    libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0 });
+    libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0, ...(live ? { live } : {}) });
   }
   // Only one scheduling daemon per state folder (taken after the libraries loaded, so a bad library leaves no lock).
   const releaseLock = scheduling ? acquireLock(config.stateDir, instance, clock.now) : () => {};
   const enabledOverrides = new Map<string, boolean>();
-  const isEnabled = (wf: LoadedWorkflow): boolean => enabledOverrides.get(`${wf.library}/${wf.name}`) ?? wf.spec.enabled !== false;
+  // Workflows whose saved enable/disable state has been read. One not read yet counts as disabled:
+  // a workflow that appears by hot reload must not run before the store says whether it may (with
+  // the settings lost, the store answers "disabled" for every workflow: fail closed).
+  const settingsRead = new Set<string>();
+  const isEnabled = (wf: LoadedWorkflow): boolean => {
+    const key = `${wf.library}/${wf.name}`;
+    return settingsRead.has(key) && (enabledOverrides.get(key) ?? wf.spec.enabled !== false);
+  };
+  const readSavedSettings = async (state: LibraryState): Promise<void> => {
+    for (const wf of state.workflows.values()) {
+      const key = `${state.name}/${wf.name}`;
+      if (settingsRead.has(key)) continue;
+      const v = await store.getWorkflowEnabled(state.name, wf.name);
+      if (v !== undefined) enabledOverrides.set(key, v);
+      settingsRead.add(key);
+    }
+  };
 
-  const loadLibraryWorkflows = (state: LibraryState): void => {
+  const loadLibraryWorkflows = (state: LibraryState): boolean => {
     let set: ReturnType<typeof loadWorkflows>;
     let lib: Library;
     try {
-      lib = loadLibrary(state.root);
+      lib = state.live ? state.live.current().library : loadLibrary(state.root);
       set = loadWorkflows({ workflowDirs: lib.workflowDirs, manifest: { ...lib.manifest, name: state.name } });
     } catch (e) {
       log("error", `cannot reload library ${state.root}: ${(e as Error).message}; keeping the last good workflows`);
-      return;
+      return false;
     }
     const next = new Map<string, LoadedWorkflow>();
     const broken = new Map<string, Diagnostic[]>();
@@ -229,24 +254,27 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     state.workflows = next;
     state.broken = broken;
     state.loadedAt = clock.now();
-    const enabled = [...next.values()].filter(isEnabled).length;
-    bus.publish({ type: "workflows.loaded", library: state.name, total: next.size, enabled, broken: broken.size, at: clock.now() });
     state.stats = libraryStats(lib, set.files.keys());
-    bus.publish({ type: "library.stats", library: state.name, ...state.stats, at: clock.now() });
+    return true;
+  };
+  /** Loads a library's workflows, reads the saved settings of new ones, then tells the listeners. */
+  const loadWorkflowsOf = async (state: LibraryState): Promise<void> => {
+    if (!loadLibraryWorkflows(state)) return;
+    // A store that cannot answer leaves the new workflows disabled (retried at the next reload).
+    await readSavedSettings(state).catch((e: unknown) =>
+      log("error", `cannot read the saved settings of ${state.name}'s workflows: ${(e as Error).message}; new workflows stay disabled`),
+    );
+    const enabled = [...state.workflows.values()].filter(isEnabled).length;
+    bus.publish({ type: "workflows.loaded", library: state.name, total: state.workflows.size, enabled, broken: state.broken.size, at: clock.now() });
+    bus.publish({ type: "library.stats", library: state.name, ...state.stats!, at: clock.now() });
   };
 
-  for (const state of libraries.values()) {
-    loadLibraryWorkflows(state);
-    for (const wf of state.workflows.values()) {
-      const v = await store.getWorkflowEnabled(state.name, wf.name);
-      if (v !== undefined) enabledOverrides.set(`${state.name}/${wf.name}`, v);
-    }
-  }
+  for (const state of libraries.values()) await loadWorkflowsOf(state);
 
   const resolveWf = (library: string, workflow: string) => {
     const state = libraries.get(library);
     const wf = state?.workflows.get(workflow);
-    return state && wf ? { wf, lib: { name: state.name, root: state.root } } : undefined;
+    return state && wf ? { wf, lib: { name: state.name, root: state.root, ...(state.live ? { live: state.live } : {}) } } : undefined;
   };
 
   const dispatcher: Dispatcher = createDispatcher({
@@ -472,19 +500,39 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   // ---- hot reload of workflow files ----
   const reloadWatchers: FileWatcher[] = [];
   const reloadLibrary = async (state: LibraryState) => {
-    loadLibraryWorkflows(state);
+    await loadWorkflowsOf(state);
     await syncTriggers(state);
   };
   if (hotReload) {
     for (const state of libraries.values()) {
-      const wfDir = join(state.root, "workflows");
+      // One watcher per library over the inputs of every layer (not exported files that live in the
+      // library folder): workflow files reload the workflows, the others update the live library.
+      let roots = state.live!.current().library.layers.map((l) => l.root);
+      const layerOf = (p: string) => roots.filter((r) => p === r || p.startsWith(r + sep)).sort((a, b) => b.length - a.length)[0];
+      const topOf = (p: string): string | undefined => {
+        const root = layerOf(p);
+        return root === undefined || p === root ? undefined : toPosix(relative(root, p)).split("/")[0];
+      };
       let cancel: (() => void) | undefined;
-      const w = createFileWatcher([existsSync(wfDir) ? wfDir : state.root], {
+      const w = createFileWatcher(roots, {
         writeFinishMs: 20,
-        onError: (e) => log("error", `workflow watcher error: ${(e as Error).message}`),
+        ignore: (p) => {
+          const top = topOf(p);
+          return top !== undefined && !INPUT_TOPS.has(top);
+        },
+        onError: (e) => {
+          state.live!.invalidateAll(); // events may have been lost: the next reader loads it all
+          log("error", `library watcher error: ${(e as Error).message}`);
+        },
+        onDir: (e) => {
+          if (topOf(e.path) !== "workflows") state.live!.invalidateAll();
+        },
         onEvent: (e) => {
-          const rel = toPosix(relative(state.root, e.path));
-          if (!rel.startsWith("workflows/") || !/\.ya?ml$/.test(rel)) return;
+          if (topOf(e.path) !== "workflows") {
+            state.live!.invalidate(e.path);
+            return;
+          }
+          if (!/\.ya?ml$/.test(e.path)) return;
           cancel?.();
           cancel = clock.setTimer(opts.reloadDebounceMs ?? 100, () => {
             background(
@@ -493,6 +541,11 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
             );
           });
         },
+      });
+      layerRootsSeen.set(state.live!, (next) => {
+        const added = next.filter((r) => !roots.includes(r));
+        roots = [...new Set([...roots, ...next])];
+        if (added.length) w.add(added);
       });
       reloadWatchers.push(w);
       await w.ready;
@@ -598,6 +651,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       if (!state?.workflows.has(workflow)) throw new ConfigError("workflow-not-found", `no workflow '${workflow}' in library '${library}'`);
       await store.setWorkflowEnabled(library, workflow, enabled);
       enabledOverrides.set(`${library}/${workflow}`, enabled);
+      settingsRead.add(`${library}/${workflow}`);
       await syncTriggers(state);
     },
     reload: async () => {

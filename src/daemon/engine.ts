@@ -2,6 +2,7 @@
 // timeouts, retries with exponential backoff and jitter, cancellation through an AbortSignal,
 // step outputs for later expressions, a durable record after every step, and typed events.
 import { z } from "zod";
+import type { LiveLibrary } from "../library/live.ts";
 import type { ActionContext, ActionResult, ActionSettings, StepSummary } from "../workflows/actions/types.ts";
 import { ActionError } from "../workflows/actions/types.ts";
 import { getAction } from "../workflows/actions/index.ts";
@@ -27,7 +28,8 @@ export type EngineDeps = {
   cleanupGraceMs?: number;
 };
 
-export type LibraryRef = { name: string; root: string };
+/** The library a run belongs to; `live` is the daemon's watched copy of it (hot reload on). */
+export type LibraryRef = { name: string; root: string; live?: LiveLibrary };
 
 /** Delay before retry number `retry` (1 = the first retry). */
 export function backoffDelay(r: CompiledStep["retry"], retry: number, random: () => number): number {
@@ -224,6 +226,7 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
       const ctx: ActionContext = {
         libraryRoot: lib.root,
         libraryName: lib.name,
+        ...(lib.live ? { library: lib.live } : {}),
         stateDir: deps.stateDir,
         signal: stepCtrl.signal,
         trigger: run.trigger,

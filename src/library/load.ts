@@ -562,27 +562,39 @@ export function libraryDirOf(file: string): string {
   return dirname(dirname(file));
 }
 
+/** The entries of a layer folder that loadLibrary reads: a change anywhere else is no input. */
+export const INPUT_TOPS: ReadonlySet<string> = new Set([MANIFEST_FILE, "agents", "knowledge", "mcp", "templates", "skills", "commands", "workflows"]);
+
 /**
- * Incremental reload after file events (the daemon's watch trigger): re-reads only the changed
- * agent, knowledge and MCP files. Changes to manifests, skills, commands or templates (or a file
- * outside every layer) fall back to a full load. Returns a new Library; the old one is unchanged.
+ * Incremental reload after file events (the daemon's library watcher): re-reads only the changed
+ * agent, knowledge and MCP files, with the same validation and positioned errors as a full load.
+ * Changes to manifests, skills, commands or templates, folder events, symbolic links and the cases
+ * a single file cannot settle (duplicate names, a removed MCP server) fall back to a full load.
+ * Paths that are no input (exported files inside the library, dot-files) are ignored. Returns a
+ * new Library; the old one is unchanged.
  */
 export function refreshLibrary(lib: Library, changedPaths: readonly string[]): Library {
   // A full reload keeps the git layers the library was loaded with.
   const loadLibrary = (root: string): Library => fullLoad(root, lib.layerFolders ? { layers: lib.layerFolders } : {});
+  const changed = new Set(changedPaths.map((p) => resolve(p)));
   const next: Library = {
     ...lib,
     agents: new Map(lib.agents),
     knowledge: new Map(lib.knowledge),
     mcp: new Map(lib.mcp),
-    diagnostics: lib.diagnostics.filter((d) => !d.file || !changedPaths.includes(d.file)),
+    diagnostics: lib.diagnostics.filter((d) => !d.file || !changed.has(d.file)),
   };
-  for (const raw of changedPaths) {
-    const path = resolve(raw);
+  const layerIndex = new Map(lib.layers.map((l) => [l.name, l.index]));
+  for (const path of changed) {
     const layer = [...lib.layers].reverse().find((l) => path.startsWith(l.root + "/"));
-    if (!layer) return loadLibrary(lib.root);
+    if (!layer) {
+      if (lib.layers.some((l) => l.root === path)) return loadLibrary(lib.root); // a layer folder itself
+      continue; // outside every layer: no input
+    }
     const rel = toPosix(relative(layer.root, path));
     const [top, ...rest] = rel.split("/");
+    if (!INPUT_TOPS.has(top!) || (top === MANIFEST_FILE) !== (rest.length === 0)) continue;
+    if (rest.some((s) => s.startsWith("."))) continue; // listFiles skips dot-files and dot-folders
     let stats: Stats | undefined;
     try {
       stats = lstatSync(path);
@@ -590,16 +602,36 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
       stats = undefined;
     }
     if (stats?.isSymbolicLink() || (rest.length && isSymlink(join(layer.root, top!)))) return loadLibrary(lib.root); // the full load checks where links lead
-    if (top === "knowledge" && rest.length) {
+    if (stats && !stats.isFile()) return loadLibrary(lib.root); // a folder appeared where a file was
+    if (top === "knowledge") {
       const krel = rest.join("/");
-      if (rest.some((s) => s.startsWith("."))) continue;
       const maxBytes = lib.manifest.limits?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-      if (!stats?.isFile()) {
-        if (next.knowledge.get(krel)?.layer === layer.name) return loadLibrary(lib.root); // a lower layer may provide it again
+      const owner = next.knowledge.get(krel);
+      // A higher layer's file wins: a change below it changes nothing (but its errors are its own).
+      const shadowed = owner && owner.absPath !== path && layerIndex.get(owner.layer)! > layer.index;
+      if (!stats) {
+        if (owner?.absPath !== path) continue;
+        next.knowledge.delete(krel);
+        // A lower layer may provide the same path: it shows through again.
+        for (const lower of [...lib.layers].reverse().filter((l) => l.index < layer.index)) {
+          const again = join(lower.root, "knowledge", ...rest);
+          if (existsSync(again)) return loadLibrary(lib.root);
+        }
+        continue;
+      }
+      const device = rest.find((s) => !WINDOWS_DEVICE_NAME.test(s));
+      if (device !== undefined) {
+        next.diagnostics.push({
+          severity: "error",
+          code: "invalid-name",
+          message: `knowledge name '${device}' ${WINDOWS_DEVICE_MESSAGE}`,
+          file: path,
+          hint: "rename it: tools on Windows cannot create this file",
+        });
+        if (owner?.absPath === path) next.knowledge.delete(krel);
         continue;
       }
       if (stats.size > maxBytes) {
-        next.knowledge.delete(krel);
         next.diagnostics.push({
           severity: "error",
           code: "file-too-large",
@@ -607,12 +639,15 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
           file: path,
           hint: "split it, or raise limits.maxFileBytes in aicfg.yaml",
         });
+        if (owner?.absPath === path) return loadLibrary(lib.root); // a lower layer's copy may show through
         continue;
       }
-      const owner = next.knowledge.get(krel);
-      if (owner && owner.layer !== layer.name && lib.layers.find((l) => l.name === owner.layer)!.index > layer.index) continue;
+      if (shadowed) continue;
       next.knowledge.set(krel, { path: krel, absPath: path, layer: layer.name, size: stats.size, mtimeMs: stats.mtimeMs });
-    } else if (top === "agents" && rest.length === 1 && rel.endsWith(".md")) {
+    } else if (top === "agents") {
+      if (rest.length !== 1 || !rel.endsWith(".md")) continue; // agents/ is not read recursively
+      // Duplicate names are reported on one of two files: only a full load settles them again.
+      if (lib.diagnostics.some((d) => d.code === "duplicate-name")) return loadLibrary(lib.root);
       // Which agent did this file define before? Drop that definition, then read the file again.
       for (const [name, stack] of next.agents) {
         const kept = stack.filter((s) => s.file !== path);
@@ -621,22 +656,24 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
           else next.agents.delete(name);
         }
       }
-      if (stats?.isFile()) {
+      if (stats) {
         const source = readAgentFile(path, stats, layer.name, next.diagnostics);
         if (source) {
-          const stack = [...(next.agents.get(source.name) ?? []), source].sort(
-            (a, b) => lib.layers.find((l) => l.name === a.layer)!.index - lib.layers.find((l) => l.name === b.layer)!.index,
-          );
+          const stack = [...(next.agents.get(source.name) ?? []), source].sort((a, b) => layerIndex.get(a.layer)! - layerIndex.get(b.layer)!);
           if (stack.filter((s) => s.layer === layer.name).length > 1) return loadLibrary(lib.root); // duplicate names: report fully
           next.agents.set(source.name, stack);
         }
       }
-    } else if (top === "mcp" && rest.length === 1 && /\.ya?ml$/.test(rel)) {
+      // The layer-override warnings of the agents this file touched, as a full load reports them.
+      next.diagnostics = next.diagnostics.filter((d) => d.code !== "layer-override");
+      next.diagnostics.push(...overrideWarnings(next));
+    } else if (top === "mcp") {
+      if (rest.length !== 1 || !/\.ya?ml$/.test(rel)) continue;
       const name = rest[0]!.replace(/\.ya?ml$/, "");
-      if (!stats?.isFile()) {
-        return loadLibrary(lib.root);
-      }
+      if (!stats) return loadLibrary(lib.root); // another layer (or the other extension) may define it
       const text = readText(path, stats, MAX_AGENT_BYTES, next.diagnostics);
+      const badName = McpName.safeParse(name).error?.issues[0];
+      if (badName) return loadLibrary(lib.root);
       const server = text === undefined ? undefined : validateYaml(text, path, McpServer, next.diagnostics, 0, Object.keys(McpServer.shape));
       if (server) next.mcp.set(name, { name, server, file: path, layer: layer.name });
       else next.mcp.delete(name);
@@ -646,4 +683,24 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
     }
   }
   return next;
+}
+
+/** The layer-override warnings of a library's agent stacks, in the order a full load gives them. */
+function overrideWarnings(lib: Library): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const stack of lib.agents.values()) {
+    for (let i = 1; i < stack.length; i++) {
+      const s = stack[i]!;
+      out.push({
+        severity: "warning",
+        code: "layer-override",
+        message: `agent '${s.name}' in layer '${s.layer}' overrides the one in layer '${stack[i - 1]!.layer}'`,
+        file: s.file,
+        line: 1,
+        col: 1,
+        hint: "fields set here win; see which layer each field comes from with 'aicfg explain " + s.name + "'",
+      });
+    }
+  }
+  return out;
 }

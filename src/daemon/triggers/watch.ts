@@ -18,23 +18,37 @@ const ALWAYS_IGNORED = /(^|[/\\])(\.git|node_modules|\.aicfg-state)([/\\]|$)/;
 
 export type FileEvent = { kind: "add" | "change" | "unlink"; path: string };
 
-export type FileWatcher = { ready: Promise<void>; close: () => Promise<void>; alive: () => boolean };
+export type FileWatcher = {
+  ready: Promise<void>;
+  close: () => Promise<void>;
+  alive: () => boolean /** Watch more folders too. */;
+  add: (dirs: string[]) => void;
+};
+
+export type FileWatcherOptions = {
+  poll?: boolean;
+  onEvent: (e: FileEvent) => void;
+  /** Folders added or removed (a folder's files may come and go without one event each). */
+  onDir?: (e: { kind: "addDir" | "unlinkDir"; path: string }) => void;
+  onError: (e: unknown) => void;
+  writeFinishMs?: number;
+  /** Paths not to watch at all (besides .git, node_modules and state folders). */
+  ignore?: (path: string) => boolean;
+};
 
 /** A chokidar watcher over folders, reporting file add/change/unlink with absolute paths. */
-export function createFileWatcher(
-  dirs: string[],
-  opts: { poll?: boolean; onEvent: (e: FileEvent) => void; onError: (e: unknown) => void; writeFinishMs?: number },
-): FileWatcher {
+export function createFileWatcher(dirs: string[], opts: FileWatcherOptions): FileWatcher {
   let alive = true;
   const w: FSWatcher = watch(dirs, {
     ignoreInitial: true,
     persistent: true,
-    ignored: (p: string) => ALWAYS_IGNORED.test(p),
+    ignored: (p: string) => ALWAYS_IGNORED.test(p) || (opts.ignore?.(resolve(p)) ?? false),
     awaitWriteFinish: { stabilityThreshold: opts.writeFinishMs ?? WRITE_FINISH_MS, pollInterval: 10 },
     ...(opts.poll ? { backend: "polling" as const, pollingInterval: 500 } : {}),
   });
   const ready = new Promise<void>((r) => w.once("ready", () => r()));
   for (const kind of ["add", "change", "unlink"] as const) w.on(kind, (p: string) => opts.onEvent({ kind, path: resolve(p) }));
+  if (opts.onDir) for (const kind of ["addDir", "unlinkDir"] as const) w.on(kind, (p: string) => opts.onDir!({ kind, path: resolve(p) }));
   w.on("error", (e) => {
     opts.onError(e);
   });
@@ -45,6 +59,9 @@ export function createFileWatcher(
       await w.close();
     },
     alive: () => alive && !w.closed,
+    add: (more) => {
+      w.add(more);
+    },
   };
 }
 

@@ -1,15 +1,18 @@
 // `export`: renders the library into each AI tool's native files with the same options as
-// `aicfg export`. Incremental: with changed paths from a watch trigger, only the agents whose
-// sources changed are re-rendered (a change to shared inputs re-renders everything).
+// `aicfg export`. Incremental: in the daemon the library comes from its watched in-memory copy
+// (only changed files are read again); a watch trigger's changed paths that no agent reads skip the
+// run, and otherwise go to the export, whose per-target cache renders again only the targets whose
+// inputs changed (a change to shared inputs renders everything).
 import { homedir } from "node:os";
 import { resolve, sep } from "node:path";
 import { z } from "zod";
 import { realDetectEnv } from "../../adapters/detect-env.ts";
 import { exportLibrary, exportRoots } from "../../adapters/export.ts";
 import { expandTargets } from "../../adapters/registry.ts";
-import { loadLibraryWithLayers } from "../layers.ts";
-import type { Library } from "../../library/model.ts";
+import type { Diagnostic } from "../../library/diagnostics.ts";
+import type { Library, ResolvedAgent } from "../../library/model.ts";
 import { resolveAll } from "../../library/resolve.ts";
+import { loadLibraryWithLayers } from "../layers.ts";
 import { ActionError, defineAction } from "./types.ts";
 import { requireAllowedFolder } from "./write-roots.ts";
 
@@ -39,7 +42,11 @@ export const ExportWith = z.strictObject({
  * The agents a set of changed files affects, or undefined when everything must be re-rendered
  * (library manifest, MCP registry, templates, skills, commands, a removed agent, anything unknown).
  */
-export function affectedAgents(lib: Library, changed: readonly string[]): string[] | undefined {
+export function affectedAgents(
+  lib: Library,
+  changed: readonly string[],
+  resolved: { agents: ResolvedAgent[]; diagnostics: Diagnostic[] } = resolveAll(lib),
+): string[] | undefined {
   const byFile = new Map<string, Set<string>>();
   const add = (file: string, agent: string) => {
     const set = byFile.get(file) ?? new Set();
@@ -47,7 +54,7 @@ export function affectedAgents(lib: Library, changed: readonly string[]): string
     byFile.set(file, set);
   };
   for (const [name, stack] of lib.agents) for (const s of stack) add(resolve(s.file), name);
-  for (const a of resolveAll(lib).agents) for (const k of a.knowledge) add(resolve(k.absPath), a.name);
+  for (const a of resolved.agents) for (const k of a.knowledge) add(resolve(k.absPath), a.name);
   const out = new Set<string>();
   for (const raw of changed) {
     const p = resolve(raw);
@@ -80,7 +87,14 @@ export const exportAction = defineAction({
   literalReason: "trigger data must not pick where files are written",
   literalHint: "write the folder literally; an administrator can restrict exports further with actions.export.roots in the daemon config",
   run: async (input, ctx) => {
-    const { lib } = await loadLibraryWithLayers({ libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal }); // git layers at their pins
+    const changed = ctx.trigger.paths;
+    // The daemon's copy applies the changes its watcher saw (and this run's paths); else load it all.
+    const started = performance.now();
+    const live = ctx.library?.current(changed ?? []);
+    // Outside the daemon (or for git layers at their pins), a full load.
+    const lib = live?.library ?? (await loadLibraryWithLayers({ libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal })).lib;
+    // What bringing the library up to date cost (a file re-read in the daemon, a full load elsewhere).
+    const refreshMs = Math.round(performance.now() - started);
     const rootArg = input.root ? resolve(ctx.libraryRoot, input.root) : undefined;
     const stateDir = input.state_dir ? resolve(ctx.libraryRoot, input.state_dir) : ctx.stateDir;
     const allowed = ctx.settings.exportRoots;
@@ -90,17 +104,24 @@ export const exportAction = defineAction({
       requireAllowedFolder(scope === "project" ? roots.projectRoot : roots.homeDir, allowed, `the export root (${scope} scope)`, "actions.export.roots");
       if (input.state_dir) requireAllowedFolder(stateDir, [ctx.stateDir, ...allowed], "the export's state_dir", "actions.export.roots");
     }
-    let agents = input.agents;
-    let incrementalFrom: number | undefined;
-    const changed = ctx.trigger.paths;
-    if ((input.incremental ?? true) && changed && changed.length > 0 && !agents) {
-      const affected = affectedAgents(lib, changed);
+    let affected: string[] | undefined;
+    if ((input.incremental ?? true) && changed && changed.length > 0 && !input.agents) {
+      affected = live ? live.affectedBy(changed) : affectedAgents(lib, changed);
       if (affected && affected.length === 0) {
-        return { outputs: { skipped: true, reason: "no agent uses the changed files", agents: [], written: 0, deleted: 0, drift: 0, conflicts: 0, errors: 0 } };
-      }
-      if (affected) {
-        agents = affected;
-        incrementalFrom = changed.length;
+        return {
+          outputs: {
+            skipped: true,
+            reason: "no agent uses the changed files",
+            agents: [],
+            written: 0,
+            deleted: 0,
+            drift: 0,
+            conflicts: 0,
+            errors: 0,
+            rendered: 0,
+            refreshMs,
+          },
+        };
       }
     }
     const asked = input.targets === undefined ? undefined : typeof input.targets === "string" ? [input.targets] : input.targets;
@@ -118,8 +139,11 @@ export const exportAction = defineAction({
     }
     const result = exportLibrary({
       library: lib,
+      ...(live ? { resolved: live.resolved } : {}),
       ...(targets ? { targets } : {}),
-      ...(agents ? { agents } : {}),
+      // Naming the affected agents here would narrow the export to their own files and switch the
+      // cache off; the changed paths let the cache find the targets to render again instead.
+      ...(input.agents ? { agents: input.agents } : {}),
       ...(input.scope ? { scope: input.scope } : {}),
       ...(rootArg ? { root: rootArg } : {}),
       stateDir,
@@ -140,22 +164,27 @@ export const exportAction = defineAction({
     }));
     if (result.errors.length > 0) {
       const first = result.errors[0]!;
-      throw new ActionError(
-        "export-failed",
-        `export reported ${result.errors.length} error(s); first: ${first.file ? first.file + ": " : ""}${first.message}`,
-        { retryable: false, ...(first.hint ? { hint: first.hint } : {}) },
-      );
+      const where = first.file ? `${first.file}${first.line !== undefined ? `:${first.line}:${first.col ?? 1}` : ""}: ` : "";
+      throw new ActionError("export-failed", `export reported ${result.errors.length} error(s); first: ${where}${first.message}`, {
+        retryable: false,
+        ...(first.hint ? { hint: first.hint } : {}),
+      });
     }
     return {
       outputs: {
         skipped: false,
         agents:
-          agents ??
+          affected ??
+          input.agents ??
           result.targets
             .flatMap((t) => t.agents)
             .filter((a, i, all) => all.indexOf(a) === i)
             .sort(),
-        incremental: incrementalFrom !== undefined,
+        incremental: affected !== undefined,
+        /** Outputs rendered again, of all the export covers (the rest came from the cache). */
+        rendered: result.rendered.outputs,
+        outputs: result.rendered.totalOutputs,
+        refreshMs,
         targets: result.targets.map((t) => t.target),
         written,
         deleted,

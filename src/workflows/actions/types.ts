@@ -2,6 +2,7 @@
 // function that gets the rendered inputs, a cancellation signal and the run's context, and returns
 // outputs. Actions know nothing about the daemon; facts the daemon turns into events go in `facts`.
 import type { z } from "zod";
+import type { LiveLibrary } from "../../library/live.ts";
 import type { Clock } from "../clock.ts";
 
 export type TriggerInfo = {
@@ -27,6 +28,11 @@ export type StepSummary = { id: string; uses: string; status: string; error?: st
 export type ActionContext = {
   libraryRoot: string;
   libraryName: string;
+  /**
+   * The daemon's in-memory copy of the library, kept current by its watcher (read it with
+   * `current(changedPaths)`); absent in one-shot runs, where an action loads `libraryRoot` itself.
+   */
+  library?: LiveLibrary;
   /** The daemon's state folder (ownership manifest, run store, backups). */
   stateDir: string;
   signal: AbortSignal;
