@@ -95,10 +95,10 @@ export function resolveDiff3(parts: Diff3Part[], size: number, union: boolean): 
 }
 
 /**
- * `git merge-file -p --diff3` of three texts, then the insert/insert rule. Texts are written to a
- * private temp folder (0700) that is removed afterwards; git gets only file names, never content.
+ * `git merge-file -p --diff3` of three texts, parsed. Texts are written to a private temp folder
+ * (0700) that is removed afterwards; git gets only file names, never content.
  */
-export const gitMergeText: MergeText = async (base, ours, theirs, opts) => {
+export async function runDiff3(base: string, ours: string, theirs: string): Promise<{ parts: Diff3Part[]; size: number }> {
   const size = markerSize(base, ours, theirs);
   const dir = mkdtempSync(join(tmpdir(), "aicfg-merge-"));
   try {
@@ -109,10 +109,16 @@ export const gitMergeText: MergeText = async (base, ours, theirs, opts) => {
       ["merge-file", "-p", "--diff3", `--marker-size=${size}`, "-L", MARKER_LABELS.ours, "-L", MARKER_LABELS.base, "-L", MARKER_LABELS.theirs, "--", "ours", "base", "theirs"],
       { cwd: dir, timeoutMs: 30_000 },
     );
-    // Exit status: the number of conflicts (capped by the shell's 0..127), 255 (-1) on an error.
+    // Exit status: the number of conflicts (capped at 127), 255 (-1) on an error.
     if (r.code < 0 || r.code > 127) throw new ActionError("merge-failed", `git merge-file failed: ${r.stderr.trim().split("\n")[0] ?? ""}`, { retryable: false });
-    return resolveDiff3(parseDiff3(r.stdout, size), size, opts.union);
+    return { parts: parseDiff3(r.stdout, size), size };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The body merger of the layer merge: diff3, then the insert/insert rule (or union). */
+export const gitMergeText: MergeText = async (base, ours, theirs, opts) => {
+  const { parts, size } = await runDiff3(base, ours, theirs);
+  return resolveDiff3(parts, size, opts.union);
 };
