@@ -4,7 +4,7 @@
 // written atomically; a conflict never touches the live file: the markers go to
 // `<file>.conflict.md` and a conflict record to the state folder. `resolveConflict` closes one.
 import { existsSync, lstatSync, readFileSync, rmSync } from "node:fs";
-import { relative, resolve, sep } from "node:path";
+import { resolve, sep } from "node:path";
 import { atomicWrite } from "../adapters/atomic.ts";
 import { ConfigError } from "../library/diagnostics.ts";
 import { conflictFileOf, isConflictFile, mergeFile, policyFor, type MergeInput, type MergeOutcome, type MergeRule, type MergeText } from "../library/merge.ts";
@@ -157,9 +157,4 @@ export function resolveConflict(o: { stateDir: string; libraryRoot: string; path
   rmSync(conflictAbs, { force: true });
   const record = store.resolve(root, rel, o.take, o.now)!;
   return { record, written };
-}
-
-/** The path of a file relative to a library root, in posix form (for CLI arguments). */
-export function libraryRelative(root: string, cwd: string, file: string): string {
-  return relative(resolve(root), resolve(cwd, file)).split(sep).join("/");
 }
