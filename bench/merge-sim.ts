@@ -323,6 +323,7 @@ console.log("seed  true-conflicts  strategy                          auto-resolv
 const t0 = performance.now();
 let totalLoss = 0;
 let worstS3 = Infinity;
+let worstS3Mergeable = Infinity;
 for (let s = 1; s <= SEEDS; s++) {
   const seedStart = performance.now();
   const { S, trueConflicts, flagged, losses } = await runSeed(s);
@@ -336,7 +337,12 @@ for (let s = 1; s <= SEEDS; s++) {
   }
   totalLoss += S.S3.loss;
   worstS3 = Math.min(worstS3, (100 * S.S3.clean) / PAIRS);
+  worstS3Mergeable = Math.min(worstS3Mergeable, (100 * S.S3.clean) / mergeable);
   for (const l of losses) console.log(`  S3 loss example: ${l}`);
   console.log(`      seed ${s}: ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 }
-console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s; S3 worst seed ${worstS3.toFixed(1)} % auto-resolved of all pairs, ${totalLoss} silent losses (bar: >= 95 % at hot 0.3, 0 losses)`);
+// The bar counts pairs that can be merged at all: a true conflict (same field set to two values,
+// the same line edited two ways) is a correct conflict, not a failure to auto-resolve.
+console.log(
+  `total ${((performance.now() - t0) / 1000).toFixed(1)} s; S3 worst seed ${worstS3Mergeable.toFixed(1)} % of mergeable pairs auto-resolved (${worstS3.toFixed(1)} % of all pairs), ${totalLoss} silent losses (bar: >= 95 % at hot 0.3, 0 losses)`,
+);
