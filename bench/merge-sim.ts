@@ -41,16 +41,31 @@ function rng(seed: number): () => number {
   };
 }
 
-const WORDS = "agent review code test change file team build deploy check rule policy secret token model tool server request error log metric budget library layer merge branch commit release docs style lint type safety".split(" ");
+const WORDS =
+  "agent review code test change file team build deploy check rule policy secret token model tool server request error log metric budget library layer merge branch commit release docs style lint type safety".split(
+    " ",
+  );
 const TOOLS = ["read", "write", "shell", "grep", "glob", "web_fetch", "web_search", "aws", "todo", "thinking", "knowledge", "delegate"];
 const MODELS = ["sonnet", "opus", "haiku", "gpt-5", "gemini-2.5-pro", "o4-mini"];
 
-type Fm = { name: string; description: string; model: string; tools: { allow: string[]; deny: string[] }; mcp: string[]; tags: string[]; displayName?: string; targets?: string[] };
+type Fm = {
+  name: string;
+  description: string;
+  model: string;
+  tools: { allow: string[]; deny: string[] };
+  mcp: string[];
+  tags: string[];
+  displayName?: string;
+  targets?: string[];
+};
 type Agent = { fm: Fm; body: string[] };
 
 function makeBase(r: () => number, id: number): Agent {
-  const pick = <T,>(l: readonly T[]) => l[Math.floor(r() * l.length)]!;
-  const sentence = () => `${pick(WORDS)[0]!.toUpperCase()}${Array.from({ length: 6 + Math.floor(r() * 8) }, () => pick(WORDS)).join(" ").slice(1)} #${Math.floor(r() * 1e9)}.`;
+  const pick = <T>(l: readonly T[]) => l[Math.floor(r() * l.length)]!;
+  const sentence = () =>
+    `${pick(WORDS)[0]!.toUpperCase()}${Array.from({ length: 6 + Math.floor(r() * 8) }, () => pick(WORDS))
+      .join(" ")
+      .slice(1)} #${Math.floor(r() * 1e9)}.`;
   const shuffled = [...TOOLS].sort(() => r() - 0.5);
   const body: string[] = [`# Agent ${id}`, "", sentence(), ""];
   const sections = 3 + Math.floor(r() * 3);
@@ -108,7 +123,10 @@ function drawEdit(r: () => number, base: Agent, tag: string, like?: Spot): Edit 
   switch (kind) {
     case "set": {
       const field = like?.field ?? (r() < 0.5 ? "description" : "model");
-      return { spot: { kind, field }, fm: { op: "set", path: [field], value: field === "model" ? `${MODELS[Math.floor(r() * MODELS.length)]}-${Math.floor(r() * 1000)}` : fresh() } };
+      return {
+        spot: { kind, field },
+        fm: { op: "set", path: [field], value: field === "model" ? `${MODELS[Math.floor(r() * MODELS.length)]}-${Math.floor(r() * 1000)}` : fresh() },
+      };
     }
     case "add": {
       const li = like?.field !== undefined ? Number(like.field) : Math.floor(r() * LISTS.length);
@@ -231,7 +249,8 @@ function accepted(text: string, exp: Extract<Expected, { conflict: false }>): bo
   } catch {
     return false;
   }
-  const lists = (x: unknown): boolean => (Array.isArray(x) ? new Set(x.map(String)).size === x.length && x.every(lists) : x && typeof x === "object" ? Object.values(x).every(lists) : true);
+  const lists = (x: unknown): boolean =>
+    Array.isArray(x) ? new Set(x.map(String)).size === x.length && x.every(lists) : x && typeof x === "object" ? Object.values(x).every(lists) : true;
   if (!lists(fm) || !deepEqual(sortLists(fm), sortLists(exp.fm))) return false;
   const lines = body.replace(/\n$/, "").split("\n");
   return exp.bodies.some((b) => b.length === lines.length && b.every((l, i) => l === lines[i]));
@@ -258,9 +277,11 @@ const tally = (): Tally => ({ clean: 0, conflict: 0, loss: 0, falseConflict: 0, 
 
 async function pool<T>(items: T[], jobs: number, f: (x: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: jobs }, async () => {
-    while (next < items.length) await f(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      while (next < items.length) await f(items[next++]!);
+    }),
+  );
 }
 
 async function runSeed(seed: number) {
@@ -270,7 +291,13 @@ async function runSeed(seed: number) {
     const o = drawEdit(r, base, "local");
     const hot = r() < HOT && o.spot.kind !== "reorder";
     const t = drawEdit(r, base, "upstream", hot ? o.spot : undefined);
-    return { base, o, t, texts: [SIDE_TEXT(renderFm(structuredClone(base.fm)), base.body), applySide(base, o, r), applySide(base, t, r)] as const, exp: oracle(base, o, t) };
+    return {
+      base,
+      o,
+      t,
+      texts: [SIDE_TEXT(renderFm(structuredClone(base.fm)), base.body), applySide(base, o, r), applySide(base, t, r)] as const,
+      exp: oracle(base, o, t),
+    };
   });
   const S = { S1: tally(), S2: tally(), S3: tally() };
   let trueConflicts = 0;
@@ -291,8 +318,8 @@ async function runSeed(seed: number) {
     };
     const results: [keyof typeof S, string | undefined][] = [
       ["S1", await wholeFile(b, o, t)],
-      ["S2", await mergeFile({ base: b, ours: o, theirs: t, policy: "three-way" }, s2).then((m) => (m.status === "clean" ? m.content ?? "" : undefined))],
-      ["S3", await mergeFile({ base: b, ours: o, theirs: t, policy: "three-way" }, s3).then((m) => (m.status === "clean" ? m.content ?? "" : undefined))],
+      ["S2", await mergeFile({ base: b, ours: o, theirs: t, policy: "three-way" }, s2).then((m) => (m.status === "clean" ? (m.content ?? "") : undefined))],
+      ["S3", await mergeFile({ base: b, ours: o, theirs: t, policy: "three-way" }, s3).then((m) => (m.status === "clean" ? (m.content ?? "") : undefined))],
     ];
     if (p.exp.conflict) trueConflicts++;
     for (const [name, text] of results) {
@@ -318,8 +345,12 @@ async function runSeed(seed: number) {
 }
 
 const pct = (n: number, d: number) => (d ? ((100 * n) / d).toFixed(1) : "-");
-console.log(`merge-sim: ${PAIRS} pairs x ${SEEDS} seeds, hot ${HOT}, ${JOBS} parallel git children, git ${(await git(["--version"], { cwd: tmpdir() })).stdout.trim().replace("git version ", "")}`);
-console.log("seed  true-conflicts  strategy                          auto-resolved (all / mergeable)  conflicts  false-conflicts  silent-losses  comments-lost  S3-true-conflicts-flagged");
+console.log(
+  `merge-sim: ${PAIRS} pairs x ${SEEDS} seeds, hot ${HOT}, ${JOBS} parallel git children, git ${(await git(["--version"], { cwd: tmpdir() })).stdout.trim().replace("git version ", "")}`,
+);
+console.log(
+  "seed  true-conflicts  strategy                          auto-resolved (all / mergeable)  conflicts  false-conflicts  silent-losses  comments-lost  S3-true-conflicts-flagged",
+);
 const t0 = performance.now();
 let totalLoss = 0;
 let worstS3 = Infinity;

@@ -84,7 +84,8 @@ type Val = unknown;
 export async function mergeFile(input: MergeInput, mergeText: MergeText): Promise<MergeOutcome> {
   const { base, ours, theirs, policy } = input;
   if (ours === theirs) return { status: "clean", content: ours, decidedBy: "unchanged" };
-  if (policy === "upstream-wins") return { status: "clean", content: theirs, decidedBy: "upstream-wins", ...(ours !== base ? { dropped: "local" as const } : {}) };
+  if (policy === "upstream-wins")
+    return { status: "clean", content: theirs, decidedBy: "upstream-wins", ...(ours !== base ? { dropped: "local" as const } : {}) };
   if (policy === "local-wins") return { status: "clean", content: ours, decidedBy: "local-wins", ...(theirs !== base ? { dropped: "upstream" as const } : {}) };
   if (ours === base) return { status: "clean", content: theirs, decidedBy: "took-upstream" };
   if (theirs === base) return { status: "clean", content: ours, decidedBy: "took-local" };
@@ -207,14 +208,24 @@ function mergeValue(b: Val, o: Val, t: Val, path: FieldPath, conflicts: FieldCon
   return prefer === "ours" ? o : t;
 }
 
-function mergeMaps(b: Record<string, Val>, o: Record<string, Val>, t: Record<string, Val>, path: FieldPath, conflicts: FieldConflict[], prefer: "ours" | "theirs"): Record<string, Val> {
+function mergeMaps(
+  b: Record<string, Val>,
+  o: Record<string, Val>,
+  t: Record<string, Val>,
+  path: FieldPath,
+  conflicts: FieldConflict[],
+  prefer: "ours" | "theirs",
+): Record<string, Val> {
   const get = (m: Record<string, Val>, k: string): Val => (Object.hasOwn(m, k) ? m[k] : ABSENT);
   // Key order: local keys, with keys new upstream placed after the key that precedes them upstream.
   const order = Object.keys(o);
   const tKeys = Object.keys(t);
   for (const [i, k] of tKeys.entries()) {
     if (order.includes(k) || Object.hasOwn(b, k)) continue;
-    const prev = tKeys.slice(0, i).reverse().find((p) => order.includes(p));
+    const prev = tKeys
+      .slice(0, i)
+      .reverse()
+      .find((p) => order.includes(p));
     order.splice(prev === undefined ? 0 : order.indexOf(prev) + 1, 0, k);
   }
   for (const k of Object.keys(b)) if (!order.includes(k) && Object.hasOwn(t, k)) order.push(k);
@@ -321,7 +332,8 @@ function keyOf(p: Pair<unknown, unknown>): string {
 }
 
 function jsOf(node: unknown): Val {
-  if (node && typeof node === "object" && "toJSON" in node && typeof (node as { toJSON: unknown }).toJSON === "function") return (node as { toJSON: () => Val }).toJSON();
+  if (node && typeof node === "object" && "toJSON" in node && typeof (node as { toJSON: unknown }).toJSON === "function")
+    return (node as { toJSON: () => Val }).toJSON();
   return node;
 }
 
@@ -355,7 +367,16 @@ function markFieldConflicts(text: string, conflicts: FieldConflict[], base: Reco
   const out: string[] = [];
   let i = 0;
   for (const [k, [s, e]] of [...spans.entries()].sort((a, b) => a[1][0] - b[1][0])) {
-    out.push(...lines.slice(i, s), block(k, lines.slice(s, e).map((l) => l + "\n").join("")));
+    out.push(
+      ...lines.slice(i, s),
+      block(
+        k,
+        lines
+          .slice(s, e)
+          .map((l) => l + "\n")
+          .join(""),
+      ),
+    );
     i = e;
   }
   out.push(...lines.slice(i));

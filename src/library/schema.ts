@@ -38,20 +38,7 @@ export const TargetId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a targ
  * The universal tool vocabulary. Each adapter maps these to the tool's own names
  * (Q: fs_read/execute_bash, Kiro: read/shell, Claude Code: Read/Bash, ...).
  */
-export const BUILTIN_TOOLS = [
-  "read",
-  "write",
-  "shell",
-  "grep",
-  "glob",
-  "web_fetch",
-  "web_search",
-  "aws",
-  "todo",
-  "thinking",
-  "knowledge",
-  "delegate",
-] as const;
+export const BUILTIN_TOOLS = ["read", "write", "shell", "grep", "glob", "web_fetch", "web_search", "aws", "todo", "thinking", "knowledge", "delegate"] as const;
 export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
 
 /** `read`, `*`, `@server` (all tools of an MCP server) or `@server/tool`. */
@@ -86,8 +73,7 @@ export const McpServer = z
   .superRefine((s, ctx) => {
     const remote = s.type === "http" || s.type === "sse";
     if (remote && !s.url) ctx.addIssue({ code: "custom", path: ["url"], message: `a ${s.type} server needs a url` });
-    if (!remote && !s.url && !s.command)
-      ctx.addIssue({ code: "custom", path: ["command"], message: "a server needs a command (stdio) or a url (http)" });
+    if (!remote && !s.url && !s.command) ctx.addIssue({ code: "custom", path: ["command"], message: "a server needs a command (stdio) or a url (http)" });
     if (s.command && s.url) ctx.addIssue({ code: "custom", path: ["url"], message: "give either command or url, not both" });
     if (s.type === "stdio" && s.url) ctx.addIssue({ code: "custom", path: ["type"], message: "a stdio server takes a command, not a url" });
   });
@@ -140,10 +126,7 @@ export type Hooks = z.infer<typeof Hooks>;
 export const KnowledgeMode = z.enum(["always", "on-demand"]);
 export type KnowledgeMode = z.infer<typeof KnowledgeMode>;
 
-export const KnowledgeRef = z.union([
-  z.string().min(1),
-  z.strictObject({ path: z.string().min(1), mode: KnowledgeMode.optional() }),
-]);
+export const KnowledgeRef = z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), mode: KnowledgeMode.optional() })]);
 
 /** Model hint: one id for every tool, or one per target with an optional `default`. */
 export const ModelHint = z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]);
@@ -162,7 +145,10 @@ export const AgentSpec = z.strictObject({
   description: z.string().min(1).max(1024).describe("what the agent is for; tools show it when choosing an agent"),
   model: ModelHint.optional(),
   knowledge: z.array(KnowledgeRef).optional().describe("globs into knowledge/, e.g. common/** or {path, mode: on-demand}"),
-  mcp: z.array(z.union([McpName, InlineMcp])).optional().describe("names from mcp/ or inline servers with a name"),
+  mcp: z
+    .array(z.union([McpName, InlineMcp]))
+    .optional()
+    .describe("names from mcp/ or inline servers with a name"),
   tools: z
     .strictObject({
       allow: z.array(ToolRef).optional().describe("tools the agent may use; absent means all"),
@@ -183,7 +169,10 @@ export const KnowledgeSpec = z.strictObject({
   title: z.string().optional(),
   description: z.string().max(1024).optional(),
   tags: z.array(z.string()).optional(),
-  applyTo: z.union([z.string(), z.array(z.string())]).optional().describe("file globs this knowledge applies to (rules targets)"),
+  applyTo: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe("file globs this knowledge applies to (rules targets)"),
   mode: KnowledgeMode.optional(),
 });
 export type KnowledgeSpec = z.infer<typeof KnowledgeSpec>;
@@ -217,7 +206,9 @@ export type ExportScope = z.infer<typeof ExportScope>;
 /** How an adopted copy merges an upstream update (library/merge.ts). */
 export const MergePolicyName = z
   .enum(["three-way", "upstream-wins", "local-wins", "union"])
-  .describe("three-way: field by field + diff3 body (default); upstream-wins / local-wins: that whole file; union: like three-way, conflicting body hunks keep both sides");
+  .describe(
+    "three-way: field by field + diff3 body (default); upstream-wins / local-wins: that whole file; union: like three-way, conflicting body hunks keep both sides",
+  );
 
 export const MergeRule = z.strictObject({
   path: z

@@ -43,7 +43,11 @@ export type ConflictStore = {
   list: (q?: { library?: string; libraryRoot?: string; status?: "open" | "resolved" | "all" }) => ConflictRecord[];
   get: (libraryRoot: string, path: string) => ConflictRecord | undefined;
   /** Creates or replaces the record of (libraryRoot, path) and stores the three versions. */
-  put: (r: Omit<ConflictRecord, "id" | "base" | "ours" | "theirs" | "status" | "createdAt" | "updatedAt">, versions: { base: string | null; ours: string | null; theirs: string | null }, now: number) => ConflictRecord;
+  put: (
+    r: Omit<ConflictRecord, "id" | "base" | "ours" | "theirs" | "status" | "createdAt" | "updatedAt">,
+    versions: { base: string | null; ours: string | null; theirs: string | null },
+    now: number,
+  ) => ConflictRecord;
   /** The content of a stored version (undefined when the blob is gone). */
   blob: (hash: string) => string | undefined;
   /** Marks the record resolved and drops its blobs. */
@@ -86,7 +90,10 @@ export function openConflictStore(stateDir: string): ConflictStore {
   return {
     list: (q = {}) =>
       read().records.filter(
-        (r) => (q.library === undefined || r.library === q.library) && (q.libraryRoot === undefined || r.libraryRoot === q.libraryRoot) && (q.status === "all" || r.status === (q.status ?? "open")),
+        (r) =>
+          (q.library === undefined || r.library === q.library) &&
+          (q.libraryRoot === undefined || r.libraryRoot === q.libraryRoot) &&
+          (q.status === "all" || r.status === (q.status ?? "open")),
       ),
     get: (libraryRoot, path) => read().records.find((r) => r.id === conflictId(libraryRoot, path)),
     put: (r, versions, now) => {

@@ -46,9 +46,14 @@ export type AppliedUpdate = {
 function livePath(root: string, rel: string): string {
   const abs = resolve(root, rel);
   if (rel.startsWith("/") || rel.includes("\\") || (abs !== root && !abs.startsWith(root + sep)) || abs === root) {
-    throw new ConfigError("unsafe-path", `${JSON.stringify(rel)} is not a path inside the library ${root}`, { hint: "give a path relative to the library root" });
+    throw new ConfigError("unsafe-path", `${JSON.stringify(rel)} is not a path inside the library ${root}`, {
+      hint: "give a path relative to the library root",
+    });
   }
-  if (isConflictFile(rel)) throw new ConfigError("unsafe-path", `${rel} is a conflict file, not a library file`, { hint: `name the live file: ${rel.slice(0, -".conflict.md".length)}` });
+  if (isConflictFile(rel))
+    throw new ConfigError("unsafe-path", `${rel} is a conflict file, not a library file`, {
+      hint: `name the live file: ${rel.slice(0, -".conflict.md".length)}`,
+    });
   return abs;
 }
 
@@ -116,7 +121,13 @@ export type ResolveResult = { record: ConflictRecord; written: boolean };
  * Closes an open conflict: `ours` keeps the live (local) file, `theirs` takes the upstream version,
  * `edited` takes `<file>.conflict.md` once its markers are gone (and its frontmatter is valid YAML).
  */
-export function resolveConflict(o: { stateDir: string; libraryRoot: string; path: string; take: Exclude<ConflictResolution, "superseded">; now: number }): ResolveResult {
+export function resolveConflict(o: {
+  stateDir: string;
+  libraryRoot: string;
+  path: string;
+  take: Exclude<ConflictResolution, "superseded">;
+  now: number;
+}): ResolveResult {
   const root = resolve(o.libraryRoot);
   const rel = isConflictFile(o.path) ? o.path.slice(0, -".conflict.md".length) : o.path;
   const live = livePath(root, rel);
@@ -124,7 +135,9 @@ export function resolveConflict(o: { stateDir: string; libraryRoot: string; path
   const rec = store.get(root, rel);
   if (!rec || rec.status !== "open") {
     const open = store.list({ libraryRoot: root }).map((r) => r.path);
-    throw new ConfigError("no-conflict", `${rel} has no open merge conflict`, { hint: open.length ? `open conflicts: ${open.join(", ")}` : "aicfg status lists open conflicts" });
+    throw new ConfigError("no-conflict", `${rel} has no open merge conflict`, {
+      hint: open.length ? `open conflicts: ${open.join(", ")}` : "aicfg status lists open conflicts",
+    });
   }
   const conflictAbs = conflictFileOf(live);
   let written = false;
@@ -134,7 +147,8 @@ export function resolveConflict(o: { stateDir: string; libraryRoot: string; path
       written = true;
     } else {
       const text = store.blob(rec.theirs);
-      if (text === undefined) throw new ConfigError("blob-missing", `the upstream version of ${rel} is no longer in the state folder`, { hint: "run the library update again" });
+      if (text === undefined)
+        throw new ConfigError("blob-missing", `the upstream version of ${rel} is no longer in the state folder`, { hint: "run the library update again" });
       atomicWrite(live, text, 0o644, { root });
       written = true;
     }
@@ -144,12 +158,23 @@ export function resolveConflict(o: { stateDir: string; libraryRoot: string; path
     const m = MARKER_LINE.exec(text);
     if (m) {
       const line = text.slice(0, m.index).split("\n").length;
-      throw new ConfigError("markers-left", `conflict markers are still in the file`, { file: conflictAbs, line, col: 1, hint: "edit each <<<<<<< ... >>>>>>> block down to the text you want, then run resolve --edited again" });
+      throw new ConfigError("markers-left", `conflict markers are still in the file`, {
+        file: conflictAbs,
+        line,
+        col: 1,
+        hint: "edit each <<<<<<< ... >>>>>>> block down to the text you want, then run resolve --edited again",
+      });
     }
     const { frontmatter, fmLine } = splitFrontmatter(text);
     if (frontmatter !== undefined) {
       const bad = parseYaml(frontmatter, conflictAbs, fmLine).diagnostics.find((d) => d.severity === "error");
-      if (bad) throw new ConfigError(bad.code, bad.message, { file: conflictAbs, ...(bad.line !== undefined ? { line: bad.line } : {}), ...(bad.col !== undefined ? { col: bad.col } : {}), ...(bad.hint ? { hint: bad.hint } : {}) });
+      if (bad)
+        throw new ConfigError(bad.code, bad.message, {
+          file: conflictAbs,
+          ...(bad.line !== undefined ? { line: bad.line } : {}),
+          ...(bad.col !== undefined ? { col: bad.col } : {}),
+          ...(bad.hint ? { hint: bad.hint } : {}),
+        });
     }
     atomicWrite(live, text, 0o644, { root });
     written = true;

@@ -106,11 +106,27 @@ export async function runDiff3(base: string, ours: string, theirs: string): Prom
     writeFileSync(join(dir, "base"), base, { mode: 0o600 });
     writeFileSync(join(dir, "theirs"), theirs, { mode: 0o600 });
     const r = await git(
-      ["merge-file", "-p", "--diff3", `--marker-size=${size}`, "-L", MARKER_LABELS.ours, "-L", MARKER_LABELS.base, "-L", MARKER_LABELS.theirs, "--", "ours", "base", "theirs"],
+      [
+        "merge-file",
+        "-p",
+        "--diff3",
+        `--marker-size=${size}`,
+        "-L",
+        MARKER_LABELS.ours,
+        "-L",
+        MARKER_LABELS.base,
+        "-L",
+        MARKER_LABELS.theirs,
+        "--",
+        "ours",
+        "base",
+        "theirs",
+      ],
       { cwd: dir, timeoutMs: 30_000 },
     );
     // Exit status: the number of conflicts (capped at 127), 255 (-1) on an error.
-    if (r.code < 0 || r.code > 127) throw new ActionError("merge-failed", `git merge-file failed: ${r.stderr.trim().split("\n")[0] ?? ""}`, { retryable: false });
+    if (r.code < 0 || r.code > 127)
+      throw new ActionError("merge-failed", `git merge-file failed: ${r.stderr.trim().split("\n")[0] ?? ""}`, { retryable: false });
     return { parts: parseDiff3(r.stdout, size), size };
   } finally {
     rmSync(dir, { recursive: true, force: true });

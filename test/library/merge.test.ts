@@ -32,7 +32,8 @@ You review code.
 - be brief
 `;
 
-const merge = (ours: string | null, theirs: string | null, policy: MergePolicy = "three-way", base: string | null = BASE) => mergeFile({ base, ours, theirs, policy }, gitMergeText);
+const merge = (ours: string | null, theirs: string | null, policy: MergePolicy = "three-way", base: string | null = BASE) =>
+  mergeFile({ base, ours, theirs, policy }, gitMergeText);
 const clean = (r: MergeOutcome): string => {
   expect(r.status, r.status === "conflict" ? r.conflictText : "").toBe("clean");
   return r.content!;
@@ -50,7 +51,10 @@ describe("frontmatter, field by field", () => {
   });
 
   it("the same scalar set to different values is a conflict on that field only", async () => {
-    const r = await merge(BASE.replace("model: sonnet", "model: opus").replace("tags: [review]", "tags: [review, local]"), BASE.replace("model: sonnet", "model: haiku"));
+    const r = await merge(
+      BASE.replace("model: sonnet", "model: opus").replace("tags: [review]", "tags: [review, local]"),
+      BASE.replace("model: sonnet", "model: haiku"),
+    );
     expect(r.status).toBe("conflict");
     if (r.status !== "conflict") return;
     expect(r.fieldConflicts).toEqual([{ path: ["model"], base: "sonnet", ours: "opus", theirs: "haiku" }]);
@@ -78,7 +82,10 @@ describe("frontmatter, field by field", () => {
 
   it("recurses into maps: a key added on each side of tools, and an upstream-only new top-level key after its upstream neighbour", async () => {
     const ours = BASE.replace("  deny:\n    - shell\n", "  deny:\n    - shell\n  trusted: [read]\n");
-    const theirs = BASE.replace("model: sonnet # the fast one\n", "model: sonnet # the fast one\n# shown in the picker\ndisplayName: Code Reviewer\n").replace("allow: [read, grep]", "allow: [read, grep, glob]");
+    const theirs = BASE.replace("model: sonnet # the fast one\n", "model: sonnet # the fast one\n# shown in the picker\ndisplayName: Code Reviewer\n").replace(
+      "allow: [read, grep]",
+      "allow: [read, grep, glob]",
+    );
     const out = clean(await merge(ours, theirs));
     expect(fm(out).tools).toEqual({ allow: ["read", "grep", "glob"], deny: ["shell"], trusted: ["read"] });
     expect(Object.keys(fm(out))).toEqual(["name", "description", "model", "displayName", "tools", "mcp", "tags"]);
@@ -131,7 +138,9 @@ describe("body, diff3 with the insert/insert rule (real git)", () => {
 
   it("CRLF files merge and keep CRLF", async () => {
     const crlf = (s: string) => s.replace(/\n/g, "\r\n");
-    const out = clean(await merge(crlf(BASE.replace("model: sonnet", "model: opus")), crlf(BASE.replace("- be kind", "- be very kind")), "three-way", crlf(BASE)));
+    const out = clean(
+      await merge(crlf(BASE.replace("model: sonnet", "model: opus")), crlf(BASE.replace("- be kind", "- be very kind")), "three-way", crlf(BASE)),
+    );
     expect(out).toBe(crlf(BASE.replace("model: sonnet", "model: opus").replace("- be kind", "- be very kind")));
   });
 

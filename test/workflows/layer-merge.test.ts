@@ -26,9 +26,23 @@ function setup(localAgent: string) {
   const lib = tempDir("aicfg-lib-");
   const state = tempDir("aicfg-state-");
   dirs.push(lib, state);
-  writeTree(lib.path, { "aicfg.yaml": "name: team\nmerge:\n  - path: policies/**\n    policy: upstream-wins\n", "agents/reviewer.md": localAgent, "policies/rules.md": "# Rules\n\nlocal tweak\n" });
+  writeTree(lib.path, {
+    "aicfg.yaml": "name: team\nmerge:\n  - path: policies/**\n    policy: upstream-wins\n",
+    "agents/reviewer.md": localAgent,
+    "policies/rules.md": "# Rules\n\nlocal tweak\n",
+  });
   const update = (path: string, base: string | null, theirs: string | null) =>
-    applyLayerUpdate({ libraryRoot: lib.path, library: "team", stateDir: state.path, path, base, theirs, rules: loadLibrary(lib.path).manifest.merge, upstream: { layer: "org", commit: "a".repeat(40) }, now: T });
+    applyLayerUpdate({
+      libraryRoot: lib.path,
+      library: "team",
+      stateDir: state.path,
+      path,
+      base,
+      theirs,
+      rules: loadLibrary(lib.path).manifest.merge,
+      upstream: { layer: "org", commit: "a".repeat(40) },
+      now: T,
+    });
   return { root: lib.path, state: state.path, update, live: () => readFileSync(join(lib.path, "agents/reviewer.md"), "utf8") };
 }
 
@@ -55,7 +69,17 @@ describe("applying an upstream update", () => {
     const text = readFileSync(conflictFile, "utf8");
     expect(text).toContain("<<<<<<< local\nmodel: opus\n||||||| base\nmodel: sonnet\n=======\nmodel: haiku\n>>>>>>> upstream\n");
     expect(text).toContain("<<<<<<< local\n- be kind to people\n||||||| base\n- be kind\n=======\n- be kind to code\n>>>>>>> upstream\n");
-    expect(r.conflict).toMatchObject({ library: "team", path: "agents/reviewer.md", conflictFile: "agents/reviewer.md.conflict.md", fields: ["model"], bodyConflicts: 1, status: "open", policy: "three-way", upstream: { layer: "org", commit: "a".repeat(40) }, createdAt: new Date(T).toISOString() });
+    expect(r.conflict).toMatchObject({
+      library: "team",
+      path: "agents/reviewer.md",
+      conflictFile: "agents/reviewer.md.conflict.md",
+      fields: ["model"],
+      bodyConflicts: 1,
+      status: "open",
+      policy: "three-way",
+      upstream: { layer: "org", commit: "a".repeat(40) },
+      createdAt: new Date(T).toISOString(),
+    });
 
     // Exporters never see the markers: the loader skips the conflict file.
     const lib = loadLibrary(s.root);

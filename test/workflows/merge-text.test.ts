@@ -7,16 +7,23 @@ const BASE = "# Title\n\nintro\n\n## A\n\n- one\n- two\n\n## B\n\nend\n";
 
 describe("git merge-file --diff3 + insert/insert", () => {
   it("a clean merge passes through", async () => {
-    expect(await gitMergeText(BASE, BASE.replace("intro", "intro!"), BASE.replace("end", "end!"), { union: false })).toEqual({ text: BASE.replace("intro", "intro!").replace("end", "end!"), conflicts: 0 });
+    expect(await gitMergeText(BASE, BASE.replace("intro", "intro!"), BASE.replace("end", "end!"), { union: false })).toEqual({
+      text: BASE.replace("intro", "intro!").replace("end", "end!"),
+      conflicts: 0,
+    });
   });
 
   it("two different insertions at one place: both kept, upstream first", async () => {
-    const r = await gitMergeText(BASE, BASE.replace("- two\n", "- two\n- mine\n"), BASE.replace("- two\n", "- two\n- theirs a\n- theirs b\n"), { union: false });
+    const r = await gitMergeText(BASE, BASE.replace("- two\n", "- two\n- mine\n"), BASE.replace("- two\n", "- two\n- theirs a\n- theirs b\n"), {
+      union: false,
+    });
     expect(r).toEqual({ text: BASE.replace("- two\n", "- two\n- theirs a\n- theirs b\n- mine\n"), conflicts: 0 });
   });
 
   it("insertions at one place that share a line stay a conflict (concatenating would duplicate it)", async () => {
-    const r = await gitMergeText(BASE, BASE.replace("- two\n", "- two\n- shared\n- mine\n"), BASE.replace("- two\n", "- two\n- theirs\n- shared\n"), { union: false });
+    const r = await gitMergeText(BASE, BASE.replace("- two\n", "- two\n- shared\n- mine\n"), BASE.replace("- two\n", "- two\n- theirs\n- shared\n"), {
+      union: false,
+    });
     expect(r.conflicts).toBe(1);
     expect(r.text).toContain("<<<<<<< local\n");
   });

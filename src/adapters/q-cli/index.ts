@@ -12,7 +12,9 @@ import { Q_DIALECT, type AgentDialect } from "./dialect.ts";
 import { parseAgentFiles } from "./parse.ts";
 import { renderAgentFiles, type AgentExtras } from "./render.ts";
 
-const ToolAliases = z.record(z.string().min(1), z.string().min(1)).describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
+const ToolAliases = z
+  .record(z.string().min(1), z.string().min(1))
+  .describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
 
 /** `extensions.q-cli` of an agent: fields only Q CLI has. */
 export const QCliExtension = z.strictObject({

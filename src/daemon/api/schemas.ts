@@ -99,7 +99,10 @@ export const RunDetail = RunSummary.extend({
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 
-export const Cursor = z.string().max(256).regex(/^[A-Za-z0-9_-]+$/, "must be a cursor returned by a previous page");
+export const Cursor = z
+  .string()
+  .max(256)
+  .regex(/^[A-Za-z0-9_-]+$/, "must be a cursor returned by a previous page");
 export const RunQuery = z.strictObject({
   library: LibraryName.optional(),
   workflow: WorkflowName.optional(),
@@ -240,7 +243,14 @@ export const ApiSettingsView = z.object({
     allowedHosts: z.array(z.string()),
     allowedOrigins: z.array(z.string()),
     probes: z.enum(["loopback-open", "token", "open"]),
-    limits: z.object({ apiBodyBytes: z.number(), webhookBodyBytes: z.number(), webhookSmallBodyBytes: z.number(), webhookConcurrentBodies: z.number(), authFailuresPerMinute: z.number(), requestsPerMinutePerToken: z.number() }),
+    limits: z.object({
+      apiBodyBytes: z.number(),
+      webhookBodyBytes: z.number(),
+      webhookSmallBodyBytes: z.number(),
+      webhookConcurrentBodies: z.number(),
+      authFailuresPerMinute: z.number(),
+      requestsPerMinutePerToken: z.number(),
+    }),
     webhooks: z.object({ github: z.object({ secretConfigured: z.boolean() }) }),
   }),
 });

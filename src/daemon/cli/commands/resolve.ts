@@ -27,7 +27,10 @@ export const resolveCommand: Command = {
     const file = args.positionals[0];
     if (!file || args.positionals.length > 1) throw new ConfigError("usage", "name one file: aicfg resolve FILE --ours|--theirs|--edited");
     const takes = (["ours", "theirs", "edited"] as const).filter((k) => args.values[k]);
-    if (takes.length !== 1) throw new ConfigError("usage", "give exactly one of --ours, --theirs, --edited", { hint: "--ours keeps your file, --theirs takes upstream's, --edited takes the .conflict.md you edited" });
+    if (takes.length !== 1)
+      throw new ConfigError("usage", "give exactly one of --ours, --theirs, --edited", {
+        hint: "--ours keeps your file, --theirs takes upstream's, --edited takes the .conflict.md you edited",
+      });
     const take = takes[0]!;
     let abs = resolve(io.cwd, file);
     if (abs.endsWith(CONFLICT_SUFFIX)) abs = abs.slice(0, -CONFLICT_SUFFIX.length);
@@ -35,11 +38,16 @@ export const resolveCommand: Command = {
     const open = openConflictStore(dir).list();
     const rec = open.find((r) => resolve(r.libraryRoot, r.path) === abs);
     if (!rec) {
-      throw new ConfigError("no-conflict", `${file} has no open merge conflict`, { hint: open.length ? `open: ${open.map((r) => resolve(r.libraryRoot, r.path)).join(", ")}` : "aicfg status lists open conflicts" });
+      throw new ConfigError("no-conflict", `${file} has no open merge conflict`, {
+        hint: open.length ? `open: ${open.map((r) => resolve(r.libraryRoot, r.path)).join(", ")}` : "aicfg status lists open conflicts",
+      });
     }
     const r = resolveConflict({ stateDir: dir, libraryRoot: rec.libraryRoot, path: rec.path, take, now: Date.now() });
     if (args.values.json) io.out(JSON.stringify({ resolved: r.record, written: r.written }, null, 2));
-    else io.out(paint(io, "green", `resolved ${rec.path} (${rec.library}) with --${take}${r.written ? "; the live file was updated" : "; the live file is unchanged"}`));
+    else
+      io.out(
+        paint(io, "green", `resolved ${rec.path} (${rec.library}) with --${take}${r.written ? "; the live file was updated" : "; the live file is unchanged"}`),
+      );
     return EXIT.ok;
   },
 };

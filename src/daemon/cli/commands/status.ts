@@ -36,8 +36,12 @@ export const statusCommand: Command = {
     }
     io.out(paint(io, "yellow", `${conflicts.length} open merge conflict(s); the local version of each file stays active:`));
     for (const c of conflicts) {
-      const what = [c.fields.length ? `fields ${c.fields.join(", ")}` : "", c.bodyConflicts ? `${c.bodyConflicts} body hunk(s)` : ""].filter(Boolean).join(", ");
-      io.out(`  ${c.library}  ${c.path}  ${what}${c.upstream?.commit ? `  upstream ${c.upstream.layer ? c.upstream.layer + "@" : ""}${c.upstream.commit.slice(0, 12)}` : ""}  since ${c.createdAt}`);
+      const what = [c.fields.length ? `fields ${c.fields.join(", ")}` : "", c.bodyConflicts ? `${c.bodyConflicts} body hunk(s)` : ""]
+        .filter(Boolean)
+        .join(", ");
+      io.out(
+        `  ${c.library}  ${c.path}  ${what}${c.upstream?.commit ? `  upstream ${c.upstream.layer ? c.upstream.layer + "@" : ""}${c.upstream.commit.slice(0, 12)}` : ""}  since ${c.createdAt}`,
+      );
       io.out(`    markers in ${c.conflictFile}${c.note ? `; ${c.note}` : ""}`);
     }
     io.out("resolve one with: aicfg resolve FILE --ours | --theirs | --edited");
