@@ -294,6 +294,8 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
       bus.publish({ type: "export.done", library: lib.name, target: e.target, written: e.written, deleted: e.deleted, drift: e.drift, at });
     const s = result.facts?.libraryStats;
     if (s) bus.publish({ type: "library.stats", library: lib.name, files: s.files, bytes: s.bytes, agents: s.agents, at });
+    const conflicts = result.facts?.mergeConflicts ?? 0;
+    if (conflicts > 0) bus.publish({ type: "merge.conflict", library: lib.name, count: conflicts, at });
   }
 }
 

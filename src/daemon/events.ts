@@ -24,7 +24,9 @@ export type DaemonEvent =
   | { type: "trigger.event"; kind: TriggerKind; workflow?: string; outcome: "accepted" | "ignored" | "debounced" | "rejected" | "duplicate"; at: number }
   | { type: "export.done"; library: string; target: string; written: number; deleted: number; drift: number; at: number }
   | { type: "library.stats"; library: string; files: number; bytes: number; agents: number; at: number }
-  | { type: "workflows.loaded"; library: string; total: number; enabled: number; broken: number; at: number };
+  | { type: "workflows.loaded"; library: string; total: number; enabled: number; broken: number; at: number }
+  /** Files an upstream merge left in conflict (the local version kept, `<file>.conflict.md` written). */
+  | { type: "merge.conflict"; library: string; count: number; at: number };
 
 export type EventListener = (e: DaemonEvent) => void;
 

@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { ConfigError, type Diagnostic } from "./diagnostics.ts";
 import type { AgentSource, CommandEntry, KnowledgeEntry, LayerFolder, LayerInfo, Library, McpEntry, SkillEntry, TemplateEntry } from "./model.ts";
 import { isInside, toPosix } from "./paths.ts";
+import { isConflictFile } from "./merge.ts";
 import { AgentSpec, CommandSpec, LibraryManifest, McpName, McpServer, SkillSpec, Slug, WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "./schema.ts";
 import { parseYaml, splitFrontmatter, zodIssuesToDiagnostics, type ParsedYaml } from "./yaml-source.ts";
 
@@ -494,7 +495,8 @@ function listFiles(dir: string, d: Diagnostic[], recursive: boolean): Listed[] {
     }
     names.sort();
     for (const name of names) {
-      if (name.startsWith(".")) continue;
+      // `<file>.conflict.md` holds merge conflict markers: never an agent, knowledge or command.
+      if (name.startsWith(".") || isConflictFile(name)) continue;
       const path = join(current, name);
       let stats: Stats;
       try {
@@ -586,6 +588,7 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
   };
   const layerIndex = new Map(lib.layers.map((l) => [l.name, l.index]));
   for (const path of changed) {
+    if (isConflictFile(path)) continue; // a merge conflict's <file>.conflict.md is never an input
     const layer = [...lib.layers].reverse().find((l) => path.startsWith(l.root + "/"));
     if (!layer) {
       if (lib.layers.some((l) => l.root === path)) return loadLibrary(lib.root); // a layer folder itself

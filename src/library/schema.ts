@@ -252,6 +252,23 @@ export const LayerSpec = z.strictObject({
 });
 export type LayerSpec = z.infer<typeof LayerSpec>;
 
+/** How an adopted copy merges an upstream update (library/merge.ts). */
+export const MergePolicyName = z
+  .enum(["three-way", "upstream-wins", "local-wins", "union"])
+  .describe(
+    "three-way: field by field + diff3 body (default); upstream-wins / local-wins: that whole file; union: like three-way, conflicting body hunks keep both sides",
+  );
+
+export const MergeRule = z.strictObject({
+  path: z
+    .string()
+    .min(1)
+    .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))/, "must be a glob relative to the library, without a leading '/' or '..'")
+    .describe("glob of library-relative paths, e.g. policies/** (first matching rule wins)"),
+  policy: MergePolicyName,
+});
+export type MergeRule = z.infer<typeof MergeRule>;
+
 /** `aicfg.yaml`, the library manifest. */
 export const LibraryManifest = z.strictObject({
   $schema: z.string().optional(),
@@ -286,6 +303,7 @@ export const LibraryManifest = z.strictObject({
     })
     .optional(),
   ignore: z.array(z.string()).optional().describe("files agents must not read (gitignore-style patterns)"),
+  merge: z.array(MergeRule).optional().describe("merge policy per path glob for upstream updates of adopted files; first match wins"),
   limits: z
     .strictObject({
       maxFileBytes: z.number().int().positive().optional().describe("largest knowledge file accepted (default 1 MiB)"),

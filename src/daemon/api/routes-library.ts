@@ -1,6 +1,7 @@
 // /v1 library views backed by the real library code: libraries, library health, agents, the
 // effective agent with the layer of each field, the export plan of an agent per target (a dry
 // run, nothing written) and the AI tools detected on this machine.
+import { resolve } from "node:path";
 import { exportLibrary } from "../../adapters/export.ts";
 import { realDetectEnv } from "../../adapters/detect-env.ts";
 import { expandTargets, getAdapter, listAdapters, TARGET_SELECTORS } from "../../adapters/registry.ts";
@@ -8,6 +9,7 @@ import { loadLibrary } from "../../library/load.ts";
 import type { Library } from "../../library/model.ts";
 import { resolveAgent, resolveAll } from "../../library/resolve.ts";
 import type { McpServer } from "../../library/schema.ts";
+import { openConflictStore } from "../../workflows/conflicts.ts";
 import type { SecretRegistry } from "../telemetry/redact.ts";
 import type { LibraryInfo } from "./deps.ts";
 import { ApiError } from "./errors.ts";
@@ -16,6 +18,7 @@ import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from 
 import {
   AgentList,
   AgentParams,
+  ConflictList,
   EffectiveAgent,
   ErrorBody,
   ExportPlanQuery,
@@ -130,6 +133,35 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
           warnings: diagnostics.length - errors,
           diagnostics,
         });
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/v1/libraries/:library/conflicts",
+      access: "viewer",
+      tag: "library",
+      summary: "Open merge conflicts of upstream updates (the local version of each file stays active)",
+      params: LibraryParams,
+      responses: { 200: { description: "conflicts", schema: ConflictList }, 404: { description: "no such library", schema: ErrorBody } },
+      handler: (c, { params }) => {
+        requireLibrary(c, params.library, `library ${params.library}`);
+        const info = s.deps.libraries().find((l) => l.name === params.library);
+        if (!info) throw new ApiError(404, "not-found", `library ${params.library} not found`, { hint: "list libraries with GET /v1/libraries" });
+        const items = openConflictStore(s.deps.stateDir)
+          .list({ libraryRoot: resolve(info.root) })
+          .map(({ id, path, conflictFile, policy, fields, bodyConflicts, upstream, note, createdAt, updatedAt }) => ({
+            id,
+            path,
+            conflictFile,
+            policy,
+            fields,
+            bodyConflicts,
+            createdAt,
+            updatedAt,
+            ...(upstream ? { upstream } : {}),
+            ...(note ? { note } : {}),
+          }));
+        return sendJson(secrets, 200, { library: params.library, items });
       },
     }),
     defineRoute({

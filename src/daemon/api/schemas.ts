@@ -299,6 +299,21 @@ export const WebhookAccepted = z.object({
 export const Empty = z.object({});
 export const NamedWorkflowParams = z.object({ library: LibraryName, workflow: WorkflowName });
 export const RunParams = z.object({ id: RunId });
+/** An open merge conflict of an upstream update (the local file stays active). */
+export const ConflictView = z.object({
+  id: z.string(),
+  path: z.string().meta({ description: "the live file, relative to the library" }),
+  conflictFile: z.string().meta({ description: "the file holding the conflict markers" }),
+  policy: z.string(),
+  fields: z.array(z.string()).meta({ description: "frontmatter fields in conflict" }),
+  bodyConflicts: z.number(),
+  upstream: z.object({ layer: z.string().optional(), commit: z.string().optional() }).optional(),
+  note: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const ConflictList = z.object({ library: LibraryName, items: z.array(ConflictView) });
+
 export const LibraryParams = z.object({ library: LibraryName });
 export const AgentParams = z.object({ library: LibraryName, agent: AgentName });
 export const TokenParams = z.object({ id: z.string().regex(/^tok_[0-9a-f]{12}$/) });

@@ -125,6 +125,9 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
   const exportWritten = meter.createCounter("export_files_written", { description: "Files written by exports, by library and target" });
   const exportDeleted = meter.createCounter("export_files_deleted", { description: "Files deleted by exports, by library and target" });
   const exportDrift = meter.createCounter("export_drift_found", { description: "Exported files found changed by hand (drift), by library and target" });
+  const mergeConflicts = meter.createCounter("merge_conflicts", {
+    description: "Files an upstream merge left in conflict (local version kept, <file>.conflict.md written), by library",
+  });
   const httpDuration = meter.createHistogram("http_request_duration_seconds", {
     description: "HTTP request duration by method, route pattern and status",
     unit: "seconds",
@@ -176,6 +179,9 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
         break;
       case "workflows.loaded":
         workflows.set(e.library, { total: e.total, enabled: e.enabled, broken: e.broken });
+        break;
+      case "merge.conflict":
+        mergeConflicts.add(e.count, { library: e.library });
         break;
     }
   };

@@ -75,7 +75,7 @@ export type LibraryStatsFact = { files: number; bytes: number; agents: number };
 export type ActionResult = {
   outputs: Record<string, unknown>;
   warnings?: string[];
-  facts?: { exports?: ExportFact[]; libraryStats?: LibraryStatsFact };
+  facts?: { exports?: ExportFact[]; libraryStats?: LibraryStatsFact /** Files an upstream merge left in conflict. */; mergeConflicts?: number };
 };
 
 export type Action<S extends z.ZodType = z.ZodType> = {

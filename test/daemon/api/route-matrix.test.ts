@@ -60,6 +60,7 @@ const MATRIX: Record<string, Row> = {
   "GET /v1/occurrences": { path: "/v1/occurrences", expect: VIEWER_GLOBAL },
   "GET /v1/libraries": { path: "/v1/libraries", expect: VIEWER_GLOBAL },
   "GET /v1/libraries/:library/health": { path: "/v1/libraries/team/health", expect: VIEWER_TEAM },
+  "GET /v1/libraries/:library/conflicts": { path: "/v1/libraries/team/conflicts", expect: VIEWER_TEAM },
   "GET /v1/libraries/:library/agents": { path: "/v1/libraries/team/agents", expect: VIEWER_TEAM },
   "GET /v1/libraries/:library/agents/:agent": { path: "/v1/libraries/team/agents/reviewer", expect: VIEWER_TEAM },
   "GET /v1/libraries/:library/agents/:agent/export-plan": { path: "/v1/libraries/team/agents/reviewer/export-plan?target=claude-code", expect: VIEWER_TEAM },
@@ -233,6 +234,7 @@ describe("route x method x role matrix", () => {
       "/v1/libraries/{}/agents",
       "/v1/libraries/team/agents/{}",
       "/v1/libraries/{}/health",
+      "/v1/libraries/{}/conflicts",
     ];
     for (const t of templates) {
       for (const v of variants) {

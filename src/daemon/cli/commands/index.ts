@@ -35,6 +35,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   entry("trigger", async () => (await import("./trigger.ts")).triggerCommand),
   entry("runs", async () => (await import("./runs.ts")).runsCommand),
   entry("logs", async () => (await import("./logs.ts")).logsCommand),
+  entry("status", async () => (await import("./status.ts")).statusCommand),
+  entry("resolve", async () => (await import("./resolve.ts")).resolveCommand),
   entry("backup verify", async () => (await import("./backup.ts")).backupVerifyCommand),
   entry("restore", async () => (await import("./backup.ts")).restoreCommand),
 ];
