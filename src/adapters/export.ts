@@ -16,6 +16,7 @@ import { applyPlan, planExport, type ApplyResult, type ExportPlan, type PlanEntr
 import { getAdapter, listAdapters } from "./registry.ts";
 import { renderExtras } from "./extras/index.ts";
 import { budgetWarning, measureBudget, type BudgetFigures } from "./budget.ts";
+import { markSecretFiles, prepareSecrets } from "./secrets.ts";
 import type { Adapter, RenderContext, Roots } from "./types.ts";
 
 export const EXPORT_FORMAT_VERSION = "2";
@@ -48,6 +49,11 @@ export type ExportOptions = {
    * size and mtime): targets that read one are rendered again; any other changed input renders all.
    */
   changedInputs?: readonly string[];
+  /**
+   * Decrypted values of the secrets the agents refer to (`{ secret: NAME }`), for targets that cannot
+   * read an environment variable in user scope (src/adapters/secrets.ts). Absent: such values are left out.
+   */
+  secrets?: ReadonlyMap<string, string>;
 };
 
 export type TargetSummary = {
@@ -188,14 +194,17 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     }
     const extErrors = checkExtensions(adapter, list);
     errors.push(...extErrors.errors);
-    const targetAgents = list.filter((a) => !extErrors.bad.has(a.name));
+    const checked = list.filter((a) => !extErrors.bad.has(a.name));
+    const prepared = prepareSecrets(target, adapter, checked, scope, opts.secrets);
+    const targetAgents = prepared.agents;
     if (only && !targetAgents.some((a) => only.has(a.name))) continue;
     const cacheKey = `${target}\u0000${scope}\u0000${root}`;
-    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents.map(withoutStats), lib: libraryFingerprint(lib) });
+    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: checked.map(withoutStats), lib: libraryFingerprint(lib) });
     const cached = manifest.cache[cacheKey];
     const summary: TargetSummary = { target, agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false, rendered: 0 };
     summaries.push(summary);
-    if (!opts.noCache && !opts.force && !only && fingerprintTrusted && cached && cached.fingerprint === fingerprint && !cached.reads.some(([p]) => moved.has(p)) && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
+    // A decrypted value is not in the fingerprint (it must not reach the state folder), so such a target always renders.
+    if (!opts.noCache && !opts.force && !only && fingerprintTrusted && !prepared.literals.length && cached && cached.fingerprint === fingerprint && !cached.reads.some(([p]) => moved.has(p)) && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
       summary.cached = true;
       summary.counts.unchanged = cached.paths.length;
       outputPaths.push(...cached.paths);
@@ -212,7 +221,7 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       rendered = adapter.render(targetAgents, ctx);
       // Library-wide skills, commands and ignore patterns, for tools that have a native place for them.
       const extras = renderExtras(target, lib, ctx);
-      rendered = { files: [...rendered.files, ...extras.files], warnings: [...rendered.warnings, ...extras.warnings] };
+      rendered = { files: markSecretFiles([...rendered.files, ...extras.files], prepared.literals), warnings: [...prepared.warnings, ...rendered.warnings, ...extras.warnings] };
     } catch (e) {
       errors.push({ severity: "error", code: "render-failed", message: `${adapter.displayName}: ${(e as Error).message}`, hint: "this target was skipped; the others were exported" });
       continue;

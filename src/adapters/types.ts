@@ -5,6 +5,7 @@ import type { Diagnostic } from "../library/diagnostics.ts";
 import type { Library, ResolvedAgent } from "../library/model.ts";
 import type { AgentSpec, ExportScope, McpServer } from "../library/schema.ts";
 import type { ContextBudget } from "./budget.ts";
+import type { EnvRefSupport } from "./secrets.ts";
 
 export type Roots = {
   scope: ExportScope;
@@ -139,6 +140,8 @@ export type Adapter = {
   detect: (env: DetectEnv) => Promise<Detection>;
   /** What the tool always loads may hold at most (budget.ts): measured on every export, warned when over. */
   budget: ContextBudget;
+  /** Which `${VAR}` references its MCP config expands (absent: none); decides what a `{ secret: NAME }` becomes (secrets.ts). */
+  mcpEnvRefs?: EnvRefSupport | ((scope: ExportScope) => EnvRefSupport);
   /** Known limitations, for `aicfg targets` and the README. */
   limitations: string[];
 };

@@ -7,6 +7,7 @@ import { ClaudeCodeExtension, TARGET } from "./names.ts";
 import { parseClaudeCode } from "./parse.ts";
 import { claudePaths } from "./paths.ts";
 import { renderClaudeCode } from "./render.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 
 function locations(roots: Roots): string[] {
   const p = claudePaths(roots);
@@ -51,6 +52,7 @@ export const claudeCodeAdapter: Adapter = {
   displayName: "Claude Code",
   description: "Anthropic's coding agent CLI: sub-agents in .claude/agents, MCP in .mcp.json, CLAUDE.md memory",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations,
   capabilities: {
     instructions: "yes",

@@ -9,6 +9,7 @@ import { Slug, type BuiltinTool, type McpServer } from "../../library/schema.ts"
 import { isBuiltin, parseMcpRef, renderFrontmatter, unsupported } from "../common.ts";
 import { parseJsonText } from "../shared-files.ts";
 import type { Adapter, FileSource, ImportedAgent, OutputFile, ParseResult, RenderContext, RenderResult, Roots } from "../types.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 import {
   byName,
   collectKnowledge,
@@ -224,6 +225,7 @@ export const geminiCliAdapter: Adapter = {
   displayName: "Gemini CLI",
   description: "Google Gemini CLI: .gemini/agents/*.md subagents, GEMINI.md context and mcpServers in .gemini/settings.json",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations: (r) => {
     const root = rootOf(r);
     return [join(root, ".gemini", "agents"), join(root, ".gemini", "settings.json"), r.scope === "project" ? join(root, "GEMINI.md") : join(root, ".gemini", "GEMINI.md")];

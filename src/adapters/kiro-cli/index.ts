@@ -10,6 +10,7 @@ import { parseAgentFiles } from "../q-cli/parse.ts";
 import { renderAgentFiles, type AgentExtras } from "../q-cli/render.ts";
 import { detectKiro } from "./detect.ts";
 import { KIRO_DIALECT } from "./dialect.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 
 /** `extensions.kiro-cli` of an agent: fields only Kiro CLI has. */
 export const KiroCliExtension = z.strictObject({
@@ -33,6 +34,7 @@ export const kiroCliAdapter: Adapter = {
   displayName: KIRO_DIALECT.displayName,
   description: "Kiro CLI custom agents (JSON, the 2.x format that 2.x and 3.x read)",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations: (roots) => [join(roots.scope === "user" ? roots.homeDir : roots.projectRoot, KIRO_DIALECT.projectDir)],
   capabilities: {
     instructions: "yes",

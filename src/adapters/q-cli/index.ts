@@ -11,6 +11,7 @@ import { detectQ } from "./detect.ts";
 import { Q_DIALECT, type AgentDialect } from "./dialect.ts";
 import { parseAgentFiles } from "./parse.ts";
 import { renderAgentFiles, type AgentExtras } from "./render.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 
 const ToolAliases = z.record(z.string().min(1), z.string().min(1)).describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
 
@@ -45,6 +46,7 @@ export const qCliAdapter: Adapter = {
   displayName: Q_DIALECT.displayName,
   description: "Amazon Q Developer CLI custom agents (JSON, Q 1.13-1.19; end-of-life, succeeded by Kiro CLI)",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations: (roots) => [roots.scope === "user" ? join(roots.homeDir, Q_DIALECT.userDir) : join(roots.projectRoot, Q_DIALECT.projectDir)],
   capabilities: {
     instructions: "yes",

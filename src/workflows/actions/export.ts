@@ -90,8 +90,11 @@ export const exportAction = defineAction({
     if (asked?.includes("detected") && targets!.length === 0) {
       throw new ActionError("no-targets-detected", "targets: detected found no AI tool on the daemon's machine", { retryable: false, hint: "name the targets in the step's with.targets, or install a tool ('aicfg doctor' shows where aicfg looks)" });
     }
+    // Decrypted only where a tool without env-var references may get a value literally (user scope; src/adapters/secrets.ts).
+    const secrets = (input.scope ?? lib.manifest.export?.scope ?? "project") === "user" ? await ctx.secrets?.all() : undefined;
     const result = exportLibrary({
       library: lib,
+      ...(secrets ? { secrets } : {}),
       ...(targets ? { targets } : {}),
       ...(agents ? { agents } : {}),
       ...(input.scope ? { scope: input.scope } : {}),

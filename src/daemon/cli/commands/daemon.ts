@@ -135,7 +135,7 @@ async function serveDaemon(args: ParsedArgs, io: CliIO, logging: DaemonLogging):
   const config = configFromArgs(args, io);
   const log = logging.log;
   const { startDaemon } = await import("../../daemon.ts");
-  const handle = await startDaemon({ config, log, logRunOutcomes: true });
+  const handle = await startDaemon({ config, log, logRunOutcomes: true, secrets: logging.secrets });
   const stops: (() => Promise<void>)[] = [];
   try {
     for (const load of daemonExtensions) {
