@@ -1,7 +1,7 @@
 // Generates the JSON Schemas under schemas/ from the zod schemas (the single source of truth), for
 // editor completion through `# yaml-language-server: $schema=...` modelines. Never hand-edit them.
 import { z } from "zod";
-import { AgentSpec, CommandSpec, KnowledgeSpec, LibraryManifest, McpServer, SkillSpec } from "../library/schema.ts";
+import { AgentSpec, CommandSpec, KnowledgeSpec, LibraryManifest, McpServerSource, SkillSpec } from "../library/schema.ts";
 import { listAdapters } from "../adapters/registry.ts";
 
 export type SchemaEntry = { file: string; title: string; description: string; schema: z.ZodType };
@@ -9,7 +9,7 @@ export type SchemaEntry = { file: string; title: string; description: string; sc
 const entries: SchemaEntry[] = [
   { file: "library.json", title: "AI Configurator library manifest (aicfg.yaml)", description: "The manifest of a library: name, default targets, defaults, extends.", schema: LibraryManifest },
   { file: "agent.json", title: "AI Configurator agent (frontmatter of agents/<name>.md)", description: "The fields of an agent; the markdown body below the frontmatter is its instructions.", schema: AgentSpec },
-  { file: "mcp-server.json", title: "AI Configurator MCP server (mcp/<name>.yaml)", description: "One MCP server of the library's registry.", schema: McpServer },
+  { file: "mcp-server.json", title: "AI Configurator MCP server (mcp/<name>.yaml)", description: "One MCP server of the library's registry.", schema: McpServerSource },
   { file: "knowledge.json", title: "AI Configurator knowledge file frontmatter", description: "Optional frontmatter of a knowledge file.", schema: KnowledgeSpec },
   { file: "skill.json", title: "Agent Skill frontmatter (skills/<name>/SKILL.md)", description: "The Agent Skills format.", schema: SkillSpec },
   { file: "command.json", title: "AI Configurator command (commands/<name>.md)", description: "A reusable prompt / slash command.", schema: CommandSpec },
