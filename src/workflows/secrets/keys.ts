@@ -49,9 +49,11 @@ export function checkKeyFile(path: string): void {
 
 function parseKeyTexts(text: string): string[] {
   return text
-    .split(/[\n,]/)
+    .split("\n")
+    .filter((l) => !l.trim().startsWith("#"))
+    .flatMap((l) => l.split(","))
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"));
+    .filter(Boolean);
 }
 
 async function importAll(texts: string[], where: string): Promise<Kek[]> {
