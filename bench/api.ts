@@ -96,16 +96,20 @@ async function load(port: number, path: string, headers: Record<string, string>,
     });
   // Warm-up (JIT, connections), not measured.
   const warmEnd = performance.now() + 500;
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < warmEnd) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < warmEnd) await one();
+    }),
+  );
   latencies.length = 0;
   errors = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < end) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) await one();
+    }),
+  );
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
@@ -114,14 +118,19 @@ async function load(port: number, path: string, headers: Record<string, string>,
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { serve: { type: "string" }, seconds: { type: "string" }, rounds: { type: "string" }, connections: { type: "string" }, only: { type: "string" } }, allowPositionals: false });
+  const { values } = parseArgs({
+    options: { serve: { type: "string" }, seconds: { type: "string" }, rounds: { type: "string" }, connections: { type: "string" }, only: { type: "string" } },
+    allowPositionals: false,
+  });
   if (values.serve === "hello" || values.serve === "api") return serveMode(values.serve);
   const seconds = Number(values.seconds ?? 3);
   const rounds = Number(values.rounds ?? 3);
   const connections = Number(values.connections ?? 32);
   const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
   const runtime = g.Bun ? `bun ${g.Bun.version}` : g.Deno ? `deno ${g.Deno.version.deno}` : `node ${process.versions.node}`;
-  console.log(`aicfg API benchmark on ${runtime}: ${connections} keep-alive connections, ${rounds} interleaved rounds of ${seconds}s per target (median round shown), loopback`);
+  console.log(
+    `aicfg API benchmark on ${runtime}: ${connections} keep-alive connections, ${rounds} interleaved rounds of ${seconds}s per target (median round shown), loopback`,
+  );
   const servers = { hello: await startServer("hello"), api: await startServer("api") };
   // Targets are interleaved over several rounds and the median round is reported, so a burst of
   // other load on the machine does not land on one target only.
@@ -140,12 +149,17 @@ async function main(): Promise<void> {
     servers.api.stop();
   }
   const rows = targets.map((t) => {
-    const sorted = runs.get(t.name)!.map((r) => ({ r, rps: r.requests / r.seconds })).sort((a, b) => a.rps - b.rps);
+    const sorted = runs
+      .get(t.name)!
+      .map((r) => ({ r, rps: r.requests / r.seconds }))
+      .sort((a, b) => a.rps - b.rps);
     const mid = sorted[Math.floor(sorted.length / 2)]!;
     return { name: t.name, rps: mid.rps, r: mid.r };
   });
   const base = rows[0]!.rps;
-  console.log(`${"target".padEnd(34)}${"req/s".padStart(10)}${"vs bare".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"max ms".padStart(9)}${"errors".padStart(8)}`);
+  console.log(
+    `${"target".padEnd(34)}${"req/s".padStart(10)}${"vs bare".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"max ms".padStart(9)}${"errors".padStart(8)}`,
+  );
   for (const row of rows) {
     console.log(
       `${row.name.padEnd(34)}${row.rps.toFixed(0).padStart(10)}${`${((row.rps / base) * 100).toFixed(0)}%`.padStart(9)}${row.r.p50.toFixed(2).padStart(9)}${row.r.p99.toFixed(2).padStart(9)}${row.r.max.toFixed(2).padStart(9)}${String(row.r.errors).padStart(8)}`,

@@ -19,7 +19,7 @@ const lib = join(work, "library");
 
 function rand(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function generate(): number {
@@ -38,16 +38,23 @@ function generate(): number {
     total += text.length;
     writeFileSync(join(dir, `doc-${i}.md`), text);
   }
-  writeFileSync(join(lib, "agents", "librarian.md"), `---\ndescription: Knows the whole library\nknowledge: ["**"]\n---\nYou are the librarian. Answer from the knowledge files.\n`);
+  writeFileSync(
+    join(lib, "agents", "librarian.md"),
+    `---\ndescription: Knows the whole library\nknowledge: ["**"]\n---\nYou are the librarian. Answer from the knowledge files.\n`,
+  );
   return total;
 }
 
 const t0 = performance.now();
 const libraryChars = generate();
 const fmt = (n: number) => n.toLocaleString("en-US");
-console.log(`library: ${fmt(N)} knowledge files, ${fmt(libraryChars)} characters, one agent with knowledge: ["**"] (generated in ${Math.round(performance.now() - t0)} ms)`);
+console.log(
+  `library: ${fmt(N)} knowledge files, ${fmt(libraryChars)} characters, one agent with knowledge: ["**"] (generated in ${Math.round(performance.now() - t0)} ms)`,
+);
 console.log("");
-console.log(`${"target".padEnd(17)}${"always-loaded chars".padStart(20)}${"~tokens".padStart(12)}  ${"budget".padEnd(24)} status  largest  (tokens: how counted)`);
+console.log(
+  `${"target".padEnd(17)}${"always-loaded chars".padStart(20)}${"~tokens".padStart(12)}  ${"budget".padEnd(24)} status  largest  (tokens: how counted)`,
+);
 console.log(`${"".padEnd(17)}${"(largest session or file)".padStart(32)}`);
 
 const over: string[] = [];
@@ -67,8 +74,11 @@ for (const scope of ["project", "user"] as const) {
     if (f.over) over.push(t.target);
     const budget = `${fmt(b.max)} ${b.unit}${b.per === "total" ? "" : `/${b.per}`}`;
     const largest = f.largest ? f.largest.replace(join(work, scope) + "/", "") : "-";
-    console.log(`${t.target.padEnd(17)}${fmt(f.chars).padStart(20)}${fmt(f.tokens).padStart(12)}  ${budget.padEnd(24)} ${status}  ${largest}  (${f.tokenizer})`);
-    if (b.per === "file" && f.files > 1) console.log(`${"".padEnd(17)}${`${fmt(f.totalChars)} chars in ${fmt(f.files)} always-loaded files together`.padStart(60)}`);
+    console.log(
+      `${t.target.padEnd(17)}${fmt(f.chars).padStart(20)}${fmt(f.tokens).padStart(12)}  ${budget.padEnd(24)} ${status}  ${largest}  (${f.tokenizer})`,
+    );
+    if (b.per === "file" && f.files > 1)
+      console.log(`${"".padEnd(17)}${`${fmt(f.totalChars)} chars in ${fmt(f.files)} always-loaded files together`.padStart(60)}`);
   }
 }
 console.log("");

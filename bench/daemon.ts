@@ -86,7 +86,11 @@ console.log(`aicfg daemon bench on ${runtimeName()} ${process.version} (${proces
   for (let i = 0; i < STARTS; i++) {
     const lib = copySample(`proc-${i}`);
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(import.meta.dirname, "../bin/aicfg.js"), "daemon", "--json", "--library", lib, "--state-dir", join(base, `proc-${i}`, "state")], { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, "../bin/aicfg.js"), "daemon", "--json", "--library", lib, "--state-dir", join(base, `proc-${i}`, "state")],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on("data", (b: Buffer) => {
         if (b.toString().includes('"ready":true')) resolve();
@@ -150,7 +154,10 @@ console.log(`aicfg daemon bench on ${runtimeName()} ${process.version} (${proces
 // 4. Cron firing lateness: a every-second schedule (6-field pattern), lag recorded per occurrence.
 {
   const lib = copySample("cron");
-  writeFileSync(join(lib, "workflows", "tick.yaml"), "name: tick\non:\n  cron: { schedule: '* * * * * *' }\nconcurrency: { overlap: allow_all }\nsteps:\n  - uses: health\n");
+  writeFileSync(
+    join(lib, "workflows", "tick.yaml"),
+    "name: tick\non:\n  cron: { schedule: '* * * * * *' }\nconcurrency: { overlap: allow_all }\nsteps:\n  - uses: health\n",
+  );
   const d = await startDaemon({ config: config(lib, join(base, "cron", "state")) });
   const lags: number[] = [];
   d.bus.subscribe((e) => {

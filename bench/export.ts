@@ -30,7 +30,7 @@ const state = join(work, "state");
 
 function rand(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function generate(): void {
@@ -86,7 +86,13 @@ process.exit(code === 3 ? 0 : code);`;
   } catch {
     process.stderr.write(p.stderr);
   }
-  return { ms, rssMB: (info.rss ?? 0) / 1024, code: info.code ?? p.status ?? -1, written: info.written ?? -1, ...(info.rendered ? { rendered: info.rendered } : {}) };
+  return {
+    ms,
+    rssMB: (info.rss ?? 0) / 1024,
+    code: info.code ?? p.status ?? -1,
+    written: info.written ?? -1,
+    ...(info.rendered ? { rendered: info.rendered } : {}),
+  };
 }
 
 function median(xs: number[]): number {

@@ -43,7 +43,10 @@ async function daemonStart(rt: (typeof RUNTIMES)[number]): Promise<{ ms: number;
     const lib = join(dir, "examples", "library");
     cpSync(join(repo, "examples", "library"), lib, { recursive: true });
     const t0 = performance.now();
-    const child = spawn(rt.cmd, [...rt.pre, aicfg, "daemon", "--library", lib, "--state-dir", join(dir, "state"), "--listen", "127.0.0.1:0"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(rt.cmd, [...rt.pre, aicfg, "daemon", "--library", lib, "--state-dir", join(dir, "state"), "--listen", "127.0.0.1:0"], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let err = "";
     const ms = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${rt.name}: daemon not ready in 20 s: ${err.slice(-500)}`)), 20_000);
@@ -66,7 +69,10 @@ async function daemonStart(rt: (typeof RUNTIMES)[number]): Promise<{ ms: number;
 }
 
 function livez(rt: (typeof RUNTIMES)[number]): { bare: number; livez: number; p99: number } {
-  const r = spawnSync(rt.cmd, [...rt.pre, join(repo, "bench", "api.ts"), "--only", "1", "--rounds", "3", "--seconds", String(values["api-seconds"])], { encoding: "utf8", cwd: repo });
+  const r = spawnSync(rt.cmd, [...rt.pre, join(repo, "bench", "api.ts"), "--only", "1", "--rounds", "3", "--seconds", String(values["api-seconds"])], {
+    encoding: "utf8",
+    cwd: repo,
+  });
   const row = (name: string) => {
     const line = r.stdout.split("\n").find((l) => l.startsWith(name));
     const cols = line?.slice(34).trim().split(/\s+/) ?? [];
@@ -77,11 +83,17 @@ function livez(rt: (typeof RUNTIMES)[number]): { bare: number; livez: number; p9
   return { bare: bare.rps, livez: l.rps, p99: l.p99 };
 }
 
-const targets = (JSON.parse(spawnSync(join(bin, "node"), [aicfg, "targets", "--json"], { encoding: "utf8", cwd: repo }).stdout) as { id: string }[]).map((t) => t.id).join(",");
+const targets = (JSON.parse(spawnSync(join(bin, "node"), [aicfg, "targets", "--json"], { encoding: "utf8", cwd: repo }).stdout) as { id: string }[])
+  .map((t) => t.id)
+  .join(",");
 console.log(`aicfg runtime comparison (${RUNS} runs each, medians; ${process.platform}/${process.arch})`);
-console.log(`${"runtime".padEnd(22)}${"--version ms".padStart(13)}${"daemon ready ms".padStart(17)}${"daemon RSS MiB".padStart(16)}${"export all ms".padStart(15)}${"/livez req/s".padStart(14)}${"% of bare".padStart(11)}${"p99 ms".padStart(8)}`);
+console.log(
+  `${"runtime".padEnd(22)}${"--version ms".padStart(13)}${"daemon ready ms".padStart(17)}${"daemon RSS MiB".padStart(16)}${"export all ms".padStart(15)}${"/livez req/s".padStart(14)}${"% of bare".padStart(11)}${"p99 ms".padStart(8)}`,
+);
 for (const rt of RUNTIMES) {
-  const version = spawnSync(rt.cmd, rt.name === "deno" ? ["--version"] : ["--version"], { encoding: "utf8" }).stdout.split("\n")[0]!.trim();
+  const version = spawnSync(rt.cmd, rt.name === "deno" ? ["--version"] : ["--version"], { encoding: "utf8" })
+    .stdout.split("\n")[0]!
+    .trim();
   const startup = median(Array.from({ length: RUNS }, () => timeRun(rt.cmd, [...rt.pre, aicfg, "--version"])));
   const starts: { ms: number; rss: number }[] = [];
   for (let i = 0; i < Math.min(RUNS, 3); i++) starts.push(await daemonStart(rt));
@@ -89,7 +101,20 @@ for (const rt of RUNTIMES) {
     Array.from({ length: RUNS }, () => {
       const out = mkdtempSync(join(tmpdir(), "aicfg-rt-out-"));
       try {
-        return timeRun(rt.cmd, [...rt.pre, aicfg, "export", "--library", join(repo, "examples", "library"), "--target", targets, "--root", join(out, "p"), "--state-dir", join(out, "s"), "--json"]);
+        return timeRun(rt.cmd, [
+          ...rt.pre,
+          aicfg,
+          "export",
+          "--library",
+          join(repo, "examples", "library"),
+          "--target",
+          targets,
+          "--root",
+          join(out, "p"),
+          "--state-dir",
+          join(out, "s"),
+          "--json",
+        ]);
       } finally {
         rmSync(out, { recursive: true, force: true });
       }
@@ -98,6 +123,12 @@ for (const rt of RUNTIMES) {
   const api = livez(rt);
   const label = `${rt.name} ${version.replace(/^(deno|v)\s*/, "")}`.slice(0, 21);
   console.log(
-    `${label.padEnd(22)}${startup.toFixed(0).padStart(13)}${median(starts.map((s) => s.ms)).toFixed(0).padStart(17)}${median(starts.map((s) => s.rss)).toFixed(0).padStart(16)}${exportMs.toFixed(0).padStart(15)}${api.livez.toFixed(0).padStart(14)}${`${((api.livez / api.bare) * 100).toFixed(0)}%`.padStart(11)}${api.p99.toFixed(2).padStart(8)}`,
+    `${label.padEnd(22)}${startup.toFixed(0).padStart(13)}${median(starts.map((s) => s.ms))
+      .toFixed(0)
+      .padStart(17)}${median(starts.map((s) => s.rss))
+      .toFixed(0)
+      .padStart(
+        16,
+      )}${exportMs.toFixed(0).padStart(15)}${api.livez.toFixed(0).padStart(14)}${`${((api.livez / api.bare) * 100).toFixed(0)}%`.padStart(11)}${api.p99.toFixed(2).padStart(8)}`,
   );
 }

@@ -20,7 +20,11 @@ const FAILING: Severity[] = ["high", "critical"];
 const EXACT = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
 
 /** Dependencies in package.json that are not pinned to one exact version (`^1.2.3`, `~1`, `*`, `latest`, git URLs). */
-export function unpinned(pkg: { dependencies?: Record<string, string>; devDependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }): string[] {
+export function unpinned(pkg: {
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}): string[] {
   const out: string[] = [];
   for (const field of ["dependencies", "devDependencies", "optionalDependencies"] as const) {
     for (const [name, spec] of Object.entries(pkg[field] ?? {})) if (!EXACT.test(spec)) out.push(`${field}.${name}: ${JSON.stringify(spec)}`);
@@ -96,7 +100,9 @@ export function checkLockfile(lock: Lockfile, snapshot: Snapshot, o: { omitDev?:
   return out.sort((a, b) => a.package.localeCompare(b.package) || a.path.localeCompare(b.path));
 }
 
-type AuditReport = { vulnerabilities?: Record<string, { via: (string | { source?: number; name: string; title: string; url: string; severity: Severity; range: string })[] }> };
+type AuditReport = {
+  vulnerabilities?: Record<string, { via: (string | { source?: number; name: string; title: string; url: string; severity: Severity; range: string })[] }>;
+};
 type NpmAudit = { ok: true; report: AuditReport } | { ok: false; why: string };
 
 /** Runs `npm audit --json`; `ok: false` when the audit endpoint could not answer (offline, blocked, 4xx/5xx). */
@@ -167,7 +173,9 @@ function main(argv: string[]): number {
       console.log(`mode: online (npm audit against the registry), ${scope}`);
       findings = fromNpm(r.report).map((a) => ({ ...a, where: ` ${a.vulnerable}` }));
     } else {
-      console.log(`mode: OFFLINE snapshot from ${snapshot.generated_at} (${snapshot.advisories.length} advisories), ${scope}: the registry's audit endpoint was unreachable (${r.why})`);
+      console.log(
+        `mode: OFFLINE snapshot from ${snapshot.generated_at} (${snapshot.advisories.length} advisories), ${scope}: the registry's audit endpoint was unreachable (${r.why})`,
+      );
       const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as Lockfile;
       findings = checkLockfile(lock, snapshot, { omitDev }).map((f) => ({ ...f, where: `@${f.version} (${f.path})` }));
     }

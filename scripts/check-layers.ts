@@ -47,7 +47,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (process.argv.includes("--json")) console.log(JSON.stringify(found, null, 2));
   else {
     for (const v of found) {
-      console.error(`${v.file}:${v.line}:${v.column}  error: ${v.from}/ imports ${JSON.stringify(v.specifier)} from ${v.to}/, a higher layer  (imports only point down: ${LAYERS.join(" ← ")})`);
+      console.error(
+        `${v.file}:${v.line}:${v.column}  error: ${v.from}/ imports ${JSON.stringify(v.specifier)} from ${v.to}/, a higher layer  (imports only point down: ${LAYERS.join(" ← ")})`,
+      );
     }
     console.log(found.length ? `layers: ${found.length} import(s) point up` : "layers: every import points down");
   }

@@ -11,7 +11,11 @@ const dir = fileURLToPath(new URL("../schemas/", import.meta.url));
 describe("generated JSON Schemas", () => {
   it("are up to date with the zod schemas (run 'npm run schemas' when this fails)", () => {
     const generated = generateAllSchemas();
-    const onDisk = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => [f, readFileSync(dir + f, "utf8")]));
+    const onDisk = Object.fromEntries(
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => [f, readFileSync(dir + f, "utf8")]),
+    );
     expect(Object.keys(onDisk).sort()).toEqual(Object.keys(generated).sort());
     for (const [file, text] of Object.entries(generated)) expect(onDisk[file], file).toBe(text);
   });

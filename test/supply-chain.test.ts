@@ -13,13 +13,9 @@ describe("pinned dependencies", () => {
   it("package.json names one exact version for every dependency", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     expect(unpinned(pkg)).toEqual([]);
-    expect(unpinned({ dependencies: { a: "^1.2.3", b: "1.2.3", c: "~1.0.0", d: "latest", e: "github:x/y", f: "1.0.0-rc.1" }, devDependencies: { g: "*" } })).toEqual([
-      'dependencies.a: "^1.2.3"',
-      'dependencies.c: "~1.0.0"',
-      'dependencies.d: "latest"',
-      'dependencies.e: "github:x/y"',
-      'devDependencies.g: "*"',
-    ]);
+    expect(
+      unpinned({ dependencies: { a: "^1.2.3", b: "1.2.3", c: "~1.0.0", d: "latest", e: "github:x/y", f: "1.0.0-rc.1" }, devDependencies: { g: "*" } }),
+    ).toEqual(['dependencies.a: "^1.2.3"', 'dependencies.c: "~1.0.0"', 'dependencies.d: "latest"', 'dependencies.e: "github:x/y"', 'devDependencies.g: "*"']);
   });
 
   it("the lockfile agrees with package.json for every direct dependency", () => {

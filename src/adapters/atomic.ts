@@ -117,7 +117,9 @@ function refuseLink(path: string, e: unknown): never {
   if (code === "ELOOP" || code === "ENOTDIR") {
     const st = lstatSafe(path);
     if (st?.isSymbolicLink() || code === "ELOOP") {
-      throw new ExportError("symlink-parent", `${path} is a symbolic link; refusing to write below it`, { hint: "replace the link with a real folder, or export with --root elsewhere" });
+      throw new ExportError("symlink-parent", `${path} is a symbolic link; refusing to write below it`, {
+        hint: "replace the link with a real folder, or export with --root elsewhere",
+      });
     }
     throw new ExportError("not-a-directory", `${path} exists and is not a folder`);
   }
@@ -218,7 +220,9 @@ export function unlinkBeneath(root: string, path: string): void {
     // Not race-free (no held handles here), but a link already in place is still refused.
     const base = resolve(root);
     let current = base;
-    for (const part of relative(base, dirname(resolve(path))).split(sep).filter(Boolean)) {
+    for (const part of relative(base, dirname(resolve(path)))
+      .split(sep)
+      .filter(Boolean)) {
       current = join(current, part);
       if (lstatSafe(current)?.isSymbolicLink()) throw new ExportError("symlink-parent", `${current} is a symbolic link; not deleting below it`);
     }

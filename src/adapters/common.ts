@@ -70,12 +70,7 @@ export function translateEnvRefs(value: string, syntax: EnvSyntax): string | und
 }
 
 /** Maps a record's values with translateEnvRefs; collects the keys that could not be expressed. */
-export function translateRecord(
-  rec: Record<string, string> | undefined,
-  syntax: EnvSyntax,
-  lost: string[],
-  where: string,
-): Record<string, string> | undefined {
+export function translateRecord(rec: Record<string, string> | undefined, syntax: EnvSyntax, lost: string[], where: string): Record<string, string> | undefined {
   if (!rec) return undefined;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(rec)) {

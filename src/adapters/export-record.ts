@@ -86,7 +86,14 @@ export function quickCheck(stateDir: string, key: string, libraryRoot: string): 
  * Records a successful export. `scan` must have been taken before the library was loaded, so a file
  * changed while it loaded has newer stats than recorded; layers it lacks are recorded unhashed.
  */
-export function saveExportRecord(stateDir: string, key: string, scan: InputScan, layerRoots: readonly string[], outputs: readonly string[], replay: ExportReplay): void {
+export function saveExportRecord(
+  stateDir: string,
+  key: string,
+  scan: InputScan,
+  layerRoots: readonly string[],
+  outputs: readonly string[],
+  replay: ExportReplay,
+): void {
   const layers = layerRoots.map((root) => {
     const known = scan.layers.find((l) => l.root === root);
     if (known) return known;

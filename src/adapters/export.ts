@@ -87,7 +87,8 @@ export type ExportResult = {
 export { defaultStateDir } from "./export-record.ts";
 
 export function exportRoots(lib: Library, scope: ExportScope, root: string | undefined): Roots {
-  const projectRoot = scope === "project" && root ? resolve(root) : lib.manifest.export?.root ? resolve(lib.root, lib.manifest.export.root) : resolve(process.cwd());
+  const projectRoot =
+    scope === "project" && root ? resolve(root) : lib.manifest.export?.root ? resolve(lib.root, lib.manifest.export.root) : resolve(process.cwd());
   const homeDir = scope === "user" && root ? resolve(root) : homedir();
   return { scope, projectRoot, homeDir };
 }
@@ -116,7 +117,13 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   const only = opts.agents?.length ? new Set(opts.agents) : undefined;
   if (only) {
     for (const name of only) {
-      if (!lib.agents.has(name)) errors.push({ severity: "error", code: "agent-not-found", message: `no agent named '${name}'`, hint: `known agents: ${[...lib.agents.keys()].sort().join(", ")}` });
+      if (!lib.agents.has(name))
+        errors.push({
+          severity: "error",
+          code: "agent-not-found",
+          message: `no agent named '${name}'`,
+          hint: `known agents: ${[...lib.agents.keys()].sort().join(", ")}`,
+        });
     }
   }
 
@@ -127,8 +134,20 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   // (expandTargets: detection is asynchronous).
   const targets = opts.targets ? [...new Set(opts.targets.flatMap((t) => (t === "all" ? [...known] : [t])))] : undefined;
   for (const t of targets ?? []) {
-    if (t === "detected") errors.push({ severity: "error", code: "unknown-target", message: "target 'detected' was not expanded", hint: "this is a bug in the caller: expand the list with expandTargets() first" });
-    else if (!known.has(t)) errors.push({ severity: "error", code: "unknown-target", message: `unknown target '${t}'`, hint: `known targets: ${[...known].sort().join(", ")}, or 'all' (every target) or 'detected' (the tools 'aicfg doctor' finds) (see 'aicfg targets')` });
+    if (t === "detected")
+      errors.push({
+        severity: "error",
+        code: "unknown-target",
+        message: "target 'detected' was not expanded",
+        hint: "this is a bug in the caller: expand the list with expandTargets() first",
+      });
+    else if (!known.has(t))
+      errors.push({
+        severity: "error",
+        code: "unknown-target",
+        message: `unknown target '${t}'`,
+        hint: `known targets: ${[...known].sort().join(", ")}, or 'all' (every target) or 'detected' (the tools 'aicfg doctor' finds) (see 'aicfg targets')`,
+      });
     else perTarget.set(t, []);
   }
   for (const a of agents) {
@@ -137,11 +156,23 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     const ownTargets = a.provenance.targets !== "manifest" && a.provenance.targets !== "none";
     const wanted = targets ? targets.filter((t) => known.has(t) && (!ownTargets || a.targets.includes(t))) : a.targets;
     if (!targets && a.targets.length === 0) {
-      warnings.push({ severity: "warning", code: "no-targets", message: `agent '${a.name}' names no targets and the library has no default targets; not exported`, file: a.sourceFile, hint: "add targets: to aicfg.yaml or the agent, or pass --target" });
+      warnings.push({
+        severity: "warning",
+        code: "no-targets",
+        message: `agent '${a.name}' names no targets and the library has no default targets; not exported`,
+        file: a.sourceFile,
+        hint: "add targets: to aicfg.yaml or the agent, or pass --target",
+      });
     }
     for (const t of wanted) {
       if (!known.has(t)) {
-        errors.push({ severity: "error", code: "unknown-target", message: `agent '${a.name}' names unknown target '${t}'`, file: a.sourceFile, hint: `known targets: ${[...known].sort().join(", ")}` });
+        errors.push({
+          severity: "error",
+          code: "unknown-target",
+          message: `agent '${a.name}' names unknown target '${t}'`,
+          file: a.sourceFile,
+          hint: `known targets: ${[...known].sort().join(", ")}`,
+        });
         continue;
       }
       const list = perTarget.get(t) ?? [];
@@ -189,7 +220,12 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const adapter = getAdapter(target)!;
     if (!adapter.scopes.includes(scope)) {
-      warnings.push({ severity: "warning", code: "scope-unsupported", message: `${adapter.displayName} has no ${scope} scope; skipped`, hint: `export it with --scope ${adapter.scopes[0]}` });
+      warnings.push({
+        severity: "warning",
+        code: "scope-unsupported",
+        message: `${adapter.displayName} has no ${scope} scope; skipped`,
+        hint: `export it with --scope ${adapter.scopes[0]}`,
+      });
       continue;
     }
     const extErrors = checkExtensions(adapter, list);
@@ -201,17 +237,37 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     const cacheKey = `${target}\u0000${scope}\u0000${root}`;
     const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: checked.map(withoutStats), lib: libraryFingerprint(lib) });
     const cached = manifest.cache[cacheKey];
-    const summary: TargetSummary = { target, agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name), counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 }, cached: false, rendered: 0 };
+    const summary: TargetSummary = {
+      target,
+      agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name),
+      counts: { create: 0, update: 0, delete: 0, unchanged: 0, drift: 0, conflict: 0 },
+      cached: false,
+      rendered: 0,
+    };
     summaries.push(summary);
     // A decrypted value is not in the fingerprint (it must not reach the state folder), so such a target always renders.
-    if (!opts.noCache && !opts.force && !only && fingerprintTrusted && !prepared.literals.length && cached && cached.fingerprint === fingerprint && !cached.reads.some(([p]) => moved.has(p)) && readsUnchanged(cached.reads) && outputsIntact(manifest, cached.paths, target)) {
+    if (
+      !opts.noCache &&
+      !opts.force &&
+      !only &&
+      fingerprintTrusted &&
+      !prepared.literals.length &&
+      cached &&
+      cached.fingerprint === fingerprint &&
+      !cached.reads.some(([p]) => moved.has(p)) &&
+      readsUnchanged(cached.reads) &&
+      outputsIntact(manifest, cached.paths, target)
+    ) {
       summary.cached = true;
       summary.counts.unchanged = cached.paths.length;
       outputPaths.push(...cached.paths);
       if (cached.budget) {
         summary.budget = { ...(cached.budget as BudgetFigures), budget: adapter.budget };
         const over = budgetWarning(target, summary.budget);
-        if (over) (opts.strict ? errors : warnings).push(opts.strict ? { ...over, severity: "error", hint: `${over.hint}; reported as an error because of --strict` } : over);
+        if (over)
+          (opts.strict ? errors : warnings).push(
+            opts.strict ? { ...over, severity: "error", hint: `${over.hint}; reported as an error because of --strict` } : over,
+          );
       }
       continue;
     }
@@ -221,9 +277,17 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       rendered = adapter.render(targetAgents, ctx);
       // Library-wide skills, commands and ignore patterns, for tools that have a native place for them.
       const extras = renderExtras(target, lib, ctx);
-      rendered = { files: markSecretFiles([...rendered.files, ...extras.files], prepared.literals), warnings: [...prepared.warnings, ...rendered.warnings, ...extras.warnings] };
+      rendered = {
+        files: markSecretFiles([...rendered.files, ...extras.files], prepared.literals),
+        warnings: [...prepared.warnings, ...rendered.warnings, ...extras.warnings],
+      };
     } catch (e) {
-      errors.push({ severity: "error", code: "render-failed", message: `${adapter.displayName}: ${(e as Error).message}`, hint: "this target was skipped; the others were exported" });
+      errors.push({
+        severity: "error",
+        code: "render-failed",
+        message: `${adapter.displayName}: ${(e as Error).message}`,
+        hint: "this target was skipped; the others were exported",
+      });
       continue;
     }
     // Only what the target's own render marks always-loaded counts; library skills and commands load on demand.
@@ -232,7 +296,8 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
     const over = budgetWarning(target, figures);
     if (over) rendered.warnings.push(over);
     for (const w of rendered.warnings) {
-      if (opts.strict && (w.code === "unsupported-feature" || w.code === "limit-exceeded")) errors.push({ ...w, severity: "error", hint: (w.hint ? w.hint + "; " : "") + "reported as an error because of --strict" });
+      if (opts.strict && (w.code === "unsupported-feature" || w.code === "limit-exceeded"))
+        errors.push({ ...w, severity: "error", hint: (w.hint ? w.hint + "; " : "") + "reported as an error because of --strict" });
       else if (w.severity === "error") errors.push(w);
       else warnings.push(w);
     }
@@ -257,7 +322,19 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
   const outOfDate = plan.entries.some((e) => e.action !== "unchanged");
   const totalOutputs = new Set(outputPaths).size;
   const rendered = { targets: summaries.filter((t) => !t.cached).length, outputs: summaries.reduce((n, t) => n + t.rendered, 0), totalOutputs };
-  const result: ExportResult = { library: lib, libraryName: lib.manifest.name, libraryRoot: lib.root, scope, roots, plan, targets: summaries, warnings, errors, outOfDate, rendered };
+  const result: ExportResult = {
+    library: lib,
+    libraryName: lib.manifest.name,
+    libraryRoot: lib.root,
+    scope,
+    roots,
+    plan,
+    targets: summaries,
+    warnings,
+    errors,
+    outOfDate,
+    rendered,
+  };
   const blocked = opts.strict && hasErrors(errors);
   if (!opts.dryRun && !blocked) {
     const applied = applyPlan(plan, manifest, opts.stateDir, now);
@@ -277,7 +354,13 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       try {
         saveProjectManifest(manifest, roots.projectRoot);
       } catch (e) {
-        errors.push({ severity: "error", code: "project-manifest-write-failed", message: `could not write ${PROJECT_MANIFEST}: ${(e as Error).message}`, file: join(roots.projectRoot, PROJECT_MANIFEST), hint: "the exports were written; without this file a fresh clone treats them as foreign" });
+        errors.push({
+          severity: "error",
+          code: "project-manifest-write-failed",
+          message: `could not write ${PROJECT_MANIFEST}: ${(e as Error).message}`,
+          file: join(roots.projectRoot, PROJECT_MANIFEST),
+          hint: "the exports were written; without this file a fresh clone treats them as foreign",
+        });
       }
     }
     // Only a clean export may be replayed: errors, drift or conflicts must be reported again.
@@ -288,14 +371,26 @@ export function exportLibrary(opts: ExportOptions): ExportResult {
       if (committed && existsSync(lock)) watched.push(lock);
       // The ownership manifest too: a replay must not vouch for files whose record was removed.
       watched.push(join(opts.stateDir, MANIFEST_NAME));
-      saveExportRecord(opts.stateDir, opts.record.key, opts.record.scan, lib.layers.map((l) => l.root), watched, {
-        libraryName: lib.manifest.name,
-        libraryRoot: lib.root,
-        scope,
-        roots,
-        targets: summaries.map((t) => ({ target: t.target, agents: t.agents, files: t.counts.unchanged + t.counts.create + t.counts.update, ...(t.budget ? { budget: t.budget } : {}) })),
-        warnings,
-      });
+      saveExportRecord(
+        opts.stateDir,
+        opts.record.key,
+        opts.record.scan,
+        lib.layers.map((l) => l.root),
+        watched,
+        {
+          libraryName: lib.manifest.name,
+          libraryRoot: lib.root,
+          scope,
+          roots,
+          targets: summaries.map((t) => ({
+            target: t.target,
+            agents: t.agents,
+            files: t.counts.unchanged + t.counts.create + t.counts.update,
+            ...(t.budget ? { budget: t.budget } : {}),
+          })),
+          warnings,
+        },
+      );
     }
   }
   return result;

@@ -121,7 +121,13 @@ export function loadProjectManifest(projectRoot: string): { entries: OwnedEntry[
   } catch (e) {
     return {
       entries: [],
-      error: { severity: "error", code: "project-manifest-invalid", message: `${PROJECT_MANIFEST} is not an aicfg export manifest (${(e as Error).message}); left untouched`, file, hint: "restore it from git, or delete it and export again (committed exports then count as foreign once)" },
+      error: {
+        severity: "error",
+        code: "project-manifest-invalid",
+        message: `${PROJECT_MANIFEST} is not an aicfg export manifest (${(e as Error).message}); left untouched`,
+        file,
+        hint: "restore it from git, or delete it and export again (committed exports then count as foreign once)",
+      },
     };
   }
   const entries: OwnedEntry[] = [];
@@ -130,7 +136,17 @@ export function loadProjectManifest(projectRoot: string): { entries: OwnedEntry[
     // Never trust a committed path that leaves the project.
     if (isAbsolute(rel) || !abs.startsWith(projectRoot + sep)) continue;
     for (const [target, e] of Object.entries(byTarget)) {
-      entries.push({ path: abs, target, kind: e.kind, root: projectRoot, scope: "project", ...(e.agent ? { agent: e.agent } : {}), hash: e.hash, ...(e.keys ? { keys: e.keys } : {}), writtenAt: "" });
+      entries.push({
+        path: abs,
+        target,
+        kind: e.kind,
+        root: projectRoot,
+        scope: "project",
+        ...(e.agent ? { agent: e.agent } : {}),
+        hash: e.hash,
+        ...(e.keys ? { keys: e.keys } : {}),
+        writtenAt: "",
+      });
     }
   }
   return { entries };
@@ -160,7 +176,16 @@ export function projectManifestText(manifest: OwnedFileManifest, projectRoot: st
   }
   const paths = Object.keys(files).sort();
   if (paths.length === 0) return undefined;
-  const sorted = Object.fromEntries(paths.map((p) => [p, Object.fromEntries(Object.keys(files[p]!).sort().map((t) => [t, files[p]![t]!]))]));
+  const sorted = Object.fromEntries(
+    paths.map((p) => [
+      p,
+      Object.fromEntries(
+        Object.keys(files[p]!)
+          .sort()
+          .map((t) => [t, files[p]![t]!]),
+      ),
+    ]),
+  );
   return JSON.stringify({ $comment: PROJECT_COMMENT, version: 1, files: sorted }, null, 2) + "\n";
 }
 
@@ -179,5 +204,9 @@ export function saveProjectManifest(manifest: OwnedFileManifest, projectRoot: st
 }
 
 function sortKeys(r: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!]));
+  return Object.fromEntries(
+    Object.keys(r)
+      .sort()
+      .map((k) => [k, r[k]!]),
+  );
 }

@@ -83,7 +83,12 @@ export function planExport(outputs: readonly TargetOutput[], manifest: OwnedFile
   for (const t of outputs) {
     for (const out of t.files) {
       if (!isInside(t.root, out.path) || out.path === t.root) {
-        errors.push({ severity: "error", code: "outside-root", message: `${t.target} wants to write ${out.path}, outside ${t.root}`, hint: "this is a bug in the adapter; please report it" });
+        errors.push({
+          severity: "error",
+          code: "outside-root",
+          message: `${t.target} wants to write ${out.path}, outside ${t.root}`,
+          hint: "this is a bug in the adapter; please report it",
+        });
         continue;
       }
       const list = byPath.get(out.path) ?? [];
@@ -113,7 +118,12 @@ export function planExport(outputs: readonly TargetOutput[], manifest: OwnedFile
     const gone = stale.get(path) ?? [];
     const kinds = new Set([...parts.map((p) => p.out.kind), ...gone.map((g) => g.kind)]);
     if (kinds.size > 1) {
-      errors.push({ severity: "error", code: "output-clash", message: `${path} is written in incompatible ways by ${[...new Set(parts.map((p) => p.target))].join(", ")}`, hint: "export these targets separately or disable one of them" });
+      errors.push({
+        severity: "error",
+        code: "output-clash",
+        message: `${path} is written in incompatible ways by ${[...new Set(parts.map((p) => p.target))].join(", ")}`,
+        hint: "export these targets separately or disable one of them",
+      });
       continue;
     }
     const kind = [...kinds][0]!;
@@ -121,7 +131,14 @@ export function planExport(outputs: readonly TargetOutput[], manifest: OwnedFile
     const scope = parts[0]?.scope ?? gone[0]!.scope;
     const st = lstatSafe(path);
     if (st?.isSymbolicLink()) {
-      entries.push({ path, action: "conflict", targets: targetsOf(parts, gone), kind, secret: false, reason: "is a symbolic link; aicfg never writes through links" });
+      entries.push({
+        path,
+        action: "conflict",
+        targets: targetsOf(parts, gone),
+        kind,
+        secret: false,
+        reason: "is a symbolic link; aicfg never writes through links",
+      });
       continue;
     }
     if (st && !st.isFile()) {
@@ -162,7 +179,12 @@ function planWholeFile(c: Ctx): void {
     for (const p of parts.slice(1)) {
       const o = p.out as Extract<OutputFile, { kind: "file" }>;
       if (sha256(o.content) !== newHash) {
-        c.errors.push({ severity: "error", code: "output-clash", message: `${path} is written with different content by ${targets.join(" and ")}`, hint: "export one of these targets only, or give them different scopes" });
+        c.errors.push({
+          severity: "error",
+          code: "output-clash",
+          message: `${path} is written with different content by ${targets.join(" and ")}`,
+          hint: "export one of these targets only, or give them different scopes",
+        });
         return;
       }
     }
@@ -170,10 +192,27 @@ function planWholeFile(c: Ctx): void {
     const owned = parts.map((p) => manifest.entries[entryKey(path, p.target)]).filter((e): e is OwnedEntry => !!e);
     const agent = first.agent;
     const record = (): OwnedEntry[] =>
-      parts.map((p) => ({ path, target: p.target, kind: "file", root: p.root, scope: p.scope, ...(agent ? { agent } : {}), hash: newHash, writtenAt: opts.now }));
+      parts.map((p) => ({
+        path,
+        target: p.target,
+        kind: "file",
+        root: p.root,
+        scope: p.scope,
+        ...(agent ? { agent } : {}),
+        hash: newHash,
+        writtenAt: opts.now,
+      }));
     const afterText = toText(first.content);
     if (!st) {
-      c.entries.push({ path, action: "create", targets, kind: "file", secret, ...(agent ? { agent } : {}), ...(afterText !== undefined ? { after: afterText } : {}) });
+      c.entries.push({
+        path,
+        action: "create",
+        targets,
+        kind: "file",
+        secret,
+        ...(agent ? { agent } : {}),
+        ...(afterText !== undefined ? { after: afterText } : {}),
+      });
       c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped: [] });
       return;
     }
@@ -191,7 +230,15 @@ function planWholeFile(c: Ctx): void {
       return;
     }
     const ours = owned.length > 0 && owned.every((e) => e.hash === curHash);
-    const base = { path, targets, kind: "file" as const, secret, ...(agent ? { agent } : {}), ...(curText !== undefined ? { before: curText } : {}), ...(afterText !== undefined ? { after: afterText } : {}) };
+    const base = {
+      path,
+      targets,
+      kind: "file" as const,
+      secret,
+      ...(agent ? { agent } : {}),
+      ...(curText !== undefined ? { before: curText } : {}),
+      ...(afterText !== undefined ? { after: afterText } : {}),
+    };
     if (ours) {
       c.entries.push({ ...base, action: "update" });
       c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped: [] });
@@ -244,7 +291,9 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
   };
   if (!reparse()) return;
   const secret = parts.some((p) => (p.out as { secret?: boolean }).secret === true);
-  const style = parts.map((p) => (p.out as { comment?: "html" | "hash" }).comment).find((c) => c) ?? (/\.(md|mdc|markdown)$/i.test(path) ? "html" : /(^|\/)\.[^/]*ignore$/.test(path) ? "hash" : "html");
+  const style =
+    parts.map((p) => (p.out as { comment?: "html" | "hash" }).comment).find((c) => c) ??
+    (/\.(md|mdc|markdown)$/i.test(path) ? "html" : /(^|\/)\.[^/]*ignore$/.test(path) ? "hash" : "html");
   const owned: OwnedEntry[] = [];
   const problems: string[] = [];
   let backup = false;
@@ -255,15 +304,18 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
   // One-line objects we expanded to insert into (see editJsonKey): every owner of the file keeps the
   // list, so whichever removes the last of ours gives the user's one-line form back.
   const layouts: JsonLayout[] = [
-    ...new Map(Object.values(manifest.entries).flatMap((e) => (e.path === path ? (e.layouts ?? []) : [])).map((l) => [JSON.stringify(l), l])).values(),
+    ...new Map(
+      Object.values(manifest.entries)
+        .flatMap((e) => (e.path === path ? (e.layouts ?? []) : []))
+        .map((l) => [JSON.stringify(l), l]),
+    ).values(),
   ];
   const setOf = (key: string[], value: unknown): void => {
     if (kind === "json-keys") {
       const r = editJsonKey(text, key, value, value === undefined ? layouts : []);
       text = r.text;
       if (r.expanded && !layouts.some((l) => JSON.stringify(l) === JSON.stringify(r.expanded))) layouts.push(r.expanded);
-    }
-    else if (kind === "toml-tables") text = setTomlTable(text, key, value as Record<string, unknown> | undefined);
+    } else if (kind === "toml-tables") text = setTomlTable(text, key, value as Record<string, unknown> | undefined);
     else text = setSection(text, key[0]!, value as string | undefined, style);
     reparse();
   };
@@ -321,7 +373,18 @@ function planSharedFile(c: Ctx, kind: "json-keys" | "toml-tables" | "md-section"
       }
     }
     if (wanted.length) {
-      owned.push({ path, target, kind, root: rootOf, scope: scopeOf, ...(agent ? { agent } : {}), hash: hashValue(keys), keys, ...(layouts.length ? { layouts } : {}), writtenAt: opts.now });
+      owned.push({
+        path,
+        target,
+        kind,
+        root: rootOf,
+        scope: scopeOf,
+        ...(agent ? { agent } : {}),
+        hash: hashValue(keys),
+        keys,
+        ...(layouts.length ? { layouts } : {}),
+        writtenAt: opts.now,
+      });
     }
   };
 
@@ -410,7 +473,13 @@ export function applyPlan(plan: ExportPlan, manifest: OwnedFileManifest, stateDi
         code: err.code && /^E[A-Z]+$/.test(err.code) ? `io-${err.code.toLowerCase()}` : (err.code ?? "write-failed"),
         message: `could not write ${w.path}: ${err.message}`,
         file: w.path,
-        hint: err.hint ?? (err.code === "ENOSPC" ? "free some disk space and export again" : err.code === "EACCES" ? "check the folder's permissions" : "nothing was changed for this file"),
+        hint:
+          err.hint ??
+          (err.code === "ENOSPC"
+            ? "free some disk space and export again"
+            : err.code === "EACCES"
+              ? "check the folder's permissions"
+              : "nothing was changed for this file"),
       });
     }
   }

@@ -31,7 +31,13 @@ export type PreparedSecrets = {
 };
 
 /** Applies the per-target decision to every secret reference of the agents; agents without any are passed through. */
-export function prepareSecrets(target: string, adapter: Pick<Adapter, "mcpEnvRefs" | "displayName">, agents: readonly ResolvedAgent[], scope: ExportScope, values: ReadonlyMap<string, string> | undefined): PreparedSecrets {
+export function prepareSecrets(
+  target: string,
+  adapter: Pick<Adapter, "mcpEnvRefs" | "displayName">,
+  agents: readonly ResolvedAgent[],
+  scope: ExportScope,
+  values: ReadonlyMap<string, string> | undefined,
+): PreparedSecrets {
   const support = envRefSupport(adapter, scope);
   const warnings: Diagnostic[] = [];
   const literals = new Set<string>();
@@ -95,7 +101,8 @@ export function secretNames(agents: Iterable<ResolvedAgent>): Set<string> {
 export function markSecretFiles(files: OutputFile[], literals: readonly string[]): OutputFile[] {
   if (!literals.length) return files;
   return files.map((f) => {
-    const text = f.kind === "json-keys" ? JSON.stringify(f.entries) : f.kind === "toml-tables" ? JSON.stringify(f.tables) : typeof f.content === "string" ? f.content : "";
+    const text =
+      f.kind === "json-keys" ? JSON.stringify(f.entries) : f.kind === "toml-tables" ? JSON.stringify(f.tables) : typeof f.content === "string" ? f.content : "";
     const holds = literals.some((v) => text.includes(v) || text.includes(JSON.stringify(v).slice(1, -1)));
     return holds && f.kind !== "md-section" ? { ...f, secret: true } : f;
   });

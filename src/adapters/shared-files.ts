@@ -294,7 +294,8 @@ function finish(text: string, s: JsonStyle): string {
 function replaceValue(text: string, prop: Node, value: unknown, s: JsonStyle): string {
   const v = prop.children![1]!;
   const old = text.slice(v.offset, v.offset + v.length);
-  const printed = old.includes("\n") || (v.type !== "object" && v.type !== "array") ? printJson(value, s, lineIndentAt(text, prop.offset)) : printJsonCompact(value, s);
+  const printed =
+    old.includes("\n") || (v.type !== "object" && v.type !== "array") ? printJson(value, s, lineIndentAt(text, prop.offset)) : printJsonCompact(value, s);
   return text.slice(0, v.offset) + printed + text.slice(v.offset + v.length);
 }
 

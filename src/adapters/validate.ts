@@ -42,7 +42,13 @@ export function validateLibrary(lib: Library): Diagnostic[] {
         continue;
       }
       if (!adapter.extensionSchema) {
-        out.push({ severity: "error", code: "invalid-extension", message: `${adapter.displayName} takes no extensions (agent '${a.name}')`, file: a.sourceFile, hint: `remove extensions.${tool}` });
+        out.push({
+          severity: "error",
+          code: "invalid-extension",
+          message: `${adapter.displayName} takes no extensions (agent '${a.name}')`,
+          file: a.sourceFile,
+          hint: `remove extensions.${tool}`,
+        });
         continue;
       }
       const r = adapter.extensionSchema.safeParse(ext);

@@ -75,8 +75,10 @@ function notFound(what: string): AicfgError {
 /** ConfigErrors of the daemon core, mapped to the API's error codes. */
 function mapError(e: unknown): never {
   const code = (e as { code?: string }).code;
-  if (code === "workflow-not-found" || code === "run-not-found") throw new AicfgError("not-found", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
-  if (code === "workflow-disabled" || code === "duplicate-run" || code === "manual-disabled") throw new AicfgError("conflict", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
+  if (code === "workflow-not-found" || code === "run-not-found")
+    throw new AicfgError("not-found", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
+  if (code === "workflow-disabled" || code === "duplicate-run" || code === "manual-disabled")
+    throw new AicfgError("conflict", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
   // The dispatcher's input checks (checkInputs): unknown-input, missing-input, bad-input.
   if (code === "invalid-input" || code === "invalid-inputs" || code === "unknown-input" || code === "missing-input" || code === "bad-input") {
     throw new AicfgError("invalid-input", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
@@ -101,8 +103,18 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
       if (!w) return undefined;
       const inputs: WorkflowDetail["inputs"] = {};
       for (const [key, spec] of Object.entries(w.workflow.spec.inputs ?? {})) {
-        const s = spec as { type?: "string" | "number" | "boolean"; required?: boolean; default?: string | number | boolean | { secret: string }; description?: string };
-        inputs[key] = { type: s.type ?? "string", required: s.required ?? false, ...(s.default !== undefined ? { default: s.default } : {}), ...(s.description ? { description: s.description } : {}) };
+        const s = spec as {
+          type?: "string" | "number" | "boolean";
+          required?: boolean;
+          default?: string | number | boolean | { secret: string };
+          description?: string;
+        };
+        inputs[key] = {
+          type: s.type ?? "string",
+          required: s.required ?? false,
+          ...(s.default !== undefined ? { default: s.default } : {}),
+          ...(s.description ? { description: s.description } : {}),
+        };
       }
       return {
         ...summary(w, runsCommands(library, name)),
@@ -130,7 +142,11 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
       }
     },
     listRuns: async (q) => {
-      let items = await store.listRuns({ ...(q.library ? { library: q.library } : {}), ...(q.workflow ? { workflow: q.workflow } : {}), ...(q.status ? { status: [q.status] } : {}) });
+      let items = await store.listRuns({
+        ...(q.library ? { library: q.library } : {}),
+        ...(q.workflow ? { workflow: q.workflow } : {}),
+        ...(q.status ? { status: [q.status] } : {}),
+      });
       if (q.trigger) items = items.filter((r) => r.trigger.kind === q.trigger);
       items.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
       if (q.cursor) {
@@ -170,7 +186,13 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
       lines.forEach((l, i) => {
         const seq = l.seq ?? i + 1;
         if (seq <= o.after || out.length >= o.limit) return;
-        out.push({ seq, at: new Date(l.at).toISOString(), ...(l.step ? { step: l.step } : {}), stream: l.step ? (l.level === "info" ? "stdout" : "stderr") : "system", message: l.message });
+        out.push({
+          seq,
+          at: new Date(l.at).toISOString(),
+          ...(l.step ? { step: l.step } : {}),
+          stream: l.step ? (l.level === "info" ? "stdout" : "stderr") : "system",
+          message: l.message,
+        });
       });
       return out;
     },
@@ -189,7 +211,9 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
     listOccurrences: async (q) => {
       const from = q.from ? Date.parse(q.from) : -Infinity;
       const to = q.to ? Date.parse(q.to) : Infinity;
-      const recorded: Occurrence[] = (await store.listOccurrences({ ...(q.library ? { library: q.library } : {}), ...(q.workflow ? { workflow: q.workflow } : {}) })).map((o) => ({
+      const recorded: Occurrence[] = (
+        await store.listOccurrences({ ...(q.library ? { library: q.library } : {}), ...(q.workflow ? { workflow: q.workflow } : {}) })
+      ).map((o) => ({
         library: o.library,
         workflow: o.workflow,
         scheduledAt: new Date(o.scheduledAt).toISOString(),
@@ -209,13 +233,26 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
     deliveryQueued: (id, attempt, runIds) => deliveryQueued(store, id, attempt, runIds),
     forgetDelivery: (id, attempt) => store.forgetDelivery(id, attempt),
     notifyGitPush: async (push) =>
-      (await handle.notifyGitPush({ library: push.library, branch: push.branch, after: push.after, delivery: push.deliveryId, actor: push.actor, ...(push.redelivery ? { redelivery: true } : {}) })).runIds,
+      (
+        await handle.notifyGitPush({
+          library: push.library,
+          branch: push.branch,
+          after: push.after,
+          delivery: push.deliveryId,
+          actor: push.actor,
+          ...(push.redelivery ? { redelivery: true } : {}),
+        })
+      ).runIds,
     status: async () => {
       const s = handle.status();
       const c = s.checks;
       return {
         store: { ok: c.store.ok, ...(c.store.error ? { message: c.store.error } : {}) },
-        config: { ok: c.config.ok, invalidWorkflows: c.config.broken, ...(c.config.broken ? { message: `${c.config.broken} workflow file(s) do not load; the last good versions run` } : {}) },
+        config: {
+          ok: c.config.ok,
+          invalidWorkflows: c.config.broken,
+          ...(c.config.broken ? { message: `${c.config.broken} workflow file(s) do not load; the last good versions run` } : {}),
+        },
         scheduler: { lastTickAt: c.scheduler.enabled ? c.scheduler.lastTick || undefined : handle.clock.now(), intervalMs: 30_000 },
         watchers: { ok: c.watchers.ok, watchedPaths: c.watchers.count, ...(c.watchers.dead ? { message: `${c.watchers.dead} file watcher(s) stopped` } : {}) },
       };
@@ -232,7 +269,14 @@ export function publishCurrentState(handle: DaemonHandle): void {
   const all = handle.listWorkflows();
   for (const [name, state] of handle.libraries) {
     const mine = all.filter((w) => w.library === name);
-    handle.bus.publish({ type: "workflows.loaded", library: name, total: mine.length + state.broken.size, enabled: mine.filter((w) => w.enabled && !w.stale).length, broken: state.broken.size, at });
+    handle.bus.publish({
+      type: "workflows.loaded",
+      library: name,
+      total: mine.length + state.broken.size,
+      enabled: mine.filter((w) => w.enabled && !w.stale).length,
+      broken: state.broken.size,
+      at,
+    });
     if (state.stats) handle.bus.publish({ type: "library.stats", library: name, ...state.stats, at });
   }
   for (const w of all) handle.bus.publish({ type: "schedule.next", workflow: w.name, library: w.library, nextAt: w.nextRuns[0] });

@@ -46,7 +46,10 @@ export const DaemonConfigSpec = z.strictObject({
       git: z.strictObject({ allow_file_remotes: z.boolean().optional() }).optional(),
     })
     .optional(),
-  env_allowlist: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).optional().describe("environment variables workflows may read as env.NAME (and notify secrets)"),
+  env_allowlist: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+    .optional()
+    .describe("environment variables workflows may read as env.NAME (and notify secrets)"),
   retention: z
     .strictObject({
       keep_runs: z.number().int().min(1).optional().describe("finished runs kept per workflow (default 200)"),
@@ -90,7 +93,8 @@ export type DaemonFlags = { config?: string; libraries?: string[]; stateDir?: st
 
 export function parseListen(text: string): { host: string; port: number; text: string } {
   const r = Listen.safeParse(text);
-  if (!r.success) throw new ConfigError("bad-listen", `--listen ${JSON.stringify(text)}: ${r.error.issues[0]!.message}`, { hint: "e.g. --listen 127.0.0.1:7411" });
+  if (!r.success)
+    throw new ConfigError("bad-listen", `--listen ${JSON.stringify(text)}: ${r.error.issues[0]!.message}`, { hint: "e.g. --listen 127.0.0.1:7411" });
   const i = text.lastIndexOf(":");
   return { host: text.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(text.slice(i + 1)), text };
 }
@@ -108,12 +112,22 @@ export function readDaemonConfigFile(file: string): DaemonConfigSpec {
   if (!diagnostics.some((d) => d.severity === "error")) {
     const r = DaemonConfigSpec.safeParse(parsed.value ?? {}, { reportInput: true });
     if (r.success) spec = r.data;
-    else diagnostics.push(...zodIssuesToDiagnostics(r.error.issues, file, parsed.locate, { knownKeys: (p) => (p.length === 0 ? Object.keys(DaemonConfigSpec.shape) : undefined) }));
+    else
+      diagnostics.push(
+        ...zodIssuesToDiagnostics(r.error.issues, file, parsed.locate, {
+          knownKeys: (p) => (p.length === 0 ? Object.keys(DaemonConfigSpec.shape) : undefined),
+        }),
+      );
   }
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (!spec || errors.length) {
     const first = errors[0]!;
-    throw new ConfigError(first.code, first.message, { file, ...(first.line !== undefined ? { line: first.line, col: first.col ?? 1 } : {}), ...(first.hint ? { hint: first.hint } : {}), diagnostics });
+    throw new ConfigError(first.code, first.message, {
+      file,
+      ...(first.line !== undefined ? { line: first.line, col: first.col ?? 1 } : {}),
+      ...(first.hint ? { hint: first.hint } : {}),
+      diagnostics,
+    });
   }
   return spec;
 }
@@ -151,7 +165,9 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
     api: spec.api ?? {},
     libraryGit: Object.fromEntries(
       (spec.libraries ?? []).flatMap((l) =>
-        typeof l === "string" || (!l.repository && !l.branch) ? [] : [[resolve(base, l.path), { ...(l.repository ? { repository: l.repository } : {}), ...(l.branch ? { branch: l.branch } : {}) }]],
+        typeof l === "string" || (!l.repository && !l.branch)
+          ? []
+          : [[resolve(base, l.path), { ...(l.repository ? { repository: l.repository } : {}), ...(l.branch ? { branch: l.branch } : {}) }]],
       ),
     ),
     ...(file ? { file } : {}),

@@ -132,7 +132,11 @@ export type DaemonHandle = {
   libraries: Map<string, LibraryState>;
   listWorkflows: () => WorkflowInfo[];
   getWorkflow: (library: string, name: string) => (WorkflowInfo & { workflow: LoadedWorkflow }) | undefined;
-  triggerRun: (library: string, workflow: string, o?: { inputs?: Record<string, unknown>; trigger?: Record<string, unknown>; actor?: string; kind?: "manual" | "api" }) => Promise<string>;
+  triggerRun: (
+    library: string,
+    workflow: string,
+    o?: { inputs?: Record<string, unknown>; trigger?: Record<string, unknown>; actor?: string; kind?: "manual" | "api" },
+  ) => Promise<string>;
   cancelRun: (runId: string) => Promise<boolean>;
   rerun: (runId: string, actor?: string) => Promise<string>;
   setWorkflowEnabled: (library: string, workflow: string, enabled: boolean) => Promise<void>;
@@ -187,7 +191,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   for (const root of config.libraries) {
     const lib = loadLibrary(root);
     const name = lib.manifest.name;
-    if (libraries.has(name)) throw new ConfigError("duplicate-library", `two libraries are named '${name}' (${libraries.get(name)!.root} and ${lib.root})`, { hint: "give each library a unique name in its aicfg.yaml" });
+    if (libraries.has(name))
+      throw new ConfigError("duplicate-library", `two libraries are named '${name}' (${libraries.get(name)!.root} and ${lib.root})`, {
+        hint: "give each library a unique name in its aicfg.yaml",
+      });
     libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0 });
   }
   // Only one scheduling daemon per state folder (taken after the libraries loaded, so a bad library leaves no lock).
@@ -252,7 +259,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   });
 
   const submit = (req: RunRequest) => {
-    if (stopping) return Promise.reject(new ConfigError("daemon-stopping", "the daemon is shutting down and accepts no new runs", { hint: "retry once it is back" }));
+    if (stopping)
+      return Promise.reject(new ConfigError("daemon-stopping", "the daemon is shutting down and accepts no new runs", { hint: "retry once it is back" }));
     return dispatcher.submit(req);
   };
 
@@ -262,11 +270,26 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     const { interrupted, queued } = await store.recoverInterrupted({ instance, now: clock.now(), staleMs: OWNER_STALE_MS });
     for (const run of interrupted) {
       if (!opts.logRunOutcomes) log("warn", `run ${run.id} of ${run.library}/${run.workflow} was interrupted: ${run.reason ?? ""}`);
-      bus.publish({ type: "run.finished", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, result: "interrupted", durationMs: (run.finishedAt ?? clock.now()) - (run.startedAt ?? run.createdAt), at: clock.now() });
+      bus.publish({
+        type: "run.finished",
+        runId: run.id,
+        workflow: run.workflow,
+        library: run.library,
+        trigger: run.trigger.kind,
+        result: "interrupted",
+        durationMs: (run.finishedAt ?? clock.now()) - (run.startedAt ?? run.createdAt),
+        at: clock.now(),
+      });
       if (config.retryInterrupted && !deliveryOf(run) && resolveWf(run.library, run.workflow)) {
-        await submit({ library: run.library, workflow: run.workflow, trigger: run.trigger, inputs: run.inputs, retryOf: run.id, attempt: run.attempt + 1, ...(run.actor ? { actor: run.actor } : {}) }).catch((e: unknown) =>
-          log("error", `retrying interrupted run ${run.id} failed: ${(e as Error).message}`),
-        );
+        await submit({
+          library: run.library,
+          workflow: run.workflow,
+          trigger: run.trigger,
+          inputs: run.inputs,
+          retryOf: run.id,
+          attempt: run.attempt + 1,
+          ...(run.actor ? { actor: run.actor } : {}),
+        }).catch((e: unknown) => log("error", `retrying interrupted run ${run.id} failed: ${(e as Error).message}`));
       }
     }
     await retryDeliveryRuns(new Set(interrupted.map((r) => r.id)));
@@ -278,13 +301,29 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     const { retry, exhausted } = planDeliveryRetries(await store.listRuns());
     for (const run of retry) {
       if (!resolveWf(run.library, run.workflow)) continue;
-      log("warn", `running run ${run.id} of ${run.library}/${run.workflow} again (attempt ${run.attempt + 1} of ${DELIVERY_RUN_ATTEMPTS}): webhook delivery ${deliveryOf(run)} was acknowledged`);
-      const req = { library: run.library, workflow: run.workflow, trigger: run.trigger, inputs: run.inputs, runId: deliveryRetryId(run), retryOf: run.id, attempt: run.attempt + 1 };
-      await submit({ ...req, ...(run.actor ? { actor: run.actor } : {}) }).catch((e: unknown) => log("error", `retrying interrupted run ${run.id} failed: ${(e as Error).message}`));
+      log(
+        "warn",
+        `running run ${run.id} of ${run.library}/${run.workflow} again (attempt ${run.attempt + 1} of ${DELIVERY_RUN_ATTEMPTS}): webhook delivery ${deliveryOf(run)} was acknowledged`,
+      );
+      const req = {
+        library: run.library,
+        workflow: run.workflow,
+        trigger: run.trigger,
+        inputs: run.inputs,
+        runId: deliveryRetryId(run),
+        retryOf: run.id,
+        attempt: run.attempt + 1,
+      };
+      await submit({ ...req, ...(run.actor ? { actor: run.actor } : {}) }).catch((e: unknown) =>
+        log("error", `retrying interrupted run ${run.id} failed: ${(e as Error).message}`),
+      );
     }
     for (const run of exhausted) {
       if (justInterrupted.has(run.id))
-        log("error", `webhook delivery ${deliveryOf(run)}: run ${run.id} of ${run.library}/${run.workflow} was interrupted ${run.attempt} times; it failed (a redelivery from GitHub runs it once more)`);
+        log(
+          "error",
+          `webhook delivery ${deliveryOf(run)}: run ${run.id} of ${run.library}/${run.workflow} was interrupted ${run.attempt} times; it failed (a redelivery from GitHub runs it once more)`,
+        );
     }
   };
   if (scheduling) {
@@ -292,7 +331,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     for (const run of queued) {
       await dispatcher.resume(run).catch((e: unknown) => log("error", `resuming queued run ${run.id} failed: ${(e as Error).message}`));
     }
-    await store.prune({ now: clock.now(), keepRuns: config.keepRuns, maxAgeMs: config.maxAgeMs }).catch((e: unknown) => log("error", `retention failed: ${(e as Error).message}`));
+    await store
+      .prune({ now: clock.now(), keepRuns: config.keepRuns, maxAgeMs: config.maxAgeMs })
+      .catch((e: unknown) => log("error", `retention failed: ${(e as Error).message}`));
   }
 
   // ---- triggers ----
@@ -364,7 +405,14 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
         log: (level, m) => log(level, m, { library: state.name }),
         fire: async (e) => {
           // A run started by a webhook delivery carries it, so recovery and redeliveries can find it.
-          const trigger = { kind: "git" as const, branch: e.branch, after: e.after, ...(e.before ? { before: e.before } : {}), source: e.source, ...(e.delivery ? { delivery: e.delivery } : {}) };
+          const trigger = {
+            kind: "git" as const,
+            branch: e.branch,
+            after: e.after,
+            ...(e.before ? { before: e.before } : {}),
+            source: e.source,
+            ...(e.delivery ? { delivery: e.delivery } : {}),
+          };
           const r = await fireRun(state.name, wf, "git", trigger, e.actor ? { actor: e.actor } : {});
           return r.status === "running" || r.status === "queued" ? r.runId : undefined;
         },
@@ -437,7 +485,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
           if (!rel.startsWith("workflows/") || !/\.ya?ml$/.test(rel)) return;
           cancel?.();
           cancel = clock.setTimer(opts.reloadDebounceMs ?? 100, () => {
-            background("hot reload", reloadLibrary(state).then(() => log("info", `reloaded workflows of ${state.name}`)));
+            background(
+              "hot reload",
+              reloadLibrary(state).then(() => log("info", `reloaded workflows of ${state.name}`)),
+            );
           });
         },
       });
@@ -479,7 +530,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     if (on.after) kinds.push("after");
     if (on.manual !== false) kinds.push("manual");
     const t = triggers.get(`${state.name}\u0000${wf.name}`);
-    const nextRuns = (t?.crons ?? []).flatMap((c) => c.nextRuns(5)).sort((a, b) => a - b).slice(0, 5);
+    const nextRuns = (t?.crons ?? [])
+      .flatMap((c) => c.nextRuns(5))
+      .sort((a, b) => a - b)
+      .slice(0, 5);
     const stale = state.broken.get(wf.file);
     return {
       library: state.name,
@@ -501,7 +555,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     clock,
     instance,
     libraries,
-    listWorkflows: () => [...libraries.values()].flatMap((s) => [...s.workflows.values()].map((wf) => infoOf(s, wf))).sort((a, b) => (a.library + a.name).localeCompare(b.library + b.name)),
+    listWorkflows: () =>
+      [...libraries.values()]
+        .flatMap((s) => [...s.workflows.values()].map((wf) => infoOf(s, wf)))
+        .sort((a, b) => (a.library + a.name).localeCompare(b.library + b.name)),
     getWorkflow: (library, name) => {
       const state = libraries.get(library);
       const wf = state?.workflows.get(name);
@@ -509,7 +566,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     },
     triggerRun: async (library, workflow, o = {}) => {
       const found = resolveWf(library, workflow);
-      if (!found) throw new ConfigError("workflow-not-found", `no workflow '${workflow}' in library '${library}'`, { hint: `workflows: ${[...(libraries.get(library)?.workflows.keys() ?? [])].join(", ") || "(none)"}` });
+      if (!found)
+        throw new ConfigError("workflow-not-found", `no workflow '${workflow}' in library '${library}'`, {
+          hint: `workflows: ${[...(libraries.get(library)?.workflows.keys() ?? [])].join(", ") || "(none)"}`,
+        });
       if (!isEnabled(found.wf)) throw new ConfigError("workflow-disabled", `workflow '${workflow}' is disabled`, { hint: "enable it first" });
       const req = manualRequest(library, found.wf, { ...o, ...(o.kind ? { kind: o.kind } : {}) });
       const r = await submit(req);
@@ -527,7 +587,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
         inputs: old.inputs,
         retryOf: old.id,
         attempt: old.attempt + 1,
-        ...(actor ?? old.actor ? { actor: (actor ?? old.actor)! } : {}),
+        ...((actor ?? old.actor) ? { actor: (actor ?? old.actor)! } : {}),
       });
       return r.runId;
     },
@@ -542,7 +602,12 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       const report: ReloadReport = { libraries: [] };
       for (const state of libraries.values()) {
         await reloadLibrary(state);
-        report.libraries.push({ name: state.name, total: state.workflows.size, enabled: [...state.workflows.values()].filter(isEnabled).length, broken: [...state.broken.keys()] });
+        report.libraries.push({
+          name: state.name,
+          total: state.workflows.size,
+          enabled: [...state.workflows.values()].filter(isEnabled).length,
+          broken: [...state.broken.keys()],
+        });
       }
       return report;
     },
@@ -612,21 +677,33 @@ export function logRunOutcomes(bus: EventBus, store: RunStore, log: LogFn, rootO
     if (e.type !== "run.finished") return;
     void (async () => {
       const run = await store.getRun(e.runId).catch(() => undefined);
-      const fields: Record<string, unknown> = { library: e.library, workflow: e.workflow, runId: e.runId, outcome: e.result, durationMs: e.durationMs, trigger: e.trigger };
+      const fields: Record<string, unknown> = {
+        library: e.library,
+        workflow: e.workflow,
+        runId: e.runId,
+        outcome: e.result,
+        durationMs: e.durationMs,
+        trigger: e.trigger,
+      };
       const took = seconds(e.durationMs);
       if (e.result === "success") return log("info", `run ${e.workflow} succeeded in ${took}`, fields);
-      if (e.result === "skipped" || e.result === "cancelled") return log("info", `run ${e.workflow} ${e.result}${run?.reason ? `: ${run.reason}` : ""}`, fields);
+      if (e.result === "skipped" || e.result === "cancelled")
+        return log("info", `run ${e.workflow} ${e.result}${run?.reason ? `: ${run.reason}` : ""}`, fields);
       const step = run?.steps.find((s) => s.status === "failure" || s.status === "timed_out");
       const reason = step?.error ?? run?.error ?? run?.reason ?? "no reason recorded";
       const where = LOCATION.exec(reason)?.[1];
       const root = rootOf(e.library);
       const file = where && root && !isAbsolute(where) ? join(root, where) : where;
       const what = e.result === "timed_out" ? "timed out" : e.result === "interrupted" ? "was interrupted" : "failed";
-      log(e.result === "interrupted" ? "warn" : "error", `run ${e.workflow} ${what} after ${took}${step ? ` at step ${step.id} (${step.uses})` : ""}: ${reason}`, {
-        ...fields,
-        ...(step ? { step: step.id } : {}),
-        ...(file ? { file } : {}),
-      });
+      log(
+        e.result === "interrupted" ? "warn" : "error",
+        `run ${e.workflow} ${what} after ${took}${step ? ` at step ${step.id} (${step.uses})` : ""}: ${reason}`,
+        {
+          ...fields,
+          ...(step ? { step: step.id } : {}),
+          ...(file ? { file } : {}),
+        },
+      );
     })();
   });
 }

@@ -15,8 +15,7 @@ const FAILED: ReadonlySet<string> = new Set(["failure", "timed_out", "interrupte
 
 export type DeliveryClaim =
   /** Process it: run `retryRunIds` again, or (when empty) feed the push to the git triggers. */
-  | { process: true; attempt: number; retryRunIds: string[] }
-  | { process: false; reason: string };
+  { process: true; attempt: number; retryRunIds: string[] } | { process: false; reason: string };
 
 export type RedeliveryVerdict = { process: true; cause: "failure" | "crash"; retryRunIds: string[] } | { process: false; reason: string };
 

@@ -49,7 +49,10 @@ export type DispatcherDeps = EngineDeps & {
 };
 
 export function newRunId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.(\d+)Z$/, "$1Z");
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.(\d+)Z$/, "$1Z");
   return `${stamp}-${randomBytes(4).toString("hex")}`;
 }
 
@@ -58,12 +61,16 @@ export function checkInputs(wf: LoadedWorkflow, given: Record<string, unknown> =
   const decl = wf.spec.inputs ?? {};
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(given)) {
-    if (!Object.hasOwn(decl, k)) throw new ConfigError("unknown-input", `workflow '${wf.name}' has no input '${k}'`, { hint: `declared inputs: ${Object.keys(decl).join(", ") || "(none)"}` });
+    if (!Object.hasOwn(decl, k))
+      throw new ConfigError("unknown-input", `workflow '${wf.name}' has no input '${k}'`, {
+        hint: `declared inputs: ${Object.keys(decl).join(", ") || "(none)"}`,
+      });
   }
   for (const [k, spec] of Object.entries(decl)) {
     let v = Object.hasOwn(given, k) ? given[k] : spec.default;
     if (v === undefined) {
-      if (spec.required) throw new ConfigError("missing-input", `workflow '${wf.name}' needs input '${k}'`, { ...(spec.description ? { hint: spec.description } : {}) });
+      if (spec.required)
+        throw new ConfigError("missing-input", `workflow '${wf.name}' needs input '${k}'`, { ...(spec.description ? { hint: spec.description } : {}) });
       continue;
     }
     // A declared `{ secret: NAME }` default stays a reference here (it is what the run record stores);
@@ -117,7 +124,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     run.reason = reason;
     run.finishedAt = at;
     await deps.store.updateRun(run);
-    deps.bus.publish({ type: "run.finished", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, result: status, durationMs: 0, at });
+    deps.bus.publish({
+      type: "run.finished",
+      runId: run.id,
+      workflow: run.workflow,
+      library: run.library,
+      trigger: run.trigger.kind,
+      result: status,
+      durationMs: 0,
+      at,
+    });
     settle(run);
   };
 
@@ -208,7 +224,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     submit: async (req) => {
       if (!accepting) throw new ConfigError("daemon-stopping", "the daemon is shutting down and accepts no new runs", { hint: "retry once it is back" });
       const found = deps.resolve(req.library, req.workflow);
-      if (!found) throw new ConfigError("workflow-not-found", `no workflow '${req.workflow}' in library '${req.library}'`, { hint: "list workflows with 'aicfg runs' or the API" });
+      if (!found)
+        throw new ConfigError("workflow-not-found", `no workflow '${req.workflow}' in library '${req.library}'`, {
+          hint: "list workflows with 'aicfg runs' or the API",
+        });
       const inputs = checkInputs(found.wf, req.inputs);
       const now = deps.clock.now();
       const run: RunRecord = {
@@ -283,7 +302,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         for (const g of groups.values()) {
           for (const [id, ctrl] of g.running) {
             interrupted.push(id);
-            ctrl.abort({ kind: "shutdown", message: `the daemon stopped; the run did not finish within the ${deadlineMs} ms drain deadline` } satisfies StopReason);
+            ctrl.abort({
+              kind: "shutdown",
+              message: `the daemon stopped; the run did not finish within the ${deadlineMs} ms drain deadline`,
+            } satisfies StopReason);
           }
         }
         await Promise.all([...running.values()]);
@@ -291,8 +313,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return { finished: ids.filter((id) => !interrupted.includes(id)), interrupted };
     },
     idle: () =>
-      running.size === 0 && [...groups.values()].every((g) => g.pending.length === 0)
-        ? Promise.resolve()
-        : new Promise<void>((r) => idleWaiters.push(r)),
+      running.size === 0 && [...groups.values()].every((g) => g.pending.length === 0) ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)),
   };
 }

@@ -44,7 +44,9 @@ export function backoffDelay(r: CompiledStep["retry"], retry: number, random: ()
 const MAX_OUTPUT_BYTES = 256 * 1024;
 
 function scrubber(settings: ActionSettings): (s: string) => string {
-  const secrets = Object.values(settings.env).filter((v) => v.length >= 6).sort((a, b) => b.length - a.length);
+  const secrets = Object.values(settings.env)
+    .filter((v) => v.length >= 6)
+    .sort((a, b) => b.length - a.length);
   if (secrets.length === 0) return (s) => s;
   return (s) => {
     let out = s;
@@ -85,7 +87,16 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
   run.steps = [];
   await store.updateRun(run);
   const traceparent = typeof run.trigger.traceparent === "string" ? run.trigger.traceparent : undefined;
-  bus.publish({ type: "run.started", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, at: startedAt, attempt: run.attempt, ...(traceparent ? { traceparent } : {}) });
+  bus.publish({
+    type: "run.started",
+    runId: run.id,
+    workflow: run.workflow,
+    library: run.library,
+    trigger: run.trigger.kind,
+    at: startedAt,
+    attempt: run.attempt,
+    ...(traceparent ? { traceparent } : {}),
+  });
 
   const log = (level: LogLine["level"], message: string, step?: string) => {
     const line: LogLine = { at: clock.now(), level, message: scrub(message), ...(step ? { step } : {}) };
@@ -141,11 +152,24 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
     }
     record.finishedAt = clock.now();
     if ((record.status === "failure" || record.status === "timed_out") && !step.continueOnError) failed = true;
-    stepsData[step.id] = { outputs: record.outputs, outcome: record.status, conclusion: step.continueOnError && record.status !== "skipped" ? "success" : record.status };
+    stepsData[step.id] = {
+      outputs: record.outputs,
+      outcome: record.status,
+      conclusion: step.continueOnError && record.status !== "skipped" ? "success" : record.status,
+    };
     summaries.push({ id: step.id, uses: step.uses, status: record.status, ...(record.error ? { error: record.error } : {}) });
     run.steps.push(record);
     await store.updateRun(run);
-    bus.publish({ type: "step.finished", runId: run.id, workflow: run.workflow, stepId: step.id, action: step.uses, result: stepResult(record.status), durationMs: record.finishedAt - record.startedAt, at: record.finishedAt });
+    bus.publish({
+      type: "step.finished",
+      runId: run.id,
+      workflow: run.workflow,
+      stepId: step.id,
+      action: step.uses,
+      result: stepResult(record.status),
+      durationMs: record.finishedAt - record.startedAt,
+      at: record.finishedAt,
+    });
   }
 
   cancelRunTimer();
@@ -167,7 +191,16 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
   if (firstError) run.error = `${firstError.id}: ${firstError.error}`;
   await store.updateRun(run);
   log(run.status === "success" ? "info" : "warn", `run finished: ${run.status}${run.reason ? ` (${run.reason})` : ""} in ${finishedAt - startedAt} ms`);
-  bus.publish({ type: "run.finished", runId: run.id, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, result: run.status as RunResult, durationMs: finishedAt - startedAt, at: finishedAt });
+  bus.publish({
+    type: "run.finished",
+    runId: run.id,
+    workflow: run.workflow,
+    library: run.library,
+    trigger: run.trigger.kind,
+    result: run.status as RunResult,
+    durationMs: finishedAt - startedAt,
+    at: finishedAt,
+  });
   return run;
 
   async function runStep(step: CompiledStep, record: StepRecord, evalCtx: EvalContext): Promise<void> {
@@ -195,12 +228,13 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
       if (parent.aborted) onParent();
       else parent.addEventListener("abort", onParent, { once: true });
       let timedOut = false;
-      const cancelStepTimer = step.timeoutMs !== undefined
-        ? clock.setTimer(step.timeoutMs, () => {
-            timedOut = true;
-            stepCtrl.abort({ kind: "timeout", message: `step ${step.id} timed out` } satisfies StopReason);
-          })
-        : () => {};
+      const cancelStepTimer =
+        step.timeoutMs !== undefined
+          ? clock.setTimer(step.timeoutMs, () => {
+              timedOut = true;
+              stepCtrl.abort({ kind: "timeout", message: `step ${step.id} timed out` } satisfies StopReason);
+            })
+          : () => {};
       const ctx: ActionContext = {
         libraryRoot: lib.root,
         libraryName: lib.name,
@@ -214,7 +248,12 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
         clock,
         log: (level, message) => log(level, message, step.id),
         steps: () => summaries.slice(),
-        status: () => (runCtrl.signal.aborted && (runCtrl.signal.reason as StopReason).kind !== "timeout" ? "cancelled" : failed || runCtrl.signal.aborted ? "failure" : "success"),
+        status: () =>
+          runCtrl.signal.aborted && (runCtrl.signal.reason as StopReason).kind !== "timeout"
+            ? "cancelled"
+            : failed || runCtrl.signal.aborted
+              ? "failure"
+              : "success",
         settings: deps.settings,
         ...(deps.secrets ? { secrets: deps.secrets } : {}),
       };
@@ -263,7 +302,8 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
 
   function publishFacts(result: ActionResult): void {
     const at = clock.now();
-    for (const e of result.facts?.exports ?? []) bus.publish({ type: "export.done", library: lib.name, target: e.target, written: e.written, deleted: e.deleted, drift: e.drift, at });
+    for (const e of result.facts?.exports ?? [])
+      bus.publish({ type: "export.done", library: lib.name, target: e.target, written: e.written, deleted: e.deleted, drift: e.drift, at });
     const s = result.facts?.libraryStats;
     if (s) bus.publish({ type: "library.stats", library: lib.name, files: s.files, bytes: s.bytes, agents: s.agents, at });
   }

@@ -7,7 +7,16 @@ export type OccurrenceOutcome = "started" | "skipped" | "missed" | "caught_up";
 export type TriggerKind = "cron" | "watch" | "git" | "webhook" | "manual" | "after" | "api";
 
 export type DaemonEvent =
-  | { type: "run.started"; runId: string; workflow: string; library: string; trigger: TriggerKind; at: number; attempt: number; /** W3C traceparent of what caused the run. */ traceparent?: string }
+  | {
+      type: "run.started";
+      runId: string;
+      workflow: string;
+      library: string;
+      trigger: TriggerKind;
+      at: number;
+      attempt: number /** W3C traceparent of what caused the run. */;
+      traceparent?: string;
+    }
   | { type: "run.finished"; runId: string; workflow: string; library: string; trigger: TriggerKind; result: RunResult; durationMs: number; at: number }
   | { type: "step.finished"; runId: string; workflow: string; stepId: string; action: string; result: RunResult; durationMs: number; at: number }
   | { type: "occurrence"; workflow: string; library: string; scheduledAt: number; outcome: OccurrenceOutcome; lagMs?: number; at: number }

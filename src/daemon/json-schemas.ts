@@ -7,10 +7,30 @@ import { listAdapters } from "../adapters/registry.ts";
 export type SchemaEntry = { file: string; title: string; description: string; schema: z.ZodType };
 
 const entries: SchemaEntry[] = [
-  { file: "library.json", title: "AI Configurator library manifest (aicfg.yaml)", description: "The manifest of a library: name, default targets, defaults, extends.", schema: LibraryManifest },
-  { file: "agent.json", title: "AI Configurator agent (frontmatter of agents/<name>.md)", description: "The fields of an agent; the markdown body below the frontmatter is its instructions.", schema: AgentSpec },
-  { file: "mcp-server.json", title: "AI Configurator MCP server (mcp/<name>.yaml)", description: "One MCP server of the library's registry.", schema: McpServerSource },
-  { file: "knowledge.json", title: "AI Configurator knowledge file frontmatter", description: "Optional frontmatter of a knowledge file.", schema: KnowledgeSpec },
+  {
+    file: "library.json",
+    title: "AI Configurator library manifest (aicfg.yaml)",
+    description: "The manifest of a library: name, default targets, defaults, extends.",
+    schema: LibraryManifest,
+  },
+  {
+    file: "agent.json",
+    title: "AI Configurator agent (frontmatter of agents/<name>.md)",
+    description: "The fields of an agent; the markdown body below the frontmatter is its instructions.",
+    schema: AgentSpec,
+  },
+  {
+    file: "mcp-server.json",
+    title: "AI Configurator MCP server (mcp/<name>.yaml)",
+    description: "One MCP server of the library's registry.",
+    schema: McpServerSource,
+  },
+  {
+    file: "knowledge.json",
+    title: "AI Configurator knowledge file frontmatter",
+    description: "Optional frontmatter of a knowledge file.",
+    schema: KnowledgeSpec,
+  },
   { file: "skill.json", title: "Agent Skill frontmatter (skills/<name>/SKILL.md)", description: "The Agent Skills format.", schema: SkillSpec },
   { file: "command.json", title: "AI Configurator command (commands/<name>.md)", description: "A reusable prompt / slash command.", schema: CommandSpec },
 ];
@@ -21,7 +41,9 @@ export function registerJsonSchema(entry: SchemaEntry): void {
 }
 
 export function generateJsonSchemas(): Record<string, string> {
-  const targets = listAdapters().map((a) => a.id).sort();
+  const targets = listAdapters()
+    .map((a) => a.id)
+    .sort();
   const out: Record<string, string> = {};
   for (const e of [...entries].sort((a, b) => a.file.localeCompare(b.file))) {
     const json = z.toJSONSchema(e.schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown>;

@@ -6,7 +6,18 @@ import type { z } from "zod";
 import { ConfigError, type Diagnostic } from "./diagnostics.ts";
 import type { AgentSource, CommandEntry, KnowledgeEntry, LayerInfo, Library, McpEntry, SkillEntry, TemplateEntry } from "./model.ts";
 import { isInside, toPosix } from "./paths.ts";
-import { AgentSpec, CommandSpec, LibraryManifest, McpName, McpServerSource, SkillSpec, splitSecretRefs, Slug, WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "./schema.ts";
+import {
+  AgentSpec,
+  CommandSpec,
+  LibraryManifest,
+  McpName,
+  McpServerSource,
+  SkillSpec,
+  splitSecretRefs,
+  Slug,
+  WINDOWS_DEVICE_MESSAGE,
+  WINDOWS_DEVICE_NAME,
+} from "./schema.ts";
 import { parseYaml, splitFrontmatter, zodIssuesToDiagnostics, type ParsedYaml } from "./yaml-source.ts";
 
 export const MANIFEST_FILE = "aicfg.yaml";
@@ -204,7 +215,13 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
     const rel = toPosix(relative(knowledgeDir, file.path));
     const device = rel.split("/").find((s) => !WINDOWS_DEVICE_NAME.test(s));
     if (device !== undefined) {
-      d.push({ severity: "error", code: "invalid-name", message: `knowledge name '${device}' ${WINDOWS_DEVICE_MESSAGE}`, file: file.path, hint: "rename it: tools on Windows cannot create this file" });
+      d.push({
+        severity: "error",
+        code: "invalid-name",
+        message: `knowledge name '${device}' ${WINDOWS_DEVICE_MESSAGE}`,
+        file: file.path,
+        hint: "rename it: tools on Windows cannot create this file",
+      });
       continue;
     }
     if (file.stats.size > maxBytes) {
@@ -230,7 +247,13 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
     if (text === undefined) continue;
     const badName = McpName.safeParse(name).error?.issues[0];
     if (badName) {
-      d.push({ severity: "error", code: "invalid-name", message: `MCP server file name '${name}' is not a valid server name: it ${badName.message}`, file: file.path, hint: "use letters, digits, '.', '_' or '-'" });
+      d.push({
+        severity: "error",
+        code: "invalid-name",
+        message: `MCP server file name '${name}' is not a valid server name: it ${badName.message}`,
+        file: file.path,
+        hint: "use letters, digits, '.', '_' or '-'",
+      });
       continue;
     }
     const source = validateYaml(text, file.path, McpServerSource, d, 0, Object.keys(McpServerSource.shape));
@@ -260,7 +283,15 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
     if (text === undefined) continue;
     const { frontmatter, body, fmLine } = splitFrontmatter(text);
     if (frontmatter === undefined) {
-      d.push({ severity: "error", code: "frontmatter-missing", message: "command file has no YAML frontmatter", file: file.path, line: 1, col: 1, hint: "start the file with ---, a description: line, and ---" });
+      d.push({
+        severity: "error",
+        code: "frontmatter-missing",
+        message: "command file has no YAML frontmatter",
+        file: file.path,
+        line: 1,
+        col: 1,
+        hint: "start the file with ---, a description: line, and ---",
+      });
       continue;
     }
     const spec = validateYaml(frontmatter, file.path, CommandSpec, d, fmLine, Object.keys(CommandSpec.shape));
@@ -325,7 +356,13 @@ export function readAgentFile(path: string, stats: Stats, layer: string, d: Diag
 function readSkill(dir: string, layer: string, d: Diagnostic[]): SkillEntry | undefined {
   const file = join(dir, "SKILL.md");
   if (!existsSync(file)) {
-    d.push({ severity: "error", code: "skill-missing", message: `skill folder has no SKILL.md`, file: dir, hint: "add SKILL.md with name and description frontmatter" });
+    d.push({
+      severity: "error",
+      code: "skill-missing",
+      message: `skill folder has no SKILL.md`,
+      file: dir,
+      hint: "add SKILL.md with name and description frontmatter",
+    });
     return undefined;
   }
   const stats = lstatSync(file);
@@ -333,7 +370,15 @@ function readSkill(dir: string, layer: string, d: Diagnostic[]): SkillEntry | un
   if (text === undefined) return undefined;
   const { frontmatter, body, fmLine } = splitFrontmatter(text);
   if (frontmatter === undefined) {
-    d.push({ severity: "error", code: "frontmatter-missing", message: "SKILL.md has no YAML frontmatter", file, line: 1, col: 1, hint: "add name: and description:" });
+    d.push({
+      severity: "error",
+      code: "frontmatter-missing",
+      message: "SKILL.md has no YAML frontmatter",
+      file,
+      line: 1,
+      col: 1,
+      hint: "add name: and description:",
+    });
     return undefined;
   }
   const spec = validateYaml(frontmatter, file, SkillSpec, d, fmLine);
@@ -371,7 +416,13 @@ function linksOutside(dir: string, d: Diagnostic[]): boolean {
     const parent = realpathSync(dirname(dir));
     const target = realpathSync(dir);
     if (isInside(parent, target)) return false;
-    d.push({ severity: "error", code: "symlink-outside", message: `${basename(dir)}/ is a symbolic link to ${target}, outside the library ${parent}: not followed`, file: dir, hint: "copy the files into the library (or add the other folder as a layer with 'extends')" });
+    d.push({
+      severity: "error",
+      code: "symlink-outside",
+      message: `${basename(dir)}/ is a symbolic link to ${target}, outside the library ${parent}: not followed`,
+      file: dir,
+      hint: "copy the files into the library (or add the other folder as a layer with 'extends')",
+    });
   } catch {
     /* vanished or unreadable between the checks: skipped, as a link outside would be */
   }
@@ -401,7 +452,13 @@ function listFiles(dir: string, d: Diagnostic[], recursive: boolean): Listed[] {
         continue;
       }
       if (stats.isSymbolicLink()) {
-        d.push({ severity: "warning", code: "symlink-skipped", message: "symbolic links in a library are not followed", file: path, hint: "copy the file into the library instead" });
+        d.push({
+          severity: "warning",
+          code: "symlink-skipped",
+          message: "symbolic links in a library are not followed",
+          file: path,
+          hint: "copy the file into the library instead",
+        });
         continue;
       }
       if (stats.isDirectory()) {
@@ -431,7 +488,13 @@ function listDirs(dir: string, d: Diagnostic[]): string[] {
 
 function readText(path: string, stats: Stats, max: number, d: Diagnostic[]): string | undefined {
   if (stats.size > max) {
-    d.push({ severity: "error", code: "file-too-large", message: `file is ${stats.size} bytes, over the ${max}-byte limit`, file: path, hint: "split it into smaller files" });
+    d.push({
+      severity: "error",
+      code: "file-too-large",
+      message: `file is ${stats.size} bytes, over the ${max}-byte limit`,
+      file: path,
+      hint: "split it into smaller files",
+    });
     return undefined;
   }
   try {
@@ -482,7 +545,13 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
       }
       if (stats.size > maxBytes) {
         next.knowledge.delete(krel);
-        next.diagnostics.push({ severity: "error", code: "file-too-large", message: `knowledge file is ${stats.size} bytes, over the limit of ${maxBytes}`, file: path, hint: "split it, or raise limits.maxFileBytes in aicfg.yaml" });
+        next.diagnostics.push({
+          severity: "error",
+          code: "file-too-large",
+          message: `knowledge file is ${stats.size} bytes, over the limit of ${maxBytes}`,
+          file: path,
+          hint: "split it, or raise limits.maxFileBytes in aicfg.yaml",
+        });
         continue;
       }
       const owner = next.knowledge.get(krel);

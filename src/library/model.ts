@@ -1,5 +1,16 @@
 // The universal, tool-agnostic model that a library loads into and that every adapter renders from.
-import type { AgentSpec, CommandSpec, Hooks, KnowledgeMode, KnowledgeSpec, LibraryManifest, McpSecretFields, McpServer, SkillSpec, ToolSettings } from "./schema.ts";
+import type {
+  AgentSpec,
+  CommandSpec,
+  Hooks,
+  KnowledgeMode,
+  KnowledgeSpec,
+  LibraryManifest,
+  McpSecretFields,
+  McpServer,
+  SkillSpec,
+  ToolSettings,
+} from "./schema.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 
 export type LayerInfo = {

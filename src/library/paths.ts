@@ -15,14 +15,7 @@ export function safeName(name: string, what = "name"): string {
       hint: "use letters, digits, '.', '_' and '-' only",
     });
   }
-  if (
-    decoded !== name ||
-    !SAFE_NAME.test(name) ||
-    name === "." ||
-    name === ".." ||
-    name.startsWith("-") ||
-    name.startsWith(".")
-  ) {
+  if (decoded !== name || !SAFE_NAME.test(name) || name === "." || name === ".." || name.startsWith("-") || name.startsWith(".")) {
     throw new PathError("unsafe-name", `${what} ${JSON.stringify(name)} is not a safe name`, {
       hint: "use 1-128 letters, digits, '.', '_' or '-', not starting with '.' or '-'",
     });

@@ -28,7 +28,11 @@ export function resolveAll(lib: Library): { agents: ResolvedAgent[]; diagnostics
 export function resolveAgent(lib: Library, name: string): ResolveResult {
   const stack = lib.agents.get(name);
   const diagnostics: Diagnostic[] = [];
-  if (!stack?.length) return { agent: undefined, diagnostics: [{ severity: "error", code: "agent-not-found", message: `no agent named '${name}'`, hint: "list agents with 'aicfg list'" }] };
+  if (!stack?.length)
+    return {
+      agent: undefined,
+      diagnostics: [{ severity: "error", code: "agent-not-found", message: `no agent named '${name}'`, hint: "list agents with 'aicfg list'" }],
+    };
   const top = stack[stack.length - 1]!;
   const provenance: Record<string, string> = {};
   const spec: Partial<AgentSpec> = {};
@@ -127,12 +131,7 @@ export function resolveAgent(lib: Library, name: string): ResolveResult {
   return { agent, diagnostics };
 }
 
-function resolveKnowledge(
-  lib: Library,
-  agent: AgentSource,
-  refs: NonNullable<AgentSpec["knowledge"]>,
-  diagnostics: Diagnostic[],
-): ResolvedKnowledge[] {
+function resolveKnowledge(lib: Library, agent: AgentSource, refs: NonNullable<AgentSpec["knowledge"]>, diagnostics: Diagnostic[]): ResolvedKnowledge[] {
   const out = new Map<string, ResolvedKnowledge>();
   const all = sortedKnowledgePaths(lib);
   refs.forEach((ref, i) => {

@@ -38,20 +38,7 @@ export const TargetId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a targ
  * The universal tool vocabulary. Each adapter maps these to the tool's own names
  * (Q: fs_read/execute_bash, Kiro: read/shell, Claude Code: Read/Bash, ...).
  */
-export const BUILTIN_TOOLS = [
-  "read",
-  "write",
-  "shell",
-  "grep",
-  "glob",
-  "web_fetch",
-  "web_search",
-  "aws",
-  "todo",
-  "thinking",
-  "knowledge",
-  "delegate",
-] as const;
+export const BUILTIN_TOOLS = ["read", "write", "shell", "grep", "glob", "web_fetch", "web_search", "aws", "todo", "thinking", "knowledge", "delegate"] as const;
 export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
 
 /** `read`, `*`, `@server` (all tools of an MCP server) or `@server/tool`. */
@@ -68,7 +55,9 @@ export const SecretName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be an environment-variable name: letters, digits and '_', not starting with a digit (at most 128)");
 
 /** `{ secret: NAME }`: a value kept encrypted in the secret store (`aicfg secret set NAME`), never in the library. */
-export const SecretRef = z.strictObject({ secret: SecretName.describe("the name given to 'aicfg secret set'") }).describe("a value from the encrypted secret store");
+export const SecretRef = z
+  .strictObject({ secret: SecretName.describe("the name given to 'aicfg secret set'") })
+  .describe("a value from the encrypted secret store");
 export type SecretRef = z.infer<typeof SecretRef>;
 
 export function isSecretRef(v: unknown): v is SecretRef {
@@ -98,8 +87,7 @@ function mcpServerSchema<V extends z.ZodType<string | SecretRef>>(value: V) {
     .superRefine((s, ctx) => {
       const remote = s.type === "http" || s.type === "sse";
       if (remote && !s.url) ctx.addIssue({ code: "custom", path: ["url"], message: `a ${s.type} server needs a url` });
-      if (!remote && !s.url && !s.command)
-        ctx.addIssue({ code: "custom", path: ["command"], message: "a server needs a command (stdio) or a url (http)" });
+      if (!remote && !s.url && !s.command) ctx.addIssue({ code: "custom", path: ["command"], message: "a server needs a command (stdio) or a url (http)" });
       if (s.command && s.url) ctx.addIssue({ code: "custom", path: ["url"], message: "give either command or url, not both" });
       if (s.type === "stdio" && s.url) ctx.addIssue({ code: "custom", path: ["type"], message: "a stdio server takes a command, not a url" });
     });
@@ -194,10 +182,7 @@ export type Hooks = z.infer<typeof Hooks>;
 export const KnowledgeMode = z.enum(["always", "on-demand"]);
 export type KnowledgeMode = z.infer<typeof KnowledgeMode>;
 
-export const KnowledgeRef = z.union([
-  z.string().min(1),
-  z.strictObject({ path: z.string().min(1), mode: KnowledgeMode.optional() }),
-]);
+export const KnowledgeRef = z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), mode: KnowledgeMode.optional() })]);
 
 /** Model hint: one id for every tool, or one per target with an optional `default`. */
 export const ModelHint = z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]);
@@ -216,7 +201,10 @@ export const AgentSpec = z.strictObject({
   description: z.string().min(1).max(1024).describe("what the agent is for; tools show it when choosing an agent"),
   model: ModelHint.optional(),
   knowledge: z.array(KnowledgeRef).optional().describe("globs into knowledge/, e.g. common/** or {path, mode: on-demand}"),
-  mcp: z.array(z.union([McpName, InlineMcp])).optional().describe("names from mcp/ or inline servers with a name"),
+  mcp: z
+    .array(z.union([McpName, InlineMcp]))
+    .optional()
+    .describe("names from mcp/ or inline servers with a name"),
   tools: z
     .strictObject({
       allow: z.array(ToolRef).optional().describe("tools the agent may use; absent means all"),
@@ -237,7 +225,10 @@ export const KnowledgeSpec = z.strictObject({
   title: z.string().optional(),
   description: z.string().max(1024).optional(),
   tags: z.array(z.string()).optional(),
-  applyTo: z.union([z.string(), z.array(z.string())]).optional().describe("file globs this knowledge applies to (rules targets)"),
+  applyTo: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe("file globs this knowledge applies to (rules targets)"),
   mode: KnowledgeMode.optional(),
 });
 export type KnowledgeSpec = z.infer<typeof KnowledgeSpec>;

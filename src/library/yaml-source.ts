@@ -97,16 +97,9 @@ function yamlHint(code: string): string | undefined {
   }
 }
 
-function locateIn(
-  doc: Document,
-  path: readonly PropertyKey[],
-  key: boolean | undefined,
-  pos: (offset: number) => Position,
-): Position {
+function locateIn(doc: Document, path: readonly PropertyKey[], key: boolean | undefined, pos: (offset: number) => Position): Position {
   let node: unknown = doc.contents;
-  let best: [number, number] | undefined = (node as YamlNode | null)?.range
-    ? [(node as YamlNode).range![0], 0]
-    : undefined;
+  let best: [number, number] | undefined = (node as YamlNode | null)?.range ? [(node as YamlNode).range![0], 0] : undefined;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i];
     const last = i === path.length - 1;
@@ -164,9 +157,7 @@ export function zodIssuesToDiagnostics(
     // With reportInput, a present value of the wrong type carries it; an absent field does not.
     const missing = issue.code === "invalid_type" && (!("input" in issue) || (issue as { input?: unknown }).input === undefined);
     const p = locate(path, missing);
-    const msg = missing
-      ? `missing required field '${String(path[path.length - 1] ?? "")}'`
-      : `${where}: ${issue.message}`;
+    const msg = missing ? `missing required field '${String(path[path.length - 1] ?? "")}'` : `${where}: ${issue.message}`;
     const d: Diagnostic = { severity: "error", code: issue.code === "invalid_type" ? "invalid-type" : "invalid-value", message: msg, file, ...p };
     const hint = issueHint(issue);
     if (hint) d.hint = hint;

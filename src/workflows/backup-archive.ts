@@ -91,7 +91,10 @@ function walk(root: string, skip: (abs: string) => boolean, warnings: string[]):
 }
 
 export function backupFileName(libraryName: string, now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return `aicfg-backup-${libraryName.replace(/[^A-Za-z0-9._-]/g, "_")}-${stamp}.zip`;
 }
 
@@ -99,7 +102,9 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
   const libRoot = resolve(opts.libraryRoot);
   const dir = resolve(opts.dir);
   if (dir === libRoot || dir.startsWith(libRoot + sep)) {
-    throw new BackupError("backup-inside-library", `backup folder ${dir} is inside the library`, { hint: "keep backups outside the library (the default is the daemon's state folder)" });
+    throw new BackupError("backup-inside-library", `backup folder ${dir} is inside the library`, {
+      hint: "keep backups outside the library (the default is the daemon's state folder)",
+    });
   }
   const warnings: string[] = [];
   const files: Zippable = {};
@@ -129,7 +134,15 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
       secretExports++;
       continue;
     }
-    add("exports/" + toPosix(e.path).replace(/^\/+/, "").replace(/^([A-Za-z]):/, "$1"), readFileSync(e.path), "export", e.path);
+    add(
+      "exports/" +
+        toPosix(e.path)
+          .replace(/^\/+/, "")
+          .replace(/^([A-Za-z]):/, "$1"),
+      readFileSync(e.path),
+      "export",
+      e.path,
+    );
   }
   const stateRoot = resolve(opts.stateDir);
   const exclude = new Set([dir, ...(opts.excludeState ?? []).map((p) => resolve(p))]);
@@ -169,9 +182,12 @@ function sizeProblems(data: Uint8Array, limits: ArchiveLimits): string[] {
     filter: (f) => {
       count++;
       total += f.originalSize;
-      if (f.originalSize > limits.maxEntryBytes) problems.push(`${f.name} would expand to ${f.originalSize} bytes, over the ${limits.maxEntryBytes}-byte limit per file`);
+      if (f.originalSize > limits.maxEntryBytes)
+        problems.push(`${f.name} would expand to ${f.originalSize} bytes, over the ${limits.maxEntryBytes}-byte limit per file`);
       else if (f.originalSize > RATIO_FREE_BYTES && f.originalSize > Math.max(f.size, 1) * limits.maxRatio) {
-        problems.push(`${f.name} would expand ${Math.round(f.originalSize / Math.max(f.size, 1))}-fold (${f.size} -> ${f.originalSize} bytes), over the ${limits.maxRatio}:1 limit`);
+        problems.push(
+          `${f.name} would expand ${Math.round(f.originalSize / Math.max(f.size, 1))}-fold (${f.size} -> ${f.originalSize} bytes), over the ${limits.maxRatio}:1 limit`,
+        );
       }
       return false;
     },
@@ -232,8 +248,7 @@ export function verifyBackup(file: string, limits: ArchiveLimits = ARCHIVE_LIMIT
     if (!safeEntryName(name)) {
       const msg = `unsafe entry name ${JSON.stringify(name)}`;
       if (!problems.includes(msg)) problems.push(msg);
-    }
-    else if (!listed.has(name)) problems.push(`${name} is in the archive but not in its manifest`);
+    } else if (!listed.has(name)) problems.push(`${name} is in the archive but not in its manifest`);
   }
   return { ok: problems.length === 0, problems, manifest, files };
 }
@@ -242,13 +257,17 @@ export function verifyBackup(file: string, limits: ArchiveLimits = ARCHIVE_LIMIT
 export function restoreBackup(file: string, dest: string, limits: ArchiveLimits = ARCHIVE_LIMITS): { dest: string; files: number } {
   const v = verifyBackup(file, limits);
   if (!v.ok || !v.manifest || !v.files) {
-    throw new BackupError("backup-invalid", `${file} failed verification: ${v.problems.slice(0, 3).join("; ")}`, { hint: "run 'aicfg backup verify' for the full list" });
+    throw new BackupError("backup-invalid", `${file} failed verification: ${v.problems.slice(0, 3).join("; ")}`, {
+      hint: "run 'aicfg backup verify' for the full list",
+    });
   }
   const root = resolve(dest);
   if (existsSync(root)) {
     const st = lstatSync(root);
     if (!st.isDirectory() || st.isSymbolicLink() || readdirSync(root).length > 0) {
-      throw new BackupError("restore-target-exists", `${root} already exists and is not an empty folder`, { hint: "restore into a new folder (--to DIR), then copy what you need" });
+      throw new BackupError("restore-target-exists", `${root} already exists and is not an empty folder`, {
+        hint: "restore into a new folder (--to DIR), then copy what you need",
+      });
     }
   } else mkdirSync(root, { recursive: true, mode: 0o700 });
   for (const e of v.manifest.entries) {
@@ -264,14 +283,19 @@ export function pruneBackups(dir: string, libraryName: string, now: number, keep
   const prefix = backupFileName(libraryName, 0).replace(/19700101T000000Z\.zip$/, "");
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.startsWith(prefix) && n.endsWith(".zip")).sort().reverse();
+    names = readdirSync(dir)
+      .filter((n) => n.startsWith(prefix) && n.endsWith(".zip"))
+      .sort()
+      .reverse();
   } catch {
     return [];
   }
   const removed: string[] = [];
   names.forEach((n, i) => {
     const m = /(\d{8}T\d{6}Z)\.zip$/.exec(n);
-    const at = m ? Date.parse(`${m[1]!.slice(0, 4)}-${m[1]!.slice(4, 6)}-${m[1]!.slice(6, 8)}T${m[1]!.slice(9, 11)}:${m[1]!.slice(11, 13)}:${m[1]!.slice(13, 15)}Z`) : NaN;
+    const at = m
+      ? Date.parse(`${m[1]!.slice(0, 4)}-${m[1]!.slice(4, 6)}-${m[1]!.slice(6, 8)}T${m[1]!.slice(9, 11)}:${m[1]!.slice(11, 13)}:${m[1]!.slice(13, 15)}Z`)
+      : NaN;
     const tooOld = maxAgeMs !== undefined && Number.isFinite(at) && now - at > maxAgeMs;
     if (i === 0 || (i < keep && !tooOld)) return;
     for (const f of [n, n + ".sha256"]) {

@@ -79,7 +79,8 @@ export function createManualClock(startWallMs: number): ManualClock {
       await flush();
       for (;;) {
         let next: [number, { at: number; fn: () => void; seq: number }] | undefined;
-        for (const entry of timers) if (entry[1].at <= end && (!next || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq))) next = entry;
+        for (const entry of timers)
+          if (entry[1].at <= end && (!next || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq))) next = entry;
         if (!next) break;
         timers.delete(next[0]);
         wall += next[1].at - mono;

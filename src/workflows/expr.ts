@@ -267,7 +267,11 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
     case "cmp":
       return compare(e.op, evaluate(e.l, ctx), evaluate(e.r, ctx));
     case "call":
-      return call(e.name, e.args.map((a) => evaluate(a, ctx)), ctx.status);
+      return call(
+        e.name,
+        e.args.map((a) => evaluate(a, ctx)),
+        ctx.status,
+      );
   }
 }
 
@@ -509,7 +513,8 @@ export function renderValue(c: CompiledValue, ctx: EvalContext): unknown {
       return c.items.map((x) => renderValue(x, ctx));
     case "obj": {
       const out: Record<string, unknown> = {};
-      for (const [key, val] of c.entries) Object.defineProperty(out, key, { value: renderValue(val, ctx), enumerable: true, writable: true, configurable: true });
+      for (const [key, val] of c.entries)
+        Object.defineProperty(out, key, { value: renderValue(val, ctx), enumerable: true, writable: true, configurable: true });
       return out;
     }
   }

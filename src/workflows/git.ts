@@ -15,13 +15,20 @@ export type GitOptions = {
 
 export function gitConfigArgs(allowFile: boolean): string[] {
   return [
-    "-c", "core.hooksPath=/dev/null",
-    "-c", "protocol.allow=never",
-    "-c", "protocol.https.allow=always",
-    "-c", "protocol.ssh.allow=always",
-    "-c", `protocol.file.allow=${allowFile ? "always" : "never"}`,
-    "-c", "core.fsmonitor=false",
-    "-c", "credential.interactive=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "protocol.allow=never",
+    "-c",
+    "protocol.https.allow=always",
+    "-c",
+    "protocol.ssh.allow=always",
+    "-c",
+    `protocol.file.allow=${allowFile ? "always" : "never"}`,
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "credential.interactive=false",
   ];
 }
 
@@ -35,7 +42,15 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
     GIT_CONFIG_NOSYSTEM: "1",
   };
   // GIT_CONFIG_GLOBAL: where the operator (or a test) keeps the identity and settings git should use instead of ~/.gitconfig.
-  for (const k of ["SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_CONFIG_GLOBAL", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"]) {
+  for (const k of [
+    "SSH_AUTH_SOCK",
+    "GIT_SSH_COMMAND",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+  ]) {
     const v = process.env[k];
     if (v) env[k] = v;
   }
@@ -45,7 +60,7 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
       [...gitConfigArgs(!!opts.allowFile), ...args],
       { cwd: opts.cwd, env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024, signal: opts.signal, shell: false },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 128) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 128) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && !stderr ? err.message : "") });
       },
     );

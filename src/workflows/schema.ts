@@ -35,7 +35,10 @@ export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 export const WatchOn = z.strictObject({
   paths: z.array(z.string().min(1)).min(1).describe("globs relative to the library folder, e.g. agents/**"),
   ignore: z.array(z.string().min(1)).optional().describe("globs to leave out"),
-  events: z.array(z.enum(["add", "change", "unlink"])).optional().describe("which file events count (default: all three)"),
+  events: z
+    .array(z.enum(["add", "change", "unlink"]))
+    .optional()
+    .describe("which file events count (default: all three)"),
   debounce: Duration.optional().describe("quiet time after the last event before the run starts (default 300ms)"),
   poll: z.boolean().optional().describe("poll instead of native events (network file systems)"),
   initial: z.boolean().optional().describe("also run once when the daemon starts (catches changes made while it was down)"),
@@ -106,11 +109,14 @@ export const InputSpec = z
     default: z
       .union([z.string(), z.number(), z.boolean(), SecretRef])
       .optional()
-      .describe("the value when a run gives none; { secret: NAME } reads it from the encrypted secret store when the run starts (the run record keeps the reference)"),
+      .describe(
+        "the value when a run gives none; { secret: NAME } reads it from the encrypted secret store when the run starts (the run record keeps the reference)",
+      ),
     required: z.boolean().optional(),
   })
   .superRefine((s, ctx) => {
-    if (isSecretRef(s.default) && (s.type ?? "string") !== "string") ctx.addIssue({ code: "custom", path: ["default"], message: "a { secret: NAME } default needs type: string (secrets are text)" });
+    if (isSecretRef(s.default) && (s.type ?? "string") !== "string")
+      ctx.addIssue({ code: "custom", path: ["default"], message: "a { secret: NAME } default needs type: string (secrets are text)" });
   });
 
 export const WorkflowSpec = z.strictObject({
@@ -135,7 +141,10 @@ export const WorkflowSpec = z.strictObject({
     .optional(),
   timeout: Duration.optional().describe("the whole run (default 1h)"),
   inputs: z.record(Name, InputSpec).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional().describe("literal values readable as env.NAME"),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+    .optional()
+    .describe("literal values readable as env.NAME"),
   steps: z.array(StepSpec).min(1),
 });
 export type WorkflowSpec = z.infer<typeof WorkflowSpec>;
@@ -180,7 +189,19 @@ export function loadWorkflowFile(file: string, library: string): { workflow: Loa
   try {
     const st = statSync(file);
     if (st.size > MAX_YAML_BYTES) {
-      return { workflow: undefined, diagnostics: [{ severity: "error", code: "file-too-large", message: `workflow file is ${st.size} bytes, over the ${MAX_YAML_BYTES}-byte limit`, file, line: 1, col: 1 }] };
+      return {
+        workflow: undefined,
+        diagnostics: [
+          {
+            severity: "error",
+            code: "file-too-large",
+            message: `workflow file is ${st.size} bytes, over the ${MAX_YAML_BYTES}-byte limit`,
+            file,
+            line: 1,
+            col: 1,
+          },
+        ],
+      };
     }
     text = readFileSync(file, "utf8");
   } catch (e) {
@@ -244,7 +265,14 @@ function compileSteps(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: D
     const at = (path: PropertyKey[]) => parsed.locate(["steps", i, ...path]);
     const id = s.id ?? (usesCount.get(s.uses) === 1 ? s.uses : `${s.uses}-${i + 1}`);
     if (seen.has(id)) {
-      d.push({ severity: "error", code: "duplicate-step-id", message: `step id '${id}' is used twice`, file, ...at(["id"]), hint: "give each step a unique id:" });
+      d.push({
+        severity: "error",
+        code: "duplicate-step-id",
+        message: `step id '${id}' is used twice`,
+        file,
+        ...at(["id"]),
+        hint: "give each step a unique id:",
+      });
     }
     seen.add(id);
     const action = getAction(s.uses);
@@ -255,7 +283,9 @@ function compileSteps(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: D
         message: `unknown action '${s.uses}'`,
         file,
         ...at(["uses"]),
-        hint: `known actions: ${listActions().map((a) => a.name).join(", ")}`,
+        hint: `known actions: ${listActions()
+          .map((a) => a.name)
+          .join(", ")}`,
       });
     }
     const checkRefs = (expr: Expr, where: PropertyKey[]) => {
@@ -311,7 +341,14 @@ function compileSteps(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: D
         for (const p of t.parts) if ("expr" in p) checkRefs(p.expr, ["with", ...path]);
       } catch (e) {
         if (!(e instanceof ExpressionError)) throw e;
-        d.push({ severity: "error", code: "bad-expression", message: `with.${path.join(".")}: ${e.message} (at character ${e.offset + 1})`, file, ...at(["with", ...path]), hint: exprHint });
+        d.push({
+          severity: "error",
+          code: "bad-expression",
+          message: `with.${path.join(".")}: ${e.message} (at character ${e.offset + 1})`,
+          file,
+          ...at(["with", ...path]),
+          hint: exprHint,
+        });
       }
     });
     if (action && !hasTemplates) {
@@ -353,7 +390,8 @@ function compileSteps(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: D
   return steps;
 }
 
-const exprHint = "expressions use literals, steps.<id>.outputs.<x>, trigger.*, inputs.*, env.*, == != < <= > >= && || !, and success() failure() always() cancelled() contains() startsWith() endsWith()";
+const exprHint =
+  "expressions use literals, steps.<id>.outputs.<x>, trigger.*, inputs.*, env.*, == != < <= > >= && || !, and success() failure() always() cancelled() contains() startsWith() endsWith()";
 
 function walkStrings(v: unknown, path: (string | number)[], fn: (s: string, path: (string | number)[]) => void): void {
   if (typeof v === "string") fn(v, path);
@@ -395,7 +433,13 @@ export function loadWorkflows(lib: Pick<Library, "workflowDirs" | "manifest">): 
     const dir = file.slice(0, file.lastIndexOf("/"));
     const prev = owner.get(workflow.name);
     if (prev && prev.dir === dir) {
-      const d: Diagnostic = { severity: "error", code: "duplicate-workflow", message: `workflow name '${workflow.name}' is also used by ${prev.file}`, file, hint: "workflow names must be unique in a library" };
+      const d: Diagnostic = {
+        severity: "error",
+        code: "duplicate-workflow",
+        message: `workflow name '${workflow.name}' is also used by ${prev.file}`,
+        file,
+        hint: "workflow names must be unique in a library",
+      };
       diagnostics.push(d);
       set.diagnostics.push(d);
       continue;

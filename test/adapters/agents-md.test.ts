@@ -74,10 +74,19 @@ describe("agents-md next to the codex section", () => {
     const codex = sectionMarkers("codex");
     const manifest = emptyManifest();
     const now = "2026-11-24T06:00:00.000Z";
-    const codexOut = { target: "codex", scope: "project" as const, root: r.projectRoot, files: [{ kind: "md-section" as const, path, content: "Codex says hi.\n" }], prune: true };
+    const codexOut = {
+      target: "codex",
+      scope: "project" as const,
+      root: r.projectRoot,
+      files: [{ kind: "md-section" as const, path, content: "Codex says hi.\n" }],
+      prune: true,
+    };
     const export1 = (agents: ReturnType<typeof minimalAgent>[]) => {
       const res = agentsMdAdapter.render(agents, renderContext(r));
-      const plan = planExport([{ target: "agents-md", scope: "project", root: r.projectRoot, files: res.files, prune: true }, codexOut], manifest, { force: false, now });
+      const plan = planExport([{ target: "agents-md", scope: "project", root: r.projectRoot, files: res.files, prune: true }, codexOut], manifest, {
+        force: false,
+        now,
+      });
       expect(plan.errors).toEqual([]);
       const applied = applyPlan(plan, manifest, join(t.path, "state"), now);
       expect(applied.failed).toEqual([]);
@@ -89,7 +98,9 @@ describe("agents-md next to the codex section", () => {
     const edited = `# Team notes\n\nUse pnpm.\n\n${first}`;
     writeFileSync(path, edited);
     const second = export1([minimalAgent({ description: "A smaller helper" })]);
-    expect(second).toBe(`# Team notes\n\nUse pnpm.\n\n${mine.begin}\n## Agent: helper\n\nA smaller helper\n\nBe helpful.\n${mine.end}\n\n${codex.begin}\nCodex says hi.\n${codex.end}\n`);
+    expect(second).toBe(
+      `# Team notes\n\nUse pnpm.\n\n${mine.begin}\n## Agent: helper\n\nA smaller helper\n\nBe helpful.\n${mine.end}\n\n${codex.begin}\nCodex says hi.\n${codex.end}\n`,
+    );
     // Removing every agent removes only our block.
     const third = export1([]);
     expect(third.startsWith("# Team notes\n\nUse pnpm.\n\n")).toBe(true);

@@ -190,7 +190,9 @@ describe("render", () => {
     expect(text(file(res.files, "software-engineer/knowledge/domains/security.md"))).toBe("# Security\n\nNever commit secrets.\n");
     expect(text(file(res.files, "plugins/software-engineer/.codex-plugin/plugin.json"))).toBe(SE_PLUGIN_JSON);
     expect(text(file(res.files, "plugins/software-engineer/skills/software-engineer/SKILL.md"))).toBe(SE_SKILL);
-    expect(text(file(res.files, "plugins/software-engineer/skills/software-engineer/references/domains/security.md"))).toBe("# Security\n\nNever commit secrets.\n");
+    expect(text(file(res.files, "plugins/software-engineer/skills/software-engineer/references/domains/security.md"))).toBe(
+      "# Security\n\nNever commit secrets.\n",
+    );
     expect(text(file(res.files, "plugins/software-engineer/.mcp.json"))).toBe(SE_MCP_JSON);
 
     expect(text(file(res.files, "helper/instructions.txt"))).toBe("Be helpful.\n");
@@ -198,7 +200,12 @@ describe("render", () => {
       '{\n  "name": "helper",\n  "description": "A small helper",\n  "instructions": "Be helpful.\\n",\n  "conversation_starters": [],\n  "capabilities": {\n    "web_search": true,\n    "canvas": true,\n    "image_generation": false,\n    "code_interpreter": true\n  },\n  "knowledge": []\n}\n',
     );
     expect(text(file(res.files, "helper/README.md"))).toBe(
-      SE_README.split("\n").slice(0, 19).join("\n").replaceAll("software-engineer", "helper").replace("Implements features with tests", "A small helper").replace("198 of", "12 of")
+      SE_README.split("\n")
+        .slice(0, 19)
+        .join("\n")
+        .replaceAll("software-engineer", "helper")
+        .replace("Implements features with tests", "A small helper")
+        .replace("198 of", "12 of")
         .replace("upload `knowledge/common/policies.md`, `knowledge/domains/security.md`.", "none.")
         .replace("Web search off", "Web search on") + "\n",
     );
@@ -208,12 +215,30 @@ describe("render", () => {
     expect(text(file(res.files, "plugins/helper/skills/helper/SKILL.md"))).toBe("---\nname: helper\ndescription: A small helper\n---\n\nBe helpful.\n");
 
     expect(res.warnings.map((w) => [w.code, w.message])).toEqual([
-      ["unsupported-feature", "chatgpt: agent 'software-engineer' uses MCP servers (fetch, github) in the custom GPT, which chatgpt cannot express; it is left out of this target"],
-      ["unsupported-feature", "chatgpt: agent 'software-engineer' uses tool permissions (tools.allow / deny / trusted), which chatgpt cannot express; it is left out of this target"],
-      ["unsupported-feature", "chatgpt: agent 'software-engineer' uses toolSettings (allowed paths and commands), which chatgpt cannot express; it is left out of this target"],
-      ["unsupported-feature", "chatgpt: agent 'software-engineer' uses hooks (sessionStart, beforeTool), which chatgpt cannot express; it is left out of this target"],
-      ["unsupported-feature", "chatgpt: agent 'software-engineer' uses a model choice (claude-sonnet-4), which chatgpt cannot express; it is left out of this target"],
-      ["unsupported-feature", "chatgpt: agent 'software-engineer' uses timeout of MCP server 'fetch' (in the plugin's .mcp.json), which chatgpt cannot express; it is left out of this target"],
+      [
+        "unsupported-feature",
+        "chatgpt: agent 'software-engineer' uses MCP servers (fetch, github) in the custom GPT, which chatgpt cannot express; it is left out of this target",
+      ],
+      [
+        "unsupported-feature",
+        "chatgpt: agent 'software-engineer' uses tool permissions (tools.allow / deny / trusted), which chatgpt cannot express; it is left out of this target",
+      ],
+      [
+        "unsupported-feature",
+        "chatgpt: agent 'software-engineer' uses toolSettings (allowed paths and commands), which chatgpt cannot express; it is left out of this target",
+      ],
+      [
+        "unsupported-feature",
+        "chatgpt: agent 'software-engineer' uses hooks (sessionStart, beforeTool), which chatgpt cannot express; it is left out of this target",
+      ],
+      [
+        "unsupported-feature",
+        "chatgpt: agent 'software-engineer' uses a model choice (claude-sonnet-4), which chatgpt cannot express; it is left out of this target",
+      ],
+      [
+        "unsupported-feature",
+        "chatgpt: agent 'software-engineer' uses timeout of MCP server 'fetch' (in the plugin's .mcp.json), which chatgpt cannot express; it is left out of this target",
+      ],
     ]);
     expect(res.warnings[0]!.hint).toBe("GPTs take OpenAPI Actions, not MCP; the plugin in chatgpt/plugins/software-engineer/ carries them in .mcp.json");
   });
@@ -235,7 +260,9 @@ describe("render", () => {
       name: "data_analyst",
       sourceFile: "/lib/agents/data_analyst.md",
       tools: { allow: ["read"] },
-      extensions: { chatgpt: { conversationStarters: ["Chart `sales.csv`", "Summarise Q3"], capabilities: { imageGeneration: true, webSearch: false }, version: "2.1.0" } },
+      extensions: {
+        chatgpt: { conversationStarters: ["Chart `sales.csv`", "Summarise Q3"], capabilities: { imageGeneration: true, webSearch: false }, version: "2.1.0" },
+      },
     });
     const res = render([agent]);
     const gpt = JSON.parse(text(file(res.files, "data_analyst/gpt.json"))) as Record<string, unknown>;
@@ -248,9 +275,14 @@ describe("render", () => {
     expect(text(file(res.files, "plugins/data-analyst/.codex-plugin/plugin.json"))).toBe(
       '{\n  "name": "data-analyst",\n  "version": "2.1.0",\n  "description": "A small helper",\n  "skills": "./skills/",\n  "interface": {\n    "displayName": "data_analyst",\n    "shortDescription": "A small helper",\n    "defaultPrompt": "Chart `sales.csv`"\n  }\n}\n',
     );
-    expect(text(file(res.files, "plugins/data-analyst/skills/data-analyst/SKILL.md"))).toBe("---\nname: data-analyst\ndescription: A small helper\n---\n\nBe helpful.\n");
+    expect(text(file(res.files, "plugins/data-analyst/skills/data-analyst/SKILL.md"))).toBe(
+      "---\nname: data-analyst\ndescription: A small helper\n---\n\nBe helpful.\n",
+    );
     expect(res.warnings.map((w) => [w.code, w.message])).toEqual([
-      ["unsupported-feature", "chatgpt: agent 'data_analyst' uses tool permissions (tools.allow / deny / trusted), which chatgpt cannot express; it is left out of this target"],
+      [
+        "unsupported-feature",
+        "chatgpt: agent 'data_analyst' uses tool permissions (tools.allow / deny / trusted), which chatgpt cannot express; it is left out of this target",
+      ],
       ["renamed", "chatgpt: agent 'data_analyst' is written as plugin and skill 'data-analyst' (plugin and skill names are kebab-case)"],
     ]);
   });
@@ -271,14 +303,18 @@ describe("render", () => {
     const withSecret = render([minimalAgent({ mcpServers: { vault: { command: "vault-mcp", env: { TOKEN: "s3cr3t" } } } })]);
     const mcp = file(withSecret.files, "plugins/helper/.mcp.json");
     expect((mcp as { secret?: boolean }).secret).toBe(true);
-    expect(text(mcp)).toBe('{\n  "mcpServers": {\n    "vault": {\n      "command": "vault-mcp",\n      "env": {\n        "TOKEN": "s3cr3t"\n      }\n    }\n  }\n}\n');
+    expect(text(mcp)).toBe(
+      '{\n  "mcpServers": {\n    "vault": {\n      "command": "vault-mcp",\n      "env": {\n        "TOKEN": "s3cr3t"\n      }\n    }\n  }\n}\n',
+    );
     expect(JSON.stringify(withSecret.warnings)).not.toContain("s3cr3t");
     const withRef = render([minimalAgent({ mcpServers: { vault: { command: "vault-mcp", env: { TOKEN: "${VAULT_TOKEN}" } } } })]);
     expect((file(withRef.files, "plugins/helper/.mcp.json") as { secret?: boolean }).secret).toBeUndefined();
   });
 
   test("render is deterministic and independent of the agents' order", () => {
-    expect(JSON.stringify(render([minimalAgent(), realisticAgent(knowledgeRoot)]))).toBe(JSON.stringify(render([realisticAgent(knowledgeRoot), minimalAgent()])));
+    expect(JSON.stringify(render([minimalAgent(), realisticAgent(knowledgeRoot)]))).toBe(
+      JSON.stringify(render([realisticAgent(knowledgeRoot), minimalAgent()])),
+    );
   });
 });
 
@@ -304,7 +340,9 @@ describe("limits", () => {
   });
 
   test("more than 20 knowledge files, and a file over 512 MB", () => {
-    expect(limitMessages(minimalAgent({ knowledge: knowledge(21) }))).toEqual(["chatgpt: agent 'helper': 21 knowledge files, over the 20-file limit of a custom GPT"]);
+    expect(limitMessages(minimalAgent({ knowledge: knowledge(21) }))).toEqual([
+      "chatgpt: agent 'helper': 21 knowledge files, over the 20-file limit of a custom GPT",
+    ]);
     expect(limitMessages(minimalAgent({ knowledge: knowledge(20) }))).toEqual([]);
     expect(limitMessages(minimalAgent({ knowledge: knowledge(1, 512 * 1024 * 1024 + 1) }))).toEqual([
       "chatgpt: agent 'helper': knowledge file many/k00.md is 536870913 bytes, over the 536870912-byte (512 MB) limit per GPT file",
@@ -315,7 +353,9 @@ describe("limits", () => {
     expect(limitMessages(minimalAgent({ extensions: { chatgpt: { conversationStarters: ["a", "b", "c", "d", "e"] } } }))).toEqual([
       "chatgpt: agent 'helper': 5 conversation starters; the GPT editor shows 4",
     ]);
-    expect(limitMessages(minimalAgent({ description: "d".repeat(1_025) }))).toEqual(["chatgpt: agent 'helper': the description is 1025 characters, over the Agent Skills limit of 1024"]);
+    expect(limitMessages(minimalAgent({ description: "d".repeat(1_025) }))).toEqual([
+      "chatgpt: agent 'helper': the description is 1025 characters, over the Agent Skills limit of 1024",
+    ]);
   });
 });
 

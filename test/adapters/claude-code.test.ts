@@ -42,7 +42,11 @@ function materialize(root: string, files: readonly OutputFile[]): FileSource {
     const rel = f.path.slice(root.length + 1);
     const cur = map.get(rel) ?? "";
     if (f.kind === "file") map.set(rel, text(f));
-    else if (f.kind === "json-keys") map.set(rel, f.entries.reduce((t, e) => setJsonKey(t, e.key, e.value), cur));
+    else if (f.kind === "json-keys")
+      map.set(
+        rel,
+        f.entries.reduce((t, e) => setJsonKey(t, e.key, e.value), cur),
+      );
     else if (f.kind === "md-section") map.set(rel, setSection(cur, "claude-code", f.content));
   }
   return {
@@ -129,8 +133,14 @@ describe("render: the realistic agent, project scope", () => {
       path: join(p, ".mcp.json"),
       secret: false,
       entries: [
-        { key: ["mcpServers", "fetch"], value: { type: "stdio", command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "${FETCH_KEY}" }, timeout: 120000 } },
-        { key: ["mcpServers", "github"], value: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" } } },
+        {
+          key: ["mcpServers", "fetch"],
+          value: { type: "stdio", command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "${FETCH_KEY}" }, timeout: 120000 },
+        },
+        {
+          key: ["mcpServers", "github"],
+          value: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" } },
+        },
       ],
     });
     expect(text(r.files[2])).toBe(
@@ -141,7 +151,9 @@ describe("render: the realistic agent, project scope", () => {
     expect(r.files[3]).toEqual({
       kind: "json-keys",
       path: join(p, ".claude/settings.json"),
-      entries: [{ key: ["permissions", "allow"], value: ["Bash(git status *)", "Bash(npm test *)", "Edit(/src/**)", "Edit(/tests/**)", "Read", "mcp__fetch__*"] }],
+      entries: [
+        { key: ["permissions", "allow"], value: ["Bash(git status *)", "Bash(npm test *)", "Edit(/src/**)", "Edit(/tests/**)", "Read", "mcp__fetch__*"] },
+      ],
     });
     expect(r.warnings.map((w) => w.code)).toEqual(["permissions-widened"]);
     expect(r.warnings[0]!.message).toBe(
@@ -183,7 +195,25 @@ describe("render: user scope", () => {
 describe("render: tools, models, hooks, extensions", () => {
   it("maps every universal tool and warns about those Claude Code lacks", () => {
     const agent = minimalAgent({
-      tools: { allow: ["read", "write", "shell", "grep", "glob", "web_fetch", "web_search", "todo", "delegate", "aws", "thinking", "knowledge", "@gh/get_issue", "@fetch"], deny: ["*", "shell"] },
+      tools: {
+        allow: [
+          "read",
+          "write",
+          "shell",
+          "grep",
+          "glob",
+          "web_fetch",
+          "web_search",
+          "todo",
+          "delegate",
+          "aws",
+          "thinking",
+          "knowledge",
+          "@gh/get_issue",
+          "@fetch",
+        ],
+        deny: ["*", "shell"],
+      },
     });
     const r = render([agent]);
     const fm = text(r.files[0]).split("---")[1]!;
@@ -199,7 +229,9 @@ describe("render: tools, models, hooks, extensions", () => {
 
   it("leaves tools out for '*' (all tools) and writes an empty list when nothing allowed is expressible", () => {
     expect(text(render([minimalAgent({ tools: { allow: ["*"] } })]).files[0])).toBe("---\nname: helper\ndescription: A small helper\n---\n\nBe helpful.\n");
-    expect(text(render([minimalAgent({ tools: { allow: ["aws"] } })]).files[0])).toBe("---\nname: helper\ndescription: A small helper\ntools: []\n---\n\nBe helpful.\n");
+    expect(text(render([minimalAgent({ tools: { allow: ["aws"] } })]).files[0])).toBe(
+      "---\nname: helper\ndescription: A small helper\ntools: []\n---\n\nBe helpful.\n",
+    );
   });
 
   it("maps model ids to Claude Code aliases, keeps per-target ids and drops other vendors' models", () => {
@@ -256,7 +288,21 @@ describe("render: tools, models, hooks, extensions", () => {
   });
 
   it("writes extensions.claude-code fields in a fixed order and rejects unknown ones through its schema", () => {
-    const agent = minimalAgent({ extensions: { "claude-code": { initialPrompt: "Start by reading README.md", color: "cyan", permissionMode: "acceptEdits", maxTurns: 12, skills: ["code-review"], memory: "project", effort: "high", background: false, isolation: "worktree" } } });
+    const agent = minimalAgent({
+      extensions: {
+        "claude-code": {
+          initialPrompt: "Start by reading README.md",
+          color: "cyan",
+          permissionMode: "acceptEdits",
+          maxTurns: 12,
+          skills: ["code-review"],
+          memory: "project",
+          effort: "high",
+          background: false,
+          isolation: "worktree",
+        },
+      },
+    });
     expect(text(render([agent]).files[0])).toBe(
       "---\nname: helper\ndescription: A small helper\npermissionMode: acceptEdits\ncolor: cyan\nmaxTurns: 12\nskills:\n  - code-review\nmemory: project\neffort: high\nbackground: false\nisolation: worktree\ninitialPrompt: Start by reading README.md\n---\n\nBe helpful.\n",
     );
@@ -273,16 +319,26 @@ describe("render: knowledge", () => {
   it("turns on-demand knowledge with applyTo into a path-scoped rule and groups shared always-on imports", () => {
     const k = join(base, "lib2", "knowledge");
     writeTree(k, {
-      "api/style.md": "---\ndescription: API style\napplyTo:\n  - src/api/**/*.ts\n  - src/api/**/*.tsx\nmode: on-demand\n---\n# API style\n\nUse kebab-case URLs.\n",
+      "api/style.md":
+        "---\ndescription: API style\napplyTo:\n  - src/api/**/*.ts\n  - src/api/**/*.tsx\nmode: on-demand\n---\n# API style\n\nUse kebab-case URLs.\n",
       "common/policies.md": "# Policies\n",
       "team/notes.md": "# Notes\n",
     });
     const kn = (path: string, mode: "always" | "on-demand") => ({ path, absPath: join(k, path), mode, size: 1, mtimeMs: 0, layer: "test" });
-    const a = minimalAgent({ name: "api-dev", tools: { allow: ["write"] }, knowledge: [kn("common/policies.md", "always"), kn("api/style.md", "on-demand"), kn("team/notes.md", "always")] });
+    const a = minimalAgent({
+      name: "api-dev",
+      tools: { allow: ["write"] },
+      knowledge: [kn("common/policies.md", "always"), kn("api/style.md", "on-demand"), kn("team/notes.md", "always")],
+    });
     const b = minimalAgent({ name: "writer", knowledge: [kn("common/policies.md", "always")] });
     const r = render([b, a]);
     const p = join(base, "project");
-    expect(r.files.map((f) => f.path)).toEqual([join(p, ".claude/agents/api-dev.md"), join(p, ".claude/agents/writer.md"), join(p, "CLAUDE.md"), join(p, ".claude/rules/api-style.md")]);
+    expect(r.files.map((f) => f.path)).toEqual([
+      join(p, ".claude/agents/api-dev.md"),
+      join(p, ".claude/agents/writer.md"),
+      join(p, "CLAUDE.md"),
+      join(p, ".claude/rules/api-style.md"),
+    ]);
     expect(text(r.files[0])).toBe("---\nname: api-dev\ndescription: A small helper\ntools: Edit, Write\n---\n\nBe helpful.\n");
     expect(text(r.files[2])).toBe(
       "Always-on knowledge of the Claude Code agents exported by aicfg (imported from the library, not copied).\n\n" +
@@ -302,7 +358,9 @@ describe("render: knowledge", () => {
     writeTree(inProject, { "rules.md": "# Rules\n", "deep/guide.md": "# Guide\n" });
     writeTree(inHome, { "personal.md": "# Me\n" });
     const kn = (root: string, path: string, mode: "always" | "on-demand") => ({ path, absPath: join(root, path), mode, size: 1, mtimeMs: 0, layer: "test" });
-    const agent = minimalAgent({ knowledge: [kn(inProject, "rules.md", "always"), kn(inHome, "personal.md", "always"), kn(inProject, "deep/guide.md", "on-demand")] });
+    const agent = minimalAgent({
+      knowledge: [kn(inProject, "rules.md", "always"), kn(inHome, "personal.md", "always"), kn(inProject, "deep/guide.md", "on-demand")],
+    });
     const out = claudeCodeAdapter.render([agent], renderContext(r));
     expect(text(out.files[1])).toBe(
       "Always-on knowledge of the Claude Code agents exported by aicfg (imported from the library, not copied).\n\n## Knowledge of helper\n\n@~/team-lib/knowledge/personal.md\n@ai-library/knowledge/rules.md\n",
@@ -336,7 +394,9 @@ describe("render: knowledge", () => {
     const kn = (path: string) => ({ path, absPath: join(k, path), mode: "on-demand" as const, size: 1, mtimeMs: 0, layer: "test" });
     const r = render([minimalAgent({ knowledge: [kn("api-style.md"), kn("api/style.md")] })]);
     expect(r.files.map((f) => f.path.slice(join(base, "project").length + 1))).toEqual([".claude/agents/helper.md", ".claude/rules/api-style.md"]);
-    expect(text(r.files[1])).toBe("---\npaths:\n  - lib/**\n---\n\n<!-- generated by aicfg export from knowledge/api-style.md; edit the library instead -->\n\nB\n");
+    expect(text(r.files[1])).toBe(
+      "---\npaths:\n  - lib/**\n---\n\n<!-- generated by aicfg export from knowledge/api-style.md; edit the library instead -->\n\nB\n",
+    );
     expect(r.warnings.map((w) => w.message)).toEqual([
       `claude-code: knowledge/api/style.md of agent 'helper' would become the same rule file as knowledge/api-style.md (${join(base, "project", ".claude/rules/api-style.md")}); it is left out`,
     ]);
@@ -373,7 +433,11 @@ describe("render: MCP servers", () => {
         { key: ["mcpServers", "events"], value: { type: "sse", url: "https://events.example.com/sse" } },
       ],
     });
-    expect(r.files[3]).toEqual({ kind: "json-keys", path: join(base, "project", ".claude/settings.json"), entries: [{ key: ["permissions", "allow"], value: ["mcp__db__query"] }] });
+    expect(r.files[3]).toEqual({
+      kind: "json-keys",
+      path: join(base, "project", ".claude/settings.json"),
+      entries: [{ key: ["permissions", "allow"], value: ["mcp__db__query"] }],
+    });
     expect(r.warnings.map((w) => `${w.code}: ${w.message}`)).toEqual([
       "unsupported-feature: claude-code: agent 'ops' uses cwd of MCP server 'db', which claude-code cannot express; it is left out of this target",
       "unsupported-feature: claude-code: agent 'ops' uses includeTools of MCP server 'events', which claude-code cannot express; it is left out of this target",
@@ -399,7 +463,10 @@ describe("export through the real writer", () => {
       const files = claudeCodeAdapter.render([agent], renderContext(r)).files;
       const state = join(t.path, "state");
       const manifest = loadManifest(state);
-      const plan = planExport([{ target: "claude-code", scope: "project", root: p, files, prune: true }], manifest, { force: false, now: "2026-01-01T00:00:00.000Z" });
+      const plan = planExport([{ target: "claude-code", scope: "project", root: p, files, prune: true }], manifest, {
+        force: false,
+        now: "2026-01-01T00:00:00.000Z",
+      });
       expect(plan.errors).toEqual([]);
       expect(plan.entries.map((e) => [e.path.slice(p.length + 1), e.action])).toEqual([
         [".claude/agents/software-engineer.md", "create"],
@@ -413,7 +480,11 @@ describe("export through the real writer", () => {
       expect(applied.failed).toEqual([]);
       const mcp = readFileSync(join(p, ".mcp.json"), "utf8");
       expect(mcp.startsWith('{\n    "mcpServers": {\n        "mine": { "command": "my-server" },\n        "fetch": {\n')).toBe(true);
-      expect(JSON.parse(mcp).mcpServers.github).toEqual({ type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" } });
+      expect(JSON.parse(mcp).mcpServers.github).toEqual({
+        type: "http",
+        url: "https://api.githubcopilot.com/mcp/",
+        headers: { Authorization: "Bearer ${GITHUB_TOKEN}" },
+      });
       expect(readFileSync(join(p, ".claude/settings.json"), "utf8")).toBe('{\n  "model": "opus",\n  "permissions": {\n    "allow": ["Bash(make *)"]\n  }\n}\n');
       expect(readFileSync(join(p, "CLAUDE.md"), "utf8")).toBe(
         "# My project\n\nUse pnpm.\n\n<!-- aicfg:begin claude-code (generated by aicfg export; edit the library instead) -->\n" +
@@ -426,7 +497,10 @@ describe("export through the real writer", () => {
       // Removing the agent's servers later removes only our keys.
       const again = claudeCodeAdapter.render([minimalAgent()], renderContext(r)).files;
       const manifest2 = loadManifest(state);
-      const plan2 = planExport([{ target: "claude-code", scope: "project", root: p, files: again, prune: true }], manifest2, { force: false, now: "2026-01-02T00:00:00.000Z" });
+      const plan2 = planExport([{ target: "claude-code", scope: "project", root: p, files: again, prune: true }], manifest2, {
+        force: false,
+        now: "2026-01-02T00:00:00.000Z",
+      });
       expect(applyPlan(plan2, manifest2, state, "2026-01-02T00:00:00.000Z").failed).toEqual([]);
       expect(readFileSync(join(p, ".mcp.json"), "utf8")).toBe(userMcp);
       expect(readFileSync(join(p, "CLAUDE.md"), "utf8")).toBe("# My project\n\nUse pnpm.\n");
@@ -487,7 +561,8 @@ describe("parse: real sub-agent files", () => {
   it("does not take inherited object names for tools or hook events", () => {
     const root = join(base, "parse-proto");
     writeTree(root, {
-      ".claude/agents/odd.md": "---\nname: odd\ndescription: Odd\ntools: constructor, Read\nhooks:\n  toString:\n    - hooks:\n        - type: command\n          command: x\n---\n\nHi.\n",
+      ".claude/agents/odd.md":
+        "---\nname: odd\ndescription: Odd\ntools: constructor, Read\nhooks:\n  toString:\n    - hooks:\n        - type: command\n          command: x\n---\n\nHi.\n",
     });
     const res = claudeCodeAdapter.parse!(dirSource(root), { scope: "project", projectRoot: root, homeDir: join(base, "h") });
     expect(res.agents.map((a) => a.spec)).toEqual([{ name: "odd", description: "Odd", tools: { allow: ["read"] } }]);
@@ -504,7 +579,9 @@ describe("parse: real sub-agent files", () => {
       ".claude.json": JSON.stringify({ numStartups: 3, mcpServers: { fetch: { type: "stdio", command: "uvx", args: ["mcp-server-fetch"] } } }),
     });
     const res = claudeCodeAdapter.parse!(dirSource(home), { scope: "user", projectRoot: join(base, "p"), homeDir: home });
-    expect(res.agents.map((a) => [a.spec, a.mcp])).toEqual([[{ name: "helper", description: "Helps", mcp: ["fetch"] }, { fetch: { command: "uvx", args: ["mcp-server-fetch"] } }]]);
+    expect(res.agents.map((a) => [a.spec, a.mcp])).toEqual([
+      [{ name: "helper", description: "Helps", mcp: ["fetch"] }, { fetch: { command: "uvx", args: ["mcp-server-fetch"] } }],
+    ]);
     expect(res.warnings).toEqual([]);
   });
 });
@@ -537,7 +614,10 @@ describe("parse(render(x))", () => {
     const res = claudeCodeAdapter.parse!(materialize(r.projectRoot, claudeCodeAdapter.render([agent], renderContext(r)).files), r);
     expect(res.agents[0]!.knowledgeFiles).toEqual([join(kroot, "domains/security.md")]);
     expect(res.agents[0]!.instructions).toBe(agent.instructions);
-    expect(res.agents[0]!.spec.hooks).toEqual({ sessionStart: [{ command: "git status --short" }], beforeTool: [{ command: "./scripts/check.sh", matcher: "shell", timeout: 5000 }] });
+    expect(res.agents[0]!.spec.hooks).toEqual({
+      sessionStart: [{ command: "git status --short" }],
+      beforeTool: [{ command: "./scripts/check.sh", matcher: "shell", timeout: 5000 }],
+    });
   });
 });
 
@@ -562,7 +642,13 @@ describe("detect", () => {
       { path: join(project, ".mcp.json"), exists: true },
       { path: join(project, "CLAUDE.md"), exists: false },
     ]);
-    expect(d.exportPaths.project).toEqual([join(project, ".claude/agents"), join(project, ".mcp.json"), join(project, "CLAUDE.md"), join(project, ".claude/rules"), join(project, ".claude/settings.json")]);
+    expect(d.exportPaths.project).toEqual([
+      join(project, ".claude/agents"),
+      join(project, ".mcp.json"),
+      join(project, "CLAUDE.md"),
+      join(project, ".claude/rules"),
+      join(project, ".claude/settings.json"),
+    ]);
     expect(d.nextSteps[0]).toBe("run 'aicfg export --target claude-code', then '/agents' inside Claude Code to see the exported sub-agents");
   });
 

@@ -30,7 +30,14 @@ const unzip = (f: OutputFile | undefined): Record<string, string> => {
   for (const [name, data] of Object.entries(unzipSync(bytesOf(f)))) out[name] = Buffer.from(data).toString("utf8");
   return out;
 };
-const knowledge = (root: string, path: string, mode: "always" | "on-demand" = "always"): ResolvedKnowledge => ({ path, absPath: join(root, path), mode, size: 0, mtimeMs: 0, layer: "test" });
+const knowledge = (root: string, path: string, mode: "always" | "on-demand" = "always"): ResolvedKnowledge => ({
+  path,
+  absPath: join(root, path),
+  mode,
+  size: 0,
+  mtimeMs: 0,
+  layer: "test",
+});
 
 describe("bundle of the realistic agent", () => {
   const README = (kb: string) =>
@@ -134,7 +141,9 @@ describe("small agents, user scope, names", () => {
     const d = join(base, "home", "aicfg-bundles", "claude-projects", "note_taker");
     expect(r.files.map((f) => f.path)).toEqual([join(d, "README.md"), join(d, "instructions.md"), join(d, "note_taker.zip"), join(d, "note_taker-skill.zip")]);
     const readme = textOf(r.files[0]);
-    expect(readme).toContain("\n4. Paste the whole of instructions.md (12 characters) into the project instructions.\n5. There are no knowledge files to upload.\n6. Optional:");
+    expect(readme).toContain(
+      "\n4. Paste the whole of instructions.md (12 characters) into the project instructions.\n5. There are no knowledge files to upload.\n6. Optional:",
+    );
     expect(readme).toContain("upload note_taker-skill.zip (skill 'note-taker') in");
     expect(readme.endsWith("in context and searches the rest (RAG, up to 10 times more).\n")).toBe(true);
     expect(unzip(r.files[3])).toEqual({ "note-taker/SKILL.md": "---\nname: note-taker\ndescription: A small helper\n---\n\nBe helpful.\n" });
@@ -150,7 +159,10 @@ describe("small agents, user scope, names", () => {
     expect([...description].length).toBe(200);
     expect(description).toBe(long.slice(0, 199).trimEnd() + "…");
     expect(r.warnings.map((w) => [w.code, w.message])).toEqual([
-      ["limit-exceeded", `claude-projects: agent 'helper': the description is longer than the 200 characters claude.ai allows for a skill; the skill's description is cut to "${description}"`],
+      [
+        "limit-exceeded",
+        `claude-projects: agent 'helper': the description is longer than the 200 characters claude.ai allows for a skill; the skill's description is cut to "${description}"`,
+      ],
     ]);
     expect(textOf(r.files[0])).toContain(`3. Description: ${long}\n`);
   });
@@ -160,9 +172,22 @@ describe("small agents, user scope, names", () => {
     writeTree(k, { "a/notes.md": "---\ntitle: A\n---\nalpha\n", "b/notes.md": "beta\n", "data/table.xyz": "x,y\n" });
     const pdf = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x0a]);
     writeFileSync(join(k, "data", "spec.pdf"), pdf);
-    const r = render([minimalAgent({ knowledge: [knowledge(k, "b/notes.md"), knowledge(k, "a/notes.md", "on-demand"), knowledge(k, "data/spec.pdf"), knowledge(k, "data/table.xyz")] })]);
+    const r = render([
+      minimalAgent({
+        knowledge: [knowledge(k, "b/notes.md"), knowledge(k, "a/notes.md", "on-demand"), knowledge(k, "data/spec.pdf"), knowledge(k, "data/table.xyz")],
+      }),
+    ]);
     const d = join(base, "project", "claude-projects", "helper");
-    expect(r.files.map((f) => f.path.slice(d.length + 1))).toEqual(["README.md", "instructions.md", "knowledge/a--notes.md", "knowledge/b--notes.md", "knowledge/spec.pdf", "knowledge/table.xyz", "helper.zip", "helper-skill.zip"]);
+    expect(r.files.map((f) => f.path.slice(d.length + 1))).toEqual([
+      "README.md",
+      "instructions.md",
+      "knowledge/a--notes.md",
+      "knowledge/b--notes.md",
+      "knowledge/spec.pdf",
+      "knowledge/table.xyz",
+      "helper.zip",
+      "helper-skill.zip",
+    ]);
     expect(textOf(r.files[2])).toBe("alpha\n");
     expect(Buffer.from(bytesOf(r.files[4])).equals(pdf)).toBe(true);
     expect(Buffer.from(unzipSync(bytesOf(r.files[6]))["knowledge/spec.pdf"]!).equals(pdf)).toBe(true);
@@ -184,9 +209,18 @@ describe("limits", () => {
     writeFileSync(join(k, "large.md"), Buffer.alloc(8_000_000, 0x63));
 
     const huge = render([minimalAgent({ knowledge: [knowledge(k, "huge.txt"), knowledge(k, "ok.md")] })]);
-    expect(huge.files.map((f) => f.path.split("/").slice(-2).join("/"))).toEqual(["helper/README.md", "helper/instructions.md", "knowledge/ok.md", "helper/helper.zip", "helper/helper-skill.zip"]);
+    expect(huge.files.map((f) => f.path.split("/").slice(-2).join("/"))).toEqual([
+      "helper/README.md",
+      "helper/instructions.md",
+      "knowledge/ok.md",
+      "helper/helper.zip",
+      "helper/helper-skill.zip",
+    ]);
     expect(huge.warnings.map((w) => [w.code, w.message])).toEqual([
-      ["limit-exceeded", "claude-projects: agent 'helper': knowledge file huge.txt is 30000001 bytes, over the 30000000-byte (30 MB) limit per project file; it is left out of the bundle"],
+      [
+        "limit-exceeded",
+        "claude-projects: agent 'helper': knowledge file huge.txt is 30000001 bytes, over the 30000000-byte (30 MB) limit per project file; it is left out of the bundle",
+      ],
     ]);
     expect(Object.keys(unzipSync(bytesOf(huge.files[3])))).toEqual(["README.md", "instructions.md", "knowledge/ok.md"]);
 
@@ -200,7 +234,10 @@ describe("limits", () => {
 
     const large = render([minimalAgent({ knowledge: [knowledge(k, "large.md")] })]);
     expect(large.warnings.map((w) => [w.code, w.message])).toEqual([
-      ["limit-exceeded", "claude-projects: agent 'helper': instructions and knowledge are 8000012 bytes, over the 8000000 bytes (about 2 million tokens) a project holds even with RAG"],
+      [
+        "limit-exceeded",
+        "claude-projects: agent 'helper': instructions and knowledge are 8000012 bytes, over the 8000000 bytes (about 2 million tokens) a project holds even with RAG",
+      ],
     ]);
     expect(large.warnings[0]!.hint).toBe("split the knowledge across several agents or projects");
   });

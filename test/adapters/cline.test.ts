@@ -22,7 +22,12 @@ describe("cline render", () => {
     expect(show(res.files, r.projectRoot)).toEqual([
       { kind: "file", path: ".clinerules/helper.md", agent: "helper", content: "Be helpful.\n" },
       { kind: "file", path: ".clinerules/knowledge-common-policies.md", agent: "software-engineer", content: "# Policies\n\n- Review every change.\n" },
-      { kind: "file", path: ".clinerules/software-engineer.md", agent: "software-engineer", content: "# Role\n\nYou are a senior software engineer. Write tests first.\n" },
+      {
+        kind: "file",
+        path: ".clinerules/software-engineer.md",
+        agent: "software-engineer",
+        content: "# Role\n\nYou are a senior software engineer. Write tests first.\n",
+      },
     ]);
     expect(messages(res.warnings)).toEqual([
       WARN("a model"),
@@ -48,7 +53,12 @@ describe("cline render", () => {
     const res = clineAdapter.render([agent], renderContext(r));
     expect(show(res.files, r.homeDir)).toEqual([
       { kind: "file", path: "Documents/Cline/Rules/helper.md", agent: "helper", content: "Be helpful.\n" },
-      { kind: "file", path: "Documents/Cline/Rules/knowledge-ui.md", agent: "helper", content: "---\npaths:\n  - src/components/**\n---\n\nUse the design system.\n" },
+      {
+        kind: "file",
+        path: "Documents/Cline/Rules/knowledge-ui.md",
+        agent: "helper",
+        content: "---\npaths:\n  - src/components/**\n---\n\nUse the design system.\n",
+      },
     ]);
     expect(res.warnings).toEqual([]);
   });

@@ -53,8 +53,16 @@ function renderedSource(root: string, files: OutputFile[]): FileSource {
     const rel = f.path.slice(root.length + 1);
     const cur = map.get(rel) ?? "";
     if (f.kind === "file") map.set(rel, text(f));
-    else if (f.kind === "toml-tables") map.set(rel, f.tables.reduce((t, e) => setTomlTable(t, e.path, e.value), cur));
-    else if (f.kind === "json-keys") map.set(rel, f.entries.reduce((t, e) => setJsonKey(t, e.key, e.value), cur));
+    else if (f.kind === "toml-tables")
+      map.set(
+        rel,
+        f.tables.reduce((t, e) => setTomlTable(t, e.path, e.value), cur),
+      );
+    else if (f.kind === "json-keys")
+      map.set(
+        rel,
+        f.entries.reduce((t, e) => setJsonKey(t, e.key, e.value), cur),
+      );
     else map.set(rel, setSection(cur, "codex", f.content));
   }
   return {
@@ -100,7 +108,10 @@ const REALISTIC_WARNINGS = [
     "codex: agent 'software-engineer' uses per-tool permissions (tools.allow / tools.deny), which codex cannot express; it is left out of this target",
     "Codex only has a sandbox mode; 'workspace-write' was derived from whether write or shell is allowed",
   ],
-  ["codex: agent 'software-engineer' uses trusted tools (tools.trusted), which codex cannot express; it is left out of this target", "Codex asks for approval by its approval_policy, not per tool"],
+  [
+    "codex: agent 'software-engineer' uses trusted tools (tools.trusted), which codex cannot express; it is left out of this target",
+    "Codex asks for approval by its approval_policy, not per tool",
+  ],
   [
     "codex: agent 'software-engineer' uses toolSettings (allowed paths and commands), which codex cannot express; it is left out of this target",
     "use Codex rules or the sandbox settings in config.toml by hand",
@@ -189,7 +200,8 @@ describe("render, user scope", () => {
 });
 
 describe("MCP servers", () => {
-  const agentWith = (servers: Record<string, McpServer>, extra: Partial<ResolvedAgent> = {}) => minimalAgent({ name: "ops", sourceFile: "/lib/agents/ops.md", mcpServers: servers, ...extra });
+  const agentWith = (servers: Record<string, McpServer>, extra: Partial<ResolvedAgent> = {}) =>
+    minimalAgent({ name: "ops", sourceFile: "/lib/agents/ops.md", mcpServers: servers, ...extra });
   const tablesOf = (files: OutputFile[]) => {
     const f = files.find((x) => x.kind === "toml-tables");
     if (!f || f.kind !== "toml-tables") throw new Error("no config.toml output");
@@ -200,8 +212,21 @@ describe("MCP servers", () => {
     const res = render(
       [
         agentWith({
-          db: { command: "db-mcp", args: ["--ro"], env: { DB_URL: "${DB_URL}", MODE: "fast" }, cwd: "/srv", disabled: true, includeTools: ["query"], excludeTools: ["drop"], timeout: 1500 },
-          api: { type: "http", url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer ${API_TOKEN}", "X-Team": "core", "X-Key": "${TEAM_KEY}" } },
+          db: {
+            command: "db-mcp",
+            args: ["--ro"],
+            env: { DB_URL: "${DB_URL}", MODE: "fast" },
+            cwd: "/srv",
+            disabled: true,
+            includeTools: ["query"],
+            excludeTools: ["drop"],
+            timeout: 1500,
+          },
+          api: {
+            type: "http",
+            url: "https://mcp.example.com/mcp",
+            headers: { Authorization: "Bearer ${API_TOKEN}", "X-Team": "core", "X-Key": "${TEAM_KEY}" },
+          },
         }),
       ],
       roots(tmp.path),
@@ -209,10 +234,28 @@ describe("MCP servers", () => {
     const f = tablesOf(res.files);
     expect(f.secret).toBe(true);
     expect(f.tables).toEqual([
-      { path: ["mcp_servers", "api"], value: { url: "https://mcp.example.com/mcp", bearer_token_env_var: "API_TOKEN", http_headers: { "X-Team": "core" }, env_http_headers: { "X-Key": "TEAM_KEY" } } },
+      {
+        path: ["mcp_servers", "api"],
+        value: {
+          url: "https://mcp.example.com/mcp",
+          bearer_token_env_var: "API_TOKEN",
+          http_headers: { "X-Team": "core" },
+          env_http_headers: { "X-Key": "TEAM_KEY" },
+        },
+      },
       {
         path: ["mcp_servers", "db"],
-        value: { command: "db-mcp", args: ["--ro"], env_vars: ["DB_URL"], cwd: "/srv", env: { MODE: "fast" }, enabled: false, enabled_tools: ["query"], disabled_tools: ["drop"], tool_timeout_sec: 1.5 },
+        value: {
+          command: "db-mcp",
+          args: ["--ro"],
+          env_vars: ["DB_URL"],
+          cwd: "/srv",
+          env: { MODE: "fast" },
+          enabled: false,
+          enabled_tools: ["query"],
+          disabled_tools: ["drop"],
+          tool_timeout_sec: 1.5,
+        },
       },
     ]);
     expect(res.warnings).toEqual([]);
@@ -225,7 +268,14 @@ describe("MCP servers", () => {
     const res = render(
       [
         agentWith({
-          web: { type: "sse", url: "https://sse.example.com/sse", headers: { "X-Mixed": "k-${PART}" }, env: { A: "b" }, autoApprove: ["get"], oauth: { scopes: ["read"] } },
+          web: {
+            type: "sse",
+            url: "https://sse.example.com/sse",
+            headers: { "X-Mixed": "k-${PART}" },
+            env: { A: "b" },
+            autoApprove: ["get"],
+            oauth: { scopes: ["read"] },
+          },
           tool: { command: "t", env: { TOKEN: "${OTHER}" } },
         }),
       ],
@@ -252,7 +302,9 @@ describe("MCP servers", () => {
     const a = agentWith({ "awslabs.core-mcp-server": { command: "uvx", args: ["awslabs.core-mcp-server@latest"] } });
     const b = minimalAgent({ name: "zeta", sourceFile: "/lib/agents/zeta.md", mcpServers: { "awslabs-core-mcp-server": { command: "other" } } });
     const res = render([b, a], roots(tmp.path));
-    expect(tablesOf(res.files).tables).toEqual([{ path: ["mcp_servers", "awslabs-core-mcp-server"], value: { command: "uvx", args: ["awslabs.core-mcp-server@latest"] } }]);
+    expect(tablesOf(res.files).tables).toEqual([
+      { path: ["mcp_servers", "awslabs-core-mcp-server"], value: { command: "uvx", args: ["awslabs.core-mcp-server@latest"] } },
+    ]);
     expect(res.warnings.map((w) => [w.code, w.message])).toEqual([
       [
         "renamed",
@@ -281,7 +333,12 @@ describe("agent settings", () => {
     const denied = render([minimalAgent({ tools: { deny: ["write", "shell"] } })], r);
     expect(text(denied.files[0])).toContain('\nsandbox_mode = "read-only"\n');
     const ext = render(
-      [minimalAgent({ model: { codex: "gpt-5-codex", default: "claude-sonnet-4" }, extensions: { codex: { sandbox_mode: "danger-full-access", model_reasoning_effort: "high", nickname_candidates: ["Hal", "Ada"] } } })],
+      [
+        minimalAgent({
+          model: { codex: "gpt-5-codex", default: "claude-sonnet-4" },
+          extensions: { codex: { sandbox_mode: "danger-full-access", model_reasoning_effort: "high", nickname_candidates: ["Hal", "Ada"] } },
+        }),
+      ],
       r,
     );
     expect(text(ext.files[0])).toBe(
@@ -293,7 +350,9 @@ describe("agent settings", () => {
     const instructions = "Use '''triple''' quotes\r\nand a \u0007 bell.\n";
     const res = render([minimalAgent({ instructions })], roots(tmp.path));
     const t = text(res.files[0]);
-    expect(t).toBe(`name = "helper"\ndescription = "A small helper"\nsandbox_mode = "workspace-write"\ndeveloper_instructions = "Use '''triple''' quotes\\r\\nand a \\u0007 bell.\\n"\n`);
+    expect(t).toBe(
+      `name = "helper"\ndescription = "A small helper"\nsandbox_mode = "workspace-write"\ndeveloper_instructions = "Use '''triple''' quotes\\r\\nand a \\u0007 bell.\\n"\n`,
+    );
     const parsed = parseTomlText(t);
     expect(parsed.ok && parsed.value.developer_instructions).toBe(instructions);
   });
@@ -394,7 +453,10 @@ describe("config.toml and AGENTS.md through plan and apply", () => {
 
       writeFileSync(configPath, readFileSync(configPath, "utf8").replace("tool_timeout_sec = 120", "tool_timeout_sec = 300"));
       const drift = exportOnce(withoutGithub, "2026-01-04T00:00:00.000Z");
-      expect(drift.entries.find((e) => e.path === configPath)).toMatchObject({ action: "drift", reason: "'mcp_servers.fetch' was changed by hand since the last export" });
+      expect(drift.entries.find((e) => e.path === configPath)).toMatchObject({
+        action: "drift",
+        reason: "'mcp_servers.fetch' was changed by hand since the last export",
+      });
       expect(readFileSync(configPath, "utf8")).toBe(beforeProfiles(fetchBlock.replace("120", "300")));
     } finally {
       dir.cleanup();
@@ -410,7 +472,13 @@ describe("parse", () => {
     expect(parsed.warnings).toEqual([]);
     expect(parsed.agents).toEqual([
       {
-        spec: { name: "software-engineer", description: "Implements features with tests", model: "claude-sonnet-4", mcp: ["fetch", "github"], extensions: { codex: { sandbox_mode: "workspace-write" } } },
+        spec: {
+          name: "software-engineer",
+          description: "Implements features with tests",
+          model: "claude-sonnet-4",
+          mcp: ["fetch", "github"],
+          extensions: { codex: { sandbox_mode: "workspace-write" } },
+        },
         instructions: SOFTWARE_ENGINEER_TOML.slice(SOFTWARE_ENGINEER_TOML.indexOf("'''\n") + 4, SOFTWARE_ENGINEER_TOML.lastIndexOf("'''")),
         mcp: {
           fetch: { command: "uvx", args: ["mcp-server-fetch"], timeout: 120000 },
@@ -483,7 +551,12 @@ describe("parse", () => {
     // Empty args / env / headers mean the same as absent ones.
     const norm = (servers: Record<string, McpServer>) =>
       Object.fromEntries(
-        Object.entries(servers).map(([n, s]) => [n, Object.fromEntries(Object.entries(s).filter(([, v]) => !(Array.isArray(v) ? v.length === 0 : v && typeof v === "object" && Object.keys(v).length === 0)))]),
+        Object.entries(servers).map(([n, s]) => [
+          n,
+          Object.fromEntries(
+            Object.entries(s).filter(([, v]) => !(Array.isArray(v) ? v.length === 0 : v && typeof v === "object" && Object.keys(v).length === 0)),
+          ),
+        ]),
       );
     fc.assert(
       fc.property(agentArb(), (agent) => {
@@ -525,7 +598,12 @@ describe("detect", () => {
         ],
         generation: "codex-cli 0.98.0",
         exportPaths: {
-          project: [join(dir.path, "p", "AGENTS.md"), join(dir.path, "p", ".codex", "agents"), join(dir.path, "p", ".codex", "config.toml"), join(dir.path, "p", ".codex", "knowledge")],
+          project: [
+            join(dir.path, "p", "AGENTS.md"),
+            join(dir.path, "p", ".codex", "agents"),
+            join(dir.path, "p", ".codex", "config.toml"),
+            join(dir.path, "p", ".codex", "knowledge"),
+          ],
           user: [join(home, ".codex", "AGENTS.md"), join(home, ".codex", "agents"), join(home, ".codex", "config.toml"), join(home, ".codex", "knowledge")],
         },
         notes: ["project-scope .codex/config.toml and AGENTS.md are read only in projects Codex trusts"],
@@ -542,7 +620,9 @@ describe("detect", () => {
   });
 
   test("reports nothing installed on an empty PATH and home", async () => {
-    const d = await codexAdapter.detect(realDetectEnv({ homeDir: join(tmp.path, "nohome"), projectRoot: join(tmp.path, "p"), env: { PATH: join(tmp.path, "nobin") } }));
+    const d = await codexAdapter.detect(
+      realDetectEnv({ homeDir: join(tmp.path, "nohome"), projectRoot: join(tmp.path, "p"), env: { PATH: join(tmp.path, "nobin") } }),
+    );
     expect(d.installed).toBe(false);
     expect(d.binary).toBeUndefined();
     expect(d.configPaths.every((c) => !c.exists)).toBe(true);
@@ -565,7 +645,8 @@ describe("through the real export pipeline", () => {
       const project = join(dir.path, "project");
       writeTree(lib, {
         "aicfg.yaml": "name: demo\ntargets: [chatgpt, codex, copilot]\n",
-        "agents/dev.md": "---\ndescription: Builds things\nknowledge: [common/**]\nmcp: [awslabs.core-mcp-server]\nextensions:\n  codex: {model_reasoning_effort: high}\n---\nBuild carefully.\n",
+        "agents/dev.md":
+          "---\ndescription: Builds things\nknowledge: [common/**]\nmcp: [awslabs.core-mcp-server]\nextensions:\n  codex: {model_reasoning_effort: high}\n---\nBuild carefully.\n",
         "agents/ops.md": "---\ndescription: Runs things\nextensions:\n  codex: {sandbox_mode: yolo}\n---\nRun carefully.\n",
         "knowledge/common/rules.md": "# Rules\n\nSmall commits.\n",
         "mcp/awslabs.core-mcp-server.yaml": "command: uvx\nargs: [awslabs.core-mcp-server@latest]\nenv:\n  FASTMCP_LOG_LEVEL: ERROR\n",
@@ -573,7 +654,10 @@ describe("through the real export pipeline", () => {
       const opts = { library: lib, scope: "project" as const, root: project, stateDir: join(dir.path, "state"), now: () => new Date("2026-11-24T06:00:00Z") };
       const first = exportLibrary(opts);
       expect(first.errors.map((e) => [e.code, e.message])).toEqual([
-        ["invalid-extension", "extensions.codex.sandbox_mode of agent 'ops': Invalid option: expected one of \"read-only\"|\"workspace-write\"|\"danger-full-access\""],
+        [
+          "invalid-extension",
+          'extensions.codex.sandbox_mode of agent \'ops\': Invalid option: expected one of "read-only"|"workspace-write"|"danger-full-access"',
+        ],
       ]);
       expect(first.plan.entries.map((e) => `${e.action} ${e.path.slice(project.length + 1)}`)).toEqual([
         "create .codex/agents/dev.toml",

@@ -30,7 +30,7 @@ const SECRET = "canary-secret-7f3a9c";
 const NOW = "2000-01-01T00:00:00.000Z";
 /** Keys a user already has in a shared file before the first export; they must survive it. */
 const USER_JSON = { userSetting: { keep: [1, 2, 3] } };
-const USER_TOML = "# my own settings\nmodel = \"my-model\"\n\n[user_table]\nkeep = true\n";
+const USER_TOML = '# my own settings\nmodel = "my-model"\n\n[user_table]\nkeep = true\n';
 
 type Export = { roots: Roots; root: string; stateDir: string; plan: ExportPlan; applied: ApplyResult };
 
@@ -115,12 +115,16 @@ export function describeAdapterConformance(adapter: Adapter, options: Conformanc
     });
 
     it("detects nothing on an empty PATH and an empty home, without throwing", async () => {
-      const d = await adapter.detect(realDetectEnv({ homeDir: join(dir.path, "empty-home"), projectRoot: join(dir.path, "empty-project"), env: { PATH: join(dir.path, "no-bin") } }));
+      const d = await adapter.detect(
+        realDetectEnv({ homeDir: join(dir.path, "empty-home"), projectRoot: join(dir.path, "empty-project"), env: { PATH: join(dir.path, "no-bin") } }),
+      );
       expect(d.installed).toBe(false);
       expect(d.nextSteps.length + d.notes.length).toBeGreaterThan(0);
     });
 
-    const cannot = (["hooks", "tools-deny", "tool-settings", "mcp-stdio", "mcp-http", "knowledge-on-demand"] as const).filter((c) => adapter.capabilities[c] === "no");
+    const cannot = (["hooks", "tools-deny", "tool-settings", "mcp-stdio", "mcp-http", "knowledge-on-demand"] as const).filter(
+      (c) => adapter.capabilities[c] === "no",
+    );
     if (cannot.length) {
       it(`warns about what it cannot express (${cannot.join(", ")}) instead of dropping it silently`, () => {
         const r = adapter.render([real], renderContext(fresh(adapter.scopes[0]!)));
@@ -242,7 +246,9 @@ export function describeAdapterConformance(adapter: Adapter, options: Conformanc
                 // With no tool list the agent sees every server, so every server it defines comes back.
                 if (writesMcp && !agent.tools.allow) {
                   const servers = Object.fromEntries(Object.entries(back!.mcp).map(([k, s]) => [k, { command: s.command, args: s.args ?? [] }]));
-                  expect(servers).toEqual(Object.fromEntries(Object.entries(agent.mcpServers).map(([k, s]) => [k, { command: s.command, args: s.args ?? [] }])));
+                  expect(servers).toEqual(
+                    Object.fromEntries(Object.entries(agent.mcpServers).map(([k, s]) => [k, { command: s.command, args: s.args ?? [] }])),
+                  );
                 }
               }),
               { numRuns },
@@ -256,7 +262,10 @@ export function describeAdapterConformance(adapter: Adapter, options: Conformanc
         const probeAgent = (instructions: string, knowledge: string): ResolvedAgent => {
           mkdirSync(kdir, { recursive: true });
           writeFileSync(join(kdir, "big.md"), knowledge);
-          return minimalAgent({ instructions, knowledge: [{ path: "big.md", absPath: join(kdir, "big.md"), mode: "always", size: knowledge.length, mtimeMs: 0, layer: "test" }] });
+          return minimalAgent({
+            instructions,
+            knowledge: [{ path: "big.md", absPath: join(kdir, "big.md"), mode: "always", size: knowledge.length, mtimeMs: 0, layer: "test" }],
+          });
         };
         const loadedText = (files: readonly OutputFile[]): string =>
           files

@@ -45,7 +45,14 @@ function toolsOf(agent: ResolvedAgent) {
   const res = render([agent], roots(tmp.path));
   const t = text(res.files[0]);
   const m = /\ntools:\n((?: {2}- .*\n)*)/.exec(t) ?? /\ntools: (\[\])\n/.exec(t);
-  const tools = m ? (m[1] === "[]" ? [] : m[1]!.trim().split("\n").map((l) => l.replace(/^\s*- /, "").replace(/^"(.*)"$/, "$1"))) : undefined;
+  const tools = m
+    ? m[1] === "[]"
+      ? []
+      : m[1]!
+          .trim()
+          .split("\n")
+          .map((l) => l.replace(/^\s*- /, "").replace(/^"(.*)"$/, "$1"))
+    : undefined;
   return { tools, warnings: res.warnings.map((w) => w.message) };
 }
 
@@ -135,11 +142,19 @@ describe("render", () => {
     const mcp = res.files[4]!;
     expect(mcp.kind === "json-keys" && mcp.entries).toEqual([
       { key: ["servers", "fetch"], value: { type: "stdio", command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "${env:FETCH_KEY}" } } },
-      { key: ["servers", "github"], value: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${env:GITHUB_TOKEN}" } } },
+      {
+        key: ["servers", "github"],
+        value: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${env:GITHUB_TOKEN}" } },
+      },
     ]);
     expect(text(res.files[5])).toBe(INDEX);
     expect(res.warnings.map((w) => w.message)).toEqual(REALISTIC_WARNINGS);
-    expect(res.warnings.map((w) => w.hint)).toEqual(["Copilot asks for confirmation by its own settings (VS Code: chat.tools.autoApprove), not per agent", undefined, undefined, undefined]);
+    expect(res.warnings.map((w) => w.hint)).toEqual([
+      "Copilot asks for confirmation by its own settings (VS Code: chat.tools.autoApprove), not per agent",
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   test("user scope: ~/.copilot agents and instructions, CLI mcp-config.json, no index block", () => {
@@ -158,7 +173,10 @@ describe("render", () => {
     const mcp = res.files[4]!;
     expect(mcp.kind === "json-keys" && mcp.entries).toEqual([
       { key: ["mcpServers", "fetch"], value: { type: "local", command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "${FETCH_KEY}" }, tools: ["*"] } },
-      { key: ["mcpServers", "github"], value: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" }, tools: ["*"] } },
+      {
+        key: ["mcpServers", "github"],
+        value: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" }, tools: ["*"] },
+      },
     ]);
     expect(res.warnings.map((w) => w.message)).toEqual(REALISTIC_WARNINGS);
   });
@@ -167,7 +185,15 @@ describe("render", () => {
     const agent = minimalAgent({
       tools: { deny: ["@old"] },
       mcpServers: {
-        vault: { command: "vault-mcp", cwd: "/srv", env: { VAULT_TOKEN: "s3cr3t" }, includeTools: ["read_secret"], autoApprove: ["read_secret"], excludeTools: ["x"], oauth: {} },
+        vault: {
+          command: "vault-mcp",
+          cwd: "/srv",
+          env: { VAULT_TOKEN: "s3cr3t" },
+          includeTools: ["read_secret"],
+          autoApprove: ["read_secret"],
+          excludeTools: ["x"],
+          oauth: {},
+        },
         off: { command: "off", disabled: true },
         old: { command: "old" },
       },
@@ -183,7 +209,9 @@ describe("render", () => {
         "mcp-servers:\n  vault:\n    type: local\n    command: vault-mcp\n    args: []\n    env:\n      VAULT_TOKEN: s3cr3t\n    tools:\n      - read_secret\n---\n\nBe helpful.\n",
     );
     const mcp = res.files[1]!;
-    expect(mcp.kind === "json-keys" && mcp.entries).toEqual([{ key: ["servers", "vault"], value: { type: "stdio", command: "vault-mcp", env: { VAULT_TOKEN: "s3cr3t" } } }]);
+    expect(mcp.kind === "json-keys" && mcp.entries).toEqual([
+      { key: ["servers", "vault"], value: { type: "stdio", command: "vault-mcp", env: { VAULT_TOKEN: "s3cr3t" } } },
+    ]);
     expect(res.warnings.map((w) => w.message)).toEqual([
       "copilot: agent 'helper' uses the disabled MCP server 'off', which copilot cannot express; it is left out of this target",
       "copilot: agent 'helper' uses cwd of MCP server 'vault', which copilot cannot express; it is left out of this target",
@@ -196,14 +224,24 @@ describe("render", () => {
   });
 
   test("a ${VAR:-default} loses its default in .vscode/mcp.json, with a warning", () => {
-    const res = render([minimalAgent({ mcpServers: { api: { type: "http", url: "https://api.example.com/mcp", headers: { "X-Region": "${REGION:-eu}" } } } })], roots(tmp.path));
+    const res = render(
+      [minimalAgent({ mcpServers: { api: { type: "http", url: "https://api.example.com/mcp", headers: { "X-Region": "${REGION:-eu}" } } } })],
+      roots(tmp.path),
+    );
     const mcp = res.files.find((f) => f.kind === "json-keys")!;
-    expect(mcp.kind === "json-keys" && mcp.entries).toEqual([{ key: ["servers", "api"], value: { type: "http", url: "https://api.example.com/mcp", headers: { "X-Region": "${env:REGION}" } } }]);
+    expect(mcp.kind === "json-keys" && mcp.entries).toEqual([
+      { key: ["servers", "api"], value: { type: "http", url: "https://api.example.com/mcp", headers: { "X-Region": "${env:REGION}" } } },
+    ]);
     expect(text(res.files[0])).toContain("    headers:\n      X-Region: ${REGION:-eu}\n");
     expect(res.warnings.map((w) => w.message)).toEqual([
       "copilot: agent 'helper' uses a ${VAR:-default} default in .vscode/mcp.json of MCP server 'api', which copilot cannot express; it is left out of this target",
     ]);
-    expect(render([minimalAgent({ mcpServers: { api: { type: "http", url: "https://api.example.com/mcp", headers: { "X-Region": "${REGION:-eu}" } } } })], roots(tmp.path, "user")).warnings).toEqual([]);
+    expect(
+      render(
+        [minimalAgent({ mcpServers: { api: { type: "http", url: "https://api.example.com/mcp", headers: { "X-Region": "${REGION:-eu}" } } } })],
+        roots(tmp.path, "user"),
+      ).warnings,
+    ).toEqual([]);
   });
 
   test("two agents with different servers under one name: the first is kept in mcp.json with a warning", () => {
@@ -246,8 +284,14 @@ describe("render", () => {
     const res = render([minimalAgent({ knowledge: [k("ts.md", "always"), k("ui.md", "on-demand"), k("all.md", "always")] })], roots(tmp.path));
     const dir = join(tmp.path, "project", ".github", "instructions");
     expect(res.files.filter((f) => f.path.startsWith(dir)).map((f) => [f.path.slice(dir.length), text(f)])).toEqual([
-      ["/helper-ts.instructions.md", '---\ndescription: ts.md (knowledge of the helper agent, from the aicfg library)\napplyTo: src/**/*.ts,test/**/*.ts\n---\n\nStrict types.\n'],
-      ["/helper-ui.instructions.md", "---\ndescription: ui.md (knowledge of the helper agent, from the aicfg library)\napplyTo: src/components/**\n---\n\nUse the design system.\n"],
+      [
+        "/helper-ts.instructions.md",
+        "---\ndescription: ts.md (knowledge of the helper agent, from the aicfg library)\napplyTo: src/**/*.ts,test/**/*.ts\n---\n\nStrict types.\n",
+      ],
+      [
+        "/helper-ui.instructions.md",
+        "---\ndescription: ui.md (knowledge of the helper agent, from the aicfg library)\napplyTo: src/components/**\n---\n\nUse the design system.\n",
+      ],
       ["/helper-all.instructions.md", '---\ndescription: all.md (knowledge of the helper agent, from the aicfg library)\napplyTo: "**"\n---\n\nEverywhere.\n'],
     ]);
   });
@@ -256,7 +300,10 @@ describe("render", () => {
     const res = render([minimalAgent({ instructions: "é".repeat(30_001) + "\n" })], roots(tmp.path));
     const agentFile = join(tmp.path, "project", ".github", "agents", "helper.agent.md");
     expect(warningsWithBudget(copilotAdapter, res).map((w) => [w.code, w.message.replace(/ \(.*?tokens\)/, "")])).toEqual([
-      ["limit-exceeded", `copilot: always-loaded context in ${agentFile} is 30,052 chars, over its budget of 30,000 chars per file (agent prompt body, 30,000 characters (github/docs custom-agents-configuration))`],
+      [
+        "limit-exceeded",
+        `copilot: always-loaded context in ${agentFile} is 30,052 chars, over its budget of 30,000 chars per file (agent prompt body, 30,000 characters (github/docs custom-agents-configuration))`,
+      ],
     ]);
     // The frontmatter counts too (50 characters here): a body of 29,950 characters fits.
     expect(warningsWithBudget(copilotAdapter, render([minimalAgent({ instructions: "a".repeat(29_949) + "\n" })], roots(tmp.path)))).toEqual([]);
@@ -264,7 +311,9 @@ describe("render", () => {
 
   test("render is deterministic and independent of the agents' order", () => {
     const r = roots(tmp.path);
-    expect(JSON.stringify(render([minimalAgent(), realisticAgent(knowledgeRoot)], r))).toBe(JSON.stringify(render([realisticAgent(knowledgeRoot), minimalAgent()], r)));
+    expect(JSON.stringify(render([minimalAgent(), realisticAgent(knowledgeRoot)], r))).toBe(
+      JSON.stringify(render([realisticAgent(knowledgeRoot), minimalAgent()], r)),
+    );
   });
 });
 
@@ -299,19 +348,21 @@ describe("tool aliases", () => {
 
   test("compatible alias names are read case-insensitively; unknown names are reported", () => {
     const warnings: Diagnostic[] = [];
-    expect(universalTools(["Bash", "Grep", "WebFetch", "Task", "TodoWrite", "MultiEdit", "NotebookRead", "*", "azure.ext/tool", "frobnicate"], "/a.agent.md", warnings)).toEqual([
-      "shell",
-      "grep",
-      "web_fetch",
-      "delegate",
-      "todo",
-      "write",
-      "read",
-      "*",
-      "@azure.ext/tool",
-    ]);
+    expect(
+      universalTools(
+        ["Bash", "Grep", "WebFetch", "Task", "TodoWrite", "MultiEdit", "NotebookRead", "*", "azure.ext/tool", "frobnicate"],
+        "/a.agent.md",
+        warnings,
+      ),
+    ).toEqual(["shell", "grep", "web_fetch", "delegate", "todo", "write", "read", "*", "@azure.ext/tool"]);
     expect(warnings).toEqual([
-      { severity: "warning", code: "import-lossy", message: "copilot: tool 'frobnicate' has no universal equivalent; dropped", file: "/a.agent.md", hint: "known aliases: read, edit, search, execute, web, todo, agent and server/tool" },
+      {
+        severity: "warning",
+        code: "import-lossy",
+        message: "copilot: tool 'frobnicate' has no universal equivalent; dropped",
+        file: "/a.agent.md",
+        hint: "known aliases: read, edit, search, execute, web, todo, agent and server/tool",
+      },
     ]);
   });
 
@@ -398,9 +449,15 @@ describe("parse", () => {
     const r = roots(tmp.path, "user");
     const files = new Map([
       [".copilot/agents/ops.agent.md", "---\ndescription: Runs the ops checks\ntools: [execute, 'pager/*']\n---\n\nCheck the pager.\n"],
-      [".copilot/mcp-config.json", '{ "mcpServers": { "pager": { "type": "local", "command": "pager-mcp", "env": { "PD_KEY": "${PD_KEY}" }, "tools": ["*"] } } }\n'],
+      [
+        ".copilot/mcp-config.json",
+        '{ "mcpServers": { "pager": { "type": "local", "command": "pager-mcp", "env": { "PD_KEY": "${PD_KEY}" }, "tools": ["*"] } } }\n',
+      ],
     ]);
-    const parsed = copilotAdapter.parse!({ root: r.homeDir, read: (rel) => files.get(rel), list: (d) => [...files.keys()].filter((k) => k.startsWith(d + "/")) }, r);
+    const parsed = copilotAdapter.parse!(
+      { root: r.homeDir, read: (rel) => files.get(rel), list: (d) => [...files.keys()].filter((k) => k.startsWith(d + "/")) },
+      r,
+    );
     expect(parsed.warnings).toEqual([]);
     expect(parsed.agents).toEqual([
       {
@@ -460,7 +517,10 @@ describe("parse", () => {
       [".github/agents/b.agent.md", "---\nname: b\n---\nBody\n"],
       [".github/agents/c.agent.md", "---\ndescription: Fine\n---\nDo it.\n"],
     ]);
-    const parsed = copilotAdapter.parse!({ root: "/p", read: (rel) => files.get(rel), list: (d) => [...files.keys()].filter((k) => k.startsWith(d + "/")) }, { scope: "project", projectRoot: "/p", homeDir: "/h" });
+    const parsed = copilotAdapter.parse!(
+      { root: "/p", read: (rel) => files.get(rel), list: (d) => [...files.keys()].filter((k) => k.startsWith(d + "/")) },
+      { scope: "project", projectRoot: "/p", homeDir: "/h" },
+    );
     expect(parsed.agents.map((a) => [a.spec.name, a.spec.description, a.instructions])).toEqual([["c", "Fine", "Do it.\n"]]);
     expect(parsed.warnings.map((w) => [w.severity, w.code, w.file, w.line])).toEqual([
       ["error", "yaml-syntax", "/p/.github/agents/a.agent.md", 3],
@@ -474,7 +534,12 @@ describe("parse", () => {
       allow === undefined ? undefined : [...new Set(allow.map((t) => TOOL_ALIAS[t as BuiltinTool] ?? t))].sort();
     const norm = (servers: Record<string, unknown>) =>
       Object.fromEntries(
-        Object.entries(servers).map(([n, s]) => [n, Object.fromEntries(Object.entries(s as object).filter(([, v]) => !(Array.isArray(v) ? v.length === 0 : v && typeof v === "object" && Object.keys(v).length === 0)))]),
+        Object.entries(servers).map(([n, s]) => [
+          n,
+          Object.fromEntries(
+            Object.entries(s as object).filter(([, v]) => !(Array.isArray(v) ? v.length === 0 : v && typeof v === "object" && Object.keys(v).length === 0)),
+          ),
+        ]),
       );
     fc.assert(
       fc.property(agentArb(), (agent) => {
@@ -518,7 +583,12 @@ describe("detect", () => {
         ],
         generation: "copilot-cli 0.0.354, copilot-chat 0.33.2",
         exportPaths: {
-          project: [join(p, ".github", "copilot-instructions.md"), join(p, ".github", "instructions"), join(p, ".github", "agents"), join(p, ".vscode", "mcp.json")],
+          project: [
+            join(p, ".github", "copilot-instructions.md"),
+            join(p, ".github", "instructions"),
+            join(p, ".github", "agents"),
+            join(p, ".vscode", "mcp.json"),
+          ],
           user: [join(home, ".copilot", "instructions"), join(home, ".copilot", "agents"), join(home, ".copilot", "mcp-config.json")],
         },
         notes: [`VS Code extension found: ${join(home, ".vscode", "extensions", "github.copilot-chat-0.33.2")}`],
@@ -535,11 +605,15 @@ describe("detect", () => {
     const d = await copilotAdapter.detect(realDetectEnv({ homeDir: home, projectRoot: join(tmp.path, "p"), env: { PATH: join(tmp.path, "nobin") } }));
     expect(d.installed).toBe(true);
     expect(d.generation).toBe("copilot-chat 0.40.0");
-    expect(d.notes[1]).toBe("user-scope export writes ~/.copilot/ (Copilot CLI); VS Code reads user agents and MCP servers from its profile folder, which aicfg does not write");
+    expect(d.notes[1]).toBe(
+      "user-scope export writes ~/.copilot/ (Copilot CLI); VS Code reads user agents and MCP servers from its profile folder, which aicfg does not write",
+    );
   });
 
   test("reports nothing installed on an empty PATH and home", async () => {
-    const d = await copilotAdapter.detect(realDetectEnv({ homeDir: join(tmp.path, "nohome"), projectRoot: join(tmp.path, "p"), env: { PATH: join(tmp.path, "nobin") } }));
+    const d = await copilotAdapter.detect(
+      realDetectEnv({ homeDir: join(tmp.path, "nohome"), projectRoot: join(tmp.path, "p"), env: { PATH: join(tmp.path, "nobin") } }),
+    );
     expect(d.installed).toBe(false);
     expect(d.binary).toBeUndefined();
     expect(d.generation).toBeUndefined();

@@ -35,7 +35,12 @@ describe("cursor render", () => {
           { key: ["mcpServers", "github"], value: { url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${env:GITHUB_TOKEN}" } } },
         ],
       },
-      { kind: "file", path: ".cursor/rules/helper.mdc", agent: "helper", content: "---\ndescription: A small helper\nalwaysApply: false\n---\n\nBe helpful.\n" },
+      {
+        kind: "file",
+        path: ".cursor/rules/helper.mdc",
+        agent: "helper",
+        content: "---\ndescription: A small helper\nalwaysApply: false\n---\n\nBe helpful.\n",
+      },
       {
         kind: "file",
         path: ".cursor/rules/knowledge-common-policies.mdc",
@@ -95,11 +100,16 @@ describe("cursor render", () => {
   it("knowledge with applyTo becomes an Auto Attached rule with comma-joined globs", () => {
     const r = roots(t.path);
     const kdir = join(t.path, "k");
-    writeTree(kdir, { "react.md": "---\ndescription: React rules\napplyTo: [\"src/**/*.tsx\", \"src/**/*.ts\"]\n---\nUse hooks.\n" });
+    writeTree(kdir, { "react.md": '---\ndescription: React rules\napplyTo: ["src/**/*.tsx", "src/**/*.ts"]\n---\nUse hooks.\n' });
     const agent = minimalAgent({ knowledge: [{ path: "react.md", absPath: join(kdir, "react.md"), mode: "on-demand", size: 1, mtimeMs: 0, layer: "test" }] });
     const res = cursorAdapter.render([agent], renderContext(r));
     const rule = show(res.files, r.projectRoot).find((f) => f.path === ".cursor/rules/knowledge-react.mdc");
-    expect(rule).toEqual({ kind: "file", path: ".cursor/rules/knowledge-react.mdc", agent: "helper", content: '---\ndescription: React rules\nglobs: src/**/*.tsx,src/**/*.ts\nalwaysApply: false\n---\n\nUse hooks.\n' });
+    expect(rule).toEqual({
+      kind: "file",
+      path: ".cursor/rules/knowledge-react.mdc",
+      agent: "helper",
+      content: "---\ndescription: React rules\nglobs: src/**/*.tsx,src/**/*.ts\nalwaysApply: false\n---\n\nUse hooks.\n",
+    });
   });
 
   it("warns when a rule exceeds Cursor's 500-line guidance", () => {
@@ -116,15 +126,27 @@ describe("cursor render", () => {
     const b = minimalAgent({ name: "b", mcpServers: { db: { command: "other-db-mcp" } } });
     const res = cursorAdapter.render([b, a], renderContext(r));
     const mcp = res.files.find((f) => f.path.endsWith("mcp.json"));
-    expect(mcp).toEqual({ kind: "json-keys", path: join(r.projectRoot, ".cursor/mcp.json"), entries: [{ key: ["mcpServers", "db"], value: { command: "db-mcp", env: { PASSWORD: "hunter2" } } }], secret: true });
+    expect(mcp).toEqual({
+      kind: "json-keys",
+      path: join(r.projectRoot, ".cursor/mcp.json"),
+      entries: [{ key: ["mcpServers", "db"], value: { command: "db-mcp", env: { PASSWORD: "hunter2" } } }],
+      secret: true,
+    });
     expect(res.warnings.map((w) => w.code)).toEqual(["mcp-conflict"]);
-    expect(res.warnings[0]!.message).toBe("cursor: agents 'a' and 'b' define MCP server 'db' differently; cursor has one server list, so the definition of 'a' is used");
+    expect(res.warnings[0]!.message).toBe(
+      "cursor: agents 'a' and 'b' define MCP server 'db' differently; cursor has one server list, so the definition of 'a' is used",
+    );
   });
 
   it("writes extension fields into the subagent and validates them", () => {
     const r = roots(t.path);
     const res = cursorAdapter.render([minimalAgent({ extensions: { cursor: { readonly: true, is_background: false } } })], renderContext(r));
-    expect(show(res.files, r.projectRoot)[0]!).toEqual({ kind: "file", path: ".cursor/agents/helper.md", agent: "helper", content: "---\nname: helper\ndescription: A small helper\nreadonly: true\nis_background: false\n---\n\nBe helpful.\n" });
+    expect(show(res.files, r.projectRoot)[0]!).toEqual({
+      kind: "file",
+      path: ".cursor/agents/helper.md",
+      agent: "helper",
+      content: "---\nname: helper\ndescription: A small helper\nreadonly: true\nis_background: false\n---\n\nBe helpful.\n",
+    });
     expect(cursorAdapter.extensionSchema!.safeParse({ readonly: "yes" }).success).toBe(false);
     expect(cursorAdapter.extensionSchema!.safeParse({ unknown: 1 }).success).toBe(false);
   });
@@ -157,7 +179,10 @@ describe("cursor parse", () => {
       fetch: { command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "${FETCH_KEY}" } },
       github: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" } },
     });
-    expect(se.knowledgeFiles).toEqual([join(r.projectRoot, ".cursor/rules/knowledge-common-policies.mdc"), join(r.projectRoot, ".cursor/rules/knowledge-domains-security.mdc")]);
+    expect(se.knowledgeFiles).toEqual([
+      join(r.projectRoot, ".cursor/rules/knowledge-common-policies.mdc"),
+      join(r.projectRoot, ".cursor/rules/knowledge-domains-security.mdc"),
+    ]);
   });
 
   it("imports a hand-written Cursor project (fixture): rule-only agents, knowledge rules, bad files", () => {
@@ -171,7 +196,10 @@ describe("cursor parse", () => {
     ]);
     expect(parsed.agents[1]!.instructions).toBe("Review the diff for bugs and missing tests.\n");
     expect(parsed.agents[0]!.knowledgeFiles).toEqual([join(dir, ".cursor/rules/style.mdc"), join(dir, ".cursor/rules/typescript.mdc")]);
-    expect(parsed.agents[0]!.mcp).toEqual({ docs: { type: "http", url: "https://docs.example.com/mcp" }, local: { command: "node", args: ["server.js"], env: { TOKEN: "${MY_TOKEN}" } } });
+    expect(parsed.agents[0]!.mcp).toEqual({
+      docs: { type: "http", url: "https://docs.example.com/mcp" },
+      local: { command: "node", args: ["server.js"], env: { TOKEN: "${MY_TOKEN}" } },
+    });
     expect(parsed.warnings.map((w) => [w.code, w.file, w.message])).toEqual([
       ["import-skipped", join(dir, ".cursor/mcp.json"), "cursor: MCP server 'empty' has neither command nor url; skipped"],
       ["import-skipped", join(dir, ".cursor/agents/broken.md"), expect.stringMatching(/^cursor: invalid frontmatter: /)],
@@ -198,5 +226,4 @@ describe("cursor detect", () => {
     expect(d.configPaths).toEqual([{ path: join(t.path, "home/.cursor"), exists: false }]);
     expect(d.nextSteps).toEqual(["install Cursor (https://cursor.com/downloads) or the CLI agent: curl https://cursor.com/install -fsS | bash"]);
   });
-
 });

@@ -72,9 +72,12 @@ describe("placeholder translation", () => {
 
   it("is the identity on text without placeholders (property)", () => {
     fc.assert(
-      fc.property(anyText.map((s) => s.replaceAll("$", "")), (s) => {
-        expect(translatePlaceholders(s, { all: "X", positional: "Y{n}" })).toEqual({ text: s, unsupported: [] });
-      }),
+      fc.property(
+        anyText.map((s) => s.replaceAll("$", "")),
+        (s) => {
+          expect(translatePlaceholders(s, { all: "X", positional: "Y{n}" })).toEqual({ text: s, unsupported: [] });
+        },
+      ),
     );
   });
 });
@@ -87,7 +90,9 @@ describe("TOML strings", () => {
   });
 
   it("round-trips any text through a real TOML parser (property)", () => {
-    const tricky = fc.array(fc.constantFrom('"', '""', '"""', "\\", "\n", "\r\n", "\r", "\t", "\u0000", "\u007f", "'''", "x", "{{args}}", "é"), { maxLength: 30 }).map((a) => a.join(""));
+    const tricky = fc
+      .array(fc.constantFrom('"', '""', '"""', "\\", "\n", "\r\n", "\r", "\t", "\u0000", "\u007f", "'''", "x", "{{args}}", "é"), { maxLength: 30 })
+      .map((a) => a.join(""));
     fc.assert(
       fc.property(fc.oneof(anyText, tricky), fc.oneof(anyText, tricky), (desc, prompt) => {
         const doc = `description = ${tomlBasicString(desc)}\nprompt = ${tomlMultilineString(prompt)}\n`;

@@ -37,7 +37,13 @@ function exportTargets(targets: string[]): Record<string, string> {
   const lib = loadLibrary(libDir);
   expect(lib.diagnostics).toEqual([]);
   const ctx = renderContext(roots, lib);
-  const outputs: TargetOutput[] = targets.map((target) => ({ target, scope: "project", root: roots.projectRoot, files: renderExtras(target, lib, ctx).files, prune: true }));
+  const outputs: TargetOutput[] = targets.map((target) => ({
+    target,
+    scope: "project",
+    root: roots.projectRoot,
+    files: renderExtras(target, lib, ctx).files,
+    prune: true,
+  }));
   const manifest = loadManifest(state);
   const now = new Date(Date.UTC(2026, 10, 24, 6, 0, clock++)).toISOString();
   const plan = planExport(outputs, manifest, { force: false, now });
@@ -110,7 +116,10 @@ describe("skills on disk", () => {
   const BIN = Buffer.from([0x00, 0xff, 0x10, 0x80, 0x0d, 0x0a, 0xc3]);
 
   it("writes companions byte-for-byte, shares .agents/skills between codex and antigravity, and follows content changes", () => {
-    library([], { "skills/pdf/SKILL.md": "---\nname: pdf\ndescription: Fills PDF forms\n---\nUse scripts/fill.py.\n", "skills/pdf/scripts/fill.py": "print('v1')\n" });
+    library([], {
+      "skills/pdf/SKILL.md": "---\nname: pdf\ndescription: Fills PDF forms\n---\nUse scripts/fill.py.\n",
+      "skills/pdf/scripts/fill.py": "print('v1')\n",
+    });
     writeFileSync(join(libDir, "skills/pdf/blob.bin"), BIN);
     expect(exportTargets(["antigravity", "codex"])).toEqual({
       ".agents/skills/pdf/SKILL.md": "create",
@@ -144,7 +153,10 @@ describe("beside the target's own adapter", () => {
         const ctx = renderContext(r, lib);
         const own = new Set(adapter.render([agent], ctx).files.map((f) => f.path));
         const shared = renderExtras(adapter.id, lib, ctx).files.filter((f) => own.has(f.path));
-        expect(shared.map((f) => f.path), `${adapter.id} ${scope}`).toEqual([]);
+        expect(
+          shared.map((f) => f.path),
+          `${adapter.id} ${scope}`,
+        ).toEqual([]);
       }
     }
   });

@@ -13,7 +13,8 @@ import { renderContext, tempDir, writeTree } from "../helpers/fixtures.ts";
 
 /** A PNG signature, NUL, 0xFF and invalid UTF-8: any text round-trip would change these bytes. */
 const LOGO = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0xc3, 0x28, 0x80, 0x0a]);
-const SKILL_MD = "---\nname: code-review\ndescription: Reviews diffs for bugs, style and missing tests\n---\n# Code review\n\nFollow checklist.md, then run scripts/lint.sh.\r\n";
+const SKILL_MD =
+  "---\nname: code-review\ndescription: Reviews diffs for bugs, style and missing tests\n---\n# Code review\n\nFollow checklist.md, then run scripts/lint.sh.\r\n";
 const CHECKLIST = "- [ ] tests\n- [ ] docs\n";
 const LINT = "#!/bin/sh\necho lint\n";
 
@@ -31,7 +32,8 @@ beforeAll(() => {
     "skills/code-review/SKILL.md": SKILL_MD,
     "skills/code-review/checklist.md": CHECKLIST,
     "skills/code-review/scripts/lint.sh": LINT,
-    "commands/review.md": "---\ndescription: Review a pull request\nargument-hint: <pr-number> [focus]\nmodel: claude-sonnet-4\n---\n\nReview pull request $1 with a focus on $2.\n\nExtra notes: $ARGUMENTS\n",
+    "commands/review.md":
+      "---\ndescription: Review a pull request\nargument-hint: <pr-number> [focus]\nmodel: claude-sonnet-4\n---\n\nReview pull request $1 with a focus on $2.\n\nExtra notes: $ARGUMENTS\n",
     "commands/deploy.md": "---\ndescription: Deploy the service\ntargets: [claude-code, gemini-cli, codex]\n---\n\nDeploy $ARGUMENTS to staging.\n",
   });
   mkdirSync(join(libDir, "skills/code-review/assets"), { recursive: true });
@@ -117,7 +119,8 @@ describe("Gemini CLI", () => {
     expect(texts(r, project)).toEqual({
       ...SKILL_FILES(".gemini/skills"),
       ".gemini/commands/deploy.toml": 'description = "Deploy the service"\nprompt = """\nDeploy {{args}} to staging.\n"""\n',
-      ".gemini/commands/review.toml": 'description = "Review a pull request"\nprompt = """\nReview pull request $1 with a focus on $2.\n\nExtra notes: {{args}}\n"""\n',
+      ".gemini/commands/review.toml":
+        'description = "Review a pull request"\nprompt = """\nReview pull request $1 with a focus on $2.\n\nExtra notes: {{args}}\n"""\n',
       ".geminiignore": IGNORE_BLOCK,
     });
     expect(messages(r)).toEqual([
@@ -132,7 +135,9 @@ describe("Gemini CLI", () => {
   it("has no ignore file in user scope and says where it would go", () => {
     const r = render("gemini-cli", user);
     expect(texts(r, user)[".gemini/commands/deploy.toml"]).toBe('description = "Deploy the service"\nprompt = """\nDeploy {{args}} to staging.\n"""\n');
-    expect(messages(r)).toContain("no-native-place: gemini-cli: the library's ignore patterns have no place in Gemini CLI (user scope); left out of this target");
+    expect(messages(r)).toContain(
+      "no-native-place: gemini-cli: the library's ignore patterns have no place in Gemini CLI (user scope); left out of this target",
+    );
     expect(r.warnings.find((w) => w.message.includes("ignore patterns"))!.hint).toBe("Gemini CLI reads them in project scope: export with --scope project");
   });
 });
@@ -145,14 +150,18 @@ describe("GitHub Copilot", () => {
       ".github/prompts/review.prompt.md":
         "---\ndescription: Review a pull request\nargument-hint: <pr-number> [focus]\nmodel: claude-sonnet-4\n---\n\nReview pull request ${input:arg1} with a focus on ${input:arg2}.\n\nExtra notes: ${input:args}\n",
     });
-    expect(messages(r)).toEqual(["no-native-place: copilot: the library's ignore patterns have no place in GitHub Copilot (project scope); left out of this target"]);
+    expect(messages(r)).toEqual([
+      "no-native-place: copilot: the library's ignore patterns have no place in GitHub Copilot (project scope); left out of this target",
+    ]);
     expect(r.warnings[0]!.hint).toBe("GitHub Copilot has no file for them");
   });
 
   it("has skills but no prompt folder in user scope", () => {
     const r = render("copilot", user);
     expect(Object.keys(texts(r, user))).toEqual(Object.keys(SKILL_FILES(".copilot/skills")).sort());
-    expect(messages(r)[0]).toBe("no-native-place: copilot: the library's commands ('review') have no place in GitHub Copilot (user scope); left out of this target");
+    expect(messages(r)[0]).toBe(
+      "no-native-place: copilot: the library's commands ('review') have no place in GitHub Copilot (user scope); left out of this target",
+    );
     expect(r.warnings[0]!.hint).toBe("GitHub Copilot reads them in project scope: export with --scope project");
   });
 });
@@ -205,7 +214,8 @@ describe("workflow tools: Windsurf, Cline, Kiro, Amazon Q", () => {
     const r = render("windsurf", project);
     expect(texts(r, project)).toEqual({
       ...SKILL_FILES(".windsurf/skills"),
-      ".windsurf/workflows/review.md": "---\ndescription: Review a pull request\n---\n\nReview pull request $1 with a focus on $2.\n\nExtra notes: $ARGUMENTS\n",
+      ".windsurf/workflows/review.md":
+        "---\ndescription: Review a pull request\n---\n\nReview pull request $1 with a focus on $2.\n\nExtra notes: $ARGUMENTS\n",
       ".codeiumignore": IGNORE_BLOCK,
     });
     const u = texts(render("windsurf", user), user);
@@ -281,7 +291,9 @@ describe("long tail", () => {
     for (const [target, file] of cases) {
       const r = render(target, project);
       const ignores = r.files.filter((f) => f.kind === "md-section");
-      expect(ignores, target).toEqual([{ kind: "md-section", path: join(project.projectRoot, file), content: ".env\nsecrets/**\n!secrets/README.md\n", comment: "hash" }]);
+      expect(ignores, target).toEqual([
+        { kind: "md-section", path: join(project.projectRoot, file), content: ".env\nsecrets/**\n!secrets/README.md\n", comment: "hash" },
+      ]);
     }
   });
 
@@ -315,7 +327,12 @@ describe("skills", () => {
     const skillMd = r.files.find((f) => f.path.endsWith("SKILL.md")) as Extract<OutputFile, { kind: "file" }>;
     expect(Buffer.from(skillMd.content as Uint8Array).toString("utf8")).toBe(SKILL_MD);
     const skillDir = join(libDir, "skills/code-review");
-    expect(read.sort()).toEqual([join(skillDir, "SKILL.md"), join(skillDir, "assets/logo.png"), join(skillDir, "checklist.md"), join(skillDir, "scripts/lint.sh")]);
+    expect(read.sort()).toEqual([
+      join(skillDir, "SKILL.md"),
+      join(skillDir, "assets/logo.png"),
+      join(skillDir, "checklist.md"),
+      join(skillDir, "scripts/lint.sh"),
+    ]);
   });
 
   it("enforces name <= 64 and description <= 1024 (Agent Skills) and leaves such a skill out", () => {
@@ -351,14 +368,24 @@ describe("skills", () => {
     expect(u.diagnostics).toEqual([]);
     const r = render("gemini-cli", project, u);
     expect(r.files).toEqual([]);
-    expect(messages(r)).toEqual(["limit-exceeded: gemini-cli: skill 'my_skill' breaks the Agent Skills rules: its name 'my_skill' is not lowercase letters, digits and single hyphens; not exported"]);
+    expect(messages(r)).toEqual([
+      "limit-exceeded: gemini-cli: skill 'my_skill' breaks the Agent Skills rules: its name 'my_skill' is not lowercase letters, digits and single hyphens; not exported",
+    ]);
   });
 
   it("never writes a companion path that leaves the skill folder", () => {
     const skill = lib.skills.get("code-review")!;
-    const evil: Library = { ...lib, skills: new Map([["code-review", { ...skill, files: ["../../escape.txt", "checklist.md"] }]]), commands: new Map(), manifest: { name: "x" } };
+    const evil: Library = {
+      ...lib,
+      skills: new Map([["code-review", { ...skill, files: ["../../escape.txt", "checklist.md"] }]]),
+      commands: new Map(),
+      manifest: { name: "x" },
+    };
     const r = render("cursor", project, evil);
-    expect(r.files.map((f) => f.path.slice(project.projectRoot.length + 1))).toEqual([".cursor/skills/code-review/SKILL.md", ".cursor/skills/code-review/checklist.md"]);
+    expect(r.files.map((f) => f.path.slice(project.projectRoot.length + 1))).toEqual([
+      ".cursor/skills/code-review/SKILL.md",
+      ".cursor/skills/code-review/checklist.md",
+    ]);
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]!.message).toContain("skill 'code-review': skill file \"../../escape.txt\" leaves its folder ('..'); this file is left out");
   });
@@ -407,7 +434,10 @@ describe("every target", () => {
         const locations = extrasLocations(id, roots);
         for (const p of paths) {
           expect(isInside(base, p) && p !== base, `${id}: ${p}`).toBe(true);
-          expect(locations.some((l) => p === l || isInside(l, p)), `${id}: ${p} outside ${locations.join(", ")}`).toBe(true);
+          expect(
+            locations.some((l) => p === l || isInside(l, p)),
+            `${id}: ${p} outside ${locations.join(", ")}`,
+          ).toBe(true);
         }
       }
     }

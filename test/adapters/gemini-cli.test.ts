@@ -29,7 +29,8 @@ function withoutEmpty(servers: Record<string, McpServer>): Record<string, McpSer
   return out;
 }
 
-const WARN = (feature: string): string => `gemini-cli: agent 'software-engineer' uses ${feature}, which gemini-cli cannot express; it is left out of this target`;
+const WARN = (feature: string): string =>
+  `gemini-cli: agent 'software-engineer' uses ${feature}, which gemini-cli cannot express; it is left out of this target`;
 
 describe("gemini-cli render", () => {
   it("writes subagents, a GEMINI.md section with always-on knowledge and settings.json keys", () => {
@@ -53,7 +54,10 @@ describe("gemini-cli render", () => {
         kind: "json-keys",
         path: ".gemini/settings.json",
         entries: [
-          { key: ["mcpServers", "fetch"], value: { command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "${FETCH_KEY}" }, timeout: 120000, trust: true } },
+          {
+            key: ["mcpServers", "fetch"],
+            value: { command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "${FETCH_KEY}" }, timeout: 120000, trust: true },
+          },
           { key: ["mcpServers", "github"], value: { httpUrl: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" } } },
         ],
       },
@@ -85,7 +89,10 @@ describe("gemini-cli render", () => {
     const agent = minimalAgent({
       model: { "gemini-cli": "gemini-2.5-pro", default: "claude-sonnet-4" },
       tools: { allow: ["grep", "web_search", "aws", "@events/subscribe"] },
-      mcpServers: { events: { type: "sse", url: "https://events.example.com/sse" }, local: { command: "srv", cwd: "/srv", includeTools: ["a"], oauth: { scopes: ["x"] } } },
+      mcpServers: {
+        events: { type: "sse", url: "https://events.example.com/sse" },
+        local: { command: "srv", cwd: "/srv", includeTools: ["a"], oauth: { scopes: ["x"] } },
+      },
       extensions: { "gemini-cli": { temperature: 0.2, max_turns: 12 } },
     });
     const res = geminiCliAdapter.render([agent], renderContext(r));
@@ -94,7 +101,8 @@ describe("gemini-cli render", () => {
       kind: "file",
       path: ".gemini/agents/helper.md",
       agent: "helper",
-      content: "---\nname: helper\ndescription: A small helper\nkind: local\ntools:\n  - grep_search\n  - google_web_search\n  - mcp_events_subscribe\nmodel: gemini-2.5-pro\ntemperature: 0.2\nmax_turns: 12\n---\n\nBe helpful.\n",
+      content:
+        "---\nname: helper\ndescription: A small helper\nkind: local\ntools:\n  - grep_search\n  - google_web_search\n  - mcp_events_subscribe\nmodel: gemini-2.5-pro\ntemperature: 0.2\nmax_turns: 12\n---\n\nBe helpful.\n",
     });
     expect(shown[1]).toEqual({
       kind: "json-keys",
@@ -126,10 +134,24 @@ describe("gemini-cli render", () => {
 describe("gemini-cli tool names", () => {
   it("maps universal tools to Gemini names and back", () => {
     const lost: string[] = [];
-    expect(geminiTools(["*", "read", "todo", "@github", "@my_srv/do_it", "delegate"], lost)).toEqual(["*", "read_file", "read_many_files", "list_directory", "write_todos", "mcp_github_*", "mcp_my_srv_do_it"]);
+    expect(geminiTools(["*", "read", "todo", "@github", "@my_srv/do_it", "delegate"], lost)).toEqual([
+      "*",
+      "read_file",
+      "read_many_files",
+      "list_directory",
+      "write_todos",
+      "mcp_github_*",
+      "mcp_my_srv_do_it",
+    ]);
     expect(lost).toEqual(["delegate"]);
     const unknown: string[] = [];
-    expect(universalTools(["read_file", "list_directory", "search_file_content", "mcp_my_srv_do_it", "mcp_github_*", "discovered_tool_x"], ["my_srv", "github"], unknown)).toEqual(["read", "grep", "@my_srv/do_it", "@github"]);
+    expect(
+      universalTools(
+        ["read_file", "list_directory", "search_file_content", "mcp_my_srv_do_it", "mcp_github_*", "discovered_tool_x"],
+        ["my_srv", "github"],
+        unknown,
+      ),
+    ).toEqual(["read", "grep", "@my_srv/do_it", "@github"]);
     expect(unknown).toEqual(["discovered_tool_x"]);
   });
 });

@@ -29,12 +29,17 @@ const KNOWLEDGE_ONLY = "## Knowledge: common/policies.md\n\n### Policies\n\n- Re
 const POLICIES = "# Policies\n\n- Review every change.\n";
 
 /** Claude Desktop's config lives elsewhere on macOS. */
-const CLAUDE_DESKTOP = process.platform === "darwin" ? "Library/Application Support/Claude/claude_desktop_config.json" : ".config/Claude/claude_desktop_config.json";
+const CLAUDE_DESKTOP =
+  process.platform === "darwin" ? "Library/Application Support/Claude/claude_desktop_config.json" : ".config/Claude/claude_desktop_config.json";
 
 type Expected = { id: string; scope: "project" | "user"; files: string[]; check: Record<string, string | { key: string[]; value: unknown }[]> };
 
 const fetchPlain = (env: string) => ({ command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: env } });
-const githubAt = (urlKey: string, auth: string, extra: Record<string, unknown> = {}) => ({ ...extra, [urlKey]: "https://api.githubcopilot.com/mcp/", headers: { Authorization: auth } });
+const githubAt = (urlKey: string, auth: string, extra: Record<string, unknown> = {}) => ({
+  ...extra,
+  [urlKey]: "https://api.githubcopilot.com/mcp/",
+  headers: { Authorization: auth },
+});
 
 const TABLE: Expected[] = [
   { id: "aider", scope: "project", files: ["md-section CONVENTIONS.md"], check: { "CONVENTIONS.md": SECTION } },
@@ -91,7 +96,12 @@ const TABLE: Expected[] = [
   {
     id: "kilo-code",
     scope: "project",
-    files: ["json-keys .kilocode/mcp.json", "file .kilocode/rules/helper.md", "file .kilocode/rules/knowledge-common-policies.md", "file .kilocode/rules/software-engineer.md"],
+    files: [
+      "json-keys .kilocode/mcp.json",
+      "file .kilocode/rules/helper.md",
+      "file .kilocode/rules/knowledge-common-policies.md",
+      "file .kilocode/rules/software-engineer.md",
+    ],
     check: { ".kilocode/rules/knowledge-common-policies.md": POLICIES, ".kilocode/rules/helper.md": "Be helpful.\n" },
   },
   {
@@ -110,11 +120,17 @@ const TABLE: Expected[] = [
   {
     id: "continue",
     scope: "project",
-    files: ["file .continue/rules/helper.md", "file .continue/rules/knowledge-common-policies.md", "file .continue/rules/knowledge-domains-security.md", "file .continue/rules/software-engineer.md"],
+    files: [
+      "file .continue/rules/helper.md",
+      "file .continue/rules/knowledge-common-policies.md",
+      "file .continue/rules/knowledge-domains-security.md",
+      "file .continue/rules/software-engineer.md",
+    ],
     check: {
       ".continue/rules/helper.md": "---\nname: helper\ndescription: A small helper\nalwaysApply: false\n---\n\nBe helpful.\n",
       ".continue/rules/knowledge-common-policies.md": `---\nname: common-policies\nalwaysApply: true\n---\n\n${POLICIES}`,
-      ".continue/rules/knowledge-domains-security.md": "---\nname: domains-security\ndescription: Security\nalwaysApply: false\n---\n\n# Security\n\nNever commit secrets.\n",
+      ".continue/rules/knowledge-domains-security.md":
+        "---\nname: domains-security\ndescription: Security\nalwaysApply: false\n---\n\n# Security\n\nNever commit secrets.\n",
     },
   },
   {
@@ -140,7 +156,12 @@ const TABLE: Expected[] = [
   {
     id: "augment",
     scope: "project",
-    files: ["file .augment/rules/helper.md", "file .augment/rules/knowledge-common-policies.md", "file .augment/rules/knowledge-domains-security.md", "file .augment/rules/software-engineer.md"],
+    files: [
+      "file .augment/rules/helper.md",
+      "file .augment/rules/knowledge-common-policies.md",
+      "file .augment/rules/knowledge-domains-security.md",
+      "file .augment/rules/software-engineer.md",
+    ],
     check: {
       ".augment/rules/software-engineer.md": `---\ntype: agent_requested\ndescription: Implements features with tests\n---\n\n${SE_BODY}`,
       ".augment/rules/knowledge-common-policies.md": `---\ntype: always_apply\n---\n\n${POLICIES}`,
@@ -149,7 +170,13 @@ const TABLE: Expected[] = [
   {
     id: "antigravity",
     scope: "project",
-    files: ["json-keys .agents/mcp_config.json", "file .agents/rules/helper.md", "file .agents/rules/knowledge-common-policies.md", "file .agents/rules/knowledge-domains-security.md", "file .agents/rules/software-engineer.md"],
+    files: [
+      "json-keys .agents/mcp_config.json",
+      "file .agents/rules/helper.md",
+      "file .agents/rules/knowledge-common-policies.md",
+      "file .agents/rules/knowledge-domains-security.md",
+      "file .agents/rules/software-engineer.md",
+    ],
     check: {
       ".agents/rules/helper.md": "---\ntrigger: model_decision\ndescription: A small helper\n---\n\nBe helpful.\n",
       ".agents/mcp_config.json": [
@@ -161,13 +188,24 @@ const TABLE: Expected[] = [
   {
     id: "devin",
     scope: "project",
-    files: ["json-keys .devin/mcp_config.json", "file .devin/rules/helper.md", "file .devin/rules/knowledge-common-policies.md", "file .devin/rules/knowledge-domains-security.md", "file .devin/rules/software-engineer.md"],
+    files: [
+      "json-keys .devin/mcp_config.json",
+      "file .devin/rules/helper.md",
+      "file .devin/rules/knowledge-common-policies.md",
+      "file .devin/rules/knowledge-domains-security.md",
+      "file .devin/rules/software-engineer.md",
+    ],
     check: { ".devin/rules/knowledge-common-policies.md": `---\ntrigger: always_on\n---\n\n${POLICIES}` },
   },
   {
     id: "kiro-ide",
     scope: "project",
-    files: ["file .kiro/steering/helper.md", "file .kiro/steering/knowledge-common-policies.md", "file .kiro/steering/knowledge-domains-security.md", "file .kiro/steering/software-engineer.md"],
+    files: [
+      "file .kiro/steering/helper.md",
+      "file .kiro/steering/knowledge-common-policies.md",
+      "file .kiro/steering/knowledge-domains-security.md",
+      "file .kiro/steering/software-engineer.md",
+    ],
     check: {
       ".kiro/steering/software-engineer.md": `---\ninclusion: auto\nname: software-engineer\ndescription: Implements features with tests\n---\n\n${SE_BODY}`,
       ".kiro/steering/knowledge-common-policies.md": `---\ninclusion: always\n---\n\n${POLICIES}`,
@@ -219,7 +257,12 @@ const TABLE: Expected[] = [
   {
     id: "tabnine",
     scope: "project",
-    files: ["json-keys .tabnine/agent/settings.json", "file .tabnine/guidelines/helper.md", "file .tabnine/guidelines/knowledge-common-policies.md", "file .tabnine/guidelines/software-engineer.md"],
+    files: [
+      "json-keys .tabnine/agent/settings.json",
+      "file .tabnine/guidelines/helper.md",
+      "file .tabnine/guidelines/knowledge-common-policies.md",
+      "file .tabnine/guidelines/software-engineer.md",
+    ],
     check: {
       ".tabnine/guidelines/software-engineer.md": SE_BODY,
       ".tabnine/agent/settings.json": [
@@ -263,7 +306,11 @@ describe("generic targets: exact output of every definition", () => {
       expect(shown.some((f) => "secret" in f)).toBe(false);
       // Warnings name only software-engineer's features: the minimal agent fits every target that takes instructions.
       const helperWarnings = res.warnings.filter((w) => w.message.includes("agent 'helper'"));
-      expect(messages(helperWarnings)).toEqual(e.id === "claude-desktop" ? ["claude-desktop: agent 'helper' uses instructions, which claude-desktop cannot express; it is left out of this target"] : []);
+      expect(messages(helperWarnings)).toEqual(
+        e.id === "claude-desktop"
+          ? ["claude-desktop: agent 'helper' uses instructions, which claude-desktop cannot express; it is left out of this target"]
+          : [],
+      );
       expect(res.warnings.every((w) => w.code === "unsupported-feature" && w.severity === "warning")).toBe(true);
     });
   }
@@ -291,7 +338,19 @@ describe("generic adapter behaviour", () => {
     id: "demo",
     displayName: "Demo",
     description: "a demo tool",
-    scopes: { project: { rules: { dir: ".demo/rules", agentAs: "onDemand", frontmatter: { always: { mode: "always" }, onDemand: { mode: "ask", description: { from: "description" } }, glob: { mode: "files", files: { from: "globs", as: "first" } } } } } },
+    scopes: {
+      project: {
+        rules: {
+          dir: ".demo/rules",
+          agentAs: "onDemand",
+          frontmatter: {
+            always: { mode: "always" },
+            onDemand: { mode: "ask", description: { from: "description" } },
+            glob: { mode: "files", files: { from: "globs", as: "first" } },
+          },
+        },
+      },
+    },
     detect: { binaries: ["demo"], configDirs: [".demo"], projectMarkers: [".demo"], install: "install demo" },
     sources: ["https://demo.example.com/docs"],
   };
@@ -300,22 +359,31 @@ describe("generic adapter behaviour", () => {
     const bad = { ...base, scopes: { project: { rules: { dir: "../escape", frontmatter: { always: {} } } } } };
     const r = TargetDefinition.safeParse(bad);
     expect(r.success).toBe(false);
-    expect(r.error!.issues.map((i) => [i.path.join("."), i.message])).toEqual([["scopes.project.rules.dir", "must be a relative path without '..' (relative to the project root or the home folder)"]]);
+    expect(r.error!.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["scopes.project.rules.dir", "must be a relative path without '..' (relative to the project root or the home folder)"],
+    ]);
     expect(() => genericAdapter({ ...base, scopes: {} })).toThrow(/define the project scope, the user scope or both/);
     expect(TargetDefinition.safeParse({ ...base, sources: [] }).success).toBe(false);
   });
 
   it("maps glob knowledge with the `first` style, and warns about globs a tool cannot scope", () => {
     const kdir = join(t.path, "k");
-    writeTree(kdir, { "api.md": "---\napplyTo: [\"api/**\", \"lib/**\"]\n---\nREST.\n" });
+    writeTree(kdir, { "api.md": '---\napplyTo: ["api/**", "lib/**"]\n---\nREST.\n' });
     const agent = minimalAgent({ knowledge: [{ path: "api.md", absPath: join(kdir, "api.md"), mode: "always", size: 1, mtimeMs: 0, layer: "test" }] });
     const r = roots(t.path);
     const demo = genericAdapter(base);
-    expect(show(demo.render([agent], renderContext(r)).files, r.projectRoot).find((f) => f.path.endsWith("knowledge-api.md"))).toEqual({ kind: "file", path: ".demo/rules/knowledge-api.md", agent: "helper", content: "---\nmode: files\nfiles: api/**\n---\n\nREST.\n" });
+    expect(show(demo.render([agent], renderContext(r)).files, r.projectRoot).find((f) => f.path.endsWith("knowledge-api.md"))).toEqual({
+      kind: "file",
+      path: ".demo/rules/knowledge-api.md",
+      agent: "helper",
+      content: "---\nmode: files\nfiles: api/**\n---\n\nREST.\n",
+    });
     const noGlobs = genericAdapter({ ...base, scopes: { project: { rules: { dir: ".demo/rules", frontmatter: { always: {} } } } } });
     const res = noGlobs.render([agent], renderContext(r));
     expect(show(res.files, r.projectRoot).map((f) => f.path)).toEqual([".demo/rules/helper.md", ".demo/rules/knowledge-api.md"]);
-    expect(messages(res.warnings)).toEqual(["demo: agent 'helper' uses the applyTo globs of knowledge api.md, which demo cannot express; it is left out of this target"]);
+    expect(messages(res.warnings)).toEqual([
+      "demo: agent 'helper' uses the applyTo globs of knowledge api.md, which demo cannot express; it is left out of this target",
+    ]);
     expect(res.warnings[0]!.hint).toBe("Demo cannot scope rules to files; it is loaded as always knowledge");
   });
 
@@ -329,7 +397,12 @@ describe("generic adapter behaviour", () => {
     const agent = minimalAgent({ instructions: "ü".repeat(20) + "\n", mcpServers: { db: { command: "db", env: { PASSWORD: "s3cret" } } } });
     const res = demo.render([agent], renderContext(r));
     expect(show(res.files, r.projectRoot)).toEqual([
-      { kind: "json-keys", path: ".demo/mcp.json", entries: [{ key: ["mcpServers", "db"], value: { command: "db", env: { PASSWORD: "s3cret" } } }], secret: true },
+      {
+        kind: "json-keys",
+        path: ".demo/mcp.json",
+        entries: [{ key: ["mcpServers", "db"], value: { command: "db", env: { PASSWORD: "s3cret" } } }],
+        secret: true,
+      },
       { kind: "md-section", path: "DEMO.md", content: `## Agent: helper\n\nA small helper\n\n${"ü".repeat(20)}\n` },
     ]);
     expect(res.warnings).toEqual([]);
@@ -344,7 +417,9 @@ describe("generic adapter behaviour", () => {
     const clashing = minimalAgent({ name: "knowledge-common-policies" });
     const res = roo.render([realisticAgent(join(t.path, "k")), clashing], renderContext(r));
     const path = join(r.projectRoot, ".roo/rules/knowledge-common-policies.md");
-    expect(res.files.filter((f) => f.path === path)).toEqual([{ kind: "file", path, content: "Be helpful.\n", agent: "knowledge-common-policies", alwaysLoaded: true }]);
+    expect(res.files.filter((f) => f.path === path)).toEqual([
+      { kind: "file", path, content: "Be helpful.\n", agent: "knowledge-common-policies", alwaysLoaded: true },
+    ]);
     expect(res.warnings.filter((w) => w.code === "name-clash").map((w) => w.message)).toEqual([
       `roo: ${path} would be written twice (an agent and a knowledge file map to the same name); the second is left out`,
     ]);
@@ -354,21 +429,40 @@ describe("generic adapter behaviour", () => {
     const r = roots(t.path);
     const agent = minimalAgent({ mcpServers: { api: { type: "http", url: "https://${HOST:-api.example.com}/mcp" } } });
     const crush = GENERIC_ADAPTERS.find((a) => a.id === "crush")!.render([agent], renderContext(r));
-    expect(crush.files.find((f) => f.kind === "json-keys")).toEqual({ kind: "json-keys", path: join(r.projectRoot, ".crush.json"), entries: [{ key: ["mcp", "api"], value: { type: "http", url: "https://$HOST/mcp" } }] });
-    expect(messages(crush.warnings)).toEqual(["crush: agent 'helper' uses the ${VAR:-default} fallback in url (MCP server 'api'), which crush cannot express; it is left out of this target"]);
+    expect(crush.files.find((f) => f.kind === "json-keys")).toEqual({
+      kind: "json-keys",
+      path: join(r.projectRoot, ".crush.json"),
+      entries: [{ key: ["mcp", "api"], value: { type: "http", url: "https://$HOST/mcp" } }],
+    });
+    expect(messages(crush.warnings)).toEqual([
+      "crush: agent 'helper' uses the ${VAR:-default} fallback in url (MCP server 'api'), which crush cannot express; it is left out of this target",
+    ]);
     const zed = GENERIC_ADAPTERS.find((a) => a.id === "zed")!.render([agent], renderContext(r));
-    expect(messages(zed.warnings)).toEqual(["zed: agent 'helper': MCP server 'api' refers to environment variables in url, which zed does not expand; the text is written as-is"]);
+    expect(messages(zed.warnings)).toEqual([
+      "zed: agent 'helper': MCP server 'api' refers to environment variables in url, which zed does not expand; the text is written as-is",
+    ]);
   });
 
   it("picks the MCP file per platform", () => {
-    const m = { file: ".config/x.json", fileByPlatform: { darwin: "Library/x.json" }, key: ["mcpServers"], shape: TargetDefinition.shape.scopes.parse({ user: { mcp: { file: "a", shape: { envSyntax: "literal" } } } }).user!.mcp!.shape };
+    const m = {
+      file: ".config/x.json",
+      fileByPlatform: { darwin: "Library/x.json" },
+      key: ["mcpServers"],
+      shape: TargetDefinition.shape.scopes.parse({ user: { mcp: { file: "a", shape: { envSyntax: "literal" } } } }).user!.mcp!.shape,
+    };
     expect(mcpPath(m, "darwin")).toBe("Library/x.json");
     expect(mcpPath(m, "linux")).toBe(".config/x.json");
     expect(mcpPath(m, "win32")).toBe(".config/x.json");
   });
 
   it("derives capabilities from the definition", () => {
-    expect(genericAdapter(base).capabilities).toMatchObject({ instructions: "yes", "knowledge-always": "yes", "knowledge-on-demand": "yes", "mcp-stdio": "no", model: "no" });
+    expect(genericAdapter(base).capabilities).toMatchObject({
+      instructions: "yes",
+      "knowledge-always": "yes",
+      "knowledge-on-demand": "yes",
+      "mcp-stdio": "no",
+      model: "no",
+    });
     const windsurfLike = GENERIC_ADAPTERS.find((a) => a.id === "devin")!;
     expect(windsurfLike.capabilities).toMatchObject({ "knowledge-on-demand": "partial", "mcp-stdio": "yes", "mcp-http": "yes" });
     expect(GENERIC_ADAPTERS.find((a) => a.id === "claude-desktop")!.capabilities).toMatchObject({ instructions: "no", "mcp-stdio": "yes", "mcp-http": "no" });
@@ -379,21 +473,35 @@ describe("generic adapter behaviour", () => {
     const r = roots(t.path);
     const agent = minimalAgent({ extensions: { demo: { frontmatter: { mode: "manual", tags: ["a", "b"] } } } });
     expect(show(demo.render([agent], renderContext(r)).files, r.projectRoot)).toEqual([
-      { kind: "file", path: ".demo/rules/helper.md", agent: "helper", content: "---\nmode: manual\ndescription: A small helper\ntags:\n  - a\n  - b\n---\n\nBe helpful.\n" },
+      {
+        kind: "file",
+        path: ".demo/rules/helper.md",
+        agent: "helper",
+        content: "---\nmode: manual\ndescription: A small helper\ntags:\n  - a\n  - b\n---\n\nBe helpful.\n",
+      },
     ]);
     expect(demo.extensionSchema!.safeParse({ frontmatter: { x: { nested: 1 } } }).success).toBe(false);
     const single = genericAdapter({ ...base, scopes: { project: { instructions: { file: "DEMO.md" } } } });
-    expect(messages(single.render([agent], renderContext(r)).warnings)).toEqual(["demo: agent 'helper' uses extensions.demo.frontmatter, which demo cannot express; it is left out of this target"]);
+    expect(messages(single.render([agent], renderContext(r)).warnings)).toEqual([
+      "demo: agent 'helper' uses extensions.demo.frontmatter, which demo cannot express; it is left out of this target",
+    ]);
   });
 
   it("leaves out a model id the tool does not take unless it is given per target", () => {
     const opencode = GENERIC_ADAPTERS.find((a) => a.id === "opencode")!;
     const r = roots(t.path);
     const perTarget = opencode.render([minimalAgent({ model: { opencode: "anthropic/claude-sonnet-4", default: "claude-sonnet-4" } })], renderContext(r));
-    expect(show(perTarget.files, r.projectRoot)[0]).toEqual({ kind: "file", path: ".opencode/agents/helper.md", agent: "helper", content: "---\ndescription: A small helper\nmode: subagent\nmodel: anthropic/claude-sonnet-4\n---\n\nBe helpful.\n" });
+    expect(show(perTarget.files, r.projectRoot)[0]).toEqual({
+      kind: "file",
+      path: ".opencode/agents/helper.md",
+      agent: "helper",
+      content: "---\ndescription: A small helper\nmode: subagent\nmodel: anthropic/claude-sonnet-4\n---\n\nBe helpful.\n",
+    });
     expect(perTarget.warnings).toEqual([]);
     const shared = opencode.render([minimalAgent({ model: "claude-sonnet-4" })], renderContext(r));
-    expect(messages(shared.warnings)).toEqual(["opencode: agent 'helper' uses the model 'claude-sonnet-4', which opencode cannot express; it is left out of this target"]);
+    expect(messages(shared.warnings)).toEqual([
+      "opencode: agent 'helper' uses the model 'claude-sonnet-4', which opencode cannot express; it is left out of this target",
+    ]);
   });
 
   it("user scope of targets that have one stays under the home folder; others say the scope is missing", () => {
@@ -421,7 +529,16 @@ describe("generic adapter behaviour", () => {
 
 describe("generic parse", () => {
   it("only targets whose agents can be told apart from rules can be imported", () => {
-    expect(GENERIC_ADAPTERS.filter((a) => a.parse).map((a) => a.id)).toEqual(["opencode", "continue", "qwen-code", "augment", "antigravity", "devin", "kiro-ide", "factory-droid"]);
+    expect(GENERIC_ADAPTERS.filter((a) => a.parse).map((a) => a.id)).toEqual([
+      "opencode",
+      "continue",
+      "qwen-code",
+      "augment",
+      "antigravity",
+      "devin",
+      "kiro-ide",
+      "factory-droid",
+    ]);
   });
 
   for (const id of ["opencode", "continue", "qwen-code", "augment", "antigravity", "devin", "kiro-ide", "factory-droid"]) {
@@ -448,9 +565,14 @@ describe("generic parse", () => {
   it("keeps unmapped frontmatter of an agent file as extension frontmatter", () => {
     const opencode = GENERIC_ADAPTERS.find((a) => a.id === "opencode")!;
     const r = roots(t.path);
-    const src = diskSource(r.projectRoot, [], { ".opencode/agents/planner.md": "---\ndescription: Plans work\nmode: subagent\nmodel: anthropic/claude-opus-4\ntemperature: 0.1\n---\n\nPlan first.\n", "opencode.json": "{ not json" });
+    const src = diskSource(r.projectRoot, [], {
+      ".opencode/agents/planner.md": "---\ndescription: Plans work\nmode: subagent\nmodel: anthropic/claude-opus-4\ntemperature: 0.1\n---\n\nPlan first.\n",
+      "opencode.json": "{ not json",
+    });
     const parsed = opencode.parse!(src, r);
-    expect(parsed.agents.map((a) => a.spec)).toEqual([{ name: "planner", description: "Plans work", model: "anthropic/claude-opus-4", extensions: { opencode: { frontmatter: { temperature: 0.1 } } } }]);
+    expect(parsed.agents.map((a) => a.spec)).toEqual([
+      { name: "planner", description: "Plans work", model: "anthropic/claude-opus-4", extensions: { opencode: { frontmatter: { temperature: 0.1 } } } },
+    ]);
     expect(parsed.warnings.map((w) => w.message)).toEqual(["opencode: could not read opencode.json: 1:3: invalid symbol"]);
   });
 });
@@ -521,20 +643,24 @@ describe("through the real export pipeline", () => {
 
     const first = exportLibrary(opts);
     expect(first.errors).toEqual([]);
-    expect(first.plan.entries.map((e) => `${e.action} ${e.path.slice(project.length + 1)}`)).toEqual([
-      "update .cursor/mcp.json",
-      "create .cursor/rules/dev.mdc",
-      "create .cursor/rules/knowledge-common-rules.mdc",
-      "create .roo/mcp.json",
-      "create .roo/rules/dev.md",
-      "create .roo/rules/knowledge-common-rules.md",
-      "create AGENTS.md",
-      "create .cursor/agents/dev.md",
-    ].sort((a, b) => (a.split(" ")[1]! < b.split(" ")[1]! ? -1 : 1)));
+    expect(first.plan.entries.map((e) => `${e.action} ${e.path.slice(project.length + 1)}`)).toEqual(
+      [
+        "update .cursor/mcp.json",
+        "create .cursor/rules/dev.mdc",
+        "create .cursor/rules/knowledge-common-rules.mdc",
+        "create .roo/mcp.json",
+        "create .roo/rules/dev.md",
+        "create .roo/rules/knowledge-common-rules.md",
+        "create AGENTS.md",
+        "create .cursor/agents/dev.md",
+      ].sort((a, b) => (a.split(" ")[1]! < b.split(" ")[1]! ? -1 : 1)),
+    );
     expect(first.plan.entries.find((e) => e.path.endsWith(".roo/mcp.json"))!.secret).toBe(true);
     const mcp = readFileSync(join(project, ".cursor/mcp.json"), "utf8");
     expect(mcp.startsWith('{\n  // my own server\n  "mcpServers": {\n    "mine": { "command": "my-mcp" }')).toBe(true);
-    expect(JSON.parse(mcp.replace("// my own server", ""))).toEqual({ mcpServers: { mine: { command: "my-mcp" }, fetch: { command: "uvx", args: ["mcp-server-fetch"], env: { TOKEN: "abc123" } } } });
+    expect(JSON.parse(mcp.replace("// my own server", ""))).toEqual({
+      mcpServers: { mine: { command: "my-mcp" }, fetch: { command: "uvx", args: ["mcp-server-fetch"], env: { TOKEN: "abc123" } } },
+    });
     expect(statSync(join(project, ".roo/mcp.json")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(project, ".roo/rules/dev.md"), "utf8")).toBe("Build carefully.\n");
     expect(readFileSync(join(project, "AGENTS.md"), "utf8")).toBe(
@@ -546,7 +672,9 @@ describe("through the real export pipeline", () => {
 
     writeFileSync(join(project, ".roo/rules/dev.md"), "Edited by hand.\n");
     const third = exportLibrary({ ...opts, noCache: true });
-    expect(third.plan.entries.filter((e) => e.action !== "unchanged").map((e) => [e.action, e.path.slice(project.length + 1)])).toEqual([["drift", ".roo/rules/dev.md"]]);
+    expect(third.plan.entries.filter((e) => e.action !== "unchanged").map((e) => [e.action, e.path.slice(project.length + 1)])).toEqual([
+      ["drift", ".roo/rules/dev.md"],
+    ]);
     expect(readFileSync(join(project, ".roo/rules/dev.md"), "utf8")).toBe("Edited by hand.\n");
   });
 });

@@ -133,7 +133,8 @@ describe("render", () => {
         {
           severity: "warning",
           code: "unsupported-feature",
-          message: "Kiro CLI: agent 'software-engineer' uses on-demand knowledge (domains/security.md), which Kiro CLI cannot express; it is left out of this target",
+          message:
+            "Kiro CLI: agent 'software-engineer' uses on-demand knowledge (domains/security.md), which Kiro CLI cannot express; it is left out of this target",
           file: "/lib/agents/software-engineer.md",
           hint: "Kiro CLI resources are always loaded; set mode: always, or index the files at runtime with the knowledge tool (/knowledge add)",
         },
@@ -167,7 +168,9 @@ describe("render", () => {
   });
 
   test("web_fetch domains become trusted/blocked URL regexes; a malformed domain is warned about", () => {
-    const r = render([minimalAgent({ toolSettings: { web_fetch: { allowedDomains: ["docs.example.com", "*.github.com", "bad domain"], deniedDomains: ["internal.corp"] } } })]);
+    const r = render([
+      minimalAgent({ toolSettings: { web_fetch: { allowedDomains: ["docs.example.com", "*.github.com", "bad domain"], deniedDomains: ["internal.corp"] } } }),
+    ]);
     expect(JSON.parse(onlyFile(r.files).content as string).toolsSettings).toEqual({
       web_fetch: {
         trusted: ["^https?://docs\\.example\\.com(:[0-9]+)?([/?#].*)?$", "^https?://([A-Za-z0-9-]+\\.)+github\\.com(:[0-9]+)?([/?#].*)?$"],
@@ -178,7 +181,9 @@ describe("render", () => {
       "Kiro CLI: agent 'helper' uses toolSettings.web_fetch.allowedDomains entry 'bad domain', which Kiro CLI cannot express; it is left out of this target",
     ]);
     const trusted = new RegExp((JSON.parse(onlyFile(r.files).content as string).toolsSettings.web_fetch.trusted as string[])[1]!);
-    expect(["https://api.github.com/x", "https://github.com/", "https://evilgithub.com/", "https://api.github.com.evil.io/"].map((u) => trusted.test(u))).toEqual([true, false, false, false]);
+    expect(
+      ["https://api.github.com/x", "https://github.com/", "https://evilgithub.com/", "https://api.github.com.evil.io/"].map((u) => trusted.test(u)),
+    ).toEqual([true, false, false, false]);
   });
 
   test("extensions.kiro-cli: key order as in Kiro's reference, skill resources", () => {
@@ -186,13 +191,36 @@ describe("render", () => {
       minimalAgent({
         model: "claude-sonnet-4",
         extensions: {
-          "kiro-cli": { welcomeMessage: "Ready.", keyboardShortcut: "ctrl+shift+a", includeMcpJson: true, toolAliases: { "@gh/get_issues": "issues" }, resources: ["skill://.kiro/skills/**/SKILL.md"] },
+          "kiro-cli": {
+            welcomeMessage: "Ready.",
+            keyboardShortcut: "ctrl+shift+a",
+            includeMcpJson: true,
+            toolAliases: { "@gh/get_issues": "issues" },
+            resources: ["skill://.kiro/skills/**/SKILL.md"],
+          },
           "q-cli": { useLegacyMcpJson: true },
         },
       }),
     );
-    expect(Object.keys(json)).toEqual(["name", "description", "prompt", "tools", "toolAliases", "allowedTools", "resources", "includeMcpJson", "model", "keyboardShortcut", "welcomeMessage"]);
-    expect([json.includeMcpJson, json.keyboardShortcut, json.welcomeMessage, json.resources]).toEqual([true, "ctrl+shift+a", "Ready.", ["skill://.kiro/skills/**/SKILL.md"]]);
+    expect(Object.keys(json)).toEqual([
+      "name",
+      "description",
+      "prompt",
+      "tools",
+      "toolAliases",
+      "allowedTools",
+      "resources",
+      "includeMcpJson",
+      "model",
+      "keyboardShortcut",
+      "welcomeMessage",
+    ]);
+    expect([json.includeMcpJson, json.keyboardShortcut, json.welcomeMessage, json.resources]).toEqual([
+      true,
+      "ctrl+shift+a",
+      "Ready.",
+      ["skill://.kiro/skills/**/SKILL.md"],
+    ]);
   });
 
   test("the extension schema is strict and checks its values", () => {
@@ -205,7 +233,11 @@ describe("render", () => {
   test("an SSE server and ${VAR} in args are left out with warnings; literal env marks the file secret", () => {
     const r = render([
       minimalAgent({
-        mcpServers: { sse: { type: "sse", url: "https://e.example.com/sse" }, run: { command: "run", args: ["${TOKEN}"] }, db: { command: "db", env: { PW: "x" } } },
+        mcpServers: {
+          sse: { type: "sse", url: "https://e.example.com/sse" },
+          run: { command: "run", args: ["${TOKEN}"] },
+          db: { command: "db", env: { PW: "x" } },
+        },
       }),
     ]);
     const f = onlyFile(r.files);
@@ -274,7 +306,9 @@ describe("parse", () => {
           mcp: ["api"],
           tools: { allow: ["read", "shell", "@api"], trusted: ["read"] },
           toolSettings: { shell: { allowedCommands: ["^ls"] }, web_fetch: { allowedDomains: ["docs.example.com"] } },
-          extensions: { "kiro-cli": { resources: ["skill://.kiro/skills/**/SKILL.md"], includeMcpJson: true, welcomeMessage: "Hi", keyboardShortcut: "ctrl+o" } },
+          extensions: {
+            "kiro-cli": { resources: ["skill://.kiro/skills/**/SKILL.md"], includeMcpJson: true, welcomeMessage: "Hi", keyboardShortcut: "ctrl+o" },
+          },
         },
         instructions: "Run ops.",
         mcp: { api: { type: "http", url: "https://api.example.com/mcp", headers: { Authorization: "Bearer ${API_TOKEN}" } } },
@@ -365,6 +399,7 @@ test("registered, with locations that contain every rendered path", () => {
   expect(getAdapter("kiro-cli")).toBe(kiroCliAdapter);
   for (const r of [project, user]) {
     const [loc] = kiroCliAdapter.locations(r);
-    for (const f of kiroCliAdapter.render([realisticAgent(knowledgeRoot), minimalAgent()], renderContext(r)).files) expect(f.path.startsWith(loc + "/")).toBe(true);
+    for (const f of kiroCliAdapter.render([realisticAgent(knowledgeRoot), minimalAgent()], renderContext(r)).files)
+      expect(f.path.startsWith(loc + "/")).toBe(true);
   }
 });

@@ -31,7 +31,7 @@ function writeLibrary(root: string): void {
     "mcp/fetch.yaml": "command: uvx\nargs: [mcp-server-fetch]\n",
     "agents/engineer.md":
       "---\ndescription: Implements features with tests\nknowledge:\n  - engineering/testing.md\n  - path: security/threat-model.md\n    mode: on-demand\n" +
-      "  - path: api/style.md\n    mode: on-demand\nmcp: [fetch]\ntools:\n  allow: [read, write, shell, grep, glob, \"@fetch\"]\n---\n# Role\n\nYou implement features.\n",
+      '  - path: api/style.md\n    mode: on-demand\nmcp: [fetch]\ntools:\n  allow: [read, write, shell, grep, glob, "@fetch"]\n---\n# Role\n\nYou implement features.\n',
     "agents/reviewer.md": "---\ndescription: Reviews changes\nknowledge:\n  - security/threat-model.md\ntools:\n  allow: [read, grep]\n---\nYou review.\n",
     "skills/release/SKILL.md": "---\nname: release\ndescription: Cuts a release\n---\nRun the checklist in checklist.md.\n",
     "skills/release/checklist.md": "- tag\n- publish\n",
@@ -179,7 +179,9 @@ describe.each([
     const moved = entries.filter((e) => e.root === after.project);
     const old = entries.filter((e) => e.root === before.project);
     expect(old.length).toBeGreaterThan(0);
-    expect(moved.map((e) => `${relative(after.project, e.path)} ${e.target}`).sort()).toEqual(old.map((e) => `${relative(before.project, e.path)} ${e.target}`).sort());
+    expect(moved.map((e) => `${relative(after.project, e.path)} ${e.target}`).sort()).toEqual(
+      old.map((e) => `${relative(before.project, e.path)} ${e.target}`).sort(),
+    );
     for (const e of entries) expect(isInside(newParent, e.path) || isInside(oldParent, e.path), e.path).toBe(true);
     for (const e of moved) expect(isInside(after.project, e.path), e.path).toBe(true);
   });

@@ -137,7 +137,9 @@ describe("render, library beside the project", () => {
     expect(back.agents[0]!.knowledgeFiles).toEqual([join(work, "team-lib", "knowledge", "common", "policies.md")]);
     // User scope: the agent runs from any folder, so the same file is named absolutely (it is not under the home folder).
     const user = onlyFile(qCliAdapter.render([agent], renderContext({ ...r, scope: "user" })).files);
-    expect((JSON.parse(user.content as string) as { resources: string[] }).resources).toEqual([`file://${join(work, "team-lib", "knowledge", "common", "policies.md")}`]);
+    expect((JSON.parse(user.content as string) as { resources: string[] }).resources).toEqual([
+      `file://${join(work, "team-lib", "knowledge", "common", "policies.md")}`,
+    ]);
   });
 });
 
@@ -209,7 +211,14 @@ describe("render", () => {
       knowledge: [{ path: "a.md", absPath: "/lib/knowledge/a.md", mode: "on-demand", size: 1, mtimeMs: 0, layer: "test" }],
     });
     const r = render([odd]);
-    expect(r.warnings.map((w) => [w.code, w.message.replace(/^Amazon Q Developer CLI: agent 'odd' uses /, "").replace(/, which Amazon Q Developer CLI cannot express; it is left out of this target$/, "")])).toEqual([
+    expect(
+      r.warnings.map((w) => [
+        w.code,
+        w.message
+          .replace(/^Amazon Q Developer CLI: agent 'odd' uses /, "")
+          .replace(/, which Amazon Q Developer CLI cannot express; it is left out of this target$/, ""),
+      ]),
+    ).toEqual([
       ["unsupported-feature", "the SSE MCP server 'events'"],
       ["unsupported-feature", "a default value in headers.X-Env of MCP server 'github'"],
       ["unsupported-feature", "cwd of MCP server 'local'"],
@@ -261,7 +270,9 @@ describe("render", () => {
     expect(literal.secret).toBe(true);
     // Written as given: the user asked for this value, and the file is owned and flagged secret.
     expect(JSON.parse(literal.content as string).mcpServers).toEqual({ db: { command: "db-mcp", env: { PASSWORD: "hunter2" } } });
-    const header = onlyFile(render([minimalAgent({ mcpServers: { api: { type: "http", url: "https://x.example.com/mcp", headers: { "X-Key": "abc" } } } })]).files);
+    const header = onlyFile(
+      render([minimalAgent({ mcpServers: { api: { type: "http", url: "https://x.example.com/mcp", headers: { "X-Key": "abc" } } } })]).files,
+    );
     expect(header.secret).toBe(true);
     const refs = onlyFile(render([minimalAgent({ mcpServers: { db: { command: "db-mcp", env: { PASSWORD: "${DB_PASSWORD}", EMPTY: "" } } } })]).files);
     expect(refs.secret).toBeUndefined();
@@ -289,14 +300,28 @@ describe("render", () => {
     const json = jsonOf(
       minimalAgent({
         mcpServers: {
-          api: { type: "http", url: "https://api.example.com/mcp", oauth: { scopes: ["openid"], redirectUri: "http://127.0.0.1:7777/cb" }, timeout: 5000, disabled: true },
+          api: {
+            type: "http",
+            url: "https://api.example.com/mcp",
+            oauth: { scopes: ["openid"], redirectUri: "http://127.0.0.1:7777/cb" },
+            timeout: 5000,
+            disabled: true,
+          },
           git: { command: "git-mcp", autoApprove: ["git_status", "git_log"] },
         },
         tools: { allow: ["read", "@git", "@api"], trusted: ["read"] },
       }),
     );
     expect(json.mcpServers).toEqual({
-      api: { type: "http", url: "https://api.example.com/mcp", command: "", oauthScopes: ["openid"], oauth: { redirectUri: "http://127.0.0.1:7777/cb" }, timeout: 5000, disabled: true },
+      api: {
+        type: "http",
+        url: "https://api.example.com/mcp",
+        command: "",
+        oauthScopes: ["openid"],
+        oauth: { redirectUri: "http://127.0.0.1:7777/cb" },
+        timeout: 5000,
+        disabled: true,
+      },
       git: { command: "git-mcp" },
     });
     expect(json.allowedTools).toEqual(["fs_read", "@git/git_status", "@git/git_log"]);
@@ -321,14 +346,23 @@ describe("tool policy", () => {
   });
 
   test("allow '*' with a deny expands the same way; deny '*' leaves no tools", () => {
-    expect(jsonOf(minimalAgent({ tools: { allow: ["*"], deny: ["write", "aws"] } })).tools).toEqual(["fs_read", "execute_bash", "todo_list", "thinking", "knowledge", "delegate"]);
+    expect(jsonOf(minimalAgent({ tools: { allow: ["*"], deny: ["write", "aws"] } })).tools).toEqual([
+      "fs_read",
+      "execute_bash",
+      "todo_list",
+      "thinking",
+      "knowledge",
+      "delegate",
+    ]);
     const none = jsonOf(minimalAgent({ mcpServers: servers, tools: { deny: ["*"], trusted: ["read"] } }));
     expect(none.tools).toEqual([]);
     expect(none.allowedTools).toEqual([]);
   });
 
   test("an explicit allow minus the denied entries; trusted '*' without deny lists all tools", () => {
-    expect(jsonOf(minimalAgent({ mcpServers: servers, tools: { allow: ["read", "shell", "@github", "@github/list_issues"], deny: ["@github"] } })).tools).toEqual(["fs_read", "execute_bash"]);
+    expect(
+      jsonOf(minimalAgent({ mcpServers: servers, tools: { allow: ["read", "shell", "@github", "@github/list_issues"], deny: ["@github"] } })).tools,
+    ).toEqual(["fs_read", "execute_bash"]);
     const all = jsonOf(minimalAgent({ mcpServers: servers, tools: { trusted: ["*"] } }));
     expect(all.tools).toEqual(["*"]);
     expect(all.allowedTools).toEqual(["fs_read", "fs_write", "execute_bash", "use_aws", "todo_list", "thinking", "knowledge", "delegate", "@fetch", "@github"]);
@@ -360,7 +394,10 @@ test("hooks: universal events map to Q triggers with snake_case fields and Q too
         sessionStart: [{ command: "a" }],
         promptSubmit: [{ command: "b", timeout: 1000 }],
         beforeTool: [{ command: "c", matcher: "write" }],
-        afterTool: [{ command: "d", matcher: "@github/create_issue" }, { command: "e", matcher: "*" }],
+        afterTool: [
+          { command: "d", matcher: "@github/create_issue" },
+          { command: "e", matcher: "*" },
+        ],
         stop: [{ command: "f" }],
       },
     }),
@@ -369,7 +406,10 @@ test("hooks: universal events map to Q triggers with snake_case fields and Q too
     agentSpawn: [{ command: "a" }],
     userPromptSubmit: [{ command: "b", timeout_ms: 1000 }],
     preToolUse: [{ command: "c", matcher: "fs_write" }],
-    postToolUse: [{ command: "d", matcher: "@github/create_issue" }, { command: "e", matcher: "*" }],
+    postToolUse: [
+      { command: "d", matcher: "@github/create_issue" },
+      { command: "e", matcher: "*" },
+    ],
     stop: [{ command: "f" }],
   });
 });
@@ -379,10 +419,24 @@ describe("extensions.q-cli", () => {
     const json = jsonOf(
       minimalAgent({
         model: "claude-sonnet-4",
-        extensions: { "q-cli": { useLegacyMcpJson: true, toolAliases: { "@github/get_issues": "issues" }, resources: ["file://README.md"] }, "kiro-cli": { welcomeMessage: "hi" } },
+        extensions: {
+          "q-cli": { useLegacyMcpJson: true, toolAliases: { "@github/get_issues": "issues" }, resources: ["file://README.md"] },
+          "kiro-cli": { welcomeMessage: "hi" },
+        },
       }),
     );
-    expect(Object.keys(json)).toEqual(["$schema", "name", "description", "prompt", "tools", "toolAliases", "allowedTools", "resources", "useLegacyMcpJson", "model"]);
+    expect(Object.keys(json)).toEqual([
+      "$schema",
+      "name",
+      "description",
+      "prompt",
+      "tools",
+      "toolAliases",
+      "allowedTools",
+      "resources",
+      "useLegacyMcpJson",
+      "model",
+    ]);
     expect(json.toolAliases).toEqual({ "@github/get_issues": "issues" });
     expect(json.resources).toEqual(["file://README.md"]);
     expect(json.useLegacyMcpJson).toBe(true);
@@ -418,10 +472,19 @@ describe("official agent-v1 schema", () => {
       minimalAgent({
         name: "everything",
         model: "claude-sonnet-4",
-        mcpServers: { api: { type: "http", url: "https://api.example.com/mcp", oauth: { scopes: ["openid"] }, timeout: 1000, disabled: false }, git: { command: "git-mcp", env: { A: "1" } } },
+        mcpServers: {
+          api: { type: "http", url: "https://api.example.com/mcp", oauth: { scopes: ["openid"] }, timeout: 1000, disabled: false },
+          git: { command: "git-mcp", env: { A: "1" } },
+        },
         tools: { deny: ["shell"], trusted: ["*"] },
         toolSettings: { read: { deniedPaths: [".env"] }, aws: { allowedServices: ["s3"] } },
-        hooks: { sessionStart: [{ command: "a" }], promptSubmit: [{ command: "b" }], beforeTool: [{ command: "c", matcher: "read" }], afterTool: [{ command: "d" }], stop: [{ command: "e", timeout: 10 }] },
+        hooks: {
+          sessionStart: [{ command: "a" }],
+          promptSubmit: [{ command: "b" }],
+          beforeTool: [{ command: "c", matcher: "read" }],
+          afterTool: [{ command: "d" }],
+          stop: [{ command: "e", timeout: 10 }],
+        },
         extensions: { "q-cli": { useLegacyMcpJson: false, toolAliases: { "@git/status": "st" }, resources: ["file://AGENTS.md"] } },
       }),
     ];
@@ -461,7 +524,8 @@ describe("parse", () => {
             github: { type: "http", url: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${GITHUB_TOKEN}" } },
           },
           knowledgeFiles: [join(knowledgeRoot, "common/policies.md")],
-          source: scope === "project" ? "/base/project/.amazonq/cli-agents/software-engineer.json" : "/base/home/.aws/amazonq/cli-agents/software-engineer.json",
+          source:
+            scope === "project" ? "/base/project/.amazonq/cli-agents/software-engineer.json" : "/base/home/.aws/amazonq/cli-agents/software-engineer.json",
         },
       ]);
     }
@@ -612,6 +676,7 @@ test("registered, with locations that contain every rendered path", () => {
   expect(getAdapter("q-cli")).toBe(qCliAdapter);
   for (const r of [project, user]) {
     const [loc] = qCliAdapter.locations(r);
-    for (const f of qCliAdapter.render([realisticAgent(knowledgeRoot), minimalAgent()], renderContext(r)).files) expect(f.path.startsWith(loc + "/")).toBe(true);
+    for (const f of qCliAdapter.render([realisticAgent(knowledgeRoot), minimalAgent()], renderContext(r)).files)
+      expect(f.path.startsWith(loc + "/")).toBe(true);
   }
 });

@@ -18,14 +18,21 @@ beforeEach(() => {
   lib = join(dir.path, "lib");
   writeTree(lib, {
     "aicfg.yaml": "name: lib\ntargets: [claude-code, cursor, codex, zed]\n",
-    "mcp/github.yaml": "command: gh-mcp\nenv:\n  GITHUB_TOKEN: { secret: GITHUB_TOKEN }\n  API_KEY: { secret: GITHUB_TOKEN }\n  PLAIN: \"${HOME}\"\n",
+    "mcp/github.yaml": 'command: gh-mcp\nenv:\n  GITHUB_TOKEN: { secret: GITHUB_TOKEN }\n  API_KEY: { secret: GITHUB_TOKEN }\n  PLAIN: "${HOME}"\n',
     "agents/dev.md": "---\ndescription: Develops\nmcp: [github]\n---\nDevelop.\n",
   });
 });
 afterEach(() => dir.cleanup());
 
 const run = (scope: "project" | "user", targets: string[], secrets?: Map<string, string>) =>
-  exportLibrary({ library: lib, scope, root: join(dir.path, scope === "project" ? "project" : "home"), stateDir: join(dir.path, "state"), targets, ...(secrets ? { secrets } : {}) });
+  exportLibrary({
+    library: lib,
+    scope,
+    root: join(dir.path, scope === "project" ? "project" : "home"),
+    stateDir: join(dir.path, "state"),
+    targets,
+    ...(secrets ? { secrets } : {}),
+  });
 
 describe("secret references in exports", () => {
   it("keeps the reference in the model and validates the name", () => {
@@ -33,7 +40,7 @@ describe("secret references in exports", () => {
     expect(l.mcp.get("github")!.server.env).toEqual({ GITHUB_TOKEN: "${GITHUB_TOKEN}", API_KEY: "${GITHUB_TOKEN}", PLAIN: "${HOME}" });
     expect(l.mcp.get("github")!.secrets).toEqual({ "env.GITHUB_TOKEN": "GITHUB_TOKEN", "env.API_KEY": "GITHUB_TOKEN" });
     expect(resolveAll(l).agents[0]!.secretRefs).toEqual({ github: { "env.GITHUB_TOKEN": "GITHUB_TOKEN", "env.API_KEY": "GITHUB_TOKEN" } });
-    writeTree(lib, { "mcp/bad.yaml": "command: x\nenv:\n  K: { secret: \"no-dashes\" }\n" });
+    writeTree(lib, { "mcp/bad.yaml": 'command: x\nenv:\n  K: { secret: "no-dashes" }\n' });
     const bad = loadLibrary(lib).diagnostics.find((d) => d.file?.endsWith("bad.yaml"));
     expect(bad?.message).toContain("environment-variable name");
   });
@@ -59,7 +66,7 @@ describe("secret references in exports", () => {
     const r = run("project", ["zed"], new Map([["GITHUB_TOKEN", VALUE]]));
     const zed = readFileSync(join(dir.path, "project", ".zed", "settings.json"), "utf8");
     expect(zed).not.toContain(VALUE);
-    expect(zed).not.toContain("GITHUB_TOKEN\"");
+    expect(zed).not.toContain('GITHUB_TOKEN"');
     const skipped = r.warnings.filter((w) => w.code === "secret-skipped");
     expect(skipped.map((w) => w.message.match(/env\.\w+/)![0]).sort()).toEqual(["env.API_KEY", "env.GITHUB_TOKEN"]);
     expect(skipped[0]!.hint).toContain("--scope user");

@@ -6,7 +6,16 @@ import { applyPlan, planExport } from "../../src/adapters/plan.ts";
 import { loadManifest, saveManifest } from "../../src/adapters/manifest.ts";
 import type { OutputFile } from "../../src/adapters/types.ts";
 import { tempDir } from "../helpers/fixtures.ts";
-import { detectJsonStyle, editJsonKey, parseJsonText, parseTomlText, setSection, setJsonKey, setTomlTable, type JsonLayout } from "../../src/adapters/shared-files.ts";
+import {
+  detectJsonStyle,
+  editJsonKey,
+  parseJsonText,
+  parseTomlText,
+  setSection,
+  setJsonKey,
+  setTomlTable,
+  type JsonLayout,
+} from "../../src/adapters/shared-files.ts";
 
 const GOLDEN = join(import.meta.dirname, "../fixtures/shared-files");
 const golden = (style: string, name: string): string => readFileSync(join(GOLDEN, style, name), "utf8");
@@ -14,12 +23,17 @@ const golden = (style: string, name: string): string => readFileSync(join(GOLDEN
 describe("marked sections", () => {
   it("removing a section restores the text exactly, whatever follows it", () => {
     fc.assert(
-      fc.property(fc.constantFrom("", "User text\n", "# Notes\n\nKeep.\n", "no newline"), fc.constantFrom("a\n", "line 1\nline 2\n"), fc.constantFrom("b\n", "x\ny\n"), (user, a, b) => {
-        const withA = setSection(user, "t-a", a);
-        const withBoth = setSection(withA, "t-b", b);
-        expect(setSection(withBoth, "t-a", undefined)).toBe(setSection(user, "t-b", b));
-        expect(setSection(setSection(withBoth, "t-b", undefined), "t-a", undefined)).toBe(user.length && !user.endsWith("\n") ? user + "\n" : user);
-      }),
+      fc.property(
+        fc.constantFrom("", "User text\n", "# Notes\n\nKeep.\n", "no newline"),
+        fc.constantFrom("a\n", "line 1\nline 2\n"),
+        fc.constantFrom("b\n", "x\ny\n"),
+        (user, a, b) => {
+          const withA = setSection(user, "t-a", a);
+          const withBoth = setSection(withA, "t-b", b);
+          expect(setSection(withBoth, "t-a", undefined)).toBe(setSection(user, "t-b", b));
+          expect(setSection(setSection(withBoth, "t-b", undefined), "t-a", undefined)).toBe(user.length && !user.endsWith("\n") ? user + "\n" : user);
+        },
+      ),
     );
   });
 
@@ -32,11 +46,15 @@ describe("marked sections", () => {
 describe("JSON keys and TOML tables", () => {
   it("adding then removing a key gives back the original bytes", () => {
     fc.assert(
-      fc.property(fc.constantFrom('{\n  "a": 1\n}\n', '{\n    "x": {"y": [1, 2]},\n    // c\n    "z": true\n}\n', "{}\n", '{"compact":1}\n'), fc.constantFrom("k", "servers"), (orig, k) => {
-        // A one-line object is laid out over lines to take our entry; the layout note gives it back.
-        const added = editJsonKey(orig, [k, "srv"], { command: "x", args: ["a"] });
-        expect(setJsonKey(added.text, [k, "srv"], undefined, added.expanded ? [added.expanded] : [])).toBe(orig);
-      }),
+      fc.property(
+        fc.constantFrom('{\n  "a": 1\n}\n', '{\n    "x": {"y": [1, 2]},\n    // c\n    "z": true\n}\n', "{}\n", '{"compact":1}\n'),
+        fc.constantFrom("k", "servers"),
+        (orig, k) => {
+          // A one-line object is laid out over lines to take our entry; the layout note gives it back.
+          const added = editJsonKey(orig, [k, "srv"], { command: "x", args: ["a"] });
+          expect(setJsonKey(added.text, [k, "srv"], undefined, added.expanded ? [added.expanded] : [])).toBe(orig);
+        },
+      ),
     );
   });
 
@@ -114,7 +132,7 @@ describe("merged JSON reads as hand-written (goldens)", () => {
 
   it("reports a file that does not parse with line and column", () => {
     expect(parseJsonText('{\n  "a": 1\n  "b": 2\n}')).toMatchObject({ ok: false, line: 3, column: 3, message: "comma expected" });
-    expect(parseTomlText('a = 1\n[b\nc = 2\n')).toMatchObject({ ok: false, line: 2 });
+    expect(parseTomlText("a = 1\n[b\nc = 2\n")).toMatchObject({ ok: false, line: 2 });
   });
 });
 
@@ -142,7 +160,11 @@ describe("merged TOML reads as hand-written (goldens)", () => {
 describe("shared JSON through the planner and the manifest", () => {
   const exportServers = (root: string, state: string, servers: Record<string, unknown>, second: number) => {
     const manifest = loadManifest(state);
-    const file: OutputFile = { kind: "json-keys", path: join(root, ".vscode/mcp.json"), entries: Object.entries(servers).map(([k, v]) => ({ key: ["servers", k], value: v })) };
+    const file: OutputFile = {
+      kind: "json-keys",
+      path: join(root, ".vscode/mcp.json"),
+      entries: Object.entries(servers).map(([k, v]) => ({ key: ["servers", k], value: v })),
+    };
     const now = new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
     const plan = planExport([{ target: "copilot", scope: "project", root, files: [file], prune: true }], manifest, { force: false, now });
     expect(applyPlan(plan, manifest, state, now).failed).toEqual([]);
@@ -165,7 +187,9 @@ describe("shared JSON through the planner and the manifest", () => {
           '        "remote": {\r\n            "url": "https://example.com/mcp"\r\n        }\r\n    }\r\n}\r\n',
       );
       exportServers(root, state, { fetch: { command: "uvx" } }, 1);
-      expect(read()).toBe('{\r\n    "servers": {\r\n        "mine": {"command": "my-mcp"},\r\n        "fetch": {\r\n            "command": "uvx"\r\n        }\r\n    }\r\n}\r\n');
+      expect(read()).toBe(
+        '{\r\n    "servers": {\r\n        "mine": {"command": "my-mcp"},\r\n        "fetch": {\r\n            "command": "uvx"\r\n        }\r\n    }\r\n}\r\n',
+      );
       exportServers(root, state, {}, 2);
       expect(read()).toBe(user);
     } finally {

@@ -83,7 +83,9 @@ describe.skipIf(process.platform !== "linux")("writes below the export root whil
     mkdirSync(join(root, ".cursor"), { recursive: true });
     mkdirSync(foreign);
     symlinkSync(foreign, join(root, ".cursor", "rules"));
-    expect(() => atomicWrite(join(root, ".cursor", "rules", "a.mdc"), "x", 0o644, { root })).toThrow(/\.cursor\/rules is a symbolic link; refusing to write below it/);
+    expect(() => atomicWrite(join(root, ".cursor", "rules", "a.mdc"), "x", 0o644, { root })).toThrow(
+      /\.cursor\/rules is a symbolic link; refusing to write below it/,
+    );
     expect(() => atomicWrite(join(dir.path, "elsewhere", "a.mdc"), "x", 0o644, { root })).toThrow(/outside the export root/);
     expect(() => unlinkBeneath(root, join(root, ".cursor", "rules", "victim.mdc"))).toThrow(/symbolic link/);
     expect(readdirSync(foreign)).toEqual([]);

@@ -20,10 +20,30 @@ describe("windsurf render", () => {
     const r = roots(t.path);
     const res = windsurfAdapter.render([realisticAgent(join(t.path, "k")), minimalAgent()], renderContext(r));
     expect(show(res.files, r.projectRoot)).toEqual([
-      { kind: "file", path: ".windsurf/rules/helper.md", agent: "helper", content: "---\ntrigger: model_decision\ndescription: A small helper\n---\n\nBe helpful.\n" },
-      { kind: "file", path: ".windsurf/rules/knowledge-common-policies.md", agent: "software-engineer", content: "---\ntrigger: always_on\n---\n\n# Policies\n\n- Review every change.\n" },
-      { kind: "file", path: ".windsurf/rules/knowledge-domains-security.md", agent: "software-engineer", content: "---\ntrigger: model_decision\ndescription: Security\n---\n\n# Security\n\nNever commit secrets.\n" },
-      { kind: "file", path: ".windsurf/rules/software-engineer.md", agent: "software-engineer", content: `---\ntrigger: model_decision\ndescription: Implements features with tests\n---\n\n${SE_BODY}` },
+      {
+        kind: "file",
+        path: ".windsurf/rules/helper.md",
+        agent: "helper",
+        content: "---\ntrigger: model_decision\ndescription: A small helper\n---\n\nBe helpful.\n",
+      },
+      {
+        kind: "file",
+        path: ".windsurf/rules/knowledge-common-policies.md",
+        agent: "software-engineer",
+        content: "---\ntrigger: always_on\n---\n\n# Policies\n\n- Review every change.\n",
+      },
+      {
+        kind: "file",
+        path: ".windsurf/rules/knowledge-domains-security.md",
+        agent: "software-engineer",
+        content: "---\ntrigger: model_decision\ndescription: Security\n---\n\n# Security\n\nNever commit secrets.\n",
+      },
+      {
+        kind: "file",
+        path: ".windsurf/rules/software-engineer.md",
+        agent: "software-engineer",
+        content: `---\ntrigger: model_decision\ndescription: Implements features with tests\n---\n\n${SE_BODY}`,
+      },
     ]);
     expect(messages(res.warnings)).toEqual([
       WARN("a model"),
@@ -46,7 +66,10 @@ describe("windsurf render", () => {
         path: ".codeium/windsurf/mcp_config.json",
         entries: [
           { key: ["mcpServers", "fetch"], value: { command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "${env:FETCH_KEY}" } } },
-          { key: ["mcpServers", "github"], value: { serverUrl: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${env:GITHUB_TOKEN}" } } },
+          {
+            key: ["mcpServers", "github"],
+            value: { serverUrl: "https://api.githubcopilot.com/mcp/", headers: { Authorization: "Bearer ${env:GITHUB_TOKEN}" } },
+          },
         ],
       },
       {
@@ -64,7 +87,10 @@ describe("windsurf render", () => {
     const res = windsurfAdapter.render([minimalAgent({ instructions: "x".repeat(12000) + "\n" })], renderContext(r));
     expect(res.files).toHaveLength(1);
     expect(res.warnings.map((w) => [w.code, w.message])).toEqual([
-      ["limit-exceeded", "windsurf: agent 'helper': .windsurf/rules/helper.md is 12062 chars; Windsurf reads at most 12000 chars per file (docs.windsurf.com Cascade memories & rules)"],
+      [
+        "limit-exceeded",
+        "windsurf: agent 'helper': .windsurf/rules/helper.md is 12062 chars; Windsurf reads at most 12000 chars per file (docs.windsurf.com Cascade memories & rules)",
+      ],
     ]);
   });
 
@@ -78,7 +104,7 @@ describe("windsurf render", () => {
   it("glob knowledge becomes a glob rule; extensions.windsurf.frontmatter overrides the agent's trigger", () => {
     const r = roots(t.path);
     const kdir = join(t.path, "k");
-    writeTree(kdir, { "ts.md": "---\napplyTo: [\"src/**/*.ts\", \"test/**/*.ts\"]\n---\nStrict types.\n" });
+    writeTree(kdir, { "ts.md": '---\napplyTo: ["src/**/*.ts", "test/**/*.ts"]\n---\nStrict types.\n' });
     const agent = minimalAgent({
       knowledge: [{ path: "ts.md", absPath: join(kdir, "ts.md"), mode: "always", size: 1, mtimeMs: 0, layer: "test" }],
       extensions: { windsurf: { frontmatter: { trigger: "manual" } } },
@@ -87,7 +113,12 @@ describe("windsurf render", () => {
     const res = windsurfAdapter.render([agent], renderContext(r));
     expect(show(res.files, r.projectRoot)).toEqual([
       { kind: "file", path: ".windsurf/rules/helper.md", agent: "helper", content: "---\ntrigger: manual\ndescription: A small helper\n---\n\nBe helpful.\n" },
-      { kind: "file", path: ".windsurf/rules/knowledge-ts.md", agent: "helper", content: "---\ntrigger: glob\nglobs: src/**/*.ts,test/**/*.ts\n---\n\nStrict types.\n" },
+      {
+        kind: "file",
+        path: ".windsurf/rules/knowledge-ts.md",
+        agent: "helper",
+        content: "---\ntrigger: glob\nglobs: src/**/*.ts,test/**/*.ts\n---\n\nStrict types.\n",
+      },
     ]);
     expect(res.warnings).toEqual([]);
   });
@@ -111,8 +142,16 @@ describe("windsurf parse", () => {
     const parsed = windsurfAdapter.parse!(diskSource(r.projectRoot, res.files), r);
     expect(parsed.warnings).toEqual([]);
     expect(parsed.agents.map((a) => [a.spec, a.instructions, a.knowledgeFiles])).toEqual([
-      [{ name: "helper", description: "A small helper" }, "Be helpful.\n", [join(r.projectRoot, ".windsurf/rules/knowledge-common-policies.md"), join(r.projectRoot, ".windsurf/rules/knowledge-domains-security.md")]],
-      [{ name: "software-engineer", description: "Implements features with tests" }, SE_BODY, [join(r.projectRoot, ".windsurf/rules/knowledge-common-policies.md"), join(r.projectRoot, ".windsurf/rules/knowledge-domains-security.md")]],
+      [
+        { name: "helper", description: "A small helper" },
+        "Be helpful.\n",
+        [join(r.projectRoot, ".windsurf/rules/knowledge-common-policies.md"), join(r.projectRoot, ".windsurf/rules/knowledge-domains-security.md")],
+      ],
+      [
+        { name: "software-engineer", description: "Implements features with tests" },
+        SE_BODY,
+        [join(r.projectRoot, ".windsurf/rules/knowledge-common-policies.md"), join(r.projectRoot, ".windsurf/rules/knowledge-domains-security.md")],
+      ],
     ]);
   });
 
@@ -120,9 +159,13 @@ describe("windsurf parse", () => {
     const dir = join(import.meta.dirname, "../fixtures/windsurf/project");
     const r = { scope: "project" as const, projectRoot: dir, homeDir: "/nonexistent" };
     const parsed = windsurfAdapter.parse!(dirSource(dir), r);
-    expect(parsed.agents.map((a) => [a.spec, a.instructions, a.source])).toEqual([[{ name: "api-designer", description: "Designs REST endpoints" }, "Use nouns in paths.\n", join(dir, ".windsurf/rules/api-designer.md")]]);
+    expect(parsed.agents.map((a) => [a.spec, a.instructions, a.source])).toEqual([
+      [{ name: "api-designer", description: "Designs REST endpoints" }, "Use nouns in paths.\n", join(dir, ".windsurf/rules/api-designer.md")],
+    ]);
     expect(parsed.agents[0]!.knowledgeFiles).toEqual([join(dir, ".windsurf/rules/style.md"), join(dir, ".windsurf/rules/typescript.md")]);
-    expect(parsed.warnings.map((w) => [w.code, w.file, w.message])).toEqual([["import-skipped", join(dir, ".windsurf/rules/broken.md"), expect.stringMatching(/^windsurf: invalid frontmatter: Flow sequence/)]]);
+    expect(parsed.warnings.map((w) => [w.code, w.file, w.message])).toEqual([
+      ["import-skipped", join(dir, ".windsurf/rules/broken.md"), expect.stringMatching(/^windsurf: invalid frontmatter: Flow sequence/)],
+    ]);
     expect(windsurfAdapter.parse!(dirSource(dir), { ...r, scope: "user", homeDir: dir })).toEqual({ agents: [], warnings: [] });
   });
 });

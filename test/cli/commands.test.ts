@@ -40,11 +40,30 @@ describe("aicfg import", () => {
     const lib = join(dir.path, "lib");
     const imp = await cli(["import", "phase2", phase2, "--into", lib, "--json"]);
     expect(imp.code).toBe(0);
-    expect(imp.json().agents.sort()).toEqual(["daily-assistant", "lead-software-developer", "product-owner", "software-architect", "software-developer", "software-engineer", "system-administrator"]);
+    expect(imp.json().agents.sort()).toEqual([
+      "daily-assistant",
+      "lead-software-developer",
+      "product-owner",
+      "software-architect",
+      "software-developer",
+      "software-engineer",
+      "system-administrator",
+    ]);
     const v = await cli(["validate", "--library", lib, "--json"]);
     expect(v.json().errors).toBe(0);
     const ids = (await cli(["targets", "--json"])).json().map((t: { id: string }) => t.id);
-    const exp = await cli(["export", "--library", lib, "--target", ids.join(","), "--root", join(dir.path, "out"), "--state-dir", join(dir.path, "st"), "--json"]);
+    const exp = await cli([
+      "export",
+      "--library",
+      lib,
+      "--target",
+      ids.join(","),
+      "--root",
+      join(dir.path, "out"),
+      "--state-dir",
+      join(dir.path, "st"),
+      "--json",
+    ]);
     expect(exp.json().errors).toEqual([]);
     const q = JSON.parse(readFileSync(join(dir.path, "out", ".amazonq", "cli-agents", "system-administrator.json"), "utf8"));
     expect(q.toolsSettings.execute_bash.autoAllowReadonly).toBe(true);
@@ -57,7 +76,20 @@ describe("aicfg import", () => {
     const names: string[] = (await cli(["list", "--library", lib, "--json"])).json().map((a: { name: string }) => a.name);
     let ok = 0;
     for (const n of names) {
-      const r = await cli(["export", "--library", lib, "--target", "claude-projects", "--agent", n, "--root", join(dir.path, "cp"), "--state-dir", join(dir.path, "st2"), "--json"]);
+      const r = await cli([
+        "export",
+        "--library",
+        lib,
+        "--target",
+        "claude-projects",
+        "--agent",
+        n,
+        "--root",
+        join(dir.path, "cp"),
+        "--state-dir",
+        join(dir.path, "st2"),
+        "--json",
+      ]);
       if (r.json().errors.length === 0) ok++;
     }
     expect(ok / names.length).toBeGreaterThanOrEqual(0.95);
@@ -108,7 +140,20 @@ describe("explain, list, new, init", () => {
     const defaulted = await cli(["new", "agent", "qa", "--from", "assistant", "--library", lib]);
     expect(defaulted.code).toBe(0);
     expect(defaulted.err).toContain('Used defaults (not a terminal, so nothing was asked): description="Qa agent", role="the qa agent".');
-    const made = await cli(["new", "agent", "qa", "--from", "assistant", "--force", "--set", 'description=Tests "releases"', "--set", "role=a QA engineer", "--library", lib]);
+    const made = await cli([
+      "new",
+      "agent",
+      "qa",
+      "--from",
+      "assistant",
+      "--force",
+      "--set",
+      'description=Tests "releases"',
+      "--set",
+      "role=a QA engineer",
+      "--library",
+      lib,
+    ]);
     expect(made.code).toBe(0);
     expect(readFileSync(join(lib, "agents", "qa.md"), "utf8")).toBe('---\ndescription: "Tests \\"releases\\""\n---\n# Role\n\nYou are a QA engineer.\n');
     expect((await cli(["validate", "--library", lib, "--json"])).json().errors).toBe(0);

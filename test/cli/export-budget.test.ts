@@ -20,7 +20,11 @@ beforeEach(() => {
 });
 afterEach(() => dir.cleanup());
 
-type Target = { target: string; cached: boolean; budget: { chars: number; tokens: number; tokenizer: string; over: boolean; budget: { max: number; unit: string } } };
+type Target = {
+  target: string;
+  cached: boolean;
+  budget: { chars: number; tokens: number; tokenizer: string; over: boolean; budget: { max: number; unit: string } };
+};
 
 describe("aicfg export: context budgets", () => {
   it("reports characters and estimated tokens per target, in --json and in the summary, also when cached", async () => {

@@ -35,7 +35,12 @@ describe("aicfg export", () => {
     expect(j.errors).toEqual([]);
     expect(j.written).toBeGreaterThan(8);
     expect(j.targets.map((t: { target: string }) => t.target).sort()).toEqual(["claude-code", "kiro-cli", "q-cli"]);
-    expect(readdirSync(join(dir.path, "out", ".kiro", "agents")).sort()).toEqual(["code-reviewer.json", "docs-writer.json", "release-manager.json", "software-engineer.json"]);
+    expect(readdirSync(join(dir.path, "out", ".kiro", "agents")).sort()).toEqual([
+      "code-reviewer.json",
+      "docs-writer.json",
+      "release-manager.json",
+      "software-engineer.json",
+    ]);
     expect(readdirSync(join(dir.path, "out", ".amazonq", "cli-agents")).sort()).toEqual(["code-reviewer.json", "docs-writer.json", "software-engineer.json"]);
     const again = (await cli(["export", ...base, "--json"])).json();
     expect(again.written).toBe(0);
@@ -95,7 +100,10 @@ describe("aicfg export", () => {
     expect(r.code).toBe(0);
     const j = r.json();
     expect(j.errors).toEqual([]);
-    const project = known.filter((t) => t.scopes.includes("project")).map((t) => t.id).sort();
+    const project = known
+      .filter((t) => t.scopes.includes("project"))
+      .map((t) => t.id)
+      .sort();
     const userOnly = known.filter((t) => !t.scopes.includes("project")).map((t) => t.id);
     // Every target with a project scope exported files; the others are named as skipped.
     expect(j.targets.map((t: { target: string }) => t.target).sort()).toEqual(project);
@@ -109,7 +117,18 @@ describe("aicfg export", () => {
     // The same as naming them all.
     const d = tempDir();
     try {
-      const named = await cli(["export", "--library", examples, "--root", join(d.path, "out"), "--state-dir", join(d.path, "state"), "--target", known.map((t) => t.id).join(","), "--json"]);
+      const named = await cli([
+        "export",
+        "--library",
+        examples,
+        "--root",
+        join(d.path, "out"),
+        "--state-dir",
+        join(d.path, "state"),
+        "--target",
+        known.map((t) => t.id).join(","),
+        "--json",
+      ]);
       expect(named.json().written).toBe(j.written);
     } finally {
       d.cleanup();
@@ -128,11 +147,19 @@ describe("aicfg export", () => {
     writeFileSync(join(bin, "claude"), "#!/bin/sh\necho '2.1.300 (Claude Code)'\n");
     chmodSync(join(bin, "claude"), 0o755);
     const tools = (await cli(["tools", "--json", "--home", home], { env })).json();
-    const installed = tools.filter((t: { installed: boolean }) => t.installed).map((t: { id: string }) => t.id).sort();
+    const installed = tools
+      .filter((t: { installed: boolean }) => t.installed)
+      .map((t: { id: string }) => t.id)
+      .sort();
     expect(installed).toContain("claude-code");
     const r = await cli(["export", ...base, "--target", "detected", "--json"], { env });
     expect(r.code).toBe(0);
-    expect(r.json().targets.map((t: { target: string }) => t.target).sort()).toEqual(installed);
+    expect(
+      r
+        .json()
+        .targets.map((t: { target: string }) => t.target)
+        .sort(),
+    ).toEqual(installed);
     expect(existsSync(join(dir.path, "out", ".claude", "agents", "code-reviewer.md"))).toBe(true);
     expect(existsSync(join(dir.path, "out", ".kiro"))).toBe(installed.includes("kiro-cli"));
   });
@@ -194,11 +221,12 @@ describe("aicfg export: skills, commands and ignore patterns", () => {
       expect((await cli(["export", ...args])).json().written).toBe(0);
       writeFileSync(join(lib, "skills/release-notes/template.md"), "## Features\n## Fixes\n");
       const again = (await cli(["export", ...args])).json();
-      expect(again.files.filter((f: { action: string }) => f.action === "update").map((f: { path: string }) => f.path.split("/out/")[1]).sort()).toEqual([
-        ".claude/skills/release-notes/template.md",
-        ".cursor/skills/release-notes/template.md",
-        ".gemini/skills/release-notes/template.md",
-      ]);
+      expect(
+        again.files
+          .filter((f: { action: string }) => f.action === "update")
+          .map((f: { path: string }) => f.path.split("/out/")[1])
+          .sort(),
+      ).toEqual([".claude/skills/release-notes/template.md", ".cursor/skills/release-notes/template.md", ".gemini/skills/release-notes/template.md"]);
     } finally {
       d.cleanup();
     }
@@ -224,7 +252,8 @@ describe("aicfg export: a team commits its exports", () => {
       "ai/knowledge/style.md": "# Style\n\nShort sentences.\n",
       "ai/mcp/fetch.yaml": "command: uvx\nargs: [mcp-server-fetch]\n",
     });
-    const run = (root: string, state: string, ...more: string[]) => cli(["export", "--library", join(root, "ai"), "--root", root, "--state-dir", join(dir.path, state), ...more]);
+    const run = (root: string, state: string, ...more: string[]) =>
+      cli(["export", "--library", join(root, "ai"), "--root", root, "--state-dir", join(dir.path, state), ...more]);
     expect((await run(repo, "state-a")).code).toBe(0);
     const lockFile = join(repo, ".aicfg", "exports.json");
     const lock = readFileSync(lockFile, "utf8");
@@ -270,11 +299,11 @@ describe("aicfg export: a team commits its exports", () => {
   });
 
   it("never overwrites a .aicfg/exports.json it did not write", async () => {
-    writeTree(join(dir.path, "out"), { ".aicfg/exports.json": "{ \"mine\": true }\n" });
+    writeTree(join(dir.path, "out"), { ".aicfg/exports.json": '{ "mine": true }\n' });
     const r = await cli(["export", ...base, "--target", "claude-code"]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(".aicfg/exports.json is not an aicfg export manifest");
-    expect(readFileSync(join(dir.path, "out", ".aicfg", "exports.json"), "utf8")).toBe("{ \"mine\": true }\n");
+    expect(readFileSync(join(dir.path, "out", ".aicfg", "exports.json"), "utf8")).toBe('{ "mine": true }\n');
   });
 });
 
@@ -331,6 +360,11 @@ describe("aicfg export: a no-op costs stat calls only", () => {
     writeFileSync(out, readFileSync(out, "utf8") + "\nMine.\n");
     const r = await cli(args());
     expect(r.code).toBe(3);
-    expect(r.json().files.filter((f: { action: string }) => f.action === "drift").map((f: { path: string }) => f.path)).toEqual([out]);
+    expect(
+      r
+        .json()
+        .files.filter((f: { action: string }) => f.action === "drift")
+        .map((f: { path: string }) => f.path),
+    ).toEqual([out]);
   });
 });

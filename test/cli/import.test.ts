@@ -20,7 +20,12 @@ const diag = (err: string) =>
   err
     .split("\n")
     .filter(Boolean)
-    .map((l) => l.replaceAll(`${fixtures}/`, "").replaceAll(`${relative(process.cwd(), fixtures)}/`, "").replace(/ {2}\(.*\)$/, ""));
+    .map((l) =>
+      l
+        .replaceAll(`${fixtures}/`, "")
+        .replaceAll(`${relative(process.cwd(), fixtures)}/`, "")
+        .replace(/ {2}\(.*\)$/, ""),
+    );
 
 /** Every file under a folder, relative to it. */
 function tree(dir: string): string[] {
@@ -71,14 +76,18 @@ describe("import claude-code: frontmatter strict YAML rejects", () => {
     const spec = (name: string) => lib2.agents.get(name)![0]!.spec;
     expect(spec("colon-space").description).toBe("Use when: the user asks for a code review");
     expect(spec("quote-then-text")).toMatchObject({ description: '"Senior" engineer for REST APIs', model: { "claude-code": "sonnet" } });
-    expect(spec("ab-test-analyst")).toMatchObject({ description: "Use when analysing experiments. Triggers on: 'analyze A/B test', 'p-value'", tools: { allow: ["read", "grep"] } });
+    expect(spec("ab-test-analyst")).toMatchObject({
+      description: "Use when analysing experiments. Triggers on: 'analyze A/B test', 'p-value'",
+      tools: { allow: ["read", "grep"] },
+    });
     expect(spec("tab-indented")).toMatchObject({ description: "Reviews SQL queries\nand suggests indexes", extensions: { "claude-code": { color: "blue" } } });
     expect(spec("csharp-expert").description).toBe("C# expert: use for .NET code #dotnet");
     expect(spec("release-helper")).toMatchObject({ description: "It's the release helper", extensions: { "claude-code": { maxTurns: 5 } } });
     expect(spec("mention-router").description).toBe("@mentions triage: routes GitHub mentions to the right team");
     // Unindented example lines stay in the description; the block list after it is read as YAML.
     expect(spec("pr-triage")).toMatchObject({
-      description: 'Use this agent to triage pull requests. Examples:\n<example>\nuser: "Can you look at PR 12?"\nassistant: "I will use the pr-triage agent."\n</example>',
+      description:
+        'Use this agent to triage pull requests. Examples:\n<example>\nuser: "Can you look at PR 12?"\nassistant: "I will use the pr-triage agent."\n</example>',
       tools: { allow: ["read", "grep"] },
       model: { "claude-code": "haiku" },
     });
@@ -110,7 +119,9 @@ describe("import claude-code: names", () => {
       "names/.claude/agents/powershell-5.1-expert.md:2:1  warning: agent name 'powershell-5.1-expert' is not a library name; imported as 'powershell-5-1-expert', with 'powershell-5.1-expert' kept as its displayName",
       "names/.claude/agents/reviewer2.md  warning: names/.claude/agents/reviewer2.md defines agent 'reviewer' again (also in names/.claude/agents/reviewer.md); this one is skipped",
     ]);
-    expect(r.out).toContain("Imported 4 agent(s) and 0 MCP server(s); skipped 3: 1 duplicate name, 1 no frontmatter (not an agent file); errors: 1 name collision after mapping.\n");
+    expect(r.out).toContain(
+      "Imported 4 agent(s) and 0 MCP server(s); skipped 3: 1 duplicate name, 1 no frontmatter (not an agent file); errors: 1 name collision after mapping.\n",
+    );
     expectStrictLibrary(into, ["api-client", "dotnet-framework-4-8-expert", "powershell-5-1-expert", "reviewer"]);
     const loaded = loadLibrary(into);
     expect(loaded.agents.get("dotnet-framework-4-8-expert")![0]!.spec).toMatchObject({ displayName: "dotnet-framework-4.8-expert" });
@@ -148,7 +159,10 @@ describe("import claude-code: each folder once", () => {
     const home = join(tmp.path, "home");
     writeTree(home, { ".claude/agents/app-developer.md": "---\nname: app-developer\ndescription: My own copy\n---\n\nMine.\n" });
     const both = await cli(["import", "claude-code", "--into", lib(), "--json"], { cwd: project, env: { HOME: home } });
-    const msgs = both.json().warnings.map((w: { message: string }) => w.message).filter((m: string) => m.includes("exists in both"));
+    const msgs = both
+      .json()
+      .warnings.map((w: { message: string }) => w.message)
+      .filter((m: string) => m.includes("exists in both"));
     expect(msgs).toEqual([
       `agent 'app-developer' exists in both project and user files (${join(project, ".claude/agents/app-developer.md")} and ${join(home, ".claude/agents/app-developer.md")}); the project one is imported`,
     ]);
@@ -226,7 +240,9 @@ describe("import copilot: the same lenient reading", () => {
     const into = lib();
     const r = await cli(["import", "copilot", "--from", from, "--into", into, "--json"]);
     expect(r.json().agents).toEqual(["helper"]);
-    expect(r.json().warnings.map((w: { severity: string; code: string; file: string; line: number }) => [w.severity, w.code, relative(from, w.file), w.line])).toEqual([
+    expect(
+      r.json().warnings.map((w: { severity: string; code: string; file: string; line: number }) => [w.severity, w.code, relative(from, w.file), w.line]),
+    ).toEqual([
       ["error", "yaml-syntax", ".github/agents/broken.agent.md", 3],
       ["warning", "lenient-frontmatter", ".github/agents/helper.agent.md", 3],
     ]);

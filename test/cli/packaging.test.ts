@@ -56,7 +56,8 @@ afterAll(() => tmp.cleanup());
 describe("npm pack", () => {
   it("ships the compiled build, the sources, LICENSE and the launcher, and leaves no dist/ in the checkout", () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of ["LICENSE", "bin/aicfg.js", "dist/daemon/cli/main.js", "dist/daemon/cli/commands/export.js", "src/daemon/cli/main.ts", "README.md"]) expect(paths, p).toContain(p);
+    for (const p of ["LICENSE", "bin/aicfg.js", "dist/daemon/cli/main.js", "dist/daemon/cli/commands/export.js", "src/daemon/cli/main.ts", "README.md"])
+      expect(paths, p).toContain(p);
     expect(existsSync(tarball)).toBe(true);
     expect(existsSync(join(checkout, "dist"))).toBe(false);
   });
@@ -119,9 +120,13 @@ describe("package metadata", () => {
     expect(pkg.engines.node).toBe(">=22.22");
   });
 
-
   it("the docs install what exists, with the Node the package needs, and never parse npm's banner", () => {
-    const docs = ["README.md", ...readdirSync(join(repo, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const docs = [
+      "README.md",
+      ...readdirSync(join(repo, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`),
+    ];
     const problems: string[] = [];
     const [, major, minor] = /^>=(\d+)\.(\d+)$/.exec(pkg.engines.node)!;
     for (const doc of docs) {
@@ -130,7 +135,8 @@ describe("package metadata", () => {
         .forEach((line, i) => {
           const where = `${doc}:${i + 1}`;
           // Not on the registry: installing it by name fails.
-          if (/npm (install|i) (-g |--global )?ai-configurator\b/.test(line) && !/fails/.test(line)) problems.push(`${where}: installs the unpublished package by name`);
+          if (/npm (install|i) (-g |--global )?ai-configurator\b/.test(line) && !/fails/.test(line))
+            problems.push(`${where}: installs the unpublished package by name`);
           // `npm run` prints "> ai-configurator@… aicfg" on stdout first unless -s/--silent.
           if (/npm run (?!-s |--silent )aicfg/.test(line) && /--json|\| *jq/.test(line)) problems.push(`${where}: parses 'npm run aicfg' output without -s`);
           // A requirement: "Node (>= X.Y)" or "Node.js X.Y or later".

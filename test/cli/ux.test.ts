@@ -115,7 +115,12 @@ describe("new agent without --set values", () => {
     output.on("data", (d) => (shown += String(d)));
     // Answers arrive before their questions (typed ahead or piped): none may be lost.
     input.end("Reviews pull requests\n\n");
-    const values = await promptValues(["description", "role", "team"], { description: "Code reviewer agent", role: "the code reviewer agent", team: "<team>" }, input, output);
+    const values = await promptValues(
+      ["description", "role", "team"],
+      { description: "Code reviewer agent", role: "the code reviewer agent", team: "<team>" },
+      input,
+      output,
+    );
     expect(values).toEqual({ description: "Reviews pull requests", role: "the code reviewer agent", team: "<team>" });
     expect(shown).toBe("description [Code reviewer agent]: role [the code reviewer agent]: team [<team>]: \n");
   });
@@ -140,12 +145,19 @@ describe("new agent without --set values", () => {
     const lib = join(dir.path, "lib");
     writeTree(lib, { "aicfg.yaml": "name: t\n", "templates/assistant.md": '---\ndescription: "{{description}}"\n---\n# Role\n\nYou are {{role}}.\n' });
     const env = { ...process.env, NO_COLOR: "1" };
-    const r = spawnSync(nodeBin(), [bin, "new", "agent", "code-reviewer", "--from", "assistant", "--library", lib], { cwd: dir.path, env, encoding: "utf8", input: "" });
+    const r = spawnSync(nodeBin(), [bin, "new", "agent", "code-reviewer", "--from", "assistant", "--library", lib], {
+      cwd: dir.path,
+      env,
+      encoding: "utf8",
+      input: "",
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('Used defaults (not a terminal, so nothing was asked): description="Code reviewer agent", role="the code reviewer agent".');
     expect(r.stderr).toContain("--set description=... --set role=...");
     expect(r.stdout).toContain("Created lib/agents/code-reviewer.md.");
-    expect(readFileSync(join(lib, "agents", "code-reviewer.md"), "utf8")).toBe('---\ndescription: "Code reviewer agent"\n---\n# Role\n\nYou are the code reviewer agent.\n');
+    expect(readFileSync(join(lib, "agents", "code-reviewer.md"), "utf8")).toBe(
+      '---\ndescription: "Code reviewer agent"\n---\n# Role\n\nYou are the code reviewer agent.\n',
+    );
     const j = spawnSync(nodeBin(), [bin, "new", "agent", "qa", "--library", lib, "--json"], { cwd: dir.path, env, encoding: "utf8", input: "" });
     expect(j.status, j.stderr).toBe(0);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: true, name: "qa", defaults: { description: "Qa agent", role: "the qa agent" } });

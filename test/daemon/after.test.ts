@@ -78,7 +78,10 @@ describe("after trigger on the sample library", () => {
       const runs = await waitFor((runs) => runs.some((r) => r.workflow === "health-report" && isFinished(r)), 5000);
       const exportRun = runs.find((r) => r.workflow === "export-on-change");
       expect(exportRun).toMatchObject({ status: "success", trigger: { kind: "watch", initial: true } });
-      expect(runs.find((r) => r.workflow === "health-report")).toMatchObject({ status: "success", trigger: { kind: "after", workflow: "export-on-change", run_id: exportRun!.id } });
+      expect(runs.find((r) => r.workflow === "health-report")).toMatchObject({
+        status: "success",
+        trigger: { kind: "after", workflow: "export-on-change", run_id: exportRun!.id },
+      });
     } finally {
       await d.stop({ deadlineMs: 0 });
       dir.cleanup();

@@ -28,15 +28,28 @@ afterEach(() => dir.cleanup());
 function cli() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), color: false, tty: false, cwd: dir.path, env: { USER: "tester" } } };
+  return {
+    out,
+    err,
+    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), color: false, tty: false, cwd: dir.path, env: { USER: "tester" } },
+  };
 }
 
 describe("aicfg run / runs / logs", () => {
   it("runs a workflow once, reports it, and lists it", async () => {
     const c = cli();
     expect(await runCli(["run", "check", "--library", "lib", "--state-dir", "state", "--input", "strict=true", "--json"], c.io)).toBe(0);
-    const { ok, run } = JSON.parse(c.out.join("\n")) as { ok: boolean; run: { id: string; status: string; inputs: unknown; actor: string; steps: { id: string; status: string }[] } };
-    expect([ok, run.status, run.inputs, run.actor, run.steps.map((s) => [s.id, s.status])]).toEqual([true, "success", { strict: true }, "cli:tester", [["validate", "success"]]]);
+    const { ok, run } = JSON.parse(c.out.join("\n")) as {
+      ok: boolean;
+      run: { id: string; status: string; inputs: unknown; actor: string; steps: { id: string; status: string }[] };
+    };
+    expect([ok, run.status, run.inputs, run.actor, run.steps.map((s) => [s.id, s.status])]).toEqual([
+      true,
+      "success",
+      { strict: true },
+      "cli:tester",
+      [["validate", "success"]],
+    ]);
 
     const r = cli();
     expect(await runCli(["runs", "--state-dir", "state"], r.io)).toBe(0);
@@ -54,7 +67,9 @@ describe("aicfg run / runs / logs", () => {
     writeFileSync(join(dir.path, "daemon.yaml"), "libraries: [lib]\nstate_dir: state\n");
     const c = cli();
     expect(await runCli(["run", "broken", "--config", "daemon.yaml"], c.io)).toBe(1);
-    expect(c.out[0]).toBe("  FAIL boom (shell): the shell action is disabled in this daemon (set actions.shell.enabled: true in daemon.yaml if you trust everyone who can edit workflows)");
+    expect(c.out[0]).toBe(
+      "  FAIL boom (shell): the shell action is disabled in this daemon (set actions.shell.enabled: true in daemon.yaml if you trust everyone who can edit workflows)",
+    );
     writeFileSync(join(dir.path, "daemon.yaml"), "libraries: [lib]\nstate_dir: state\nactions: { shell: { enabled: true } }\n");
     const d = cli();
     expect(await runCli(["run", "broken", "--config", "daemon.yaml"], d.io)).toBe(1);
@@ -86,7 +101,15 @@ describe("aicfg run / runs / logs", () => {
 
   it("lists occurrences", async () => {
     const store = openFileStore(state);
-    await store.recordOccurrence({ library: "lib", workflow: "w", trigger: "cron#0", scheduledAt: Date.parse("2026-06-01T10:00:00Z"), outcome: "missed", reason: "the daemon was not running (catchup: none)", recordedAt: 1 });
+    await store.recordOccurrence({
+      library: "lib",
+      workflow: "w",
+      trigger: "cron#0",
+      scheduledAt: Date.parse("2026-06-01T10:00:00Z"),
+      outcome: "missed",
+      reason: "the daemon was not running (catchup: none)",
+      recordedAt: 1,
+    });
     const c = cli();
     expect(await runCli(["runs", "--occurrences", "--state-dir", "state"], c.io)).toBe(0);
     expect(c.out).toEqual(["2026-06-01T10:00:00.000Z  missed     lib/w cron#0  (the daemon was not running (catchup: none))"]);
@@ -114,9 +137,19 @@ describe("aicfg daemon on a port that is taken", () => {
 
 describe("daemon config", () => {
   it("flags override the file; paths in the file are relative to it", () => {
-    writeFileSync(join(dir.path, "daemon.yaml"), "libraries: [lib]\nstate_dir: st\nlisten: 127.0.0.1:9000\nactions: { shell: { enabled: true } }\nretention: { keep_runs: 5, max_age: 7d }\n");
+    writeFileSync(
+      join(dir.path, "daemon.yaml"),
+      "libraries: [lib]\nstate_dir: st\nlisten: 127.0.0.1:9000\nactions: { shell: { enabled: true } }\nretention: { keep_runs: 5, max_age: 7d }\n",
+    );
     const c = resolveDaemonConfig({ config: "daemon.yaml" }, dir.path, {});
-    expect([c.libraries, c.stateDir, c.listen, c.shellEnabled, c.keepRuns, c.maxAgeMs]).toEqual([[lib], join(dir.path, "st"), { host: "127.0.0.1", port: 9000, text: "127.0.0.1:9000" }, true, 5, 7 * 86_400_000]);
+    expect([c.libraries, c.stateDir, c.listen, c.shellEnabled, c.keepRuns, c.maxAgeMs]).toEqual([
+      [lib],
+      join(dir.path, "st"),
+      { host: "127.0.0.1", port: 9000, text: "127.0.0.1:9000" },
+      true,
+      5,
+      7 * 86_400_000,
+    ]);
     const f = resolveDaemonConfig({ config: "daemon.yaml", libraries: ["other"], stateDir: "s2", listen: "[::1]:7500" }, dir.path, {});
     expect([f.libraries, f.stateDir, f.listen.host, f.listen.port]).toEqual([[join(dir.path, "other")], join(dir.path, "s2"), "::1", 7500]);
     const none = resolveDaemonConfig({ libraries: ["lib"] }, dir.path, { AICFG_STATE_DIR: "/var/lib/aicfg" });
@@ -131,6 +164,8 @@ describe("daemon config", () => {
     } catch (e) {
       expect([(e as { line: number }).line, (e as { col: number }).col, (e as { hint: string }).hint]).toEqual([2, 1, "did you mean 'actions'?"]);
     }
-    expect(() => resolveDaemonConfig({ libraries: ["lib"], listen: "localhost" }, dir.path, {})).toThrow('--listen "localhost": must be HOST:PORT, e.g. 127.0.0.1:7411 or [::1]:7411');
+    expect(() => resolveDaemonConfig({ libraries: ["lib"], listen: "localhost" }, dir.path, {})).toThrow(
+      '--listen "localhost": must be HOST:PORT, e.g. 127.0.0.1:7411 or [::1]:7411',
+    );
   });
 });

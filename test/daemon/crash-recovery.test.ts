@@ -42,7 +42,11 @@ describe("crash recovery (real process, SIGKILL)", () => {
     expect(await rival.exited).toEqual({ code: 1, signal: null });
     expect(JSON.parse(rival.stdout()).error).toEqual({
       code: "state-dir-locked",
-      message: expect.stringMatching(new RegExp(`^another daemon \\(pid ${first.child.pid}, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\) is using the state folder ${state.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`)),
+      message: expect.stringMatching(
+        new RegExp(
+          `^another daemon \\(pid ${first.child.pid}, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\) is using the state folder ${state.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`,
+        ),
+      ),
       hint: "stop it first, or pass a different --state-dir",
     });
     writeFileSync(join(lib, "agents", "new.md"), "---\ndescription: New\n---\nHi.\n");

@@ -59,7 +59,12 @@ describe("cron catch-up after downtime", () => {
       ["2026-06-01T14:00:00.000Z", true],
       ["2026-06-01T15:00:00.000Z", true],
     ]);
-    expect(r.outcomes.slice(1).map((o) => o[1] + " " + o[2])).toEqual(["missed over the catch-up cap (2)", "missed over the catch-up cap (2)", "caught_up ", "caught_up "]);
+    expect(r.outcomes.slice(1).map((o) => o[1] + " " + o[2])).toEqual([
+      "missed over the catch-up cap (2)",
+      "missed over the catch-up cap (2)",
+      "caught_up ",
+      "caught_up ",
+    ]);
   });
 
   it("all within a window: older occurrences are missed", async () => {
@@ -92,7 +97,10 @@ describe("cron catch-up after downtime", () => {
   it("through the daemon: run ids come from the scheduled time, and a replay after a crash starts nothing twice", async () => {
     const lib = `${dir.path}/lib`;
     const state = `${dir.path}/state`;
-    writeLibrary(lib, { hourly: "name: hourly\non:\n  cron: { schedule: '0 * * * *', catchup: { policy: all, max: 5 } }\nconcurrency: { overlap: buffer_all }\nsteps:\n  - uses: validate\n" });
+    writeLibrary(lib, {
+      hourly:
+        "name: hourly\non:\n  cron: { schedule: '0 * * * *', catchup: { policy: all, max: 5 } }\nconcurrency: { overlap: buffer_all }\nsteps:\n  - uses: validate\n",
+    });
     const boot = async (at: number) => {
       const d = await startDaemon({ config: testConfig(lib, state), clock: createManualClock(at), hotReload: false });
       await d.idle();
@@ -124,7 +132,10 @@ describe("catch-up with overlap: skip", () => {
   it("runs every caught-up slot, one after the other", async () => {
     const lib = `${dir.path}/lib`;
     const state = `${dir.path}/state`;
-    writeLibrary(lib, { hourly: "name: hourly\non:\n  cron: { schedule: '0 * * * *', catchup: { policy: all, max: 5 } }\nconcurrency: { overlap: skip }\nsteps:\n  - uses: validate\n" });
+    writeLibrary(lib, {
+      hourly:
+        "name: hourly\non:\n  cron: { schedule: '0 * * * *', catchup: { policy: all, max: 5 } }\nconcurrency: { overlap: skip }\nsteps:\n  - uses: validate\n",
+    });
     const d1 = await startDaemon({ config: testConfig(lib, state), clock: createManualClock(T0), hotReload: false });
     await d1.idle();
     await d1.stop();

@@ -8,7 +8,12 @@ import type { CronOn } from "../../src/workflows/schema.ts";
 
 export type Fired = { at: string; catchup: boolean; runId: string };
 
-export async function cronAt(stateDir: string, spec: CronOn, start: number, opts: { skip?: boolean } = {}): Promise<{ clock: ManualClock; store: RunStore; fired: Fired[]; events: DaemonEvent[]; handle: CronTriggerHandle }> {
+export async function cronAt(
+  stateDir: string,
+  spec: CronOn,
+  start: number,
+  opts: { skip?: boolean } = {},
+): Promise<{ clock: ManualClock; store: RunStore; fired: Fired[]; events: DaemonEvent[]; handle: CronTriggerHandle }> {
   const clock = createManualClock(start);
   const store = openFileStore(stateDir);
   const bus = createEventBus();

@@ -34,7 +34,12 @@ const run = (id: string, status: RunStatus, over: Partial<RunRecord> = {}): RunR
 async function firstReceipt(runs: RunRecord[]): Promise<void> {
   expect(await claimDelivery(store, "d", ME, 1)).toEqual({ process: true, attempt: 1, retryRunIds: [] });
   for (const r of runs) await store.createRun(r);
-  await deliveryQueued(store, "d", 1, runs.map((r) => r.id));
+  await deliveryQueued(
+    store,
+    "d",
+    1,
+    runs.map((r) => r.id),
+  );
 }
 
 const setStatus = async (id: string, status: RunStatus) => store.updateRun({ ...(await store.getRun(id))!, status });
@@ -67,7 +72,11 @@ describe("redelivery of a webhook delivery", () => {
   it("treats a timed-out run and one whose crash retries ran out as failed, a skipped or cancelled one as done", async () => {
     await firstReceipt([run("slow", "timed_out")]);
     expect((await claimDelivery(store, "d", ME, 2)).process).toBe(true);
-    for (const [status, process] of [["interrupted", true], ["skipped", false], ["cancelled", false]] as const) {
+    for (const [status, process] of [
+      ["interrupted", true],
+      ["skipped", false],
+      ["cancelled", false],
+    ] as const) {
       const id = `d-${status}`;
       expect((await claimDelivery(store, id, ME, 1)).process).toBe(true);
       await store.createRun(run(`r-${status}`, status, { trigger: { kind: "git", delivery: id } }));

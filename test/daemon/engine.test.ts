@@ -90,7 +90,14 @@ describe("engine", () => {
     expect(run.steps[0]!.outputs.stdout).toBe("hello");
     expect(run.steps[1]!.error).toBe(`${nodeBin()} exited with 3`);
     expect(run.error).toBe(`second: ${nodeBin()} exited with 3`);
-    expect(events.filter((e) => e.type === "step.finished").map((e) => (e as { stepId: string }).stepId)).toEqual(["first", "second", "third", "broken", "skipped", "cleanup"]);
+    expect(events.filter((e) => e.type === "step.finished").map((e) => (e as { stepId: string }).stepId)).toEqual([
+      "first",
+      "second",
+      "third",
+      "broken",
+      "skipped",
+      "cleanup",
+    ]);
     expect(events.filter((e) => e.type === "run.started" || e.type === "run.finished").map((e) => e.type)).toEqual(["run.started", "run.finished"]);
   });
 
@@ -125,7 +132,9 @@ describe("engine", () => {
   });
 
   it("times a step out on the clock and kills its process", async () => {
-    h = await startHarness({ slow: `name: slow\ninputs: { gate: { type: string } }\nsteps:\n${gateStep("work", "    timeout: 5s\n")}  - uses: validate\n    if: always()\n` });
+    h = await startHarness({
+      slow: `name: slow\ninputs: { gate: { type: string } }\nsteps:\n${gateStep("work", "    timeout: 5s\n")}  - uses: validate\n    if: always()\n`,
+    });
     const gate = join(h.base, "never");
     const id = await h.d.triggerRun("lib", "slow", { inputs: { gate } });
     await h.clock.advance(4999);
@@ -140,7 +149,9 @@ describe("engine", () => {
   });
 
   it("times the whole run out and still runs always() steps", async () => {
-    h = await startHarness({ slow: `name: slow\ntimeout: 2s\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}  - id: after\n    uses: validate\n  - id: finally\n    uses: validate\n    if: always()\n` });
+    h = await startHarness({
+      slow: `name: slow\ntimeout: 2s\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}  - id: after\n    uses: validate\n  - id: finally\n    uses: validate\n    if: always()\n`,
+    });
     const id = await h.d.triggerRun("lib", "slow", { inputs: { gate: join(h.base, "never") } });
     await h.clock.advance(2000);
     const run = await h.d.waitForRun(id);
@@ -154,7 +165,9 @@ describe("engine", () => {
   });
 
   it("cancels a run: the step stops, cancelled() steps run", async () => {
-    h = await startHarness({ slow: `name: slow\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}  - id: on-cancel\n    uses: validate\n    if: cancelled()\n  - id: next\n    uses: validate\n` });
+    h = await startHarness({
+      slow: `name: slow\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}  - id: on-cancel\n    uses: validate\n    if: cancelled()\n  - id: next\n    uses: validate\n`,
+    });
     const id = await h.d.triggerRun("lib", "slow", { inputs: { gate: join(h.base, "never") } });
     expect(await h.d.cancelRun(id)).toBe(true);
     const run = await h.d.waitForRun(id);
@@ -188,7 +201,9 @@ describe("engine", () => {
   });
 
   it("stop() drains until the deadline, then interrupts without running cleanup steps; queued runs stay queued", async () => {
-    h = await startHarness({ slow: `name: slow\nconcurrency: { overlap: buffer_all }\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}  - id: finally\n    uses: validate\n    if: always()\n` });
+    h = await startHarness({
+      slow: `name: slow\nconcurrency: { overlap: buffer_all }\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}  - id: finally\n    uses: validate\n    if: always()\n`,
+    });
     const id = await h.d.triggerRun("lib", "slow", { inputs: { gate: join(h.base, "never") } });
     const waiting = await h.d.triggerRun("lib", "slow", { inputs: { gate: join(h.base, "never") } });
     const stopped = h.d.stop({ deadlineMs: 1000 });

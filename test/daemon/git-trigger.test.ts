@@ -19,14 +19,20 @@ afterEach(async () => {
 });
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8" }).trim();
+  return execFileSync(
+    "git",
+    ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args],
+    { cwd, encoding: "utf8" },
+  ).trim();
 }
 
 describe("git trigger", () => {
   it("fires on a new commit (poll) and on a pushed commit id once (webhook)", async () => {
     dir = tempDir();
     const lib = join(dir.path, "lib");
-    writeLibrary(lib, { ongit: "name: ongit\non:\n  git: { branches: [main], poll: 10s }\nconcurrency: { overlap: buffer_all }\nsteps:\n  - uses: validate\n" });
+    writeLibrary(lib, {
+      ongit: "name: ongit\non:\n  git: { branches: [main], poll: 10s }\nconcurrency: { overlap: buffer_all }\nsteps:\n  - uses: validate\n",
+    });
     git(lib, "init", "-q");
     git(lib, "add", "-A");
     git(lib, "commit", "-q", "-m", "first");
@@ -54,7 +60,9 @@ describe("git trigger", () => {
     expect((await d.store.getRun(r1.runIds[0]!))!.trigger).toEqual({ kind: "git", branch: "main", before: second, after: pushed, source: "push" });
     expect(await d.notifyGitPush({ library: "lib", branch: "main", after: pushed })).toEqual({ fired: [], runIds: [], duplicate: true });
     expect(await d.notifyGitPush({ library: "lib", branch: "other", after: "b".repeat(40) })).toEqual({ fired: [], runIds: [], duplicate: false });
-    await expect(d.notifyGitPush({ library: "lib", branch: "--upload-pack=touch PWN", after: pushed })).rejects.toThrow('branch "--upload-pack=touch PWN" is not a safe git name');
+    await expect(d.notifyGitPush({ library: "lib", branch: "--upload-pack=touch PWN", after: pushed })).rejects.toThrow(
+      'branch "--upload-pack=touch PWN" is not a safe git name',
+    );
     // Polls and pushes feed one state: the next local commit follows the pushed one.
     writeFileSync(join(lib, "knowledge", "third.md"), "third\n");
     git(lib, "add", "-A");

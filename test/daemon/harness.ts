@@ -29,7 +29,10 @@ export type Harness = { d: DaemonHandle; clock: ManualClock; lib: string; state:
 
 export const T0 = Date.parse("2026-06-01T10:00:10Z");
 
-export async function startHarness(workflows: Record<string, string>, o: { config?: Partial<DaemonConfig>; start?: number; daemon?: Partial<StartDaemonOptions>; extra?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(
+  workflows: Record<string, string>,
+  o: { config?: Partial<DaemonConfig>; start?: number; daemon?: Partial<StartDaemonOptions>; extra?: Record<string, string> } = {},
+): Promise<Harness> {
   const dir = tempDir("aicfg-daemon-");
   const lib = join(dir.path, "lib");
   const state = join(dir.path, "state");

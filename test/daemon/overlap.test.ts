@@ -11,7 +11,8 @@ afterEach(async () => {
   h = undefined;
 });
 
-const wf = (name: string, overlap: string, group = name) => `name: ${name}\nconcurrency: { group: ${group}, overlap: ${overlap} }\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}`;
+const wf = (name: string, overlap: string, group = name) =>
+  `name: ${name}\nconcurrency: { group: ${group}, overlap: ${overlap} }\ninputs: { gate: { type: string } }\nsteps:\n${gateStep()}`;
 
 async function setup(overlap: string) {
   h = await startHarness({ w: wf("w", overlap) });

@@ -6,7 +6,13 @@ import { nodeBin } from "./harness.ts";
 
 const BIN = join(import.meta.dirname, "../../bin/aicfg.js");
 
-export type DaemonProcess = { child: ChildProcess; ready: Promise<Record<string, unknown>>; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string; stdout: () => string };
+export type DaemonProcess = {
+  child: ChildProcess;
+  ready: Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+  stdout: () => string;
+};
 
 export function spawnDaemon(args: string[], env: Record<string, string> = {}): DaemonProcess {
   const child = spawn(nodeBin(), [BIN, "daemon", "--json", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
@@ -26,7 +32,8 @@ export function spawnDaemon(args: string[], env: Record<string, string> = {}): D
 }
 
 /** A gate script: writes its pid to $PIDFILE, then waits until $GATE exists. */
-export const GATE_SCRIPT = "const fs=require('fs');fs.writeFileSync(process.env.PIDFILE,String(process.pid));const t=setInterval(()=>{if(fs.existsSync(process.env.GATE)){clearInterval(t);process.exit(0)}},5)";
+export const GATE_SCRIPT =
+  "const fs=require('fs');fs.writeFileSync(process.env.PIDFILE,String(process.pid));const t=setInterval(()=>{if(fs.existsSync(process.env.GATE)){clearInterval(t);process.exit(0)}},5)";
 
 export function gateWorkflow(name: string, watch: string, gate: string, pidFile: string): string {
   return [

@@ -42,7 +42,9 @@ describe("hot reload", () => {
     await until(() => d!.status().checks.config.broken === 1, "the broken file to be reported");
     const info = d.getWorkflow("lib", "w")!;
     expect(info.workflow).toBe(good);
-    expect(info.stale!.map((x) => formatDiagnostic(x, lib))).toEqual(["workflows/w.yaml:4:24  error: steps.0.retry.attempts: Too small: expected number to be >=1  (at least 1)"]);
+    expect(info.stale!.map((x) => formatDiagnostic(x, lib))).toEqual([
+      "workflows/w.yaml:4:24  error: steps.0.retry.attempts: Too small: expected number to be >=1  (at least 1)",
+    ]);
     expect(loaded.at(-1)).toMatchObject({ type: "workflows.loaded", library: "lib", total: 1, enabled: 1, broken: 1 });
     const run = await d.waitForRun(await d.triggerRun("lib", "w"));
     expect(run.steps.map((s) => s.id)).toEqual(["validate", "health"]);

@@ -37,12 +37,12 @@ describe("secrets in run history", () => {
       "    uses: shell",
       "    with:",
       `      command: [${JSON.stringify(nodeBin())}, "-e", ${JSON.stringify(print.replace("process.exit(3)", ""))}]`,
-      "      env: { S: \"${{ env.AICFG_SEC1_CANARY }}\" }",
+      '      env: { S: "${{ env.AICFG_SEC1_CANARY }}" }',
       "  - id: fail",
       "    uses: shell",
       "    with:",
       `      command: [${JSON.stringify(nodeBin())}, "-e", ${JSON.stringify(print)}]`,
-      "      env: { S: \"${{ env.AICFG_SEC1_CANARY }}\" }",
+      '      env: { S: "${{ env.AICFG_SEC1_CANARY }}" }',
       "",
     ].join("\n");
     h = await startHarness({ leak: wf }, { config: { envAllowlist: ["AICFG_SEC1_CANARY"] } });

@@ -22,7 +22,13 @@ afterEach(async () => {
 });
 
 async function boot(lib: string, state: string, logs: string[]): Promise<DaemonHandle> {
-  d = await startDaemon({ config: testConfig(lib, state), clock: createManualClock(T0), hotReload: false, random: () => 0.5, log: (level, m) => void logs.push(`${level}: ${m}`) });
+  d = await startDaemon({
+    config: testConfig(lib, state),
+    clock: createManualClock(T0),
+    hotReload: false,
+    random: () => 0.5,
+    log: (level, m) => void logs.push(`${level}: ${m}`),
+  });
   return d;
 }
 
@@ -47,7 +53,9 @@ describe("a corrupt settings.json", () => {
     const quarantined = readdirSync(join(state, STORE_DIR, "quarantine")).filter((n) => n.startsWith(SETTINGS_FILE + "."));
     expect(quarantined.length).toBe(1);
     const problem = logs.find((l) => l.includes("workflow settings"))!;
-    expect(problem).toMatch(/^error: workflow settings .*settings\.json are unreadable \(.*\); moved to .*quarantine\/settings\.json\.\d+: using the last-good copy .*settings\.last-good\.json$/);
+    expect(problem).toMatch(
+      /^error: workflow settings .*settings\.json are unreadable \(.*\); moved to .*quarantine\/settings\.json\.\d+: using the last-good copy .*settings\.last-good\.json$/,
+    );
     expect(again.status().checks.store.error).toBe(problem.slice("error: ".length));
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ workflows: { "lib/push": { enabled: false } } });
   });
@@ -64,7 +72,14 @@ describe("a corrupt settings.json", () => {
     const logs: string[] = [];
     const h = await boot(lib, state, logs);
     expect(enabledOf(h)).toEqual({ check: false, push: false });
-    expect(logs.some((l) => l.startsWith("error: workflow settings ") && l.includes("(unexpected shape at workflows.lib/push.enabled)") && l.endsWith("and no last-good copy exists: every workflow counts as disabled until it is enabled again (POST /v1/workflows/LIBRARY/NAME/enable)"))).toBe(true);
+    expect(
+      logs.some(
+        (l) =>
+          l.startsWith("error: workflow settings ") &&
+          l.includes("(unexpected shape at workflows.lib/push.enabled)") &&
+          l.endsWith("and no last-good copy exists: every workflow counts as disabled until it is enabled again (POST /v1/workflows/LIBRARY/NAME/enable)"),
+      ),
+    ).toBe(true);
     await expect(h.triggerRun("lib", "check")).rejects.toThrow("workflow 'check' is disabled");
     await h.setWorkflowEnabled("lib", "check", true);
     expect(enabledOf(h)).toEqual({ check: true, push: false });
@@ -81,6 +96,8 @@ describe("a corrupt settings.json", () => {
     const again = openFileStore(state, { onError: (m) => errors.push(m) });
     expect(await again.getWorkflowEnabled("lib", "push")).toBe(false);
     expect(await again.getWorkflowEnabled("lib", "other")).toBe(undefined);
-    expect(errors).toEqual([`workflow settings ${join(state, STORE_DIR, SETTINGS_FILE)} are missing: using the last-good copy ${join(state, STORE_DIR, SETTINGS_LAST_GOOD)}`]);
+    expect(errors).toEqual([
+      `workflow settings ${join(state, STORE_DIR, SETTINGS_FILE)} are missing: using the last-good copy ${join(state, STORE_DIR, SETTINGS_LAST_GOOD)}`,
+    ]);
   });
 });

@@ -25,7 +25,10 @@ afterEach(() => dir.cleanup());
 
 /** Runs `aicfg daemon` as a user would (human output, not --json) until it exits. */
 async function start(env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(nodeBin(), [BIN, "daemon", "--library", lib, "--state-dir", state, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
+  const child = spawn(nodeBin(), [BIN, "daemon", "--library", lib, "--state-dir", state, "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1", ...env },
+  });
   let out = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr.on("data", (b: Buffer) => (out += b.toString()));
@@ -40,7 +43,9 @@ describe("a short webhook secret", () => {
   it("from AICFG_GITHUB_WEBHOOK_SECRET: refused at start", async () => {
     const r = await start({ AICFG_GITHUB_WEBHOOK_SECRET: "x" });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error: the GitHub webhook secret from AICFG_GITHUB_WEBHOOK_SECRET (or the systemd credential github-webhook-secret) has 1 character(s); at least 16 are required\n");
+    expect(r.stderr).toContain(
+      "error: the GitHub webhook secret from AICFG_GITHUB_WEBHOOK_SECRET (or the systemd credential github-webhook-secret) has 1 character(s); at least 16 are required\n",
+    );
     expect(r.stderr).toContain("hint: generate one with 'openssl rand -hex 32'");
   }, 40_000);
 
@@ -59,16 +64,20 @@ describe.runIf(process.platform !== "win32")("token files other users can read",
     ["tokens.json", "644"],
     ["local-admin.token", "640"],
     ["tokens.json", "602"],
-  ])("%s with mode 0%s: refused at start with the chmod 600 hint", async (name, octal) => {
-    const mode = parseInt(octal, 8);
-    ensureLocalAdminToken(state, openTokenStore(state));
-    const file = join(state, name);
-    chmodSync(file, mode);
-    const r = await start();
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error: ${file} has mode 0${mode.toString(8)}: users other than its owner can access it\n`);
-    expect(r.stderr).toContain(`hint: token files must be private: chmod 600 ${file}\n`);
-  }, 40_000);
+  ])(
+    "%s with mode 0%s: refused at start with the chmod 600 hint",
+    async (name, octal) => {
+      const mode = parseInt(octal, 8);
+      ensureLocalAdminToken(state, openTokenStore(state));
+      const file = join(state, name);
+      chmodSync(file, mode);
+      const r = await start();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`error: ${file} has mode 0${mode.toString(8)}: users other than its owner can access it\n`);
+      expect(r.stderr).toContain(`hint: token files must be private: chmod 600 ${file}\n`);
+    },
+    40_000,
+  );
 
   it("a 0644 token file is refused by the store itself, before any token is trusted", () => {
     const store = openTokenStore(state);

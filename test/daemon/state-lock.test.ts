@@ -100,7 +100,9 @@ describe("the state-folder lock", () => {
 
   it.runIf(existsSync("/proc/sys/kernel/random/boot_id"))("recovers a lock taken before the machine restarted, even if its pid is alive now", () => {
     holder({ pid: process.ppid, bootId: "00000000-0000-0000-0000-000000000000" });
-    expect(acquireStateLock(dir.path, "daemon.lock", "me").recovered).toBe(`a stale lock was replaced: it was taken before the machine restarted (pid ${process.ppid})`);
+    expect(acquireStateLock(dir.path, "daemon.lock", "me").recovered).toBe(
+      `a stale lock was replaced: it was taken before the machine restarted (pid ${process.ppid})`,
+    );
   });
 
   it("recovers a lock whose holder is gone, and an unreadable one", () => {

@@ -141,7 +141,9 @@ describe("file store", () => {
     await s.heartbeat("other", process.pid, 1000);
     await s.createRun(run("elsewhere", { status: "running", owner: { instance: "other", pid: process.pid } }));
     const r = await s.recoverInterrupted({ instance: "me", now: 2000, staleMs: 60_000 });
-    expect(r.interrupted.map((x) => [x.id, x.status, x.reason])).toEqual([["crashed", "interrupted", `the process that ran it (pid ${dead}) stopped before the run finished`]]);
+    expect(r.interrupted.map((x) => [x.id, x.status, x.reason])).toEqual([
+      ["crashed", "interrupted", `the process that ran it (pid ${dead}) stopped before the run finished`],
+    ]);
     expect(r.queued.map((x) => x.id)).toEqual(["waiting"]);
     expect((await openFileStore(dir.path).getRun("crashed"))!.status).toBe("interrupted");
     expect((await s.getRun("elsewhere"))!.status).toBe("running");

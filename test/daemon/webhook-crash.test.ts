@@ -36,7 +36,13 @@ type Setup = { state: string; config: string; gate: string; count: string; fail:
 function setup(): Setup {
   dir = tempDir("aicfg-webhook-crash-");
   const lib = join(dir.path, "lib");
-  const s: Setup = { state: join(dir.path, "state"), config: join(dir.path, "daemon.yaml"), gate: join(dir.path, "gate"), count: join(dir.path, "count"), fail: join(dir.path, "fail") };
+  const s: Setup = {
+    state: join(dir.path, "state"),
+    config: join(dir.path, "daemon.yaml"),
+    gate: join(dir.path, "gate"),
+    count: join(dir.path, "count"),
+    fail: join(dir.path, "fail"),
+  };
   const workflow = [
     "name: on-push",
     "on:",
@@ -120,7 +126,10 @@ describe("an acknowledged push survives a crash (real process, SIGKILL)", () => 
     writeFileSync(s.gate, "");
     await until(async () => finished(await openFileStore(s.state).getRun(retry!.id)), "the retry to finish");
     expect((await openFileStore(s.state).getRun(retry!.id))!.status).toBe("success");
-    expect(await deliver(second.url, "crash-1", body)).toEqual({ status: 200, body: { status: "duplicate", reason: "delivery crash-1 was already processed" } });
+    expect(await deliver(second.url, "crash-1", body)).toEqual({
+      status: 200,
+      body: { status: "duplicate", reason: "delivery crash-1 was already processed" },
+    });
     // A second restart (a clean one) does not run it again either.
     process.kill(second.proc.child.pid!, "SIGTERM");
     expect(await second.proc.exited).toEqual({ code: 0, signal: null });
@@ -150,7 +159,10 @@ describe("an acknowledged push survives a crash (real process, SIGKILL)", () => 
       [3, "interrupted"],
     ]);
     const last = (await runsOf(s))[2]!;
-    await until(() => proc.stderr().includes(`webhook delivery again-and-again: run ${last.id} of lib/on-push was interrupted 3 times; it failed`), "the failure to be reported");
+    await until(
+      () => proc.stderr().includes(`webhook delivery again-and-again: run ${last.id} of lib/on-push was interrupted 3 times; it failed`),
+      "the failure to be reported",
+    );
     const url = readFileSync(join(s.state, "api-url"), "utf8").trim();
     const again = await deliver(url, "again-and-again", body);
     expect([again.status, again.body.status]).toEqual([202, "queued"]);
@@ -180,7 +192,13 @@ describe("an acknowledged push survives a crash (real process, SIGKILL)", () => 
     expect([again.status, again.body.status, again.body.runIds!.length]).toEqual([202, "queued", 1]);
     await until(async () => finished(await openFileStore(s.state).getRun(again.body.runIds![0]!)), "the re-processed run to finish");
     const [failed, retried] = await runsOf(s);
-    expect([retried!.id, retried!.status, retried!.retryOf, retried!.attempt, retried!.actor]).toEqual([again.body.runIds![0], "success", failed!.id, 2, "github:fail-1"]);
+    expect([retried!.id, retried!.status, retried!.retryOf, retried!.attempt, retried!.actor]).toEqual([
+      again.body.runIds![0],
+      "success",
+      failed!.id,
+      2,
+      "github:fail-1",
+    ]);
     expect(await deliver(url, "fail-1", body)).toEqual({ status: 200, body: { status: "duplicate", reason: "delivery fail-1 was already processed" } });
     expect(await runsOf(s)).toHaveLength(2);
   }, 60_000);

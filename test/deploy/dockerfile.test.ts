@@ -106,9 +106,7 @@ describe("project rules", () => {
         const neg = pat.startsWith("!");
         return picomatch(neg ? pat.slice(1) : pat, { dot: true })(path) ? neg : inc;
       }, true);
-    const sources = stages[0]!
-      .filter(([k, v]) => k === "COPY" && !v.startsWith("--from"))
-      .flatMap(([, v]) => v.split(/\s+/).slice(0, -1));
+    const sources = stages[0]!.filter(([k, v]) => k === "COPY" && !v.startsWith("--from")).flatMap(([, v]) => v.split(/\s+/).slice(0, -1));
     expect(sources).toEqual(["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "bin", "src"]);
     for (const s of sources) {
       expect(existsSync(join(root, s)), s).toBe(true);

@@ -13,11 +13,22 @@ const text = (p: string) => readFileSync(join(root, p), "utf8");
 
 function load<T>(p: string): T {
   const doc = parseDocument(text(p), { uniqueKeys: true });
-  expect(doc.errors.map((e) => e.message), p).toEqual([]);
+  expect(
+    doc.errors.map((e) => e.message),
+    p,
+  ).toEqual([]);
   return doc.toJS() as T;
 }
 
-type Step = { name?: string; uses?: string; run?: string; shell?: string; env?: Record<string, string>; with?: Record<string, string>; "working-directory"?: string };
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  shell?: string;
+  env?: Record<string, string>;
+  with?: Record<string, string>;
+  "working-directory"?: string;
+};
 type Action = {
   name: string;
   description: string;
@@ -62,7 +73,10 @@ describe("action.yml", () => {
   test("third-party actions are pinned by full commit SHA with the version in a comment", () => {
     expect(unpinned("action.yml")).toEqual([]);
     const tagged = "      - uses: actions/checkout@v4\n      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020\n";
-    expect(unpinned("inline", tagged)).toEqual(["      - uses: actions/checkout@v4", "      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020"]);
+    expect(unpinned("inline", tagged)).toEqual([
+      "      - uses: actions/checkout@v4",
+      "      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020",
+    ]);
     expect(action.runs.steps.filter((s) => s.uses).map((s) => s.uses)).toEqual(["actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020"]);
   });
 

@@ -62,16 +62,22 @@ describe("deploy/grafana/aicfg.json against a live daemon", () => {
       "agents/reviewer.md": "---\ndescription: Reviews pull requests\n---\nReview carefully.\n",
       "workflows/tick.yaml": 'name: tick\non:\n  cron:\n    schedule: "*/2 * * * * *"\nconcurrency: { overlap: skip }\nsteps:\n  - uses: validate\n',
       "workflows/export-on-change.yaml":
-        'name: export-on-change\non:\n  watch:\n    paths: ["agents/**"]\n    debounce: 100ms\nsteps:\n  - uses: export\n    with:\n      root: ' + JSON.stringify(join(tmp.path, "out")) + "\n",
+        'name: export-on-change\non:\n  watch:\n    paths: ["agents/**"]\n    debounce: 100ms\nsteps:\n  - uses: export\n    with:\n      root: ' +
+        JSON.stringify(join(tmp.path, "out")) +
+        "\n",
     });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(tmp.path, "home"), NO_COLOR: "1" };
-    child = spawn(nodeBin(), [join(repo, "bin", "aicfg.js"), "daemon", "--library", lib, "--state-dir", join(tmp.path, "state"), "--listen", `127.0.0.1:${port}`], {
-      cwd: tmp.path,
-      env,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    child = spawn(
+      nodeBin(),
+      [join(repo, "bin", "aicfg.js"), "daemon", "--library", lib, "--state-dir", join(tmp.path, "state"), "--listen", `127.0.0.1:${port}`],
+      {
+        cwd: tmp.path,
+        env,
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     child.stderr!.on("data", (d) => (stderr += String(d)));
     exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
     // Scrape until the cron workflow has finished a run and an export (started by editing an agent
@@ -116,7 +122,11 @@ describe("deploy/grafana/aicfg.json against a live daemon", () => {
 
   it("every metric of every panel's query is in the live /metrics, with runs finished and none active", () => {
     expect(scraped, `no scrape answered:\n${stderr}`).toBeDefined();
-    const missing = queries(dashboard.panels).flatMap((q) => metricNames(q.expr).filter((n) => !scraped!.has(n)).map((n) => `${q.panel}: ${n}`));
+    const missing = queries(dashboard.panels).flatMap((q) =>
+      metricNames(q.expr)
+        .filter((n) => !scraped!.has(n))
+        .map((n) => `${q.panel}: ${n}`),
+    );
     expect(missing, `daemon stderr:\n${stderr}`).toEqual([]);
     // Idle is a value, not an absence: the gauge reads 0 for the workflows it has seen.
     expect(text).toMatch(/^aicfg_runs_active\{library="team",workflow="tick"\} 0$/m);

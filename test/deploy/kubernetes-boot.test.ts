@@ -23,8 +23,17 @@ const repo = fileURLToPath(new URL("../../", import.meta.url));
 const dir = join(repo, "deploy", "kubernetes");
 const load = (file: string) => parseAllDocuments(readFileSync(join(dir, file), "utf8")).map((d) => (d as { toJS: () => unknown }).toJS())[0] as never;
 
-type EnvVar = { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } };
-type Probe = { httpGet?: { path: string; port: string; httpHeaders?: Array<{ name: string; value: string }> }; exec?: { command: string[] }; periodSeconds?: number; failureThreshold?: number };
+type EnvVar = {
+  name: string;
+  value?: string;
+  valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+};
+type Probe = {
+  httpGet?: { path: string; port: string; httpHeaders?: Array<{ name: string; value: string }> };
+  exec?: { command: string[] };
+  periodSeconds?: number;
+  failureThreshold?: number;
+};
 type Container = {
   name: string;
   args?: string[];
@@ -36,8 +45,16 @@ type Container = {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
 };
-type Volume = { name: string; configMap?: { name: string; items: Array<{ key: string; path: string }> }; secret?: { secretName: string }; persistentVolumeClaim?: unknown; emptyDir?: unknown };
-const deployment = load("deployment.yaml") as { spec: { template: { spec: { terminationGracePeriodSeconds: number; containers: Container[]; initContainers: Container[]; volumes: Volume[] } } } };
+type Volume = {
+  name: string;
+  configMap?: { name: string; items: Array<{ key: string; path: string }> };
+  secret?: { secretName: string };
+  persistentVolumeClaim?: unknown;
+  emptyDir?: unknown;
+};
+const deployment = load("deployment.yaml") as {
+  spec: { template: { spec: { terminationGracePeriodSeconds: number; containers: Container[]; initContainers: Container[]; volumes: Volume[] } } };
+};
 const configMap = load("configmap.yaml") as { data: Record<string, string> };
 const secret = load("secret.yaml") as { stringData: Record<string, string> };
 const pod = deployment.spec.template.spec;
@@ -85,8 +102,19 @@ function preparePod(root: string, port: number, secretValues: Record<string, str
   const mounts = [...new Set([...main.volumeMounts, ...init.volumeMounts].map((m) => m.mountPath))].sort((a, b) => b.length - a.length);
   // One pass, longest mount first, whole path components only (root itself may sit under /tmp).
   const mountRe = new RegExp(`(?<![\\w./-])(${mounts.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?![\\w.-])`, "g");
-  const map = (s: string) => s.replace(mountRe, (m) => join(root, m)).split(":7411").join(`:${port}`);
-  const gitEnv = { GIT_AUTHOR_NAME: "aicfg test", GIT_AUTHOR_EMAIL: "test@example.invalid", GIT_COMMITTER_NAME: "aicfg test", GIT_COMMITTER_EMAIL: "test@example.invalid", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+  const map = (s: string) =>
+    s
+      .replace(mountRe, (m) => join(root, m))
+      .split(":7411")
+      .join(`:${port}`);
+  const gitEnv = {
+    GIT_AUTHOR_NAME: "aicfg test",
+    GIT_AUTHOR_EMAIL: "test@example.invalid",
+    GIT_COMMITTER_NAME: "aicfg test",
+    GIT_COMMITTER_EMAIL: "test@example.invalid",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+  };
   // The team library, in a bare repository the ConfigMap's library-repo points at.
   const work = join(root, "src-library");
   writeTree(work, {
@@ -105,7 +133,8 @@ function preparePod(root: string, port: number, secretValues: Record<string, str
 
   // The state and tmp volumes exist (empty) before any container starts.
   for (const v of pod.volumes) {
-    if (v.persistentVolumeClaim || v.emptyDir) for (const m of [...main.volumeMounts, ...init.volumeMounts].filter((x) => x.name === v.name)) mkdirSync(join(root, m.mountPath), { recursive: true });
+    if (v.persistentVolumeClaim || v.emptyDir)
+      for (const m of [...main.volumeMounts, ...init.volumeMounts].filter((x) => x.name === v.name)) mkdirSync(join(root, m.mountPath), { recursive: true });
   }
   const resolveEnv = (c: Container): Record<string, string> => {
     const out: Record<string, string> = {};
@@ -214,7 +243,12 @@ describe("the pod's first boot", () => {
     const tokens = await get(p.port, "/v1/tokens", { Host: `aicfg:${p.port}`, Authorization: `Bearer ${adminToken}` });
     expect(tokens.status).toBe(200);
     const list = (JSON.parse(tokens.body) as { items: Array<{ name: string; role: string }> }).items;
-    expect(list.filter((t) => t.role === "admin").map((t) => t.name).sort()).toEqual([CREDENTIAL_ADMIN_NAME, "local-admin"]);
+    expect(
+      list
+        .filter((t) => t.role === "admin")
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual([CREDENTIAL_ADMIN_NAME, "local-admin"]);
     const metrics = await get(p.port, "/metrics", { Host: `${POD_IP}:${p.port}`, Authorization: `Bearer ${adminToken}` });
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain("# TYPE");

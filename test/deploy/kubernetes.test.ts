@@ -34,11 +34,17 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
 function loadYaml(file: string): unknown[] {
   const docs = parseAllDocuments(readFileSync(join(dir, file), "utf8"));
   const list = Array.isArray(docs) ? docs : [docs];
-  for (const d of list) expect(d.errors.map((e) => e.message), file).toEqual([]);
+  for (const d of list)
+    expect(
+      d.errors.map((e) => e.message),
+      file,
+    ).toEqual([]);
   return list.map((d) => d.toJS());
 }
 
-const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 const manifestFiles = files.filter((f) => f !== "kustomization.yaml");
 const manifests: Array<{ file: string; doc: Manifest }> = manifestFiles.flatMap((file) => loadYaml(file).map((doc) => ({ file, doc: doc as Manifest })));
 const find = <T = Manifest>(kind: string, name: string) => manifests.find((m) => m.doc.kind === kind && m.doc.metadata.name === name)!.doc as T;
@@ -89,7 +95,10 @@ describe("schemas", () => {
     expect(k!.apiVersion).toBe("kustomize.config.k8s.io/v1beta1");
     expect(k!.kind).toBe("Kustomization");
     expect([...k!.resources].sort()).toEqual(manifestFiles);
-    const pod = find<{ spec: { template: { spec: { containers: Array<{ image: string }>; initContainers: Array<{ image: string }> } } } }>("Deployment", "aicfg").spec.template.spec;
+    const pod = find<{ spec: { template: { spec: { containers: Array<{ image: string }>; initContainers: Array<{ image: string }> } } } }>(
+      "Deployment",
+      "aicfg",
+    ).spec.template.spec;
     expect(k!.images.map((i) => i.name)).toEqual(["aicfg"]);
     expect([...pod.containers, ...pod.initContainers].map((c) => c.image)).toEqual(["aicfg", "aicfg"]);
   });
@@ -111,7 +120,12 @@ type PodSpec = {
   securityContext: { runAsNonRoot: boolean; runAsUser: number; seccompProfile: { type: string } };
   containers: Container[];
   initContainers: Container[];
-  volumes: Array<{ name: string; configMap?: { name: string; items: Array<{ key: string; path: string }> }; secret?: { secretName: string }; persistentVolumeClaim?: { claimName: string } }>;
+  volumes: Array<{
+    name: string;
+    configMap?: { name: string; items: Array<{ key: string; path: string }> };
+    secret?: { secretName: string };
+    persistentVolumeClaim?: { claimName: string };
+  }>;
 };
 
 describe("the deployment fits together", () => {
@@ -127,7 +141,10 @@ describe("the deployment fits together", () => {
     expect(pod.automountServiceAccountToken).toBe(false);
     for (const c of [...pod.containers, ...pod.initContainers]) {
       expect(c.securityContext, c.name).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
-      expect(c.volumeMounts.map((m) => m.mountPath), c.name).toContain("/tmp");
+      expect(
+        c.volumeMounts.map((m) => m.mountPath),
+        c.name,
+      ).toContain("/tmp");
     }
   });
 
@@ -149,7 +166,10 @@ describe("the deployment fits together", () => {
     expect(main.ports).toEqual([{ name: "http", containerPort: 7411, protocol: "TCP" }]);
     const svc = find<{ spec: { ports: Array<{ name: string; port: number; targetPort: string }>; selector: Record<string, string> } }>("Service", "aicfg");
     expect(svc.spec.ports).toEqual([{ name: "http", port: 7411, targetPort: "http", protocol: "TCP" }]);
-    const sm = find<{ spec: { endpoints: Array<{ port: string; path: string }>; selector: { matchLabels: Record<string, string> } } }>("ServiceMonitor", "aicfg");
+    const sm = find<{ spec: { endpoints: Array<{ port: string; path: string }>; selector: { matchLabels: Record<string, string> } } }>(
+      "ServiceMonitor",
+      "aicfg",
+    );
     expect(sm.spec.endpoints.map((e) => [e.port, e.path])).toEqual([["http", "/metrics"]]);
     expect(sm.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "aicfg" });
     expect(svc.spec.selector).toEqual({ "app.kubernetes.io/name": "aicfg" });
@@ -170,11 +190,16 @@ describe("the deployment fits together", () => {
     const mounted = pod.volumes.find((v) => v.name === "workflows")!.configMap!;
     expect(mounted.name).toBe("aicfg-config");
     expect(main.volumeMounts.find((m) => m.name === "workflows")).toEqual({ name: "workflows", mountPath: "/var/lib/aicfg/library/workflows", readOnly: true });
-    const workflowKeys = Object.keys(config).filter((k) => k.endsWith(".yaml") && k !== "daemon.yaml").sort();
+    const workflowKeys = Object.keys(config)
+      .filter((k) => k.endsWith(".yaml") && k !== "daemon.yaml")
+      .sort();
     expect(mounted.items.map((i) => i.key).sort()).toEqual(workflowKeys);
     for (const key of workflowKeys) {
       const { workflow, diagnostics } = compileWorkflowText(config[key]!, `/var/lib/aicfg/library/workflows/${key}`, "/var/lib/aicfg/library");
-      expect(diagnostics.filter((d) => d.severity === "error"), key).toEqual([]);
+      expect(
+        diagnostics.filter((d) => d.severity === "error"),
+        key,
+      ).toEqual([]);
       expect(workflow!.name).toBe(key.replace(/\.yaml$/, ""));
     }
   });
@@ -187,7 +212,11 @@ describe("the deployment fits together", () => {
         const sk = e.valueFrom?.secretKeyRef;
         if (sk) expect(Object.keys(find<{ stringData: Record<string, string> }>("Secret", sk.name).stringData), e.name).toContain(sk.key);
       }
-      for (const m of c.volumeMounts) expect(pod.volumes.map((v) => v.name), `${c.name} mounts ${m.name}`).toContain(m.name);
+      for (const m of c.volumeMounts)
+        expect(
+          pod.volumes.map((v) => v.name),
+          `${c.name} mounts ${m.name}`,
+        ).toContain(m.name);
     }
     expect(pod.volumes.find((v) => v.name === "secrets")!.secret!.secretName).toBe("aicfg-secrets");
     expect(pod.volumes.find((v) => v.name === "state")!.persistentVolumeClaim!.claimName).toBe("aicfg-state");

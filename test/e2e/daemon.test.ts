@@ -143,7 +143,10 @@ describe("the daemon, end to end", () => {
   });
 
   it("queues a run in the running daemon from the CLI (aicfg trigger, local admin token)", () => {
-    const r = spawnSync(process.execPath, [...runtimeArgs(), "trigger", "health-report", "--state-dir", state, "--wait", "--json"], { encoding: "utf8", cwd: dir.path });
+    const r = spawnSync(process.execPath, [...runtimeArgs(), "trigger", "health-report", "--state-dir", state, "--wait", "--json"], {
+      encoding: "utf8",
+      cwd: dir.path,
+    });
     expect(r.status, r.stderr).toBe(0);
     const run = JSON.parse(r.stdout) as { status: string; trigger: string; actor: string };
     expect(run).toMatchObject({ status: "success", trigger: "api" });
@@ -153,7 +156,9 @@ describe("the daemon, end to end", () => {
   it("re-exports when a library file changes", async () => {
     const file = join(lib, "agents", "docs-writer.md");
     writeFileSync(file, readFileSync(file, "utf8").replace("Writes and updates user-facing documentation", "Writes user documentation (edited)"));
-    await waitFor("the changed agent to be exported", () => readFileSync(join(sandbox, ".claude", "agents", "docs-writer.md"), "utf8").includes("Writes user documentation (edited)"));
+    await waitFor("the changed agent to be exported", () =>
+      readFileSync(join(sandbox, ".claude", "agents", "docs-writer.md"), "utf8").includes("Writes user documentation (edited)"),
+    );
     const runs = (await (await api("/v1/runs?workflow=export-on-change&trigger=watch")).json()) as { items: { status: string }[] };
     expect(runs.items.length).toBeGreaterThanOrEqual(1);
   });
@@ -161,8 +166,17 @@ describe("the daemon, end to end", () => {
   it("starts one run per signed GitHub push delivery and refuses unsigned ones", async () => {
     const body = JSON.stringify({ ref: "refs/heads/main", after: randomBytes(20).toString("hex"), repository: { full_name: "acme/agents" } });
     const sig = "sha256=" + createHmac("sha256", SECRET).update(body).digest("hex");
-    const headers = { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": sig, "x-github-delivery": "e2e-" + randomBytes(6).toString("hex") };
-    const unsigned = await fetch(base + "/v1/webhooks/github", { method: "POST", headers: { ...headers, "x-hub-signature-256": "sha256=" + "0".repeat(64) }, body });
+    const headers = {
+      "content-type": "application/json",
+      "x-github-event": "push",
+      "x-hub-signature-256": sig,
+      "x-github-delivery": "e2e-" + randomBytes(6).toString("hex"),
+    };
+    const unsigned = await fetch(base + "/v1/webhooks/github", {
+      method: "POST",
+      headers: { ...headers, "x-hub-signature-256": "sha256=" + "0".repeat(64) },
+      body,
+    });
     expect(unsigned.status).toBe(401);
     const first = await fetch(base + "/v1/webhooks/github", { method: "POST", headers, body });
     expect(first.status).toBe(202);
@@ -192,10 +206,20 @@ describe("the daemon, end to end", () => {
     const good = readFileSync(file, "utf8");
     writeFileSync(file, good.replace("\nmodel: ", "\nmodel: [unclosed "));
     const failed = await waitFor("the failed run's log line", () => logLines().find((l) => l.workflow === "export-on-change" && l.outcome === "failure"));
-    expect(failed).toMatchObject({ level: "error", step: "validate", file: join(lib, "agents", "code-reviewer.md") + ":4:1", runId: expect.any(String), durationMs: expect.any(Number) });
-    expect(failed.msg).toMatch(/^run export-on-change failed after [\d.]+ s at step validate \(validate\): the library has 1 error\(s\).*agents\/code-reviewer\.md:4:1/);
+    expect(failed).toMatchObject({
+      level: "error",
+      step: "validate",
+      file: join(lib, "agents", "code-reviewer.md") + ":4:1",
+      runId: expect.any(String),
+      durationMs: expect.any(Number),
+    });
+    expect(failed.msg).toMatch(
+      /^run export-on-change failed after [\d.]+ s at step validate \(validate\): the library has 1 error\(s\).*agents\/code-reviewer\.md:4:1/,
+    );
     writeFileSync(file, good);
-    await waitFor("the fixed library's export", () => logLines().some((l) => l.workflow === "export-on-change" && l.outcome === "success" && Date.parse(String(l.time)) > Date.parse(String(failed.time))));
+    await waitFor("the fixed library's export", () =>
+      logLines().some((l) => l.workflow === "export-on-change" && l.outcome === "success" && Date.parse(String(l.time)) > Date.parse(String(failed.time))),
+    );
     const lines = logLines();
     // One logger, one format: every line is a pino JSON line; each start-up event is said once.
     for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(["level", "time", "msg"]));

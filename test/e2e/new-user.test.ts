@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { tempDir } from "../helpers/fixtures.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
-const cmd = (...args: string[]): string[] => ((globalThis as { Deno?: unknown }).Deno ? ["run", "-A", join(repo, "bin/aicfg.js"), ...args] : [join(repo, "bin/aicfg.js"), ...args]);
+const cmd = (...args: string[]): string[] =>
+  (globalThis as { Deno?: unknown }).Deno ? ["run", "-A", join(repo, "bin/aicfg.js"), ...args] : [join(repo, "bin/aicfg.js"), ...args];
 
 let dir: { path: string; cleanup: () => void };
 let home: string;

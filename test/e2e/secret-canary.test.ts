@@ -71,7 +71,8 @@ function filesUnder(d: string): string[] {
   });
 }
 
-const shell = (code: string, env = "") => `    uses: shell\n    with:\n      command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(code)}]\n${env}`;
+const shell = (code: string, env = "") =>
+  `    uses: shell\n    with:\n      command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(code)}]\n${env}`;
 
 beforeAll(async () => {
   dir = tempDir("aicfg-canary-");
@@ -84,17 +85,23 @@ beforeAll(async () => {
     "mcp/github.yaml": "command: gh-mcp\nenv:\n  GITHUB_TOKEN: { secret: CANARY_TOKEN }\n",
     "workflows/use.yaml":
       "name: use\non: { manual: true }\ninputs:\n  token: { type: string, default: { secret: CANARY_TOKEN } }\nsteps:\n" +
-      "  - id: echo\n" + shell("console.log('token is ' + process.env.T); console.error('stderr ' + process.env.T)", "      env: { T: \"${{ inputs.token }}\" }\n") +
+      "  - id: echo\n" +
+      shell("console.log('token is ' + process.env.T); console.error('stderr ' + process.env.T)", '      env: { T: "${{ inputs.token }}" }\n') +
       "  - id: export-project\n    uses: export\n    with: { targets: [claude-code, zed] }\n" +
       "  - id: export-user\n    uses: export\n    with: { targets: [zed], scope: user, root: ../home }\n",
     "workflows/fail.yaml":
       "name: fail\non: { manual: true }\ninputs:\n  token: { type: string, default: { secret: CANARY_TOKEN } }\nsteps:\n" +
-      "  - id: boom\n" + shell("process.stderr.write('could not log in with ' + process.env.T + '\\n'); process.exit(1)", "      env: { T: \"${{ inputs.token }}\" }\n") +
-      "  - id: notify\n    if: failure()\n    uses: notify\n    with: { url: \"http://127.0.0.1:9/${{ inputs.token }}\", timeout: 2s }\n",
+      "  - id: boom\n" +
+      shell("process.stderr.write('could not log in with ' + process.env.T + '\\n'); process.exit(1)", '      env: { T: "${{ inputs.token }}" }\n') +
+      '  - id: notify\n    if: failure()\n    uses: notify\n    with: { url: "http://127.0.0.1:9/${{ inputs.token }}", timeout: 2s }\n',
     "workflows/backup.yaml": "name: backup\non: { manual: true }\nsteps:\n  - uses: backup\n",
     "daemon.yaml": "libraries: [.]\nactions:\n  shell: { enabled: true }\n",
   });
-  const set = spawnSync(process.execPath, [...runtimeArgs(), "secret", "set", "CANARY_TOKEN", "--state-dir", state], { input: CANARY + "\n", encoding: "utf8", cwd: dir.path });
+  const set = spawnSync(process.execPath, [...runtimeArgs(), "secret", "set", "CANARY_TOKEN", "--state-dir", state], {
+    input: CANARY + "\n",
+    encoding: "utf8",
+    cwd: dir.path,
+  });
   expect(set.status, set.stderr).toBe(0);
   expect(set.stdout + set.stderr).not.toContain(CANARY);
 
@@ -145,7 +152,20 @@ describe("a planted secret", () => {
     // Every GET route, as admin, with real ids.
     const runs = JSON.parse((await api("/v1/runs?limit=200")).text) as { items: { id: string }[] };
     expect(runs.items.length).toBe(3);
-    for (const p of ["/livez", "/readyz", "/healthz", "/metrics", "/v1/openapi.json", "/v1/status", "/v1/config", "/v1/tokens", "/v1/workflows", "/v1/occurrences", "/v1/libraries", "/v1/tools"]) {
+    for (const p of [
+      "/livez",
+      "/readyz",
+      "/healthz",
+      "/metrics",
+      "/v1/openapi.json",
+      "/v1/status",
+      "/v1/config",
+      "/v1/tokens",
+      "/v1/workflows",
+      "/v1/occurrences",
+      "/v1/libraries",
+      "/v1/tools",
+    ]) {
       expect((await api(p)).status, p).toBe(200);
     }
     for (const w of ["use", "fail", "backup"]) expect((await api(`/v1/workflows/canary/${w}`)).status).toBe(200);
@@ -153,7 +173,8 @@ describe("a planted secret", () => {
       expect((await api(`/v1/runs/${r.id}`)).status).toBe(200);
       expect((await api(`/v1/runs/${r.id}/logs`)).status).toBe(200);
     }
-    for (const p of ["/v1/libraries/canary/health", "/v1/libraries/canary/agents", "/v1/libraries/canary/agents/dev"]) expect((await api(p)).status, p).toBe(200);
+    for (const p of ["/v1/libraries/canary/health", "/v1/libraries/canary/agents", "/v1/libraries/canary/agents/dev"])
+      expect((await api(p)).status, p).toBe(200);
     for (const t of ["claude-code", "zed"]) expect((await api(`/v1/libraries/canary/agents/dev/export-plan?target=${t}`)).status).toBe(200);
     const metrics = (await api("/metrics")).text;
     expect(metrics).toContain("aicfg_");

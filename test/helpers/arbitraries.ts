@@ -28,7 +28,9 @@ export const httpServer: fc.Arbitrary<McpServer> = fc.record(
 export type AgentArbOptions = { withHttp?: boolean };
 
 export function agentArb(opts: AgentArbOptions = {}): fc.Arbitrary<ResolvedAgent> {
-  const servers = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), opts.withHttp === false ? stdioServer : fc.oneof(stdioServer, httpServer), { maxKeys: 3 });
+  const servers = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), opts.withHttp === false ? stdioServer : fc.oneof(stdioServer, httpServer), {
+    maxKeys: 3,
+  });
   return fc
     .record({
       name: slug,

@@ -25,7 +25,10 @@ function snapshot(lib: Library) {
     agents: [...lib.agents].map(([n, s]) => [n, s.map((x) => [x.file, x.spec, x.body])]).sort(),
     knowledge: [...lib.knowledge].map(([k, v]) => [k, v.absPath, v.size]).sort(),
     mcp: [...lib.mcp].map(([k, v]) => [k, v.server]).sort(),
-    errors: lib.diagnostics.filter((d) => d.severity === "error").map((d) => [d.file, d.code]).sort(),
+    errors: lib.diagnostics
+      .filter((d) => d.severity === "error")
+      .map((d) => [d.file, d.code])
+      .sort(),
   };
 }
 
@@ -61,7 +64,10 @@ describe("scanInputs: stat every input, hash only what moved", () => {
     expect(Object.keys(files).sort()).toEqual(["agents/a.md", "agents/b.md", "aicfg.yaml", "knowledge/docs/one.md", "knowledge/docs/two.md", "mcp/fetch.yaml"]);
     // A record old enough that no file is racy: a file with the recorded stats is not read again,
     // which a planted hash shows (it survives the scan).
-    const old: InputScan = { at: Date.now() + 60_000, layers: [{ root: dir.path, files: { ...files, "agents/b.md": [...files["agents/b.md"]!.slice(0, 4), "planted"] as InputStat } }] };
+    const old: InputScan = {
+      at: Date.now() + 60_000,
+      layers: [{ root: dir.path, files: { ...files, "agents/b.md": [...files["agents/b.md"]!.slice(0, 4), "planted"] as InputStat } }],
+    };
     const changed = new Set<string>();
     const again = scanInputs([dir.path], old, changed);
     expect(again.layers[0]!.files["agents/b.md"]![4]).toBe("planted");
@@ -103,7 +109,10 @@ describe("scanInputs: stat every input, hash only what moved", () => {
     const oldHash = first.layers[0]!.files[rel]![4];
     writeFileSync(p(rel), "eno\n");
     const st = statSync(p(rel));
-    const rec: InputScan = { at: st.mtimeMs + 10, layers: [{ root: dir.path, files: { ...first.layers[0]!.files, [rel]: [st.size, st.mtimeMs, st.ino, st.ctimeMs, oldHash] } }] };
+    const rec: InputScan = {
+      at: st.mtimeMs + 10,
+      layers: [{ root: dir.path, files: { ...first.layers[0]!.files, [rel]: [st.size, st.mtimeMs, st.ino, st.ctimeMs, oldHash] } }],
+    };
     const changed = new Set<string>();
     scanInputs([dir.path], rec, changed);
     expect([...changed]).toEqual([p(rel)]);

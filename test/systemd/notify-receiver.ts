@@ -67,9 +67,7 @@ export async function startReceiver(address: string): Promise<Receiver> {
     address,
     boundAt,
     received,
-    waitFor: (count) =>
-      received.length >= count ? Promise.resolve(received.slice()) : new Promise((resolve) => waiters.push({ count, resolve })),
+    waitFor: (count) => (received.length >= count ? Promise.resolve(received.slice()) : new Promise((resolve) => waiters.push({ count, resolve }))),
     close: () => child.kill(),
   };
 }
-

@@ -9,7 +9,7 @@ import { createNotifier } from "../../src/daemon/runtime/sd-notify.ts";
 import { startHarness, type Harness } from "../daemon/harness.ts";
 import { startReceiver, stopReceivers } from "./notify-receiver.ts";
 
-const HOURLY = "name: hourly\non:\n  cron:\n    schedule: \"0 * * * *\"\nsteps:\n  - uses: validate\n";
+const HOURLY = 'name: hourly\non:\n  cron:\n    schedule: "0 * * * *"\nsteps:\n  - uses: validate\n';
 const MANUAL = "name: check\nsteps:\n  - uses: validate\n";
 
 let h: Harness | undefined;
@@ -48,7 +48,9 @@ test("READY, WATCHDOG, STATUS, RELOADING + MONOTONIC_USEC, READY and STOPPING re
     }
   };
   const first = await until((t) => t.startsWith("READY=1"));
-  expect(first.filter((t) => t !== "WATCHDOG=1")).toEqual(["READY=1\nSTATUS=Ready: 2 of 2 workflows enabled; 0 running, 0 queued; next run hourly at 2026-06-01T11:00:00Z"]);
+  expect(first.filter((t) => t !== "WATCHDOG=1")).toEqual([
+    "READY=1\nSTATUS=Ready: 2 of 2 workflows enabled; 0 running, 0 queued; next run hourly at 2026-06-01T11:00:00Z",
+  ]);
   // The scheduler is healthy, so the watchdog pings (every 10 ms here).
   await until((t) => t === "WATCHDOG=1");
 

@@ -111,7 +111,10 @@ describe("service install", () => {
     expect(r.code).toBe(0);
     expect(j.scope).toBe("system");
     expect(j.path).toBe("/etc/systemd/system/aicfg.service");
-    expect(j.commands).toEqual([["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "aicfg.service"]]);
+    expect(j.commands).toEqual([
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "aicfg.service"],
+    ]);
     expect(j.unit.split("\n").find((l) => l.startsWith("ExecStart="))).toBe(
       `ExecStart=${runtimeArgs} daemon --config /etc/aicfg/daemon.yaml --state-dir /var/lib/aicfg`,
     );

@@ -3,14 +3,7 @@
 // hardening without MemoryDenyWriteExecute). The exposure score itself is gated by scripts/check-units.sh.
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import {
-  CREDENTIALS,
-  DRAIN_DEADLINE_SEC,
-  packagedUnit,
-  quoteExecArg,
-  renderUnit,
-  TIMEOUT_STOP_SEC,
-} from "../../src/daemon/cli/commands/service-unit.ts";
+import { CREDENTIALS, DRAIN_DEADLINE_SEC, packagedUnit, quoteExecArg, renderUnit, TIMEOUT_STOP_SEC } from "../../src/daemon/cli/commands/service-unit.ts";
 
 const root = new URL("../../", import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), "utf8");
@@ -22,7 +15,10 @@ function settings(unit: string): Array<[string, string]> {
     .filter((l) => /^[A-Za-z]+=/.test(l))
     .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as [string, string]);
 }
-const values = (unit: string, key: string) => settings(unit).filter(([k]) => k === key).map(([, v]) => v);
+const values = (unit: string, key: string) =>
+  settings(unit)
+    .filter(([k]) => k === key)
+    .map(([, v]) => v);
 
 describe("packaged units", () => {
   test("systemd/aicfg.service is the renderer's system unit", () => {
@@ -83,7 +79,9 @@ describe("rendering", () => {
     expect(quoteExecArg("/srv/$HOME/x")).toBe("/srv/$$HOME/x");
     expect(quoteExecArg('/a "b"\\c')).toBe('"/a \\"b\\"\\\\c"');
     expect(quoteExecArg("")).toBe('""');
-    expect(() => quoteExecArg("/a\nExecStartPre=/bin/evil")).toThrow('cannot put "/a\\nExecStartPre=/bin/evil" in a unit file: it contains a line break or NUL');
+    expect(() => quoteExecArg("/a\nExecStartPre=/bin/evil")).toThrow(
+      'cannot put "/a\\nExecStartPre=/bin/evil" in a unit file: it contains a line break or NUL',
+    );
   });
 
   test("a user unit with libraries and a custom state folder", () => {
@@ -102,7 +100,13 @@ describe("rendering", () => {
   });
 
   test("a system unit with a custom state folder may write exactly there", () => {
-    const unit = renderUnit({ scope: "system", command: ["/usr/bin/node", "/opt/aicfg/bin/aicfg.js"], libraries: ["/srv/aicfg/library"], stateDir: "/srv/aicfg/state", notifyAccess: "main" });
+    const unit = renderUnit({
+      scope: "system",
+      command: ["/usr/bin/node", "/opt/aicfg/bin/aicfg.js"],
+      libraries: ["/srv/aicfg/library"],
+      stateDir: "/srv/aicfg/state",
+      notifyAccess: "main",
+    });
     expect(values(unit, "ExecStart")).toEqual([
       "/usr/bin/node /opt/aicfg/bin/aicfg.js daemon --config /etc/aicfg/daemon.yaml --library /srv/aicfg/library --state-dir /srv/aicfg/state",
     ]);

@@ -88,14 +88,21 @@ describe("backup action", () => {
   it("refuses unsafe entry names and unlisted entries on restore", () => {
     const enc = (s: string) => new TextEncoder().encode(s);
     const evil = enc("pwned");
-    const manifest = { format: 1, created_at: "x", library: { name: "x", root: "/x" }, entries: [{ path: "../escape.txt", sha256: sha256(evil), size: evil.length, kind: "library" }] };
+    const manifest = {
+      format: 1,
+      created_at: "x",
+      library: { name: "x", root: "/x" },
+      entries: [{ path: "../escape.txt", sha256: sha256(evil), size: evil.length, kind: "library" }],
+    };
     const zip = zipSync({ [BACKUP_MANIFEST]: enc(JSON.stringify(manifest)), "../escape.txt": evil, "library/extra.txt": evil });
     const file = join(dir.path, "evil.zip");
     writeFileSync(file, zip);
     writeFileSync(file + ".sha256", `${sha256(zip)}  evil.zip\n`);
     const v = verifyBackup(file);
     expect(v.problems).toEqual(['unsafe entry name "../escape.txt"', "library/extra.txt is in the archive but not in its manifest"]);
-    expect(() => restoreBackup(file, join(dir.path, "out"))).toThrow(`${file} failed verification: unsafe entry name "../escape.txt"; library/extra.txt is in the archive but not in its manifest`);
+    expect(() => restoreBackup(file, join(dir.path, "out"))).toThrow(
+      `${file} failed verification: unsafe entry name "../escape.txt"; library/extra.txt is in the archive but not in its manifest`,
+    );
     expect(existsSync(join(dir.path, "escape.txt"))).toBe(false);
     expect(existsSync(join(dir.path, "out"))).toBe(false);
   });
@@ -105,9 +112,17 @@ describe("backup action", () => {
     const t0 = Date.parse("2026-06-01T10:00:00Z");
     for (let i = 0; i < 4; i++) await backupAction.run({ keep: 3 }, actionContext(lib, state, { now: () => t0 + i * day }));
     const folder = join(state, "backups", "lib");
-    expect(readdirSync(folder).filter((n) => n.endsWith(".zip")).sort()).toEqual([1, 2, 3].map((i) => backupFileName("lib", t0 + i * day)));
+    expect(
+      readdirSync(folder)
+        .filter((n) => n.endsWith(".zip"))
+        .sort(),
+    ).toEqual([1, 2, 3].map((i) => backupFileName("lib", t0 + i * day)));
     const r = await backupAction.run({ keep: 10, max_age: "36h" }, actionContext(lib, state, { now: () => t0 + 4 * day }));
     expect((r.outputs.removed as string[]).map((p) => p.slice(folder.length + 1)).sort()).toEqual([1, 2].map((i) => backupFileName("lib", t0 + i * day)));
-    expect(readdirSync(folder).filter((n) => n.endsWith(".zip")).sort()).toEqual([3, 4].map((i) => backupFileName("lib", t0 + i * day)));
+    expect(
+      readdirSync(folder)
+        .filter((n) => n.endsWith(".zip"))
+        .sort(),
+    ).toEqual([3, 4].map((i) => backupFileName("lib", t0 + i * day)));
   });
 });

@@ -3,7 +3,11 @@
 import { systemClock, type Clock } from "../../src/workflows/clock.ts";
 import type { ActionContext, ActionSettings, TriggerInfo } from "../../src/workflows/actions/types.ts";
 
-export function actionContext(libraryRoot: string, stateDir: string, over: Partial<Omit<ActionContext, "settings">> & { settings?: Partial<ActionSettings>; trigger?: TriggerInfo } = {}): ActionContext & { logs: string[] } {
+export function actionContext(
+  libraryRoot: string,
+  stateDir: string,
+  over: Partial<Omit<ActionContext, "settings">> & { settings?: Partial<ActionSettings>; trigger?: TriggerInfo } = {},
+): ActionContext & { logs: string[] } {
   const logs: string[] = [];
   const { settings, ...rest } = over;
   const now = over.now ?? (() => Date.parse("2026-06-01T10:00:00Z"));

@@ -36,9 +36,15 @@ describe("export action", () => {
   it("re-renders only the agents whose sources changed", async () => {
     await exportAction.run({ targets: ["claude-code"], root: "../sandbox" }, actionContext(lib, state));
     writeFileSync(join(lib, "knowledge", "style.md"), "# Style\n\nUse very short sentences.\n");
-    const out = await exportAction.run({ targets: ["claude-code"], root: "../sandbox" }, actionContext(lib, state, { trigger: { kind: "watch", paths: [join(lib, "knowledge", "style.md")] } }));
+    const out = await exportAction.run(
+      { targets: ["claude-code"], root: "../sandbox" },
+      actionContext(lib, state, { trigger: { kind: "watch", paths: [join(lib, "knowledge", "style.md")] } }),
+    );
     expect(out.outputs).toMatchObject({ agents: ["reviewer"], incremental: true });
-    const unused = await exportAction.run({ targets: ["claude-code"], root: "../sandbox" }, actionContext(lib, state, { trigger: { kind: "watch", paths: [join(lib, "workflows", "x.yaml")] } }));
+    const unused = await exportAction.run(
+      { targets: ["claude-code"], root: "../sandbox" },
+      actionContext(lib, state, { trigger: { kind: "watch", paths: [join(lib, "workflows", "x.yaml")] } }),
+    );
     expect(unused.outputs).toMatchObject({ skipped: true, reason: "no agent uses the changed files" });
     expect(readFileSync(join(dir.path, "sandbox", ".claude", "agents", "writer.md"), "utf8")).toContain("Write clear documentation.");
   });
@@ -54,7 +60,10 @@ describe("export action", () => {
 
   it("targets: all exports to every known target, targets: detected to the tools found with the daemon's environment", async () => {
     const all = await exportAction.run({ targets: "all", root: "../all" }, actionContext(lib, state));
-    const project = listAdapters().filter((a) => a.scopes.includes("project")).map((a) => a.id).sort();
+    const project = listAdapters()
+      .filter((a) => a.scopes.includes("project"))
+      .map((a) => a.id)
+      .sort();
     expect([...(all.outputs.targets as string[])].sort()).toEqual(project);
     expect(existsSync(join(dir.path, "all", ".cursor"))).toBe(true);
     const bin = join(dir.path, "bin");
@@ -72,7 +81,9 @@ describe("export action", () => {
   });
 
   it("fails the step on export errors", async () => {
-    await expect(exportAction.run({ targets: ["no-such-tool"] }, actionContext(lib, state))).rejects.toThrow(/^export reported 1 error\(s\); first: unknown target 'no-such-tool'$/);
+    await expect(exportAction.run({ targets: ["no-such-tool"] }, actionContext(lib, state))).rejects.toThrow(
+      /^export reported 1 error\(s\); first: unknown target 'no-such-tool'$/,
+    );
   });
 });
 
@@ -81,7 +92,9 @@ describe("validate action", () => {
     const ok = await validateAction.run({}, actionContext(lib, state));
     expect(ok.outputs).toMatchObject({ errors: 0, agents: 2 });
     writeFileSync(join(lib, "agents", "bad.md"), "---\ndescriptoin: typo\n---\nx\n");
-    await expect(validateAction.run({}, actionContext(lib, state))).rejects.toThrow("the library has 2 error(s) and 0 warning(s); first: agents/bad.md:2:1  error: missing required field 'description'  (expected string)");
+    await expect(validateAction.run({}, actionContext(lib, state))).rejects.toThrow(
+      "the library has 2 error(s) and 0 warning(s); first: agents/bad.md:2:1  error: missing required field 'description'  (expected string)",
+    );
   });
 
   it("includes workflow problems", async () => {

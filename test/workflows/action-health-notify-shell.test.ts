@@ -28,7 +28,10 @@ afterEach(() => dir.cleanup());
 describe("health action", () => {
   it("reports sizes, stale files, broken links and globs, unused knowledge and tokens against limits", async () => {
     writeTree(lib, {
-      "agents/big.md": "---\ndescription: Big\ntargets: [chatgpt]\nknowledge: [missing/**]\n---\n" + "x".repeat(8400) + "\nSee [guide](../knowledge/guide.md) and [site](https://example.com).\n",
+      "agents/big.md":
+        "---\ndescription: Big\ntargets: [chatgpt]\nknowledge: [missing/**]\n---\n" +
+        "x".repeat(8400) +
+        "\nSee [guide](../knowledge/guide.md) and [site](https://example.com).\n",
       "knowledge/unused.md": "Nobody reads this. [dead](nowhere.md)\n",
     });
     const old = new Date(Date.parse("2025-01-01T00:00:00Z"));
@@ -92,12 +95,15 @@ describe("notify action", () => {
 
 describe("shell action", () => {
   it("is disabled unless the daemon config enables it", async () => {
-    await expect(shellAction.run({ command: [nodeBin(), "-e", "1"] }, actionContext(lib, state, { settings: { shell: { enabled: false } } }))).rejects.toThrow("the shell action is disabled in this daemon");
+    await expect(shellAction.run({ command: [nodeBin(), "-e", "1"] }, actionContext(lib, state, { settings: { shell: { enabled: false } } }))).rejects.toThrow(
+      "the shell action is disabled in this daemon",
+    );
   });
 
   it("delivers hostile event data literally through the environment, never to a shell (G02)", async () => {
     const payloads = ['";touch PWN;#', "$(touch PWN)", "`touch PWN`", '{"x":1,"args":["evil"]}', "*alias"];
-    const script = "process.stdout.write(JSON.stringify({argv: process.argv.slice(1), paths: process.env.AICFG_TRIGGER_PATHS, branch: process.env.AICFG_TRIGGER_BRANCH, title: process.env.TITLE}))";
+    const script =
+      "process.stdout.write(JSON.stringify({argv: process.argv.slice(1), paths: process.env.AICFG_TRIGGER_PATHS, branch: process.env.AICFG_TRIGGER_BRANCH, title: process.env.TITLE}))";
     for (const p of payloads) {
       const ctx = actionContext(lib, state, { trigger: { kind: "git", branch: p, paths: [p, "b"] } });
       const r = await shellAction.run({ command: [nodeBin(), "-e", script, "fixed-arg"], env: { TITLE: p } }, ctx);
@@ -108,8 +114,14 @@ describe("shell action", () => {
   });
 
   it("fails on a non-zero exit and keeps cwd inside the library", async () => {
-    await expect(shellAction.run({ command: [nodeBin(), "-e", "console.error('boom'); process.exit(2)"] }, actionContext(lib, state))).rejects.toThrow(`${nodeBin()} exited with 2: boom`);
-    await expect(shellAction.run({ command: [nodeBin(), "-e", "1"], cwd: "../.." }, actionContext(lib, state))).rejects.toThrow("cwd ../.. is outside the library");
-    await expect(shellAction.run({ command: ["definitely-not-a-program-aicfg"] }, actionContext(lib, state))).rejects.toThrow("cannot run definitely-not-a-program-aicfg: program not found (give its full path, or check PATH)");
+    await expect(shellAction.run({ command: [nodeBin(), "-e", "console.error('boom'); process.exit(2)"] }, actionContext(lib, state))).rejects.toThrow(
+      `${nodeBin()} exited with 2: boom`,
+    );
+    await expect(shellAction.run({ command: [nodeBin(), "-e", "1"], cwd: "../.." }, actionContext(lib, state))).rejects.toThrow(
+      "cwd ../.. is outside the library",
+    );
+    await expect(shellAction.run({ command: ["definitely-not-a-program-aicfg"] }, actionContext(lib, state))).rejects.toThrow(
+      "cannot run definitely-not-a-program-aicfg: program not found (give its full path, or check PATH)",
+    );
   });
 });

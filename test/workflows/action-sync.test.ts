@@ -12,7 +12,11 @@ import { TEST_GIT_IDENTITY } from "../helpers/setup.ts";
 import { actionContext } from "./action-context.ts";
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  return execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args], {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
 }
 
 let dir: ReturnType<typeof tempDir>;
@@ -99,7 +103,9 @@ describe("sync action", () => {
     commit(local, "c.md", "c\n", "mine");
     const r = await syncAction.run({ strategy: "rebase" }, ctx());
     expect(r.outputs).toMatchObject({ conflict: false, changed: true });
-    expect(execFileSync("git", ["log", "-1", "--format=%cn <%ce>"], { cwd: local, encoding: "utf8" }).trim()).toBe(`${TEST_GIT_IDENTITY.name} <${TEST_GIT_IDENTITY.email}>`);
+    expect(execFileSync("git", ["log", "-1", "--format=%cn <%ce>"], { cwd: local, encoding: "utf8" }).trim()).toBe(
+      `${TEST_GIT_IDENTITY.name} <${TEST_GIT_IDENTITY.email}>`,
+    );
   });
 
   it("says what to set when git has no identity to rebase with, and leaves the repository as it was", async () => {
@@ -115,7 +121,10 @@ describe("sync action", () => {
     process.env.GIT_CONFIG_GLOBAL = join(empty, "gitconfig");
     process.env.HOME = empty;
     try {
-      const err = await syncAction.run({ strategy: "rebase" }, ctx()).then(() => undefined, (e: unknown) => e);
+      const err = await syncAction.run({ strategy: "rebase" }, ctx()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(ActionError);
       expect((err as ActionError).code).toBe("git-identity");
       expect((err as ActionError).message).toMatch(/needs a git identity to write commits.*user\.name \/ user\.email are not set/);
@@ -156,7 +165,9 @@ describe("sync action", () => {
     await expect(syncAction.run({ remote: "-oProxyCommand=touch PWN" }, ctx())).rejects.toThrow('remote "-oProxyCommand=touch PWN" is not a safe git name');
     await expect(syncAction.run({ branch: "../../etc" }, ctx())).rejects.toThrow('branch "../../etc" is not a safe git name');
     git(local, "remote", "add", "evil", "ext::sh -c touch% PWN");
-    await expect(syncAction.run({ remote: "evil" }, ctx())).rejects.toThrow('remote URL "ext::sh -c touch% PWN" is not allowed: transport helpers (x::y) are not allowed');
+    await expect(syncAction.run({ remote: "evil" }, ctx())).rejects.toThrow(
+      'remote URL "ext::sh -c touch% PWN" is not allowed: transport helpers (x::y) are not allowed',
+    );
     await expect(syncAction.run({}, ctx({ settings: { shell: { enabled: false }, git: { allowFileRemotes: false }, env: {} } }))).rejects.toThrow(
       `remote URL ${JSON.stringify(remote)} is not allowed: local paths need actions.git.allow_file_remotes in the daemon config`,
     );

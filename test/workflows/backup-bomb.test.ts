@@ -92,7 +92,12 @@ describe("restore refuses zip bombs", () => {
     const payload = new Uint8Array(entryBytes).fill(97);
     const digest = sha256(payload);
     const names = Array.from({ length: copies }, (_, i) => `library/knowledge/bomb-${String(i).padStart(3, "0")}`);
-    const manifest = { format: 1, created_at: "2026-06-01T10:00:00.000Z", library: { name: "lib", root: "/lib" }, entries: names.map((path) => ({ path, sha256: digest, size: entryBytes, kind: "library" })) };
+    const manifest = {
+      format: 1,
+      created_at: "2026-06-01T10:00:00.000Z",
+      library: { name: "lib", root: "/lib" },
+      entries: names.map((path) => ({ path, sha256: digest, size: entryBytes, kind: "library" })),
+    };
     const manifestBytes = enc(JSON.stringify(manifest));
     const total = copies * entryBytes + manifestBytes.length;
     const one = zipSync({ [BACKUP_MANIFEST]: manifestBytes, [names[0]!]: [payload, { level: 1 }] });
@@ -104,7 +109,9 @@ describe("restore refuses zip bombs", () => {
     const c = io();
     expect(await runCli(["restore", file, "--to", "out"], c.io)).toBe(1);
     const grew = process.memoryUsage().rss - before;
-    expect(c.err[0]).toContain(`${file} failed verification: the archive would expand to ${total} bytes, over the ${ARCHIVE_LIMITS.maxTotalBytes}-byte limit (a zip bomb?)`);
+    expect(c.err[0]).toContain(
+      `${file} failed verification: the archive would expand to ${total} bytes, over the ${ARCHIVE_LIMITS.maxTotalBytes}-byte limit (a zip bomb?)`,
+    );
     expect(existsSync(join(dir.path, "out"))).toBe(false);
     expect(grew).toBeLessThan(64 * 1024 * 1024);
 
@@ -118,7 +125,9 @@ describe("restore refuses zip bombs", () => {
 
   it("caps the entry count, the size of one entry and the ratio of one entry", () => {
     const small = { format: 1, created_at: "x", library: { name: "x", root: "/x" }, entries: [] as unknown[] };
-    const many = zipSync(Object.fromEntries([[BACKUP_MANIFEST, enc(JSON.stringify(small))], ...Array.from({ length: 11 }, (_, i) => [`library/f${i}.md`, enc("x")])]));
+    const many = zipSync(
+      Object.fromEntries([[BACKUP_MANIFEST, enc(JSON.stringify(small))], ...Array.from({ length: 11 }, (_, i) => [`library/f${i}.md`, enc("x")])]),
+    );
     const limits = { ...ARCHIVE_LIMITS, maxEntries: 10 };
     expect(verifyBackup(writeArchive("many.zip", many), limits).problems).toEqual(["the archive has 12 entries, over the limit of 10"]);
 
@@ -136,7 +145,12 @@ describe("restore refuses zip bombs", () => {
 
   it("an entry that declares 10 bytes but inflates to 50 MiB is cut at 10 bytes and fails its checksum", () => {
     const real = new Uint8Array(50 * 1024 * 1024).fill(98);
-    const manifest = { format: 1, created_at: "x", library: { name: "x", root: "/x" }, entries: [{ path: "library/liar.md", sha256: sha256(real), size: 10, kind: "library" }] };
+    const manifest = {
+      format: 1,
+      created_at: "x",
+      library: { name: "x", root: "/x" },
+      entries: [{ path: "library/liar.md", sha256: sha256(real), size: 10, kind: "library" }],
+    };
     const zip = zipSync({ [BACKUP_MANIFEST]: enc(JSON.stringify(manifest)), "library/liar.md": [real, { level: 1 }] });
     let eocd = zip.length - 22;
     while (u32(zip, eocd) !== 0x06054b50) eocd--;

@@ -7,7 +7,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { evaluate, ExpressionError, parseExpression, parseTemplate, renderTemplate, type EvalContext, type Value } from "../../src/workflows/expr.ts";
 
-const ctx: EvalContext = { data: { steps: {}, trigger: { kind: "manual", title: "x" }, inputs: { a: "1" }, env: {} }, status: { failed: false, cancelled: false } };
+const ctx: EvalContext = {
+  data: { steps: {}, trigger: { kind: "manual", title: "x" }, inputs: { a: "1" }, env: {} },
+  status: { failed: false, cancelled: false },
+};
 
 // Shapes of published sandbox escapes (n8n CVE-2025-68613 and bypasses, SandboxJS CVE-2026-25587,
 // Jenkins CVE-2022-43401..4): constructor chains, template literals, arrows, spreads, computed keys, classes.
@@ -77,12 +80,28 @@ describe("expression security (G01)", () => {
   });
 
   it("random text either fails with an ExpressionError or yields plain data (10k cases)", () => {
-    const alphabet = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz_.()[]{}'\"`$!=<>&|+-*/\\ 0123456789,;:?".split(""), "constructor", "__proto__", "prototype", "steps", "trigger", "inputs", "env", "success()", "contains(", "&&", "==");
+    const alphabet = fc.constantFrom(
+      ..."abcdefghijklmnopqrstuvwxyz_.()[]{}'\"`$!=<>&|+-*/\\ 0123456789,;:?".split(""),
+      "constructor",
+      "__proto__",
+      "prototype",
+      "steps",
+      "trigger",
+      "inputs",
+      "env",
+      "success()",
+      "contains(",
+      "&&",
+      "==",
+    );
     fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 40 }).map((parts) => parts.join("")), (src) => {
-        const out = safeOutcome(src);
-        if (out !== "rejected") expect(noFunctionInside(out)).toBe(true);
-      }),
+      fc.property(
+        fc.array(alphabet, { maxLength: 40 }).map((parts) => parts.join("")),
+        (src) => {
+          const out = safeOutcome(src);
+          if (out !== "rejected") expect(noFunctionInside(out)).toBe(true);
+        },
+      ),
       { numRuns: 10_000, seed: 424242 },
     );
     expect(({} as Record<string, unknown>).polluted).toBe(undefined);
@@ -90,7 +109,11 @@ describe("expression security (G01)", () => {
 
   it("grammar-shaped random expressions evaluate without touching the runtime", () => {
     const ref = fc.constantFrom("steps.a.outputs.x", "trigger.title", "inputs.a", "env.HOME", "trigger.constructor", "inputs.__proto__");
-    const lit = fc.oneof(fc.integer().map(String), fc.string({ maxLength: 5 }).map((s) => `'${s.replace(/'/g, "''")}'`), fc.constantFrom("true", "false", "null"));
+    const lit = fc.oneof(
+      fc.integer().map(String),
+      fc.string({ maxLength: 5 }).map((s) => `'${s.replace(/'/g, "''")}'`),
+      fc.constantFrom("true", "false", "null"),
+    );
     const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
       e: fc.oneof(
         { depthSize: "small", withCrossShrink: true },

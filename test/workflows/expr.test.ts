@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { compileValue, evaluate, ExpressionError, parseExpression, parseTemplate, renderTemplate, renderValue, usesStatusFunction, type EvalContext } from "../../src/workflows/expr.ts";
+import {
+  compileValue,
+  evaluate,
+  ExpressionError,
+  parseExpression,
+  parseTemplate,
+  renderTemplate,
+  renderValue,
+  usesStatusFunction,
+  type EvalContext,
+} from "../../src/workflows/expr.ts";
 
 const ctx = (over: Partial<EvalContext["data"]> = {}, status = { failed: false, cancelled: false }): EvalContext => ({
   data: {
@@ -19,7 +29,7 @@ describe("expression evaluation", () => {
     expect(ev("steps.pull.outputs.count > 2")).toBe(true);
     expect(ev("steps.pull.outputs.count <= 2")).toBe(false);
     expect(ev("inputs.target == 'claude-code'")).toBe(true);
-    expect(ev("inputs.target != \"codex\"")).toBe(true);
+    expect(ev('inputs.target != "codex"')).toBe(true);
     expect(ev("env.REGION")).toBe("eu");
     expect(ev("env.MISSING")).toBe(null);
     expect(ev("trigger.kind == 'watch' && !failure()")).toBe(true);

@@ -58,9 +58,9 @@ describe("workflow schema", () => {
       "/lib/workflows/w.yaml:4:5  error: unknown field 'retyr' in steps.0  (did you mean 'retry'?)",
     ]);
     expect(messages("name: w\nconcurrency: { overlap: queue }\nsteps:\n  - uses: export\n")).toEqual([
-      "/lib/workflows/w.yaml:2:25  error: concurrency.overlap: Invalid option: expected one of \"skip\"|\"buffer_one\"|\"buffer_all\"|\"cancel_other\"|\"allow_all\"  (expected one of: skip, buffer_one, buffer_all, cancel_other, allow_all)",
+      '/lib/workflows/w.yaml:2:25  error: concurrency.overlap: Invalid option: expected one of "skip"|"buffer_one"|"buffer_all"|"cancel_other"|"allow_all"  (expected one of: skip, buffer_one, buffer_all, cancel_other, allow_all)',
     ]);
-    expect(messages("name: w\non:\n  cron: { schedule: \"61 * * * *\" }\nsteps:\n  - uses: export\n")).toEqual([
+    expect(messages('name: w\non:\n  cron: { schedule: "61 * * * *" }\nsteps:\n  - uses: export\n')).toEqual([
       "/lib/workflows/w.yaml:3:21  error: on.cron.schedule: must be a cron pattern with 5 or 6 fields, e.g. '0 */6 * * *'",
     ]);
     expect(messages("name: w\ntimeout: 10 minutes\nsteps:\n  - uses: export\n")).toEqual([
@@ -106,8 +106,12 @@ describe("workflow schema", () => {
   });
 
   it("rejects YAML aliases and duplicate keys (G30)", () => {
-    expect(messages("name: w\nname: v\nsteps:\n  - uses: export\n")[0]).toBe("/lib/workflows/w.yaml:2:1  error: YAML: Map keys must be unique  (each key may appear once in a mapping)");
-    expect(messages("a: &x [1]\nname: w\nsteps: *x\n")[0]).toBe("/lib/workflows/w.yaml:1:1  error: YAML: Alias resolution is disabled  (anchors and aliases (&a / *a) are not allowed; repeat the value instead)");
+    expect(messages("name: w\nname: v\nsteps:\n  - uses: export\n")[0]).toBe(
+      "/lib/workflows/w.yaml:2:1  error: YAML: Map keys must be unique  (each key may appear once in a mapping)",
+    );
+    expect(messages("a: &x [1]\nname: w\nsteps: *x\n")[0]).toBe(
+      "/lib/workflows/w.yaml:1:1  error: YAML: Alias resolution is disabled  (anchors and aliases (&a / *a) are not allowed; repeat the value instead)",
+    );
   });
 
   it("never throws on hostile input: random text and random YAML trees become diagnostics (G30)", () => {
@@ -116,11 +120,37 @@ describe("workflow schema", () => {
       expect(r.workflow !== undefined || r.diagnostics.some((d) => d.severity === "error")).toBe(true);
     };
     fc.assert(fc.property(fc.string({ maxLength: 300 }), check), { numRuns: 2000, seed: 11 });
-    const key = fc.constantFrom("name", "on", "steps", "uses", "with", "if", "retry", "cron", "watch", "__proto__", "constructor", "<<", "timeout", "concurrency");
+    const key = fc.constantFrom(
+      "name",
+      "on",
+      "steps",
+      "uses",
+      "with",
+      "if",
+      "retry",
+      "cron",
+      "watch",
+      "__proto__",
+      "constructor",
+      "<<",
+      "timeout",
+      "concurrency",
+    );
     const tree = fc.letrec<{ v: unknown }>((tie) => ({
-      v: fc.oneof({ depthSize: "small" }, fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie("v"), { maxLength: 4 }), fc.dictionary(key, tie("v"), { maxKeys: 4 })),
+      v: fc.oneof(
+        { depthSize: "small" },
+        fc.string({ maxLength: 12 }),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie("v"), { maxLength: 4 }),
+        fc.dictionary(key, tie("v"), { maxKeys: 4 }),
+      ),
     })).v;
-    fc.assert(fc.property(tree, (v) => check(stringify(v))), { numRuns: 2000, seed: 12 });
+    fc.assert(
+      fc.property(tree, (v) => check(stringify(v))),
+      { numRuns: 2000, seed: 12 },
+    );
     check("steps: " + "[".repeat(5000) + "]".repeat(5000));
     check("name: w\nsteps:\n  - uses: export\n    with: { x: !!js/function 'return 1' }\n");
     expect(({} as Record<string, unknown>).polluted).toBe(undefined);

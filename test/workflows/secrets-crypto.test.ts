@@ -54,7 +54,10 @@ describe(`secret crypto on ${runtime}`, () => {
 
   it("names the missing key when a token's key is not configured", async () => {
     const other = await ring(generateKeyText());
-    await expect(decryptValue(other, kat.cases[0]!.record, "/value", kat.cases[0]!.token)).rejects.toMatchObject({ code: "unknown-key", message: expect.stringContaining(kat.kids[0]!) });
+    await expect(decryptValue(other, kat.cases[0]!.record, "/value", kat.cases[0]!.token)).rejects.toMatchObject({
+      code: "unknown-key",
+      message: expect.stringContaining(kat.kids[0]!),
+    });
     await expect(decryptValue(other, "X", "/value", "enc:v1:nothex:a256gcm:AA:AA")).rejects.toMatchObject({ code: "bad-format" });
   });
 

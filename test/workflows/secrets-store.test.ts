@@ -135,7 +135,9 @@ describe("aicfg secret", () => {
 
     const audit = store.audit();
     expect(audit).toEqual({ [report.to]: names.length });
-    const keyLines = readFileSync(join(state, "secret.key"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+    const keyLines = readFileSync(join(state, "secret.key"), "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"));
     expect(keyLines).toHaveLength(1);
     for (const n of names) expect(await store.get(n)).toBe(`${CANARY}-${n}`);
   });

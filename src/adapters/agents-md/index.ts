@@ -20,12 +20,16 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   const hint = "AGENTS.md is plain text every reader loads; use a tool target for this feature";
   const blocks: string[] = [];
   for (const a of sorted) {
-    warnings.push(...unexpressed(ID, a, {}, { model: hint, toolsAllow: hint, toolsDeny: hint, toolsTrusted: hint, toolSettings: hint, hooks: hint, mcp: hint }));
+    warnings.push(
+      ...unexpressed(ID, a, {}, { model: hint, toolsAllow: hint, toolsDeny: hint, toolsTrusted: hint, toolSettings: hint, hooks: hint, mcp: hint }),
+    );
     blocks.push(agentBlock(a));
   }
   for (const k of collectKnowledge(sorted, ctx)) {
     if (k.mode === "always") blocks.push(knowledgeBlock(k));
-    else for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `on-demand knowledge ${k.path}`, "AGENTS.md is always loaded; make it mode: always to include it"));
+    else
+      for (const name of k.agents)
+        warnings.push(unsupported(ID, byAgent.get(name)!, `on-demand knowledge ${k.path}`, "AGENTS.md is always loaded; make it mode: always to include it"));
   }
   if (blocks.length) {
     const content = joinBlocks(blocks);
@@ -64,12 +68,20 @@ export const agentsMdAdapter: Adapter = {
       installed: exists,
       configPaths: [{ path: file, exists }],
       exportPaths: { project: [file], user: [] },
-      notes: ["AGENTS.md is a file convention, not a program: nothing to install; read natively by Codex, Copilot, Cursor, Windsurf/Devin, Cline, Kiro, Amp, OpenCode and others"],
+      notes: [
+        "AGENTS.md is a file convention, not a program: nothing to install; read natively by Codex, Copilot, Cursor, Windsurf/Devin, Cline, Kiro, Amp, OpenCode and others",
+      ],
       nextSteps: [],
     };
   },
   // Every reader loads AGENTS.md whole; Codex stops at 32 KiB.
-  budget: { max: AGENTS_MD_BUDGET_BYTES, unit: "bytes", per: "total", model: "various", source: "Codex, the strictest reader: project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)" },
+  budget: {
+    max: AGENTS_MD_BUDGET_BYTES,
+    unit: "bytes",
+    per: "total",
+    model: "various",
+    source: "Codex, the strictest reader: project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)",
+  },
   limitations: [
     "plain markdown: no MCP servers, models, tool permissions or hooks",
     "every reader loads the whole file: on-demand knowledge is left out",

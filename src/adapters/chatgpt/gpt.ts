@@ -96,9 +96,7 @@ function readme(agent: ResolvedAgent, source: string, instructions: string, caps
     starters.length
       ? `5. **Conversation starters**: add ${starters.map((s) => `\`${s.replace(/`/g, "'")}\``).join(", ")}.`
       : "5. **Conversation starters**: none.",
-    agent.knowledge.length
-      ? `6. **Knowledge**: upload ${agent.knowledge.map((k) => `\`knowledge/${k.path}\``).join(", ")}.`
-      : "6. **Knowledge**: none.",
+    agent.knowledge.length ? `6. **Knowledge**: upload ${agent.knowledge.map((k) => `\`knowledge/${k.path}\``).join(", ")}.` : "6. **Knowledge**: none.",
     `7. **Capabilities**: Web search ${onOff(caps.webSearch)}, Canvas ${onOff(caps.canvas)}, Image generation ${onOff(caps.imageGeneration)}, Code interpreter & data analysis ${onOff(caps.codeInterpreter)}.`,
     "8. **Create** (top right) and choose who can use it.",
     "",
@@ -124,14 +122,35 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
   const instructions = gptInstructions(agent);
   // The 8,000-character instructions limit is the target's context budget (budget.ts), checked on export.
   if (agent.knowledge.length > GPT_KNOWLEDGE_MAX_FILES) {
-    warnings.push(limitExceeded(TARGET, agent, `${agent.knowledge.length} knowledge files, over the ${GPT_KNOWLEDGE_MAX_FILES}-file limit of a custom GPT`, "merge small files or leave some out of this agent"));
+    warnings.push(
+      limitExceeded(
+        TARGET,
+        agent,
+        `${agent.knowledge.length} knowledge files, over the ${GPT_KNOWLEDGE_MAX_FILES}-file limit of a custom GPT`,
+        "merge small files or leave some out of this agent",
+      ),
+    );
   }
   if (starters.length > GPT_STARTERS_SHOWN) {
-    warnings.push(limitExceeded(TARGET, agent, `${starters.length} conversation starters; the GPT editor shows ${GPT_STARTERS_SHOWN}`, "keep the four that matter most first"));
+    warnings.push(
+      limitExceeded(
+        TARGET,
+        agent,
+        `${starters.length} conversation starters; the GPT editor shows ${GPT_STARTERS_SHOWN}`,
+        "keep the four that matter most first",
+      ),
+    );
   }
   for (const k of agent.knowledge) {
     if (k.size > GPT_FILE_MAX_BYTES) {
-      warnings.push(limitExceeded(TARGET, agent, `knowledge file ${k.path} is ${k.size} bytes, over the ${GPT_FILE_MAX_BYTES}-byte (512 MB) limit per GPT file`, "split it"));
+      warnings.push(
+        limitExceeded(
+          TARGET,
+          agent,
+          `knowledge file ${k.path} is ${k.size} bytes, over the ${GPT_FILE_MAX_BYTES}-byte (512 MB) limit per GPT file`,
+          "split it",
+        ),
+      );
     }
     files.push({ kind: "file", path: join(dir, "knowledge", k.path), content: ctx.readKnowledge(k.absPath), agent: agent.name });
   }

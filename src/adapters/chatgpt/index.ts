@@ -18,12 +18,26 @@ function leftOut(agent: ResolvedAgent, warnings: Diagnostic[]): string[] {
   const left: string[] = [];
   const servers = Object.keys(agent.mcpServers).sort();
   if (servers.length) {
-    warnings.push(unsupported(TARGET, agent, `MCP servers (${servers.join(", ")}) in the custom GPT`, `GPTs take OpenAPI Actions, not MCP; the plugin in chatgpt/plugins/${pluginName(agent.name)}/ carries them in .mcp.json`));
+    warnings.push(
+      unsupported(
+        TARGET,
+        agent,
+        `MCP servers (${servers.join(", ")}) in the custom GPT`,
+        `GPTs take OpenAPI Actions, not MCP; the plugin in chatgpt/plugins/${pluginName(agent.name)}/ carries them in .mcp.json`,
+      ),
+    );
     left.push(`MCP servers ${servers.join(", ")} (the plugin carries them)`);
   }
   const t = agent.tools;
   if (t.allow?.length || t.deny?.length || t.trusted?.length) {
-    warnings.push(unsupported(TARGET, agent, "tool permissions (tools.allow / deny / trusted)", "only the GPT capabilities follow them: web search <- web_search, canvas <- write, code interpreter <- shell"));
+    warnings.push(
+      unsupported(
+        TARGET,
+        agent,
+        "tool permissions (tools.allow / deny / trusted)",
+        "only the GPT capabilities follow them: web search <- web_search, canvas <- write, code interpreter <- shell",
+      ),
+    );
     left.push("tool permissions (only the capabilities follow them)");
   }
   if (Object.keys(agent.toolSettings).length) {
@@ -94,7 +108,13 @@ export const chatgptAdapter: Adapter = {
   render: renderChatgpt,
   detect: detectChatgpt,
   // Each agent is one GPT: its instructions are in every chat; knowledge files are searched.
-  budget: { max: GPT_INSTRUCTIONS_MAX_CHARS, unit: "chars", per: "agent", model: "openai", source: "custom GPT instructions, 8,000 characters [2nd] (tool-formats.md §4)" },
+  budget: {
+    max: GPT_INSTRUCTIONS_MAX_CHARS,
+    unit: "chars",
+    per: "agent",
+    model: "openai",
+    source: "custom GPT instructions, 8,000 characters [2nd] (tool-formats.md §4)",
+  },
   limitations: [
     "ChatGPT has no API or import format for GPTs: the bundle in chatgpt/<agent>/ is created by hand following its README.md; nothing can be read back.",
     "New GPTs can be created only on Business, Enterprise and Edu plans and OpenAI plans to retire GPTs; the plugin in chatgpt/plugins/<agent>/ is the installable form.",

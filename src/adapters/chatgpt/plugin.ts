@@ -31,9 +31,13 @@ function literalIn(rec: Record<string, string> | undefined): boolean {
 
 function skillBody(agent: ResolvedAgent, ctx: RenderContext): string {
   const parts = [agent.instructions.replace(/\s+$/, "")];
-  for (const k of agent.knowledge.filter((x) => x.mode === "always")) parts.push(`## Knowledge: ${k.path}\n\n${ctx.readKnowledge(k.absPath).replace(/\s+$/, "")}`);
+  for (const k of agent.knowledge.filter((x) => x.mode === "always"))
+    parts.push(`## Knowledge: ${k.path}\n\n${ctx.readKnowledge(k.absPath).replace(/\s+$/, "")}`);
   const onDemand = agent.knowledge.filter((x) => x.mode === "on-demand");
-  if (onDemand.length) parts.push(`## More knowledge\n\nRead these files when they are relevant to the task:\n\n${onDemand.map((k) => `- [${k.path}](references/${k.path})`).join("\n")}`);
+  if (onDemand.length)
+    parts.push(
+      `## More knowledge\n\nRead these files when they are relevant to the task:\n\n${onDemand.map((k) => `- [${k.path}](references/${k.path})`).join("\n")}`,
+    );
   return parts.join("\n\n") + "\n";
 }
 
@@ -42,11 +46,19 @@ export function renderPlugin(agent: ResolvedAgent, ctx: RenderContext, pluginsDi
   const dir = join(pluginsDir, name);
   const files: OutputFile[] = [];
   if (name !== agent.name) {
-    warnings.push({ severity: "warning", code: "renamed", message: `chatgpt: agent '${agent.name}' is written as plugin and skill '${name}' (plugin and skill names are kebab-case)`, file: agent.sourceFile });
+    warnings.push({
+      severity: "warning",
+      code: "renamed",
+      message: `chatgpt: agent '${agent.name}' is written as plugin and skill '${name}' (plugin and skill names are kebab-case)`,
+      file: agent.sourceFile,
+    });
   }
-  if (name.length > SKILL_NAME_MAX) warnings.push(limitExceeded(TARGET, agent, `the skill name is ${name.length} characters, over the Agent Skills limit of ${SKILL_NAME_MAX}`));
+  if (name.length > SKILL_NAME_MAX)
+    warnings.push(limitExceeded(TARGET, agent, `the skill name is ${name.length} characters, over the Agent Skills limit of ${SKILL_NAME_MAX}`));
   if (agent.description.length > SKILL_DESCRIPTION_MAX) {
-    warnings.push(limitExceeded(TARGET, agent, `the description is ${agent.description.length} characters, over the Agent Skills limit of ${SKILL_DESCRIPTION_MAX}`));
+    warnings.push(
+      limitExceeded(TARGET, agent, `the description is ${agent.description.length} characters, over the Agent Skills limit of ${SKILL_DESCRIPTION_MAX}`),
+    );
   }
   const ext = extensionOf(agent);
   const servers = Object.keys(agent.mcpServers).sort();
@@ -63,7 +75,12 @@ export function renderPlugin(agent: ResolvedAgent, ctx: RenderContext, pluginsDi
   };
   files.push({ kind: "file", path: join(dir, ".codex-plugin", "plugin.json"), content: jsonFile(manifest), agent: agent.name });
   const skillDir = join(dir, "skills", name);
-  files.push({ kind: "file", path: join(skillDir, "SKILL.md"), content: renderFrontmatter({ name, description: agent.description }, skillBody(agent, ctx)), agent: agent.name });
+  files.push({
+    kind: "file",
+    path: join(skillDir, "SKILL.md"),
+    content: renderFrontmatter({ name, description: agent.description }, skillBody(agent, ctx)),
+    agent: agent.name,
+  });
   for (const k of agent.knowledge.filter((x) => x.mode === "on-demand")) {
     files.push({ kind: "file", path: join(skillDir, "references", k.path), content: ctx.readKnowledge(k.absPath), agent: agent.name });
   }

@@ -24,7 +24,8 @@ async function detect(env: DetectEnv): Promise<Detection> {
   const notes: string[] = [];
   const nextSteps: string[] = [];
   if (!bin) {
-    if (env.exists(user.claudeDir) || env.exists(user.mcp)) notes.push("~/.claude exists but the 'claude' binary is not on PATH (installed elsewhere, or only the IDE extension is used)");
+    if (env.exists(user.claudeDir) || env.exists(user.mcp))
+      notes.push("~/.claude exists but the 'claude' binary is not on PATH (installed elsewhere, or only the IDE extension is used)");
     nextSteps.push("install Claude Code: npm install -g @anthropic-ai/claude-code (or the native installer from code.claude.com)");
   } else if (!version) notes.push(`'${bin} --version' gave no version number`);
   nextSteps.push(

@@ -25,7 +25,9 @@ const FRONTMATTER_KEYS: FrontmatterKeys = {
   model: "string",
   mcpServers: "structured",
   hooks: "structured",
-  ...Object.fromEntries(EXTENSION_KEYS.map((k) => [k, k === "maxTurns" ? "number" : k === "background" ? "boolean" : k === "skills" ? "structured" : "string"])),
+  ...Object.fromEntries(
+    EXTENSION_KEYS.map((k) => [k, k === "maxTurns" ? "number" : k === "background" ? "boolean" : k === "skills" ? "structured" : "string"]),
+  ),
 };
 
 export function parseClaudeCode(src: FileSource, roots: Roots): ParseResult {
@@ -79,7 +81,15 @@ function parseAgentFile(
   const { frontmatter, fmLine, body } = splitFrontmatter(text);
   if (frontmatter === undefined) {
     return skip(
-      { severity: "warning", code: "not-an-agent", message: "has no YAML frontmatter, so it is not a sub-agent (Claude Code skips such files, and so does the import)", file, line: 1, col: 1, hint: "start the file with ---, name: and description:" },
+      {
+        severity: "warning",
+        code: "not-an-agent",
+        message: "has no YAML frontmatter, so it is not a sub-agent (Claude Code skips such files, and so does the import)",
+        file,
+        line: 1,
+        col: 1,
+        hint: "start the file with ---, name: and description:",
+      },
       "no frontmatter (not an agent file)",
     );
   }
@@ -92,7 +102,8 @@ function parseAgentFile(
   const f = parsed.value;
   const at = (key: string): { line: number; col: number } => parsed.locate(key);
   for (const key of Object.keys(f)) {
-    if (!Object.hasOwn(FRONTMATTER_KEYS, key)) warnings.push({ severity: "warning", code: "unknown-field", message: `field '${key}' is not known to the import and is left out`, file, ...at(key) });
+    if (!Object.hasOwn(FRONTMATTER_KEYS, key))
+      warnings.push({ severity: "warning", code: "unknown-field", message: `field '${key}' is not known to the import and is left out`, file, ...at(key) });
   }
 
   const spec: Record<string, unknown> = { name: f.name, description: f.description };
@@ -122,14 +133,22 @@ function parseAgentFile(
   const mcp: Record<string, McpServer> = {};
   if (f.mcpServers !== undefined) {
     const list = Array.isArray(f.mcpServers) ? f.mcpServers : [];
-    if (!Array.isArray(f.mcpServers)) warnings.push({ severity: "warning", code: "invalid-field", message: "mcpServers must be a list; left out", file, ...at("mcpServers") });
+    if (!Array.isArray(f.mcpServers))
+      warnings.push({ severity: "warning", code: "invalid-field", message: "mcpServers must be a list; left out", file, ...at("mcpServers") });
     for (const item of list) {
       if (typeof item === "string") {
         const raw = registry.get(item);
         if (raw !== undefined) {
           const server = fromClaudeServer(item, raw, mcpFile, []);
           if (server) mcp[item] = server;
-        } else warnings.push({ severity: "warning", code: "unknown-mcp", message: `MCP server '${item}' is not defined in ${mcpFile}; left out`, file, ...at("mcpServers") });
+        } else
+          warnings.push({
+            severity: "warning",
+            code: "unknown-mcp",
+            message: `MCP server '${item}' is not defined in ${mcpFile}; left out`,
+            file,
+            ...at("mcpServers"),
+          });
       } else if (item && typeof item === "object" && !Array.isArray(item)) {
         for (const [name, raw] of Object.entries(item as Record<string, unknown>)) {
           const server = fromClaudeServer(name, raw, file, warnings);
@@ -150,7 +169,14 @@ function parseAgentFile(
     if (f[key] === undefined) continue;
     const r = ClaudeCodeExtension.shape[key].safeParse(f[key]);
     if (r.success) ext[key] = r.data;
-    else warnings.push({ severity: "warning", code: "invalid-field", message: `${key}: ${r.error.issues[0]?.message ?? "invalid value"}; left out`, file, ...at(key) });
+    else
+      warnings.push({
+        severity: "warning",
+        code: "invalid-field",
+        message: `${key}: ${r.error.issues[0]?.message ?? "invalid value"}; left out`,
+        file,
+        ...at(key),
+      });
   }
   if (Object.keys(ext).length) spec.extensions = { [TARGET]: ext };
 
@@ -199,7 +225,13 @@ export function universalTools(value: unknown, file: string, warnings: Diagnosti
     const base = name.replace(/\(.*\)$/s, "");
     const builtin = fromClaudeTool(base);
     if (base !== name && builtin) {
-      warnings.push({ severity: "warning", code: "tool-narrowed", message: `tool '${name}': the part in parentheses has no universal equivalent; imported as '${builtin}'`, file, ...pos });
+      warnings.push({
+        severity: "warning",
+        code: "tool-narrowed",
+        message: `tool '${name}': the part in parentheses has no universal equivalent; imported as '${builtin}'`,
+        file,
+        ...pos,
+      });
     }
     if (builtin) {
       out.push(builtin);
@@ -210,7 +242,14 @@ export function universalTools(value: unknown, file: string, warnings: Diagnosti
       out.push(m.tool === undefined ? `@${m.server}` : `@${m.server}/${m.tool}`);
       continue;
     }
-    warnings.push({ severity: "warning", code: "unknown-tool", message: `tool '${name}' has no universal equivalent; left out`, file, ...pos, hint: "universal tools: read, write, shell, grep, glob, web_fetch, web_search, todo, delegate, @server" });
+    warnings.push({
+      severity: "warning",
+      code: "unknown-tool",
+      message: `tool '${name}' has no universal equivalent; left out`,
+      file,
+      ...pos,
+      hint: "universal tools: read, write, shell, grep, glob, web_fetch, web_search, todo, delegate, @server",
+    });
   }
   return [...new Set(out)];
 }
@@ -224,7 +263,13 @@ function universalHooks(value: unknown, file: string, warnings: Diagnostic[]): H
   for (const [event, groups] of Object.entries(value as Record<string, unknown>)) {
     const ev = fromClaudeHookEvent(event);
     if (!ev) {
-      warn(warnings, file, `hook event '${event}' has no universal equivalent; left out`, "universal events: SessionStart, UserPromptSubmit, PreToolUse, PostToolUse, Stop", "unsupported-feature");
+      warn(
+        warnings,
+        file,
+        `hook event '${event}' has no universal equivalent; left out`,
+        "universal events: SessionStart, UserPromptSubmit, PreToolUse, PostToolUse, Stop",
+        "unsupported-feature",
+      );
       continue;
     }
     for (const g of Array.isArray(groups) ? groups : []) {
@@ -232,7 +277,13 @@ function universalHooks(value: unknown, file: string, warnings: Diagnostic[]): H
       for (const h of Array.isArray(group.hooks) ? group.hooks : []) {
         const handler = (h ?? {}) as { type?: unknown; command?: unknown; timeout?: unknown };
         if (handler.type !== "command" || typeof handler.command !== "string" || !handler.command) {
-          warn(warnings, file, `a ${event} hook of type '${String(handler.type)}' has no universal equivalent (command hooks only); left out`, undefined, "unsupported-feature");
+          warn(
+            warnings,
+            file,
+            `a ${event} hook of type '${String(handler.type)}' has no universal equivalent (command hooks only); left out`,
+            undefined,
+            "unsupported-feature",
+          );
           continue;
         }
         const hook: Hook = { command: handler.command };
@@ -280,7 +331,8 @@ export function fromClaudeServer(name: string, raw: unknown, file: string, warni
     return undefined;
   }
   const dropped = Object.keys(r).filter((k) => !SERVER_KEYS.has(k));
-  if (dropped.length) warn(warnings, file, `MCP server '${name}': ${dropped.join(", ")} not imported (no universal equivalent)`, undefined, "unsupported-feature");
+  if (dropped.length)
+    warn(warnings, file, `MCP server '${name}': ${dropped.join(", ")} not imported (no universal equivalent)`, undefined, "unsupported-feature");
   const s: Record<string, unknown> = {};
   if (type === "http" || type === "sse") {
     s.type = type;

@@ -40,7 +40,13 @@ export function importPermissions(src: FileSource, roots: Roots, agents: Importe
       hint: "the library has trusted and denied tools, allowed and denied paths, commands and domains; 'ask' is the default for every tool that is not trusted",
     });
   }
-  if (other.length) warnings.push({ severity: "warning", code: "unsupported-feature", message: `permissions.${other.join(", permissions.")} not imported (no library equivalent)`, file });
+  if (other.length)
+    warnings.push({
+      severity: "warning",
+      code: "unsupported-feature",
+      message: `permissions.${other.join(", permissions.")} not imported (no library equivalent)`,
+      file,
+    });
   if (!mapped.trusted.length && !mapped.deny.length && !Object.keys(mapped.settings).length) return;
   for (const a of agents) apply(a, mapped);
 }

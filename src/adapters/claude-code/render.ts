@@ -11,16 +11,7 @@ import { parseYaml, splitFrontmatter } from "../../library/yaml-source.ts";
 import { hasEnvRef, isBuiltin, isRemote, parseMcpRef, renderFrontmatter, unsupported } from "../common.ts";
 import { portableRef } from "../refs.ts";
 import type { JsonKeyEntry, OutputFile, RenderContext, RenderResult } from "../types.ts";
-import {
-  CLAUDE_HOOK_EVENTS,
-  CLAUDE_TOOLS,
-  ClaudeCodeExtension,
-  EXTENSION_KEYS,
-  TARGET,
-  claudeMatcher,
-  claudeModel,
-  mcpToolName,
-} from "./names.ts";
+import { CLAUDE_HOOK_EVENTS, CLAUDE_TOOLS, ClaudeCodeExtension, EXTENSION_KEYS, TARGET, claudeMatcher, claudeModel, mcpToolName } from "./names.ts";
 import { claudePaths } from "./paths.ts";
 
 /** Marks the on-demand knowledge list appended to an agent's body, so import can take it off again. */
@@ -60,7 +51,14 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
 
     const model = claudeModel(agent);
     if (model.dropped) {
-      w.push(unsupported(TARGET, agent, `model '${model.dropped}'`, "it is not a Claude model; the sub-agent inherits the session's model. Set model: {claude-code: <id>} to choose one"));
+      w.push(
+        unsupported(
+          TARGET,
+          agent,
+          `model '${model.dropped}'`,
+          "it is not a Claude model; the sub-agent inherits the session's model. Set model: {claude-code: <id>} to choose one",
+        ),
+      );
     }
 
     // MCP servers: definitions go to the shared MCP file; the agent lists their names.
@@ -97,7 +95,12 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
       if (parsed.success) {
         for (const key of EXTENSION_KEYS) if (parsed.data[key] !== undefined) fm[key] = parsed.data[key];
       } else {
-        w.push({ severity: "warning", code: "invalid-extension", message: `${TARGET}: extensions.claude-code of agent '${agent.name}' is invalid and left out: ${parsed.error.issues[0]?.message ?? "invalid"}`, file: agent.sourceFile });
+        w.push({
+          severity: "warning",
+          code: "invalid-extension",
+          message: `${TARGET}: extensions.claude-code of agent '${agent.name}' is invalid and left out: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+          file: agent.sourceFile,
+        });
       }
     }
 
@@ -114,7 +117,14 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
         // CLAUDE.md resolves an @import relative to itself, so a library beside the project stays found after a move.
         const ref = portableRef(k.absPath, ctx, { file: paths.memory });
         if (/\s/.test(ref)) {
-          w.push(unsupported(TARGET, agent, `knowledge file ${ref} (its path has a space, which ends an @import in CLAUDE.md)`, "rename the library folder or the file without spaces"));
+          w.push(
+            unsupported(
+              TARGET,
+              agent,
+              `knowledge file ${ref} (its path has a space, which ends an @import in CLAUDE.md)`,
+              "rename the library folder or the file without spaces",
+            ),
+          );
           continue;
         }
         const entry = imports.get(k.absPath) ?? { k, ref, agents: [] };
@@ -142,14 +152,24 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
       } else onDemand.push(portableRef(k.absPath, ctx, "cwd")); // the Read tool opens paths from the session's folder
     }
     if (onDemand.length && allow && !allow.includes("*") && !allow.includes("read")) {
-      w.push(unsupported(TARGET, agent, "on-demand knowledge without the read tool", "add 'read' to tools.allow so the agent can open the files listed in its prompt"));
+      w.push(
+        unsupported(
+          TARGET,
+          agent,
+          "on-demand knowledge without the read tool",
+          "add 'read' to tools.allow so the agent can open the files listed in its prompt",
+        ),
+      );
     }
 
     let body = agent.instructions.endsWith("\n") || agent.instructions === "" ? agent.instructions : agent.instructions + "\n";
     if (onDemand.length) {
       body +=
         `\n${ON_DEMAND_MARKER}\n## Reference files\n\nRead these files with the Read tool when the task needs them; they are not loaded up front:\n\n` +
-        onDemand.sort().map((p) => `- ${p}\n`).join("");
+        onDemand
+          .sort()
+          .map((p) => `- ${p}\n`)
+          .join("");
     }
     files.push({ kind: "file", path: join(paths.agentsDir, `${agent.name}.md`), content: renderFrontmatter(fm, body), agent: agent.name });
     warnings.push(...w);
@@ -226,7 +246,14 @@ function claudeServer(name: string, s: McpServer, agent: ResolvedAgent, w: Diagn
   if (s.includeTools?.length) lost.push("includeTools");
   if (s.oauth !== undefined) lost.push("oauth");
   if (lost.length) {
-    w.push(unsupported(TARGET, agent, `${lost.join(", ")} of MCP server '${name}'`, lost.includes("oauth") ? "Claude Code signs in to OAuth servers itself through /mcp" : undefined));
+    w.push(
+      unsupported(
+        TARGET,
+        agent,
+        `${lost.join(", ")} of MCP server '${name}'`,
+        lost.includes("oauth") ? "Claude Code signs in to OAuth servers itself through /mcp" : undefined,
+      ),
+    );
   }
   return out;
 }
@@ -275,7 +302,14 @@ const PERMISSION_TOOL: Partial<Record<string, string>> = {
 function addPermissions(agent: ResolvedAgent, scope: RenderContext["scope"], perms: Permissions, w: Diagnostic[]): void {
   for (const ref of agent.tools.trusted ?? []) {
     if (ref === "*") {
-      w.push(unsupported(TARGET, agent, "'*' in tools.trusted", "Claude Code ignores an allow rule for every tool; use extensions.claude-code.permissionMode instead"));
+      w.push(
+        unsupported(
+          TARGET,
+          agent,
+          "'*' in tools.trusted",
+          "Claude Code ignores an allow rule for every tool; use extensions.claude-code.permissionMode instead",
+        ),
+      );
       continue;
     }
     if (isBuiltin(ref)) {

@@ -62,7 +62,12 @@ function renderBundle(agent: ResolvedAgent, ctx: RenderContext, dir: string, war
   const total = instructionBytes.length + uploads.reduce((n, u) => n + u.bytes.length, 0);
   if (total > RAG_BYTES) {
     warnings.push(
-      limitExceeded(TARGET, agent, `instructions and knowledge are ${total} bytes, over the ${RAG_BYTES} bytes (about 2 million tokens) a project holds even with RAG`, "split the knowledge across several agents or projects"),
+      limitExceeded(
+        TARGET,
+        agent,
+        `instructions and knowledge are ${total} bytes, over the ${RAG_BYTES} bytes (about 2 million tokens) a project holds even with RAG`,
+        "split the knowledge across several agents or projects",
+      ),
     );
   } else if (total > CONTEXT_BYTES) {
     warnings.push({
@@ -102,7 +107,14 @@ function knowledgeUploads(agent: ResolvedAgent, ctx: RenderContext, warnings: Di
     const name = count.get(base)! > 1 ? k.path.split("/").join("--") : base;
     const bytes = TEXT_KNOWLEDGE.test(k.path) ? new TextEncoder().encode(ctx.readKnowledge(k.absPath)) : new Uint8Array(ctx.readBytes(k.absPath));
     if (bytes.length > MAX_FILE_BYTES) {
-      warnings.push(limitExceeded(TARGET, agent, `knowledge file ${k.path} is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte (30 MB) limit per project file; it is left out of the bundle`, "split the file, or convert it to text"));
+      warnings.push(
+        limitExceeded(
+          TARGET,
+          agent,
+          `knowledge file ${k.path} is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte (30 MB) limit per project file; it is left out of the bundle`,
+          "split the file, or convert it to text",
+        ),
+      );
       continue;
     }
     if (!ACCEPTED.test(k.path)) {
@@ -130,7 +142,9 @@ function unsupportedParts(agent: ResolvedAgent, warnings: Diagnostic[]): string[
   }
   const t = agent.tools;
   if ((t.allow?.length ?? 0) + (t.deny?.length ?? 0) + (t.trusted?.length ?? 0) > 0) {
-    warnings.push(unsupported(TARGET, agent, "tool permissions (tools.allow / deny / trusted)", "claude.ai decides which tools a chat may use in its settings"));
+    warnings.push(
+      unsupported(TARGET, agent, "tool permissions (tools.allow / deny / trusted)", "claude.ai decides which tools a chat may use in its settings"),
+    );
     lines.push("Tool permissions: claude.ai has no per-project tool list; turn features on or off in the chat.");
   }
   if (Object.keys(agent.toolSettings).length) {
@@ -149,7 +163,15 @@ function unsupportedParts(agent: ResolvedAgent, warnings: Diagnostic[]): string[
   return lines;
 }
 
-function readmeText(agent: ResolvedAgent, source: string, uploads: Upload[], instructions: string, total: number, leftOut: string[], skillName: string): string {
+function readmeText(
+  agent: ResolvedAgent,
+  source: string,
+  uploads: Upload[],
+  instructions: string,
+  total: number,
+  leftOut: string[],
+  skillName: string,
+): string {
   const chars = [...instructions].length;
   let s = `# Claude.ai project: ${agent.name}\n\n`;
   s += `Upload bundle written by \`aicfg export\` from ${source}. These files are rewritten on every\n`;
@@ -186,9 +208,18 @@ function readmeText(agent: ResolvedAgent, source: string, uploads: Upload[], ins
 function skillZip(agent: ResolvedAgent, skillName: string, instructions: string, uploads: Upload[], warnings: Diagnostic[]): Uint8Array {
   let description = agent.description.replace(/\s*\n\s*/g, " ").trim();
   if ([...description].length > SKILL_DESCRIPTION_MAX) {
-    description = [...description].slice(0, SKILL_DESCRIPTION_MAX - 1).join("").trimEnd() + "…";
+    description =
+      [...description]
+        .slice(0, SKILL_DESCRIPTION_MAX - 1)
+        .join("")
+        .trimEnd() + "…";
     warnings.push(
-      limitExceeded(TARGET, agent, `the description is longer than the ${SKILL_DESCRIPTION_MAX} characters claude.ai allows for a skill; the skill's description is cut to "${description}"`, "write a shorter description (the first sentence should say when to use the agent)"),
+      limitExceeded(
+        TARGET,
+        agent,
+        `the description is longer than the ${SKILL_DESCRIPTION_MAX} characters claude.ai allows for a skill; the skill's description is cut to "${description}"`,
+        "write a shorter description (the first sentence should say when to use the agent)",
+      ),
     );
   }
   let body = instructions;

@@ -44,7 +44,11 @@ export const claudeProjectsAdapter: Adapter = {
   render: renderClaudeProjects,
   detect,
   // Each agent is one project: its instructions are in every chat of it; knowledge is retrieved (RAG) once large.
-  budget: { ...CLAUDE_WINDOW, per: "agent", source: "no documented limit for project instructions; the Claude context window, 200K tokens (support.claude.com 8241126)" },
+  budget: {
+    ...CLAUDE_WINDOW,
+    per: "agent",
+    source: "no documented limit for project instructions; the Claude context window, 200K tokens (support.claude.com 8241126)",
+  },
   limitations: [
     "no API: every export must be uploaded by hand, following the README.md checklist of each bundle",
     "always-on and on-demand knowledge both become project knowledge; claude.ai decides what it reads (RAG beyond about 200k tokens)",

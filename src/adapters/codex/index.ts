@@ -14,7 +14,10 @@ async function detectCodex(env: DetectEnv): Promise<Detection> {
   const found = await findBinary(env, ["codex"]);
   const binary: Detection["binary"] = found ? { name: found.name, path: found.path, ...(found.version ? { version: found.version } : {}) } : undefined;
   if (found && !found.version) notes.push(`'${found.path} --version' gave no version`);
-  const configPaths = [codexHome, join(codexHome, "config.toml"), join(codexHome, "agents"), join(codexHome, "AGENTS.md")].map((path) => ({ path, exists: env.exists(path) }));
+  const configPaths = [codexHome, join(codexHome, "config.toml"), join(codexHome, "agents"), join(codexHome, "AGENTS.md")].map((path) => ({
+    path,
+    exists: env.exists(path),
+  }));
   const installed = !!found || configPaths[0]!.exists;
   if (env.env.CODEX_HOME && codexHome !== defaultHome) {
     notes.push(`CODEX_HOME is ${codexHome}; aicfg writes user-scope files to ${defaultHome}, which this Codex does not read`);
@@ -68,7 +71,13 @@ export const codexAdapter: Adapter = {
   parse: parseCodex,
   detect: detectCodex,
   // AGENTS.md files are concatenated into every session; agents and knowledge under .codex/ load on demand.
-  budget: { max: PROJECT_DOC_MAX_BYTES, unit: "bytes", per: "total", model: "openai", source: "project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)" },
+  budget: {
+    max: PROJECT_DOC_MAX_BYTES,
+    unit: "bytes",
+    per: "total",
+    model: "openai",
+    source: "project_doc_max_bytes, 32 KiB (developers.openai.com/codex/guides/agents-md)",
+  },
   limitations: [
     "Tool permissions become only a sandbox_mode: read-only when neither write nor shell is allowed, else workspace-write (override with extensions.codex.sandbox_mode); per-tool allow/deny, trusted tools and toolSettings are warned about and left out.",
     "MCP servers go to config.toml, which every Codex session shares: they are not limited to the agent that names them, and two agents cannot give one server name different settings.",

@@ -31,7 +31,8 @@ export function toCodexServer(name: string, s: McpServer, agent: ResolvedAgent, 
   };
   if (isRemote(s)) {
     t.url = s.url;
-    if (s.type === "sse") lost("the SSE transport", "Codex speaks streamable HTTP only; the url is written as is and works only if the server also serves streamable HTTP");
+    if (s.type === "sse")
+      lost("the SSE transport", "Codex speaks streamable HTTP only; the url is written as is and works only if the server also serves streamable HTTP");
     const httpHeaders: Record<string, string> = {};
     const envHeaders: Record<string, string> = {};
     for (const [h, v] of Object.entries(s.headers ?? {})) {
@@ -42,7 +43,11 @@ export function toCodexServer(name: string, s: McpServer, agent: ResolvedAgent, 
       else if (!hasEnvRef(v)) {
         httpHeaders[h] = v;
         literal = true;
-      } else lost(`header '${h}' (a value mixing text and \${VAR})`, "Codex takes a header either literally, from one variable (env_http_headers) or as 'Bearer ${VAR}' (bearer_token_env_var)");
+      } else
+        lost(
+          `header '${h}' (a value mixing text and \${VAR})`,
+          "Codex takes a header either literally, from one variable (env_http_headers) or as 'Bearer ${VAR}' (bearer_token_env_var)",
+        );
     }
     if (Object.keys(httpHeaders).length) t.http_headers = httpHeaders;
     if (Object.keys(envHeaders).length) t.env_http_headers = envHeaders;
@@ -149,7 +154,9 @@ export function fromCodexServer(name: string, table: unknown, file: string, warn
   if (disabledTools?.length) s.excludeTools = disabledTools;
   if (typeof t.tool_timeout_sec === "number") s.timeout = Math.round(t.tool_timeout_sec * 1000);
   if (t.startup_timeout_sec !== undefined) warn("startup_timeout_sec has no place in the library model; dropped");
-  const unknown = Object.keys(t).filter((k) => !KNOWN_KEYS.has(k)).sort();
+  const unknown = Object.keys(t)
+    .filter((k) => !KNOWN_KEYS.has(k))
+    .sort();
   if (unknown.length) warn(`unknown keys ${unknown.join(", ")} dropped`);
   const r = McpServer.safeParse(s);
   if (!r.success) {

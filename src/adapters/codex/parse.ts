@@ -51,7 +51,10 @@ export function parseCodex(src: FileSource, _roots: Roots): ParseResult {
   }
 
   const agents: ImportedAgent[] = [];
-  for (const rel of src.list(".codex/agents").filter((f) => f.endsWith(".toml")).sort()) {
+  for (const rel of src
+    .list(".codex/agents")
+    .filter((f) => f.endsWith(".toml"))
+    .sort()) {
     const file = abs(rel);
     const text = src.read(rel);
     if (text === undefined) continue;
@@ -63,12 +66,24 @@ export function parseCodex(src: FileSource, _roots: Roots): ParseResult {
     const t = r.value;
     const missing = ["name", "description", "developer_instructions"].filter((k) => typeof t[k] !== "string" || !(t[k] as string).length);
     if (missing.length) {
-      warnings.push({ severity: "error", code: "import-invalid", message: `codex: ${missing.join(", ")} missing or not a string; agent skipped`, file, hint: "a Codex custom agent needs name, description and developer_instructions" });
+      warnings.push({
+        severity: "error",
+        code: "import-invalid",
+        message: `codex: ${missing.join(", ")} missing or not a string; agent skipped`,
+        file,
+        hint: "a Codex custom agent needs name, description and developer_instructions",
+      });
       continue;
     }
     const name = t.name as string;
     if (!Slug.safeParse(name).success) {
-      warnings.push({ severity: "error", code: "import-invalid", message: `codex: agent name ${JSON.stringify(name)} is not a library slug; agent skipped`, file, hint: "rename it to lowercase letters, digits, '-' or '_'" });
+      warnings.push({
+        severity: "error",
+        code: "import-invalid",
+        message: `codex: agent name ${JSON.stringify(name)} is not a library slug; agent skipped`,
+        file,
+        hint: "rename it to lowercase letters, digits, '-' or '_'",
+      });
       continue;
     }
     const spec: Record<string, unknown> = { name, description: t.description };
@@ -80,13 +95,32 @@ export function parseCodex(src: FileSource, _roots: Roots): ParseResult {
     if (Object.keys(ext).length) {
       const e = CodexExtension.safeParse(ext);
       if (e.success) spec.extensions = { [TARGET]: e.data };
-      else warnings.push({ severity: "warning", code: "import-lossy", message: `codex: ${e.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; these settings were dropped`, file });
+      else
+        warnings.push({
+          severity: "warning",
+          code: "import-lossy",
+          message: `codex: ${e.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; these settings were dropped`,
+          file,
+        });
     }
-    const dropped = Object.keys(t).filter((k) => !["name", "description", "developer_instructions", "model", "model_reasoning_effort", "sandbox_mode", "nickname_candidates"].includes(k)).sort();
-    if (dropped.length) warnings.push({ severity: "warning", code: "import-lossy", message: `codex: keys ${dropped.join(", ")} have no place in the library model; dropped`, file });
+    const dropped = Object.keys(t)
+      .filter((k) => !["name", "description", "developer_instructions", "model", "model_reasoning_effort", "sandbox_mode", "nickname_candidates"].includes(k))
+      .sort();
+    if (dropped.length)
+      warnings.push({
+        severity: "warning",
+        code: "import-lossy",
+        message: `codex: keys ${dropped.join(", ")} have no place in the library model; dropped`,
+        file,
+      });
     const checked = AgentSpec.safeParse(spec);
     if (!checked.success) {
-      warnings.push({ severity: "error", code: "import-invalid", message: `codex: ${checked.error.issues[0]?.message ?? "invalid agent"}; agent skipped`, file });
+      warnings.push({
+        severity: "error",
+        code: "import-invalid",
+        message: `codex: ${checked.error.issues[0]?.message ?? "invalid agent"}; agent skipped`,
+        file,
+      });
       continue;
     }
     agents.push({ spec: { ...checked.data, name }, instructions: t.developer_instructions as string, mcp: { ...servers }, knowledgeFiles: [], source: file });

@@ -105,11 +105,18 @@ function warnUnexpressible(agent: ResolvedAgent, warnings: Diagnostic[]): void {
   const t = agent.tools;
   if (t.allow?.length || t.deny?.length) {
     warnings.push(
-      unsupported(TARGET, agent, "per-tool permissions (tools.allow / tools.deny)", `Codex only has a sandbox mode; '${derivedSandbox(agent)}' was derived from whether write or shell is allowed`),
+      unsupported(
+        TARGET,
+        agent,
+        "per-tool permissions (tools.allow / tools.deny)",
+        `Codex only has a sandbox mode; '${derivedSandbox(agent)}' was derived from whether write or shell is allowed`,
+      ),
     );
   }
-  if (t.trusted?.length) warnings.push(unsupported(TARGET, agent, "trusted tools (tools.trusted)", "Codex asks for approval by its approval_policy, not per tool"));
-  if (Object.keys(agent.toolSettings).length) warnings.push(unsupported(TARGET, agent, "toolSettings (allowed paths and commands)", "use Codex rules or the sandbox settings in config.toml by hand"));
+  if (t.trusted?.length)
+    warnings.push(unsupported(TARGET, agent, "trusted tools (tools.trusted)", "Codex asks for approval by its approval_policy, not per tool"));
+  if (Object.keys(agent.toolSettings).length)
+    warnings.push(unsupported(TARGET, agent, "toolSettings (allowed paths and commands)", "use Codex rules or the sandbox settings in config.toml by hand"));
   const hooks = usedHookEvents(agent);
   if (hooks.length) warnings.push(unsupported(TARGET, agent, `hooks (${hooks.join(", ")})`));
 }

@@ -49,7 +49,10 @@ async function detectCopilot(env: DetectEnv): Promise<Detection> {
   if (binary) generations.push(`copilot-cli${binary.version ? " " + binary.version : ""}`);
   if (extensions.length) generations.push(`copilot-chat${extVersion ? " " + extVersion : ""}`);
   if (!installed) nextSteps.push("install the GitHub Copilot Chat extension in VS Code, or Copilot CLI: npm install -g @github/copilot");
-  if (extensions.length && !found) notes.push("user-scope export writes ~/.copilot/ (Copilot CLI); VS Code reads user agents and MCP servers from its profile folder, which aicfg does not write");
+  if (extensions.length && !found)
+    notes.push(
+      "user-scope export writes ~/.copilot/ (Copilot CLI); VS Code reads user agents and MCP servers from its profile folder, which aicfg does not write",
+    );
   return {
     installed,
     ...(binary ? { binary } : {}),
@@ -92,7 +95,13 @@ export const copilotAdapter: Adapter = {
   // The agent a session runs as, copilot-instructions.md and applyTo "**" instructions are always in context.
   // The documented 30,000 characters are for an agent file's body; it is applied to each always-loaded
   // file, frontmatter included (a few hundred characters, erring on the safe side).
-  budget: { max: AGENT_BODY_MAX_CHARS, unit: "chars", per: "file", model: "various", source: "agent prompt body, 30,000 characters (github/docs custom-agents-configuration)" },
+  budget: {
+    max: AGENT_BODY_MAX_CHARS,
+    unit: "chars",
+    per: "file",
+    model: "various",
+    source: "agent prompt body, 30,000 characters (github/docs custom-agents-configuration)",
+  },
   limitations: [
     "Knowledge becomes one <agent>-<path>.instructions.md file per file: a knowledge file's own applyTo globs become its applyTo (comma-separated); without globs, always-on knowledge gets applyTo: \"**\" and then applies to every Copilot chat in the repository, not only to the agent; on-demand knowledge has no applyTo (not applied automatically) and is linked from the agent's body.",
     "Tools map to Copilot aliases (read, edit, search, execute, web, todo, agent, server/*). grep+glob share 'search' and web_fetch+web_search share 'web', so denying one of a pair removes both; aws, thinking and knowledge have no Copilot tool.",

@@ -23,7 +23,13 @@ function stringMap(v: unknown, fromVscode: boolean, where: string, file: string,
   for (const [k, x] of Object.entries(rec)) {
     if (typeof x !== "string") continue;
     if (fromVscode && x.includes("${input:")) {
-      warnings.push({ severity: "warning", code: "import-lossy", message: `copilot: ${where}.${k} uses a VS Code input (\${input:...}); dropped`, file, hint: "set it as ${VAR} in the library's MCP server" });
+      warnings.push({
+        severity: "warning",
+        code: "import-lossy",
+        message: `copilot: ${where}.${k} uses a VS Code input (\${input:...}); dropped`,
+        file,
+        hint: "set it as ${VAR} in the library's MCP server",
+      });
       continue;
     }
     out[k] = fromVscode ? x.replace(ENV_COLON, (_m, name: string) => `\${${name}}`) : x;
@@ -66,7 +72,8 @@ function toUniversal(name: string, raw: unknown, fromVscode: boolean, file: stri
   return r.data;
 }
 
-const KNOWLEDGE_SECTION = /\n## Knowledge\n\n((?:- \[[^\]\n]+\]\(\.\.\/instructions\/[^)\s]+\.instructions\.md\) \((?:always applied|read it when relevant)\)\n)+)$/;
+const KNOWLEDGE_SECTION =
+  /\n## Knowledge\n\n((?:- \[[^\]\n]+\]\(\.\.\/instructions\/[^)\s]+\.instructions\.md\) \((?:always applied|read it when relevant)\)\n)+)$/;
 
 /** Copilot agent frontmatter keys (VS Code custom agents); scalars may be read line-wise when strict YAML fails. */
 const FRONTMATTER_KEYS: FrontmatterKeys = {
@@ -92,12 +99,22 @@ export function parseCopilot(src: FileSource, roots: Roots): ParseResult {
   const mcpText = src.read(mcpRel);
   if (mcpText !== undefined) {
     const r = parseJsonText(mcpText);
-    if (!r.ok) warnings.push({ severity: "error", code: "json-syntax", message: `copilot: ${r.error}`, file: join(src.root, mcpRel), hint: "fix the JSON; its servers were not imported" });
+    if (!r.ok)
+      warnings.push({
+        severity: "error",
+        code: "json-syntax",
+        message: `copilot: ${r.error}`,
+        file: join(src.root, mcpRel),
+        hint: "fix the JSON; its servers were not imported",
+      });
     else sharedServers = asRecord((r.value as Record<string, unknown>)[mcpKey]) ?? {};
   }
 
   const agents: ImportedAgent[] = [];
-  const files = src.list(agentsRel).filter((f) => f.endsWith(".md")).sort();
+  const files = src
+    .list(agentsRel)
+    .filter((f) => f.endsWith(".md"))
+    .sort();
   for (const rel of files) {
     const file = join(src.root, rel);
     const text = src.read(rel);
@@ -113,17 +130,37 @@ export function parseCopilot(src: FileSource, roots: Roots): ParseResult {
     const base = rel.slice(rel.lastIndexOf("/") + 1).replace(/\.agent\.md$|\.md$/, "");
     const name = typeof fm.name === "string" ? fm.name : base;
     if (!Slug.safeParse(name).success) {
-      warnings.push({ severity: "error", code: "import-invalid", message: `copilot: agent name ${JSON.stringify(name)} is not a library slug; agent skipped`, file, line: fmLine + 1, col: 1, hint: "rename it to lowercase letters, digits, '-' or '_'" });
+      warnings.push({
+        severity: "error",
+        code: "import-invalid",
+        message: `copilot: agent name ${JSON.stringify(name)} is not a library slug; agent skipped`,
+        file,
+        line: fmLine + 1,
+        col: 1,
+        hint: "rename it to lowercase letters, digits, '-' or '_'",
+      });
       continue;
     }
     if (typeof fm.description !== "string" || !fm.description.trim()) {
-      warnings.push({ severity: "error", code: "import-invalid", message: "copilot: description is missing; agent skipped", file, line: fmLine + 1, col: 1, hint: "Copilot requires a description in an agent file" });
+      warnings.push({
+        severity: "error",
+        code: "import-invalid",
+        message: "copilot: description is missing; agent skipped",
+        file,
+        line: fmLine + 1,
+        col: 1,
+        hint: "Copilot requires a description in an agent file",
+      });
       continue;
     }
     const spec: Record<string, unknown> = { name, description: fm.description };
     const model = typeof fm.model === "string" ? fm.model : Array.isArray(fm.model) && typeof fm.model[0] === "string" ? fm.model[0] : undefined;
     if (model) spec.model = model;
-    const toolList = Array.isArray(fm.tools) ? fm.tools.filter((x): x is string => typeof x === "string") : typeof fm.tools === "string" ? fm.tools.split(",") : undefined;
+    const toolList = Array.isArray(fm.tools)
+      ? fm.tools.filter((x): x is string => typeof x === "string")
+      : typeof fm.tools === "string"
+        ? fm.tools.split(",")
+        : undefined;
     const tools = toolList ? universalTools(toolList, file, warnings) : undefined;
     if (tools) spec.tools = { allow: tools };
 
@@ -141,8 +178,16 @@ export function parseCopilot(src: FileSource, roots: Roots): ParseResult {
     }
     if (Object.keys(mcp).length) spec.mcp = Object.keys(mcp).sort();
 
-    const dropped = Object.keys(fm).filter((k) => !["name", "description", "tools", "model", "mcp-servers"].includes(k)).sort();
-    if (dropped.length) warnings.push({ severity: "warning", code: "import-lossy", message: `copilot: keys ${dropped.join(", ")} have no place in the library model; dropped`, file });
+    const dropped = Object.keys(fm)
+      .filter((k) => !["name", "description", "tools", "model", "mcp-servers"].includes(k))
+      .sort();
+    if (dropped.length)
+      warnings.push({
+        severity: "warning",
+        code: "import-lossy",
+        message: `copilot: keys ${dropped.join(", ")} have no place in the library model; dropped`,
+        file,
+      });
 
     let instructions = body.replace(/^\r?\n/, "");
     const knowledgeFiles: string[] = [];
@@ -153,7 +198,12 @@ export function parseCopilot(src: FileSource, roots: Roots): ParseResult {
     }
     const checked = AgentSpec.safeParse(spec);
     if (!checked.success) {
-      warnings.push({ severity: "error", code: "import-invalid", message: `copilot: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; agent skipped`, file });
+      warnings.push({
+        severity: "error",
+        code: "import-invalid",
+        message: `copilot: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; agent skipped`,
+        file,
+      });
       continue;
     }
     agents.push({ spec: { ...checked.data, name }, instructions, mcp, knowledgeFiles, source: file });

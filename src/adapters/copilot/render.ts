@@ -38,7 +38,13 @@ export function copilotPaths(roots: Roots): CopilotPaths {
     };
   }
   const home = join(roots.homeDir, ".copilot");
-  return { instructionsMd: undefined, instructionsDir: join(home, "instructions"), agentsDir: join(home, "agents"), mcpFile: join(home, "mcp-config.json"), mcpKey: "mcpServers" };
+  return {
+    instructionsMd: undefined,
+    instructionsDir: join(home, "instructions"),
+    agentsDir: join(home, "agents"),
+    mcpFile: join(home, "mcp-config.json"),
+    mcpKey: "mcpServers",
+  };
 }
 
 /** `common/policies.md` -> `common-policies`. */
@@ -80,10 +86,12 @@ function serverWarnings(agent: ResolvedAgent, name: string, s: McpServer, scope:
   if (s.timeout !== undefined) lost("timeout");
   if (s.autoApprove?.length) lost("autoApprove", "approve the tools in Copilot (VS Code: chat.tools.autoApprove) instead");
   if (s.excludeTools?.length) lost("excludeTools", "list the wanted tools in includeTools instead");
-  if (s.includeTools?.length && scope === "project") lost("includeTools in .vscode/mcp.json", "the agent file's mcp-servers entry carries them as tools; VS Code's mcp.json has no such key");
+  if (s.includeTools?.length && scope === "project")
+    lost("includeTools in .vscode/mcp.json", "the agent file's mcp-servers entry carries them as tools; VS Code's mcp.json has no such key");
   if (s.oauth) lost("oauth settings", "Copilot runs the OAuth flow itself when the server asks");
   const withDefault = [...Object.values(s.env ?? {}), ...Object.values(s.headers ?? {})].some((v) => /\$\{[A-Za-z_][A-Za-z0-9_]*:-/.test(v));
-  if (withDefault && scope === "project") lost("a ${VAR:-default} default in .vscode/mcp.json", "VS Code's ${env:VAR} has no default; the agent file's mcp-servers keeps it");
+  if (withDefault && scope === "project")
+    lost("a ${VAR:-default} default in .vscode/mcp.json", "VS Code's ${env:VAR} has no default; the agent file's mcp-servers keeps it");
 }
 
 /** The `mcp-servers:` entry of an agent file (github.com / Copilot CLI shape) and the CLI's mcp-config.json. */
@@ -120,7 +128,9 @@ function vscodeServer(s: McpServer): Record<string, unknown> {
 function agentBody(agent: ResolvedAgent, names: Map<string, string>): string {
   let body = agent.instructions.replace(/\s+$/, "") + "\n";
   if (agent.knowledge.length) {
-    const lines = agent.knowledge.map((k) => `- [${k.path}](../instructions/${names.get(k.path)!}) (${k.mode === "always" ? "always applied" : "read it when relevant"})`);
+    const lines = agent.knowledge.map(
+      (k) => `- [${k.path}](../instructions/${names.get(k.path)!}) (${k.mode === "always" ? "always applied" : "read it when relevant"})`,
+    );
     body += `\n## Knowledge\n\n${lines.join("\n")}\n`;
   }
   return body;
@@ -143,7 +153,15 @@ function agentFile(agent: ResolvedAgent, servers: Record<string, McpServer>, nam
 }
 
 function warnUnexpressible(agent: ResolvedAgent, warnings: Diagnostic[]): void {
-  if (agent.tools.trusted?.length) warnings.push(unsupported(TARGET, agent, "trusted tools (tools.trusted)", "Copilot asks for confirmation by its own settings (VS Code: chat.tools.autoApprove), not per agent"));
+  if (agent.tools.trusted?.length)
+    warnings.push(
+      unsupported(
+        TARGET,
+        agent,
+        "trusted tools (tools.trusted)",
+        "Copilot asks for confirmation by its own settings (VS Code: chat.tools.autoApprove), not per agent",
+      ),
+    );
   if (Object.keys(agent.toolSettings).length) warnings.push(unsupported(TARGET, agent, "toolSettings (allowed paths and commands)"));
   const hooks = usedHookEvents(agent);
   if (hooks.length) warnings.push(unsupported(TARGET, agent, `hooks (${hooks.join(", ")})`));
@@ -155,7 +173,9 @@ function indexSection(agents: readonly ResolvedAgent[], ctx: RenderContext, agen
     "",
     "These GitHub Copilot custom agents come from the aicfg library; choose the matching one as the agent in Copilot Chat or the Copilot CLI.",
     "",
-    ...agents.map((a) => `- \`${a.name}\`: ${a.description.replace(/\s+/g, " ").trim()} (\`${portableRef(join(agentsDir, `${a.name}.agent.md`), ctx, "cwd")}\`)`),
+    ...agents.map(
+      (a) => `- \`${a.name}\`: ${a.description.replace(/\s+/g, " ").trim()} (\`${portableRef(join(agentsDir, `${a.name}.agent.md`), ctx, "cwd")}\`)`,
+    ),
   ];
   return lines.join("\n") + "\n";
 }
@@ -184,7 +204,14 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
     }
     const names = instructionsFileNames(agent);
     const agentSecret = Object.values(servers).some((s) => literalIn(s.env) || literalIn(s.headers));
-    files.push({ kind: "file", path: join(paths.agentsDir, `${agent.name}.agent.md`), content: agentFile(agent, servers, names, warnings), agent: agent.name, alwaysLoaded: true, ...(agentSecret ? { secret: true } : {}) });
+    files.push({
+      kind: "file",
+      path: join(paths.agentsDir, `${agent.name}.agent.md`),
+      content: agentFile(agent, servers, names, warnings),
+      agent: agent.name,
+      alwaysLoaded: true,
+      ...(agentSecret ? { secret: true } : {}),
+    });
 
     for (const k of agent.knowledge) {
       const fm: Record<string, unknown> = { description: `${k.path} (knowledge of the ${agent.name} agent, from the aicfg library)` };
@@ -193,7 +220,13 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
       const meta = knowledgeMeta(ctx, k, [agent.name]);
       if (meta.globs.length) fm.applyTo = meta.globs.join(",");
       else if (k.mode === "always") fm.applyTo = "**";
-      files.push({ kind: "file", path: join(paths.instructionsDir, names.get(k.path)!), content: renderFrontmatter(fm, meta.body), agent: agent.name, ...(fm.applyTo === "**" ? { alwaysLoaded: true } : {}) });
+      files.push({
+        kind: "file",
+        path: join(paths.instructionsDir, names.get(k.path)!),
+        content: renderFrontmatter(fm, meta.body),
+        agent: agent.name,
+        ...(fm.applyTo === "**" ? { alwaysLoaded: true } : {}),
+      });
     }
 
     for (const [name, s] of Object.entries(servers)) {
@@ -220,6 +253,7 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
     const entries: JsonKeyEntry[] = [...shared.keys()].sort().map((n) => ({ key: [paths.mcpKey, n], value: shared.get(n)!.value }));
     files.push({ kind: "json-keys", path: paths.mcpFile, entries, ...(secret ? { secret: true } : {}) });
   }
-  if (paths.instructionsMd && sorted.length) files.push({ kind: "md-section", path: paths.instructionsMd, content: indexSection(sorted, ctx, paths.agentsDir), alwaysLoaded: true });
+  if (paths.instructionsMd && sorted.length)
+    files.push({ kind: "md-section", path: paths.instructionsMd, content: indexSection(sorted, ctx, paths.agentsDir), alwaysLoaded: true });
   return { files, warnings };
 }

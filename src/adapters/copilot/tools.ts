@@ -78,7 +78,15 @@ export function copilotTools(agent: ResolvedAgent, servers: readonly string[], w
     }
     const ref = parseMcpRef(d);
     if (ref && ref.tool === undefined) deniedServers.add(ref.server);
-    else if (ref) warnings.push(unsupported(TARGET, agent, `a deny of one MCP tool (${d})`, `Copilot lists allowed tools only; allow the other tools of '${ref.server}' one by one instead of @${ref.server}`));
+    else if (ref)
+      warnings.push(
+        unsupported(
+          TARGET,
+          agent,
+          `a deny of one MCP tool (${d})`,
+          `Copilot lists allowed tools only; allow the other tools of '${ref.server}' one by one instead of @${ref.server}`,
+        ),
+      );
   }
   const aliases = new Set<CopilotAlias>();
   const lostToDeny: string[] = [];
@@ -98,7 +106,14 @@ export function copilotTools(agent: ResolvedAgent, servers: readonly string[], w
   }
   if (noAlias.length) warnings.push(unsupported(TARGET, agent, `the tools ${noAlias.join(", ")}`, "Copilot has no such built-in tool"));
   if (lostToDeny.length) {
-    warnings.push(unsupported(TARGET, agent, `allowing ${lostToDeny.join(", ")} while denying a tool that shares its Copilot alias`, "Copilot grants read/edit/search/execute/web as whole aliases; the alias was left out so the deny holds"));
+    warnings.push(
+      unsupported(
+        TARGET,
+        agent,
+        `allowing ${lostToDeny.join(", ")} while denying a tool that shares its Copilot alias`,
+        "Copilot grants read/edit/search/execute/web as whole aliases; the alias was left out so the deny holds",
+      ),
+    );
   }
   const out: string[] = ALIAS_ORDER.filter((a) => aliases.has(a));
   const serverRefs = new Set<string>();
@@ -137,7 +152,14 @@ export function universalTools(list: readonly string[], file: string, warnings: 
     }
     const mapped = ALIAS_TOOLS[entry.toLowerCase()];
     if (mapped) mapped.forEach(add);
-    else warnings.push({ severity: "warning", code: "import-lossy", message: `copilot: tool '${entry}' has no universal equivalent; dropped`, file, hint: "known aliases: read, edit, search, execute, web, todo, agent and server/tool" });
+    else
+      warnings.push({
+        severity: "warning",
+        code: "import-lossy",
+        message: `copilot: tool '${entry}' has no universal equivalent; dropped`,
+        file,
+        hint: "known aliases: read, edit, search, execute, web, todo, agent and server/tool",
+      });
   }
   return out;
 }

@@ -53,7 +53,14 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   const byAgent = new Map(sorted.map((a) => [a.name, a]));
 
   for (const a of sorted) {
-    warnings.push(...unexpressed(ID, a, { model: true, mcp: true }, { hooks: "aicfg does not write .cursor/hooks.json", toolsAllow: "set extensions.cursor.readonly for a read-only subagent" }));
+    warnings.push(
+      ...unexpressed(
+        ID,
+        a,
+        { model: true, mcp: true },
+        { hooks: "aicfg does not write .cursor/hooks.json", toolsAllow: "set extensions.cursor.readonly for a read-only subagent" },
+      ),
+    );
     const ext = (a.extensions[ID] ?? {}) as CursorExtension;
     const model = modelFor(a, ID);
     files.push({
@@ -74,7 +81,15 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
 
   for (const k of collectKnowledge(sorted, ctx)) {
     if (!project) {
-      for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `knowledge ${k.path} in user scope`, "Cursor keeps user rules in its settings, not in files; export knowledge with --scope project"));
+      for (const name of k.agents)
+        warnings.push(
+          unsupported(
+            ID,
+            byAgent.get(name)!,
+            `knowledge ${k.path} in user scope`,
+            "Cursor keeps user rules in its settings, not in files; export knowledge with --scope project",
+          ),
+        );
       continue;
     }
     const fields: Record<string, unknown> = k.globs.length
@@ -91,7 +106,8 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
 
   const mcp = renderServerEntries(ID, sorted, CURSOR_MCP_SHAPE, ["mcpServers"]);
   warnings.push(...mcp.warnings);
-  if (mcp.entries.length) files.push({ kind: "json-keys", path: join(root, ".cursor", "mcp.json"), entries: mcp.entries, ...(mcp.secret ? { secret: true } : {}) });
+  if (mcp.entries.length)
+    files.push({ kind: "json-keys", path: join(root, ".cursor", "mcp.json"), entries: mcp.entries, ...(mcp.secret ? { secret: true } : {}) });
 
   const clash = dropClashes(ID, files);
   warnings.push(...clash.warnings);
@@ -99,7 +115,14 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
     if (f.kind !== "file" || !f.path.endsWith(".mdc")) continue;
     const n = lineCount(f.content as string);
     if (n > CURSOR_RULE_MAX_LINES) {
-      warnings.push(limitExceeded(ID, f.agent ? byAgent.get(f.agent) : undefined, `${f.path.slice(root.length + 1)} has ${n} lines; Cursor recommends rules under ${CURSOR_RULE_MAX_LINES} lines`, "split the knowledge into smaller files"));
+      warnings.push(
+        limitExceeded(
+          ID,
+          f.agent ? byAgent.get(f.agent) : undefined,
+          `${f.path.slice(root.length + 1)} has ${n} lines; Cursor recommends rules under ${CURSOR_RULE_MAX_LINES} lines`,
+          "split the knowledge into smaller files",
+        ),
+      );
     }
   }
   return { files: clash.files, warnings };
@@ -120,7 +143,8 @@ function parse(src: FileSource, roots: Roots): ParseResult {
   const mcpText = src.read(".cursor/mcp.json");
   if (mcpText !== undefined) {
     const parsed = parseJsonText(mcpText);
-    if (!parsed.ok) warnings.push(importWarning(join(root, ".cursor/mcp.json"), `could not read .cursor/mcp.json: ${parsed.error}`, "fix the JSON and import again"));
+    if (!parsed.ok)
+      warnings.push(importWarning(join(root, ".cursor/mcp.json"), `could not read .cursor/mcp.json: ${parsed.error}`, "fix the JSON and import again"));
     else {
       const servers = (parsed.value as Record<string, unknown>).mcpServers;
       if (servers && typeof servers === "object") {
@@ -172,7 +196,13 @@ function parse(src: FileSource, roots: Roots): ParseResult {
     const agentRequested = typeof doc.data.description === "string" && doc.data.alwaysApply !== true && !doc.data.globs;
     if (agentRequested && !stem.startsWith("knowledge-") && Slug.safeParse(stem).success) {
       names.add(stem);
-      agents.push({ spec: { name: stem, description: (doc.data.description as string).trim() || stem }, instructions: doc.body, mcp: { ...mcp }, knowledgeFiles: [], source: file });
+      agents.push({
+        spec: { name: stem, description: (doc.data.description as string).trim() || stem },
+        instructions: doc.body,
+        mcp: { ...mcp },
+        knowledgeFiles: [],
+        source: file,
+      });
     } else knowledge.push(file);
   }
   for (const a of agents) a.knowledgeFiles = [...knowledge];

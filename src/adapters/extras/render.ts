@@ -46,31 +46,50 @@ export function renderExtras(targetId: string, lib: Library, ctx: RenderContext)
   const name = target?.displayName ?? targetId;
 
   const skills = [...lib.skills.values()].sort((a, b) => a.name.localeCompare(b.name));
-  const commands = [...lib.commands.values()]
-    .filter((c) => !c.spec.targets || c.spec.targets.includes(targetId))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const commands = [...lib.commands.values()].filter((c) => !c.spec.targets || c.spec.targets.includes(targetId)).sort((a, b) => a.name.localeCompare(b.name));
   const ignore = lib.manifest.ignore ?? [];
 
   const missing = (what: string, names: string[], file: string | undefined, hint: string): void => {
     const list = names.length ? ` (${names.map((n) => `'${n}'`).join(", ")})` : "";
     // Library-wide files a tool has no place for are not a feature of an agent: reported, but
     // not escalated by --strict (or no library with skills could strict-export to most tools).
-    warnings.push(warning("no-native-place", `${targetId}: the library's ${what}${list} have no place in ${name} (${ctx.scope} scope); left out of this target`, file, hint));
+    warnings.push(
+      warning(
+        "no-native-place",
+        `${targetId}: the library's ${what}${list} have no place in ${name} (${ctx.scope} scope); left out of this target`,
+        file,
+        hint,
+      ),
+    );
   };
   const otherScope = (feature: ExtrasFeature): string => {
     const other: ExportScope = ctx.scope === "project" ? "user" : "project";
-    return layoutFor(target, other)?.[feature] !== undefined ? `${name} reads them in ${other} scope: export with --scope ${other}` : `${name} has no file for them`;
+    return layoutFor(target, other)?.[feature] !== undefined
+      ? `${name} reads them in ${other} scope: export with --scope ${other}`
+      : `${name} has no file for them`;
   };
 
   // Skills: SKILL.md and every companion file, byte-for-byte.
   if (skills.length) {
-    if (!layout?.skills) missing("skills", skills.map((s) => s.name), skills[0]!.file, otherScope("skills"));
+    if (!layout?.skills)
+      missing(
+        "skills",
+        skills.map((s) => s.name),
+        skills[0]!.file,
+        otherScope("skills"),
+      );
     else for (const s of skills) renderSkill(targetId, s, join(root, layout.skills), ctx, files, warnings);
   }
 
   // Commands.
   if (commands.length) {
-    if (!layout?.commands) missing("commands", commands.map((c) => c.name), commands[0]!.file, otherScope("commands"));
+    if (!layout?.commands)
+      missing(
+        "commands",
+        commands.map((c) => c.name),
+        commands[0]!.file,
+        otherScope("commands"),
+      );
     else renderCommands(targetId, name, commands, layout.commands, root, files, warnings);
   }
 
@@ -89,7 +108,15 @@ export function renderExtras(targetId: string, lib: Library, ctx: RenderContext)
       missing("ignore patterns", [], lib.manifestFile, otherScope("ignore"));
     } else {
       const bad = ignore.filter((p) => /[\r\n]/.test(p));
-      if (bad.length) warnings.push(warning("unsupported-feature", `${targetId}: ignore patterns with a line break cannot be written to an ignore file: ${bad.map((p) => JSON.stringify(p)).join(", ")}; left out`, lib.manifestFile, "write one pattern per list entry"));
+      if (bad.length)
+        warnings.push(
+          warning(
+            "unsupported-feature",
+            `${targetId}: ignore patterns with a line break cannot be written to an ignore file: ${bad.map((p) => JSON.stringify(p)).join(", ")}; left out`,
+            lib.manifestFile,
+            "write one pattern per list entry",
+          ),
+        );
       const lines = ignore.filter((p) => !/[\r\n]/.test(p));
       if (lines.length) files.push({ kind: "md-section", path: join(root, layout.ignore), content: lines.join("\n") + "\n", comment: "hash" });
     }
@@ -104,10 +131,18 @@ function renderSkill(targetId: string, s: SkillEntry, dir: string, ctx: RenderCo
   if (s.name.length > SKILL_NAME_MAX) problems.push(`its name is ${s.name.length} characters long (at most ${SKILL_NAME_MAX})`);
   else if (!SKILL_NAME.test(s.name)) problems.push(`its name '${s.name}' is not lowercase letters, digits and single hyphens`);
   const description = typeof s.spec.description === "string" ? s.spec.description : "";
-  if (description.length === 0 || description.length > SKILL_DESCRIPTION_MAX) problems.push(`its description is ${description.length} characters long (1 to ${SKILL_DESCRIPTION_MAX})`);
+  if (description.length === 0 || description.length > SKILL_DESCRIPTION_MAX)
+    problems.push(`its description is ${description.length} characters long (1 to ${SKILL_DESCRIPTION_MAX})`);
   if (s.spec.name !== s.name) problems.push(`its frontmatter name '${String(s.spec.name)}' differs from its folder name '${s.name}'`);
   if (problems.length) {
-    warnings.push(warning("limit-exceeded", `${targetId}: skill '${s.name}' breaks the Agent Skills rules: ${problems.join("; ")}; not exported`, s.file, "see https://agentskills.io/specification; rename the folder and the name: field together"));
+    warnings.push(
+      warning(
+        "limit-exceeded",
+        `${targetId}: skill '${s.name}' breaks the Agent Skills rules: ${problems.join("; ")}; not exported`,
+        s.file,
+        "see https://agentskills.io/specification; rename the folder and the name: field together",
+      ),
+    );
     return;
   }
   const skillDir = join(dir, s.name);
@@ -119,7 +154,14 @@ function renderSkill(targetId: string, s: SkillEntry, dir: string, ctx: RenderCo
       src = resolveInside(s.dir, rel, "skill file");
       dest = resolveInside(skillDir, rel, "skill file");
     } catch (e) {
-      warnings.push(warning("unsupported-feature", `${targetId}: skill '${s.name}': ${(e as Error).message}; this file is left out`, s.file, "keep companion files inside the skill folder"));
+      warnings.push(
+        warning(
+          "unsupported-feature",
+          `${targetId}: skill '${s.name}': ${(e as Error).message}; this file is left out`,
+          s.file,
+          "keep companion files inside the skill folder",
+        ),
+      );
       continue;
     }
     files.push({ kind: "file", path: dest, content: ctx.readBytes(src) });
@@ -132,7 +174,15 @@ const FIELD_VALUE: Record<CommandField, (c: CommandEntry) => string | undefined>
   model: (c) => c.spec.model,
 };
 
-function renderCommands(targetId: string, name: string, commands: CommandEntry[], format: CommandFormat, root: string, files: OutputFile[], warnings: Diagnostic[]): void {
+function renderCommands(
+  targetId: string,
+  name: string,
+  commands: CommandEntry[],
+  format: CommandFormat,
+  root: string,
+  files: OutputFile[],
+  warnings: Diagnostic[],
+): void {
   // Optional fields the tool cannot hold: one warning per field, naming the commands that set it.
   // (`description` is required by the library and only a listing aid: tools without it show the name.)
   for (const field of ["argument-hint", "model"] as const) {
@@ -140,7 +190,11 @@ function renderCommands(targetId: string, name: string, commands: CommandEntry[]
     const users = commands.filter((c) => FIELD_VALUE[field](c) !== undefined);
     if (users.length) {
       warnings.push(
-        warning("unsupported-feature", `${targetId}: ${name} command files have no '${field}'; it is left out of ${users.map((c) => `'${c.name}'`).join(", ")}`, users[0]!.file),
+        warning(
+          "unsupported-feature",
+          `${targetId}: ${name} command files have no '${field}'; it is left out of ${users.map((c) => `'${c.name}'`).join(", ")}`,
+          users[0]!.file,
+        ),
       );
     }
   }
@@ -167,7 +221,12 @@ function renderCommands(targetId: string, name: string, commands: CommandEntry[]
     const content = format.syntax === "toml" ? renderToml(fields, text) : Object.keys(fields).length ? renderFrontmatter(fields, text) : text;
     if (format.maxChars !== undefined && content.length > format.maxChars) {
       warnings.push(
-        warning("limit-exceeded", `${targetId}: command '${c.name}' is ${content.length} characters long; ${name} loads at most ${format.maxChars} per file; not exported`, c.file, "shorten the command or split it in two"),
+        warning(
+          "limit-exceeded",
+          `${targetId}: command '${c.name}' is ${content.length} characters long; ${name} loads at most ${format.maxChars} per file; not exported`,
+          c.file,
+          "shorten the command or split it in two",
+        ),
       );
       continue;
     }
@@ -192,7 +251,9 @@ export function extrasCapabilities(targetId: string): Partial<Record<ExtrasFeatu
   if (any("skills")) out.skills = both("skills") ? "yes" : "partial";
   if (any("commands")) {
     const formats = [t.project?.commands, t.user?.commands].filter((f): f is CommandFormat => f !== undefined);
-    const full = formats.every((f) => f.placeholders.all !== undefined && f.placeholders.positional !== undefined && f.fields["argument-hint"] && f.fields.model);
+    const full = formats.every(
+      (f) => f.placeholders.all !== undefined && f.placeholders.positional !== undefined && f.fields["argument-hint"] && f.fields.model,
+    );
     out.commands = both("commands") && full ? "yes" : "partial";
   }
   // Ignore files are per project by nature; a project-scope file is full support.

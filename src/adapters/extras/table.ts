@@ -76,11 +76,23 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     displayName: "Claude Code",
     project: {
       skills: ".claude/skills",
-      commands: { dir: ".claude/commands", suffix: ".md", syntax: "markdown", fields: CLAUDE_STYLE_FIELDS, placeholders: { all: "$ARGUMENTS", positional: "$ARGUMENTS[{i}]" } },
+      commands: {
+        dir: ".claude/commands",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: CLAUDE_STYLE_FIELDS,
+        placeholders: { all: "$ARGUMENTS", positional: "$ARGUMENTS[{i}]" },
+      },
     },
     user: {
       skills: ".claude/skills",
-      commands: { dir: ".claude/commands", suffix: ".md", syntax: "markdown", fields: CLAUDE_STYLE_FIELDS, placeholders: { all: "$ARGUMENTS", positional: "$ARGUMENTS[{i}]" } },
+      commands: {
+        dir: ".claude/commands",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: CLAUDE_STYLE_FIELDS,
+        placeholders: { all: "$ARGUMENTS", positional: "$ARGUMENTS[{i}]" },
+      },
     },
     ignoreInstead:
       "Claude Code has no ignore file; its equivalent is permissions.deny Read(...) rules in .claude/settings.json, and the claude-code target already owns permissions.deny there (the agents' tool denials), so aicfg does not add to it",
@@ -101,7 +113,13 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     project: { skills: ".agents/skills" },
     user: {
       skills: ".agents/skills",
-      commands: { dir: ".codex/prompts", suffix: ".md", syntax: "markdown", fields: { description: "description", "argument-hint": "argument-hint" }, placeholders: { all: "$ARGUMENTS", positional: "${n}" } },
+      commands: {
+        dir: ".codex/prompts",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: { description: "description", "argument-hint": "argument-hint" },
+        placeholders: { all: "$ARGUMENTS", positional: "${n}" },
+      },
     },
     notes: [
       "commands are custom prompts in ~/.codex/prompts (user scope only, deprecated by OpenAI in favour of skills; invoked as /prompts:<name>)",
@@ -118,7 +136,13 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     displayName: "GitHub Copilot",
     project: {
       skills: ".github/skills",
-      commands: { dir: ".github/prompts", suffix: ".prompt.md", syntax: "markdown", fields: CLAUDE_STYLE_FIELDS, placeholders: { all: "${input:args}", positional: "${input:arg{n}}" } },
+      commands: {
+        dir: ".github/prompts",
+        suffix: ".prompt.md",
+        syntax: "markdown",
+        fields: CLAUDE_STYLE_FIELDS,
+        placeholders: { all: "${input:args}", positional: "${input:arg{n}}" },
+      },
     },
     user: { skills: ".copilot/skills" },
     notes: [
@@ -151,10 +175,7 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     displayName: "Gemini CLI",
     project: { skills: ".gemini/skills", commands: GEMINI_TOML(".gemini/commands"), ignore: ".geminiignore" },
     user: { skills: ".gemini/skills", commands: GEMINI_TOML(".gemini/commands") },
-    notes: [
-      "commands are TOML (description, prompt); only {{args}} exists, so positional $1..$9 cannot be expressed",
-      "the ignore file is per project only",
-    ],
+    notes: ["commands are TOML (description, prompt); only {{args}} exists, so positional $1..$9 cannot be expressed", "the ignore file is per project only"],
     sources: [
       "google-gemini/gemini-cli: docs/cli/custom-commands.md (.gemini/commands/*.toml, {{args}}, args appended when absent)",
       "google-gemini/gemini-cli: docs/cli/skills.md, docs/cli/gemini-ignore.md",
@@ -182,7 +203,10 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     project: { skills: ".kiro/skills", commands: PLAIN_PROMPT(".kiro/prompts"), ignore: ".kiroignore" },
     user: { skills: ".kiro/skills", commands: PLAIN_PROMPT(".kiro/prompts"), ignore: ".kiro/settings/kiroignore" },
     notes: ["shares .kiro/skills, .kiro/prompts and .kiroignore with the kiro-cli target (same files; the ignore file gets one block per target)"],
-    sources: ["dyoshikawa/rulesync: docs/reference/supported-tools.md (Kiro CLI and IDE share prompts, skills, .kiroignore) [2nd]", "https://kiro.dev/docs (Agent Skills, Kiroignore)"],
+    sources: [
+      "dyoshikawa/rulesync: docs/reference/supported-tools.md (Kiro CLI and IDE share prompts, skills, .kiroignore) [2nd]",
+      "https://kiro.dev/docs (Agent Skills, Kiroignore)",
+    ],
   },
   {
     id: "q-cli",
@@ -190,7 +214,9 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     project: { commands: PLAIN_PROMPT(".amazonq/prompts") },
     user: { commands: PLAIN_PROMPT(".aws/amazonq/prompts") },
     notes: ["commands are file prompts (@name) without arguments; Q CLI has no skills and no ignore file"],
-    sources: ["aws/amazon-q-developer-cli: prompts (workspace .amazonq/prompts, global ~/.aws/amazonq/prompts) via the Kiro CLI prompt docs, which kept the design [?]"],
+    sources: [
+      "aws/amazon-q-developer-cli: prompts (workspace .amazonq/prompts, global ~/.aws/amazonq/prompts) via the Kiro CLI prompt docs, which kept the design [?]",
+    ],
   },
   {
     id: "windsurf",
@@ -237,15 +263,37 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     project: { skills: ".agents/skills", commands: WORKFLOW(".agents/workflows") },
     user: { skills: ".gemini/config/skills", commands: WORKFLOW(".gemini/antigravity/global_workflows") },
     notes: ["commands are workflows (/name) without arguments; all paths from secondary sources, settled in 2026 [2nd][?]"],
-    sources: ["dyoshikawa/rulesync: docs/reference/supported-tools.md (Antigravity .agents/workflows, ~/.gemini/antigravity/global_workflows, ~/.gemini/config/skills) [2nd]", "https://antigravity.google/docs/skills"],
+    sources: [
+      "dyoshikawa/rulesync: docs/reference/supported-tools.md (Antigravity .agents/workflows, ~/.gemini/antigravity/global_workflows, ~/.gemini/config/skills) [2nd]",
+      "https://antigravity.google/docs/skills",
+    ],
   },
   {
     id: "opencode",
     displayName: "OpenCode",
-    project: { commands: { dir: ".opencode/command", suffix: ".md", syntax: "markdown", fields: { description: "description", model: "model" }, placeholders: { all: "$ARGUMENTS", positional: "${n}" } } },
-    user: { commands: { dir: ".config/opencode/command", suffix: ".md", syntax: "markdown", fields: { description: "description", model: "model" }, placeholders: { all: "$ARGUMENTS", positional: "${n}" } } },
+    project: {
+      commands: {
+        dir: ".opencode/command",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: { description: "description", model: "model" },
+        placeholders: { all: "$ARGUMENTS", positional: "${n}" },
+      },
+    },
+    user: {
+      commands: {
+        dir: ".config/opencode/command",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: { description: "description", model: "model" },
+        placeholders: { all: "$ARGUMENTS", positional: "${n}" },
+      },
+    },
     notes: ["argument-hint has no OpenCode equivalent", "model ids are OpenCode's provider/model form"],
-    sources: ["https://opencode.ai/docs/commands/ ($ARGUMENTS, $1.., description, agent, model)", "learnopencode.com 5.4 (.opencode/command, ~/.config/opencode/command) [2nd]"],
+    sources: [
+      "https://opencode.ai/docs/commands/ ($ARGUMENTS, $1.., description, agent, model)",
+      "learnopencode.com 5.4 (.opencode/command, ~/.config/opencode/command) [2nd]",
+    ],
   },
   {
     id: "qwen-code",
@@ -253,29 +301,76 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     project: { skills: ".qwen/skills", commands: GEMINI_TOML(".qwen/commands"), ignore: ".qwenignore" },
     user: { skills: ".qwen/skills", commands: GEMINI_TOML(".qwen/commands") },
     notes: ["a Gemini CLI fork: TOML commands with {{args}} only [2nd]"],
-    sources: ["QwenLM/qwen-code: packages/core/src/services/fileDiscoveryService.ts (.qwenignore)", "dyoshikawa/rulesync: src/constants/qwencode-paths.ts [2nd]"],
+    sources: [
+      "QwenLM/qwen-code: packages/core/src/services/fileDiscoveryService.ts (.qwenignore)",
+      "dyoshikawa/rulesync: src/constants/qwencode-paths.ts [2nd]",
+    ],
   },
   {
     id: "factory-droid",
     displayName: "Factory Droid",
-    project: { skills: ".factory/skills", commands: { dir: ".factory/commands", suffix: ".md", syntax: "markdown", fields: { description: "description", "argument-hint": "argument-hint" }, placeholders: { all: "$ARGUMENTS" } } },
-    user: { skills: ".factory/skills", commands: { dir: ".factory/commands", suffix: ".md", syntax: "markdown", fields: { description: "description", "argument-hint": "argument-hint" }, placeholders: { all: "$ARGUMENTS" } } },
+    project: {
+      skills: ".factory/skills",
+      commands: {
+        dir: ".factory/commands",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: { description: "description", "argument-hint": "argument-hint" },
+        placeholders: { all: "$ARGUMENTS" },
+      },
+    },
+    user: {
+      skills: ".factory/skills",
+      commands: {
+        dir: ".factory/commands",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: { description: "description", "argument-hint": "argument-hint" },
+        placeholders: { all: "$ARGUMENTS" },
+      },
+    },
     notes: ["Droid documents $ARGUMENTS only; skills folder from a secondary source [2nd]"],
-    sources: ["https://docs.factory.ai/cli/configuration/custom-slash-commands (.factory/commands, ~/.factory/commands, description, argument-hint, $ARGUMENTS)", "dyoshikawa/rulesync: src/constants/factorydroid-paths.ts [2nd]"],
+    sources: [
+      "https://docs.factory.ai/cli/configuration/custom-slash-commands (.factory/commands, ~/.factory/commands, description, argument-hint, $ARGUMENTS)",
+      "dyoshikawa/rulesync: src/constants/factorydroid-paths.ts [2nd]",
+    ],
   },
   {
     id: "augment",
     displayName: "Augment Code",
-    project: { commands: { dir: ".augment/commands", suffix: ".md", syntax: "markdown", fields: CLAUDE_STYLE_FIELDS, placeholders: {} }, ignore: ".augmentignore" },
+    project: {
+      commands: { dir: ".augment/commands", suffix: ".md", syntax: "markdown", fields: CLAUDE_STYLE_FIELDS, placeholders: {} },
+      ignore: ".augmentignore",
+    },
     user: { commands: { dir: ".augment/commands", suffix: ".md", syntax: "markdown", fields: CLAUDE_STYLE_FIELDS, placeholders: {} } },
     notes: ["no argument substitution is documented for Augment commands [?]"],
-    sources: ["https://docs.augmentcode.com/using-augment/custom-commands (.augment/commands, ~/.augment/commands)", "https://docs.augmentcode.com/setup-augment/workspace-indexing (.augmentignore)"],
+    sources: [
+      "https://docs.augmentcode.com/using-augment/custom-commands (.augment/commands, ~/.augment/commands)",
+      "https://docs.augmentcode.com/setup-augment/workspace-indexing (.augmentignore)",
+    ],
   },
   {
     id: "roo",
     displayName: "Roo Code",
-    project: { commands: { dir: ".roo/commands", suffix: ".md", syntax: "markdown", fields: { description: "description", "argument-hint": "argument-hint" }, placeholders: {} }, ignore: ".rooignore" },
-    user: { commands: { dir: ".roo/commands", suffix: ".md", syntax: "markdown", fields: { description: "description", "argument-hint": "argument-hint" }, placeholders: {} } },
+    project: {
+      commands: {
+        dir: ".roo/commands",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: { description: "description", "argument-hint": "argument-hint" },
+        placeholders: {},
+      },
+      ignore: ".rooignore",
+    },
+    user: {
+      commands: {
+        dir: ".roo/commands",
+        suffix: ".md",
+        syntax: "markdown",
+        fields: { description: "description", "argument-hint": "argument-hint" },
+        placeholders: {},
+      },
+    },
     notes: ["Roo Code reached end of life in 2026 (Zoo Code reads the same .roo tree) [2nd]"],
     sources: ["https://docs.roocode.com/features/slash-commands", "https://docs.roocode.com/features/rooignore"],
   },
@@ -298,7 +393,10 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     displayName: "JetBrains AI Assistant",
     project: { ignore: ".aiignore" },
     notes: ["shares .aiignore with the junie target (one block per target)"],
-    sources: ["https://www.jetbrains.com/help/ai-assistant/disable-ai-assistant.html (.aiignore)", "dyoshikawa/rulesync: src/constants/aiassistant-paths.ts [2nd]"],
+    sources: [
+      "https://www.jetbrains.com/help/ai-assistant/disable-ai-assistant.html (.aiignore)",
+      "dyoshikawa/rulesync: src/constants/aiassistant-paths.ts [2nd]",
+    ],
   },
   {
     id: "junie",
@@ -312,7 +410,10 @@ export const EXTRAS_TARGETS: readonly ExtrasTarget[] = [
     displayName: "Firebase Studio",
     project: { ignore: ".aiexclude" },
     notes: [".aiexclude uses gitignore syntax with small differences (for example, an empty file excludes nothing) [?]"],
-    sources: ["https://firebase.google.com/docs/studio/set-up-gemini (.aiexclude)", "https://developers.google.com/gemini-code-assist/docs/create-aiexclude-file"],
+    sources: [
+      "https://firebase.google.com/docs/studio/set-up-gemini (.aiexclude)",
+      "https://developers.google.com/gemini-code-assist/docs/create-aiexclude-file",
+    ],
   },
 ];
 

@@ -111,29 +111,61 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   const trustedServers = new Set<string>();
 
   for (const a of sorted) {
-    warnings.push(...unexpressed(ID, a, { model: true, mcp: true, toolsAllow: true, toolsTrusted: true }, { toolsDeny: "Gemini subagents take an allow list only; list the allowed tools instead" }));
+    warnings.push(
+      ...unexpressed(
+        ID,
+        a,
+        { model: true, mcp: true, toolsAllow: true, toolsTrusted: true },
+        { toolsDeny: "Gemini subagents take an allow list only; list the allowed tools instead" },
+      ),
+    );
     const lost: string[] = [];
     const tools = a.tools.allow ? geminiTools(a.tools.allow, lost) : undefined;
-    if (lost.length) warnings.push(unsupported(ID, a, `the tools ${lost.join(", ")}`, "Gemini CLI has no such built-in tool; it is left out of the subagent's tools"));
+    if (lost.length)
+      warnings.push(unsupported(ID, a, `the tools ${lost.join(", ")}`, "Gemini CLI has no such built-in tool; it is left out of the subagent's tools"));
     const trustLost: string[] = [];
     for (const t of a.tools.trusted ?? []) {
       const m = parseMcpRef(t);
       if (m && m.tool === undefined && a.mcpServers[m.server]) trustedServers.add(m.server);
       else trustLost.push(t);
     }
-    if (trustLost.length) warnings.push(unsupported(ID, a, `tools.trusted (${trustLost.join(", ")})`, "Gemini CLI trusts whole MCP servers only (trust: true); built-in tools ask unless run with --approval-mode"));
+    if (trustLost.length)
+      warnings.push(
+        unsupported(
+          ID,
+          a,
+          `tools.trusted (${trustLost.join(", ")})`,
+          "Gemini CLI trusts whole MCP servers only (trust: true); built-in tools ask unless run with --approval-mode",
+        ),
+      );
     const ext = (a.extensions[ID] ?? {}) as GeminiExtension;
     let model = modelFor(a, ID);
     const explicit = typeof a.model === "object" && a.model[ID] !== undefined;
     if (model !== undefined && !explicit && !model.startsWith("gemini-")) {
-      warnings.push(unsupported(ID, a, `the model '${model}'`, `it is not a Gemini model; give one with model: {${ID}: gemini-2.5-pro} (the subagent inherits the session's model)`));
+      warnings.push(
+        unsupported(
+          ID,
+          a,
+          `the model '${model}'`,
+          `it is not a Gemini model; give one with model: {${ID}: gemini-2.5-pro} (the subagent inherits the session's model)`,
+        ),
+      );
       model = undefined;
     }
     files.push({
       kind: "file",
       path: join(root, ".gemini", "agents", `${a.name}.md`),
       content: renderFrontmatter(
-        { name: a.name, description: a.description, kind: "local", tools, model, temperature: ext.temperature, max_turns: ext.max_turns, timeout_mins: ext.timeout_mins },
+        {
+          name: a.name,
+          description: a.description,
+          kind: "local",
+          tools,
+          model,
+          temperature: ext.temperature,
+          max_turns: ext.max_turns,
+          timeout_mins: ext.timeout_mins,
+        },
         a.instructions,
       ),
       agent: a.name,
@@ -143,16 +175,34 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
   const blocks: string[] = [];
   for (const k of collectKnowledge(sorted, ctx)) {
     if (k.mode === "always") blocks.push(knowledgeBlock(k));
-    else for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `on-demand knowledge ${k.path}`, "GEMINI.md is always loaded; make it mode: always to include it"));
-    if (k.globs.length && k.mode === "always") for (const name of k.agents) warnings.push(unsupported(ID, byAgent.get(name)!, `the applyTo globs of knowledge ${k.path}`, "GEMINI.md applies to the whole session; it is included unconditionally"));
+    else
+      for (const name of k.agents)
+        warnings.push(unsupported(ID, byAgent.get(name)!, `on-demand knowledge ${k.path}`, "GEMINI.md is always loaded; make it mode: always to include it"));
+    if (k.globs.length && k.mode === "always")
+      for (const name of k.agents)
+        warnings.push(
+          unsupported(
+            ID,
+            byAgent.get(name)!,
+            `the applyTo globs of knowledge ${k.path}`,
+            "GEMINI.md applies to the whole session; it is included unconditionally",
+          ),
+        );
   }
-  if (blocks.length) files.push({ kind: "md-section", path: join(root, ctx.scope === "project" ? "GEMINI.md" : join(".gemini", "GEMINI.md")), content: joinBlocks(blocks), alwaysLoaded: true });
+  if (blocks.length)
+    files.push({
+      kind: "md-section",
+      path: join(root, ctx.scope === "project" ? "GEMINI.md" : join(".gemini", "GEMINI.md")),
+      content: joinBlocks(blocks),
+      alwaysLoaded: true,
+    });
 
   const mcp = renderServerEntries(ID, sorted, GEMINI_MCP_SHAPE, ["mcpServers"], (name, value) => {
     if (trustedServers.has(name)) value.trust = true;
   });
   warnings.push(...mcp.warnings);
-  if (mcp.entries.length) files.push({ kind: "json-keys", path: join(root, ".gemini", "settings.json"), entries: mcp.entries, ...(mcp.secret ? { secret: true } : {}) });
+  if (mcp.entries.length)
+    files.push({ kind: "json-keys", path: join(root, ".gemini", "settings.json"), entries: mcp.entries, ...(mcp.secret ? { secret: true } : {}) });
   return { files, warnings };
 }
 
@@ -168,7 +218,8 @@ function parse(src: FileSource, roots: Roots): ParseResult {
   const settingsText = src.read(".gemini/settings.json");
   if (settingsText !== undefined) {
     const parsed = parseJsonText(settingsText);
-    if (!parsed.ok) warnings.push(importWarning(join(root, ".gemini/settings.json"), `could not read settings.json: ${parsed.error}`, "fix the JSON and import again"));
+    if (!parsed.ok)
+      warnings.push(importWarning(join(root, ".gemini/settings.json"), `could not read settings.json: ${parsed.error}`, "fix the JSON and import again"));
     else {
       const raw = (parsed.value as Record<string, unknown>).mcpServers;
       if (raw && typeof raw === "object") {
@@ -204,7 +255,11 @@ function parse(src: FileSource, roots: Roots): ParseResult {
     let mcp: Record<string, McpServer> = { ...servers };
     if (Array.isArray(doc.data.tools)) {
       const unknown: string[] = [];
-      const allow = universalTools(doc.data.tools.filter((t): t is string => typeof t === "string"), serverNames, unknown);
+      const allow = universalTools(
+        doc.data.tools.filter((t): t is string => typeof t === "string"),
+        serverNames,
+        unknown,
+      );
       if (unknown.length) warnings.push(importWarning(file, `unknown tools ${unknown.join(", ")} of '${name}' were left out`));
       spec.tools = { allow };
       const used = new Set(allow.filter((r) => r.startsWith("@")).map((r) => parseMcpRef(r)!.server));
@@ -228,7 +283,11 @@ export const geminiCliAdapter: Adapter = {
   mcpEnvRefs: ALL_ENV_REFS,
   locations: (r) => {
     const root = rootOf(r);
-    return [join(root, ".gemini", "agents"), join(root, ".gemini", "settings.json"), r.scope === "project" ? join(root, "GEMINI.md") : join(root, ".gemini", "GEMINI.md")];
+    return [
+      join(root, ".gemini", "agents"),
+      join(root, ".gemini", "settings.json"),
+      r.scope === "project" ? join(root, "GEMINI.md") : join(root, ".gemini", "GEMINI.md"),
+    ];
   },
   capabilities: {
     instructions: "yes",
@@ -262,7 +321,13 @@ export const geminiCliAdapter: Adapter = {
       install: "install Gemini CLI: npm install -g @google/gemini-cli",
     }),
   // GEMINI.md is loaded at every start; subagents load on demand.
-  budget: { max: 1_048_576, unit: "tokens", per: "total", model: "google", source: "Gemini 2.5 Pro context window, 1,048,576 tokens (ai.google.dev/gemini-api/docs/models)" },
+  budget: {
+    max: 1_048_576,
+    unit: "tokens",
+    per: "total",
+    model: "google",
+    source: "Gemini 2.5 Pro context window, 1,048,576 tokens (ai.google.dev/gemini-api/docs/models)",
+  },
   limitations: [
     "Gemini CLI stopped serving individual Google accounts on 2026-06-18 (Antigravity CLI replaces it); enterprise and API-key users keep it",
     "GEMINI.md is loaded for the whole session: on-demand knowledge is left out, always-on knowledge is shared by all agents",

@@ -52,7 +52,6 @@ function scopeRoot(ctx: Roots): string {
   return ctx.scope === "project" ? ctx.projectRoot : ctx.homeDir;
 }
 
-
 function layoutPaths(layout: ScopeLayout, root: string): string[] {
   const out: string[] = [];
   if (layout.instructions) out.push(join(root, layout.instructions.file));
@@ -96,7 +95,12 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
     const files: OutputFile[] = [];
     const warnings: Diagnostic[] = [];
     if (!layout) {
-      warnings.push({ severity: "warning", code: "scope-unsupported", message: `${def.displayName} has no ${ctx.scope} scope; nothing was rendered`, hint: `export it with --scope ${scopes[0]}` });
+      warnings.push({
+        severity: "warning",
+        code: "scope-unsupported",
+        message: `${def.displayName} has no ${ctx.scope} scope; nothing was rendered`,
+        hint: `export it with --scope ${scopes[0]}`,
+      });
       return { files, warnings };
     }
     const root = scopeRoot(ctx);
@@ -107,12 +111,17 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
 
     for (const a of sorted) {
       warnings.push(
-        ...unexpressed(id, a, { model: !!layout.agents?.modelKey, mcp: !!layout.mcp }, {
-          mcp:
-            otherScope && def.scopes[otherScope]?.mcp
-              ? `${def.displayName} reads MCP servers only in ${otherScope} scope; export with --scope ${otherScope}`
-              : (def.mcpHint ?? `configure the servers in ${def.displayName} itself`),
-        }),
+        ...unexpressed(
+          id,
+          a,
+          { model: !!layout.agents?.modelKey, mcp: !!layout.mcp },
+          {
+            mcp:
+              otherScope && def.scopes[otherScope]?.mcp
+                ? `${def.displayName} reads MCP servers only in ${otherScope} scope; export with --scope ${otherScope}`
+                : (def.mcpHint ?? `configure the servers in ${def.displayName} itself`),
+          },
+        ),
       );
       const model = modelFor(a, id);
       const extra = (a.extensions[id] as GenericExtension | undefined)?.frontmatter ?? {};
@@ -122,7 +131,12 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         if (model !== undefined && layout.agents.modelPattern && !explicit && !new RegExp(layout.agents.modelPattern).test(model)) {
           warnings.push(unsupported(id, a, `the model '${model}'`, `${def.displayName} does not take this model id; give one with model: {${id}: ...}`));
         } else if (layout.agents.modelKey && model !== undefined) fm[layout.agents.modelKey] = model;
-        files.push({ kind: "file", path: join(root, layout.agents.dir, a.name + layout.agents.extension), content: withFrontmatter({ ...fm, ...extra }, a.instructions), agent: a.name });
+        files.push({
+          kind: "file",
+          path: join(root, layout.agents.dir, a.name + layout.agents.extension),
+          content: withFrontmatter({ ...fm, ...extra }, a.instructions),
+          agent: a.name,
+        });
       } else if (layout.rules) {
         const r = layout.rules;
         const map = r.agentAs === "onDemand" && r.frontmatter.onDemand ? r.frontmatter.onDemand : r.frontmatter.always;
@@ -136,7 +150,10 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         });
       } else if (layout.instructions) {
         blocks.push(agentBlock(a));
-        if (Object.keys(extra).length) warnings.push(unsupported(id, a, `extensions.${id}.frontmatter`, `${def.displayName} keeps agents in one shared file, which has no per-agent frontmatter`));
+        if (Object.keys(extra).length)
+          warnings.push(
+            unsupported(id, a, `extensions.${id}.frontmatter`, `${def.displayName} keeps agents in one shared file, which has no per-agent frontmatter`),
+          );
       } else {
         warnings.push(unsupported(id, a, "instructions", `${def.displayName} takes only MCP servers from files`));
       }
@@ -161,13 +178,15 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         ruleFile(r.frontmatter.glob);
         continue;
       }
-      if (k.globs.length) knowledgeWarn(k, `the applyTo globs of knowledge ${k.path}`, `${def.displayName} cannot scope rules to files; it is loaded as ${k.mode} knowledge`);
+      if (k.globs.length)
+        knowledgeWarn(k, `the applyTo globs of knowledge ${k.path}`, `${def.displayName} cannot scope rules to files; it is loaded as ${k.mode} knowledge`);
       if (k.mode === "always") {
         if (r) ruleFile(r.frontmatter.always);
         else if (layout.instructions) blocks.push(knowledgeBlock(k));
         else knowledgeWarn(k, `always-on knowledge ${k.path}`, `${def.displayName} has no file for always-on context in ${ctx.scope} scope`);
       } else if (r?.frontmatter.onDemand) ruleFile(r.frontmatter.onDemand);
-      else knowledgeWarn(k, `on-demand knowledge ${k.path}`, `${def.displayName} cannot load a file only when it is relevant; make it mode: always to include it`);
+      else
+        knowledgeWarn(k, `on-demand knowledge ${k.path}`, `${def.displayName} cannot load a file only when it is relevant; make it mode: always to include it`);
     }
 
     if (layout.instructions && blocks.length) {
@@ -193,7 +212,14 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
         const n = lim.unit === "bytes" ? new TextEncoder().encode(text).length : [...text].length;
         if (n > lim.max) {
           const rel = f.path.slice(root.length + 1);
-          warnings.push(limitExceeded(id, f.agent ? agentByName.get(f.agent) : undefined, `${rel} is ${n} ${lim.unit}; ${def.displayName} reads at most ${lim.max} ${lim.unit} per file (${lim.source})`, "shorten the instructions or split the knowledge into smaller files"));
+          warnings.push(
+            limitExceeded(
+              id,
+              f.agent ? agentByName.get(f.agent) : undefined,
+              `${rel} is ${n} ${lim.unit}; ${def.displayName} reads at most ${lim.max} ${lim.unit} per file (${lim.source})`,
+              "shorten the instructions or split the knowledge into smaller files",
+            ),
+          );
         }
       }
     }

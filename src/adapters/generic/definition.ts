@@ -7,7 +7,10 @@ import { z } from "zod";
 const RelPath = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith("/") && !p.includes("\\") && !p.split("/").includes(".."), "must be a relative path without '..' (relative to the project root or the home folder)");
+  .refine(
+    (p) => !p.startsWith("/") && !p.includes("\\") && !p.split("/").includes(".."),
+    "must be a relative path without '..' (relative to the project root or the home folder)",
+  );
 
 /**
  * A frontmatter value: a constant (`trigger: always_on`, `alwaysApply: true`) or a field taken from
@@ -33,7 +36,10 @@ const FileStem = z
 
 export const RulesFolder = z.strictObject({
   dir: RelPath.describe("folder of rule files, e.g. .roo/rules"),
-  extension: z.string().regex(/^\.[a-z]+$/).default(".md"),
+  extension: z
+    .string()
+    .regex(/^\.[a-z]+$/)
+    .default(".md"),
   naming: z
     .strictObject({
       agent: FileStem.default("{name}").describe("file stem of an agent's rule; {name} is the agent name"),
@@ -51,7 +57,10 @@ export type RulesFolder = z.infer<typeof RulesFolder>;
 
 export const AgentsFolder = z.strictObject({
   dir: RelPath.describe("folder of agent (persona / subagent) files"),
-  extension: z.string().regex(/^\.[a-z]+$/).default(".md"),
+  extension: z
+    .string()
+    .regex(/^\.[a-z]+$/)
+    .default(".md"),
   frontmatter: FrontmatterMap,
   modelKey: z.string().min(1).optional().describe("frontmatter key of the model id; absent: the tool takes no model here"),
   modelPattern: z

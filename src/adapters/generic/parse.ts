@@ -11,7 +11,11 @@ import { parseMcpServer, readFrontmatterDoc } from "./shared.ts";
 
 /** True when a scope layout lets agents be told apart from other files. */
 export function canParse(layout: ScopeLayout | undefined): boolean {
-  return !!layout && (!!layout.agents || (!!layout.rules && layout.rules.agentAs === "onDemand" && !!layout.rules.frontmatter.onDemand && hasConstant(layout.rules.frontmatter.onDemand)));
+  return (
+    !!layout &&
+    (!!layout.agents ||
+      (!!layout.rules && layout.rules.agentAs === "onDemand" && !!layout.rules.frontmatter.onDemand && hasConstant(layout.rules.frontmatter.onDemand)))
+  );
 }
 
 function hasConstant(map: FrontmatterMap): boolean {

@@ -88,7 +88,12 @@ export function collectKnowledge(agents: readonly ResolvedAgent[], ctx: RenderCo
 /** `common/policies.md` -> `common-policies`: a flat, safe file stem. */
 export function knowledgeSlug(path: string): string {
   const stem = path.replace(/\.(md|mdc|markdown|txt)$/i, "");
-  return stem.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "knowledge";
+  return (
+    stem
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "knowledge"
+  );
 }
 
 // ---------- markdown ----------
@@ -261,7 +266,8 @@ export function renderMcpServer(server: McpServer, shape: McpShapeSpec): { value
   const literal: string[] = [];
   const remote = server.type === "http" || server.type === "sse" || (!!server.url && !server.command);
   const tr = (v: string, where: string): string => {
-    if (shape.envSyntax !== "braces-default" && shape.envSyntax !== "literal" && /\$\{[A-Za-z_][A-Za-z0-9_]*:-/.test(v)) lost.push(`the \${VAR:-default} fallback in ${where}`);
+    if (shape.envSyntax !== "braces-default" && shape.envSyntax !== "literal" && /\$\{[A-Za-z_][A-Za-z0-9_]*:-/.test(v))
+      lost.push(`the \${VAR:-default} fallback in ${where}`);
     const t = translateValue(v, shape.envSyntax);
     if (t === undefined) {
       literal.push(where);
@@ -350,7 +356,15 @@ export function renderServerEntries(
   for (const c of collected.servers) {
     const r = renderMcpServer(c.server, shape);
     const owner = byAgentName.get(c.agent)!;
-    if (r.lost.length) warnings.push(unsupported(target, owner, `${r.lost.join(" and ")} (MCP server '${c.name}')`, r.value ? "the server is written without it" : "the whole server is left out"));
+    if (r.lost.length)
+      warnings.push(
+        unsupported(
+          target,
+          owner,
+          `${r.lost.join(" and ")} (MCP server '${c.name}')`,
+          r.value ? "the server is written without it" : "the whole server is left out",
+        ),
+      );
     if (r.literal.length) {
       warnings.push({
         severity: "warning",

@@ -10,7 +10,12 @@ const PLAIN_MCP: ShapeInput = { urlKey: "url", envSyntax: "braces" };
 /** Gemini CLI and its forks: `httpUrl` for streamable HTTP, `url` for SSE. */
 const GEMINI_MCP: ShapeInput = { urlKey: "httpUrl", sseUrlKey: "url", envSyntax: "braces", extras: ["cwd", "timeout", "includeTools", "excludeTools"] };
 /** Roo Code / Kilo Code `mcp.json`. Their `timeout` is in seconds, so ours (ms) is not written. */
-const ROO_MCP: ShapeInput = { urlKey: "url", typeValues: { http: "streamable-http", sse: "sse" }, envSyntax: "env-colon", extras: ["cwd", "disabled", "alwaysAllow"] };
+const ROO_MCP: ShapeInput = {
+  urlKey: "url",
+  typeValues: { http: "streamable-http", sse: "sse" },
+  envSyntax: "env-colon",
+  extras: ["cwd", "disabled", "alwaysAllow"],
+};
 /** Windsurf / Devin / Antigravity `mcp_config.json`: remote servers take `serverUrl`. */
 const SERVER_URL_MCP: ShapeInput = { urlKey: "serverUrl", envSyntax: "env-colon", extras: ["disabled"] };
 
@@ -67,9 +72,18 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       project: { instructions: { file: ".junie/guidelines.md" }, mcp: { file: ".junie/mcp/mcp.json", shape: PLAIN_MCP } },
       user: { mcp: { file: ".junie/mcp/mcp.json", shape: PLAIN_MCP } },
     },
-    detect: { binaries: ["junie"], configDirs: [".junie"], projectMarkers: [".junie"], install: "install the Junie plugin in a JetBrains IDE: https://www.jetbrains.com/junie/" },
+    detect: {
+      binaries: ["junie"],
+      configDirs: [".junie"],
+      projectMarkers: [".junie"],
+      install: "install the Junie plugin in a JetBrains IDE: https://www.jetbrains.com/junie/",
+    },
     limitations: ["newer Junie releases also read AGENTS.md and .junie/AGENTS.md [2nd]", "${VAR} expansion in mcp.json is assumed [?]"],
-    sources: ["https://www.jetbrains.com/help/junie/customize-guidelines.html", "https://www.jetbrains.com/help/junie/model-context-protocol-mcp.html", "dyoshikawa/rulesync: src/constants/junie-paths.ts [2nd]"],
+    sources: [
+      "https://www.jetbrains.com/help/junie/customize-guidelines.html",
+      "https://www.jetbrains.com/help/junie/model-context-protocol-mcp.html",
+      "dyoshikawa/rulesync: src/constants/junie-paths.ts [2nd]",
+    ],
   },
   {
     id: "opencode",
@@ -78,13 +92,43 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
     scopes: {
       project: {
         instructions: { file: "AGENTS.md" },
-        agents: { dir: ".opencode/agents", frontmatter: { description: { from: "description" }, mode: "subagent" }, modelKey: "model", modelPattern: "^[^/\\s]+/\\S+$" },
-        mcp: { file: "opencode.json", key: ["mcp"], shape: { typeValues: { stdio: "local", http: "remote", sse: "remote" }, commandArray: true, envKey: "environment", envSyntax: "curly-env", extras: ["enabled"] } },
+        agents: {
+          dir: ".opencode/agents",
+          frontmatter: { description: { from: "description" }, mode: "subagent" },
+          modelKey: "model",
+          modelPattern: "^[^/\\s]+/\\S+$",
+        },
+        mcp: {
+          file: "opencode.json",
+          key: ["mcp"],
+          shape: {
+            typeValues: { stdio: "local", http: "remote", sse: "remote" },
+            commandArray: true,
+            envKey: "environment",
+            envSyntax: "curly-env",
+            extras: ["enabled"],
+          },
+        },
       },
       user: {
         instructions: { file: ".config/opencode/AGENTS.md" },
-        agents: { dir: ".config/opencode/agents", frontmatter: { description: { from: "description" }, mode: "subagent" }, modelKey: "model", modelPattern: "^[^/\\s]+/\\S+$" },
-        mcp: { file: ".config/opencode/opencode.json", key: ["mcp"], shape: { typeValues: { stdio: "local", http: "remote", sse: "remote" }, commandArray: true, envKey: "environment", envSyntax: "curly-env", extras: ["enabled"] } },
+        agents: {
+          dir: ".config/opencode/agents",
+          frontmatter: { description: { from: "description" }, mode: "subagent" },
+          modelKey: "model",
+          modelPattern: "^[^/\\s]+/\\S+$",
+        },
+        mcp: {
+          file: ".config/opencode/opencode.json",
+          key: ["mcp"],
+          shape: {
+            typeValues: { stdio: "local", http: "remote", sse: "remote" },
+            commandArray: true,
+            envKey: "environment",
+            envSyntax: "curly-env",
+            extras: ["enabled"],
+          },
+        },
       },
     },
     detect: { binaries: ["opencode"], configDirs: [".config/opencode"], install: "install OpenCode: https://opencode.ai/docs/" },
@@ -93,7 +137,12 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       "older OpenCode releases read .opencode/agent/ (singular) [2nd]",
       "AGENTS.md is shared with other targets (each in its own section): enable one of them per project",
     ],
-    sources: ["https://opencode.ai/docs/rules/", "https://opencode.ai/docs/agents/", "https://opencode.ai/docs/mcp-servers/", "dyoshikawa/rulesync: src/constants/opencode-paths.ts [2nd]"],
+    sources: [
+      "https://opencode.ai/docs/rules/",
+      "https://opencode.ai/docs/agents/",
+      "https://opencode.ai/docs/mcp-servers/",
+      "dyoshikawa/rulesync: src/constants/opencode-paths.ts [2nd]",
+    ],
   },
   {
     id: "roo",
@@ -103,10 +152,23 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       project: { rules: { dir: ".roo/rules", frontmatter: { always: NONE } }, mcp: { file: ".roo/mcp.json", shape: ROO_MCP } },
       user: { rules: { dir: ".roo/rules", frontmatter: { always: NONE } } },
     },
-    detect: { configDirs: [".roo"], projectMarkers: [".roo"], vscodeExtensions: ["RooVeterinaryInc.roo-cline"], install: "install the Roo Code extension from the VS Code marketplace" },
+    detect: {
+      configDirs: [".roo"],
+      projectMarkers: [".roo"],
+      vscodeExtensions: ["RooVeterinaryInc.roo-cline"],
+      install: "install the Roo Code extension from the VS Code marketplace",
+    },
     notes: ["Roo Code reached end of life (final release 3.54.0, 2026-05-15); Zoo Code continues it and reads the same .roo/ files [2nd]"],
-    limitations: ["every rule file is always on: no on-demand or glob-scoped rules", "user-scope MCP lives in VS Code global storage and is not written", "MCP timeout is in seconds in Roo and is not written"],
-    sources: ["https://docs.roocode.com/features/custom-instructions", "https://docs.roocode.com/features/mcp/using-mcp-in-roo", "dyoshikawa/rulesync: docs/reference/supported-tools.md [2nd]"],
+    limitations: [
+      "every rule file is always on: no on-demand or glob-scoped rules",
+      "user-scope MCP lives in VS Code global storage and is not written",
+      "MCP timeout is in seconds in Roo and is not written",
+    ],
+    sources: [
+      "https://docs.roocode.com/features/custom-instructions",
+      "https://docs.roocode.com/features/mcp/using-mcp-in-roo",
+      "dyoshikawa/rulesync: docs/reference/supported-tools.md [2nd]",
+    ],
   },
   {
     id: "kilo-code",
@@ -116,20 +178,43 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       project: { rules: { dir: ".kilocode/rules", frontmatter: { always: NONE } }, mcp: { file: ".kilocode/mcp.json", shape: ROO_MCP } },
       user: { rules: { dir: ".kilocode/rules", frontmatter: { always: NONE } } },
     },
-    detect: { binaries: ["kilo"], configDirs: [".kilocode"], projectMarkers: [".kilocode"], vscodeExtensions: ["kilocode.kilo-code"], install: "install the Kilo Code extension from the VS Code marketplace" },
-    limitations: ["every rule file is always on", "2026 Kilo releases built on OpenCode read .kilo/ and AGENTS.md instead [2nd]; use the opencode-like layout there"],
-    sources: ["https://kilocode.ai/docs/advanced-usage/custom-rules", "https://kilocode.ai/docs/features/mcp/using-mcp-in-kilo-code", "dyoshikawa/rulesync: src/constants/kilo-paths.ts [2nd]"],
+    detect: {
+      binaries: ["kilo"],
+      configDirs: [".kilocode"],
+      projectMarkers: [".kilocode"],
+      vscodeExtensions: ["kilocode.kilo-code"],
+      install: "install the Kilo Code extension from the VS Code marketplace",
+    },
+    limitations: [
+      "every rule file is always on",
+      "2026 Kilo releases built on OpenCode read .kilo/ and AGENTS.md instead [2nd]; use the opencode-like layout there",
+    ],
+    sources: [
+      "https://kilocode.ai/docs/advanced-usage/custom-rules",
+      "https://kilocode.ai/docs/features/mcp/using-mcp-in-kilo-code",
+      "dyoshikawa/rulesync: src/constants/kilo-paths.ts [2nd]",
+    ],
   },
   {
     id: "zed",
     displayName: "Zed",
     description: "Zed editor agent: .rules and context_servers in .zed/settings.json",
     scopes: {
-      project: { instructions: { file: ".rules" }, mcp: { file: ".zed/settings.json", key: ["context_servers"], shape: { urlKey: "url", envSyntax: "literal" } } },
-      user: { instructions: { file: ".config/zed/AGENTS.md" }, mcp: { file: ".config/zed/settings.json", key: ["context_servers"], shape: { urlKey: "url", envSyntax: "literal" } } },
+      project: {
+        instructions: { file: ".rules" },
+        mcp: { file: ".zed/settings.json", key: ["context_servers"], shape: { urlKey: "url", envSyntax: "literal" } },
+      },
+      user: {
+        instructions: { file: ".config/zed/AGENTS.md" },
+        mcp: { file: ".config/zed/settings.json", key: ["context_servers"], shape: { urlKey: "url", envSyntax: "literal" } },
+      },
     },
     detect: { binaries: ["zed", "zeditor"], configDirs: [".config/zed"], install: "install Zed: https://zed.dev/download" },
-    limitations: ["Zed uses only the first rules file it finds (.rules, .cursorrules, ..., AGENTS.md, CLAUDE.md, GEMINI.md)", "MCP values are literal: ${VAR} references are written as-is", "user settings are %APPDATA%\\Zed on Windows"],
+    limitations: [
+      "Zed uses only the first rules file it finds (.rules, .cursorrules, ..., AGENTS.md, CLAUDE.md, GEMINI.md)",
+      "MCP values are literal: ${VAR} references are written as-is",
+      "user settings are %APPDATA%\\Zed on Windows",
+    ],
     sources: ["https://zed.dev/docs/ai/rules", "https://zed.dev/docs/ai/mcp", "dyoshikawa/rulesync: src/constants/zed-paths.ts [2nd]"],
   },
   {
@@ -207,8 +292,15 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
     displayName: "JetBrains AI Assistant",
     description: "JetBrains AI Assistant project rules: .aiassistant/rules/*.md",
     scopes: { project: { rules: { dir: ".aiassistant/rules", frontmatter: { always: NONE } } } },
-    detect: { configDirs: [".config/JetBrains"], projectMarkers: [".aiassistant"], install: "enable AI Assistant in a JetBrains IDE: https://www.jetbrains.com/ai-assistant/" },
-    limitations: ["the rule type (always, manual, by model decision, by file patterns) is chosen in the IDE; new files start as the IDE's default type [?]", "MCP servers are configured in the IDE settings"],
+    detect: {
+      configDirs: [".config/JetBrains"],
+      projectMarkers: [".aiassistant"],
+      install: "enable AI Assistant in a JetBrains IDE: https://www.jetbrains.com/ai-assistant/",
+    },
+    limitations: [
+      "the rule type (always, manual, by model decision, by file patterns) is chosen in the IDE; new files start as the IDE's default type [?]",
+      "MCP servers are configured in the IDE settings",
+    ],
     sources: ["https://www.jetbrains.com/help/ai-assistant/configure-project-rules.html", "dyoshikawa/rulesync: src/constants/aiassistant-paths.ts [2nd]"],
   },
   {
@@ -216,10 +308,27 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
     displayName: "Augment Code",
     description: "Augment Code: .augment/rules/*.md with type always_apply / agent_requested",
     scopes: {
-      project: { rules: { dir: ".augment/rules", agentAs: "onDemand", frontmatter: { always: { type: "always_apply" }, onDemand: { type: "agent_requested", description: { from: "description" } } } } },
-      user: { rules: { dir: ".augment/rules", agentAs: "onDemand", frontmatter: { always: { type: "always_apply" }, onDemand: { type: "agent_requested", description: { from: "description" } } } } },
+      project: {
+        rules: {
+          dir: ".augment/rules",
+          agentAs: "onDemand",
+          frontmatter: { always: { type: "always_apply" }, onDemand: { type: "agent_requested", description: { from: "description" } } },
+        },
+      },
+      user: {
+        rules: {
+          dir: ".augment/rules",
+          agentAs: "onDemand",
+          frontmatter: { always: { type: "always_apply" }, onDemand: { type: "agent_requested", description: { from: "description" } } },
+        },
+      },
     },
-    detect: { binaries: ["auggie"], configDirs: [".augment"], vscodeExtensions: ["augment.vscode-augment"], install: "install Augment Code: https://www.augmentcode.com/" },
+    detect: {
+      binaries: ["auggie"],
+      configDirs: [".augment"],
+      vscodeExtensions: ["augment.vscode-augment"],
+      install: "install Augment Code: https://www.augmentcode.com/",
+    },
     limitations: ["no glob-scoped rules", "MCP servers are configured in the Augment settings panel"],
     sources: ["https://docs.augmentcode.com/setup-augment/guidelines", "dyoshikawa/rulesync: docs/reference/file-formats.md (augmentcode type) [2nd]"],
   },
@@ -231,10 +340,21 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       project: { rules: { dir: ".agents/rules", agentAs: "onDemand", frontmatter: TRIGGER }, mcp: { file: ".agents/mcp_config.json", shape: SERVER_URL_MCP } },
       user: { instructions: { file: ".gemini/GEMINI.md" }, mcp: { file: ".gemini/config/mcp_config.json", shape: SERVER_URL_MCP } },
     },
-    detect: { binaries: ["agy", "antigravity"], configDirs: [".gemini/config", ".gemini/antigravity"], install: "install Antigravity: curl -fsSL https://antigravity.google/cli/install.sh | bash" },
+    detect: {
+      binaries: ["agy", "antigravity"],
+      configDirs: [".gemini/config", ".gemini/antigravity"],
+      install: "install Antigravity: curl -fsSL https://antigravity.google/cli/install.sh | bash",
+    },
     notes: ["Antigravity CLI replaced Gemini CLI for individual Google accounts on 2026-06-18"],
-    limitations: ["paths settled in 2026 and are partly unverified: some sources say .agent/rules/ [?]", "${env:VAR} in mcp_config.json is assumed [?]", "~/.gemini/GEMINI.md is shared with the gemini-cli target (separate sections)"],
-    sources: ["tool-formats.md §8.3 (rulesync docs/reference/supported-tools.md; removed docs/guide/geminicli-to-antigravity-cli.md) [2nd]", "https://antigravity.google/docs/mcp"],
+    limitations: [
+      "paths settled in 2026 and are partly unverified: some sources say .agent/rules/ [?]",
+      "${env:VAR} in mcp_config.json is assumed [?]",
+      "~/.gemini/GEMINI.md is shared with the gemini-cli target (separate sections)",
+    ],
+    sources: [
+      "tool-formats.md §8.3 (rulesync docs/reference/supported-tools.md; removed docs/guide/geminicli-to-antigravity-cli.md) [2nd]",
+      "https://antigravity.google/docs/mcp",
+    ],
   },
   {
     id: "devin",
@@ -279,7 +399,10 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       },
     },
     detect: { binaries: ["kiro"], configDirs: [".kiro"], install: "install Kiro: https://kiro.dev/downloads/" },
-    limitations: ["MCP servers: use the kiro-cli target, which writes .kiro/settings/mcp.json (read by the IDE too)", "Kiro CLI reads the same .kiro/steering/ files, so these rules also reach kiro-cli sessions (tool-formats.md §0)"],
+    limitations: [
+      "MCP servers: use the kiro-cli target, which writes .kiro/settings/mcp.json (read by the IDE too)",
+      "Kiro CLI reads the same .kiro/steering/ files, so these rules also reach kiro-cli sessions (tool-formats.md §0)",
+    ],
     sources: ["https://kiro.dev/docs/steering/", "dyoshikawa/rulesync: docs/reference/file-formats.md (kiro inclusion) [2nd]"],
   },
   {
@@ -290,13 +413,24 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       user: {
         mcp: {
           file: ".config/Claude/claude_desktop_config.json",
-          fileByPlatform: { darwin: "Library/Application Support/Claude/claude_desktop_config.json", win32: "AppData/Roaming/Claude/claude_desktop_config.json" },
+          fileByPlatform: {
+            darwin: "Library/Application Support/Claude/claude_desktop_config.json",
+            win32: "AppData/Roaming/Claude/claude_desktop_config.json",
+          },
           shape: { envSyntax: "literal", remote: false, headers: false },
         },
       },
     },
-    detect: { configDirs: [".config/Claude", "Library/Application Support/Claude", "AppData/Roaming/Claude"], install: "install Claude Desktop: https://claude.ai/download" },
-    limitations: ["MCP only: instructions and knowledge go to a Claude project (claude-projects target)", "local (stdio) servers only; remote servers are added as connectors in the app", "values are literal: ${VAR} references are written as-is", "Linux has no official build; ~/.config/Claude is the community builds' path [?]"],
+    detect: {
+      configDirs: [".config/Claude", "Library/Application Support/Claude", "AppData/Roaming/Claude"],
+      install: "install Claude Desktop: https://claude.ai/download",
+    },
+    limitations: [
+      "MCP only: instructions and knowledge go to a Claude project (claude-projects target)",
+      "local (stdio) servers only; remote servers are added as connectors in the app",
+      "values are literal: ${VAR} references are written as-is",
+      "Linux has no official build; ~/.config/Claude is the community builds' path [?]",
+    ],
     sources: ["https://modelcontextprotocol.io/quickstart/user", "tool-formats.md §4 and §11.3"],
   },
   {
@@ -313,8 +447,22 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
     displayName: "Crush",
     description: "Charm Crush: CRUSH.md and the mcp key of .crush.json",
     scopes: {
-      project: { instructions: { file: "CRUSH.md" }, mcp: { file: ".crush.json", key: ["mcp"], shape: { typeValues: { stdio: "stdio", http: "http", sse: "sse" }, envSyntax: "dollar", extras: ["disabled"] } } },
-      user: { instructions: { file: ".config/crush/CRUSH.md" }, mcp: { file: ".config/crush/crush.json", key: ["mcp"], shape: { typeValues: { stdio: "stdio", http: "http", sse: "sse" }, envSyntax: "dollar", extras: ["disabled"] } } },
+      project: {
+        instructions: { file: "CRUSH.md" },
+        mcp: {
+          file: ".crush.json",
+          key: ["mcp"],
+          shape: { typeValues: { stdio: "stdio", http: "http", sse: "sse" }, envSyntax: "dollar", extras: ["disabled"] },
+        },
+      },
+      user: {
+        instructions: { file: ".config/crush/CRUSH.md" },
+        mcp: {
+          file: ".config/crush/crush.json",
+          key: ["mcp"],
+          shape: { typeValues: { stdio: "stdio", http: "http", sse: "sse" }, envSyntax: "dollar", extras: ["disabled"] },
+        },
+      },
     },
     detect: { binaries: ["crush"], configDirs: [".config/crush"], install: "install Crush: https://github.com/charmbracelet/crush#installation" },
     limitations: ["Crush MCP timeouts are in seconds and are not written"],
@@ -346,8 +494,15 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       },
     },
     detect: { binaries: ["droid"], configDirs: [".factory"], install: "install Droid: https://docs.factory.ai/cli/getting-started/quickstart" },
-    limitations: ["AGENTS.md is shared with other targets (each in its own section): enable one of them per project", "droid tool lists are not written: droids inherit every tool"],
-    sources: ["https://docs.factory.ai/cli/configuration/agents-md", "https://docs.factory.ai/cli/configuration/custom-droids", "dyoshikawa/rulesync: src/constants/factorydroid-paths.ts [2nd]"],
+    limitations: [
+      "AGENTS.md is shared with other targets (each in its own section): enable one of them per project",
+      "droid tool lists are not written: droids inherit every tool",
+    ],
+    sources: [
+      "https://docs.factory.ai/cli/configuration/agents-md",
+      "https://docs.factory.ai/cli/configuration/custom-droids",
+      "dyoshikawa/rulesync: src/constants/factorydroid-paths.ts [2nd]",
+    ],
   },
   {
     id: "tabnine",
@@ -357,8 +512,17 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       project: { rules: { dir: ".tabnine/guidelines", frontmatter: { always: NONE } }, mcp: { file: ".tabnine/agent/settings.json", shape: GEMINI_MCP } },
       user: { rules: { dir: ".tabnine/guidelines", frontmatter: { always: NONE } }, mcp: { file: ".tabnine/agent/settings.json", shape: GEMINI_MCP } },
     },
-    detect: { binaries: ["tabnine"], configDirs: [".tabnine"], vscodeExtensions: ["TabNine.tabnine-vscode"], install: "install Tabnine: https://www.tabnine.com/install" },
-    limitations: ["guidelines are always on", "the Tabnine CLI reads TABNINE.md, not the guidelines folder [2nd]", "settings.json shape follows Gemini CLI (httpUrl) [2nd]"],
+    detect: {
+      binaries: ["tabnine"],
+      configDirs: [".tabnine"],
+      vscodeExtensions: ["TabNine.tabnine-vscode"],
+      install: "install Tabnine: https://www.tabnine.com/install",
+    },
+    limitations: [
+      "guidelines are always on",
+      "the Tabnine CLI reads TABNINE.md, not the guidelines folder [2nd]",
+      "settings.json shape follows Gemini CLI (httpUrl) [2nd]",
+    ],
     sources: ["https://docs.tabnine.com/main/getting-started/tabnine-agent/guidelines", "dyoshikawa/rulesync: src/constants/tabnine-paths.ts [2nd]"],
   },
   {
@@ -369,8 +533,15 @@ export const GENERIC_TARGETS: readonly TargetDefinitionInput[] = [
       project: { instructions: { file: "AGENTS.md" } },
       user: { instructions: { file: ".rovodev/AGENTS.md" }, mcp: { file: ".rovodev/mcp.json", shape: PLAIN_MCP } },
     },
-    detect: { binaries: ["acli"], configDirs: [".rovodev"], install: "install the Atlassian CLI and run 'acli rovodev': https://support.atlassian.com/rovo/docs/install-and-run-rovo-dev-cli-on-your-device/" },
-    limitations: ["AGENTS.md is shared with other targets (each in its own section): enable one of them per project", "paths from a secondary source [2nd]; ${VAR} expansion assumed [?]"],
+    detect: {
+      binaries: ["acli"],
+      configDirs: [".rovodev"],
+      install: "install the Atlassian CLI and run 'acli rovodev': https://support.atlassian.com/rovo/docs/install-and-run-rovo-dev-cli-on-your-device/",
+    },
+    limitations: [
+      "AGENTS.md is shared with other targets (each in its own section): enable one of them per project",
+      "paths from a secondary source [2nd]; ${VAR} expansion assumed [?]",
+    ],
     sources: ["https://support.atlassian.com/rovo/docs/rovo-dev-cli-commands/", "dyoshikawa/rulesync: src/constants/rovodev-paths.ts [2nd]"],
   },
   {

@@ -42,12 +42,18 @@ export function readFrontmatter(frontmatter: string, file: string, fmLine: numbe
   if (!errors.length) {
     const v = strict.value;
     if (v !== null && v !== undefined && (typeof v !== "object" || Array.isArray(v))) {
-      return { value: undefined, diagnostics: [{ severity: "error", code: "invalid-frontmatter", message: "frontmatter is not a mapping of fields", file, line: fmLine + 1, col: 1 }], locate: () => ({ line: fmLine + 1, col: 1 }), lenientKeys: [] };
+      return {
+        value: undefined,
+        diagnostics: [{ severity: "error", code: "invalid-frontmatter", message: "frontmatter is not a mapping of fields", file, line: fmLine + 1, col: 1 }],
+        locate: () => ({ line: fmLine + 1, col: 1 }),
+        lenientKeys: [],
+      };
     }
     return { value: (v ?? {}) as Record<string, unknown>, diagnostics: strict.diagnostics, locate: (k) => strict.locate([k], true), lenientKeys: [] };
   }
   // Only syntax errors have a line-wise reading; an oversized file or an alias stays an error.
-  if (errors.some((d) => d.code !== "yaml-syntax")) return { value: undefined, diagnostics: errors, locate: () => ({ line: fmLine + 1, col: 1 }), lenientKeys: [] };
+  if (errors.some((d) => d.code !== "yaml-syntax"))
+    return { value: undefined, diagnostics: errors, locate: () => ({ line: fmLine + 1, col: 1 }), lenientKeys: [] };
 
   const entries = splitEntries(frontmatter, keys);
   const value: Record<string, unknown> = {};
@@ -71,7 +77,14 @@ export function readFrontmatter(frontmatter: string, file: string, fmLine: numbe
     }
     if (kind === "structured") {
       const first = alone.diagnostics.find((d) => d.severity === "error");
-      lost.push({ severity: "warning", code: "yaml-syntax", message: `field '${e.key}' is not valid YAML${first ? ` (${first.message.replace(/^YAML: /, "")})` : ""}; left out`, file, line: first?.line ?? line, col: first?.col ?? 1 });
+      lost.push({
+        severity: "warning",
+        code: "yaml-syntax",
+        message: `field '${e.key}' is not valid YAML${first ? ` (${first.message.replace(/^YAML: /, "")})` : ""}; left out`,
+        file,
+        line: first?.line ?? line,
+        col: first?.col ?? 1,
+      });
       continue;
     }
     // `[...` or `{...` that does not parse is a broken list or mapping, not text: no line-wise reading

@@ -30,7 +30,12 @@ export function nameClash(first: ImportedAgent, again: ImportedAgent): { diagnos
   if (a === b) {
     return {
       reason: "duplicate name",
-      diagnostic: { severity: "warning", code: "duplicate-name", message: `${again.source} defines agent '${b}' again (also in ${first.source}); this one is skipped`, file: again.source },
+      diagnostic: {
+        severity: "warning",
+        code: "duplicate-name",
+        message: `${again.source} defines agent '${b}' again (also in ${first.source}); this one is skipped`,
+        file: again.source,
+      },
     };
   }
   return {

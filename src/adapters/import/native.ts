@@ -31,7 +31,9 @@ export type NativeImportOptions = {
 };
 
 export function importableTools(): string[] {
-  return listAdapters().filter((a) => a.parse).map((a) => a.id);
+  return listAdapters()
+    .filter((a) => a.parse)
+    .map((a) => a.id);
 }
 
 /**
@@ -82,14 +84,21 @@ export function importNative(opts: NativeImportOptions): ImportReport {
     const result = adapter.parse(source(root), roots);
     report.warnings.push(...result.warnings);
     // Parsers that do not list their skipped files skip a file for each error they report.
-    skipped.push(...(result.skipped ?? result.warnings.filter((w) => w.severity === "error" && w.file).map((w) => ({ file: w.file!, reason: w.code, error: true }))));
+    skipped.push(
+      ...(result.skipped ?? result.warnings.filter((w) => w.severity === "error" && w.file).map((w) => ({ file: w.file!, reason: w.code, error: true }))),
+    );
     if (result.servers) shared.push(result.servers);
     for (const a of result.agents) {
       const prev = found.get(a.spec.name);
       if (prev) {
         const clash = nameClash(prev, a);
         if (clash.reason === "duplicate name") {
-          report.warnings.push(warning(`agent '${a.nativeName ?? a.spec.name}' exists in both project and user files (${prev.source} and ${a.source}); the project one is imported`, a.source));
+          report.warnings.push(
+            warning(
+              `agent '${a.nativeName ?? a.spec.name}' exists in both project and user files (${prev.source} and ${a.source}); the project one is imported`,
+              a.source,
+            ),
+          );
         } else report.warnings.push(clash.diagnostic);
         skipped.push({ file: a.source, reason: clash.reason, error: clash.diagnostic.severity === "error" });
         continue;
@@ -98,9 +107,16 @@ export function importNative(opts: NativeImportOptions): ImportReport {
     }
   }
   if (!found.size && !skipped.length && !shared.some((s) => Object.keys(s.servers).length)) {
-    throw new ImportError("nothing-to-import", `no ${adapter.displayName} agents found in ${sources.map((s) => (s.scope === "project" ? s.projectRoot : s.homeDir)).filter((v, i, a) => a.indexOf(v) === i).join(" or ")}`, {
-      hint: `pass --from DIR pointing at the folder that holds the tool's files (see 'aicfg targets' for ${adapter.id}'s paths)`,
-    });
+    throw new ImportError(
+      "nothing-to-import",
+      `no ${adapter.displayName} agents found in ${sources
+        .map((s) => (s.scope === "project" ? s.projectRoot : s.homeDir))
+        .filter((v, i, a) => a.indexOf(v) === i)
+        .join(" or ")}`,
+      {
+        hint: `pass --from DIR pointing at the folder that holds the tool's files (see 'aicfg targets' for ${adapter.id}'s paths)`,
+      },
+    );
   }
 
   // Every write is planned first, so that --strict can refuse before anything is written.
@@ -116,7 +132,8 @@ export function importNative(opts: NativeImportOptions): ImportReport {
       }
       const safe = withoutLiteralSecrets(name, server, file, report.warnings);
       if (!registry.has(name)) registry.set(name, { server: safe, hash: hashValue(safe) });
-      else if (registry.get(name)!.hash !== hashValue(safe)) report.warnings.push(warning(`MCP server '${name}' of ${file} differs from the one already imported; the first is kept`, file));
+      else if (registry.get(name)!.hash !== hashValue(safe))
+        report.warnings.push(warning(`MCP server '${name}' of ${file} differs from the one already imported; the first is kept`, file));
     }
   }
   for (const a of [...found.values()].sort((x, y) => x.spec.name.localeCompare(y.spec.name))) {
@@ -140,7 +157,9 @@ export function importNative(opts: NativeImportOptions): ImportReport {
     for (const ref of a.knowledgeFiles) {
       const abs = ref.startsWith("~/") ? join(home, ref.slice(2)) : isAbsolute(ref) ? ref : resolve(dirnameOf(a.source), ref);
       if (/[*?[\]{}]/.test(ref)) {
-        report.warnings.push(warning(`resource '${ref}' of agent '${a.spec.name}' is a glob; not copied`, a.source, "add the files to knowledge/ and reference them with a glob"));
+        report.warnings.push(
+          warning(`resource '${ref}' of agent '${a.spec.name}' is a glob; not copied`, a.source, "add the files to knowledge/ and reference them with a glob"),
+        );
         continue;
       }
       if (!existsSync(abs) || !statSync(abs).isFile()) {
@@ -196,7 +215,10 @@ function withoutLiteralSecrets(name: string, server: McpServer, file: string, wa
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(server.headers)) {
       if (v && !hasEnvRef(v) && SECRET_KEY.test(k)) {
-        const variable = `${name}_${k}`.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+        const variable = `${name}_${k}`
+          .toUpperCase()
+          .replace(/[^A-Z0-9]+/g, "_")
+          .replace(/^_+|_+$/g, "");
         const scheme = /^(Bearer|Basic|Token)\s+\S/i.exec(v)?.[1];
         headers[k] = scheme ? `${scheme} \${${variable}}` : `\${${variable}}`;
         replaced.push(`header ${k} -> ${headers[k]}`);

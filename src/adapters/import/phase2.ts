@@ -36,7 +36,17 @@ const Q_TOOLS: Record<string, string> = {
   report_issue: "",
 };
 
-type Phase2Server = { name?: string; command?: string; args?: string[]; env?: Record<string, string>; disabled?: boolean; autoApprove?: string[]; description?: string; url?: string; timeout?: number };
+type Phase2Server = {
+  name?: string;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  disabled?: boolean;
+  autoApprove?: string[];
+  description?: string;
+  url?: string;
+  timeout?: number;
+};
 
 export function importPhase2(from: string, into: string, opts: { force?: boolean; targets?: string[] } = {}): ImportReport {
   if (!existsSync(join(from, "roles"))) {
@@ -87,10 +97,15 @@ export function importPhase2(from: string, into: string, opts: { force?: boolean
 
   // Roles -> agents.
   const rolesDir = join(from, "roles");
-  for (const role of listRecursive(rolesDir).map((r) => r.split("/")[0]!).filter((v, i, a) => a.indexOf(v) === i)) {
+  for (const role of listRecursive(rolesDir)
+    .map((r) => r.split("/")[0]!)
+    .filter((v, i, a) => a.indexOf(v) === i)) {
     const roleDir = join(rolesDir, role);
     if (!statSync(roleDir).isDirectory()) continue;
-    const name = role.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    const name = role
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "");
     if (!Slug.safeParse(name).success) {
       warn(`role '${role}' has no usable agent name; skipped`, roleDir);
       continue;
@@ -111,7 +126,9 @@ export function importPhase2(from: string, into: string, opts: { force?: boolean
     if (knowledge.length) spec.knowledge = knowledge;
     const mcpFile = join(roleDir, "mcp.json");
     if (existsSync(mcpFile)) {
-      const cfg = readJson(mcpFile, warn) as { mcpServers?: Record<string, Phase2Server>; toolsSettings?: Record<string, Record<string, unknown>>; allowedTools?: string[] } | undefined;
+      const cfg = readJson(mcpFile, warn) as
+        | { mcpServers?: Record<string, Phase2Server>; toolsSettings?: Record<string, Record<string, unknown>>; allowedTools?: string[] }
+        | undefined;
       if (cfg) {
         const names: string[] = [];
         for (const [n, s] of Object.entries(cfg.mcpServers ?? {})) {
@@ -140,7 +157,9 @@ export function importPhase2(from: string, into: string, opts: { force?: boolean
     if (!rel.endsWith(".md")) continue;
     const body = readFileSync(join(tplDir, rel), "utf8");
     const tname = basename(rel, ".md").replace(/-q-cli$/, "");
-    report.written.push(writeLibraryFile(into, `templates/${tname}.md`, `---\ndescription: "{{description}}"\nknowledge:\n  - common/**\n---\n\n${body.trim()}\n`, force));
+    report.written.push(
+      writeLibraryFile(into, `templates/${tname}.md`, `---\ndescription: "{{description}}"\nknowledge:\n  - common/**\n---\n\n${body.trim()}\n`, force),
+    );
   }
 
   const targets = opts.targets ?? ["q-cli", "kiro-cli", "claude-code"];
@@ -160,7 +179,10 @@ function describe(text: string, role: string): string {
   for (const raw of text.split("\n")) {
     const line = raw.trim();
     if (!line || line.startsWith("#") || line.startsWith("```")) continue;
-    const sentence = line.replace(/\*\*/g, "").split(/(?<=\.)\s/)[0]!.trim();
+    const sentence = line
+      .replace(/\*\*/g, "")
+      .split(/(?<=\.)\s/)[0]!
+      .trim();
     return sentence.length > 200 ? sentence.slice(0, 197) + "..." : sentence;
   }
   return `The ${role.replace(/-/g, " ")} role`;
@@ -214,7 +236,10 @@ function mapSettings(raw: Record<string, Record<string, unknown>>, file: string,
   for (const [tool, s] of Object.entries(raw)) {
     if (tool === "fs_read" || tool === "fs_write") {
       const key = tool === "fs_read" ? "read" : "write";
-      out[key] = { ...(strs(s.allowedPaths) ? { allowedPaths: strs(s.allowedPaths)! } : {}), ...(strs(s.deniedPaths) ? { deniedPaths: strs(s.deniedPaths)! } : {}) };
+      out[key] = {
+        ...(strs(s.allowedPaths) ? { allowedPaths: strs(s.allowedPaths)! } : {}),
+        ...(strs(s.deniedPaths) ? { deniedPaths: strs(s.deniedPaths)! } : {}),
+      };
     } else if (tool === "execute_bash") {
       const ro = s.autoAllowReadonly ?? s.allowReadOnly; // Phase 2 wrote allowReadOnly, Q reads autoAllowReadonly
       out.shell = {

@@ -19,7 +19,9 @@ export async function detectKiro(env: DetectEnv): Promise<Detection> {
     else notes.push(`${bin.path} --version printed no version`);
     const major = bin.version === undefined ? undefined : Number(bin.version.split(".")[0]);
     if (major !== undefined && major >= 3) {
-      notes.push("Kiro CLI 3.x still reads these JSON agents (the 2.x format); run them with 'kiro-cli --v2' if hooks in the agent file must run, since the v3 harness reads hooks from .kiro/hooks/ instead");
+      notes.push(
+        "Kiro CLI 3.x still reads these JSON agents (the 2.x format); run them with 'kiro-cli --v2' if hooks in the agent file must run, since the v3 harness reads hooks from .kiro/hooks/ instead",
+      );
     }
     if (!configPaths[0]!.exists) nextSteps.push("start Kiro CLI once ('kiro-cli login') so it creates ~/.kiro/");
   } else {

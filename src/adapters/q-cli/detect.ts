@@ -40,7 +40,9 @@ export async function detectQ(env: DetectEnv): Promise<Detection> {
       notes.push(`'${bin.name}' is Kiro CLI after the automatic upgrade; export to the kiro-cli target as well`);
       nextSteps.push("aicfg export --target kiro-cli");
     } else {
-      notes.push("Amazon Q Developer CLI is end-of-life (maintenance only since November 2025); Kiro CLI is its successor and reads the same kind of agent JSON");
+      notes.push(
+        "Amazon Q Developer CLI is end-of-life (maintenance only since November 2025); Kiro CLI is its successor and reads the same kind of agent JSON",
+      );
       nextSteps.push("install Kiro CLI (curl -fsSL https://cli.kiro.dev/install | bash) and export to the kiro-cli target too");
     }
   } else {

@@ -13,7 +13,9 @@ import { parseAgentFiles } from "./parse.ts";
 import { renderAgentFiles, type AgentExtras } from "./render.ts";
 import { ALL_ENV_REFS } from "../secrets.ts";
 
-const ToolAliases = z.record(z.string().min(1), z.string().min(1)).describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
+const ToolAliases = z
+  .record(z.string().min(1), z.string().min(1))
+  .describe("tool name → shorter or collision-free name, e.g. '@github/get_issues': github_issues");
 
 /** `extensions.q-cli` of an agent: fields only Q CLI has. */
 export const QCliExtension = z.strictObject({

@@ -59,7 +59,11 @@ export function mapMcpServers(agent: ResolvedAgent, d: AgentDialect): RenderedSe
       for (const key of Object.keys(rec).sort()) {
         const v = rec[key]!;
         if (v.length > 0 && !hasEnvRef(v)) secret = true;
-        if (DEFAULT_REF.test(v)) warn(`a default value in ${where}.${key} of MCP server '${name}'`, `${d.displayName} has no \${VAR:-default} syntax; the variable is written without its default`);
+        if (DEFAULT_REF.test(v))
+          warn(
+            `a default value in ${where}.${key} of MCP server '${name}'`,
+            `${d.displayName} has no \${VAR:-default} syntax; the variable is written without its default`,
+          );
         out[key] = translateEnvRefs(v, d.envSyntax) ?? v;
       }
       return out;
@@ -89,7 +93,8 @@ export function mapMcpServers(agent: ResolvedAgent, d: AgentDialect): RenderedSe
     }
     if (s.timeout !== undefined) out.timeout = s.timeout;
     if (s.disabled !== undefined) out.disabled = s.disabled;
-    if (s.cwd !== undefined) warn(`cwd of MCP server '${name}'`, `${d.displayName} starts servers in the chat's working folder; wrap the command in a script that changes folder`);
+    if (s.cwd !== undefined)
+      warn(`cwd of MCP server '${name}'`, `${d.displayName} starts servers in the chat's working folder; wrap the command in a script that changes folder`);
     if (s.includeTools?.length || s.excludeTools?.length)
       warn(`includeTools/excludeTools of MCP server '${name}'`, `list the wanted @${name}/<tool> entries in tools.allow instead`);
     for (const tool of s.autoApprove ?? []) trusted.push(`@${name}/${tool}`);

@@ -13,7 +13,20 @@ import { HOOK_NAMES } from "./render.ts";
 import { matcherBack, settingsBack, toolsBack } from "./tools.ts";
 
 /** Keys every dialect shares; each adapter names its own extra keys. */
-const CORE_KEYS = ["$schema", "name", "description", "prompt", "mcpServers", "tools", "toolAliases", "allowedTools", "toolsSettings", "resources", "hooks", "model"];
+const CORE_KEYS = [
+  "$schema",
+  "name",
+  "description",
+  "prompt",
+  "mcpServers",
+  "tools",
+  "toolAliases",
+  "allowedTools",
+  "toolsSettings",
+  "resources",
+  "hooks",
+  "model",
+];
 
 export type ExtensionReader = {
   /** Top-level keys only this tool has, copied into `extensions.<id>` when their value fits. */
@@ -54,7 +67,13 @@ export function parseAgentFiles(src: FileSource, roots: Roots, d: AgentDialect, 
       warnings.push(...r.warnings);
       if (!r.agent) continue;
       if (seen.has(r.agent.spec.name)) {
-        warnings.push({ severity: "warning", code: "import-duplicate-agent", message: `${d.displayName}: a second agent named '${r.agent.spec.name}' was skipped`, file: r.agent.source, hint: "rename one of the files" });
+        warnings.push({
+          severity: "warning",
+          code: "import-duplicate-agent",
+          message: `${d.displayName}: a second agent named '${r.agent.spec.name}' was skipped`,
+          file: r.agent.source,
+          hint: "rename one of the files",
+        });
         continue;
       }
       seen.add(r.agent.spec.name);
@@ -68,7 +87,8 @@ function parseOne(src: FileSource, roots: Roots, d: AgentDialect, ext: Extension
   const file = posix.join(toPosix(src.root), rel);
   const warnings: Diagnostic[] = [];
   const text = src.read(rel);
-  if (text === undefined) return { warnings: [{ severity: "warning", code: "import-unreadable", message: `${d.displayName}: cannot read the agent file`, file }] };
+  if (text === undefined)
+    return { warnings: [{ severity: "warning", code: "import-unreadable", message: `${d.displayName}: cannot read the agent file`, file }] };
   const errors: ParseError[] = [];
   // The tools parse these files with serde_json: no comments, no trailing commas.
   const raw: unknown = parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false });
@@ -89,13 +109,30 @@ function parseOne(src: FileSource, roots: Roots, d: AgentDialect, ext: Extension
       ],
     };
   }
-  if (!isObject(raw)) return { warnings: [{ severity: "warning", code: "import-invalid-agent", message: `${d.displayName}: the agent file's top level is not a JSON object; it was not imported`, file }] };
+  if (!isObject(raw))
+    return {
+      warnings: [
+        {
+          severity: "warning",
+          code: "import-invalid-agent",
+          message: `${d.displayName}: the agent file's top level is not a JSON object; it was not imported`,
+          file,
+        },
+      ],
+    };
 
   const dropped: string[] = [];
   const stem = posix.basename(rel, ".json");
   const rawName = typeof raw.name === "string" && raw.name.length ? raw.name : stem;
   const name = toSlug(rawName);
-  if (name !== rawName) warnings.push({ severity: "warning", code: "import-renamed", message: `${d.displayName}: agent '${rawName}' is imported as '${name}'`, file, hint: "agent names are lowercase slugs" });
+  if (name !== rawName)
+    warnings.push({
+      severity: "warning",
+      code: "import-renamed",
+      message: `${d.displayName}: agent '${rawName}' is imported as '${name}'`,
+      file,
+      hint: "agent names are lowercase slugs",
+    });
 
   let description = typeof raw.description === "string" && raw.description.trim() ? raw.description : `Imported from ${d.displayName} (${posix.basename(rel)})`;
   if (description.length > 1024) {
@@ -108,7 +145,13 @@ function parseOne(src: FileSource, roots: Roots, d: AgentDialect, ext: Extension
     if (raw.prompt.startsWith("file://")) {
       const p = readPromptFile(src, roots, rel, raw.prompt.slice("file://".length));
       if (p.text !== undefined) instructions = p.text;
-      else warnings.push({ severity: "warning", code: "import-prompt-missing", message: `${d.displayName}: the prompt file ${raw.prompt} ${p.why}; the agent is imported without instructions`, file });
+      else
+        warnings.push({
+          severity: "warning",
+          code: "import-prompt-missing",
+          message: `${d.displayName}: the prompt file ${raw.prompt} ${p.why}; the agent is imported without instructions`,
+          file,
+        });
     } else instructions = raw.prompt;
   } else if (raw.prompt !== undefined && raw.prompt !== null) dropped.push("prompt");
 
@@ -215,7 +258,12 @@ function parseOne(src: FileSource, roots: Roots, d: AgentDialect, ext: Extension
   const checked = AgentSpec.safeParse(spec);
   if (!checked.success) {
     const issues = checked.error.issues.map((i) => `${i.path.join(".") || "(agent)"}: ${i.message}`).join("; ");
-    warnings.push({ severity: "warning", code: "import-invalid-agent", message: `${d.displayName}: agent '${name}' does not fit the universal model (${issues}); it was not imported`, file });
+    warnings.push({
+      severity: "warning",
+      code: "import-invalid-agent",
+      message: `${d.displayName}: agent '${name}' does not fit the universal model (${issues}); it was not imported`,
+      file,
+    });
     return { warnings };
   }
   return { agent: { spec: { ...checked.data, name }, instructions, mcp, knowledgeFiles, source: file }, warnings };

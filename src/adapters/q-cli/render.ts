@@ -48,11 +48,25 @@ function renderHooks(agent: ResolvedAgent, d: AgentDialect, warnings: Diagnostic
       const o: Record<string, unknown> = { command: h.command };
       if (h.matcher !== undefined) {
         if (!toolEvent) {
-          warnings.push(unsupported(d.displayName, agent, `a matcher on a ${event} hook`, `${d.displayName} matches tools only in preToolUse/postToolUse hooks; the hook runs for every ${HOOK_NAMES[event]}`));
+          warnings.push(
+            unsupported(
+              d.displayName,
+              agent,
+              `a matcher on a ${event} hook`,
+              `${d.displayName} matches tools only in preToolUse/postToolUse hooks; the hook runs for every ${HOOK_NAMES[event]}`,
+            ),
+          );
         } else {
           const m = mapMatcher(h.matcher, d);
           if ("missing" in m) {
-            warnings.push(unsupported(d.displayName, agent, `the ${event} hook that matches ${m.missing}`, `${d.displayName} has no ${m.missing} tool, so the hook could never run`));
+            warnings.push(
+              unsupported(
+                d.displayName,
+                agent,
+                `the ${event} hook that matches ${m.missing}`,
+                `${d.displayName} has no ${m.missing} tool, so the hook could never run`,
+              ),
+            );
             continue;
           }
           o.matcher = m.value;
@@ -67,7 +81,12 @@ function renderHooks(agent: ResolvedAgent, d: AgentDialect, warnings: Diagnostic
 }
 
 /** The agent JSON object, in the key order of the tools' own examples. */
-export function renderAgentJson(agent: ResolvedAgent, d: AgentDialect, roots: Roots, extras: AgentExtras = {}): { json: Record<string, unknown>; secret: boolean; warnings: Diagnostic[] } {
+export function renderAgentJson(
+  agent: ResolvedAgent,
+  d: AgentDialect,
+  roots: Roots,
+  extras: AgentExtras = {},
+): { json: Record<string, unknown>; secret: boolean; warnings: Diagnostic[] } {
   const warnings: Diagnostic[] = [];
   const mcp = mapMcpServers(agent, d);
   warnings.push(...mcp.warnings);
@@ -124,7 +143,13 @@ export function renderAgentFiles(agents: readonly ResolvedAgent[], roots: Roots,
   for (const agent of agents) {
     const r = renderAgentJson(agent, d, roots, extrasOf(agent));
     warnings.push(...r.warnings);
-    const file: OutputFile = { kind: "file", path: join(dir, `${safeName(agent.name, "agent name")}.json`), content: jsonFile(r.json), agent: agent.name, alwaysLoaded: true };
+    const file: OutputFile = {
+      kind: "file",
+      path: join(dir, `${safeName(agent.name, "agent name")}.json`),
+      content: jsonFile(r.json),
+      agent: agent.name,
+      alwaysLoaded: true,
+    };
     if (r.secret) file.secret = true;
     files.push(file);
   }

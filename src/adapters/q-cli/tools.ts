@@ -56,8 +56,7 @@ export function mapToolPolicy(agent: ResolvedAgent, d: AgentDialect, serverNames
     // Denying a built-in the tool does not have changes nothing: `*` stays exact.
     const effective = deny.filter((r) => !(isBuiltin(r) && d.builtins[r] === undefined));
     tools = effective.length === 0 ? ["*"] : everything();
-  }
-  else for (const ref of allow) if (!isDenied(ref)) push(tools, native(ref));
+  } else for (const ref of allow) if (!isDenied(ref)) push(tools, native(ref));
 
   // Denying one tool of a server whose other tools stay visible has no equivalent.
   for (const ref of deny) {
@@ -65,7 +64,12 @@ export function mapToolPolicy(agent: ResolvedAgent, d: AgentDialect, serverNames
     if (!p?.tool || denyAll || deniedServers.has(p.server)) continue;
     if (tools.includes("*") || tools.includes(`@${p.server}`)) {
       warnings.push(
-        unsupported(d.displayName, agent, `tools.deny '${ref}' while the rest of @${p.server} stays allowed`, `${d.displayName} can only hide a whole server: list the wanted @${p.server}/<tool> entries in tools.allow instead`),
+        unsupported(
+          d.displayName,
+          agent,
+          `tools.deny '${ref}' while the rest of @${p.server} stays allowed`,
+          `${d.displayName} can only hide a whole server: list the wanted @${p.server}/<tool> entries in tools.allow instead`,
+        ),
       );
     }
   }
@@ -137,13 +141,19 @@ export function mapToolSettings(agent: ResolvedAgent, d: AgentDialect): { settin
     const out: Record<string, unknown> = {};
     if (key === "web_fetch") {
       const wf = agent.toolSettings.web_fetch!;
-      for (const [from, to] of [["allowedDomains", "trusted"], ["deniedDomains", "blocked"]] as const) {
+      for (const [from, to] of [
+        ["allowedDomains", "trusted"],
+        ["deniedDomains", "blocked"],
+      ] as const) {
         const list = wf[from];
         if (!list) continue;
         const regexes: string[] = [];
         for (const dom of list) {
           const re = domainToUrlRegex(dom);
-          if (re === undefined) warnings.push(unsupported(d.displayName, agent, `toolSettings.web_fetch.${from} entry '${dom}'`, "use a host name such as docs.example.com or *.example.com"));
+          if (re === undefined)
+            warnings.push(
+              unsupported(d.displayName, agent, `toolSettings.web_fetch.${from} entry '${dom}'`, "use a host name such as docs.example.com or *.example.com"),
+            );
           else regexes.push(re);
         }
         out[to] = regexes;
@@ -211,7 +221,8 @@ export function settingsBack(raw: unknown, d: AgentDialect): BackResult<ToolSett
     const n = d.settingsKeys[k];
     if (n) byNative.set(n, k);
   }
-  for (const [alias, u] of Object.entries(d.readAliases)) if (SETTINGS_ORDER.includes(u as SettingsKey) && !byNative.has(alias)) byNative.set(alias, u as SettingsKey);
+  for (const [alias, u] of Object.entries(d.readAliases))
+    if (SETTINGS_ORDER.includes(u as SettingsKey) && !byNative.has(alias)) byNative.set(alias, u as SettingsKey);
   for (const [nativeKey, body] of Object.entries(raw as Record<string, unknown>)) {
     const key = byNative.get(nativeKey);
     if (!key || !body || typeof body !== "object" || Array.isArray(body)) {

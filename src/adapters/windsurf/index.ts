@@ -26,7 +26,12 @@ export const WINDSURF_TARGET: TargetDefinitionInput = {
     },
   },
   sizeLimit: { max: 12000, unit: "chars", source: "docs.windsurf.com Cascade memories & rules" },
-  detect: { binaries: ["windsurf"], configDirs: [".codeium/windsurf"], projectMarkers: [".windsurf"], install: "install Windsurf: https://windsurf.com/download" },
+  detect: {
+    binaries: ["windsurf"],
+    configDirs: [".codeium/windsurf"],
+    projectMarkers: [".windsurf"],
+    install: "install Windsurf: https://windsurf.com/download",
+  },
   notes: ["Windsurf was rebranded Devin Desktop in 2026 [2nd]; the devin target writes its .devin/ layout"],
   limitations: [
     "MCP servers are read only from ~/.codeium/windsurf/mcp_config.json: export MCP with --scope user",
@@ -35,7 +40,12 @@ export const WINDSURF_TARGET: TargetDefinitionInput = {
     "an agent becomes a model_decision rule; set extensions.windsurf.frontmatter.trigger to always_on or manual to change that",
     "import treats model_decision rules not named knowledge-* as agents and every other rule as knowledge; global_rules.md is not imported",
   ],
-  sources: ["https://docs.windsurf.com/windsurf/cascade/memories", "https://docs.windsurf.com/windsurf/cascade/mcp", "https://userjot.com/docs/mcp-windsurf (${env:VAR} interpolation) [2nd]", "tool-formats.md §9"],
+  sources: [
+    "https://docs.windsurf.com/windsurf/cascade/memories",
+    "https://docs.windsurf.com/windsurf/cascade/mcp",
+    "https://userjot.com/docs/mcp-windsurf (${env:VAR} interpolation) [2nd]",
+    "tool-formats.md §9",
+  ],
 };
 
 export const windsurfAdapter: Adapter = genericAdapter(WINDSURF_TARGET);

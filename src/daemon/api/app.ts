@@ -95,7 +95,10 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
   // A request relayed by a proxy on this machine arrives from loopback but is not local: any
   // forwarding header makes it a remote client (so open-on-loopback probes need a token).
   const isLoopbackClient = (c: ApiContext): boolean =>
-    !c.req.header("x-forwarded-for") && !c.req.header("forwarded") && !c.req.header("x-real-ip") && (c.env?.transport === "unix" || isLoopbackAddress(c.env?.remoteAddress));
+    !c.req.header("x-forwarded-for") &&
+    !c.req.header("forwarded") &&
+    !c.req.header("x-real-ip") &&
+    (c.env?.transport === "unix" || isLoopbackAddress(c.env?.remoteAddress));
 
   /**
    * Authenticates the bearer token; throws 401, or 429 after repeated failures. Failures count
@@ -107,10 +110,18 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
   const authenticate = (c: ApiContext): Principal => {
     const ip = `ip:${clientKey(c)}`;
     const header = c.req.header("authorization");
-    if (!header) throw new ApiError(401, "auth-required", "this route needs an API token", { hint: "send 'Authorization: Bearer aicfg_…' (create one with 'aicfg token create')", headers: { "www-authenticate": 'Bearer realm="aicfg"' } });
+    if (!header)
+      throw new ApiError(401, "auth-required", "this route needs an API token", {
+        hint: "send 'Authorization: Bearer aicfg_…' (create one with 'aicfg token create')",
+        headers: { "www-authenticate": 'Bearer realm="aicfg"' },
+      });
     const m = /^Bearer +(\S+)$/i.exec(header);
     const credential = `credential:${sha256(m ? m[1]! : header).slice(0, 32)}`;
-    const tooMany = (wait: number) => new ApiError(429, "too-many-failures", "too many failed authentications", { headers: { "retry-after": String(wait) }, hint: `retry in ${wait}s with a valid token` });
+    const tooMany = (wait: number) =>
+      new ApiError(429, "too-many-failures", "too many failed authentications", {
+        headers: { "retry-after": String(wait) },
+        hint: `retry in ${wait}s with a valid token`,
+      });
     const waitCredential = authFailures.blocked(credential);
     if (waitCredential) throw tooMany(waitCredential);
     let check: ReturnType<TokenStore["verify"]>;
@@ -131,7 +142,11 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
       });
     }
     const slow = tokenRate.hit(check.token.id);
-    if (slow) throw new ApiError(429, "rate-limited", "this token made too many requests", { headers: { "retry-after": String(slow) }, hint: `slow down; retry in ${slow}s` });
+    if (slow)
+      throw new ApiError(429, "rate-limited", "this token made too many requests", {
+        headers: { "retry-after": String(slow) },
+        hint: `slow down; retry in ${slow}s`,
+      });
     const principal = { token: check.token, actor: `token:${check.token.id}${check.token.name ? `(${check.token.name})` : ""}` };
     c.set("principal", principal);
     return principal;
@@ -139,10 +154,18 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
 
   app.onError((err, c) => {
     const status = errorStatus(err);
-    if (status >= 500) logger.error({ reqId: c.get("requestId"), err: { type: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } }, "request failed");
+    if (status >= 500)
+      logger.error(
+        { reqId: c.get("requestId"), err: { type: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } },
+        "request failed",
+      );
     return sendJson(secrets, status, errorBody(err, secrets), err instanceof ApiError ? err.headers : {});
   });
-  app.notFound((c) => sendJson(secrets, 404, { error: { code: "not-found", message: `no route ${c.req.method} ${c.req.path}`, hint: "see GET /v1/openapi.json for the routes" } }));
+  app.notFound((c) =>
+    sendJson(secrets, 404, {
+      error: { code: "not-found", message: `no route ${c.req.method} ${c.req.path}`, hint: "see GET /v1/openapi.json for the routes" },
+    }),
+  );
 
   // 1. Request id, trace context, Host/Origin check; afterwards the access log, metric and audit line.
   app.use("*", async (c, next) => {
@@ -158,9 +181,17 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     const host = c.req.header("host") ?? new URL(c.req.url).host;
     const origin = c.req.header("origin");
     if (!hostAllowed(host, bindings, config)) {
-      c.res = sendJson(secrets, 421, { error: { code: "misdirected-request", message: "this Host is not served here", hint: "use 127.0.0.1 or localhost with the daemon's port, or add the name to api.allowedHosts" } });
+      c.res = sendJson(secrets, 421, {
+        error: {
+          code: "misdirected-request",
+          message: "this Host is not served here",
+          hint: "use 127.0.0.1 or localhost with the daemon's port, or add the name to api.allowedHosts",
+        },
+      });
     } else if ((origin !== undefined && !originAllowed(origin, bindings, config)) || c.req.header("sec-fetch-site") === "cross-site") {
-      c.res = sendJson(secrets, 403, { error: { code: "cross-origin", message: "cross-origin requests are refused", hint: "add the origin to api.allowedOrigins if it is yours" } });
+      c.res = sendJson(secrets, 403, {
+        error: { code: "cross-origin", message: "cross-origin requests are refused", hint: "add the origin to api.allowedOrigins if it is yours" },
+      });
     } else {
       await next();
     }
@@ -170,7 +201,15 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     metrics.recordHttp(c.req.method, route, status, (performance.now() - started) / 1000);
     const principal = c.get("principal");
     // The access logger does not scrub whole lines: scrub the values a client controls here.
-    const line: Record<string, unknown> = { reqId: secrets.scrub(requestId), method: c.req.method, route, path: secrets.scrub(c.req.path), status, ms: Math.round((performance.now() - started) * 100) / 100, remote: clientKey(c) };
+    const line: Record<string, unknown> = {
+      reqId: secrets.scrub(requestId),
+      method: c.req.method,
+      route,
+      path: secrets.scrub(c.req.path),
+      status,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+      remote: clientKey(c),
+    };
     if (principal) line.actor = secrets.scrub(principal.actor);
     if (c.get("traceId")) line.traceId = c.get("traceId");
     if (c.get("runId")) line.runId = c.get("runId");
@@ -224,7 +263,9 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     const r = schema.safeParse(value);
     if (r.success) return r.data;
     const issues = r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-    throw new ApiError(400, "invalid-request", `invalid ${where}: ${issues[0]!.path ? issues[0]!.path + ": " : ""}${issues[0]!.message}`, { details: { issues } });
+    throw new ApiError(400, "invalid-request", `invalid ${where}: ${issues[0]!.path ? issues[0]!.path + ": " : ""}${issues[0]!.message}`, {
+      details: { issues },
+    });
   };
 
   for (const def of routes) {
@@ -235,7 +276,10 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
         if (!(config.probes === "open" || (config.probes === "loopback-open" && isLoopbackClient(c)))) authenticate(c);
       } else if (def.access !== "public" && def.access !== "signature") {
         const p = c.get("principal") ?? authenticate(c);
-        if (!roleAtLeast(p.token.role, def.access)) throw new ApiError(403, "forbidden", `${def.method} ${def.path} needs the ${def.access} role`, { hint: `ask an admin for a token with --role ${def.access}` });
+        if (!roleAtLeast(p.token.role, def.access))
+          throw new ApiError(403, "forbidden", `${def.method} ${def.path} needs the ${def.access} role`, {
+            hint: `ask an admin for a token with --role ${def.access}`,
+          });
       }
       const params = validate(def.params, c.req.param(), "path");
       const query = validate(def.query, c.req.query(), "query");

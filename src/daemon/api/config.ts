@@ -23,7 +23,11 @@ export const ApiConfig = z.strictObject({
     .strictObject({
       apiBodyBytes: z.number().int().min(1024).default(MIB),
       /** GitHub's own cap on a delivery (docs: "Payloads are capped at 25 MB"); push bodies up to it are read. */
-      webhookBodyBytes: z.number().int().min(1024).default(25 * MIB),
+      webhookBodyBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(25 * MIB),
       /** Events we only answer (ping, ignored events) are hashed as they stream in and never kept beyond this. */
       webhookSmallBodyBytes: z.number().int().min(1024).default(MIB),
       /** Unauthenticated webhook bodies kept in memory at once; further deliveries wait (then 503). */
@@ -33,7 +37,14 @@ export const ApiConfig = z.strictObject({
       /** Requests per token per minute before 429. */
       requestsPerMinutePerToken: z.number().int().min(1).default(1200),
     })
-    .default({ apiBodyBytes: MIB, webhookBodyBytes: 25 * MIB, webhookSmallBodyBytes: MIB, webhookConcurrentBodies: 2, authFailuresPerMinute: 10, requestsPerMinutePerToken: 1200 }),
+    .default({
+      apiBodyBytes: MIB,
+      webhookBodyBytes: 25 * MIB,
+      webhookSmallBodyBytes: MIB,
+      webhookConcurrentBodies: 2,
+      authFailuresPerMinute: 10,
+      requestsPerMinutePerToken: 1200,
+    }),
   webhooks: z
     .strictObject({
       github: z.strictObject({ secret: z.string().min(16, "use a random secret of at least 16 characters").optional() }).default({}),
@@ -78,10 +89,17 @@ export const MIN_WEBHOOK_SECRET = 16;
 export function assertWebhookSecret(config: ApiConfig, env: Record<string, string | undefined>): void {
   const s = githubWebhookSecret(config, env);
   if (s === undefined || s.length >= MIN_WEBHOOK_SECRET) return;
-  const from = config.webhooks.github.secret !== undefined ? "api.webhooks.github.secret" : "AICFG_GITHUB_WEBHOOK_SECRET (or the systemd credential github-webhook-secret)";
-  throw new ConfigError("weak-webhook-secret", `the GitHub webhook secret from ${from} has ${s.length} character(s); at least ${MIN_WEBHOOK_SECRET} are required`, {
-    hint: "generate one with 'openssl rand -hex 32' and set the same value in the GitHub webhook settings",
-  });
+  const from =
+    config.webhooks.github.secret !== undefined
+      ? "api.webhooks.github.secret"
+      : "AICFG_GITHUB_WEBHOOK_SECRET (or the systemd credential github-webhook-secret)";
+  throw new ConfigError(
+    "weak-webhook-secret",
+    `the GitHub webhook secret from ${from} has ${s.length} character(s); at least ${MIN_WEBHOOK_SECRET} are required`,
+    {
+      hint: "generate one with 'openssl rand -hex 32' and set the same value in the GitHub webhook settings",
+    },
+  );
 }
 
 /**

@@ -44,7 +44,9 @@ export function buildOpenApi(routes: readonly RouteDef[]): JsonSchema {
           status,
           {
             description: r.description,
-            ...(r.schema || r.contentType ? { content: { [r.contentType ?? "application/json"]: r.schema ? { schema: schemaOf(r.schema, "output") } : {} } } : {}),
+            ...(r.schema || r.contentType
+              ? { content: { [r.contentType ?? "application/json"]: r.schema ? { schema: schemaOf(r.schema, "output") } : {} } }
+              : {}),
           },
         ]),
       ),

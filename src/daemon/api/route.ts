@@ -70,6 +70,8 @@ export type RouteDef<P extends AnyObject = AnyObject, Q extends AnyObject = AnyO
 };
 
 /** Keeps each route's handler typed by its own schemas. */
-export function defineRoute<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends z.ZodType = z.ZodType>(def: RouteDef<P, Q, B>): RouteDef {
+export function defineRoute<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends z.ZodType = z.ZodType>(
+  def: RouteDef<P, Q, B>,
+): RouteDef {
   return def as unknown as RouteDef;
 }

@@ -44,7 +44,12 @@ export type WebhookUse = { secretConfigured: boolean; usedBy: string[] };
 
 /** The enabled workflows with a git trigger in a library checked out from GitHub: what push webhooks feed. */
 export async function webhookUsers(deps: ApiDeps): Promise<string[]> {
-  const github = new Set(deps.libraries().filter((l) => l.git).map((l) => l.name));
+  const github = new Set(
+    deps
+      .libraries()
+      .filter((l) => l.git)
+      .map((l) => l.name),
+  );
   return (await deps.listWorkflows())
     .filter((w) => w.state !== "disabled" && w.triggers.includes("git") && github.has(w.library))
     .map((w) => `${w.library}/${w.name}`);
@@ -72,13 +77,27 @@ export function readinessChecks(status: DaemonStatus | undefined, failure: strin
         time,
         observedValue: s.config.invalidWorkflows,
         observedUnit: "invalid workflows",
-        ...(s.config.message ? { output: s.config.message } : configStatus === "warn" ? { output: `${s.config.invalidWorkflows} workflow(s) failed to load` } : {}),
+        ...(s.config.message
+          ? { output: s.config.message }
+          : configStatus === "warn"
+            ? { output: `${s.config.invalidWorkflows} workflow(s) failed to load` }
+            : {}),
       },
     ],
-    "scheduler:tick": check("component", tickOk, lagMs === undefined ? "the scheduler has not ticked yet" : tickOk ? undefined : `last tick ${Math.round(lagMs / 1000)}s ago`, {
-      ...(lagMs === undefined ? {} : { observedValue: lagMs / 1000, observedUnit: "s" }),
-    }),
-    "watcher:files": check("component", s.watchers.ok, s.watchers.message, s.watchers.watchedPaths === undefined ? {} : { observedValue: s.watchers.watchedPaths, observedUnit: "paths" }),
+    "scheduler:tick": check(
+      "component",
+      tickOk,
+      lagMs === undefined ? "the scheduler has not ticked yet" : tickOk ? undefined : `last tick ${Math.round(lagMs / 1000)}s ago`,
+      {
+        ...(lagMs === undefined ? {} : { observedValue: lagMs / 1000, observedUnit: "s" }),
+      },
+    ),
+    "watcher:files": check(
+      "component",
+      s.watchers.ok,
+      s.watchers.message,
+      s.watchers.watchedPaths === undefined ? {} : { observedValue: s.watchers.watchedPaths, observedUnit: "paths" },
+    ),
     // Unused and unconfigured, webhooks are no readiness concern (/v1/status still reports them).
     ...(webhooks.secretConfigured || webhooks.usedBy.length > 0
       ? {
@@ -87,7 +106,9 @@ export function readinessChecks(status: DaemonStatus | undefined, failure: strin
               componentType: "component",
               status: webhooks.secretConfigured ? "pass" : "warn",
               time,
-              ...(webhooks.secretConfigured ? {} : { output: `no GitHub webhook secret configured: every delivery is refused (git trigger of ${webhooks.usedBy.join(", ")})` }),
+              ...(webhooks.secretConfigured
+                ? {}
+                : { output: `no GitHub webhook secret configured: every delivery is refused (git trigger of ${webhooks.usedBy.join(", ")})` }),
             },
           ],
         }
@@ -96,8 +117,13 @@ export function readinessChecks(status: DaemonStatus | undefined, failure: strin
 }
 
 function webhookNote(w: WebhookUse): string {
-  if (w.usedBy.length === 0) return w.secretConfigured ? "configured; no enabled workflow has a git trigger fed by GitHub pushes" : "not configured and not used: no enabled workflow has a git trigger fed by GitHub pushes";
-  return w.secretConfigured ? `configured; feeds ${w.usedBy.join(", ")}` : `not configured: pushes for ${w.usedBy.join(", ")} are refused (their git triggers still poll)`;
+  if (w.usedBy.length === 0)
+    return w.secretConfigured
+      ? "configured; no enabled workflow has a git trigger fed by GitHub pushes"
+      : "not configured and not used: no enabled workflow has a git trigger fed by GitHub pushes";
+  return w.secretConfigured
+    ? `configured; feeds ${w.usedBy.join(", ")}`
+    : `not configured: pushes for ${w.usedBy.join(", ")} are refused (their git triggers still poll)`;
 }
 
 export function healthRoutes(s: RouteServices): RouteDef[] {
@@ -182,7 +208,10 @@ export function healthRoutes(s: RouteServices): RouteDef[] {
       summary: "Prometheus metrics (text exposition format 0.0.4)",
       responses: { 200: { description: "metrics", contentType: PROMETHEUS_CONTENT_TYPE } },
       handler: async () =>
-        new Response(s.telemetry.secrets.scrub(await s.telemetry.metrics.render()), { status: 200, headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" } }),
+        new Response(s.telemetry.secrets.scrub(await s.telemetry.metrics.render()), {
+          status: 200,
+          headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
+        }),
     }),
   ];
 }

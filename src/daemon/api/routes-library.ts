@@ -13,7 +13,18 @@ import type { LibraryInfo } from "./deps.ts";
 import { ApiError } from "./errors.ts";
 import { canSeeLibrary, requireLibrary, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
-import { AgentList, AgentParams, EffectiveAgent, ErrorBody, ExportPlanQuery, ExportPlanView, LibraryHealth, LibraryList, LibraryParams, ToolList } from "./schemas.ts";
+import {
+  AgentList,
+  AgentParams,
+  EffectiveAgent,
+  ErrorBody,
+  ExportPlanQuery,
+  ExportPlanView,
+  LibraryHealth,
+  LibraryList,
+  LibraryParams,
+  ToolList,
+} from "./schemas.ts";
 
 const MASK = "[redacted]";
 const REF = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/g;
@@ -40,7 +51,8 @@ export function maskArgs(args: readonly string[], secrets: SecretRegistry): stri
     const eq = /^(--?[A-Za-z0-9][A-Za-z0-9_.-]*)=(.*)$/s.exec(arg);
     if (eq && CREDENTIAL_NAME.test(eq[1]!)) return `${eq[1]}=${maskSecretValue(eq[2]!, secrets)}`;
     const prev = args[i - 1];
-    if (prev !== undefined && /^--?[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prev) && CREDENTIAL_NAME.test(prev) && !arg.startsWith("-")) return maskSecretValue(arg, secrets);
+    if (prev !== undefined && /^--?[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prev) && CREDENTIAL_NAME.test(prev) && !arg.startsWith("-"))
+      return maskSecretValue(arg, secrets);
     return maskUrl(arg, secrets);
   });
 }
@@ -48,7 +60,9 @@ export function maskArgs(args: readonly string[], secrets: SecretRegistry): stri
 function maskUrl(text: string, secrets: SecretRegistry): string {
   return text
     .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s:@]*:)([^@\s/]+)(@)/g, (_m, a: string, pass: string, b: string) => a + maskSecretValue(pass, secrets) + b)
-    .replace(/([?&])([^=&#\s]+)=([^&#\s]*)/g, (m, sep: string, k: string, v: string) => (CREDENTIAL_NAME.test(k) ? `${sep}${k}=${maskSecretValue(v, secrets)}` : m));
+    .replace(/([?&])([^=&#\s]+)=([^&#\s]*)/g, (m, sep: string, k: string, v: string) =>
+      CREDENTIAL_NAME.test(k) ? `${sep}${k}=${maskSecretValue(v, secrets)}` : m,
+    );
 }
 
 export function maskServer(server: McpServer, secrets: SecretRegistry): McpServer {
@@ -74,7 +88,8 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
     return { info, lib: loadLibrary(info.root) };
   };
   const agentOr404 = (lib: Library, library: string, agent: string) => {
-    if (!lib.agents.has(agent)) throw new ApiError(404, "not-found", `agent ${agent} not found in library ${library}`, { hint: "list agents with GET /v1/libraries/{library}/agents" });
+    if (!lib.agents.has(agent))
+      throw new ApiError(404, "not-found", `agent ${agent} not found in library ${library}`, { hint: "list agents with GET /v1/libraries/{library}/agents" });
   };
 
   return [
@@ -103,7 +118,14 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
           library: params.library,
           status: errors ? "fail" : diagnostics.length ? "warn" : "pass",
           layers: lib.layers.map((l) => l.name),
-          counts: { agents: lib.agents.size, knowledge: lib.knowledge.size, mcp: lib.mcp.size, skills: lib.skills.size, commands: lib.commands.size, workflowDirs: lib.workflowDirs.length },
+          counts: {
+            agents: lib.agents.size,
+            knowledge: lib.knowledge.size,
+            mcp: lib.mcp.size,
+            skills: lib.skills.size,
+            commands: lib.commands.size,
+            workflowDirs: lib.workflowDirs.length,
+          },
           errors,
           warnings: diagnostics.length - errors,
           diagnostics,
@@ -170,18 +192,40 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
         agentOr404(lib, params.library, params.agent);
         const selector = (TARGET_SELECTORS as readonly string[]).includes(query.target);
         if (!selector && !getAdapter(query.target)) {
-          throw new ApiError(404, "unknown-target", `unknown target ${query.target}`, { hint: `known targets: ${listAdapters().map((a) => a.id).sort().join(", ") || "(none registered)"}, or ${TARGET_SELECTORS.join(" / ")}` });
+          throw new ApiError(404, "unknown-target", `unknown target ${query.target}`, {
+            hint: `known targets: ${
+              listAdapters()
+                .map((a) => a.id)
+                .sort()
+                .join(", ") || "(none registered)"
+            }, or ${TARGET_SELECTORS.join(" / ")}`,
+          });
         }
         // `detected` looks at the daemon's machine, with the daemon's environment.
         const targets = await expandTargets([query.target], () => realDetectEnv({ env: s.env }));
-        const result = exportLibrary({ library: lib, targets, agents: [params.agent], stateDir: s.deps.stateDir, dryRun: true, noCache: true, ...(query.scope ? { scope: query.scope } : {}) });
+        const result = exportLibrary({
+          library: lib,
+          targets,
+          agents: [params.agent],
+          stateDir: s.deps.stateDir,
+          dryRun: true,
+          noCache: true,
+          ...(query.scope ? { scope: query.scope } : {}),
+        });
         return sendJson(secrets, 200, {
           library: params.library,
           agent: params.agent,
           target: query.target,
           scope: result.scope,
           targets: result.targets.map((t) => t.target),
-          entries: result.plan.entries.map((e) => ({ path: e.path, action: e.action, targets: e.targets, kind: e.kind, secret: e.secret, ...(e.reason ? { reason: e.reason } : {}) })),
+          entries: result.plan.entries.map((e) => ({
+            path: e.path,
+            action: e.action,
+            targets: e.targets,
+            kind: e.kind,
+            secret: e.secret,
+            ...(e.reason ? { reason: e.reason } : {}),
+          })),
           errors: result.errors,
           warnings: result.warnings,
         });
@@ -201,7 +245,14 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
           const items = await Promise.all(
             listAdapters().map(async (a) => {
               const d = await a.detect(env);
-              return { id: a.id, displayName: a.displayName, installed: d.installed, configPaths: d.configPaths, ...(d.binary ? { binary: d.binary } : {}), ...(d.generation ? { generation: d.generation } : {}) };
+              return {
+                id: a.id,
+                displayName: a.displayName,
+                installed: d.installed,
+                configPaths: d.configPaths,
+                ...(d.binary ? { binary: d.binary } : {}),
+                ...(d.generation ? { generation: d.generation } : {}),
+              };
             }),
           );
           tools = { at: now, body: { items, detectedAt: new Date(now).toISOString() } };

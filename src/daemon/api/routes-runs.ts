@@ -65,7 +65,8 @@ export function runRoutes(s: RouteServices): RouteDef[] {
         c.set("auditTarget", `${params.library}/${params.workflow}`);
         const wf = await workflowOr404(c, params.library, params.workflow);
         commandGate(c, wf);
-        if (!(await s.deps.setWorkflowEnabled(params.library, params.workflow, enabled, actorOf(c)))) throw new ApiError(404, "not-found", `workflow ${params.library}/${params.workflow} not found`);
+        if (!(await s.deps.setWorkflowEnabled(params.library, params.workflow, enabled, actorOf(c))))
+          throw new ApiError(404, "not-found", `workflow ${params.library}/${params.workflow} not found`);
         return sendJson(secrets, 200, await workflowOr404(c, params.library, params.workflow));
       },
     });
@@ -104,15 +105,28 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       params: NamedWorkflowParams,
       body: TriggerRequest,
       audit: "run.trigger",
-      responses: { 202: { description: "queued", schema: RunQueued }, 403: forbidden, 404: notFound, 422: { description: "invalid inputs", schema: ErrorBody } },
+      responses: {
+        202: { description: "queued", schema: RunQueued },
+        403: forbidden,
+        404: notFound,
+        422: { description: "invalid inputs", schema: ErrorBody },
+      },
       handler: async (c, { params, body }) => {
         c.set("auditTarget", `${params.library}/${params.workflow}`);
         const wf = await workflowOr404(c, params.library, params.workflow);
         commandGate(c, wf);
-        if (wf.state === "broken") throw new ApiError(409, "conflict", `workflow ${wf.library}/${wf.name} has errors and cannot run`, { hint: "fix the diagnostics listed by GET on the workflow" });
+        if (wf.state === "broken")
+          throw new ApiError(409, "conflict", `workflow ${wf.library}/${wf.name} has errors and cannot run`, {
+            hint: "fix the diagnostics listed by GET on the workflow",
+          });
         // The run is a child of this request's span; it travels with the run, which the daemon may start before triggerRun returns.
         const span = traceparentOf(c) ? c.get("parent") : undefined;
-        const runId = await s.deps.triggerRun(params.library, params.workflow, { inputs: body.inputs, trigger: "api", actor: actorOf(c), ...(span ? { traceparent: formatTraceparent(span) } : {}) });
+        const runId = await s.deps.triggerRun(params.library, params.workflow, {
+          inputs: body.inputs,
+          trigger: "api",
+          actor: actorOf(c),
+          ...(span ? { traceparent: formatTraceparent(span) } : {}),
+        });
         linkRun(c, runId);
         return sendJson(secrets, 202, { runId, status: "queued" }, { location: `/v1/runs/${runId}` });
       },
@@ -168,7 +182,11 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       summary: "Cancel a queued or running run",
       params: RunParams,
       audit: "run.cancel",
-      responses: { 202: { description: "cancellation requested", schema: RunDetail }, 404: notFound, 409: { description: "already finished", schema: ErrorBody } },
+      responses: {
+        202: { description: "cancellation requested", schema: RunDetail },
+        404: notFound,
+        409: { description: "already finished", schema: ErrorBody },
+      },
       handler: async (c, { params }) => {
         c.set("auditTarget", params.id);
         const run = await runOr404(c, params.id);

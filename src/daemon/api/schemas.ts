@@ -39,7 +39,14 @@ export const IsoTime = z.iso.datetime();
 export const WorkflowInput = z.object({
   type: z.enum(["string", "number", "boolean"]),
   required: z.boolean(),
-  default: z.union([z.string(), z.number(), z.boolean(), z.object({ secret: z.string() }).meta({ description: "read from the secret store when a run starts (the value is never shown)" })]).optional(),
+  default: z
+    .union([
+      z.string(),
+      z.number(),
+      z.boolean(),
+      z.object({ secret: z.string() }).meta({ description: "read from the secret store when a run starts (the value is never shown)" }),
+    ])
+    .optional(),
   description: z.string().optional(),
 });
 
@@ -99,7 +106,10 @@ export const RunDetail = RunSummary.extend({
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 
-export const Cursor = z.string().max(256).regex(/^[A-Za-z0-9_-]+$/, "must be a cursor returned by a previous page");
+export const Cursor = z
+  .string()
+  .max(256)
+  .regex(/^[A-Za-z0-9_-]+$/, "must be a cursor returned by a previous page");
 export const RunQuery = z.strictObject({
   library: LibraryName.optional(),
   workflow: WorkflowName.optional(),
@@ -240,7 +250,14 @@ export const ApiSettingsView = z.object({
     allowedHosts: z.array(z.string()),
     allowedOrigins: z.array(z.string()),
     probes: z.enum(["loopback-open", "token", "open"]),
-    limits: z.object({ apiBodyBytes: z.number(), webhookBodyBytes: z.number(), webhookSmallBodyBytes: z.number(), webhookConcurrentBodies: z.number(), authFailuresPerMinute: z.number(), requestsPerMinutePerToken: z.number() }),
+    limits: z.object({
+      apiBodyBytes: z.number(),
+      webhookBodyBytes: z.number(),
+      webhookSmallBodyBytes: z.number(),
+      webhookConcurrentBodies: z.number(),
+      authFailuresPerMinute: z.number(),
+      requestsPerMinutePerToken: z.number(),
+    }),
     webhooks: z.object({ github: z.object({ secretConfigured: z.boolean() }) }),
   }),
 });

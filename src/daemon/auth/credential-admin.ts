@@ -24,9 +24,13 @@ export function syncCredentialAdminToken(env: Record<string, string | undefined>
   }
   const shape = checkTokenShape(token);
   if (shape !== "ok") {
-    throw new ConfigError("credential-invalid", `the ${ADMIN_TOKEN_CREDENTIAL} credential in ${env.CREDENTIALS_DIRECTORY} is not an aicfg token (${shape === "bad-checksum" ? "its checksum does not match: a typo or a truncated copy" : "expected aicfg_ and 49 letters or digits"})`, {
-      hint: "generate one with: aicfg token create --role admin --state-dir \"$(mktemp -d)\" (it prints a well-formed token), and store that",
-    });
+    throw new ConfigError(
+      "credential-invalid",
+      `the ${ADMIN_TOKEN_CREDENTIAL} credential in ${env.CREDENTIALS_DIRECTORY} is not an aicfg token (${shape === "bad-checksum" ? "its checksum does not match: a typo or a truncated copy" : "expected aicfg_ and 49 letters or digits"})`,
+      {
+        hint: 'generate one with: aicfg token create --role admin --state-dir "$(mktemp -d)" (it prints a well-formed token), and store that',
+      },
+    );
   }
   const digest = tokenDigest(token);
   if (previous.length === 1 && previous[0]!.digest === digest && previous[0]!.role === "admin") return "unchanged";

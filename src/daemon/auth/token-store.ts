@@ -46,9 +46,7 @@ export const LOCAL_ADMIN_FILE = "local-admin.token";
 export const LOCAL_ADMIN_NAME = "local-admin";
 
 /** The outcome of checking a presented token. */
-export type TokenCheck =
-  | { ok: true; token: TokenRecord }
-  | { ok: false; reason: "not-a-token" | "bad-checksum" | "unknown" | "expired"; token?: TokenRecord };
+export type TokenCheck = { ok: true; token: TokenRecord } | { ok: false; reason: "not-a-token" | "bad-checksum" | "unknown" | "expired"; token?: TokenRecord };
 
 export type TokenStore = {
   file: string;
@@ -96,7 +94,8 @@ export function openTokenStore(stateDir: string, clock: Clock = systemClock): To
     create: (opts) => {
       if (opts.library !== undefined) {
         const r = Slug.safeParse(opts.library);
-        if (!r.success) throw new ConfigError("usage", `library name ${JSON.stringify(opts.library)} is not valid`, { hint: "use the library's name from its aicfg.yaml" });
+        if (!r.success)
+          throw new ConfigError("usage", `library name ${JSON.stringify(opts.library)} is not valid`, { hint: "use the library's name from its aicfg.yaml" });
       }
       const token = generateToken();
       const record: TokenRecord = {
@@ -115,7 +114,8 @@ export function openTokenStore(stateDir: string, clock: Clock = systemClock): To
     },
     adopt: (token, opts) => {
       const shape = checkTokenShape(token);
-      if (shape !== "ok") throw new ConfigError("token-invalid", `the token to adopt is not an aicfg token (${shape})`, { hint: "generate one with 'aicfg token create'" });
+      if (shape !== "ok")
+        throw new ConfigError("token-invalid", `the token to adopt is not an aicfg token (${shape})`, { hint: "generate one with 'aicfg token create'" });
       const record: TokenRecord = {
         id: "tok_" + tokenDigest(token + ":id").slice(0, 12),
         name: opts.name,
@@ -233,5 +233,7 @@ export function parseExpiry(text: string, now: Date = new Date(systemClock.now()
     if (t <= now.getTime()) throw new ConfigError("usage", `--expires ${text} is in the past`, { hint: "give a future date or a duration like 90d" });
     return new Date(t);
   }
-  throw new ConfigError("usage", `--expires ${JSON.stringify(text)} is not a duration or a date`, { hint: "use a number with m, h, d, w or y (e.g. 90d), or an ISO date like 2027-01-31" });
+  throw new ConfigError("usage", `--expires ${JSON.stringify(text)} is not a duration or a date`, {
+    hint: "use a number with m, h, d, w or y (e.g. 90d), or an ISO date like 2027-01-31",
+  });
 }

@@ -129,7 +129,12 @@ export async function runCli(argv: string[], io: CliIO = defaultIO()): Promise<n
       }
       return USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.failure;
     }
-    if (jsonMode) printJsonError(io, { code: "internal", message: (e as Error).message ?? String(e), hint: "this is a bug in aicfg: please report it with the command you ran" });
+    if (jsonMode)
+      printJsonError(io, {
+        code: "internal",
+        message: (e as Error).message ?? String(e),
+        hint: "this is a bug in aicfg: please report it with the command you ran",
+      });
     io.err(paint(io, "red", `internal error: ${(e as Error).stack ?? String(e)}`));
     io.err("This is a bug in aicfg. Please report it with the command you ran.");
     return EXIT.internal;

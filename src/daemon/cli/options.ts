@@ -31,6 +31,9 @@ export function stateDir(args: ParsedArgs, io: CliIO): string {
 export function listOption(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   const raw = Array.isArray(value) ? value : [value];
-  const out = raw.flatMap((v) => String(v).split(",")).map((s) => s.trim()).filter(Boolean);
+  const out = raw
+    .flatMap((v) => String(v).split(","))
+    .map((s) => s.trim())
+    .filter(Boolean);
   return out.length ? out : undefined;
 }

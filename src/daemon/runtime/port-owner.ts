@@ -55,7 +55,9 @@ export function findPortOwner(port: number, proc = "/proc"): PortOwner | undefin
       }
       if (wanted.has(target)) {
         // A command line can carry a token: scrub the known shapes before it reaches a terminal or journal.
-        const command = createSecretRegistry().scrub(read(`${proc}/${pid}/cmdline`).split("\0").filter(Boolean).join(" ") || read(`${proc}/${pid}/comm`).trim());
+        const command = createSecretRegistry().scrub(
+          read(`${proc}/${pid}/cmdline`).split("\0").filter(Boolean).join(" ") || read(`${proc}/${pid}/comm`).trim(),
+        );
         return { pid: Number(pid), command: command.length > 200 ? command.slice(0, 199) + "…" : command };
       }
     }

@@ -34,7 +34,13 @@ async function withDeadline(done: Promise<unknown>, ms: number, force: () => unk
   const deadline = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), ms);
   });
-  const outcome = await Promise.race([done.then(() => "done" as const, () => "done" as const), deadline]);
+  const outcome = await Promise.race([
+    done.then(
+      () => "done" as const,
+      () => "done" as const,
+    ),
+    deadline,
+  ]);
   clearTimeout(timer);
   if (outcome === "late") {
     await force();
@@ -61,12 +67,16 @@ function isAddressInUse(e: unknown): boolean {
 
 export function addressInUseError(opts: ListenOptions, cause: unknown): ConfigError {
   if ("unixSocket" in opts) {
-    return new ConfigError("address-in-use", `cannot listen on ${opts.unixSocket}: the socket is in use`, { hint: "stop the other daemon, or set api.unixSocket to another path", cause });
+    return new ConfigError("address-in-use", `cannot listen on ${opts.unixSocket}: the socket is in use`, {
+      hint: "stop the other daemon, or set api.unixSocket to another path",
+      cause,
+    });
   }
   const where = tcpUrl(opts.host, opts.port).slice("http://".length);
   const owner = findPortOwner(opts.port);
   const by = owner ? ` by pid ${owner.pid} (${owner.command})` : "";
-  const other = owner && /\baicfg(\.js)?\b.*\bdaemon\b/.test(owner.command) ? `stop the other aicfg daemon (pid ${owner.pid}), or ` : "stop the program that holds it, or ";
+  const other =
+    owner && /\baicfg(\.js)?\b.*\bdaemon\b/.test(owner.command) ? `stop the other aicfg daemon (pid ${owner.pid}), or ` : "stop the program that holds it, or ";
   return new ConfigError("address-in-use", `cannot listen on ${where}: the port is already in use${by}`, {
     hint: `${other}choose another port with --listen ${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:PORT (or 'listen:' in daemon.yaml)`,
     cause,
@@ -111,7 +121,8 @@ function serveDeno(app: FetchApp, opts: ListenOptions): Promise<Served> {
   const unix = "unixSocket" in opts;
   let release = () => {};
   const forced = { promise: new Promise<void>((r) => (release = r)), resolve: () => release() };
-  const unavailable = () => new Response("the server is shutting down\n", { status: 503, headers: { connection: "close", "content-type": "text/plain; charset=utf-8" } });
+  const unavailable = () =>
+    new Response("the server is shutting down\n", { status: 503, headers: { connection: "close", "content-type": "text/plain; charset=utf-8" } });
   return new Promise((resolve) => {
     let port = 0;
     const server = Deno.serve(

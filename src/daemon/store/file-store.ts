@@ -3,7 +3,21 @@
 // append-only JSON lines whose torn last line is ignored; each attempt at a webhook delivery is
 // claimed with O_EXCL (fsynced before the 202), then rewritten atomically with the runs it queued.
 // A corrupt record is moved to quarantine/ instead of crashing the daemon (goal G27).
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWrite, fsyncDir } from "../../adapters/atomic.ts";
@@ -12,7 +26,18 @@ import { sha256 } from "../../library/hash.ts";
 import { safeName } from "../../library/paths.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { createSecretRegistry, type SecretRegistry } from "../telemetry/redact.ts";
-import { TERMINAL, type DeliveryRecord, type LogLine, type OccurrenceRecord, type PruneOptions, type PruneResult, type RunQuery, type RunRecord, type RunStore, type Watermark } from "./types.ts";
+import {
+  TERMINAL,
+  type DeliveryRecord,
+  type LogLine,
+  type OccurrenceRecord,
+  type PruneOptions,
+  type PruneResult,
+  type RunQuery,
+  type RunRecord,
+  type RunStore,
+  type Watermark,
+} from "./types.ts";
 
 export const STORE_DIR = "daemon";
 
@@ -57,7 +82,15 @@ export function pidAlive(pid: number): boolean {
 }
 
 function deliveryRecord(r: DeliveryRecord): DeliveryRecord {
-  return { id: r.id.slice(0, 200), at: r.at, attempt: r.attempt, instance: r.instance, state: r.state, ...(r.cause ? { cause: r.cause } : {}), runIds: r.runIds };
+  return {
+    id: r.id.slice(0, 200),
+    at: r.at,
+    attempt: r.attempt,
+    instance: r.instance,
+    state: r.state,
+    ...(r.cause ? { cause: r.cause } : {}),
+    runIds: r.runIds,
+  };
 }
 
 /**
@@ -82,7 +115,6 @@ function parseDelivery(id: string, attempt: number, text: string, mtime: () => n
     runIds: Array.isArray(v.runIds) ? v.runIds.filter((x): x is string => typeof x === "string") : [],
   };
 }
-
 
 export type FileStoreOptions = {
   onError?: (message: string) => void;
@@ -113,7 +145,14 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       mkdirSync(d, { recursive: true, mode: 0o700 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way of a folder" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EROFS" ? "the file system is read-only" : (e as Error).message;
+      const why =
+        code === "EEXIST" || code === "ENOTDIR"
+          ? "a file is in the way of a folder"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied"
+            : code === "EROFS"
+              ? "the file system is read-only"
+              : (e as Error).message;
       throw new ConfigError("state-dir-unusable", `cannot use the state folder ${stateDir}: ${why} (${d})`, {
         file: d,
         hint: "point --state-dir (or AICFG_STATE_DIR) at a folder this user can write, or move the file out of the way",
@@ -335,7 +374,12 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
       };
       for (const run of cache.values()) {
         if (run.status === "running" && !ownerAlive(run.owner)) {
-          const fixed: RunRecord = { ...structuredClone(run), status: "interrupted", reason: `the process that ran it (pid ${run.owner?.pid ?? "?"}) stopped before the run finished`, finishedAt: now };
+          const fixed: RunRecord = {
+            ...structuredClone(run),
+            status: "interrupted",
+            reason: `the process that ran it (pid ${run.owner?.pid ?? "?"}) stopped before the run finished`,
+            finishedAt: now,
+          };
           const clean = writeRun(fixed);
           cache.set(fixed.id, clean);
           interrupted.push(structuredClone(clean));

@@ -126,9 +126,13 @@ export function acquireStateLock(dir: string, name: string, instance: string, op
     if (holder?.instance === instance) return { holder, release: () => rmSync(file, { force: true }) };
     const why = holder ? staleReason(holder) : seen === undefined ? "it was released" : "it is unreadable";
     if (!why) {
-      throw new ConfigError("state-dir-locked", `another ${opts.label ?? "daemon"} (pid ${holder!.pid}, since ${new Date(holder!.since).toISOString()}) is using the state folder ${opts.folder ?? dir}`, {
-        hint: "stop it first, or pass a different --state-dir",
-      });
+      throw new ConfigError(
+        "state-dir-locked",
+        `another ${opts.label ?? "daemon"} (pid ${holder!.pid}, since ${new Date(holder!.since).toISOString()}) is using the state folder ${opts.folder ?? dir}`,
+        {
+          hint: "stop it first, or pass a different --state-dir",
+        },
+      );
     }
     // Remove the stale lock only if it is still the one judged stale (another starter may have
     // replaced it with a live lock meanwhile).
@@ -144,5 +148,7 @@ export function acquireStateLock(dir: string, name: string, instance: string, op
     });
     if (!done) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // another starter is recovering it
   }
-  throw new ConfigError("state-dir-locked", `could not take the lock ${file}: it keeps changing hands`, { hint: "another daemon is starting on this state folder; stop it, or pass a different --state-dir" });
+  throw new ConfigError("state-dir-locked", `could not take the lock ${file}: it keeps changing hands`, {
+    hint: "another daemon is starting on this state folder; stop it, or pass a different --state-dir",
+  });
 }

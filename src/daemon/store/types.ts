@@ -46,7 +46,7 @@ export type RunRecord = {
   scheduledAt?: number;
 };
 
-export type LogLine = { at: number; level: "info" | "warn" | "error"; step?: string; message: string; /** 1-based line number, set when read. */ seq?: number };
+export type LogLine = { at: number; level: "info" | "warn" | "error"; step?: string; message: string /** 1-based line number, set when read. */; seq?: number };
 
 export type OccurrenceRecord = {
   library: string;
@@ -64,7 +64,13 @@ export type OccurrenceRecord = {
 /** Derived scheduler state, keyed by a definition fingerprint so a changed schedule starts fresh. */
 export type Watermark = { fingerprint: string; lastScheduledAt?: number; lastSeen?: Record<string, string>; updatedAt: number };
 
-export type RunQuery = { library?: string; workflow?: string; status?: RunStatus[]; /** Runs started by this webhook delivery (`trigger.delivery`). */ delivery?: string; limit?: number };
+export type RunQuery = {
+  library?: string;
+  workflow?: string;
+  status?: RunStatus[] /** Runs started by this webhook delivery (`trigger.delivery`). */;
+  delivery?: string;
+  limit?: number;
+};
 
 /**
  * One attempt at processing a webhook delivery: attempt 1 is the first receipt, a later attempt is a

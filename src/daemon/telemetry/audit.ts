@@ -49,9 +49,23 @@ export function openAuditLog(stateDir: string, secrets: SecretRegistry, now: () 
 export function auditRuns(bus: EventBus, audit: AuditLog): () => void {
   return bus.subscribe((e) => {
     if (e.type === "run.started") {
-      audit.record({ actor: `system:${e.trigger}`, action: "run.started", target: `${e.library}/${e.workflow}`, outcome: "ok", runId: e.runId, details: { attempt: e.attempt } });
+      audit.record({
+        actor: `system:${e.trigger}`,
+        action: "run.started",
+        target: `${e.library}/${e.workflow}`,
+        outcome: "ok",
+        runId: e.runId,
+        details: { attempt: e.attempt },
+      });
     } else if (e.type === "run.finished") {
-      audit.record({ actor: `system:${e.trigger}`, action: "run.finished", target: `${e.library}/${e.workflow}`, outcome: e.result, runId: e.runId, details: { durationMs: e.durationMs } });
+      audit.record({
+        actor: `system:${e.trigger}`,
+        action: "run.finished",
+        target: `${e.library}/${e.workflow}`,
+        outcome: e.result,
+        runId: e.runId,
+        details: { durationMs: e.durationMs },
+      });
     }
   });
 }

@@ -48,10 +48,13 @@ export function formatPretty(line: string, color: boolean): string {
     return line.endsWith("\n") ? line : line + "\n";
   }
   const t = typeof o.time === "string" ? new Date(o.time) : new Date();
-  const time = [t.getHours(), t.getMinutes(), t.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":") + "." + String(t.getMilliseconds()).padStart(3, "0");
+  const time =
+    [t.getHours(), t.getMinutes(), t.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":") + "." + String(t.getMilliseconds()).padStart(3, "0");
   const level = String(o.level ?? "info");
   const label = level.toUpperCase().padEnd(5);
-  const fields = Object.entries(o).filter(([k, v]) => !HIDDEN.has(k) && v !== undefined).map(([k, v]) => `${k}=${fieldText(v)}`);
+  const fields = Object.entries(o)
+    .filter(([k, v]) => !HIDDEN.has(k) && v !== undefined)
+    .map(([k, v]) => `${k}=${fieldText(v)}`);
   const paint = (code: string, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   return `${paint("2", time)} ${paint(LEVEL_COLORS[level] ?? "0", label)} ${String(o.msg ?? "")}${fields.length ? " " + paint("2", fields.join(" ")) : ""}\n`;
 }
@@ -65,7 +68,9 @@ export function prettySink(out: LogSink, opts: { color: boolean }): LogSink {
 export function chooseLogFormat(explicit: string | undefined, isTTY: boolean): LogFormat {
   if (explicit === undefined) return isTTY ? "pretty" : "json";
   if ((LOG_FORMATS as readonly string[]).includes(explicit)) return explicit as LogFormat;
-  throw new ConfigError("usage", `--log-format must be json or pretty (got ${JSON.stringify(explicit)})`, { hint: "json for journald and log collectors, pretty for a terminal" });
+  throw new ConfigError("usage", `--log-format must be json or pretty (got ${JSON.stringify(explicit)})`, {
+    hint: "json for journald and log collectors, pretty for a terminal",
+  });
 }
 
 /**

@@ -86,7 +86,10 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
       for (const v of nextRun.values()) r.observe(v.value, v.attrs);
     });
   meter
-    .createObservableGauge("workflow_last_success_timestamp_seconds", { description: "When a run of the workflow last succeeded, since the Unix epoch", unit: "seconds" })
+    .createObservableGauge("workflow_last_success_timestamp_seconds", {
+      description: "When a run of the workflow last succeeded, since the Unix epoch",
+      unit: "seconds",
+    })
     .addCallback((r) => {
       for (const v of lastSuccess.values()) r.observe(v.value, v.attrs);
     });
@@ -102,15 +105,31 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
 
   const runsStarted = meter.createCounter("runs_started", { description: "Runs started, by workflow and trigger kind" });
   const runsFinished = meter.createCounter("runs_finished", { description: "Runs finished, by workflow and result" });
-  const runDuration = meter.createHistogram("run_duration_seconds", { description: "Run duration", unit: "seconds", advice: { explicitBucketBoundaries: RUN_BUCKETS } });
-  const stepDuration = meter.createHistogram("step_duration_seconds", { description: "Step duration, by workflow, action and result", unit: "seconds", advice: { explicitBucketBoundaries: STEP_BUCKETS } });
+  const runDuration = meter.createHistogram("run_duration_seconds", {
+    description: "Run duration",
+    unit: "seconds",
+    advice: { explicitBucketBoundaries: RUN_BUCKETS },
+  });
+  const stepDuration = meter.createHistogram("step_duration_seconds", {
+    description: "Step duration, by workflow, action and result",
+    unit: "seconds",
+    advice: { explicitBucketBoundaries: STEP_BUCKETS },
+  });
   const occurrences = meter.createCounter("schedule_occurrences", { description: "Schedule occurrences by outcome (started, skipped, missed, caught_up)" });
-  const lag = meter.createHistogram("schedule_lag_seconds", { description: "Actual start minus scheduled time", unit: "seconds", advice: { explicitBucketBoundaries: LAG_BUCKETS } });
+  const lag = meter.createHistogram("schedule_lag_seconds", {
+    description: "Actual start minus scheduled time",
+    unit: "seconds",
+    advice: { explicitBucketBoundaries: LAG_BUCKETS },
+  });
   const triggerEvents = meter.createCounter("trigger_events", { description: "Trigger events by kind and outcome" });
   const exportWritten = meter.createCounter("export_files_written", { description: "Files written by exports, by library and target" });
   const exportDeleted = meter.createCounter("export_files_deleted", { description: "Files deleted by exports, by library and target" });
   const exportDrift = meter.createCounter("export_drift_found", { description: "Exported files found changed by hand (drift), by library and target" });
-  const httpDuration = meter.createHistogram("http_request_duration_seconds", { description: "HTTP request duration by method, route pattern and status", unit: "seconds", advice: { explicitBucketBoundaries: HTTP_BUCKETS } });
+  const httpDuration = meter.createHistogram("http_request_duration_seconds", {
+    description: "HTTP request duration by method, route pattern and status",
+    unit: "seconds",
+    advice: { explicitBucketBoundaries: HTTP_BUCKETS },
+  });
 
   const observe = (e: DaemonEvent): void => {
     switch (e.type) {
@@ -124,7 +143,8 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
         runsFinished.add(1, attrs);
         runDuration.record(e.durationMs / 1000, attrs);
         active.delete(e.runId);
-        if (e.result === "success") lastSuccess.set(`${e.library}\u0000${e.workflow}`, { attrs: { library: e.library, workflow: e.workflow }, value: e.at / 1000 });
+        if (e.result === "success")
+          lastSuccess.set(`${e.library}\u0000${e.workflow}`, { attrs: { library: e.library, workflow: e.workflow }, value: e.at / 1000 });
         break;
       }
       case "step.finished":

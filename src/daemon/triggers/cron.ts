@@ -66,7 +66,10 @@ export function cronKey(library: string, workflow: string, index: number): strin
 
 /** The run id of an occurrence: the same slot always gets the same id. */
 export function occurrenceRunId(library: string, workflow: string, index: number, scheduledAt: number): string {
-  const stamp = new Date(scheduledAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = new Date(scheduledAt)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return `cron-${sha256(`${library}/${workflow}#${index}`).slice(0, 10)}-${stamp}`;
 }
 
@@ -104,7 +107,15 @@ export async function startCronTrigger(o: CronTriggerOptions): Promise<CronTrigg
   const record = async (scheduledAt: number, outcome: OccurrenceOutcome, extra: { runId?: string; lagMs?: number; reason?: string } = {}) => {
     const at = o.clock.now();
     await o.store.recordOccurrence({ library: o.library, workflow: o.workflow, trigger: triggerName, scheduledAt, outcome, recordedAt: at, ...extra });
-    o.bus.publish({ type: "occurrence", workflow: o.workflow, library: o.library, scheduledAt, outcome, ...(extra.lagMs !== undefined ? { lagMs: extra.lagMs } : {}), at });
+    o.bus.publish({
+      type: "occurrence",
+      workflow: o.workflow,
+      library: o.library,
+      scheduledAt,
+      outcome,
+      ...(extra.lagMs !== undefined ? { lagMs: extra.lagMs } : {}),
+      at,
+    });
   };
 
   const fire = async (scheduledAt: number, catchup: boolean) => {
@@ -133,7 +144,14 @@ export async function startCronTrigger(o: CronTriggerOptions): Promise<CronTrigg
     for (const t of times) {
       if (chosen.has(t)) await fire(t, true);
       else {
-        const reason = policy === "none" ? "the daemon was not running (catchup: none)" : !eligible.includes(t) ? `older than the catch-up window (${o.spec.catchup?.window ?? DEFAULT_CATCHUP_WINDOW})` : policy === "latest" ? "a later occurrence was caught up instead (catchup: latest)" : `over the catch-up cap (${cap})`;
+        const reason =
+          policy === "none"
+            ? "the daemon was not running (catchup: none)"
+            : !eligible.includes(t)
+              ? `older than the catch-up window (${o.spec.catchup?.window ?? DEFAULT_CATCHUP_WINDOW})`
+              : policy === "latest"
+                ? "a later occurrence was caught up instead (catchup: latest)"
+                : `over the catch-up cap (${cap})`;
         await record(t, "missed", { reason });
       }
     }
@@ -167,7 +185,10 @@ export async function startCronTrigger(o: CronTriggerOptions): Promise<CronTrigg
       const live = times.filter((t) => now - t <= LIVE_TOLERANCE_MS);
       const late = times.filter((t) => now - t > LIVE_TOLERANCE_MS);
       if (late.length > 0 || dropped > 0) {
-        o.log("warn", `${o.workflow}: ${late.length + dropped} occurrence(s) passed while the daemon was asleep or the clock jumped; applying catch-up policy '${policy}'`);
+        o.log(
+          "warn",
+          `${o.workflow}: ${late.length + dropped} occurrence(s) passed while the daemon was asleep or the clock jumped; applying catch-up policy '${policy}'`,
+        );
         await catchUp(late, dropped, now);
       }
       for (const t of live) await fire(t, false);

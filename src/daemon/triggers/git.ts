@@ -156,7 +156,11 @@ export async function notifyGitPush(registry: GitTriggerRegistry, ev: GitPush): 
   for (const t of registry.triggers) {
     if (t.library !== ev.library || !t.branches.includes(branch)) continue;
     watching++;
-    const runId = await t.push(branch, ev.after, ev.before, { ...(ev.delivery ? { delivery: ev.delivery } : {}), ...(ev.actor ? { actor: ev.actor } : {}), ...(ev.redelivery ? { redelivery: true } : {}) });
+    const runId = await t.push(branch, ev.after, ev.before, {
+      ...(ev.delivery ? { delivery: ev.delivery } : {}),
+      ...(ev.actor ? { actor: ev.actor } : {}),
+      ...(ev.redelivery ? { redelivery: true } : {}),
+    });
     if (runId === undefined) continue;
     fired.push(t.workflow);
     if (runId) runIds.push(runId);

@@ -21,7 +21,10 @@ export type FileEvent = { kind: "add" | "change" | "unlink"; path: string };
 export type FileWatcher = { ready: Promise<void>; close: () => Promise<void>; alive: () => boolean };
 
 /** A chokidar watcher over folders, reporting file add/change/unlink with absolute paths. */
-export function createFileWatcher(dirs: string[], opts: { poll?: boolean; onEvent: (e: FileEvent) => void; onError: (e: unknown) => void; writeFinishMs?: number }): FileWatcher {
+export function createFileWatcher(
+  dirs: string[],
+  opts: { poll?: boolean; onEvent: (e: FileEvent) => void; onError: (e: unknown) => void; writeFinishMs?: number },
+): FileWatcher {
   let alive = true;
   const w: FSWatcher = watch(dirs, {
     ignoreInitial: true,

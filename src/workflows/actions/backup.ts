@@ -19,9 +19,22 @@ export const backupAction = defineAction({
   run: async (input, ctx) => {
     const backupsRoot = resolve(ctx.stateDir, "backups");
     const dir = input.dir ? resolve(ctx.libraryRoot, input.dir) : resolve(backupsRoot, ctx.libraryName);
-    const made = createBackup({ libraryRoot: ctx.libraryRoot, libraryName: ctx.libraryName, stateDir: ctx.stateDir, dir, now: ctx.now(), excludeState: [backupsRoot] });
+    const made = createBackup({
+      libraryRoot: ctx.libraryRoot,
+      libraryName: ctx.libraryName,
+      stateDir: ctx.stateDir,
+      dir,
+      now: ctx.now(),
+      excludeState: [backupsRoot],
+    });
     const removed = pruneBackups(dir, ctx.libraryName, ctx.now(), input.keep ?? 7, input.max_age ? parseDuration(input.max_age) : undefined);
-    ctx.log("info", `backup ${made.file} (${made.entries} files, ${made.bytes} bytes, sha256 ${made.sha256}); removed ${removed.length} old archive(s)${made.credentialsLeftOut ? `; ${made.credentialsLeftOut} credential file(s) of the state left out` : ""}`);
-    return { outputs: { file: made.file, sha256: made.sha256, bytes: made.bytes, entries: made.entries, credentials_left_out: made.credentialsLeftOut, removed }, warnings: made.warnings };
+    ctx.log(
+      "info",
+      `backup ${made.file} (${made.entries} files, ${made.bytes} bytes, sha256 ${made.sha256}); removed ${removed.length} old archive(s)${made.credentialsLeftOut ? `; ${made.credentialsLeftOut} credential file(s) of the state left out` : ""}`,
+    );
+    return {
+      outputs: { file: made.file, sha256: made.sha256, bytes: made.bytes, entries: made.entries, credentials_left_out: made.credentialsLeftOut, removed },
+      warnings: made.warnings,
+    };
   },
 });

@@ -16,7 +16,9 @@ export const ExportWith = z.strictObject({
   targets: z
     .union([z.enum(["all", "detected"]), z.array(z.string().min(1)).min(1)])
     .optional()
-    .describe("a list of target ids, 'all' (every known target) or 'detected' (the tools installed on the daemon's machine); default: the targets each agent names"),
+    .describe(
+      "a list of target ids, 'all' (every known target) or 'detected' (the tools installed on the daemon's machine); default: the targets each agent names",
+    ),
   agents: z.array(z.string().min(1)).optional().describe("only these agents"),
   scope: z.enum(["project", "user"]).optional(),
   root: z.string().min(1).optional().describe("project root (project scope) or home folder (user scope); relative to the library"),
@@ -88,7 +90,10 @@ export const exportAction = defineAction({
     };
     const targets = asked ? await expandTargets(asked, detectFrom) : undefined;
     if (asked?.includes("detected") && targets!.length === 0) {
-      throw new ActionError("no-targets-detected", "targets: detected found no AI tool on the daemon's machine", { retryable: false, hint: "name the targets in the step's with.targets, or install a tool ('aicfg doctor' shows where aicfg looks)" });
+      throw new ActionError("no-targets-detected", "targets: detected found no AI tool on the daemon's machine", {
+        retryable: false,
+        hint: "name the targets in the step's with.targets, or install a tool ('aicfg doctor' shows where aicfg looks)",
+      });
     }
     // Decrypted only where a tool without env-var references may get a value literally (user scope; src/adapters/secrets.ts).
     const secrets = (input.scope ?? lib.manifest.export?.scope ?? "project") === "user" ? await ctx.secrets?.all() : undefined;
@@ -109,15 +114,29 @@ export const exportAction = defineAction({
     const deleted = result.applied?.deleted.length ?? 0;
     const drift = result.plan.entries.filter((e) => e.action === "drift").length;
     const conflicts = result.plan.entries.filter((e) => e.action === "conflict").length;
-    const facts = result.targets.map((t) => ({ target: t.target, written: t.counts.create + t.counts.update, deleted: t.counts.delete, drift: t.counts.drift + t.counts.conflict }));
+    const facts = result.targets.map((t) => ({
+      target: t.target,
+      written: t.counts.create + t.counts.update,
+      deleted: t.counts.delete,
+      drift: t.counts.drift + t.counts.conflict,
+    }));
     if (result.errors.length > 0) {
       const first = result.errors[0]!;
-      throw new ActionError("export-failed", `export reported ${result.errors.length} error(s); first: ${first.file ? first.file + ": " : ""}${first.message}`, { retryable: false, ...(first.hint ? { hint: first.hint } : {}) });
+      throw new ActionError(
+        "export-failed",
+        `export reported ${result.errors.length} error(s); first: ${first.file ? first.file + ": " : ""}${first.message}`,
+        { retryable: false, ...(first.hint ? { hint: first.hint } : {}) },
+      );
     }
     return {
       outputs: {
         skipped: false,
-        agents: agents ?? result.targets.flatMap((t) => t.agents).filter((a, i, all) => all.indexOf(a) === i).sort(),
+        agents:
+          agents ??
+          result.targets
+            .flatMap((t) => t.agents)
+            .filter((a, i, all) => all.indexOf(a) === i)
+            .sort(),
         incremental: incrementalFrom !== undefined,
         targets: result.targets.map((t) => t.target),
         written,
@@ -129,7 +148,9 @@ export const exportAction = defineAction({
       },
       warnings: [
         ...result.warnings.slice(0, 20).map((w) => w.message),
-        ...(drift + conflicts > 0 ? [`${drift + conflicts} exported file(s) were changed by hand and left alone; export with force: true to overwrite them`] : []),
+        ...(drift + conflicts > 0
+          ? [`${drift + conflicts} exported file(s) were changed by hand and left alone; export with force: true to overwrite them`]
+          : []),
       ],
       facts: { exports: facts },
     };

@@ -104,9 +104,13 @@ export function libraryHealth(lib: Library, now: number, opts: { staleAfterMs: n
   const brokenGlobs = resolved.diagnostics.filter((d) => d.code === "knowledge-no-match" || d.code === "knowledge-missing").map((d) => d.message);
   const used = new Set<string>();
   for (const a of resolved.agents) for (const k of a.knowledge) used.add(resolve(k.absPath));
-  const unused = [...lib.knowledge.values()].filter((k) => !used.has(resolve(k.absPath))).map((k) => k.path).sort();
+  const unused = [...lib.knowledge.values()]
+    .filter((k) => !used.has(resolve(k.absPath)))
+    .map((k) => k.path)
+    .sort();
   const links: { file: string; link: string }[] = [];
-  for (const stack of lib.agents.values()) for (const s of stack) for (const l of brokenLinks(s.file, s.body)) links.push({ file: s.file.slice(lib.root.length + 1), link: l });
+  for (const stack of lib.agents.values())
+    for (const s of stack) for (const l of brokenLinks(s.file, s.body)) links.push({ file: s.file.slice(lib.root.length + 1), link: l });
   for (const k of lib.knowledge.values()) {
     let text = "";
     try {

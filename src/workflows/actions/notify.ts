@@ -10,8 +10,15 @@ import { ActionError, defineAction } from "./types.ts";
 export const SIGNATURE_HEADER = "x-aicfg-signature-256";
 
 export const NotifyWith = z.strictObject({
-  url: z.string().url().refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL"),
-  secret_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().describe("name of the environment variable holding the HMAC secret"),
+  url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL"),
+  secret_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional()
+    .describe("name of the environment variable holding the HMAC secret"),
   message: z.string().max(4000).optional().describe("free text added to the summary"),
   timeout: Duration.optional().describe("default 10s"),
 });
@@ -59,7 +66,9 @@ export const notifyAction = defineAction({
       timeout.cancel();
     }
     if (res.status < 200 || res.status >= 300) {
-      throw new ActionError("notify-rejected", `POST ${new URL(input.url).origin} answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
+      throw new ActionError("notify-rejected", `POST ${new URL(input.url).origin} answered ${res.status}`, {
+        retryable: res.status >= 500 || res.status === 429,
+      });
     }
     return { outputs: { status: res.status, bytes: body.length } };
   },

@@ -10,7 +10,10 @@ import { ActionError, defineAction, type ActionContext } from "./types.ts";
 
 export const ShellWith = z.strictObject({
   command: z.array(z.string().min(1)).min(1).describe("the program and its arguments, e.g. [npm, test]; no shell is involved"),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional().describe("extra environment; values may use ${{ }}"),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe("extra environment; values may use ${{ }}"),
   cwd: z.string().min(1).optional().describe("working folder relative to the library (default: the library)"),
   timeout: Duration.optional().describe("default 5m"),
 });
@@ -46,7 +49,10 @@ export const shellAction = defineAction({
   literalFields: ["command", "cwd"],
   run: async (input, ctx) => {
     if (!ctx.settings.shell.enabled) {
-      throw new ActionError("shell-disabled", "the shell action is disabled in this daemon", { retryable: false, hint: "set actions.shell.enabled: true in daemon.yaml if you trust everyone who can edit workflows" });
+      throw new ActionError("shell-disabled", "the shell action is disabled in this daemon", {
+        retryable: false,
+        hint: "set actions.shell.enabled: true in daemon.yaml if you trust everyone who can edit workflows",
+      });
     }
     const cwd = resolve(ctx.libraryRoot, input.cwd ?? ".");
     if (!isInside(ctx.libraryRoot, cwd)) throw new ActionError("unsafe-cwd", `cwd ${input.cwd} is outside the library`, { retryable: false });
@@ -97,7 +103,12 @@ export const shellAction = defineAction({
         if (stderr) ctx.log("warn", stderr.slice(0, 4000));
         if (reason === "timeout") return reject(new ActionError("timeout", `${file} did not finish within ${input.timeout ?? "5m"}`, { retryable: true }));
         if (reason === "cancelled") return reject(new ActionError("cancelled", `${file} was stopped: the run was cancelled`, { retryable: false }));
-        if (code !== 0) return reject(new ActionError("exit-code", `${file} exited with ${code ?? signal}${stderr ? ": " + stderr.trim().split("\n").slice(-1)[0] : ""}`, { retryable: true }));
+        if (code !== 0)
+          return reject(
+            new ActionError("exit-code", `${file} exited with ${code ?? signal}${stderr ? ": " + stderr.trim().split("\n").slice(-1)[0] : ""}`, {
+              retryable: true,
+            }),
+          );
         resolvePromise({ outputs: out });
       });
     });

@@ -59,7 +59,10 @@ export const syncAction = defineAction({
 
     const inside = await git(["rev-parse", "--is-inside-work-tree"], o);
     if (inside.code !== 0 || inside.stdout.trim() !== "true") {
-      throw new ActionError("not-a-repository", `${ctx.libraryRoot} is not a git repository`, { retryable: false, hint: "run 'git init' in the library, or remove the sync step" });
+      throw new ActionError("not-a-repository", `${ctx.libraryRoot} is not a git repository`, {
+        retryable: false,
+        hint: "run 'git init' in the library, or remove the sync step",
+      });
     }
     const leftover = await abortInProgress(o);
     if (leftover) warnings.push(`aborted a ${leftover} that was left in progress`);
@@ -97,20 +100,29 @@ export const syncAction = defineAction({
           // Rebasing rewrites local commits: without an identity git fails, and that is not a conflict.
           if (identityMissing(r.stderr)) throw identityError(`rebasing local ${branch} onto ${remote}/${branch}`, ctx.libraryRoot);
           conflict = true;
-          if (onConflict === "fail") throw new ActionError("conflict", `rebase onto ${remote}/${branch} conflicts: ${firstLines(r.stdout + r.stderr)}`, { retryable: false, hint: "resolve it by hand, or set on_conflict: keep-local or keep-remote" });
+          if (onConflict === "fail")
+            throw new ActionError("conflict", `rebase onto ${remote}/${branch} conflicts: ${firstLines(r.stdout + r.stderr)}`, {
+              retryable: false,
+              hint: "resolve it by hand, or set on_conflict: keep-local or keep-remote",
+            });
           // In a rebase, "ours" is the upstream being rebased onto and "theirs" the local commits.
           const side = onConflict === "keep-remote" ? "ours" : "theirs";
           const r2 = await git(["rebase", "--autostash", "-X", side, remoteSha], o);
           if (r2.code !== 0) {
             await abortInProgress(o);
-            throw new ActionError("conflict", `rebase with on_conflict ${onConflict} still conflicts: ${firstLines(r2.stdout + r2.stderr)}`, { retryable: false });
+            throw new ActionError("conflict", `rebase with on_conflict ${onConflict} still conflicts: ${firstLines(r2.stdout + r2.stderr)}`, {
+              retryable: false,
+            });
           }
           resolution = onConflict;
         }
       } else {
         conflict = true;
         if (onConflict === "fail") {
-          throw new ActionError("diverged", `local ${branch} and ${remote}/${branch} have diverged; a fast-forward is not possible`, { retryable: false, hint: "use strategy: rebase, or on_conflict: keep-local / keep-remote" });
+          throw new ActionError("diverged", `local ${branch} and ${remote}/${branch} have diverged; a fast-forward is not possible`, {
+            retryable: false,
+            hint: "use strategy: rebase, or on_conflict: keep-local / keep-remote",
+          });
         }
         if (onConflict === "keep-remote") {
           backupRef = `refs/aicfg/backup/${branch}-${ctx.now()}`;
@@ -136,14 +148,28 @@ export const syncAction = defineAction({
         const p = await git(["push", "--porcelain", "--", remote, `${after}:refs/heads/${branch}`], o);
         if (p.code !== 0) {
           if (isOffline(p.stderr)) throw new ActionError("offline", `push to '${remote}' failed: ${firstLines(p.stderr, 1)}`, { retryable: true });
-          throw new ActionError("push-failed", `git push failed: ${firstLines(p.stderr)}`, { retryable: true, hint: "the remote moved; the next sync will rebase and push again" });
+          throw new ActionError("push-failed", `git push failed: ${firstLines(p.stderr)}`, {
+            retryable: true,
+            hint: "the remote moved; the next sync will rebase and push again",
+          });
         }
         pushed = true;
       }
     }
     for (const w of warnings) ctx.log("warn", w);
     return {
-      outputs: { offline: false, before, after, remote: remoteSha, pulled: Number(count.stdout.trim() || 0), pushed, conflict, resolution: resolution ?? null, backup_ref: backupRef ?? null, changed: before !== after },
+      outputs: {
+        offline: false,
+        before,
+        after,
+        remote: remoteSha,
+        pulled: Number(count.stdout.trim() || 0),
+        pushed,
+        conflict,
+        resolution: resolution ?? null,
+        backup_ref: backupRef ?? null,
+        changed: before !== after,
+      },
       warnings,
     };
   },

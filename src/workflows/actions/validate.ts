@@ -32,7 +32,11 @@ export const validateAction = defineAction({
     for (const d of diagnostics.slice(0, 50)) ctx.log(d.severity === "error" ? "error" : "warn", formatDiagnostic(d, ctx.libraryRoot));
     if (errors.length > 0 || (input.strict && warnings.length > 0)) {
       const first = errors[0] ?? warnings[0]!;
-      throw new ActionError("invalid-library", `the library has ${errors.length} error(s) and ${warnings.length} warning(s); first: ${formatDiagnostic(first, ctx.libraryRoot)}`, { retryable: false });
+      throw new ActionError(
+        "invalid-library",
+        `the library has ${errors.length} error(s) and ${warnings.length} warning(s); first: ${formatDiagnostic(first, ctx.libraryRoot)}`,
+        { retryable: false },
+      );
     }
     return { outputs, warnings: warnings.map((w) => formatDiagnostic(w, ctx.libraryRoot)) };
   },

@@ -59,9 +59,13 @@ export async function importKek(keyText: string): Promise<Kek> {
   try {
     raw = fromB64url(keyText.trim());
   } catch {
-    throw new SecretCryptoError("bad-key", "a secret key must be 32 random bytes in base64url (make one with 'aicfg secret rotate' or 'openssl rand -base64 32 | tr +/ -_')");
+    throw new SecretCryptoError(
+      "bad-key",
+      "a secret key must be 32 random bytes in base64url (make one with 'aicfg secret rotate' or 'openssl rand -base64 32 | tr +/ -_')",
+    );
   }
-  if (raw.length !== KEY_BYTES) throw new SecretCryptoError("bad-key", `a secret key must be ${KEY_BYTES} bytes, got ${raw.length} (base64url of 32 random bytes)`);
+  if (raw.length !== KEY_BYTES)
+    throw new SecretCryptoError("bad-key", `a secret key must be ${KEY_BYTES} bytes, got ${raw.length} (base64url of 32 random bytes)`);
   const digest = new Uint8Array(await subtle().digest("SHA-256", concat(enc.encode("aicfg-kek-id/v1|"), raw) as BufferSource));
   const kid = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
   const key = await subtle().importKey("raw", raw as BufferSource, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
@@ -126,7 +130,10 @@ export async function encryptValue(keyring: Keyring, record: string, field: stri
 async function unwrapDek(keyring: Keyring, record: string, field: string, t: ParsedToken): Promise<Uint8Array> {
   const kek = keyring.find((k) => k.kid === t.kid);
   if (!kek) {
-    throw new SecretCryptoError("unknown-key", `${record}: encrypted with key ${t.kid}, which is not among the configured keys (${keyring.map((k) => k.kid).join(", ") || "none"})`);
+    throw new SecretCryptoError(
+      "unknown-key",
+      `${record}: encrypted with key ${t.kid}, which is not among the configured keys (${keyring.map((k) => k.kid).join(", ") || "none"})`,
+    );
   }
   return open(kek.key, t.wrapped, wrapAad(record, field, t.kid), record);
 }

@@ -38,13 +38,22 @@ export function describeSource(s: KeySource): string {
 export function checkKeyFile(path: string): void {
   const st = lstatSync(path);
   const hint = `chmod 600 ${path} (and chown it to the user the daemon runs as)`;
-  if (st.isSymbolicLink()) throw new SecretKeyError("key-file-unsafe", `${path} is a symbolic link; the secret key must be a regular file`, { file: path, hint: "point AICFG_SECRET_KEY_FILE at the file itself" });
+  if (st.isSymbolicLink())
+    throw new SecretKeyError("key-file-unsafe", `${path} is a symbolic link; the secret key must be a regular file`, {
+      file: path,
+      hint: "point AICFG_SECRET_KEY_FILE at the file itself",
+    });
   if (!st.isFile()) throw new SecretKeyError("key-file-unsafe", `${path} is not a regular file`, { file: path });
   if ((st.mode & 0o077) !== 0) {
-    throw new SecretKeyError("key-file-unsafe", `${path} is readable or writable by others (mode ${(st.mode & 0o777).toString(8)}); refusing to use it as the secret key`, { file: path, hint });
+    throw new SecretKeyError(
+      "key-file-unsafe",
+      `${path} is readable or writable by others (mode ${(st.mode & 0o777).toString(8)}); refusing to use it as the secret key`,
+      { file: path, hint },
+    );
   }
   const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) throw new SecretKeyError("key-file-unsafe", `${path} belongs to uid ${st.uid}, not to this user (uid ${uid})`, { file: path, hint });
+  if (uid !== undefined && st.uid !== uid)
+    throw new SecretKeyError("key-file-unsafe", `${path} belongs to uid ${st.uid}, not to this user (uid ${uid})`, { file: path, hint });
 }
 
 function parseKeyTexts(text: string): string[] {

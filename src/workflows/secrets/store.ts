@@ -40,14 +40,18 @@ export type SecretStore = {
 
 export function checkSecretName(name: string): string {
   const r = SecretName.safeParse(name);
-  if (!r.success) throw new SecretKeyError("bad-secret-name", `secret name ${JSON.stringify(name)} ${r.error.issues[0]?.message ?? "is not valid"}`, { hint: "e.g. GITHUB_TOKEN" });
+  if (!r.success)
+    throw new SecretKeyError("bad-secret-name", `secret name ${JSON.stringify(name)} ${r.error.issues[0]?.message ?? "is not valid"}`, {
+      hint: "e.g. GITHUB_TOKEN",
+    });
   return name;
 }
 
 function readStore(file: string): StoreFile {
   if (!existsSync(file)) return { format: 1, secrets: {} };
   const st = statSync(file);
-  if ((st.mode & 0o077) !== 0) throw new SecretKeyError("store-unsafe", `${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, { file, hint: `chmod 600 ${file}` });
+  if ((st.mode & 0o077) !== 0)
+    throw new SecretKeyError("store-unsafe", `${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, { file, hint: `chmod 600 ${file}` });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -79,7 +83,10 @@ async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
         rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new SecretKeyError("store-locked", `${lock} is held by another aicfg process`, { hint: "wait for it to finish, or remove the file if no aicfg runs" });
+      if (Date.now() > deadline)
+        throw new SecretKeyError("store-locked", `${lock} is held by another aicfg process`, {
+          hint: "wait for it to finish, or remove the file if no aicfg runs",
+        });
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -108,7 +115,10 @@ export function openSecretStore(stateDir: string, env: Record<string, string | u
   const file = join(stateDir, STORE_FILE);
   const keys = async (): Promise<LoadedKeys> => {
     const k = await loadKeys(stateDir, env);
-    if (!k) throw new SecretKeyError("no-secret-key", "no secret key is configured, so no secret can be read", { hint: "set AICFG_SECRET_KEY, or create one with 'aicfg secret set NAME'" });
+    if (!k)
+      throw new SecretKeyError("no-secret-key", "no secret key is configured, so no secret can be read", {
+        hint: "set AICFG_SECRET_KEY, or create one with 'aicfg secret set NAME'",
+      });
     return k;
   };
   const decrypt = async (name: string, token: string): Promise<string> => {
@@ -144,7 +154,8 @@ export function openSecretStore(stateDir: string, env: Record<string, string | u
     },
     get: async (name) => {
       const rec = readStore(file).secrets[name];
-      if (!rec) throw new SecretKeyError("unknown-secret", `no secret named ${name}`, { hint: "see 'aicfg secret list'; set it with 'aicfg secret set " + name + "'" });
+      if (!rec)
+        throw new SecretKeyError("unknown-secret", `no secret named ${name}`, { hint: "see 'aicfg secret list'; set it with 'aicfg secret set " + name + "'" });
       return decrypt(name, rec.value);
     },
     getMany: async (names) => {
@@ -183,9 +194,13 @@ export function openSecretStore(stateDir: string, env: Record<string, string | u
           writeKeyFile(k.source.path, texts);
           k = { ...k, texts, keyring: [await importKek(text), ...k.keyring] };
         } else if (k.keyring.length < 2) {
-          throw new SecretKeyError("rotate-needs-new-key", "the key comes from $AICFG_SECRET_KEY: put the new key first, the old one after a comma, and run rotate again", {
-            hint: "AICFG_SECRET_KEY=NEW,OLD aicfg secret rotate (then drop OLD from the variable)",
-          });
+          throw new SecretKeyError(
+            "rotate-needs-new-key",
+            "the key comes from $AICFG_SECRET_KEY: put the new key first, the old one after a comma, and run rotate again",
+            {
+              hint: "AICFG_SECRET_KEY=NEW,OLD aicfg secret rotate (then drop OLD from the variable)",
+            },
+          );
         }
         const to = k.keyring[0]!.kid;
         const data = readStore(file);
@@ -202,7 +217,11 @@ export function openSecretStore(stateDir: string, env: Record<string, string | u
         used.add(to);
         const removedKeys = k.keyring.filter((x) => !used.has(x.kid)).map((x) => x.kid);
         const keptKeys = k.keyring.filter((x) => used.has(x.kid)).map((x) => x.kid);
-        if (k.source.kind === "file") writeKeyFile(k.source.path, k.texts.filter((_t, i) => used.has(k.keyring[i]!.kid)));
+        if (k.source.kind === "file")
+          writeKeyFile(
+            k.source.path,
+            k.texts.filter((_t, i) => used.has(k.keyring[i]!.kid)),
+          );
         return { from, to, rewrapped, removedKeys, keptKeys, source: describeSource(k.source) };
       }),
   };
@@ -210,7 +229,10 @@ export function openSecretStore(stateDir: string, env: Record<string, string | u
 }
 
 function wrap(e: unknown): unknown {
-  if (e instanceof SecretCryptoError) return new SecretKeyError(e.code, e.message, { hint: e.code === "unknown-key" ? "add the key it was encrypted with to AICFG_SECRET_KEY or the key file" : undefined });
+  if (e instanceof SecretCryptoError)
+    return new SecretKeyError(e.code, e.message, {
+      hint: e.code === "unknown-key" ? "add the key it was encrypted with to AICFG_SECRET_KEY or the key file" : undefined,
+    });
   return e;
 }
 
@@ -220,7 +242,11 @@ function wrap(e: unknown): unknown {
  * record that does not decrypt is left out (the export then warns for the references to it).
  * `reveal` sees each value first, so callers register it for scrubbing before it can reach a log.
  */
-export async function readExportSecrets(stateDir: string, env: Record<string, string | undefined>, reveal?: (value: string) => void): Promise<Map<string, string> | undefined> {
+export async function readExportSecrets(
+  stateDir: string,
+  env: Record<string, string | undefined>,
+  reveal?: (value: string) => void,
+): Promise<Map<string, string> | undefined> {
   const file = join(stateDir, STORE_FILE);
   if (!existsSync(file)) return undefined;
   let names: string[];

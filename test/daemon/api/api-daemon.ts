@@ -74,14 +74,15 @@ export function writeLibraries(root: string, holdUrl: string): { team: string; o
     "team/agents/reviewer.md": `---\ndescription: Reviews the team's changes\ntags: [quality]\nmcp: [fetch]\n---\n`,
     "team/mcp/fetch.yaml": `command: uvx\nargs: [mcp-server-fetch]\nenv:\n  API_KEY: ${CANARY}\n  OTHER: "\${FETCH_TOKEN}"\n`,
     "team/workflows/sync.yaml":
-      "name: sync\ndescription: sync of team\non:\n  manual: true\n  cron: { schedule: \"0 0 1 1 *\", timezone: UTC }\n  git: { branches: [main] }\n" +
+      'name: sync\ndescription: sync of team\non:\n  manual: true\n  cron: { schedule: "0 0 1 1 *", timezone: UTC }\n  git: { branches: [main] }\n' +
       "concurrency: { overlap: buffer_all }\ninputs:\n  target: { type: string, default: all }\nsteps:\n" +
       heldStep("target ${{ inputs.target }}"),
-    "team/workflows/backup.yaml":
-      `name: backup\ndescription: backup of team\non:\n  manual: true\nconcurrency: { overlap: buffer_all }\nsteps:\n  - id: main\n    uses: shell\n    with:\n      command: [${JSON.stringify(nodeBin())}, "-e", "process.exit(0)"]\n`,
+    "team/workflows/backup.yaml": `name: backup\ndescription: backup of team\non:\n  manual: true\nconcurrency: { overlap: buffer_all }\nsteps:\n  - id: main\n    uses: shell\n    with:\n      command: [${JSON.stringify(nodeBin())}, "-e", "process.exit(0)"]\n`,
     "other/aicfg.yaml": "name: other\n",
     "other/agents/helper.md": "---\ndescription: Helps\n---\nBe helpful.\n",
-    "other/workflows/export.yaml": "name: export\ndescription: export of other\non:\n  manual: true\n  cron: { schedule: \"0 0 1 7 *\", timezone: UTC }\nconcurrency: { overlap: buffer_all }\nsteps:\n" + heldStep("export"),
+    "other/workflows/export.yaml":
+      'name: export\ndescription: export of other\non:\n  manual: true\n  cron: { schedule: "0 0 1 7 *", timezone: UTC }\nconcurrency: { overlap: buffer_all }\nsteps:\n' +
+      heldStep("export"),
   });
   return { team: join(root, "team"), other: join(root, "other"), org: join(root, "org") };
 }

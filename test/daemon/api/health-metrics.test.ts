@@ -50,7 +50,9 @@ describe("/readyz and /healthz", () => {
       },
     });
     const alias = await h.call("GET", "/healthz?verbose");
-    expect(await alias.text()).toBe("[+]store:connection ok\n[+]config:workflows ok\n[+]scheduler:tick ok\n[+]watcher:files ok\n[+]webhooks:secret ok\nreadyz check passed\n");
+    expect(await alias.text()).toBe(
+      "[+]store:connection ok\n[+]config:workflows ok\n[+]scheduler:tick ok\n[+]watcher:files ok\n[+]webhooks:secret ok\nreadyz check passed\n",
+    );
   });
 
   it("warns (200) on invalid workflows and fails (503) on a broken store, a stuck scheduler or dead watchers", async () => {
@@ -80,7 +82,11 @@ describe("/readyz and /healthz", () => {
     h.clock.jump(120_000);
     res = await h.call("GET", "/healthz");
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { checks: Record<string, { status: string; output?: string }[]> }).checks["scheduler:tick"]![0]).toMatchObject({ status: "fail", output: "last tick 120s ago", observedValue: 120 });
+    expect(((await res.json()) as { checks: Record<string, { status: string; output?: string }[]> }).checks["scheduler:tick"]![0]).toMatchObject({
+      status: "fail",
+      output: "last tick 120s ago",
+      observedValue: 120,
+    });
 
     withFault({ scheduler: { lastTickAt: undefined, intervalMs: 30_000 } });
     res = await h.call("GET", "/readyz?verbose");
@@ -114,10 +120,15 @@ describe("/readyz and /healthz", () => {
     // A git trigger in a library checked out from GitHub makes the secret matter: warn, naming the workflow.
     writeFileSync(syncFile, withGit);
     await h.daemon.handle.reload();
-    expect(await (await h.call("GET", "/readyz?verbose")).text()).toContain("[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused (git trigger of team/sync)\n");
+    expect(await (await h.call("GET", "/readyz?verbose")).text()).toContain(
+      "[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused (git trigger of team/sync)\n",
+    );
     status = await json(await h.call("GET", "/v1/status", { token: h.tokens.viewer }));
     expect(status.status).toBe("warn");
-    expect(status.features.githubWebhooks).toMatchObject({ usedBy: ["team/sync"], note: "not configured: pushes for team/sync are refused (their git triggers still poll)" });
+    expect(status.features.githubWebhooks).toMatchObject({
+      usedBy: ["team/sync"],
+      note: "not configured: pushes for team/sync are refused (their git triggers still poll)",
+    });
     // Disabled, it is not used.
     expect((await h.call("POST", "/v1/workflows/team/sync/disable", { token: h.tokens.editor })).status).toBe(200);
     expect(((await (await h.call("GET", "/readyz")).json()) as { status: string }).status).toBe("pass");
@@ -167,14 +178,15 @@ describe("/metrics", () => {
     bus.publish({ type: "trigger.event", kind: "watch", workflow: "sync", outcome: "debounced", at: t });
     bus.publish({ type: "export.done", library: "team", target: "claude-code", written: 4, deleted: 1, drift: 2, at: t });
 
-
     const res = await h.call("GET", "/metrics");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
     const text = await res.text();
     const lines = text.split("\n");
     const has = (line: string) => expect(lines, line).toContain(line);
-    has(`aicfg_build_info{version="0.1.0",runtime="${"Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node"}",runtime_version="${(globalThis as { Bun?: { version: string } }).Bun?.version ?? (globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno ?? process.versions.node}"} 1`);
+    has(
+      `aicfg_build_info{version="0.1.0",runtime="${"Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node"}",runtime_version="${(globalThis as { Bun?: { version: string } }).Bun?.version ?? (globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno ?? process.versions.node}"} 1`,
+    );
     has('aicfg_workflows{library="team",state="enabled"} 3');
     has('aicfg_workflows{library="team",state="disabled"} 1');
     has('aicfg_workflows{library="team",state="broken"} 1');
@@ -218,7 +230,10 @@ describe("/metrics", () => {
     h = await setupApi();
     h.deps.bus.publish({ type: "schedule.next", library: "team", workflow: "sync", nextAt: 1_800_000_000_000 });
     h.deps.bus.publish({ type: "schedule.next", library: "team", workflow: "sync", nextAt: undefined });
-    await h.call("POST", "/v1/webhooks/github", { body: "{}", headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "x", "x-hub-signature-256": "sha256=" + "0".repeat(64) } });
+    await h.call("POST", "/v1/webhooks/github", {
+      body: "{}",
+      headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "x", "x-hub-signature-256": "sha256=" + "0".repeat(64) },
+    });
     const text = await (await h.call("GET", "/metrics")).text();
     expect(text).not.toContain('aicfg_schedule_next_timestamp_seconds{library="team",workflow="sync"}');
     // other/export still has its yearly schedule (2027-07-01).

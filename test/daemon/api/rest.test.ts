@@ -24,14 +24,20 @@ describe("workflows", () => {
     expect(WorkflowDetail.parse(one)).toEqual(one);
     // The yearly cron, planned from the daemon's clock (2026-11-24).
     expect(one.nextOccurrences.slice(0, 2)).toEqual(["2027-01-01T00:00:00.000Z", "2028-01-01T00:00:00.000Z"]);
-    expect(one).toMatchObject({ file: join(h.daemon.libs.team, "workflows", "sync.yaml"), inputs: { target: { type: "string", required: false, default: "all" } }, runsCommands: false });
+    expect(one).toMatchObject({
+      file: join(h.daemon.libs.team, "workflows", "sync.yaml"),
+      inputs: { target: { type: "string", required: false, default: "all" } },
+      runsCommands: false,
+    });
     const off = await json(await h.call("POST", "/v1/workflows/team/sync/disable", { token: h.tokens.editor }));
     expect(off.state).toBe("disabled");
     const on = await json(await h.call("POST", "/v1/workflows/team/sync/enable", { token: h.tokens.editor }));
     expect(on.state).toBe("enabled");
     const missing = await h.call("GET", "/v1/workflows/team/nope", { token: h.tokens.viewer });
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: { code: "not-found", message: "workflow team/nope not found", hint: "list workflows with GET /v1/workflows" } });
+    expect(await missing.json()).toEqual({
+      error: { code: "not-found", message: "workflow team/nope not found", hint: "list workflows with GET /v1/workflows" },
+    });
   });
 
   it("triggers a run with inputs; bad inputs and bad bodies are precise errors", async () => {
@@ -40,7 +46,11 @@ describe("workflows", () => {
     expect(res.status).toBe(202);
     const { runId } = (await res.json()) as { runId: string };
     expect(res.headers.get("location")).toBe(`/v1/runs/${runId}`);
-    expect(await h.daemon.run(runId)).toMatchObject({ inputs: { target: "claude-code" }, trigger: { kind: "api" }, actor: expect.stringMatching(/^token:tok_[0-9a-f]{12}\(editor\)$/) });
+    expect(await h.daemon.run(runId)).toMatchObject({
+      inputs: { target: "claude-code" },
+      trigger: { kind: "api" },
+      actor: expect.stringMatching(/^token:tok_[0-9a-f]{12}\(editor\)$/),
+    });
 
     const unknown = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: { inputs: { nope: 1 } } });
     expect(unknown.status).toBe(422);
@@ -52,7 +62,11 @@ describe("workflows", () => {
     expect(extra.status).toBe(400);
     expect(((await extra.json()) as { error: { code: string; message: string } }).error.code).toBe("invalid-request");
 
-    const notJson = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, body: "{", headers: { "content-type": "application/json" } });
+    const notJson = await h.call("POST", "/v1/workflows/team/sync/runs", {
+      token: h.tokens.editor,
+      body: "{",
+      headers: { "content-type": "application/json" },
+    });
     expect(await notJson.json()).toEqual({ error: { code: "invalid-request", message: "the body is not valid JSON" } });
     const textPlain = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, body: "{}", headers: { "content-type": "text/plain" } });
     expect(textPlain.status).toBe(415);
@@ -79,7 +93,8 @@ describe("runs", () => {
     h = await setupApi();
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
-      if (i < 3) ids.push((await json(await h.call("POST", `/v1/workflows/${i % 2 ? "other/export" : "team/sync"}/runs`, { token: h.tokens.editor, json: {} }))).runId);
+      if (i < 3)
+        ids.push((await json(await h.call("POST", `/v1/workflows/${i % 2 ? "other/export" : "team/sync"}/runs`, { token: h.tokens.editor, json: {} }))).runId);
       else ids.push(await h.daemon.trigger(i % 2 ? "other" : "team", i % 2 ? "export" : "sync"));
       await h.clock.advance(1);
     }
@@ -98,7 +113,13 @@ describe("runs", () => {
     expect(filtered.items.map((r: { id: string }) => r.id)).toEqual([ids[2], ids[0]]);
     const bad = await h.call("GET", "/v1/runs?limit=0", { token: h.tokens.viewer });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error: { code: "invalid-request", message: "invalid query: limit: Too small: expected number to be >=1", details: { issues: [{ path: "limit", message: "Too small: expected number to be >=1" }] } } });
+    expect(await bad.json()).toEqual({
+      error: {
+        code: "invalid-request",
+        message: "invalid query: limit: Too small: expected number to be >=1",
+        details: { issues: [{ path: "limit", message: "Too small: expected number to be >=1" }] },
+      },
+    });
     expect((await h.call("GET", "/v1/runs?status=exploded", { token: h.tokens.viewer })).status).toBe(400);
     expect((await h.call("GET", "/v1/runs?cursor=../../etc", { token: h.tokens.viewer })).status).toBe(400);
   });
@@ -112,7 +133,13 @@ describe("runs", () => {
     h.daemon.hold.release();
     await h.daemon.waitFor(id, ["success"]);
     const run = await json(await h.call("GET", `/v1/runs/${id}`, { token: h.tokens.viewer }));
-    expect(run).toMatchObject({ id, status: "success", inputs: { target: "codex" }, durationMs: 1200, steps: [{ id: "main", action: "notify", status: "success", durationMs: 1200 }] });
+    expect(run).toMatchObject({
+      id,
+      status: "success",
+      inputs: { target: "codex" },
+      durationMs: 1200,
+      steps: [{ id: "main", action: "notify", status: "success", durationMs: 1200 }],
+    });
     expect(h.daemon.hold.bodies.map((b) => JSON.parse(b).message)).toEqual(["target codex"]);
     const all = await json(await h.call("GET", `/v1/runs/${id}/logs`, { token: h.tokens.viewer }));
     expect(all.items.length).toBeGreaterThan(1);
@@ -133,7 +160,9 @@ describe("runs", () => {
     expect(((await c1.json()) as { status: string }).status).toBe("cancelled");
     const c2 = await h.call("POST", `/v1/runs/${id}/cancel`, { token: h.tokens.editor });
     expect(c2.status).toBe(409);
-    expect(await c2.json()).toEqual({ error: { code: "conflict", message: `run ${id} already finished (cancelled)`, hint: "re-run it with POST /v1/runs/{id}/rerun" } });
+    expect(await c2.json()).toEqual({
+      error: { code: "conflict", message: `run ${id} already finished (cancelled)`, hint: "re-run it with POST /v1/runs/{id}/rerun" },
+    });
     const re = await json(await h.call("POST", `/v1/runs/${id}/rerun`, { token: h.tokens.editor }));
     expect(re).toEqual({ runId: expect.any(String), status: "queued" });
     expect(re.runId).not.toBe(id);
@@ -160,7 +189,17 @@ describe("library views", () => {
     expect(res.agent.model).toBe("claude-sonnet-4");
     expect(res.agent.mcpServers).toEqual({ fetch: { command: "uvx", args: ["mcp-server-fetch"], env: { API_KEY: "[redacted]", OTHER: "${FETCH_TOKEN}" } } });
     const list = await json(await h.call("GET", "/v1/libraries/team/agents", { token: h.tokens.viewer }));
-    expect(list.items).toEqual([{ name: "reviewer", description: "Reviews the team's changes", layer: "team", layers: ["org", "team"], file: join(h.stateDir, "libs/team/agents/reviewer.md"), targets: ["claude-code"], tags: ["quality"] }]);
+    expect(list.items).toEqual([
+      {
+        name: "reviewer",
+        description: "Reviews the team's changes",
+        layer: "team",
+        layers: ["org", "team"],
+        file: join(h.stateDir, "libs/team/agents/reviewer.md"),
+        targets: ["claude-code"],
+        tags: ["quality"],
+      },
+    ]);
     expect((await h.call("GET", "/v1/libraries/team/agents/nobody", { token: h.tokens.viewer })).status).toBe(404);
     expect((await h.call("GET", "/v1/libraries/nolib/agents", { token: h.tokens.viewer })).status).toBe(404);
   });
@@ -181,14 +220,20 @@ describe("library views", () => {
     expect(existsSync(join(h.stateDir, "exports.json"))).toBe(false);
     const unknown = await h.call("GET", "/v1/libraries/team/agents/reviewer/export-plan?target=notepad", { token: h.tokens.viewer });
     expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as { error: { code: string; hint: string } }).error).toMatchObject({ code: "unknown-target", hint: expect.stringContaining("claude-code") });
+    expect(((await unknown.json()) as { error: { code: string; hint: string } }).error).toMatchObject({
+      code: "unknown-target",
+      hint: expect.stringContaining("claude-code"),
+    });
   });
 
   it("plans an export to every target with target=all", async () => {
     h = await setupApi();
     const res = await json(await h.call("GET", "/v1/libraries/team/agents/reviewer/export-plan?target=all", { token: h.tokens.viewer }));
     expect(res.target).toBe("all");
-    const projectTargets = listAdapters().filter((a) => a.scopes.includes("project")).map((a) => a.id).sort();
+    const projectTargets = listAdapters()
+      .filter((a) => a.scopes.includes("project"))
+      .map((a) => a.id)
+      .sort();
     expect(projectTargets.length).toBeGreaterThan(20);
     expect([...res.targets].sort()).toEqual(projectTargets);
     const covered = new Set(res.entries.flatMap((e: { targets: string[] }) => e.targets));
@@ -200,7 +245,13 @@ describe("library views", () => {
   it("reports library health with counts and diagnostics", async () => {
     h = await setupApi();
     const res = await json(await h.call("GET", "/v1/libraries/team/health", { token: h.tokens.viewer }));
-    expect(res).toMatchObject({ library: "team", status: "warn", layers: ["org", "team"], counts: { agents: 1, knowledge: 0, mcp: 1, skills: 0, commands: 0, workflowDirs: 1 }, errors: 0 });
+    expect(res).toMatchObject({
+      library: "team",
+      status: "warn",
+      layers: ["org", "team"],
+      counts: { agents: 1, knowledge: 0, mcp: 1, skills: 0, commands: 0, workflowDirs: 1 },
+      errors: 0,
+    });
     expect(res.diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(["empty-instructions", "layer-override"]);
   });
 
@@ -246,7 +297,14 @@ describe("config", () => {
         allowedHosts: ["aicfg.example.com"],
         allowedOrigins: [],
         probes: "loopback-open",
-        limits: { apiBodyBytes: 1048576, webhookBodyBytes: 26214400, webhookSmallBodyBytes: 1048576, webhookConcurrentBodies: 2, authFailuresPerMinute: 10, requestsPerMinutePerToken: 1200 },
+        limits: {
+          apiBodyBytes: 1048576,
+          webhookBodyBytes: 26214400,
+          webhookSmallBodyBytes: 1048576,
+          webhookConcurrentBodies: 2,
+          authFailuresPerMinute: 10,
+          requestsPerMinutePerToken: 1200,
+        },
         webhooks: { github: { secretConfigured: true } },
       },
     });
@@ -258,12 +316,16 @@ describe("OpenAPI", () => {
     h = await setupApi();
     const doc = await json(await h.call("GET", "/v1/openapi.json", { token: h.tokens.viewer }));
     expect(doc.openapi).toBe("3.1.0");
-    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ":$1")}`));
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ":$1")}`),
+    );
     const registered = [...new Set(h.api.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))];
     expect(documented.sort()).toEqual(registered.sort());
     const runs = doc.paths["/v1/runs"].get;
     expect(runs.parameters.map((p: { name: string }) => p.name)).toEqual(["library", "workflow", "status", "trigger", "cursor", "limit"]);
-    expect(runs.responses["200"].content["application/json"].schema).toEqual(JSON.parse(JSON.stringify((({ $schema: _s, ...rest }) => rest)(z.toJSONSchema(RunPage, { io: "output" }) as Record<string, unknown>))));
+    expect(runs.responses["200"].content["application/json"].schema).toEqual(
+      JSON.parse(JSON.stringify((({ $schema: _s, ...rest }) => rest)(z.toJSONSchema(RunPage, { io: "output" }) as Record<string, unknown>))),
+    );
     expect(doc.paths["/v1/webhooks/github"].post.security).toEqual([]);
     expect(doc.paths["/v1/workflows/{library}/{workflow}/runs"].post.requestBody.content["application/json"].schema.properties.inputs.type).toBe("object");
   });

@@ -45,7 +45,11 @@ const MATRIX: Record<string, Row> = {
   },
   "GET /v1/workflows": { path: "/v1/workflows", expect: VIEWER_GLOBAL },
   "GET /v1/workflows/:library/:workflow": { path: "/v1/workflows/team/sync", expect: VIEWER_TEAM },
-  "POST /v1/workflows/:library/:workflow/runs": { path: "/v1/workflows/team/sync/runs", json: { inputs: {} }, expect: [401, 401, 401, 401, 404, 403, 202, 202] },
+  "POST /v1/workflows/:library/:workflow/runs": {
+    path: "/v1/workflows/team/sync/runs",
+    json: { inputs: {} },
+    expect: [401, 401, 401, 401, 404, 403, 202, 202],
+  },
   "POST /v1/workflows/:library/:workflow/enable": { path: "/v1/workflows/team/sync/enable", expect: [401, 401, 401, 401, 404, 403, 200, 200] },
   "POST /v1/workflows/:library/:workflow/disable": { path: "/v1/workflows/team/sync/disable", expect: [401, 401, 401, 401, 404, 403, 200, 200] },
   "GET /v1/runs": { path: "/v1/runs", expect: VIEWER_GLOBAL },
@@ -112,11 +116,19 @@ describe("route x method x role matrix", () => {
             const res = await h.call(method, path, {
               body,
               ...(token ? { token } : {}),
-              headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": `d-${caller}`, "x-hub-signature-256": `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}` },
+              headers: {
+                "content-type": "application/json",
+                "x-github-event": "ping",
+                "x-github-delivery": `d-${caller}`,
+                "x-hub-signature-256": `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`,
+              },
             });
             got.push(res.status);
           } else {
-            const res = await h.call(method, path, { ...(token ? { token } : {}), ...(row.json !== undefined ? { json: row.json } : method === "POST" ? { json: {} } : {}) });
+            const res = await h.call(method, path, {
+              ...(token ? { token } : {}),
+              ...(row.json !== undefined ? { json: row.json } : method === "POST" ? { json: {} } : {}),
+            });
             got.push(res.status);
             expect(res.headers.get("access-control-allow-origin")).toBeNull();
             if (method === "GET") {
@@ -213,7 +225,15 @@ describe("route x method x role matrix", () => {
     const h = harness;
     const id = await queuedRun(h);
     const variants = ["%2e%2e", "..%2F..", "%252e%252e", `${id}%2F..`, ".%2e", "%2e%2e%2Fetc%2Fpasswd"];
-    const templates = ["/v1/runs/{}", "/v1/runs/{}/logs", "/v1/workflows/{}/sync", "/v1/workflows/team/{}", "/v1/libraries/{}/agents", "/v1/libraries/team/agents/{}", "/v1/libraries/{}/health"];
+    const templates = [
+      "/v1/runs/{}",
+      "/v1/runs/{}/logs",
+      "/v1/workflows/{}/sync",
+      "/v1/workflows/team/{}",
+      "/v1/libraries/{}/agents",
+      "/v1/libraries/team/agents/{}",
+      "/v1/libraries/{}/health",
+    ];
     for (const t of templates) {
       for (const v of variants) {
         const res = await h.call("GET", t.replace("{}", v), { token: h.tokens.admin });

@@ -16,7 +16,17 @@ afterEach(async () => {
 describe("Host and Origin", () => {
   it("refuses foreign and look-alike Host headers on every route, probes included (421)", async () => {
     h = await setupApi();
-    const hosts = ["evil.example", "127.0.0.1.nip.io:7411", "127.0.0.1:7412", "localhost:80", "127.0.0.1", "localhost.evil.example:7411", "[::1]:7410", "0.0.0.0:7411", "LOCALHOST:7411.evil"];
+    const hosts = [
+      "evil.example",
+      "127.0.0.1.nip.io:7411",
+      "127.0.0.1:7412",
+      "localhost:80",
+      "127.0.0.1",
+      "localhost.evil.example:7411",
+      "[::1]:7410",
+      "0.0.0.0:7411",
+      "LOCALHOST:7411.evil",
+    ];
     for (const host of hosts) {
       for (const path of ["/livez", "/readyz", "/metrics", "/v1/runs"]) {
         const res = await h.call("GET", path, { headers: { host }, token: h.tokens.admin });
@@ -46,12 +56,20 @@ describe("Host and Origin", () => {
       { "sec-fetch-site": "cross-site" },
     ];
     for (const headers of attempts) {
-      const res = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.admin, body: "{}", headers: { ...headers, "content-type": "text/plain" } });
+      const res = await h.call("POST", "/v1/workflows/team/sync/runs", {
+        token: h.tokens.admin,
+        body: "{}",
+        headers: { ...headers, "content-type": "text/plain" },
+      });
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(res.headers.get("access-control-allow-origin")).toBeNull();
     }
     expect(await h.daemon.runs()).toEqual([]);
-    const sameOrigin = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.admin, json: {}, headers: { origin: "http://127.0.0.1:7411", "sec-fetch-site": "same-origin" } });
+    const sameOrigin = await h.call("POST", "/v1/workflows/team/sync/runs", {
+      token: h.tokens.admin,
+      json: {},
+      headers: { origin: "http://127.0.0.1:7411", "sec-fetch-site": "same-origin" },
+    });
     expect(sameOrigin.status).toBe(202);
   });
 
@@ -72,7 +90,9 @@ describe("authentication", () => {
     const bad = t.slice(0, 20) + (t[20] === "a" ? "b" : "a") + t.slice(21);
     const res = await h.call("GET", "/v1/runs", { token: bad });
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: { code: "invalid-token", message: "the API token is not valid", hint: "check that the whole token was copied" } });
+    expect(await res.json()).toEqual({
+      error: { code: "invalid-token", message: "the API token is not valid", hint: "check that the whole token was copied" },
+    });
     expect(res.headers.get("www-authenticate")).toBe('Bearer realm="aicfg", error="invalid_token"');
     expect(h.api.tokens.reads()).toBe(reads);
   });
@@ -113,7 +133,10 @@ describe("authentication", () => {
     for (let i = 0; i < 7; i++) statuses.push((await h.call("GET", "/v1/runs", { token: `aicfg_${String(i).padStart(49, "z")}` })).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
     // Another address is not slowed.
-    expect((await h.call("GET", "/v1/runs", { token: `aicfg_${"q".repeat(49)}`, bindings: { remoteAddress: "127.0.0.2", localPort: 7411, transport: "tcp" } })).status).toBe(401);
+    expect(
+      (await h.call("GET", "/v1/runs", { token: `aicfg_${"q".repeat(49)}`, bindings: { remoteAddress: "127.0.0.2", localPort: 7411, transport: "tcp" } }))
+        .status,
+    ).toBe(401);
   });
 
   it("limits requests per token", async () => {
@@ -238,25 +261,49 @@ describe("the secret canary", () => {
 describe("audit log and access log", () => {
   it("records every mutating call with its actor and outcome, and one access-log line per request", async () => {
     h = await setupApi();
-    const { runId } = (await (await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: {}, headers: { "x-request-id": "req-42" } })).json()) as { runId: string };
+    const { runId } = (await (
+      await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: {}, headers: { "x-request-id": "req-42" } })
+    ).json()) as { runId: string };
     await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.viewer, json: {} });
     await h.call("POST", `/v1/runs/${runId}/cancel`, { json: {} });
     await h.call("GET", "/v1/runs", { token: h.tokens.viewer });
     await h.daemon.waitFor(runId, ["running"]);
-    const audit = readFileSync(join(h.stateDir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const audit = readFileSync(join(h.stateDir, "audit.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const editorId = h.api.tokens.list().find((t) => t.name === "editor")!.id;
     const viewerId = h.api.tokens.list().find((t) => t.name === "viewer")!.id;
     const entries = audit.map(({ ts: _ts, ...rest }) => rest);
     // The daemon starts the run as soon as it is queued: its line lands between the API's lines.
     expect(entries.filter((e) => e.action !== "run.started")).toEqual([
       { actor: `token:${editorId}(editor)`, action: "run.trigger", target: "team/sync", outcome: "ok", status: 202, requestId: "req-42", runId },
-      { actor: `token:${viewerId}(viewer)`, action: "run.trigger", target: "/v1/workflows/team/sync/runs", outcome: "denied", status: 403, requestId: expect.any(String) },
+      {
+        actor: `token:${viewerId}(viewer)`,
+        action: "run.trigger",
+        target: "/v1/workflows/team/sync/runs",
+        outcome: "denied",
+        status: 403,
+        requestId: expect.any(String),
+      },
       { actor: "anonymous", action: "POST unmatched", target: `/v1/runs/${runId}/cancel`, outcome: "denied", status: 401, requestId: expect.any(String) },
     ]);
-    expect(entries.filter((e) => e.action === "run.started")).toEqual([{ actor: "system:api", action: "run.started", target: "team/sync", outcome: "ok", runId, details: { attempt: 1 } }]);
+    expect(entries.filter((e) => e.action === "run.started")).toEqual([
+      { actor: "system:api", action: "run.started", target: "team/sync", outcome: "ok", runId, details: { attempt: 1 } },
+    ]);
     const lines = h.logs.map((l) => JSON.parse(l));
     expect(lines.length).toBe(4);
-    expect(lines[0]).toMatchObject({ level: "info", msg: "request", reqId: "req-42", method: "POST", route: "/v1/workflows/:library/:workflow/runs", status: 202, runId, actor: `token:${editorId}(editor)`, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(lines[0]).toMatchObject({
+      level: "info",
+      msg: "request",
+      reqId: "req-42",
+      method: "POST",
+      route: "/v1/workflows/:library/:workflow/runs",
+      status: 202,
+      runId,
+      actor: `token:${editorId}(editor)`,
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     expect(lines[3]).toMatchObject({ method: "GET", route: "/v1/runs", status: 200 });
   });
 });
@@ -265,7 +312,11 @@ describe("traces", () => {
   it("continues an incoming traceparent: request span, then the run span and its step span in the same trace", async () => {
     h = await setupApi();
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const res = await h.call("POST", "/v1/workflows/team/sync/runs", { token: h.tokens.editor, json: {}, headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    const res = await h.call("POST", "/v1/workflows/team/sync/runs", {
+      token: h.tokens.editor,
+      json: {},
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
     const { runId } = (await res.json()) as { runId: string };
     await until(() => h.daemon.hold.held() === 1, "the step to reach the hold server");
     // The notify step's receiver answers 500: the step and the run fail.
@@ -282,8 +333,19 @@ describe("traces", () => {
     expect(req.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
     expect(run.parentSpanContext?.spanId).toBe(req.spanContext().spanId);
     expect(step.parentSpanContext?.spanId).toBe(run.spanContext().spanId);
-    expect(run.attributes).toMatchObject({ "cicd.pipeline.name": "sync", "cicd.pipeline.run.id": runId, "cicd.pipeline.action.name": "RUN", "cicd.pipeline.result": "failure", "aicfg.trigger": "api", "aicfg.library": "team" });
-    expect(step.attributes).toMatchObject({ "cicd.pipeline.task.name": "main", "cicd.pipeline.task.type": "notify", "cicd.pipeline.task.run.result": "failure" });
+    expect(run.attributes).toMatchObject({
+      "cicd.pipeline.name": "sync",
+      "cicd.pipeline.run.id": runId,
+      "cicd.pipeline.action.name": "RUN",
+      "cicd.pipeline.result": "failure",
+      "aicfg.trigger": "api",
+      "aicfg.library": "team",
+    });
+    expect(step.attributes).toMatchObject({
+      "cicd.pipeline.task.name": "main",
+      "cicd.pipeline.task.type": "notify",
+      "cicd.pipeline.task.run.result": "failure",
+    });
     const log = JSON.parse(h.logs[0]!);
     expect(log.traceId).toBe(traceId);
   });

@@ -83,8 +83,19 @@ const quiet = (d: ApiDaemon) => ({ env: {}, clock: d.clock, telemetryOptions: { 
 async function start(config: Parameters<typeof parseApiConfig>[0] = {}): Promise<{ server: ApiServer; daemon: ApiDaemon; port: number; logs: string[] }> {
   const d = await startDaemonIn();
   const logs: string[] = [];
-  const telemetry = createTelemetry({ bus: d.bus, stateDir: dir!.path, secrets: createSecretRegistry(), logSink: { write: (l) => void logs.push(l) }, env: {}, clock: d.clock });
-  server = await startApiServer(d.deps, parseApiConfig({ port: 0, ...config }), { telemetry, env: { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET }, clock: d.clock });
+  const telemetry = createTelemetry({
+    bus: d.bus,
+    stateDir: dir!.path,
+    secrets: createSecretRegistry(),
+    logSink: { write: (l) => void logs.push(l) },
+    env: {},
+    clock: d.clock,
+  });
+  server = await startApiServer(d.deps, parseApiConfig({ port: 0, ...config }), {
+    telemetry,
+    env: { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    clock: d.clock,
+  });
   const addr = server.served.address;
   return { server, daemon: d, port: "port" in addr ? addr.port : 0, logs };
 }
@@ -116,7 +127,13 @@ describe("serving on 127.0.0.1", () => {
 
   it("never serves a /v1 route without a token through an encoded path that starts like the webhook", async () => {
     const { port } = await start();
-    for (const path of ["/v1/webhooks/%2e%2e/runs", "/v1/webhooks/..%2Fruns", "/v1/webhooks/%2E%2E/tokens", "/v1/webhooks/github/../../runs", "/v1/webhooks/github/%2e%2e/%2e%2e/tokens"]) {
+    for (const path of [
+      "/v1/webhooks/%2e%2e/runs",
+      "/v1/webhooks/..%2Fruns",
+      "/v1/webhooks/%2E%2E/tokens",
+      "/v1/webhooks/github/../../runs",
+      "/v1/webhooks/github/%2e%2e/%2e%2e/tokens",
+    ]) {
       const res = await raw({ port }, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
       expect([401, 404], path).toContain(res.status);
       expect(res.body, path).not.toContain("items");
@@ -136,7 +153,9 @@ describe("serving on 127.0.0.1", () => {
     const body = JSON.stringify({ ref: "refs/heads/main", after: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", repository: { full_name: "acme/agents" } });
     const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
     const bytes = Buffer.from(body);
-    const parts = [bytes.subarray(0, 10), bytes.subarray(10, 50), bytes.subarray(50)].map((p) => Buffer.concat([Buffer.from(p.length.toString(16) + "\r\n"), p, Buffer.from("\r\n")]));
+    const parts = [bytes.subarray(0, 10), bytes.subarray(10, 50), bytes.subarray(50)].map((p) =>
+      Buffer.concat([Buffer.from(p.length.toString(16) + "\r\n"), p, Buffer.from("\r\n")]),
+    );
     const ok = await raw(
       { port },
       `POST /v1/webhooks/github HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: small-1\r\nX-Hub-Signature-256: ${signature}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
@@ -145,7 +164,10 @@ describe("serving on 127.0.0.1", () => {
     expect(ok.status).toBe(202);
     const runs = await d.runs();
     expect(runs.map((r) => [r.workflow, r.trigger.kind])).toEqual([["sync", "git"]]);
-    expect(JSON.parse(ok.body.includes("\r\n") && ok.headers["transfer-encoding"] === "chunked" ? ok.body.split("\r\n")[1]! : ok.body)).toEqual({ status: "queued", runIds: [runs[0]!.id] });
+    expect(JSON.parse(ok.body.includes("\r\n") && ok.headers["transfer-encoding"] === "chunked" ? ok.body.split("\r\n")[1]! : ok.body)).toEqual({
+      status: "queued",
+      runIds: [runs[0]!.id],
+    });
   });
 
   it("refuses a 2 MiB chunked body on /v1 (1 MiB limit) with 413, even without a token", async () => {
@@ -177,7 +199,9 @@ describe("serving on 127.0.0.1", () => {
     const token = readLocalAdminToken(dir!.path)!;
     const res = await fetch(`http://127.0.0.1:${port}/v1/tokens`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { items: { name: string; role: string }[] }).items).toEqual([expect.objectContaining({ name: "local-admin", role: "admin" })]);
+    expect(((await res.json()) as { items: { name: string; role: string }[] }).items).toEqual([
+      expect.objectContaining({ name: "local-admin", role: "admin" }),
+    ]);
   });
 
   it("locks out a failing token, never the valid local admin token on the same address", async () => {
@@ -210,7 +234,10 @@ describe("bind safety", () => {
     await expect(startApiServer(d.deps, parseApiConfig({ host: "0.0.0.0", port: 0 }), quiet(d))).rejects.toThrow("api.allowedHosts is empty");
     server = await startApiServer(d.deps, parseApiConfig({ host: "0.0.0.0", port: 0, allowedHosts: ["aicfg.internal"] }), quiet(d));
     const addr = server.served.address as { port: number };
-    const res = await raw({ port: addr.port }, `GET /v1/workflows HTTP/1.1\r\nHost: aicfg.internal\r\nAuthorization: Bearer ${admin}\r\nConnection: close\r\n\r\n`);
+    const res = await raw(
+      { port: addr.port },
+      `GET /v1/workflows HTTP/1.1\r\nHost: aicfg.internal\r\nAuthorization: Bearer ${admin}\r\nConnection: close\r\n\r\n`,
+    );
     expect(res.status).toBe(200);
   });
 });
@@ -236,7 +263,10 @@ describe("api.allowedHosts from the environment", () => {
   it("expands ${VAR} and leaves out an entry whose variable is unset", async () => {
     const { expandHosts } = await import("../../../src/daemon/api-bridge.ts");
     const said: string[] = [];
-    expect(expandHosts(["${POD_IP}:7411", "aicfg.example.com", "${NOPE}:7411"], { POD_IP: "10.1.2.3" }, (t) => said.push(t))).toEqual(["10.1.2.3:7411", "aicfg.example.com"]);
+    expect(expandHosts(["${POD_IP}:7411", "aicfg.example.com", "${NOPE}:7411"], { POD_IP: "10.1.2.3" }, (t) => said.push(t))).toEqual([
+      "10.1.2.3:7411",
+      "aicfg.example.com",
+    ]);
     expect(said).toHaveLength(1);
     expect(said[0]).toContain("NOPE is not set");
   });

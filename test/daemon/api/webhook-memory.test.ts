@@ -53,7 +53,9 @@ function deliver(size: number, event = "push", headOnly = false): Promise<number
 beforeAll(async () => {
   dir = tempDir("aicfg-hookmem-");
   writeLibrary(join(dir.path, "lib"));
-  daemon = spawnDaemon(["--library", join(dir.path, "lib"), "--state-dir", join(dir.path, "state"), "--listen", "127.0.0.1:0"], { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  daemon = spawnDaemon(["--library", join(dir.path, "lib"), "--state-dir", join(dir.path, "state"), "--listen", "127.0.0.1:0"], {
+    AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+  });
   await daemon.ready;
   const urlFile = join(dir.path, "state", "api-url");
   for (let i = 0; i < 200 && !existsSync(urlFile); i++) await new Promise((r) => setTimeout(r, 25));

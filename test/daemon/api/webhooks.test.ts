@@ -18,7 +18,14 @@ function sig(body: string | Uint8Array, secret = WEBHOOK_SECRET): string {
 }
 
 function pushBody(over: Record<string, unknown> = {}): string {
-  return JSON.stringify({ ref: "refs/heads/main", before: "0".repeat(40), after: AFTER, repository: { full_name: "Acme/Agents", id: 1 }, pusher: { name: "octocat" }, ...over });
+  return JSON.stringify({
+    ref: "refs/heads/main",
+    before: "0".repeat(40),
+    after: AFTER,
+    repository: { full_name: "Acme/Agents", id: 1 },
+    pusher: { name: "octocat" },
+    ...over,
+  });
 }
 
 let h: Harness;
@@ -26,7 +33,10 @@ afterEach(async () => {
   await h?.cleanup();
 });
 
-async function deliver(body: string | Uint8Array, opts: { event?: string; delivery?: string; signature?: string | null; contentType?: string | null; traceparent?: string; harness?: Harness } = {}) {
+async function deliver(
+  body: string | Uint8Array,
+  opts: { event?: string; delivery?: string; signature?: string | null; contentType?: string | null; traceparent?: string; harness?: Harness } = {},
+) {
   const headers: Record<string, string> = {};
   if (opts.contentType !== null) headers["content-type"] = opts.contentType ?? "application/json";
   if (opts.signature !== null) headers["x-hub-signature-256"] = opts.signature ?? sig(body);
@@ -107,11 +117,17 @@ describe("fail closed and content types", () => {
     const res = await deliver(pushBody(), { signature: sig(pushBody()) });
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
-      error: { code: "webhook-secret-missing", message: "no GitHub webhook secret is configured, so every delivery is refused", hint: "set api.webhooks.github.secret or AICFG_GITHUB_WEBHOOK_SECRET" },
+      error: {
+        code: "webhook-secret-missing",
+        message: "no GitHub webhook secret is configured, so every delivery is refused",
+        hint: "set api.webhooks.github.secret or AICFG_GITHUB_WEBHOOK_SECRET",
+      },
     });
     expect(await h.daemon.runs()).toEqual([]);
     const ready = await h.call("GET", "/readyz?verbose");
-    expect(await ready.text()).toContain("[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused (git trigger of team/sync)\n");
+    expect(await ready.text()).toContain(
+      "[+]webhooks:secret warn: no GitHub webhook secret configured: every delivery is refused (git trigger of team/sync)\n",
+    );
   });
 
   it("takes the secret from the config as well", async () => {
@@ -125,7 +141,14 @@ describe("fail closed and content types", () => {
   it("accepts application/json only (415 otherwise)", async () => {
     h = await setupApi();
     const body = pushBody();
-    for (const ct of ["multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text/plain", "application/jsonx", "application/json; charset=latin1", null]) {
+    for (const ct of [
+      "multipart/form-data; boundary=x",
+      "application/x-www-form-urlencoded",
+      "text/plain",
+      "application/jsonx",
+      "application/json; charset=latin1",
+      null,
+    ]) {
       const res = await deliver(body, { contentType: ct });
       expect(res.status, String(ct)).toBe(415);
     }
@@ -159,8 +182,18 @@ describe("events", () => {
     // The daemon's git trigger took the push: library team (repository acme/agents), branch main, commit AFTER.
     expect(runs[0]).toMatchObject({ library: "team", workflow: "sync", trigger: { kind: "git", branch: "main", after: AFTER } });
     expect(h.daemon.deliveries()).toBe(1);
-    const audit = readFileSync(join(h.stateDir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(audit.find((a) => a.action === "webhook.github")).toMatchObject({ actor: "github:d-1", action: "webhook.github", target: "github:d-1", outcome: "ok", status: 202, runId });
+    const audit = readFileSync(join(h.stateDir, "audit.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(audit.find((a) => a.action === "webhook.github")).toMatchObject({
+      actor: "github:d-1",
+      action: "webhook.github",
+      target: "github:d-1",
+      outcome: "ok",
+      status: 202,
+      runId,
+    });
   });
 
   it("ignores other repositories, other branches, tags, deleted branches and other events", async () => {
@@ -204,13 +237,22 @@ describe("one run per delivery", () => {
   it("deduplicates after a restart: the API keeps no delivery state of its own", async () => {
     h = await setupApi();
     expect((await deliver(pushBody(), { delivery: "before-restart" })).status).toBe(202);
-    const restarted = createApi(h.deps, parseApiConfig({}), { telemetry: h.api.telemetry, tokens: h.api.tokens, env: { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET }, clock: h.clock });
+    const restarted = createApi(h.deps, parseApiConfig({}), {
+      telemetry: h.api.telemetry,
+      tokens: h.api.tokens,
+      env: { AICFG_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET },
+      clock: h.clock,
+    });
     const body = pushBody();
-    const res = await restarted.app.request("http://127.0.0.1:7411/v1/webhooks/github", {
-      method: "POST",
-      body,
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "before-restart", "x-hub-signature-256": sig(body) },
-    }, { remoteAddress: "140.82.112.1", localPort: 7411, transport: "tcp" });
+    const res = await restarted.app.request(
+      "http://127.0.0.1:7411/v1/webhooks/github",
+      {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "before-restart", "x-hub-signature-256": sig(body) },
+      },
+      { remoteAddress: "140.82.112.1", localPort: 7411, transport: "tcp" },
+    );
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe("duplicate");
     expect(await h.daemon.runs()).toHaveLength(1);

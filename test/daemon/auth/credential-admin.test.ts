@@ -54,7 +54,9 @@ describe("syncCredentialAdminToken", () => {
     const env = { CREDENTIALS_DIRECTORY: creds };
     const store = openTokenStore(state);
     writeFileSync(join(creds, "admin-token"), "hunter2-not-a-token");
-    expect(() => syncCredentialAdminToken(env, store)).toThrow(`the admin-token credential in ${creds} is not an aicfg token (expected aicfg_ and 49 letters or digits)`);
+    expect(() => syncCredentialAdminToken(env, store)).toThrow(
+      `the admin-token credential in ${creds} is not an aicfg token (expected aicfg_ and 49 letters or digits)`,
+    );
     const good = generateToken();
     writeFileSync(join(creds, "admin-token"), good.slice(0, -1) + (good.endsWith("x") ? "y" : "x"));
     let hint = "";

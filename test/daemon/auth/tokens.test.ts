@@ -6,7 +6,14 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { base62, checkTokenShape, crc32, generateToken, TOKEN_PATTERN, tokenDigest } from "../../../src/daemon/auth/token-format.ts";
-import { ensureLocalAdminToken, LOCAL_ADMIN_FILE, openTokenStore, parseExpiry, readLocalAdminToken, TOKENS_FILE } from "../../../src/daemon/auth/token-store.ts";
+import {
+  ensureLocalAdminToken,
+  LOCAL_ADMIN_FILE,
+  openTokenStore,
+  parseExpiry,
+  readLocalAdminToken,
+  TOKENS_FILE,
+} from "../../../src/daemon/auth/token-store.ts";
 import { createManualClock } from "../../../src/daemon/clock.ts";
 import { runCli } from "../../../src/daemon/cli/main.ts";
 import { AUDIT_FILE } from "../../../src/daemon/telemetry/audit.ts";
@@ -190,11 +197,21 @@ describe("aicfg token", () => {
     expect(await runCli(["token", "list"], io(env))).toBe(0);
     const text = readFileSync(join(state, AUDIT_FILE), "utf8");
     expect(text).not.toContain(token);
-    const lines = text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       { ts: expect.any(String), actor: "cli:ops-person", action: "token.create", target: id, outcome: "ok", details: { role: "viewer", name: "grafana" } },
       { ts: expect.any(String), actor: "cli:ops-person", action: "token.revoke", target: id, outcome: "ok" },
-      { ts: expect.any(String), actor: "cli:ops-person", action: "token.revoke", target: "tok_000000000000", outcome: "error", details: { reason: "no such token" } },
+      {
+        ts: expect.any(String),
+        actor: "cli:ops-person",
+        action: "token.revoke",
+        target: "tok_000000000000",
+        outcome: "error",
+        details: { reason: "no such token" },
+      },
     ]);
     expect(statSync(join(state, AUDIT_FILE)).mode & 0o777).toBe(0o600);
   });

@@ -69,7 +69,12 @@ describe("protocol pieces", () => {
   });
 
   test("notifications are KEY=VALUE lines; bad keys and multi-line values are refused", () => {
-    expect(formatNotification([["READY", "1"], ["STATUS", "2 workflows"]])).toBe("READY=1\nSTATUS=2 workflows");
+    expect(
+      formatNotification([
+        ["READY", "1"],
+        ["STATUS", "2 workflows"],
+      ]),
+    ).toBe("READY=1\nSTATUS=2 workflows");
     expect(() => formatNotification([["ready", "1"]])).toThrow('notification key "ready" is not an upper-case KEY');
     expect(() => formatNotification([["STATUS", "a\nREADY=1"]])).toThrow("notification value for STATUS contains a newline or NUL byte");
     expect(() => formatNotification([])).toThrow("a notification needs at least one KEY=VALUE field");
@@ -89,7 +94,7 @@ describe("protocol pieces", () => {
     const a = encodeSockaddrUn("@ab");
     expect(a.length).toBe(2 + 1 + 2);
     expect(Array.from(a.addr.slice(0, 5))).toEqual([1, 0, 0, 97, 98]);
-    expect(() => encodeSockaddrUn("relative.sock")).toThrow('NOTIFY_SOCKET "relative.sock" is neither an absolute path nor an abstract \'@\' name');
+    expect(() => encodeSockaddrUn("relative.sock")).toThrow("NOTIFY_SOCKET \"relative.sock\" is neither an absolute path nor an abstract '@' name");
     expect(() => encodeSockaddrUn("@")).toThrow("NOTIFY_SOCKET '@' names no abstract socket");
     expect(() => encodeSockaddrUn("/" + "a".repeat(107))).toThrow("NOTIFY_SOCKET is 109 bytes, longer than the 108 a unix socket address holds");
   });
@@ -139,7 +144,9 @@ describe("backend choice in a real child process of each runtime", () => {
     const rx = await startReceiver(uniqueAbstract());
     const env = { NOTIFY_SOCKET: rx.address, PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1" };
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(bin(runtime), args, { env, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(String(stdout)))),
+      execFile(bin(runtime), args, { env, timeout: 60_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(String(stdout)),
+      ),
     );
     const report = JSON.parse(out.trim().split("\n").at(-1)!) as { backend: string; hasBuiltinFfi: boolean; pid: number };
     expect([report.backend, report.hasBuiltinFfi]).toEqual([expected, expected === "ffi"]);

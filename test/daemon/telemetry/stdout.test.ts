@@ -10,7 +10,10 @@ describe("stdout logging", () => {
   it("flushes every buffered line on shutdown, in order and scrubbed", () => {
     const args = "Deno" in globalThis ? ["run", "-A", FIXTURE] : [FIXTURE];
     const out = execFileSync(process.execPath, args, { encoding: "utf8", timeout: 20_000 });
-    const lines = out.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; i?: number });
+    const lines = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; i?: number });
     expect(lines.length).toBe(501);
     expect(lines.slice(0, 500).map((l) => l.i)).toEqual(Array.from({ length: 500 }, (_x, i) => i));
     expect(lines[3]!.msg).toBe("line 3 with [redacted]");

@@ -34,7 +34,7 @@ describe("secret scrubber", () => {
     const ours = generateToken();
     expect(s.scrub(`Authorization: Bearer ${ours}`)).toBe("Authorization: Bearer [redacted]");
     expect(s.scrub(`GITHUB_TOKEN=ghp_${"A1".repeat(18)} and sk-ant-${"x".repeat(30)}`)).toBe("GITHUB_TOKEN=[redacted] and [redacted]");
-    expect(s.scrubValue({ a: ["pa\"ss\\word-42", 1, { b: `${ours}` }] })).toEqual({ a: ["[redacted]", 1, { b: "[redacted]" }] });
+    expect(s.scrubValue({ a: ['pa"ss\\word-42', 1, { b: `${ours}` }] })).toEqual({ a: ["[redacted]", 1, { b: "[redacted]" }] });
   });
 
   it("replaces the longer of two overlapping secrets whole", () => {
@@ -51,10 +51,22 @@ describe("logger", () => {
     const secrets = createSecretRegistry();
     secrets.add("hunter2-canary-value");
     const log = createLogger({ secrets, sink: { write: (l) => void lines.push(l) } });
-    log.info({ token: "plain-field-value", headers: { authorization: "Bearer xyz", "x-other": "fine" }, server: { env: { API_KEY: "k-123456" } } }, "with fields");
-    log.error({ err: new Error("git failed: https://u:hunter2-canary-value@host/repo"), command: "curl -u admin:hunter2-canary-value" }, "step failed for hunter2-canary-value");
+    log.info(
+      { token: "plain-field-value", headers: { authorization: "Bearer xyz", "x-other": "fine" }, server: { env: { API_KEY: "k-123456" } } },
+      "with fields",
+    );
+    log.error(
+      { err: new Error("git failed: https://u:hunter2-canary-value@host/repo"), command: "curl -u admin:hunter2-canary-value" },
+      "step failed for hunter2-canary-value",
+    );
     const [a, b] = lines.map((l) => JSON.parse(l));
-    expect(a).toMatchObject({ level: "info", msg: "with fields", token: "[redacted]", headers: { authorization: "[redacted]" }, server: { env: { API_KEY: "[redacted]" } } });
+    expect(a).toMatchObject({
+      level: "info",
+      msg: "with fields",
+      token: "[redacted]",
+      headers: { authorization: "[redacted]" },
+      server: { env: { API_KEY: "[redacted]" } },
+    });
     expect(b.level).toBe("error");
     expect(b.msg).toBe("step failed for [redacted]");
     expect(b.command).toBe("curl -u admin:[redacted]");
@@ -82,19 +94,24 @@ describe("log formats", () => {
     const pretty = capture(undefined, true, { NO_COLOR: "1" });
     expect(pretty.logging.format).toBe("pretty");
     pretty.logging.log("error", "run export failed after 0.2 s", { workflow: "export", file: "agents/a b.md:4:1", attempt: 2 });
-    expect(pretty.lines).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} ERROR run export failed after 0\.2 s workflow=export file="agents\/a b\.md:4:1" attempt=2\n$/)]);
+    expect(pretty.lines).toEqual([
+      expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} ERROR run export failed after 0\.2 s workflow=export file="agents\/a b\.md:4:1" attempt=2\n$/),
+    ]);
     // NO_COLOR (or a pipe) means no escape codes; a color terminal gets them.
     const colored = capture("pretty", true);
     colored.logging.logger.warn("careful");
     expect(colored.lines[0]).toContain("\x1b[33mWARN \x1b[0m careful");
-    expect(() => capture("yaml", true)).toThrow("--log-format must be json or pretty (got \"yaml\")");
+    expect(() => capture("yaml", true)).toThrow('--log-format must be json or pretty (got "yaml")');
   });
 
   it("redacts secrets in both formats (the pretty sink only sees scrubbed lines)", () => {
     for (const format of ["json", "pretty"]) {
       const c = capture(format, false);
       c.logging.secrets.add("pretty-canary-0123456");
-      c.logging.logger.error({ token: "field-canary-value", err: { message: "clone https://x:pretty-canary-0123456@host failed" } }, "failed with pretty-canary-0123456");
+      c.logging.logger.error(
+        { token: "field-canary-value", err: { message: "clone https://x:pretty-canary-0123456@host failed" } },
+        "failed with pretty-canary-0123456",
+      );
       const text = c.lines.join("");
       expect(text, format).toContain("[redacted]");
       expect(text, format).not.toContain("pretty-canary-0123456");
@@ -112,11 +129,25 @@ describe("run logger", () => {
     const t = createTelemetry({ bus, stateDir: dir.path, logSink: { write: (l) => void lines.push(l) }, env: {} });
     bus.publish({ type: "run.started", runId: "run-9", workflow: "sync", library: "team", trigger: "manual", at: Date.now(), attempt: 1 });
     t.forRun("run-9").info("cloning");
-    bus.publish({ type: "run.finished", runId: "run-9", workflow: "sync", library: "team", trigger: "manual", result: "success", durationMs: 5, at: Date.now() });
+    bus.publish({
+      type: "run.finished",
+      runId: "run-9",
+      workflow: "sync",
+      library: "team",
+      trigger: "manual",
+      result: "success",
+      durationMs: 5,
+      at: Date.now(),
+    });
     t.forRun("run-9").info("after the span closed");
     await t.shutdown();
     const [a, b] = lines.map((l) => JSON.parse(l));
-    expect(a).toMatchObject({ msg: "cloning", runId: "run-9", traceId: expect.stringMatching(/^[0-9a-f]{32}$/), spanId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(a).toMatchObject({
+      msg: "cloning",
+      runId: "run-9",
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     expect(b).toMatchObject({ msg: "after the span closed", runId: "run-9" });
     expect(b.traceId).toBeUndefined();
   });
@@ -131,7 +162,13 @@ describe("audit log", () => {
     const audit = openAuditLog(dir.path, secrets, () => t);
     const bus = createEventBus();
     const stop = auditRuns(bus, audit);
-    audit.record({ actor: "token:tok_000000000001(ops)", action: "token.create", target: "tok_000000000002", outcome: "ok", details: { note: "audit-secret-value" } });
+    audit.record({
+      actor: "token:tok_000000000001(ops)",
+      action: "token.create",
+      target: "tok_000000000002",
+      outcome: "ok",
+      details: { note: "audit-secret-value" },
+    });
     bus.publish({ type: "run.started", runId: "r1", workflow: "sync", library: "team", trigger: "cron", at: 1, attempt: 2 });
     bus.publish({ type: "run.finished", runId: "r1", workflow: "sync", library: "team", trigger: "cron", result: "timed_out", durationMs: 5000, at: 2 });
     stop();
@@ -140,10 +177,30 @@ describe("audit log", () => {
     again.record({ actor: "x", action: "y", target: "z", outcome: "ok" });
     again.close();
     expect(statSync(audit.file).mode & 0o777).toBe(0o600);
-    expect(readFileSync(audit.file, "utf8").trim().split("\n").map((l) => JSON.parse(l))).toEqual([
-      { ts: "2026-11-24T10:00:00.000Z", actor: "token:tok_000000000001(ops)", action: "token.create", target: "tok_000000000002", outcome: "ok", details: { note: "[redacted]" } },
+    expect(
+      readFileSync(audit.file, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      {
+        ts: "2026-11-24T10:00:00.000Z",
+        actor: "token:tok_000000000001(ops)",
+        action: "token.create",
+        target: "tok_000000000002",
+        outcome: "ok",
+        details: { note: "[redacted]" },
+      },
       { ts: "2026-11-24T10:00:00.000Z", actor: "system:cron", action: "run.started", target: "team/sync", outcome: "ok", runId: "r1", details: { attempt: 2 } },
-      { ts: "2026-11-24T10:00:00.000Z", actor: "system:cron", action: "run.finished", target: "team/sync", outcome: "timed_out", runId: "r1", details: { durationMs: 5000 } },
+      {
+        ts: "2026-11-24T10:00:00.000Z",
+        actor: "system:cron",
+        action: "run.finished",
+        target: "team/sync",
+        outcome: "timed_out",
+        runId: "r1",
+        details: { durationMs: 5000 },
+      },
       { ts: "2026-11-24T10:00:00.000Z", actor: "x", action: "y", target: "z", outcome: "ok" },
     ]);
   });
@@ -151,7 +208,12 @@ describe("audit log", () => {
 
 describe("trace context", () => {
   it("parses valid W3C traceparent headers and rejects invalid ones", () => {
-    expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true });
+    expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: "00f067aa0ba902b7",
+      traceFlags: 1,
+      isRemote: true,
+    });
     expect(parseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-future")).toMatchObject({ traceFlags: 0 });
     for (const bad of [
       undefined,
@@ -165,8 +227,17 @@ describe("trace context", () => {
     ]) {
       expect(parseTraceparent(bad), String(bad)).toBeUndefined();
     }
-    expect(formatTraceparent({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 })).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-    expect(["success", "failure", "cancelled", "timed_out", "skipped", "interrupted"].map((r) => pipelineResult(r as never))).toEqual(["success", "failure", "cancellation", "timeout", "skip", "error"]);
+    expect(formatTraceparent({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 })).toBe(
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    );
+    expect(["success", "failure", "cancelled", "timed_out", "skipped", "interrupted"].map((r) => pipelineResult(r as never))).toEqual([
+      "success",
+      "failure",
+      "cancellation",
+      "timeout",
+      "skip",
+      "error",
+    ]);
   });
 
   it("exports run and step spans with OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set", async () => {
@@ -188,8 +259,26 @@ describe("trace context", () => {
       const bus = createEventBus();
       const tracing = createTracing({ bus, env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` } });
       bus.publish({ type: "run.started", runId: "run-77", workflow: "nightly-sync", library: "team", trigger: "cron", at: Date.now() - 1000, attempt: 1 });
-      bus.publish({ type: "step.finished", runId: "run-77", workflow: "nightly-sync", stepId: "pull", action: "git", result: "success", durationMs: 300, at: Date.now() - 500 });
-      bus.publish({ type: "run.finished", runId: "run-77", workflow: "nightly-sync", library: "team", trigger: "cron", result: "success", durationMs: 1000, at: Date.now() });
+      bus.publish({
+        type: "step.finished",
+        runId: "run-77",
+        workflow: "nightly-sync",
+        stepId: "pull",
+        action: "git",
+        result: "success",
+        durationMs: 300,
+        at: Date.now() - 500,
+      });
+      bus.publish({
+        type: "run.finished",
+        runId: "run-77",
+        workflow: "nightly-sync",
+        library: "team",
+        trigger: "cron",
+        result: "success",
+        durationMs: 1000,
+        at: Date.now(),
+      });
       await tracing.forceFlush();
       await tracing.shutdown();
     } finally {

@@ -17,7 +17,19 @@ export const backupVerifyCommand: Command = {
     if (!file || args.positionals.length > 1) throw new ConfigError("usage", "name one archive: aicfg backup verify <archive.zip>");
     const r = verifyBackup(resolve(io.cwd, file));
     if (args.values.json) {
-      io.out(JSON.stringify({ ok: r.ok, problems: r.problems, entries: r.manifest?.entries.length ?? 0, created_at: r.manifest?.created_at ?? null, library: r.manifest?.library ?? null }, null, 2));
+      io.out(
+        JSON.stringify(
+          {
+            ok: r.ok,
+            problems: r.problems,
+            entries: r.manifest?.entries.length ?? 0,
+            created_at: r.manifest?.created_at ?? null,
+            library: r.manifest?.library ?? null,
+          },
+          null,
+          2,
+        ),
+      );
     } else if (r.ok) {
       io.out(paint(io, "green", `ok: ${r.manifest!.entries.length} file(s) from ${r.manifest!.library.name}, made ${r.manifest!.created_at}`));
     } else {
@@ -37,7 +49,10 @@ export const restoreCommand: Command = {
   run: async (args, io) => {
     const file = args.positionals[0];
     if (!file || args.positionals.length > 1) throw new ConfigError("usage", "name one archive: aicfg restore <archive.zip>");
-    const base = file.split("/").pop()!.replace(/\.zip$/, "");
+    const base = file
+      .split("/")
+      .pop()!
+      .replace(/\.zip$/, "");
     const dest = resolve(io.cwd, args.values.to ? String(args.values.to) : `aicfg-restore-${base}`);
     const r = restoreBackup(resolve(io.cwd, file), dest);
     if (args.values.json) io.out(JSON.stringify({ ok: true, dest: r.dest, files: r.files }, null, 2));

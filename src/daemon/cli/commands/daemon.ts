@@ -173,9 +173,18 @@ async function serveDaemon(args: ParsedArgs, io: CliIO, logging: DaemonLogging):
   });
   const status = handle.status();
   const libraries = [...handle.libraries.keys()];
-  if (args.values.json) io.out(JSON.stringify({ ready: status.ready, pid: process.pid, instance: handle.instance, libraries, stateDir: config.stateDir, listen: config.listen.text }));
+  if (args.values.json)
+    io.out(
+      JSON.stringify({ ready: status.ready, pid: process.pid, instance: handle.instance, libraries, stateDir: config.stateDir, listen: config.listen.text }),
+    );
   const workflows = handle.listWorkflows();
-  log("info", "aicfg daemon ready", { pid: process.pid, libraries, workflows: workflows.length, enabled: workflows.filter((w) => w.enabled).length, stateDir: config.stateDir });
+  log("info", "aicfg daemon ready", {
+    pid: process.pid,
+    libraries,
+    workflows: workflows.length,
+    enabled: workflows.filter((w) => w.enabled).length,
+    stateDir: config.stateDir,
+  });
   await logging.flush();
   const code = await done;
   return code;

@@ -20,7 +20,15 @@ export async function detectAll(io: CliIO, home?: string, project?: string): Pro
       try {
         return { id: a.id, name: a.displayName, ...(await a.detect(env)) };
       } catch (e) {
-        return { id: a.id, name: a.displayName, installed: false, configPaths: [], exportPaths: { project: [], user: [] }, notes: [`detection failed: ${(e as Error).message}`], nextSteps: [] };
+        return {
+          id: a.id,
+          name: a.displayName,
+          installed: false,
+          configPaths: [],
+          exportPaths: { project: [], user: [] },
+          notes: [`detection failed: ${(e as Error).message}`],
+          nextSteps: [],
+        };
       }
     }),
   );
@@ -61,7 +69,8 @@ export const doctorCommand: Command = {
       return failed ? EXIT.failure : EXIT.ok;
     }
     io.out(paint(io, "bold", "Checks"));
-    for (const c of checks) io.out(`  ${c.ok ? paint(io, "green", "ok  ") : paint(io, "red", "FAIL")} ${c.name}: ${c.detail}${c.hint ? paint(io, "gray", `  (${c.hint})`) : ""}`);
+    for (const c of checks)
+      io.out(`  ${c.ok ? paint(io, "green", "ok  ") : paint(io, "red", "FAIL")} ${c.name}: ${c.detail}${c.hint ? paint(io, "gray", `  (${c.hint})`) : ""}`);
     io.out("");
     printTools(io, reports, true);
     return failed ? EXIT.failure : EXIT.ok;
@@ -91,7 +100,12 @@ function environmentChecks(args: ParsedArgs, io: CliIO): Check[] {
       const lib = loadLibrary(resolve(io.cwd, libDir));
       const ds = validateLibrary(lib);
       const errors = ds.filter((d) => d.severity === "error").length;
-      checks.push({ name: "library", ok: errors === 0, detail: `${lib.root}: ${lib.agents.size} agent(s), ${errors} error(s), ${ds.length - errors} warning(s)`, ...(errors ? { hint: "run 'aicfg validate' for the details" } : {}) });
+      checks.push({
+        name: "library",
+        ok: errors === 0,
+        detail: `${lib.root}: ${lib.agents.size} agent(s), ${errors} error(s), ${ds.length - errors} warning(s)`,
+        ...(errors ? { hint: "run 'aicfg validate' for the details" } : {}),
+      });
     } catch (e) {
       checks.push({ name: "library", ok: false, detail: (e as Error).message, hint: "pass --library DIR or run 'aicfg init'" });
     }
@@ -128,5 +142,12 @@ function printTools(io: CliIO, reports: ToolReport[], detailed: boolean): void {
   }
   if (web.length) io.out(`  ${paint(io, "gray", `web apps, nothing to install (${web.length}):`)} ${web.map((r) => r.id).join(", ")}`);
   if (missing.length) io.out(`  ${paint(io, "gray", `not found (${missing.length}):`)} ${missing.map((r) => r.id).join(", ")}`);
-  if (absent.length) io.out(paint(io, "gray", `  How to install one, and its notes: 'aicfg ${detailed ? "doctor" : "tools"} --json' (nextSteps, notes), or export it anyway with --target ID.`));
+  if (absent.length)
+    io.out(
+      paint(
+        io,
+        "gray",
+        `  How to install one, and its notes: 'aicfg ${detailed ? "doctor" : "tools"} --json' (nextSteps, notes), or export it anyway with --target ID.`,
+      ),
+    );
 }

@@ -54,9 +54,12 @@ export const explainCommand: Command = {
     ];
     const labelWidth = Math.max(8, ...Object.values(agent.provenance).map((v) => v.length + 3));
     for (const [field, value] of fields) {
-      const empty = value === undefined || (Array.isArray(value) && !value.length) || (typeof value === "object" && value !== null && !Array.isArray(value) && !Object.keys(value).length);
+      const empty =
+        value === undefined ||
+        (Array.isArray(value) && !value.length) ||
+        (typeof value === "object" && value !== null && !Array.isArray(value) && !Object.keys(value).length);
       if (empty) continue;
-      const from = agent.provenance[field] ?? (field === "knowledge" ? agent.provenance.knowledge ?? "defaults" : "-");
+      const from = agent.provenance[field] ?? (field === "knowledge" ? (agent.provenance.knowledge ?? "defaults") : "-");
       const text = typeof value === "string" ? value : stringifyYaml(value, { lineWidth: 0 }).trimEnd();
       const lines = text.split("\n");
       io.out(`${paint(io, "cyan", field.padEnd(13))}${paint(io, "gray", `[${from}]`.padEnd(labelWidth))}${lines[0]}`);

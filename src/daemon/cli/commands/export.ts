@@ -25,7 +25,13 @@ export const exportCommand: Command = {
     "reported as drift and left alone unless --force (which keeps a backup in the state folder).",
   options: {
     ...LIBRARY_OPTION,
-    target: { type: "string", short: "t", multiple: true, valueName: "ids", description: "only these targets (comma-separated or repeated); 'all' is every known target, 'detected' the tools 'aicfg doctor' finds" },
+    target: {
+      type: "string",
+      short: "t",
+      multiple: true,
+      valueName: "ids",
+      description: "only these targets (comma-separated or repeated); 'all' is every known target, 'detected' the tools 'aicfg doctor' finds",
+    },
     all: { type: "boolean", short: "a", description: "every agent to every target it names (the default)" },
     agent: { type: "string", multiple: true, valueName: "name", description: "only these agents" },
     scope: { type: "string", valueName: "project|user", description: "write into the project (default) or the user's home" },
@@ -66,7 +72,9 @@ export const exportCommand: Command = {
       const [{ expandTargets }, { realDetectEnv }] = await Promise.all([import("../../../adapters/registry.ts"), import("../../../adapters/detect-env.ts")]);
       targets = await expandTargets(asked, () => realDetectEnv({ env: io.env, projectRoot: io.cwd, homeDir: io.env.HOME || homedir() }));
       if (targets.length === 0) {
-        throw new ConfigError("no-targets-detected", "--target detected: no AI tool was found on this machine", { hint: "run 'aicfg doctor' to see where aicfg looked, or name the targets (--target claude-code,cursor)" });
+        throw new ConfigError("no-targets-detected", "--target detected: no AI tool was found on this machine", {
+          hint: "run 'aicfg doctor' to see where aicfg looked, or name the targets (--target claude-code,cursor)",
+        });
       }
     }
     const library = libraryDir(args, io);
@@ -75,7 +83,17 @@ export const exportCommand: Command = {
     const noCache = v["no-cache"] === true || (dryRun && !check);
     // The no-op shortcut: same library, root, targets and options as a recorded clean export, and
     // every input and output with the recorded stats (or, when they moved, the recorded hash).
-    const key = JSON.stringify({ version: VERSION, library, root: v.root ? resolve(String(v.root)) : null, cwd: v.root ? null : process.cwd(), home: homedir(), scope: scope ?? null, targets: targets ?? null, strict: v.strict === true, secrets: secretStoreStamp(state) });
+    const key = JSON.stringify({
+      version: VERSION,
+      library,
+      root: v.root ? resolve(String(v.root)) : null,
+      cwd: v.root ? null : process.cwd(),
+      home: homedir(),
+      scope: scope ?? null,
+      targets: targets ?? null,
+      strict: v.strict === true,
+      secrets: secretStoreStamp(state),
+    });
     const quick = !noCache && v.force !== true && !agents ? quickCheck(state, key, library) : undefined;
     let result: Shown;
     let secretValues: Map<string, string> | undefined;
@@ -117,7 +135,14 @@ export const exportCommand: Command = {
 type Shown = Omit<ExportResult, "library"> & { library?: ExportResult["library"] };
 
 function replayed(r: ExportReplay, dryRun: boolean): Shown {
-  const targets = r.targets.map((t) => ({ target: t.target, agents: t.agents, counts: { create: 0, update: 0, delete: 0, unchanged: t.files, drift: 0, conflict: 0 }, cached: true, rendered: 0, ...(t.budget ? { budget: t.budget } : {}) }));
+  const targets = r.targets.map((t) => ({
+    target: t.target,
+    agents: t.agents,
+    counts: { create: 0, update: 0, delete: 0, unchanged: t.files, drift: 0, conflict: 0 },
+    cached: true,
+    rendered: 0,
+    ...(t.budget ? { budget: t.budget } : {}),
+  }));
   return {
     libraryName: r.libraryName,
     libraryRoot: r.libraryRoot,
@@ -150,7 +175,14 @@ function toJson(r: Shown, dryRun: boolean, code: number): unknown {
     outOfDate: r.outOfDate,
     targets: r.targets,
     rendered: r.rendered,
-    files: r.plan.entries.map((e) => ({ path: e.path, action: e.action, targets: e.targets, kind: e.kind, ...(e.agent ? { agent: e.agent } : {}), ...(e.reason ? { reason: e.reason } : {}) })),
+    files: r.plan.entries.map((e) => ({
+      path: e.path,
+      action: e.action,
+      targets: e.targets,
+      kind: e.kind,
+      ...(e.agent ? { agent: e.agent } : {}),
+      ...(e.reason ? { reason: e.reason } : {}),
+    })),
     written: r.applied?.written.length ?? 0,
     deleted: r.applied?.deleted.length ?? 0,
     backups: r.applied?.backups ?? [],
@@ -174,7 +206,15 @@ function secretStoreStamp(state: string): string {
   }
 }
 
-function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbose: boolean, createTwoFilesPatch: Patcher | undefined, revealed: readonly string[]): void {
+function printHuman(
+  io: CliIO,
+  r: Shown,
+  dryRun: boolean,
+  check: boolean,
+  verbose: boolean,
+  createTwoFilesPatch: Patcher | undefined,
+  revealed: readonly string[],
+): void {
   const root = r.scope === "project" ? r.roots.projectRoot : r.roots.homeDir;
   const rel = (p: string) => {
     const x = relative(root, p);
@@ -183,8 +223,12 @@ function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbos
   io.out(`${paint(io, "bold", dryRun ? "Plan" : "Export")} of library '${r.libraryName}' (${r.scope} scope, into ${root})`);
   for (const t of r.targets) {
     const c = t.counts;
-    const parts = (["create", "update", "delete", "drift", "conflict", "unchanged"] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k === "create" ? "new" : k === "update" ? "updated" : k === "delete" ? "deleted" : k}`);
-    io.out(`  ${t.target.padEnd(16)} ${String(t.agents.length).padStart(3)} agent${t.agents.length === 1 ? " " : "s"}  ${parts.join(", ") || "nothing to do"}${t.cached ? paint(io, "gray", " (inputs unchanged)") : ""}`);
+    const parts = (["create", "update", "delete", "drift", "conflict", "unchanged"] as const)
+      .filter((k) => c[k] > 0)
+      .map((k) => `${c[k]} ${k === "create" ? "new" : k === "update" ? "updated" : k === "delete" ? "deleted" : k}`);
+    io.out(
+      `  ${t.target.padEnd(16)} ${String(t.agents.length).padStart(3)} agent${t.agents.length === 1 ? " " : "s"}  ${parts.join(", ") || "nothing to do"}${t.cached ? paint(io, "gray", " (inputs unchanged)") : ""}`,
+    );
     if (t.budget) io.out(paint(io, t.budget.over ? "yellow" : "gray", `  ${"".padEnd(16)}      ${formatBudget(t.budget)}; tokens: ${t.budget.tokenizer}`));
   }
   const interesting = r.plan.entries.filter((e) => e.action !== "unchanged");
@@ -196,7 +240,10 @@ function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbos
     io.out(`  ${paint(io, color, `${SYMBOL[e.action]} ${verb.padEnd(15)}`)} ${rel(e.path)}${e.reason ? paint(io, "gray", `  (${e.reason})`) : ""}`);
     if (createTwoFilesPatch && (e.before !== undefined || e.after !== undefined) && e.action !== "drift" && e.action !== "conflict") {
       // A new file needs no diff: it is all additions (the diff algorithm is spent on updates only).
-      const patch = e.action === "create" && e.before === undefined ? additions(rel(e.path), e.after ?? "") : createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
+      const patch =
+        e.action === "create" && e.before === undefined
+          ? additions(rel(e.path), e.after ?? "")
+          : createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
       for (const line of patch.split("\n").slice(2)) {
         if (!line) continue;
         const shown = scrub(line, secretValues);
@@ -211,15 +258,33 @@ function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbos
   const drift = r.plan.entries.filter((e) => e.action === "drift" || e.action === "conflict").length;
   io.out("");
   if (hasErrors(r.errors)) io.out(paint(io, "red", `${r.errors.length} error(s); the other targets and agents were still exported.`));
-  if (drift) io.out(paint(io, "yellow", `${drift} file(s) changed by hand or not ours were left alone. Review them, then re-run with --force to overwrite (backups are kept).`));
+  if (drift)
+    io.out(
+      paint(
+        io,
+        "yellow",
+        `${drift} file(s) changed by hand or not ours were left alone. Review them, then re-run with --force to overwrite (backups are kept).`,
+      ),
+    );
   if (check) {
     const stale = r.plan.entries.filter((e) => e.action === "create" || e.action === "update" || e.action === "delete").length;
     if (!r.outOfDate) io.out(paint(io, "green", "Exports are up to date."));
-    else io.out(paint(io, "red", `Exports are out of date: ${stale ? `${stale} file(s) stale` : "nothing stale"}${drift ? `, ${drift} changed by hand or not ours` : ""}. Run 'aicfg export' and commit the result.`));
-  }
-  else if (dryRun) io.out("Dry run: nothing was written. Run without --dry-run to apply.");
-  else if (r.applied) io.out(`${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`);
-  io.out(paint(io, "gray", `${r.rendered.outputs} of ${r.rendered.totalOutputs} output(s) rendered again (${r.rendered.targets} target(s) whose inputs changed).`));
+    else
+      io.out(
+        paint(
+          io,
+          "red",
+          `Exports are out of date: ${stale ? `${stale} file(s) stale` : "nothing stale"}${drift ? `, ${drift} changed by hand or not ours` : ""}. Run 'aicfg export' and commit the result.`,
+        ),
+      );
+  } else if (dryRun) io.out("Dry run: nothing was written. Run without --dry-run to apply.");
+  else if (r.applied)
+    io.out(
+      `${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`,
+    );
+  io.out(
+    paint(io, "gray", `${r.rendered.outputs} of ${r.rendered.totalOutputs} output(s) rendered again (${r.rendered.targets} target(s) whose inputs changed).`),
+  );
 }
 
 /** What the diff library prints for a file created with `text`, without running the diff. */
@@ -262,10 +327,11 @@ function collectSecrets(r: Shown): string[] {
   }
   for (const stack of r.library.agents.values()) {
     for (const src of stack) {
-      for (const ref of src.spec.mcp ?? []) if (typeof ref !== "string") {
-        add(ref.env);
-        add(ref.headers);
-      }
+      for (const ref of src.spec.mcp ?? [])
+        if (typeof ref !== "string") {
+          add(ref.env);
+          add(ref.headers);
+        }
     }
   }
   return [...out].sort((a, b) => b.length - a.length);

@@ -43,7 +43,15 @@ export const importCommand: Command = {
         ...(listOption(args.values.targets) ? { targets: listOption(args.values.targets)! } : {}),
       });
     } else {
-      report = importNative({ tool, ...(from ? { from } : {}), into, force: args.values.force === true, strict: args.values.strict === true, cwd: io.cwd, ...(io.env.HOME ? { home: io.env.HOME } : {}) });
+      report = importNative({
+        tool,
+        ...(from ? { from } : {}),
+        into,
+        force: args.values.force === true,
+        strict: args.values.strict === true,
+        cwd: io.cwd,
+        ...(io.env.HOME ? { home: io.env.HOME } : {}),
+      });
     }
     // A file skipped for an error fails the import (the rest is written); --strict fails on any warning.
     const errors = report.warnings.some((w) => w.severity === "error") || (report.skipped ?? []).some((s) => s.error);
@@ -52,7 +60,16 @@ export const importCommand: Command = {
     if (args.values.json) {
       io.out(
         JSON.stringify(
-          { ok: !failed, agents: report.agents, mcp: report.mcp, skipped: report.skipped ?? [], files: report.written, warnings: report.warnings, summary, ...(report.refused ? { refused: true } : {}) },
+          {
+            ok: !failed,
+            agents: report.agents,
+            mcp: report.mcp,
+            skipped: report.skipped ?? [],
+            files: report.written,
+            warnings: report.warnings,
+            summary,
+            ...(report.refused ? { refused: true } : {}),
+          },
           null,
           2,
         ),
@@ -84,7 +101,10 @@ export function summaryLine(report: ImportReport): string {
   const group = (list: typeof skipped): string => {
     const counts = new Map<string, number>();
     for (const s of list) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
-    return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([reason, n]) => `${n} ${reason}`).join(", ");
+    return [...counts]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([reason, n]) => `${n} ${reason}`)
+      .join(", ");
   };
   const plain = skipped.filter((s) => !s.error);
   const errors = skipped.filter((s) => s.error);

@@ -28,8 +28,14 @@ export const initCommand: Command = {
     const scope = (args.values.scope as string | undefined) ?? "user";
     if (scope !== "user" && scope !== "project") throw new ConfigError("usage", `--scope must be 'user' or 'project', not '${scope}'`);
     const files: [string, string][] = [
-      ["aicfg.yaml", `name: ${JSON.stringify(name)}\ntargets: [${targets.join(", ")}]\nexport:\n  scope: ${scope}${scope === "project" ? "\n  root: ..   # the project this library lives in" : ""}\n`],
-      ["agents/assistant.md", "---\ndescription: A helpful assistant that follows the team's policies\nknowledge:\n  - policies.md\n---\n# Role\n\nYou are a helpful assistant for this team. Follow the policies in your knowledge files.\n"],
+      [
+        "aicfg.yaml",
+        `name: ${JSON.stringify(name)}\ntargets: [${targets.join(", ")}]\nexport:\n  scope: ${scope}${scope === "project" ? "\n  root: ..   # the project this library lives in" : ""}\n`,
+      ],
+      [
+        "agents/assistant.md",
+        "---\ndescription: A helpful assistant that follows the team's policies\nknowledge:\n  - policies.md\n---\n# Role\n\nYou are a helpful assistant for this team. Follow the policies in your knowledge files.\n",
+      ],
       ["knowledge/policies.md", "# Policies\n\n- Write down the team's rules here; every agent that lists this file gets them.\n"],
       ["mcp/fetch.yaml", "description: Fetch web pages as markdown\ncommand: uvx\nargs: [mcp-server-fetch]\n"],
       ["templates/assistant.md", '---\ndescription: "{{description}}"\n---\n# Role\n\nYou are {{role}}.\n'],
@@ -50,7 +56,9 @@ export const initCommand: Command = {
     else {
       for (const w of written) io.out(`  ${w.action.padEnd(8)} ${w.path}`);
       io.out(`Library '${name}' created (exports to ${scope === "user" ? "your home's tool folders" : "the project above it"}).`);
-      io.out(`Next: aicfg export --library ${args.positionals[0] ?? "."} --dry-run, then 'aicfg service install --library ${args.positionals[0] ?? "."}' to keep it exported.`);
+      io.out(
+        `Next: aicfg export --library ${args.positionals[0] ?? "."} --dry-run, then 'aicfg service install --library ${args.positionals[0] ?? "."}' to keep it exported.`,
+      );
     }
     return EXIT.ok;
   },

@@ -16,7 +16,21 @@ export const listCommand: Command = {
     const lib = loadLibrary(libraryDir(args, io));
     const { agents } = resolveAll(lib);
     if (args.values.json) {
-      io.out(JSON.stringify(agents.map((a) => ({ name: a.name, description: a.description, targets: a.targets, layer: a.provenance.name, file: a.sourceFile, knowledge: a.knowledge.length, mcp: Object.keys(a.mcpServers) })), null, 2));
+      io.out(
+        JSON.stringify(
+          agents.map((a) => ({
+            name: a.name,
+            description: a.description,
+            targets: a.targets,
+            layer: a.provenance.name,
+            file: a.sourceFile,
+            knowledge: a.knowledge.length,
+            mcp: Object.keys(a.mcpServers),
+          })),
+          null,
+          2,
+        ),
+      );
       return EXIT.ok;
     }
     const w = Math.max(5, ...agents.map((a) => a.name.length)) + 2;

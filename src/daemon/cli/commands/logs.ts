@@ -18,7 +18,10 @@ export const logsCommand: Command = {
     safeName(id, "run id");
     const store = openFileStore(stateDir(args, io));
     const run = await store.getRun(id);
-    if (!run) throw new ConfigError("run-not-found", `no run ${id} in ${stateDir(args, io)}`, { hint: "list runs with 'aicfg runs' (and pass the daemon's --state-dir)" });
+    if (!run)
+      throw new ConfigError("run-not-found", `no run ${id} in ${stateDir(args, io)}`, {
+        hint: "list runs with 'aicfg runs' (and pass the daemon's --state-dir)",
+      });
     const lines = await store.readLog(id);
     if (args.values.json) {
       io.out(JSON.stringify({ run, log: lines }, null, 2));

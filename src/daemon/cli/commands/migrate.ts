@@ -35,7 +35,9 @@ export const migrateCommand: Command = {
     // folder, or it matches no recorded q-cli file and nothing is removed.
     const rootArg = args.values.root === undefined ? undefined : resolve(io.cwd, args.values.root as string);
     const manifest = loadManifest(state);
-    const owned = Object.values(manifest.entries).filter((e) => e.target === "q-cli" && (!scopeArg || e.scope === scopeArg) && (!rootArg || e.root === rootArg));
+    const owned = Object.values(manifest.entries).filter(
+      (e) => e.target === "q-cli" && (!scopeArg || e.scope === scopeArg) && (!rootArg || e.root === rootArg),
+    );
     if (!owned.length) {
       io.out(`No q-cli exports recorded in the state folder${rootArg ? ` for ${rootArg}` : ""}: nothing to migrate.`);
       return EXIT.ok;
@@ -50,7 +52,10 @@ export const migrateCommand: Command = {
     let left: string[] = [];
     if (!failed) {
       const fresh = loadManifest(state);
-      const plan = planExport([{ target: "q-cli", scope, root, files: [], prune: true, agents: new Set(agents) }], fresh, { force: false, now: new Date().toISOString() });
+      const plan = planExport([{ target: "q-cli", scope, root, files: [], prune: true, agents: new Set(agents) }], fresh, {
+        force: false,
+        now: new Date().toISOString(),
+      });
       left = plan.entries.filter((e) => e.action === "drift" || e.action === "conflict").map((e) => e.path);
       removed = plan.entries.filter((e) => e.action === "delete").map((e) => e.path);
       if (!dryRun) {
@@ -59,7 +64,13 @@ export const migrateCommand: Command = {
       }
     }
     if (args.values.json) {
-      io.out(JSON.stringify({ ok: !failed, dryRun, agents, kiro: kiro.plan.entries.map((e) => ({ path: e.path, action: e.action })), removed, left, errors: kiro.errors }, null, 2));
+      io.out(
+        JSON.stringify(
+          { ok: !failed, dryRun, agents, kiro: kiro.plan.entries.map((e) => ({ path: e.path, action: e.action })), removed, left, errors: kiro.errors },
+          null,
+          2,
+        ),
+      );
       return failed ? EXIT.failure : EXIT.ok;
     }
     printDiagnostics(io, [...kiro.warnings, ...kiro.errors]);

@@ -42,7 +42,9 @@ export const newCommand: Command = {
   run: async (args, io) => {
     const name = args.positionals[0];
     if (!name || !Slug.safeParse(name).success) {
-      throw new ConfigError("usage", name ? `'${name}' is not a valid agent name` : "which name? e.g. 'aicfg new agent code-reviewer'", { hint: "use a lowercase slug such as code-reviewer" });
+      throw new ConfigError("usage", name ? `'${name}' is not a valid agent name` : "which name? e.g. 'aicfg new agent code-reviewer'", {
+        hint: "use a lowercase slug such as code-reviewer",
+      });
     }
     safeName(name, "agent name");
     const dir = libraryDir(args, io);
@@ -51,7 +53,10 @@ export const newCommand: Command = {
     const from = args.values.from as string | undefined;
     if (from) {
       const t = lib.templates.get(from);
-      if (!t) throw new ConfigError("template-not-found", `no template named '${from}'`, { hint: lib.templates.size ? `templates: ${[...lib.templates.keys()].sort().join(", ")}` : "add templates/<name>.md to the library" });
+      if (!t)
+        throw new ConfigError("template-not-found", `no template named '${from}'`, {
+          hint: lib.templates.size ? `templates: ${[...lib.templates.keys()].sort().join(", ")}` : "add templates/<name>.md to the library",
+        });
       template = readFileSync(t.file, "utf8");
     }
     const values: Record<string, string> = { name };
@@ -73,7 +78,8 @@ export const newCommand: Command = {
     }
     // Values are inserted as YAML-safe text: quotes and newlines are escaped inside the frontmatter.
     const [fm, ...rest] = template.split(/^---\s*$/m).slice(1);
-    const fill = (s: string, yaml: boolean) => s.replace(/\{\{\s*([A-Za-z0-9_-]+)\s*\}\}/g, (_m, k: string) => (yaml ? JSON.stringify(values[k]).slice(1, -1) : values[k]!));
+    const fill = (s: string, yaml: boolean) =>
+      s.replace(/\{\{\s*([A-Za-z0-9_-]+)\s*\}\}/g, (_m, k: string) => (yaml ? JSON.stringify(values[k]).slice(1, -1) : values[k]!));
     const text = fm === undefined ? fill(template, false) : `---${fill(fm, true)}---${fill(rest.join("---"), false)}`;
     const outcome = writeLibraryFile(dir, `agents/${name}.md`, text, args.values.force === true);
     if (outcome.action === "skipped") throw new ConfigError("exists", `agents/${name}.md ${outcome.reason}`, { file: outcome.path });
@@ -82,7 +88,14 @@ export const newCommand: Command = {
     if (!src) {
       if (outcome.action === "created") rmSync(outcome.path);
       const message = "the template produced an invalid agent; nothing was written";
-      if (args.values.json) io.out(JSON.stringify({ ok: false, error: { code: "invalid-agent", message, hint: "fix the template or the --set values", details: { diagnostics: ds } } }, null, 2));
+      if (args.values.json)
+        io.out(
+          JSON.stringify(
+            { ok: false, error: { code: "invalid-agent", message, hint: "fix the template or the --set values", details: { diagnostics: ds } } },
+            null,
+            2,
+          ),
+        );
       else {
         printDiagnostics(io, ds);
         io.err("The template produced an invalid agent; nothing was written. Fix the template or the --set values.");

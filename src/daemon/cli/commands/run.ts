@@ -38,7 +38,11 @@ export const runCommand: Command = {
     input: { type: "string", multiple: true, valueName: "name=value", description: "a workflow input" },
     json: COMMON_OPTIONS.json,
   },
-  examples: ["aicfg run export-on-change --library examples/library", "aicfg run nightly-backup --json", "aicfg run team/sync --config daemon.yaml --input push=true"],
+  examples: [
+    "aicfg run export-on-change --library examples/library",
+    "aicfg run nightly-backup --json",
+    "aicfg run team/sync --config daemon.yaml --input push=true",
+  ],
   run: async (args, io) => {
     const target = args.positionals[0];
     if (!target || args.positionals.length > 1) throw new ConfigError("usage", "name one workflow: aicfg run <workflow>");
@@ -53,9 +57,19 @@ export const runCommand: Command = {
       else {
         const matches = d.listWorkflows().filter((w) => w.name === target);
         if (matches.length === 0) {
-          throw new ConfigError("workflow-not-found", `no workflow named '${target}'`, { hint: `workflows: ${d.listWorkflows().map((w) => w.name).join(", ") || "(none)"}` });
+          throw new ConfigError("workflow-not-found", `no workflow named '${target}'`, {
+            hint: `workflows: ${
+              d
+                .listWorkflows()
+                .map((w) => w.name)
+                .join(", ") || "(none)"
+            }`,
+          });
         }
-        if (matches.length > 1) throw new ConfigError("usage", `'${target}' exists in several libraries`, { hint: `use ${matches.map((m) => `${m.library}/${m.name}`).join(" or ")}` });
+        if (matches.length > 1)
+          throw new ConfigError("usage", `'${target}' exists in several libraries`, {
+            hint: `use ${matches.map((m) => `${m.library}/${m.name}`).join(" or ")}`,
+          });
         library = matches[0]!.library;
         workflow = target;
       }

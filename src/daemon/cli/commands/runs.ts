@@ -22,7 +22,11 @@ export const runsCommand: Command = {
   run: async (args, io) => {
     const store = openFileStore(stateDir(args, io));
     const limit = Math.max(1, Number(args.values.limit ?? 20) || 20);
-    const q = { ...(args.values.workflow ? { workflow: String(args.values.workflow) } : {}), ...(args.values.library ? { library: String(args.values.library) } : {}), limit };
+    const q = {
+      ...(args.values.workflow ? { workflow: String(args.values.workflow) } : {}),
+      ...(args.values.library ? { library: String(args.values.library) } : {}),
+      limit,
+    };
     if (args.values.occurrences) {
       const occ = await store.listOccurrences(q);
       if (args.values.json) io.out(JSON.stringify({ occurrences: occ }, null, 2));
@@ -30,13 +34,26 @@ export const runsCommand: Command = {
       else
         for (const o of occ) {
           const color = o.outcome === "missed" ? "red" : o.outcome === "skipped" ? "yellow" : "green";
-          io.out(`${new Date(o.scheduledAt).toISOString()}  ${paint(io, color, o.outcome.padEnd(9))}  ${o.library}/${o.workflow} ${o.trigger}${o.runId ? `  ${o.runId}` : ""}${o.lagMs !== undefined ? `  lag ${o.lagMs} ms` : ""}${o.reason ? `  (${o.reason})` : ""}`);
+          io.out(
+            `${new Date(o.scheduledAt).toISOString()}  ${paint(io, color, o.outcome.padEnd(9))}  ${o.library}/${o.workflow} ${o.trigger}${o.runId ? `  ${o.runId}` : ""}${o.lagMs !== undefined ? `  lag ${o.lagMs} ms` : ""}${o.reason ? `  (${o.reason})` : ""}`,
+          );
         }
       return EXIT.ok;
     }
     const runs = await store.listRuns(q);
     if (args.values.json) {
-      io.out(JSON.stringify({ runs: runs.map(({ steps, ...r }) => ({ ...r, steps: steps.map((s) => ({ id: s.id, uses: s.uses, status: s.status, attempts: s.attempts, ...(s.error ? { error: s.error } : {}) })) })) }, null, 2));
+      io.out(
+        JSON.stringify(
+          {
+            runs: runs.map(({ steps, ...r }) => ({
+              ...r,
+              steps: steps.map((s) => ({ id: s.id, uses: s.uses, status: s.status, attempts: s.attempts, ...(s.error ? { error: s.error } : {}) })),
+            })),
+          },
+          null,
+          2,
+        ),
+      );
       return EXIT.ok;
     }
     if (runs.length === 0) {
@@ -46,7 +63,9 @@ export const runsCommand: Command = {
     for (const r of runs) {
       const color = r.status === "success" ? "green" : r.status === "running" || r.status === "queued" || r.status === "skipped" ? "yellow" : "red";
       const took = r.finishedAt && r.startedAt ? `${r.finishedAt - r.startedAt} ms` : "";
-      io.out(`${r.id}  ${paint(io, color, r.status.padEnd(11))}  ${r.library}/${r.workflow}  ${r.trigger.kind}  ${new Date(r.createdAt).toISOString()}  ${took}${r.reason ? `  (${r.reason})` : ""}`);
+      io.out(
+        `${r.id}  ${paint(io, color, r.status.padEnd(11))}  ${r.library}/${r.workflow}  ${r.trigger.kind}  ${new Date(r.createdAt).toISOString()}  ${took}${r.reason ? `  (${r.reason})` : ""}`,
+      );
     }
     return EXIT.ok;
   },

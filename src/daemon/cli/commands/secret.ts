@@ -43,7 +43,7 @@ export const secretSetCommand: Command = {
     ...STATE_OPTION,
     json: COMMON_OPTIONS.json,
   },
-  examples: ["printf %s \"$GITHUB_TOKEN\" | aicfg secret set GITHUB_TOKEN", "aicfg secret set SLACK_WEBHOOK --from-env SLACK_WEBHOOK"],
+  examples: ['printf %s "$GITHUB_TOKEN" | aicfg secret set GITHUB_TOKEN', "aicfg secret set SLACK_WEBHOOK --from-env SLACK_WEBHOOK"],
   run: async (args, io) => {
     const name = oneName(args, "aicfg secret set NAME");
     const s = store(args, io);
@@ -51,7 +51,8 @@ export const secretSetCommand: Command = {
     if (args.values.json) io.out(JSON.stringify({ name, created: r.created, keyCreated: r.keyCreated }));
     else {
       io.out(paint(io, "green", `${r.created ? "stored" : "updated"} secret ${name}`));
-      if (r.keyCreated) io.err(paint(io, "yellow", `made a new secret key in ${stateDir(args, io)}/secret.key (0600): keep a copy somewhere safe; backups leave it out`));
+      if (r.keyCreated)
+        io.err(paint(io, "yellow", `made a new secret key in ${stateDir(args, io)}/secret.key (0600): keep a copy somewhere safe; backups leave it out`));
     }
     return EXIT.ok;
   },
@@ -62,7 +63,7 @@ export const secretGetCommand: Command = {
   summary: "print a secret's value (decrypted) on stdout",
   usage: "aicfg secret get NAME [--state-dir DIR]",
   options: { ...STATE_OPTION },
-  examples: ["export GITHUB_TOKEN=\"$(aicfg secret get GITHUB_TOKEN)\""],
+  examples: ['export GITHUB_TOKEN="$(aicfg secret get GITHUB_TOKEN)"'],
   run: async (args, io) => {
     io.out(await store(args, io).get(oneName(args, "aicfg secret get NAME")));
     return EXIT.ok;
@@ -86,7 +87,16 @@ export const secretListCommand: Command = {
     }
     if (!items.length) io.out(paint(io, "gray", "no secrets"));
     for (const i of items) io.out(`${i.name.padEnd(32)} key ${i.kid}  updated ${i.updated_at}`);
-    if (Object.keys(keys).length) io.err(paint(io, "gray", `per key: ${Object.entries(keys).map(([k, n]) => `${k} ${n}`).join(", ")}`));
+    if (Object.keys(keys).length)
+      io.err(
+        paint(
+          io,
+          "gray",
+          `per key: ${Object.entries(keys)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(", ")}`,
+        ),
+      );
     return EXIT.ok;
   },
 };
@@ -116,13 +126,20 @@ export const secretRotateCommand: Command = {
     "With a key file, a new key is put first in it, every record's data key is re-wrapped to it, and then the keys no record uses are dropped. With $AICFG_SECRET_KEY, put the new key first (NEW,OLD), run rotate, then remove OLD from the variable.",
   options: { ...STATE_OPTION, json: COMMON_OPTIONS.json },
   positionals: false,
-  examples: ["aicfg secret rotate", "AICFG_SECRET_KEY=\"$NEW,$OLD\" aicfg secret rotate"],
+  examples: ["aicfg secret rotate", 'AICFG_SECRET_KEY="$NEW,$OLD" aicfg secret rotate'],
   run: async (args, io) => {
     const r = await store(args, io).rotate();
     if (args.values.json) io.out(JSON.stringify(r, null, 2));
     else {
       io.out(paint(io, "green", `re-wrapped ${r.rewrapped} secret(s) to key ${r.to} (${r.source})`));
-      if (r.removedKeys.length) io.err(paint(io, "gray", `no secret uses key(s) ${r.removedKeys.join(", ")} any more${r.source === "$AICFG_SECRET_KEY" ? ": remove them from AICFG_SECRET_KEY" : "; removed from the key file"}`));
+      if (r.removedKeys.length)
+        io.err(
+          paint(
+            io,
+            "gray",
+            `no secret uses key(s) ${r.removedKeys.join(", ")} any more${r.source === "$AICFG_SECRET_KEY" ? ": remove them from AICFG_SECRET_KEY" : "; removed from the key file"}`,
+          ),
+        );
     }
     return EXIT.ok;
   },

@@ -74,7 +74,8 @@ export function daemonArgs(p: UnitParams): string[] {
 
 function execStart(p: UnitParams): string {
   // The executable must be absolute: systemd reads a leading -, @, :, + or ! there as a prefix.
-  if (!p.command[0] || !isAbsolute(p.command[0])) throw new ConfigError("usage", `the daemon's executable ${JSON.stringify(p.command[0])} must be an absolute path`);
+  if (!p.command[0] || !isAbsolute(p.command[0]))
+    throw new ConfigError("usage", `the daemon's executable ${JSON.stringify(p.command[0])} must be an absolute path`);
   const args = daemonArgs(p);
   // The user unit's default state folder comes from StateDirectory= via $STATE_DIRECTORY, which
   // systemd expands; every other argument is literal.
@@ -178,7 +179,7 @@ export function renderUnit(p: UnitParams): string {
       "# It must write into your own tool folders (~/.claude, ~/.claude.json, ~/.codex, ~/.kiro, project folders, ...),",
       "# so it runs as you; the owned-files manifest, not a sandbox, keeps it off files it did not write.",
       "# Only settings that work without a file-system namespace are used: per-user service managers",
-      "# cannot set one up without unprivileged user namespaces (man systemd.exec, \"Sandboxing\").",
+      '# cannot set one up without unprivileged user namespaces (man systemd.exec, "Sandboxing").',
       "[Unit]",
       "Description=AI Configurator daemon (user)",
       "",

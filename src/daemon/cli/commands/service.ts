@@ -80,7 +80,11 @@ export const serviceInstallCommand: Command = {
     config: { type: "string", valueName: "file", description: "daemon config file (system default: /etc/aicfg/daemon.yaml)" },
     json: { type: "boolean", description: "print machine-readable JSON on stdout" },
   },
-  examples: ["aicfg service install --library ~/ai-library", "aicfg service install --dry-run", "sudo aicfg service install --system --library /srv/aicfg/library"],
+  examples: [
+    "aicfg service install --library ~/ai-library",
+    "aicfg service install --dry-run",
+    "sudo aicfg service install --system --library /srv/aicfg/library",
+  ],
   positionals: false,
   run: async (args, io) => {
     const scope = scopeOf(args) ?? "user";
@@ -133,7 +137,8 @@ export const serviceStatusCommand: Command = {
   name: "service status",
   summary: "show whether the daemon's systemd service is installed and running",
   usage: "aicfg service status [--user|--system] [--json]",
-  description: "Looks for the user unit, then the system unit, and asks systemctl for its state.\nExit 0 when the service is active, 1 when it is not installed, not active, or systemctl is unavailable.",
+  description:
+    "Looks for the user unit, then the system unit, and asks systemctl for its state.\nExit 0 when the service is active, 1 when it is not installed, not active, or systemctl is unavailable.",
   options: { ...SCOPE_OPTIONS, json: { type: "boolean", description: "print machine-readable JSON on stdout" } },
   examples: ["aicfg service status", "aicfg service status --system --json"],
   positionals: false,

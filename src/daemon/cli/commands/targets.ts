@@ -38,7 +38,22 @@ export const targetsCommand: Command = {
     const where = (scope: "project" | "user") => (a: (typeof adapters)[number]) =>
       a.scopes.includes(scope) ? effectiveLocations(a, { scope, ...roots }).map((p) => p.replace(/^\.\//, "")) : [];
     if (args.values.json) {
-      io.out(JSON.stringify(adapters.map((a) => ({ id: a.id, name: a.displayName, description: a.description, scopes: a.scopes, paths: { project: where("project")(a), user: where("user")(a) }, capabilities: effectiveCapabilities(a), limitations: a.limitations, importable: !!a.parse })), null, 2));
+      io.out(
+        JSON.stringify(
+          adapters.map((a) => ({
+            id: a.id,
+            name: a.displayName,
+            description: a.description,
+            scopes: a.scopes,
+            paths: { project: where("project")(a), user: where("user")(a) },
+            capabilities: effectiveCapabilities(a),
+            limitations: a.limitations,
+            importable: !!a.parse,
+          })),
+          null,
+          2,
+        ),
+      );
       return EXIT.ok;
     }
     if (args.values.matrix) {
@@ -50,8 +65,16 @@ export const targetsCommand: Command = {
         io.out(a.id.padEnd(w) + CAPABILITIES.map((c) => cell(caps[c])).join(""));
       }
       io.out("");
-      io.out(paint(io, "gray", "instr=instructions know=always-on knowledge k-dem=on-demand knowledge stdio/http=MCP servers allow/deny=tool allow/deny lists"));
-      io.out(paint(io, "gray", "tset=tool settings (paths, commands) hooks model skill=skills cmds=commands ignor=ignore patterns; part=partially (see the export warnings)"));
+      io.out(
+        paint(io, "gray", "instr=instructions know=always-on knowledge k-dem=on-demand knowledge stdio/http=MCP servers allow/deny=tool allow/deny lists"),
+      );
+      io.out(
+        paint(
+          io,
+          "gray",
+          "tset=tool settings (paths, commands) hooks model skill=skills cmds=commands ignor=ignore patterns; part=partially (see the export warnings)",
+        ),
+      );
       return EXIT.ok;
     }
     for (const a of adapters) {

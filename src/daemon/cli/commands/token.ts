@@ -49,7 +49,10 @@ export const tokenCreateCommand: Command = {
   examples: ["aicfg token create --role viewer --expires 90d --name grafana", "aicfg token create --role editor --library team-agents"],
   run: async (args, io) => {
     const role = Role.safeParse(args.values.role);
-    if (!role.success) throw new ConfigError("usage", `--role must be viewer, editor or admin${args.values.role ? ` (got ${JSON.stringify(args.values.role)})` : ""}`, { hint: "e.g. aicfg token create --role viewer" });
+    if (!role.success)
+      throw new ConfigError("usage", `--role must be viewer, editor or admin${args.values.role ? ` (got ${JSON.stringify(args.values.role)})` : ""}`, {
+        hint: "e.g. aicfg token create --role viewer",
+      });
     const dir = stateDir(args, io);
     const store = openTokenStore(dir);
     const { token, record } = store.create({
@@ -63,7 +66,12 @@ export const tokenCreateCommand: Command = {
       action: "token.create",
       target: record.id,
       outcome: "ok",
-      details: { role: view.role, ...(view.library ? { library: view.library } : {}), ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}), ...(view.name ? { name: view.name } : {}) },
+      details: {
+        role: view.role,
+        ...(view.library ? { library: view.library } : {}),
+        ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}),
+        ...(view.name ? { name: view.name } : {}),
+      },
     });
     if (args.values.json) {
       io.out(JSON.stringify({ token, record: tokenView(record) }, null, 2));
@@ -71,7 +79,11 @@ export const tokenCreateCommand: Command = {
     }
     io.out(token);
     io.err(
-      paint(io, "dim", `${record.id}: ${record.role}${record.library ? ` of library ${record.library}` : ""}${record.expiresAt ? `, expires ${record.expiresAt}` : ", never expires"}. This is the only time the token is shown.`),
+      paint(
+        io,
+        "dim",
+        `${record.id}: ${record.role}${record.library ? ` of library ${record.library}` : ""}${record.expiresAt ? `, expires ${record.expiresAt}` : ", never expires"}. This is the only time the token is shown.`,
+      ),
     );
     return EXIT.ok;
   },

@@ -12,7 +12,14 @@ import { STATE_OPTION, stateDir } from "../options.ts";
 
 const FINISHED = new Set(["success", "failure", "cancelled", "timed_out", "interrupted", "skipped"]);
 
-type RunView = { id: string; status: string; workflow: string; durationMs?: number; error?: string; steps?: { id: string; action: string; status: string; error?: string }[] };
+type RunView = {
+  id: string;
+  status: string;
+  workflow: string;
+  durationMs?: number;
+  error?: string;
+  steps?: { id: string; action: string; status: string; error?: string }[];
+};
 
 export const triggerCommand: Command = {
   name: "trigger",
@@ -29,29 +36,41 @@ export const triggerCommand: Command = {
     ...STATE_OPTION,
     json: COMMON_OPTIONS.json,
   },
-  examples: ["aicfg trigger export-on-change", "aicfg trigger health-report --wait", "aicfg trigger sync-library --library team --input strategy=rebase --json"],
+  examples: [
+    "aicfg trigger export-on-change",
+    "aicfg trigger health-report --wait",
+    "aicfg trigger sync-library --library team --input strategy=rebase --json",
+  ],
   run: async (args, io) => {
     const workflow = args.positionals[0];
-    if (!workflow) throw new ConfigError("usage", "which workflow? e.g. 'aicfg trigger export-on-change'", { hint: "list them with 'aicfg runs' or GET /v1/workflows" });
+    if (!workflow)
+      throw new ConfigError("usage", "which workflow? e.g. 'aicfg trigger export-on-change'", { hint: "list them with 'aicfg runs' or GET /v1/workflows" });
     const state = stateDir(args, io);
     const base = ((args.values.url as string | undefined) ?? readUrl(state)).replace(/\/$/, "");
     const token = io.env.AICFG_TOKEN ?? readLocalAdminToken(state);
-    if (!token) throw new ConfigError("no-token", `no API token: ${join(state, "local-admin.token")} does not exist`, { hint: "start the daemon with this --state-dir, or set AICFG_TOKEN" });
+    if (!token)
+      throw new ConfigError("no-token", `no API token: ${join(state, "local-admin.token")} does not exist`, {
+        hint: "start the daemon with this --state-dir, or set AICFG_TOKEN",
+      });
     const call = async (path: string, init: RequestInit = {}): Promise<unknown> => {
       let res: Response;
       try {
         res = await fetch(base + path, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) } });
       } catch (e) {
-        throw new ConfigError("daemon-unreachable", `cannot reach the daemon at ${base}: ${(e as Error).message}`, { hint: "is 'aicfg daemon' running with this state folder?" });
+        throw new ConfigError("daemon-unreachable", `cannot reach the daemon at ${base}: ${(e as Error).message}`, {
+          hint: "is 'aicfg daemon' running with this state folder?",
+        });
       }
       const body = (await res.json().catch(() => ({}))) as { error?: { message?: string; hint?: string } };
-      if (!res.ok) throw new ConfigError("api-error", `the daemon answered ${res.status}: ${body.error?.message ?? res.statusText}`, { hint: body.error?.hint ?? "" });
+      if (!res.ok)
+        throw new ConfigError("api-error", `the daemon answered ${res.status}: ${body.error?.message ?? res.statusText}`, { hint: body.error?.hint ?? "" });
       return body;
     };
     let library = args.values.library as string | undefined;
     if (!library) {
       const libs = ((await call("/v1/libraries")) as { items: { name: string }[] }).items;
-      if (libs.length !== 1) throw new ConfigError("usage", `the daemon serves ${libs.length} libraries: name one with --library`, { hint: libs.map((l) => l.name).join(", ") });
+      if (libs.length !== 1)
+        throw new ConfigError("usage", `the daemon serves ${libs.length} libraries: name one with --library`, { hint: libs.map((l) => l.name).join(", ") });
       library = libs[0]!.name;
     }
     const inputs: Record<string, string> = {};
@@ -60,7 +79,10 @@ export const triggerCommand: Command = {
       if (i <= 0) throw new ConfigError("usage", `--input takes key=value, not '${kv}'`);
       inputs[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    const { runId } = (await call(`/v1/workflows/${encodeURIComponent(library)}/${encodeURIComponent(workflow)}/runs`, { method: "POST", body: JSON.stringify({ inputs }) })) as { runId: string };
+    const { runId } = (await call(`/v1/workflows/${encodeURIComponent(library)}/${encodeURIComponent(workflow)}/runs`, {
+      method: "POST",
+      body: JSON.stringify({ inputs }),
+    })) as { runId: string };
     if (!args.values.wait) {
       if (args.values.json) io.out(JSON.stringify({ runId, status: "queued" }));
       else io.out(`queued ${runId} (follow it with 'aicfg logs ${runId}')`);
