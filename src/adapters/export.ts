@@ -28,6 +28,7 @@ import { applyPlan, applyPlanAsync, planExport, type ApplyResult, type ExportPla
 import { getAdapter, listAdapters } from "./registry.ts";
 import { renderExtras } from "./extras/index.ts";
 import { budgetWarning, measureBudget, type BudgetFigures } from "./budget.ts";
+import { markSecretFiles, prepareSecrets } from "./secrets.ts";
 import type { Adapter, RenderContext, RenderResult, Roots } from "./types.ts";
 
 export const EXPORT_FORMAT_VERSION = "2";
@@ -66,6 +67,11 @@ export type ExportOptions = {
    * size and mtime): targets that read one are rendered again; any other changed input renders all.
    */
   changedInputs?: readonly string[];
+  /**
+   * Decrypted values of the secrets the agents refer to (`{ secret: NAME }`), for targets that cannot
+   * read an environment variable in user scope (src/adapters/secrets.ts). Absent: such values are left out.
+   */
+  secrets?: ReadonlyMap<string, string>;
 };
 
 export type TargetSummary = {
@@ -287,10 +293,13 @@ function prepareExport(opts: ExportOptions): Prepared {
     }
     const extErrors = checkExtensions(adapter, list);
     errors.push(...extErrors.errors);
-    const targetAgents = list.filter((a) => !extErrors.bad.has(a.name));
+    const checked = list.filter((a) => !extErrors.bad.has(a.name));
+    const prepared = prepareSecrets(target, adapter, checked, scope, opts.secrets);
+    const targetAgents = prepared.agents;
     if (only && !targetAgents.some((a) => only.has(a.name))) continue;
     const cacheKey = `${target}\u0000${scope}\u0000${root}`;
-    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: targetAgents.map(agentKey), lib: libKey });
+    // The library's agents before secrets are put in: a decrypted value never reaches the fingerprint.
+    const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: checked.map(agentKey), lib: libKey });
     const cached = manifest.cache[cacheKey];
     const summary: TargetSummary = {
       target,
@@ -300,11 +309,13 @@ function prepareExport(opts: ExportOptions): Prepared {
       rendered: 0,
     };
     summaries.push(summary);
+    // A decrypted value is not in the fingerprint (it must not reach the state folder), so such a target always renders.
     if (
       !opts.noCache &&
       !opts.force &&
       !only &&
       fingerprintTrusted &&
+      !prepared.literals.length &&
       cached &&
       cached.fingerprint === fingerprint &&
       !cached.reads.some(([p]) => moved.has(p) || seen.has(p)) &&
@@ -330,7 +341,10 @@ function prepareExport(opts: ExportOptions): Prepared {
       rendered = adapter.render(targetAgents, ctx);
       // Library-wide skills, commands and ignore patterns, for tools that have a native place for them.
       const extras = renderExtras(target, lib, ctx);
-      rendered = { files: [...rendered.files, ...extras.files], warnings: [...rendered.warnings, ...extras.warnings] };
+      rendered = {
+        files: markSecretFiles([...rendered.files, ...extras.files], prepared.literals),
+        warnings: [...prepared.warnings, ...rendered.warnings, ...extras.warnings],
+      };
     } catch (e) {
       errors.push({
         severity: "error",

@@ -143,10 +143,30 @@ function changesSince(base: ManifestBase, m: OwnedFileManifest): Pick<LogLine, "
   const e: LogLine["e"] = {};
   const c: LogLine["c"] = {};
   let count = 0;
-  for (const [k, v] of Object.entries(m.entries)) if (base.entries[k] !== v) (e[k] = v), count++;
-  for (const k of Object.keys(base.entries)) if (!(k in m.entries)) (e[k] = null), count++;
-  for (const [k, v] of Object.entries(m.cache)) if (base.cache[k] !== v) (c[k] = v), count++;
-  for (const k of Object.keys(base.cache)) if (!(k in m.cache)) (c[k] = null), count++;
+  for (const [k, v] of Object.entries(m.entries)) {
+    if (base.entries[k] !== v) {
+      e[k] = v;
+      count++;
+    }
+  }
+  for (const k of Object.keys(base.entries)) {
+    if (!(k in m.entries)) {
+      e[k] = null;
+      count++;
+    }
+  }
+  for (const [k, v] of Object.entries(m.cache)) {
+    if (base.cache[k] !== v) {
+      c[k] = v;
+      count++;
+    }
+  }
+  for (const k of Object.keys(base.cache)) {
+    if (!(k in m.cache)) {
+      c[k] = null;
+      count++;
+    }
+  }
   return { e, c, count };
 }
 

@@ -6,6 +6,7 @@ import type { Library, ResolvedAgent } from "../library/model.ts";
 import type { AgentSpec, ExportScope, McpServer } from "../library/schema.ts";
 import type { ContextBudget } from "./budget.ts";
 import type { ContextDecision, LargeContext } from "./fallback.ts";
+import type { EnvRefSupport } from "./secrets.ts";
 
 export type Roots = {
   scope: ExportScope;
@@ -146,6 +147,8 @@ export type Adapter = {
   budget: ContextBudget;
   /** What the tool supports when an agent's knowledge is over the budget (fallback.ts), with the source. */
   largeContext: LargeContext;
+  /** Which `${VAR}` references its MCP config expands (absent: none); decides what a `{ secret: NAME }` becomes (secrets.ts). */
+  mcpEnvRefs?: EnvRefSupport | ((scope: ExportScope) => EnvRefSupport);
   /** Known limitations, for `aicfg targets` and the README. */
   limitations: string[];
 };

@@ -103,7 +103,12 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
       if (!w) return undefined;
       const inputs: WorkflowDetail["inputs"] = {};
       for (const [key, spec] of Object.entries(w.workflow.spec.inputs ?? {})) {
-        const s = spec as { type?: "string" | "number" | "boolean"; required?: boolean; default?: string | number | boolean; description?: string };
+        const s = spec as {
+          type?: "string" | "number" | "boolean";
+          required?: boolean;
+          default?: string | number | boolean | { secret: string };
+          description?: string;
+        };
         inputs[key] = {
           type: s.type ?? "string",
           required: s.required ?? false,

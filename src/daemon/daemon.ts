@@ -18,7 +18,8 @@ import { DELIVERY_RUN_ATTEMPTS, deliveryOf, deliveryRetryId, planDeliveryRetries
 import { createDispatcher, type Dispatcher, type RunRequest } from "./dispatcher.ts";
 import { createEventBus, type EventBus, type TriggerKind } from "./events.ts";
 import { openFileStore, STORE_DIR } from "./store/file-store.ts";
-import { createSecretRegistry } from "./telemetry/redact.ts";
+import { createSecretRegistry, type SecretRegistry } from "./telemetry/redact.ts";
+import { secretAccess } from "../workflows/secrets/store.ts";
 import { acquireStateLock } from "./store/state-lock.ts";
 import { TERMINAL, type RunRecord, type RunStore } from "./store/types.ts";
 import { startAfterTrigger } from "./triggers/after.ts";
@@ -48,6 +49,8 @@ export type StartDaemonOptions = {
   reloadDebounceMs?: number;
   /** Log one line per finished run: outcome and duration; for a failure the step, the reason and the file (default false). */
   logRunOutcomes?: boolean;
+  /** The scrubber of the daemon's logs and API: secret values the daemon decrypts are added to it (default: its own). */
+  secrets?: SecretRegistry;
 };
 
 export type LibraryState = {
@@ -173,7 +176,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const hotReload = opts.hotReload ?? scheduling;
   const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const startedAt = clock.now();
-  const secrets = createSecretRegistry(); // allowlisted env values: scrubbed from run history (filled below)
+  const secrets = opts.secrets ?? createSecretRegistry(); // allowlisted env values and decrypted secrets: scrubbed from run history, logs and the API
   const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), clock, secrets });
   // Subscribed before anything can run: an `initial` run may finish while the triggers start.
   const stopOutcomes = opts.logRunOutcomes ? logRunOutcomes(bus, store, log, (name) => libraries.get(name)?.root) : () => {};
@@ -284,6 +287,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     settings,
     stateDir: config.stateDir,
     owner: { instance, pid: process.pid },
+    secrets: secretAccess(config.stateDir, process.env, (v) => secrets.add(v)),
     resolve: resolveWf,
     ...(opts.random ? { random: opts.random } : {}),
   });

@@ -6,6 +6,7 @@
 // workflow instead of meeting the overlap policy (which is about overlapping a run already going).
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "../library/diagnostics.ts";
+import { isSecretRef } from "../library/schema.ts";
 import type { TriggerInfo } from "../workflows/actions/types.ts";
 import type { LoadedWorkflow } from "../workflows/schema.ts";
 import { executeRun, type EngineDeps, type LibraryRef, type StopReason } from "./engine.ts";
@@ -70,6 +71,12 @@ export function checkInputs(wf: LoadedWorkflow, given: Record<string, unknown> =
     if (v === undefined) {
       if (spec.required)
         throw new ConfigError("missing-input", `workflow '${wf.name}' needs input '${k}'`, { ...(spec.description ? { hint: spec.description } : {}) });
+      continue;
+    }
+    // A declared `{ secret: NAME }` default stays a reference here (it is what the run record stores);
+    // the engine decrypts it when the run starts. A caller cannot pass one: only the workflow's author names secrets.
+    if (isSecretRef(v) && v === spec.default) {
+      out[k] = v;
       continue;
     }
     const type = spec.type ?? "string";

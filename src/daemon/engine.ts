@@ -3,8 +3,10 @@
 // step outputs for later expressions, a durable record after every step, and typed events.
 import { z } from "zod";
 import type { LiveLibrary } from "../library/live.ts";
-import type { ActionContext, ActionResult, ActionSettings, StepSummary } from "../workflows/actions/types.ts";
+import type { ActionContext, ActionResult, ActionSettings, SecretAccess, StepSummary } from "../workflows/actions/types.ts";
 import { ActionError } from "../workflows/actions/types.ts";
+import { ConfigError } from "../library/diagnostics.ts";
+import { isSecretRef, type SecretRef } from "../library/schema.ts";
 import { getAction } from "../workflows/actions/index.ts";
 import { evaluate, renderValue, truthy, type CompiledValue, type EvalContext } from "../workflows/expr.ts";
 import type { CompiledStep, LoadedWorkflow } from "../workflows/schema.ts";
@@ -26,6 +28,8 @@ export type EngineDeps = {
   random?: () => number;
   /** Grace period for `always()` / `failure()` steps after a cancel or timeout. */
   cleanupGraceMs?: number;
+  /** The secret store: `{ secret: NAME }` inputs and the steps that need a secret read it. */
+  secrets?: SecretAccess;
 };
 
 /** The library a run belongs to; `live` is the daemon's watched copy of it (hot reload on). */
@@ -61,6 +65,16 @@ function boundedOutputs(o: Record<string, unknown>): Record<string, unknown> {
   const text = JSON.stringify(o ?? {});
   if (text.length <= MAX_OUTPUT_BYTES) return JSON.parse(text) as Record<string, unknown>;
   return { truncated: true, bytes: text.length };
+}
+
+/** The inputs with every `{ secret: NAME }` replaced by its value (registered for scrubbing by SecretAccess). */
+async function resolveSecretInputs(inputs: Record<string, unknown>, secrets: SecretAccess | undefined): Promise<Record<string, unknown>> {
+  const names = Object.entries(inputs).filter(([, v]) => isSecretRef(v));
+  if (!names.length) return inputs;
+  if (!secrets) throw new ConfigError("no-secret-store", `input ${names[0]![0]} refers to a secret, but this daemon has no secret store`);
+  const out = { ...inputs };
+  for (const [k, v] of names) out[k] = await secrets.get((v as SecretRef).secret);
+  return out;
 }
 
 /** Runs `run` (already created in the store as queued) to completion and returns the final record. */
@@ -105,6 +119,15 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
   const summaries: StepSummary[] = [];
   const stopReason = () => (runCtrl.signal.aborted ? (runCtrl.signal.reason as StopReason) : undefined);
   log("info", `run ${run.id} of ${lib.name}/${wf.name} started (trigger ${run.trigger.kind}, attempt ${run.attempt})`);
+  // `{ secret: NAME }` inputs stay references in the run record; steps see the decrypted value.
+  let inputs = run.inputs;
+  try {
+    inputs = await resolveSecretInputs(run.inputs, deps.secrets);
+  } catch (e) {
+    failed = true;
+    run.error = `inputs: ${(e as Error).message}`;
+    log("error", `run ${run.id}: ${run.error}`);
+  }
 
   for (const step of wf.steps) {
     const stopped = stopReason();
@@ -112,7 +135,7 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
       data: {
         steps: stepsData,
         trigger: run.trigger,
-        inputs: run.inputs,
+        inputs,
         env: { ...deps.settings.env, ...(wf.spec.env ?? {}) },
         run: { id: run.id, attempt: run.attempt, started_at: new Date(startedAt).toISOString() },
         workflow: { name: wf.name, library: lib.name },
@@ -244,6 +267,7 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
               ? "failure"
               : "success",
         settings: deps.settings,
+        ...(deps.secrets ? { secrets: deps.secrets } : {}),
       };
       let result: ActionResult | undefined;
       let error: unknown;

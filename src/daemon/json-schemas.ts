@@ -1,7 +1,7 @@
 // Generates the JSON Schemas under schemas/ from the zod schemas (the single source of truth), for
 // editor completion through `# yaml-language-server: $schema=...` modelines. Never hand-edit them.
 import { z } from "zod";
-import { AgentSpec, CommandSpec, KnowledgeSpec, LibraryManifest, McpServer, SkillSpec } from "../library/schema.ts";
+import { AgentSpec, CommandSpec, KnowledgeSpec, LibraryManifest, McpServerSource, SkillSpec } from "../library/schema.ts";
 import { listAdapters } from "../adapters/registry.ts";
 
 export type SchemaEntry = { file: string; title: string; description: string; schema: z.ZodType };
@@ -23,7 +23,7 @@ const entries: SchemaEntry[] = [
     file: "mcp-server.json",
     title: "AI Configurator MCP server (mcp/<name>.yaml)",
     description: "One MCP server of the library's registry.",
-    schema: McpServer,
+    schema: McpServerSource,
   },
   {
     file: "knowledge.json",

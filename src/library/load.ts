@@ -7,7 +7,18 @@ import { ConfigError, type Diagnostic } from "./diagnostics.ts";
 import type { AgentSource, CommandEntry, KnowledgeEntry, LayerFolder, LayerInfo, Library, McpEntry, SkillEntry, TemplateEntry } from "./model.ts";
 import { isInside, toPosix } from "./paths.ts";
 import { isConflictFile } from "./merge.ts";
-import { AgentSpec, CommandSpec, LibraryManifest, McpName, McpServer, SkillSpec, Slug, WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "./schema.ts";
+import {
+  AgentSpec,
+  CommandSpec,
+  LibraryManifest,
+  McpName,
+  McpServerSource,
+  SkillSpec,
+  splitSecretRefs,
+  Slug,
+  WINDOWS_DEVICE_MESSAGE,
+  WINDOWS_DEVICE_NAME,
+} from "./schema.ts";
 import { parseYaml, splitFrontmatter, zodIssuesToDiagnostics, type ParsedYaml } from "./yaml-source.ts";
 
 export const MANIFEST_FILE = "aicfg.yaml";
@@ -308,9 +319,9 @@ function loadLayer(lib: Library, layer: LayerInfo, manifest: LibraryManifest | u
       });
       continue;
     }
-    const server = validateYaml(text, file.path, McpServer, d, 0, Object.keys(McpServer.shape));
-    if (!server) continue;
-    const entry: McpEntry = { name, server, file: file.path, layer: layer.name };
+    const source = validateYaml(text, file.path, McpServerSource, d, 0, Object.keys(McpServerSource.shape));
+    if (!source) continue;
+    const entry: McpEntry = { name, file: file.path, layer: layer.name, ...mcpEntryParts(source) };
     lib.mcp.set(name, entry);
   }
 
@@ -677,8 +688,8 @@ export function refreshLibrary(lib: Library, changedPaths: readonly string[]): L
       const text = readText(path, stats, MAX_AGENT_BYTES, next.diagnostics);
       const badName = McpName.safeParse(name).error?.issues[0];
       if (badName) return loadLibrary(lib.root);
-      const server = text === undefined ? undefined : validateYaml(text, path, McpServer, next.diagnostics, 0, Object.keys(McpServer.shape));
-      if (server) next.mcp.set(name, { name, server, file: path, layer: layer.name });
+      const source = text === undefined ? undefined : validateYaml(text, path, McpServerSource, next.diagnostics, 0, Object.keys(McpServerSource.shape));
+      if (source) next.mcp.set(name, { name, file: path, layer: layer.name, ...mcpEntryParts(source) });
       else next.mcp.delete(name);
     } else if (top === "workflows") {
     } else {
@@ -706,4 +717,10 @@ function overrideWarnings(lib: Library): Diagnostic[] {
     }
   }
   return out;
+}
+
+/** The model's server (secret references as `${NAME}`) and, when there are any, which fields are secrets. */
+function mcpEntryParts(source: McpServerSource): Pick<McpEntry, "server" | "secrets"> {
+  const { server, secrets } = splitSecretRefs(source);
+  return Object.keys(secrets).length ? { server, secrets } : { server };
 }

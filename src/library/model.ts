@@ -1,5 +1,16 @@
 // The universal, tool-agnostic model that a library loads into and that every adapter renders from.
-import type { AgentSpec, CommandSpec, Hooks, KnowledgeMode, KnowledgeSpec, LibraryManifest, McpServer, SkillSpec, ToolSettings } from "./schema.ts";
+import type {
+  AgentSpec,
+  CommandSpec,
+  Hooks,
+  KnowledgeMode,
+  KnowledgeSpec,
+  LibraryManifest,
+  McpSecretFields,
+  McpServer,
+  SkillSpec,
+  ToolSettings,
+} from "./schema.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 
 export type LayerInfo = {
@@ -33,7 +44,8 @@ export type KnowledgeEntry = {
   mtimeMs: number;
 };
 
-export type McpEntry = { name: string; server: McpServer; file: string; layer: string };
+/** `secrets`: which env/header values are `{ secret: NAME }` (the server holds `${NAME}` there). */
+export type McpEntry = { name: string; server: McpServer; file: string; layer: string; secrets?: McpSecretFields };
 export type TemplateEntry = { name: string; file: string; layer: string };
 export type SkillEntry = {
   name: string;
@@ -88,6 +100,8 @@ export type ResolvedAgent = {
   instructions: string;
   knowledge: ResolvedKnowledge[];
   mcpServers: Record<string, McpServer>;
+  /** Per server: the env/header values that are `{ secret: NAME }` references (the export decides what to write). */
+  secretRefs?: Record<string, McpSecretFields>;
   tools: ToolPolicy;
   toolSettings: ToolSettings;
   hooks: Hooks;

@@ -4,7 +4,7 @@ import picomatch from "picomatch";
 import { readFileSync } from "node:fs";
 import type { Diagnostic } from "./diagnostics.ts";
 import type { AgentSource, Library, ResolvedAgent, ResolvedKnowledge } from "./model.ts";
-import type { AgentSpec, KnowledgeMode, McpServer } from "./schema.ts";
+import { splitSecretRefs, type AgentSpec, type KnowledgeMode, type McpSecretFields, type McpServer, type McpServerSource } from "./schema.ts";
 import { parseYaml, splitFrontmatter } from "./yaml-source.ts";
 
 const MERGED_FIELDS = ["displayName", "description", "model", "knowledge", "mcp", "tools", "toolSettings", "hooks", "targets", "tags", "extensions"] as const;
@@ -67,6 +67,7 @@ export function resolveAgent(lib: Library, name: string): ResolveResult {
   const knowledge = resolveKnowledge(lib, top, knowledgeRefs, diagnostics);
 
   const mcpServers: Record<string, McpServer> = {};
+  const secretRefs: Record<string, McpSecretFields> = {};
   for (const ref of [...(defaults.mcp ?? []), ...(spec.mcp ?? [])]) {
     if (typeof ref === "string") {
       const entry = lib.mcp.get(ref);
@@ -82,9 +83,14 @@ export function resolveAgent(lib: Library, name: string): ResolveResult {
         continue;
       }
       mcpServers[ref] = entry.server;
+      if (entry.secrets) secretRefs[ref] = entry.secrets;
+      else delete secretRefs[ref];
     } else {
-      const { name: serverName, ...server } = ref;
-      mcpServers[serverName] = server as McpServer;
+      const { name: serverName, ...source } = ref;
+      const { server, secrets } = splitSecretRefs(source as McpServerSource);
+      mcpServers[serverName] = server;
+      if (Object.keys(secrets).length) secretRefs[serverName] = secrets;
+      else delete secretRefs[serverName];
     }
   }
   for (const list of [spec.tools?.allow, spec.tools?.deny, spec.tools?.trusted]) {
@@ -121,6 +127,7 @@ export function resolveAgent(lib: Library, name: string): ResolveResult {
   };
   if (spec.model !== undefined) agent.model = spec.model;
   if (spec.displayName !== undefined) agent.displayName = spec.displayName;
+  if (Object.keys(secretRefs).length) agent.secretRefs = secretRefs;
   return { agent, diagnostics };
 }
 

@@ -49,35 +49,91 @@ export const ToolRef = z
     `must be '*', one of ${BUILTIN_TOOLS.join(", ")}, '@server' or '@server/tool'`,
   );
 
-const EnvMap = z.record(z.string(), z.string());
+/** Secret names are environment-variable names: an export that can refer to one writes `${NAME}`. */
+export const SecretName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be an environment-variable name: letters, digits and '_', not starting with a digit (at most 128)");
 
-/** An MCP server. `${VAR}` in command, args, env, url and headers means the environment variable VAR. */
-export const McpServer = z
-  .strictObject({
-    $schema: z.string().optional(),
-    description: z.string().max(1024).optional(),
-    type: z.enum(["stdio", "http", "sse"]).optional().describe("defaults to stdio with a command, http with a url"),
-    command: z.string().min(1).optional(),
-    args: z.array(z.string()).optional(),
-    env: EnvMap.optional(),
-    cwd: z.string().optional(),
-    url: z.url().optional(),
-    headers: EnvMap.optional(),
-    timeout: z.number().int().positive().optional().describe("request timeout in milliseconds"),
-    disabled: z.boolean().optional(),
-    autoApprove: z.array(z.string()).optional().describe("tools of this server used without confirmation"),
-    includeTools: z.array(z.string()).optional(),
-    excludeTools: z.array(z.string()).optional(),
-    oauth: z.strictObject({ scopes: z.array(z.string()).optional(), redirectUri: z.string().optional() }).optional(),
-  })
-  .superRefine((s, ctx) => {
-    const remote = s.type === "http" || s.type === "sse";
-    if (remote && !s.url) ctx.addIssue({ code: "custom", path: ["url"], message: `a ${s.type} server needs a url` });
-    if (!remote && !s.url && !s.command) ctx.addIssue({ code: "custom", path: ["command"], message: "a server needs a command (stdio) or a url (http)" });
-    if (s.command && s.url) ctx.addIssue({ code: "custom", path: ["url"], message: "give either command or url, not both" });
-    if (s.type === "stdio" && s.url) ctx.addIssue({ code: "custom", path: ["type"], message: "a stdio server takes a command, not a url" });
-  });
+/** `{ secret: NAME }`: a value kept encrypted in the secret store (`aicfg secret set NAME`), never in the library. */
+export const SecretRef = z
+  .strictObject({ secret: SecretName.describe("the name given to 'aicfg secret set'") })
+  .describe("a value from the encrypted secret store");
+export type SecretRef = z.infer<typeof SecretRef>;
+
+export function isSecretRef(v: unknown): v is SecretRef {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secret?: unknown }).secret === "string";
+}
+
+/** The MCP server shape, with env and header values of the given kind. */
+function mcpServerSchema<V extends z.ZodType<string | SecretRef>>(value: V) {
+  return z
+    .strictObject({
+      $schema: z.string().optional(),
+      description: z.string().max(1024).optional(),
+      type: z.enum(["stdio", "http", "sse"]).optional().describe("defaults to stdio with a command, http with a url"),
+      command: z.string().min(1).optional(),
+      args: z.array(z.string()).optional(),
+      env: z.record(z.string(), value).optional(),
+      cwd: z.string().optional(),
+      url: z.url().optional(),
+      headers: z.record(z.string(), value).optional(),
+      timeout: z.number().int().positive().optional().describe("request timeout in milliseconds"),
+      disabled: z.boolean().optional(),
+      autoApprove: z.array(z.string()).optional().describe("tools of this server used without confirmation"),
+      includeTools: z.array(z.string()).optional(),
+      excludeTools: z.array(z.string()).optional(),
+      oauth: z.strictObject({ scopes: z.array(z.string()).optional(), redirectUri: z.string().optional() }).optional(),
+    })
+    .superRefine((s, ctx) => {
+      const remote = s.type === "http" || s.type === "sse";
+      if (remote && !s.url) ctx.addIssue({ code: "custom", path: ["url"], message: `a ${s.type} server needs a url` });
+      if (!remote && !s.url && !s.command) ctx.addIssue({ code: "custom", path: ["command"], message: "a server needs a command (stdio) or a url (http)" });
+      if (s.command && s.url) ctx.addIssue({ code: "custom", path: ["url"], message: "give either command or url, not both" });
+      if (s.type === "stdio" && s.url) ctx.addIssue({ code: "custom", path: ["type"], message: "a stdio server takes a command, not a url" });
+    });
+}
+
+/**
+ * An MCP server as the model holds it and adapters render it: every value a string. `${VAR}` in
+ * command, args, env, url and headers means the environment variable VAR.
+ */
+export const McpServer = mcpServerSchema(z.string());
 export type McpServer = z.infer<typeof McpServer>;
+
+/**
+ * An MCP server as a user writes it (mcp/<name>.yaml, inline in an agent): an env or header value may
+ * also be `{ secret: NAME }`. Loading turns each into `${NAME}` plus a note of which fields are secrets
+ * (`McpSecretFields`); the export decides per target what to write (src/adapters/secrets.ts).
+ */
+export const McpServerSource = mcpServerSchema(z.union([z.string(), SecretRef]));
+export type McpServerSource = z.infer<typeof McpServerSource>;
+
+/** `env.KEY` / `headers.KEY` -> the secret name it refers to. */
+export type McpSecretFields = Record<string, string>;
+
+/** Splits a written server into the model's string-only server and its secret fields. */
+export function splitSecretRefs(source: McpServerSource): { server: McpServer; secrets: McpSecretFields } {
+  const secrets: McpSecretFields = {};
+  const strings = (rec: Record<string, string | SecretRef> | undefined, where: string): Record<string, string> | undefined => {
+    if (!rec) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rec)) {
+      if (typeof v === "string") out[k] = v;
+      else {
+        secrets[`${where}.${k}`] = v.secret;
+        out[k] = `\${${v.secret}}`;
+      }
+    }
+    return out;
+  };
+  const { env, headers, ...rest } = source;
+  const server: McpServer = { ...rest };
+  const e = strings(env, "env");
+  const h = strings(headers, "headers");
+  if (e) server.env = e;
+  if (h) server.headers = h;
+  return { server, secrets };
+}
 
 const Globs = z.array(z.string().min(1));
 
@@ -131,7 +187,7 @@ export const KnowledgeRef = z.union([z.string().min(1), z.strictObject({ path: z
 /** Model hint: one id for every tool, or one per target with an optional `default`. */
 export const ModelHint = z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]);
 
-export const InlineMcp = McpServer.and(z.object({ name: McpName }));
+export const InlineMcp = McpServerSource.and(z.object({ name: McpName }));
 
 /** The frontmatter of `agents/<name>.md`; the markdown body is the agent's instructions. */
 export const AgentSpec = z.strictObject({

@@ -42,7 +42,7 @@ export type CreateBackupOptions = {
   excludeState?: string[];
 };
 
-/** `credentialsLeftOut`: state files that grant access (tokens, keys), never archived. */
+/** `credentialsLeftOut`: state files that grant access (tokens, keys) and 0600 exports (they hold secrets), never archived. */
 export type CreatedBackup = { file: string; sha256: string; bytes: number; entries: number; credentialsLeftOut: number; warnings: string[] };
 
 /**
@@ -116,6 +116,7 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
   for (const abs of walk(libRoot, (p) => p === dir, warnings)) add("library/" + toPosix(relative(libRoot, abs)), readFileSync(abs), "library");
   const manifest = loadManifest(opts.stateDir);
   const seen = new Set<string>();
+  let secretExports = 0;
   for (const e of Object.values(manifest.entries)) {
     if (seen.has(e.path)) continue;
     seen.add(e.path);
@@ -127,6 +128,12 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
       continue;
     }
     if (!st.isFile()) continue;
+    // The writer makes an export that holds literal secrets 0600 (a decrypted `{ secret: NAME }` for a tool
+    // without env-var references): such a file stays out of the archive, and an export makes it again.
+    if ((st.mode & 0o077) === 0) {
+      secretExports++;
+      continue;
+    }
     add(
       "exports/" +
         toPosix(e.path)
@@ -155,7 +162,7 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
   atomicWrite(file, zip, 0o600);
   const digest = sha256(zip);
   atomicWrite(file + ".sha256", `${digest}  ${basename(file)}\n`, 0o600);
-  return { file, sha256: digest, bytes: zip.length, entries: entries.length, credentialsLeftOut: credentials, warnings };
+  return { file, sha256: digest, bytes: zip.length, entries: entries.length, credentialsLeftOut: credentials + secretExports, warnings };
 }
 
 export type VerifyResult = { ok: boolean; problems: string[]; manifest?: BackupManifest; files?: Record<string, Uint8Array> };

@@ -133,7 +133,7 @@ export function resolveConflict(o: {
   const live = livePath(root, rel);
   const store = openConflictStore(o.stateDir);
   const rec = store.get(root, rel);
-  if (!rec || rec.status !== "open") {
+  if (rec?.status !== "open") {
     const open = store.list({ libraryRoot: root }).map((r) => r.path);
     throw new ConfigError("no-conflict", `${rel} has no open merge conflict`, {
       hint: open.length ? `open conflicts: ${open.join(", ")}` : "aicfg status lists open conflicts",

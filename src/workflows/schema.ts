@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Diagnostic } from "../library/diagnostics.ts";
 import { hashValue } from "../library/hash.ts";
 import type { Library } from "../library/model.ts";
-import { WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "../library/schema.ts";
+import { isSecretRef, SecretRef, WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "../library/schema.ts";
 import { MAX_YAML_BYTES, parseYaml, zodIssuesToDiagnostics, type ParsedYaml } from "../library/yaml-source.ts";
 import { getAction, listActions } from "./actions/index.ts";
 import { Duration, parseDuration } from "./duration.ts";
@@ -102,12 +102,22 @@ export const StepSpec = z.strictObject({
   continue_on_error: z.boolean().optional(),
 });
 
-export const InputSpec = z.strictObject({
-  type: z.enum(["string", "number", "boolean"]).optional(),
-  description: z.string().optional(),
-  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  required: z.boolean().optional(),
-});
+export const InputSpec = z
+  .strictObject({
+    type: z.enum(["string", "number", "boolean"]).optional(),
+    description: z.string().optional(),
+    default: z
+      .union([z.string(), z.number(), z.boolean(), SecretRef])
+      .optional()
+      .describe(
+        "the value when a run gives none; { secret: NAME } reads it from the encrypted secret store when the run starts (the run record keeps the reference)",
+      ),
+    required: z.boolean().optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (isSecretRef(s.default) && (s.type ?? "string") !== "string")
+      ctx.addIssue({ code: "custom", path: ["default"], message: "a { secret: NAME } default needs type: string (secrets are text)" });
+  });
 
 export const WorkflowSpec = z.strictObject({
   $schema: z.string().optional(),

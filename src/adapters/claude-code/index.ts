@@ -8,6 +8,7 @@ import { parseClaudeCode } from "./parse.ts";
 import { claudePaths } from "./paths.ts";
 import { renderClaudeCode } from "./render.ts";
 import { withLargeContext } from "../fallback.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 
 function locations(roots: Roots): string[] {
   const p = claudePaths(roots);
@@ -53,6 +54,7 @@ export const claudeCodeAdapter: Adapter = withLargeContext({
   displayName: "Claude Code",
   description: "Anthropic's coding agent CLI: sub-agents in .claude/agents, MCP in .mcp.json, CLAUDE.md memory",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations,
   capabilities: {
     instructions: "yes",

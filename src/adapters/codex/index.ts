@@ -47,6 +47,7 @@ export const codexAdapter: Adapter = withLargeContext({
   displayName: "OpenAI Codex CLI",
   description: "Custom agents (.codex/agents/*.toml), MCP servers in config.toml, an agent index in AGENTS.md",
   scopes: ["project", "user"],
+  mcpEnvRefs: { env: "same-name", headers: "any" }, // env only as KEY=${KEY} (env_vars); headers via env_http_headers
   locations: (roots: Roots) => {
     const p = codexPaths(roots);
     return [p.agentsMd, p.agentsDir, p.configToml, p.knowledgeDir];

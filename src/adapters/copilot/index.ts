@@ -7,6 +7,7 @@ import type { Adapter, Detection, DetectEnv, Roots } from "../types.ts";
 import { parseCopilot } from "./parse.ts";
 import { AGENT_BODY_MAX_CHARS, copilotPaths, renderCopilot, TARGET } from "./render.ts";
 import { withLargeContext } from "../fallback.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 
 const EXTENSION_DIRS = [".vscode/extensions", ".vscode-insiders/extensions", ".vscode-server/extensions"];
 const EXTENSION_PREFIX = "github.copilot-chat-";
@@ -72,6 +73,7 @@ export const copilotAdapter: Adapter = withLargeContext({
   displayName: "GitHub Copilot",
   description: "Custom agents (.github/agents/*.agent.md), knowledge as .instructions.md files, MCP servers in .vscode/mcp.json",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations: locationsOf,
   capabilities: {
     instructions: "yes",

@@ -10,6 +10,7 @@ import { Slug, type McpServer } from "../../library/schema.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
 import { parseJsonText } from "../shared-files.ts";
 import type { Adapter, FileSource, ImportedAgent, OutputFile, ParseResult, RenderContext, RenderResult, Roots } from "../types.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 import {
   byName,
   collectKnowledge,
@@ -215,6 +216,7 @@ export const cursorAdapter: Adapter = withLargeContext({
   displayName: "Cursor",
   description: "Cursor: .cursor/rules/*.mdc rules, .cursor/agents/*.md subagents and .cursor/mcp.json",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations: (r) => {
     const root = rootOf(r);
     return r.scope === "project"

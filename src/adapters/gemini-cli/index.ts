@@ -9,6 +9,7 @@ import { Slug, type BuiltinTool, type McpServer } from "../../library/schema.ts"
 import { isBuiltin, parseMcpRef, renderFrontmatter, unsupported } from "../common.ts";
 import { parseJsonText } from "../shared-files.ts";
 import type { Adapter, FileSource, ImportedAgent, OutputFile, ParseResult, RenderContext, RenderResult, Roots } from "../types.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 import {
   byName,
   collectKnowledge,
@@ -278,6 +279,7 @@ export const geminiCliAdapter: Adapter = withLargeContext({
   displayName: "Gemini CLI",
   description: "Google Gemini CLI: .gemini/agents/*.md subagents, GEMINI.md context and mcpServers in .gemini/settings.json",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations: (r) => {
     const root = rootOf(r);
     return [

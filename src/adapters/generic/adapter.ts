@@ -10,6 +10,7 @@ import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
 import type { Adapter, Capability, FileSource, OutputFile, RenderContext, RenderResult, Roots, Support } from "../types.ts";
 import { GenericExtension, mcpPath, TargetDefinition, type FrontmatterMap, type ScopeLayout, type TargetDefinitionInput } from "./definition.ts";
 import { canParse, parseGeneric } from "./parse.ts";
+import { NO_ENV_REFS } from "../secrets.ts";
 
 export { mcpPath };
 import {
@@ -254,6 +255,11 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
     displayName: def.displayName,
     description: def.description,
     scopes,
+    mcpEnvRefs: (scope) => {
+      const shape = def.scopes[scope]?.mcp?.shape;
+      if (!shape || shape.envSyntax === "literal") return NO_ENV_REFS;
+      return { env: "any", headers: shape.headers ? "any" : "none" };
+    },
     locations: (roots) => {
       const layout = def.scopes[roots.scope];
       return layout ? layoutPaths(layout, scopeRoot(roots)) : [];

@@ -11,6 +11,7 @@ import { renderAgentFiles, type AgentExtras } from "../q-cli/render.ts";
 import { detectKiro } from "./detect.ts";
 import { KIRO_DIALECT } from "./dialect.ts";
 import { withLargeContext } from "../fallback.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 
 /** `extensions.kiro-cli` of an agent: fields only Kiro CLI has. */
 export const KiroCliExtension = z.strictObject({
@@ -34,6 +35,7 @@ export const kiroCliAdapter: Adapter = withLargeContext({
   displayName: KIRO_DIALECT.displayName,
   description: "Kiro CLI custom agents (JSON, the 2.x format that 2.x and 3.x read)",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations: (roots) => [join(roots.scope === "user" ? roots.homeDir : roots.projectRoot, KIRO_DIALECT.projectDir)],
   capabilities: {
     instructions: "yes",

@@ -12,6 +12,7 @@ import { Q_DIALECT, type AgentDialect } from "./dialect.ts";
 import { parseAgentFiles } from "./parse.ts";
 import { renderAgentFiles, type AgentExtras } from "./render.ts";
 import { withLargeContext } from "../fallback.ts";
+import { ALL_ENV_REFS } from "../secrets.ts";
 
 const ToolAliases = z
   .record(z.string().min(1), z.string().min(1))
@@ -48,6 +49,7 @@ export const qCliAdapter: Adapter = withLargeContext({
   displayName: Q_DIALECT.displayName,
   description: "Amazon Q Developer CLI custom agents (JSON, Q 1.13-1.19; end-of-life, succeeded by Kiro CLI)",
   scopes: ["project", "user"],
+  mcpEnvRefs: ALL_ENV_REFS,
   locations: (roots) => [roots.scope === "user" ? join(roots.homeDir, Q_DIALECT.userDir) : join(roots.projectRoot, Q_DIALECT.projectDir)],
   capabilities: {
     instructions: "yes",

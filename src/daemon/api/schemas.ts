@@ -39,7 +39,14 @@ export const IsoTime = z.iso.datetime();
 export const WorkflowInput = z.object({
   type: z.enum(["string", "number", "boolean"]),
   required: z.boolean(),
-  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  default: z
+    .union([
+      z.string(),
+      z.number(),
+      z.boolean(),
+      z.object({ secret: z.string() }).meta({ description: "read from the secret store when a run starts (the value is never shown)" }),
+    ])
+    .optional(),
   description: z.string().optional(),
 });
 

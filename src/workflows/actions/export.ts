@@ -137,9 +137,12 @@ export const exportAction = defineAction({
         hint: "name the targets in the step's with.targets, or install a tool ('aicfg doctor' shows where aicfg looks)",
       });
     }
+    // Decrypted only where a tool without env-var references may get a value literally (user scope; src/adapters/secrets.ts).
+    const secrets = (input.scope ?? lib.manifest.export?.scope ?? "project") === "user" ? await ctx.secrets?.all() : undefined;
     const result = exportLibrary({
       library: lib,
       ...(live ? { resolved: live.resolved } : {}),
+      ...(secrets ? { secrets } : {}),
       ...(targets ? { targets } : {}),
       // Naming the affected agents here would narrow the export to their own files and switch the
       // cache off; the changed paths let the cache find the targets to render again instead.

@@ -50,6 +50,18 @@ export type ActionContext = {
   /** Run status so far: "success" or "failure". */
   status: () => "success" | "failure" | "cancelled";
   settings: ActionSettings;
+  /** The encrypted secret store (absent when the daemon has none configured). */
+  secrets?: SecretAccess;
+};
+
+/**
+ * The secret store as a step uses it. Every value it returns has been registered with the daemon's
+ * scrubber first, so it cannot reach a log line, a run record or an API response.
+ */
+export type SecretAccess = {
+  get: (name: string) => Promise<string>;
+  /** Every secret, for an export that may have to write one literally; undefined without a store or key. */
+  all: () => Promise<ReadonlyMap<string, string> | undefined>;
 };
 
 /** What the daemon configuration allows actions to do. */

@@ -140,7 +140,7 @@ async function serveDaemon(args: ParsedArgs, io: CliIO, logging: DaemonLogging):
   const config = configFromArgs(args, io);
   const log = logging.log;
   const { startDaemon } = await import("../../daemon.ts");
-  const handle = await startDaemon({ config, log, logRunOutcomes: true });
+  const handle = await startDaemon({ config, log, logRunOutcomes: true, secrets: logging.secrets });
   const stops: (() => Promise<void>)[] = [];
   let announceReady: () => void = () => {};
   const started = new Promise<void>((resolve) => (announceReady = resolve));

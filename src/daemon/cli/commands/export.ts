@@ -1,6 +1,7 @@
 // `aicfg export`: render the library for the chosen targets, show the plan, and apply it safely.
 import { homedir } from "node:os";
-import { relative, resolve } from "node:path";
+import { statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { quickCheck, type ExportReplay } from "../../../adapters/export-record.ts";
 import { hasErrors } from "../../../library/diagnostics.ts";
 import { formatBudget } from "../../../adapters/budget.ts";
@@ -91,13 +92,17 @@ export const exportCommand: Command = {
       scope: scope ?? null,
       targets: targets ?? null,
       strict: v.strict === true,
+      secrets: secretStoreStamp(state),
     });
     const quick = !noCache && v.force !== true && !agents ? quickCheck(state, key, library) : undefined;
     let result: Shown;
+    let secretValues: Map<string, string> | undefined;
     if (quick?.replay) result = replayed(quick.replay, dryRun);
     else {
       p.update("aicfg: loading library…");
       const [{ exportLibraryAsync }, { loadCliLibrary }] = await Promise.all([import("../../../adapters/export.ts"), import("../library-load.ts")]);
+      // Only a tool without env-var references, in user scope, gets a decrypted value (src/adapters/secrets.ts).
+      secretValues = scope === "project" ? undefined : await (await import("../../../workflows/secrets/store.ts")).readExportSecrets(state, io.env);
       result = await exportLibraryAsync({
         library: await loadCliLibrary(args, io, library),
         ...(targets ? { targets } : {}),
@@ -109,6 +114,7 @@ export const exportCommand: Command = {
         force: v.force === true,
         strict: v.strict === true,
         noCache,
+        ...(secretValues ? { secrets: secretValues } : {}),
         ...(quick ? { record: { key, scan: quick.scan }, changedInputs: quick.changed } : {}),
       });
     }
@@ -120,7 +126,7 @@ export const exportCommand: Command = {
     }
     // The diff library is loaded only for the diffs of a dry run (a no-op export stays light).
     const patcher = dryRun && !check ? (await import("diff")).createTwoFilesPatch : undefined;
-    printHuman(io, result, dryRun, check, v.verbose === true, patcher);
+    printHuman(io, result, dryRun, check, v.verbose === true, patcher, [...(secretValues?.values() ?? [])]);
     return code;
   },
 };
@@ -187,7 +193,28 @@ function toJson(r: Shown, dryRun: boolean, code: number): unknown {
 
 type Patcher = typeof import("diff").createTwoFilesPatch;
 
-function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbose: boolean, createTwoFilesPatch?: Patcher): void {
+/**
+ * Size and mtime of the secret store (workflows/secrets/store.ts, read here with one stat so a no-op
+ * export loads nothing more): part of the no-op key, so a changed secret is exported again.
+ */
+function secretStoreStamp(state: string): string {
+  try {
+    const st = statSync(join(state, "secrets.json"));
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return "none";
+  }
+}
+
+function printHuman(
+  io: CliIO,
+  r: Shown,
+  dryRun: boolean,
+  check: boolean,
+  verbose: boolean,
+  createTwoFilesPatch: Patcher | undefined,
+  revealed: readonly string[],
+): void {
   const root = r.scope === "project" ? r.roots.projectRoot : r.roots.homeDir;
   const rel = (p: string) => {
     const x = relative(root, p);
@@ -206,7 +233,7 @@ function printHuman(io: CliIO, r: Shown, dryRun: boolean, check: boolean, verbos
   }
   const interesting = r.plan.entries.filter((e) => e.action !== "unchanged");
   if (interesting.length) io.out("");
-  const secretValues = collectSecrets(r);
+  const secretValues = [...new Set([...collectSecrets(r), ...revealed])].sort((a, b) => b.length - a.length);
   for (const e of interesting) {
     const color = e.action === "create" ? "green" : e.action === "delete" ? "red" : e.action === "update" ? "cyan" : "yellow";
     const verb = dryRun && (e.action === "create" || e.action === "update" || e.action === "delete") ? `would ${e.action}` : e.action;
@@ -291,8 +318,8 @@ function printGroupedWarnings(io: CliIO, r: Shown): void {
 function collectSecrets(r: Shown): string[] {
   const out = new Set<string>();
   if (!r.library) return []; // a replayed no-op prints no diffs
-  const add = (rec: Record<string, string> | undefined) => {
-    for (const v of Object.values(rec ?? {})) if (v.length >= 4 && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v)) out.add(v);
+  const add = (rec: Record<string, unknown> | undefined) => {
+    for (const v of Object.values(rec ?? {})) if (typeof v === "string" && v.length >= 4 && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v)) out.add(v);
   };
   for (const m of r.library.mcp.values()) {
     add(m.server.env);

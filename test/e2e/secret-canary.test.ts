@@ -1,0 +1,197 @@
+// The secret canary (G18), end to end with the real CLI: a secret set with `aicfg secret set` is used
+// by an MCP server (exported as ${NAME} to Claude Code, literally into a 0600 user-scope Zed file) and
+// by a workflow input; `aicfg daemon` runs with the API; workflows run, one failing with the secret in
+// its error; every GET route is called as admin; a backup is taken. Then every sink is searched: the
+// daemon's log lines, the run records and logs, every API response, /metrics, every file of the state
+// folder and every entry of the backup archive hold the canary 0 times. The only place it may be is
+// the intended export target (the Zed file in the user's home, mode 0600).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { unzipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir, writeTree } from "../helpers/fixtures.ts";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const CANARY = "canary-" + "d41f0c7e9a2b6385-" + "secret";
+
+function runtimeArgs(): string[] {
+  const g = globalThis as { Deno?: unknown };
+  return g.Deno ? ["run", "-A", join(repo, "bin/aicfg.js")] : [join(repo, "bin/aicfg.js")];
+}
+
+let dir: { path: string; cleanup: () => void };
+let lib: string;
+let state: string;
+let home: string;
+let child: ChildProcess;
+let base = "";
+let token = "";
+let stderr = "";
+const responses: string[] = [];
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; daemon stderr:\n${stderr.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Every response body is kept: the canary must be in none of them. */
+async function api(path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
+  const r = await fetch(base + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+  const text = await r.text();
+  responses.push(`${path} ${r.status} ${JSON.stringify([...r.headers])} ${text}`);
+  return { status: r.status, text };
+}
+
+async function runWorkflow(name: string): Promise<{ id: string; status: string; error?: string }> {
+  const r = await api(`/v1/workflows/canary/${name}/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  expect(r.status, r.text).toBe(202);
+  const id = (JSON.parse(r.text) as { runId: string }).runId;
+  return waitFor(`run ${id}`, async () => {
+    const x = await api(`/v1/runs/${id}`);
+    const run = JSON.parse(x.text) as { status: string; error?: string };
+    return run.status === "queued" || run.status === "running" ? undefined : { id, ...run };
+  });
+}
+
+function filesUnder(d: string): string[] {
+  return readdirSync(d).flatMap((n) => {
+    const p = join(d, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+const shell = (code: string, env = "") =>
+  `    uses: shell\n    with:\n      command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(code)}]\n${env}`;
+
+beforeAll(async () => {
+  dir = tempDir("aicfg-canary-");
+  lib = join(dir.path, "lib");
+  state = join(dir.path, "state");
+  home = join(dir.path, "home");
+  writeTree(lib, {
+    "aicfg.yaml": "name: canary\ntargets: [claude-code, zed]\nexport:\n  scope: project\n  root: ../project\n",
+    "agents/dev.md": "---\ndescription: Develops\nmcp: [github]\n---\nDevelop.\n",
+    "mcp/github.yaml": "command: gh-mcp\nenv:\n  GITHUB_TOKEN: { secret: CANARY_TOKEN }\n",
+    "workflows/use.yaml":
+      "name: use\non: { manual: true }\ninputs:\n  token: { type: string, default: { secret: CANARY_TOKEN } }\nsteps:\n" +
+      "  - id: echo\n" +
+      shell("console.log('token is ' + process.env.T); console.error('stderr ' + process.env.T)", '      env: { T: "${{ inputs.token }}" }\n') +
+      "  - id: export-project\n    uses: export\n    with: { targets: [claude-code, zed] }\n" +
+      "  - id: export-user\n    uses: export\n    with: { targets: [zed], scope: user, root: ../home }\n",
+    "workflows/fail.yaml":
+      "name: fail\non: { manual: true }\ninputs:\n  token: { type: string, default: { secret: CANARY_TOKEN } }\nsteps:\n" +
+      "  - id: boom\n" +
+      shell("process.stderr.write('could not log in with ' + process.env.T + '\\n'); process.exit(1)", '      env: { T: "${{ inputs.token }}" }\n') +
+      '  - id: notify\n    if: failure()\n    uses: notify\n    with: { url: "http://127.0.0.1:9/${{ inputs.token }}", timeout: 2s }\n',
+    "workflows/backup.yaml": "name: backup\non: { manual: true }\nsteps:\n  - uses: backup\n",
+    "daemon.yaml": "libraries: [.]\nactions:\n  shell: { enabled: true }\n",
+  });
+  const set = spawnSync(process.execPath, [...runtimeArgs(), "secret", "set", "CANARY_TOKEN", "--state-dir", state], {
+    input: CANARY + "\n",
+    encoding: "utf8",
+    cwd: dir.path,
+  });
+  expect(set.status, set.stderr).toBe(0);
+  expect(set.stdout + set.stderr).not.toContain(CANARY);
+
+  child = spawn(process.execPath, [...runtimeArgs(), "daemon", "--config", join(lib, "daemon.yaml"), "--state-dir", state, "--listen", "127.0.0.1:0"], {
+    cwd: dir.path,
+    env: { ...process.env, NO_COLOR: "1", HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+  child.stdout!.resume();
+  base = await waitFor("the API to listen", () => {
+    for (const l of stderr.split("\n")) {
+      if (!l.trim()) continue;
+      const j = JSON.parse(l) as { msg?: string; url?: string };
+      if (j.msg === "api listening") return j.url;
+    }
+    return undefined;
+  });
+  token = readFileSync(join(state, "local-admin.token"), "utf8").trim();
+}, 60_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+  }
+  dir.cleanup();
+});
+
+describe("a planted secret", () => {
+  it("is used where it is meant to be and appears in no log, run record, API response, metric, state file or backup", async () => {
+    const used = await runWorkflow("use");
+    expect(used.status, used.error).toBe("success");
+    // Claude Code reads environment variables: the project file refers to the secret by name.
+    expect(readFileSync(join(dir.path, "project", ".mcp.json"), "utf8")).toContain('"GITHUB_TOKEN": "${CANARY_TOKEN}"');
+    // Zed cannot: the committed project file leaves it out, the user-scope file has it, 0600.
+    expect(readFileSync(join(dir.path, "project", ".zed", "settings.json"), "utf8")).not.toContain("GITHUB_TOKEN");
+    const zedUser = join(home, ".config", "zed", "settings.json");
+    expect(readFileSync(zedUser, "utf8")).toContain(CANARY);
+    expect(statSync(zedUser).mode & 0o777).toBe(0o600);
+
+    const failed = await runWorkflow("fail");
+    expect(failed.status).toBe("failure");
+    expect(failed.error).toContain("could not log in with [redacted]");
+    const backup = await runWorkflow("backup");
+    expect(backup.status, backup.error).toBe("success");
+
+    // Every GET route, as admin, with real ids.
+    const runs = JSON.parse((await api("/v1/runs?limit=200")).text) as { items: { id: string }[] };
+    expect(runs.items.length).toBe(3);
+    for (const p of [
+      "/livez",
+      "/readyz",
+      "/healthz",
+      "/metrics",
+      "/v1/openapi.json",
+      "/v1/status",
+      "/v1/config",
+      "/v1/tokens",
+      "/v1/workflows",
+      "/v1/occurrences",
+      "/v1/libraries",
+      "/v1/tools",
+    ]) {
+      expect((await api(p)).status, p).toBe(200);
+    }
+    for (const w of ["use", "fail", "backup"]) expect((await api(`/v1/workflows/canary/${w}`)).status).toBe(200);
+    for (const r of runs.items) {
+      expect((await api(`/v1/runs/${r.id}`)).status).toBe(200);
+      expect((await api(`/v1/runs/${r.id}/logs`)).status).toBe(200);
+    }
+    for (const p of ["/v1/libraries/canary/health", "/v1/libraries/canary/agents", "/v1/libraries/canary/agents/dev"])
+      expect((await api(p)).status, p).toBe(200);
+    for (const t of ["claude-code", "zed"]) expect((await api(`/v1/libraries/canary/agents/dev/export-plan?target=${t}`)).status).toBe(200);
+    const metrics = (await api("/metrics")).text;
+    expect(metrics).toContain("aicfg_");
+
+    // The sinks.
+    const hits: string[] = [];
+    for (const r of responses) if (r.includes(CANARY)) hits.push(`API ${r.slice(0, 120)}`);
+    for (const l of stderr.split("\n")) if (l.includes(CANARY)) hits.push(`log ${l.slice(0, 200)}`);
+    const stateFiles = filesUnder(state);
+    for (const f of stateFiles) if (readFileSync(f).includes(CANARY)) hits.push(`state ${f}`);
+    const archives = stateFiles.filter((f) => f.endsWith(".zip"));
+    expect(archives).toHaveLength(1);
+    const entries = unzipSync(readFileSync(archives[0]!));
+    expect(Object.keys(entries)).toContain("state/secrets.json");
+    for (const [name, bytes] of Object.entries(entries)) if (Buffer.from(bytes).includes(CANARY)) hits.push(`backup ${name}`);
+    expect(hits).toEqual([]);
+    // …and the backup holds the ciphertext, not the key: a restore with the key file brings the secret back.
+    expect(Object.keys(entries).some((n) => n.endsWith("secret.key"))).toBe(false);
+  }, 90_000);
+});
