@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { atomicWrite, unlinkBeneath } from "../../src/adapters/atomic.ts";
+import { cli } from "../cli/helpers.ts";
+import { writeLibrary } from "../daemon/lib-fixture.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
 // Runs in a child process: swaps `rules` for a link to `foreign` and back, as fast as it can.
@@ -75,6 +77,34 @@ describe.skipIf(process.platform !== "linux")("writes below the export root whil
     expect(written + refused).toBeGreaterThanOrEqual(600);
     expect(readdirSync(foreign)).toEqual(["victim.mdc"]);
     expect(existsSync(join(foreign, "victim.mdc"))).toBe(true);
+  });
+
+  it("the export's batched apply (aicfg export, rules rewritten each round) never writes into the foreign folder", async () => {
+    const lib = join(dir.path, "lib");
+    const root = join(dir.path, "project");
+    const state = join(dir.path, "state");
+    const foreign = join(dir.path, "foreign");
+    writeLibrary(lib);
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, "victim.mdc"), "not ours\n");
+    const args = ["export", "--library", lib, "--target", "cursor", "--root", root, "--state-dir", state, "--json", "--no-cache"];
+    expect((await cli(args)).code).toBe(0);
+    const rules = join(root, ".cursor", "rules");
+    expect(readdirSync(rules).length).toBeGreaterThan(0);
+    const stop = join(dir.path, "stop");
+    const swapper = await startSwapper(rules, foreign, stop);
+    for (let i = 0; i < 15; i++) {
+      writeFileSync(
+        join(lib, "agents", "reviewer.md"),
+        `---\ndescription: Reviews code\nknowledge: [style.md]\n---\nReview every change carefully (round ${i}).\n`,
+      );
+      writeFileSync(join(lib, "knowledge", "style.md"), `# Style\n\nRound ${i}: use short sentences.\n`);
+      // Rounds that met the link mid-write fail that target (reported, exit non-zero): allowed.
+      await cli(args);
+    }
+    writeFileSync(stop, "");
+    expect(await swapper.done).toBeGreaterThan(0);
+    expect(readdirSync(foreign)).toEqual(["victim.mdc"]);
   });
 
   it("refuses a link in place of a folder with the folder named, and writes nothing", () => {
