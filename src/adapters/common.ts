@@ -87,25 +87,6 @@ export function isRemote(s: McpServer): boolean {
   return s.type === "http" || s.type === "sse" || (!!s.url && !s.command);
 }
 
-/**
- * True when any env value or header holds literal text rather than only `${VAR}` references: the
- * file then may hold a secret and is written 0600. ("Bearer ${TOKEN}" is a reference, "abc123" is not.)
- */
-export function holdsSecrets(servers: Record<string, McpServer>): boolean {
-  for (const s of Object.values(servers)) {
-    for (const v of [...Object.values(s.env ?? {}), ...Object.values(s.headers ?? {})]) {
-      if (isLiteralValue(v)) return true;
-    }
-  }
-  return false;
-}
-
-/** A value with no `${VAR}` reference in it (an empty string is not a secret). */
-export function isLiteralValue(v: string): boolean {
-  VAR_REF.lastIndex = 0;
-  return v.length > 0 && !VAR_REF.test(v);
-}
-
 export function isBuiltin(ref: string): ref is BuiltinTool {
   return (BUILTIN_TOOLS as readonly string[]).includes(ref);
 }
@@ -115,13 +96,6 @@ export function parseMcpRef(ref: string): { server: string; tool?: string } | un
   if (!ref.startsWith("@")) return undefined;
   const [server, tool] = ref.slice(1).split("/", 2) as [string, string | undefined];
   return tool === undefined ? { server } : { server, tool };
-}
-
-/** Sorts object keys for deterministic output. */
-export function sortedRecord<T>(rec: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const k of Object.keys(rec).sort()) out[k] = rec[k]!;
-  return out;
 }
 
 /** JSON text as the tools write it: two-space indent and a final newline. */

@@ -17,7 +17,7 @@ export function defaultStateDir(env: Record<string, string | undefined> = proces
   return resolve(base, "aicfg");
 }
 
-export type ReplaySummary = { target: string; agents: string[]; files: number; budget?: BudgetFigures };
+type ReplaySummary = { target: string; agents: string[]; files: number; budget?: BudgetFigures };
 
 /** What a no-op export reports: the last export's targets and warnings, every file unchanged. */
 export type ExportReplay = {

@@ -31,7 +31,7 @@ import { budgetWarning, measureBudget, type BudgetFigures } from "./budget.ts";
 import { markSecretFiles, prepareSecrets } from "./secrets.ts";
 import type { Adapter, RenderContext, RenderResult, Roots } from "./types.ts";
 
-export const EXPORT_FORMAT_VERSION = "2";
+const EXPORT_FORMAT_VERSION = "2";
 
 export type ExportOptions = {
   library: string | Library;
@@ -74,7 +74,7 @@ export type ExportOptions = {
   secrets?: ReadonlyMap<string, string>;
 };
 
-export type TargetSummary = {
+type TargetSummary = {
   target: string;
   agents: string[];
   counts: Record<PlanEntry["action"], number>;

@@ -27,7 +27,7 @@ import type { Adapter, FileSource, OutputFile, ParseResult, RenderContext, Rende
  * - `index`: the agent's instructions get an index of the files (path and description) and the agent
  *   reads a file with its file tool when the task needs it. Works wherever the agent can read files.
  */
-export const LARGE_CONTEXT_STRATEGIES = ["on-demand-rules", "knowledge-folder", "index"] as const;
+const LARGE_CONTEXT_STRATEGIES = ["on-demand-rules", "knowledge-folder", "index"] as const;
 export type LargeContextStrategy = (typeof LARGE_CONTEXT_STRATEGIES)[number];
 
 /** What a tool supports for context larger than its budget, best first, and where that is documented. */
@@ -41,7 +41,7 @@ export type LargeContext = {
 };
 
 /** The strategies of one scope, best first. */
-export function strategiesFor(lc: LargeContext, scope: ExportScope): readonly LargeContextStrategy[] {
+function strategiesFor(lc: LargeContext, scope: ExportScope): readonly LargeContextStrategy[] {
   return lc.scopes?.[scope] ?? lc.strategies;
 }
 
@@ -71,21 +71,21 @@ function allowance(b: ContextBudget): { total: number; perFile: number; index: n
 }
 
 /** The share of a budget an index may take: the rest stays for the conversation and the files the agent reads. */
-export const INDEX_SHARE = 0.25;
+const INDEX_SHARE = 0.25;
 
 /** Markdown heading and blank lines each inlined file costs. */
 const INLINE_OVERHEAD = 40;
 /** Per file a description-based rule or reference line costs in the always-loaded listing, besides its description. */
 const LISTING_OVERHEAD = 48;
 /** On-demand rules copy every file into the tool's folder: past this much, an index of the library's own files is used instead. */
-export const ON_DEMAND_COPY_MAX_BYTES = 1024 * 1024;
+const ON_DEMAND_COPY_MAX_BYTES = 1024 * 1024;
 /** Largest index file (one folder's listing) an agent is pointed at: what a file tool reads in one go. */
-export const INDEX_PAGE_MAX_CHARS = 24_000;
+const INDEX_PAGE_MAX_CHARS = 24_000;
 /** Longest description an index line carries. */
 const DESCRIPTION_MAX = 100;
 
 /** Where a target's index files go: `.aicfg/index/<target>/<agent>/` under the scope root. */
-export function indexDir(target: string, roots: Roots): string {
+function indexDir(target: string, roots: Roots): string {
   return join(roots.scope === "project" ? roots.projectRoot : roots.homeDir, ".aicfg", "index", target);
 }
 
@@ -167,10 +167,10 @@ type Index = { text: string; files: OutputFile[]; levels: 1 | 2 };
 
 /** Start and end of the index section in an agent's instructions, so import (parse) can take it off again. */
 export const INDEX_MARKER = "<!-- aicfg:knowledge-index -->";
-export const INDEX_END = "<!-- aicfg:knowledge-index-end -->";
+const INDEX_END = "<!-- aicfg:knowledge-index-end -->";
 
 /** Instructions without the index the planner appended (what import gives back as the agent's own text). */
-export function withoutKnowledgeIndex(instructions: string): string {
+function withoutKnowledgeIndex(instructions: string): string {
   const at = instructions.indexOf(INDEX_MARKER);
   if (at < 0) return instructions;
   const end = instructions.indexOf(INDEX_END, at);
@@ -251,13 +251,13 @@ function sizeOf(files: readonly ResolvedKnowledge[], overhead: number): number {
   return n;
 }
 
-export type LargeContextPlan = { agents: ResolvedAgent[]; files: OutputFile[]; warnings: Diagnostic[]; decisions: ContextDecision[] };
+type LargeContextPlan = { agents: ResolvedAgent[]; files: OutputFile[]; warnings: Diagnostic[]; decisions: ContextDecision[] };
 
 /**
  * Decides, for one target, what each agent's knowledge becomes (see the module comment) and returns
  * the agents to render (knowledge re-moded or replaced by an index in the instructions) plus the index files.
  */
-export function planLargeContext(
+function planLargeContext(
   target: Pick<Adapter, "id" | "displayName" | "budget" | "largeContext">,
   agents: readonly ResolvedAgent[],
   ctx: RenderContext,

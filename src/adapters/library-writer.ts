@@ -13,7 +13,7 @@ export type WriteOutcome = { path: string; action: "created" | "replaced" | "ski
 const FIELD_ORDER = ["name", "displayName", "description", "model", "knowledge", "mcp", "tools", "toolSettings", "hooks", "targets", "tags", "extensions"];
 
 /** The text of `agents/<name>.md`: ordered YAML frontmatter and the instructions. */
-export function renderAgentFile(spec: AgentSpec, instructions: string): string {
+function renderAgentFile(spec: AgentSpec, instructions: string): string {
   const parsed = AgentSpec.parse(spec);
   const ordered: Record<string, unknown> = {};
   for (const k of FIELD_ORDER) if ((parsed as Record<string, unknown>)[k] !== undefined) ordered[k] = (parsed as Record<string, unknown>)[k];
@@ -21,7 +21,7 @@ export function renderAgentFile(spec: AgentSpec, instructions: string): string {
   return `---\n${stringifyYaml(ordered, { lineWidth: 0 })}---\n\n${body}`;
 }
 
-export function renderMcpFile(server: McpServer): string {
+function renderMcpFile(server: McpServer): string {
   return stringifyYaml(McpServer.parse(server), { lineWidth: 0 });
 }
 

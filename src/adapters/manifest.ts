@@ -232,7 +232,7 @@ const LOCK_WAIT_MS = 120_000;
  * and start time). A lock whose process is gone, or whose pid now runs another process, is stale and
  * taken over; a live one is waited for.
  */
-export function withManifestLock<T>(stateDir: string, fn: () => T): T {
+function withManifestLock<T>(stateDir: string, fn: () => T): T {
   const file = join(stateDir, MANIFEST_LOCK);
   const me = JSON.stringify({ pid: process.pid, start: startTime(process.pid) ?? null });
   const until = Date.now() + LOCK_WAIT_MS;
@@ -330,13 +330,13 @@ const ProjectEntry = z.strictObject({
   hash: z.string(),
   keys: z.record(z.string(), z.string()).optional(),
 });
-export const ProjectManifest = z.strictObject({
+const ProjectManifest = z.strictObject({
   $comment: z.string().optional(),
   version: z.literal(1),
   /** Output path relative to the project root (POSIX) -> target -> what aicfg wrote there. */
   files: z.record(z.string(), z.record(z.string(), ProjectEntry)),
 });
-export type ProjectManifest = z.infer<typeof ProjectManifest>;
+type ProjectManifest = z.infer<typeof ProjectManifest>;
 
 const PROJECT_COMMENT = "Written by aicfg export: the files it exported here and their hashes. Commit it with them; 'aicfg export --check' uses it.";
 
@@ -401,7 +401,7 @@ export function mergeProjectManifest(manifest: OwnedFileManifest, committed: rea
 }
 
 /** The deterministic text of `.aicfg/exports.json` for a project root; undefined when it owns nothing. */
-export function projectManifestText(manifest: OwnedFileManifest, projectRoot: string): string | undefined {
+function projectManifestText(manifest: OwnedFileManifest, projectRoot: string): string | undefined {
   const files: ProjectManifest["files"] = {};
   for (const e of Object.values(manifest.entries)) {
     if (e.scope !== "project" || e.root !== projectRoot) continue;

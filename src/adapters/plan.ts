@@ -23,7 +23,7 @@ import { entryKey, trustedEntry, type OwnedEntry, type OwnedFileManifest } from 
 import { editJsonKey, getJsonPath, getSection, getTomlTable, parseJsonText, parseTomlText, setSection, setTomlTable, type JsonLayout } from "./shared-files.ts";
 import type { OutputFile } from "./types.ts";
 
-export type PlanAction = "create" | "update" | "delete" | "unchanged" | "drift" | "conflict";
+type PlanAction = "create" | "update" | "delete" | "unchanged" | "drift" | "conflict";
 
 export type PlanEntry = {
   path: string;

@@ -18,7 +18,7 @@ export type EnvRefSupport = { env: "any" | "same-name" | "none"; headers: "any" 
 export const NO_ENV_REFS: EnvRefSupport = { env: "none", headers: "none" };
 export const ALL_ENV_REFS: EnvRefSupport = { env: "any", headers: "any" };
 
-export function envRefSupport(adapter: Pick<Adapter, "mcpEnvRefs">, scope: ExportScope): EnvRefSupport {
+function envRefSupport(adapter: Pick<Adapter, "mcpEnvRefs">, scope: ExportScope): EnvRefSupport {
   const s = adapter.mcpEnvRefs;
   return typeof s === "function" ? s(scope) : (s ?? NO_ENV_REFS);
 }
@@ -88,13 +88,6 @@ export function prepareSecrets(
     return { ...agent, mcpServers: servers };
   });
   return { agents: out, warnings, literals: [...literals] };
-}
-
-/** Every secret name the agents refer to (what an export has to decrypt up front). */
-export function secretNames(agents: Iterable<ResolvedAgent>): Set<string> {
-  const names = new Set<string>();
-  for (const a of agents) for (const fields of Object.values(a.secretRefs ?? {})) for (const n of Object.values(fields)) names.add(n);
-  return names;
 }
 
 /** A file that holds a decrypted secret is written 0600, whatever its adapter said. */

@@ -6,17 +6,17 @@ import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 
 // ---------- layout shared by JSON and TOML ----------
 
-export type Eol = "\n" | "\r\n";
+type Eol = "\n" | "\r\n";
 
 /** The file's line ending: CRLF when most line breaks are CRLF, LF otherwise (and for a new file). */
-export function detectEol(text: string): Eol {
+function detectEol(text: string): Eol {
   const crlf = text.split("\r\n").length - 1;
   const all = text.split("\n").length - 1;
   return crlf > all - crlf ? "\r\n" : "\n";
 }
 
 /** Line and column (both from 1) of an offset, for file:line:col messages. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
+function lineColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   return { line, column: offset - (before.lastIndexOf("\n") + 1) + 1 };
@@ -410,9 +410,9 @@ function startsWithPath(p: readonly string[], prefix: readonly string[]): boolea
  * lines between tables, arrays as `["a"]` or `[ "a" ]`. A file without any says nothing, and we
  * write what people and Codex's documentation write: `k = v`, a blank line, `["a", "b"]`.
  */
-export type TomlStyle = { eol: Eol; keyIndent: string; equals: string; blankBetween: boolean; arrayPad: boolean };
+type TomlStyle = { eol: Eol; keyIndent: string; equals: string; blankBetween: boolean; arrayPad: boolean };
 
-export function detectTomlStyle(text: string): TomlStyle {
+function detectTomlStyle(text: string): TomlStyle {
   const lines = text.split("\n").map((l) => l.replace(/\r$/, ""));
   const indents = new Map<string, number>();
   const equals = new Map<string, number>();
@@ -474,11 +474,6 @@ function renderTomlLines(path: readonly string[], value: Record<string, unknown>
   }
   for (const [k, v] of subs) out.push(...(s.blankBetween ? [""] : []), ...renderTomlLines([...path, k], v, s));
   return out;
-}
-
-/** Renders one table (and its sub-tables) as TOML text in the default layout (a file aicfg creates). */
-export function renderTomlTable(path: readonly string[], value: Record<string, unknown>): string {
-  return renderTomlLines(path, value, detectTomlStyle("")).join("\n") + "\n";
 }
 
 /**

@@ -11,7 +11,7 @@ import { ConfigError, type Diagnostic } from "../library/diagnostics.ts";
 import { parseYaml, zodIssuesToDiagnostics } from "../library/yaml-source.ts";
 import { Duration, parseDuration } from "../workflows/duration.ts";
 
-export const DEFAULT_LISTEN = "127.0.0.1:7411";
+const DEFAULT_LISTEN = "127.0.0.1:7411";
 /** In the state folder: the URL of the running daemon's API, for `aicfg trigger` on the same machine. */
 export const API_URL_FILE = "api-url";
 
@@ -114,7 +114,7 @@ export type DaemonConfig = {
 
 export type DaemonFlags = { config?: string; libraries?: string[]; stateDir?: string; listen?: string };
 
-export function parseListen(text: string): { host: string; port: number; text: string } {
+function parseListen(text: string): { host: string; port: number; text: string } {
   const r = Listen.safeParse(text);
   if (!r.success)
     throw new ConfigError("bad-listen", `--listen ${JSON.stringify(text)}: ${r.error.issues[0]!.message}`, { hint: "e.g. --listen 127.0.0.1:7411" });
@@ -122,7 +122,7 @@ export function parseListen(text: string): { host: string; port: number; text: s
   return { host: text.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(text.slice(i + 1)), text };
 }
 
-export function readDaemonConfigFile(file: string): DaemonConfigSpec {
+function readDaemonConfigFile(file: string): DaemonConfigSpec {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -201,8 +201,4 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
     ),
     ...(file ? { file } : {}),
   };
-}
-
-export function daemonConfigJsonSchema(): unknown {
-  return z.toJSONSchema(DaemonConfigSpec, { io: "input", unrepresentable: "any" });
 }

@@ -53,7 +53,7 @@ export type StartDaemonOptions = {
   secrets?: SecretRegistry;
 };
 
-export type LibraryState = {
+type LibraryState = {
   name: string;
   root: string;
   workflows: Map<string, LoadedWorkflow>;
@@ -69,7 +69,7 @@ export type LibraryState = {
   stats?: LibraryStats;
 };
 
-export type LibraryStats = { files: number; bytes: number; agents: number };
+type LibraryStats = { files: number; bytes: number; agents: number };
 
 /** Counts the files the library is made of (every layer's manifest, definitions and workflow files). */
 function libraryStats(lib: Library, workflowFiles: Iterable<string>): LibraryStats {
@@ -112,7 +112,7 @@ export type WorkflowInfo = {
   stale?: Diagnostic[];
 };
 
-export type DaemonStatus = {
+type DaemonStatus = {
   ready: boolean;
   version: string;
   instance: string;
@@ -127,7 +127,7 @@ export type DaemonStatus = {
   runs: { inFlight: number; queued: number };
 };
 
-export type ReloadReport = { libraries: { name: string; total: number; enabled: number; broken: string[] }[] };
+type ReloadReport = { libraries: { name: string; total: number; enabled: number; broken: string[] }[] };
 
 export type DaemonHandle = {
   config: DaemonConfig;
@@ -159,7 +159,7 @@ export type DaemonHandle = {
 type Triggers = { hash: string; enabled: boolean; crons: CronTriggerHandle[]; watch?: WatchTriggerHandle; git?: GitTriggerHandle };
 
 const LOCK_FILE = "daemon.lock";
-export const OWNER_STALE_MS = 60_000;
+const OWNER_STALE_MS = 60_000;
 
 function acquireLock(stateDir: string, instance: string, now: () => number): () => void {
   const dir = join(stateDir, STORE_DIR);
@@ -732,7 +732,7 @@ function seconds(ms: number): string {
  * info; skipped and cancelled at info with the reason; failures, timeouts and interruptions at
  * error (warn for an interruption) with the failing step, its reason and the file:line it names.
  */
-export function logRunOutcomes(bus: EventBus, store: RunStore, log: LogFn, rootOf: (library: string) => string | undefined = () => undefined): () => void {
+function logRunOutcomes(bus: EventBus, store: RunStore, log: LogFn, rootOf: (library: string) => string | undefined = () => undefined): () => void {
   return bus.subscribe((e) => {
     if (e.type !== "run.finished") return;
     void (async () => {

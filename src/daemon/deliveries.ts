@@ -6,7 +6,7 @@
 import type { DeliveryRecord, RunRecord, RunStore } from "./store/types.ts";
 
 /** Attempts at processing one delivery id: the first receipt plus re-processed redeliveries. */
-export const DELIVERY_ATTEMPTS = 3;
+const DELIVERY_ATTEMPTS = 3;
 /** Attempts at a delivery's run when crashes keep interrupting it; then it is reported failed. */
 export const DELIVERY_RUN_ATTEMPTS = 3;
 
@@ -17,7 +17,7 @@ export type DeliveryClaim =
   /** Process it: run `retryRunIds` again, or (when empty) feed the push to the git triggers. */
   { process: true; attempt: number; retryRunIds: string[] } | { process: false; reason: string };
 
-export type RedeliveryVerdict = { process: true; cause: "failure" | "crash"; retryRunIds: string[] } | { process: false; reason: string };
+type RedeliveryVerdict = { process: true; cause: "failure" | "crash"; retryRunIds: string[] } | { process: false; reason: string };
 
 /** The delivery a run was started by, if any. */
 export function deliveryOf(run: RunRecord): string | undefined {
@@ -25,13 +25,13 @@ export function deliveryOf(run: RunRecord): string | undefined {
 }
 
 /** The latest attempt of each run: the runs no other run retried. */
-export function currentRuns(runs: readonly RunRecord[]): RunRecord[] {
+function currentRuns(runs: readonly RunRecord[]): RunRecord[] {
   const retried = new Set(runs.flatMap((r) => (r.retryOf ? [r.retryOf] : [])));
   return runs.filter((r) => !retried.has(r.id));
 }
 
 /** What a redelivery does, from the attempts recorded so far (at least one), the delivery's runs and our instance id. */
-export function judgeRedelivery(id: string, attempts: readonly DeliveryRecord[], runs: readonly RunRecord[], self: string): RedeliveryVerdict {
+function judgeRedelivery(id: string, attempts: readonly DeliveryRecord[], runs: readonly RunRecord[], self: string): RedeliveryVerdict {
   const last = attempts[attempts.length - 1]!;
   const current = currentRuns(runs);
   if ((last.state === "claimed" && last.instance === self) || current.some((r) => r.status === "queued" || r.status === "running"))

@@ -48,7 +48,7 @@ export type DispatcherDeps = EngineDeps & {
   resolve: (library: string, workflow: string) => { wf: LoadedWorkflow; lib: LibraryRef } | undefined;
 };
 
-export function newRunId(now: number): string {
+function newRunId(now: number): string {
   const stamp = new Date(now)
     .toISOString()
     .replace(/[-:]/g, "")
@@ -57,7 +57,7 @@ export function newRunId(now: number): string {
 }
 
 /** Applies declared defaults and checks required inputs and their types. */
-export function checkInputs(wf: LoadedWorkflow, given: Record<string, unknown> = {}): Record<string, unknown> {
+function checkInputs(wf: LoadedWorkflow, given: Record<string, unknown> = {}): Record<string, unknown> {
   const decl = wf.spec.inputs ?? {};
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(given)) {

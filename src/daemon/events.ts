@@ -28,7 +28,7 @@ export type DaemonEvent =
   /** Files an upstream merge left in conflict (the local version kept, `<file>.conflict.md` written). */
   | { type: "merge.conflict"; library: string; count: number; at: number };
 
-export type EventListener = (e: DaemonEvent) => void;
+type EventListener = (e: DaemonEvent) => void;
 
 /** A minimal synchronous event bus; a listener that throws is isolated and never breaks the publisher. */
 export type EventBus = { publish: (e: DaemonEvent) => void; subscribe: (l: EventListener) => () => void };

@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { effectiveLocations, listAdapters } from "../adapters/registry.ts";
 import { loadAllCommands } from "./cli/commands/index.ts";
 
-export async function commandReference(): Promise<string> {
+async function commandReference(): Promise<string> {
   const out: string[] = [];
   for (const c of await loadAllCommands()) {
     out.push(`### \`aicfg ${c.name}\``, "", c.summary.charAt(0).toUpperCase() + c.summary.slice(1) + ".", "", "```", c.usage, "```");
@@ -24,7 +24,7 @@ export async function commandReference(): Promise<string> {
   return out.join("\n");
 }
 
-export function targetTable(): string {
+function targetTable(): string {
   const roots = { projectRoot: "<project>", homeDir: "~" };
   const out = ["| target | tool | project scope | user scope | known limitations |", "|---|---|---|---|---|"];
   const cell = (xs: string[]) => (xs.length ? xs.map((x) => `\`${x.replace(/^<project>\//, "").replace(homedir(), "~")}\``).join("<br>") : "—");
@@ -37,7 +37,7 @@ export function targetTable(): string {
   return out.join("\n") + "\n";
 }
 
-export const README_SECTIONS: Record<string, () => string | Promise<string>> = {
+const README_SECTIONS: Record<string, () => string | Promise<string>> = {
   commands: commandReference,
   targets: targetTable,
 };

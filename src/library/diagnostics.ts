@@ -1,7 +1,7 @@
 // Diagnostics and typed errors: every problem a user can cause is reported with file, position,
 // what was expected and a hint, so the CLI can print it for humans and the API as JSON.
 
-export type Severity = "error" | "warning";
+type Severity = "error" | "warning";
 
 export type Diagnostic = {
   severity: Severity;

@@ -13,7 +13,7 @@ export type InputStat = [number, number, number, number, string];
 export type ScanReport = { restat: boolean; hashed: number };
 
 /** mtimeMs, inode, ctimeMs of a folder: unchanged, its list of entries is unchanged. */
-export type DirStat = [number, number, number];
+type DirStat = [number, number, number];
 
 /** Every input file (and folder) of each layer root, by path relative to that root. */
 export type InputScan = { at: number; layers: { root: string; files: Record<string, InputStat>; dirs?: Record<string, DirStat> }[] };
@@ -32,7 +32,7 @@ export const MTIME_GRANULARITY_MS = 2000;
 // hashes nothing: load it on the first hash only.
 let crypto: typeof Crypto | undefined;
 
-export function hashBytes(data: string | Uint8Array): string {
+function hashBytes(data: string | Uint8Array): string {
   crypto ??= createRequire(import.meta.url)("node:crypto") as typeof Crypto;
   return crypto.createHash("sha256").update(data).digest("base64url").slice(0, 22); // 128 bits
 }

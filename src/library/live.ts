@@ -24,7 +24,7 @@ export type LibrarySnapshot = {
   affectedBy: (paths: readonly string[]) => string[] | undefined;
 };
 
-export type LiveLibraryStats = { fullLoads: number; refreshes: number; resolved: number; patched: number };
+type LiveLibraryStats = { fullLoads: number; refreshes: number; resolved: number; patched: number };
 
 export type LiveLibrary = {
   root: string;

@@ -22,7 +22,7 @@ import {
 import { parseYaml, splitFrontmatter, zodIssuesToDiagnostics, type ParsedYaml } from "./yaml-source.ts";
 
 export const MANIFEST_FILE = "aicfg.yaml";
-export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 const MAX_AGENT_BYTES = 1024 * 1024;
 
 export type LoadOptions = {
@@ -570,10 +570,6 @@ function readText(path: string, stats: Stats, max: number, d: Diagnostic[]): str
 }
 
 const fullLoad = (root: string, opts: LoadOptions): Library => loadLibrary(root, opts);
-
-export function libraryDirOf(file: string): string {
-  return dirname(dirname(file));
-}
 
 /** The entries of a layer folder that loadLibrary reads: a change anywhere else is no input. */
 export const INPUT_TOPS: ReadonlySet<string> = new Set([MANIFEST_FILE, "agents", "knowledge", "mcp", "templates", "skills", "commands", "workflows"]);

@@ -7,7 +7,7 @@ import type { Diagnostic } from "./diagnostics.ts";
 import { LayerPath, LayerRef, Slug, type LayerSpec } from "./schema.ts";
 
 export const LOCK_FILE = "aicfg.lock";
-export const LOCK_VERSION = 1;
+const LOCK_VERSION = 1;
 
 const Sha = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "must be a full commit id");
 const Integrity = z.string().regex(/^sha256-[0-9a-f]{64}$/, "must be sha256- and 64 hex digits");

@@ -9,7 +9,6 @@ import type { z } from "zod";
 import { MergePolicyName, type MergeRule } from "./schema.ts";
 import { splitFrontmatter } from "./yaml-source.ts";
 
-export const MERGE_POLICIES = MergePolicyName.options;
 export type MergePolicy = z.infer<typeof MergePolicyName>;
 export type { MergeRule };
 
@@ -41,8 +40,8 @@ export function policyFor(path: string, rules: readonly MergeRule[] | undefined)
   return { policy: "three-way", rule: undefined };
 }
 
-export type FieldPath = (string | number)[];
-export type FieldConflict = { path: FieldPath; base: unknown; ours: unknown; theirs: unknown };
+type FieldPath = (string | number)[];
+type FieldConflict = { path: FieldPath; base: unknown; ours: unknown; theirs: unknown };
 
 export type MergeInput = {
   /** The file at the locked upstream commit (the merge base); null when it did not exist there. */

@@ -1,16 +1,5 @@
 // The universal, tool-agnostic model that a library loads into and that every adapter renders from.
-import type {
-  AgentSpec,
-  CommandSpec,
-  Hooks,
-  KnowledgeMode,
-  KnowledgeSpec,
-  LibraryManifest,
-  McpSecretFields,
-  McpServer,
-  SkillSpec,
-  ToolSettings,
-} from "./schema.ts";
+import type { AgentSpec, CommandSpec, Hooks, KnowledgeMode, LibraryManifest, McpSecretFields, McpServer, SkillSpec, ToolSettings } from "./schema.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 
 export type LayerInfo = {
@@ -88,7 +77,7 @@ export type ResolvedKnowledge = {
   layer: string;
 };
 
-export type ToolPolicy = NonNullable<AgentSpec["tools"]>;
+type ToolPolicy = NonNullable<AgentSpec["tools"]>;
 
 /** One agent with its layers merged, references resolved and defaults applied: what adapters render. */
 export type ResolvedAgent = {
@@ -113,8 +102,6 @@ export type ResolvedAgent = {
   /** For each field, the name of the layer it came from. */
   provenance: Record<string, string>;
 };
-
-export type { KnowledgeSpec };
 
 /** The model id for one target: a per-target entry, else `default`, else the single string. */
 export function modelFor(agent: Pick<ResolvedAgent, "model">, target: string): string | undefined {

@@ -32,7 +32,7 @@ export const McpName = z
   .regex(WINDOWS_DEVICE_NAME, WINDOWS_DEVICE_MESSAGE);
 
 /** The target id of an adapter (validated against the adapter registry when a library is checked). */
-export const TargetId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a target id such as claude-code");
+const TargetId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a target id such as claude-code");
 
 /**
  * The universal tool vocabulary. Each adapter maps these to the tool's own names
@@ -182,12 +182,12 @@ export type Hooks = z.infer<typeof Hooks>;
 export const KnowledgeMode = z.enum(["always", "on-demand"]);
 export type KnowledgeMode = z.infer<typeof KnowledgeMode>;
 
-export const KnowledgeRef = z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), mode: KnowledgeMode.optional() })]);
+const KnowledgeRef = z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), mode: KnowledgeMode.optional() })]);
 
 /** Model hint: one id for every tool, or one per target with an optional `default`. */
-export const ModelHint = z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]);
+const ModelHint = z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]);
 
-export const InlineMcp = McpServerSource.and(z.object({ name: McpName }));
+const InlineMcp = McpServerSource.and(z.object({ name: McpName }));
 
 /** The frontmatter of `agents/<name>.md`; the markdown body is the agent's instructions. */
 export const AgentSpec = z.strictObject({
@@ -265,7 +265,7 @@ export type ExportScope = z.infer<typeof ExportScope>;
  * option, e.g. --upload-pack=...), no transport helpers (ext::sh -c ...), no control characters, and only
  * https, ssh, scp-like (git@host:path), file:// and local paths (relative to the library) as protocols.
  */
-export const LayerUrl = z
+const LayerUrl = z
   .string()
   .min(1)
   .max(2048)

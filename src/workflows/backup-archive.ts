@@ -26,10 +26,10 @@ export const ARCHIVE_LIMITS: ArchiveLimits = { maxEntries: 100_000, maxEntryByte
 const RATIO_FREE_BYTES = 1024 * 1024;
 const SKIP_DIRS = new Set([".git", "node_modules", ".aicfg-state"]);
 
-export type BackupEntry = { path: string; sha256: string; size: number; kind: "library" | "export" | "state"; source?: string };
-export type BackupManifest = { format: 1; created_at: string; library: { name: string; root: string }; entries: BackupEntry[] };
+type BackupEntry = { path: string; sha256: string; size: number; kind: "library" | "export" | "state"; source?: string };
+type BackupManifest = { format: 1; created_at: string; library: { name: string; root: string }; entries: BackupEntry[] };
 
-export class BackupError extends AicfgError {}
+class BackupError extends AicfgError {}
 
 export type CreateBackupOptions = {
   libraryRoot: string;
@@ -51,7 +51,7 @@ export type CreatedBackup = { file: string; sha256: string; bytes: number; entri
  * stay: they grant nothing, and a restore keeps the issued tokens working. After a restore the daemon
  * makes a new local admin token.
  */
-export function isCredentialFile(statePath: string): boolean {
+function isCredentialFile(statePath: string): boolean {
   return /(^|\/)[^/]*\.(token|key|pem|p12)$/i.test(statePath) || /(^|\/)(secrets|credentials)\//i.test(statePath);
 }
 

@@ -56,7 +56,7 @@ export type ManualClock = Clock & {
 };
 
 /** Lets pending promise callbacks and I/O callbacks run. */
-export async function flush(rounds = 5): Promise<void> {
+async function flush(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
 }
 

@@ -54,9 +54,9 @@ export type ConflictStore = {
   resolve: (libraryRoot: string, path: string, how: ConflictResolution, now: number) => ConflictRecord | undefined;
 };
 
-export const CONFLICTS_DIR = "conflicts";
+const CONFLICTS_DIR = "conflicts";
 
-export function conflictId(libraryRoot: string, path: string): string {
+function conflictId(libraryRoot: string, path: string): string {
   return sha256(`${libraryRoot}\u0000${path}`).slice(0, 16);
 }
 

@@ -11,16 +11,16 @@ export type Expr =
   | { k: "cmp"; op: "==" | "!=" | "<" | "<=" | ">" | ">="; l: Expr; r: Expr }
   | { k: "call"; name: FunctionName; args: Expr[] };
 
-export const FUNCTIONS = ["success", "failure", "always", "cancelled", "contains", "startsWith", "endsWith"] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
+const FUNCTIONS = ["success", "failure", "always", "cancelled", "contains", "startsWith", "endsWith"] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
 const ARITY: Record<FunctionName, number> = { success: 0, failure: 0, always: 0, cancelled: 0, contains: 2, startsWith: 2, endsWith: 2 };
-export const STATUS_FUNCTIONS: readonly FunctionName[] = ["success", "failure", "always", "cancelled"];
+const STATUS_FUNCTIONS: readonly FunctionName[] = ["success", "failure", "always", "cancelled"];
 
 /** The roots an expression may read. Everything else is a parse error. */
-export const ROOTS = ["steps", "trigger", "inputs", "env", "run", "workflow"] as const;
+const ROOTS = ["steps", "trigger", "inputs", "env", "run", "workflow"] as const;
 const FORBIDDEN_SEGMENTS = new Set(["constructor", "__proto__", "prototype"]);
 
-export const MAX_EXPRESSION_LENGTH = 4096;
+const MAX_EXPRESSION_LENGTH = 4096;
 const MAX_DEPTH = 64;
 
 export class ExpressionError extends Error {
@@ -240,7 +240,7 @@ function describe(t: Token): string {
 /** Plain data an expression can see: primitives, arrays and own properties of plain objects. */
 export type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
 
-export type StatusView = { failed: boolean; cancelled: boolean };
+type StatusView = { failed: boolean; cancelled: boolean };
 
 export type EvalContext = {
   /** Root objects (steps, trigger, inputs, env, run, workflow). */
@@ -411,7 +411,7 @@ export function references(e: Expr, out: string[][] = []): string[][] {
 
 // ---------- `${{ }}` templates ----------
 
-export type TemplatePart = { text: string } | { expr: Expr; src: string; offset: number };
+type TemplatePart = { text: string } | { expr: Expr; src: string; offset: number };
 export type Template = { parts: TemplatePart[] };
 
 /** Splits a string into literal text and `${{ expr }}` parts, parsing each expression. */

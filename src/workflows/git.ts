@@ -13,7 +13,7 @@ export type GitOptions = {
   timeoutMs?: number;
 };
 
-export function gitConfigArgs(allowFile: boolean): string[] {
+function gitConfigArgs(allowFile: boolean): string[] {
   return [
     "-c",
     "core.hooksPath=/dev/null",

@@ -13,7 +13,7 @@ import { openConflictStore, type ConflictRecord, type ConflictResolution } from 
 import { gitMergeText } from "./merge-text.ts";
 
 /** Merges one file's upstream update; `mergeText` defaults to `git merge-file --diff3` + the insert/insert rule. */
-export function mergeLayerUpdate(input: MergeInput & { mergeText?: MergeText }): Promise<MergeOutcome> {
+function mergeLayerUpdate(input: MergeInput & { mergeText?: MergeText }): Promise<MergeOutcome> {
   return mergeFile(input, input.mergeText ?? gitMergeText);
 }
 

@@ -34,11 +34,11 @@ import { ActionError } from "./actions/types.ts";
 import { checkRemoteUrl, checkSha, firstLines, git, gitBytes, type GitOptions } from "./git.ts";
 
 /** A layer could not be fetched, resolved or checked out. */
-export class LayerError extends AicfgError {}
+class LayerError extends AicfgError {}
 
 /** rulesync's caps for a fetched source: a layer is configuration, not a data set. */
-export const MAX_LAYER_FILES = 10_000;
-export const MAX_LAYER_BYTES = 100 * 1024 * 1024;
+const MAX_LAYER_FILES = 10_000;
+const MAX_LAYER_BYTES = 100 * 1024 * 1024;
 
 const TREE_MARKER = ".aicfg-tree.json";
 const FETCH_RECORD = "aicfg-fetch.json";
@@ -52,9 +52,9 @@ export type LayerContext = {
   signal?: AbortSignal;
 };
 
-export type Offline = { reason: string; lastFetch?: string };
+type Offline = { reason: string; lastFetch?: string };
 
-export type LayerStatus = "up-to-date" | "updated" | "added" | "outdated" | "rewritten" | "not-locked" | "lock-mismatch" | "damaged" | "removed";
+type LayerStatus = "up-to-date" | "updated" | "added" | "outdated" | "rewritten" | "not-locked" | "lock-mismatch" | "damaged" | "removed";
 
 export type LayerReport = {
   name: string;
@@ -77,7 +77,7 @@ export function layersDir(stateDir: string): string {
 }
 
 /** The bare mirror of a remote: keyed by the URL git fetches from, so two libraries share one fetch. */
-export function mirrorDir(stateDir: string, spec: LayerSpec, libraryRoot: string): string {
+function mirrorDir(stateDir: string, spec: LayerSpec, libraryRoot: string): string {
   return join(layersDir(stateDir), "mirrors", `${spec.name}-${sha256(remoteOf(spec, libraryRoot).url).slice(0, 16)}.git`);
 }
 
@@ -87,7 +87,7 @@ export function treeDir(stateDir: string, commit: string, path: string | undefin
 }
 
 /** What git fetches from: local paths are relative to the library; file access only for local layers. */
-export function remoteOf(spec: LayerSpec, libraryRoot: string): { url: string; allowFile: boolean } {
+function remoteOf(spec: LayerSpec, libraryRoot: string): { url: string; allowFile: boolean } {
   const local = spec.url.startsWith("/") || spec.url.startsWith("./") || spec.url.startsWith("../");
   const url = local ? resolve(libraryRoot, spec.url) : spec.url;
   const allowFile = local || spec.url.startsWith("file://");
@@ -185,7 +185,7 @@ async function hasRefs(mirror: string): Promise<boolean> {
  * remote has now; the pins under refs/aicfg/pins keep every locked commit). Unreachable with a mirror to fall
  * back on: `offline`, not an error.
  */
-export async function fetchMirror(ctx: LayerContext, spec: LayerSpec): Promise<{ mirror: string; offline?: Offline }> {
+async function fetchMirror(ctx: LayerContext, spec: LayerSpec): Promise<{ mirror: string; offline?: Offline }> {
   const { url, allowFile } = remoteOf(spec, ctx.libraryRoot);
   const mirror = mirrorDir(ctx.stateDir, spec, ctx.libraryRoot);
   await ensureMirror(mirror);
@@ -209,7 +209,7 @@ export async function fetchMirror(ctx: LayerContext, spec: LayerSpec): Promise<{
 const FULL_SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
 /** The commit `ref` names in the mirror: a tag, then a branch, then a full commit id. */
-export async function resolveRef(mirror: string, spec: LayerSpec): Promise<{ commit: string; kind: "tag" | "branch" | "commit" }> {
+async function resolveRef(mirror: string, spec: LayerSpec): Promise<{ commit: string; kind: "tag" | "branch" | "commit" }> {
   const o: GitOptions = { cwd: mirror };
   // The ref was checked by the schema; prefixing refs/ also means git can never read it as an option.
   for (const [kind, full] of [
@@ -268,7 +268,7 @@ type TreeMarker = { commit: string; path: string | null; files: Record<string, s
  * returns the sha256 of every file. Regular files only: symbolic links and submodules are skipped (a link in
  * a fetched repository could point anywhere on this machine), names are checked, and the caps hold.
  */
-export async function materialise(
+async function materialise(
   ctx: LayerContext,
   mirror: string,
   spec: LayerSpec,
@@ -368,7 +368,7 @@ function readMarker(dir: string): TreeMarker | undefined {
 }
 
 /** The sha256 of every file in a checkout as it is on disk now (to catch a hand-edited or damaged tree). */
-export function hashTree(dir: string): Record<string, string> {
+function hashTree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (rel: string): void => {
     for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
@@ -656,7 +656,7 @@ export async function checkLayers(ctx: LayerContext, opts: { names?: readonly st
   return reports;
 }
 
-export function gapMessage(gap: NonNullable<ReturnType<typeof lockGap>>): string {
+function gapMessage(gap: NonNullable<ReturnType<typeof lockGap>>): string {
   switch (gap) {
     case "not-locked":
       return "not in aicfg.lock yet";
@@ -722,7 +722,7 @@ export function layerStatus(ctx: LayerContext): { reports: (LayerReport & { chec
  * yet, or that cannot be checked out, becomes a diagnostic (loadLibrary then reports it as missing), so
  * export keeps working for everything else. Never moves a pin and never writes aicfg.lock.
  */
-export async function resolveLayerFolders(ctx: LayerContext): Promise<{ folders: LayerFolder[]; diagnostics: Diagnostic[]; notes: string[] }> {
+async function resolveLayerFolders(ctx: LayerContext): Promise<{ folders: LayerFolder[]; diagnostics: Diagnostic[]; notes: string[] }> {
   const folders: LayerFolder[] = [];
   const diagnostics: Diagnostic[] = [];
   const notes: string[] = [];

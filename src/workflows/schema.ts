@@ -29,8 +29,8 @@ const Name = z
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be lower-case letters, digits, '-' or '_' (at most 64)")
   .regex(WINDOWS_DEVICE_NAME, WINDOWS_DEVICE_MESSAGE);
 
-export const OVERLAP_POLICIES = ["skip", "buffer_one", "buffer_all", "cancel_other", "allow_all"] as const;
-export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+const OVERLAP_POLICIES = ["skip", "buffer_one", "buffer_all", "cancel_other", "allow_all"] as const;
+type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
 export const WatchOn = z.strictObject({
   paths: z.array(z.string().min(1)).min(1).describe("globs relative to the library folder, e.g. agents/**"),
@@ -44,7 +44,7 @@ export const WatchOn = z.strictObject({
   initial: z.boolean().optional().describe("also run once when the daemon starts (catches changes made while it was down)"),
 });
 
-export const CatchupPolicy = z.enum(["none", "latest", "all"]);
+const CatchupPolicy = z.enum(["none", "latest", "all"]);
 
 const timezone = z.string().refine((tz) => {
   try {
@@ -83,7 +83,7 @@ export const GitOn = z.strictObject({
   poll: Duration.optional().describe("how often to look for new commits (default 60s)"),
 });
 
-export const RetrySpec = z.strictObject({
+const RetrySpec = z.strictObject({
   attempts: z.number().int().min(1).max(20).describe("total attempts, including the first"),
   backoff: z.enum(["fixed", "exponential"]).optional().describe("default exponential"),
   delay: Duration.optional().describe("first delay (default 1s)"),
@@ -91,7 +91,7 @@ export const RetrySpec = z.strictObject({
   jitter: z.boolean().optional().describe("randomise each delay between half and all of it (default true)"),
 });
 
-export const StepSpec = z.strictObject({
+const StepSpec = z.strictObject({
   id: Name.optional().describe("name other steps use in steps.<id>.outputs"),
   name: z.string().optional(),
   uses: z.string().min(1).describe("the action: export, validate, sync, backup, health, notify or shell"),
@@ -102,7 +102,7 @@ export const StepSpec = z.strictObject({
   continue_on_error: z.boolean().optional(),
 });
 
-export const InputSpec = z
+const InputSpec = z
   .strictObject({
     type: z.enum(["string", "number", "boolean"]).optional(),
     description: z.string().optional(),
@@ -175,7 +175,7 @@ export type LoadedWorkflow = {
   crons: CronOn[];
 };
 
-export const DEFAULT_RUN_TIMEOUT_MS = 3_600_000;
+const DEFAULT_RUN_TIMEOUT_MS = 3_600_000;
 const SUCCESS: Expr = { k: "call", name: "success", args: [] };
 
 export function workflowJsonSchema(): unknown {
@@ -183,7 +183,7 @@ export function workflowJsonSchema(): unknown {
 }
 
 /** Parses and checks one workflow file. Never throws for bad content. */
-export function loadWorkflowFile(file: string, library: string): { workflow: LoadedWorkflow | undefined; diagnostics: Diagnostic[] } {
+function loadWorkflowFile(file: string, library: string): { workflow: LoadedWorkflow | undefined; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   let text: string;
   try {
@@ -407,7 +407,7 @@ export type WorkflowSet = {
   diagnostics: Diagnostic[];
 };
 
-export function workflowFiles(lib: Pick<Library, "workflowDirs">): string[] {
+function workflowFiles(lib: Pick<Library, "workflowDirs">): string[] {
   const out: string[] = [];
   for (const dir of lib.workflowDirs) {
     let names: string[];

@@ -13,8 +13,3 @@ export function writeLibrary(root: string, workflows: Record<string, string> = {
   for (const [name, text] of Object.entries(workflows)) files[`workflows/${name}.yaml`] = text;
   writeTree(root, files);
 }
-
-/** A workflow with one shell step running `node -e <code>` (needs actions.shell.enabled). */
-export function nodeStep(code: string, extra = ""): string {
-  return `  - id: work\n    uses: shell\n    with:\n      command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(code)}]\n${extra}`;
-}

@@ -32,7 +32,7 @@ export function spawnDaemon(args: string[], env: Record<string, string> = {}): D
 }
 
 /** A gate script: writes its pid to $PIDFILE, then waits until $GATE exists. */
-export const GATE_SCRIPT =
+const GATE_SCRIPT =
   "const fs=require('fs');fs.writeFileSync(process.env.PIDFILE,String(process.pid));const t=setInterval(()=>{if(fs.existsSync(process.env.GATE)){clearInterval(t);process.exit(0)}},5)";
 
 export function gateWorkflow(name: string, watch: string, gate: string, pidFile: string): string {

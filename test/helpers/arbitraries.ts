@@ -3,11 +3,11 @@ import fc from "fast-check";
 import type { ResolvedAgent } from "../../src/library/model.ts";
 import type { McpServer } from "../../src/library/schema.ts";
 
-export const slug = fc.stringMatching(/^[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,8}){0,2}$/);
+const slug = fc.stringMatching(/^[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,8}){0,2}$/);
 const safeText = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.()'-]{0,60}$/).map((s) => s.trim() || "x");
 const word = fc.stringMatching(/^[a-z][a-z0-9_-]{0,12}$/);
 
-export const stdioServer: fc.Arbitrary<McpServer> = fc.record(
+const stdioServer: fc.Arbitrary<McpServer> = fc.record(
   {
     command: fc.constantFrom("uvx", "npx", "node", "/usr/local/bin/mcp"),
     args: fc.array(word, { maxLength: 3 }),
@@ -16,7 +16,7 @@ export const stdioServer: fc.Arbitrary<McpServer> = fc.record(
   { requiredKeys: ["command"] },
 );
 
-export const httpServer: fc.Arbitrary<McpServer> = fc.record(
+const httpServer: fc.Arbitrary<McpServer> = fc.record(
   {
     type: fc.constant("http" as const),
     url: fc.constantFrom("https://mcp.example.com/mcp", "https://api.example.org/v1/mcp"),

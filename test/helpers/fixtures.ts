@@ -22,7 +22,7 @@ export function writeTree(root: string, files: Record<string, string>): void {
   }
 }
 
-export function emptyLibrary(root = "/lib"): Library {
+function emptyLibrary(root = "/lib"): Library {
   return {
     root,
     manifestFile: join(root, "aicfg.yaml"),

@@ -28,7 +28,7 @@ while True:
     print(json.dumps({"text": data.decode(), "pid": pid, "mono": time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}), flush=True)
 `;
 
-export type Datagram = { text: string; pid: number; mono: number };
+type Datagram = { text: string; pid: number; mono: number };
 
 export type Receiver = {
   address: string;

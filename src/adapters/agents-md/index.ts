@@ -10,7 +10,7 @@ import { withLargeContext } from "../fallback.ts";
 
 const ID = "agents-md";
 /** Codex reads at most 32 KiB of AGENTS.md files by default (project_doc_max_bytes). */
-export const AGENTS_MD_BUDGET_BYTES = 32 * 1024;
+const AGENTS_MD_BUDGET_BYTES = 32 * 1024;
 
 function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
   const warnings: Diagnostic[] = [];

@@ -13,10 +13,10 @@ export const TARGET = "chatgpt";
 
 /** Custom GPT limits (tool-formats §5.1, secondary sources): instructions, files, size per file. */
 export const GPT_INSTRUCTIONS_MAX_CHARS = 8_000;
-export const GPT_KNOWLEDGE_MAX_FILES = 20;
-export const GPT_FILE_MAX_BYTES = 512 * 1024 * 1024;
+const GPT_KNOWLEDGE_MAX_FILES = 20;
+const GPT_FILE_MAX_BYTES = 512 * 1024 * 1024;
 /** The GPT editor shows four conversation starters. */
-export const GPT_STARTERS_SHOWN = 4;
+const GPT_STARTERS_SHOWN = 4;
 
 export const ChatgptExtension = z.strictObject({
   conversationStarters: z.array(z.string().min(1).max(1000)).optional().describe("prompts shown to start a chat; the first is the plugin's defaultPrompt"),
@@ -42,17 +42,17 @@ export function extensionOf(agent: ResolvedAgent): ChatgptExtension {
   return r.success ? r.data : {};
 }
 
-export function toolAllowed(agent: ResolvedAgent, tool: BuiltinTool): boolean {
+function toolAllowed(agent: ResolvedAgent, tool: BuiltinTool): boolean {
   const deny = agent.tools.deny ?? [];
   if (deny.includes(tool) || deny.includes("*")) return false;
   const allow = agent.tools.allow;
   return allow === undefined || allow.includes("*") || allow.includes(tool);
 }
 
-export type GptCapabilities = { webSearch: boolean; canvas: boolean; imageGeneration: boolean; codeInterpreter: boolean };
+type GptCapabilities = { webSearch: boolean; canvas: boolean; imageGeneration: boolean; codeInterpreter: boolean };
 
 /** Unset capabilities follow the tools: web search <- web_search, canvas <- write, code interpreter <- shell. */
-export function gptCapabilities(agent: ResolvedAgent): GptCapabilities {
+function gptCapabilities(agent: ResolvedAgent): GptCapabilities {
   const c = extensionOf(agent).capabilities ?? {};
   return {
     webSearch: c.webSearch ?? toolAllowed(agent, "web_search"),
@@ -63,7 +63,7 @@ export function gptCapabilities(agent: ResolvedAgent): GptCapabilities {
 }
 
 /** The text pasted into the GPT's Instructions field. */
-export function gptInstructions(agent: ResolvedAgent): string {
+function gptInstructions(agent: ResolvedAgent): string {
   let text = agent.instructions.replace(/\s+$/, "") + "\n";
   const always = agent.knowledge.filter((k) => k.mode === "always");
   const onDemand = agent.knowledge.filter((k) => k.mode === "on-demand");

@@ -10,8 +10,8 @@ import type { OutputFile, RenderContext } from "../types.ts";
 import { extensionOf, pluginName, TARGET } from "./gpt.ts";
 
 /** Agent Skills spec (agentskills.io): name 1-64 characters, description 1-1024. */
-export const SKILL_NAME_MAX = 64;
-export const SKILL_DESCRIPTION_MAX = 1024;
+const SKILL_NAME_MAX = 64;
+const SKILL_DESCRIPTION_MAX = 1024;
 
 function pluginServer(s: McpServer): Record<string, unknown> {
   if (isRemote(s)) {

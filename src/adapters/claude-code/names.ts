@@ -28,7 +28,7 @@ export const CLAUDE_TOOLS: Record<BuiltinTool, readonly string[]> = {
 };
 
 /** Claude Code tool name -> universal tool, for import (aliases and legacy names included). */
-export const FROM_CLAUDE_TOOL: Record<string, BuiltinTool> = {
+const FROM_CLAUDE_TOOL: Record<string, BuiltinTool> = {
   Read: "read",
   Edit: "write",
   Write: "write",
@@ -67,7 +67,7 @@ export function parseMcpToolName(name: string): { server: string; tool?: string 
 }
 
 /** Claude Code's model aliases (sub-agents.md: `sonnet|opus|haiku|fable|<full id>|inherit`). */
-export const MODEL_ALIASES = ["sonnet", "opus", "haiku", "fable", "inherit"] as const;
+const MODEL_ALIASES = ["sonnet", "opus", "haiku", "fable", "inherit"] as const;
 
 export type ModelChoice = { model?: string; dropped?: string };
 
@@ -99,7 +99,7 @@ export const CLAUDE_HOOK_EVENTS: Record<HookEvent, string> = {
   stop: "Stop",
 };
 
-export const FROM_CLAUDE_HOOK_EVENT: Record<string, HookEvent> = {
+const FROM_CLAUDE_HOOK_EVENT: Record<string, HookEvent> = {
   SessionStart: "sessionStart",
   UserPromptSubmit: "promptSubmit",
   PreToolUse: "beforeTool",

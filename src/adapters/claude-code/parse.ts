@@ -216,7 +216,7 @@ function warn(warnings: Diagnostic[], file: string, message: string, hint?: stri
   warnings.push({ severity: "warning", code, message, file, ...(hint ? { hint } : {}) });
 }
 
-export function universalTools(value: unknown, file: string, warnings: Diagnostic[], pos: { line: number; col: number }): string[] {
+function universalTools(value: unknown, file: string, warnings: Diagnostic[], pos: { line: number; col: number }): string[] {
   const names = typeof value === "string" ? value.split(",") : Array.isArray(value) ? value.map(String) : [];
   const out: string[] = [];
   for (const raw of names) {
@@ -319,7 +319,7 @@ function readServers(src: FileSource, rel: string, warnings: Diagnostic[]): Map<
 const SERVER_KEYS = new Set(["type", "command", "args", "env", "url", "headers", "timeout"]);
 
 /** One Claude Code MCP entry -> universal McpServer (stdio without `type`, as library files write it). */
-export function fromClaudeServer(name: string, raw: unknown, file: string, warnings: Diagnostic[]): McpServer | undefined {
+function fromClaudeServer(name: string, raw: unknown, file: string, warnings: Diagnostic[]): McpServer | undefined {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     warn(warnings, file, `MCP server '${name}' is not an object; left out`, undefined, "invalid-field");
     return undefined;

@@ -94,7 +94,7 @@ function mapRule(rule: string, list: "allow" | "deny", scope: Roots["scope"], ou
 }
 
 /** The reverse of render.ts's permissionPath: `/src/**` (project-anchored) -> `src/**`, `//abs` -> `/abs`. */
-export function libraryPath(p: string, scope: Roots["scope"]): string {
+function libraryPath(p: string, scope: Roots["scope"]): string {
   if (p.startsWith("~/")) return p;
   if (p.startsWith("//")) return p.slice(1);
   if (scope === "project" && p.startsWith("/")) return p.slice(1) || ".";

@@ -12,17 +12,15 @@ import type { OutputFile, RenderContext, RenderResult, Roots } from "../types.ts
 export const TARGET = "claude-projects";
 
 /** Project files: 30 MB per file (support.claude.com 8241126). Decimal MB, the stricter reading. */
-export const MAX_FILE_BYTES = 30_000_000;
+const MAX_FILE_BYTES = 30_000_000;
 /**
  * The context budget of a project: Claude's 200k-token window at roughly 4 bytes of English text
  * per token. Beyond it claude.ai switches the project to RAG (support 11473015), which still works.
  */
-export const CONTEXT_BYTES = 800_000;
+const CONTEXT_BYTES = 800_000;
 /** RAG raises the capacity "up to 10x" (support 11473015); beyond that uploads are refused. */
-export const RAG_BYTES = 10 * CONTEXT_BYTES;
-/** claude.ai custom skills: name <= 64, description <= 200 characters (support 12512198). */
-export const SKILL_NAME_MAX = 64;
-export const SKILL_DESCRIPTION_MAX = 200;
+const RAG_BYTES = 10 * CONTEXT_BYTES;
+const SKILL_DESCRIPTION_MAX = 200;
 
 /**
  * DOS timestamps in a ZIP are local time and fflate fills them with the local-time getters, so a

@@ -4,7 +4,7 @@ import type { Adapter } from "../types.ts";
 import { genericAdapter } from "../generic/adapter.ts";
 import type { TargetDefinitionInput } from "../generic/definition.ts";
 
-export const CLINE_TARGET: TargetDefinitionInput = {
+const CLINE_TARGET: TargetDefinitionInput = {
   id: "cline",
   displayName: "Cline",
   description: "Cline (VS Code extension and CLI): .clinerules/*.md, conditional rules with paths: frontmatter, ~/Documents/Cline/Rules",

@@ -48,7 +48,7 @@ function toolAllowed(agent: ResolvedAgent, tool: BuiltinTool): boolean {
 }
 
 /** No write and no shell allowed: nothing can change the workspace, so the sandbox is read-only. */
-export function derivedSandbox(agent: ResolvedAgent): "read-only" | "workspace-write" {
+function derivedSandbox(agent: ResolvedAgent): "read-only" | "workspace-write" {
   return toolAllowed(agent, "write") || toolAllowed(agent, "shell") ? "workspace-write" : "read-only";
 }
 
@@ -77,7 +77,7 @@ function trimEnd(s: string): string {
  * The agent's instructions with its always-on knowledge inlined. On-demand knowledge never gets here:
  * the large-context planner (fallback.ts) lists it in the instructions as an index of the library's own files.
  */
-export function developerInstructions(agent: ResolvedAgent, ctx: RenderContext): string {
+function developerInstructions(agent: ResolvedAgent, ctx: RenderContext): string {
   const parts = [trimEnd(agent.instructions)];
   for (const k of agent.knowledge.filter((x) => x.mode === "always")) {
     parts.push(`## Knowledge: ${k.path}\n\n${trimEnd(ctx.readKnowledge(k.absPath))}`);

@@ -48,7 +48,7 @@ export function copilotPaths(roots: Roots): CopilotPaths {
 }
 
 /** `common/policies.md` -> `common-policies`. */
-export function knowledgeSlug(path: string): string {
+function knowledgeSlug(path: string): string {
   return (
     path
       .replace(/\.[^./]+$/, "")
@@ -62,7 +62,7 @@ export function knowledgeSlug(path: string): string {
  * The instruction file of each knowledge file of an agent: `<agent>-<slug>.instructions.md`, with
  * `-2`, `-3`, ... when two paths give the same slug (a/b.md and a-b.md).
  */
-export function instructionsFileNames(agent: ResolvedAgent): Map<string, string> {
+function instructionsFileNames(agent: ResolvedAgent): Map<string, string> {
   const out = new Map<string, string>();
   const used = new Set<string>();
   for (const k of agent.knowledge) {

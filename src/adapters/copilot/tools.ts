@@ -6,7 +6,7 @@ import type { ResolvedAgent } from "../../library/model.ts";
 import { BUILTIN_TOOLS, type BuiltinTool } from "../../library/schema.ts";
 import { isBuiltin, parseMcpRef, unsupported } from "../common.ts";
 
-export const ALIAS_ORDER = ["read", "edit", "search", "execute", "web", "todo", "agent"] as const;
+const ALIAS_ORDER = ["read", "edit", "search", "execute", "web", "todo", "agent"] as const;
 export type CopilotAlias = (typeof ALIAS_ORDER)[number];
 
 /** Universal built-in tool -> Copilot alias; undefined when Copilot has no such tool. */

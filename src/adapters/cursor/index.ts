@@ -27,15 +27,15 @@ import { withLargeContext } from "../fallback.ts";
 
 const ID = "cursor";
 /** Cursor's guidance: keep a rule under 500 lines. */
-export const CURSOR_RULE_MAX_LINES = 500;
+const CURSOR_RULE_MAX_LINES = 500;
 
-export const CursorExtension = z.strictObject({
+const CursorExtension = z.strictObject({
   readonly: z.boolean().optional().describe("the subagent may not edit files or run state-changing commands"),
   is_background: z.boolean().optional().describe("run the subagent in the background"),
 });
-export type CursorExtension = z.infer<typeof CursorExtension>;
+type CursorExtension = z.infer<typeof CursorExtension>;
 
-export const CURSOR_MCP_SHAPE: McpShapeSpec = { urlKey: "url", envSyntax: "env-colon", remote: true, headers: true, extras: [] };
+const CURSOR_MCP_SHAPE: McpShapeSpec = { urlKey: "url", envSyntax: "env-colon", remote: true, headers: true, extras: [] };
 
 function rootOf(r: Roots): string {
   return r.scope === "project" ? r.projectRoot : r.homeDir;

@@ -14,8 +14,8 @@ import { extrasTarget, type CommandField, type CommandFormat, type ExtrasLayout,
 export type ExtrasFeature = "skills" | "commands" | "ignore";
 
 /** Agent Skills spec (agentskills.io/specification): 1-64 of a-z, 0-9 and single inner hyphens. */
-export const SKILL_NAME_MAX = 64;
-export const SKILL_DESCRIPTION_MAX = 1024;
+const SKILL_NAME_MAX = 64;
+const SKILL_DESCRIPTION_MAX = 1024;
 const SKILL_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 function warning(code: "unsupported-feature" | "limit-exceeded" | "no-native-place", message: string, file: string | undefined, hint?: string): Diagnostic {

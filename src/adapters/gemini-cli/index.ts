@@ -27,7 +27,7 @@ import { withLargeContext } from "../fallback.ts";
 const ID = "gemini-cli";
 
 /** Universal tool -> Gemini CLI built-in tool names (packages/core/src/tools/tool-names.ts). */
-export const GEMINI_TOOLS: Partial<Record<BuiltinTool, readonly string[]>> = {
+const GEMINI_TOOLS: Partial<Record<BuiltinTool, readonly string[]>> = {
   read: ["read_file", "read_many_files", "list_directory"],
   write: ["write_file", "replace"],
   shell: ["run_shell_command"],
@@ -42,7 +42,7 @@ const REVERSE: Record<string, BuiltinTool> = {};
 for (const [u, names] of Object.entries(GEMINI_TOOLS)) for (const n of names!) REVERSE[n] = u as BuiltinTool;
 REVERSE.search_file_content = "grep";
 
-export const GEMINI_MCP_SHAPE: McpShapeSpec = {
+const GEMINI_MCP_SHAPE: McpShapeSpec = {
   urlKey: "httpUrl",
   sseUrlKey: "url",
   envSyntax: "braces",
@@ -51,12 +51,12 @@ export const GEMINI_MCP_SHAPE: McpShapeSpec = {
   extras: ["cwd", "timeout", "includeTools", "excludeTools"],
 };
 
-export const GeminiExtension = z.strictObject({
+const GeminiExtension = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   max_turns: z.number().int().positive().optional(),
   timeout_mins: z.number().int().positive().optional(),
 });
-export type GeminiExtension = z.infer<typeof GeminiExtension>;
+type GeminiExtension = z.infer<typeof GeminiExtension>;
 
 function rootOf(r: Roots): string {
   return r.scope === "project" ? r.projectRoot : r.homeDir;

@@ -31,7 +31,7 @@ import {
 type Fields = { name: string; description: string; globs: string[] };
 
 /** Fills a frontmatter mapping; keys whose source field is empty are left out. */
-export function fillFrontmatter(map: FrontmatterMap, f: Fields): Record<string, unknown> {
+function fillFrontmatter(map: FrontmatterMap, f: Fields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(map)) {
     if (typeof v !== "object") {

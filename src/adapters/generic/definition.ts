@@ -17,13 +17,13 @@ const RelPath = z
  * what is rendered: `name` (agent name or knowledge file stem), `description`, `globs` (a knowledge
  * file's `applyTo`) written as a YAML list, a comma-joined string or its first item.
  */
-export const FrontmatterValue = z.union([
+const FrontmatterValue = z.union([
   z.string(),
   z.boolean(),
   z.number(),
   z.strictObject({ from: z.enum(["name", "description", "globs"]), as: z.enum(["list", "comma", "first"]).optional() }),
 ]);
-export type FrontmatterValue = z.infer<typeof FrontmatterValue>;
+type FrontmatterValue = z.infer<typeof FrontmatterValue>;
 
 /** Ordered frontmatter keys; an empty mapping means the file has no frontmatter block. */
 export const FrontmatterMap = z.record(z.string().min(1), FrontmatterValue);
@@ -34,7 +34,7 @@ const FileStem = z
   .regex(/^[A-Za-z0-9._{}-]+$/, "a file name pattern with {name} or {slug}, e.g. knowledge-{slug}")
   .refine((s) => !s.startsWith("."), "must not start with '.'");
 
-export const RulesFolder = z.strictObject({
+const RulesFolder = z.strictObject({
   dir: RelPath.describe("folder of rule files, e.g. .roo/rules"),
   extension: z
     .string()
@@ -53,9 +53,9 @@ export const RulesFolder = z.strictObject({
   }),
   agentAs: z.enum(["always", "onDemand"]).default("always").describe("which kind of rule an agent's instructions become"),
 });
-export type RulesFolder = z.infer<typeof RulesFolder>;
+type RulesFolder = z.infer<typeof RulesFolder>;
 
-export const AgentsFolder = z.strictObject({
+const AgentsFolder = z.strictObject({
   dir: RelPath.describe("folder of agent (persona / subagent) files"),
   extension: z
     .string()
@@ -76,7 +76,7 @@ export const AgentsFolder = z.strictObject({
     .optional()
     .describe("model ids the tool accepts; a shared model id that does not match is left out with a warning"),
 });
-export type AgentsFolder = z.infer<typeof AgentsFolder>;
+type AgentsFolder = z.infer<typeof AgentsFolder>;
 
 export const McpShape = z.strictObject({
   urlKey: z.enum(["url", "serverUrl", "httpUrl"]).default("url"),

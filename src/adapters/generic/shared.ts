@@ -236,15 +236,10 @@ export function unexpressed(target: string, agent: ResolvedAgent, s: FeatureSupp
   return out;
 }
 
-/** The on-demand knowledge files of an agent, for a warning when a target loads everything or nothing. */
-export function onDemandOf(agent: ResolvedAgent): string[] {
-  return agent.knowledge.filter((k) => k.mode === "on-demand").map((k) => k.path);
-}
-
 // ---------- MCP ----------
 
-export type McpEnvSyntax = "braces" | "braces-default" | "dollar" | "env-colon" | "literal" | "curly-env";
-export type McpExtra = "cwd" | "timeout" | "disabled" | "enabled" | "autoApprove" | "alwaysAllow" | "includeTools" | "excludeTools";
+type McpEnvSyntax = "braces" | "braces-default" | "dollar" | "env-colon" | "literal" | "curly-env";
+type McpExtra = "cwd" | "timeout" | "disabled" | "enabled" | "autoApprove" | "alwaysAllow" | "includeTools" | "excludeTools";
 
 export type McpShapeSpec = {
   /** Key of the remote URL for streamable HTTP servers. */
@@ -272,7 +267,7 @@ function translateValue(value: string, syntax: McpEnvSyntax): string | undefined
  * Renders one universal server in a tool's shape. `lost` names the fields that could not be
  * expressed (left out); `literal` the places whose `${VAR}` reference is written as-is.
  */
-export function renderMcpServer(server: McpServer, shape: McpShapeSpec): { value: Record<string, unknown> | undefined; lost: string[]; literal: string[] } {
+function renderMcpServer(server: McpServer, shape: McpShapeSpec): { value: Record<string, unknown> | undefined; lost: string[]; literal: string[] } {
   const lost: string[] = [];
   const literal: string[] = [];
   const remote = server.type === "http" || server.type === "sse" || (!!server.url && !server.command);
@@ -393,13 +388,13 @@ export function renderServerEntries(
   return { entries, secret: holdsLiteralSecrets(written), warnings };
 }
 
-export type CollectedServer = { name: string; server: McpServer; agent: string };
+type CollectedServer = { name: string; server: McpServer; agent: string };
 
 /**
  * The MCP servers of every agent, once per name (agents in name order). Two agents defining one
  * name differently: the first wins and a warning says so.
  */
-export function collectServers(target: string, agents: readonly ResolvedAgent[]): { servers: CollectedServer[]; warnings: Diagnostic[] } {
+function collectServers(target: string, agents: readonly ResolvedAgent[]): { servers: CollectedServer[]; warnings: Diagnostic[] } {
   const seen = new Map<string, CollectedServer>();
   const warnings: Diagnostic[] = [];
   for (const a of byName(agents)) {
@@ -422,12 +417,12 @@ export function collectServers(target: string, agents: readonly ResolvedAgent[])
 }
 
 /** True when an env value or header of any server is a literal (no `${VAR}` reference): the file then holds a secret. */
-export function holdsLiteralSecrets(servers: readonly McpServer[]): boolean {
+function holdsLiteralSecrets(servers: readonly McpServer[]): boolean {
   return servers.some((s) => [...Object.values(s.env ?? {}), ...Object.values(s.headers ?? {})].some((v) => v.length > 0 && !hasEnvRef(v)));
 }
 
 /** Reverses a tool's env syntax back to the universal `${VAR}` (import). */
-export function universalEnvRefs(value: string, syntax: McpEnvSyntax): string {
+function universalEnvRefs(value: string, syntax: McpEnvSyntax): string {
   switch (syntax) {
     case "env-colon":
       return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, "${$1}");
@@ -510,7 +505,7 @@ export type DetectSpec = {
 const EXTENSION_DIRS = [".vscode/extensions", ".vscode-insiders/extensions", ".vscode-server/extensions", ".vscode-oss/extensions"];
 
 /** Finds `<id>-<version>` extension folders; returns the folder and its version. */
-export function findVscodeExtension(homeDir: string, id: string): { path: string; version: string } | undefined {
+function findVscodeExtension(homeDir: string, id: string): { path: string; version: string } | undefined {
   const found: { path: string; version: string }[] = [];
   for (const rel of EXTENSION_DIRS) {
     const dir = join(homeDir, rel);

@@ -6,7 +6,7 @@ import { Q_DIALECT, type AgentDialect } from "./dialect.ts";
 
 import { findBinary } from "../detect-env.ts";
 
-export { findBinary, type FoundBinary } from "../detect-env.ts";
+export { findBinary } from "../detect-env.ts";
 
 /**
  * The agent format generation from a `--version` output. Q CLI 1.x writes "amazon-q-cli"; the

@@ -32,7 +32,7 @@ export type AgentExtras = {
   afterModel?: [string, unknown][];
 };
 
-export function agentsDir(roots: Roots, d: AgentDialect): string {
+function agentsDir(roots: Roots, d: AgentDialect): string {
   return roots.scope === "user" ? join(roots.homeDir, d.userDir) : join(roots.projectRoot, d.projectDir);
 }
 
@@ -81,7 +81,7 @@ function renderHooks(agent: ResolvedAgent, d: AgentDialect, warnings: Diagnostic
 }
 
 /** The agent JSON object, in the key order of the tools' own examples. */
-export function renderAgentJson(
+function renderAgentJson(
   agent: ResolvedAgent,
   d: AgentDialect,
   roots: Roots,

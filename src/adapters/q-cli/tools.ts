@@ -101,7 +101,7 @@ const URL_SUFFIX = "(:[0-9]+)?([/?#].*)?$";
 const SUBDOMAINS = "([A-Za-z0-9-]+\\.)+";
 
 /** `example.com` → a regex matching http(s) URLs of exactly that host; `*.example.com` → its subdomains. */
-export function domainToUrlRegex(domain: string): string | undefined {
+function domainToUrlRegex(domain: string): string | undefined {
   if (!DOMAIN.test(domain)) return undefined;
   const wild = domain.startsWith("*.");
   const host = (wild ? domain.slice(2) : domain).replace(/\./g, "\\.");
@@ -109,7 +109,7 @@ export function domainToUrlRegex(domain: string): string | undefined {
 }
 
 /** The reverse of domainToUrlRegex; undefined for any other regex. */
-export function urlRegexToDomain(regex: string): string | undefined {
+function urlRegexToDomain(regex: string): string | undefined {
   const prefix = "^https?://";
   if (!regex.startsWith(prefix) || !regex.endsWith(URL_SUFFIX)) return undefined;
   let host = regex.slice(prefix.length, regex.length - URL_SUFFIX.length);

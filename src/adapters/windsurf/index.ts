@@ -4,7 +4,7 @@ import type { Adapter } from "../types.ts";
 import { genericAdapter } from "../generic/adapter.ts";
 import type { TargetDefinitionInput } from "../generic/definition.ts";
 
-export const WINDSURF_TARGET: TargetDefinitionInput = {
+const WINDSURF_TARGET: TargetDefinitionInput = {
   id: "windsurf",
   displayName: "Windsurf",
   description: "Windsurf Cascade: .windsurf/rules/*.md (trigger always_on / model_decision / glob), global_rules.md and ~/.codeium/windsurf/mcp_config.json",

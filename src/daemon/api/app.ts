@@ -59,7 +59,7 @@ export function hostAllowed(host: string, bindings: { localPort?: number; transp
   return LOOPBACK_NAMES.some((n) => h === `${n}:${port}` || (port === 80 && h === n));
 }
 
-export function originAllowed(origin: string, bindings: { localPort?: number; transport?: "tcp" | "unix" }, config: ApiConfig): boolean {
+function originAllowed(origin: string, bindings: { localPort?: number; transport?: "tcp" | "unix" }, config: ApiConfig): boolean {
   if (config.allowedOrigins.some((o) => o.toLowerCase() === origin.toLowerCase())) return true;
   const m = /^http:\/\/([^/]+)$/i.exec(origin);
   return !!m && hostAllowed(m[1]!, bindings, config);
@@ -327,9 +327,4 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
       if (ownTelemetry) await telemetry.shutdown();
     },
   };
-}
-
-/** The API's Hono app (see createApi for the telemetry and token store it uses). */
-export function createApp(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Hono<ApiEnv> {
-  return createApi(deps, config, opts).app;
 }

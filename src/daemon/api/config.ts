@@ -5,8 +5,8 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { ConfigError } from "../../library/diagnostics.ts";
 
-export const DEFAULT_PORT = 7411;
-export const MIB = 1024 * 1024;
+const DEFAULT_PORT = 7411;
+const MIB = 1024 * 1024;
 
 export const ApiConfig = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
@@ -79,7 +79,7 @@ export function githubWebhookSecret(config: ApiConfig, env: Record<string, strin
 }
 
 /** The shortest webhook secret accepted from any source (GitHub's HMAC is only as strong as the secret). */
-export const MIN_WEBHOOK_SECRET = 16;
+const MIN_WEBHOOK_SECRET = 16;
 
 /**
  * Refuses a short webhook secret at start, whatever its source: the config schema checks its own

@@ -8,7 +8,7 @@
 import type { EventBus, TriggerKind } from "../events.ts";
 import type { LogLine, Occurrence, OccurrenceQuery, RunDetail, RunPage, RunQuery, WorkflowDetail, WorkflowSummary } from "./schemas.ts";
 
-export type { LogLine, Occurrence, OccurrenceQuery, RunDetail, RunPage, RunQuery, WorkflowDetail, WorkflowSummary };
+export type { LogLine, Occurrence, RunDetail, WorkflowDetail, WorkflowSummary };
 
 export type LibraryInfo = {
   /** The library's name from its aicfg.yaml (what tokens are scoped to). */
@@ -19,7 +19,7 @@ export type LibraryInfo = {
 };
 
 /** One check of the daemon's readiness. `ok: false` fails /readyz. */
-export type StatusCheck = { ok: boolean; message?: string };
+type StatusCheck = { ok: boolean; message?: string };
 
 export type DaemonStatus = {
   /** The run store answers (and its migrations ran). */
@@ -32,7 +32,7 @@ export type DaemonStatus = {
   watchers: StatusCheck & { watchedPaths?: number };
 };
 
-export type TriggerOptions = {
+type TriggerOptions = {
   inputs: Record<string, string | number | boolean>;
   trigger: TriggerKind;
   /** Who asked: `token:<id>`, `github:<delivery>`, ... (recorded with the run). */
@@ -41,7 +41,7 @@ export type TriggerOptions = {
   traceparent?: string;
 };
 
-export type GitPush = {
+type GitPush = {
   library: string;
   branch: string;
   /** The commit the branch now points at. */
@@ -54,7 +54,7 @@ export type GitPush = {
 };
 
 /** What to do with a webhook delivery, decided (and claimed durably) before anything runs. */
-export type DeliveryClaim =
+type DeliveryClaim =
   /** Process it: run `retryRunIds` again (a redelivery after a failure), or, when empty, feed the push to the git triggers. */
   | { process: true; attempt: number; retryRunIds: string[] }
   /** A redelivery of one that is still going, succeeded, or was already processed again. */

@@ -20,7 +20,7 @@ export type ApiBindings = {
 
 export type Principal = { token: TokenRecord; actor: string };
 
-export type ApiVariables = {
+type ApiVariables = {
   requestId: string;
   principal: Principal | undefined;
   route: string;
@@ -38,7 +38,7 @@ export type ApiContext = Context<ApiEnv>;
  * Who may call a route: `public` anyone (liveness only), `probe` loopback or a token depending on
  * `api.probes`, `signature` a verified webhook signature, else a token with at least this role.
  */
-export type Access = "public" | "probe" | "signature" | Role;
+type Access = "public" | "probe" | "signature" | Role;
 
 export type RouteServices = {
   deps: ApiDeps;
@@ -51,7 +51,7 @@ export type RouteServices = {
 
 type AnyObject = z.ZodType<Record<string, unknown>>;
 
-export type ResponseSpec = { description: string; schema?: z.ZodType; contentType?: string };
+type ResponseSpec = { description: string; schema?: z.ZodType; contentType?: string };
 
 export type RouteDef<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends z.ZodType = z.ZodType> = {
   method: "GET" | "POST" | "DELETE";

@@ -13,7 +13,7 @@ import { canSeeLibrary, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
 import { HealthBody, StatusView } from "./schemas.ts";
 
-export const HEALTH_TYPE = "application/health+json";
+const HEALTH_TYPE = "application/health+json";
 
 type Check = z.infer<typeof HealthBody>["checks"] extends infer T ? (T extends Record<string, (infer C)[]> ? C : never) : never;
 type Status = "pass" | "warn" | "fail";
@@ -40,10 +40,10 @@ function healthResponse(c: ApiContext, name: string, status: Status, checks: Rec
 }
 
 /** GitHub push webhooks: whether the secret is set, and the enabled workflows (`library/name`) whose git trigger they feed. */
-export type WebhookUse = { secretConfigured: boolean; usedBy: string[] };
+type WebhookUse = { secretConfigured: boolean; usedBy: string[] };
 
 /** The enabled workflows with a git trigger in a library checked out from GitHub: what push webhooks feed. */
-export async function webhookUsers(deps: ApiDeps): Promise<string[]> {
+async function webhookUsers(deps: ApiDeps): Promise<string[]> {
   const github = new Set(
     deps
       .libraries()
@@ -55,7 +55,7 @@ export async function webhookUsers(deps: ApiDeps): Promise<string[]> {
     .map((w) => `${w.library}/${w.name}`);
 }
 
-export function readinessChecks(status: DaemonStatus | undefined, failure: string | undefined, webhooks: WebhookUse, now: Date): Record<string, Check[]> {
+function readinessChecks(status: DaemonStatus | undefined, failure: string | undefined, webhooks: WebhookUse, now: Date): Record<string, Check[]> {
   const time = now.toISOString();
   if (!status) {
     return { "daemon:status": [{ componentType: "system", status: "fail", time, output: failure ?? "status unavailable" }] };

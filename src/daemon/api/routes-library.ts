@@ -34,7 +34,7 @@ const REF = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/g;
 const TOOLS_TTL_MS = 60_000;
 
 /** Env and header values are shown only when they are `${VAR}` references (plus a short literal like `Bearer `). */
-export function maskSecretValue(value: string, secrets: SecretRegistry): string {
+function maskSecretValue(value: string, secrets: SecretRegistry): string {
   const refs = value.match(REF);
   if (refs && value.replace(REF, "").trim().length <= 10) return value;
   secrets.add(value);
@@ -49,7 +49,7 @@ const CREDENTIAL_NAME = /(?:^|[-_.])(?:api[-_]?key|key|token|secret|password|pas
  * `postgres://app:hunter2@db/x`): a value given to a credential-named option, a URL's password and
  * credential-named query parameters are masked unless they are `${VAR}` references.
  */
-export function maskArgs(args: readonly string[], secrets: SecretRegistry): string[] {
+function maskArgs(args: readonly string[], secrets: SecretRegistry): string[] {
   return args.map((arg, i) => {
     const eq = /^(--?[A-Za-z0-9][A-Za-z0-9_.-]*)=(.*)$/s.exec(arg);
     if (eq && CREDENTIAL_NAME.test(eq[1]!)) return `${eq[1]}=${maskSecretValue(eq[2]!, secrets)}`;
@@ -68,7 +68,7 @@ function maskUrl(text: string, secrets: SecretRegistry): string {
     );
 }
 
-export function maskServer(server: McpServer, secrets: SecretRegistry): McpServer {
+function maskServer(server: McpServer, secrets: SecretRegistry): McpServer {
   const out = { ...server } as McpServer & { env?: Record<string, string>; headers?: Record<string, string>; args?: string[]; url?: string };
   const raw = server as { args?: string[]; url?: string };
   if (raw.args) out.args = maskArgs(raw.args, secrets);

@@ -37,7 +37,7 @@ const PARSED_EVENTS = new Set(["push", "ping"]);
 const SLOT_WAIT_MS = 8_000;
 
 /** A counting semaphore whose waiters give up after a timeout. */
-export function createSlots(limit: number, setTimer: (ms: number, fn: () => void) => () => void) {
+function createSlots(limit: number, setTimer: (ms: number, fn: () => void) => () => void) {
   let free = limit;
   const waiting: Array<() => void> = [];
   return {

@@ -6,10 +6,10 @@ import { Slug } from "../../library/schema.ts";
 import { Role } from "../auth/token-store.ts";
 
 /** Run ids, workflow and library names taken from URLs: one safe path segment each. */
-export const RunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a run id (letters, digits, '.', '_', '-')");
-export const LibraryName = Slug;
-export const WorkflowName = Slug;
-export const AgentName = Slug;
+const RunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a run id (letters, digits, '.', '_', '-')");
+const LibraryName = Slug;
+const WorkflowName = Slug;
+const AgentName = Slug;
 
 export const ErrorBody = z.object({
   error: z.object({
@@ -21,7 +21,7 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-export const Diagnostic = z.object({
+const Diagnostic = z.object({
   severity: z.enum(["error", "warning"]),
   code: z.string(),
   message: z.string(),
@@ -31,12 +31,12 @@ export const Diagnostic = z.object({
   hint: z.string().optional(),
 });
 
-export const TriggerKind = z.enum(["cron", "watch", "git", "webhook", "manual", "after", "api"]);
-export const RunStatus = z.enum(["queued", "running", "success", "failure", "cancelled", "timed_out", "interrupted", "skipped"]);
-export type RunStatus = z.infer<typeof RunStatus>;
-export const IsoTime = z.iso.datetime();
+const TriggerKind = z.enum(["cron", "watch", "git", "webhook", "manual", "after", "api"]);
+const RunStatus = z.enum(["queued", "running", "success", "failure", "cancelled", "timed_out", "interrupted", "skipped"]);
+type RunStatus = z.infer<typeof RunStatus>;
+const IsoTime = z.iso.datetime();
 
-export const WorkflowInput = z.object({
+const WorkflowInput = z.object({
   type: z.enum(["string", "number", "boolean"]),
   required: z.boolean(),
   default: z
@@ -71,11 +71,11 @@ export const WorkflowDetail = WorkflowSummary.extend({
 export type WorkflowDetail = z.infer<typeof WorkflowDetail>;
 export const WorkflowList = z.object({ items: z.array(WorkflowSummary) });
 
-export const InputValue = z.union([z.string().max(4096), z.number(), z.boolean()]);
+const InputValue = z.union([z.string().max(4096), z.number(), z.boolean()]);
 export const TriggerRequest = z.strictObject({ inputs: z.record(z.string().max(64), InputValue).default({}) });
 export const RunQueued = z.object({ runId: RunId, status: z.literal("queued") });
 
-export const RunSummary = z.object({
+const RunSummary = z.object({
   id: RunId,
   library: LibraryName,
   workflow: WorkflowName,
@@ -88,9 +88,9 @@ export const RunSummary = z.object({
   finishedAt: IsoTime.optional(),
   durationMs: z.number().optional(),
 });
-export type RunSummary = z.infer<typeof RunSummary>;
+type RunSummary = z.infer<typeof RunSummary>;
 
-export const StepRecord = z.object({
+const StepRecord = z.object({
   id: z.string(),
   action: z.string(),
   status: RunStatus,
@@ -106,7 +106,7 @@ export const RunDetail = RunSummary.extend({
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 
-export const Cursor = z
+const Cursor = z
   .string()
   .max(256)
   .regex(/^[A-Za-z0-9_-]+$/, "must be a cursor returned by a previous page");
@@ -136,7 +136,7 @@ export const LogQuery = z.strictObject({
 });
 export const LogPage = z.object({ runId: RunId, items: z.array(LogLine) });
 
-export const OccurrenceKind = z.enum(["planned", "started", "skipped", "missed", "caught_up"]);
+const OccurrenceKind = z.enum(["planned", "started", "skipped", "missed", "caught_up"]);
 export const Occurrence = z.object({
   library: LibraryName,
   workflow: WorkflowName,
@@ -157,7 +157,7 @@ export const OccurrenceQuery = z.strictObject({
 export type OccurrenceQuery = z.infer<typeof OccurrenceQuery>;
 export const OccurrenceList = z.object({ items: z.array(Occurrence) });
 
-export const LibrarySummary = z.object({
+const LibrarySummary = z.object({
   name: LibraryName,
   root: z.string(),
   git: z.object({ repository: z.string(), branch: z.string() }).optional(),
@@ -173,7 +173,7 @@ export const LibraryHealth = z.object({
   diagnostics: z.array(Diagnostic),
 });
 
-export const AgentSummary = z.object({
+const AgentSummary = z.object({
   name: AgentName,
   description: z.string(),
   layer: z.string().meta({ description: "the top-most layer defining the agent" }),
@@ -193,7 +193,7 @@ export const ExportPlanQuery = z.strictObject({
   target: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a target id such as claude-code, or 'all' or 'detected'"),
   scope: z.enum(["project", "user"]).optional(),
 });
-export const ExportPlanEntry = z.object({
+const ExportPlanEntry = z.object({
   path: z.string(),
   action: z.enum(["create", "update", "delete", "unchanged", "drift", "conflict"]),
   /** The targets whose output this file carries (several for `all`). */
@@ -214,7 +214,7 @@ export const ExportPlanView = z.object({
   warnings: z.array(Diagnostic),
 });
 
-export const ToolView = z.object({
+const ToolView = z.object({
   id: z.string(),
   displayName: z.string(),
   installed: z.boolean(),
@@ -224,7 +224,7 @@ export const ToolView = z.object({
 });
 export const ToolList = z.object({ items: z.array(ToolView), detectedAt: IsoTime });
 
-export const TokenView = z.object({
+const TokenView = z.object({
   id: z.string(),
   name: z.string(),
   hint: z.string(),
@@ -262,7 +262,7 @@ export const ApiSettingsView = z.object({
   }),
 });
 
-export const HealthCheck = z.object({
+const HealthCheck = z.object({
   componentType: z.enum(["component", "datastore", "system"]),
   status: z.enum(["pass", "warn", "fail"]),
   time: IsoTime,
@@ -303,11 +303,10 @@ export const WebhookAccepted = z.object({
   reason: z.string().optional(),
 });
 
-export const Empty = z.object({});
 export const NamedWorkflowParams = z.object({ library: LibraryName, workflow: WorkflowName });
 export const RunParams = z.object({ id: RunId });
 /** An open merge conflict of an upstream update (the local file stays active). */
-export const ConflictView = z.object({
+const ConflictView = z.object({
   id: z.string(),
   path: z.string().meta({ description: "the live file, relative to the library" }),
   conflictFile: z.string().meta({ description: "the file holding the conflict markers" }),

@@ -2,7 +2,7 @@
 // a 6-char base62 CRC32 of them, so leaked tokens are recognisable and typos are rejected offline.
 import { createHash, randomBytes } from "node:crypto";
 
-export const TOKEN_PREFIX = "aicfg_";
+const TOKEN_PREFIX = "aicfg_";
 const BODY_LEN = 43;
 const CRC_LEN = 6;
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -10,7 +10,7 @@ import { Slug } from "../../library/schema.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { checkTokenShape, generateToken, tokenDigest, tokenHint } from "./token-format.ts";
 
-export const ROLES = ["viewer", "editor", "admin"] as const;
+const ROLES = ["viewer", "editor", "admin"] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
@@ -32,8 +32,8 @@ export const TokenRecord = z.strictObject({
 });
 export type TokenRecord = z.infer<typeof TokenRecord>;
 
-export const TokenFile = z.strictObject({ version: z.literal(1), tokens: z.array(TokenRecord) });
-export type TokenFile = z.infer<typeof TokenFile>;
+const TokenFile = z.strictObject({ version: z.literal(1), tokens: z.array(TokenRecord) });
+type TokenFile = z.infer<typeof TokenFile>;
 
 /** A token record as lists show it: everything but the digest. */
 export function tokenView(t: TokenRecord): Omit<TokenRecord, "digest"> {
@@ -46,7 +46,7 @@ export const LOCAL_ADMIN_FILE = "local-admin.token";
 export const LOCAL_ADMIN_NAME = "local-admin";
 
 /** The outcome of checking a presented token. */
-export type TokenCheck = { ok: true; token: TokenRecord } | { ok: false; reason: "not-a-token" | "bad-checksum" | "unknown" | "expired"; token?: TokenRecord };
+type TokenCheck = { ok: true; token: TokenRecord } | { ok: false; reason: "not-a-token" | "bad-checksum" | "unknown" | "expired"; token?: TokenRecord };
 
 export type TokenStore = {
   file: string;
@@ -174,7 +174,7 @@ function parseTokenFile(file: string): TokenFile {
  * add a token. Refused rather than fixed: the mode says someone copied or created it carelessly.
  * POSIX only (Windows has no mode bits; its ACLs are the user profile's).
  */
-export function assertPrivateFile(file: string, st: Stats): void {
+function assertPrivateFile(file: string, st: Stats): void {
   if (process.platform === "win32") return;
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {

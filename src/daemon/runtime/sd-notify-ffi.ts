@@ -37,7 +37,7 @@ const ERRNO_NAMES: Record<number, string> = {
   111: "ECONNREFUSED",
 };
 
-export class DatagramSendError extends Error {
+class DatagramSendError extends Error {
   readonly errno: number;
   readonly errnoName: string;
   constructor(op: string, address: string, errno: number) {

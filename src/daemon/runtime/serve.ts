@@ -65,7 +65,7 @@ function isAddressInUse(e: unknown): boolean {
   return err?.code === "EADDRINUSE" || err?.name === "AddrInUse" || /address already in use|EADDRINUSE/i.test(err?.message ?? "");
 }
 
-export function addressInUseError(opts: ListenOptions, cause: unknown): ConfigError {
+function addressInUseError(opts: ListenOptions, cause: unknown): ConfigError {
   if ("unixSocket" in opts) {
     return new ConfigError("address-in-use", `cannot listen on ${opts.unixSocket}: the socket is in use`, {
       hint: "stop the other daemon, or set api.unixSocket to another path",

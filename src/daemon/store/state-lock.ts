@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ConfigError } from "../../library/diagnostics.ts";
 import { pidAlive } from "./file-store.ts";
 
-export type LockHolder = { pid: number; startTime?: string; bootId?: string; host?: string; instance: string; since: number };
+type LockHolder = { pid: number; startTime?: string; bootId?: string; host?: string; instance: string; since: number };
 
 /** How long a recovery lock may be held before it counts as left by a crashed starter. */
 const RECOVERY_STALE_MS = 10_000;
@@ -35,7 +35,7 @@ export function processStartTime(pid: number): string | undefined {
 const bootId = (): string | undefined => readOptional("/proc/sys/kernel/random/boot_id");
 
 /** Why a recorded holder no longer holds the lock, or undefined while it still does. */
-export function staleReason(holder: LockHolder): string | undefined {
+function staleReason(holder: LockHolder): string | undefined {
   if (holder.host && holder.host !== hostname()) return undefined; // another machine's lock (shared folder): never ours to break
   const boot = bootId();
   if (holder.bootId && boot && holder.bootId !== boot) return `it was taken before the machine restarted (pid ${holder.pid})`;

@@ -10,7 +10,7 @@ import { REDACTED } from "./redact.ts";
 export type { Logger };
 
 /** Field paths that hold secrets wherever they occur in a log object. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   "token",
   "secret",
   "password",
@@ -28,7 +28,7 @@ export const REDACT_PATHS = [
 
 export type LogSink = { write: (line: string) => void };
 
-export const LOG_FORMATS = ["json", "pretty"] as const;
+const LOG_FORMATS = ["json", "pretty"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const LEVEL_COLORS: Record<string, string> = { trace: "90", debug: "90", info: "32", warn: "33", error: "31", fatal: "35" };

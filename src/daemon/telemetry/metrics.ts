@@ -10,7 +10,7 @@ import type { DaemonEvent, EventBus } from "../events.ts";
 import { VERSION, runtimeName } from "../version.ts";
 import { systemClock } from "../clock.ts";
 
-export const METRICS_PREFIX = "aicfg";
+const METRICS_PREFIX = "aicfg";
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 const RUN_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];

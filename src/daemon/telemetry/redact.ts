@@ -19,7 +19,7 @@ const KNOWN_SHAPES = new RegExp(
 );
 
 /** Secret values shorter than this are not registered: replacing "a" everywhere would destroy logs. */
-export const MIN_SECRET_LENGTH = 6;
+const MIN_SECRET_LENGTH = 6;
 
 export type SecretRegistry = {
   /** Registers a secret value (and its JSON-escaped form) for scrubbing. Short values are ignored. */

@@ -4,7 +4,7 @@
 import type { LoadedWorkflow } from "../../workflows/schema.ts";
 import type { EventBus } from "../events.ts";
 
-export const MAX_CHAIN = 16;
+const MAX_CHAIN = 16;
 
 export type AfterTriggerOptions = {
   bus: EventBus;

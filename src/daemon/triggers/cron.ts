@@ -17,11 +17,11 @@ import type { RunStore } from "../store/types.ts";
 /** Longest a timer may sleep before the wall clock is read again (croner uses the same 30 s). */
 export const MAX_TIMER_MS = 30_000;
 /** An occurrence noticed later than this after its time was not "live": the daemon was down, asleep or the clock jumped. */
-export const LIVE_TOLERANCE_MS = 60_000;
+const LIVE_TOLERANCE_MS = 60_000;
 /** At most this many past occurrences are listed one by one after a long downtime. */
-export const MAX_REPLAY = 1000;
-export const DEFAULT_CATCHUP_WINDOW = "24h";
-export const DEFAULT_CATCHUP_MAX = 10;
+const MAX_REPLAY = 1000;
+const DEFAULT_CATCHUP_WINDOW = "24h";
+const DEFAULT_CATCHUP_MAX = 10;
 
 export type CronTriggerOptions = {
   library: string;
@@ -47,7 +47,7 @@ export type CronTriggerHandle = {
   settled: () => Promise<void>;
 };
 
-export function makeCron(spec: CronOn): Cron {
+function makeCron(spec: CronOn): Cron {
   return new Cron(spec.schedule, {
     paused: true,
     timezone: spec.timezone ?? "UTC",
@@ -56,7 +56,7 @@ export function makeCron(spec: CronOn): Cron {
   });
 }
 
-export function cronFingerprint(spec: CronOn): string {
+function cronFingerprint(spec: CronOn): string {
   return sha256(JSON.stringify([spec.schedule, spec.timezone ?? "UTC", spec.dom_and_dow ?? false])).slice(0, 16);
 }
 
@@ -74,7 +74,7 @@ export function occurrenceRunId(library: string, workflow: string, index: number
 }
 
 /** Occurrences strictly after `from` and at or before `to`, oldest first; `dropped` counts the ones beyond MAX_REPLAY. */
-export function occurrencesBetween(cron: Cron, from: number, to: number): { times: number[]; dropped: number } {
+function occurrencesBetween(cron: Cron, from: number, to: number): { times: number[]; dropped: number } {
   const times: number[] = [];
   let dropped = 0;
   let prev = new Date(from);

@@ -10,14 +10,14 @@ import type { Clock } from "../clock.ts";
 import type { RunStore } from "../store/types.ts";
 import { sha256 } from "../../library/hash.ts";
 
-export const DEFAULT_GIT_POLL = "60s";
+const DEFAULT_GIT_POLL = "60s";
 const REMEMBER = 50;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /** A push from the webhook route; `delivery` and `actor` go with the runs it starts. */
 export type GitPush = { library: string; branch: string; after: string; before?: string; delivery?: string; actor?: string; redelivery?: boolean };
 /** `redelivery`: a delivery processed again, so its commit fires even though it is known. */
-export type PushOptions = { delivery?: string; actor?: string; redelivery?: boolean };
+type PushOptions = { delivery?: string; actor?: string; redelivery?: boolean };
 
 export type GitTriggerOptions = {
   library: string;

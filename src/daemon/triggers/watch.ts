@@ -11,12 +11,12 @@ import type { WatchOn } from "../../workflows/schema.ts";
 import type { z } from "zod";
 import type { Clock } from "../clock.ts";
 
-export const DEFAULT_DEBOUNCE = "300ms";
+const DEFAULT_DEBOUNCE = "300ms";
 /** Write-finish detection: a file counts as written once its size is stable this long. */
-export const WRITE_FINISH_MS = 50;
+const WRITE_FINISH_MS = 50;
 const ALWAYS_IGNORED = /(^|[/\\])(\.git|node_modules|\.aicfg-state)([/\\]|$)/;
 
-export type FileEvent = { kind: "add" | "change" | "unlink"; path: string };
+type FileEvent = { kind: "add" | "change" | "unlink"; path: string };
 
 export type FileWatcher = {
   ready: Promise<void>;

@@ -7,7 +7,7 @@ import { Duration, parseDuration } from "../duration.ts";
 import { defineAction } from "./types.ts";
 import { requireAllowedFolder } from "./write-roots.ts";
 
-export const BackupWith = z.strictObject({
+const BackupWith = z.strictObject({
   dir: z
     .string()
     .min(1)

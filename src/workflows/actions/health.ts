@@ -17,19 +17,19 @@ import { defineAction } from "./types.ts";
  * (github/docs custom-agents-configuration.md); Custom GPT instructions 8,000 characters;
  * Windsurf rule file 12,000 characters (docs.windsurf.com).
  */
-export const TARGET_TOKEN_LIMITS: Readonly<Record<string, number>> = {
+const TARGET_TOKEN_LIMITS: Readonly<Record<string, number>> = {
   codex: 8192,
   copilot: 7500,
   chatgpt: 2000,
   windsurf: 3000,
 };
 
-export const HealthWith = z.strictObject({
+const HealthWith = z.strictObject({
   stale_after: Duration.optional().describe("files not modified for this long are reported as stale (default 180d)"),
   limits: z.record(z.string(), z.number().int().positive()).optional().describe("token limit per target id, added to the built-in table"),
 });
 
-export function estimateTokens(chars: number): number {
+function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
@@ -80,7 +80,7 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-export function agentTokens(a: ResolvedAgent): number {
+function agentTokens(a: ResolvedAgent): number {
   let chars = a.instructions.length;
   for (const k of a.knowledge) {
     if (k.mode !== "always") continue;
@@ -93,7 +93,7 @@ export function agentTokens(a: ResolvedAgent): number {
   return estimateTokens(chars);
 }
 
-export function libraryHealth(lib: Library, now: number, opts: { staleAfterMs: number; limits: Record<string, number> }) {
+function libraryHealth(lib: Library, now: number, opts: { staleAfterMs: number; limits: Record<string, number> }) {
   const files = walkFiles(lib.root);
   const bytes = files.reduce((n, f) => n + f.size, 0);
   const stale = files

@@ -9,7 +9,7 @@ import { ActionError, defineAction } from "./types.ts";
 
 export const SIGNATURE_HEADER = "x-aicfg-signature-256";
 
-export const NotifyWith = z.strictObject({
+const NotifyWith = z.strictObject({
   url: z
     .string()
     .url()
@@ -23,7 +23,7 @@ export const NotifyWith = z.strictObject({
   timeout: Duration.optional().describe("default 10s"),
 });
 
-export function signBody(secret: string, body: string | Uint8Array): string {
+function signBody(secret: string, body: string | Uint8Array): string {
   return "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
 }
 

@@ -8,7 +8,7 @@ import { isInside } from "../../library/paths.ts";
 import { Duration, parseDuration } from "../duration.ts";
 import { ActionError, defineAction, type ActionContext } from "./types.ts";
 
-export const ShellWith = z.strictObject({
+const ShellWith = z.strictObject({
   command: z.array(z.string().min(1)).min(1).describe("the program and its arguments, e.g. [npm, test]; no shell is involved"),
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()]))
@@ -22,7 +22,7 @@ const MAX_OUTPUT = 64 * 1024;
 const BASE_ENV = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER"];
 
 /** The environment a shell step sees: a small base, event data as AICFG_* variables, then with.env. */
-export function shellEnv(ctx: ActionContext, extra: Record<string, string | number | boolean> | undefined): Record<string, string> {
+function shellEnv(ctx: ActionContext, extra: Record<string, string | number | boolean> | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of BASE_ENV) {
     const v = process.env[k];

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { checkRefName, checkRemoteUrl, checkSha, firstLines, git, gitOk, identityError, identityMissing, type GitOptions } from "../git.ts";
 import { ActionError, defineAction, type ActionContext } from "./types.ts";
 
-export const SyncWith = z.strictObject({
+const SyncWith = z.strictObject({
   remote: z.string().min(1).optional().describe("git remote name (default origin)"),
   branch: z.string().min(1).optional().describe("branch to sync (default: the checked-out branch)"),
   strategy: z.enum(["ff-only", "rebase"]).optional().describe("default ff-only"),

@@ -81,8 +81,8 @@ export type ActionSettings = {
   backupDirs?: readonly string[];
 };
 
-export type ExportFact = { target: string; written: number; deleted: number; drift: number };
-export type LibraryStatsFact = { files: number; bytes: number; agents: number };
+type ExportFact = { target: string; written: number; deleted: number; drift: number };
+type LibraryStatsFact = { files: number; bytes: number; agents: number };
 
 export type ActionResult = {
   outputs: Record<string, unknown>;

@@ -7,7 +7,7 @@ import { validateLibrary } from "../../adapters/validate.ts";
 import { validateWorkflows } from "../schema.ts";
 import { ActionError, defineAction } from "./types.ts";
 
-export const ValidateWith = z.strictObject({
+const ValidateWith = z.strictObject({
   strict: z.boolean().optional().describe("fail on warnings too"),
   workflows: z.boolean().optional().describe("also check workflow files (default true)"),
 });

@@ -7,7 +7,7 @@ import { isInside } from "../../library/paths.ts";
 import { ActionError } from "./types.ts";
 
 /** `p` with every symlink in its longest existing prefix resolved (the rest is kept as written). */
-export function realPrefix(p: string): string {
+function realPrefix(p: string): string {
   const abs = resolve(p);
   const rest: string[] = [];
   let cur = abs;
@@ -25,7 +25,7 @@ export function realPrefix(p: string): string {
 }
 
 /** True when `folder` is one of `allowed` or inside one (symlinks resolved on both sides). */
-export function insideAllowed(folder: string, allowed: readonly string[]): boolean {
+function insideAllowed(folder: string, allowed: readonly string[]): boolean {
   const real = realPrefix(folder);
   return allowed.some((a) => isInside(realPrefix(a), real));
 }

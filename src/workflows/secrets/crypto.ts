@@ -12,7 +12,7 @@
 // needs the plaintext value.
 
 const PREFIX = "enc:v1:";
-export const ALG = "a256gcm";
+const ALG = "a256gcm";
 const NONCE_BYTES = 12;
 const KEY_BYTES = 32;
 const KID = /^[a-f0-9]{16}$/;
@@ -109,10 +109,6 @@ export function parseToken(token: string): ParsedToken {
   const parts = token.startsWith(PREFIX) ? token.slice(PREFIX.length).split(":") : [];
   if (parts.length !== 4 || !KID.test(parts[0]!) || parts[1] !== ALG) throw new SecretCryptoError("bad-format", `not an enc:v1:<kid>:${ALG}:… value`);
   return { kid: parts[0]!, alg: parts[1]!, wrapped: fromB64url(parts[2]!), data: fromB64url(parts[3]!) };
-}
-
-export function isEncrypted(value: string): boolean {
-  return value.startsWith(PREFIX);
 }
 
 /** Encrypts `plain` for `record`/`field` under a new DEK wrapped by the keyring's first key. */

@@ -19,10 +19,10 @@ export type KeySource = { kind: "env"; name: "AICFG_SECRET_KEY" } | { kind: "fil
 
 export type LoadedKeys = { source: KeySource; keyring: Kek[]; texts: string[] };
 
-export const KEY_FILE_NAME = "secret.key";
+const KEY_FILE_NAME = "secret.key";
 
 /** The key source that applies for this environment and state folder (the file may not exist yet). */
-export function keySource(stateDir: string, env: Record<string, string | undefined>): KeySource {
+function keySource(stateDir: string, env: Record<string, string | undefined>): KeySource {
   if (env.AICFG_SECRET_KEY) return { kind: "env", name: "AICFG_SECRET_KEY" };
   if (env.AICFG_SECRET_KEY_FILE) return { kind: "file", path: env.AICFG_SECRET_KEY_FILE };
   const cred = env.CREDENTIALS_DIRECTORY ? join(env.CREDENTIALS_DIRECTORY, "aicfg-secret.key") : undefined;
@@ -35,7 +35,7 @@ export function describeSource(s: KeySource): string {
 }
 
 /** Refuses a key file that is a link, not a regular file, readable by group or others, or owned by another user. */
-export function checkKeyFile(path: string): void {
+function checkKeyFile(path: string): void {
   const st = lstatSync(path);
   const hint = `chmod 600 ${path} (and chown it to the user the daemon runs as)`;
   if (st.isSymbolicLink())

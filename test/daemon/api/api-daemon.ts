@@ -23,7 +23,7 @@ export const T0 = Date.parse("2026-11-24T10:00:00.000Z");
 export const CANARY = "canary-5f1c9e2a7b3d4e6f";
 
 /** A local HTTP server that answers each request only when released: steps that wait for the test. */
-export type Hold = {
+type Hold = {
   url: string;
   held: () => number;
   /** Answers the requests held now with `status`; later ones are held again. */
@@ -65,7 +65,7 @@ async function startHold(): Promise<Hold> {
 }
 
 /** The libraries: org (agent reviewer) extended by team (overrides, MCP with a literal secret), and other. */
-export function writeLibraries(root: string, holdUrl: string): { team: string; other: string; org: string } {
+function writeLibraries(root: string, holdUrl: string): { team: string; other: string; org: string } {
   const heldStep = (message: string) => `  - id: main\n    uses: notify\n    with:\n      url: ${holdUrl}\n      message: "${message}"\n      timeout: 1h\n`;
   writeTree(root, {
     "org/aicfg.yaml": "name: org\ntargets: [claude-code]\n",
@@ -88,7 +88,7 @@ export function writeLibraries(root: string, holdUrl: string): { team: string; o
 }
 
 /** The real file store with one injectable outage (what a full disk or a lost database looks like to the daemon). */
-export type FaultyStore = RunStore & { failNextCreate: (message: string) => void };
+type FaultyStore = RunStore & { failNextCreate: (message: string) => void };
 
 function faulty(store: RunStore): FaultyStore {
   let fail: string | undefined;

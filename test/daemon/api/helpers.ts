@@ -17,9 +17,9 @@ import { createTelemetry } from "../../../src/daemon/telemetry/telemetry.ts";
 import { tempDir } from "../../helpers/fixtures.ts";
 import { CANARY, startApiDaemon, T0, type ApiDaemon } from "./api-daemon.ts";
 
-export { CANARY, T0 };
+export { CANARY };
 export const WEBHOOK_SECRET = "It's a Secret to Everybody";
-export const ORIGIN = "http://127.0.0.1:7411";
+const ORIGIN = "http://127.0.0.1:7411";
 
 let template: { dir: string; tokens: Harness["tokens"] } | undefined;
 
@@ -58,7 +58,7 @@ export type Harness = {
   cleanup: () => Promise<void>;
 };
 
-export type CallOptions = {
+type CallOptions = {
   token?: string;
   body?: string | Uint8Array;
   json?: unknown;
