@@ -1,6 +1,7 @@
 // `aicfg.lock`: what each git layer of a library is pinned to (the requested ref, the commit it resolved to,
 // the sha256 of every file used), and the pure comparisons around it (does the lock cover aicfg.yaml, which
 // files changed between two pins). The resolved commit is the merge base of personal edits against upstream.
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { z } from "zod";
 import { sha256 } from "./hash.ts";
 import type { Diagnostic } from "./diagnostics.ts";
@@ -42,16 +43,20 @@ export function parseLock(text: string, file: string): { lock: LockFile | undefi
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const pos = m ? lineCol(text, Number(m[1])) : { line: 1, col: 1 };
+  } catch {
+    // Where and why, from a parser of our own: JSON.parse's message and position differ between
+    // Node, Bun and Deno.
+    const found: ParseError[] = [];
+    parseJsonc(text, found, { disallowComments: true, allowTrailingComma: false });
+    const first = found[0];
+    const pos = first ? lineCol(text, first.offset) : { line: 1, col: 1 };
     return {
       lock: undefined,
       diagnostics: [
         {
           severity: "error",
           code: "lock-syntax",
-          message: `${LOCK_FILE} is not valid JSON: ${(e as Error).message}`,
+          message: `${LOCK_FILE} is not valid JSON: ${first ? printParseErrorCode(first.error) : "unexpected end"}`,
           file,
           ...pos,
           hint: "aicfg writes this file: restore it from git, or delete it and run 'aicfg library update'",

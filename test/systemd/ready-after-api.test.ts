@@ -121,7 +121,8 @@ it("when the API starts, READY=1 comes once the listener accepts connections", a
   expect(texts.find((t) => t.startsWith("READY=1"))).toMatch(/^READY=1\nSTATUS=Ready: 1 of 1 workflows enabled/);
   for (let i = 0; i < 500 && !proc.stderr().includes('"msg":"aicfg daemon ready"'); i++) await new Promise((r) => setTimeout(r, 10));
   expect(proc.stderr()).toContain('"msg":"aicfg daemon ready"');
-  proc.child.kill("SIGTERM");
+  // process.kill, not child.kill: under Deno the latter reports the signal instead of the exit code.
+  process.kill(proc.child.pid!, "SIGTERM");
   expect((await proc.exited).code).toBe(0);
   rx.close();
 });

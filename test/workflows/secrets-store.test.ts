@@ -2,12 +2,14 @@
 // file made 0600 at open time even under umask 000 and refused when others can read it, rotation
 // that keeps every record readable while it runs and leaves no record on the old key.
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/daemon/cli/main.ts";
 import { generateKeyText, importKek } from "../../src/workflows/secrets/crypto.ts";
 import { openSecretStore, STORE_FILE } from "../../src/workflows/secrets/store.ts";
 import { tempDir } from "../helpers/fixtures.ts";
+import { nodeBin } from "../daemon/harness.ts";
 
 const CANARY = "canary-7f3a9c1e-never-on-disk";
 
@@ -68,12 +70,11 @@ describe("aicfg secret", () => {
   });
 
   it("creates the key file 0600 even under umask 000, with no readable temp file on the way", async () => {
-    const old = process.umask(0);
-    try {
-      await openSecretStore(state, {}).set("A_SECRET", CANARY);
-    } finally {
-      process.umask(old);
-    }
+    // In a child process: Bun's and Deno's test workers cannot set the umask.
+    const store = join(import.meta.dirname, "../../src/workflows/secrets/store.ts");
+    const code = `process.umask(0); const { openSecretStore } = await import(process.argv[1]); await openSecretStore(process.argv[2], {}).set("A_SECRET", process.argv[3]);`;
+    const r = spawnSync(nodeBin(), ["--input-type=module", "-e", code, store, state, CANARY], { encoding: "utf8" });
+    expect([r.status, r.stderr]).toEqual([0, ""]);
     expect(mode(join(state, "secret.key"))).toBe(0o600);
     expect(mode(join(state, STORE_FILE))).toBe(0o600);
     expect(readdirSync(state).filter((n) => n.endsWith(".tmp"))).toEqual([]);
