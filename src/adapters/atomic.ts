@@ -127,6 +127,29 @@ function refuseLink(path: string, e: unknown): never {
 }
 
 /**
+ * Opens the folder `part` inside the held folder `fd` without following a link, creating it with
+ * `mode` when missing (`mode` undefined: a missing folder is ENOENT). `shown` names it in errors.
+ */
+function openChildDir(fd: number, part: string, shown: string, mode: number | undefined): number {
+  try {
+    return openSync(via(fd, part), DIR_FLAGS);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuseLink(shown, e);
+    if (mode === undefined) throw e;
+  }
+  try {
+    mkdirSync(via(fd, part), { mode });
+  } catch (m) {
+    if ((m as NodeJS.ErrnoException).code !== "EEXIST") throw m;
+  }
+  try {
+    return openSync(via(fd, part), DIR_FLAGS);
+  } catch (again) {
+    refuseLink(shown, again);
+  }
+}
+
+/**
  * Opens the folder `dir` below `root`, one component at a time from the handle of its parent, never
  * following a link below the root; creates missing folders with `mode` unless `mode` is undefined (then
  * a missing one is ENOENT). Returns the folder's descriptor; the caller closes it.
@@ -145,23 +168,7 @@ export function openDirBeneath(root: string, dir: string, mode: number | undefin
   try {
     for (const part of rel.split(sep).filter(Boolean)) {
       shown = join(shown, part);
-      let next: number;
-      try {
-        next = openSync(via(fd, part), DIR_FLAGS);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuseLink(shown, e);
-        if (mode === undefined) throw e;
-        try {
-          mkdirSync(via(fd, part), { mode });
-        } catch (m) {
-          if ((m as NodeJS.ErrnoException).code !== "EEXIST") throw m;
-        }
-        try {
-          next = openSync(via(fd, part), DIR_FLAGS);
-        } catch (again) {
-          refuseLink(shown, again);
-        }
-      }
+      const next = openChildDir(fd, part, shown, mode);
       closeSync(fd);
       fd = next;
     }
@@ -302,22 +309,7 @@ function heldDir(h: HeldDirs, root: string, dir: string, mode: number): number {
   for (let i = n; i < parts.length; i++) {
     const part = parts[i]!;
     shown = join(shown, part);
-    let next: number;
-    try {
-      next = openSync(via(fd, part), DIR_FLAGS);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuseLink(shown, e);
-      try {
-        mkdirSync(via(fd, part), { mode });
-      } catch (m) {
-        if ((m as NodeJS.ErrnoException).code !== "EEXIST") throw m;
-      }
-      try {
-        next = openSync(via(fd, part), DIR_FLAGS);
-      } catch (again) {
-        refuseLink(shown, again);
-      }
-    }
+    const next = openChildDir(fd, part, shown, mode);
     h.fds.set(keyOf(i + 1), next);
     fd = next;
   }
