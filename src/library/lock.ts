@@ -20,6 +20,10 @@ export const LockedLayer = z.strictObject({
   resolvedCommit: Sha.describe("the commit the ref pointed at when the layer was locked: the merge base of local edits"),
   fetchedAt: z.string().describe("when that commit was fetched (ISO 8601); changes only when the pin moves"),
   files: z.record(z.string(), Integrity).describe("every file of the layer used, relative to path, with its sha256"),
+  adopted: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("files of the layer the library holds a personal copy of at the same path ('aicfg library adopt'): 3-way merged on every update"),
 });
 export type LockedLayer = z.infer<typeof LockedLayer>;
 
@@ -105,6 +109,7 @@ export function serializeLock(lock: LockFile, order: readonly string[] = []): st
       resolvedCommit: l.resolvedCommit,
       fetchedAt: l.fetchedAt,
       files,
+      ...(l.adopted?.length ? { adopted: [...new Set(l.adopted)].sort() } : {}),
     };
   }
   return JSON.stringify({ lockfileVersion: lock.lockfileVersion, layers }, null, 2) + "\n";

@@ -30,6 +30,8 @@ import {
 import type { LayerFolder, Library } from "../library/model.ts";
 import { resolveInside, toPosix } from "../library/paths.ts";
 import { LibraryManifest, type LayerSpec } from "../library/schema.ts";
+import { openConflictStore } from "./conflicts.ts";
+import { applyLayerUpdate } from "./layer-merge.ts";
 import { ActionError } from "./actions/types.ts";
 import { checkRemoteUrl, checkSha, firstLines, git, gitBytes, type GitOptions } from "./git.ts";
 
@@ -67,7 +69,22 @@ export type LayerReport = {
   upstream?: string;
   offline?: Offline;
   files?: FileDiff;
+  /** The library's adopted copies of this layer's files, 3-way merged with the upstream update. */
+  merges?: AdoptedMerge[];
   message?: string;
+};
+
+/** What an upstream update did to one adopted copy (the live file in the library, at the same path). */
+type AdoptedMerge = {
+  path: string;
+  /** merged: the live file took upstream's changes; kept: nothing to take (or a policy kept the local file); conflict: see conflictFile. */
+  result: "merged" | "kept" | "conflict";
+  decidedBy?: string;
+  /** The file with the conflict markers, relative to the library root (the live file is unchanged). */
+  conflictFile?: string;
+  fields?: string[];
+  bodyConflicts?: number;
+  note?: string;
 };
 
 // ----- where things live ----------------------------------------------------------------------------------
@@ -109,6 +126,11 @@ function asLayerError(e: unknown, spec: LayerSpec): AicfgError {
 
 /** The `layers:` of a library's aicfg.yaml; a bad entry is a ConfigError at its file:line:col. */
 export function readLayerSpecs(libraryRoot: string): LayerSpec[] {
+  return readManifest(libraryRoot).layers ?? [];
+}
+
+/** The library's own aicfg.yaml, validated (its name labels conflict records, its `merge:` rules pick merge policies). */
+function readManifest(libraryRoot: string): LibraryManifest {
   const file = join(libraryRoot, MANIFEST_FILE);
   let text: string;
   try {
@@ -119,7 +141,7 @@ export function readLayerSpecs(libraryRoot: string): LayerSpec[] {
   const d: Diagnostic[] = [];
   const manifest = validateYaml(text, file, LibraryManifest, d, 0, Object.keys(LibraryManifest.shape));
   if (!manifest) throw diagnosticsError(d);
-  return manifest.layers ?? [];
+  return manifest;
 }
 
 function diagnosticsError(d: Diagnostic[]): ConfigError {
@@ -483,19 +505,94 @@ export type UpdateOptions = {
   acceptRewrite?: boolean;
 };
 
-export type UpdateResult = { reports: LayerReport[]; lockWritten: boolean; lock: LockFile };
+export type UpdateResult = {
+  reports: LayerReport[];
+  lockWritten: boolean;
+  lock: LockFile;
+  /** Adopted copies the update left in conflict (their local version stays active). */
+  conflicts: number;
+  /** Library files (absolute) a merge rewrote or deleted. */
+  changedFiles: string[];
+};
+
+/**
+ * 3-way merges the upstream update of every file of a layer the library adopted (`adopted` in the lock):
+ * the base is the file at the locked commit (or, while a conflict is open, the base that conflict was
+ * found against, so local edits are never mistaken for reverts), theirs the file at the new commit.
+ * The same code for `aicfg library update` and the daemon's sync step (applyLayerUpdate).
+ */
+async function mergeAdopted(
+  ctx: LayerContext,
+  manifest: LibraryManifest,
+  spec: LayerSpec,
+  locked: LockedLayer,
+  commit: string,
+  tree: { root: string; files: Record<string, string> },
+  changedFiles: string[],
+): Promise<AdoptedMerge[]> {
+  const out: AdoptedMerge[] = [];
+  const root = resolve(ctx.libraryRoot);
+  const store = openConflictStore(ctx.stateDir);
+  const old: LayerSpec = { ...spec, url: locked.url, ...(locked.path !== undefined ? { path: locked.path } : {}) };
+  for (const path of locked.adopted ?? []) {
+    const open = store.get(root, path);
+    let base: string | null;
+    if (open?.status === "open") base = open.base === null ? null : (store.blob(open.base) ?? null);
+    else if (path in locked.files) {
+      const bytes = await readBaseFile(ctx.stateDir, ctx.libraryRoot, old, locked.resolvedCommit, path);
+      if (bytes === undefined)
+        throw new LayerError(
+          "layer-base-missing",
+          `layer '${spec.name}': cannot read ${path} at the locked ${locked.resolvedCommit.slice(0, 12)} (the merge base)`,
+          {
+            hint: "the mirror under the state folder may be damaged: delete it and run the update again",
+          },
+        );
+      base = bytes.toString("utf8");
+    } else base = null;
+    const theirs = path in tree.files ? readFileSync(resolveInside(tree.root, path, "layer file"), "utf8") : null;
+    if (base === theirs && open?.status !== "open") continue; // upstream did not touch it
+    const applied = await applyLayerUpdate({
+      libraryRoot: root,
+      library: manifest.name,
+      stateDir: ctx.stateDir,
+      path,
+      base,
+      theirs,
+      ...(manifest.merge ? { rules: manifest.merge } : {}),
+      upstream: { layer: spec.name, commit },
+      now: now(ctx).getTime(),
+    });
+    if (applied.changed) changedFiles.push(join(root, path));
+    const o = applied.outcome;
+    if (o.status === "conflict") {
+      out.push({
+        path,
+        result: "conflict",
+        conflictFile: applied.conflict!.conflictFile,
+        fields: applied.conflict!.fields,
+        bodyConflicts: applied.conflict!.bodyConflicts,
+        ...(o.note ? { note: o.note } : {}),
+      });
+    } else out.push({ path, result: applied.changed ? "merged" : "kept", decidedBy: o.decidedBy, ...(o.note ? { note: o.note } : {}) });
+  }
+  await hold(ctx, "merged");
+  return out;
+}
 
 /**
  * Fetches, resolves, checks out and pins the layers, then writes aicfg.lock once, last. A rewritten history
  * (the locked commit is no ancestor of the new one) keeps the old pin unless acceptRewrite.
  */
 export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Promise<UpdateResult> {
-  const specs = readLayerSpecs(ctx.libraryRoot);
+  const manifest = readManifest(ctx.libraryRoot);
+  const specs = manifest.layers ?? [];
   const lock = readLock(ctx.libraryRoot);
   checkNames(specs, opts.names);
   return withUpdateLock(ctx, async () => {
     const next: LockFile = { lockfileVersion: lock.lockfileVersion, layers: { ...lock.layers } };
     const reports: LayerReport[] = [];
+    const changedFiles: string[] = [];
     for (const spec of specs) {
       const locked = lock.layers[spec.name];
       const gap = lockGap(spec, locked);
@@ -531,6 +628,10 @@ export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Prom
       }
       const tree = await materialise(ctx, mirror, spec, commit);
       await pin(mirror, commit);
+      // Before the lock moves: a crash after some merges leaves the old base in the lock, and merging the
+      // same update into an already merged file again is clean (both sides made the same change).
+      const merges = locked?.adopted?.length ? await mergeAdopted(ctx, manifest, spec, locked, commit, tree, changedFiles) : [];
+      const adopted = (locked?.adopted ?? []).filter((p) => p in tree.files || existsSync(join(ctx.libraryRoot, p)));
       next.layers[spec.name] = {
         url: spec.url,
         requestedRef: spec.ref,
@@ -538,11 +639,13 @@ export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Prom
         resolvedCommit: commit,
         fetchedAt: now(ctx).toISOString(),
         files: tree.files,
+        ...(adopted.length ? { adopted } : {}),
       };
       reports.push({
         ...report,
         status: locked ? "updated" : "added",
         files: diffFiles(locked?.files ?? {}, tree.files),
+        ...(merges.length ? { merges } : {}),
         ...(tree.skipped.length
           ? { message: `skipped ${tree.skipped.length} entries that are not regular files (links, submodules): ${tree.skipped.slice(0, 5).join(", ")}` }
           : {}),
@@ -557,7 +660,61 @@ export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Prom
     const changed = serializeLock(next) !== serializeLock(lock) || !existsSync(join(ctx.libraryRoot, LOCK_FILE));
     await hold(ctx, "before-lock");
     if (changed && (specs.length || Object.keys(lock.layers).length)) writeLock(ctx.libraryRoot, next, specs);
-    return { reports, lockWritten: changed, lock: next };
+    const conflicts = reports.reduce((n, r) => n + (r.merges ?? []).filter((m) => m.result === "conflict").length, 0);
+    return { reports, lockWritten: changed, lock: next, conflicts, changedFiles };
+  });
+}
+
+export type AdoptResult = { layer: string; path: string; commit: string; written: boolean };
+
+/**
+ * `aicfg library adopt LAYER FILE...`: copies files of a layer at its pinned commit into the library, at the
+ * same path, and records them in aicfg.lock as adopted copies, so every later update 3-way merges them
+ * (an edited copy no longer stops receiving upstream fixes). A library file already there is kept only with
+ * `keepLocal` (it becomes an adopted copy with the current pin as its base); a file that is already the
+ * pinned version is recorded as it is.
+ */
+export async function adoptLayerFiles(ctx: LayerContext, layer: string, paths: readonly string[], opts: { keepLocal?: boolean } = {}): Promise<AdoptResult[]> {
+  const specs = readLayerSpecs(ctx.libraryRoot);
+  checkNames(specs, [layer]);
+  const spec = specs.find((s) => s.name === layer)!;
+  const lock = readLock(ctx.libraryRoot);
+  const locked = lock.layers[layer];
+  const gap = lockGap(spec, locked);
+  if (gap) throw new ConfigError("lock-out-of-date", `layer '${layer}': ${gapMessage(gap)}`, { hint: `run 'aicfg library update ${layer}' first, then adopt` });
+  const root = resolve(ctx.libraryRoot);
+  return withUpdateLock(ctx, async () => {
+    const { root: tree } = await ensurePinned(ctx, spec, locked!);
+    const results: AdoptResult[] = [];
+    const plan: { rel: string; dest: string; bytes: Buffer; write: boolean }[] = [];
+    for (const raw of paths) {
+      const rel = toPosix(raw).replace(/^\.\//, "");
+      if (!(rel in locked!.files)) {
+        throw new ConfigError("not-in-layer", `layer '${layer}' has no file ${rel} at ${locked!.resolvedCommit.slice(0, 12)}`, {
+          hint: "give the path relative to the layer's folder, as 'aicfg library status --json' and aicfg.lock list them",
+        });
+      }
+      const dest = resolveInside(root, rel, "adopted file");
+      const bytes = readFileSync(resolveInside(tree, rel, "layer file"));
+      let write = true;
+      if (existsSync(dest)) {
+        const same = Buffer.compare(readFileSync(dest), bytes) === 0;
+        if (!same && !opts.keepLocal)
+          throw new ConfigError("adopt-exists", `${dest} already exists and differs from ${layer}'s ${rel}`, {
+            hint: "--keep-local adopts the file as it is (the next update merges upstream changes into it); or move it away first",
+          });
+        write = false;
+      }
+      plan.push({ rel, dest, bytes, write });
+    }
+    for (const p of plan) {
+      if (p.write) atomicWrite(p.dest, p.bytes, 0o644, { root });
+      results.push({ layer, path: p.rel, commit: locked!.resolvedCommit, written: p.write });
+    }
+    // The lock last: a crash before it leaves plain copies, which the loader layers like any personal file.
+    lock.layers[layer] = { ...locked!, adopted: [...new Set([...(locked!.adopted ?? []), ...plan.map((p) => p.rel)])].sort() };
+    writeLock(ctx.libraryRoot, lock, specs);
+    return results;
   });
 }
 

@@ -22,6 +22,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   entry("library add", async () => (await import("./library.ts")).libraryAddCommand),
   entry("library remove", async () => (await import("./library.ts")).libraryRemoveCommand),
   entry("library update", async () => (await import("./library.ts")).libraryUpdateCommand),
+  entry("library adopt", async () => (await import("./library.ts")).libraryAdoptCommand),
   entry("library status", async () => (await import("./library.ts")).libraryStatusCommand),
   entry("library outdated", async () => (await import("./library.ts")).libraryOutdatedCommand),
   entry("migrate", async () => (await import("./migrate.ts")).migrateCommand),

@@ -9,7 +9,17 @@ import { AicfgError, ConfigError } from "../../../library/diagnostics.ts";
 import { MANIFEST_FILE } from "../../../library/load.ts";
 import { LOCK_FILE } from "../../../library/lock.ts";
 import { LayerSpec } from "../../../library/schema.ts";
-import { checkLayers, layerStatus, readLayerSpecs, readLock, updateLayers, writeLock, type LayerContext, type LayerReport } from "../../../workflows/layers.ts";
+import {
+  adoptLayerFiles,
+  checkLayers,
+  layerStatus,
+  readLayerSpecs,
+  readLock,
+  updateLayers,
+  writeLock,
+  type LayerContext,
+  type LayerReport,
+} from "../../../workflows/layers.ts";
 import { COMMON_OPTIONS, EXIT, type CliIO, type Command, type ParsedArgs } from "../command.ts";
 import { paint } from "../format.ts";
 import { LIBRARY_OPTION, STATE_OPTION, libraryDir, stateDir } from "../options.ts";
@@ -64,7 +74,24 @@ function printReports(io: CliIO, reports: readonly LayerReport[]): void {
         ),
       );
     if (r.message && r.status !== "rewritten" && !describe(r).includes(r.message)) io.err(`${r.name}: ${r.message}`);
+    for (const m of r.merges ?? []) {
+      if (m.result === "conflict")
+        io.err(
+          paint(
+            io,
+            "red",
+            `${r.name}: ${m.path}: conflict (${[m.fields?.length ? `fields ${m.fields.join(", ")}` : "", m.bodyConflicts ? `${m.bodyConflicts} body hunk(s)` : ""].filter(Boolean).join(", ") || "whole file"}); the local file stays active, markers in ${m.conflictFile}`,
+          ),
+        );
+      else io.out(`${r.name}: ${m.path}: ${m.result === "merged" ? "merged upstream changes" : "kept the local file"} (${m.decidedBy})`);
+      if (m.note) io.err(`${r.name}: ${m.path}: ${m.note}`);
+    }
   }
+}
+
+/** After an update that left conflicts: where they are and how to close them. */
+function printConflictHint(io: CliIO, conflicts: number): void {
+  if (conflicts) io.err(`hint: ${conflicts} adopted file(s) in conflict: 'aicfg status' lists them, 'aicfg resolve FILE --ours|--theirs|--edited' closes one`);
 }
 
 function printJson(io: CliIO, value: Record<string, unknown>): void {
@@ -209,15 +236,49 @@ export const libraryUpdateCommand: Command = {
     const ctx = context(args, io);
     const result = await updateLayers(ctx, { names: args.positionals, mode: "update", acceptRewrite: args.values["accept-rewrite"] === true });
     const rewritten = result.reports.filter((r) => r.status === "rewritten");
-    const code = rewritten.length ? EXIT.drift : EXIT.ok;
-    if (args.values.json) printJson(io, { ok: code === EXIT.ok, lockWritten: result.lockWritten, reports: result.reports });
+    const code = rewritten.length || result.conflicts ? EXIT.drift : EXIT.ok;
+    if (args.values.json) printJson(io, { ok: code === EXIT.ok, lockWritten: result.lockWritten, conflicts: result.conflicts, reports: result.reports });
     else {
       printReports(io, result.reports);
       if (rewritten.length)
         io.err(`hint: look at the new history first; 'aicfg library update ${rewritten.map((r) => r.name).join(" ")} --accept-rewrite' pins it`);
+      printConflictHint(io, result.conflicts);
       io.out(result.lockWritten ? `wrote ${LOCK_FILE}` : `${LOCK_FILE} unchanged`);
     }
     return code;
+  },
+};
+
+export const libraryAdoptCommand: Command = {
+  name: "library adopt",
+  summary: "copy files of a git layer into the library to edit them; every update 3-way merges upstream changes into them",
+  usage: "aicfg library adopt LAYER FILE... [--keep-local] [--library DIR] [--json]",
+  description:
+    "Copies each FILE (relative to the layer's folder) at the layer's pinned commit into the library, at the same\n" +
+    "path, and records it in aicfg.lock as an adopted copy. From then on 'aicfg library update' (and the daemon's\n" +
+    "sync step with layers: update) merges upstream's changes into your edited copy: field by field in the\n" +
+    "frontmatter, diff3 in the body, the merge: policies of aicfg.yaml per path. A conflict keeps your file active\n" +
+    "and writes FILE.conflict.md ('aicfg status', 'aicfg resolve'). To override a few fields instead, write an\n" +
+    "agent of the same name with only those fields (an overlay): no copy, no merge.",
+  options: {
+    ...LIBRARY_OPTION,
+    "keep-local": { type: "boolean", description: "a library file already at that path is adopted as it is (the pinned version is its merge base)" },
+    ...STATE_OPTION,
+    json: COMMON_OPTIONS.json,
+  },
+  examples: ["aicfg library adopt team agents/reviewer.md", "aicfg library adopt org policies/security.md --keep-local"],
+  run: async (args, io) => {
+    const [layer, ...files] = args.positionals;
+    if (!layer || !files.length)
+      throw new ConfigError("usage", "library adopt takes a LAYER and at least one FILE", { hint: "aicfg library adopt team agents/reviewer.md" });
+    const results = await adoptLayerFiles(context(args, io), layer, files, { keepLocal: args.values["keep-local"] === true });
+    if (args.values.json) printJson(io, { ok: true, adopted: results });
+    else
+      for (const r of results)
+        io.out(
+          `${r.path}: ${r.written ? "copied from" : "adopted as it is, base"} ${layer}@${short(r.commit)}; 'aicfg library update' merges upstream changes into it`,
+        );
+    return EXIT.ok;
   },
 };
 
@@ -320,11 +381,12 @@ export const syncCommand: Command = {
     }
     const result = await updateLayers(ctx, { mode: args.values.update ? "update" : "install", acceptRewrite: args.values["accept-rewrite"] === true });
     const rewritten = result.reports.some((r) => r.status === "rewritten");
-    if (json) printJson(io, { ok: !rewritten, lockWritten: result.lockWritten, reports: result.reports });
+    if (json) printJson(io, { ok: !rewritten && !result.conflicts, lockWritten: result.lockWritten, conflicts: result.conflicts, reports: result.reports });
     else {
       printReports(io, result.reports);
+      printConflictHint(io, result.conflicts);
       if (result.lockWritten) io.out(`wrote ${LOCK_FILE}`);
     }
-    return rewritten ? EXIT.drift : EXIT.ok;
+    return rewritten || result.conflicts ? EXIT.drift : EXIT.ok;
   },
 };
