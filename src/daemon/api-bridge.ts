@@ -97,6 +97,7 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
     bus: handle.bus,
     stateDir: handle.config.stateDir,
     libraries: () => libraries,
+    loadLibrary: (name) => handle.libraryOf(name),
     listWorkflows: async (library) => listWorkflows(library).map((w) => summary(w, runsCommands(w.library, w.name))),
     getWorkflow: async (library, name) => {
       const w = handle.getWorkflow(library, name);

@@ -8,9 +8,10 @@ import { isAbsolute, join, relative, sep } from "node:path";
 import { ConfigError, formatDiagnostic, type Diagnostic } from "../library/diagnostics.ts";
 import { createLiveLibrary, type LiveLibrary } from "../library/live.ts";
 import { INPUT_TOPS, loadLibrary } from "../library/load.ts";
-import type { Library } from "../library/model.ts";
+import type { LayerFolder, Library } from "../library/model.ts";
 import { toPosix } from "../library/paths.ts";
 import type { ActionSettings, TriggerInfo } from "../workflows/actions/types.ts";
+import { resolveLayerFolders } from "../workflows/layers.ts";
 import { loadWorkflows, type LoadedWorkflow } from "../workflows/schema.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { DaemonConfig } from "./config.ts";
@@ -67,6 +68,8 @@ type LibraryState = {
   live?: LiveLibrary;
   /** Size of the library at the last good load (all layers), for the library_* metrics. */
   stats?: LibraryStats;
+  /** The checkouts of its git layers (aicfg.yaml `layers:`) at the pins of aicfg.lock, from the mirrors under the state folder. */
+  gitLayers: LayerFolder[];
 };
 
 type LibraryStats = { files: number; bytes: number; agents: number };
@@ -137,6 +140,8 @@ export type DaemonHandle = {
   instance: string;
   libraries: Map<string, LibraryState>;
   listWorkflows: () => WorkflowInfo[];
+  /** The library as the daemon has it now (git layers at their pins): the live copy with hot reload, else a fresh load. */
+  libraryOf: (name: string) => Library | undefined;
   getWorkflow: (library: string, name: string) => (WorkflowInfo & { workflow: LoadedWorkflow }) | undefined;
   triggerRun: (
     library: string,
@@ -202,15 +207,26 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const libraries = new Map<string, LibraryState>();
   // The folders of each library's layers, once the library watchers run (see "hot reload" below).
   const layerRootsSeen = new Map<LiveLibrary, (roots: string[]) => void>();
+  // The git layers at their pins, from the mirrors (offline from the last fetch; never moves a pin).
+  const gitLayersOf = async (root: string): Promise<LayerFolder[]> => {
+    const r = await resolveLayerFolders({ libraryRoot: root, stateDir: config.stateDir, now: () => new Date(clock.now()) });
+    for (const n of r.notes) log("info", n, { library: root });
+    for (const d of r.diagnostics) log(d.severity === "error" ? "error" : "warn", formatDiagnostic(d), { library: root });
+    return r.folders;
+  };
+  const loadOpts = (gitLayers: readonly LayerFolder[]) => (gitLayers.length ? { layers: gitLayers } : {});
   for (const root of config.libraries) {
-    const live: LiveLibrary | undefined = hotReload ? createLiveLibrary(root, { onLayers: (roots) => layerRootsSeen.get(live!)?.(roots) }) : undefined;
-    const lib = live ? live.current().library : loadLibrary(root);
+    const gitLayers = await gitLayersOf(root);
+    const live: LiveLibrary | undefined = hotReload
+      ? createLiveLibrary(root, { onLayers: (roots) => layerRootsSeen.get(live!)?.(roots), gitLayers })
+      : undefined;
+    const lib = live ? live.current().library : loadLibrary(root, loadOpts(gitLayers));
     const name = lib.manifest.name;
     if (libraries.has(name))
       throw new ConfigError("duplicate-library", `two libraries are named '${name}' (${libraries.get(name)!.root} and ${lib.root})`, {
         hint: "give each library a unique name in its aicfg.yaml",
       });
-    libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0, ...(live ? { live } : {}) });
+    libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0, gitLayers, ...(live ? { live } : {}) });
   }
   // Only one scheduling daemon per state folder (taken after the libraries loaded, so a bad library leaves no lock).
   const releaseLock = scheduling ? acquireLock(config.stateDir, instance, clock.now) : () => {};
@@ -237,7 +253,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     let set: ReturnType<typeof loadWorkflows>;
     let lib: Library;
     try {
-      lib = state.live ? state.live.current().library : loadLibrary(state.root);
+      lib = state.live ? state.live.current().library : loadLibrary(state.root, loadOpts(state.gitLayers));
       set = loadWorkflows({ workflowDirs: lib.workflowDirs, manifest: { ...lib.manifest, name: state.name } });
     } catch (e) {
       log("error", `cannot reload library ${state.root}: ${(e as Error).message}; keeping the last good workflows`);
@@ -274,10 +290,26 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
 
   for (const state of libraries.values()) await loadWorkflowsOf(state);
 
+  /** A layer update moved the pins (the sync step, a reload): the next reader loads the library with these checkouts. */
+  const setGitLayers = (state: LibraryState, folders: readonly LayerFolder[]): void => {
+    state.gitLayers = [...folders];
+    state.live?.setGitLayers(folders);
+  };
+
   const resolveWf = (library: string, workflow: string) => {
     const state = libraries.get(library);
     const wf = state?.workflows.get(workflow);
-    return state && wf ? { wf, lib: { name: state.name, root: state.root, ...(state.live ? { live: state.live } : {}) } } : undefined;
+    return state && wf
+      ? {
+          wf,
+          lib: {
+            name: state.name,
+            root: state.root,
+            ...(state.live ? { live: state.live } : {}),
+            onGitLayers: (f: readonly LayerFolder[]) => setGitLayers(state, f),
+          },
+        }
+      : undefined;
   };
 
   const dispatcher: Dispatcher = createDispatcher({
@@ -504,6 +536,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   // ---- hot reload of workflow files ----
   const reloadWatchers: FileWatcher[] = [];
   const reloadLibrary = async (state: LibraryState) => {
+    // aicfg.lock may have moved (an 'aicfg library update' outside the daemon): the pins as they are now.
+    setGitLayers(state, await gitLayersOf(state.root));
     await loadWorkflowsOf(state);
     await syncTriggers(state);
   };
@@ -614,6 +648,11 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     clock,
     instance,
     libraries,
+    libraryOf: (name) => {
+      const state = libraries.get(name);
+      if (!state) return undefined;
+      return state.live ? state.live.current().library : loadLibrary(state.root, loadOpts(state.gitLayers));
+    },
     listWorkflows: () =>
       [...libraries.values()]
         .flatMap((s) => [...s.workflows.values()].map((wf) => infoOf(s, wf)))

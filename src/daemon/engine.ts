@@ -3,6 +3,7 @@
 // step outputs for later expressions, a durable record after every step, and typed events.
 import { z } from "zod";
 import type { LiveLibrary } from "../library/live.ts";
+import type { LayerFolder } from "../library/model.ts";
 import type { ActionContext, ActionResult, ActionSettings, SecretAccess, StepSummary } from "../workflows/actions/types.ts";
 import { ActionError } from "../workflows/actions/types.ts";
 import { ConfigError } from "../library/diagnostics.ts";
@@ -33,7 +34,13 @@ export type EngineDeps = {
 };
 
 /** The library a run belongs to; `live` is the daemon's watched copy of it (hot reload on). */
-export type LibraryRef = { name: string; root: string; live?: LiveLibrary };
+export type LibraryRef = {
+  name: string;
+  root: string;
+  live?: LiveLibrary;
+  /** The daemon takes note of git layer checkouts moved by a step (the sync step's layer update). */
+  onGitLayers?: (folders: readonly LayerFolder[]) => void;
+};
 
 /** Delay before retry number `retry` (1 = the first retry). */
 export function backoffDelay(r: CompiledStep["retry"], retry: number, random: () => number): number {
@@ -250,6 +257,7 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
         libraryRoot: lib.root,
         libraryName: lib.name,
         ...(lib.live ? { library: lib.live } : {}),
+        ...(lib.onGitLayers ? { gitLayersMoved: lib.onGitLayers } : {}),
         stateDir: deps.stateDir,
         signal: stepCtrl.signal,
         trigger: run.trigger,

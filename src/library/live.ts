@@ -8,7 +8,7 @@ import { relative, resolve } from "node:path";
 import picomatch from "picomatch";
 import type { Diagnostic } from "./diagnostics.ts";
 import { INPUT_TOPS, loadLibrary, MANIFEST_FILE, refreshLibrary } from "./load.ts";
-import type { AgentSource, Library, McpEntry, ResolvedAgent } from "./model.ts";
+import type { AgentSource, LayerFolder, Library, McpEntry, ResolvedAgent } from "./model.ts";
 import { toPosix } from "./paths.ts";
 import { resolveAgent, type ResolveResult } from "./resolve.ts";
 
@@ -34,6 +34,11 @@ export type LiveLibrary = {
   invalidate: (path: string) => void;
   /** Something no single path describes changed (a folder, a lost watcher): load it all again. */
   invalidateAll: () => void;
+  /**
+   * The checkouts of the git layers (aicfg.yaml `layers:`) moved to other pins: the next `current()`
+   * loads it all again with these folders. The caller resolves them (workflows/layers.ts).
+   */
+  setGitLayers: (folders: readonly LayerFolder[]) => void;
   /** Work done so far, for tests and benchmarks. */
   stats: () => LiveLibraryStats;
 };
@@ -44,8 +49,9 @@ const GLOB_CHARS = /[*?[\]{}!]/;
  * Keeps `root` loaded; nothing is read until the first `current()`. `onLayers` hears the layer
  * folders after every full load (an edit to `extends` may add one the watcher must follow).
  */
-export function createLiveLibrary(root: string, opts: { onLayers?: (roots: string[]) => void } = {}): LiveLibrary {
+export function createLiveLibrary(root: string, opts: { onLayers?: (roots: string[]) => void; gitLayers?: readonly LayerFolder[] } = {}): LiveLibrary {
   const abs = resolve(root);
+  let gitLayers: readonly LayerFolder[] = opts.gitLayers ?? [];
   let lib: Library | undefined;
   let full = true;
   const pending = new Set<string>();
@@ -119,7 +125,7 @@ export function createLiveLibrary(root: string, opts: { onLayers?: (roots: strin
   };
 
   const loadAll = () => {
-    const l = loadLibrary(abs);
+    const l = loadLibrary(abs, gitLayers.length ? { layers: gitLayers } : {});
     counters.fullLoads++;
     opts.onLayers?.(l.layers.map((x) => x.root));
     keepLastGood(l);
@@ -249,6 +255,12 @@ export function createLiveLibrary(root: string, opts: { onLayers?: (roots: strin
     },
     invalidateAll: () => {
       full = true;
+    },
+    setGitLayers: (folders) => {
+      const same =
+        folders.length === gitLayers.length && folders.every((f, i) => f.name === gitLayers[i]!.name && resolve(f.root) === resolve(gitLayers[i]!.root));
+      gitLayers = [...folders];
+      if (!same) full = true;
     },
     stats: () => ({ ...counters }),
   };

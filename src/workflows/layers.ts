@@ -879,7 +879,7 @@ export function layerStatus(ctx: LayerContext): { reports: (LayerReport & { chec
  * yet, or that cannot be checked out, becomes a diagnostic (loadLibrary then reports it as missing), so
  * export keeps working for everything else. Never moves a pin and never writes aicfg.lock.
  */
-async function resolveLayerFolders(ctx: LayerContext): Promise<{ folders: LayerFolder[]; diagnostics: Diagnostic[]; notes: string[] }> {
+export async function resolveLayerFolders(ctx: LayerContext): Promise<{ folders: LayerFolder[]; diagnostics: Diagnostic[]; notes: string[] }> {
   const folders: LayerFolder[] = [];
   const diagnostics: Diagnostic[] = [];
   const notes: string[] = [];

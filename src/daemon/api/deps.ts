@@ -5,6 +5,7 @@
 // Errors: a method signals a user-facing problem by throwing an AicfgError whose code maps to an
 // HTTP status (errors.ts): `not-found` 404, `invalid-input` 422, `conflict` 409, `unavailable` 503.
 // Any other exception is a 500 whose message is scrubbed of secrets.
+import type { Library } from "../../library/model.ts";
 import type { EventBus, TriggerKind } from "../events.ts";
 import type { LogLine, Occurrence, OccurrenceQuery, RunDetail, RunPage, RunQuery, WorkflowDetail, WorkflowSummary } from "./schemas.ts";
 
@@ -66,6 +67,8 @@ export type ApiDeps = {
   /** The state folder: tokens, the audit log and the export ownership manifest live here. */
   stateDir: string;
   libraries: () => LibraryInfo[];
+  /** The library as the daemon has it (its git layers at their pins); absent: the API loads the folder itself. */
+  loadLibrary?: (name: string) => Library | undefined;
   listWorkflows: (library?: string) => Promise<WorkflowSummary[]>;
   getWorkflow: (library: string, workflow: string) => Promise<WorkflowDetail | undefined>;
   /** Returns false when there is no such workflow. */

@@ -88,7 +88,7 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
     requireLibrary(c, name, `library ${name}`);
     const info = s.deps.libraries().find((l) => l.name === name);
     if (!info) throw new ApiError(404, "not-found", `library ${name} not found`, { hint: "list libraries with GET /v1/libraries" });
-    return { info, lib: loadLibrary(info.root) };
+    return { info, lib: s.deps.loadLibrary?.(name) ?? loadLibrary(info.root) };
   };
   const agentOr404 = (lib: Library, library: string, agent: string) => {
     if (!lib.agents.has(agent))

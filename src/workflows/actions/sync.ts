@@ -6,16 +6,43 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { checkRefName, checkRemoteUrl, checkSha, firstLines, git, gitOk, identityError, identityMissing, type GitOptions } from "../git.ts";
-import { ActionError, defineAction, type ActionContext } from "./types.ts";
+import { resolveLayerFolders, updateLayers } from "../layers.ts";
+import { ActionError, defineAction, type ActionContext, type ActionResult } from "./types.ts";
 
-const SyncWith = z.strictObject({
-  remote: z.string().min(1).optional().describe("git remote name (default origin)"),
-  branch: z.string().min(1).optional().describe("branch to sync (default: the checked-out branch)"),
-  strategy: z.enum(["ff-only", "rebase"]).optional().describe("default ff-only"),
-  push: z.boolean().optional().describe("push local commits after pulling (default false)"),
-  on_conflict: z.enum(["keep-local", "keep-remote", "fail"]).optional().describe("default fail"),
-  offline: z.enum(["warn", "fail"]).optional().describe("when the remote cannot be reached: warn (default) or fail"),
-});
+const SyncWith = z
+  .strictObject({
+    layers: z
+      .enum(["update", "install"])
+      .optional()
+      .describe(
+        "instead of pulling the library's own repository, update its git layers (aicfg.yaml layers:) exactly as 'aicfg library update' (update) or 'aicfg sync' (install: lock only new layers): fetch, pin, 3-way merge adopted copies, write aicfg.lock",
+      ),
+    accept_rewrite: z
+      .boolean()
+      .optional()
+      .describe("with layers: pin a layer whose upstream history was rewritten (force-pushed); default false: keep the old pin and report it"),
+    on_rewrite: z
+      .enum(["warn", "fail"])
+      .optional()
+      .describe("with layers: a rewritten upstream history is a warning (default) or fails the step (after the other layers were updated)"),
+    remote: z.string().min(1).optional().describe("git remote name (default origin)"),
+    branch: z.string().min(1).optional().describe("branch to sync (default: the checked-out branch)"),
+    strategy: z.enum(["ff-only", "rebase"]).optional().describe("default ff-only"),
+    push: z.boolean().optional().describe("push local commits after pulling (default false)"),
+    on_conflict: z.enum(["keep-local", "keep-remote", "fail"]).optional().describe("default fail"),
+    offline: z.enum(["warn", "fail"]).optional().describe("when the remote cannot be reached: warn (default) or fail"),
+  })
+  .superRefine((w, ctx) => {
+    const pull = (["remote", "branch", "strategy", "push", "on_conflict"] as const).filter((k) => w[k] !== undefined);
+    if (w.layers && pull.length)
+      ctx.addIssue({
+        code: "custom",
+        path: [pull[0]!],
+        message: `'${pull[0]}' is for pulling the library's own repository; a step with 'layers: ${w.layers}' updates the git layers only`,
+      });
+    for (const k of ["accept_rewrite", "on_rewrite"] as const)
+      if (!w.layers && w[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: `'${k}' needs 'layers: update' or 'layers: install'` });
+  });
 
 const OFFLINE = [
   /could not resolve host/i,
@@ -51,6 +78,7 @@ export const syncAction = defineAction({
   description: "git pull (ff-only or rebase) and optional push of the library, with a conflict policy",
   with: SyncWith,
   run: async (input, ctx: ActionContext) => {
+    if (input.layers) return syncLayers(input, ctx);
     const o: GitOptions = { cwd: ctx.libraryRoot, signal: ctx.signal, allowFile: ctx.settings.git.allowFileRemotes };
     const remote = checkRefName(input.remote ?? "origin", "remote");
     const strategy = input.strategy ?? "ff-only";
@@ -174,3 +202,64 @@ export const syncAction = defineAction({
     };
   },
 });
+
+/**
+ * `layers: update|install`: the same updateLayers as `aicfg library update` / `aicfg sync` (fetch into the
+ * mirrors, pin, 3-way merge of adopted copies with conflict files and records, aicfg.lock last), then the
+ * daemon's copy of the library moves to the new checkouts, so a later export step exports them.
+ */
+async function syncLayers(input: z.infer<typeof SyncWith>, ctx: ActionContext): Promise<ActionResult> {
+  const lctx = { libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal, now: () => new Date(ctx.now()) };
+  let result: Awaited<ReturnType<typeof updateLayers>>;
+  try {
+    result = await updateLayers(lctx, { mode: input.layers!, acceptRewrite: input.accept_rewrite === true });
+  } catch (e) {
+    const err = e as Error & { code?: string; hint?: string };
+    const retryable = err.code === "layer-fetch-failed" || err.code === "layer-update-running";
+    throw new ActionError(err.code ?? "layer-update-failed", err.message, { retryable, ...(err.hint ? { hint: err.hint } : {}), cause: e });
+  }
+  const warnings: string[] = [];
+  for (const r of result.reports) {
+    if (r.offline)
+      warnings.push(
+        `layer ${r.name}: offline, ${r.url} is unreachable (${r.offline.reason}); used the last fetch${r.offline.lastFetch ? ` from ${r.offline.lastFetch}` : ""}`,
+      );
+    if (r.status === "rewritten") warnings.push(`layer ${r.name}: ${r.message}`);
+    for (const m of r.merges ?? [])
+      if (m.result === "conflict")
+        warnings.push(`layer ${r.name}: ${m.path} conflicts with upstream; the local file stays active, markers in ${m.conflictFile}`);
+  }
+  const folders = await resolveLayerFolders(lctx);
+  for (const d of folders.diagnostics) warnings.push(d.message);
+  ctx.gitLayersMoved?.(folders.folders);
+  for (const f of result.changedFiles) ctx.library?.invalidate(f);
+  for (const w of warnings) ctx.log("warn", w);
+  const rewritten = result.reports.filter((r) => r.status === "rewritten").map((r) => r.name);
+  if (rewritten.length && input.on_rewrite === "fail") {
+    throw new ActionError("history-rewritten", `upstream history of layer(s) ${rewritten.join(", ")} was rewritten; their old pins are kept`, {
+      retryable: false,
+      hint: "look at the new history, then run the step with accept_rewrite: true (or 'aicfg library update NAME --accept-rewrite')",
+    });
+  }
+  const moved = result.reports.filter((r) => r.status === "updated" || r.status === "added").map((r) => r.name);
+  return {
+    outputs: {
+      layers: result.reports.map((r) => ({
+        name: r.name,
+        status: r.status,
+        locked: r.locked ?? null,
+        upstream: r.upstream ?? null,
+        offline: r.offline !== undefined,
+        merges: r.merges ?? [],
+      })),
+      updated: moved,
+      rewritten,
+      offline: result.reports.some((r) => r.offline),
+      conflicts: result.conflicts,
+      lock_written: result.lockWritten,
+      changed: moved.length > 0 || result.changedFiles.length > 0,
+    },
+    warnings,
+    ...(result.conflicts ? { facts: { mergeConflicts: result.conflicts } } : {}),
+  };
+}

@@ -3,6 +3,7 @@
 // outputs. Actions know nothing about the daemon; facts the daemon turns into events go in `facts`.
 import type { z } from "zod";
 import type { LiveLibrary } from "../../library/live.ts";
+import type { LayerFolder } from "../../library/model.ts";
 import type { Clock } from "../clock.ts";
 
 export type TriggerInfo = {
@@ -33,6 +34,8 @@ export type ActionContext = {
    * `current(changedPaths)`); absent in one-shot runs, where an action loads `libraryRoot` itself.
    */
   library?: LiveLibrary;
+  /** Tells the daemon that a step moved the library's git layers to these checkouts (absent in one-shot runs). */
+  gitLayersMoved?: (folders: readonly LayerFolder[]) => void;
   /** The daemon's state folder (ownership manifest, run store, backups). */
   stateDir: string;
   signal: AbortSignal;
