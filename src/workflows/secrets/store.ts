@@ -8,7 +8,7 @@ import { z } from "zod";
 import { atomicWrite } from "../../adapters/atomic.ts";
 import { SecretName } from "../../library/schema.ts";
 import { decryptValue, encryptValue, parseToken, rewrapValue, SecretCryptoError } from "./crypto.ts";
-import { describeSource, loadKeys, loadOrCreateKeys, SecretKeyError, writeKeyFile, type LoadedKeys } from "./keys.ts";
+import { describeSource, loadKeys, loadOrCreateKeys, SecretKeyError, writeKeys, type LoadedKeys } from "./keys.ts";
 import { generateKeyText, importKek } from "./crypto.ts";
 import type { SecretAccess } from "../actions/types.ts";
 
@@ -26,7 +26,7 @@ export type RotateReport = { from: string[]; to: string; rewrapped: number; remo
 
 export type SecretStore = {
   file: string;
-  set: (name: string, value: string) => Promise<{ created: boolean; keyCreated: boolean }>;
+  set: (name: string, value: string) => Promise<{ created: boolean; keyCreated: boolean; keySource: string }>;
   get: (name: string) => Promise<string>;
   /** Decrypts the named secrets; a missing one is an error naming it. */
   getMany: (names: Iterable<string>) => Promise<Map<string, string>>;
@@ -149,7 +149,7 @@ export function openSecretStore(stateDir: string, env: Record<string, string | u
         const prev = data.secrets[name];
         data.secrets[name] = { value: await encryptValue(k.keyring, name, FIELD, value), created_at: prev?.created_at ?? now, updated_at: now };
         writeStore(file, data);
-        return { created: !prev, keyCreated: k.created };
+        return { created: !prev, keyCreated: k.created, keySource: describeSource(k.source) };
       });
     },
     get: async (name) => {
@@ -186,12 +186,12 @@ export function openSecretStore(stateDir: string, env: Record<string, string | u
       withLock(file, async () => {
         let k = await keys();
         const from = k.keyring.map((x) => x.kid);
-        if (k.source.kind === "file") {
+        if (k.source.kind !== "env") {
           // 1. the new key goes first while the old ones stay readable; 2. every DEK is re-wrapped;
           // 3. only then are the keys that no record uses any more dropped from the file.
           const text = generateKeyText();
           const texts = [text, ...k.texts];
-          writeKeyFile(k.source.path, texts);
+          await writeKeys(k.source, texts, env);
           k = { ...k, texts, keyring: [await importKek(text), ...k.keyring] };
         } else if (k.keyring.length < 2) {
           throw new SecretKeyError(
@@ -217,10 +217,11 @@ export function openSecretStore(stateDir: string, env: Record<string, string | u
         used.add(to);
         const removedKeys = k.keyring.filter((x) => !used.has(x.kid)).map((x) => x.kid);
         const keptKeys = k.keyring.filter((x) => used.has(x.kid)).map((x) => x.kid);
-        if (k.source.kind === "file")
-          writeKeyFile(
-            k.source.path,
+        if (k.source.kind !== "env")
+          await writeKeys(
+            k.source,
             k.texts.filter((_t, i) => used.has(k.keyring[i]!.kid)),
+            env,
           );
         return { from, to, rewrapped, removedKeys, keptKeys, source: describeSource(k.source) };
       }),

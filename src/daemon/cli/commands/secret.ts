@@ -36,7 +36,7 @@ export const secretSetCommand: Command = {
   summary: "store a secret, encrypted (AES-256-GCM), for { secret: NAME } in MCP env/headers and workflow inputs",
   usage: "aicfg secret set NAME [--from-env VAR | --from-file PATH] [--state-dir DIR]   (else the value is read from stdin)",
   description:
-    "The key comes from $AICFG_SECRET_KEY, else the key file ($AICFG_SECRET_KEY_FILE, $CREDENTIALS_DIRECTORY/aicfg-secret.key or <state>/secret.key, made 0600 on first use). Exports write ${NAME} where the tool reads environment variables; otherwise the value only in user scope, in a 0600 file.",
+    "The key comes from $AICFG_SECRET_KEY, else a key file ($AICFG_SECRET_KEY_FILE or $CREDENTIALS_DIRECTORY/aicfg-secret.key), else the OS keyring when AICFG_SECRET_KEYRING=secret-service (the freedesktop Secret Service through secret-tool; account $AICFG_SECRET_KEYRING_ACCOUNT, default 'default'), else <state>/secret.key (made 0600 on first use). Exports write ${NAME} where the tool reads environment variables; otherwise the value only in user scope, in a 0600 file.",
   options: {
     "from-env": { type: "string", valueName: "var", description: "take the value from this environment variable" },
     "from-file": { type: "string", valueName: "path", description: "take the value from this file (one trailing newline dropped)" },
@@ -52,7 +52,15 @@ export const secretSetCommand: Command = {
     else {
       io.out(paint(io, "green", `${r.created ? "stored" : "updated"} secret ${name}`));
       if (r.keyCreated)
-        io.err(paint(io, "yellow", `made a new secret key in ${stateDir(args, io)}/secret.key (0600): keep a copy somewhere safe; backups leave it out`));
+        io.err(
+          paint(
+            io,
+            "yellow",
+            r.keySource.startsWith("the OS keyring")
+              ? `made a new secret key in ${r.keySource}: keep a copy somewhere safe; backups leave it out`
+              : `made a new secret key in ${r.keySource} (0600): keep a copy somewhere safe; backups leave it out`,
+          ),
+        );
     }
     return EXIT.ok;
   },
@@ -123,7 +131,7 @@ export const secretRotateCommand: Command = {
   summary: "re-wrap every secret with a new key; the old key stays readable until all are done",
   usage: "aicfg secret rotate [--state-dir DIR] [--json]",
   description:
-    "With a key file, a new key is put first in it, every record's data key is re-wrapped to it, and then the keys no record uses are dropped. With $AICFG_SECRET_KEY, put the new key first (NEW,OLD), run rotate, then remove OLD from the variable.",
+    "With a key file (or the OS keyring), a new key is put first in it, every record's data key is re-wrapped to it, and then the keys no record uses are dropped. With $AICFG_SECRET_KEY, put the new key first (NEW,OLD), run rotate, then remove OLD from the variable.",
   options: { ...STATE_OPTION, json: COMMON_OPTIONS.json },
   positionals: false,
   examples: ["aicfg secret rotate", 'AICFG_SECRET_KEY="$NEW,$OLD" aicfg secret rotate'],
@@ -137,7 +145,7 @@ export const secretRotateCommand: Command = {
           paint(
             io,
             "gray",
-            `no secret uses key(s) ${r.removedKeys.join(", ")} any more${r.source === "$AICFG_SECRET_KEY" ? ": remove them from AICFG_SECRET_KEY" : "; removed from the key file"}`,
+            `no secret uses key(s) ${r.removedKeys.join(", ")} any more${r.source === "$AICFG_SECRET_KEY" ? ": remove them from AICFG_SECRET_KEY" : `; removed from ${r.source.startsWith("the OS keyring") ? "the OS keyring" : "the key file"}`}`,
           ),
         );
     }
