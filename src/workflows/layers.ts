@@ -598,7 +598,7 @@ export async function updateLayers(ctx: LayerContext, opts: UpdateOptions): Prom
       const gap = lockGap(spec, locked);
       const selected = !opts.names?.length || opts.names.includes(spec.name);
       const move = selected && (opts.mode === "update" || gap !== undefined);
-      const base: LayerReport = { name: spec.name, url: spec.url, ref: spec.ref, status: "up-to-date", ...(locked ? { locked: locked.resolvedCommit } : {}) };
+      const base = baseReport(spec, locked);
       if (!move) {
         // Not moving: make sure the pinned tree is there (a fresh clone of the library, a wiped state folder).
         if (locked) await ensurePinned(ctx, spec, locked);
@@ -776,9 +776,9 @@ export async function checkLayers(ctx: LayerContext, opts: { names?: readonly st
     if (opts.names?.length && !opts.names.includes(spec.name)) continue;
     const locked = lock.layers[spec.name];
     const gap = lockGap(spec, locked);
-    const base: LayerReport = { name: spec.name, url: spec.url, ref: spec.ref, status: "up-to-date", ...(locked ? { locked: locked.resolvedCommit } : {}) };
+    const base = baseReport(spec, locked);
     if (gap) {
-      reports.push({ ...base, status: gap === "not-locked" ? "not-locked" : "lock-mismatch", message: gapMessage(gap) });
+      reports.push(gapReport(base, gap));
       continue;
     }
     const { mirror, offline } = await fetchMirror(ctx, spec);
@@ -800,17 +800,30 @@ export async function checkLayers(ctx: LayerContext, opts: { names?: readonly st
     }
     reports.push(r);
   }
-  for (const name of staleLockEntries(specs, lock)) {
-    reports.push({
-      name,
-      url: lock.layers[name]!.url,
-      ref: lock.layers[name]!.requestedRef,
-      status: "lock-mismatch",
-      locked: lock.layers[name]!.resolvedCommit,
-      message: "in aicfg.lock but no longer in aicfg.yaml",
-    });
-  }
+  reports.push(...staleReports(specs, lock));
   return reports;
+}
+
+/** The report of a layer before anything is looked at: its spec and, if locked, the locked commit. */
+function baseReport(spec: LayerSpec, locked: LockedLayer | undefined): LayerReport {
+  return { name: spec.name, url: spec.url, ref: spec.ref, status: "up-to-date", ...(locked ? { locked: locked.resolvedCommit } : {}) };
+}
+
+/** A lock that does not cover its aicfg.yaml entry, as a report. */
+function gapReport(base: LayerReport, gap: NonNullable<ReturnType<typeof lockGap>>): LayerReport {
+  return { ...base, status: gap === "not-locked" ? "not-locked" : "lock-mismatch", message: gapMessage(gap) };
+}
+
+/** Lock entries of layers no longer in aicfg.yaml (`outdated`, `sync --frozen` and `status` report them alike). */
+function staleReports(specs: readonly LayerSpec[], lock: LockFile): LayerReport[] {
+  return staleLockEntries(specs, lock).map((name) => ({
+    name,
+    url: lock.layers[name]!.url,
+    ref: lock.layers[name]!.requestedRef,
+    status: "lock-mismatch" as const,
+    locked: lock.layers[name]!.resolvedCommit,
+    message: "in aicfg.lock but no longer in aicfg.yaml",
+  }));
 }
 
 function gapMessage(gap: NonNullable<ReturnType<typeof lockGap>>): string {
@@ -836,18 +849,9 @@ export function layerStatus(ctx: LayerContext): { reports: (LayerReport & { chec
     const gap = lockGap(spec, locked);
     const mirror = mirrorDir(ctx.stateDir, spec, ctx.libraryRoot);
     const last = readFetchRecord(mirror)?.fetchedAt;
-    const r: LayerReport & { checkout?: string; lastFetch?: string } = {
-      name: spec.name,
-      url: spec.url,
-      ref: spec.ref,
-      status: "up-to-date",
-      ...(locked ? { locked: locked.resolvedCommit } : {}),
-      ...(last ? { lastFetch: last } : {}),
-    };
-    if (gap) {
-      r.status = gap === "not-locked" ? "not-locked" : "lock-mismatch";
-      r.message = gapMessage(gap);
-    } else {
+    const base = baseReport(spec, locked);
+    const r: LayerReport & { checkout?: string; lastFetch?: string } = { ...(gap ? gapReport(base, gap) : base), ...(last ? { lastFetch: last } : {}) };
+    if (!gap) {
       const dir = treeDir(ctx.stateDir, locked!.resolvedCommit, locked!.path);
       if (readMarker(dir)?.commit === locked!.resolvedCommit) {
         r.checkout = dir;
@@ -860,16 +864,7 @@ export function layerStatus(ctx: LayerContext): { reports: (LayerReport & { chec
     }
     reports.push(r);
   }
-  for (const name of staleLockEntries(specs, lock)) {
-    reports.push({
-      name,
-      url: lock.layers[name]!.url,
-      ref: lock.layers[name]!.requestedRef,
-      status: "lock-mismatch",
-      locked: lock.layers[name]!.resolvedCommit,
-      message: "in aicfg.lock but no longer in aicfg.yaml",
-    });
-  }
+  reports.push(...staleReports(specs, lock));
   return { reports };
 }
 

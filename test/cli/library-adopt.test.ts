@@ -3,20 +3,17 @@
 // `aicfg library update` 3-way merges upstream's changes into the copy before the lock moves; a true conflict
 // keeps the local file, writes <file>.conflict.md and a record (`aicfg status`); a kill -9 after the merge and
 // before the lock leaves the old pin, and the next update completes with the same result.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { nodeBin } from "../daemon/harness.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { bareRemote, cloneAs, commitPush } from "../helpers/git-remote.ts";
 import { cli } from "./helpers.ts";
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "aicfg.js");
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-}
 
 const REVIEWER =
   "---\ndescription: Reviews code\nmodel: sonnet\ntags: [review]\n---\n# Role\n\nYou review code.\n\n- be kind\n\n## Output\n\nA list of findings.\n";
@@ -28,39 +25,16 @@ let bob: string;
 let lib: string;
 let state: string;
 
-function commitPush(clone: string, files: Record<string, string>, msg: string): string {
-  git(clone, "pull", "-q", "--rebase", "origin", "main");
-  writeTree(clone, files);
-  git(clone, "add", "-A");
-  git(clone, "commit", "-q", "-m", msg);
-  git(clone, "push", "-q", "origin", "HEAD:main");
-  return git(clone, "rev-parse", "HEAD");
-}
-
 const run = (...args: string[]) => cli([...args, "--library", lib, "--state-dir", state], { cwd: dir.path });
 const lock = () => JSON.parse(readFileSync(join(lib, "aicfg.lock"), "utf8"));
 const live = () => readFileSync(join(lib, "agents", "reviewer.md"), "utf8");
 
 beforeEach(async () => {
   dir = tempDir("aicfg-adopt-");
-  remote = join(dir.path, "team.git");
-  alice = join(dir.path, "alice");
-  bob = join(dir.path, "bob");
   lib = join(dir.path, "me");
   state = join(dir.path, "state");
-  git(dir.path, "init", "-q", "--bare", "--initial-branch=main", remote);
-  git(dir.path, "clone", "-q", remote, alice);
-  for (const c of [alice]) {
-    git(c, "config", "user.email", "a@example.com");
-    git(c, "config", "user.name", "A");
-  }
-  writeTree(alice, { "aicfg.yaml": "name: team\n", "agents/reviewer.md": REVIEWER });
-  git(alice, "add", "-A");
-  git(alice, "commit", "-q", "-m", "first");
-  git(alice, "push", "-q", "origin", "HEAD:main");
-  git(dir.path, "clone", "-q", remote, bob);
-  git(bob, "config", "user.email", "b@example.com");
-  git(bob, "config", "user.name", "B");
+  ({ remote, firstClone: alice } = bareRemote(dir.path, "team", "alice", { "aicfg.yaml": "name: team\n", "agents/reviewer.md": REVIEWER }));
+  bob = cloneAs(dir.path, remote, "bob");
   writeTree(lib, { "aicfg.yaml": "name: me\ntargets: [claude-code]\n" });
   expect((await run("library", "add", "team", remote)).code).toBe(0);
 });

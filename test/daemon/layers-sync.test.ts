@@ -4,7 +4,6 @@
 // `aicfg library update` would; a true conflict keeps the local file and shows up in /v1, `aicfg status` and
 // the merge-conflict metric; with the remote gone the daemon loads the layer from its mirror and still exports;
 // a forced push upstream is reported (or fails the step), never merged.
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -18,14 +17,11 @@ import { createSecretRegistry } from "../../src/daemon/telemetry/redact.ts";
 import { createTelemetry, type Telemetry } from "../../src/daemon/telemetry/telemetry.ts";
 import { cli } from "../cli/helpers.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { bareRemote, cloneAs, commitPush, git } from "../helpers/git-remote.ts";
 import { testConfig, until } from "./harness.ts";
 
 const T0 = Date.parse("2026-06-01T10:00:10Z");
 const REVIEWER = "---\ndescription: Reviews code\nmodel: sonnet\ntags: [review]\n---\n# Role\n\nYou review code.\n\n- be kind\n";
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-}
 
 let dir: ReturnType<typeof tempDir>;
 let remote: string;
@@ -35,23 +31,6 @@ let lib: string;
 let state: string;
 let project: string;
 let running: { d: DaemonHandle; clock: ManualClock; telemetry: Telemetry } | undefined;
-
-function clone(name: string): string {
-  const c = join(dir.path, name);
-  git(dir.path, "clone", "-q", remote, c);
-  git(c, "config", "user.email", `${name}@example.com`);
-  git(c, "config", "user.name", name);
-  return c;
-}
-
-function commitPush(c: string, files: Record<string, string>, msg: string): string {
-  git(c, "pull", "-q", "--rebase", "origin", "main");
-  writeTree(c, files);
-  git(c, "add", "-A");
-  git(c, "commit", "-q", "-m", msg);
-  git(c, "push", "-q", "origin", "HEAD:main");
-  return git(c, "rev-parse", "HEAD");
-}
 
 const run = (...args: string[]) => cli([...args, "--library", lib, "--state-dir", state], { cwd: dir.path });
 const lock = () => JSON.parse(readFileSync(join(lib, "aicfg.lock"), "utf8"));
@@ -65,17 +44,11 @@ const workflow = (sync: string) =>
 
 beforeEach(async () => {
   dir = tempDir("aicfg-layers-daemon-");
-  remote = join(dir.path, "team.git");
   lib = join(dir.path, "me");
   state = join(dir.path, "state");
   project = join(dir.path, "project");
-  git(dir.path, "init", "-q", "--bare", "--initial-branch=main", remote);
-  alice = clone("alice");
-  writeTree(alice, { "aicfg.yaml": "name: team\n", "agents/reviewer.md": REVIEWER });
-  git(alice, "add", "-A");
-  git(alice, "commit", "-q", "-m", "first");
-  git(alice, "push", "-q", "origin", "HEAD:main");
-  bob = clone("bob");
+  ({ remote, firstClone: alice } = bareRemote(dir.path, "team", "alice", { "aicfg.yaml": "name: team\n", "agents/reviewer.md": REVIEWER }));
+  bob = cloneAs(dir.path, remote, "bob");
   writeTree(lib, { "aicfg.yaml": "name: me\ntargets: [claude-code]\n", "workflows/team-update.yaml": workflow("") });
   expect((await run("library", "add", "team", remote)).code).toBe(0);
   expect((await run("library", "adopt", "team", "agents/reviewer.md")).code).toBe(0);
