@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { syncAction } from "../../src/workflows/actions/sync.ts";
+import { compileWorkflowText } from "../../src/workflows/schema.ts";
 import { ActionError } from "../../src/workflows/actions/types.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { TEST_GIT_IDENTITY } from "../helpers/setup.ts";
@@ -173,5 +174,21 @@ describe("sync action", () => {
     );
     expect(existsSync(marker)).toBe(false);
     expect(existsSync(join(local, "PWN"))).toBe(false);
+  });
+});
+
+describe("sync with layers: the step's inputs", () => {
+  const messages = (w: string) =>
+    compileWorkflowText(`name: w\nsteps:\n  - uses: sync\n    with: ${w}\n`, "/lib/workflows/w.yaml", "lib").diagnostics.map(
+      (d) => `${d.line}:${d.col} ${d.message}`,
+    );
+  it("refuses pull options next to layers, and layer options without it, at the field's line:col", () => {
+    expect(messages("{ layers: update }")).toEqual([]);
+    expect(messages("{ layers: install, accept_rewrite: true, on_rewrite: fail }")).toEqual([]);
+    expect(messages("{ layers: update, strategy: rebase }")).toEqual([
+      expect.stringMatching(/^4:39 .*'strategy' is for pulling the library's own repository; a step with 'layers: update' updates the git layers only/),
+    ]);
+    expect(messages("{ on_rewrite: fail }")).toEqual([expect.stringMatching(/^4:25 .*'on_rewrite' needs 'layers: update' or 'layers: install'/)]);
+    expect(messages("{ layers: pull }")).toEqual([expect.stringMatching(/^4:\d+ .*layers: Invalid option: expected one of "update"\|"install"/)]);
   });
 });
