@@ -70,9 +70,9 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-async function start() {
+async function start(config: Parameters<typeof testConfig>[2] = {}) {
   const clock = createManualClock(T0);
-  const d = await startDaemon({ config: testConfig(lib, state), clock, hotReload: true, random: () => 0.5 });
+  const d = await startDaemon({ config: testConfig(lib, state, config), clock, hotReload: true, random: () => 0.5 });
   const deps = apiDepsFromDaemon(d, await apiLibraries(d));
   const telemetry = createTelemetry({ bus: d.bus, stateDir: state, secrets: createSecretRegistry(), logSink: { write: () => {} }, env: {}, clock });
   running = { d, clock, telemetry };
@@ -93,10 +93,14 @@ async function start() {
   };
   /** Waits for the runs of team-update to number `n`, all finished; returns the newest. */
   const finished = async (n: number) => {
-    await until(async () => {
-      const runs = await d.store.listRuns({});
-      return runs.length === n && runs.every((r) => r.finishedAt !== undefined);
-    }, `${n} finished run(s)`);
+    await until(
+      async () => {
+        const runs = await d.store.listRuns({});
+        return runs.length === n && runs.every((r) => r.finishedAt !== undefined);
+      },
+      `${n} finished run(s)`,
+      25_000,
+    );
     return (await d.store.listRuns({}))[0]!;
   };
   return { d, clock, get, finished };
@@ -222,5 +226,17 @@ describe("the daemon's sync step with layers: update", () => {
     expect(f.steps.some((s) => s.id === "export" && s.status === "success")).toBe(false);
     expect(lock().layers.team.resolvedCommit).toBe(locked);
     expect(existsSync(join(lib, "agents", "reviewer.md.conflict.md"))).toBe(false);
+  });
+
+  it("a local-path layer is not fetched by a daemon whose config keeps file remotes off", async () => {
+    const h = await start({ allowFileRemotes: false });
+    commitPush(bob, { "agents/reviewer.md": REVIEWER.replace("model: sonnet", "model: haiku") }, "bob: model");
+    const lockText = readFileSync(join(lib, "aicfg.lock"), "utf8");
+    await h.d.triggerRun("me", "team-update", { kind: "manual", actor: "test" });
+    const r = await h.finished(1);
+    expect(r.status).toBe("failure");
+    expect(r.steps.find((s) => s.id === "layers")!.error).toContain(`layer(s) team (${remote}): local paths and file:// URLs are off in this daemon`);
+    expect(r.steps.find((s) => s.id === "layers")!.error).toContain("allow_file_remotes");
+    expect(readFileSync(join(lib, "aicfg.lock"), "utf8")).toBe(lockText);
   });
 });

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { checkRefName, checkRemoteUrl, checkSha, firstLines, git, gitOk, identityError, identityMissing, type GitOptions } from "../git.ts";
-import { resolveLayerFolders, updateLayers } from "../layers.ts";
+import { readLayerSpecs, resolveLayerFolders, updateLayers } from "../layers.ts";
 import { ActionError, defineAction, type ActionContext, type ActionResult } from "./types.ts";
 
 const SyncWith = z
@@ -212,8 +212,20 @@ async function syncLayers(input: z.infer<typeof SyncWith>, ctx: ActionContext): 
   const lctx = { libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal, now: () => new Date(ctx.now()) };
   let result: Awaited<ReturnType<typeof updateLayers>>;
   try {
+    // The daemon fetches local-path and file:// layers only where its config allows file remotes, as for the library's own pull.
+    const local = ctx.settings.git.allowFileRemotes ? [] : readLayerSpecs(ctx.libraryRoot).filter((l) => /^(?:\/|\.\.?\/|file:)/.test(l.url));
+    if (local.length)
+      throw new ActionError(
+        "file-remote-refused",
+        `layer(s) ${local.map((l) => `${l.name} (${l.url})`).join(", ")}: local paths and file:// URLs are off in this daemon`,
+        {
+          retryable: false,
+          hint: "set actions.git.allow_file_remotes: true in the daemon config, or give the layer an https:// or ssh:// URL",
+        },
+      );
     result = await updateLayers(lctx, { mode: input.layers!, acceptRewrite: input.accept_rewrite === true });
   } catch (e) {
+    if (e instanceof ActionError) throw e;
     const err = e as Error & { code?: string; hint?: string };
     const retryable = err.code === "layer-fetch-failed" || err.code === "layer-update-running";
     throw new ActionError(err.code ?? "layer-update-failed", err.message, { retryable, ...(err.hint ? { hint: err.hint } : {}), cause: e });
