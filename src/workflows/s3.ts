@@ -95,6 +95,10 @@ function describeNetworkError(e: unknown): string {
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host not found";
   if (code === "ECONNRESET") return "connection reset";
   if (code) return `${code}${cause?.message ? ` (${cause.message})` : ""}`;
+  // Deno and Bun say it in words.
+  const text = `${(e as Error).message} ${cause?.message ?? ""}`;
+  if (/connection refused|ECONNREFUSED/i.test(text)) return "connection refused";
+  if (/dns error|failed to lookup|name or service not known|ENOTFOUND/i.test(text)) return "host not found";
   return cause?.message ?? (e as Error).message;
 }
 

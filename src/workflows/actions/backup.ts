@@ -166,7 +166,7 @@ export const backupAction = defineAction({
   with: BackupWith,
   // A backup holds the library and the exported files: trigger data must not pick where it lands.
   literalFields: ["dir", "s3"],
-  literalReason: "trigger data must not pick where backups are written",
+  literalReason: "trigger data must not pick where files are written",
   literalHint: "write the folder or the S3 destination literally; an administrator can restrict backup folders with actions.backup.dirs in the daemon config",
   run: async (input, ctx) => {
     if (input.s3) return backupToS3(input, input.s3, ctx);
