@@ -167,7 +167,8 @@ export const backupAction = defineAction({
   // A backup holds the library and the exported files: trigger data must not pick where it lands.
   literalFields: ["dir", "s3"],
   literalReason: "trigger data must not pick where files are written",
-  literalHint: "write the folder or the S3 destination literally; an administrator can restrict backup folders with actions.backup.dirs in the daemon config",
+  literalHint:
+    "write the folder literally; an administrator can restrict backups further with actions.backup.dirs in the daemon config (an s3 destination is written literally too)",
   run: async (input, ctx) => {
     if (input.s3) return backupToS3(input, input.s3, ctx);
     const backupsRoot = resolve(ctx.stateDir, "backups");
