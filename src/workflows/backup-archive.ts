@@ -185,7 +185,14 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
   const file = join(dir, built.name);
   atomicWrite(file, built.zip, 0o600);
   atomicWrite(file + ".sha256", `${built.sha256}  ${basename(file)}\n`, 0o600);
-  return { file, sha256: built.sha256, bytes: built.zip.length, entries: built.entries, credentialsLeftOut: built.credentialsLeftOut, warnings: built.warnings };
+  return {
+    file,
+    sha256: built.sha256,
+    bytes: built.zip.length,
+    entries: built.entries,
+    credentialsLeftOut: built.credentialsLeftOut,
+    warnings: built.warnings,
+  };
 }
 
 export type VerifyResult = { ok: boolean; problems: string[]; manifest?: BackupManifest; files?: Record<string, Uint8Array> };
@@ -237,7 +244,7 @@ export function verifyBackup(file: string, limits: ArchiveLimits = ARCHIVE_LIMIT
  * Checks archive bytes: their sha256 against `expected` (when given), the declared sizes, then every
  * entry against the manifest inside.
  */
-export function verifyArchive(data: Uint8Array, expected: string | undefined, limits: ArchiveLimits = ARCHIVE_LIMITS, problemsSoFar: string[] = []): VerifyResult {
+function verifyArchive(data: Uint8Array, expected: string | undefined, limits: ArchiveLimits = ARCHIVE_LIMITS, problemsSoFar: string[] = []): VerifyResult {
   const problems = [...problemsSoFar];
   if (expected !== undefined) {
     const got = sha256(data);
@@ -290,14 +297,22 @@ export function restoreBackup(file: string, dest: string, limits: ArchiveLimits 
 }
 
 /** Restores archive bytes (e.g. downloaded from S3) whose sha256 must be `expected`. */
-export function restoreArchive(data: Uint8Array, expected: string, label: string, dest: string, limits: ArchiveLimits = ARCHIVE_LIMITS): { dest: string; files: number } {
+export function restoreArchive(
+  data: Uint8Array,
+  expected: string,
+  label: string,
+  dest: string,
+  limits: ArchiveLimits = ARCHIVE_LIMITS,
+): { dest: string; files: number } {
   return restoreVerified(verifyArchive(data, expected, limits), label, dest);
 }
 
 function restoreVerified(v: VerifyResult, label: string, dest: string): { dest: string; files: number } {
   if (!v.ok || !v.manifest || !v.files) {
     throw new BackupError("backup-invalid", `${label} failed verification: ${v.problems.slice(0, 3).join("; ")}`, {
-      hint: label.startsWith("s3://") ? "restore another backup (aicfg restore --from s3://BUCKET/PREFIX --list)" : "run 'aicfg backup verify' for the full list",
+      hint: label.startsWith("s3://")
+        ? "restore another backup (aicfg restore --from s3://BUCKET/PREFIX --list)"
+        : "run 'aicfg backup verify' for the full list",
     });
   }
   const root = resolve(dest);

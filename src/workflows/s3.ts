@@ -22,12 +22,12 @@ export type S3Location = {
 
 export type S3Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
-export type S3Object = { key: string; size: number; lastModified: string };
+type S3Object = { key: string; size: number; lastModified: string };
 
 /** One PUT up to this size; multipart above it (S3 takes 5 GiB in one PUT, but a failure then resends everything). */
-export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
+const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
 /** Part size of a multipart upload (S3's minimum is 5 MiB, except the last part; at most 10,000 parts). */
-export const PART_BYTES = 16 * 1024 * 1024;
+const PART_BYTES = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 300_000;
 
 export class S3Error extends AicfgError {
@@ -161,10 +161,14 @@ export function createS3Client(location: S3Location, creds: S3Credentials, opts:
     const base = { status: res.status, ...(code ? { s3Code: code } : {}), retryable };
     switch (code) {
       case "SignatureDoesNotMatch":
-        return new S3Error("s3-signature-mismatch", `${at}: the server refused the request signature (403 SignatureDoesNotMatch): the secret access key is wrong`, {
-          ...base,
-          hint: "store the right key (aicfg secret set NAME, or the environment variable), then run again",
-        });
+        return new S3Error(
+          "s3-signature-mismatch",
+          `${at}: the server refused the request signature (403 SignatureDoesNotMatch): the secret access key is wrong`,
+          {
+            ...base,
+            hint: "store the right key (aicfg secret set NAME, or the environment variable), then run again",
+          },
+        );
       case "InvalidAccessKeyId":
         return new S3Error("s3-unknown-access-key", `${at}: the server does not know the access key id (403 InvalidAccessKeyId)`, {
           ...base,
@@ -271,7 +275,9 @@ export function createS3Client(location: S3Location, creds: S3Credentials, opts:
       // S3 may answer 200 and put the error in the body.
       const text = await done.text();
       if (/<Error>/.test(text)) {
-        throw new S3Error("s3-request-failed", `CompleteMultipartUpload ${s3url(key)} at ${origin} failed: ${xmlTag(text, "Code") ?? "error"}`, { retryable: true });
+        throw new S3Error("s3-request-failed", `CompleteMultipartUpload ${s3url(key)} at ${origin} failed: ${xmlTag(text, "Code") ?? "error"}`, {
+          retryable: true,
+        });
       }
     } catch (e) {
       // Best effort: an abandoned upload costs storage until a lifecycle rule removes it.

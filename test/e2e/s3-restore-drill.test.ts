@@ -79,7 +79,7 @@ describe("restore drill from S3", () => {
     expect(run.status, run.stdout + run.stderr).toBe(0);
     const record = JSON.parse(run.stdout) as { ok: boolean; run: { steps: { id: string; outputs: Record<string, unknown> }[] } };
     const backup = record.run.steps.find((s) => s.id === "backup")!.outputs;
-    expect(String(backup.url)).toMatch(new RegExp(`^s3://team-backups/aicfg/team/aicfg-backup-team-\\d{8}T\\d{6}Z\\.zip$`));
+    expect(String(backup.url)).toMatch(/^s3:\/\/team-backups\/aicfg\/team\/aicfg-backup-team-\d{8}T\d{6}Z\.zip$/);
     const s3Args = ["--endpoint", s3.endpoint, "--path-style", "--state-dir", state, "--access-key-secret", "S3_KEY_ID", "--secret-key-secret", "S3_SECRET"];
 
     const listed = aicfg(["restore", "--from", "s3://team-backups/aicfg/team/", "--list", "--json", ...s3Args], { cwd: dir.path });

@@ -113,7 +113,11 @@ beforeAll(async () => {
     ["S3_SECRET", s3.secretAccessKey],
     ["S3_WRONG", WRONG_S3_SECRET],
   ] as const) {
-    const set = spawnSync(process.execPath, [...runtimeArgs(), "secret", "set", name, "--state-dir", state], { input: value + "\n", encoding: "utf8", cwd: dir.path });
+    const set = spawnSync(process.execPath, [...runtimeArgs(), "secret", "set", name, "--state-dir", state], {
+      input: value + "\n",
+      encoding: "utf8",
+      cwd: dir.path,
+    });
     expect(set.status, set.stderr).toBe(0);
     expect(set.stdout + set.stderr).not.toContain(value);
   }
@@ -178,8 +182,14 @@ describe("a planted secret", () => {
     // The CLI's restore with the wrong key: refused, and its output names no key.
     const restore = spawnSync(
       process.execPath,
-      [...runtimeArgs(), "restore", "--from", `s3://${s3.bucket}/canary/`, "--endpoint", s3.endpoint, "--path-style", "--state-dir", state]
-        .concat(["--access-key-secret", "S3_KEY_ID", "--secret-key-secret", "S3_WRONG", "--to", join(dir.path, "restored")]),
+      [...runtimeArgs(), "restore", "--from", `s3://${s3.bucket}/canary/`, "--endpoint", s3.endpoint, "--path-style", "--state-dir", state].concat([
+        "--access-key-secret",
+        "S3_KEY_ID",
+        "--secret-key-secret",
+        "S3_WRONG",
+        "--to",
+        join(dir.path, "restored"),
+      ]),
       { encoding: "utf8", cwd: dir.path, env: { ...process.env, NO_COLOR: "1" } },
     );
     expect(restore.status).toBe(1);

@@ -218,7 +218,12 @@ describe("the backup action's s3 destination", () => {
         .map((o) => o.key.slice(prefix.length))
         .sort()
         .filter((n) => n.startsWith("aicfg-backup-lib"));
-    expect(await names()).toEqual(["aicfg-backup-lib-20260603T020000Z.zip", "aicfg-backup-lib-20260604T020000Z.zip", "aicfg-backup-lib-20260605T020000Z.zip", "aicfg-backup-lib-20260606T020000Z.zip"]);
+    expect(await names()).toEqual([
+      "aicfg-backup-lib-20260603T020000Z.zip",
+      "aicfg-backup-lib-20260604T020000Z.zip",
+      "aicfg-backup-lib-20260605T020000Z.zip",
+      "aicfg-backup-lib-20260606T020000Z.zip",
+    ]);
     // max_age 36h a day later: only the last two stay.
     const r = await backupAction.run({ ...s3With(prefix), keep: 10, max_age: "36h" }, ctx(t0 + 6 * day));
     expect((r.outputs.removed as string[]).length).toBe(3);
@@ -247,7 +252,11 @@ describe("the workflow schema for an s3 backup", () => {
   const wf = (s3: string) => `name: b\non: { manual: true }\nsteps:\n  - uses: backup\n    with:\n      s3:\n${s3}`;
   const base = "        bucket: team-backups\n        endpoint: https://s3.eu-west-1.amazonaws.com\n";
   it("refuses a literal credential at its line and column, with a hint", () => {
-    const r = compileWorkflowText(wf(base + "        access_key_id: { secret: KEY_ID }\n        secret_access_key: hunter2hunter2\n"), "/lib/workflows/b.yaml", "lib");
+    const r = compileWorkflowText(
+      wf(base + "        access_key_id: { secret: KEY_ID }\n        secret_access_key: hunter2hunter2\n"),
+      "/lib/workflows/b.yaml",
+      "lib",
+    );
     expect(r.workflow).toBeUndefined();
     expect(r.diagnostics).toEqual([
       {
@@ -263,16 +272,28 @@ describe("the workflow schema for an s3 backup", () => {
   });
 
   it("accepts secret and env references; refuses dir with s3, a bad bucket and ${{ }} in the destination", () => {
-    const good = compileWorkflowText(wf(base + "        access_key_id: { env: AWS_ACCESS_KEY_ID }\n        secret_access_key: { secret: S3_SECRET }\n"), "/w.yaml", "lib");
+    const good = compileWorkflowText(
+      wf(base + "        access_key_id: { env: AWS_ACCESS_KEY_ID }\n        secret_access_key: { secret: S3_SECRET }\n"),
+      "/w.yaml",
+      "lib",
+    );
     expect(good.diagnostics).toEqual([]);
     const both = compileWorkflowText(
       wf(base + "        access_key_id: { env: A }\n        secret_access_key: { env: B }\n      dir: /backups\n"),
       "/w.yaml",
       "lib",
     );
-    expect(both.diagnostics.map((d) => [d.message, d.hint])).toEqual([["steps.0.with.s3: give dir or s3, not both", "use two backup steps for a local and an off-site copy"]]);
-    const bucket = compileWorkflowText(wf("        bucket: Team_Backups\n        access_key_id: { env: A }\n        secret_access_key: { env: B }\n"), "/w.yaml", "lib");
-    expect(bucket.diagnostics.map((d) => d.message)).toEqual(["steps.0.with.s3.bucket: must be an S3 bucket name: 3-63 lower-case letters, digits, '.' or '-'"]);
+    expect(both.diagnostics.map((d) => [d.message, d.hint])).toEqual([
+      ["steps.0.with.s3: give dir or s3, not both", "use two backup steps for a local and an off-site copy"],
+    ]);
+    const bucket = compileWorkflowText(
+      wf("        bucket: Team_Backups\n        access_key_id: { env: A }\n        secret_access_key: { env: B }\n"),
+      "/w.yaml",
+      "lib",
+    );
+    expect(bucket.diagnostics.map((d) => d.message)).toEqual([
+      "steps.0.with.s3.bucket: must be an S3 bucket name: 3-63 lower-case letters, digits, '.' or '-'",
+    ]);
     const tpl = compileWorkflowText(
       wf('        bucket: "${{ inputs.b }}"\n        access_key_id: { env: A }\n        secret_access_key: { env: B }\n') + "inputs:\n  b: { type: string }\n",
       "/w.yaml",
@@ -302,7 +323,9 @@ describe("aicfg restore --from s3://", () => {
 
     const latest = io();
     expect(await runCli(["restore", "--from", from, "--to", "latest", ...common], latest.io)).toBe(0);
-    expect(latest.out[0]).toMatch(new RegExp(`^restored \\d+ file\\(s\\) from ${second.outputs.url} \\(\\d+ bytes, sha256 verified\\) into ${join(dir.path, "latest")}$`));
+    expect(latest.out[0]).toMatch(
+      new RegExp(`^restored \\d+ file\\(s\\) from ${second.outputs.url} \\(\\d+ bytes, sha256 verified\\) into ${join(dir.path, "latest")}$`),
+    );
     expect(readFileSync(join(dir.path, "latest", "library", "agents", "writer.md"), "utf8")).toContain("Second version.");
 
     const named = io();

@@ -24,13 +24,17 @@ const Credential = z.union([SecretRef, EnvRef], {
 });
 type Credential = z.infer<typeof Credential>;
 
-export const S3Destination = z
+const S3Destination = z
   .strictObject({
     endpoint: z
       .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, e.g. https://s3.eu-west-1.amazonaws.com" })
       .optional()
       .describe("the S3 API endpoint (default https://s3.<region>.amazonaws.com); MinIO, Ceph, R2, ... give theirs"),
-    region: z.string().regex(/^[a-z0-9-]{1,64}$/, "must be a region such as eu-west-1 (or auto)").optional().describe("signing region (default us-east-1)"),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/, "must be a region such as eu-west-1 (or auto)")
+      .optional()
+      .describe("signing region (default us-east-1)"),
     bucket: z.string().refine(isBucketName, "must be an S3 bucket name: 3-63 lower-case letters, digits, '.' or '-'"),
     prefix: z
       .string()
@@ -39,7 +43,10 @@ export const S3Destination = z
       .refine((p) => !p.split("/").some((s) => s === ".." || s === "."), "must not contain '.' or '..' segments")
       .optional()
       .describe("folder inside the bucket, e.g. aicfg/team/ (archives are <prefix>aicfg-backup-<library>-<time>.zip)"),
-    force_path_style: z.boolean().optional().describe("address the bucket as <endpoint>/<bucket> (MinIO and most self-hosted servers) instead of <bucket>.<host>"),
+    force_path_style: z
+      .boolean()
+      .optional()
+      .describe("address the bucket as <endpoint>/<bucket> (MinIO and most self-hosted servers) instead of <bucket>.<host>"),
     access_key_id: Credential.describe("the access key id: { secret: NAME } or { env: NAME }"),
     secret_access_key: Credential.describe("the secret access key: { secret: NAME } or { env: NAME }"),
     session_token: Credential.optional().describe("a session token for temporary credentials: { secret: NAME } or { env: NAME }"),
@@ -92,7 +99,7 @@ async function credential(c: Credential, field: string, ctx: ActionContext): Pro
   return v;
 }
 
-export function s3Location(s3: z.infer<typeof S3Destination>): S3Location {
+function s3Location(s3: z.infer<typeof S3Destination>): S3Location {
   const region = s3.region ?? "us-east-1";
   return {
     endpoint: s3.endpoint ?? `https://s3.${region}.amazonaws.com`,
@@ -155,7 +162,16 @@ async function backupToS3(input: z.infer<typeof BackupWith>, s3: z.infer<typeof 
     `backup ${url} at ${new URL(location.endpoint).origin} (${built.entries} files, ${built.zip.length} bytes in ${parts} part(s), sha256 ${built.sha256}); removed ${removed.length} old archive(s)${built.credentialsLeftOut ? `; ${built.credentialsLeftOut} credential file(s) of the state left out` : ""}`,
   );
   return {
-    outputs: { url, key, sha256: built.sha256, bytes: built.zip.length, entries: built.entries, parts, credentials_left_out: built.credentialsLeftOut, removed },
+    outputs: {
+      url,
+      key,
+      sha256: built.sha256,
+      bytes: built.zip.length,
+      entries: built.entries,
+      parts,
+      credentials_left_out: built.credentialsLeftOut,
+      removed,
+    },
     warnings,
   };
 }

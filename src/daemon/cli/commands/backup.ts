@@ -98,7 +98,14 @@ async function listBackups(client: S3Client, prefix: string, library: string | u
     const name = o.key.slice(prefix.length);
     const m = ARCHIVE_NAME.exec(name);
     if (!m || name.includes("/") || (library !== undefined && m[1] !== library)) continue;
-    out.push({ url: client.url(o.key), key: o.key, library: m[1]!, created_at: new Date(backupTime(name)).toISOString(), bytes: o.size, last_modified: o.lastModified });
+    out.push({
+      url: client.url(o.key),
+      key: o.key,
+      library: m[1]!,
+      created_at: new Date(backupTime(name)).toISOString(),
+      bytes: o.size,
+      last_modified: o.lastModified,
+    });
   }
   return out.sort((a, b) => (a.created_at === b.created_at ? b.key.localeCompare(a.key) : b.created_at.localeCompare(a.created_at)));
 }
@@ -107,7 +114,8 @@ async function restoreFromS3(args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.positionals.length) throw new ConfigError("usage", "give an archive file or --from s3://..., not both");
   const { bucket, path } = parseS3Url(String(args.values.from));
   const region = (args.values.region as string | undefined) ?? (io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || "us-east-1");
-  const endpoint = (args.values.endpoint as string | undefined) ?? (io.env.AWS_ENDPOINT_URL_S3 || io.env.AWS_ENDPOINT_URL || `https://s3.${region}.amazonaws.com`);
+  const endpoint =
+    (args.values.endpoint as string | undefined) ?? (io.env.AWS_ENDPOINT_URL_S3 || io.env.AWS_ENDPOINT_URL || `https://s3.${region}.amazonaws.com`);
   const isObject = path.endsWith(".zip");
   const prefix = isObject ? path.slice(0, path.lastIndexOf("/") + 1) : normalizePrefix(path);
   const location = { endpoint, region, bucket, prefix, forcePathStyle: Boolean(args.values["path-style"]) };
@@ -115,7 +123,8 @@ async function restoreFromS3(args: ParsedArgs, io: CliIO): Promise<number> {
   try {
     client = createS3Client(location, await s3Credentials(args, io));
   } catch (e) {
-    if (e instanceof TypeError) throw new ConfigError("usage", `--endpoint ${JSON.stringify(endpoint)} is not a URL`, { hint: "e.g. https://s3.eu-west-1.amazonaws.com" });
+    if (e instanceof TypeError)
+      throw new ConfigError("usage", `--endpoint ${JSON.stringify(endpoint)} is not a URL`, { hint: "e.g. https://s3.eu-west-1.amazonaws.com" });
     throw e;
   }
   const library = args.values["library-name"] as string | undefined;
@@ -170,7 +179,8 @@ async function restoreFromS3(args: ParsedArgs, io: CliIO): Promise<number> {
 export const restoreCommand: Command = {
   name: "restore",
   summary: "restore a backup archive (a file, or from S3) into a new folder (library/, exports/, state/)",
-  usage: "aicfg restore <archive.zip> [--to DIR] [--json]\n       aicfg restore --from s3://BUCKET/PREFIX[/OBJECT.zip] [--list] [--endpoint URL] [--region R] [--path-style] [--to DIR] [--json]",
+  usage:
+    "aicfg restore <archive.zip> [--to DIR] [--json]\n       aicfg restore --from s3://BUCKET/PREFIX[/OBJECT.zip] [--list] [--endpoint URL] [--region R] [--path-style] [--to DIR] [--json]",
   description:
     "The archive is verified first: from S3, its sha256 against the one the backup stored as object metadata, then every file against the manifest inside. The target folder must not exist or be empty; copy what you need from it afterwards. S3 credentials come from $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY ($AWS_SESSION_TOKEN), or from secrets of the store (--access-key-secret, --secret-key-secret).",
   options: {
@@ -187,9 +197,11 @@ export const restoreCommand: Command = {
   ],
   run: async (args, io) => {
     if (args.values.from !== undefined) return restoreFromS3(args, io);
-    for (const o of Object.keys(S3_OPTIONS)) if (o !== "state-dir" && args.values[o] !== undefined) throw new ConfigError("usage", `--${o} needs --from s3://...`);
+    for (const o of Object.keys(S3_OPTIONS))
+      if (o !== "state-dir" && args.values[o] !== undefined) throw new ConfigError("usage", `--${o} needs --from s3://...`);
     const file = args.positionals[0];
-    if (!file || args.positionals.length > 1) throw new ConfigError("usage", "name one archive: aicfg restore <archive.zip>, or restore from S3 with --from s3://BUCKET/PREFIX");
+    if (!file || args.positionals.length > 1)
+      throw new ConfigError("usage", "name one archive: aicfg restore <archive.zip>, or restore from S3 with --from s3://BUCKET/PREFIX");
     const base = file
       .split("/")
       .pop()!
