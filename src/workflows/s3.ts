@@ -195,6 +195,7 @@ export function createS3Client(location: S3Location, creds: S3Credentials, opts:
           hint: "list the backups with: aicfg restore --from s3://BUCKET/PREFIX --list",
         });
       case "PermanentRedirect":
+      case "TemporaryRedirect":
       case "AuthorizationHeaderMalformed":
         return new S3Error("s3-wrong-region", `${at}: the bucket is in another region or needs another endpoint (${res.status} ${code})`, {
           ...base,
@@ -217,7 +218,8 @@ export function createS3Client(location: S3Location, creds: S3Credentials, opts:
     if (body) headers.set("content-md5", md5(body));
     let res: Response;
     try {
-      res = await client.fetch(url, { ...init, headers, ...(body ? { body: body as BufferSource } : {}), signal });
+      // A redirect is an answer (another region or endpoint), never followed with our signed request.
+      res = await client.fetch(url, { ...init, headers, ...(body ? { body: body as BufferSource } : {}), signal, redirect: "manual" });
     } catch (e) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? e;
       if (timeout.signal.aborted) {

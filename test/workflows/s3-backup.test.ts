@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/daemon/cli/main.ts";
+import { resolveDaemonConfig } from "../../src/daemon/config.ts";
 import { sha256 } from "../../src/library/hash.ts";
 import { backupAction, S3_META } from "../../src/workflows/actions/backup.ts";
 import { compileWorkflowText } from "../../src/workflows/schema.ts";
@@ -245,6 +246,37 @@ describe("the backup action's s3 destination", () => {
     const c = actionContext(lib, state, { settings: { env: { S3_SECRET_ENV: s3.secretAccessKey, S3_ID_ENV: s3.accessKeyId } } });
     const ok = await backupAction.run(s3With(freshPrefix(), { access_key_id: { env: "S3_ID_ENV" }, secret_access_key: { env: "S3_SECRET_ENV" } }), c);
     expect(ok.outputs.parts).toBe(1);
+  });
+});
+
+describe("actions.backup.s3 in the daemon config", () => {
+  it("when set, only the listed endpoint/bucket/prefix destinations take a backup; nothing is uploaded elsewhere", async () => {
+    const prefix = freshPrefix();
+    const allowed = `${s3.endpoint}/${s3.bucket}/${prefix}`;
+    const only = (list: string[]) => actionContext(lib, state, { settings: { backupS3: list }, secrets: secretAccess(state, env, () => {}) });
+    const ok = await backupAction.run(s3With(prefix), only([allowed]));
+    expect(String(ok.outputs.key).startsWith(prefix)).toBe(true);
+    const other = freshPrefix();
+    const e = await caught(backupAction.run(s3With(other), only([allowed, "https://s3.eu-west-1.amazonaws.com/team-backups"])));
+    expect([e.code, e.retryable]).toEqual(["s3-destination-not-allowed", false]);
+    expect(e.message).toBe(
+      `the S3 destination ${s3.endpoint}/${s3.bucket}/${other} is not one the daemon allows (${allowed}, https://s3.eu-west-1.amazonaws.com/team-backups)`,
+    );
+    expect(e.hint).toBe("an administrator can add it to actions.backup.s3 in the daemon config");
+    expect(await createS3Client(loc(other), creds()).listObjects(other)).toEqual([]);
+    // A bucket-wide entry allows every prefix of that bucket, and only on that endpoint.
+    expect((await backupAction.run(s3With(other), only([`${s3.endpoint}/${s3.bucket}`]))).outputs.parts).toBe(1);
+    const elsewhere = await caught(backupAction.run(s3With(other), only([`http://127.0.0.2:1/${s3.bucket}`])));
+    expect(elsewhere.code).toBe("s3-destination-not-allowed");
+  });
+
+  it("is read from daemon.yaml, and a malformed entry is a config error", () => {
+    const file = join(dir.path, "daemon.yaml");
+    writeFileSync(file, `libraries: [lib]\nactions:\n  backup:\n    s3: [https://s3.eu-west-1.amazonaws.com/team-backups/aicfg/]\n`);
+    expect(resolveDaemonConfig({ config: file }, "/", {}).backupS3).toEqual(["https://s3.eu-west-1.amazonaws.com/team-backups/aicfg/"]);
+    expect(resolveDaemonConfig({ libraries: [lib] }, "/", {}).backupS3).toBe(undefined);
+    writeFileSync(file, "libraries: [lib]\nactions:\n  backup:\n    s3: [team-backups]\n");
+    expect(() => resolveDaemonConfig({ config: file }, "/", {})).toThrow(/must be <endpoint>\/<bucket>\[\/<prefix>\]/);
   });
 });
 

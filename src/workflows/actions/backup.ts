@@ -115,8 +115,24 @@ function asActionError(e: unknown): unknown {
   return new ActionError(e.code, e.message, { retryable: e.retryable, ...(e.hint ? { hint: e.hint } : {}) });
 }
 
+/** `<origin>/<bucket>/<prefix>` must be under one of the daemon's `actions.backup.s3` entries, when it has some. */
+function requireAllowedS3(location: S3Location, allowed: readonly string[] | undefined): void {
+  if (!allowed) return;
+  const dest = `${new URL(location.endpoint).origin}/${location.bucket}/${location.prefix}`;
+  const norm = (e: string) => {
+    const u = new URL(e);
+    return `${u.origin}${u.pathname.replace(/\/+$/, "")}/`;
+  };
+  if (allowed.some((e) => dest.startsWith(norm(e)))) return;
+  throw new ActionError("s3-destination-not-allowed", `the S3 destination ${dest} is not one the daemon allows (${allowed.join(", ") || "none"})`, {
+    retryable: false,
+    hint: "an administrator can add it to actions.backup.s3 in the daemon config",
+  });
+}
+
 async function backupToS3(input: z.infer<typeof BackupWith>, s3: z.infer<typeof S3Destination>, ctx: ActionContext) {
   const location = s3Location(s3);
+  requireAllowedS3(location, ctx.settings.backupS3);
   const creds: S3Credentials = {
     accessKeyId: await credential(s3.access_key_id, "access_key_id", ctx),
     secretAccessKey: await credential(s3.secret_access_key, "secret_access_key", ctx),
