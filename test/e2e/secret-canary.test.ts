@@ -105,7 +105,8 @@ beforeAll(async () => {
     "workflows/backup.yaml": "name: backup\non: { manual: true }\nsteps:\n  - uses: backup\n",
     "workflows/backup-s3.yaml": s3Workflow("backup-s3", "S3_SECRET"),
     "workflows/backup-s3-bad.yaml": s3Workflow("backup-s3-bad", "S3_WRONG"),
-    "daemon.yaml": "libraries: [.]\nactions:\n  shell: { enabled: true }\n",
+    // The S3 destination the backups use is the one the daemon allows.
+    "daemon.yaml": `libraries: [.]\nactions:\n  shell: { enabled: true }\n  backup: { s3: ["${s3.endpoint}/${s3.bucket}/canary/"] }\n`,
   });
   for (const [name, value] of [
     ["CANARY_TOKEN", CANARY],
