@@ -373,6 +373,26 @@ describe("aicfg restore --from s3://", () => {
     expect(fromStore.out).toHaveLength(2);
   });
 
+  it("asks which library when a prefix holds several, and says when there is none", async () => {
+    const prefix = freshPrefix();
+    const made = await backupAction.run(s3With(prefix), ctx());
+    await createS3Client(loc(prefix), creds()).putObject(`${prefix}aicfg-backup-other-20260701T000000Z.zip`, new Uint8Array([1]), {});
+    const from = `s3://${s3.bucket}/${prefix}`;
+    const common = ["--endpoint", s3.endpoint, "--path-style"];
+    const two = io();
+    expect(await runCli(["restore", "--from", from, "--to", "out", ...common], two.io)).toBe(2);
+    expect(two.err).toEqual([`error: ${from} holds backups of several libraries: lib, other`, "hint: pick one with --library-name NAME, or name the object"]);
+    const one = io();
+    expect(await runCli(["restore", "--from", from, "--library-name", "lib", "--to", "out", "--json", ...common], one.io)).toBe(0);
+    expect(JSON.parse(one.out.join("\n"))).toMatchObject({ from: made.outputs.url, sha256: made.outputs.sha256 });
+    const empty = io();
+    expect(await runCli(["restore", "--from", `s3://${s3.bucket}/${freshPrefix()}`, ...common], empty.io)).toBe(1);
+    expect(empty.err[0]).toMatch(/^error: no backups under s3:\/\/backups\/t\d+-[a-z0-9]+\/ at http:\/\/127\.0\.0\.1:\d+$/);
+    const flag = io();
+    expect(await runCli(["restore", "backup.zip", "--list"], flag.io)).toBe(2);
+    expect(flag.err[0]).toBe("error: --list needs --from s3://...");
+  });
+
   it("refuses a tampered object, an object without its checksum and a wrong secret key, restoring nothing", async () => {
     const prefix = freshPrefix();
     const made = await backupAction.run(s3With(prefix), ctx());
