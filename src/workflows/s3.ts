@@ -5,7 +5,7 @@
 // server rejects a body damaged on the way. Errors name the operation, bucket and key, never a
 // credential; the step's `retry:` retries the ones worth retrying (network, 5xx, 429).
 import { createHash } from "node:crypto";
-import { AwsClient } from "aws4fetch";
+import { AwsV4Signer } from "aws4fetch";
 import { AicfgError } from "../library/diagnostics.ts";
 import { systemClock, timeoutSignal, type Clock } from "./clock.ts";
 
@@ -128,15 +128,22 @@ export function createS3Client(location: S3Location, creds: S3Credentials, opts:
     throw new S3Error("bad-s3-endpoint", `S3 endpoint ${location.endpoint} must be an http(s) URL`, { hint: "e.g. https://s3.eu-west-1.amazonaws.com" });
   }
   const origin = endpoint.origin;
-  const client = new AwsClient({
-    accessKeyId: creds.accessKeyId,
-    secretAccessKey: creds.secretAccessKey,
-    ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
-    service: "s3",
-    region: location.region,
-    // The step's retry: policy retries (on the daemon's clock); no hidden retries with real timers here.
-    retries: 0,
-  });
+  // Only the headers are signed here (the payload hash is ours, in x-amz-content-sha256); the body goes
+  // to fetch as it is, so a large archive is not copied into a Request first. No hidden retries:
+  // the step's retry: policy retries, on the daemon's clock.
+  const sign = async (url: string, method: string, headers: Headers): Promise<Headers> =>
+    (
+      await new AwsV4Signer({
+        url,
+        method,
+        headers,
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
+        service: "s3",
+        region: location.region,
+      }).sign()
+    ).headers;
   const clock = opts.clock ?? systemClock;
   const threshold = opts.multipartThreshold ?? MULTIPART_THRESHOLD;
   const partBytes = opts.partBytes ?? PART_BYTES;
@@ -219,7 +226,14 @@ export function createS3Client(location: S3Location, creds: S3Credentials, opts:
     let res: Response;
     try {
       // A redirect is an answer (another region or endpoint), never followed with our signed request.
-      res = await client.fetch(url, { ...init, headers, ...(body ? { body: body as BufferSource } : {}), signal, redirect: "manual" });
+      const method = init.method ?? "GET";
+      res = await fetch(url, {
+        method,
+        headers: await sign(url, method, headers),
+        ...(body ? { body: body as BufferSource } : {}),
+        signal,
+        redirect: "manual",
+      });
     } catch (e) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? e;
       if (timeout.signal.aborted) {
