@@ -61,6 +61,19 @@ export const DaemonConfigSpec = z.strictObject({
             .array(z.string().min(1))
             .optional()
             .describe("the only folders a backup step's dir may point into (the state folder is always allowed); relative to this file, ~/ is the home folder"),
+          s3: z
+            .array(
+              z
+                .string()
+                .regex(
+                  /^https?:\/\/[^/\s]+\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/,
+                  "must be <endpoint>/<bucket>[/<prefix>], e.g. https://s3.eu-west-1.amazonaws.com/team-backups/aicfg/",
+                ),
+            )
+            .optional()
+            .describe(
+              "the only S3 destinations a backup step's s3 may name, as <endpoint>/<bucket>[/<prefix>] (e.g. https://s3.eu-west-1.amazonaws.com/team-backups/aicfg/); unset: any",
+            ),
         })
         .optional(),
     })
@@ -98,6 +111,8 @@ export type DaemonConfig = {
   exportRoots?: string[];
   /** `actions.backup.dirs`, absolute: when set, a backup step's dir must be inside one (or the state folder). */
   backupDirs?: string[];
+  /** `actions.backup.s3`: when set, a backup step's S3 destination must be under one of these `<origin>/<bucket>/<prefix>`. */
+  backupS3?: string[];
   envAllowlist: string[];
   keepRuns: number;
   maxAgeMs: number;
@@ -185,6 +200,7 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
     allowFileRemotes: spec.actions?.git?.allow_file_remotes ?? false,
     ...(exportRoots ? { exportRoots } : {}),
     ...(backupDirs ? { backupDirs } : {}),
+    ...(spec.actions?.backup?.s3 ? { backupS3: spec.actions.backup.s3 } : {}),
     envAllowlist: spec.env_allowlist ?? [],
     keepRuns: spec.retention?.keep_runs ?? 200,
     maxAgeMs: parseDuration(spec.retention?.max_age ?? "30d"),

@@ -201,6 +201,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     env,
     ...(config.exportRoots ? { exportRoots: config.exportRoots } : {}),
     ...(config.backupDirs ? { backupDirs: config.backupDirs } : {}),
+    ...(config.backupS3 ? { backupS3: config.backupS3 } : {}),
   };
 
   // ---- libraries and workflows ----

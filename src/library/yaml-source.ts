@@ -157,9 +157,11 @@ export function zodIssuesToDiagnostics(
     // With reportInput, a present value of the wrong type carries it; an absent field does not.
     const missing = issue.code === "invalid_type" && (!("input" in issue) || (issue as { input?: unknown }).input === undefined);
     const p = locate(path, missing);
-    const msg = missing ? `missing required field '${String(path[path.length - 1] ?? "")}'` : `${where}: ${issue.message}`;
+    // A schema may end its own message with "\nhint: ..." to give the hint too.
+    const [own, ownHint] = issue.message.split("\nhint: ", 2) as [string, string | undefined];
+    const msg = missing ? `missing required field '${String(path[path.length - 1] ?? "")}'` : `${where}: ${own}`;
     const d: Diagnostic = { severity: "error", code: issue.code === "invalid_type" ? "invalid-type" : "invalid-value", message: msg, file, ...p };
-    const hint = issueHint(issue);
+    const hint = (!missing && ownHint) || issueHint(issue);
     if (hint) d.hint = hint;
     out.push(d);
   }

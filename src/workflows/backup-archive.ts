@@ -98,14 +98,16 @@ export function backupFileName(libraryName: string, now: number): string {
   return `aicfg-backup-${libraryName.replace(/[^A-Za-z0-9._-]/g, "_")}-${stamp}.zip`;
 }
 
-export function createBackup(opts: CreateBackupOptions): CreatedBackup {
+/** An archive built in memory: what `createBackup` writes to a folder and the S3 destination uploads. */
+export type BuiltBackup = { name: string; zip: Uint8Array; sha256: string; entries: number; createdAt: string; credentialsLeftOut: number; warnings: string[] };
+
+export type BuildBackupOptions = Omit<CreateBackupOptions, "dir"> & {
+  /** Folders never archived (absolute), e.g. a local backup folder. */
+  skip?: string[];
+};
+
+export function buildBackup(opts: BuildBackupOptions): BuiltBackup {
   const libRoot = resolve(opts.libraryRoot);
-  const dir = resolve(opts.dir);
-  if (dir === libRoot || dir.startsWith(libRoot + sep)) {
-    throw new BackupError("backup-inside-library", `backup folder ${dir} is inside the library`, {
-      hint: "keep backups outside the library (the default is the daemon's state folder)",
-    });
-  }
   const warnings: string[] = [];
   const files: Zippable = {};
   const entries: BackupEntry[] = [];
@@ -113,7 +115,8 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
     files[path] = [data, { level: 6, mtime: new Date(opts.now) }];
     entries.push({ path, sha256: sha256(data), size: data.length, kind, ...(source ? { source } : {}) });
   };
-  for (const abs of walk(libRoot, (p) => p === dir, warnings)) add("library/" + toPosix(relative(libRoot, abs)), readFileSync(abs), "library");
+  const skip = new Set((opts.skip ?? []).map((p) => resolve(p)));
+  for (const abs of walk(libRoot, (p) => skip.has(p), warnings)) add("library/" + toPosix(relative(libRoot, abs)), readFileSync(abs), "library");
   const manifest = loadManifest(opts.stateDir);
   const seen = new Set<string>();
   let secretExports = 0;
@@ -145,7 +148,7 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
     );
   }
   const stateRoot = resolve(opts.stateDir);
-  const exclude = new Set([dir, ...(opts.excludeState ?? []).map((p) => resolve(p))]);
+  const exclude = new Set([...skip, ...(opts.excludeState ?? []).map((p) => resolve(p))]);
   let credentials = 0;
   const skipState = (p: string): boolean => {
     if (exclude.has(p) || p.endsWith(".lock")) return true;
@@ -154,15 +157,42 @@ export function createBackup(opts: CreateBackupOptions): CreatedBackup {
     return true;
   };
   for (const abs of walk(stateRoot, skipState, warnings)) add("state/" + toPosix(relative(stateRoot, abs)), readFileSync(abs), "state");
-  const m: BackupManifest = { format: 1, created_at: new Date(opts.now).toISOString(), library: { name: opts.libraryName, root: libRoot }, entries };
+  const createdAt = new Date(opts.now).toISOString();
+  const m: BackupManifest = { format: 1, created_at: createdAt, library: { name: opts.libraryName, root: libRoot }, entries };
   files[BACKUP_MANIFEST] = [new TextEncoder().encode(JSON.stringify(m, null, 1)), { level: 6, mtime: new Date(opts.now) }];
   const zip = zipSync(files);
+  return {
+    name: backupFileName(opts.libraryName, opts.now),
+    zip,
+    sha256: sha256(zip),
+    entries: entries.length,
+    createdAt,
+    credentialsLeftOut: credentials + secretExports,
+    warnings,
+  };
+}
+
+export function createBackup(opts: CreateBackupOptions): CreatedBackup {
+  const libRoot = resolve(opts.libraryRoot);
+  const dir = resolve(opts.dir);
+  if (dir === libRoot || dir.startsWith(libRoot + sep)) {
+    throw new BackupError("backup-inside-library", `backup folder ${dir} is inside the library`, {
+      hint: "keep backups outside the library (the default is the daemon's state folder)",
+    });
+  }
+  const built = buildBackup({ ...opts, skip: [dir] });
   ensureDirNoSymlinks(dirname(dir), dir, 0o700);
-  const file = join(dir, backupFileName(opts.libraryName, opts.now));
-  atomicWrite(file, zip, 0o600);
-  const digest = sha256(zip);
-  atomicWrite(file + ".sha256", `${digest}  ${basename(file)}\n`, 0o600);
-  return { file, sha256: digest, bytes: zip.length, entries: entries.length, credentialsLeftOut: credentials + secretExports, warnings };
+  const file = join(dir, built.name);
+  atomicWrite(file, built.zip, 0o600);
+  atomicWrite(file + ".sha256", `${built.sha256}  ${basename(file)}\n`, 0o600);
+  return {
+    file,
+    sha256: built.sha256,
+    bytes: built.zip.length,
+    entries: built.entries,
+    credentialsLeftOut: built.credentialsLeftOut,
+    warnings: built.warnings,
+  };
 }
 
 export type VerifyResult = { ok: boolean; problems: string[]; manifest?: BackupManifest; files?: Record<string, Uint8Array> };
@@ -199,7 +229,6 @@ function sizeProblems(data: Uint8Array, limits: ArchiveLimits): string[] {
 
 /** Checks the archive's own checksum (when the sidecar exists) and every entry's. */
 export function verifyBackup(file: string, limits: ArchiveLimits = ARCHIVE_LIMITS): VerifyResult {
-  const problems: string[] = [];
   let data: Uint8Array;
   try {
     data = readFileSync(file);
@@ -207,11 +236,20 @@ export function verifyBackup(file: string, limits: ArchiveLimits = ARCHIVE_LIMIT
     return { ok: false, problems: [`cannot read ${file}: ${(e as Error).message}`] };
   }
   const sidecar = file + ".sha256";
-  if (existsSync(sidecar)) {
-    const want = readFileSync(sidecar, "utf8").trim().split(/\s+/)[0];
+  if (!existsSync(sidecar)) return verifyArchive(data, undefined, limits, [`checksum file ${basename(sidecar)} is missing`]);
+  return verifyArchive(data, readFileSync(sidecar, "utf8").trim().split(/\s+/)[0], limits);
+}
+
+/**
+ * Checks archive bytes: their sha256 against `expected` (when given), the declared sizes, then every
+ * entry against the manifest inside.
+ */
+function verifyArchive(data: Uint8Array, expected: string | undefined, limits: ArchiveLimits = ARCHIVE_LIMITS, problemsSoFar: string[] = []): VerifyResult {
+  const problems = [...problemsSoFar];
+  if (expected !== undefined) {
     const got = sha256(data);
-    if (want !== got) problems.push(`archive checksum mismatch: expected ${want}, got ${got}`);
-  } else problems.push(`checksum file ${basename(sidecar)} is missing`);
+    if (expected !== got) problems.push(`archive checksum mismatch: expected ${expected}, got ${got}`);
+  }
   let files: Record<string, Uint8Array>;
   try {
     const tooBig = sizeProblems(data, limits);
@@ -255,10 +293,26 @@ export function verifyBackup(file: string, limits: ArchiveLimits = ARCHIVE_LIMIT
 
 /** Restores a verified archive into `dest`, which must not exist or be empty. */
 export function restoreBackup(file: string, dest: string, limits: ArchiveLimits = ARCHIVE_LIMITS): { dest: string; files: number } {
-  const v = verifyBackup(file, limits);
+  return restoreVerified(verifyBackup(file, limits), file, dest);
+}
+
+/** Restores archive bytes (e.g. downloaded from S3) whose sha256 must be `expected`. */
+export function restoreArchive(
+  data: Uint8Array,
+  expected: string,
+  label: string,
+  dest: string,
+  limits: ArchiveLimits = ARCHIVE_LIMITS,
+): { dest: string; files: number } {
+  return restoreVerified(verifyArchive(data, expected, limits), label, dest);
+}
+
+function restoreVerified(v: VerifyResult, label: string, dest: string): { dest: string; files: number } {
   if (!v.ok || !v.manifest || !v.files) {
-    throw new BackupError("backup-invalid", `${file} failed verification: ${v.problems.slice(0, 3).join("; ")}`, {
-      hint: "run 'aicfg backup verify' for the full list",
+    throw new BackupError("backup-invalid", `${label} failed verification: ${v.problems.slice(0, 3).join("; ")}`, {
+      hint: label.startsWith("s3://")
+        ? "restore another backup (aicfg restore --from s3://BUCKET/PREFIX --list)"
+        : "run 'aicfg backup verify' for the full list",
     });
   }
   const root = resolve(dest);
@@ -278,26 +332,43 @@ export function restoreBackup(file: string, dest: string, limits: ArchiveLimits 
   return { dest: root, files: v.manifest.entries.length };
 }
 
+const STAMP = /-(\d{8}T\d{6}Z)\.zip$/;
+
+/** The archive names of `libraryName` among `names` (file names, no folders). */
+export function backupNamesOf(libraryName: string, names: readonly string[]): string[] {
+  const prefix = backupFileName(libraryName, 0).replace(/19700101T000000Z\.zip$/, "");
+  return names.filter((n) => n.startsWith(prefix) && STAMP.test(n) && !n.slice(prefix.length).includes("/"));
+}
+
+/** When an archive was made, from the stamp in its name (the daemon's clock, not the storage's). */
+export function backupTime(name: string): number {
+  const m = STAMP.exec(name);
+  if (!m) return NaN;
+  const s = m[1]!;
+  return Date.parse(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`);
+}
+
+/** Which of a library's archive names retention removes: beyond the newest `keep`, or older than `maxAgeMs`; the newest always stays. */
+export function expiredBackups(names: readonly string[], now: number, keep: number, maxAgeMs?: number): string[] {
+  const sorted = [...names].sort().reverse();
+  return sorted.filter((n, i) => {
+    if (i === 0) return false;
+    const at = backupTime(n);
+    const tooOld = maxAgeMs !== undefined && Number.isFinite(at) && now - at > maxAgeMs;
+    return i >= keep || tooOld;
+  });
+}
+
 /** Deletes old archives of a library: beyond the newest `keep`, or older than `maxAgeMs` (the newest always stays). */
 export function pruneBackups(dir: string, libraryName: string, now: number, keep: number, maxAgeMs?: number): string[] {
-  const prefix = backupFileName(libraryName, 0).replace(/19700101T000000Z\.zip$/, "");
   let names: string[];
   try {
-    names = readdirSync(dir)
-      .filter((n) => n.startsWith(prefix) && n.endsWith(".zip"))
-      .sort()
-      .reverse();
+    names = backupNamesOf(libraryName, readdirSync(dir));
   } catch {
     return [];
   }
   const removed: string[] = [];
-  names.forEach((n, i) => {
-    const m = /(\d{8}T\d{6}Z)\.zip$/.exec(n);
-    const at = m
-      ? Date.parse(`${m[1]!.slice(0, 4)}-${m[1]!.slice(4, 6)}-${m[1]!.slice(6, 8)}T${m[1]!.slice(9, 11)}:${m[1]!.slice(11, 13)}:${m[1]!.slice(13, 15)}Z`)
-      : NaN;
-    const tooOld = maxAgeMs !== undefined && Number.isFinite(at) && now - at > maxAgeMs;
-    if (i === 0 || (i < keep && !tooOld)) return;
+  for (const n of expiredBackups(names, now, keep, maxAgeMs)) {
     for (const f of [n, n + ".sha256"]) {
       try {
         rmFile(join(dir, f));
@@ -306,7 +377,7 @@ export function pruneBackups(dir: string, libraryName: string, now: number, keep
       }
     }
     removed.push(join(dir, n));
-  });
+  }
   return removed;
 }
 

@@ -4,7 +4,10 @@
 // its error; every GET route is called as admin; a backup is taken. Then every sink is searched: the
 // daemon's log lines, the run records and logs, every API response, /metrics, every file of the state
 // folder and every entry of the backup archive hold the canary 0 times. The only place it may be is
-// the intended export target (the Zed file in the user's home, mode 0600).
+// the intended export target (the Zed file in the user's home, mode 0600). The S3 credentials of an
+// off-site backup (a real S3 API on loopback) get the same treatment: a backup to S3 succeeds, one
+// with a wrong secret key fails with the server's refusal, `aicfg restore --from s3://` fails the same
+// way, and neither key is in any sink, nor in the archive stored in the bucket.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -12,9 +15,13 @@ import { fileURLToPath } from "node:url";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { startS3, type TestS3 } from "../helpers/s3.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const CANARY = "canary-" + "d41f0c7e9a2b6385-" + "secret";
+/** A wrong S3 secret key, as planted as the right one. */
+const WRONG_S3_SECRET = "wrong-s3-" + "7c1e99d0b3a24f58-" + "canary";
+let s3: TestS3;
 
 function runtimeArgs(): string[] {
   const g = globalThis as { Deno?: unknown };
@@ -75,6 +82,7 @@ const shell = (code: string, env = "") =>
   `    uses: shell\n    with:\n      command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(code)}]\n${env}`;
 
 beforeAll(async () => {
+  s3 = await startS3();
   dir = tempDir("aicfg-canary-");
   lib = join(dir.path, "lib");
   state = join(dir.path, "state");
@@ -95,15 +103,25 @@ beforeAll(async () => {
       shell("process.stderr.write('could not log in with ' + process.env.T + '\\n'); process.exit(1)", '      env: { T: "${{ inputs.token }}" }\n') +
       '  - id: notify\n    if: failure()\n    uses: notify\n    with: { url: "http://127.0.0.1:9/${{ inputs.token }}", timeout: 2s }\n',
     "workflows/backup.yaml": "name: backup\non: { manual: true }\nsteps:\n  - uses: backup\n",
-    "daemon.yaml": "libraries: [.]\nactions:\n  shell: { enabled: true }\n",
+    "workflows/backup-s3.yaml": s3Workflow("backup-s3", "S3_SECRET"),
+    "workflows/backup-s3-bad.yaml": s3Workflow("backup-s3-bad", "S3_WRONG"),
+    // The S3 destination the backups use is the one the daemon allows.
+    "daemon.yaml": `libraries: [.]\nactions:\n  shell: { enabled: true }\n  backup: { s3: ["${s3.endpoint}/${s3.bucket}/canary/"] }\n`,
   });
-  const set = spawnSync(process.execPath, [...runtimeArgs(), "secret", "set", "CANARY_TOKEN", "--state-dir", state], {
-    input: CANARY + "\n",
-    encoding: "utf8",
-    cwd: dir.path,
-  });
-  expect(set.status, set.stderr).toBe(0);
-  expect(set.stdout + set.stderr).not.toContain(CANARY);
+  for (const [name, value] of [
+    ["CANARY_TOKEN", CANARY],
+    ["S3_KEY_ID", s3.accessKeyId],
+    ["S3_SECRET", s3.secretAccessKey],
+    ["S3_WRONG", WRONG_S3_SECRET],
+  ] as const) {
+    const set = spawnSync(process.execPath, [...runtimeArgs(), "secret", "set", name, "--state-dir", state], {
+      input: value + "\n",
+      encoding: "utf8",
+      cwd: dir.path,
+    });
+    expect(set.status, set.stderr).toBe(0);
+    expect(set.stdout + set.stderr).not.toContain(value);
+  }
 
   child = spawn(process.execPath, [...runtimeArgs(), "daemon", "--config", join(lib, "daemon.yaml"), "--state-dir", state, "--listen", "127.0.0.1:0"], {
     cwd: dir.path,
@@ -129,7 +147,16 @@ afterAll(async () => {
     await new Promise((r) => child.once("exit", r));
   }
   dir.cleanup();
+  await s3?.stop();
 });
+
+function s3Workflow(name: string, secretKey: string): string {
+  return (
+    `name: ${name}\non: { manual: true }\nsteps:\n  - uses: backup\n    with:\n      s3:\n` +
+    `        endpoint: ${s3.endpoint}\n        bucket: ${s3.bucket}\n        prefix: canary\n        force_path_style: true\n` +
+    `        access_key_id: { secret: S3_KEY_ID }\n        secret_access_key: { secret: ${secretKey} }\n`
+  );
+}
 
 describe("a planted secret", () => {
   it("is used where it is meant to be and appears in no log, run record, API response, metric, state file or backup", async () => {
@@ -148,10 +175,31 @@ describe("a planted secret", () => {
     expect(failed.error).toContain("could not log in with [redacted]");
     const backup = await runWorkflow("backup");
     expect(backup.status, backup.error).toBe("success");
+    const offsite = await runWorkflow("backup-s3");
+    expect(offsite.status, offsite.error).toBe("success");
+    const refused = await runWorkflow("backup-s3-bad");
+    expect(refused.status).toBe("failure");
+    expect(refused.error).toContain("(403 SignatureDoesNotMatch): the secret access key is wrong");
+    // The CLI's restore with the wrong key: refused, and its output names no key.
+    const restore = spawnSync(
+      process.execPath,
+      [...runtimeArgs(), "restore", "--from", `s3://${s3.bucket}/canary/`, "--endpoint", s3.endpoint, "--path-style", "--state-dir", state].concat([
+        "--access-key-secret",
+        "S3_KEY_ID",
+        "--secret-key-secret",
+        "S3_WRONG",
+        "--to",
+        join(dir.path, "restored"),
+      ]),
+      { encoding: "utf8", cwd: dir.path, env: { ...process.env, NO_COLOR: "1" } },
+    );
+    expect(restore.status).toBe(1);
+    expect(restore.stderr).toContain("SignatureDoesNotMatch");
+    const cliOutput = restore.stdout + restore.stderr;
 
     // Every GET route, as admin, with real ids.
     const runs = JSON.parse((await api("/v1/runs?limit=200")).text) as { items: { id: string }[] };
-    expect(runs.items.length).toBe(3);
+    expect(runs.items.length).toBe(5);
     for (const p of [
       "/livez",
       "/readyz",
@@ -168,7 +216,7 @@ describe("a planted secret", () => {
     ]) {
       expect((await api(p)).status, p).toBe(200);
     }
-    for (const w of ["use", "fail", "backup"]) expect((await api(`/v1/workflows/canary/${w}`)).status).toBe(200);
+    for (const w of ["use", "fail", "backup", "backup-s3", "backup-s3-bad"]) expect((await api(`/v1/workflows/canary/${w}`)).status).toBe(200);
     for (const r of runs.items) {
       expect((await api(`/v1/runs/${r.id}`)).status).toBe(200);
       expect((await api(`/v1/runs/${r.id}/logs`)).status).toBe(200);
@@ -179,19 +227,27 @@ describe("a planted secret", () => {
     const metrics = (await api("/metrics")).text;
     expect(metrics).toContain("aicfg_");
 
-    // The sinks.
+    // The sinks, for the MCP secret and both S3 secret keys.
     const hits: string[] = [];
-    for (const r of responses) if (r.includes(CANARY)) hits.push(`API ${r.slice(0, 120)}`);
-    for (const l of stderr.split("\n")) if (l.includes(CANARY)) hits.push(`log ${l.slice(0, 200)}`);
     const stateFiles = filesUnder(state);
-    for (const f of stateFiles) if (readFileSync(f).includes(CANARY)) hits.push(`state ${f}`);
     const archives = stateFiles.filter((f) => f.endsWith(".zip"));
     expect(archives).toHaveLength(1);
-    const entries = unzipSync(readFileSync(archives[0]!));
-    expect(Object.keys(entries)).toContain("state/secrets.json");
-    for (const [name, bytes] of Object.entries(entries)) if (Buffer.from(bytes).includes(CANARY)) hits.push(`backup ${name}`);
+    // The archive the S3 backup stored, as the server keeps it.
+    const inBucket = filesUnder(join(s3.dir, s3.bucket)).filter((f) => f.endsWith(".zip._S3rver_object"));
+    expect(inBucket).toHaveLength(1);
+    for (const secret of [CANARY, s3.secretAccessKey, WRONG_S3_SECRET]) {
+      for (const r of responses) if (r.includes(secret)) hits.push(`API ${r.slice(0, 120)}`);
+      for (const l of stderr.split("\n")) if (l.includes(secret)) hits.push(`log ${l.slice(0, 200)}`);
+      if (cliOutput.includes(secret)) hits.push(`restore CLI output`);
+      for (const f of stateFiles) if (readFileSync(f).includes(secret)) hits.push(`state ${f}`);
+      for (const archive of [archives[0]!, inBucket[0]!]) {
+        const entries = unzipSync(readFileSync(archive));
+        expect(Object.keys(entries)).toContain("state/secrets.json");
+        for (const [name, bytes] of Object.entries(entries)) if (Buffer.from(bytes).includes(secret)) hits.push(`backup ${archive} ${name}`);
+        // …and the backup holds the ciphertext, not the key: a restore with the key file brings the secret back.
+        expect(Object.keys(entries).some((n) => n.endsWith("secret.key"))).toBe(false);
+      }
+    }
     expect(hits).toEqual([]);
-    // …and the backup holds the ciphertext, not the key: a restore with the key file brings the secret back.
-    expect(Object.keys(entries).some((n) => n.endsWith("secret.key"))).toBe(false);
   }, 90_000);
 });

@@ -11,9 +11,10 @@ describe("examples/library/workflows", () => {
     const lib = loadLibrary(LIB);
     expect(validateWorkflows(lib)).toEqual([]);
     const set = loadWorkflows(lib);
-    expect([...set.workflows.keys()].sort()).toEqual(["export-on-change", "health-report", "nightly-backup", "sync-library"]);
+    expect([...set.workflows.keys()].sort()).toEqual(["export-on-change", "health-report", "nightly-backup", "offsite-backup", "sync-library"]);
     const triggers = [...set.workflows.values()].flatMap((w) => Object.keys(w.spec.on ?? {}));
     expect([...new Set(triggers)].sort()).toEqual(["after", "cron", "git", "watch"]);
     expect(set.workflows.get("sync-library")!.spec.enabled).toBe(false);
+    expect(set.workflows.get("offsite-backup")!.spec.enabled).toBe(false);
   });
 });

@@ -82,6 +82,8 @@ export type ActionSettings = {
   exportRoots?: readonly string[];
   /** Absolute folders backups may be written into (`actions.backup.dirs`); unset: the state folder or a literal `dir`. */
   backupDirs?: readonly string[];
+  /** S3 destinations backups may go to (`actions.backup.s3`: `<origin>/<bucket>[/<prefix>]`); unset: any. */
+  backupS3?: readonly string[];
 };
 
 type ExportFact = { target: string; written: number; deleted: number; drift: number };
