@@ -57,19 +57,21 @@ export type StackPart = { value: number; cls: string; name: string };
 /** Stacked bars: the parts of each row side by side, scaled to the largest total. */
 export function stackedChart(id: string, title: string, rows: readonly { label: string; parts: StackPart[] }[]): Html {
   const max = Math.max(1, ...rows.map((r) => r.parts.reduce((n, p) => n + p.value, 0)));
+  // The legend text of a row is longer than a number: the bars leave it more room.
+  const barW = W - LABEL_W - 180;
   const body = rows.map((r, i) => {
     const y = i * ROW_H + 4;
     let x = LABEL_W;
     const rects = r.parts
       .filter((p) => p.value > 0)
       .map((p) => {
-        const w = Math.max(1, Math.round((p.value / max) * BAR_W));
+        const w = Math.max(1, Math.round((p.value / max) * barW));
         const rect = h`<rect x="${x}" y="${y + 3}" width="${w}" height="${ROW_H - 8}" class="bar ${p.cls}"><title>${r.label}: ${p.value} ${p.name}</title></rect>`;
         x += w;
         return rect;
       });
-    const text = r.parts.map((p) => `${p.value} ${p.name}`).join(", ");
-    return h`<g><text x="0" y="${y + 15}" class="chart-label">${short(r.label)}</text>${rects}<text x="${x + 6}" y="${y + 15}" class="chart-value">${short(text, 40)}</text></g>`;
+    const text = r.parts.map((p) => `${p.value} ${p.name}`).join(" · ");
+    return h`<g><text x="0" y="${y + 15}" class="chart-label">${short(r.label)}</text>${rects}<text x="${LABEL_W + barW + 6}" y="${y + 15}" class="chart-value">${text}</text></g>`;
   });
   return frame(id, title, rows.length, body);
 }

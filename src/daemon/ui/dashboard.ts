@@ -81,7 +81,8 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
   const secure = (res: Response): Response => {
     res.headers.set("content-security-policy", CSP);
     res.headers.set("x-content-type-options", "nosniff");
-    res.headers.set("referrer-policy", "no-referrer");
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on form posts, which the Origin check refuses.
+    res.headers.set("referrer-policy", "same-origin");
     res.headers.set("x-frame-options", "DENY");
     res.headers.set("cross-origin-opener-policy", "same-origin");
     if (!res.headers.has("cache-control")) res.headers.set("cache-control", "no-store");
@@ -123,6 +124,7 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
     });
   assetRoute("/ui/assets/app.js", js, "text/javascript; charset=utf-8");
   assetRoute("/ui/assets/app.css", css, "text/css; charset=utf-8");
+  assetRoute("/ui/assets/icon.svg", asset("icon.svg"), "image/svg+xml");
 
   /** The session of the request, or an answer: pages go to the sign-in form, actions and streams get 401. */
   const withSession =

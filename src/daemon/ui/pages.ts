@@ -33,7 +33,7 @@ export function page(l: Layout, body: Html): Html {
   return h`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${l.title} · aicfg</title>
-<link rel="stylesheet" href="/ui/assets/app.css?v=${ASSET_VERSION}">
+<link rel="stylesheet" href="/ui/assets/app.css?v=${ASSET_VERSION}"><link rel="icon" href="/ui/assets/icon.svg" type="image/svg+xml">
 ${l.csrf ? h`<meta name="csrf-token" content="${l.csrf}">` : ""}
 <script src="/ui/assets/app.js?v=${ASSET_VERSION}" defer></script></head>
 <body${l.stream ? h` data-stream="${l.stream}"` : ""}><a class="skip" href="#main">Skip to content</a>

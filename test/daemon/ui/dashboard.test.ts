@@ -273,6 +273,7 @@ describe("the /ui route x role matrix", () => {
     "GET /ui": { path: () => "/ui", expect: [303, 200, 200, 200] },
     "GET /ui/assets/app.js": { path: () => "/ui/assets/app.js", expect: [200, 200, 200, 200] },
     "GET /ui/assets/app.css": { path: () => "/ui/assets/app.css", expect: [200, 200, 200, 200] },
+    "GET /ui/assets/icon.svg": { path: () => "/ui/assets/icon.svg", expect: [200, 200, 200, 200] },
     "GET /ui/login": { path: () => "/ui/login", expect: [200, 200, 200, 200] },
     "POST /ui/login": { path: () => "/ui/login", expect: [403, 403, 403, 403] },
     "POST /ui/logout": { path: () => "/ui/logout", expect: [401, 303, 303, 303] },

@@ -51,13 +51,24 @@
     log.append(li);
   };
 
-  const stream = document.body.dataset.stream;
-  if (stream && "EventSource" in window) {
-    const es = new EventSource(stream);
-    es.addEventListener("run", (e) => updateRun(JSON.parse(e.data)));
+  const listen = (url, closeWhen) => {
+    const es = new EventSource(url);
+    es.addEventListener("run", (e) => {
+      const run = JSON.parse(e.data);
+      updateRun(run);
+      if (closeWhen?.(run)) es.close();
+    });
     es.addEventListener("log", (e) => appendLog(JSON.parse(e.data)));
     es.addEventListener("end", () => es.close());
-  }
+    return es;
+  };
+  const stream = document.body.dataset.stream;
+  if (stream && "EventSource" in window) listen(stream);
+  /** A run this page just queued: its own stream sends its state on connect, so no transition is missed. */
+  const follow = (runId) => {
+    if ("EventSource" in window)
+      listen(`/ui/events?run=${encodeURIComponent(runId)}`, (run) => run.id === runId && run.status !== "queued" && run.status !== "running");
+  };
 
   const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") ?? "";
   for (const form of document.querySelectorAll("form[data-run-now]")) {
@@ -92,11 +103,12 @@
           setStatus(badge, "queued");
           st.append(badge);
           const trig = document.createElement("td");
-          trig.textContent = "manual (dashboard)";
+          trig.textContent = "api";
           tr.append(td, st, trig);
           tbody.prepend(tr);
         }
         say(`Run ${body.runId} queued`);
+        follow(body.runId);
       } finally {
         if (button) button.disabled = false;
       }
