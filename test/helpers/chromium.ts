@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, LaunchOptions } from "playwright-core";
 
-export const CHROMIUM = process.env.AICFG_CHROMIUM ?? "/usr/bin/chromium";
+const CHROMIUM = process.env.AICFG_CHROMIUM ?? "/usr/bin/chromium";
 const FLAGS = [
   "--headless",
   "--no-sandbox",
