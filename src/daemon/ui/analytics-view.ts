@@ -1,7 +1,7 @@
 // The library analytics (src/adapters/analytics.ts) as HTML sections (the dashboard's matrix and
 // health pages, `aicfg report --format html`) and as Markdown (`aicfg report --format md`, for PR
 // comments). Every library string is escaped: hono/html for HTML, mdText for Markdown.
-import { readFileSync } from "node:fs";
+import { assetText } from "./assets.ts";
 import { html, raw } from "hono/html";
 import type { LibraryAnalytics, MatrixCell } from "../../adapters/analytics.ts";
 import { barChart, limitChart, stackedChart, type Html } from "./charts.ts";
@@ -151,7 +151,7 @@ export function analyticsMarkdown(a: LibraryAnalytics): string {
  * of its own that allows nothing else, so even an unescaped string could not run.
  */
 export function analyticsHtml(a: LibraryAnalytics): string {
-  const css = readFileSync(new URL("./assets/app.css", import.meta.url), "utf8");
+  const css = assetText("app.css");
   return String(h`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">

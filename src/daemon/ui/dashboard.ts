@@ -2,7 +2,7 @@
 // access log and audit): server-rendered pages, a session cookie exchanged from a credential at
 // sign-in, a CSRF token on every action, the role checked on every page, action and stream, a strict
 // CSP, and live updates over SSE. Data comes from the same ApiDeps the /v1 routes use.
-import { readFileSync } from "node:fs";
+import { assetText as asset } from "./assets.ts";
 import type { Hono } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
@@ -36,7 +36,6 @@ const RUN_POLL_MS = 2_000;
 const ACTIVE = new Set(["queued", "running"]);
 
 const param = (c: ApiContext, name: string): string => c.req.param(name) ?? "";
-const asset = (name: string): string => readFileSync(new URL(`./assets/${name}`, import.meta.url), "utf8");
 
 export type DashboardOptions = {
   /** Credential -> verified principal (default: the API tokens). */
