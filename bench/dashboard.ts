@@ -59,8 +59,9 @@ try {
   ];
   const js = await (await fetch(`${d.base}/ui/assets/app.js`)).text();
   const css = await (await fetch(`${d.base}/ui/assets/app.css`)).text();
-  const runtime = (globalThis as { Deno?: unknown }).Deno ? "deno" : (globalThis as { Bun?: unknown }).Bun ? "bun" : "node";
-  console.log(`dashboard bench on ${runtime} ${process.version}; the sample library (${rounds} server rounds, ${renders} browser renders per page)`);
+  const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+  const runtime = g.Deno ? `deno ${g.Deno.version.deno}` : g.Bun ? `bun ${g.Bun.version}` : `node ${process.version}`;
+  console.log(`dashboard bench on ${runtime}; the sample library (${rounds} server rounds, ${renders} browser renders per page)`);
   console.log(
     `assets on every page: app.js ${js.length} B (gzip ${gzipSync(js).length} B), app.css ${css.length} B (gzip ${gzipSync(css).length} B); no other request but the icon`,
   );

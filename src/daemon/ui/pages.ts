@@ -108,7 +108,7 @@ ${inputs.map(([k, spec]) => h`<label for="in-${k}">${k}${spec.required ? " (requ
 ${wf.nextOccurrences.length ? h`<ul class="plain">${wf.nextOccurrences.map((t) => h`<li>${fmt(t)}</li>`)}</ul>` : h`<p class="muted">No scheduled occurrences.</p>`}
 <h2>Occurrences</h2>
 <table><caption>Every occurrence, planned, started, skipped, missed and caught up, newest first</caption><thead><tr><th scope="col">Scheduled</th><th scope="col">Outcome</th><th scope="col">Run</th><th scope="col">Reason</th></tr></thead>
-<tbody>${occurrences.map(
+<tbody>${occurrences.length ? "" : h`<tr><td colspan="4" class="muted">None yet.</td></tr>`}${occurrences.map(
     (o) =>
       h`<tr><td>${fmt(o.scheduledAt)}</td><td><span class="status status-${o.kind}">${o.kind}</span></td><td>${o.runId ? h`<a href="/ui/runs/${o.runId}">${o.runId}</a>` : "—"}</td><td>${o.reason ?? ""}</td></tr>`,
   )}</tbody></table>
