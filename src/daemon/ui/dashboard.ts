@@ -192,9 +192,8 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
       return res;
     };
     if (!pre || !csrfMatches(pre, typeof form._csrf === "string" ? form._csrf : undefined)) return again(403, "The sign-in form expired. Try again.");
+    // As on /v1: failures from an address slow invalid credentials only, never a valid one.
     const ip = `ip:${c.env?.remoteAddress ?? "unknown"}`;
-    const wait = signInFailures.blocked(ip);
-    if (wait) return again(429, `Too many failed sign-ins; wait ${wait} s.`);
     const credential = typeof form.credential === "string" ? form.credential : "";
     let check: Awaited<ReturnType<CredentialVerifier>>;
     try {
@@ -204,7 +203,8 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
       return again(503, "Credentials cannot be checked right now; the daemon log says why.");
     }
     if (!check.ok) {
-      signInFailures.hit(ip);
+      const wait = signInFailures.hit(ip);
+      if (wait) return again(429, `Too many failed sign-ins; wait ${wait} s.`);
       return again(401, check.reason === "expired" ? "That token has expired." : "That token is not valid.");
     }
     const { cookie } = sessions.create(check.principal);

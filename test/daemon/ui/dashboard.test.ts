@@ -101,6 +101,8 @@ describe("sign-in and the session cookie", () => {
     let last = 0;
     for (let i = 0; i < 12; i++) last = (await signIn(h, "wrong")).res.status;
     expect(last).toBe(429);
+    // A valid token still signs in from that address.
+    expect((await signIn(h, h.tokens.viewer)).res.status).toBe(303);
   });
 
   it("ends the session on sign-out and when its token is revoked", async () => {
