@@ -10,6 +10,7 @@ import { measureBudget, type BudgetFigures, type ContextBudget } from "./budget.
 import { exportLibrary } from "./export.ts";
 import type { PlanEntry } from "./plan.ts";
 import { getAdapter } from "./registry.ts";
+import type { ContextDecision } from "./fallback.ts";
 import type { OutputFile } from "./types.ts";
 
 /** fresh: every file is as the library says; stale: files to create, update or delete; drift: changed by hand (or not ours); none: nothing rendered. */
@@ -42,12 +43,14 @@ type AgentFigures = {
 type KnowledgeFigure = { path: string; bytes: number; layer: string; usedBy: number };
 
 /** What one agent always loads in one tool: the shared always-loaded files plus the agent's own, measured against the tool's budget. */
-type BudgetCell = {
+export type BudgetCell = {
   agent: string;
   target: string;
   figures: BudgetFigures;
   /** used / budget.max */
   share: number;
+  /** How the agent's knowledge reaches the tool (fallback.ts): inline, or the large-context form used when it does not fit. */
+  context?: ContextDecision;
 };
 
 type TargetFigures = {
@@ -93,7 +96,7 @@ function cellStatus(c: Record<PlanEntry["action"], number>): CellStatus {
 export function libraryAnalytics(opts: AnalyticsOptions): LibraryAnalytics {
   const lib = opts.library;
   const resolved = resolveAll(lib);
-  const renders = new Map<string, { files: OutputFile[]; warnings: Diagnostic[] }>();
+  const renders = new Map<string, { files: OutputFile[]; warnings: Diagnostic[]; contextPlan: ContextDecision[] }>();
   const result = exportLibrary({
     library: lib,
     stateDir: opts.stateDir,
@@ -103,7 +106,7 @@ export function libraryAnalytics(opts: AnalyticsOptions): LibraryAnalytics {
     ...(opts.targets ? { targets: opts.targets } : {}),
     ...(opts.scope ? { scope: opts.scope } : {}),
     ...(opts.root ? { root: opts.root } : {}),
-    onRender: (target, r) => renders.set(target, { files: r.files, warnings: r.warnings }),
+    onRender: (target, r) => renders.set(target, { files: r.files, warnings: r.warnings, contextPlan: r.contextPlan ?? [] }),
   });
 
   const targets: TargetFigures[] = result.targets
@@ -129,7 +132,9 @@ export function libraryAnalytics(opts: AnalyticsOptions): LibraryAnalytics {
       if (render) {
         const files = render.files.filter((f) => f.agent === undefined || f.agent === agent);
         const figures = measureBudget(t.budget, files);
-        budgets.push({ agent, target: t.id, figures, share: figures.budget.max > 0 ? figures.used / figures.budget.max : 0 });
+        // A shared budget has one decision for every agent (no `agent` on it).
+        const context = render.contextPlan.find((d) => d.agent === agent) ?? render.contextPlan.find((d) => d.agent === undefined);
+        budgets.push({ agent, target: t.id, figures, share: figures.budget.max > 0 ? figures.used / figures.budget.max : 0, ...(context ? { context } : {}) });
       }
     }
   }

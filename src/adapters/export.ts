@@ -346,6 +346,7 @@ function prepareExport(opts: ExportOptions): Prepared {
       rendered = {
         files: markSecretFiles([...rendered.files, ...extras.files], prepared.literals),
         warnings: [...prepared.warnings, ...rendered.warnings, ...extras.warnings],
+        ...(rendered.contextPlan ? { contextPlan: rendered.contextPlan } : {}),
       };
     } catch (e) {
       errors.push({

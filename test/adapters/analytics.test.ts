@@ -123,4 +123,25 @@ describe("library analytics", () => {
     }
     expect(checked).toBeGreaterThanOrEqual(5);
   });
+
+  it("tells how each agent's knowledge reaches each tool: inline, or the large-context form when it does not fit", () => {
+    dir = tempDir("aicfg-analytics-");
+    const lib = join(dir.path, "lib");
+    writeTree(lib, {
+      "aicfg.yaml": "name: acme\ntargets: [codex, claude-code]\n",
+      "agents/big.md": "---\ndescription: Knows a lot\nknowledge: [big/**]\n---\nUse the knowledge.\n",
+      "agents/small.md": "---\ndescription: Knows little\nknowledge: [small.md]\n---\nBe brief.\n",
+      ...Object.fromEntries(
+        Array.from({ length: 8 }, (_, i) => [`knowledge/big/part-${i}.md`, `# Part ${i}\n\n${"All work is reviewed twice before release. ".repeat(200)}\n`]),
+      ),
+      "knowledge/small.md": "# Small\n\nOne rule.\n",
+    });
+    const a = libraryAnalytics({ library: loadLibrary(lib), stateDir: join(dir.path, "state"), root: join(dir.path, "project") });
+    const codex = a.budgets.filter((c) => c.target === "codex");
+    // Codex loads AGENTS.md up to its byte limit: ~70 KB of always-on knowledge does not fit inline.
+    expect(codex.map((c) => c.context?.strategy)).toEqual(["index", "index"]);
+    expect(codex.find((c) => c.agent === "big")!.context!.files).toBe(8);
+    const claude = a.budgets.filter((c) => c.target === "claude-code");
+    expect(claude.every((c) => c.context?.strategy === "inline")).toBe(true);
+  });
 });

@@ -3,11 +3,20 @@
 // comments). Every library string is escaped: hono/html for HTML, mdText for Markdown.
 import { assetText } from "./assets.ts";
 import { html, raw } from "hono/html";
-import type { LibraryAnalytics, MatrixCell } from "../../adapters/analytics.ts";
+import type { BudgetCell, LibraryAnalytics, MatrixCell } from "../../adapters/analytics.ts";
 import { barChart, limitChart, stackedChart, type Html } from "./charts.ts";
 
 const h = (strings: TemplateStringsArray, ...values: unknown[]): Html => html(strings, ...values) as Html;
 const n = (x: number): string => x.toLocaleString("en-US");
+/** How an agent's knowledge reaches a tool, in words (fallback.ts decisions). */
+function contextText(c: BudgetCell): string {
+  const d = c.context;
+  if (!d) return "—";
+  const files = `${n(d.files)} file${d.files === 1 ? "" : "s"}`;
+  if (d.strategy === "inline") return `inline (${files})`;
+  if (d.strategy === "index") return `index of ${files}${d.levels === 2 ? ", 2 levels" : ""}`;
+  return `${d.strategy === "on-demand-rules" ? "on-demand rules" : "knowledge folder"} (${files})`;
+}
 const pct = (share: number): string => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)} %`;
 
 const CELL_LABEL: Record<MatrixCell["status"], string> = { fresh: "fresh", stale: "stale", drift: "drift", none: "nothing exported" };
@@ -68,7 +77,7 @@ export function healthSection(a: LibraryAnalytics): Html {
     const rows = cells.map((c) => ({
       label: c.agent,
       share: c.share,
-      text: `${n(c.figures.tokens)} tok · ${pct(c.share)}`,
+      text: `${n(c.figures.tokens)} tok · ${pct(c.share)}${c.context && c.context.strategy !== "inline" ? ` · ${c.context.strategy}` : ""}`,
     }));
     const over = cells.filter((c) => c.figures.over).length;
     return h`<figure><figcaption><strong>${t.displayName}</strong> (${t.id}): budget ${n(b.max)} ${b.unit}${b.per === "total" ? " for everything always loaded" : ` per ${b.per}`}; tokens: ${cells[0]?.figures.tokenizer ?? "o200k_base"}${over ? h` — <strong class="warn">${over} over budget</strong>` : ""}</figcaption>
@@ -86,10 +95,10 @@ ${limitChart(`budget-${i}`, `${t.id}: always-loaded context per agent as a share
 <section aria-labelledby="budget-h"><h2 id="budget-h">Always-loaded context per agent per tool</h2>
 <p>What a session of each agent always loads in each tool (instruction files, always-apply rules, the agent's prompt), against the tool's budget; the line marks 100 %.</p>
 ${budgetCharts}
-<details><summary>Budget figures as a table</summary><table><caption>Always-loaded context per agent and target</caption><thead><tr><th scope="col">Target</th><th scope="col">Agent</th><th scope="col">Chars</th><th scope="col">Tokens</th><th scope="col">Used</th><th scope="col">Budget</th><th scope="col">Share</th></tr></thead>
+<details><summary>Budget figures as a table</summary><table><caption>Always-loaded context per agent and target</caption><thead><tr><th scope="col">Target</th><th scope="col">Agent</th><th scope="col">Chars</th><th scope="col">Tokens</th><th scope="col">Used</th><th scope="col">Budget</th><th scope="col">Share</th><th scope="col">Knowledge</th></tr></thead>
 <tbody>${a.budgets.map(
     (c) =>
-      h`<tr${c.figures.over ? h` class="over"` : ""}><td>${c.target}</td><th scope="row">${c.agent}</th><td>${n(c.figures.chars)}</td><td>${n(c.figures.tokens)}</td><td>${n(c.figures.used)} ${c.figures.budget.unit}</td><td>${n(c.figures.budget.max)} ${c.figures.budget.unit} per ${c.figures.budget.per}</td><td>${pct(c.share)}</td></tr>`,
+      h`<tr${c.figures.over ? h` class="over"` : ""}><td>${c.target}</td><th scope="row">${c.agent}</th><td>${n(c.figures.chars)}</td><td>${n(c.figures.tokens)}</td><td>${n(c.figures.used)} ${c.figures.budget.unit}</td><td>${n(c.figures.budget.max)} ${c.figures.budget.unit} per ${c.figures.budget.per}</td><td>${pct(c.share)}</td><td>${contextText(c)}</td></tr>`,
   )}</tbody></table></details>
 </section>`;
 }
@@ -132,10 +141,16 @@ export function analyticsMarkdown(a: LibraryAnalytics): string {
     out.push(
       `| ${mdText(ag.displayName)} | ${n(ag.instructionsChars)} | ${n(ag.knowledgeFiles)} | ${n(ag.alwaysBytes)} | ${n(ag.onDemandBytes)} | ${ag.states.fresh} | ${ag.states.stale} | ${ag.states.drift} |`,
     );
-  out.push("", "## Always-loaded context per agent per tool", "", "| Target | Agent | Tokens | Used | Budget | Share |", "|---|---|---:|---:|---:|---:|");
+  out.push(
+    "",
+    "## Always-loaded context per agent per tool",
+    "",
+    "| Target | Agent | Tokens | Used | Budget | Share | Knowledge |",
+    "|---|---|---:|---:|---:|---:|---|",
+  );
   for (const c of a.budgets)
     out.push(
-      `| ${mdText(c.target)} | ${mdText(c.agent)} | ${n(c.figures.tokens)} | ${n(c.figures.used)} ${c.figures.budget.unit} | ${n(c.figures.budget.max)} ${c.figures.budget.unit} per ${c.figures.budget.per} | ${c.figures.over ? "**" : ""}${pct(c.share)}${c.figures.over ? "**" : ""} |`,
+      `| ${mdText(c.target)} | ${mdText(c.agent)} | ${n(c.figures.tokens)} | ${n(c.figures.used)} ${c.figures.budget.unit} | ${n(c.figures.budget.max)} ${c.figures.budget.unit} per ${c.figures.budget.per} | ${c.figures.over ? "**" : ""}${pct(c.share)}${c.figures.over ? "**" : ""} | ${contextText(c)} |`,
     );
   out.push("", "## Largest knowledge files", "", "| File | Bytes | Used by |", "|---|---:|---:|");
   for (const k of a.knowledge.slice(0, 25)) out.push(`| ${mdText(k.path)} | ${n(k.bytes)} | ${k.usedBy} |`);
