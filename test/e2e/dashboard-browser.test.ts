@@ -52,7 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await d?.stop();
-});
+}, 30_000);
 
 describe(`the dashboard in Chromium (daemon and driver on ${runtime})`, () => {
   it("signs in with the keyboard and loads the overview", async () => {
