@@ -72,6 +72,8 @@ export type ExportOptions = {
    * read an environment variable in user scope (src/adapters/secrets.ts). Absent: such values are left out.
    */
   secrets?: ReadonlyMap<string, string>;
+  /** Called with each target's render (files and warnings) as it is made: analytics measure it per agent (analytics.ts). */
+  onRender?: (target: string, rendered: RenderResult) => void;
 };
 
 type TargetSummary = {
@@ -344,6 +346,7 @@ function prepareExport(opts: ExportOptions): Prepared {
       rendered = {
         files: markSecretFiles([...rendered.files, ...extras.files], prepared.literals),
         warnings: [...prepared.warnings, ...rendered.warnings, ...extras.warnings],
+        ...(rendered.contextPlan ? { contextPlan: rendered.contextPlan } : {}),
       };
     } catch (e) {
       errors.push({
@@ -354,6 +357,7 @@ function prepareExport(opts: ExportOptions): Prepared {
       });
       continue;
     }
+    opts.onRender?.(target, rendered);
     // Only what the target's own render marks always-loaded counts; library skills and commands load on demand.
     const figures = measureBudget(adapter.budget, rendered.files);
     summary.budget = figures;

@@ -109,7 +109,10 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
 
   const log = (level: LogLine["level"], message: string, step?: string) => {
     const line: LogLine = { at: clock.now(), level, message: scrub(message), ...(step ? { step } : {}) };
-    store.appendLog(run.id, line).catch(() => {});
+    store
+      .appendLog(run.id, line)
+      .then(() => bus.publish({ type: "run.log", runId: run.id, library: run.library, at: line.at }))
+      .catch(() => {});
   };
 
   const runCtrl = new AbortController();

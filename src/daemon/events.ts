@@ -18,6 +18,8 @@ export type DaemonEvent =
       traceparent?: string;
     }
   | { type: "run.finished"; runId: string; workflow: string; library: string; trigger: TriggerKind; result: RunResult; durationMs: number; at: number }
+  /** A line was appended to a run's log (durably: readers see it); the dashboard's live log reads on from its last line. */
+  | { type: "run.log"; runId: string; library: string; at: number }
   | { type: "step.finished"; runId: string; workflow: string; stepId: string; action: string; result: RunResult; durationMs: number; at: number }
   | { type: "occurrence"; workflow: string; library: string; scheduledAt: number; outcome: OccurrenceOutcome; lagMs?: number; at: number }
   | { type: "schedule.next"; workflow: string; library: string; nextAt: number | undefined }

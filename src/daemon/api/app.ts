@@ -25,6 +25,7 @@ import { healthRoutes } from "./routes-health.ts";
 import { libraryRoutes } from "./routes-library.ts";
 import { runRoutes } from "./routes-runs.ts";
 import { isJsonContentType, webhookRoutes } from "./routes-webhooks.ts";
+import { mountDashboard, type Dashboard, type DashboardOptions } from "../ui/dashboard.ts";
 
 export type AppOptions = {
   /** Shared observability (the daemon passes its own); created from `deps.bus` when absent. */
@@ -34,6 +35,8 @@ export type AppOptions = {
   env?: Record<string, string | undefined>;
   /** The daemon's clock: token expiry, rate-limit windows, readiness lag, cache ages, audit and metrics. */
   clock?: Clock;
+  /** The web dashboard under /ui: its credential check (default: the API tokens) and session store. */
+  dashboard?: DashboardOptions;
 };
 
 export type Api = {
@@ -41,6 +44,7 @@ export type Api = {
   routes: readonly RouteDef[];
   telemetry: Telemetry;
   tokens: TokenStore;
+  dashboard: Dashboard;
   /** Shuts down telemetry the API created itself. */
   close: () => Promise<void>;
 };
@@ -318,11 +322,14 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     });
   }
 
+  const dashboard = mountDashboard(app, services, opts.dashboard);
+
   return {
     app,
     routes,
     telemetry,
     tokens,
+    dashboard,
     close: async () => {
       if (ownTelemetry) await telemetry.shutdown();
     },

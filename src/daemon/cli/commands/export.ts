@@ -1,4 +1,5 @@
 // `aicfg export`: render the library for the chosen targets, show the plan, and apply it safely.
+import { literalSecretValues, maskValues } from "../../../library/literal-secrets.ts";
 import { homedir } from "node:os";
 import { statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -246,7 +247,7 @@ function printHuman(
           : createTwoFilesPatch(rel(e.path), rel(e.path), e.before ?? "", e.after ?? "", "", "", { context: 2 });
       for (const line of patch.split("\n").slice(2)) {
         if (!line) continue;
-        const shown = scrub(line, secretValues);
+        const shown = maskValues(line, secretValues);
         io.out("      " + (line.startsWith("+") ? paint(io, "green", shown) : line.startsWith("-") ? paint(io, "red", shown) : paint(io, "gray", shown)));
       }
     }
@@ -316,29 +317,5 @@ function printGroupedWarnings(io: CliIO, r: Shown): void {
 
 /** Literal MCP env/header values: masked in diffs so a dry run never prints secrets. */
 function collectSecrets(r: Shown): string[] {
-  const out = new Set<string>();
-  if (!r.library) return []; // a replayed no-op prints no diffs
-  const add = (rec: Record<string, unknown> | undefined) => {
-    for (const v of Object.values(rec ?? {})) if (typeof v === "string" && v.length >= 4 && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v)) out.add(v);
-  };
-  for (const m of r.library.mcp.values()) {
-    add(m.server.env);
-    add(m.server.headers);
-  }
-  for (const stack of r.library.agents.values()) {
-    for (const src of stack) {
-      for (const ref of src.spec.mcp ?? [])
-        if (typeof ref !== "string") {
-          add(ref.env);
-          add(ref.headers);
-        }
-    }
-  }
-  return [...out].sort((a, b) => b.length - a.length);
-}
-
-function scrub(line: string, secrets: readonly string[]): string {
-  let out = line;
-  for (const s of secrets) out = out.split(s).join("********");
-  return out;
+  return r.library ? literalSecretValues(r.library) : []; // a replayed no-op prints no diffs
 }

@@ -16,6 +16,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   entry("new agent", async () => (await import("./new.ts")).newCommand),
   entry("init", async () => (await import("./init.ts")).initCommand),
   entry("targets", async () => (await import("./targets.ts")).targetsCommand),
+  entry("report", async () => (await import("./report.ts")).reportCommand),
   entry("doctor", async () => (await import("./doctor.ts")).doctorCommand),
   entry("tools", async () => (await import("./doctor.ts")).toolsCommand),
   entry("sync", async () => (await import("./library.ts")).syncCommand),
