@@ -202,7 +202,7 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     if (!denied && !MUTATING.has(c.req.method)) return;
     const row: AuditInput = {
       actor: principal ? { kind: principal.kind, id: principal.token?.id ?? principal.user?.id ?? principal.actor } : { kind: "anonymous", id: "anonymous" },
-      action: c.get("auditAction") ?? d?.action ?? `${c.req.method} ${route}`,
+      action: c.get("auditAction") ?? d?.action ?? (status === 401 ? "authenticate" : `${c.req.method} ${route}`),
       resource: d?.resource ?? secrets.scrub(c.req.path).slice(0, 500),
       decision: denied ? "deny" : "allow",
       ruleId: d?.ruleId ?? (status === 401 ? "unauthenticated" : status === 429 ? "rate-limited" : "default-deny"),

@@ -41,6 +41,14 @@ export function canSeeWorkflow(c: ApiContext, library: string, workflow: string)
   return can(grantsOf(c), "view", workflowPath(LIBRARY_ORG, library, workflow)).allow;
 }
 
+/** The library itself (its agents, health, conflicts): a grant covering the whole library; a workflow's binding is not enough. */
+export function requireWholeLibrary(c: ApiContext, library: string, what: string): void {
+  const p = c.get("principal");
+  const resource = libraryPath(LIBRARY_ORG, library);
+  const d: Decision = p && p.org === LIBRARY_ORG ? can(p.grants, "view", resource) : { allow: false, ruleId: "default-deny" };
+  if (!decide(c, d, "view", resource)) throw new ApiError(404, "not-found", `${what} not found`);
+}
+
 export function requireLibrary(c: ApiContext, library: string, what: string): void {
   const resource = libraryPath(LIBRARY_ORG, library);
   if (!canSeeLibrary(c, library)) {

@@ -124,7 +124,7 @@ export function tenancyConformance(name: string, factory: () => Promise<StoreUnd
       expect(u).toMatchObject({ issuer: "https://a.example", subject: "42", name: "Ann", groups: ["eng", "ops"] });
       const other = await tenancy.seeUser("acme", { issuer: "https://b.example", subject: "42", groups: [] });
       expect(other.id).not.toBe(u.id);
-      clock.advance(1000);
+      await clock.advance(1000);
       const again = await tenancy.seeUser("acme", { issuer: "https://a.example", subject: "42", name: "Ann", groups: ["ops"] });
       expect(again.id).toBe(u.id);
       expect(again.groups).toEqual(["ops"]);
@@ -158,7 +158,7 @@ export function tenancyConformance(name: string, factory: () => Promise<StoreUnd
     it("audit: one chain per org, seq counts up, the chain verifies and survives a reopen", async () => {
       const { audit, clock, reopen, auditLines } = await open();
       const a1 = await audit.append("acme", row("binding.create"));
-      clock.advance(5);
+      await clock.advance(5);
       const b1 = await audit.append("beta", row("run.trigger", "deny"));
       const a2 = await audit.append("acme", row("run.cancel", "deny"));
       expect([a1.seq, a2.seq, b1.seq]).toEqual([1, 2, 1]);
