@@ -24,7 +24,7 @@ export type ApiBindings = {
 export type { Principal };
 
 /** The authorization decision a request ended with (the audit row's decision, action, resource and rule). */
-export type RequestDecision = { decision: "allow" | "deny"; action: string; resource: string; ruleId: string };
+type RequestDecision = { decision: "allow" | "deny"; action: string; resource: string; ruleId: string };
 
 type ApiVariables = {
   requestId: string;

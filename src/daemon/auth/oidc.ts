@@ -18,7 +18,7 @@ const HttpsUrl = z.url().refine((u) => {
   return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
 }, "must be an https URL (http only on loopback)");
 
-export const OidcIssuerConfig = z.strictObject({
+const OidcIssuerConfig = z.strictObject({
   /** The exact `iss` of the tokens. */
   issuer: z.string().min(1).max(300),
   /** Where the issuer publishes its keys (its discovery document's jwks_uri). */
@@ -40,14 +40,13 @@ export const OidcIssuerConfig = z.strictObject({
   jwksCacheMaxAgeSeconds: z.number().int().min(1).max(86_400).default(600),
   jwksTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
 });
-export type OidcIssuerConfig = z.infer<typeof OidcIssuerConfig>;
 
 export const OidcConfig = z
   .strictObject({ issuers: z.array(OidcIssuerConfig).default([]) })
   .refine((c) => new Set(c.issuers.map((i) => i.issuer)).size === c.issuers.length, "each issuer may be listed once");
 export type OidcConfig = z.infer<typeof OidcConfig>;
 
-export type OidcIdentity = { org: string; issuer: string; subject: string; name?: string; groups: string[] };
+type OidcIdentity = { org: string; issuer: string; subject: string; name?: string; groups: string[] };
 
 export type OidcResult = { ok: true; identity: OidcIdentity } | { ok: false; status: 401 | 503; code: string; message: string; retryAfter?: number };
 

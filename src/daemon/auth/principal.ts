@@ -24,7 +24,7 @@ export type Principal = {
   grants: Grant[];
 };
 
-export type ResolveFailure = {
+type ResolveFailure = {
   ok: false;
   status: 401 | 503;
   code: string;
@@ -32,7 +32,7 @@ export type ResolveFailure = {
   /** Seconds, for a 503 (the identity provider is unreachable). */
   retryAfter?: number;
 };
-export type ResolveResult = { ok: true; principal: Principal } | ResolveFailure;
+type ResolveResult = { ok: true; principal: Principal } | ResolveFailure;
 
 export type PrincipalResolver = {
   /** Verifies one credential (the text after `Bearer `). */
@@ -43,7 +43,7 @@ export function tokenOrg(t: TokenRecord): string {
   return t.org ?? DEFAULT_ORG;
 }
 
-export function isServerAdmin(t: TokenRecord): boolean {
+function isServerAdmin(t: TokenRecord): boolean {
   return t.role === "admin" && t.org === undefined && t.library === undefined;
 }
 

@@ -14,10 +14,6 @@ const ROLES = ["viewer", "editor", "admin"] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
-export function roleAtLeast(have: Role, need: Role): boolean {
-  return ROLES.indexOf(have) >= ROLES.indexOf(need);
-}
-
 export const TokenRecord = z.strictObject({
   /** Public id used by `token list` / `token revoke` (not secret, not derived from the token). */
   id: z.string().regex(/^tok_[0-9a-f]{12}$/),

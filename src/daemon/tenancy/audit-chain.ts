@@ -5,10 +5,10 @@
 import { sha256, stableStringify } from "../../library/hash.ts";
 import { AuditRow, type AuditInput } from "./types.ts";
 
-export const GENESIS_HASH = "0".repeat(64);
+const GENESIS_HASH = "0".repeat(64);
 
 /** The hash of a row: over everything but the hash itself. */
-export function rowHash(row: Omit<AuditRow, "hash">): string {
+function rowHash(row: Omit<AuditRow, "hash">): string {
   const { hash: _drop, ...rest } = row as AuditRow;
   return sha256(stableStringify(rest));
 }
@@ -19,7 +19,7 @@ export function chainRow(prev: Pick<AuditRow, "seq" | "hash"> | undefined, org: 
   return { ...body, hash: rowHash(body) };
 }
 
-export type ChainProblem = {
+type ChainProblem = {
   /** 1-based line (or position) of the first bad row. */
   line: number;
   seq?: number;

@@ -15,7 +15,7 @@ import { AuditInput, AuditRow, BindingRecord, OrgRecord, UserRecord, type AuditS
 import { assertDeletableOrg, assertOrgId, checkBinding, checkRole, invalid, mergeQuotas, newBindingId, newOrgRecord, orgNotFound, userId } from "./validate.ts";
 
 export const TENANCY_FILE = "tenancy.json";
-export const AUDIT_DIR = "audit";
+const AUDIT_DIR = "audit";
 
 const OrgData = z.strictObject({
   org: OrgRecord,
@@ -116,7 +116,7 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
     deleteRole: (org, name) =>
       change((data) => {
         const o = orgOf(data, org);
-        if (!o || !o.roles.some((r) => r.name === name)) return { result: false };
+        if (!o?.roles.some((r) => r.name === name)) return { result: false };
         const used = o.bindings.filter((b) => b.role === name);
         if (used.length)
           throw new AicfgError("conflict", `role ${name} is used by ${used.length} binding(s)`, {
@@ -139,7 +139,7 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
     deleteBinding: (org, id) =>
       change((data) => {
         const o = orgOf(data, org);
-        if (!o || !o.bindings.some((b) => b.id === id)) return { result: false };
+        if (!o?.bindings.some((b) => b.id === id)) return { result: false };
         return { data: replaceOrg(data, { ...o, bindings: o.bindings.filter((b) => b.id !== id) }), result: true };
       }),
 

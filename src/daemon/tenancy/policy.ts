@@ -35,9 +35,8 @@ export const BUILTIN_ROLE_NAMES = Object.keys(BUILTIN_ROLES) as ("viewer" | "edi
 /** The org everything belongs to when nothing says otherwise (the single-tenant daemon's org). */
 export const DEFAULT_ORG = "default";
 
-/** Kinds of resources inside a library, and kinds that belong to the org itself. */
-export const LIBRARY_KINDS = ["agents", "knowledge", "mcp", "workflows", "runs", "secrets", "plugins", "settings"] as const;
-export const ORG_KINDS = ["roles", "bindings", "users", "tokens", "audit", "settings"] as const;
+/** Kinds of resources that belong to the org itself (library kinds sit under org/<org>/lib/<lib>/). */
+const ORG_KINDS = ["roles", "bindings", "users", "tokens", "audit", "settings"] as const;
 
 export const orgPath = (org: string): string => `org/${org}`;
 export const libraryPath = (org: string, library: string): string => `org/${org}/lib/${library}`;
@@ -69,7 +68,7 @@ export function checkScope(org: string, scope: string): ScopeCheck {
 }
 
 /** `scope` covers `resource` when they are equal or the resource is below it (segment-wise, never a prefix of a name). */
-export function covers(scope: string, resource: string): boolean {
+function covers(scope: string, resource: string): boolean {
   return resource === scope || resource.startsWith(scope + "/");
 }
 

@@ -8,7 +8,7 @@
 // use), `invalid-input` (a scope outside the org, an unknown role, a reserved name).
 import { z } from "zod";
 import { Slug } from "../../library/schema.ts";
-import { Action, type CustomRole, RoleName, Subject } from "./policy.ts";
+import { type CustomRole, RoleName, Subject } from "./policy.ts";
 
 export const Quotas = z.strictObject({
   /** Runs an org may queue per hour (API triggers and re-runs) before 429. */
@@ -49,7 +49,7 @@ export const UserRecord = z.strictObject({
 });
 export type UserRecord = z.infer<typeof UserRecord>;
 
-export const AuditActor = z.strictObject({
+const AuditActor = z.strictObject({
   kind: z.enum(["token", "user", "cli", "anonymous", "system"]),
   /** `tok_…`, `usr_…`, the login name for the CLI; never a credential. */
   id: z.string().max(300),
@@ -80,7 +80,7 @@ export const AuditRow = z.strictObject({
 export type AuditRow = z.infer<typeof AuditRow>;
 
 export type BindingInput = { subject: string; role: string; scope: string };
-export type UserSeen = { issuer: string; subject: string; name?: string; groups: string[] };
+type UserSeen = { issuer: string; subject: string; name?: string; groups: string[] };
 
 export type TenancyStore = {
   listOrgs: () => Promise<OrgRecord[]>;
@@ -115,5 +115,3 @@ export type AuditStore = {
   /** Orgs that have audit rows. */
   orgs: () => Promise<string[]>;
 };
-
-export { Action };
