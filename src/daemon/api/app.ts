@@ -240,6 +240,7 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("route", "unmatched");
+    c.set("orgOfLibrary", (name: string) => deps.libraries().find((l) => l.name === name)?.org ?? DEFAULT_ORG);
     const parent = parseTraceparent(c.req.header("traceparent"));
     c.set("parent", parent);
     c.set("traceId", parent?.traceId);

@@ -13,8 +13,10 @@ export function sendJson(secrets: SecretRegistry | undefined, status: number, bo
   return new Response(secrets ? secrets.scrub(text) : text, { status, headers: { "content-type": JSON_TYPE, ...headers } });
 }
 
-/** The org every served library belongs to (the daemon config does not assign libraries to other orgs yet). */
-export const LIBRARY_ORG = DEFAULT_ORG;
+/** The org a library belongs to (daemon.yaml `libraries: [{ path, org }]`; the default org otherwise). */
+export function libraryOrg(c: ApiContext, library: string): string {
+  return c.get("orgOfLibrary")?.(library) ?? DEFAULT_ORG;
+}
 
 function decide(c: ApiContext, d: Decision, action: Action | "server-admin", resource: string): boolean {
   const prev = c.get("decision");
@@ -30,27 +32,30 @@ function grantsOf(c: ApiContext): readonly Grant[] {
 /** The principal may view something in this library (in its own org); anything else is reported as absent (no existence leak). */
 export function canSeeLibrary(c: ApiContext, library: string): boolean {
   const p = c.get("principal");
-  if (!p || p.org !== LIBRARY_ORG) return false;
-  return canWithin(grantsOf(c), "view", libraryPath(LIBRARY_ORG, library)).allow;
+  const org = libraryOrg(c, library);
+  if (!p || p.org !== org) return false;
+  return canWithin(grantsOf(c), "view", libraryPath(org, library)).allow;
 }
 
 /** The principal may view this workflow (and its runs). */
 export function canSeeWorkflow(c: ApiContext, library: string, workflow: string): boolean {
   const p = c.get("principal");
-  if (!p || p.org !== LIBRARY_ORG) return false;
-  return can(grantsOf(c), "view", workflowPath(LIBRARY_ORG, library, workflow)).allow;
+  const org = libraryOrg(c, library);
+  if (!p || p.org !== org) return false;
+  return can(grantsOf(c), "view", workflowPath(org, library, workflow)).allow;
 }
 
 /** The library itself (its agents, health, conflicts): a grant covering the whole library; a workflow's binding is not enough. */
 export function requireWholeLibrary(c: ApiContext, library: string, what: string): void {
   const p = c.get("principal");
-  const resource = libraryPath(LIBRARY_ORG, library);
-  const d: Decision = p && p.org === LIBRARY_ORG ? can(p.grants, "view", resource) : { allow: false, ruleId: "default-deny" };
+  const org = libraryOrg(c, library);
+  const resource = libraryPath(org, library);
+  const d: Decision = p && p.org === org ? can(p.grants, "view", resource) : { allow: false, ruleId: "default-deny" };
   if (!decide(c, d, "view", resource)) throw new ApiError(404, "not-found", `${what} not found`);
 }
 
 export function requireLibrary(c: ApiContext, library: string, what: string): void {
-  const resource = libraryPath(LIBRARY_ORG, library);
+  const resource = libraryPath(libraryOrg(c, library), library);
   if (!canSeeLibrary(c, library)) {
     decide(c, { allow: false, ruleId: "default-deny" }, "view", resource);
     throw new ApiError(404, "not-found", `${what} not found`);
@@ -58,7 +63,7 @@ export function requireLibrary(c: ApiContext, library: string, what: string): vo
 }
 
 export function requireWorkflow(c: ApiContext, library: string, workflow: string, what: string): void {
-  const resource = workflowPath(LIBRARY_ORG, library, workflow);
+  const resource = workflowPath(libraryOrg(c, library), library, workflow);
   if (!decide(c, canSeeWorkflow(c, library, workflow) ? { allow: true, ruleId: "view" } : { allow: false, ruleId: "default-deny" }, "view", resource))
     throw new ApiError(404, "not-found", `${what} not found`);
 }

@@ -36,6 +36,8 @@ type ApiVariables = {
   auditTarget: string | undefined;
   runId: string | undefined;
   decision: RequestDecision | undefined;
+  /** The org a served library belongs to (the default org for a name the daemon does not serve). */
+  orgOfLibrary: (library: string) => string;
 };
 
 export type ApiEnv = { Bindings: ApiBindings; Variables: ApiVariables };

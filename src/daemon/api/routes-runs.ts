@@ -3,7 +3,7 @@
 import { formatTraceparent, parseTraceparent } from "../telemetry/tracing.ts";
 import { ApiError } from "./errors.ts";
 import { workflowPath } from "../tenancy/policy.ts";
-import { actorOf, canSeeLibrary, canSeeWorkflow, LIBRARY_ORG, requireAction, requireLibrary, requireWorkflow, sendJson } from "./respond.ts";
+import { actorOf, canSeeLibrary, canSeeWorkflow, libraryOrg, requireAction, requireLibrary, requireWorkflow, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
 import {
   ErrorBody,
@@ -49,7 +49,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
   };
   /** The action itself on the workflow, and run-commands (an admin's) when the workflow runs commands (security-rules §1.6). */
   const workflowGate = (c: ApiContext, wf: WorkflowSummary, action: "run" | "update" | "cancel") => {
-    const resource = workflowPath(LIBRARY_ORG, wf.library, wf.name);
+    const resource = workflowPath(libraryOrg(c, wf.library), wf.library, wf.name);
     requireAction(c, action, resource, `${action} on workflow ${wf.library}/${wf.name}`);
     if (wf.runsCommands && action !== "cancel") requireAction(c, "run-commands", resource, `workflow ${wf.library}/${wf.name} runs commands`);
   };
@@ -206,7 +206,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       handler: async (c, { params }) => {
         c.set("auditTarget", params.id);
         const run = await runOr404(c, params.id);
-        requireAction(c, "cancel", workflowPath(LIBRARY_ORG, run.library, run.workflow), `cancelling a run of ${run.library}/${run.workflow}`);
+        requireAction(c, "cancel", workflowPath(libraryOrg(c, run.library), run.library, run.workflow), `cancelling a run of ${run.library}/${run.workflow}`);
         if (!(await s.deps.cancelRun(params.id, actorOf(c)))) {
           throw new ApiError(409, "conflict", `run ${params.id} already finished (${run.status})`, { hint: "re-run it with POST /v1/runs/{id}/rerun" });
         }

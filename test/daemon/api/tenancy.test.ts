@@ -125,6 +125,49 @@ describe("bindings and scopes", () => {
   });
 });
 
+describe("libraries of an org", () => {
+  it("a library assigned to acme (daemon.yaml libraries: [{ path, org }]) is acme's alone: its runs, workflows and agents", async () => {
+    const h = await withAcme();
+    const served = h.deps.libraries();
+    h.deps.libraries = () => served.map((l) => (l.name === "other" ? { ...l, org: "acme" } : l));
+    const acmeEditor = h.api.tokens.create({ role: "editor", org: "acme" }).token;
+    const libs = await json(await h.call("GET", "/v1/libraries", { token: acmeEditor }));
+    expect(libs.items.map((l: { name: string }) => l.name)).toEqual(["other"]);
+    expect((await json(await h.call("GET", "/v1/libraries", { token: h.tokens.admin }))).items.map((l: { name: string }) => l.name)).toEqual(["team"]);
+    const queued = await h.call("POST", "/v1/workflows/other/export/runs", { token: acmeEditor, json: { inputs: {} } });
+    expect(queued.status).toBe(202);
+    const { runId } = await json(queued);
+    expect((await h.call("GET", `/v1/runs/${runId}`, { token: acmeEditor })).status).toBe(200);
+    // The default org's admin (even the server admin) does not see acme's library through the library routes.
+    expect((await h.call("GET", `/v1/runs/${runId}`, { token: h.tokens.admin })).status).toBe(404);
+    expect((await h.call("GET", "/v1/workflows/other/export", { token: h.tokens.admin })).status).toBe(404);
+    expect((await h.call("POST", `/v1/runs/${runId}/cancel`, { token: h.tokens.editor })).status).toBe(404);
+    expect((await h.call("GET", "/v1/libraries/team/agents", { token: acmeEditor })).status).toBe(404);
+    const runs = await json(await h.call("GET", "/v1/runs", { token: acmeEditor }));
+    expect(runs.items.map((r: { library: string }) => r.library)).toEqual(["other"]);
+    expect((await h.call("POST", `/v1/runs/${runId}/cancel`, { token: acmeEditor })).status).toBe(202);
+    const acmeRows = await h.api.auditStore.list("acme");
+    expect(acmeRows.map((r) => r.resource)).toContain("org/acme/lib/other/workflows/export");
+  });
+
+  it("daemon.yaml names a library's org; a bad org name is a config error", async () => {
+    const { resolveDaemonConfig } = await import("../../../src/daemon/config.ts");
+    const { tempDir } = await import("../../helpers/fixtures.ts");
+    const d = tempDir("aicfg-cfg-");
+    try {
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(`${d.path}/lib-a`);
+      writeFileSync(`${d.path}/daemon.yaml`, "libraries:\n  - path: lib-a\n    org: acme\n  - lib-b\n");
+      const cfg = resolveDaemonConfig({ config: `${d.path}/daemon.yaml` }, d.path, {});
+      expect(cfg.libraryOrg).toEqual({ [`${d.path}/lib-a`]: "acme" });
+      writeFileSync(`${d.path}/daemon.yaml`, "libraries:\n  - path: lib-a\n    org: Not An Org\n");
+      expect(() => resolveDaemonConfig({ config: `${d.path}/daemon.yaml` }, d.path, {})).toThrow(/org/);
+    } finally {
+      d.cleanup();
+    }
+  });
+});
+
 describe("quotas", () => {
   it("runs per hour per org: 429 with Retry-After, then free again after the window; other orgs unaffected", async () => {
     h = await setupApi({ config: { limits: LIMITS } });
