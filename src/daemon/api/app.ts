@@ -63,6 +63,7 @@ const WEBHOOK_PREFIX = "/v1/webhooks/";
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+const AUDIT_ANONYMOUS_DENIALS_PER_MINUTE = 60;
 /** The action a route's gate requires when it names only a role. */
 const GATE_ACTION: Record<Role, Action> = { viewer: "view", editor: "update", admin: "manage-members" };
 
@@ -98,6 +99,9 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
 
   const authFailures: Limiter = createLimiter({ limit: config.limits.authFailuresPerMinute, windowMs: 60_000, now: clock.now });
   const tokenRate: Limiter = createLimiter({ limit: config.limits.requestsPerMinutePerToken, windowMs: 60_000, now: clock.now });
+  // Denials without a verified caller are audited up to this many per address per minute, so a
+  // flood of bad credentials cannot fill the disk with audit rows (the access log still has every request).
+  const anonymousDenials: Limiter = createLimiter({ limit: AUDIT_ANONYMOUS_DENIALS_PER_MINUTE, windowMs: 60_000, now: clock.now });
   // Per-org quotas: one limiter per org and quota, rebuilt when the org's limit changes.
   const orgLimiters = new Map<string, { limit: number; limiter: Limiter }>();
   const orgLimiter = (key: string, limit: number, windowMs: number): Limiter => {
@@ -200,6 +204,7 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     if (route.startsWith(WEBHOOK_PREFIX) || !(route.startsWith("/v1/") || status === 401 || status === 429)) return;
     const denied = d?.decision === "deny" || status === 401 || status === 403 || status === 429;
     if (!denied && !MUTATING.has(c.req.method)) return;
+    if (!principal && anonymousDenials.hit(clientKey(c))) return;
     const row: AuditInput = {
       actor: principal ? { kind: principal.kind, id: principal.token?.id ?? principal.user?.id ?? principal.actor } : { kind: "anonymous", id: "anonymous" },
       action: c.get("auditAction") ?? d?.action ?? (status === 401 ? "authenticate" : `${c.req.method} ${route}`),

@@ -205,6 +205,15 @@ describe("quotas", () => {
 });
 
 describe("audit chain of decisions", () => {
+  it("denials without a verified caller are audited at most 60 per address per minute", async () => {
+    h = await setupApi({ config: { limits: LIMITS } });
+    for (let i = 0; i < 75; i++) expect((await h.call("GET", "/v1/runs", { token: `aicfg_guess${i}` })).status).toBe(401);
+    expect((await h.api.auditStore.list("default")).length).toBe(60);
+    await h.clock.advance(60_000);
+    await h.call("GET", "/v1/runs");
+    expect((await h.api.auditStore.list("default")).length).toBe(61);
+  });
+
   it("records every mutating request and every denial in the caller's org, without credentials; a changed row breaks the chain", async () => {
     const h = await withAcme();
     const acmeViewer = h.api.tokens.create({ role: "viewer", org: "acme" }).token;
