@@ -3,7 +3,7 @@
 // each org's hash-chained audit rows. Writes in one process are serialized; a write re-reads the
 // file first, so the CLI and the daemon can both change it (not at the same instant: a single
 // host's admin tool, not a database).
-import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWrite, ensureDirNoSymlinks } from "../../adapters/atomic.ts";
@@ -35,7 +35,23 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
   let queue: Promise<unknown> = Promise.resolve();
   const now = () => new Date(clock.now());
 
+  // Every API request reads the store (the caller's org, bindings and roles): parse it again only
+  // when the file changed (inode, size, mtime), as the token store does.
+  let cache: { key: string; data: TenancyFile } | undefined;
   const read = (): TenancyFile => {
+    let key = "absent";
+    try {
+      const st = statSync(file);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      /* no file yet */
+    }
+    if (cache?.key === key) return cache.data;
+    const data = parse();
+    cache = { key, data };
+    return data;
+  };
+  const parse = (): TenancyFile => {
     let data: TenancyFile = { version: 1, orgs: [] };
     if (existsSync(file)) {
       let raw: unknown;
@@ -61,6 +77,7 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
   const write = (data: TenancyFile): void => {
     ensureDirNoSymlinks(stateDir, stateDir, 0o700);
     atomicWrite(file, JSON.stringify(data, null, 1) + "\n", 0o600);
+    cache = undefined;
   };
   /** Runs one read-modify-write after the previous one finished. */
   const change = <T>(fn: (data: TenancyFile) => { data?: TenancyFile; result: T }): Promise<T> => {

@@ -121,7 +121,9 @@ export const tokenListCommand: Command = {
     for (const t of tokens) {
       const expired = t.expiresAt !== undefined && Date.parse(t.expiresAt) <= now;
       const state = t.expiresAt ? (expired ? paint(io, "red", `expired ${t.expiresAt}`) : `expires ${t.expiresAt}`) : "never expires";
-      io.out(`${t.id}  ${t.hint}  ${t.role.padEnd(6)}  ${t.library ?? "(all libraries)"}  ${state}${t.name ? `  ${t.name}` : ""}`);
+      io.out(
+        `${t.id}  ${t.hint}  ${t.role.padEnd(6)}  ${t.org ? `org ${t.org}  ` : ""}${t.library ?? "(all libraries)"}  ${state}${t.name ? `  ${t.name}` : ""}`,
+      );
     }
     return EXIT.ok;
   },
