@@ -1,9 +1,11 @@
 // The daemon's HTTP API as one Hono app. Every request, in order: request id and trace context;
 // Host/Origin allowlist (DNS-rebinding defence, 421/403); body size cap before any handler (API
-// 1 MiB, webhooks 25 MiB, chunked bodies included); a token on /v1 (failures rate-limited per
-// credential and per address, never locking out a valid token) and the route's role; validation
-// by the route's zod schemas; then one access-log line, the HTTP metric and, for mutating calls,
-// an audit line.
+// 1 MiB, webhooks 25 MiB, chunked bodies included); a credential on /v1, an API token or an OIDC
+// JWT, turned into a principal with an org and grants (failures rate-limited per credential and
+// per address, never locking out a valid token; then the per-token and per-org request budgets);
+// the route's gate (its action somewhere in the caller's org) and the run quota; validation by the
+// route's zod schemas; then one access-log line, the HTTP metric, for mutating calls an audit line,
+// and for mutating calls and denials a row in the org's hash-chained audit.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";

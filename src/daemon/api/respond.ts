@@ -1,5 +1,7 @@
 // Response helpers shared by the routes: JSON passed through the secret scrubber, and the checks a
-// handler adds on top of its route's role (library scope, the admin role for command-running work).
+// handler adds on top of its route's gate: the resource must be in the caller's org and covered by a
+// grant (else 404: nothing outside is visible), then the action itself (else 403). Each check leaves
+// its decision on the request for the audit row.
 import { can, canWithin, DEFAULT_ORG, libraryPath, orgPath, workflowPath, type Action, type Decision, type Grant } from "../tenancy/policy.ts";
 import type { SecretRegistry } from "../telemetry/redact.ts";
 import { ApiError } from "./errors.ts";
