@@ -311,7 +311,8 @@ export async function apiLibraries(handle: DaemonHandle): Promise<LibraryInfo[]>
     const detected = configured?.repository && configured.branch ? undefined : await gitInfo(state.root);
     const repository = configured?.repository ?? detected?.repository;
     const branch = configured?.branch ?? detected?.branch ?? "main";
-    libraries.push({ name, root: state.root, ...(repository ? { git: { repository, branch } } : {}) });
+    const org = handle.config.libraryOrg?.[state.root];
+    libraries.push({ name, root: state.root, ...(org ? { org } : {}), ...(repository ? { git: { repository, branch } } : {}) });
   }
   return libraries;
 }

@@ -9,6 +9,7 @@ import { defaultStateDir } from "../adapters/export.ts";
 import { ApiConfig, type ApiConfigInput } from "./api/config.ts";
 import { ConfigError, type Diagnostic } from "../library/diagnostics.ts";
 import { parseYaml, zodIssuesToDiagnostics } from "../library/yaml-source.ts";
+import { Slug } from "../library/schema.ts";
 import { Duration, parseDuration } from "../workflows/duration.ts";
 
 const DEFAULT_LISTEN = "127.0.0.1:7411";
@@ -34,6 +35,7 @@ export const DaemonConfigSpec = z.strictObject({
             .optional()
             .describe("the GitHub repository whose push webhooks feed this library (default: from its git remote 'origin')"),
           branch: z.string().min(1).optional().describe("the branch those pushes must be on (default: the checked-out branch)"),
+          org: Slug.optional().describe("the organization the library belongs to (default: default); only that org's tokens and users see it"),
         }),
       ]),
     )
@@ -123,6 +125,8 @@ export type DaemonConfig = {
   api?: ApiConfigInput;
   /** GitHub repository and branch per library root, where the config names them. */
   libraryGit?: Record<string, { repository?: string; branch?: string }>;
+  /** The org per library root, where the config names one (otherwise the default org). */
+  libraryOrg?: Record<string, string>;
   /** The file it came from, if any. */
   file?: string;
 };
@@ -215,6 +219,7 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
           : [[resolve(base, l.path), { ...(l.repository ? { repository: l.repository } : {}), ...(l.branch ? { branch: l.branch } : {}) }]],
       ),
     ),
+    libraryOrg: Object.fromEntries((spec.libraries ?? []).flatMap((l) => (typeof l === "string" || !l.org ? [] : [[resolve(base, l.path), l.org]]))),
     ...(file ? { file } : {}),
   };
 }

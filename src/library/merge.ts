@@ -6,7 +6,7 @@
 import picomatch from "picomatch";
 import { Document, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from "yaml";
 import type { z } from "zod";
-import { MergePolicyName, type MergeRule } from "./schema.ts";
+import type { MergePolicyName, MergeRule } from "./schema.ts";
 import { splitFrontmatter } from "./yaml-source.ts";
 
 export type MergePolicy = z.infer<typeof MergePolicyName>;

@@ -1,28 +1,36 @@
 // The daemon's HTTP API as one Hono app. Every request, in order: request id and trace context;
 // Host/Origin allowlist (DNS-rebinding defence, 421/403); body size cap before any handler (API
-// 1 MiB, webhooks 25 MiB, chunked bodies included); a token on /v1 (failures rate-limited per
-// credential and per address, never locking out a valid token) and the route's role; validation
-// by the route's zod schemas; then one access-log line, the HTTP metric and, for mutating calls,
-// an audit line.
+// 1 MiB, webhooks 25 MiB, chunked bodies included); a credential on /v1, an API token or an OIDC
+// JWT, turned into a principal with an org and grants (failures rate-limited per credential and
+// per address, never locking out a valid token; then the per-token and per-org request budgets);
+// the route's gate (its action somewhere in the caller's org) and the run quota; validation by the
+// route's zod schemas; then one access-log line, the HTTP metric, for mutating calls an audit line,
+// and for mutating calls and denials a row in the org's hash-chained audit.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { z } from "zod";
 import { sha256 } from "../../library/hash.ts";
 import { createLimiter, type Limiter } from "../auth/rate-limit.ts";
-import { openTokenStore, roleAtLeast, type TokenStore } from "../auth/token-store.ts";
+import { createOidcVerifier } from "../auth/oidc.ts";
+import { createPrincipalResolver, type PrincipalResolver } from "../auth/principal.ts";
+import { openTokenStore, type Role, type TokenStore } from "../auth/token-store.ts";
 import { systemClock, type Clock } from "../clock.ts";
+import { openFileAuditStore, openFileTenancyStore } from "../tenancy/file-store.ts";
+import { canWithin, DEFAULT_ORG, orgPath, type Action } from "../tenancy/policy.ts";
+import type { AuditInput, AuditStore, TenancyStore } from "../tenancy/types.ts";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "../telemetry/telemetry.ts";
 import { parseTraceparent } from "../telemetry/tracing.ts";
 import { assertWebhookSecret, githubWebhookSecret, isLoopbackAddress, type ApiConfig } from "./config.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, errorBody, errorStatus } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
-import { sendJson } from "./respond.ts";
+import { gateDecision, sendJson } from "./respond.ts";
 import type { ApiContext, ApiEnv, Principal, RouteDef, RouteServices } from "./route.ts";
 import { adminRoutes } from "./routes-admin.ts";
 import { healthRoutes } from "./routes-health.ts";
 import { libraryRoutes } from "./routes-library.ts";
+import { orgRoutes } from "./routes-orgs.ts";
 import { runRoutes } from "./routes-runs.ts";
 import { isJsonContentType, webhookRoutes } from "./routes-webhooks.ts";
 import { mountDashboard, type Dashboard, type DashboardOptions } from "../ui/dashboard.ts";
@@ -32,6 +40,10 @@ export type AppOptions = {
   telemetry?: Telemetry;
   telemetryOptions?: Partial<TelemetryOptions>;
   tokens?: TokenStore;
+  /** Orgs, roles, bindings and users (default: the file store in the state folder). */
+  tenancy?: TenancyStore;
+  /** The hash-chained audit of authorization decisions (default: the file store in the state folder). */
+  auditStore?: AuditStore;
   env?: Record<string, string | undefined>;
   /** The daemon's clock: token expiry, rate-limit windows, readiness lag, cache ages, audit and metrics. */
   clock?: Clock;
@@ -45,6 +57,10 @@ export type Api = {
   telemetry: Telemetry;
   tokens: TokenStore;
   dashboard: Dashboard;
+  tenancy: TenancyStore;
+  auditStore: AuditStore;
+  /** Credential → principal, the same check /v1 uses (for the dashboard's session exchange). */
+  principals: PrincipalResolver;
   /** Shuts down telemetry the API created itself. */
   close: () => Promise<void>;
 };
@@ -53,6 +69,9 @@ const WEBHOOK_PREFIX = "/v1/webhooks/";
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+const AUDIT_ANONYMOUS_DENIALS_PER_MINUTE = 60;
+/** The action a route's gate requires when it names only a role. */
+const GATE_ACTION: Record<Role, Action> = { viewer: "view", editor: "update", admin: "manage-members" };
 
 /** Is this Host header one we serve? Loopback names on our port, or a configured name. */
 export function hostAllowed(host: string, bindings: { localPort?: number; transport?: "tcp" | "unix" }, config: ApiConfig): boolean {
@@ -77,13 +96,30 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
   const ownTelemetry = !opts.telemetry;
   const telemetry = opts.telemetry ?? createTelemetry({ bus: deps.bus, stateDir: deps.stateDir, env, clock, ...opts.telemetryOptions });
   const tokens = opts.tokens ?? openTokenStore(deps.stateDir, clock);
+  const tenancy = opts.tenancy ?? openFileTenancyStore(deps.stateDir, clock);
+  const auditStore = opts.auditStore ?? openFileAuditStore(deps.stateDir, clock);
+  const oidc = config.oidc.issuers.length ? createOidcVerifier(config.oidc) : undefined;
+  const principals = createPrincipalResolver({ tokens, tenancy, clock, ...(oidc ? { oidc } : {}) });
   const { secrets, logger, accessLogger, metrics, tracing, audit } = telemetry;
   secrets.add(githubWebhookSecret(config, env));
 
   const authFailures: Limiter = createLimiter({ limit: config.limits.authFailuresPerMinute, windowMs: 60_000, now: clock.now });
   const tokenRate: Limiter = createLimiter({ limit: config.limits.requestsPerMinutePerToken, windowMs: 60_000, now: clock.now });
+  // Denials without a verified caller are audited up to this many per address per minute, so a
+  // flood of bad credentials cannot fill the disk with audit rows (the access log still has every request).
+  const anonymousDenials: Limiter = createLimiter({ limit: AUDIT_ANONYMOUS_DENIALS_PER_MINUTE, windowMs: 60_000, now: clock.now });
+  // Per-org quotas: one limiter per org and quota, rebuilt when the org's limit changes.
+  const orgLimiters = new Map<string, { limit: number; limiter: Limiter }>();
+  const orgLimiter = (key: string, limit: number, windowMs: number): Limiter => {
+    const have = orgLimiters.get(key);
+    if (have && have.limit === limit) return have.limiter;
+    const limiter = createLimiter({ limit, windowMs, now: clock.now });
+    orgLimiters.set(key, { limit, limiter });
+    return limiter;
+  };
+  const runsQuota = async (org: string): Promise<Limiter> => orgLimiter(`runs:${org}`, (await tenancy.getOrg(org))?.quotas.runsPerHour ?? 1, 3_600_000);
 
-  const services: RouteServices = { deps, config, telemetry, tokens, env, now };
+  const services: RouteServices = { deps, config, telemetry, tokens, tenancy, auditStore, principals, env, now };
   let openapiDoc: unknown;
   const routes: RouteDef[] = [
     ...healthRoutes(services),
@@ -91,6 +127,7 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     ...runRoutes(services),
     ...libraryRoutes(services),
     ...webhookRoutes(services),
+    ...orgRoutes(services),
   ];
 
   const app = new Hono<ApiEnv>();
@@ -111,12 +148,12 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
    * credentials, so a valid token is never locked out by other credentials' failures (a bad token
    * in a script on the same machine must not lock out the CLI's local admin token).
    */
-  const authenticate = (c: ApiContext): Principal => {
+  const authenticate = async (c: ApiContext): Promise<Principal> => {
     const ip = `ip:${clientKey(c)}`;
     const header = c.req.header("authorization");
     if (!header)
       throw new ApiError(401, "auth-required", "this route needs an API token", {
-        hint: "send 'Authorization: Bearer aicfg_…' (create one with 'aicfg token create')",
+        hint: "send 'Authorization: Bearer aicfg_…' (create one with 'aicfg token create') or an OIDC access token",
         headers: { "www-authenticate": 'Bearer realm="aicfg"' },
       });
     const m = /^Bearer +(\S+)$/i.exec(header);
@@ -128,32 +165,68 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
       });
     const waitCredential = authFailures.blocked(credential);
     if (waitCredential) throw tooMany(waitCredential);
-    let check: ReturnType<TokenStore["verify"]>;
+    let check: Awaited<ReturnType<PrincipalResolver["resolve"]>>;
     try {
-      check = m ? tokens.verify(m[1]!, now()) : { ok: false, reason: "not-a-token" };
+      check = m ? await principals.resolve(m[1]!) : { ok: false, status: 401, code: "invalid-token", message: "the API token is not valid" };
     } catch (e) {
-      // A corrupt or unreadable token store fails closed, without telling the caller where it is.
+      // A corrupt or unreadable token or tenancy store fails closed, without telling the caller where it is.
       logger.error({ reqId: c.get("requestId"), err: { message: (e as Error).message } }, "token store unreadable");
       throw new ApiError(503, "auth-unavailable", "tokens cannot be checked right now", { hint: "the daemon log says why" });
     }
     if (!check.ok) {
+      if (check.status === 503)
+        throw new ApiError(503, check.code, check.message, { hint: "retry later", headers: { "retry-after": String(check.retryAfter ?? 30) } });
       const retry = Math.max(authFailures.hit(ip), authFailures.hit(credential));
       if (retry) throw tooMany(retry);
-      const expired = check.reason === "expired";
-      throw new ApiError(401, expired ? "token-expired" : "invalid-token", expired ? "the API token has expired" : "the API token is not valid", {
-        hint: expired ? "create a new one with 'aicfg token create'" : "check that the whole token was copied",
+      const expired = check.code === "token-expired";
+      throw new ApiError(401, check.code, check.message, {
+        hint: expired ? "create a new one with 'aicfg token create' (or sign in again)" : "check that the whole token was copied",
         headers: { "www-authenticate": `Bearer realm="aicfg", error="invalid_token"` },
       });
     }
-    const slow = tokenRate.hit(check.token.id);
+    const principal = check.principal;
+    c.set("principal", principal);
+    const slow = tokenRate.hit(principal.token?.id ?? principal.actor);
     if (slow)
       throw new ApiError(429, "rate-limited", "this token made too many requests", {
         headers: { "retry-after": String(slow) },
         hint: `slow down; retry in ${slow}s`,
       });
-    const principal = { token: check.token, actor: `token:${check.token.id}${check.token.name ? `(${check.token.name})` : ""}` };
-    c.set("principal", principal);
+    const org = await tenancy.getOrg(principal.org);
+    const orgWait = orgLimiter(`requests:${principal.org}`, org?.quotas.requestsPerMinute ?? 1, 60_000).hit(principal.org);
+    if (orgWait)
+      throw new ApiError(429, "org-quota", `org ${principal.org} is over its quota of API requests per minute`, {
+        headers: { "retry-after": String(orgWait) },
+        hint: `retry in ${orgWait}s; an admin can raise it with 'aicfg org quota'`,
+      });
     return principal;
+  };
+
+  /** One audit row per mutating request and per denial, in the caller's org's hash chain. */
+  const auditDecision = async (c: ApiContext, status: number): Promise<void> => {
+    const principal = c.get("principal");
+    const d = c.get("decision");
+    const route = c.get("route");
+    if (route.startsWith(WEBHOOK_PREFIX) || !(route.startsWith("/v1/") || status === 401 || status === 429)) return;
+    const denied = d?.decision === "deny" || status === 401 || status === 403 || status === 429;
+    if (!denied && !MUTATING.has(c.req.method)) return;
+    if (!principal && anonymousDenials.hit(clientKey(c))) return;
+    const row: AuditInput = {
+      actor: principal ? { kind: principal.kind, id: principal.token?.id ?? principal.user?.id ?? principal.actor } : { kind: "anonymous", id: "anonymous" },
+      action: c.get("auditAction") ?? d?.action ?? (status === 401 ? "authenticate" : `${c.req.method} ${route}`),
+      resource: d?.resource ?? secrets.scrub(c.req.path).slice(0, 500),
+      decision: denied ? "deny" : "allow",
+      ruleId: d?.ruleId ?? (status === 401 ? "unauthenticated" : status === 429 ? "rate-limited" : "default-deny"),
+      status,
+      requestId: c.get("requestId"),
+      ip: clientKey(c).slice(0, 100),
+      details: { method: c.req.method, route },
+    };
+    try {
+      await auditStore.append(principal?.org ?? DEFAULT_ORG, row);
+    } catch (e) {
+      logger.error({ reqId: c.get("requestId"), err: { message: (e as Error).message } }, "audit row not written");
+    }
   };
 
   app.onError((err, c) => {
@@ -178,6 +251,7 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("route", "unmatched");
+    c.set("orgOfLibrary", (name: string) => deps.libraries().find((l) => l.name === name)?.org ?? DEFAULT_ORG);
     const parent = parseTraceparent(c.req.header("traceparent"));
     c.set("parent", parent);
     c.set("traceId", parent?.traceId);
@@ -229,6 +303,7 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
         ...(c.get("runId") ? { runId: c.get("runId") } : {}),
       });
     }
+    await auditDecision(c, status);
   });
 
   // 2. Body size cap before any handler runs (Hono's bodyLimit reads chunked bodies up to the cap).
@@ -258,7 +333,7 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
 
   // 3. Every /v1 route needs a valid token, on loopback too, except webhooks (signed instead).
   app.use("/v1/*", async (c, next) => {
-    if (!c.req.path.startsWith(WEBHOOK_PREFIX)) authenticate(c);
+    if (!c.req.path.startsWith(WEBHOOK_PREFIX)) await authenticate(c);
     await next();
   });
 
@@ -277,12 +352,25 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
       c.set("route", def.path);
       if (def.audit) c.set("auditAction", def.audit);
       if (def.access === "probe") {
-        if (!(config.probes === "open" || (config.probes === "loopback-open" && isLoopbackClient(c)))) authenticate(c);
+        if (!(config.probes === "open" || (config.probes === "loopback-open" && isLoopbackClient(c)))) await authenticate(c);
+      } else if (def.access === "authenticated") {
+        if (!c.get("principal")) await authenticate(c);
       } else if (def.access !== "public" && def.access !== "signature") {
-        const p = c.get("principal") ?? authenticate(c);
-        if (!roleAtLeast(p.token.role, def.access))
-          throw new ApiError(403, "forbidden", `${def.method} ${def.path} needs the ${def.access} role`, {
-            hint: `ask an admin for a token with --role ${def.access}`,
+        const p = c.get("principal") ?? (await authenticate(c));
+        const action = def.action ?? GATE_ACTION[def.access];
+        // The gate: the action somewhere in the caller's org; the handler then checks the resource itself.
+        if (!gateDecision(c, action, orgPath(p.org), canWithin(p.grants, action, orgPath(p.org))))
+          throw new ApiError(403, "forbidden", `${def.method} ${def.path} needs the ${action} action (the ${def.access} role has it)`, {
+            hint: `ask an admin for a token with --role ${def.access}, or a role binding in your org`,
+          });
+      }
+      if (def.quota === "runs") {
+        const org = c.get("principal")?.org ?? DEFAULT_ORG;
+        const wait = (await runsQuota(org)).blocked(org);
+        if (wait)
+          throw new ApiError(429, "org-quota", `org ${org} is over its quota of runs per hour`, {
+            headers: { "retry-after": String(wait) },
+            hint: `retry in ${wait}s; an admin can raise it with 'aicfg org quota'`,
           });
       }
       const params = validate(def.params, c.req.param(), "path");
@@ -300,6 +388,13 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
         body = validate(def.body, parsed, "body");
       }
       if (!def.path.startsWith("/v1/")) return def.handler(c, { params, query, body } as never);
+      const countRun = async (res: Response): Promise<Response> => {
+        if (def.quota === "runs" && res.status < 300) {
+          const org = c.get("principal")?.org ?? DEFAULT_ORG;
+          (await runsQuota(org)).hit(org);
+        }
+        return res;
+      };
       const span = tracing.tracer.startSpan(
         `${def.method} ${def.path}`,
         { kind: SpanKind.SERVER, attributes: { "http.request.method": def.method, "http.route": def.path } },
@@ -308,7 +403,7 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
       c.set("traceId", span.spanContext().traceId);
       c.set("parent", span.spanContext());
       try {
-        const res = await def.handler(c, { params, query, body } as never);
+        const res = await countRun(await def.handler(c, { params, query, body } as never));
         span.setAttribute("http.response.status_code", res.status);
         return res;
       } catch (e) {
@@ -330,6 +425,9 @@ export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {
     telemetry,
     tokens,
     dashboard,
+    tenancy,
+    auditStore,
+    principals,
     close: async () => {
       if (ownTelemetry) await telemetry.shutdown();
     },

@@ -4,6 +4,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { ConfigError } from "../../library/diagnostics.ts";
+import { OidcConfig } from "../auth/oidc.ts";
 
 const DEFAULT_PORT = 7411;
 const MIB = 1024 * 1024;
@@ -50,6 +51,8 @@ export const ApiConfig = z.strictObject({
       github: z.strictObject({ secret: z.string().min(16, "use a random secret of at least 16 characters").optional() }).default({}),
     })
     .default({ github: {} }),
+  /** OIDC issuers whose bearer JWTs the API accepts, each mapped to one org. */
+  oidc: OidcConfig.default({ issuers: [] }),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;
 export type ApiConfigInput = z.input<typeof ApiConfig>;

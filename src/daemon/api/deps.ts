@@ -15,6 +15,8 @@ export type LibraryInfo = {
   /** The library's name from its aicfg.yaml (what tokens are scoped to). */
   name: string;
   root: string;
+  /** The org it belongs to (absent: the default org). */
+  org?: string;
   /** The GitHub repository (`owner/name`) and branch whose pushes feed this library's git trigger. */
   git?: { repository: string; branch: string };
 };

@@ -6,7 +6,10 @@ import type { SpanContext } from "@opentelemetry/api";
 import type { z } from "zod";
 import type { ApiConfig } from "./config.ts";
 import type { ApiDeps } from "./deps.ts";
-import type { Role, TokenRecord, TokenStore } from "../auth/token-store.ts";
+import type { Principal, PrincipalResolver } from "../auth/principal.ts";
+import type { Role, TokenStore } from "../auth/token-store.ts";
+import type { Action } from "../tenancy/policy.ts";
+import type { AuditStore, TenancyStore } from "../tenancy/types.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 
 /** Connection facts the per-runtime server passes to the app (Hono's `c.env`). */
@@ -18,7 +21,10 @@ export type ApiBindings = {
   transport?: "tcp" | "unix";
 };
 
-export type Principal = { token: TokenRecord; actor: string };
+export type { Principal };
+
+/** The authorization decision a request ended with (the audit row's decision, action, resource and rule). */
+type RequestDecision = { decision: "allow" | "deny"; action: string; resource: string; ruleId: string };
 
 type ApiVariables = {
   requestId: string;
@@ -29,6 +35,9 @@ type ApiVariables = {
   auditAction: string | undefined;
   auditTarget: string | undefined;
   runId: string | undefined;
+  decision: RequestDecision | undefined;
+  /** The org a served library belongs to (the default org for a name the daemon does not serve). */
+  orgOfLibrary: (library: string) => string;
 };
 
 export type ApiEnv = { Bindings: ApiBindings; Variables: ApiVariables };
@@ -36,15 +45,20 @@ export type ApiContext = Context<ApiEnv>;
 
 /**
  * Who may call a route: `public` anyone (liveness only), `probe` loopback or a token depending on
- * `api.probes`, `signature` a verified webhook signature, else a token with at least this role.
+ * `api.probes`, `signature` a verified webhook signature, `authenticated` any verified principal
+ * (the handler decides the rest), else a principal holding the route's action somewhere in its org
+ * (the role named is the built-in role that has it, shown in the OpenAPI document).
  */
-type Access = "public" | "probe" | "signature" | Role;
+type Access = "public" | "probe" | "signature" | "authenticated" | Role;
 
 export type RouteServices = {
   deps: ApiDeps;
   config: ApiConfig;
   telemetry: Telemetry;
   tokens: TokenStore;
+  tenancy: TenancyStore;
+  auditStore: AuditStore;
+  principals: PrincipalResolver;
   env: Record<string, string | undefined>;
   now: () => Date;
 };
@@ -66,6 +80,10 @@ export type RouteDef<P extends AnyObject = AnyObject, Q extends AnyObject = AnyO
   responses: Record<number, ResponseSpec>;
   /** The audit action of a mutating route, e.g. `run.cancel`. */
   audit?: string;
+  /** The action the route's gate requires somewhere in the caller's org (default: view for viewer, update for editor, manage-members for admin). */
+  action?: Action;
+  /** Counts against the org's runs-per-hour quota (a 2xx answer uses one). */
+  quota?: "runs";
   handler: (c: ApiContext, input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }) => Promise<Response> | Response;
 };
 

@@ -1,17 +1,19 @@
-// /v1 admin and meta routes: API token management (unscoped admin tokens only), the effective API
-// settings, and the OpenAPI document.
+// /v1 admin and meta routes: API token management (the caller's org's tokens, for a principal with
+// manage-members on the org), the effective API settings (server admin), and the OpenAPI document.
+import { tokenOrg } from "../auth/principal.ts";
 import { parseExpiry, tokenView } from "../auth/token-store.ts";
+import { orgResource } from "../tenancy/policy.ts";
 import { ApiError } from "./errors.ts";
-import { requireRole, sendJson } from "./respond.ts";
+import { requireAction, requireServerAdmin, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
 import { githubWebhookSecret } from "./config.ts";
 import { ApiSettingsView, ErrorBody, TokenCreateRequest, TokenCreated, TokenList, TokenParams } from "./schemas.ts";
 
-function requireUnscopedAdmin(c: ApiContext): void {
-  requireRole(c, "admin", "managing tokens");
-  if (c.get("principal")?.token.library !== undefined) {
-    throw new ApiError(403, "forbidden", "a library-scoped token cannot manage tokens", { hint: "use an admin token without --library" });
-  }
+/** Token management needs manage-members on the whole org (a library-scoped admin token cannot); returns the org. */
+function requireUnscopedAdmin(c: ApiContext): string {
+  const org = c.get("principal")!.org;
+  requireAction(c, "manage-members", orgResource(org, "tokens"), "managing tokens needs an admin of the whole org (not of one library)");
+  return org;
 }
 
 export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[] {
@@ -33,9 +35,16 @@ export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[
       tag: "meta",
       summary: "The effective API settings (the webhook secret only as configured or not)",
       responses: { 200: { description: "settings", schema: ApiSettingsView }, 403: { description: "not an admin", schema: ErrorBody } },
-      handler: () => {
-        const { webhooks: _w, ...rest } = s.config;
-        return sendJson(secrets, 200, { api: { ...rest, webhooks: { github: { secretConfigured: githubWebhookSecret(s.config, s.env) !== undefined } } } });
+      handler: (c) => {
+        requireServerAdmin(c, "the daemon's settings are instance-wide");
+        const { webhooks: _w, oidc, ...rest } = s.config;
+        return sendJson(secrets, 200, {
+          api: {
+            ...rest,
+            webhooks: { github: { secretConfigured: githubWebhookSecret(s.config, s.env) !== undefined } },
+            oidc: { issuers: oidc.issuers.map((i) => ({ issuer: i.issuer, org: i.org, audience: i.audience, algorithms: i.algorithms })) },
+          },
+        });
       },
     }),
     defineRoute({
@@ -46,8 +55,13 @@ export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[
       summary: "List API tokens (never the tokens themselves)",
       responses: { 200: { description: "tokens", schema: TokenList }, 403: { description: "not an unscoped admin", schema: ErrorBody } },
       handler: (c) => {
-        requireUnscopedAdmin(c);
-        return sendJson(secrets, 200, { items: s.tokens.list().map(tokenView) });
+        const org = requireUnscopedAdmin(c);
+        return sendJson(secrets, 200, {
+          items: s.tokens
+            .list()
+            .filter((t) => tokenOrg(t) === org)
+            .map(tokenView),
+        });
       },
     }),
     defineRoute({
@@ -60,9 +74,10 @@ export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[
       audit: "token.create",
       responses: { 201: { description: "created", schema: TokenCreated }, 403: { description: "not an unscoped admin", schema: ErrorBody } },
       handler: (c, { body }) => {
-        requireUnscopedAdmin(c);
+        const org = requireUnscopedAdmin(c);
         const { token, record } = s.tokens.create({
           role: body.role,
+          org,
           ...(body.library ? { library: body.library } : {}),
           ...(body.expires ? { expiresAt: parseExpiry(body.expires, s.now()) } : {}),
           ...(body.name ? { name: body.name } : {}),
@@ -82,9 +97,11 @@ export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[
       audit: "token.revoke",
       responses: { 204: { description: "revoked" }, 404: { description: "no such token", schema: ErrorBody } },
       handler: (c, { params }) => {
-        requireUnscopedAdmin(c);
+        const org = requireUnscopedAdmin(c);
         c.set("auditTarget", params.id);
-        if (!s.tokens.revoke(params.id)) throw new ApiError(404, "not-found", `token ${params.id} not found`, { hint: "list tokens with GET /v1/tokens" });
+        // Another org's token id is absent here (404), like an unknown one.
+        if (!s.tokens.list().some((t) => t.id === params.id && tokenOrg(t) === org) || !s.tokens.revoke(params.id))
+          throw new ApiError(404, "not-found", `token ${params.id} not found`, { hint: "list tokens with GET /v1/tokens" });
         return new Response(null, { status: 204 });
       },
     }),

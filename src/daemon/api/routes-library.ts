@@ -13,7 +13,7 @@ import { openConflictStore } from "../../workflows/conflicts.ts";
 import type { SecretRegistry } from "../telemetry/redact.ts";
 import type { LibraryInfo } from "./deps.ts";
 import { ApiError } from "./errors.ts";
-import { canSeeLibrary, requireLibrary, sendJson } from "./respond.ts";
+import { canSeeLibrary, requireWholeLibrary, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
 import {
   AgentList,
@@ -85,7 +85,7 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
   let tools: { at: number; body: unknown } | undefined;
 
   const libraryOr404 = (c: ApiContext, name: string): { info: LibraryInfo; lib: Library } => {
-    requireLibrary(c, name, `library ${name}`);
+    requireWholeLibrary(c, name, `library ${name}`);
     const info = s.deps.libraries().find((l) => l.name === name);
     if (!info) throw new ApiError(404, "not-found", `library ${name} not found`, { hint: "list libraries with GET /v1/libraries" });
     return { info, lib: s.deps.loadLibrary?.(name) ?? loadLibrary(info.root) };
@@ -144,7 +144,7 @@ export function libraryRoutes(s: RouteServices): RouteDef[] {
       params: LibraryParams,
       responses: { 200: { description: "conflicts", schema: ConflictList }, 404: { description: "no such library", schema: ErrorBody } },
       handler: (c, { params }) => {
-        requireLibrary(c, params.library, `library ${params.library}`);
+        requireWholeLibrary(c, params.library, `library ${params.library}`);
         const info = s.deps.libraries().find((l) => l.name === params.library);
         if (!info) throw new ApiError(404, "not-found", `library ${params.library} not found`, { hint: "list libraries with GET /v1/libraries" });
         const items = openConflictStore(s.deps.stateDir)

@@ -2,7 +2,8 @@
 // cancel and re-run for editors (admin when the workflow runs commands, security-rules §1.6).
 import { formatTraceparent, parseTraceparent } from "../telemetry/tracing.ts";
 import { ApiError } from "./errors.ts";
-import { actorOf, canSeeLibrary, requireLibrary, requireRole, sendJson } from "./respond.ts";
+import { workflowPath } from "../tenancy/policy.ts";
+import { actorOf, canSeeLibrary, canSeeWorkflow, libraryOrg, requireAction, requireLibrary, requireWorkflow, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
 import {
   ErrorBody,
@@ -31,18 +32,26 @@ export function runRoutes(s: RouteServices): RouteDef[] {
 
   const workflowOr404 = async (c: ApiContext, library: string, workflow: string) => {
     requireLibrary(c, library, `workflow ${library}/${workflow}`);
+    requireWorkflow(c, library, workflow, `workflow ${library}/${workflow}`);
     const wf = await s.deps.getWorkflow(library, workflow);
     if (!wf) throw new ApiError(404, "not-found", `workflow ${library}/${workflow} not found`, { hint: "list workflows with GET /v1/workflows" });
     return wf;
   };
   const runOr404 = async (c: ApiContext, id: string) => {
     const run = await s.deps.getRun(id);
-    if (!run || !canSeeLibrary(c, run.library)) throw new ApiError(404, "not-found", `run ${id} not found`);
+    // A run of another org, library or workflow is absent (404), never forbidden.
+    if (!run || !canSeeWorkflow(c, run.library, run.workflow)) {
+      c.set("decision", { decision: "deny", action: "view", resource: `run ${id}`, ruleId: "default-deny" });
+      throw new ApiError(404, "not-found", `run ${id} not found`);
+    }
     c.set("runId", id);
     return run;
   };
-  const commandGate = (c: ApiContext, wf: WorkflowSummary) => {
-    if (wf.runsCommands) requireRole(c, "admin", `workflow ${wf.library}/${wf.name} runs commands`);
+  /** The action itself on the workflow, and run-commands (an admin's) when the workflow runs commands (security-rules §1.6). */
+  const workflowGate = (c: ApiContext, wf: WorkflowSummary, action: "run" | "update" | "cancel") => {
+    const resource = workflowPath(libraryOrg(c, wf.library), wf.library, wf.name);
+    requireAction(c, action, resource, `${action} on workflow ${wf.library}/${wf.name}`);
+    if (wf.runsCommands && action !== "cancel") requireAction(c, "run-commands", resource, `workflow ${wf.library}/${wf.name} runs commands`);
   };
   const traceparentOf = (c: ApiContext): string | undefined => (parseTraceparent(c.req.header("traceparent")) ? c.req.header("traceparent") : undefined);
   const linkRun = (c: ApiContext, runId: string) => {
@@ -56,6 +65,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       method: "POST",
       path: `/v1/workflows/:library/:workflow/${enabled ? "enable" : "disable"}`,
       access: "editor",
+      action: "update",
       tag: "workflows",
       summary: `${enabled ? "Enable" : "Disable"} a workflow (admin when it runs commands)`,
       params: NamedWorkflowParams,
@@ -64,7 +74,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       handler: async (c, { params }) => {
         c.set("auditTarget", `${params.library}/${params.workflow}`);
         const wf = await workflowOr404(c, params.library, params.workflow);
-        commandGate(c, wf);
+        workflowGate(c, wf, "update");
         if (!(await s.deps.setWorkflowEnabled(params.library, params.workflow, enabled, actorOf(c))))
           throw new ApiError(404, "not-found", `workflow ${params.library}/${params.workflow} not found`);
         return sendJson(secrets, 200, await workflowOr404(c, params.library, params.workflow));
@@ -82,7 +92,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       responses: { 200: { description: "workflows", schema: WorkflowList } },
       handler: async (c, { query }) => {
         if (query.library) requireLibrary(c, query.library, `library ${query.library}`);
-        const items = (await s.deps.listWorkflows(query.library)).filter((w) => canSeeLibrary(c, w.library));
+        const items = (await s.deps.listWorkflows(query.library)).filter((w) => canSeeWorkflow(c, w.library, w.name));
         return sendJson(secrets, 200, { items });
       },
     }),
@@ -100,6 +110,8 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       method: "POST",
       path: "/v1/workflows/:library/:workflow/runs",
       access: "editor",
+      action: "run",
+      quota: "runs",
       tag: "workflows",
       summary: "Trigger a run with inputs; 202 once it is durably queued (admin when the workflow runs commands)",
       params: NamedWorkflowParams,
@@ -114,7 +126,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       handler: async (c, { params, body }) => {
         c.set("auditTarget", `${params.library}/${params.workflow}`);
         const wf = await workflowOr404(c, params.library, params.workflow);
-        commandGate(c, wf);
+        workflowGate(c, wf, "run");
         if (wf.state === "broken")
           throw new ApiError(409, "conflict", `workflow ${wf.library}/${wf.name} has errors and cannot run`, {
             hint: "fix the diagnostics listed by GET on the workflow",
@@ -142,10 +154,13 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       query: RunQuery,
       responses: { 200: { description: "one page of runs", schema: RunPage } },
       handler: async (c, { query }) => {
-        const scope = c.get("principal")?.token.library;
-        if (query.library && scope && query.library !== scope) return sendJson(secrets, 200, { items: [], nextCursor: null });
-        const page = await s.deps.listRuns(scope ? { ...query, library: scope } : query);
-        return sendJson(secrets, 200, page);
+        const visible = s.deps.libraries().filter((l) => canSeeLibrary(c, l.name));
+        if ((query.library && !visible.some((l) => l.name === query.library)) || !visible.length)
+          return sendJson(secrets, 200, { items: [], nextCursor: null });
+        const only = !query.library && visible.length === 1 ? visible[0]!.name : undefined;
+        const page = await s.deps.listRuns(only ? { ...query, library: only } : query);
+        // Workflow-scoped grants (or several scoped libraries) see only their workflows' runs of the page.
+        return sendJson(secrets, 200, { ...page, items: page.items.filter((r) => canSeeWorkflow(c, r.library, r.workflow)) });
       },
     }),
     defineRoute({
@@ -178,6 +193,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       method: "POST",
       path: "/v1/runs/:id/cancel",
       access: "editor",
+      action: "cancel",
       tag: "runs",
       summary: "Cancel a queued or running run",
       params: RunParams,
@@ -190,6 +206,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       handler: async (c, { params }) => {
         c.set("auditTarget", params.id);
         const run = await runOr404(c, params.id);
+        requireAction(c, "cancel", workflowPath(libraryOrg(c, run.library), run.library, run.workflow), `cancelling a run of ${run.library}/${run.workflow}`);
         if (!(await s.deps.cancelRun(params.id, actorOf(c)))) {
           throw new ApiError(409, "conflict", `run ${params.id} already finished (${run.status})`, { hint: "re-run it with POST /v1/runs/{id}/rerun" });
         }
@@ -200,6 +217,8 @@ export function runRoutes(s: RouteServices): RouteDef[] {
       method: "POST",
       path: "/v1/runs/:id/rerun",
       access: "editor",
+      action: "run",
+      quota: "runs",
       tag: "runs",
       summary: "Queue a new run with the same workflow and inputs (admin when the workflow runs commands)",
       params: RunParams,
@@ -210,7 +229,7 @@ export function runRoutes(s: RouteServices): RouteDef[] {
         const run = await runOr404(c, params.id);
         const wf = await s.deps.getWorkflow(run.library, run.workflow);
         if (!wf) throw new ApiError(404, "not-found", `workflow ${run.library}/${run.workflow} of run ${params.id} no longer exists`);
-        commandGate(c, wf);
+        workflowGate(c, wf, "run");
         const runId = await s.deps.rerun(params.id, actorOf(c));
         linkRun(c, runId);
         return sendJson(secrets, 202, { runId, status: "queued" }, { location: `/v1/runs/${runId}` });

@@ -1,6 +1,8 @@
 // The zod schemas of everything the HTTP API accepts and returns. They are the single source of
 // truth: request validation uses them, the TypeScript types of ApiDeps are inferred from them and
 // /v1/openapi.json is generated from them (z.toJSONSchema).
+import { Action, CustomRole } from "../tenancy/policy.ts";
+import { AuditRow, BindingRecord, OrgRecord, Quotas, UserRecord } from "../tenancy/types.ts";
 import { z } from "zod";
 import { Slug } from "../../library/schema.ts";
 import { Role } from "../auth/token-store.ts";
@@ -229,6 +231,7 @@ const TokenView = z.object({
   name: z.string(),
   hint: z.string(),
   role: Role,
+  org: LibraryName.optional(),
   library: LibraryName.optional(),
   createdAt: IsoTime,
   expiresAt: IsoTime.optional(),
@@ -259,7 +262,47 @@ export const ApiSettingsView = z.object({
       requestsPerMinutePerToken: z.number(),
     }),
     webhooks: z.object({ github: z.object({ secretConfigured: z.boolean() }) }),
+    oidc: z.object({
+      issuers: z.array(
+        z.object({ issuer: z.string(), org: z.string(), audience: z.union([z.string(), z.array(z.string())]), algorithms: z.array(z.string()) }),
+      ),
+    }),
   }),
+});
+
+// Tenancy: orgs, roles, bindings, users, the audit log, the caller.
+export const OrgView = OrgRecord;
+export const OrgList = z.object({ items: z.array(OrgRecord) });
+export const OrgParams = z.strictObject({ org: LibraryName });
+export const OrgCreateRequest = z.strictObject({ id: LibraryName, name: z.string().max(200).optional(), quotas: Quotas.partial().optional() });
+export const QuotaRequest = Quotas.partial();
+const RoleView = z.object({ name: z.string(), actions: z.array(Action), builtin: z.boolean(), description: z.string().optional() });
+export const RoleList = z.object({ items: z.array(RoleView) });
+export const RoleCreateRequest = CustomRole;
+export const RoleParams = z.strictObject({ org: LibraryName, role: LibraryName });
+export const BindingList = z.object({ items: z.array(BindingRecord) });
+export const BindingCreateRequest = z.strictObject({ subject: z.string().max(600), role: LibraryName, scope: z.string().max(300) });
+export const BindingParams = z.strictObject({ org: LibraryName, id: z.string().regex(/^bnd_[0-9a-f]{16}$/) });
+export const OrgTokenParams = z.strictObject({ org: LibraryName, id: z.string().regex(/^tok_[0-9a-f]{12}$/) });
+export const UserList = z.object({ items: z.array(UserRecord) });
+export const AuditQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+export const AuditPage = z.object({ items: z.array(AuditRow), next: z.number().int().nullable() });
+export const AuditVerifyView = z.object({
+  ok: z.boolean(),
+  rows: z.number().int(),
+  head: z.string().optional(),
+  problem: z.object({ line: z.number().int(), seq: z.number().int().optional(), reason: z.string(), message: z.string() }).optional(),
+});
+export const WhoAmI = z.object({
+  kind: z.enum(["token", "user"]),
+  actor: z.string(),
+  org: z.string(),
+  serverAdmin: z.boolean(),
+  subjects: z.array(z.string()),
+  grants: z.array(z.object({ scope: z.string(), actions: z.array(Action), ruleId: z.string() })),
 });
 
 const HealthCheck = z.object({

@@ -14,10 +14,6 @@ const ROLES = ["viewer", "editor", "admin"] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
-export function roleAtLeast(have: Role, need: Role): boolean {
-  return ROLES.indexOf(have) >= ROLES.indexOf(need);
-}
-
 export const TokenRecord = z.strictObject({
   /** Public id used by `token list` / `token revoke` (not secret, not derived from the token). */
   id: z.string().regex(/^tok_[0-9a-f]{12}$/),
@@ -26,6 +22,8 @@ export const TokenRecord = z.strictObject({
   digest: z.string().regex(/^[0-9a-f]{64}$/),
   hint: z.string(),
   role: Role,
+  /** The org the token belongs to (absent: the default org; an unscoped admin of it is the server admin). */
+  org: Slug.optional(),
   library: Slug.optional(),
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime().optional(),
@@ -51,7 +49,7 @@ type TokenCheck = { ok: true; token: TokenRecord } | { ok: false; reason: "not-a
 export type TokenStore = {
   file: string;
   list: () => TokenRecord[];
-  create: (opts: { role: Role; library?: string; expiresAt?: Date; name?: string }) => { token: string; record: TokenRecord };
+  create: (opts: { role: Role; org?: string; library?: string; expiresAt?: Date; name?: string }) => { token: string; record: TokenRecord };
   /** Stores (the digest of) a token made elsewhere, e.g. handed in as a credential; must be well-formed. */
   adopt: (token: string, opts: { role: Role; name: string }) => TokenRecord;
   revoke: (id: string) => boolean;
@@ -106,6 +104,11 @@ export function openTokenStore(stateDir: string, clock: Clock = systemClock): To
         role: opts.role,
         createdAt: new Date(clock.now()).toISOString(),
       };
+      if (opts.org !== undefined && opts.org !== "default") {
+        if (!Slug.safeParse(opts.org).success)
+          throw new ConfigError("usage", `org name ${JSON.stringify(opts.org)} is not valid`, { hint: "see the orgs with 'aicfg org list'" });
+        record.org = opts.org;
+      }
       if (opts.library !== undefined) record.library = opts.library;
       if (opts.expiresAt) record.expiresAt = opts.expiresAt.toISOString();
       const data = load().data;
@@ -201,7 +204,7 @@ export function ensureLocalAdminToken(stateDir: string, store: TokenStore = open
     assertPrivateFile(file, statSync(file));
     const existing = readFileSync(file, "utf8").trim();
     const check = store.verify(existing);
-    if (check.ok && check.token.role === "admin" && check.token.library === undefined) return existing;
+    if (check.ok && check.token.role === "admin" && check.token.library === undefined && check.token.org === undefined) return existing;
   }
   for (const old of store.list().filter((t) => t.name === LOCAL_ADMIN_NAME)) store.revoke(old.id);
   const { token } = store.create({ role: "admin", name: LOCAL_ADMIN_NAME });

@@ -306,6 +306,7 @@ describe("config", () => {
           requestsPerMinutePerToken: 1200,
         },
         webhooks: { github: { secretConfigured: true } },
+        oidc: { issuers: [] },
       },
     });
   });

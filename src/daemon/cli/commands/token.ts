@@ -3,6 +3,7 @@
 import { userInfo } from "node:os";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { openTokenStore, parseExpiry, Role, tokenView } from "../../auth/token-store.ts";
+import { openFileTenancyStore } from "../../tenancy/file-store.ts";
 import { openAuditLog, type AuditEntry } from "../../telemetry/audit.ts";
 import { createSecretRegistry } from "../../telemetry/redact.ts";
 import { COMMON_OPTIONS, EXIT, type CliIO, type Command } from "../command.ts";
@@ -10,7 +11,7 @@ import { paint } from "../format.ts";
 import { STATE_OPTION, stateDir } from "../options.ts";
 
 /** Who ran the command, for the audit log: `cli:<login name>` (the API writes `token:<id>`). */
-function cliActor(io: CliIO): string {
+export function cliActor(io: CliIO): string {
   let user = io.env.USER || io.env.LOGNAME || io.env.USERNAME;
   if (!user) {
     try {
@@ -34,11 +35,12 @@ function audit(dir: string, io: CliIO, entry: Omit<AuditEntry, "actor">): void {
 export const tokenCreateCommand: Command = {
   name: "token create",
   summary: "create an API token (printed once) with a role and an optional library scope",
-  usage: "aicfg token create --role viewer|editor|admin [--library NAME] [--expires 90d] [--name TEXT] [--state-dir DIR] [--json]",
+  usage: "aicfg token create --role viewer|editor|admin [--org ORG] [--library NAME] [--expires 90d] [--name TEXT] [--state-dir DIR] [--json]",
   description:
     "viewer reads; editor also triggers, cancels and re-runs; admin also manages tokens and anything that runs commands. A token with --library sees only that library. Only the token's SHA-256 digest is stored; copy the token now.",
   options: {
     role: { type: "string", valueName: "role", description: "viewer, editor or admin" },
+    org: { type: "string", valueName: "org", description: "the org the token belongs to (default: the default org; see 'aicfg org list')" },
     library: { type: "string", valueName: "name", description: "limit the token to one library" },
     expires: { type: "string", valueName: "when", description: "expiry: a duration (90d, 12h, 1y) or an ISO date (default: never)" },
     name: { type: "string", valueName: "text", description: "a label shown by 'token list'" },
@@ -46,7 +48,11 @@ export const tokenCreateCommand: Command = {
     json: COMMON_OPTIONS.json,
   },
   positionals: false,
-  examples: ["aicfg token create --role viewer --expires 90d --name grafana", "aicfg token create --role editor --library team-agents"],
+  examples: [
+    "aicfg token create --role viewer --expires 90d --name grafana",
+    "aicfg token create --role editor --library team-agents",
+    "aicfg token create --org acme --role admin --name acme-admin",
+  ],
   run: async (args, io) => {
     const role = Role.safeParse(args.values.role);
     if (!role.success)
@@ -55,8 +61,12 @@ export const tokenCreateCommand: Command = {
       });
     const dir = stateDir(args, io);
     const store = openTokenStore(dir);
+    const org = typeof args.values.org === "string" ? args.values.org : undefined;
+    if (org !== undefined && !(await openFileTenancyStore(dir).getOrg(org)))
+      throw new ConfigError("not-found", `org ${org} not found`, { hint: `create it first with 'aicfg org create ${org}'` });
     const { token, record } = store.create({
       role: role.data,
+      ...(org !== undefined ? { org } : {}),
       ...(typeof args.values.library === "string" ? { library: args.values.library } : {}),
       ...(typeof args.values.expires === "string" ? { expiresAt: parseExpiry(args.values.expires) } : {}),
       ...(typeof args.values.name === "string" ? { name: args.values.name } : {}),
@@ -68,6 +78,7 @@ export const tokenCreateCommand: Command = {
       outcome: "ok",
       details: {
         role: view.role,
+        ...(view.org ? { org: view.org } : {}),
         ...(view.library ? { library: view.library } : {}),
         ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}),
         ...(view.name ? { name: view.name } : {}),
@@ -82,7 +93,7 @@ export const tokenCreateCommand: Command = {
       paint(
         io,
         "dim",
-        `${record.id}: ${record.role}${record.library ? ` of library ${record.library}` : ""}${record.expiresAt ? `, expires ${record.expiresAt}` : ", never expires"}. This is the only time the token is shown.`,
+        `${record.id}: ${record.role}${record.org ? ` in org ${record.org}` : ""}${record.library ? ` of library ${record.library}` : ""}${record.expiresAt ? `, expires ${record.expiresAt}` : ", never expires"}. This is the only time the token is shown.`,
       ),
     );
     return EXIT.ok;
@@ -110,7 +121,9 @@ export const tokenListCommand: Command = {
     for (const t of tokens) {
       const expired = t.expiresAt !== undefined && Date.parse(t.expiresAt) <= now;
       const state = t.expiresAt ? (expired ? paint(io, "red", `expired ${t.expiresAt}`) : `expires ${t.expiresAt}`) : "never expires";
-      io.out(`${t.id}  ${t.hint}  ${t.role.padEnd(6)}  ${t.library ?? "(all libraries)"}  ${state}${t.name ? `  ${t.name}` : ""}`);
+      io.out(
+        `${t.id}  ${t.hint}  ${t.role.padEnd(6)}  ${t.org ? `org ${t.org}  ` : ""}${t.library ?? "(all libraries)"}  ${state}${t.name ? `  ${t.name}` : ""}`,
+      );
     }
     return EXIT.ok;
   },

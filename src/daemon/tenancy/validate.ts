@@ -1,0 +1,66 @@
+// Checks every tenancy store implementation applies before it writes, so they refuse the same
+// things with the same errors: names, scopes inside the binding's org, known roles.
+import { createHash } from "node:crypto";
+import { AicfgError } from "../../library/diagnostics.ts";
+import { Slug } from "../../library/schema.ts";
+import { BUILTIN_ROLES, CustomRole, checkScope, roleActions, Subject, DEFAULT_ORG } from "./policy.ts";
+import { DEFAULT_QUOTAS, Quotas, type BindingInput, type OrgRecord } from "./types.ts";
+
+export function invalid(message: string, hint: string): AicfgError {
+  return new AicfgError("invalid-input", message, { hint });
+}
+
+export function orgNotFound(org: string): AicfgError {
+  return new AicfgError("not-found", `org ${org} not found`, { hint: "list orgs with 'aicfg org list'" });
+}
+
+export function assertOrgId(org: string): void {
+  if (!Slug.safeParse(org).success) throw invalid(`org name ${JSON.stringify(org)} is not valid`, "use a lowercase slug such as acme or platform-team");
+}
+
+export function newOrgRecord(org: string, input: { name?: string; quotas?: Partial<Quotas> }, now: Date): OrgRecord {
+  assertOrgId(org);
+  const quotas = Quotas.safeParse({ ...DEFAULT_QUOTAS, ...input.quotas });
+  if (!quotas.success) throw invalid(`quotas: ${quotas.error.issues[0]!.path.join(".")}: ${quotas.error.issues[0]!.message}`, "quotas are whole numbers ≥ 1");
+  return { id: org, name: input.name ?? org, createdAt: now.toISOString(), quotas: quotas.data };
+}
+
+export function mergeQuotas(rec: OrgRecord, quotas: Partial<Quotas>): OrgRecord {
+  const q = Quotas.safeParse({ ...rec.quotas, ...quotas });
+  if (!q.success) throw invalid(`quotas: ${q.error.issues[0]!.path.join(".")}: ${q.error.issues[0]!.message}`, "quotas are whole numbers ≥ 1");
+  return { ...rec, quotas: q.data };
+}
+
+export function assertDeletableOrg(org: string): void {
+  if (org === DEFAULT_ORG) throw new AicfgError("conflict", "the default org cannot be deleted", { hint: "it holds the daemon's own libraries and tokens" });
+}
+
+export function checkRole(role: CustomRole): CustomRole {
+  const r = CustomRole.safeParse(role);
+  if (!r.success)
+    throw invalid(`role: ${r.error.issues[0]!.path.join(".") || "(root)"}: ${r.error.issues[0]!.message}`, "a role is a slug name and a list of actions");
+  if (r.data.name in BUILTIN_ROLES) throw invalid(`${r.data.name} is a built-in role`, "choose another name for a custom role");
+  return { ...r.data, actions: [...new Set(r.data.actions)] };
+}
+
+export function checkBinding(org: string, input: BindingInput, customRoles: readonly CustomRole[]): void {
+  const s = Subject.safeParse(input.subject);
+  if (!s.success)
+    throw invalid(
+      `subject ${JSON.stringify(input.subject)} ${s.error.issues[0]!.message}`,
+      "e.g. token:tok_0123456789ab or group:https://idp.example.com|platform",
+    );
+  const scope = checkScope(org, input.scope);
+  if (!scope.ok) throw invalid(scope.message, scope.hint);
+  if (!roleActions(input.role, customRoles))
+    throw invalid(`role ${JSON.stringify(input.role)} does not exist in org ${org}`, "use viewer, editor, admin or a role from 'aicfg role list'");
+}
+
+export function userId(issuer: string, subject: string): string {
+  return `usr_${createHash("sha256").update(`${issuer}\n${subject}`).digest("hex").slice(0, 16)}`;
+}
+
+export function newBindingId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return `bnd_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
