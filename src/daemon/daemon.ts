@@ -406,7 +406,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
           log: (level, m) => log(level, m, { library: state.name }),
           fire: ({ scheduledAt, runId, catchup }) => {
             lastSchedulerTick = clock.now();
-            return fireRun(state.name, wf, "cron", { kind: "cron", scheduled_at: new Date(scheduledAt).toISOString(), catchup }, { runId, scheduledAt });
+            return fireRun(state.name, wf, "cron", { kind: "cron", scheduled_at: new Date(scheduledAt).toISOString(), catchup }, { runId, scheduledAt, occurrence: `cron#${index}` });
           },
         }),
       );

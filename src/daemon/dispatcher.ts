@@ -22,6 +22,8 @@ export type RunRequest = {
   /** A deterministic id (cron occurrences); a second request with the same id is a duplicate. */
   runId?: string;
   scheduledAt?: number;
+  /** The schedule entry (`cron#0`) of a slot's run: the store claims the slot when it creates the run. */
+  occurrence?: string;
   retryOf?: string;
   attempt?: number;
 };
@@ -245,6 +247,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         ...(req.actor ? { actor: req.actor } : {}),
         ...(req.retryOf ? { retryOf: req.retryOf } : {}),
         ...(req.scheduledAt !== undefined ? { scheduledAt: req.scheduledAt } : {}),
+        ...(req.occurrence !== undefined ? { occurrence: req.occurrence } : {}),
       };
       if (!(await deps.store.createRun(run))) return { runId: run.id, status: "duplicate" };
       return place(run, found.wf, found.lib);
