@@ -40,8 +40,11 @@ export type Dispatcher = {
   /** Runs in progress (ids). */
   inFlight: () => string[];
   pendingCount: () => number;
-  /** Stops accepting; waits up to `deadlineMs` for in-flight runs, then interrupts the rest. Queued runs stay queued. */
-  drain: (deadlineMs: number) => Promise<{ finished: string[]; interrupted: string[] }>;
+  /**
+   * Stops accepting; waits up to `deadlineMs` for in-flight runs, then interrupts the rest. Queued runs stay queued.
+   * `beforeInterrupt` runs at the deadline before the runs are stopped (cluster mode hands their leases to another replica).
+   */
+  drain: (deadlineMs: number, beforeInterrupt?: () => Promise<void>) => Promise<{ finished: string[]; interrupted: string[] }>;
   /** Resolves when nothing runs and nothing waits (tests, one-shot runs). */
   idle: () => Promise<void>;
 };
@@ -290,7 +293,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     inFlight: () => [...running.keys()],
     pendingCount: () => [...groups.values()].reduce((n, g) => n + g.pending.length, 0),
-    drain: async (deadlineMs) => {
+    drain: async (deadlineMs, beforeInterrupt) => {
       accepting = false;
       const ids = [...running.keys()];
       let timer: (() => void) | undefined;
@@ -302,6 +305,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       timer?.();
       const interrupted: string[] = [];
       if (first === "deadline") {
+        await beforeInterrupt?.();
         for (const g of groups.values()) {
           for (const [id, ctrl] of g.running) {
             interrupted.push(id);

@@ -109,5 +109,4 @@ describe("file store", () => {
     const stale = await s.recoverInterrupted({ instance: "me", now: 1000 + 60_001, staleMs: 60_000 });
     expect(stale.interrupted.map((x) => x.id)).toEqual(["elsewhere"]);
   });
-
 });

@@ -132,7 +132,16 @@ export function runStoreConformance(name: string, f: StoreFactory): void {
 
     it("records occurrence outcomes and lists them newest first", async () => {
       const s = await f.open();
-      await s.recordOccurrence({ library: "lib", workflow: "w", trigger: "cron#0", scheduledAt: 1000, outcome: "started", runId: "r1", lagMs: 5, recordedAt: 1005 });
+      await s.recordOccurrence({
+        library: "lib",
+        workflow: "w",
+        trigger: "cron#0",
+        scheduledAt: 1000,
+        outcome: "started",
+        runId: "r1",
+        lagMs: 5,
+        recordedAt: 1005,
+      });
       await s.recordOccurrence({ library: "lib", workflow: "w", trigger: "cron#0", scheduledAt: 2000, outcome: "missed", reason: "down", recordedAt: 2500 });
       await s.recordOccurrence({ library: "lib", workflow: "v", trigger: "cron#0", scheduledAt: 1500, outcome: "skipped", runId: "r2", recordedAt: 1501 });
       const again = await f.reopen();

@@ -20,7 +20,9 @@ import type { Query } from "./sql.ts";
 export class LeaseLostError extends Error {
   readonly code = "lease-lost";
   constructor(runId: string, attempt: number) {
-    super(`FENCED: run ${runId} attempt ${attempt} is no longer held by this replica (its lease ran out and another replica took it over); the write was refused`);
+    super(
+      `FENCED: run ${runId} attempt ${attempt} is no longer held by this replica (its lease ran out and another replica took it over); the write was refused`,
+    );
     this.name = "LeaseLostError";
   }
 }
@@ -36,6 +38,8 @@ export type PgStoreOptions = {
   onError?: (message: string) => void;
   /** Connections in the pool (default 4). */
   poolSize?: number;
+  /** Told about every write the fence refused (the daemon logs it). */
+  onFenced?: (message: string) => void;
   /** Retries of a statement after a dropped connection (default 5, 200 ms apart). */
   retries?: number;
 };
@@ -61,7 +65,21 @@ export type PgStore = RunStore & {
   held: () => Map<string, number>;
 };
 
-const TRANSIENT_CODES = new Set(["57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006", "53300", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"]);
+const TRANSIENT_CODES = new Set([
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+  "53300",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+]);
 
 /** A connection-level failure (the statement may or may not have run), as opposed to an SQL error. */
 export function isTransient(e: unknown): boolean {
@@ -208,7 +226,9 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       const rows = await exec(sql.updateRunFenced(run, scrubRun(run), leaseMs));
       if (rows.length === 0) {
         held.delete(run.id);
-        throw new LeaseLostError(run.id, run.attempt);
+        const e = new LeaseLostError(run.id, run.attempt);
+        o.onFenced?.(e.message);
+        throw e;
       }
       track(run);
     },
@@ -256,7 +276,8 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
     updateDelivery: async (r) => {
       await exec(sql.updateDelivery({ ...r, id: r.id.slice(0, 200) }));
     },
-    getDelivery: async (id) => (await exec<{ record: Awaited<ReturnType<RunStore["getDelivery"]>>[number] }>(sql.getDelivery(id.slice(0, 200)))).map((r) => r.record),
+    getDelivery: async (id) =>
+      (await exec<{ record: Awaited<ReturnType<RunStore["getDelivery"]>>[number] }>(sql.getDelivery(id.slice(0, 200)))).map((r) => r.record),
     forgetDelivery: async (id, attempt) => {
       await exec(sql.forgetDelivery(id.slice(0, 200), attempt));
     },
@@ -272,7 +293,9 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
     recoverInterrupted: async () => ({ interrupted: [], queued: [] }),
     prune: async (opts): Promise<PruneResult> => {
       const result: PruneResult = { runs: [], logs: [], orphans: [], occurrences: 0, deliveries: 0 };
-      const finished = await exec<{ id: string; library: string; workflow: string; created_at: string; finished_at: string | null }>(sql.finishedRuns(TERMINAL));
+      const finished = await exec<{ id: string; library: string; workflow: string; created_at: string; finished_at: string | null }>(
+        sql.finishedRuns(TERMINAL),
+      );
       const perWorkflow = new Map<string, number>();
       for (const r of finished) {
         const k = `${r.library}/${r.workflow}`;

@@ -231,7 +231,8 @@ export const finishedRuns = (terminal: readonly string[]): Query =>
 
 // ---- logs ----
 
-export const appendLog = (runId: string, line: LogLine): Query => q("INSERT INTO run_logs (run_id, line) VALUES ($1, $2::jsonb)", [runId, JSON.stringify(line)]);
+export const appendLog = (runId: string, line: LogLine): Query =>
+  q("INSERT INTO run_logs (run_id, line) VALUES ($1, $2::jsonb)", [runId, JSON.stringify(line)]);
 export const readLog = (runId: string): Query => q("SELECT line FROM run_logs WHERE run_id = $1 ORDER BY seq", [runId]);
 
 // ---- occurrence ledger ----
@@ -279,10 +280,11 @@ export const pruneOccurrences = (now: number, maxAgeMs: number | null, keep: num
 ) o WHERE n > $3 OR ($2::bigint IS NOT NULL AND $1 - scheduled_at > $2::bigint)`;
   return dryRun
     ? q(`SELECT count(*)::int AS n FROM (${doomed}) d`, [now, maxAgeMs, keep])
-    : q(
-        `WITH d AS (DELETE FROM occurrences WHERE (trigger_id, scheduled_at) IN (${doomed}) RETURNING 1) SELECT count(*)::int AS n FROM d`,
-        [now, maxAgeMs, keep],
-      );
+    : q(`WITH d AS (DELETE FROM occurrences WHERE (trigger_id, scheduled_at) IN (${doomed}) RETURNING 1) SELECT count(*)::int AS n FROM d`, [
+        now,
+        maxAgeMs,
+        keep,
+      ]);
 };
 
 // ---- watermarks, settings, instances ----
@@ -293,10 +295,11 @@ export const setWatermark = (key: string, w: Watermark): Query =>
 export const getWorkflowEnabled = (library: string, workflow: string): Query =>
   q("SELECT enabled FROM workflow_settings WHERE library = $1 AND workflow = $2", [library, workflow]);
 export const setWorkflowEnabled = (library: string, workflow: string, enabled: boolean): Query =>
-  q(
-    "INSERT INTO workflow_settings (library, workflow, enabled) VALUES ($1, $2, $3) ON CONFLICT (library, workflow) DO UPDATE SET enabled = EXCLUDED.enabled",
-    [library, workflow, enabled],
-  );
+  q("INSERT INTO workflow_settings (library, workflow, enabled) VALUES ($1, $2, $3) ON CONFLICT (library, workflow) DO UPDATE SET enabled = EXCLUDED.enabled", [
+    library,
+    workflow,
+    enabled,
+  ]);
 export const heartbeat = (instance: string, pid: number, at: number): Query =>
   q("INSERT INTO instances (instance, pid, at, beat_at) VALUES ($1, $2, $3, now()) ON CONFLICT (instance) DO UPDATE SET pid = $2, at = $3, beat_at = now()", [
     instance,
