@@ -191,7 +191,8 @@ export async function runClusterScenario(o: ScenarioOptions): Promise<ScenarioRe
 
   try {
     for (const r of replicas) await start(r);
-    const end = started + o.durationMs;
+    // The duration counts from the moment all three replicas are ready (start-up is slow on a loaded machine).
+    const end = Date.now() + o.durationMs;
     // Faults stop a lease and a few seconds before the end, so every fault has been recovered from when the replicas stop.
     const faultsUntil = end - (o.leaseMs + 4000);
     let cycle = 0;

@@ -4,7 +4,14 @@
 // and one successful run, no gap, no duplicate, takeover within lease + 2 s, the paused replica's
 // late completion refused by the fence, and the skew gauge showing each replica's offset. The
 // 10-minute version is `npm run bench:cluster`.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { until } from "../daemon/harness.ts";
+import { writeLibrary } from "../daemon/lib-fixture.ts";
+import { spawnDaemon, type DaemonProcess } from "../daemon/process-helpers.ts";
+import { createTestDatabase, queryDb } from "../helpers/pg.ts";
 import { runClusterScenario } from "./cluster-scenario.ts";
 
 const LEASE_MS = 3000;
@@ -12,9 +19,9 @@ const LEASE_MS = 3000;
 describe("cluster: 3 replicas on PostgreSQL", () => {
   it("runs every slot exactly once through kill -9, SIGSTOP past the lease, dropped connections and ±90 s clocks", async () => {
     const lines: string[] = [];
-    const r = await runClusterScenario({ durationMs: 26_000, leaseMs: LEASE_MS, cycleMs: 60_000, log: (l) => lines.push(l) });
+    const r = await runClusterScenario({ durationMs: 20_000, leaseMs: LEASE_MS, cycleMs: 60_000, log: (l) => lines.push(l) });
     const summary = JSON.stringify({ ...r, log: lines }, null, 1);
-    expect(r.slots, summary).toBeGreaterThanOrEqual(18);
+    expect(r.slots, summary).toBeGreaterThanOrEqual(20);
     expect(r.ledgerRows, summary).toBe(r.slots);
     expect(r.completedRuns, summary).toBe(r.slots);
     expect(r.gaps, summary).toBe(0);
@@ -43,4 +50,48 @@ describe("cluster: 3 replicas on PostgreSQL", () => {
     expect(Math.abs(r.skewGauges.c! + 90), summary).toBeLessThan(2);
     expect(r.readyz, summary).toEqual({ a: 200, b: 200, c: 200 });
   }, 120_000);
+});
+
+describe("cluster: readiness follows the database", () => {
+  it("answers /readyz 503 while the database is unreachable, recovers by itself, and never shows the URL's password", async () => {
+    const db = await createTestDatabase("readyz");
+    const dir = mkdtempSync(join(tmpdir(), "aicfg-readyz-"));
+    const admin = db.url.replace(`/${db.name}`, "/postgres");
+    // Trust auth ignores the password: it is a canary that must appear nowhere.
+    const url = db.url.replace("postgres@", "postgres:pw-canary-7f3a9@");
+    let d: DaemonProcess | undefined;
+    try {
+      writeLibrary(join(dir, "lib"));
+      writeFileSync(
+        join(dir, "daemon.yaml"),
+        `libraries: [lib]\nstate_dir: state\nlisten: 127.0.0.1:0\nstore: { kind: postgres, url_file: pg-url, lease: 1500ms }\n`,
+      );
+      writeFileSync(join(dir, "pg-url"), url + "\n");
+      d = spawnDaemon(["--config", join(dir, "daemon.yaml"), "--log-format", "json"]);
+      await d.ready;
+      const api = readFileSync(join(dir, "state", "api-url"), "utf8").trim();
+      const readyz = async () => {
+        const r = await fetch(`${api}/readyz`);
+        return { status: r.status, body: await r.text() };
+      };
+      expect((await readyz()).status).toBe(200);
+      await queryDb(admin, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+      await queryDb(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [db.name]);
+      let down = { status: 0, body: "" };
+      await until(async () => (down = await readyz()).status === 503, "/readyz to fail while the database refuses connections", 20_000);
+      expect(down.body).toContain("database");
+      await queryDb(admin, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      await until(async () => (await readyz()).status === 200, "/readyz to pass once the database is back", 20_000);
+      const metrics = await (await fetch(`${api}/metrics`)).text();
+      expect(metrics).toMatch(/^aicfg_clock_skew_seconds /m);
+      for (const text of [d.stderr(), d.stdout(), down.body, metrics]) expect(text).not.toContain("pw-canary-7f3a9");
+      process.kill(d.child.pid!, "SIGTERM");
+      expect((await d.exited).code).toBe(0);
+    } finally {
+      if (d && d.child.exitCode === null) process.kill(d.child.pid!, "SIGKILL");
+      await queryDb(admin, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`).catch(() => {});
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
