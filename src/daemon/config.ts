@@ -110,7 +110,7 @@ export type DaemonConfigSpec = z.infer<typeof DaemonConfigSpec>;
 
 /** Where the PostgreSQL URL comes from: read when the store opens, so the URL is not kept in the config. */
 export type PgUrlSource = { url: string } | { env: string } | { file: string };
-export type StoreConfig = { kind: "file" } | { kind: "postgres"; urlFrom: PgUrlSource; leaseMs: number };
+type StoreConfig = { kind: "file" } | { kind: "postgres"; urlFrom: PgUrlSource; leaseMs: number };
 
 /** The effective configuration after the file and the flags are combined. */
 export type DaemonConfig = {

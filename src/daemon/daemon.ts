@@ -732,7 +732,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       for (const w of reloadWatchers) await w.close();
       // Cluster mode: runs past the deadline are handed to another replica (lease released, fence raised) before they stop here.
       const release = async () => {
-        const ids = await pgStore!.releaseLeases().catch((e: unknown) => (log("error", `releasing leases failed: ${(e as Error).message}`), []));
+        const ids = await pgStore!.releaseLeases().catch((e: unknown) => {
+          log("error", `releasing leases failed: ${(e as Error).message}`);
+          return [];
+        });
         if (ids.length) log("info", `released ${ids.length} run(s) to the other replicas`, { runIds: ids });
       };
       const result = await dispatcher.drain(o.deadlineMs ?? config.drainTimeoutMs, pgStore ? release : undefined);

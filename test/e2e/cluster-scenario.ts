@@ -16,7 +16,7 @@ const BIN = join(import.meta.dirname, "../../bin/aicfg.js");
 const TRIGGER = "lib/tick/cron#0";
 
 /** libfaketime (installed by `.ci/run` with the faketime package), or the one AICFG_LIBFAKETIME names. */
-export function findLibfaketime(): string | undefined {
+function findLibfaketime(): string | undefined {
   const candidates = [
     process.env.AICFG_LIBFAKETIME,
     "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",

@@ -44,7 +44,7 @@ export type PgStoreOptions = {
   retries?: number;
 };
 
-export type Takeover = { run: RunRecord; takeoverMs: number };
+type Takeover = { run: RunRecord; takeoverMs: number };
 
 export type PgStore = RunStore & {
   readonly kind: "postgres";
@@ -82,7 +82,7 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /** A connection-level failure (the statement may or may not have run), as opposed to an SQL error. */
-export function isTransient(e: unknown): boolean {
+function isTransient(e: unknown): boolean {
   const err = e as { code?: string; message?: string } | undefined;
   if (err?.code && TRANSIENT_CODES.has(err.code)) return true;
   return /Connection terminated|connection error|Client has encountered a connection error|timeout exceeded when trying to connect|terminating connection|ECONNREFUSED|ECONNRESET/i.test(
@@ -106,7 +106,7 @@ function fromRow(r: RunRow): RunRecord {
 }
 
 /** The ledger key of a slot: one row per (trigger, scheduled time). */
-export const triggerId = (library: string, workflow: string, trigger: string): string => `${library}/${workflow}/${trigger}`;
+const triggerId = (library: string, workflow: string, trigger: string): string => `${library}/${workflow}/${trigger}`;
 
 export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
   const leaseMs = o.leaseMs ?? 15_000;
