@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { until } from "../daemon/harness.ts";
+import { nodeBin, until } from "../daemon/harness.ts";
 import { writeLibrary } from "../daemon/lib-fixture.ts";
 import { spawnDaemon, type DaemonProcess } from "../daemon/process-helpers.ts";
 import { createTestDatabase, queryDb } from "../helpers/pg.ts";
@@ -90,6 +90,78 @@ describe("cluster: readiness follows the database", () => {
     } finally {
       if (d && d.child.exitCode === null) process.kill(d.child.pid!, "SIGKILL");
       await queryDb(admin, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`).catch(() => {});
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
+describe("cluster: graceful shutdown", () => {
+  it("on SIGTERM hands a run it cannot finish within the drain deadline to another replica at once, not after the lease", async () => {
+    const db = await createTestDatabase("sigterm");
+    const dir = mkdtempSync(join(tmpdir(), "aicfg-sigterm-"));
+    const LEASE = 15_000;
+    const replicas: DaemonProcess[] = [];
+    try {
+      // One slot every 5 s, each run working 3 s: longer than the 300 ms drain deadline.
+      writeLibrary(join(dir, "lib"), {
+        slow: [
+          "name: slow",
+          "on:",
+          "  cron: { schedule: '*/5 * * * * *' }",
+          "concurrency: { overlap: allow_all }",
+          "steps:",
+          "  - id: work",
+          "    uses: shell",
+          "    with:",
+          `      command: [${JSON.stringify(nodeBin())}, "-e", "setTimeout(() => {}, 3000)"]`,
+          "",
+        ].join("\n"),
+      });
+      for (const name of ["a", "b"]) {
+        writeFileSync(
+          join(dir, `${name}.yaml`),
+          `libraries: [lib]\nstate_dir: state-${name}\nlisten: 127.0.0.1:0\nactions: { shell: { enabled: true } }\ndrain_timeout: 300ms\nstore: { kind: postgres, url_env: AICFG_TEST_PG_URL, lease: ${LEASE}ms }\n`,
+        );
+        const d = spawnDaemon(["--config", join(dir, `${name}.yaml`), "--log-format", "json"], { AICFG_TEST_PG_URL: db.url });
+        replicas.push(d);
+        await d.ready;
+      }
+      let held: { id: string; owner: string } | undefined;
+      await until(
+        async () => {
+          const rows = await queryDb<{ id: string; owner: string }>(db.url, "SELECT id, owner FROM runs WHERE status = 'running' AND attempt = 1");
+          held = rows[0];
+          return held !== undefined;
+        },
+        "a run in flight",
+        20_000,
+      );
+      const holder = replicas.find((d) => held!.owner.startsWith(`${d.child.pid}-`))!;
+      const other = replicas.find((d) => d !== holder)!;
+      const sentAt = Date.now();
+      process.kill(holder.child.pid!, "SIGTERM");
+      expect((await holder.exited).code).toBe(0);
+      let final: { status: string; attempt: number; owner: string | null } | undefined;
+      await until(
+        async () => {
+          [final] = await queryDb<{ status: string; attempt: number; owner: string | null }>(db.url, "SELECT status, attempt, owner FROM runs WHERE id = $1", [
+            held!.id,
+          ]);
+          return final?.status === "success";
+        },
+        "the other replica to finish the released run",
+        LEASE + 10_000,
+      );
+      const tookMs = Date.now() - sentAt;
+      expect(final!.attempt).toBeGreaterThanOrEqual(2);
+      expect(final!.owner!.startsWith(`${other.child.pid}-`)).toBe(true);
+      // Released: taken over on the other replica's next beat, long before the 15 s lease could have run out.
+      expect(tookMs).toBeLessThan(LEASE);
+      expect(holder.stderr()).toContain("released 1 run(s) to the other replicas");
+    } finally {
+      for (const d of replicas) if (d.child.exitCode === null) process.kill(d.child.pid!, "SIGKILL");
+      await Promise.all(replicas.map((d) => d.exited));
       await db.drop();
       rmSync(dir, { recursive: true, force: true });
     }
