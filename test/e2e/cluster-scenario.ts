@@ -121,7 +121,7 @@ export async function runClusterScenario(o: ScenarioOptions): Promise<ScenarioRe
   ];
   const started = Date.now();
   const kills: ScenarioReport["kills"] = [];
-  const pauses: { replica: Replica; runId: string; at: number }[] = [];
+  const pauses: { replica: Replica; runId: string; fencedLogged: boolean }[] = [];
   const victims: { runId: string; fault: "kill" | "pause"; faultedReplica: string }[] = [];
   let connectionKills = 0;
 
@@ -137,6 +137,8 @@ export async function runClusterScenario(o: ScenarioOptions): Promise<ScenarioRe
         "actions: { shell: { enabled: true } }",
         `store: { kind: postgres, url_env: AICFG_TEST_PG_URL, lease: ${o.leaseMs}ms }`,
         "drain_timeout: 10s",
+        // Every run of the soak stays for the count (the default keeps 200 per workflow).
+        "retention: { keep_runs: 1000000 }",
         "",
       ].join("\n"),
     );
@@ -200,7 +202,7 @@ export async function runClusterScenario(o: ScenarioOptions): Promise<ScenarioRe
       const cycleStart = Date.now();
       cycle++;
       // 1. kill -9 the replica that holds a run; restart it once its lease ran out.
-      const k = await heldRun();
+      const k = Date.now() + o.leaseMs + 1000 < faultsUntil ? await heldRun() : undefined;
       if (k) {
         log(`cycle ${cycle}: kill -9 replica ${k.replica.name} holding ${k.runId}`);
         process.kill(k.replica.pid!, "SIGKILL");
@@ -211,14 +213,17 @@ export async function runClusterScenario(o: ScenarioOptions): Promise<ScenarioRe
         await sleep(o.leaseMs + 1000);
         await start(k.replica);
       }
-      // 2. SIGSTOP a replica that holds a run, past its lease; then SIGCONT.
-      const p = await heldRun();
+      // 2. SIGSTOP a replica that holds a run, past its lease; then SIGCONT (only while there is time to recover from it).
+      const p = Date.now() + o.leaseMs + 2000 < faultsUntil ? await heldRun() : undefined;
       if (p) {
         log(`cycle ${cycle}: SIGSTOP replica ${p.replica.name} holding ${p.runId} for ${o.leaseMs + 2000} ms`);
         process.kill(p.replica.pid!, "SIGSTOP");
         await sleep(o.leaseMs + 2000);
         process.kill(p.replica.pid!, "SIGCONT");
-        pauses.push({ replica: p.replica, runId: p.runId, at: Date.now() });
+        // On waking, the replica finds the run taken over (its lease renewal or its next write is refused).
+        const fencedLine = `FENCED: run ${p.runId}`;
+        for (let i = 0; i < 60 && !p.replica.err.includes(fencedLine); i++) await sleep(50);
+        pauses.push({ replica: p.replica, runId: p.runId, fencedLogged: p.replica.err.includes(fencedLine) });
         victims.push({ runId: p.runId, fault: "pause", faultedReplica: p.replica.instance! });
       }
       await sleep(1000);
@@ -245,7 +250,7 @@ export async function runClusterScenario(o: ScenarioOptions): Promise<ScenarioRe
       const m = /^aicfg_clock_skew_seconds\S* (-?[\d.e+-]+)$/m.exec(text);
       skewGauges[r.name] = m ? Number(m[1]) - parentSkew : undefined;
     }
-    const fenced = pauses.map((p) => ({ replica: p.replica.name, runId: p.runId, fencedLogged: p.replica.err.includes(`FENCED: run ${p.runId}`) }));
+    const fenced = pauses.map((p) => ({ replica: p.replica.name, runId: p.runId, fencedLogged: p.fencedLogged }));
 
     // Stop: SIGTERM drains the runs in flight.
     log("SIGTERM to every replica");

@@ -19,7 +19,7 @@ const LEASE_MS = 3000;
 describe("cluster: 3 replicas on PostgreSQL", () => {
   it("runs every slot exactly once through kill -9, SIGSTOP past the lease, dropped connections and ±90 s clocks", async () => {
     const lines: string[] = [];
-    const r = await runClusterScenario({ durationMs: 20_000, leaseMs: LEASE_MS, cycleMs: 60_000, log: (l) => lines.push(l) });
+    const r = await runClusterScenario({ durationMs: 24_000, leaseMs: LEASE_MS, cycleMs: 60_000, log: (l) => lines.push(l) });
     const summary = JSON.stringify({ ...r, log: lines }, null, 1);
     expect(r.slots, summary).toBeGreaterThanOrEqual(20);
     expect(r.ledgerRows, summary).toBe(r.slots);
