@@ -19,6 +19,7 @@ const TRIGGER = "lib/tick/cron#0";
 function findLibfaketime(): string | undefined {
   const candidates = [
     process.env.AICFG_LIBFAKETIME,
+    ...(process.env.LD_PRELOAD ?? "").split(/[:\s]+/).filter((p) => p.includes("libfaketime")),
     "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
     "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
     "/usr/lib/faketime/libfaketime.so.1",
@@ -146,7 +147,8 @@ export async function runClusterScenario(o: ScenarioOptions): Promise<ScenarioRe
     const env: Record<string, string> = { ...(process.env as Record<string, string>), NO_COLOR: "1", AICFG_TEST_PG_URL: db.url };
     const total = parentSkew + r.skewSeconds;
     if (r.skewSeconds !== 0 || env.FAKETIME) {
-      env.LD_PRELOAD = [libfaketime, env.LD_PRELOAD].filter(Boolean).join(":");
+      // Under a suite-wide faketime the library is preloaded already: only FAKETIME changes.
+      if (!env.LD_PRELOAD?.includes("libfaketime")) env.LD_PRELOAD = [libfaketime, env.LD_PRELOAD].filter(Boolean).join(":");
       env.FAKETIME = `${total >= 0 ? "+" : "-"}${Math.abs(Math.round(total))}s`;
       env.FAKETIME_DONT_FAKE_MONOTONIC = "1";
       env.FAKETIME_NO_CACHE = "1";

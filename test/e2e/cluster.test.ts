@@ -4,6 +4,7 @@
 // and one successful run, no gap, no duplicate, takeover within lease + 2 s, the paused replica's
 // late completion refused by the fence, and the skew gauge showing each replica's offset. The
 // 10-minute version is `npm run bench:cluster`.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -159,6 +160,20 @@ describe("cluster: graceful shutdown", () => {
       // Released: taken over on the other replica's next beat, long before the 15 s lease could have run out.
       expect(tookMs).toBeLessThan(LEASE);
       expect(holder.stderr()).toContain("released 1 run(s) to the other replicas");
+      // The run history is in the database: `aicfg runs` and `aicfg logs` read it through the config.
+      const cli = (...args: string[]) => {
+        const r = spawnSync(nodeBin(), [join(import.meta.dirname, "../../bin/aicfg.js"), ...args, "--config", join(dir, "a.yaml"), "--json"], {
+          encoding: "utf8",
+          env: { ...process.env, AICFG_TEST_PG_URL: db.url },
+          timeout: 30_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as Record<string, unknown>;
+      };
+      const listed = (cli("runs") as { runs: { id: string; status: string; attempt: number }[] }).runs.find((x) => x.id === held!.id);
+      expect([listed?.status, listed?.attempt]).toEqual(["success", final!.attempt]);
+      const logs = cli("logs", held!.id) as { log: { message: string }[] };
+      expect(logs.log.some((l) => l.message.startsWith(`run ${held!.id} of lib/slow started`))).toBe(true);
     } finally {
       for (const d of replicas) if (d.child.exitCode === null) process.kill(d.child.pid!, "SIGKILL");
       await Promise.all(replicas.map((d) => d.exited));

@@ -114,7 +114,8 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
   const onError = o.onError ?? (() => {});
   const secrets = o.secrets ?? createSecretRegistry();
   const retries = o.retries ?? 5;
-  const pool = new pg.Pool({ connectionString: o.url, max: o.poolSize ?? 4, connectionTimeoutMillis: 3000, idleTimeoutMillis: 10_000 });
+  // allowExitOnIdle: a one-shot command (`aicfg runs --config`) exits without closing it; the daemon closes it on stop.
+  const pool = new pg.Pool({ connectionString: o.url, max: o.poolSize ?? 4, connectionTimeoutMillis: 3000, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
   // An idle connection the server dropped (pg_terminate_backend, a restart) is reported here; without
   // a listener it would crash the process. The pool opens a new one on the next query.
   pool.on("error", (e) => {
