@@ -171,7 +171,9 @@ export async function runClusterScenario(o: ScenarioOptions): Promise<ScenarioRe
       });
       void r.exited!.then(() => reject(new Error(`replica ${r.name} exited before it was ready:\n${r.err}`)));
     });
-    log(`replica ${r.name} ready (pid ${r.pid}, clock ${r.skewSeconds >= 0 ? "+" : ""}${r.skewSeconds} s)`);
+    log(
+      `replica ${r.name} ready (pid ${r.pid}, clock ${r.skewSeconds >= 0 ? "+" : ""}${r.skewSeconds} s from this process's, which is ${Math.round(parentSkew)} s off the database's)`,
+    );
   };
 
   const apiUrl = (r: Replica) => readFileSync(join(r.dir, "state", "api-url"), "utf8").trim();
