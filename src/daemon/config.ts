@@ -21,6 +21,26 @@ const Listen = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be HOST:PORT, e.g. 127.0.0.1:7411 or [::1]:7411")
   .refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
 
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+
+/** Where runs, logs, the occurrence ledger, deliveries and settings live. */
+const StoreSpec = z
+  .discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("file").describe("files in the state folder (one daemon per state folder)") }),
+    z
+      .strictObject({
+        kind: z.literal("postgres").describe("PostgreSQL, shared by several daemon replicas: each schedule slot runs once across them"),
+        url: z.string().min(1).optional().describe("postgres://user@host:5432/db; better url_env or url_file, so no password sits in this file"),
+        url_env: EnvName.optional().describe("the environment variable that holds the connection URL"),
+        url_file: z.string().min(1).optional().describe("a file holding the connection URL (a systemd credential, a mounted secret); relative to this file"),
+        lease: Duration.optional().describe("how long a replica holds a run without a heartbeat before another takes it over (default 15s)"),
+      })
+      .refine((s) => [s.url, s.url_env, s.url_file].filter((x) => x !== undefined).length === 1, {
+        message: "set exactly one of url, url_env and url_file",
+      }),
+  ])
+  .describe("the run store: kind file (default) or postgres");
+
 export const DaemonConfigSpec = z.strictObject({
   $schema: z.string().optional(),
   libraries: z
@@ -96,14 +116,21 @@ export const DaemonConfigSpec = z.strictObject({
     .partial()
     .optional()
     .describe("HTTP API settings: allowed hosts and origins, probes, limits, the GitHub webhook secret (the address is 'listen')"),
+  store: StoreSpec.optional(),
   recovery: z
     .strictObject({ retry_interrupted: z.boolean().optional().describe("start a new attempt of runs interrupted by a crash (default false)") })
     .optional(),
 });
 export type DaemonConfigSpec = z.infer<typeof DaemonConfigSpec>;
 
+/** Where the PostgreSQL URL comes from: read when the store opens, so the URL is not kept in the config. */
+export type PgUrlSource = { url: string } | { env: string } | { file: string };
+type StoreConfig = { kind: "file" } | { kind: "postgres"; urlFrom: PgUrlSource; leaseMs: number };
+
 /** The effective configuration after the file and the flags are combined. */
 export type DaemonConfig = {
+  /** The run store (default: files in the state folder). */
+  store?: StoreConfig;
   libraries: string[];
   stateDir: string;
   listen: { host: string; port: number; text: string };
@@ -211,6 +238,20 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
     sweepIntervalMs: parseDuration(spec.retention?.sweep_interval ?? "10m"),
     drainTimeoutMs: parseDuration(spec.drain_timeout ?? "30s"),
     retryInterrupted: spec.recovery?.retry_interrupted ?? false,
+    ...(spec.store?.kind === "postgres"
+      ? {
+          store: {
+            kind: "postgres" as const,
+            urlFrom:
+              spec.store.url !== undefined
+                ? { url: spec.store.url }
+                : spec.store.url_env !== undefined
+                  ? { env: spec.store.url_env }
+                  : { file: resolve(base, spec.store.url_file!) },
+            leaseMs: parseDuration(spec.store.lease ?? "15s"),
+          },
+        }
+      : {}),
     api: spec.api ?? {},
     libraryGit: Object.fromEntries(
       (spec.libraries ?? []).flatMap((l) =>
@@ -222,4 +263,24 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
     libraryOrg: Object.fromEntries((spec.libraries ?? []).flatMap((l) => (typeof l === "string" || !l.org ? [] : [[resolve(base, l.path), l.org]]))),
     ...(file ? { file } : {}),
   };
+}
+
+/** The PostgreSQL connection URL of a postgres store, read from where the config says. */
+export function readPgUrl(from: PgUrlSource, env: Record<string, string | undefined> = process.env): string {
+  if ("url" in from) return from.url;
+  if ("env" in from) {
+    const v = env[from.env];
+    if (!v)
+      throw new ConfigError("store-url-missing", `store.url_env names ${from.env}, but that environment variable is not set`, {
+        hint: `export ${from.env}=postgres://…`,
+      });
+    return v.trim();
+  }
+  try {
+    const v = readFileSync(from.file, "utf8").trim();
+    if (v) return v;
+  } catch (e) {
+    throw new ConfigError("store-url-missing", `cannot read store.url_file ${from.file}: ${(e as Error).message}`, { file: from.file });
+  }
+  throw new ConfigError("store-url-missing", `store.url_file ${from.file} is empty`, { file: from.file, hint: "write the postgres:// URL into it" });
 }

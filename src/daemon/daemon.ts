@@ -14,7 +14,9 @@ import type { ActionSettings, TriggerInfo } from "../workflows/actions/types.ts"
 import { resolveLayerFolders } from "../workflows/layers.ts";
 import { loadWorkflows, type LoadedWorkflow } from "../workflows/schema.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import type { DaemonConfig } from "./config.ts";
+import { readPgUrl, type DaemonConfig } from "./config.ts";
+import { databaseClock, startCluster, type ClusterHandle } from "./cluster.ts";
+import { openPgStore, type PgStore } from "./store/pg/pg-store.ts";
 import { DELIVERY_RUN_ATTEMPTS, deliveryOf, deliveryRetryId, planDeliveryRetries } from "./deliveries.ts";
 import { createDispatcher, type Dispatcher, type RunRequest } from "./dispatcher.ts";
 import { createEventBus, type EventBus, type TriggerKind } from "./events.ts";
@@ -174,15 +176,20 @@ function acquireLock(stateDir: string, instance: string, now: () => number): () 
 
 export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandle> {
   const config = opts.config;
-  const clock = opts.clock ?? systemClock;
+  const processClock = opts.clock ?? systemClock;
   const log: LogFn = opts.log ?? (() => {});
   const bus = opts.bus ?? createEventBus((err) => log("error", `event listener failed: ${(err as Error).message}`));
   const scheduling = opts.schedule ?? true;
   const hotReload = opts.hotReload ?? scheduling;
   const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
-  const startedAt = clock.now();
   const secrets = opts.secrets ?? createSecretRegistry(); // allowlisted env values and decrypted secrets: scrubbed from run history, logs and the API
-  const store = opts.store ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), clock, secrets });
+  // Cluster mode: the store is PostgreSQL, shared with other replicas, and the daemon runs on the database clock.
+  const ownPgStore = !opts.store && config.store?.kind === "postgres" ? await openConfiguredPgStore(config, instance, secrets, log) : undefined;
+  const store = opts.store ?? ownPgStore ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), clock: processClock, secrets });
+  const pgStore = store.kind === "postgres" ? (store as PgStore) : undefined;
+  if (pgStore) await pgStore.syncClock();
+  const clock = pgStore ? databaseClock(processClock, pgStore) : processClock;
+  const startedAt = clock.now();
   // Subscribed before anything can run: an `initial` run may finish while the triggers start.
   const stopOutcomes = opts.logRunOutcomes ? logRunOutcomes(bus, store, log, (name) => libraries.get(name)?.root) : () => {};
   const timers: (() => void)[] = [];
@@ -230,7 +237,8 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0, gitLayers, ...(live ? { live } : {}) });
   }
   // Only one scheduling daemon per state folder (taken after the libraries loaded, so a bad library leaves no lock).
-  const releaseLock = scheduling ? acquireLock(config.stateDir, instance, clock.now) : () => {};
+  // Replicas on PostgreSQL coordinate through the database instead (the ledger, leases and fences).
+  const releaseLock = scheduling && !pgStore ? acquireLock(config.stateDir, instance, clock.now) : () => {};
   const enabledOverrides = new Map<string, boolean>();
   // Workflows whose saved enable/disable state has been read. One not read yet counts as disabled:
   // a workflow that appears by hot reload must not run before the store says whether it may (with
@@ -437,9 +445,16 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
           store,
           bus,
           log: (level, m) => log(level, m, { library: state.name }),
+          sharedLedger: !!pgStore,
           fire: ({ scheduledAt, runId, catchup }) => {
             lastSchedulerTick = clock.now();
-            return fireRun(state.name, wf, "cron", { kind: "cron", scheduled_at: new Date(scheduledAt).toISOString(), catchup }, { runId, scheduledAt });
+            return fireRun(
+              state.name,
+              wf,
+              "cron",
+              { kind: "cron", scheduled_at: new Date(scheduledAt).toISOString(), catchup },
+              { runId, scheduledAt, occurrence: `cron#${index}` },
+            );
           },
         }),
       );
@@ -615,6 +630,11 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     timers.push(() => cancelSweep());
   }
 
+  // ---- cluster mode: database clock, lease renewal, the reaper ----
+  const cluster: ClusterHandle | undefined = pgStore
+    ? startCluster({ store: pgStore, dispatcher, bus, clock, reap: () => scheduling && !stopping, log: (level, m, f) => log(level, m, f) })
+    : undefined;
+
   const infoOf = (state: LibraryState, wf: LoadedWorkflow): WorkflowInfo => {
     const on = wf.spec.on ?? {};
     const kinds: TriggerKind[] = [];
@@ -720,7 +740,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       const broken = [...libraries.values()].reduce((n, s) => n + s.broken.size, 0);
       const schedulerOk = !scheduling || now - lastTick < 3 * Math.max(opts.heartbeatMs ?? 10_000, 30_000);
       const checks: DaemonStatus["checks"] = {
-        store: { ok: true, kind: store.kind, ...(store.problems?.().length ? { error: store.problems().join("; ") } : {}) },
+        store: { ok: pgStore ? pgStore.health().ok : true, kind: store.kind, ...(store.problems?.().length ? { error: store.problems().join("; ") } : {}) },
         config: { ok: true, libraries: libraries.size, workflows: [...libraries.values()].reduce((n, s) => n + s.workflows.size, 0), broken },
         scheduler: { ok: schedulerOk && !stopping, lastTick, enabled: scheduling },
         watchers: { ok: dead === 0 || stopping, count: watchers.length, dead },
@@ -750,7 +770,18 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       for (const t of triggers.values()) await stopTriggers(t);
       triggers.clear();
       for (const w of reloadWatchers) await w.close();
-      const result = await dispatcher.drain(o.deadlineMs ?? config.drainTimeoutMs);
+      // Cluster mode: runs past the deadline are handed to another replica (lease released, fence raised) before they stop here.
+      const release = async () => {
+        const ids = await pgStore!.releaseLeases().catch((e: unknown) => {
+          log("error", `releasing leases failed: ${(e as Error).message}`);
+          return [];
+        });
+        if (ids.length) log("info", `released ${ids.length} run(s) to the other replicas`, { runIds: ids });
+      };
+      const result = await dispatcher.drain(o.deadlineMs ?? config.drainTimeoutMs, pgStore ? release : undefined);
+      await cluster?.stop();
+      if (pgStore) await release();
+      if (ownPgStore) await ownPgStore.close().catch(() => {});
       releaseLock();
       stopOutcomes();
       log("info", `daemon stopped: ${result.finished.length} run(s) finished, ${result.interrupted.length} interrupted`);
@@ -758,6 +789,20 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     },
   };
   return handle;
+}
+
+async function openConfiguredPgStore(config: DaemonConfig, instance: string, secrets: SecretRegistry, log: LogFn): Promise<PgStore> {
+  const c = config.store as Extract<NonNullable<DaemonConfig["store"]>, { kind: "postgres" }>;
+  const url = readPgUrl(c.urlFrom);
+  // Never in a log line, an error or the API: the URL and the password in it.
+  secrets.add(url);
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    if (password) secrets.add(password);
+  } catch {
+    /* not a URL form with a password (a keyword/value string): the whole string is registered */
+  }
+  return openPgStore({ url, instance, leaseMs: c.leaseMs, secrets, onError: (m) => log("error", m), onFenced: (m) => log("warn", m) });
 }
 
 /** Where an error message points, e.g. `agents/code-reviewer.md:4:1` in a validation error. */

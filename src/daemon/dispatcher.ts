@@ -22,6 +22,8 @@ export type RunRequest = {
   /** A deterministic id (cron occurrences); a second request with the same id is a duplicate. */
   runId?: string;
   scheduledAt?: number;
+  /** The schedule entry (`cron#0`) of a slot's run: the store claims the slot when it creates the run. */
+  occurrence?: string;
   retryOf?: string;
   attempt?: number;
 };
@@ -38,8 +40,11 @@ export type Dispatcher = {
   /** Runs in progress (ids). */
   inFlight: () => string[];
   pendingCount: () => number;
-  /** Stops accepting; waits up to `deadlineMs` for in-flight runs, then interrupts the rest. Queued runs stay queued. */
-  drain: (deadlineMs: number) => Promise<{ finished: string[]; interrupted: string[] }>;
+  /**
+   * Stops accepting; waits up to `deadlineMs` for in-flight runs, then interrupts the rest. Queued runs stay queued.
+   * `beforeInterrupt` runs at the deadline before the runs are stopped (cluster mode hands their leases to another replica).
+   */
+  drain: (deadlineMs: number, beforeInterrupt?: () => Promise<void>) => Promise<{ finished: string[]; interrupted: string[] }>;
   /** Resolves when nothing runs and nothing waits (tests, one-shot runs). */
   idle: () => Promise<void>;
 };
@@ -245,6 +250,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         ...(req.actor ? { actor: req.actor } : {}),
         ...(req.retryOf ? { retryOf: req.retryOf } : {}),
         ...(req.scheduledAt !== undefined ? { scheduledAt: req.scheduledAt } : {}),
+        ...(req.occurrence !== undefined ? { occurrence: req.occurrence } : {}),
       };
       if (!(await deps.store.createRun(run))) return { runId: run.id, status: "duplicate" };
       return place(run, found.wf, found.lib);
@@ -287,7 +293,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     inFlight: () => [...running.keys()],
     pendingCount: () => [...groups.values()].reduce((n, g) => n + g.pending.length, 0),
-    drain: async (deadlineMs) => {
+    drain: async (deadlineMs, beforeInterrupt) => {
       accepting = false;
       const ids = [...running.keys()];
       let timer: (() => void) | undefined;
@@ -299,6 +305,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       timer?.();
       const interrupted: string[] = [];
       if (first === "deadline") {
+        await beforeInterrupt?.();
         for (const g of groups.values()) {
           for (const [id, ctrl] of g.running) {
             interrupted.push(id);

@@ -139,53 +139,57 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
     log("error", `run ${run.id}: ${run.error}`);
   }
 
-  for (const step of wf.steps) {
-    const stopped = stopReason();
-    const evalCtx: EvalContext = {
-      data: {
-        steps: stepsData,
-        trigger: run.trigger,
-        inputs,
-        env: { ...deps.settings.env, ...(wf.spec.env ?? {}) },
-        run: { id: run.id, attempt: run.attempt, started_at: new Date(startedAt).toISOString() },
-        workflow: { name: wf.name, library: lib.name },
-      },
-      status: { failed: failed || stopped?.kind === "timeout", cancelled: stopped?.kind === "cancel" || stopped?.kind === "shutdown" },
-    };
-    const t0 = clock.now();
-    const record: StepRecord = { id: step.id, uses: step.uses, status: "skipped", attempts: 0, startedAt: t0, finishedAt: t0, outputs: {}, warnings: [] };
-    if (stopped?.kind === "shutdown") {
-      // The daemon is stopping past its drain deadline: no cleanup steps, the run is recorded as interrupted.
-      log("info", `step ${step.id} not started: the daemon is stopping`, step.id);
-    } else if (!truthy(evaluate(step.if, evalCtx))) {
-      log("info", `step ${step.id} skipped (if: ${step.ifSource})`, step.id);
-    } else {
-      await runStep(step, record, evalCtx);
+  // A store write that throws (a fenced write in cluster mode: another replica took the run over)
+  // ends the run here; its timers and listeners must not outlive it.
+  try {
+    for (const step of wf.steps) {
+      const stopped = stopReason();
+      const evalCtx: EvalContext = {
+        data: {
+          steps: stepsData,
+          trigger: run.trigger,
+          inputs,
+          env: { ...deps.settings.env, ...(wf.spec.env ?? {}) },
+          run: { id: run.id, attempt: run.attempt, started_at: new Date(startedAt).toISOString() },
+          workflow: { name: wf.name, library: lib.name },
+        },
+        status: { failed: failed || stopped?.kind === "timeout", cancelled: stopped?.kind === "cancel" || stopped?.kind === "shutdown" },
+      };
+      const t0 = clock.now();
+      const record: StepRecord = { id: step.id, uses: step.uses, status: "skipped", attempts: 0, startedAt: t0, finishedAt: t0, outputs: {}, warnings: [] };
+      if (stopped?.kind === "shutdown") {
+        // The daemon is stopping past its drain deadline: no cleanup steps, the run is recorded as interrupted.
+        log("info", `step ${step.id} not started: the daemon is stopping`, step.id);
+      } else if (!truthy(evaluate(step.if, evalCtx))) {
+        log("info", `step ${step.id} skipped (if: ${step.ifSource})`, step.id);
+      } else {
+        await runStep(step, record, evalCtx);
+      }
+      record.finishedAt = clock.now();
+      if ((record.status === "failure" || record.status === "timed_out") && !step.continueOnError) failed = true;
+      stepsData[step.id] = {
+        outputs: record.outputs,
+        outcome: record.status,
+        conclusion: step.continueOnError && record.status !== "skipped" ? "success" : record.status,
+      };
+      summaries.push({ id: step.id, uses: step.uses, status: record.status, ...(record.error ? { error: record.error } : {}) });
+      run.steps.push(record);
+      await store.updateRun(run);
+      bus.publish({
+        type: "step.finished",
+        runId: run.id,
+        workflow: run.workflow,
+        stepId: step.id,
+        action: step.uses,
+        result: stepResult(record.status),
+        durationMs: record.finishedAt - record.startedAt,
+        at: record.finishedAt,
+      });
     }
-    record.finishedAt = clock.now();
-    if ((record.status === "failure" || record.status === "timed_out") && !step.continueOnError) failed = true;
-    stepsData[step.id] = {
-      outputs: record.outputs,
-      outcome: record.status,
-      conclusion: step.continueOnError && record.status !== "skipped" ? "success" : record.status,
-    };
-    summaries.push({ id: step.id, uses: step.uses, status: record.status, ...(record.error ? { error: record.error } : {}) });
-    run.steps.push(record);
-    await store.updateRun(run);
-    bus.publish({
-      type: "step.finished",
-      runId: run.id,
-      workflow: run.workflow,
-      stepId: step.id,
-      action: step.uses,
-      result: stepResult(record.status),
-      durationMs: record.finishedAt - record.startedAt,
-      at: record.finishedAt,
-    });
+  } finally {
+    cancelRunTimer();
+    external.removeEventListener("abort", onExternal);
   }
-
-  cancelRunTimer();
-  external.removeEventListener("abort", onExternal);
   const stopped = stopReason();
   const finishedAt = clock.now();
   run.finishedAt = finishedAt;

@@ -28,7 +28,11 @@ export type DaemonEvent =
   | { type: "library.stats"; library: string; files: number; bytes: number; agents: number; at: number }
   | { type: "workflows.loaded"; library: string; total: number; enabled: number; broken: number; at: number }
   /** Files an upstream merge left in conflict (the local version kept, `<file>.conflict.md` written). */
-  | { type: "merge.conflict"; library: string; count: number; at: number };
+  | { type: "merge.conflict"; library: string; count: number; at: number }
+  /** Cluster mode: this process's clock minus the database clock, measured on each heartbeat. */
+  | { type: "cluster.clock"; skewMs: number; at: number }
+  /** Cluster mode: this replica took over a run whose owner stopped heartbeating; how long after that owner's last heartbeat. */
+  | { type: "run.takeover"; runId: string; workflow: string; library: string; takeoverMs: number; at: number };
 
 type EventListener = (e: DaemonEvent) => void;
 

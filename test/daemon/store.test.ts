@@ -1,32 +1,20 @@
-// The embedded file store: claims, crash-torn lines, quarantine, delivery dedupe, retention with
-// orphan clean-up, and recovery of runs whose owner died.
+// The embedded file store: the RunStore conformance suite (shared with the PostgreSQL store), and
+// what only files have: crash-torn lines, quarantine, orphan files, recovery of runs whose owner died.
 import { appendFileSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openFileStore } from "../../src/daemon/store/file-store.ts";
 import { sha256 } from "../../src/library/hash.ts";
-import type { RunRecord } from "../../src/daemon/store/types.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { nodeBin } from "./harness.ts";
+import { run, runStoreConformance } from "./store/conformance.ts";
 
 let dir: ReturnType<typeof tempDir>;
 beforeEach(() => (dir = tempDir()));
 afterEach(() => dir.cleanup());
 
-const run = (id: string, over: Partial<RunRecord> = {}): RunRecord => ({
-  id,
-  library: "lib",
-  workflow: "w",
-  workflowHash: "h",
-  trigger: { kind: "manual" },
-  inputs: {},
-  status: "success",
-  createdAt: 1000,
-  attempt: 1,
-  steps: [],
-  ...over,
-});
+runStoreConformance("file store", { open: async () => openFileStore(dir.path), reopen: async () => openFileStore(dir.path) });
 
 function deadPid(): number {
   const r = spawnSync(nodeBin(), ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
@@ -70,26 +58,6 @@ describe("file store", () => {
     expect(readdirSync(join(dir.path, "daemon/quarantine")).length).toBe(1);
   });
 
-  it("claims each attempt of a webhook delivery once, durably, rewrites it with its runs, and forgets it on request", async () => {
-    const s = openFileStore(dir.path);
-    const first = { id: "d-1", at: 5, attempt: 1, instance: "me", state: "claimed" as const, runIds: [] };
-    expect(await s.claimDelivery(first)).toBe(true);
-    expect(await s.claimDelivery({ ...first, instance: "rival" })).toBe(false);
-    expect(await openFileStore(dir.path).claimDelivery(first)).toBe(false);
-    expect(await openFileStore(dir.path).getDelivery("d-1")).toEqual([first]);
-    await s.updateDelivery({ ...first, state: "queued", runIds: ["r1", "r2"] });
-    const second = { id: "d-1", at: 9, attempt: 2, instance: "me", state: "claimed" as const, cause: "failure" as const, runIds: [] };
-    expect(await s.claimDelivery(second)).toBe(true);
-    expect(await s.claimDelivery(second)).toBe(false);
-    expect(await openFileStore(dir.path).getDelivery("d-1")).toEqual([{ ...first, state: "queued", runIds: ["r1", "r2"] }, second]);
-    await s.forgetDelivery("d-1", 2);
-    expect((await s.getDelivery("d-1")).map((a) => a.attempt)).toEqual([1]);
-    await s.forgetDelivery("d-1", 1);
-    expect(await s.getDelivery("d-1")).toEqual([]);
-    expect(await s.claimDelivery(first)).toBe(true);
-    expect(await s.getDelivery("never")).toEqual([]);
-  });
-
   it("reads a delivery claim torn by a crash as claimed by nobody, and one written by an older version as processed", async () => {
     const s = openFileStore(dir.path);
     await s.claimDelivery({ id: "torn", at: 1, attempt: 1, instance: "me", state: "claimed", runIds: [] });
@@ -101,15 +69,6 @@ describe("file store", () => {
     const [torn] = await s.getDelivery("torn");
     expect([torn!.state, torn!.instance, torn!.runIds]).toEqual(["claimed", "", []]);
     expect(await s.getDelivery("old")).toEqual([{ id: "old", at: 7, attempt: 1, instance: "", state: "queued", runIds: [] }]);
-  });
-
-  it("lists the runs of one webhook delivery", async () => {
-    const s = openFileStore(dir.path);
-    await s.createRun(run("a", { trigger: { kind: "git", delivery: "d-1" } }));
-    await s.createRun(run("b", { trigger: { kind: "git", delivery: "d-2" } }));
-    await s.createRun(run("c", { trigger: { kind: "git", delivery: "d-1" }, retryOf: "a", attempt: 2, createdAt: 2000 }));
-    await s.createRun(run("d"));
-    expect((await openFileStore(dir.path).listRuns({ delivery: "d-1" })).map((r) => r.id)).toEqual(["c", "a"]);
   });
 
   it("keeps N runs per workflow and N days, and removes orphans", async () => {
@@ -133,22 +92,6 @@ describe("file store", () => {
     expect(existsSync(join(dir.path, "daemon/logs/r5.jsonl"))).toBe(true);
   });
 
-  it("ages webhook deliveries by the time they were claimed (the daemon's clock), never by file mtimes", async () => {
-    const s = openFileStore(dir.path);
-    const day = 86_400_000;
-    const now = Date.UTC(2031, 0, 10);
-    // Written just now on disk (fresh mtimes) but claimed, by the daemon's clock, 9 and 1 days ago.
-    expect(await s.claimDelivery({ id: "old", at: now - 9 * day, attempt: 1, instance: "i", state: "queued", runIds: [] })).toBe(true);
-    expect(await s.claimDelivery({ id: "recent", at: now - day, attempt: 1, instance: "i", state: "queued", runIds: [] })).toBe(true);
-    const r = await s.prune({ now, keepRuns: 3 });
-    expect(r.deliveries).toBe(1);
-    expect((await s.getDelivery("old")).length).toBe(0);
-    expect((await s.getDelivery("recent")).length).toBe(1);
-    // A daemon clock far behind the file system's (mtimes "in the future") keeps a fresh claim too.
-    expect(await s.claimDelivery({ id: "skewed", at: Date.UTC(2020, 0, 1), attempt: 1, instance: "i", state: "queued", runIds: [] })).toBe(true);
-    expect((await s.prune({ now: Date.UTC(2020, 0, 2), keepRuns: 3 })).deliveries).toBe(0);
-  });
-
   it("marks runs of a dead owner interrupted and leaves a live owner's runs alone", async () => {
     const s = openFileStore(dir.path);
     const dead = deadPid();
@@ -165,16 +108,5 @@ describe("file store", () => {
     expect((await s.getRun("elsewhere"))!.status).toBe("running");
     const stale = await s.recoverInterrupted({ instance: "me", now: 1000 + 60_001, staleMs: 60_000 });
     expect(stale.interrupted.map((x) => x.id)).toEqual(["elsewhere"]);
-  });
-
-  it("persists watermarks and workflow settings", async () => {
-    const s = openFileStore(dir.path);
-    await s.setWatermark("cron:lib/w#0", { fingerprint: "f", lastScheduledAt: 5, updatedAt: 6 });
-    await s.setWorkflowEnabled("lib", "w", false);
-    const again = openFileStore(dir.path);
-    expect(await again.getWatermark("cron:lib/w#0")).toEqual({ fingerprint: "f", lastScheduledAt: 5, updatedAt: 6 });
-    expect(await again.getWatermark("__proto__")).toBe(undefined);
-    expect(await again.getWorkflowEnabled("lib", "w")).toBe(false);
-    expect(await again.getWorkflowEnabled("lib", "x")).toBe(undefined);
   });
 });

@@ -44,6 +44,8 @@ export type RunRecord = {
   error?: string;
   /** Cron occurrence time (ms) when started by the scheduler. */
   scheduledAt?: number;
+  /** Which schedule entry of the workflow the slot belongs to (`cron#0`), with scheduledAt the slot's ledger key. */
+  occurrence?: string;
 };
 
 export type LogLine = { at: number; level: "info" | "warn" | "error"; step?: string; message: string /** 1-based line number, set when read. */; seq?: number };

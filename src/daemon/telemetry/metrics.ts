@@ -103,6 +103,22 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
     for (const [lib, s] of library) r.observe(s.agents, { library: lib });
   });
 
+  // Cluster mode only: no series until the first measurement (a file-store daemon has no database clock).
+  let skewSeconds: number | undefined;
+  meter
+    .createObservableGauge("clock_skew_seconds", {
+      description: "This process's clock minus the database clock (cluster mode); schedules follow the database clock",
+      unit: "seconds",
+    })
+    .addCallback((r) => {
+      if (skewSeconds !== undefined) r.observe(skewSeconds);
+    });
+  const takeovers = meter.createCounter("run_takeovers", { description: "Runs this replica took over after their owner's lease ran out (cluster mode)" });
+  const takeoverSeconds = meter.createHistogram("run_takeover_seconds", {
+    description: "Time from the previous owner's last heartbeat to the takeover (cluster mode)",
+    unit: "seconds",
+    advice: { explicitBucketBoundaries: [0.5, 1, 2, 5, 10, 15, 20, 30, 60, 120] },
+  });
   const runsStarted = meter.createCounter("runs_started", { description: "Runs started, by workflow and trigger kind" });
   const runsFinished = meter.createCounter("runs_finished", { description: "Runs finished, by workflow and result" });
   const runDuration = meter.createHistogram("run_duration_seconds", {
@@ -182,6 +198,13 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
         break;
       case "merge.conflict":
         mergeConflicts.add(e.count, { library: e.library });
+        break;
+      case "cluster.clock":
+        skewSeconds = e.skewMs / 1000;
+        break;
+      case "run.takeover":
+        takeovers.add(1, { library: e.library, workflow: e.workflow });
+        takeoverSeconds.record(e.takeoverMs / 1000, { library: e.library, workflow: e.workflow });
         break;
     }
   };

@@ -35,6 +35,12 @@ export type CronTriggerOptions = {
   /** Starts (or queues, or skips) a run for an occurrence. */
   fire: (o: { scheduledAt: number; runId: string; catchup: boolean }) => Promise<SubmitResult>;
   log: (level: "info" | "warn" | "error", message: string) => void;
+  /**
+   * Several replicas share the watermark (cluster mode): a slot of the last minute that the shared
+   * watermark has not passed is another replica's live slot, so it is fired (the ledger lets one
+   * replica win), never recorded as missed, which would claim the slot with no run.
+   */
+  sharedLedger?: boolean;
 };
 
 export type CronTriggerHandle = {
@@ -170,7 +176,13 @@ export async function startCronTrigger(o: CronTriggerOptions): Promise<CronTrigg
     watermark = wm.lastScheduledAt;
     if (watermark < startNow) {
       const { times, dropped } = occurrencesBetween(cron, watermark, startNow);
-      await catchUp(times, dropped, startNow);
+      const recent = o.sharedLedger ? times.filter((t) => startNow - t <= LIVE_TOLERANCE_MS) : [];
+      await catchUp(
+        times.filter((t) => !recent.includes(t)),
+        dropped,
+        startNow,
+      );
+      for (const t of recent) await fire(t, false);
       watermark = Math.max(watermark, startNow);
       await saveWatermark(watermark);
     }

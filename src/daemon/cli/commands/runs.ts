@@ -1,26 +1,32 @@
 // `aicfg runs`: the run history (and, with --occurrences, every planned cron occurrence with its
 // outcome: started, skipped, missed, caught_up), read from the state folder.
-import { openFileStore } from "../../store/file-store.ts";
 import { COMMON_OPTIONS, EXIT, type Command } from "../command.ts";
 import { paint } from "../format.ts";
-import { STATE_OPTION, stateDir } from "../options.ts";
+import { STATE_OPTION } from "../options.ts";
+import { CONFIG_STORE_OPTION, openReadStore } from "../store-option.ts";
 
 export const runsCommand: Command = {
   name: "runs",
   summary: "list workflow runs (newest first), or cron occurrences with their outcomes",
-  usage: "aicfg runs [--workflow W] [--library L] [--limit N] [--occurrences] [--state-dir DIR] [--json]",
+  usage: "aicfg runs [--workflow W] [--library L] [--limit N] [--occurrences] [--state-dir DIR | --config daemon.yaml] [--json]",
   options: {
     workflow: { type: "string", short: "w", valueName: "name", description: "only this workflow" },
     library: { type: "string", valueName: "name", description: "only this library (its name in aicfg.yaml)" },
     limit: { type: "string", short: "n", valueName: "n", description: "at most this many (default 20)" },
     occurrences: { type: "boolean", description: "list planned cron occurrences and what happened to each" },
     ...STATE_OPTION,
+    ...CONFIG_STORE_OPTION,
     json: COMMON_OPTIONS.json,
   },
   positionals: false,
-  examples: ["aicfg runs", "aicfg runs --workflow export-on-change --json", "aicfg runs --occurrences --workflow nightly-backup"],
+  examples: [
+    "aicfg runs",
+    "aicfg runs --config /etc/aicfg/daemon.yaml --limit 50",
+    "aicfg runs --workflow export-on-change --json",
+    "aicfg runs --occurrences --workflow nightly-backup",
+  ],
   run: async (args, io) => {
-    const store = openFileStore(stateDir(args, io));
+    const { store } = await openReadStore(args, io);
     const limit = Math.max(1, Number(args.values.limit ?? 20) || 20);
     const q = {
       ...(args.values.workflow ? { workflow: String(args.values.workflow) } : {}),
