@@ -27,6 +27,8 @@ export type ExportReplay = {
   roots: Roots;
   targets: ReplaySummary[];
   warnings: Diagnostic[];
+  /** Distinct output files (a file several targets share counts once). */
+  totalOutputs?: number;
 };
 
 type OutputStat = [number, number, number, number];

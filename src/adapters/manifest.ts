@@ -40,6 +40,8 @@ export const OwnedFileManifest = z.object({
       reads: z.array(z.tuple([z.string(), z.number(), z.number()])).default([]),
       /** The target's always-loaded figures at that export (budget.ts), reported again when nothing changed. */
       budget: z.record(z.string(), z.unknown()).optional(),
+      /** One agent of a target rendered per agent (Adapter.split): the warnings its render gave, reported again when it is cached. */
+      warnings: z.array(z.record(z.string(), z.unknown())).optional(),
     }),
   ),
 });

@@ -153,7 +153,7 @@ function replayed(r: ExportReplay, dryRun: boolean): Shown {
     warnings: r.warnings,
     errors: [],
     outOfDate: false,
-    rendered: { targets: 0, outputs: 0, totalOutputs: r.targets.reduce((n, t) => n + t.files, 0) },
+    rendered: { targets: 0, outputs: 0, totalOutputs: r.totalOutputs ?? r.targets.reduce((n, t) => n + t.files, 0), whole: [] },
     ...(dryRun ? {} : { applied: { written: [], deleted: [], failed: [], backups: [] } }),
   };
 }
@@ -282,8 +282,17 @@ function printHuman(
     io.out(
       `${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`,
     );
+  // Named when only part of the outputs was rendered: these targets render every agent together, so an edit renders all of theirs.
+  const whole =
+    r.rendered.whole.length && r.rendered.outputs < r.rendered.totalOutputs
+      ? `; rendered whole, their adapter renders all agents together: ${r.rendered.whole.join(", ")}`
+      : "";
   io.out(
-    paint(io, "gray", `${r.rendered.outputs} of ${r.rendered.totalOutputs} output(s) rendered again (${r.rendered.targets} target(s) whose inputs changed).`),
+    paint(
+      io,
+      "gray",
+      `${r.rendered.outputs} of ${r.rendered.totalOutputs} output(s) rendered again (${r.rendered.targets} target(s) whose inputs changed${whole}).`,
+    ),
   );
 }
 
