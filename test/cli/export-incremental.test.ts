@@ -139,4 +139,29 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
     await exportTo("oracle-2", "state-oracle-2");
     expectSameTree("out", "oracle-2");
   });
+
+  it("sees a same-size edit with its mtime put back in an export whose options have no record yet", async () => {
+    const docs = join(lib(), "knowledge", "docs.md");
+    utimesSync(docs, 1_700_000_000, 1_700_000_000);
+    await exportTo("out", "state");
+    const before = statSync(docs);
+    writeFileSync(docs, readFileSync(docs, "utf8").replace("Short", "SHORT"));
+    utimesSync(docs, before.atime, before.mtime);
+    expect(statSync(docs).mtimeMs).toBe(before.mtimeMs);
+    // Other options, another no-op record (none yet), the same render cache: it must not vouch for docs.md.
+    const r = await cli([
+      "export",
+      "--library",
+      lib(),
+      "--target",
+      "cursor",
+      "--root",
+      join(dir.path, "out"),
+      "--state-dir",
+      join(dir.path, "state"),
+      "--json",
+    ]);
+    expect(r.json().ok).toBe(true);
+    expect(readFileSync(join(dir.path, "out", ".cursor", "rules", "knowledge-docs.mdc"), "utf8")).toContain("SHORT sentences.");
+  });
 });

@@ -113,7 +113,10 @@ export const exportCommand: Command = {
         dryRun,
         force: v.force === true,
         strict: v.strict === true,
-        noCache,
+        // Without a record of these options nothing says which inputs changed since the render cache was
+        // filled (another --target set may have filled it): a same-size edit with its mtime put back
+        // would pass its stat check, so everything is rendered (and compared) once.
+        noCache: noCache || (quick !== undefined && !quick.recorded),
         ...(secretValues ? { secrets: secretValues } : {}),
         ...(quick ? { record: { key, scan: quick.scan }, changedInputs: quick.changed } : {}),
       });
