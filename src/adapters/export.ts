@@ -143,6 +143,8 @@ type Prepared = {
   base: ManifestBase;
   committed: ReturnType<typeof loadProjectManifest> | undefined;
   cacheUpdates: Record<string, CacheRecord>;
+  /** Cache records to remove (agents a per-agent target no longer has). */
+  cacheDrops: string[];
   outputPaths: string[];
   only: Set<string> | undefined;
 };
@@ -295,6 +297,7 @@ function prepareExport(opts: ExportOptions): Prepared {
   const summaries: TargetSummary[] = [];
   const outputPaths: string[] = [];
   const cacheUpdates: Record<string, CacheRecord> = {};
+  const cacheDrops: string[] = [];
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const adapter = getAdapter(target)!;
     if (!adapter.scopes.includes(scope)) {
@@ -414,6 +417,10 @@ function prepareExport(opts: ExportOptions): Prepared {
           };
         }
         rendered = { files, warnings: unitWarnings };
+        // The records of agents this target no longer has are dropped with the export's other changes.
+        const prefix = `${cacheKey}\u0000agent\u0000`;
+        const names = new Set(targetAgents.map((a) => a.name));
+        for (const k of Object.keys(manifest.cache)) if (k.startsWith(prefix) && !names.has(k.slice(prefix.length))) cacheDrops.push(k);
       } else {
         reads = new Set();
         rendered = adapter.render(targetAgents, ctx);
@@ -494,7 +501,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     rendered,
   };
   const blocked = opts.strict && hasErrors(errors);
-  return { result, apply: !opts.dryRun && !blocked, now, manifest, base, committed, cacheUpdates, outputPaths, only };
+  return { result, apply: !opts.dryRun && !blocked, now, manifest, base, committed, cacheUpdates, cacheDrops, outputPaths, only };
 }
 
 /** After the apply: records ownership and the cache (only what changed), the committed manifest and the no-op record. */
@@ -509,6 +516,7 @@ function finishExport(opts: ExportOptions, p: Prepared, applied: ApplyResult): v
     if (value.paths.some((x) => failedPaths.has(x) || drifted.has(x))) delete manifest.cache[key];
     else manifest.cache[key] = value;
   }
+  for (const key of p.cacheDrops) delete manifest.cache[key];
   // Under the state folder's lock, merged into what other exports recorded meanwhile.
   const recorded = updateManifest(opts.stateDir, p.base, manifest);
   if (committed && !committed.error) {

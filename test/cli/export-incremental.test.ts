@@ -1,9 +1,10 @@
 // A one-file edit renders only the outputs that read that file: targets whose adapter renders one
 // agent alone (Adapter.split) render only the agents that read it, the others render whole and are
 // named. Whatever was cached, the exported bytes equal a cold export of the edited library.
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadManifest } from "../../src/adapters/manifest.ts";
 import { listAdapters } from "../../src/adapters/registry.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
 import { cli } from "./helpers.ts";
@@ -163,5 +164,18 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
     ]);
     expect(r.json().ok).toBe(true);
     expect(readFileSync(join(dir.path, "out", ".cursor", "rules", "knowledge-docs.mdc"), "utf8")).toContain("SHORT sentences.");
+  });
+
+  it("drops the cache records of an agent that is gone, and its outputs with them", async () => {
+    await exportTo("out", "state");
+    const units = (name: string) => Object.keys(loadManifest(join(dir.path, "state")).cache).filter((k) => k.endsWith(`\u0000agent\u0000${name}`));
+    expect(units("gamma").length).toBe(listAdapters().filter((a) => a.split === "agent").length);
+    rmSync(join(lib(), "agents", "gamma.md"));
+    const r = await exportTo("out", "state");
+    expect(r.ok).toBe(true);
+    expect(units("gamma")).toEqual([]);
+    expect(units("beta").length).toBeGreaterThan(0);
+    await exportTo("oracle", "state-oracle");
+    expectSameTree("out", "oracle");
   });
 });
