@@ -3,7 +3,10 @@
 // TypeScript natively) and the compiled build (dist/, made by `npm pack`) where sources cannot run:
 // an installed package (Node does not strip types under node_modules) or an image without src/.
 // A checkout never runs dist/, so a stale build can never hide an edit to src/.
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync } from "node:fs";
+import nodeModule from "node:module";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const MIN_NODE = [22, 22];
@@ -20,6 +23,23 @@ if (!g.Bun && !g.Deno) {
         "Inside the project, 'npm ci' installs a pinned Node: use 'npx aicfg …' or 'npm run -s aicfg -- …'.\n",
     );
     process.exit(70);
+  }
+}
+// Node's compile cache keeps the type-stripped and compiled modules between runs: without it every
+// `aicfg` process spends more time stripping types than a no-op export takes. It lives in a folder
+// of this user (never the shared temp folder, where another user could plant code), made 0700, and is
+// used only when that folder is a real one owned by this user and writable by nobody else.
+// AICFG_NO_COMPILE_CACHE=1 (or Node's own NODE_DISABLE_COMPILE_CACHE=1) switches it off.
+if (!g.Bun && !g.Deno && typeof nodeModule.enableCompileCache === "function" && !process.env.AICFG_NO_COMPILE_CACHE) {
+  try {
+    const base = process.env.XDG_CACHE_HOME || join(process.env.HOME || homedir(), ".cache");
+    const dir = join(base, "aicfg", "node-compile-cache");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    const mine = typeof process.getuid !== "function" || st.uid === process.getuid();
+    if (st.isDirectory() && mine && (process.platform === "win32" || (Number(st.mode) & 0o022) === 0)) nodeModule.enableCompileCache(dir);
+  } catch {
+    // No cache folder (read-only home, ...): the sources are compiled in memory as before.
   }
 }
 // A closed pipe (aicfg list | head) is a normal way to stop reading, not an error.

@@ -138,15 +138,24 @@ export function budgetWarning(target: string, f: BudgetFigures): Diagnostic | un
   return {
     severity: "warning",
     code: "limit-exceeded",
-    message: `${target}: always-loaded context${where} is ${f.used.toLocaleString("en-US")} ${b.unit} (${f.chars.toLocaleString("en-US")} characters, ~${f.tokens.toLocaleString("en-US")} tokens), over its budget of ${b.max.toLocaleString("en-US")} ${b.unit}${b.per === "total" ? "" : ` per ${b.per}`} (${b.source})`,
+    message: `${target}: always-loaded context${where} is ${grouped(f.used)} ${b.unit} (${grouped(f.chars)} characters, ~${grouped(f.tokens)} tokens), over its budget of ${grouped(b.max)} ${b.unit}${b.per === "total" ? "" : ` per ${b.per}`} (${b.source})`,
     hint: "move knowledge to on-demand (knowledge: [{ path: ..., mode: on-demand }]) so the tool reads it only when relevant, or split the agent",
   };
+}
+
+/**
+ * 1234567 -> "1,234,567", as toLocaleString("en-US") writes it: without Intl, whose first use costs
+ * a no-op export (which prints these figures) more than all its other work but the stat calls.
+ */
+function grouped(n: number): string {
+  const [int, frac] = String(n).split(".");
+  return int!.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? "." + frac : "");
 }
 
 /** One line for the export summary, e.g. `12,345 chars, ~3,210 tokens always loaded (budget 30,000 chars per file)`. */
 export function formatBudget(f: BudgetFigures): string {
   const b = f.budget;
-  return `${f.chars.toLocaleString("en-US")} chars, ~${f.tokens.toLocaleString("en-US")} tokens always loaded (${f.over ? "OVER " : ""}budget ${b.max.toLocaleString("en-US")} ${b.unit}${b.per === "total" ? "" : ` per ${b.per}`})`;
+  return `${grouped(f.chars)} chars, ~${grouped(f.tokens)} tokens always loaded (${f.over ? "OVER " : ""}budget ${grouped(b.max)} ${b.unit}${b.per === "total" ? "" : ` per ${b.per}`})`;
 }
 
 // Shared declarations of context windows, for targets without a documented character limit.

@@ -27,6 +27,8 @@ export type ExportReplay = {
   roots: Roots;
   targets: ReplaySummary[];
   warnings: Diagnostic[];
+  /** Distinct output files (a file several targets share counts once). */
+  totalOutputs?: number;
 };
 
 type OutputStat = [number, number, number, number];
@@ -61,6 +63,8 @@ export type QuickCheck = {
   scan: InputScan;
   /** Inputs added, removed or with other content since the record (empty without a record). */
   changed: string[];
+  /** False without a record of these options: what changed is then unknown (`changed` is empty). */
+  recorded: boolean;
 };
 
 /**
@@ -89,15 +93,15 @@ export function quickCheck(stateDir: string, key: string, libraryRoot: string): 
   const changed = new Set<string>();
   const report: ScanReport = { restat: false, hashed: 0 };
   const scan = scanInputs(roots, rec?.inputs, changed, report, fileSystemNow(stateDir));
-  if (!rec || changed.size) return { scan, changed: [...changed].sort() };
+  if (!rec || changed.size) return { scan, changed: [...changed].sort(), recorded: !!rec };
   for (const [p, s] of Object.entries(rec.outputs)) {
     const st = lstatSync(p, { throwIfNoEntry: false });
-    if (!st || st.size !== s[0] || st.mtimeMs !== s[1] || st.ino !== s[2] || st.ctimeMs !== s[3]) return { scan, changed: [] };
+    if (!st || st.size !== s[0] || st.mtimeMs !== s[1] || st.ino !== s[2] || st.ctimeMs !== s[3]) return { scan, changed: [], recorded: true };
   }
   // Every input was verified now (equal stats, or hashed equal): record the new stats and time when
   // that spares later runs hashing (a touched file, or one that was too recent to trust by its stat).
   if (report.restat || report.hashed > 0 || scan.layers.length !== rec.inputs.layers.length) writeRecord(stateDir, { ...rec, inputs: scan });
-  return { replay: rec.replay, scan, changed: [] };
+  return { replay: rec.replay, scan, changed: [], recorded: true };
 }
 
 /**

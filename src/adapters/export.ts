@@ -27,9 +27,9 @@ import {
 import { applyPlan, applyPlanAsync, planExport, type ApplyResult, type ExportPlan, type PlanEntry, type TargetOutput } from "./plan.ts";
 import { getAdapter, listAdapters } from "./registry.ts";
 import { renderExtras } from "./extras/index.ts";
-import { budgetWarning, measureBudget, type BudgetFigures } from "./budget.ts";
+import { budgetWarning, measureBudget, type BudgetFigures, type ContextBudget } from "./budget.ts";
 import { markSecretFiles, prepareSecrets } from "./secrets.ts";
-import type { Adapter, RenderContext, RenderResult, Roots } from "./types.ts";
+import type { Adapter, OutputFile, RenderContext, RenderResult, Roots } from "./types.ts";
 
 const EXPORT_FORMAT_VERSION = "2";
 
@@ -85,6 +85,10 @@ type TargetSummary = {
   budget?: BudgetFigures;
   /** Outputs rendered again in this run (0 when the target's inputs did not change). */
   rendered: number;
+  /** A target rendered per agent (Adapter.split): the agents rendered again and those whose outputs were cached. */
+  units?: { rendered: string[]; cached: string[] };
+  /** Rendered again as a whole: its adapter cannot render one agent alone (shared files hold every agent's part). */
+  whole?: boolean;
 };
 
 export type ExportResult = {
@@ -100,8 +104,11 @@ export type ExportResult = {
   errors: Diagnostic[];
   /** True when a file is out of date, drifted or in conflict (what `--check` fails on). */
   outOfDate: boolean;
-  /** Targets and outputs rendered again, of all the export covers (a one-file edit renders few). */
-  rendered: { targets: number; outputs: number; totalOutputs: number };
+  /**
+   * Targets and outputs rendered again, of all the export covers (a one-file edit renders few), and
+   * the targets among them rendered whole (their adapter renders every agent together).
+   */
+  rendered: { targets: number; outputs: number; totalOutputs: number; whole: string[] };
 };
 
 export { defaultStateDir } from "./export-record.ts";
@@ -138,6 +145,8 @@ type Prepared = {
   base: ManifestBase;
   committed: ReturnType<typeof loadProjectManifest> | undefined;
   cacheUpdates: Record<string, CacheRecord>;
+  /** Cache records to remove (agents a per-agent target no longer has). */
+  cacheDrops: string[];
   outputPaths: string[];
   only: Set<string> | undefined;
 };
@@ -269,6 +278,9 @@ function prepareExport(opts: ExportOptions): Prepared {
   for (const k of lib.knowledge.values()) knownStats.set(k.absPath, [k.size, k.mtimeMs]);
   // Each agent and the library are hashed once, not once per target (37 times at --target all).
   const libKey = hashValue(libraryFingerprint(lib));
+  // What an agent rendered alone (Adapter.split) sees of the library besides its own definition: the
+  // other agents' files are not part of it, so editing one agent leaves the others cached.
+  const unitLibKey = hashValue({ ...(libraryFingerprint(lib) as Record<string, unknown>), agents: undefined });
   const agentKeys = new Map<ResolvedAgent, string>();
   const agentKey = (a: ResolvedAgent) => {
     let k = agentKeys.get(a);
@@ -278,10 +290,16 @@ function prepareExport(opts: ExportOptions): Prepared {
   // The per-target fingerprint sees agents by size and mtime only: a changed agent, manifest, MCP or
   // skill file found by hash disables it; changed knowledge invalidates the targets that read it.
   const fingerprintTrusted = [...moved].every((p) => lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep)));
+  // An agent rendered alone sees the other agents not at all and its own definition by content
+  // (agentKey): an agent file changed by hash leaves the other agents' units cached.
+  const unitsTrusted = [...moved].every((p) =>
+    lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep) || p.startsWith(join(l.root, "agents") + sep)),
+  );
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
   const outputPaths: string[] = [];
   const cacheUpdates: Record<string, CacheRecord> = {};
+  const cacheDrops: string[] = [];
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const adapter = getAdapter(target)!;
     if (!adapter.scopes.includes(scope)) {
@@ -337,17 +355,89 @@ function prepareExport(opts: ExportOptions): Prepared {
       }
       continue;
     }
+    const canCache = !opts.noCache && !opts.force && !only && unitsTrusted && !prepared.literals.length;
+    const unitCached = (key: string, fp: string): CacheRecord | undefined => {
+      const c = manifest.cache[key];
+      return canCache &&
+        c &&
+        c.fingerprint === fp &&
+        !c.reads.some(([p]) => moved.has(p) || seen.has(p)) &&
+        readsUnchanged(c.reads, knownStats) &&
+        outputsIntact(manifest, c.paths, target)
+        ? c
+        : undefined;
+    };
+    const readStatsOf = (set: Iterable<string>): [string, number, number][] => {
+      const out: [string, number, number][] = [];
+      for (const p of [...set].sort()) {
+        const st = safeStat(p);
+        if (st) out.push([p, st[0], st[1]]);
+      }
+      return out;
+    };
     let rendered: RenderResult;
-    reads = new Set();
+    // A target rendered per agent (Adapter.split): agents whose inputs did not change keep their
+    // outputs (`keep`), the others are rendered alone, each with its own cache record.
+    const keep = new Set<string>();
+    const split = adapter.split === "agent" ? { rendered: [] as string[], cached: [] as string[], budgets: [] as BudgetFigures[] } : undefined;
+    const targetReads = new Set<string>();
+    const unitUpdates: Record<string, CacheRecord> = {};
     try {
-      rendered = adapter.render(targetAgents, ctx);
+      if (split) {
+        const files: OutputFile[] = [];
+        const unitWarnings: Diagnostic[] = [];
+        for (const a of [...targetAgents].sort((x, y) => x.name.localeCompare(y.name))) {
+          const source = checked.find((c) => c.name === a.name)!;
+          const key = `${cacheKey}\u0000agent\u0000${a.name}`;
+          const fp = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agent: agentKey(source), lib: unitLibKey });
+          const hit = unitCached(key, fp);
+          if (hit) {
+            split.cached.push(a.name);
+            for (const p of hit.paths) keep.add(p);
+            for (const [p] of hit.reads) targetReads.add(p);
+            unitWarnings.push(...((hit.warnings ?? []) as Diagnostic[]));
+            if (hit.budget) split.budgets.push({ ...(hit.budget as BudgetFigures), budget: adapter.budget });
+            continue;
+          }
+          reads = new Set();
+          const r = adapter.render([a], ctx);
+          const shared = r.files.find((f) => f.kind !== "file");
+          if (shared)
+            throw new Error(`declares split: "agent" but wrote a part of the shared file ${shared.path} for agent '${a.name}' (a bug in the adapter)`);
+          split.rendered.push(a.name);
+          files.push(...r.files);
+          unitWarnings.push(...r.warnings);
+          const figures = measureBudget(adapter.budget, r.files);
+          split.budgets.push(figures);
+          for (const p of reads) targetReads.add(p);
+          unitUpdates[key] = {
+            fingerprint: fp,
+            paths: [...new Set(r.files.map((f) => f.path))].sort(),
+            reads: readStatsOf(reads),
+            budget: figures,
+            ...(r.warnings.length ? { warnings: r.warnings as Record<string, unknown>[] } : {}),
+          };
+        }
+        rendered = { files, warnings: unitWarnings };
+        // The records of agents this target no longer has are dropped with the export's other changes.
+        const prefix = `${cacheKey}\u0000agent\u0000`;
+        const names = new Set(targetAgents.map((a) => a.name));
+        for (const k of Object.keys(manifest.cache)) if (k.startsWith(prefix) && !names.has(k.slice(prefix.length))) cacheDrops.push(k);
+      } else {
+        reads = new Set();
+        rendered = adapter.render(targetAgents, ctx);
+        for (const p of reads) targetReads.add(p);
+      }
       // Library-wide skills, commands and ignore patterns, for tools that have a native place for them.
+      reads = new Set();
       const extras = renderExtras(target, lib, ctx);
+      for (const p of reads) targetReads.add(p);
       rendered = {
         files: markSecretFiles([...rendered.files, ...extras.files], prepared.literals),
         warnings: [...prepared.warnings, ...rendered.warnings, ...extras.warnings],
         ...(rendered.contextPlan ? { contextPlan: rendered.contextPlan } : {}),
       };
+      for (const f of extras.files) keep.delete(f.path);
     } catch (e) {
       errors.push({
         severity: "error",
@@ -359,7 +449,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     }
     opts.onRender?.(target, rendered);
     // Only what the target's own render marks always-loaded counts; library skills and commands load on demand.
-    const figures = measureBudget(adapter.budget, rendered.files);
+    const figures = split ? largestOf(adapter.budget, split.budgets) : measureBudget(adapter.budget, rendered.files);
     summary.budget = figures;
     const over = budgetWarning(target, figures);
     if (over) rendered.warnings.push(over);
@@ -370,15 +460,21 @@ function prepareExport(opts: ExportOptions): Prepared {
       else warnings.push(w);
     }
     const files = only ? rendered.files.filter((f) => f.kind !== "file" || !f.agent || only.has(f.agent)) : rendered.files;
-    summary.rendered = new Set(files.map((f) => f.path)).size;
-    outputPaths.push(...files.map((f) => f.path));
-    outputs.push({ target, scope, root, files, prune: true, ...(only ? { agents: only } : {}) });
-    const readStats: [string, number, number][] = [];
-    for (const p of [...reads].sort()) {
-      const st = safeStat(p);
-      if (st) readStats.push([p, st[0], st[1]]);
-    }
-    cacheUpdates[cacheKey] = { fingerprint, paths: [...new Set(rendered.files.map((f) => f.path))].sort(), reads: readStats, budget: figures };
+    const renderedPaths = new Set(files.map((f) => f.path));
+    summary.rendered = renderedPaths.size;
+    if (split) summary.units = { rendered: split.rendered, cached: split.cached };
+    else summary.whole = true;
+    for (const p of keep) if (renderedPaths.has(p)) keep.delete(p);
+    summary.counts.unchanged += keep.size;
+    outputPaths.push(...files.map((f) => f.path), ...keep);
+    outputs.push({ target, scope, root, files, prune: true, ...(only ? { agents: only } : {}), ...(keep.size ? { keep } : {}) });
+    Object.assign(cacheUpdates, unitUpdates);
+    cacheUpdates[cacheKey] = {
+      fingerprint,
+      paths: [...new Set([...rendered.files.map((f) => f.path), ...keep])].sort(),
+      reads: readStatsOf(targetReads),
+      budget: figures,
+    };
   }
 
   const plan = planExport(outputs, manifest, { force: !!opts.force, now, texts: !!opts.dryRun });
@@ -389,7 +485,12 @@ function prepareExport(opts: ExportOptions): Prepared {
   }
   const outOfDate = plan.entries.some((e) => e.action !== "unchanged");
   const totalOutputs = new Set(outputPaths).size;
-  const rendered = { targets: summaries.filter((t) => !t.cached).length, outputs: summaries.reduce((n, t) => n + t.rendered, 0), totalOutputs };
+  const rendered = {
+    targets: summaries.filter((t) => !t.cached).length,
+    outputs: summaries.reduce((n, t) => n + t.rendered, 0),
+    totalOutputs,
+    whole: summaries.filter((t) => t.whole).map((t) => t.target),
+  };
   const result: ExportResult = {
     library: lib,
     libraryName: lib.manifest.name,
@@ -404,7 +505,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     rendered,
   };
   const blocked = opts.strict && hasErrors(errors);
-  return { result, apply: !opts.dryRun && !blocked, now, manifest, base, committed, cacheUpdates, outputPaths, only };
+  return { result, apply: !opts.dryRun && !blocked, now, manifest, base, committed, cacheUpdates, cacheDrops, outputPaths, only };
 }
 
 /** After the apply: records ownership and the cache (only what changed), the committed manifest and the no-op record. */
@@ -419,6 +520,7 @@ function finishExport(opts: ExportOptions, p: Prepared, applied: ApplyResult): v
     if (value.paths.some((x) => failedPaths.has(x) || drifted.has(x))) delete manifest.cache[key];
     else manifest.cache[key] = value;
   }
+  for (const key of p.cacheDrops) delete manifest.cache[key];
   // Under the state folder's lock, merged into what other exports recorded meanwhile.
   const recorded = updateManifest(opts.stateDir, p.base, manifest);
   if (committed && !committed.error) {
@@ -460,9 +562,26 @@ function finishExport(opts: ExportOptions, p: Prepared, applied: ApplyResult): v
           ...(t.budget ? { budget: t.budget } : {}),
         })),
         warnings,
+        totalOutputs: result.rendered.totalOutputs,
       },
     );
   }
+}
+
+/**
+ * The figures of a target rendered per agent, from each agent's: the largest session or file is the
+ * largest of any agent's (a split target's budget is per agent or per file, nothing is shared).
+ */
+function largestOf(budget: ContextBudget, units: readonly BudgetFigures[]): BudgetFigures {
+  if (!units.length) return measureBudget(budget, []);
+  let largest = units[0]!;
+  for (const u of units) if (u.chars > largest.chars) largest = u;
+  return {
+    ...largest,
+    budget,
+    files: units.reduce((n, u) => n + u.files, 0),
+    totalChars: units.reduce((n, u) => n + u.totalChars, 0),
+  };
 }
 
 function checkExtensions(adapter: Adapter, agents: readonly ResolvedAgent[]): { errors: Diagnostic[]; bad: Set<string> } {

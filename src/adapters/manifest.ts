@@ -40,6 +40,8 @@ export const OwnedFileManifest = z.object({
       reads: z.array(z.tuple([z.string(), z.number(), z.number()])).default([]),
       /** The target's always-loaded figures at that export (budget.ts), reported again when nothing changed. */
       budget: z.record(z.string(), z.unknown()).optional(),
+      /** One agent of a target rendered per agent (Adapter.split): the warnings its render gave, reported again when it is cached. */
+      warnings: z.array(z.record(z.string(), z.unknown())).optional(),
     }),
   ),
 });
@@ -72,17 +74,54 @@ function corrupt(file: string, what: string): ConfigError {
 /** The state's ownership manifest: the snapshot, then every change logged since (see MANIFEST_LOG). */
 export function loadManifest(stateDir: string): OwnedFileManifest {
   const file = join(stateDir, MANIFEST_NAME);
+  // Stat before reading: a change made while we read gives another stamp, never the same one.
+  const stamp = stampOf(stateDir);
   const m = existsSync(file) ? parseSnapshot(file) : emptyManifest();
   replayLog(join(stateDir, MANIFEST_LOG), m);
   // A path is trusted for overwrite or delete only inside the root it was recorded under: an entry
   // pointing elsewhere (a crafted or damaged state) is dropped, so the file it names is foreign.
-  for (const [k, e] of Object.entries(m.entries)) if (!trustedEntry(e)) delete m.entries[k];
+  const roots = new Map<string, string | undefined>();
+  for (const [k, e] of Object.entries(m.entries)) if (!trustedEntry(e, roots)) delete m.entries[k];
+  loadedStamps.set(m, stamp);
   return m;
 }
 
-/** An entry whose path lies strictly inside its absolute root (and whose key matches it). */
-export function trustedEntry(e: OwnedEntry): boolean {
-  return isAbsolute(e.root) && isAbsolute(e.path) && resolve(e.path) === e.path && e.path !== e.root && isInside(e.root, e.path);
+/** The snapshot's and the log's stats as loaded, per manifest object: unchanged, there is nothing to read again. */
+const loadedStamps = new WeakMap<OwnedFileManifest, string>();
+
+/**
+ * Size, mtime, inode and ctime of the snapshot and the log. Every way they are written changes one:
+ * an append grows the log, a snapshot or an emptied log is a new file renamed into place (new inode).
+ */
+function stampOf(stateDir: string): string {
+  const one = (p: string): string => {
+    const st = lstatSafe(p);
+    return st ? `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}` : "-";
+  };
+  return `${one(join(stateDir, MANIFEST_NAME))}|${one(join(stateDir, MANIFEST_LOG))}`;
+}
+
+/** POSIX: an absolute path with no empty, `.` or `..` segment and no trailing slash is what resolve() gives back. */
+const NOT_NORMAL = /\/\/|\/\.\.?(\/|$)|.\/$/;
+
+/**
+ * An entry whose path lies strictly inside its absolute root (and whose key matches it). `roots`
+ * caches each root's resolved form with a separator (thousands of entries share a few roots).
+ */
+export function trustedEntry(e: OwnedEntry, roots?: Map<string, string | undefined>): boolean {
+  if (!isAbsolute(e.root) || !isAbsolute(e.path) || e.path === e.root) return false;
+  if (sep === "/" && roots) {
+    // The same test as below, without a resolve() and relative() per entry.
+    if (NOT_NORMAL.test(e.path)) return false;
+    let prefix = roots.get(e.root);
+    if (prefix === undefined && !roots.has(e.root)) {
+      const r = resolve(e.root);
+      prefix = r.endsWith(sep) ? r : r + sep;
+      roots.set(e.root, prefix);
+    }
+    return prefix !== undefined && e.path.startsWith(prefix);
+  }
+  return resolve(e.path) === e.path && isInside(e.root, e.path);
 }
 
 function parseSnapshot(file: string): OwnedFileManifest {
@@ -132,10 +171,11 @@ function applyChange(m: OwnedFileManifest, c: Pick<LogLine, "e" | "c">): void {
 }
 
 /** What a later updateManifest compares with: the records as loaded (by reference, so this is cheap). */
-export type ManifestBase = { entries: OwnedFileManifest["entries"]; cache: OwnedFileManifest["cache"] };
+export type ManifestBase = { entries: OwnedFileManifest["entries"]; cache: OwnedFileManifest["cache"]; stamp?: string };
 
 export function manifestBase(m: OwnedFileManifest): ManifestBase {
-  return { entries: { ...m.entries }, cache: { ...m.cache } };
+  const stamp = loadedStamps.get(m);
+  return { entries: { ...m.entries }, cache: { ...m.cache }, ...(stamp ? { stamp } : {}) };
 }
 
 /** The entries and cache records changed (replaced objects), added or removed since `base`. */
@@ -187,7 +227,9 @@ export function updateManifest(stateDir: string, base: ManifestBase, manifest: O
   if (change.count === 0 && existsSync(file)) return manifest;
   ensureDirNoSymlinks(stateDir, stateDir, 0o700);
   return withManifestLock(stateDir, () => {
-    const current = loadManifest(stateDir);
+    // Nobody recorded anything since `base` was loaded (same stats): the records on disk are `base`,
+    // so `manifest` is already what applying the change to them gives; else read them again.
+    const current = base.stamp !== undefined && base.stamp === stampOf(stateDir) ? manifest : loadManifest(stateDir);
     applyChange(current, change);
     const log = join(stateDir, MANIFEST_LOG);
     const line = JSON.stringify({ v: 1, e: change.e, c: change.c }) + "\n";

@@ -67,6 +67,11 @@ export type TargetOutput = {
   prune: boolean;
   /** When pruning is limited to some agents. */
   agents?: Set<string>;
+  /**
+   * Paths this target still produces though they are not in `files`: the outputs of agents whose
+   * render was cached (a target rendered per agent, Adapter.split). Never pruned, not planned.
+   */
+  keep?: ReadonlySet<string>;
 };
 
 export type PlanOptions = {
@@ -125,7 +130,7 @@ export function planExport(outputs: readonly TargetOutput[], manifest: OwnedFile
   for (const t of outputs) {
     if (!t.prune) continue;
     for (const [key, e] of Object.entries(manifest.entries)) {
-      if (e.target !== t.target || e.root !== t.root || e.scope !== t.scope || produced.has(key)) continue;
+      if (e.target !== t.target || e.root !== t.root || e.scope !== t.scope || produced.has(key) || t.keep?.has(e.path)) continue;
       // Only a recorded path inside its recorded root is ever deleted (a crafted manifest names others).
       if (!trustedEntry(e)) continue;
       if (t.agents && (!e.agent || !t.agents.has(e.agent))) continue;

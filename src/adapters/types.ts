@@ -141,6 +141,14 @@ export type Adapter = {
   /** Validates `extensions.<id>` of an agent. */
   extensionSchema?: z.ZodType;
   render: (agents: readonly ResolvedAgent[], ctx: RenderContext) => RenderResult;
+  /**
+   * `agent`: rendering the agents one at a time gives the same outputs as rendering them together
+   * (each output is a whole file of one agent, nothing is shared between agents, the budget is per
+   * agent or per file), so an export renders each agent as a unit with its own cache and a one-file
+   * edit renders only the agents that read that file. Absent: the target is rendered whole (shared
+   * files such as AGENTS.md hold every agent's part). The conformance suite checks the claim.
+   */
+  split?: "agent";
   parse?: (src: FileSource, roots: Roots) => ParseResult;
   detect: (env: DetectEnv) => Promise<Detection>;
   /** What the tool always loads may hold at most (budget.ts): measured on every export, warned when over. */

@@ -326,7 +326,7 @@ describe("aicfg export: a no-op costs stat calls only", () => {
     const cold = (await cli(args())).json();
     expect(cold.rendered.outputs).toBe(cold.rendered.totalOutputs);
     const noop = (await cli(args())).json();
-    expect(noop.rendered).toEqual({ targets: 0, outputs: 0, totalOutputs: cold.rendered.totalOutputs });
+    expect(noop.rendered).toEqual({ targets: 0, outputs: 0, totalOutputs: cold.rendered.totalOutputs, whole: [] });
     expect(noop.written).toBe(0);
     expect(noop.targets.every((t: { cached: boolean }) => t.cached)).toBe(true);
     const before = statSync(f);
@@ -347,7 +347,7 @@ describe("aicfg export: a no-op costs stat calls only", () => {
     // Claude Code refers to knowledge by path, Cursor embeds it: only Cursor's outputs are rendered.
     expect(r.targets.filter((t: { cached: boolean }) => !t.cached).map((t: { target: string }) => t.target)).toEqual(["cursor"]);
     const cursor = r.targets.find((t: { target: string }) => t.target === "cursor");
-    expect(r.rendered).toEqual({ targets: 1, outputs: cursor.rendered, totalOutputs: cold.rendered.totalOutputs });
+    expect(r.rendered).toEqual({ targets: 1, outputs: cursor.rendered, totalOutputs: cold.rendered.totalOutputs, whole: ["cursor"] });
     expect(cursor.rendered).toBeLessThan(cold.rendered.totalOutputs);
     const human = await cli(args().filter((a) => a !== "--json"));
     expect(human.out).toContain(`0 of ${cold.rendered.totalOutputs} output(s) rendered again (0 target(s) whose inputs changed).`);

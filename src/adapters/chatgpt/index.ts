@@ -109,6 +109,8 @@ export const chatgptAdapter: Adapter = withLargeContext({
   render: renderChatgpt,
   detect: detectChatgpt,
   // Each agent is one GPT: its instructions are in every chat; knowledge files are searched.
+  // One folder or file set per agent, nothing shared: each agent is rendered (and cached) on its own.
+  split: "agent",
   budget: {
     max: GPT_INSTRUCTIONS_MAX_CHARS,
     unit: "chars",

@@ -45,6 +45,8 @@ export const claudeProjectsAdapter: Adapter = withLargeContext({
   render: renderClaudeProjects,
   detect,
   // Each agent is one project: its instructions are in every chat of it; knowledge is retrieved (RAG) once large.
+  // One folder or file set per agent, nothing shared: each agent is rendered (and cached) on its own.
+  split: "agent",
   budget: {
     ...CLAUDE_WINDOW,
     per: "agent",

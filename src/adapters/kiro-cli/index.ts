@@ -79,6 +79,8 @@ export const kiroCliAdapter: Adapter = withLargeContext({
     }),
   detect: detectKiro,
   // A session runs as one agent (--agent); its prompt is what aicfg writes that the tool always loads.
+  // One folder or file set per agent, nothing shared: each agent is rendered (and cached) on its own.
+  split: "agent",
   budget: { ...CLAUDE_WINDOW, per: "agent" },
   largeContext: {
     strategies: ["index"],

@@ -187,6 +187,8 @@ export const exportAction = defineAction({
         /** Outputs rendered again, of all the export covers (the rest came from the cache). */
         rendered: result.rendered.outputs,
         outputs: result.rendered.totalOutputs,
+        /** Targets rendered again as a whole (their adapter renders every agent together). */
+        renderedWhole: result.rendered.whole,
         refreshMs,
         targets: result.targets.map((t) => t.target),
         written,

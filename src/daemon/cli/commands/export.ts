@@ -114,7 +114,10 @@ export const exportCommand: Command = {
         dryRun,
         force: v.force === true,
         strict: v.strict === true,
-        noCache,
+        // Without a record of these options nothing says which inputs changed since the render cache was
+        // filled (another --target set may have filled it): a same-size edit with its mtime put back
+        // would pass its stat check, so everything is rendered (and compared) once.
+        noCache: noCache || (quick !== undefined && !quick.recorded),
         ...(secretValues ? { secrets: secretValues } : {}),
         ...(quick ? { record: { key, scan: quick.scan }, changedInputs: quick.changed } : {}),
       });
@@ -154,7 +157,7 @@ function replayed(r: ExportReplay, dryRun: boolean): Shown {
     warnings: r.warnings,
     errors: [],
     outOfDate: false,
-    rendered: { targets: 0, outputs: 0, totalOutputs: r.targets.reduce((n, t) => n + t.files, 0) },
+    rendered: { targets: 0, outputs: 0, totalOutputs: r.totalOutputs ?? r.targets.reduce((n, t) => n + t.files, 0), whole: [] },
     ...(dryRun ? {} : { applied: { written: [], deleted: [], failed: [], backups: [] } }),
   };
 }
@@ -283,8 +286,17 @@ function printHuman(
     io.out(
       `${r.applied.written.length} file(s) written, ${r.applied.deleted.length} deleted.${r.applied.backups.length ? ` Backups: ${r.applied.backups.length} in the state folder.` : ""}`,
     );
+  // Named when only part of the outputs was rendered: these targets render every agent together, so an edit renders all of theirs.
+  const whole =
+    r.rendered.whole.length && r.rendered.outputs < r.rendered.totalOutputs
+      ? `; rendered whole, their adapter renders all agents together: ${r.rendered.whole.join(", ")}`
+      : "";
   io.out(
-    paint(io, "gray", `${r.rendered.outputs} of ${r.rendered.totalOutputs} output(s) rendered again (${r.rendered.targets} target(s) whose inputs changed).`),
+    paint(
+      io,
+      "gray",
+      `${r.rendered.outputs} of ${r.rendered.totalOutputs} output(s) rendered again (${r.rendered.targets} target(s) whose inputs changed${whole}).`,
+    ),
   );
 }
 

@@ -1,0 +1,181 @@
+// A one-file edit renders only the outputs that read that file: targets whose adapter renders one
+// agent alone (Adapter.split) render only the agents that read it, the others render whole and are
+// named. Whatever was cached, the exported bytes equal a cold export of the edited library.
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadManifest } from "../../src/adapters/manifest.ts";
+import { listAdapters } from "../../src/adapters/registry.ts";
+import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { cli } from "./helpers.ts";
+
+let dir: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  dir = tempDir();
+  writeTree(join(dir.path, "lib"), {
+    "aicfg.yaml": "name: incr\ntargets: []\nexport:\n  scope: project\n",
+    "mcp/fetch.yaml": "command: uvx\nargs: [mcp-server-fetch]\n",
+    "agents/alpha.md": "---\ndescription: Designs the API\nknowledge: [api/**]\nmcp: [fetch]\n---\nDesign the API carefully.\n",
+    "agents/beta.md": "---\ndescription: Writes the docs\nknowledge: [docs.md, shared.md]\n---\nWrite the docs plainly.\n",
+    "agents/gamma.md": "---\ndescription: Reviews changes\nknowledge: [shared.md, { path: review.md, mode: on-demand }]\n---\nReview every change.\n",
+    "knowledge/api/rest.md": "---\ndescription: REST rules\n---\n# REST\n\nUse nouns for resources.\n",
+    "knowledge/api/errors.md": "# Errors\n\nReturn problem+json.\n",
+    "knowledge/docs.md": "---\ntitle: Docs style\n---\n# Docs\n\nShort sentences.\n",
+    "knowledge/shared.md": "# Shared\n\nBe kind in reviews and docs.\n",
+    "knowledge/review.md": "# Review\n\nCheck the tests first.\n",
+  });
+});
+afterEach(() => dir.cleanup());
+
+const lib = () => join(dir.path, "lib");
+const exportTo = async (out: string, state: string) => {
+  const r = await cli(["export", "--library", lib(), "--target", "all", "--root", join(dir.path, out), "--state-dir", join(dir.path, state), "--json"]);
+  expect(r.err).not.toContain("error:");
+  return r.json();
+};
+
+/** Every file under a folder (relative path -> bytes), without the committed ownership manifest. */
+function tree(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (relative(root, p) !== join(".aicfg", "exports.json")) out.set(relative(root, p), readFileSync(p));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function expectSameTree(a: string, b: string): void {
+  const x = tree(join(dir.path, a));
+  const y = tree(join(dir.path, b));
+  expect([...x.keys()].sort()).toEqual([...y.keys()].sort());
+  const differing = [...x].filter(([p, bytes]) => !bytes.equals(y.get(p)!)).map(([p]) => p);
+  expect(differing).toEqual([]);
+}
+
+type Target = { target: string; cached: boolean; rendered: number; whole?: boolean; units?: { rendered: string[]; cached: string[] } };
+type FileEntry = { path: string; targets: string[]; agent?: string; action: string };
+
+describe("aicfg export: a one-file edit renders only the outputs that read it", () => {
+  it("renders only the edited file's agent in split targets, names the targets rendered whole, and writes what a cold export writes", async () => {
+    const cold = await exportTo("out", "state");
+    expect(cold.ok).toBe(true);
+    // A file several targets share (AGENTS.md) counts once per target that renders it.
+    expect(cold.rendered.outputs).toBeGreaterThanOrEqual(cold.rendered.totalOutputs);
+    const exported = cold.targets.map((t: Target) => t.target);
+    // Every target with a project scope, each given all three agents.
+    expect(exported.length).toBe(listAdapters().filter((a) => a.scopes.includes("project")).length);
+    const split = new Set(
+      listAdapters()
+        .filter((a) => a.split === "agent")
+        .map((a) => a.id),
+    );
+    expect(split.size).toBeGreaterThanOrEqual(4);
+    // What beta's unit wrote per split target at the cold export: exactly what an edit of beta's knowledge may render.
+    const betaOutputs = (target: string) => cold.files.filter((f: FileEntry) => f.targets.includes(target) && f.agent === "beta").length;
+
+    writeFileSync(join(lib(), "knowledge", "docs.md"), "---\ntitle: Docs style\n---\n# Docs\n\nVery short sentences, always.\n");
+    const edit = await exportTo("out", "state");
+    expect(edit.ok).toBe(true);
+    const again = edit.targets.filter((t: Target) => !t.cached);
+    expect(again.length).toBeGreaterThan(0);
+    for (const t of again) {
+      if (split.has(t.target)) {
+        // docs.md is read by beta alone: alpha and gamma keep their cached outputs.
+        expect(t.units, t.target).toEqual({ rendered: ["beta"], cached: ["alpha", "gamma"] });
+        expect(t.whole).toBeUndefined();
+        expect(t.rendered, t.target).toBe(betaOutputs(t.target));
+      } else {
+        expect(t.whole, t.target).toBe(true);
+        expect(t.units).toBeUndefined();
+      }
+    }
+    // Embedding targets of both kinds were involved: a split one (chatgpt copies the knowledge) and a whole one (cursor rules).
+    expect(again.map((t: Target) => t.target)).toEqual(expect.arrayContaining(["chatgpt", "cursor"]));
+    expect(edit.rendered.whole).toEqual(again.filter((t: Target) => !split.has(t.target)).map((t: Target) => t.target));
+    expect(edit.rendered.outputs).toBe(again.reduce((n: number, t: Target) => n + t.rendered, 0));
+    expect(edit.rendered.outputs).toBeLessThan(cold.rendered.outputs);
+    expect(edit.rendered.totalOutputs).toBe(cold.rendered.totalOutputs);
+    // Of the split targets, only beta's files changed.
+    const changed = edit.files.filter((f: FileEntry) => f.action !== "unchanged");
+    expect(changed.length).toBeGreaterThan(0);
+    for (const f of changed) if (f.targets.some((t: string) => split.has(t))) expect(f.agent, f.path).toBe("beta");
+
+    // The oracle: a cold export of the edited library, into a fresh root with a fresh state.
+    await exportTo("oracle", "state-oracle");
+    expectSameTree("out", "oracle");
+
+    const human = await cli(["export", "--library", lib(), "--target", "all", "--root", join(dir.path, "out"), "--state-dir", join(dir.path, "state")]);
+    expect(human.out).toContain(`0 of ${cold.rendered.totalOutputs} output(s) rendered again (0 target(s) whose inputs changed).`);
+  });
+
+  it("editing one agent renders only that agent in split targets, and a same-size edit with its mtime put back is not missed", async () => {
+    // An old, whole-second mtime: not "racy" and exactly restorable, so only the content (and ctime) tell the edit.
+    const shared = join(lib(), "knowledge", "shared.md");
+    utimesSync(shared, 1_700_000_000, 1_700_000_000);
+    await exportTo("out", "state");
+    writeFileSync(join(lib(), "agents", "alpha.md"), "---\ndescription: Designs the API\nknowledge: [api/**]\nmcp: [fetch]\n---\nDesign the API with care.\n");
+    const agentEdit = await exportTo("out", "state");
+    for (const t of agentEdit.targets.filter((x: Target) => x.units && !x.cached)) {
+      expect(t.units, t.target).toEqual({ rendered: ["alpha"], cached: ["beta", "gamma"] });
+    }
+    expect(agentEdit.targets.filter((x: Target) => x.units && !x.cached).length).toBe(listAdapters().filter((a) => a.split === "agent").length);
+    await exportTo("oracle-1", "state-oracle-1");
+    expectSameTree("out", "oracle-1");
+
+    const before = statSync(shared);
+    writeFileSync(shared, "# Shared\n\nBe KIND in reviews and docs.\n");
+    utimesSync(shared, before.atime, before.mtime);
+    expect(statSync(shared).size).toBe(before.size);
+    expect(statSync(shared).mtimeMs).toBe(before.mtimeMs);
+    const sameStat = await exportTo("out", "state");
+    expect(sameStat.written).toBeGreaterThan(0);
+    // shared.md is read by beta and gamma: alpha stays cached wherever agents are rendered alone.
+    for (const t of sameStat.targets.filter((x: Target) => x.units && !x.cached)) {
+      expect(t.units, t.target).toEqual({ rendered: ["beta", "gamma"], cached: ["alpha"] });
+    }
+    await exportTo("oracle-2", "state-oracle-2");
+    expectSameTree("out", "oracle-2");
+  });
+
+  it("sees a same-size edit with its mtime put back in an export whose options have no record yet", async () => {
+    const docs = join(lib(), "knowledge", "docs.md");
+    utimesSync(docs, 1_700_000_000, 1_700_000_000);
+    await exportTo("out", "state");
+    const before = statSync(docs);
+    writeFileSync(docs, readFileSync(docs, "utf8").replace("Short", "SHORT"));
+    utimesSync(docs, before.atime, before.mtime);
+    expect(statSync(docs).mtimeMs).toBe(before.mtimeMs);
+    // Other options, another no-op record (none yet), the same render cache: it must not vouch for docs.md.
+    const r = await cli([
+      "export",
+      "--library",
+      lib(),
+      "--target",
+      "cursor",
+      "--root",
+      join(dir.path, "out"),
+      "--state-dir",
+      join(dir.path, "state"),
+      "--json",
+    ]);
+    expect(r.json().ok).toBe(true);
+    expect(readFileSync(join(dir.path, "out", ".cursor", "rules", "knowledge-docs.mdc"), "utf8")).toContain("SHORT sentences.");
+  });
+
+  it("drops the cache records of an agent that is gone, and its outputs with them", async () => {
+    await exportTo("out", "state");
+    const units = (name: string) => Object.keys(loadManifest(join(dir.path, "state")).cache).filter((k) => k.endsWith(`\u0000agent\u0000${name}`));
+    expect(units("gamma").length).toBe(listAdapters().filter((a) => a.split === "agent").length);
+    rmSync(join(lib(), "agents", "gamma.md"));
+    const r = await exportTo("out", "state");
+    expect(r.ok).toBe(true);
+    expect(units("gamma")).toEqual([]);
+    expect(units("beta").length).toBeGreaterThan(0);
+    await exportTo("oracle", "state-oracle");
+    expectSameTree("out", "oracle");
+  });
+});
