@@ -3,6 +3,7 @@
 // step outputs for later expressions, a durable record after every step, and typed events.
 import { z } from "zod";
 import type { LiveLibrary } from "../library/live.ts";
+import { scopedFs } from "../workflows/plugins/fs.ts";
 import type { ActionContext, ActionResult, ActionSettings, SecretAccess, StepSummary } from "../workflows/actions/types.ts";
 import { ActionError } from "../workflows/actions/types.ts";
 import { ConfigError } from "../library/diagnostics.ts";
@@ -268,6 +269,7 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
               : "success",
         settings: deps.settings,
         ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        fs: scopedFs([lib.root, deps.stateDir], lib.root, `step ${step.id} (${step.uses})`),
       };
       let result: ActionResult | undefined;
       let error: unknown;
