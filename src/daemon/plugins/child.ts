@@ -89,6 +89,7 @@ const peer = createPeer(process.stdin, process.stdout, {
         writeFile: async (path, data) =>
           String(
             await peer.call("fs.write", {
+              callId,
               path,
               ...(typeof data === "string" ? { text: data } : { base64: Buffer.from(data).toString("base64") }),
             }),

@@ -123,8 +123,8 @@ type Described = {
   triggers: { id: string; description: string; schema: unknown }[];
 };
 
-/** The runtime's own permission flags for the child: read aicfg and the plugin, write only the grant. */
-function childArgs(loc: PluginLocation): string[] {
+/** The runtime's own permission flags for the child: read aicfg, the plugin and its library; write only the grant. */
+function childArgs(loc: PluginLocation, configFile: string): string[] {
   const real = (p: string) => {
     try {
       return realpathSync(p);
@@ -132,17 +132,19 @@ function childArgs(loc: PluginLocation): string[] {
       return p;
     }
   };
-  const reads = [...new Set([AICFG_ROOT, real(AICFG_ROOT), real(join(AICFG_ROOT, "node_modules")), loc.root, real(loc.root)])];
+  // aicfg itself, the plugin's own files, and the library (or daemon.yaml folder) that lists it.
+  const reads = [...new Set([AICFG_ROOT, real(AICFG_ROOT), real(join(AICFG_ROOT, "node_modules")), loc.root, real(loc.root), dirname(configFile), real(dirname(configFile))])];
   const writes = loc.grant.write;
   const rt = runtimeName();
   if (rt === "deno") {
     return [
       "run",
       "--no-prompt",
-      "--no-config",
       `--allow-read=${reads.join(",")}`,
       ...(writes.length ? [`--allow-write=${writes.join(",")}`] : []),
       ...(loc.grant.net ? ["--allow-net"] : []),
+      // The yaml parser's debug switches: the only variables the child's own code reads.
+      "--allow-env=LOG_TOKENS,LOG_STREAM",
       CHILD,
       loc.entryFile,
     ];
@@ -167,7 +169,7 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
   if (loc.packageJson) checkEngines(loc.packageJson.engines?.aicfg, loc.packageJson.file, "engines.aicfg", readFileSync(loc.packageJson.file, "utf8"));
   const env: Record<string, string> = {};
   for (const k of ["PATH", "HOME", "TMPDIR", "LANG", "DENO_DIR", "XDG_CACHE_HOME", "NO_COLOR"]) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-  const child = spawn(process.execPath, childArgs(loc), { cwd: AICFG_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, childArgs(loc, configFile), { cwd: AICFG_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (d: string) => {
@@ -177,12 +179,15 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
   const name = () => def?.name ?? loc.spec;
   let def: PluginDefinition | undefined;
   const triggerCtx = new Map<string, TriggerStartContext<unknown>>();
-  const fs = scopedFs(loc.grant.write, loc.grant.write[0] ?? dirname(configFile), `plugin ${loc.spec}`, (path) => {
-    refused({ plugin: name(), path, at: (o.now ?? Date.now)() });
-    o.log?.("warn", `plugin ${name()} tried to write ${path}, outside its grant: refused`, { plugin: name(), path, grant: loc.grant.write });
-  });
+  // Relative paths are relative to the library of the run the call belongs to, as in process.
+  const callBase = new Map<string, string>();
+  const fsFor = (callId: unknown) =>
+    scopedFs(loc.grant.write, callBase.get(String(callId)) ?? dirname(configFile), `plugin ${name()}`, (path) => {
+      refused({ plugin: name(), path, at: (o.now ?? Date.now)() });
+      o.log?.("warn", `plugin ${name()} tried to write ${path}, outside its grant: refused`, { plugin: name(), path, grant: loc.grant.write });
+    });
   const peer = createPeer(child.stdout!, child.stdin!, {
-    "fs.write": async (p) => fs.writeFile(String(p.path), typeof p.base64 === "string" ? Buffer.from(p.base64, "base64") : String(p.text ?? "")),
+    "fs.write": async (p) => fsFor(p.callId).writeFile(String(p.path), typeof p.base64 === "string" ? Buffer.from(p.base64, "base64") : String(p.text ?? "")),
     log: (p) => o.log?.(p.level === "error" ? "error" : p.level === "warn" ? "warn" : "info", `plugin ${name()}: ${String(p.message)}`),
     "trigger.emit": async (p) => triggerCtx.get(String(p.key))?.emit(JSON.parse(JSON.stringify(p.data ?? {})) as Record<string, unknown>),
     "state.get": async (p) => (await triggerCtx.get(String(p.key))?.state.get()) ?? null,
@@ -217,6 +222,7 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
     ...(a.literalFields ? { literalFields: a.literalFields } : {}),
     run: async (input, ctx) => {
       const callId = `${++calls}`;
+      callBase.set(callId, ctx.libraryRoot);
       const onAbort = () => peer.notify("action.cancel", { callId });
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
@@ -247,6 +253,7 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
         throw e;
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
+        callBase.delete(callId);
       }
     },
   });

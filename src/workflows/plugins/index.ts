@@ -10,3 +10,8 @@ export type { PluginFs } from "./fs.ts";
 /** The large-context planner built-in adapters use: wrap an adapter with it to get their on-demand knowledge handling. */
 export { withLargeContext } from "../../adapters/fallback.ts";
 export type { Adapter, Detection, DetectEnv, FileSource, OutputFile, ParseResult, RenderContext, RenderResult, Roots } from "../../adapters/types.ts";
+export { readLibrary, type LibraryView } from "./library.ts";
+export { sleep, type Clock } from "../clock.ts";
+export type { ResolvedAgent } from "../../library/model.ts";
+/** The zod aicfg itself uses: a plugin's `with:` schemas must come from the same instance. */
+export { z } from "zod";
