@@ -99,6 +99,19 @@ const peer = createPeer(process.stdin, process.stdout, {
     try {
       const r = await a.run(parsed.data, ctx);
       return { outputs: r.outputs, ...(r.warnings ? { warnings: r.warnings } : {}) };
+    } catch (e) {
+      // The runtime's own permission check (Node --permission, Deno flags) refused something the
+      // plugin tried behind ctx.fs's back: tell the daemon, which reports it like a refused ctx.fs write.
+      const err = e as { code?: unknown; name?: unknown; message?: unknown };
+      if (err.code === "ERR_ACCESS_DENIED" || err.name === "NotCapable" || err.name === "PermissionDenied") {
+        peer.notify("refused", { message: String(err.message ?? e) });
+        throw new RpcError(`refused by the plugin's runtime permissions: ${String(err.message ?? e)}`, {
+          code: "outside-grant",
+          retryable: false,
+          hint: "the plugin may write only through ctx.fs into its granted folders (plugins: [{ grant: { write } }])",
+        });
+      }
+      throw e;
     } finally {
       inflight.delete(callId);
     }

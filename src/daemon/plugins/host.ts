@@ -188,6 +188,10 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
     });
   const peer = createPeer(child.stdout!, child.stdin!, {
     "fs.write": async (p) => fsFor(p.callId).writeFile(String(p.path), typeof p.base64 === "string" ? Buffer.from(p.base64, "base64") : String(p.text ?? "")),
+    refused: (p) => {
+      refused({ plugin: name(), path: String(p.message), at: (o.now ?? Date.now)() });
+      o.log?.("warn", `plugin ${name()}: the runtime refused an access outside its grant: ${String(p.message)}`, { plugin: name() });
+    },
     log: (p) => o.log?.(p.level === "error" ? "error" : p.level === "warn" ? "warn" : "info", `plugin ${name()}: ${String(p.message)}`),
     "trigger.emit": async (p) => triggerCtx.get(String(p.key))?.emit(JSON.parse(JSON.stringify(p.data ?? {})) as Record<string, unknown>),
     "state.get": async (p) => (await triggerCtx.get(String(p.key))?.state.get()) ?? null,
