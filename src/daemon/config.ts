@@ -40,7 +40,10 @@ export const DaemonConfigSpec = z.strictObject({
     )
     .optional()
     .describe("library folders to serve (relative to this file)"),
-  plugins: z.array(PluginEntry).optional().describe("plugins the daemon loads besides those of each library's aicfg.yaml; pinned in aicfg.lock beside this file"),
+  plugins: z
+    .array(PluginEntry)
+    .optional()
+    .describe("plugins the daemon loads besides those of each library's aicfg.yaml; pinned in aicfg.lock beside this file"),
   state_dir: z.string().min(1).optional().describe("runs, logs, watermarks, the ownership manifest and backups (default $XDG_STATE_HOME/aicfg)"),
   listen: Listen.optional().describe(`where the HTTP API listens (default ${DEFAULT_LISTEN}; loopback unless auth is configured)`),
   actions: z

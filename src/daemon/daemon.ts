@@ -160,7 +160,14 @@ export type DaemonHandle = {
   stop: (o?: { deadlineMs?: number }) => Promise<{ finished: string[]; interrupted: string[] }>;
 };
 
-type Triggers = { hash: string; enabled: boolean; crons: CronTriggerHandle[]; watch?: WatchTriggerHandle; git?: GitTriggerHandle; plugin: PluginTriggerHandle[] };
+type Triggers = {
+  hash: string;
+  enabled: boolean;
+  crons: CronTriggerHandle[];
+  watch?: WatchTriggerHandle;
+  git?: GitTriggerHandle;
+  plugin: PluginTriggerHandle[];
+};
 
 const LOCK_FILE = "daemon.lock";
 const OWNER_STALE_MS = 60_000;

@@ -24,12 +24,12 @@ export const LockedLayer = z.strictObject({
 export type LockedLayer = z.infer<typeof LockedLayer>;
 
 /** An in-process plugin's pin, written by `aicfg plugin add`: the host refuses to load it when a file differs. */
-export const LockedPlugin = z.strictObject({
+const LockedPlugin = z.strictObject({
   name: z.string().min(1).describe("the plugin's name, as its definePlugin says"),
   version: z.string().min(1),
   files: z.record(z.string(), Integrity).describe("every file of the plugin, relative to its folder, with its sha256"),
 });
-export type LockedPlugin = z.infer<typeof LockedPlugin>;
+type LockedPlugin = z.infer<typeof LockedPlugin>;
 
 export const LockFile = z.strictObject({
   lockfileVersion: z.literal(LOCK_VERSION),

@@ -3,7 +3,10 @@
 // setup fails can be taken out again whole, and a clash names both plugins.
 import { ConfigError } from "./diagnostics.ts";
 
-export type Registered<T> = { item: T; owner: string };
+type Registered<T> = { item: T; owner: string };
+
+/** The owner name of everything aicfg itself provides. */
+const BUILTIN_OWNER = "aicfg";
 
 export type Registry<T> = {
   readonly kind: string;
@@ -80,6 +83,3 @@ export function createRegistry<T>(kind: string, idOf: (item: T) => string, seed?
     },
   };
 }
-
-/** The owner name of everything aicfg itself provides. */
-export const BUILTIN_OWNER = "aicfg";

@@ -107,4 +107,3 @@ export function minimalAgent(overrides: Partial<ResolvedAgent> = {}): ResolvedAg
 export function renderContext(roots: Roots, library: Library = emptyLibrary()): RenderContext {
   return { ...roots, library, readKnowledge: (p) => readKnowledgeBody(p), readBytes: (p) => readFileSync(p) };
 }
-

@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { createRegistry, type Registry } from "../library/registry.ts";
 import type { Clock } from "./clock.ts";
 
-export type TriggerState = {
+type TriggerState = {
   get: () => Promise<Record<string, unknown> | undefined>;
   /** Written atomically into the daemon's state folder; read back by `get` after a restart. */
   set: (value: Record<string, unknown>) => Promise<void>;

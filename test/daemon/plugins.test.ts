@@ -62,7 +62,9 @@ describe("plugins the host refuses", () => {
     const host = await loadPlugins([{ configFile: join(lib, "aicfg.yaml"), entries: [copy] }]);
     expect(host.loaded).toEqual([]);
     expect(host.failed[0]).toMatchObject({ code: "plugin-integrity", file: join(copy, "index.ts") });
-    expect(host.failed[0]!.error).toContain(`changed since 'aicfg plugin add' pinned it (plugins[0] of ${join(lib, "aicfg.yaml")}; 1 file(s) differ: index.ts)`);
+    expect(host.failed[0]!.error).toContain(
+      `changed since 'aicfg plugin add' pinned it (plugins[0] of ${join(lib, "aicfg.yaml")}; 1 file(s) differ: index.ts)`,
+    );
     expect(host.failed[0]!.hint).toContain(`aicfg plugin add ${copy}`);
     expect(actionRegistry.get("token-budget")).toBeUndefined();
   });
@@ -121,7 +123,9 @@ describe("isolated plugins and their grant", () => {
     });
     const run = await d.daemon.waitForRun(await d.daemon.triggerRun("test", "w"));
     expect(run.status).toBe("failure");
-    expect(run.steps[0]!.error).toMatch(/^write-file \(plugin writes-outside, out of process\): refused by the plugin's runtime permissions: .*(--allow-fs-write|--allow-write)/);
+    expect(run.steps[0]!.error).toMatch(
+      /^write-file \(plugin writes-outside, out of process\): refused by the plugin's runtime permissions: .*(--allow-fs-write|--allow-write)/,
+    );
     expect(existsSync(outside)).toBe(false);
     expect(d.daemon.status().checks.plugins.refusedWrites).toBe(1);
   });

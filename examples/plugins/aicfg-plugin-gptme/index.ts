@@ -7,7 +7,16 @@
 // gptme.toml, so those are reported as not expressed.
 import { basename, join, relative, isAbsolute } from "node:path";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
-import { definePlugin, withLargeContext, type Adapter, type FileSource, type OutputFile, type ParseResult, type RenderResult, type Roots } from "ai-configurator/plugin";
+import {
+  definePlugin,
+  withLargeContext,
+  type Adapter,
+  type FileSource,
+  type OutputFile,
+  type ParseResult,
+  type RenderResult,
+  type Roots,
+} from "ai-configurator/plugin";
 
 const ID = "gptme";
 const AGENTS_DIR = ".gptme/agents";
@@ -63,7 +72,11 @@ function render(agents: readonly Agent[], ctx: Parameters<Adapter["render"]>[1])
     files: context,
     prompt: `This project's agents are defined in ${AGENTS_DIR}/ (${sorted.map((a) => a.name).join(", ")}); act as the one the user names, else as ${sorted[0]!.name}.`,
   });
-  files.push({ kind: "file", path: join(ctx.projectRoot, "gptme.toml"), content: `# Written by aicfg (aicfg-plugin-gptme). Edit the library, then run 'aicfg export'.\n${toml}\n` });
+  files.push({
+    kind: "file",
+    path: join(ctx.projectRoot, "gptme.toml"),
+    content: `# Written by aicfg (aicfg-plugin-gptme). Edit the library, then run 'aicfg export'.\n${toml}\n`,
+  });
   return { files, warnings };
 }
 
@@ -149,7 +162,13 @@ export const gptmeAdapter: Adapter = withLargeContext({
   },
   // gptme puts every listed file into the system prompt; no size limit is documented, so the budget
   // is a share of a small model window, as an assumption.
-  budget: { max: 32_000, unit: "tokens", per: "total", model: "various", source: "[?] gptme documents no limit for files; 32k tokens is a conservative share of common context windows" },
+  budget: {
+    max: 32_000,
+    unit: "tokens",
+    per: "total",
+    model: "various",
+    source: "[?] gptme documents no limit for files; 32k tokens is a conservative share of common context windows",
+  },
   largeContext: { strategies: ["index"], source: "gptme reads files with its tools (gptme.org/docs/tools.html): on-demand knowledge is an index of paths" },
   limitations: [
     "project scope only: gptme's user config (~/.config/gptme/config.toml) holds the user's own settings",

@@ -26,7 +26,10 @@ export const httpPollTrigger = defineTrigger({
       .refine((s) => intervalMs(s) >= 1000, "must be at least 1s")
       .default("60s"),
     fire_on_start: z.boolean().default(false).describe("also fire on the first value seen (default: only record it)"),
-    timeout: z.string().regex(/^\d+(ms|s|m)$/).default("10s"),
+    timeout: z
+      .string()
+      .regex(/^\d+(ms|s|m)$/)
+      .default("10s"),
   }),
   start: async ({ with: w, emit, state, clock, signal, log }) => {
     const every = intervalMs(w.every);
@@ -54,7 +57,8 @@ export const httpPollTrigger = defineTrigger({
         const same = etag ? etag === seen?.etag : digest === seen?.digest;
         if (same) return;
         await state.set({ ...(etag ? { etag } : {}), ...(digest ? { digest } : {}), seenAt: new Date(clock.now()).toISOString() });
-        if (seen || w.fire_on_start) await emit({ url: w.url, status: res.status, ...(etag ? { etag } : { digest }), previous: seen?.etag ?? seen?.digest ?? null });
+        if (seen || w.fire_on_start)
+          await emit({ url: w.url, status: res.status, ...(etag ? { etag } : { digest }), previous: seen?.etag ?? seen?.digest ?? null });
       } catch (e) {
         if (!signal.aborted) log("warn", `GET ${w.url} failed: ${(e as Error).message}; trying again in ${w.every}`);
       } finally {

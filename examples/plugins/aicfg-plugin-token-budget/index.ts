@@ -22,7 +22,11 @@ export const tokenBudgetAction = defineAction({
     const lib = readLibrary(ctx);
     const chosen = w.agents ? lib.agents.filter((a) => w.agents!.includes(a.name)) : lib.agents;
     const unknown = (w.agents ?? []).filter((n) => !lib.agents.some((a) => a.name === n));
-    if (unknown.length) throw new ActionError("unknown-agent", `with.agents: no agent ${unknown.join(", ")} in library ${lib.name}`, { retryable: false, hint: "aicfg list shows the agents" });
+    if (unknown.length)
+      throw new ActionError("unknown-agent", `with.agents: no agent ${unknown.join(", ")} in library ${lib.name}`, {
+        retryable: false,
+        hint: "aicfg list shows the agents",
+      });
     const rows = chosen
       .map((a) => {
         const texts = [a.instructions, ...a.knowledge.filter((k) => k.mode === "always").map((k) => lib.knowledgeText(k.absPath))];
@@ -43,10 +47,14 @@ export const tokenBudgetAction = defineAction({
     const path = await ctx.fs.writeFile(w.out, report);
     ctx.log("info", `token budget: ${rows.length} agent(s), ${over.length} over ${w.max}; report ${path}`);
     if (over.length && w.fail) {
-      throw new ActionError("over-budget", `${over.map((r) => `${r.agent} (${r.tokens} tokens, ${r.tokens - w.max} over)`).join(", ")} over the budget of ${w.max}`, {
-        retryable: false,
-        hint: `shorten the instructions, or make knowledge on-demand; the report is in ${path}`,
-      });
+      throw new ActionError(
+        "over-budget",
+        `${over.map((r) => `${r.agent} (${r.tokens} tokens, ${r.tokens - w.max} over)`).join(", ")} over the budget of ${w.max}`,
+        {
+          retryable: false,
+          hint: `shorten the instructions, or make knowledge on-demand; the report is in ${path}`,
+        },
+      );
     }
     return { outputs: { report: path, overBudget: over.map((r) => r.agent), agents: rows } };
   },

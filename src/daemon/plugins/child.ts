@@ -57,7 +57,13 @@ const peer = createPeer(process.stdin, process.stdout, {
     };
     def.setup(ctx);
     return {
-      plugin: { apiVersion: def.apiVersion, name: def.name, version: def.version, ...(def.order ? { order: def.order } : {}), ...(def.engines ? { engines: def.engines } : {}) },
+      plugin: {
+        apiVersion: def.apiVersion,
+        name: def.name,
+        version: def.version,
+        ...(def.order ? { order: def.order } : {}),
+        ...(def.engines ? { engines: def.engines } : {}),
+      },
       adapters,
       actions: [...actions.values()].map((a) => ({
         name: a.name,
@@ -72,11 +78,18 @@ const peer = createPeer(process.stdin, process.stdout, {
     const a = actions.get(String(p.name));
     if (!a) throw new RpcError(`no action ${String(p.name)}`, { code: "unknown-action" });
     const parsed = a.with.safeParse(p.input);
-    if (!parsed.success) throw new RpcError(`with: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ")}`, { code: "bad-input", retryable: false });
+    if (!parsed.success)
+      throw new RpcError(`with: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ")}`, {
+        code: "bad-input",
+        retryable: false,
+      });
     const ctrl = new AbortController();
     const callId = String(p.callId);
     inflight.set(callId, ctrl);
-    const c = p.ctx as Omit<ActionContext, "signal" | "now" | "clock" | "log" | "steps" | "status" | "fs"> & { steps: []; status: "success" | "failure" | "cancelled" };
+    const c = p.ctx as Omit<ActionContext, "signal" | "now" | "clock" | "log" | "steps" | "status" | "fs"> & {
+      steps: [];
+      status: "success" | "failure" | "cancelled";
+    };
     const ctx: ActionContext = {
       ...c,
       signal: ctrl.signal,

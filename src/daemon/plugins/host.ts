@@ -27,7 +27,7 @@ import { createPeer, RpcError, type RpcPeer } from "./rpc.ts";
 
 export type PluginSource = { configFile: string; entries: readonly PluginEntry[] };
 
-export type Refusal = { plugin: string; path: string; at: number };
+type Refusal = { plugin: string; path: string; at: number };
 
 export type PluginHost = {
   loaded: SetupResult["loaded"];
@@ -51,7 +51,8 @@ function readLock(configFile: string): LockFile | undefined {
   const file = join(dirname(configFile), LOCK_FILE);
   if (!existsSync(file)) return undefined;
   const { lock, diagnostics } = parseLock(readFileSync(file, "utf8"), file);
-  if (!lock) throw new ConfigError(diagnostics[0]?.code ?? "lock-invalid", diagnostics[0]?.message ?? `${file} is not valid`, { file, hint: diagnostics[0]?.hint });
+  if (!lock)
+    throw new ConfigError(diagnostics[0]?.code ?? "lock-invalid", diagnostics[0]?.message ?? `${file} is not valid`, { file, hint: diagnostics[0]?.hint });
   return lock;
 }
 
@@ -84,7 +85,8 @@ function checkEngines(range: string | undefined, file: string, field: string, te
       hint: `add "engines": { "aicfg": "^${VERSION}" } to its package.json (or engines: { aicfg } to definePlugin for a lone file)`,
     });
   }
-  if (!semver.validRange(range)) throw new ConfigError("plugin-engines", `${file}: ${field}: ${JSON.stringify(range)} is not a semver range`, { file, hint: 'e.g. ">=0.1 <1"' });
+  if (!semver.validRange(range))
+    throw new ConfigError("plugin-engines", `${file}: ${field}: ${JSON.stringify(range)} is not a semver range`, { file, hint: 'e.g. ">=0.1 <1"' });
   if (!semver.satisfies(VERSION, range, { includePrerelease: true })) {
     throw new ConfigError("plugin-engines", `${file}: ${field}: the plugin needs aicfg ${range}, this is aicfg ${VERSION}`, {
       file,
@@ -133,7 +135,17 @@ function childArgs(loc: PluginLocation, configFile: string): string[] {
     }
   };
   // aicfg itself, the plugin's own files, and the library (or daemon.yaml folder) that lists it.
-  const reads = [...new Set([AICFG_ROOT, real(AICFG_ROOT), real(join(AICFG_ROOT, "node_modules")), loc.root, real(loc.root), dirname(configFile), real(dirname(configFile))])];
+  const reads = [
+    ...new Set([
+      AICFG_ROOT,
+      real(AICFG_ROOT),
+      real(join(AICFG_ROOT, "node_modules")),
+      loc.root,
+      real(loc.root),
+      dirname(configFile),
+      real(dirname(configFile)),
+    ]),
+  ];
   const writes = loc.grant.write;
   const rt = runtimeName();
   if (rt === "deno") {
@@ -199,24 +211,31 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
   });
   child.stdin!.on("error", () => {});
   const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code, signal) => reject(new ConfigError("plugin-exited", `the plugin process exited (${signal ?? code}) before it described itself: ${stderr.trim().slice(-800)}`))),
+    child.once("exit", (code, signal) =>
+      reject(new ConfigError("plugin-exited", `the plugin process exited (${signal ?? code}) before it described itself: ${stderr.trim().slice(-800)}`)),
+    ),
   );
   let d: Described;
   try {
     d = await Promise.race([peer.call<Described>("describe", {}), exited]);
   } catch (e) {
     child.kill();
-    if (e instanceof RpcError) throw new ConfigError(e.data.code ?? "plugin-load-failed", e.message, { file: loc.entryFile, ...(e.data.hint ? { hint: e.data.hint } : {}) });
+    if (e instanceof RpcError)
+      throw new ConfigError(e.data.code ?? "plugin-load-failed", e.message, { file: loc.entryFile, ...(e.data.hint ? { hint: e.data.hint } : {}) });
     throw e;
   }
   exited.catch(() => {});
   if (!loc.packageJson) checkEngines(d.plugin.engines?.aicfg, loc.entryFile, "engines.aicfg", readFileSync(loc.entryFile, "utf8"));
   if (d.adapters.length) {
     child.kill();
-    throw new ConfigError("plugin-isolated-adapter", `${loc.entryFile}: an isolated plugin cannot provide adapters (${d.adapters.join(", ")}): rendering runs in the daemon`, {
-      file: loc.entryFile,
-      hint: "load the plugin in process (pin it with 'aicfg plugin add'), or move its adapter into a plugin of its own",
-    });
+    throw new ConfigError(
+      "plugin-isolated-adapter",
+      `${loc.entryFile}: an isolated plugin cannot provide adapters (${d.adapters.join(", ")}): rendering runs in the daemon`,
+      {
+        file: loc.entryFile,
+        hint: "load the plugin in process (pin it with 'aicfg plugin add'), or move its adapter into a plugin of its own",
+      },
+    );
   }
   let calls = 0;
   const proxyAction = (a: Described["actions"][number]): Action => ({

@@ -62,7 +62,10 @@ function packageEntry(dir: string): string {
   else if (ex && typeof ex === "object") rel = pick((ex as Record<string, unknown>)["."] ?? ex);
   rel ??= typeof raw.main === "string" ? raw.main : undefined;
   rel ??= ["index.ts", "index.js", "src/index.ts"].find((f) => existsSync(join(dir, f)));
-  if (!rel) throw new ConfigError("plugin-no-entry", `${join(dir, "package.json")}: no entry module (exports, main or index.ts)`, { hint: 'add "exports": "./index.ts"' });
+  if (!rel)
+    throw new ConfigError("plugin-no-entry", `${join(dir, "package.json")}: no entry module (exports, main or index.ts)`, {
+      hint: 'add "exports": "./index.ts"',
+    });
   return resolve(dir, rel);
 }
 
@@ -124,7 +127,8 @@ export function pluginFileHashes(loc: PluginLocation): Record<string, string> {
       if (st.isSymbolicLink()) throw new ConfigError("plugin-link", `${p}: plugins may not contain symbolic links`, { hint: "replace the link by the file" });
       if (st.isDirectory()) walk(p);
       else if (st.isFile()) {
-        if (++count > MAX_FILES) throw new ConfigError("plugin-too-big", `${loc.root}: more than ${MAX_FILES} files`, { hint: "publish only the plugin's own files" });
+        if (++count > MAX_FILES)
+          throw new ConfigError("plugin-too-big", `${loc.root}: more than ${MAX_FILES} files`, { hint: "publish only the plugin's own files" });
         out[toPosix(relative(loc.root, p))] = fileIntegrity(readFileSync(p));
       }
     }

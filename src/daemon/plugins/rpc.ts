@@ -24,7 +24,14 @@ export type RpcPeer = {
   closed: Promise<void>;
 };
 
-type Message = { jsonrpc: "2.0"; id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string; data?: RpcErrorData } };
+type Message = {
+  jsonrpc: "2.0";
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { code: number; message: string; data?: RpcErrorData };
+};
 
 export function createPeer(input: Readable, output: Writable, handlers: Record<string, Handler>): RpcPeer {
   let next = 1;

@@ -23,7 +23,7 @@ export type PluginTriggerOptions = {
 };
 
 /** Where a trigger's state lives: one file per library, workflow, entry and trigger type. */
-export function pluginTriggerStateFile(stateDir: string, library: string, workflow: string, index: number, uses: string): string {
+function pluginTriggerStateFile(stateDir: string, library: string, workflow: string, index: number, uses: string): string {
   return join(stateDir, "plugin-triggers", `${sha256(`${library}/${workflow}#${index}/${uses}`).slice(0, 24)}.json`);
 }
 

@@ -10,7 +10,7 @@ import type { TriggerType } from "../triggers.ts";
 
 /** The plugin API versions this aicfg loads; the first is the current one. */
 export const SUPPORTED_API_VERSIONS = ["aicfg/v1"] as const;
-export type PluginApiVersion = (typeof SUPPORTED_API_VERSIONS)[number];
+type PluginApiVersion = (typeof SUPPORTED_API_VERSIONS)[number];
 
 export type HookOrder = "pre" | "normal" | "post";
 export type HookHandler = () => void | Promise<void>;

@@ -19,7 +19,11 @@ export function checkPluginDefinition(value: unknown, file: string, text?: strin
     throw new ConfigError("plugin-invalid", `${file}: ${field}: ${message}`, { file, ...locateField(text, field.split(".")[0] ?? field), hint });
   };
   if (typeof value !== "object" || value === null) {
-    fail("export default", "the module does not export a plugin", "end the module with 'export default definePlugin({ apiVersion: \"aicfg/v1\", name, version, setup(ctx) {…} })'");
+    fail(
+      "export default",
+      "the module does not export a plugin",
+      "end the module with 'export default definePlugin({ apiVersion: \"aicfg/v1\", name, version, setup(ctx) {…} })'",
+    );
   }
   const p = value as Record<string, unknown>;
   if (!(SUPPORTED_API_VERSIONS as readonly unknown[]).includes(p.apiVersion)) {
@@ -40,7 +44,7 @@ export function checkPluginDefinition(value: unknown, file: string, text?: strin
     fail("name", "must be an npm-style package name", "use the package name, e.g. 'aicfg-plugin-gptme'");
   if (typeof p.version !== "string" || !/^\d+\.\d+\.\d+/.test(p.version)) fail("version", "must be a semver version", "e.g. version: '1.0.0'");
   if (typeof p.setup !== "function") fail("setup", "must be a function", "add setup(ctx) { ctx.adapters.register(…) }");
-  if (p.order !== undefined && !(typeof p.order === "string" && Object.hasOwn(ORDER_RANK, p.order))) fail("order", `must be "pre", "normal" or "post"`, "remove order, or use one of those");
+  if (p.order !== undefined && !(typeof p.order === "string" && Object.hasOwn(ORDER_RANK, p.order)))
+    fail("order", `must be "pre", "normal" or "post"`, "remove order, or use one of those");
   return value as PluginDefinition;
 }
-

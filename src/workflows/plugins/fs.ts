@@ -12,17 +12,13 @@ export type PluginFs = {
   writeFile: (path: string, data: string | Uint8Array) => Promise<string>;
 };
 
-export class OutsideGrantError extends ActionError {
+class OutsideGrantError extends ActionError {
   readonly path: string;
   constructor(path: string, roots: readonly string[], who: string) {
-    super(
-      "outside-grant",
-      `${who} may not write ${path}: it is outside its grant (${roots.length ? roots.join(", ") : "no folder"})`,
-      {
-        retryable: false,
-        hint: "grant the folder in plugins: [{ use: …, grant: { write: [DIR] } }] if the plugin should write there, else report the plugin",
-      },
-    );
+    super("outside-grant", `${who} may not write ${path}: it is outside its grant (${roots.length ? roots.join(", ") : "no folder"})`, {
+      retryable: false,
+      hint: "grant the folder in plugins: [{ use: …, grant: { write: [DIR] } }] if the plugin should write there, else report the plugin",
+    });
     this.path = path;
   }
 }

@@ -8,7 +8,7 @@ import type { Action } from "../actions/types.ts";
 import { triggerRegistry } from "../triggers.ts";
 import { ORDER_RANK, type Hook, type HookHandler, type HookOrder, type PluginContext, type PluginDefinition } from "./api.ts";
 
-export type PluginProvides = { adapters: string[]; actions: string[]; triggers: string[] };
+type PluginProvides = { adapters: string[]; actions: string[]; triggers: string[] };
 export type PluginFailure = { name: string; spec: string; file?: string; code: string; error: string; hint?: string };
 
 type OrderedHook = { pluginRank: number; pluginIndex: number; hookRank: number; seq: number; plugin: string; handler: HookHandler };

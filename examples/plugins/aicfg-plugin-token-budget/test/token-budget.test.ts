@@ -50,7 +50,9 @@ describe("runAction(token-budget)", () => {
 
   it("checks its inputs with its schema and refuses to write outside the library", async () => {
     await expect(runAction(tokenBudgetAction, { with: { max: -1 }, files: FILES })).rejects.toThrow(/max/);
-    await expect(runAction(tokenBudgetAction, { with: { max: 10, out: "../escape.md", fail: false }, files: FILES })).rejects.toMatchObject({ code: "outside-grant" });
+    await expect(runAction(tokenBudgetAction, { with: { max: 10, out: "../escape.md", fail: false }, files: FILES })).rejects.toMatchObject({
+      code: "outside-grant",
+    });
   });
 });
 
