@@ -65,6 +65,21 @@ const pct = (xs: number[], p: number) => {
 };
 const median = (xs: number[]) => pct(xs, 50);
 
+if (values.child?.startsWith("load:")) {
+  // The plugin's own cost, in this fresh process with aicfg's modules loaded: pin check, import and
+  // setup (in process), or spawning the child and its describe call (isolated).
+  const mode = values.child.slice(5) as Mode;
+  const { lib, base } = library(mode);
+  const { loadPlugins } = await import("../src/daemon/plugins/host.ts");
+  const t0 = performance.now();
+  const host = await loadPlugins([{ configFile: join(lib, "aicfg.yaml"), entries: MODES[mode] }]);
+  const ms = performance.now() - t0;
+  await host.stop();
+  rmSync(base, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify({ ms, loaded: host.loaded.length }));
+  process.exit(0);
+}
+
 if (values.child) {
   // One start-up sample, in this fresh process.
   const mode = values.child as Mode;
@@ -102,8 +117,22 @@ for (const mode of Object.keys(MODES) as Mode[]) {
   );
 }
 console.log(
-  `=> one in-process plugin adds ${(startup["in-process"]! - startup.none!).toFixed(1)} ms, one isolated plugin ${(startup.isolated! - startup.none!).toFixed(1)} ms to start-up\n`,
+  `=> one in-process plugin adds ${(startup["in-process"]! - startup.none!).toFixed(1)} ms, one isolated plugin ${(startup.isolated! - startup.none!).toFixed(1)} ms to start-up`,
 );
+for (const mode of ["in-process", "isolated"] as const) {
+  const samples: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const [cmd, ...pre] = runtimeCmd();
+    const r = spawnSync(cmd!, [...pre, fileURLToPath(import.meta.url), "--child", `load:${mode}`], { encoding: "utf8", timeout: 120_000 });
+    const out = JSON.parse(r.stdout || "{}") as { ms?: number; loaded?: number };
+    if (out.ms === undefined || out.loaded !== 1) throw new Error(`load sample (${mode}) failed: ${r.stderr.slice(-800)}`);
+    samples.push(out.ms);
+  }
+  console.log(
+    `loading the plugin alone, ${mode.padEnd(10)}  median ${median(samples).toFixed(1)} ms  (min ${Math.min(...samples).toFixed(1)}, max ${Math.max(...samples).toFixed(1)})`,
+  );
+}
+console.log("");
 
 async function calls(mode: "in-process" | "isolated"): Promise<void> {
   const { lib, state, base } = library(mode);

@@ -94,6 +94,22 @@ describe("plugins the host refuses", () => {
   });
 });
 
+describe("plugins of daemon.yaml", () => {
+  it("are loaded before the library's, pinned in the aicfg.lock beside daemon.yaml; a plugin listed twice is refused", async () => {
+    const etc = temp();
+    const file = join(etc, "daemon.yaml");
+    writeFileSync(file, `plugins: [${SAMPLE}]\n`);
+    pinPlugins(etc, [SAMPLE], file);
+    d = await startTestDaemon({ files: {}, plugins: [SAMPLE], config: { file, plugins: [SAMPLE] } });
+    const p = d.daemon.status().checks.plugins;
+    expect(p.loaded).toEqual(["aicfg-plugin-token-budget@1.0.0"]);
+    expect(p.failed).toMatchObject([
+      { code: "plugin-duplicate", error: expect.stringContaining("a plugin named aicfg-plugin-token-budget is already loaded") },
+    ]);
+    expect(p.failed[0]!.error).toContain(join(d.libraryRoot, "aicfg.yaml"));
+  });
+});
+
 describe("isolated plugins and their grant", () => {
   const wf = (path: string, direct: boolean) =>
     `name: w\non:\n  manual: true\nsteps:\n  - id: write\n    uses: write-file\n    with:\n      path: ${JSON.stringify(path)}\n      direct: ${direct}\n`;
