@@ -88,4 +88,21 @@ describe("aicfg plugin", () => {
     expect((await cli(["plugin", "new", "not-a-plugin-name"], { cwd: lib })).code).toBe(2);
     expect((await cli(["plugin", "remove", "./nope"], { cwd: lib })).err).toContain("plugins: has no entry ./nope");
   });
+
+  it("validate knows a plugin's trigger only once the plugin is listed, and checks its inputs with the file position", async () => {
+    const lib = library();
+    mkdirSync(join(lib, "workflows"));
+    writeFileSync(
+      join(lib, "workflows", "poll.yaml"),
+      'name: poll\non:\n  triggers:\n    - uses: http-poll\n      with: { url: "ftp://example.invalid/", every: 5s }\nsteps:\n  - id: v\n    uses: validate\n',
+    );
+    const before = await cli(["validate"], { cwd: lib });
+    expect(before.code).toBe(1);
+    expect(before.out + before.err).toContain("workflows/poll.yaml:4:13  error: on.triggers[0].uses: no plugin provides a trigger 'http-poll'");
+    const plugin = fileURLToPath(new URL("../../examples/plugins/aicfg-plugin-http-poll", import.meta.url));
+    expect((await cli(["plugin", "add", plugin], { cwd: lib })).code).toBe(0);
+    const after = await cli(["validate"], { cwd: lib });
+    expect(after.code).toBe(1);
+    expect(after.out + after.err).toMatch(/workflows\/poll\.yaml:5:\d+ {2}error: on\.triggers\.0\.with\.url: /);
+  });
 });
