@@ -234,7 +234,13 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const plugins: PluginHost | undefined = pluginSources.length ? await loadPlugins(pluginSources, { log, now: clock.now }) : undefined;
   for (const p of plugins?.loaded ?? []) log("info", `plugin ${p.name} ${p.version} loaded`, { plugin: p.name, provides: p.provides });
   // Only one scheduling daemon per state folder (taken after the libraries loaded, so a bad library leaves no lock).
-  const releaseLock = scheduling ? acquireLock(config.stateDir, instance, clock.now) : () => {};
+  let releaseLock: () => void = () => {};
+  try {
+    if (scheduling) releaseLock = acquireLock(config.stateDir, instance, clock.now);
+  } catch (e) {
+    await plugins?.stop(); // an isolated plugin's child must not outlive a daemon that did not start
+    throw e;
+  }
   const enabledOverrides = new Map<string, boolean>();
   // Workflows whose saved enable/disable state has been read. One not read yet counts as disabled:
   // a workflow that appears by hot reload must not run before the store says whether it may (with
