@@ -1,5 +1,5 @@
 // The layering rule of ARCHITECTURE.md as a check: imports only point down
-// (library ← adapters ← workflows ← daemon). Prints each import that points up, with file:line:col,
+// (library ← adapters ← workflows ← daemon ← testing, the plugin test kit). Prints each import that points up, with file:line:col,
 // and exits 1 when there is one; `--json` prints the findings for machines.
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { globSync } from "tinyglobby";
 
 /** Lower index = lower layer. A module may import its own layer and the layers below it. */
-const LAYERS = ["library", "adapters", "workflows", "daemon"] as const;
+const LAYERS = ["library", "adapters", "workflows", "daemon", "testing"] as const;
 
 export type LayerViolation = { file: string; line: number; column: number; from: string; to: string; specifier: string };
 

@@ -1,4 +1,6 @@
-// The list of adapters. A new AI tool is one new folder under adapters/ and one line here.
+// The adapter registry. A new built-in AI tool is one new folder under adapters/ and one line here;
+// a plugin's adapter goes into the same registry through `ctx.adapters.register` (plugins).
+import { createRegistry, type Registry } from "../library/registry.ts";
 import type { Adapter, DetectEnv, Roots } from "./types.ts";
 import { extrasCapabilities, extrasLocations } from "./extras/index.ts";
 import { qCliAdapter } from "./q-cli/index.ts";
@@ -15,7 +17,7 @@ import { clineAdapter } from "./cline/index.ts";
 import { agentsMdAdapter } from "./agents-md/index.ts";
 import { GENERIC_ADAPTERS } from "./generic/index.ts";
 
-const ADAPTERS: readonly Adapter[] = [
+const BUILTIN_ADAPTERS: readonly Adapter[] = [
   qCliAdapter,
   kiroCliAdapter,
   claudeCodeAdapter,
@@ -31,8 +33,17 @@ const ADAPTERS: readonly Adapter[] = [
   ...GENERIC_ADAPTERS,
 ];
 
+/** Every adapter: the built-ins (owner `aicfg`), then those plugins registered, in their order. */
+export const adapterRegistry: Registry<Adapter> = createRegistry<Adapter>(
+  "adapter",
+  (a) => a.id,
+  (register) => {
+    for (const a of BUILTIN_ADAPTERS) register(a);
+  },
+);
+
 export function listAdapters(): readonly Adapter[] {
-  return ADAPTERS;
+  return adapterRegistry.list();
 }
 
 /** What a target can express: its adapter's own table plus library skills, commands and ignore files. */
@@ -46,7 +57,7 @@ export function effectiveLocations(a: Adapter, roots: Roots): string[] {
 }
 
 export function getAdapter(id: string): Adapter | undefined {
-  return ADAPTERS.find((a) => a.id === id);
+  return adapterRegistry.get(id);
 }
 
 /**
@@ -58,7 +69,7 @@ export const TARGET_SELECTORS = ["all", "detected"] as const;
 /** The targets whose tool is installed on this machine, as `aicfg doctor` reports them. */
 export async function detectedTargets(env: DetectEnv): Promise<string[]> {
   const found = await Promise.all(
-    ADAPTERS.map(async (a) => {
+    listAdapters().map(async (a) => {
       try {
         return (await a.detect(env)).installed ? a.id : undefined;
       } catch {
@@ -77,7 +88,7 @@ export async function detectedTargets(env: DetectEnv): Promise<string[]> {
 export async function expandTargets(ids: readonly string[], env: () => DetectEnv): Promise<string[]> {
   const out = new Set<string>();
   for (const id of ids) {
-    if (id === "all") for (const a of ADAPTERS) out.add(a.id);
+    if (id === "all") for (const a of listAdapters()) out.add(a.id);
     else if (id === "detected") for (const t of await detectedTargets(env())) out.add(t);
     else out.add(id);
   }

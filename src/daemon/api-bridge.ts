@@ -256,6 +256,7 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
         },
         scheduler: { lastTickAt: c.scheduler.enabled ? c.scheduler.lastTick || undefined : handle.clock.now(), intervalMs: 30_000 },
         watchers: { ok: c.watchers.ok, watchedPaths: c.watchers.count, ...(c.watchers.dead ? { message: `${c.watchers.dead} file watcher(s) stopped` } : {}) },
+        plugins: c.plugins,
       };
     },
   };

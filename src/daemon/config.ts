@@ -9,7 +9,7 @@ import { defaultStateDir } from "../adapters/export.ts";
 import { ApiConfig, type ApiConfigInput } from "./api/config.ts";
 import { ConfigError, type Diagnostic } from "../library/diagnostics.ts";
 import { parseYaml, zodIssuesToDiagnostics } from "../library/yaml-source.ts";
-import { Slug } from "../library/schema.ts";
+import { PluginEntry, Slug } from "../library/schema.ts";
 import { Duration, parseDuration } from "../workflows/duration.ts";
 
 const DEFAULT_LISTEN = "127.0.0.1:7411";
@@ -61,6 +61,10 @@ export const DaemonConfigSpec = z.strictObject({
     )
     .optional()
     .describe("library folders to serve (relative to this file)"),
+  plugins: z
+    .array(PluginEntry)
+    .optional()
+    .describe("plugins the daemon loads besides those of each library's aicfg.yaml; pinned in aicfg.lock beside this file"),
   state_dir: z.string().min(1).optional().describe("runs, logs, watermarks, the ownership manifest and backups (default $XDG_STATE_HOME/aicfg)"),
   listen: Listen.optional().describe(`where the HTTP API listens (default ${DEFAULT_LISTEN}; loopback unless auth is configured)`),
   actions: z
@@ -154,6 +158,8 @@ export type DaemonConfig = {
   libraryGit?: Record<string, { repository?: string; branch?: string }>;
   /** The org per library root, where the config names one (otherwise the default org). */
   libraryOrg?: Record<string, string>;
+  /** `plugins:` of daemon.yaml, as written (resolved against the file's folder by the plugin loader). */
+  plugins?: PluginEntry[];
   /** The file it came from, if any. */
   file?: string;
 };
@@ -261,6 +267,7 @@ export function resolveDaemonConfig(flags: DaemonFlags, cwd: string, env: Record
       ),
     ),
     libraryOrg: Object.fromEntries((spec.libraries ?? []).flatMap((l) => (typeof l === "string" || !l.org ? [] : [[resolve(base, l.path), l.org]]))),
+    ...(spec.plugins?.length ? { plugins: spec.plugins } : {}),
     ...(file ? { file } : {}),
   };
 }

@@ -25,7 +25,9 @@ import { createSecretRegistry, type SecretRegistry } from "./telemetry/redact.ts
 import { secretAccess } from "../workflows/secrets/store.ts";
 import { acquireStateLock } from "./store/state-lock.ts";
 import { TERMINAL, type RunRecord, type RunStore } from "./store/types.ts";
+import { loadPlugins, type PluginHost, type PluginSource } from "./plugins/host.ts";
 import { startAfterTrigger } from "./triggers/after.ts";
+import { startPluginTrigger, type PluginTriggerHandle } from "./triggers/plugin.ts";
 import { startCronTrigger, type CronTriggerHandle } from "./triggers/cron.ts";
 import { createGitTriggerRegistry, notifyGitPush, startGitTrigger, type GitPush, type GitPushResult, type GitTriggerHandle } from "./triggers/git.ts";
 import { manualRequest } from "./triggers/manual.ts";
@@ -128,6 +130,8 @@ type DaemonStatus = {
     config: { ok: boolean; libraries: number; workflows: number; broken: number };
     scheduler: { ok: boolean; lastTick: number; enabled: boolean };
     watchers: { ok: boolean; count: number; dead: number };
+    /** Plugins loaded, and those left out with why (the daemon runs without them: not a readiness failure). */
+    plugins: { loaded: string[]; failed: { name: string; code: string; error: string; hint?: string; file?: string }[]; refusedWrites: number };
   };
   runs: { inFlight: number; queued: number };
 };
@@ -163,7 +167,14 @@ export type DaemonHandle = {
   stop: (o?: { deadlineMs?: number }) => Promise<{ finished: string[]; interrupted: string[] }>;
 };
 
-type Triggers = { hash: string; enabled: boolean; crons: CronTriggerHandle[]; watch?: WatchTriggerHandle; git?: GitTriggerHandle };
+type Triggers = {
+  hash: string;
+  enabled: boolean;
+  crons: CronTriggerHandle[];
+  watch?: WatchTriggerHandle;
+  git?: GitTriggerHandle;
+  plugin: PluginTriggerHandle[];
+};
 
 const LOCK_FILE = "daemon.lock";
 const OWNER_STALE_MS = 60_000;
@@ -236,9 +247,25 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       });
     libraries.set(name, { name, root: lib.root, workflows: new Map(), broken: new Map(), loadedAt: 0, gitLayers, ...(live ? { live } : {}) });
   }
+  // ---- plugins: daemon.yaml's, then each library's aicfg.yaml's, before any workflow is compiled
+  // (their actions and trigger types must be in the registries then). One that fails is left out.
+  const pluginSources: PluginSource[] = [];
+  if (config.file && config.plugins?.length) pluginSources.push({ configFile: config.file, entries: config.plugins });
+  for (const state of libraries.values()) {
+    const manifest = state.live ? state.live.current().library.manifest : loadLibrary(state.root).manifest;
+    if (manifest.plugins?.length) pluginSources.push({ configFile: join(state.root, "aicfg.yaml"), entries: manifest.plugins });
+  }
+  const plugins: PluginHost | undefined = pluginSources.length ? await loadPlugins(pluginSources, { log, now: clock.now }) : undefined;
+  for (const p of plugins?.loaded ?? []) log("info", `plugin ${p.name} ${p.version} loaded`, { plugin: p.name, provides: p.provides });
   // Only one scheduling daemon per state folder (taken after the libraries loaded, so a bad library leaves no lock).
   // Replicas on PostgreSQL coordinate through the database instead (the ledger, leases and fences).
-  const releaseLock = scheduling && !pgStore ? acquireLock(config.stateDir, instance, clock.now) : () => {};
+  let releaseLock: () => void = () => {};
+  try {
+    if (scheduling && !pgStore) releaseLock = acquireLock(config.stateDir, instance, clock.now);
+  } catch (e) {
+    await plugins?.stop(); // an isolated plugin's child must not outlive a daemon that did not start
+    throw e;
+  }
   const enabledOverrides = new Map<string, boolean>();
   // Workflows whose saved enable/disable state has been read. One not read yet counts as disabled:
   // a workflow that appears by hot reload must not run before the store says whether it may (with
@@ -431,7 +458,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
 
   const initialRunsDone = new Set<string>();
   const startTriggersFor = async (state: LibraryState, wf: LoadedWorkflow): Promise<Triggers> => {
-    const t: Triggers = { hash: wf.hash, enabled: isEnabled(wf), crons: [] };
+    const t: Triggers = { hash: wf.hash, enabled: isEnabled(wf), crons: [], plugin: [] };
     if (!scheduling || !t.enabled) return t;
     const on = wf.spec.on ?? {};
     for (const [index, spec] of wf.crons.entries()) {
@@ -501,6 +528,21 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       });
       gitRegistry.triggers.add(t.git);
     }
+    for (const [index, spec] of (on.triggers ?? []).entries()) {
+      const h = await startPluginTrigger({
+        library: state.name,
+        workflow: wf.name,
+        index,
+        spec,
+        stateDir: config.stateDir,
+        clock,
+        log: (level, m) => log(level, m, { library: state.name, workflow: wf.name }),
+        fire: async (data) => {
+          await fireRun(state.name, wf, "plugin", { ...data, kind: "plugin", uses: spec.uses });
+        },
+      });
+      if (h) t.plugin.push(h);
+    }
     return t;
   };
 
@@ -511,6 +553,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       gitRegistry.triggers.delete(t.git);
     }
     await t.watch?.close();
+    for (const p of t.plugin) await p.stop();
   };
 
   const syncTriggers = async (state: LibraryState) => {
@@ -548,6 +591,9 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     : () => {};
 
   for (const state of libraries.values()) await syncTriggers(state);
+  // Plugins' start hooks, in their order, once everything they registered can be used.
+  const pluginStartFailures = scheduling && plugins ? await plugins.start() : [];
+  for (const f of pluginStartFailures) log("error", `plugin ${f.name}: ${f.error}`, { plugin: f.name });
 
   // ---- hot reload of workflow files ----
   const reloadWatchers: FileWatcher[] = [];
@@ -643,6 +689,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     if (on.git) kinds.push("git");
     if (on.after) kinds.push("after");
     if (on.manual !== false) kinds.push("manual");
+    if (on.triggers?.length) kinds.push("plugin");
     const t = triggers.get(`${state.name}\u0000${wf.name}`);
     const nextRuns = (t?.crons ?? [])
       .flatMap((c) => c.nextRuns(5))
@@ -744,6 +791,17 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
         config: { ok: true, libraries: libraries.size, workflows: [...libraries.values()].reduce((n, s) => n + s.workflows.size, 0), broken },
         scheduler: { ok: schedulerOk && !stopping, lastTick, enabled: scheduling },
         watchers: { ok: dead === 0 || stopping, count: watchers.length, dead },
+        plugins: {
+          loaded: (plugins?.loaded ?? []).map((p) => `${p.name}@${p.version}`),
+          failed: [...(plugins?.failed ?? []), ...pluginStartFailures].map((f) => ({
+            name: f.name,
+            code: f.code,
+            error: f.error,
+            ...(f.hint ? { hint: f.hint } : {}),
+            ...(f.file ? { file: f.file } : {}),
+          })),
+          refusedWrites: plugins?.refusals().length ?? 0,
+        },
       };
       return {
         ready: !stopping && checks.store.ok && checks.config.ok && checks.scheduler.ok && checks.watchers.ok,
@@ -782,6 +840,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       await cluster?.stop();
       if (pgStore) await release();
       if (ownPgStore) await ownPgStore.close().catch(() => {});
+      await plugins?.stop();
       releaseLock();
       stopOutcomes();
       log("info", `daemon stopped: ${result.finished.length} run(s) finished, ${result.interrupted.length} interrupted`);

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { LiveLibrary } from "../library/live.ts";
 import type { LayerFolder } from "../library/model.ts";
+import { scopedFs } from "../workflows/plugins/fs.ts";
 import type { ActionContext, ActionResult, ActionSettings, SecretAccess, StepSummary } from "../workflows/actions/types.ts";
 import { ActionError } from "../workflows/actions/types.ts";
 import { ConfigError } from "../library/diagnostics.ts";
@@ -283,6 +284,7 @@ export async function executeRun(run: RunRecord, wf: LoadedWorkflow, lib: Librar
               : "success",
         settings: deps.settings,
         ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        fs: scopedFs([lib.root, deps.stateDir], lib.root, `step ${step.id} (${step.uses})`),
       };
       let result: ActionResult | undefined;
       let error: unknown;

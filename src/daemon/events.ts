@@ -4,7 +4,7 @@
 
 export type RunResult = "success" | "failure" | "cancelled" | "timed_out" | "interrupted" | "skipped";
 export type OccurrenceOutcome = "started" | "skipped" | "missed" | "caught_up";
-export type TriggerKind = "cron" | "watch" | "git" | "webhook" | "manual" | "after" | "api";
+export type TriggerKind = "cron" | "watch" | "git" | "webhook" | "manual" | "after" | "api" | "plugin";
 
 export type DaemonEvent =
   | {

@@ -27,9 +27,18 @@ export const LockedLayer = z.strictObject({
 });
 export type LockedLayer = z.infer<typeof LockedLayer>;
 
+/** An in-process plugin's pin, written by `aicfg plugin add`: the host refuses to load it when a file differs. */
+const LockedPlugin = z.strictObject({
+  name: z.string().min(1).describe("the plugin's name, as its definePlugin says"),
+  version: z.string().min(1),
+  files: z.record(z.string(), Integrity).describe("every file of the plugin, relative to its folder, with its sha256"),
+});
+type LockedPlugin = z.infer<typeof LockedPlugin>;
+
 export const LockFile = z.strictObject({
   lockfileVersion: z.literal(LOCK_VERSION),
   layers: z.record(Slug, LockedLayer),
+  plugins: z.record(z.string(), LockedPlugin).optional().describe("pins of the plugins listed in plugins:, by the entry as written there"),
 });
 export type LockFile = z.infer<typeof LockFile>;
 
@@ -112,7 +121,17 @@ export function serializeLock(lock: LockFile, order: readonly string[] = []): st
       ...(l.adopted?.length ? { adopted: [...new Set(l.adopted)].sort() } : {}),
     };
   }
-  return JSON.stringify({ lockfileVersion: lock.lockfileVersion, layers }, null, 2) + "\n";
+  let plugins: Record<string, LockedPlugin> | undefined;
+  if (lock.plugins && Object.keys(lock.plugins).length) {
+    plugins = {};
+    for (const k of Object.keys(lock.plugins).sort()) {
+      const p = lock.plugins[k]!;
+      const files: Record<string, string> = {};
+      for (const f of Object.keys(p.files).sort()) files[f] = p.files[f]!;
+      plugins[k] = { name: p.name, version: p.version, files };
+    }
+  }
+  return JSON.stringify({ lockfileVersion: lock.lockfileVersion, layers, ...(plugins ? { plugins } : {}) }, null, 2) + "\n";
 }
 
 /** Why a layer's lock entry does not cover its aicfg.yaml entry (`undefined`: it does). */

@@ -325,6 +325,29 @@ export const MergeRule = z.strictObject({
 });
 export type MergeRule = z.infer<typeof MergeRule>;
 
+/**
+ * One entry of `plugins:` (aicfg.yaml, daemon.yaml): an npm package name (`aicfg-plugin-foo`) or a
+ * path (`./plugins/bar.ts`), relative to the file; as an object it may run out of process with
+ * only the capabilities granted here.
+ */
+export const PluginEntry = z.union([
+  z.string().min(1),
+  z.strictObject({
+    use: z.string().min(1).describe("npm package name or ./relative/path of the plugin"),
+    isolation: z
+      .enum(["in-process", "process"])
+      .optional()
+      .describe("process: run it in a child process over JSON-RPC with only the grant below (default in-process, which needs a pin in aicfg.lock)"),
+    grant: z
+      .strictObject({
+        write: z.array(z.string().min(1)).optional().describe("folders it may write into (relative to this file); nothing else"),
+        net: z.boolean().optional().describe("may it use the network (default false)"),
+      })
+      .optional(),
+  }),
+]);
+export type PluginEntry = z.infer<typeof PluginEntry>;
+
 /** `aicfg.yaml`, the library manifest. */
 export const LibraryManifest = z.strictObject({
   $schema: z.string().optional(),
@@ -360,6 +383,7 @@ export const LibraryManifest = z.strictObject({
     .optional(),
   ignore: z.array(z.string()).optional().describe("files agents must not read (gitignore-style patterns)"),
   merge: z.array(MergeRule).optional().describe("merge policy per path glob for upstream updates of adopted files; first match wins"),
+  plugins: z.array(PluginEntry).optional().describe("plugins that add adapters, actions and triggers, loaded in this order ('aicfg plugin add')"),
   limits: z
     .strictObject({
       maxFileBytes: z.number().int().positive().optional().describe("largest knowledge file accepted (default 1 MiB)"),

@@ -11,6 +11,7 @@ import type { Library } from "../library/model.ts";
 import { isSecretRef, SecretRef, WINDOWS_DEVICE_MESSAGE, WINDOWS_DEVICE_NAME } from "../library/schema.ts";
 import { MAX_YAML_BYTES, parseYaml, zodIssuesToDiagnostics, type ParsedYaml } from "../library/yaml-source.ts";
 import { getAction, listActions } from "./actions/index.ts";
+import { triggerRegistry } from "./triggers.ts";
 import { Duration, parseDuration } from "./duration.ts";
 import {
   compileValue,
@@ -119,6 +120,11 @@ const InputSpec = z
       ctx.addIssue({ code: "custom", path: ["default"], message: "a { secret: NAME } default needs type: string (secrets are text)" });
   });
 
+const PluginTriggerOn = z.strictObject({
+  uses: z.string().min(1).describe("the trigger's id, as its plugin registers it"),
+  with: z.record(z.string(), z.unknown()).optional().describe("the trigger's inputs (literal values)"),
+});
+
 export const WorkflowSpec = z.strictObject({
   $schema: z.string().optional(),
   name: Name,
@@ -131,6 +137,11 @@ export const WorkflowSpec = z.strictObject({
       git: GitOn.optional(),
       after: z.array(Name).min(1).optional().describe("run when one of these workflows succeeds"),
       manual: z.boolean().optional().describe("allow runs from 'aicfg run' and the API (default true)"),
+      triggers: z
+        .array(PluginTriggerOn)
+        .min(1)
+        .optional()
+        .describe("triggers plugins provide (listed in plugins: of aicfg.yaml or daemon.yaml), e.g. { uses: http-poll, with: { url: … } }"),
     })
     .optional(),
   concurrency: z
@@ -231,6 +242,7 @@ export function compileWorkflowText(
   const spec = result.data;
   const before = diagnostics.length;
   const steps = compileSteps(spec, file, parsed, diagnostics);
+  checkPluginTriggers(spec, file, parsed, diagnostics);
   if (diagnostics.slice(before).some((d) => d.severity === "error")) return { workflow: undefined, diagnostics };
   const crons = spec.on?.cron === undefined ? [] : Array.isArray(spec.on.cron) ? spec.on.cron : [spec.on.cron];
   const workflow: LoadedWorkflow = {
@@ -249,10 +261,34 @@ export function compileWorkflowText(
 
 function knownKeysAt(path: readonly PropertyKey[]): string[] | undefined {
   if (path.length === 0) return Object.keys(WorkflowSpec.shape);
-  if (path.length === 1 && path[0] === "on") return ["watch", "cron", "git", "after", "manual"];
+  if (path.length === 1 && path[0] === "on") return ["watch", "cron", "git", "after", "manual", "triggers"];
   if (path.length === 2 && path[0] === "steps") return Object.keys(StepSpec.shape);
   if (path.length === 1 && path[0] === "concurrency") return ["group", "overlap"];
   return undefined;
+}
+
+/** `on.triggers`: each `uses` must name a registered trigger type and its `with` must match that type's schema. */
+function checkPluginTriggers(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: Diagnostic[]): void {
+  for (const [i, t] of (spec.on?.triggers ?? []).entries()) {
+    const type = triggerRegistry.get(t.uses);
+    if (!type) {
+      const known = triggerRegistry.list().map((x) => x.id);
+      d.push({
+        severity: "error",
+        code: "unknown-trigger",
+        message: `on.triggers[${i}].uses: no plugin provides a trigger '${t.uses}'${known.length ? ` (known: ${known.join(", ")})` : ""}`,
+        file,
+        ...parsed.locate(["on", "triggers", i, "uses"]),
+        hint: "add the plugin that provides it to plugins: in aicfg.yaml or daemon.yaml ('aicfg plugin add'), or fix the id",
+      });
+      continue;
+    }
+    const r = type.with.safeParse(t.with ?? {}, { reportInput: true });
+    if (!r.success) {
+      const issues = r.error.issues.map((iss) => ({ ...iss, path: ["on", "triggers", i, "with", ...iss.path] })) as typeof r.error.issues;
+      d.push(...zodIssuesToDiagnostics(issues, file, parsed.locate));
+    }
+  }
 }
 
 function compileSteps(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: Diagnostic[]): CompiledStep[] {

@@ -14,7 +14,7 @@ import { getAdapter } from "../../src/adapters/registry.ts";
 import { setJsonKey, setSection } from "../../src/adapters/shared-files.ts";
 import type { FileSource, OutputFile, Roots } from "../../src/adapters/types.ts";
 import { modelFor, type ResolvedAgent } from "../../src/library/model.ts";
-import { agentArb } from "../helpers/arbitraries.ts";
+import { agentArb } from "../../src/testing/arbitraries.ts";
 import { minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 
 let dir: { path: string; cleanup: () => void };

@@ -18,7 +18,7 @@ import { parseTomlText, setJsonKey, setSection, setTomlTable } from "../../src/a
 import type { FileSource, OutputFile, Roots } from "../../src/adapters/types.ts";
 import type { ResolvedAgent } from "../../src/library/model.ts";
 import type { McpServer } from "../../src/library/schema.ts";
-import { agentArb } from "../helpers/arbitraries.ts";
+import { agentArb } from "../../src/testing/arbitraries.ts";
 import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 import { warningsWithBudget } from "../helpers/budget.ts";
 

@@ -18,7 +18,7 @@ import type { OutputFile, Roots } from "../../src/adapters/types.ts";
 import type { Diagnostic } from "../../src/library/diagnostics.ts";
 import type { ResolvedAgent } from "../../src/library/model.ts";
 import type { BuiltinTool } from "../../src/library/schema.ts";
-import { agentArb } from "../helpers/arbitraries.ts";
+import { agentArb } from "../../src/testing/arbitraries.ts";
 import { memorySource, minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
 import { warningsWithBudget } from "../helpers/budget.ts";
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { geminiCliAdapter, geminiTools, universalTools } from "../../src/adapters/gemini-cli/index.ts";
 import { modelFor } from "../../src/library/model.ts";
 import type { McpServer } from "../../src/library/schema.ts";
-import { agentArb } from "../helpers/arbitraries.ts";
+import { agentArb } from "../../src/testing/arbitraries.ts";
 import { knowledgeIndex, minimalAgent, realisticAgent, renderContext, roots, tempDir } from "../helpers/fixtures.ts";
 import { dirSource, diskSource, fakeInstall, messages, show } from "../fixtures/generic/helpers.ts";
 

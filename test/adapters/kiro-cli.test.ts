@@ -11,7 +11,7 @@ import { kiroCliAdapter, KiroCliExtension } from "../../src/adapters/kiro-cli/in
 import { getAdapter } from "../../src/adapters/registry.ts";
 import type { OutputFile } from "../../src/adapters/types.ts";
 import type { ResolvedAgent } from "../../src/library/model.ts";
-import { agentArb } from "../helpers/arbitraries.ts";
+import { agentArb } from "../../src/testing/arbitraries.ts";
 import { knowledgeIndex, memorySource, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 
 const project = roots("/base", "project");

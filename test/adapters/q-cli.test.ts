@@ -14,7 +14,7 @@ import { qCliAdapter, QCliExtension } from "../../src/adapters/q-cli/index.ts";
 import { getAdapter } from "../../src/adapters/registry.ts";
 import type { OutputFile } from "../../src/adapters/types.ts";
 import type { ResolvedAgent } from "../../src/library/model.ts";
-import { agentArb } from "../helpers/arbitraries.ts";
+import { agentArb } from "../../src/testing/arbitraries.ts";
 import { knowledgeIndex, fileContent, memorySource, minimalAgent, realisticAgent, renderContext, roots, tempDir, writeTree } from "../helpers/fixtures.ts";
 
 const base = "/base";

@@ -33,6 +33,8 @@ export type DaemonStatus = {
   scheduler: { lastTickAt: number | undefined; intervalMs: number };
   /** File watchers running. */
   watchers: StatusCheck & { watchedPaths?: number };
+  /** Plugins loaded and left out; a plugin left out is a warning (the daemon runs without it). */
+  plugins?: { loaded: string[]; failed: { name: string; error: string; hint?: string }[]; refusedWrites: number };
 };
 
 type TriggerOptions = {

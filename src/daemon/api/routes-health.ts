@@ -98,6 +98,23 @@ function readinessChecks(status: DaemonStatus | undefined, failure: string | und
       s.watchers.message,
       s.watchers.watchedPaths === undefined ? {} : { observedValue: s.watchers.watchedPaths, observedUnit: "paths" },
     ),
+    // A plugin left out (bad pin, wrong apiVersion, setup threw) is a warning: the daemon runs without it.
+    ...(s.plugins && (s.plugins.loaded.length || s.plugins.failed.length)
+      ? {
+          "plugins:load": [
+            {
+              componentType: "component",
+              status: s.plugins.failed.length ? "warn" : "pass",
+              time,
+              observedValue: s.plugins.loaded.length,
+              observedUnit: "plugins loaded",
+              ...(s.plugins.failed.length
+                ? { output: s.plugins.failed.map((f) => `${f.name} not loaded: ${f.error}${f.hint ? ` (${f.hint})` : ""}`).join("; ") }
+                : {}),
+            },
+          ],
+        }
+      : {}),
     // Unused and unconfigured, webhooks are no readiness concern (/v1/status still reports them).
     ...(webhooks.secretConfigured || webhooks.usedBy.length > 0
       ? {

@@ -33,7 +33,7 @@ const Diagnostic = z.object({
   hint: z.string().optional(),
 });
 
-const TriggerKind = z.enum(["cron", "watch", "git", "webhook", "manual", "after", "api"]);
+const TriggerKind = z.enum(["cron", "watch", "git", "webhook", "manual", "after", "api", "plugin"]);
 const RunStatus = z.enum(["queued", "running", "success", "failure", "cancelled", "timed_out", "interrupted", "skipped"]);
 type RunStatus = z.infer<typeof RunStatus>;
 const IsoTime = z.iso.datetime();

@@ -1,4 +1,6 @@
-// The built-in actions a workflow step can `use`. A new action is one new file here and one line below.
+// The action registry: what a workflow step can `use`. A new built-in action is one new file here and
+// one line below; a plugin's action goes into the same registry through `ctx.actions.register`.
+import { createRegistry, type Registry } from "../../library/registry.ts";
 import type { Action } from "./types.ts";
 import { backupAction } from "./backup.ts";
 import { exportAction } from "./export.ts";
@@ -8,15 +10,20 @@ import { shellAction } from "./shell.ts";
 import { syncAction } from "./sync.ts";
 import { validateAction } from "./validate.ts";
 
-// Built on first use: `validate` imports the workflow schema, which imports this registry, so the
-// list must not be read while the modules are still being evaluated.
-let actions: readonly Action[] | undefined;
+// Seeded on first use: `validate` imports the workflow schema, which imports this registry, so the
+// built-ins must not be read while the modules are still being evaluated.
+export const actionRegistry: Registry<Action> = createRegistry<Action>(
+  "action",
+  (a) => a.name,
+  (register) => {
+    for (const a of [exportAction, validateAction, syncAction, backupAction, healthAction, notifyAction, shellAction]) register(a as unknown as Action);
+  },
+);
 
 export function listActions(): readonly Action[] {
-  actions ??= [exportAction, validateAction, syncAction, backupAction, healthAction, notifyAction, shellAction] as unknown as Action[];
-  return actions;
+  return actionRegistry.list();
 }
 
 export function getAction(name: string): Action | undefined {
-  return listActions().find((a) => a.name === name);
+  return actionRegistry.get(name);
 }

@@ -5,9 +5,10 @@ import type { z } from "zod";
 import type { LiveLibrary } from "../../library/live.ts";
 import type { LayerFolder } from "../../library/model.ts";
 import type { Clock } from "../clock.ts";
+import type { PluginFs } from "../plugins/fs.ts";
 
 export type TriggerInfo = {
-  kind: "cron" | "watch" | "git" | "webhook" | "manual" | "after" | "api";
+  kind: "cron" | "watch" | "git" | "webhook" | "manual" | "after" | "api" | "plugin";
   /** Changed files (absolute paths) for watch triggers. */
   paths?: string[];
   branch?: string;
@@ -55,6 +56,11 @@ export type ActionContext = {
   settings: ActionSettings;
   /** The encrypted secret store (absent when the daemon has none configured). */
   secrets?: SecretAccess;
+  /**
+   * Writes files for a plugin's action: only inside the library and the state folder in process, only
+   * inside its grant out of process (workflows/plugins/fs.ts). Relative paths are relative to the library.
+   */
+  fs?: PluginFs;
 };
 
 /**

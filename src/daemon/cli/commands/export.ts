@@ -10,7 +10,8 @@ import type { ExportResult } from "../../../adapters/export.ts";
 import { VERSION } from "../../version.ts";
 import type { PlanEntry } from "../../../adapters/plan.ts";
 import { ConfigError } from "../../../library/diagnostics.ts";
-import { EXIT, COMMON_OPTIONS, type CliIO, type Command } from "../command.ts";
+import { EXIT, COMMON_OPTIONS, type CliIO, type Command, type ParsedArgs } from "../command.ts";
+import { loadLibraryPlugins, pluginsStamp } from "../library-plugins.ts";
 import { paint, printDiagnostics, progress } from "../format.ts";
 import { LIBRARY_OPTION, STATE_OPTION, libraryDir, listOption, stateDir } from "../options.ts";
 
@@ -56,84 +57,95 @@ export const exportCommand: Command = {
     "aicfg export --root /tmp/sandbox --json",
   ],
   run: async (args, io) => {
-    const v = args.values;
-    if (v.all && v.target) throw new ConfigError("usage", "--all and --target exclude each other", { hint: "use one of them" });
-    const scope = v.scope as string | undefined;
-    if (scope !== undefined && scope !== "project" && scope !== "user") {
-      throw new ConfigError("usage", `--scope must be 'project' or 'user', not '${scope}'`);
+    // A plugin's adapter is a target like the built-ins: the library's plugins load first.
+    const plugins = await loadLibraryPlugins(libraryDir(args, io), io, args.values.json === true);
+    try {
+      return await runExport(args, io);
+    } finally {
+      await plugins.stop();
     }
-    const check = v.check === true;
-    const dryRun = check || v["dry-run"] === true;
-    const p = progress(io, !v.json);
-    const asked = listOption(v.target);
-    // Detection looks where `aicfg doctor` looks: this environment's PATH and HOME. The registry
-    // (every adapter) is imported only when needed, so a no-op export stays a few stat calls.
-    let targets = asked;
-    if (asked?.includes("detected")) {
-      const [{ expandTargets }, { realDetectEnv }] = await Promise.all([import("../../../adapters/registry.ts"), import("../../../adapters/detect-env.ts")]);
-      targets = await expandTargets(asked, () => realDetectEnv({ env: io.env, projectRoot: io.cwd, homeDir: io.env.HOME || homedir() }));
-      if (targets.length === 0) {
-        throw new ConfigError("no-targets-detected", "--target detected: no AI tool was found on this machine", {
-          hint: "run 'aicfg doctor' to see where aicfg looked, or name the targets (--target claude-code,cursor)",
-        });
-      }
-    }
-    const library = libraryDir(args, io);
-    const state = stateDir(args, io);
-    const agents = listOption(v.agent);
-    const noCache = v["no-cache"] === true || (dryRun && !check);
-    // The no-op shortcut: same library, root, targets and options as a recorded clean export, and
-    // every input and output with the recorded stats (or, when they moved, the recorded hash).
-    const key = JSON.stringify({
-      version: VERSION,
-      library,
-      root: v.root ? resolve(String(v.root)) : null,
-      cwd: v.root ? null : process.cwd(),
-      home: homedir(),
-      scope: scope ?? null,
-      targets: targets ?? null,
-      strict: v.strict === true,
-      secrets: secretStoreStamp(state),
-    });
-    const quick = !noCache && v.force !== true && !agents ? quickCheck(state, key, library) : undefined;
-    let result: Shown;
-    let secretValues: Map<string, string> | undefined;
-    if (quick?.replay) result = replayed(quick.replay, dryRun);
-    else {
-      p.update("aicfg: loading library…");
-      const [{ exportLibraryAsync }, { loadCliLibrary }] = await Promise.all([import("../../../adapters/export.ts"), import("../library-load.ts")]);
-      // Only a tool without env-var references, in user scope, gets a decrypted value (src/adapters/secrets.ts).
-      secretValues = scope === "project" ? undefined : await (await import("../../../workflows/secrets/store.ts")).readExportSecrets(state, io.env);
-      result = await exportLibraryAsync({
-        library: await loadCliLibrary(args, io, library),
-        ...(targets ? { targets } : {}),
-        ...(agents ? { agents } : {}),
-        ...(scope ? { scope: scope as "project" | "user" } : {}),
-        ...(v.root ? { root: String(v.root) } : {}),
-        stateDir: state,
-        dryRun,
-        force: v.force === true,
-        strict: v.strict === true,
-        // Without a record of these options nothing says which inputs changed since the render cache was
-        // filled (another --target set may have filled it): a same-size edit with its mtime put back
-        // would pass its stat check, so everything is rendered (and compared) once.
-        noCache: noCache || (quick !== undefined && !quick.recorded),
-        ...(secretValues ? { secrets: secretValues } : {}),
-        ...(quick ? { record: { key, scan: quick.scan }, changedInputs: quick.changed } : {}),
-      });
-    }
-    p.done();
-    const code = exitCode(result, check);
-    if (v.json) {
-      io.out(JSON.stringify(toJson(result, dryRun, code), null, 2));
-      return code;
-    }
-    // The diff library is loaded only for the diffs of a dry run (a no-op export stays light).
-    const patcher = dryRun && !check ? (await import("diff")).createTwoFilesPatch : undefined;
-    printHuman(io, result, dryRun, check, v.verbose === true, patcher, [...(secretValues?.values() ?? [])]);
-    return code;
   },
 };
+
+async function runExport(args: ParsedArgs, io: CliIO): Promise<number> {
+  const v = args.values;
+  if (v.all && v.target) throw new ConfigError("usage", "--all and --target exclude each other", { hint: "use one of them" });
+  const scope = v.scope as string | undefined;
+  if (scope !== undefined && scope !== "project" && scope !== "user") {
+    throw new ConfigError("usage", `--scope must be 'project' or 'user', not '${scope}'`);
+  }
+  const check = v.check === true;
+  const dryRun = check || v["dry-run"] === true;
+  const p = progress(io, !v.json);
+  const asked = listOption(v.target);
+  // Detection looks where `aicfg doctor` looks: this environment's PATH and HOME. The registry
+  // (every adapter) is imported only when needed, so a no-op export stays a few stat calls.
+  let targets = asked;
+  if (asked?.includes("detected")) {
+    const [{ expandTargets }, { realDetectEnv }] = await Promise.all([import("../../../adapters/registry.ts"), import("../../../adapters/detect-env.ts")]);
+    targets = await expandTargets(asked, () => realDetectEnv({ env: io.env, projectRoot: io.cwd, homeDir: io.env.HOME || homedir() }));
+    if (targets.length === 0) {
+      throw new ConfigError("no-targets-detected", "--target detected: no AI tool was found on this machine", {
+        hint: "run 'aicfg doctor' to see where aicfg looked, or name the targets (--target claude-code,cursor)",
+      });
+    }
+  }
+  const library = libraryDir(args, io);
+  const state = stateDir(args, io);
+  const agents = listOption(v.agent);
+  const noCache = v["no-cache"] === true || (dryRun && !check);
+  // The no-op shortcut: same library, root, targets and options as a recorded clean export, and
+  // every input and output with the recorded stats (or, when they moved, the recorded hash).
+  const key = JSON.stringify({
+    version: VERSION,
+    library,
+    root: v.root ? resolve(String(v.root)) : null,
+    cwd: v.root ? null : process.cwd(),
+    home: homedir(),
+    scope: scope ?? null,
+    targets: targets ?? null,
+    strict: v.strict === true,
+    secrets: secretStoreStamp(state),
+    plugins: pluginsStamp(library),
+  });
+  const quick = !noCache && v.force !== true && !agents ? quickCheck(state, key, library) : undefined;
+  let result: Shown;
+  let secretValues: Map<string, string> | undefined;
+  if (quick?.replay) result = replayed(quick.replay, dryRun);
+  else {
+    p.update("aicfg: loading library…");
+    const [{ exportLibraryAsync }, { loadCliLibrary }] = await Promise.all([import("../../../adapters/export.ts"), import("../library-load.ts")]);
+    // Only a tool without env-var references, in user scope, gets a decrypted value (src/adapters/secrets.ts).
+    secretValues = scope === "project" ? undefined : await (await import("../../../workflows/secrets/store.ts")).readExportSecrets(state, io.env);
+    result = await exportLibraryAsync({
+      library: await loadCliLibrary(args, io, library),
+      ...(targets ? { targets } : {}),
+      ...(agents ? { agents } : {}),
+      ...(scope ? { scope: scope as "project" | "user" } : {}),
+      ...(v.root ? { root: String(v.root) } : {}),
+      stateDir: state,
+      dryRun,
+      force: v.force === true,
+      strict: v.strict === true,
+      // Without a record of these options nothing says which inputs changed since the render cache was
+      // filled (another --target set may have filled it): a same-size edit with its mtime put back
+      // would pass its stat check, so everything is rendered (and compared) once.
+      noCache: noCache || (quick !== undefined && !quick.recorded),
+      ...(secretValues ? { secrets: secretValues } : {}),
+      ...(quick ? { record: { key, scan: quick.scan }, changedInputs: quick.changed } : {}),
+    });
+  }
+  p.done();
+  const code = exitCode(result, check);
+  if (v.json) {
+    io.out(JSON.stringify(toJson(result, dryRun, code), null, 2));
+    return code;
+  }
+  // The diff library is loaded only for the diffs of a dry run (a no-op export stays light).
+  const patcher = dryRun && !check ? (await import("diff")).createTwoFilesPatch : undefined;
+  printHuman(io, result, dryRun, check, v.verbose === true, patcher, [...(secretValues?.values() ?? [])]);
+  return code;
+}
 
 /** An export result as shown; a replayed no-op has no loaded library. */
 type Shown = Omit<ExportResult, "library"> & { library?: ExportResult["library"] };

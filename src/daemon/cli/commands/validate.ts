@@ -8,6 +8,7 @@ registerLibraryCheck((lib) => validateWorkflows(lib));
 import { EXIT, COMMON_OPTIONS, type Command } from "../command.ts";
 import { paint, printDiagnostics } from "../format.ts";
 import { LIBRARY_OPTION, STATE_OPTION, libraryDir } from "../options.ts";
+import { loadLibraryPlugins } from "../library-plugins.ts";
 import { loadCliLibrary } from "../library-load.ts";
 
 export const validateCommand: Command = {
@@ -18,8 +19,16 @@ export const validateCommand: Command = {
   options: { ...LIBRARY_OPTION, ...STATE_OPTION, json: COMMON_OPTIONS.json },
   examples: ["aicfg validate", "aicfg validate --library ~/team-library --json"],
   run: async (args, io) => {
-    const lib = await loadCliLibrary(args, io, libraryDir(args, io));
-    const diagnostics = validateLibrary(lib);
+    const root = libraryDir(args, io);
+    const plugins = await loadLibraryPlugins(root, io, args.values.json === true);
+    let lib: Awaited<ReturnType<typeof loadCliLibrary>>;
+    let diagnostics: ReturnType<typeof validateLibrary>;
+    try {
+      lib = await loadCliLibrary(args, io, root);
+      diagnostics = validateLibrary(lib);
+    } finally {
+      await plugins.stop();
+    }
     const errors = diagnostics.filter((d) => d.severity === "error").length;
     const warnings = diagnostics.length - errors;
     if (args.values.json) {

@@ -3,23 +3,24 @@
 // (one group per declared scope, a round-trip where it has a parser that reads that scope back, a
 // budget case where it always loads what an agent says) and runs them through the real planner and
 // writer into temporary project and home folders, then reads back from disk what was written.
-// Built-in adapters run it in conformance.test.ts; a plugin's adapter can run the same function.
+// Built-in adapters run it in test/adapters/conformance.test.ts; a plugin's adapter runs the same
+// function from the test kit (`ai-configurator/testing`).
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { budgetWarning, measureBudget, VARIOUS_WINDOW } from "../../src/adapters/budget.ts";
-import { realDetectEnv } from "../../src/adapters/detect-env.ts";
-import { folderSource } from "../../src/adapters/import/file-source.ts";
-import { loadManifest, saveManifest } from "../../src/adapters/manifest.ts";
-import { applyPlan, planExport, type ApplyResult, type ExportPlan } from "../../src/adapters/plan.ts";
-import { getJsonPath, getTomlTable, parseJsonText, parseTomlText } from "../../src/adapters/shared-files.ts";
-import { CAPABILITIES, type Adapter, type OutputFile, type Roots } from "../../src/adapters/types.ts";
-import type { ResolvedAgent } from "../../src/library/model.ts";
-import type { ExportScope } from "../../src/library/schema.ts";
-import { isInside } from "../../src/library/paths.ts";
-import { agentArb } from "../helpers/arbitraries.ts";
-import { minimalAgent, realisticAgent, renderContext, tempDir } from "../helpers/fixtures.ts";
+import { budgetWarning, measureBudget, VARIOUS_WINDOW } from "../adapters/budget.ts";
+import { realDetectEnv } from "../adapters/detect-env.ts";
+import { folderSource } from "../adapters/import/file-source.ts";
+import { loadManifest, saveManifest } from "../adapters/manifest.ts";
+import { applyPlan, planExport, type ApplyResult, type ExportPlan } from "../adapters/plan.ts";
+import { getJsonPath, getTomlTable, parseJsonText, parseTomlText } from "../adapters/shared-files.ts";
+import { CAPABILITIES, type Adapter, type OutputFile, type Roots } from "../adapters/types.ts";
+import type { ResolvedAgent } from "../library/model.ts";
+import type { ExportScope } from "../library/schema.ts";
+import { isInside } from "../library/paths.ts";
+import { agentArb } from "./arbitraries.ts";
+import { minimalAgent, realisticAgent, renderContext, tempDir } from "./fixtures.ts";
 
 export type ConformanceOptions = {
   /** fast-check runs of the parse(render(x)) property per scope (default 15). */

@@ -1,7 +1,7 @@
 // fast-check generators of valid universal agents, for parse(render(x)) round-trip properties.
 import fc from "fast-check";
-import type { ResolvedAgent } from "../../src/library/model.ts";
-import type { McpServer } from "../../src/library/schema.ts";
+import type { ResolvedAgent } from "../library/model.ts";
+import type { McpServer } from "../library/schema.ts";
 
 const slug = fc.stringMatching(/^[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,8}){0,2}$/);
 const safeText = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.()'-]{0,60}$/).map((s) => s.trim() || "x");
