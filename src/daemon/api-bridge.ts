@@ -11,6 +11,7 @@ import type { ApiDeps, LibraryInfo, LogLine, Occurrence, RunDetail, WorkflowDeta
 import { parseApiConfig } from "./api/config.ts";
 import { API_URL_FILE } from "./config.ts";
 import { startApiServer } from "./api/server.ts";
+import type { PgStore } from "./store/pg/pg-store.ts";
 import { syncCredentialAdminToken } from "./auth/credential-admin.ts";
 import { openTokenStore } from "./auth/token-store.ts";
 import type { DaemonExtension } from "./cli/commands/daemon.ts";
@@ -335,9 +336,12 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
   const tokens = openTokenStore(config.stateDir, handle.clock);
   syncCredentialAdminToken(io.env, tokens);
   // The API logs (access log included) through the daemon's one logger sink and secret registry.
+  // On PostgreSQL, every replica shares the orgs, roles, bindings, users and audit chains.
+  const shared = handle.store.kind === "postgres" ? await (handle.store as PgStore).tenancyStores(handle.clock) : undefined;
   const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, {
     env,
     tokens,
+    ...(shared ? { tenancy: shared.tenancy, auditStore: shared.audit } : {}),
     clock: handle.clock,
     telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level },
   });

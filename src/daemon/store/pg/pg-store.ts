@@ -13,6 +13,8 @@ import pg from "pg";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { createSecretRegistry, type SecretRegistry } from "../../telemetry/redact.ts";
 import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneResult, type RunRecord, type RunStore } from "../types.ts";
+import type { Clock } from "../../clock.ts";
+import { openPgTenancyStores, type PgTenancyStores } from "./pg-tenancy.ts";
 import * as sql from "./sql.ts";
 import type { Query } from "./sql.ts";
 
@@ -63,6 +65,8 @@ export type PgStore = RunStore & {
   releaseLeases: () => Promise<string[]>;
   /** Runs this replica holds, with their fence. */
   held: () => Map<string, number>;
+  /** The tenancy and audit stores on the same database and pool (times from `clock`). */
+  tenancyStores: (clock: Clock) => Promise<PgTenancyStores>;
 };
 
 const TRANSIENT_CODES = new Set([
@@ -355,6 +359,7 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       return rows.map((r) => r.id);
     },
     held: () => new Map(held),
+    tenancyStores: (clock) => openPgTenancyStores(pool, (query) => exec(query), clock),
     close: async () => {
       closed = true;
       await pool.end();
