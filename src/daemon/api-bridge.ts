@@ -333,11 +333,13 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
   const env = { ...io.env, ...(credential ? { AICFG_GITHUB_WEBHOOK_SECRET: credential } : {}) };
   // Before the bind check: an admin token from the `admin-token` credential lets a first boot on
   // 0.0.0.0 (a container, a pod) start instead of being refused.
-  const tokens = openTokenStore(config.stateDir, handle.clock);
-  syncCredentialAdminToken(io.env, tokens);
+  // On PostgreSQL the replicas share the tokens, like the orgs, bindings and audit chains below.
+  const pg = handle.store.kind === "postgres" ? (handle.store as PgStore) : undefined;
+  const tokens = pg ? pg.tokenStore(handle.clock) : openTokenStore(config.stateDir, handle.clock);
+  await syncCredentialAdminToken(io.env, tokens);
   // The API logs (access log included) through the daemon's one logger sink and secret registry.
   // On PostgreSQL, every replica shares the orgs, roles, bindings, users and audit chains.
-  const shared = handle.store.kind === "postgres" ? await (handle.store as PgStore).tenancyStores(handle.clock) : undefined;
+  const shared = pg ? await pg.tenancyStores(handle.clock) : undefined;
   const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, {
     env,
     tokens,

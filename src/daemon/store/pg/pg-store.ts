@@ -14,7 +14,9 @@ import { ConfigError } from "../../../library/diagnostics.ts";
 import { createSecretRegistry, type SecretRegistry } from "../../telemetry/redact.ts";
 import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneResult, type RunRecord, type RunStore } from "../types.ts";
 import type { Clock } from "../../clock.ts";
+import type { TokenStore } from "../../auth/token-store.ts";
 import { openPgTenancyStores, type PgTenancyStores } from "./pg-tenancy.ts";
+import { openPgTokenStore } from "./pg-tokens.ts";
 import * as sql from "./sql.ts";
 import type { Query } from "./sql.ts";
 
@@ -67,6 +69,8 @@ export type PgStore = RunStore & {
   held: () => Map<string, number>;
   /** The tenancy and audit stores on the same database and pool (times from `clock`). */
   tenancyStores: (clock: Clock) => Promise<PgTenancyStores>;
+  /** The API token store on the same database and pool (createdAt and expiry from `clock`). */
+  tokenStore: (clock: Clock) => TokenStore;
 };
 
 const TRANSIENT_CODES = new Set([
@@ -360,6 +364,7 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
     },
     held: () => new Map(held),
     tenancyStores: (clock) => openPgTenancyStores(pool, (query) => exec(query), clock),
+    tokenStore: (clock) => openPgTokenStore((query) => exec(query), clock),
     close: async () => {
       closed = true;
       await pool.end();

@@ -3,6 +3,7 @@
 // tested and reviewed on its own. Times the database decides (leases, heartbeats, takeovers) are
 // `now()` of PostgreSQL; the epoch-millisecond columns (created_at, scheduled_at, …) are the
 // daemon's record fields, which in cluster mode are themselves read from the database clock.
+import type { TokenRecord } from "../../auth/token-store.ts";
 import type { CustomRole } from "../../tenancy/policy.ts";
 import type { BindingRecord, OrgRecord, Quotas, UserRecord } from "../../tenancy/types.ts";
 import type { DeliveryRecord, LogLine, OccurrenceRecord, RunQuery, RunRecord, Watermark } from "../types.ts";
@@ -138,6 +139,20 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_rows_append_only BEFORE UPDATE OR DELETE ON audit_rows FOR EACH ROW EXECUTE FUNCTION audit_rows_append_only();
 CREATE TRIGGER audit_rows_no_truncate BEFORE TRUNCATE ON audit_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_rows_append_only();
+`,
+  },
+  {
+    version: 3,
+    name: "API tokens shared by the replicas (digests only)",
+    sql: `
+CREATE TABLE api_tokens (
+  -- sha256 of the token: the token itself is never stored
+  digest text PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  org text,
+  record jsonb NOT NULL,
+  pos bigserial NOT NULL
+);
 `,
   },
 ];
@@ -465,3 +480,17 @@ export const setAuditHead = (org: string, seq: number, hash: string): Query => q
 export const listAuditRows = (org: string, afterSeq: number, limit: number | null): Query =>
   q("SELECT line FROM audit_rows WHERE org = $1 AND seq > $2 ORDER BY seq LIMIT $3", [org, afterSeq, limit]);
 export const auditOrgs = (): Query => q("SELECT org FROM audit_heads WHERE seq > 0 ORDER BY org");
+
+// ---- API tokens (looked up by digest on every request: a revocation on one replica refuses on all at once) ----
+
+export const listTokens = (): Query => q("SELECT record FROM api_tokens ORDER BY pos");
+export const tokenByDigest = (digest: string): Query => q("SELECT record FROM api_tokens WHERE digest = $1", [digest]);
+export const insertToken = (t: TokenRecord): Query =>
+  q("INSERT INTO api_tokens (digest, id, org, record) VALUES ($1, $2, $3, $4::jsonb)", [t.digest, t.id, t.org ?? null, JSON.stringify(t)]);
+/** An adopted token replaces the record of the same token (same digest), as in the file store. */
+export const upsertToken = (t: TokenRecord): Query =>
+  q(
+    "INSERT INTO api_tokens (digest, id, org, record) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (digest) DO UPDATE SET id = EXCLUDED.id, org = EXCLUDED.org, record = EXCLUDED.record, pos = nextval(pg_get_serial_sequence('api_tokens', 'pos'))",
+    [t.digest, t.id, t.org ?? null, JSON.stringify(t)],
+  );
+export const revokeToken = (id: string): Query => q("DELETE FROM api_tokens WHERE id = $1 RETURNING id", [id]);
