@@ -5,6 +5,7 @@ import { readPgUrl, resolveDaemonConfig } from "../config.ts";
 import { openFileStore } from "../store/file-store.ts";
 import { openPgStore } from "../store/pg/pg-store.ts";
 import type { RunStore } from "../store/types.ts";
+import { openTokenStore, type TokenStore } from "../auth/token-store.ts";
 import { systemClock } from "../clock.ts";
 import { auditFile, openFileAuditStore, openFileTenancyStore } from "../tenancy/file-store.ts";
 import type { AuditStore, TenancyStore } from "../tenancy/types.ts";
@@ -41,7 +42,10 @@ export const CONFIG_TENANCY_OPTION = {
 } satisfies Record<string, OptionSpec>;
 
 export type CliTenancyStores = {
+  /** The state folder (the CLI's own audit log goes there). */
+  dir: string;
   tenancy: TenancyStore;
+  tokens: TokenStore;
   audit: AuditStore;
   /** An org's audit rows exactly as stored, oldest first (what `audit verify` checks). */
   auditLines: (org: string) => Promise<string[]>;
@@ -57,7 +61,14 @@ export async function openCliTenancyStores(args: ParsedArgs, io: CliIO): Promise
     const store = await openPgStore({ url: readPgUrl(config.store.urlFrom, io.env), instance: `cli-${process.pid}`, retries: 1 });
     try {
       const pg = await store.tenancyStores(systemClock);
-      return { ...pg, auditWhere: (org) => `audit_rows(org=${org}) in the PostgreSQL store of ${config.file}`, close: () => store.close() };
+      const dir = typeof args.values["state-dir"] === "string" ? stateDir(args, io) : config.stateDir;
+      return {
+        ...pg,
+        dir,
+        tokens: store.tokenStore(systemClock),
+        auditWhere: (org) => `audit_rows(org=${org}) in the PostgreSQL store of ${config.file}`,
+        close: () => store.close(),
+      };
     } catch (e) {
       await store.close();
       throw e;
@@ -65,6 +76,8 @@ export async function openCliTenancyStores(args: ParsedArgs, io: CliIO): Promise
   }
   const dir = config && typeof args.values["state-dir"] !== "string" ? config.stateDir : stateDir(args, io);
   return {
+    dir,
+    tokens: openTokenStore(dir),
     tenancy: openFileTenancyStore(dir),
     audit: openFileAuditStore(dir),
     auditLines: async (org) => {

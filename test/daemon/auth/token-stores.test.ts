@@ -2,7 +2,7 @@
 // test), then the cluster case: two API instances (two daemons, two pools) on one database, where a
 // token created through one is accepted by the other and a revocation through one is refused by the
 // other on the next request; and each replica's local admin token survives the other's start.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApi } from "../../../src/daemon/api/app.ts";
@@ -10,6 +10,7 @@ import { parseApiConfig } from "../../../src/daemon/api/config.ts";
 import { ensureLocalAdminToken, openTokenStore, TOKENS_FILE } from "../../../src/daemon/auth/token-store.ts";
 import { createManualClock } from "../../../src/daemon/clock.ts";
 import { openPgStore, type PgStore } from "../../../src/daemon/store/pg/pg-store.ts";
+import { cli } from "../../cli/helpers.ts";
 import { tempDir } from "../../helpers/fixtures.ts";
 import { createTestDatabase, queryDb, type TestDatabase } from "../../helpers/pg.ts";
 import { startApiDaemon, T0, type ApiDaemon } from "../api/api-daemon.ts";
@@ -119,6 +120,36 @@ describe("tokens on PostgreSQL: two API instances on one database", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe("aicfg token with --config on PostgreSQL", () => {
+  it("creates, lists and revokes the tokens the replicas share (nothing in the state folder)", async () => {
+    const db = await createTestDatabase("tokencli");
+    const dir = tempDir("aicfg-tokencli-");
+    const pg = await openPgStore({ url: db.url, instance: "check", pid: 1, retries: 5 });
+    try {
+      const config = join(dir.path, "daemon.yaml");
+      writeFileSync(config, "libraries: [lib]\nstate_dir: state\nstore: { kind: postgres, url_env: AICFG_TEST_PG }\n");
+      const env = { AICFG_TEST_PG: db.url };
+      const c = ["--config", config];
+      const made = await cli(["token", "create", "--role", "viewer", "--name", "grafana", ...c, "--json"], { env });
+      expect(made.code).toBe(0);
+      const { token, record } = made.json() as { token: string; record: { id: string } };
+      expect(await pg.tokenStore(createManualClock(T0)).verify(token, new Date(T0))).toMatchObject({ ok: true, token: { id: record.id, name: "grafana" } });
+      expect((await cli(["token", "create", "--role", "viewer", "--org", "nope", ...c], { env })).code).toBe(1);
+      const listed = await cli(["token", "list", ...c, "--json"], { env });
+      expect(listed.json().tokens.map((t: { id: string }) => t.id)).toEqual([record.id]);
+      expect(listed.out).not.toContain(token);
+      expect(() => readFileSync(join(dir.path, "state", TOKENS_FILE))).toThrow();
+      expect((await cli(["token", "revoke", record.id, ...c], { env })).code).toBe(0);
+      expect(await pg.tokenStore(createManualClock(T0)).verify(token, new Date(T0))).toEqual({ ok: false, reason: "unknown" });
+      expect((await cli(["token", "revoke", record.id, ...c], { env })).code).toBe(1);
+    } finally {
+      await pg.close();
+      dir.cleanup();
+      await db.drop();
     }
   });
 });

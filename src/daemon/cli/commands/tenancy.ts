@@ -3,11 +3,10 @@
 // the next request). Every change is a row in the org's hash-chained audit log, with the login name.
 import { AicfgError, ConfigError } from "../../../library/diagnostics.ts";
 import { tokenOrg } from "../../auth/principal.ts";
-import { openTokenStore } from "../../auth/token-store.ts";
 import { ACTIONS, Action, BUILTIN_ROLE_NAMES, BUILTIN_ROLES, DEFAULT_ORG, orgPath, orgResource } from "../../tenancy/policy.ts";
 import type { Quotas } from "../../tenancy/types.ts";
 import { COMMON_OPTIONS, EXIT, type CliIO, type Command, type OptionSpec, type ParsedArgs } from "../command.ts";
-import { STATE_OPTION, listOption, stateDir } from "../options.ts";
+import { STATE_OPTION, listOption } from "../options.ts";
 import { CONFIG_TENANCY_OPTION, openCliTenancyStores, type CliTenancyStores } from "../store-option.ts";
 import { cliActor } from "./token.ts";
 
@@ -147,9 +146,8 @@ export const orgDeleteCommand: Command = {
       const id = one(args, "org id", "aicfg org delete acme");
       const { tenancy } = st;
       if (!(await tenancy.deleteOrg(id))) throw notFound(`org ${id} not found`, "see the orgs with 'aicfg org list'");
-      const tokens = openTokenStore(stateDir(args, io));
-      const revoked = tokens.list().filter((t) => tokenOrg(t) === id);
-      for (const t of revoked) tokens.revoke(t.id);
+      const revoked = (await st.tokens.list()).filter((t) => tokenOrg(t) === id);
+      for (const t of revoked) await st.tokens.revoke(t.id);
       await record(st, io, id, "org.delete", orgPath(id), { tokensRevoked: String(revoked.length) });
       if (args.values.json) io.out(JSON.stringify({ ok: true, id, tokensRevoked: revoked.length }));
       else io.out(`deleted org ${id} (${revoked.length} token(s) revoked)`);
