@@ -60,6 +60,8 @@ export type TokenStore = {
   /** Where the tokens are, for messages (a file, or "the PostgreSQL store"; never a URL). */
   readonly where: string;
   list: () => Awaitable<TokenRecord[]>;
+  /** One token's record by its public id (e.g. to ask whether a session's token is still there). */
+  get: (id: string) => Awaitable<TokenRecord | undefined>;
   create: (opts: CreateTokenOptions) => Awaitable<{ token: string; record: TokenRecord }>;
   /** Stores (the digest of) a token made elsewhere, e.g. handed in as a credential; must be well-formed. */
   adopt: (token: string, opts: { role: Role; name: string }) => Awaitable<TokenRecord>;
@@ -71,10 +73,11 @@ export type TokenStore = {
 };
 
 /** The file store answers synchronously (the CLI and tests use it so). */
-export type FileTokenStore = Omit<TokenStore, "kind" | "list" | "create" | "adopt" | "revoke" | "verify"> & {
+export type FileTokenStore = Omit<TokenStore, "kind" | "list" | "get" | "create" | "adopt" | "revoke" | "verify"> & {
   readonly kind: "file";
   file: string;
   list: () => TokenRecord[];
+  get: (id: string) => TokenRecord | undefined;
   create: (opts: CreateTokenOptions) => { token: string; record: TokenRecord };
   adopt: (token: string, opts: { role: Role; name: string }) => TokenRecord;
   revoke: (id: string) => boolean;
@@ -161,6 +164,10 @@ export function openTokenStore(stateDir: string, clock: Clock = systemClock): Fi
     where: file,
     file,
     list: () => load().data.tokens.map((t) => ({ ...t })),
+    get: (id) => {
+      const t = load().data.tokens.find((x) => x.id === id);
+      return t ? { ...t } : undefined;
+    },
     create: (opts) => {
       const made = newTokenRecord(opts, new Date(clock.now()));
       const data = load().data;

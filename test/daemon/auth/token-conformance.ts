@@ -39,12 +39,15 @@ export function tokenStoreConformance(name: string, factory: () => Promise<Token
       expect(text).not.toContain(token);
       expect(text).not.toContain(token.slice(10, 40));
       expect(await store.verify(token)).toMatchObject({ ok: true, token: { id: record.id } });
+      expect(await store.get(record.id)).toEqual(record);
+      expect(await store.get("tok_000000000000")).toBeUndefined();
       await clock.advance(60_000);
       expect(await store.verify(token)).toMatchObject({ ok: false, reason: "expired", token: { id: record.id } });
       expect(await store.verify(token, new Date(clock.now() - 1))).toMatchObject({ ok: true });
       expect(await store.verify(generateToken())).toEqual({ ok: false, reason: "unknown" });
       expect(await store.revoke(record.id)).toBe(true);
       expect(await store.revoke(record.id)).toBe(false);
+      expect(await store.get(record.id)).toBeUndefined();
       expect(await store.verify(token, new Date(clock.now() - 1))).toEqual({ ok: false, reason: "unknown" });
     });
 

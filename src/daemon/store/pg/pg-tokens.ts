@@ -22,6 +22,7 @@ export function openPgTokenStore(exec: Exec, clock: Clock): TokenStore {
     kind: "postgres",
     where: "the PostgreSQL store",
     list: () => records(sql.listTokens()),
+    get: async (id) => (await records(sql.tokenById(id)))[0],
     create: async (opts) => {
       const made = newTokenRecord(opts, now());
       await exec(sql.insertToken(made.record));

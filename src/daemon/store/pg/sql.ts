@@ -484,6 +484,7 @@ export const auditOrgs = (): Query => q("SELECT org FROM audit_heads WHERE seq >
 // ---- API tokens (looked up by digest on every request: a revocation on one replica refuses on all at once) ----
 
 export const listTokens = (): Query => q("SELECT record FROM api_tokens ORDER BY pos");
+export const tokenById = (id: string): Query => q("SELECT record FROM api_tokens WHERE id = $1", [id]);
 export const tokenByDigest = (digest: string): Query => q("SELECT record FROM api_tokens WHERE digest = $1", [digest]);
 export const insertToken = (t: TokenRecord): Query =>
   q("INSERT INTO api_tokens (digest, id, org, record) VALUES ($1, $2, $3, $4::jsonb)", [t.digest, t.id, t.org ?? null, JSON.stringify(t)]);
