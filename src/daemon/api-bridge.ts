@@ -11,6 +11,7 @@ import type { ApiDeps, LibraryInfo, LogLine, Occurrence, RunDetail, WorkflowDeta
 import { parseApiConfig } from "./api/config.ts";
 import { API_URL_FILE } from "./config.ts";
 import { startApiServer } from "./api/server.ts";
+import type { PgStore } from "./store/pg/pg-store.ts";
 import { syncCredentialAdminToken } from "./auth/credential-admin.ts";
 import { openTokenStore } from "./auth/token-store.ts";
 import type { DaemonExtension } from "./cli/commands/daemon.ts";
@@ -333,12 +334,17 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
   const env = { ...io.env, ...(credential ? { AICFG_GITHUB_WEBHOOK_SECRET: credential } : {}) };
   // Before the bind check: an admin token from the `admin-token` credential lets a first boot on
   // 0.0.0.0 (a container, a pod) start instead of being refused.
-  const tokens = openTokenStore(config.stateDir, handle.clock);
-  syncCredentialAdminToken(io.env, tokens);
+  // On PostgreSQL the replicas share the tokens, like the orgs, bindings and audit chains below.
+  const pg = handle.store.kind === "postgres" ? (handle.store as PgStore) : undefined;
+  const tokens = pg ? pg.tokenStore(handle.clock) : openTokenStore(config.stateDir, handle.clock);
+  await syncCredentialAdminToken(io.env, tokens);
   // The API logs (access log included) through the daemon's one logger sink and secret registry.
+  // On PostgreSQL, every replica shares the orgs, roles, bindings, users and audit chains.
+  const shared = pg ? await pg.tenancyStores(handle.clock) : undefined;
   const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, {
     env,
     tokens,
+    ...(shared ? { tenancy: shared.tenancy, auditStore: shared.audit } : {}),
     clock: handle.clock,
     telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level },
   });

@@ -68,7 +68,7 @@ describe.runIf(process.platform !== "win32")("token files other users can read",
     "%s with mode 0%s: refused at start with the chmod 600 hint",
     async (name, octal) => {
       const mode = parseInt(octal, 8);
-      ensureLocalAdminToken(state, openTokenStore(state));
+      await ensureLocalAdminToken(state, openTokenStore(state));
       const file = join(state, name);
       chmodSync(file, mode);
       const r = await start();

@@ -59,7 +59,7 @@ describe("backup action", () => {
   });
 
   it("never archives a credential: the live local admin token and token files stay out (canary)", async () => {
-    const admin = ensureLocalAdminToken(state);
+    const admin = await ensureLocalAdminToken(state);
     const issued = openTokenStore(state).create({ role: "viewer", name: "ci" }).token;
     mkdirSync(join(state, "secrets"), { recursive: true });
     writeFileSync(join(state, "secrets", "age.key"), "AGE-SECRET-KEY-CANARY\n", { mode: 0o600 });

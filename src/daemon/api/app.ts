@@ -14,7 +14,7 @@ import { sha256 } from "../../library/hash.ts";
 import { createLimiter, type Limiter } from "../auth/rate-limit.ts";
 import { createOidcVerifier } from "../auth/oidc.ts";
 import { createPrincipalResolver, type PrincipalResolver } from "../auth/principal.ts";
-import { openTokenStore, type Role, type TokenStore } from "../auth/token-store.ts";
+import { openTokenStore, type FileTokenStore, type Role, type TokenStore } from "../auth/token-store.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { openFileAuditStore, openFileTenancyStore } from "../tenancy/file-store.ts";
 import { canWithin, DEFAULT_ORG, orgPath, type Action } from "../tenancy/policy.ts";
@@ -35,11 +35,12 @@ import { runRoutes } from "./routes-runs.ts";
 import { isJsonContentType, webhookRoutes } from "./routes-webhooks.ts";
 import { mountDashboard, type Dashboard, type DashboardOptions } from "../ui/dashboard.ts";
 
-export type AppOptions = {
+export type AppOptions<T extends TokenStore = TokenStore> = {
   /** Shared observability (the daemon passes its own); created from `deps.bus` when absent. */
   telemetry?: Telemetry;
   telemetryOptions?: Partial<TelemetryOptions>;
-  tokens?: TokenStore;
+  /** The API tokens (default: the file store in the state folder; the daemon passes the PostgreSQL one in cluster mode). */
+  tokens?: T;
   /** Orgs, roles, bindings and users (default: the file store in the state folder). */
   tenancy?: TenancyStore;
   /** The hash-chained audit of authorization decisions (default: the file store in the state folder). */
@@ -51,11 +52,11 @@ export type AppOptions = {
   dashboard?: DashboardOptions;
 };
 
-export type Api = {
+export type Api<T extends TokenStore = TokenStore> = {
   app: Hono<ApiEnv>;
   routes: readonly RouteDef[];
   telemetry: Telemetry;
-  tokens: TokenStore;
+  tokens: T;
   dashboard: Dashboard;
   tenancy: TenancyStore;
   auditStore: AuditStore;
@@ -88,14 +89,14 @@ function originAllowed(origin: string, bindings: { localPort?: number; transport
   return !!m && hostAllowed(m[1]!, bindings, config);
 }
 
-export function createApi(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Api {
+export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, config: ApiConfig, opts: AppOptions<T> = {}): Api<T> {
   const env = opts.env ?? process.env;
   assertWebhookSecret(config, env);
   const clock = opts.clock ?? systemClock;
   const now = () => new Date(clock.now());
   const ownTelemetry = !opts.telemetry;
   const telemetry = opts.telemetry ?? createTelemetry({ bus: deps.bus, stateDir: deps.stateDir, env, clock, ...opts.telemetryOptions });
-  const tokens = opts.tokens ?? openTokenStore(deps.stateDir, clock);
+  const tokens = (opts.tokens ?? openTokenStore(deps.stateDir, clock)) as T;
   const tenancy = opts.tenancy ?? openFileTenancyStore(deps.stateDir, clock);
   const auditStore = opts.auditStore ?? openFileAuditStore(deps.stateDir, clock);
   const oidc = config.oidc.issuers.length ? createOidcVerifier(config.oidc) : undefined;

@@ -54,13 +54,10 @@ export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[
       tag: "tokens",
       summary: "List API tokens (never the tokens themselves)",
       responses: { 200: { description: "tokens", schema: TokenList }, 403: { description: "not an unscoped admin", schema: ErrorBody } },
-      handler: (c) => {
+      handler: async (c) => {
         const org = requireUnscopedAdmin(c);
         return sendJson(secrets, 200, {
-          items: s.tokens
-            .list()
-            .filter((t) => tokenOrg(t) === org)
-            .map(tokenView),
+          items: (await s.tokens.list()).filter((t) => tokenOrg(t) === org).map(tokenView),
         });
       },
     }),
@@ -73,9 +70,9 @@ export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[
       body: TokenCreateRequest,
       audit: "token.create",
       responses: { 201: { description: "created", schema: TokenCreated }, 403: { description: "not an unscoped admin", schema: ErrorBody } },
-      handler: (c, { body }) => {
+      handler: async (c, { body }) => {
         const org = requireUnscopedAdmin(c);
-        const { token, record } = s.tokens.create({
+        const { token, record } = await s.tokens.create({
           role: body.role,
           org,
           ...(body.library ? { library: body.library } : {}),
@@ -96,11 +93,11 @@ export function adminRoutes(s: RouteServices, openapi: () => unknown): RouteDef[
       params: TokenParams,
       audit: "token.revoke",
       responses: { 204: { description: "revoked" }, 404: { description: "no such token", schema: ErrorBody } },
-      handler: (c, { params }) => {
+      handler: async (c, { params }) => {
         const org = requireUnscopedAdmin(c);
         c.set("auditTarget", params.id);
         // Another org's token id is absent here (404), like an unknown one.
-        if (!s.tokens.list().some((t) => t.id === params.id && tokenOrg(t) === org) || !s.tokens.revoke(params.id))
+        if (!(await s.tokens.list()).some((t) => t.id === params.id && tokenOrg(t) === org) || !(await s.tokens.revoke(params.id)))
           throw new ApiError(404, "not-found", `token ${params.id} not found`, { hint: "list tokens with GET /v1/tokens" });
         return new Response(null, { status: 204 });
       },

@@ -124,7 +124,7 @@ export function orgRoutes(s: RouteServices): RouteDef[] {
         await orgOr404(c, params.org);
         // The store refuses the default org (409) before any of its tokens is touched.
         await s.tenancy.deleteOrg(params.org);
-        for (const t of s.tokens.list().filter((t) => tokenOrg(t) === params.org)) s.tokens.revoke(t.id);
+        for (const t of (await s.tokens.list()).filter((t) => tokenOrg(t) === params.org)) await s.tokens.revoke(t.id);
         return new Response(null, { status: 204 });
       },
     }),
@@ -283,10 +283,7 @@ export function orgRoutes(s: RouteServices): RouteDef[] {
         requireInOrg(c, params.org, "manage-members", orgResource(params.org, "tokens"), "viewing tokens");
         await orgOr404(c, params.org);
         return sendJson(secrets, 200, {
-          items: s.tokens
-            .list()
-            .filter((t) => tokenOrg(t) === params.org)
-            .map(tokenView),
+          items: (await s.tokens.list()).filter((t) => tokenOrg(t) === params.org).map(tokenView),
         });
       },
     }),
@@ -303,7 +300,7 @@ export function orgRoutes(s: RouteServices): RouteDef[] {
       handler: async (c, { params, body }) => {
         requireInOrg(c, params.org, "manage-members", orgResource(params.org, "tokens"), "creating tokens");
         await orgOr404(c, params.org);
-        const { token, record } = s.tokens.create({
+        const { token, record } = await s.tokens.create({
           role: body.role,
           org: params.org,
           ...(body.library ? { library: body.library } : {}),
@@ -326,7 +323,7 @@ export function orgRoutes(s: RouteServices): RouteDef[] {
       handler: async (c, { params }) => {
         target(c, params.id);
         requireInOrg(c, params.org, "manage-members", orgResource(params.org, "tokens"), "revoking tokens");
-        if (!s.tokens.list().some((t) => t.id === params.id && tokenOrg(t) === params.org) || !s.tokens.revoke(params.id))
+        if (!(await s.tokens.list()).some((t) => t.id === params.id && tokenOrg(t) === params.org) || !(await s.tokens.revoke(params.id)))
           throw new ApiError(404, "not-found", `token ${params.id} not found`);
         return new Response(null, { status: 204 });
       },

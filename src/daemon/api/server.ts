@@ -10,8 +10,8 @@ export type ApiServer = Api & { served: Served; stop: () => Promise<void> };
 
 export async function startApiServer(deps: ApiDeps, config: ApiConfig, opts: AppOptions = {}): Promise<ApiServer> {
   const tokens = opts.tokens ?? openTokenStore(deps.stateDir, opts.clock);
-  assertSafeBind(config, { admins: tokens.list().filter((t) => t.role === "admin" && t.name !== LOCAL_ADMIN_NAME).length });
-  ensureLocalAdminToken(deps.stateDir, tokens);
+  assertSafeBind(config, { admins: (await tokens.list()).filter((t) => t.role === "admin" && t.name !== LOCAL_ADMIN_NAME).length });
+  await ensureLocalAdminToken(deps.stateDir, tokens);
   const api = createApi(deps, config, { ...opts, tokens });
   let served: Served;
   try {

@@ -15,11 +15,11 @@ export const CREDENTIAL_ADMIN_NAME = "credential:admin-token";
 export type CredentialAdminOutcome = "absent" | "unchanged" | "adopted" | "revoked";
 
 /** Brings the token store in line with the `admin-token` credential; returns what it did. */
-export function syncCredentialAdminToken(env: Record<string, string | undefined>, store: TokenStore): CredentialAdminOutcome {
+export async function syncCredentialAdminToken(env: Record<string, string | undefined>, store: TokenStore): Promise<CredentialAdminOutcome> {
   const token = readCredential(env, ADMIN_TOKEN_CREDENTIAL)?.trim();
-  const previous = store.list().filter((t) => t.name === CREDENTIAL_ADMIN_NAME);
+  const previous = (await store.list()).filter((t) => t.name === CREDENTIAL_ADMIN_NAME);
   if (!token) {
-    for (const t of previous) store.revoke(t.id);
+    for (const t of previous) await store.revoke(t.id);
     return previous.length ? "revoked" : "absent";
   }
   const shape = checkTokenShape(token);
@@ -34,7 +34,7 @@ export function syncCredentialAdminToken(env: Record<string, string | undefined>
   }
   const digest = tokenDigest(token);
   if (previous.length === 1 && previous[0]!.digest === digest && previous[0]!.role === "admin") return "unchanged";
-  for (const t of previous) store.revoke(t.id);
-  store.adopt(token, { role: "admin", name: CREDENTIAL_ADMIN_NAME });
+  for (const t of previous) await store.revoke(t.id);
+  await store.adopt(token, { role: "admin", name: CREDENTIAL_ADMIN_NAME });
   return "adopted";
 }

@@ -63,7 +63,7 @@ export function createPrincipalResolver(deps: { tokens: TokenStore; tenancy: Ten
   };
 
   const fromToken = async (credential: string): Promise<ResolveResult> => {
-    const check = deps.tokens.verify(credential, new Date(deps.clock.now()));
+    const check = await deps.tokens.verify(credential, new Date(deps.clock.now()));
     if (!check.ok) {
       const expired = check.reason === "expired";
       return {

@@ -44,23 +44,96 @@ export const LOCAL_ADMIN_FILE = "local-admin.token";
 export const LOCAL_ADMIN_NAME = "local-admin";
 
 /** The outcome of checking a presented token. */
-type TokenCheck = { ok: true; token: TokenRecord } | { ok: false; reason: "not-a-token" | "bad-checksum" | "unknown" | "expired"; token?: TokenRecord };
+export type TokenCheck = { ok: true; token: TokenRecord } | { ok: false; reason: "not-a-token" | "bad-checksum" | "unknown" | "expired"; token?: TokenRecord };
 
+type CreateTokenOptions = { role: Role; org?: string; library?: string; expiresAt?: Date; name?: string };
+/** A file store answers at once, a database store with a promise: callers await either. */
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the API, the CLI and the daemon need of an API token store. Implemented by the file store
+ * (tokens.json, one machine) and the PostgreSQL store (every replica shares it; tokens/pg-token-store.ts);
+ * test/daemon/auth/token-conformance.ts runs against both. Only digests are stored, never a token.
+ */
 export type TokenStore = {
-  file: string;
-  list: () => TokenRecord[];
-  create: (opts: { role: Role; org?: string; library?: string; expiresAt?: Date; name?: string }) => { token: string; record: TokenRecord };
+  readonly kind: "file" | "postgres";
+  /** Where the tokens are, for messages (a file, or "the PostgreSQL store"; never a URL). */
+  readonly where: string;
+  list: () => Awaitable<TokenRecord[]>;
+  /** One token's record by its public id (e.g. to ask whether a session's token is still there). */
+  get: (id: string) => Awaitable<TokenRecord | undefined>;
+  create: (opts: CreateTokenOptions) => Awaitable<{ token: string; record: TokenRecord }>;
   /** Stores (the digest of) a token made elsewhere, e.g. handed in as a credential; must be well-formed. */
-  adopt: (token: string, opts: { role: Role; name: string }) => TokenRecord;
-  revoke: (id: string) => boolean;
+  adopt: (token: string, opts: { role: Role; name: string }) => Awaitable<TokenRecord>;
+  revoke: (id: string) => Awaitable<boolean>;
   /** Checks a presented token (expiry against `now`, else the store's clock). Shape and checksum are checked first, without reading the store. */
-  verify: (token: string, now?: Date) => TokenCheck;
-  /** How many times the store file was read (lets tests prove a bad checksum never reaches it). */
+  verify: (token: string, now?: Date) => Awaitable<TokenCheck>;
+  /** How many times the store was read (lets tests prove a bad checksum never reaches it). */
   reads: () => number;
 };
 
+/** The file store answers synchronously (the CLI and tests use it so). */
+export type FileTokenStore = Omit<TokenStore, "kind" | "list" | "get" | "create" | "adopt" | "revoke" | "verify"> & {
+  readonly kind: "file";
+  file: string;
+  list: () => TokenRecord[];
+  get: (id: string) => TokenRecord | undefined;
+  create: (opts: CreateTokenOptions) => { token: string; record: TokenRecord };
+  adopt: (token: string, opts: { role: Role; name: string }) => TokenRecord;
+  revoke: (id: string) => boolean;
+  verify: (token: string, now?: Date) => TokenCheck;
+};
+
+/** The record of a new token (not yet stored): a random token, its public id, digest and hint. */
+export function newTokenRecord(opts: CreateTokenOptions, now: Date): { token: string; record: TokenRecord } {
+  if (opts.library !== undefined) {
+    const r = Slug.safeParse(opts.library);
+    if (!r.success)
+      throw new ConfigError("usage", `library name ${JSON.stringify(opts.library)} is not valid`, { hint: "use the library's name from its aicfg.yaml" });
+  }
+  const token = generateToken();
+  const record: TokenRecord = {
+    id: "tok_" + tokenDigest(token + ":id").slice(0, 12),
+    name: opts.name ?? "",
+    digest: tokenDigest(token),
+    hint: tokenHint(token),
+    role: opts.role,
+    createdAt: now.toISOString(),
+  };
+  if (opts.org !== undefined && opts.org !== "default") {
+    if (!Slug.safeParse(opts.org).success)
+      throw new ConfigError("usage", `org name ${JSON.stringify(opts.org)} is not valid`, { hint: "see the orgs with 'aicfg org list'" });
+    record.org = opts.org;
+  }
+  if (opts.library !== undefined) record.library = opts.library;
+  if (opts.expiresAt) record.expiresAt = opts.expiresAt.toISOString();
+  return { token, record };
+}
+
+/** The record of an adopted token (checked to be well-formed). */
+export function adoptedTokenRecord(token: string, opts: { role: Role; name: string }, now: Date): TokenRecord {
+  const shape = checkTokenShape(token);
+  if (shape !== "ok")
+    throw new ConfigError("token-invalid", `the token to adopt is not an aicfg token (${shape})`, { hint: "generate one with 'aicfg token create'" });
+  return {
+    id: "tok_" + tokenDigest(token + ":id").slice(0, 12),
+    name: opts.name,
+    digest: tokenDigest(token),
+    hint: tokenHint(token),
+    role: opts.role,
+    createdAt: now.toISOString(),
+  };
+}
+
+/** The verdict on a presented token given the stored record found by its digest. */
+export function judgeToken(rec: TokenRecord | undefined, now: Date): TokenCheck {
+  if (!rec) return { ok: false, reason: "unknown" };
+  if (rec.expiresAt && Date.parse(rec.expiresAt) <= now.getTime()) return { ok: false, reason: "expired", token: rec };
+  return { ok: true, token: rec };
+}
+
 /** `clock` stamps createdAt and is what expiry is checked against when verify gets no time. */
-export function openTokenStore(stateDir: string, clock: Clock = systemClock): TokenStore {
+export function openTokenStore(stateDir: string, clock: Clock = systemClock): FileTokenStore {
   const file = join(stateDir, TOKENS_FILE);
   let cache: { key: string; data: TokenFile; byDigest: Map<string, TokenRecord> } | undefined;
   let reads = 0;
@@ -87,46 +160,22 @@ export function openTokenStore(stateDir: string, clock: Clock = systemClock): To
   };
 
   return {
+    kind: "file",
+    where: file,
     file,
     list: () => load().data.tokens.map((t) => ({ ...t })),
+    get: (id) => {
+      const t = load().data.tokens.find((x) => x.id === id);
+      return t ? { ...t } : undefined;
+    },
     create: (opts) => {
-      if (opts.library !== undefined) {
-        const r = Slug.safeParse(opts.library);
-        if (!r.success)
-          throw new ConfigError("usage", `library name ${JSON.stringify(opts.library)} is not valid`, { hint: "use the library's name from its aicfg.yaml" });
-      }
-      const token = generateToken();
-      const record: TokenRecord = {
-        id: "tok_" + tokenDigest(token + ":id").slice(0, 12),
-        name: opts.name ?? "",
-        digest: tokenDigest(token),
-        hint: tokenHint(token),
-        role: opts.role,
-        createdAt: new Date(clock.now()).toISOString(),
-      };
-      if (opts.org !== undefined && opts.org !== "default") {
-        if (!Slug.safeParse(opts.org).success)
-          throw new ConfigError("usage", `org name ${JSON.stringify(opts.org)} is not valid`, { hint: "see the orgs with 'aicfg org list'" });
-        record.org = opts.org;
-      }
-      if (opts.library !== undefined) record.library = opts.library;
-      if (opts.expiresAt) record.expiresAt = opts.expiresAt.toISOString();
+      const made = newTokenRecord(opts, new Date(clock.now()));
       const data = load().data;
-      save({ version: 1, tokens: [...data.tokens, record] });
-      return { token, record };
+      save({ version: 1, tokens: [...data.tokens, made.record] });
+      return made;
     },
     adopt: (token, opts) => {
-      const shape = checkTokenShape(token);
-      if (shape !== "ok")
-        throw new ConfigError("token-invalid", `the token to adopt is not an aicfg token (${shape})`, { hint: "generate one with 'aicfg token create'" });
-      const record: TokenRecord = {
-        id: "tok_" + tokenDigest(token + ":id").slice(0, 12),
-        name: opts.name,
-        digest: tokenDigest(token),
-        hint: tokenHint(token),
-        role: opts.role,
-        createdAt: new Date().toISOString(),
-      };
+      const record = adoptedTokenRecord(token, opts, new Date());
       const data = load().data;
       save({ version: 1, tokens: [...data.tokens.filter((t) => t.digest !== record.digest), record] });
       return record;
@@ -141,10 +190,7 @@ export function openTokenStore(stateDir: string, clock: Clock = systemClock): To
     verify: (token, now = new Date(clock.now())) => {
       const shape = checkTokenShape(token);
       if (shape !== "ok") return { ok: false, reason: shape };
-      const rec = load().byDigest.get(tokenDigest(token));
-      if (!rec) return { ok: false, reason: "unknown" };
-      if (rec.expiresAt && Date.parse(rec.expiresAt) <= now.getTime()) return { ok: false, reason: "expired", token: rec };
-      return { ok: true, token: rec };
+      return judgeToken(load().byDigest.get(tokenDigest(token)), now);
     },
     reads: () => reads,
   };
@@ -198,16 +244,19 @@ function assertPrivateFile(file: string, st: Stats): void {
  * The admin token the daemon keeps for the CLI on the same machine: `local-admin.token` (0600)
  * in the state folder. Reused while it is still valid in the store; otherwise a new one replaces it.
  */
-export function ensureLocalAdminToken(stateDir: string, store: TokenStore = openTokenStore(stateDir)): string {
+export async function ensureLocalAdminToken(stateDir: string, store: TokenStore = openTokenStore(stateDir)): Promise<string> {
   const file = join(stateDir, LOCAL_ADMIN_FILE);
+  let existing: string | undefined;
   if (existsSync(file)) {
     assertPrivateFile(file, statSync(file));
-    const existing = readFileSync(file, "utf8").trim();
-    const check = store.verify(existing);
+    existing = readFileSync(file, "utf8").trim();
+    const check = await store.verify(existing);
     if (check.ok && check.token.role === "admin" && check.token.library === undefined && check.token.org === undefined) return existing;
   }
-  for (const old of store.list().filter((t) => t.name === LOCAL_ADMIN_NAME)) store.revoke(old.id);
-  const { token } = store.create({ role: "admin", name: LOCAL_ADMIN_NAME });
+  // A shared (database) store holds every replica's local admin token: replace only this machine's own.
+  const mine = (t: TokenRecord) => store.kind === "file" || (existing !== undefined && t.digest === tokenDigest(existing));
+  for (const old of (await store.list()).filter((t) => t.name === LOCAL_ADMIN_NAME && mine(t))) await store.revoke(old.id);
+  const { token } = await store.create({ role: "admin", name: LOCAL_ADMIN_NAME });
   ensureDirNoSymlinks(stateDir, stateDir, 0o700);
   atomicWrite(file, token + "\n", 0o600);
   return token;

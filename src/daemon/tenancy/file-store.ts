@@ -12,7 +12,18 @@ import { systemClock, type Clock } from "../clock.ts";
 import { chainRow } from "./audit-chain.ts";
 import { CustomRole, DEFAULT_ORG } from "./policy.ts";
 import { AuditInput, AuditRow, BindingRecord, OrgRecord, UserRecord, type AuditStore, type TenancyStore } from "./types.ts";
-import { assertDeletableOrg, assertOrgId, checkBinding, checkRole, invalid, mergeQuotas, newBindingId, newOrgRecord, orgNotFound, userId } from "./validate.ts";
+import {
+  assertDeletableOrg,
+  assertOrgId,
+  checkBinding,
+  checkRole,
+  mergeQuotas,
+  newBindingId,
+  newOrgRecord,
+  orgNotFound,
+  refreshUser,
+  userId,
+} from "./validate.ts";
 
 export const TENANCY_FILE = "tenancy.json";
 const AUDIT_DIR = "audit";
@@ -26,9 +37,6 @@ const OrgData = z.strictObject({
 type OrgData = z.infer<typeof OrgData>;
 const TenancyFile = z.strictObject({ version: z.literal(1), orgs: z.array(OrgData) });
 type TenancyFile = z.infer<typeof TenancyFile>;
-
-/** A user's lastSeen is rewritten at most this often (a request must not rewrite the file). */
-const SEEN_REFRESH_MS = 3_600_000;
 
 export function openFileTenancyStore(stateDir: string, clock: Clock = systemClock): TenancyStore {
   const file = join(stateDir, TENANCY_FILE);
@@ -163,23 +171,15 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
     seeUser: (org, seen) =>
       change((data) => {
         const o = mustOrg(data, org);
-        if (!seen.issuer || !seen.subject) throw invalid("a user needs an issuer and a subject", "check the token's iss and sub claims");
         const id = userId(seen.issuer, seen.subject);
-        const t = now();
-        const groups = [...new Set(seen.groups)].sort();
-        const old = o.users.find((u) => u.id === id);
-        if (old && old.name === seen.name && old.groups.join("\n") === groups.join("\n") && t.getTime() - Date.parse(old.lastSeen) < SEEN_REFRESH_MS)
-          return { result: copy(old) };
-        const rec: UserRecord = {
-          id,
-          issuer: seen.issuer,
-          subject: seen.subject,
-          ...(seen.name !== undefined ? { name: seen.name } : {}),
-          groups,
-          firstSeen: old?.firstSeen ?? t.toISOString(),
-          lastSeen: t.toISOString(),
-        };
-        return { data: replaceOrg(data, { ...o, users: [...o.users.filter((u) => u.id !== id), rec] }), result: copy(rec) };
+        const next = refreshUser(
+          o.users.find((u) => u.id === id),
+          seen,
+          now(),
+        );
+        if (!next.changed) return { result: copy(next.user) };
+        const rec = next.user;
+        return { data: replaceOrg(data, { ...o, users: [...o.users.filter((u) => u.id !== rec.id), rec] }), result: copy(rec) };
       }),
     listUsers: async (org) => copy(orgOf(read(), org)?.users ?? []),
     getUser: async (org, id) => copy(orgOf(read(), org)?.users.find((u) => u.id === id)),

@@ -80,7 +80,7 @@ export const AuditRow = z.strictObject({
 export type AuditRow = z.infer<typeof AuditRow>;
 
 export type BindingInput = { subject: string; role: string; scope: string };
-type UserSeen = { issuer: string; subject: string; name?: string; groups: string[] };
+export type UserSeen = { issuer: string; subject: string; name?: string; groups: string[] };
 
 export type TenancyStore = {
   listOrgs: () => Promise<OrgRecord[]>;

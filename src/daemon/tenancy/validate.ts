@@ -4,9 +4,9 @@ import { createHash } from "node:crypto";
 import { AicfgError } from "../../library/diagnostics.ts";
 import { Slug } from "../../library/schema.ts";
 import { BUILTIN_ROLES, CustomRole, checkScope, roleActions, Subject, DEFAULT_ORG } from "./policy.ts";
-import { DEFAULT_QUOTAS, Quotas, type BindingInput, type OrgRecord } from "./types.ts";
+import { DEFAULT_QUOTAS, Quotas, type BindingInput, type OrgRecord, type UserRecord, type UserSeen } from "./types.ts";
 
-export function invalid(message: string, hint: string): AicfgError {
+function invalid(message: string, hint: string): AicfgError {
   return new AicfgError("invalid-input", message, { hint });
 }
 
@@ -63,4 +63,27 @@ export function userId(issuer: string, subject: string): string {
 export function newBindingId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return `bnd_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** A user's lastSeen is rewritten at most this often (a request must not rewrite the store). */
+const SEEN_REFRESH_MS = 3_600_000;
+
+/** The user record after a sighting, and whether it must be written (new, renamed, other groups, or lastSeen stale). */
+export function refreshUser(old: UserRecord | undefined, seen: UserSeen, now: Date): { changed: boolean; user: UserRecord } {
+  if (!seen.issuer || !seen.subject) throw invalid("a user needs an issuer and a subject", "check the token's iss and sub claims");
+  const groups = [...new Set(seen.groups)].sort();
+  if (old && old.name === seen.name && old.groups.join("\n") === groups.join("\n") && now.getTime() - Date.parse(old.lastSeen) < SEEN_REFRESH_MS)
+    return { changed: false, user: old };
+  return {
+    changed: true,
+    user: {
+      id: userId(seen.issuer, seen.subject),
+      issuer: seen.issuer,
+      subject: seen.subject,
+      ...(seen.name !== undefined ? { name: seen.name } : {}),
+      groups,
+      firstSeen: old?.firstSeen ?? now.toISOString(),
+      lastSeen: now.toISOString(),
+    },
+  };
 }

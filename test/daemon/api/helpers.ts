@@ -10,7 +10,7 @@ import { createApi, type Api } from "../../../src/daemon/api/app.ts";
 import { parseApiConfig, type ApiConfigInput } from "../../../src/daemon/api/config.ts";
 import type { ApiDeps } from "../../../src/daemon/api/deps.ts";
 import type { ApiBindings } from "../../../src/daemon/api/route.ts";
-import { openTokenStore } from "../../../src/daemon/auth/token-store.ts";
+import { openTokenStore, type FileTokenStore } from "../../../src/daemon/auth/token-store.ts";
 import { createManualClock, type ManualClock } from "../../../src/daemon/clock.ts";
 import { createSecretRegistry } from "../../../src/daemon/telemetry/redact.ts";
 import { createTelemetry } from "../../../src/daemon/telemetry/telemetry.ts";
@@ -45,7 +45,7 @@ function tokenTemplate(): { dir: string; tokens: Harness["tokens"] } {
 }
 
 export type Harness = {
-  api: Api;
+  api: Api<FileTokenStore>;
   daemon: ApiDaemon;
   /** The API bridge the app is served from (a test may wrap one of its methods to inject a fault). */
   deps: ApiDeps;

@@ -21,47 +21,47 @@ beforeEach(() => {
 afterEach(() => dir.cleanup());
 
 describe("syncCredentialAdminToken", () => {
-  it("adopts, keeps, rotates and revokes the credential's token", () => {
+  it("adopts, keeps, rotates and revokes the credential's token", async () => {
     const env = { CREDENTIALS_DIRECTORY: creds };
     const store = openTokenStore(state);
-    expect(syncCredentialAdminToken(env, store)).toBe("absent");
+    expect(await syncCredentialAdminToken(env, store)).toBe("absent");
     const first = generateToken();
     writeFileSync(join(creds, "admin-token"), first + "\n");
-    expect(syncCredentialAdminToken(env, store)).toBe("adopted");
+    expect(await syncCredentialAdminToken(env, store)).toBe("adopted");
     expect(store.verify(first)).toMatchObject({ ok: true, token: { role: "admin", name: CREDENTIAL_ADMIN_NAME } });
     // Only the digest is stored, never the token.
     expect(readFileSync(join(state, TOKENS_FILE), "utf8")).not.toContain(first);
     // A restart with the same credential changes nothing.
-    expect(syncCredentialAdminToken(env, openTokenStore(state))).toBe("unchanged");
+    expect(await syncCredentialAdminToken(env, openTokenStore(state))).toBe("unchanged");
     const second = generateToken();
     writeFileSync(join(creds, "admin-token"), second);
-    expect(syncCredentialAdminToken(env, store)).toBe("adopted");
+    expect(await syncCredentialAdminToken(env, store)).toBe("adopted");
     expect(store.verify(first).ok).toBe(false);
     expect(store.verify(second).ok).toBe(true);
     expect(store.list().filter((t) => t.name === CREDENTIAL_ADMIN_NAME)).toHaveLength(1);
     // An emptied Secret key (or systemd's empty SetCredential= default) revokes it.
     writeFileSync(join(creds, "admin-token"), "\n");
-    expect(syncCredentialAdminToken(env, store)).toBe("revoked");
+    expect(await syncCredentialAdminToken(env, store)).toBe("revoked");
     expect(store.verify(second).ok).toBe(false);
     writeFileSync(join(creds, "admin-token"), second);
-    expect(syncCredentialAdminToken(env, store)).toBe("adopted");
+    expect(await syncCredentialAdminToken(env, store)).toBe("adopted");
     rmSync(join(creds, "admin-token"));
-    expect(syncCredentialAdminToken(env, store)).toBe("revoked");
+    expect(await syncCredentialAdminToken(env, store)).toBe("revoked");
     expect(store.list()).toEqual([]);
   });
 
-  it("rejects a malformed token with the file and a way to generate one, and stores nothing", () => {
+  it("rejects a malformed token with the file and a way to generate one, and stores nothing", async () => {
     const env = { CREDENTIALS_DIRECTORY: creds };
     const store = openTokenStore(state);
     writeFileSync(join(creds, "admin-token"), "hunter2-not-a-token");
-    expect(() => syncCredentialAdminToken(env, store)).toThrow(
+    await expect(syncCredentialAdminToken(env, store)).rejects.toThrow(
       `the admin-token credential in ${creds} is not an aicfg token (expected aicfg_ and 49 letters or digits)`,
     );
     const good = generateToken();
     writeFileSync(join(creds, "admin-token"), good.slice(0, -1) + (good.endsWith("x") ? "y" : "x"));
     let hint = "";
     try {
-      syncCredentialAdminToken(env, store);
+      await syncCredentialAdminToken(env, store);
     } catch (e) {
       hint = (e as { hint: string }).hint;
       expect((e as Error).message).toContain("its checksum does not match");

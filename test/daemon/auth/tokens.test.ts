@@ -124,15 +124,15 @@ describe("token store", () => {
     expect(() => openTokenStore(dir.path).list()).toThrow(/tokens\.json has an unexpected shape at tokens\.0\.id/);
   });
 
-  it("keeps one local admin token for the CLI, reused while valid and replaced when revoked", () => {
+  it("keeps one local admin token for the CLI, reused while valid and replaced when revoked", async () => {
     dir = tempDir();
     const store = openTokenStore(dir.path);
-    const a = ensureLocalAdminToken(dir.path, store);
+    const a = await ensureLocalAdminToken(dir.path, store);
     expect(statSync(join(dir.path, LOCAL_ADMIN_FILE)).mode & 0o777).toBe(0o600);
     expect(readLocalAdminToken(dir.path)).toBe(a);
-    expect(ensureLocalAdminToken(dir.path, store)).toBe(a);
+    expect(await ensureLocalAdminToken(dir.path, store)).toBe(a);
     store.revoke(store.list()[0]!.id);
-    const b = ensureLocalAdminToken(dir.path, store);
+    const b = await ensureLocalAdminToken(dir.path, store);
     expect(b).not.toBe(a);
     expect(store.list().map((t) => [t.name, t.role])).toEqual([["local-admin", "admin"]]);
   });

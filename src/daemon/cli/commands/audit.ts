@@ -1,11 +1,10 @@
 // `aicfg audit verify|export`: the hash-chained audit log of authorization decisions, one chain per
 // org in the state folder. verify exits 1 at the first changed, removed or reordered row.
-import { existsSync, readFileSync } from "node:fs";
 import { verifyChain, type ChainReport } from "../../tenancy/audit-chain.ts";
-import { auditFile, openFileAuditStore } from "../../tenancy/file-store.ts";
+import { CONFIG_TENANCY_OPTION, openCliTenancyStores } from "../store-option.ts";
 import { COMMON_OPTIONS, EXIT, type Command } from "../command.ts";
 import { paint } from "../format.ts";
-import { STATE_OPTION, stateDir } from "../options.ts";
+import { STATE_OPTION } from "../options.ts";
 import { ConfigError } from "../../../library/diagnostics.ts";
 
 const ORG = { org: { type: "string", valueName: "org", description: "one org (default: every org with an audit log)" } } as const;
@@ -13,31 +12,40 @@ const ORG = { org: { type: "string", valueName: "org", description: "one org (de
 export const auditVerifyCommand: Command = {
   name: "audit verify",
   summary: "check the audit log's hash chain: exit 1 naming the first changed, removed or reordered row",
-  usage: "aicfg audit verify [--org ORG] [--expect-head HASH] [--state-dir DIR] [--json]",
+  usage: "aicfg audit verify [--org ORG] [--expect-head HASH] [--state-dir DIR | --config daemon.yaml] [--json]",
   description:
     "Each row carries the hash of the row before it. Removing rows from the end leaves a valid shorter chain: keep the printed head and pass it as --expect-head next time.",
   options: {
     ...ORG,
     "expect-head": { type: "string", valueName: "hash", description: "the head hash recorded earlier (with --org): the chain must still contain it" },
     ...STATE_OPTION,
+    ...CONFIG_TENANCY_OPTION,
     json: COMMON_OPTIONS.json,
   },
   positionals: false,
-  examples: ["aicfg audit verify", "aicfg audit verify --org acme --json", "aicfg audit verify --org acme --expect-head 3f1c…"],
+  examples: [
+    "aicfg audit verify",
+    "aicfg audit verify --org acme --json",
+    "aicfg audit verify --org acme --expect-head 3f1c…",
+    "aicfg audit verify --config /etc/aicfg/daemon.yaml   # the replicas' PostgreSQL store",
+  ],
   run: async (args, io) => {
-    const dir = stateDir(args, io);
-    const orgs = typeof args.values.org === "string" ? [args.values.org] : await openFileAuditStore(dir).orgs();
     const expectHead = args.values["expect-head"];
-    if (typeof expectHead === "string" && orgs.length !== 1)
+    if (typeof expectHead === "string" && typeof args.values.org !== "string")
       throw new ConfigError("usage", "--expect-head needs --org", { hint: "e.g. aicfg audit verify --org acme --expect-head HASH" });
     const results: { org: string; file: string; report: ChainReport; headFound?: boolean }[] = [];
-    for (const org of orgs) {
-      const file = auditFile(dir, org);
-      const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
-      const report = verifyChain(lines, org);
-      const entry: (typeof results)[number] = { org, file, report };
-      if (typeof expectHead === "string") entry.headFound = lines.some((l) => l.includes(`"hash":"${expectHead}"`));
-      results.push(entry);
+    const st = await openCliTenancyStores(args, io);
+    try {
+      const orgs = typeof args.values.org === "string" ? [args.values.org] : await st.audit.orgs();
+      for (const org of orgs) {
+        const lines = await st.auditLines(org);
+        const report = verifyChain(lines, org);
+        const entry: (typeof results)[number] = { org, file: st.auditWhere(org), report };
+        if (typeof expectHead === "string") entry.headFound = lines.some((l) => l.includes(`"hash":"${expectHead}"`));
+        results.push(entry);
+      }
+    } finally {
+      await st.close();
     }
     const bad = results.filter((r) => !r.report.ok || r.headFound === false);
     if (args.values.json) io.out(JSON.stringify({ ok: bad.length === 0, orgs: results }, null, 2));
@@ -57,17 +65,26 @@ export const auditVerifyCommand: Command = {
 export const auditExportCommand: Command = {
   name: "audit export",
   summary: "print audit rows as JSON lines (one org, or every org), oldest first",
-  usage: "aicfg audit export [--org ORG] [--after SEQ] [--state-dir DIR]",
-  options: { ...ORG, after: { type: "string", valueName: "seq", description: "only rows after this sequence number (with --org)" }, ...STATE_OPTION },
+  usage: "aicfg audit export [--org ORG] [--after SEQ] [--state-dir DIR | --config daemon.yaml]",
+  options: {
+    ...ORG,
+    after: { type: "string", valueName: "seq", description: "only rows after this sequence number (with --org)" },
+    ...STATE_OPTION,
+    ...CONFIG_TENANCY_OPTION,
+  },
   positionals: false,
   examples: ["aicfg audit export --org acme > acme-audit.jsonl", "aicfg audit export --org acme --after 1200"],
   run: async (args, io) => {
-    const store = openFileAuditStore(stateDir(args, io));
     const after = args.values.after === undefined ? 0 : Number(args.values.after);
     if (!Number.isInteger(after) || after < 0)
       throw new ConfigError("usage", `--after must be a sequence number (got ${JSON.stringify(args.values.after)})`, { hint: "e.g. --after 1200" });
-    const orgs = typeof args.values.org === "string" ? [args.values.org] : await store.orgs();
-    for (const org of orgs) for (const row of await store.list(org, { afterSeq: after })) io.out(JSON.stringify(row));
+    const st = await openCliTenancyStores(args, io);
+    try {
+      const orgs = typeof args.values.org === "string" ? [args.values.org] : await st.audit.orgs();
+      for (const org of orgs) for (const row of await st.audit.list(org, { afterSeq: after })) io.out(JSON.stringify(row));
+    } finally {
+      await st.close();
+    }
     return EXIT.ok;
   },
 };

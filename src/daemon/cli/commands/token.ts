@@ -2,13 +2,13 @@
 // only its SHA-256 digest is stored. Every change is appended to the audit log, as the API does.
 import { userInfo } from "node:os";
 import { ConfigError } from "../../../library/diagnostics.ts";
-import { openTokenStore, parseExpiry, Role, tokenView } from "../../auth/token-store.ts";
-import { openFileTenancyStore } from "../../tenancy/file-store.ts";
+import { parseExpiry, Role, tokenView } from "../../auth/token-store.ts";
 import { openAuditLog, type AuditEntry } from "../../telemetry/audit.ts";
 import { createSecretRegistry } from "../../telemetry/redact.ts";
 import { COMMON_OPTIONS, EXIT, type CliIO, type Command } from "../command.ts";
 import { paint } from "../format.ts";
-import { STATE_OPTION, stateDir } from "../options.ts";
+import { STATE_OPTION } from "../options.ts";
+import { CONFIG_TENANCY_OPTION, openCliTenancyStores } from "../store-option.ts";
 
 /** Who ran the command, for the audit log: `cli:<login name>` (the API writes `token:<id>`). */
 export function cliActor(io: CliIO): string {
@@ -35,7 +35,8 @@ function audit(dir: string, io: CliIO, entry: Omit<AuditEntry, "actor">): void {
 export const tokenCreateCommand: Command = {
   name: "token create",
   summary: "create an API token (printed once) with a role and an optional library scope",
-  usage: "aicfg token create --role viewer|editor|admin [--org ORG] [--library NAME] [--expires 90d] [--name TEXT] [--state-dir DIR] [--json]",
+  usage:
+    "aicfg token create --role viewer|editor|admin [--org ORG] [--library NAME] [--expires 90d] [--name TEXT] [--state-dir DIR | --config daemon.yaml] [--json]",
   description:
     "viewer reads; editor also triggers, cancels and re-runs; admin also manages tokens and anything that runs commands. A token with --library sees only that library. Only the token's SHA-256 digest is stored; copy the token now.",
   options: {
@@ -45,6 +46,7 @@ export const tokenCreateCommand: Command = {
     expires: { type: "string", valueName: "when", description: "expiry: a duration (90d, 12h, 1y) or an ISO date (default: never)" },
     name: { type: "string", valueName: "text", description: "a label shown by 'token list'" },
     ...STATE_OPTION,
+    ...CONFIG_TENANCY_OPTION,
     json: COMMON_OPTIONS.json,
   },
   positionals: false,
@@ -59,18 +61,25 @@ export const tokenCreateCommand: Command = {
       throw new ConfigError("usage", `--role must be viewer, editor or admin${args.values.role ? ` (got ${JSON.stringify(args.values.role)})` : ""}`, {
         hint: "e.g. aicfg token create --role viewer",
       });
-    const dir = stateDir(args, io);
-    const store = openTokenStore(dir);
-    const org = typeof args.values.org === "string" ? args.values.org : undefined;
-    if (org !== undefined && !(await openFileTenancyStore(dir).getOrg(org)))
-      throw new ConfigError("not-found", `org ${org} not found`, { hint: `create it first with 'aicfg org create ${org}'` });
-    const { token, record } = store.create({
-      role: role.data,
-      ...(org !== undefined ? { org } : {}),
-      ...(typeof args.values.library === "string" ? { library: args.values.library } : {}),
-      ...(typeof args.values.expires === "string" ? { expiresAt: parseExpiry(args.values.expires) } : {}),
-      ...(typeof args.values.name === "string" ? { name: args.values.name } : {}),
-    });
+    const st = await openCliTenancyStores(args, io);
+    const dir = st.dir;
+    const made = await (async () => {
+      try {
+        const org = typeof args.values.org === "string" ? args.values.org : undefined;
+        if (org !== undefined && !(await st.tenancy.getOrg(org)))
+          throw new ConfigError("not-found", `org ${org} not found`, { hint: `create it first with 'aicfg org create ${org}'` });
+        return await st.tokens.create({
+          role: role.data,
+          ...(org !== undefined ? { org } : {}),
+          ...(typeof args.values.library === "string" ? { library: args.values.library } : {}),
+          ...(typeof args.values.expires === "string" ? { expiresAt: parseExpiry(args.values.expires) } : {}),
+          ...(typeof args.values.name === "string" ? { name: args.values.name } : {}),
+        });
+      } finally {
+        await st.close();
+      }
+    })();
+    const { token, record } = made;
     const view = tokenView(record);
     audit(dir, io, {
       action: "token.create",
@@ -103,12 +112,13 @@ export const tokenCreateCommand: Command = {
 export const tokenListCommand: Command = {
   name: "token list",
   summary: "list API tokens (ids, roles, scopes, expiry; never the tokens)",
-  usage: "aicfg token list [--state-dir DIR] [--json]",
-  options: { ...STATE_OPTION, json: COMMON_OPTIONS.json },
+  usage: "aicfg token list [--state-dir DIR | --config daemon.yaml] [--json]",
+  options: { ...STATE_OPTION, ...CONFIG_TENANCY_OPTION, json: COMMON_OPTIONS.json },
   positionals: false,
   examples: ["aicfg token list", "aicfg token list --json"],
   run: async (args, io) => {
-    const tokens = openTokenStore(stateDir(args, io)).list();
+    const st = await openCliTenancyStores(args, io);
+    const tokens = await Promise.resolve(st.tokens.list()).finally(() => st.close());
     if (args.values.json) {
       io.out(JSON.stringify({ tokens: tokens.map(tokenView) }, null, 2));
       return EXIT.ok;
@@ -132,14 +142,15 @@ export const tokenListCommand: Command = {
 export const tokenRevokeCommand: Command = {
   name: "token revoke",
   summary: "revoke an API token by its id (from 'token list')",
-  usage: "aicfg token revoke <id> [--state-dir DIR]",
-  options: { ...STATE_OPTION, json: COMMON_OPTIONS.json },
+  usage: "aicfg token revoke <id> [--state-dir DIR | --config daemon.yaml]",
+  options: { ...STATE_OPTION, ...CONFIG_TENANCY_OPTION, json: COMMON_OPTIONS.json },
   examples: ["aicfg token revoke tok_0123456789ab"],
   run: async (args, io) => {
     const id = args.positionals[0];
     if (!id || args.positionals.length > 1) throw new ConfigError("usage", "give exactly one token id", { hint: "see the ids with 'aicfg token list'" });
-    const dir = stateDir(args, io);
-    const ok = openTokenStore(dir).revoke(id);
+    const st = await openCliTenancyStores(args, io);
+    const dir = st.dir;
+    const ok = await Promise.resolve(st.tokens.revoke(id)).finally(() => st.close());
     audit(dir, io, { action: "token.revoke", target: id, outcome: ok ? "ok" : "error", ...(ok ? {} : { details: { reason: "no such token" } }) });
     if (args.values.json) io.out(JSON.stringify({ ok, id }));
     else if (ok) io.out(`revoked ${id}`);

@@ -13,6 +13,10 @@ import pg from "pg";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { createSecretRegistry, type SecretRegistry } from "../../telemetry/redact.ts";
 import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneResult, type RunRecord, type RunStore } from "../types.ts";
+import type { Clock } from "../../clock.ts";
+import type { TokenStore } from "../../auth/token-store.ts";
+import { openPgTenancyStores, type PgTenancyStores } from "./pg-tenancy.ts";
+import { openPgTokenStore } from "./pg-tokens.ts";
 import * as sql from "./sql.ts";
 import type { Query } from "./sql.ts";
 
@@ -63,6 +67,10 @@ export type PgStore = RunStore & {
   releaseLeases: () => Promise<string[]>;
   /** Runs this replica holds, with their fence. */
   held: () => Map<string, number>;
+  /** The tenancy and audit stores on the same database and pool (times from `clock`). */
+  tenancyStores: (clock: Clock) => Promise<PgTenancyStores>;
+  /** The API token store on the same database and pool (createdAt and expiry from `clock`). */
+  tokenStore: (clock: Clock) => TokenStore;
 };
 
 const TRANSIENT_CODES = new Set([
@@ -355,6 +363,8 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       return rows.map((r) => r.id);
     },
     held: () => new Map(held),
+    tenancyStores: (clock) => openPgTenancyStores(pool, (query) => exec(query), clock),
+    tokenStore: (clock) => openPgTokenStore((query) => exec(query), clock),
     close: async () => {
       closed = true;
       await pool.end();

@@ -3,6 +3,9 @@
 // tested and reviewed on its own. Times the database decides (leases, heartbeats, takeovers) are
 // `now()` of PostgreSQL; the epoch-millisecond columns (created_at, scheduled_at, …) are the
 // daemon's record fields, which in cluster mode are themselves read from the database clock.
+import type { TokenRecord } from "../../auth/token-store.ts";
+import type { CustomRole } from "../../tenancy/policy.ts";
+import type { BindingRecord, OrgRecord, Quotas, UserRecord } from "../../tenancy/types.ts";
 import type { DeliveryRecord, LogLine, OccurrenceRecord, RunQuery, RunRecord, Watermark } from "../types.ts";
 
 export type Query = { text: string; values: unknown[] };
@@ -73,6 +76,83 @@ CREATE TABLE deliveries (
 );
 CREATE TABLE workflow_settings (library text NOT NULL, workflow text NOT NULL, enabled boolean NOT NULL, PRIMARY KEY (library, workflow));
 CREATE TABLE instances (instance text PRIMARY KEY, pid integer NOT NULL, at bigint NOT NULL, beat_at timestamptz NOT NULL DEFAULT now());
+`,
+  },
+  {
+    version: 2,
+    name: "tenancy (orgs, custom roles, bindings, users) and the per-org audit chain",
+    sql: `
+CREATE TABLE orgs (
+  org text PRIMARY KEY,
+  name text NOT NULL,
+  created_at text NOT NULL,
+  quotas jsonb NOT NULL,
+  -- insertion order, what the file store lists in
+  pos bigserial NOT NULL
+);
+CREATE TABLE org_roles (
+  org text NOT NULL REFERENCES orgs (org) ON DELETE CASCADE,
+  name text NOT NULL,
+  role jsonb NOT NULL,
+  pos bigserial NOT NULL,
+  PRIMARY KEY (org, name)
+);
+CREATE TABLE org_bindings (
+  org text NOT NULL REFERENCES orgs (org) ON DELETE CASCADE,
+  id text NOT NULL,
+  subject text NOT NULL,
+  role text NOT NULL,
+  scope text NOT NULL,
+  created_at text NOT NULL,
+  pos bigserial NOT NULL,
+  PRIMARY KEY (org, id),
+  UNIQUE (org, subject, role, scope)
+);
+CREATE INDEX org_bindings_role ON org_bindings (org, role);
+CREATE TABLE org_users (
+  org text NOT NULL REFERENCES orgs (org) ON DELETE CASCADE,
+  id text NOT NULL,
+  record jsonb NOT NULL,
+  pos bigserial NOT NULL,
+  PRIMARY KEY (org, id)
+);
+-- One row per org with an audit log: its chain's head. An append locks it (FOR UPDATE), so the
+-- appends of every replica to one org follow each other and the chain stays one chain.
+CREATE TABLE audit_heads (
+  org text PRIMARY KEY,
+  -- 0 and NULL until the first row is in
+  seq bigint NOT NULL,
+  hash text
+);
+-- The rows exactly as hashed (text, not jsonb: jsonb reorders keys and refuses U+0000). No foreign
+-- key: an org's audit outlives the org.
+CREATE TABLE audit_rows (
+  org text NOT NULL,
+  seq bigint NOT NULL,
+  line text NOT NULL,
+  PRIMARY KEY (org, seq)
+);
+-- Append-only: a row once written is never changed or removed through the store's role.
+CREATE FUNCTION audit_rows_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit rows are append-only (% refused)', TG_OP;
+END $$;
+CREATE TRIGGER audit_rows_append_only BEFORE UPDATE OR DELETE ON audit_rows FOR EACH ROW EXECUTE FUNCTION audit_rows_append_only();
+CREATE TRIGGER audit_rows_no_truncate BEFORE TRUNCATE ON audit_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_rows_append_only();
+`,
+  },
+  {
+    version: 3,
+    name: "API tokens shared by the replicas (digests only)",
+    sql: `
+CREATE TABLE api_tokens (
+  -- sha256 of the token: the token itself is never stored
+  digest text PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  org text,
+  record jsonb NOT NULL,
+  pos bigserial NOT NULL
+);
 `,
   },
 ];
@@ -325,3 +405,93 @@ export const pruneDeliveries = (now: number, maxAgeMs: number, dryRun: boolean):
   dryRun
     ? q("SELECT count(*)::int AS n FROM deliveries WHERE $1 - at > $2", [now, maxAgeMs])
     : q("WITH d AS (DELETE FROM deliveries WHERE $1 - at > $2 RETURNING 1) SELECT count(*)::int AS n FROM d", [now, maxAgeMs]);
+
+// ---- tenancy: every statement on an org's data takes the org first ($1) ----
+
+export const beginTx = (): Query => q("BEGIN");
+export const commitTx = (): Query => q("COMMIT");
+export const rollbackTx = (): Query => q("ROLLBACK");
+
+/** The default org exists from the first open on (created once, whoever opens first). */
+export const ensureOrg = (org: OrgRecord): Query =>
+  q("INSERT INTO orgs (org, name, created_at, quotas) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (org) DO NOTHING", [
+    org.id,
+    org.name,
+    org.createdAt,
+    JSON.stringify(org.quotas),
+  ]);
+export const insertOrg = (org: OrgRecord): Query =>
+  q("INSERT INTO orgs (org, name, created_at, quotas) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (org) DO NOTHING RETURNING org", [
+    org.id,
+    org.name,
+    org.createdAt,
+    JSON.stringify(org.quotas),
+  ]);
+const ORG_FIELDS = "org, name, created_at, quotas";
+export const listOrgs = (): Query => q(`SELECT ${ORG_FIELDS} FROM orgs ORDER BY pos`);
+export const getOrg = (org: string): Query => q(`SELECT ${ORG_FIELDS} FROM orgs WHERE org = $1`, [org]);
+/**
+ * Every change to an org's data starts by locking the org's row: the writes of all replicas to one
+ * org follow each other, each seeing the last one's result, and a deleted org is seen as gone.
+ */
+export const lockOrg = (org: string): Query => q(`SELECT ${ORG_FIELDS} FROM orgs WHERE org = $1 FOR UPDATE`, [org]);
+export const setQuotas = (org: string, quotas: Quotas): Query => q("UPDATE orgs SET quotas = $2::jsonb WHERE org = $1", [org, JSON.stringify(quotas)]);
+/** Roles, bindings and users go with it (ON DELETE CASCADE); its audit rows stay. */
+export const deleteOrg = (org: string): Query => q("DELETE FROM orgs WHERE org = $1 RETURNING org", [org]);
+
+export const listRoles = (org: string): Query => q("SELECT role FROM org_roles WHERE org = $1 ORDER BY pos", [org]);
+export const insertRole = (org: string, role: CustomRole): Query =>
+  q("INSERT INTO org_roles (org, name, role) VALUES ($1, $2, $3::jsonb) ON CONFLICT (org, name) DO NOTHING RETURNING name", [
+    org,
+    role.name,
+    JSON.stringify(role),
+  ]);
+export const deleteRole = (org: string, name: string): Query => q("DELETE FROM org_roles WHERE org = $1 AND name = $2 RETURNING name", [org, name]);
+export const bindingsOfRole = (org: string, role: string): Query => q("SELECT id FROM org_bindings WHERE org = $1 AND role = $2 ORDER BY pos", [org, role]);
+
+const BINDING_FIELDS = "id, subject, role, scope, created_at";
+export const listBindings = (org: string): Query => q(`SELECT ${BINDING_FIELDS} FROM org_bindings WHERE org = $1 ORDER BY pos`, [org]);
+export const getBinding = (org: string, id: string): Query => q(`SELECT ${BINDING_FIELDS} FROM org_bindings WHERE org = $1 AND id = $2`, [org, id]);
+export const insertBinding = (org: string, b: BindingRecord): Query =>
+  q(
+    "INSERT INTO org_bindings (org, id, subject, role, scope, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org, subject, role, scope) DO NOTHING RETURNING id",
+    [org, b.id, b.subject, b.role, b.scope, b.createdAt],
+  );
+export const deleteBinding = (org: string, id: string): Query => q("DELETE FROM org_bindings WHERE org = $1 AND id = $2 RETURNING id", [org, id]);
+
+export const listUsers = (org: string): Query => q("SELECT record FROM org_users WHERE org = $1 ORDER BY pos", [org]);
+export const getUser = (org: string, id: string): Query => q("SELECT record FROM org_users WHERE org = $1 AND id = $2", [org, id]);
+/** A refreshed user moves to the end of the list, as in the file store. */
+export const upsertUser = (org: string, u: UserRecord): Query =>
+  q(
+    "INSERT INTO org_users (org, id, record) VALUES ($1, $2, $3::jsonb) ON CONFLICT (org, id) DO UPDATE SET record = EXCLUDED.record, pos = nextval(pg_get_serial_sequence('org_users', 'pos'))",
+    [org, u.id, JSON.stringify(u)],
+  );
+
+// ---- audit chain ----
+
+/** Creates the org's head row on its first append (a concurrent first append waits, then finds it). */
+export const ensureAuditHead = (org: string): Query => q("INSERT INTO audit_heads (org, seq) VALUES ($1, 0) ON CONFLICT (org) DO NOTHING", [org]);
+/** Held to the end of the appending transaction: the next append to this org, from any replica, waits for it. */
+export const lockAuditHead = (org: string): Query => q("SELECT seq, hash FROM audit_heads WHERE org = $1 FOR UPDATE", [org]);
+export const insertAuditRow = (org: string, seq: number, line: string): Query =>
+  q("INSERT INTO audit_rows (org, seq, line) VALUES ($1, $2, $3)", [org, seq, line]);
+export const setAuditHead = (org: string, seq: number, hash: string): Query => q("UPDATE audit_heads SET seq = $2, hash = $3 WHERE org = $1", [org, seq, hash]);
+export const listAuditRows = (org: string, afterSeq: number, limit: number | null): Query =>
+  q("SELECT line FROM audit_rows WHERE org = $1 AND seq > $2 ORDER BY seq LIMIT $3", [org, afterSeq, limit]);
+export const auditOrgs = (): Query => q("SELECT org FROM audit_heads WHERE seq > 0 ORDER BY org");
+
+// ---- API tokens (looked up by digest on every request: a revocation on one replica refuses on all at once) ----
+
+export const listTokens = (): Query => q("SELECT record FROM api_tokens ORDER BY pos");
+export const tokenById = (id: string): Query => q("SELECT record FROM api_tokens WHERE id = $1", [id]);
+export const tokenByDigest = (digest: string): Query => q("SELECT record FROM api_tokens WHERE digest = $1", [digest]);
+export const insertToken = (t: TokenRecord): Query =>
+  q("INSERT INTO api_tokens (digest, id, org, record) VALUES ($1, $2, $3, $4::jsonb)", [t.digest, t.id, t.org ?? null, JSON.stringify(t)]);
+/** An adopted token replaces the record of the same token (same digest), as in the file store. */
+export const upsertToken = (t: TokenRecord): Query =>
+  q(
+    "INSERT INTO api_tokens (digest, id, org, record) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (digest) DO UPDATE SET id = EXCLUDED.id, org = EXCLUDED.org, record = EXCLUDED.record, pos = nextval(pg_get_serial_sequence('api_tokens', 'pos'))",
+    [t.digest, t.id, t.org ?? null, JSON.stringify(t)],
+  );
+export const revokeToken = (id: string): Query => q("DELETE FROM api_tokens WHERE id = $1 RETURNING id", [id]);
