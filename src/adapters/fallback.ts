@@ -90,7 +90,7 @@ function indexDir(target: string, roots: Roots): string {
 }
 
 // Descriptions are read once per export, not once per target (the render context lives for one export).
-type Meta = { description: string; globs: boolean };
+type Meta = { description: string; globs: string[] };
 const metaCache = new WeakMap<RenderContext, Map<string, Meta>>();
 
 function firstHeading(body: string): string | undefined {
@@ -104,7 +104,7 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   const hit = cache.get(k.absPath);
   if (hit !== undefined) return hit;
   let d = "";
-  let globs = false;
+  let globs: string[] = [];
   try {
     const text = new TextDecoder().decode(ctx.readBytes(k.absPath));
     const split = splitFrontmatter(text);
@@ -119,7 +119,15 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
     }
     const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim() ? v.trim() : undefined);
     d = str(fm.description) ?? str(fm.title) ?? firstHeading(split.body) ?? "";
-    globs = typeof fm.applyTo === "string" ? fm.applyTo.length > 0 : Array.isArray(fm.applyTo) && fm.applyTo.length > 0;
+    const applyTo = fm.applyTo;
+    globs =
+      typeof applyTo === "string"
+        ? applyTo
+          ? [applyTo]
+          : []
+        : Array.isArray(applyTo)
+          ? applyTo.filter((g): g is string => typeof g === "string" && g !== "")
+          : [];
   } catch {
     d = "";
   }
@@ -130,17 +138,29 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   return meta;
 }
 
-type Entry = { k: ResolvedKnowledge; ref: string; dir: string; name: string; description: string };
+type Entry = { k: ResolvedKnowledge; ref: string; dir: string; name: string; description: string; globs: readonly string[] };
+
+// An entry is the same for every target of one export (refs are relative to the session's folder, not
+// to the target's files): built once per knowledge file and export.
+const entryCache = new WeakMap<RenderContext, Map<ResolvedKnowledge, Entry>>();
 
 function entriesOf(files: readonly ResolvedKnowledge[], ctx: RenderContext): Entry[] {
-  return files
-    .map((k) => {
+  let cache = entryCache.get(ctx);
+  if (!cache) entryCache.set(ctx, (cache = new Map()));
+  const out: Entry[] = [];
+  for (const k of files) {
+    let e = cache.get(k);
+    if (!e) {
       // The agent opens the file from the session's folder (the project root in project scope): refs.ts.
       const ref = portableRef(k.absPath, ctx, "cwd");
       const cut = ref.lastIndexOf("/");
-      return { k, ref, dir: cut < 0 ? "." : ref.slice(0, cut), name: cut < 0 ? ref : ref.slice(cut + 1), description: metaOf(k, ctx).description };
-    })
-    .sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+      const meta = metaOf(k, ctx);
+      e = { k, ref, dir: cut < 0 ? "." : ref.slice(0, cut), name: cut < 0 ? ref : ref.slice(cut + 1), description: meta.description, globs: meta.globs };
+      cache.set(k, e);
+    }
+    out.push(e);
+  }
+  return out.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
 }
 
 /** Files grouped by folder: `### <folder>/` then `- <name>: <description>`, the shortest form that keeps every path whole. */
@@ -152,7 +172,7 @@ function listing(entries: readonly Entry[]): string {
       dir = e.dir;
       out += `${out ? "\n" : ""}### ${dir}/\n\n`;
     }
-    out += `- ${e.name}${e.description ? `: ${e.description}` : ""}\n`;
+    out += `- ${e.name}${e.globs.length ? ` (for ${e.globs.join(", ")})` : ""}${e.description ? `: ${e.description}` : ""}\n`;
   }
   return out;
 }
@@ -191,8 +211,13 @@ const INTRO =
  * is larger than a page), grouping deeper until the section fits.
  */
 function buildIndex(entries: readonly Entry[], max: number, dir: string, roots: Roots, agent: ResolvedAgent): Index {
-  const flat = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO}\n\n${listing(entries)}${INDEX_END}\n`;
-  if (flat.length <= max) return { text: flat, files: [], levels: 1 };
+  // Each listing line holds at least the file name: past `max` by names alone, the flat listing is not built.
+  let least = 0;
+  for (const e of entries) if ((least += e.name.length + 3) > max) break;
+  if (least <= max) {
+    const flat = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO}\n\n${listing(entries)}${INDEX_END}\n`;
+    if (flat.length <= max) return { text: flat, files: [], levels: 1 };
+  }
   let best: Index | undefined;
   for (let depth = 1; depth <= 8; depth++) {
     const groups = new Map<string, Entry[]>();
@@ -234,7 +259,7 @@ function paginate(list: readonly Entry[]): Entry[][] {
   const pages: Entry[][] = [[]];
   let size = 0;
   for (const e of list) {
-    const n = e.name.length + e.description.length + 6;
+    const n = e.name.length + e.description.length + e.globs.reduce((m, g) => m + g.length + 2, 0) + 6;
     if (size + n > INDEX_PAGE_MAX_CHARS && pages[pages.length - 1]!.length) {
       pages.push([]);
       size = 0;
@@ -271,7 +296,23 @@ function planLargeContext(
   // One budget for all agents (a shared instructions file) decides inline for all of them together.
   const shared = budget.per !== "agent";
   // Knowledge with applyTo globs is not always loaded where the tool scopes rules to files: the adapter keeps it.
-  const globScoped = largeContext.globRules?.includes(ctx.scope) ? (k: ResolvedKnowledge) => metaOf(k, ctx).globs : () => false;
+  // The adapter writes one rule per such file (a copy in the tool's folder): past ON_DEMAND_COPY_MAX_BYTES
+  // together they go into the index like the rest (with their globs), so no target copies the library.
+  const hasGlobs = (k: ResolvedKnowledge): boolean => metaOf(k, ctx).globs.length > 0;
+  let globsKept: boolean | undefined;
+  const keepGlobs = (): boolean => {
+    if (globsKept !== undefined) return globsKept;
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (const a of agents)
+      for (const k of a.knowledge) {
+        if (seen.has(k.absPath) || !hasGlobs(k)) continue;
+        seen.add(k.absPath);
+        bytes += k.size;
+      }
+    return (globsKept = bytes <= ON_DEMAND_COPY_MAX_BYTES);
+  };
+  const globScoped = largeContext.globRules?.includes(ctx.scope) ? (k: ResolvedKnowledge) => hasGlobs(k) && keepGlobs() : () => false;
   const fitsInlineWith = (group: readonly ResolvedAgent[], excluded: (k: ResolvedKnowledge) => boolean): boolean => {
     const seen = new Set<string>();
     let total = 0;

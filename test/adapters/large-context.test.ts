@@ -23,11 +23,15 @@ function generate(n: number): void {
     const abs = join(dir.path, "knowledge", path);
     mkdirSync(join(abs, ".."), { recursive: true });
     const size = 1024 + Math.floor(rand() * 4096);
-    const text = `# Document ${i}\n\n${para.repeat(Math.ceil(size / para.length)).slice(0, size)}\n`;
+    // Every other file is scoped to source globs: tools with glob rules would copy each into a rule of their own.
+    const front = i % 2 ? `---\ndescription: Document ${i} for area ${i % 10}\napplyTo: ["src/area-${i % 10}/**"]\n---\n` : "";
+    const text = `${front}# Document ${i}\n\n${para.repeat(Math.ceil(size / para.length)).slice(0, size)}\n`;
     writeFileSync(abs, text);
     files.set(i, { path, absPath: abs, size: text.length });
   }
 }
+
+const librarySize = (): number => [...files.values()].reduce((n, f) => n + f.size, 0);
 
 function text(f: OutputFile): string {
   if (f.kind === "file") return typeof f.content === "string" ? f.content : Buffer.from(f.content).toString("latin1");
@@ -64,6 +68,10 @@ describe.each(["always", "on-demand"] as const)("2,000 %s knowledge files throug
     // No output is a copy of the library: the largest file stays far below its 6 MB.
     const largest = Math.max(...r.files.map((f) => text(f).length));
     expect(largest).toBeLessThan(2_000_000);
+    // Nor are all outputs together, except the upload bundles (a web project or a GPT needs its own copy):
+    // glob-scoped files past the copy limit are indexed with their globs, like the rest.
+    const total = r.files.reduce((n, f) => n + text(f).length, 0);
+    if (adapter.largeContext.strategies[0] !== "knowledge-folder") expect(total).toBeLessThan(librarySize() / 2);
   });
 });
 
