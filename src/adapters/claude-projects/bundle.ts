@@ -40,7 +40,17 @@ export function bundleRoot(roots: Roots): string {
   return roots.scope === "project" ? join(roots.projectRoot, "claude-projects") : join(roots.homeDir, "aicfg-bundles", "claude-projects");
 }
 
-type Upload = { name: string; bytes: Uint8Array; k: ResolvedKnowledge };
+/** `k`: the library file uploaded as it is; `files`: how many library files a merged part holds. */
+type Upload = { name: string; bytes: Uint8Array; k?: ResolvedKnowledge; files?: number };
+
+/**
+ * Past this many files the text knowledge is merged into upload parts (in path order, each file
+ * under a `# knowledge/<path>` heading): a person uploads the files of a project by hand, and the
+ * ZIPs and the skill's reference list stay as short. Binary files stay as they are.
+ */
+const UPLOAD_PARTS = 20;
+/** A part stays well below the 30 MB a project file may hold. */
+const PART_MAX_BYTES = 25_000_000;
 
 /** One ZIP entry, compressed once: the project ZIP and the skill ZIP hold the same knowledge. */
 type Packed = { size: number; crc: number; data: Uint8Array<ArrayBuffer> };
@@ -140,7 +150,30 @@ function knowledgeUploads(agent: ResolvedAgent, ctx: RenderContext, warnings: Di
     }
     out.push({ name, bytes, k });
   }
-  return out;
+  return out.length > UPLOAD_PARTS ? mergeUploads(out) : out;
+}
+
+function mergeUploads(uploads: readonly Upload[]): Upload[] {
+  const text = uploads.filter((u) => u.k && TEXT_KNOWLEDGE.test(u.k.path));
+  const rest = uploads.filter((u) => !text.includes(u));
+  const enc = new TextEncoder();
+  const heading = (u: Upload): Uint8Array => enc.encode(`# knowledge/${u.k!.path}\n\n`);
+  const total = text.reduce((n, u) => n + u.bytes.length + 64, 0);
+  const per = Math.ceil(text.length / Math.max(UPLOAD_PARTS, Math.ceil(total / PART_MAX_BYTES)));
+  const parts: Upload[] = [];
+  for (let i = 0; i < text.length; i += per) {
+    const chunks: Uint8Array[] = [];
+    for (const u of text.slice(i, i + per)) {
+      let end = u.bytes.length;
+      while (end > 0 && (u.bytes[end - 1] === 0x0a || u.bytes[end - 1] === 0x20 || u.bytes[end - 1] === 0x0d || u.bytes[end - 1] === 0x09)) end--;
+      chunks.push(...(chunks.length ? [enc.encode("\n")] : []), heading(u), u.bytes.subarray(0, end), enc.encode("\n"));
+    }
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+    parts.push({ name: `knowledge-part-${String(parts.length + 1).padStart(2, "0")}.md`, bytes, files: Math.min(per, text.length - i) });
+  }
+  return [...parts, ...rest];
 }
 
 /** Warns about every feature a web project cannot hold; returns the README's "left out" lines. */
@@ -197,6 +230,9 @@ function readmeText(
   s += `4. Paste the whole of instructions.md (${chars} characters) into the project instructions.\n`;
   if (uploads.length) {
     s += `5. Add these ${uploads.length} files to the project knowledge (remove files an earlier export added that are no longer listed):\n`;
+    const parts = uploads.filter((u) => !u.k);
+    if (parts.length)
+      s += `   (the ${parts.reduce((n, u) => n + u.files!, 0)} library files are merged into ${parts.length} parts, each file under a \`# knowledge/<path>\` heading)\n`;
     for (const u of uploads) s += `   - [ ] knowledge/${u.name} (${u.bytes.length} bytes)\n`;
   } else s += "5. There are no knowledge files to upload.\n";
   s += `6. Optional: to use this agent as a skill in any chat, upload ${agent.name}-skill.zip (skill '${skillName}') in\n`;
@@ -243,7 +279,8 @@ function skillZip(
   }
   let body = instructions;
   if (uploads.length) {
-    body += `${body ? "\n" : ""}## Reference files\n\nRead these files of this skill when the task needs them:\n\n`;
+    const merged = uploads.some((u) => !u.k) ? " (merged parts: search them, each library file is under a `# knowledge/<path>` heading)" : "";
+    body += `${body ? "\n" : ""}## Reference files\n\nRead these files of this skill when the task needs them${merged}:\n\n`;
     for (const u of uploads) body += `- references/${u.name}\n`;
   }
   const content: ZipContent = { [`${skillName}/SKILL.md`]: pack(new TextEncoder().encode(renderFrontmatter({ name: skillName, description }, body))) };
