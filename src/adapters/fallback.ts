@@ -7,8 +7,10 @@
 // points to the library's own files (no copies). An index too big for the budget becomes two levels:
 // the always-loaded part lists folders, each folder's files are listed in an index file of its own.
 // On-demand knowledge reaches every target the same way: natively where the tool has a form for it,
-// else through the index, never dropped.
-import { dirname, join } from "node:path";
+// else through the index, never dropped. Knowledge scoped to file globs (`applyTo`) stays a glob rule
+// where the tool has them, up to ON_DEMAND_COPY_MAX_BYTES of such files (each rule is a copy);
+// past that it is listed in the index with its globs, so no target copies a large library.
+import { join } from "node:path";
 import type { Diagnostic } from "../library/diagnostics.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../library/model.ts";
 import type { ExportScope } from "../library/schema.ts";
@@ -83,10 +85,31 @@ const INDEX_PAGE_MAX_CHARS = 24_000;
 /** Longest description an index line carries. */
 const DESCRIPTION_MAX = 100;
 
-/** Where a target's index files go: `.aicfg/index/<target>/<agent>/` under the scope root. */
-function indexDir(target: string, roots: Roots): string {
-  return join(roots.scope === "project" ? roots.projectRoot : roots.homeDir, ".aicfg", "index", target);
+/** Index files go under `.aicfg/index/` of the scope root. */
+function indexRoot(roots: Roots): string {
+  return join(roots.scope === "project" ? roots.projectRoot : roots.homeDir, ".aicfg", "index");
 }
+
+/**
+ * A target's own index files: `.aicfg/index/<target>/<agent>/`. Only used when its index differs from
+ * one another target of the export wrote to the shared folder (see sharedIndexDir).
+ */
+function indexDir(target: string, roots: Roots): string {
+  return join(indexRoot(roots), target);
+}
+
+/**
+ * Index pages every target with the same index of an agent shares (one copy instead of one per
+ * target): `.aicfg/index/shared/<agent>/<variant>-<depth>/`, where the variant says which of the
+ * agent's files are indexed (all, or the on-demand ones; with or without the glob-scoped ones) and
+ * the depth how they are grouped: what the pages' text depends on besides the files themselves.
+ */
+function sharedIndexDir(roots: Roots, agent: string, variant: string, depth: number): string {
+  return join(indexRoot(roots), "shared", agent, `${variant}-${depth}`);
+}
+
+// What each shared index page holds in this export: a target whose page would differ falls back to its own folder.
+const sharedPages = new WeakMap<RenderContext, Map<string, string>>();
 
 // Descriptions are read once per export, not once per target (the render context lives for one export).
 type Meta = { description: string; globs: string[] };
@@ -147,7 +170,15 @@ function entriesOf(files: readonly ResolvedKnowledge[], ctx: RenderContext): Ent
       const ref = portableRef(k.absPath, ctx, "cwd");
       const cut = ref.lastIndexOf("/");
       const meta = metaOf(k, ctx);
-      e = { id: cache.size, k, ref, dir: cut < 0 ? "." : ref.slice(0, cut), name: cut < 0 ? ref : ref.slice(cut + 1), description: meta.description, globs: meta.globs };
+      e = {
+        id: cache.size,
+        k,
+        ref,
+        dir: cut < 0 ? "." : ref.slice(0, cut),
+        name: cut < 0 ? ref : ref.slice(cut + 1),
+        description: meta.description,
+        globs: meta.globs,
+      };
       cache.set(k, e);
     }
     out.push(e);
@@ -214,7 +245,7 @@ const INTRO =
  * folder group in the section and each group's listing in its own file (split into parts when a group
  * is larger than a page), grouping deeper until the section fits.
  */
-function buildIndex(entries: readonly Entry[], max: number, dir: string, ctx: RenderContext, agent: ResolvedAgent): Index {
+function buildIndex(entries: readonly Entry[], max: number, dirOf: (depth: number) => string, ctx: RenderContext, agent: ResolvedAgent): Index {
   // Each listing line holds at least the file name: past `max` by names alone, the flat listing is not built.
   let least = 0;
   for (const e of entries) if ((least += e.name.length + 3) > max) break;
@@ -237,7 +268,7 @@ function buildIndex(entries: readonly Entry[], max: number, dir: string, ctx: Re
       const pages = paginate(list);
       const stem = g === "." ? "_root" : g;
       pages.forEach((page, i) => {
-        const path = join(dir, agent.name, pages.length === 1 ? `${stem}.md` : `${stem}.part-${i + 1}.md`);
+        const path = join(dirOf(depth), pages.length === 1 ? `${stem}.md` : `${stem}.part-${i + 1}.md`);
         const head = `# Knowledge of ${agent.name}: ${g === "." ? "top folder" : `${g}/`}${pages.length > 1 ? ` (part ${i + 1} of ${pages.length})` : ""}\n\n`;
         files.push({
           kind: "file",
@@ -385,7 +416,16 @@ function planLargeContext(
       out.decisions.push({ agent: agent.name, strategy, files: deferred.length });
       continue;
     }
-    const idx = buildIndex(entriesOf(deferred, ctx), Math.max(Math.min(room, indexCap), 2_000), dir, ctx, agent);
+    const entries = entriesOf(deferred, ctx);
+    const max = Math.max(Math.min(room, indexCap), 2_000);
+    const variant = `${inline ? "on-demand" : "all"}${largeContext.globRules?.includes(ctx.scope) && keepGlobs() ? "-unscoped" : ""}`;
+    let idx = buildIndex(entries, max, (depth) => sharedIndexDir(ctx, agent.name, variant, depth), ctx, agent);
+    let pages = sharedPages.get(ctx);
+    if (!pages) sharedPages.set(ctx, (pages = new Map()));
+    const claimed = pages;
+    if (idx.files.some((f) => f.kind === "file" && claimed.has(f.path) && claimed.get(f.path) !== f.content))
+      idx = buildIndex(entries, max, () => join(dir, agent.name), ctx, agent);
+    else for (const f of idx.files) if (f.kind === "file" && typeof f.content === "string") claimed.set(f.path, f.content);
     const instructions = agent.instructions.replace(/\s+$/, "");
     out.agents.push({
       ...agent,
@@ -423,12 +463,13 @@ export function withLargeContext(adapter: Adapter): Adapter {
   // Index files (a two-level index) are written only by targets that can take an index.
   const lc = adapter.largeContext;
   const indexes = (scope: ExportScope) => strategiesFor(lc, scope).includes("index");
-  const locations = (roots: Roots): string[] => [...adapter.locations(roots), ...(indexes(roots.scope) ? [indexDir(adapter.id, roots)] : [])];
+  const locations = (roots: Roots): string[] => [...adapter.locations(roots), ...(indexes(roots.scope) ? [indexRoot(roots)] : [])];
   return { ...adapter, render, ...(parse ? { parse } : {}), locations };
 }
 
 /** The index file paths of a render, relative to the scope root (for tests and summaries). */
 export function isIndexFile(path: string, target: string, roots: Roots): boolean {
-  const d = indexDir(target, roots);
-  return path.startsWith(d + "/") || dirname(path) === d;
+  const own = indexDir(target, roots);
+  const shared = join(indexRoot(roots), "shared");
+  return path.startsWith(own + "/") || path.startsWith(shared + "/");
 }

@@ -212,6 +212,8 @@ function planWholeFile(c: Ctx): void {
       }
     }
     const secret = parts.some((p) => (p.out as { secret?: boolean }).secret === true);
+    // Targets that no longer write a file others still write (a shared index page) give up their record of it.
+    const dropped = gone.map((g) => entryKey(path, g.target));
     const owned = parts.map((p) => manifest.entries[entryKey(path, p.target)]).filter((e): e is OwnedEntry => !!e);
     const agent = first.agent;
     const record = (): OwnedEntry[] =>
@@ -237,12 +239,13 @@ function planWholeFile(c: Ctx): void {
         ...(agent ? { agent } : {}),
         ...(afterText !== undefined ? { after: afterText } : {}),
       });
-      c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped: [] });
+      c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped });
       return;
     }
     // Fast path: recorded hash equals the new one and the file is as we left it.
     if (owned.length === parts.length && owned.every((e) => e.hash === newHash && e.size === st.size && e.mtimeMs === st.mtimeMs)) {
       c.entries.push({ path, action: "unchanged", targets, kind: "file", secret, ...(agent ? { agent } : {}) });
+      if (dropped.length) c.work.push({ path, root: c.root, backup: false, secret, owned: [], dropped });
       return;
     }
     const current = readFileSync(path);
@@ -250,7 +253,7 @@ function planWholeFile(c: Ctx): void {
     const curText = texts ? toText(current) : undefined;
     if (curHash === newHash) {
       c.entries.push({ path, action: "unchanged", targets, kind: "file", secret, ...(agent ? { agent } : {}) });
-      c.work.push({ path, root: c.root, backup: false, secret, owned: record(), dropped: [] });
+      c.work.push({ path, root: c.root, backup: false, secret, owned: record(), dropped });
       return;
     }
     const ours = owned.length > 0 && owned.every((e) => e.hash === curHash);
@@ -265,13 +268,13 @@ function planWholeFile(c: Ctx): void {
     };
     if (ours) {
       c.entries.push({ ...base, action: "update" });
-      c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped: [] });
+      c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped });
       return;
     }
     const reason = owned.length ? "changed by hand since the last export" : "exists and was not written by aicfg";
     if (opts.force) {
       c.entries.push({ ...base, action: "update", reason: `${reason}; overwritten (--force), a backup is kept` });
-      c.work.push({ path, root: c.root, write: first.content, backup: true, secret, owned: record(), dropped: [] });
+      c.work.push({ path, root: c.root, write: first.content, backup: true, secret, owned: record(), dropped });
     } else {
       c.entries.push({ ...base, action: owned.length ? "drift" : "conflict", reason });
     }

@@ -89,3 +89,26 @@ describe("files a tool loads along at session start count against its budget", (
     expect(figures.tokens).toBeGreaterThan(referenced / 4);
   });
 });
+
+describe("index pages are shared by the targets of one export", () => {
+  it("every target whose index of an agent is the same names the same pages, once, with one content per path", () => {
+    const roots = { scope: "project" as const, projectRoot: join(dir.path, "project"), homeDir: join(dir.path, "home") };
+    const ctx = renderContext(roots);
+    const all = [...files.values()].map((f) => ({ ...f, mode: "always" as const, mtimeMs: 0, layer: "test" }));
+    const agent = minimalAgent({ name: "librarian", tools: { allow: ["*"] }, knowledge: all });
+    const pages = new Map<string, string>();
+    let written = 0;
+    for (const adapter of listAdapters().filter((a) => a.scopes.includes("project"))) {
+      for (const f of adapter.render([agent], ctx).files) {
+        if (f.kind !== "file" || !f.path.includes("/.aicfg/index/")) continue;
+        written++;
+        const before = pages.get(f.path);
+        // Two targets writing one path with different text would be an output clash (plan.ts).
+        if (before !== undefined) expect(text(f) === before, f.path).toBe(true);
+        pages.set(f.path, text(f));
+      }
+    }
+    expect(written).toBeGreaterThan(pages.size * 5);
+    expect([...pages.keys()].every((p) => p.includes("/.aicfg/index/shared/librarian/"))).toBe(true);
+  });
+});

@@ -6,7 +6,11 @@ import { parse } from "yaml";
 import { frontmatterFields } from "../../src/library/yaml-source.ts";
 
 const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,12}$/).filter((k) => k !== "__proto__");
-const value = fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 4 }), fc.array(fc.oneof(fc.integer(), fc.boolean(), fc.constant(null)), { maxLength: 3 }));
+const value = fc.oneof(
+  fc.string(),
+  fc.array(fc.string(), { maxLength: 4 }),
+  fc.array(fc.oneof(fc.integer(), fc.boolean(), fc.constant(null)), { maxLength: 3 }),
+);
 
 describe("frontmatterFields", () => {
   it("reads JSON-valued lines as the YAML parser does", () => {
