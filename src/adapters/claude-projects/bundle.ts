@@ -155,7 +155,8 @@ function knowledgeUploads(agent: ResolvedAgent, ctx: RenderContext, warnings: Di
 
 function mergeUploads(uploads: readonly Upload[]): Upload[] {
   const text = uploads.filter((u) => u.k && TEXT_KNOWLEDGE.test(u.k.path));
-  const rest = uploads.filter((u) => !text.includes(u));
+  const merged = new Set(text);
+  const rest = uploads.filter((u) => !merged.has(u));
   const enc = new TextEncoder();
   const heading = (u: Upload): Uint8Array => enc.encode(`# knowledge/${u.k!.path}\n\n`);
   const total = text.reduce((n, u) => n + u.bytes.length + 64, 0);
