@@ -6,10 +6,11 @@
 // (/usr/bin/time -v), output files and bytes and the largest output file.
 //   npm run bench:peer                       # N = 1,000 and 10,000, 3 repetitions
 //   npm run bench:peer -- --sizes 1000 --reps 1 --with-100k
+// Ours runs as the compiled build (tsc into bench/.work/peer-dist), as users run it; --source runs src/.
 // PEERS_DIR (default ~/peerbench) holds ruler-inst/ (see ../shared/peer-bench/README.md); without it
 // the bench prints "ruler not installed" and our figures alone.
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, loadavg, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     "with-100k": { type: "boolean", default: false },
     work: { type: "string" },
+    // Run the TypeScript sources instead of the compiled build (Node then strips types at every start).
+    source: { type: "boolean", default: false },
   },
 });
 const sizes = values.sizes!.split(",").map(Number);
@@ -40,12 +43,27 @@ const ourTargets = (
 ).map((t) => t.id);
 
 /** `coldArgs`: added to the cold run only (ours: --json, for the per-target figures). */
+// Users run the compiled package (npm build output), as ruler's users run its JavaScript: so does the bench.
+function ourCli(): string {
+  if (values.source) return join(project, "bin", "aicfg.js");
+  const out = join(project, "bench", ".work", "peer-dist");
+  rmSync(out, { recursive: true, force: true });
+  const r = spawnSync(join(project, "node_modules", ".bin", "tsc"), ["-p", join(project, "tsconfig.build.json"), "--outDir", join(out, "dist")], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+  const launcher = join(out, "aicfg.mjs");
+  writeFileSync(launcher, 'const { runCli } = await import("./dist/daemon/cli/main.js");\nprocess.exitCode = await runCli(process.argv.slice(2));\n');
+  return launcher;
+}
+const cli = ourCli();
+
 type Peer = { name: string; layout: string; cmd: string[]; sources: string[]; editDir: string; coldArgs?: string[] };
 const ours: Peer = {
   name: "ours",
   layout: "aicfg",
   // OURS_CMD of the peer-bench README.
-  cmd: [process.execPath, join(project, "bin", "aicfg.js"), "export", "--all", "--library", ".", "--root", ".", "--state-dir", "./.aicfg-state"],
+  cmd: [process.execPath, cli, "export", "--all", "--library", ".", "--root", ".", "--state-dir", "./.aicfg-state"],
   sources: ["aicfg.yaml", "agents", "knowledge", "mcp", "skills", "commands", ".aicfg-state"],
   editDir: "knowledge",
   coldArgs: ["--json"],

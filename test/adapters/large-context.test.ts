@@ -112,3 +112,36 @@ describe("index pages are shared by the targets of one export", () => {
     expect([...pages.keys()].every((p) => p.includes("/.aicfg/index/shared/librarian/"))).toBe(true);
   });
 });
+
+describe("a folder of more files than two index levels list within the budget", () => {
+  it("windsurf (12,000 characters per rule): the folder list goes into index files of its own, and every file is reachable", () => {
+    const flat = tempDir("aicfg-flat-");
+    try {
+      const many: ResolvedKnowledge[] = [];
+      for (let i = 0; i < 10_000; i++) {
+        const path = `all/doc-${String(i).padStart(5, "0")}.md`;
+        const abs = join(flat.path, "knowledge", path);
+        if (i === 0) mkdirSync(join(abs, ".."), { recursive: true });
+        const text = `---\ndescription: "${"A long description of what this document covers, repeated to fill the index line ".slice(0, 90)} ${i}"\n---\n# Doc ${i}\n`;
+        writeFileSync(abs, text);
+        many.push({ path, absPath: abs, size: text.length, mode: "always", mtimeMs: 0, layer: "test" });
+      }
+      const adapter = listAdapters().find((a) => a.id === "windsurf")!;
+      const roots = { scope: "project" as const, projectRoot: join(flat.path, "project"), homeDir: join(flat.path, "home") };
+      const r = adapter.render([minimalAgent({ name: "librarian", knowledge: many })], renderContext(roots));
+      expect(measureBudget(adapter.budget, r.files).over).toBe(false);
+      expect(r.contextPlan?.find((d) => d.strategy === "index")?.levels).toBe(3);
+      // Follow the references: the instructions name folder-list files, those name page files, those name every document.
+      const byRef = new Map(r.files.map((f) => [f.path.slice(roots.projectRoot.length + 1), text(f)] as const));
+      const refs = (t: string) => [...t.matchAll(/: (\.aicfg\/index\/\S+\.md)$/gm)].map((m) => m[1]!);
+      const top = r.files.filter((f) => text(f).includes("## Knowledge index")).map(text);
+      const folders = top.flatMap(refs);
+      expect(folders.length).toBeGreaterThan(0);
+      const pages = folders.flatMap((p) => refs(byRef.get(p) ?? ""));
+      const seen = new Set(pages.flatMap((p) => [...(byRef.get(p) ?? "").matchAll(/doc-(\d+)\.md/g)].map((m) => Number(m[1]))));
+      expect(seen.size).toBe(10_000);
+    } finally {
+      flat.cleanup();
+    }
+  });
+});
