@@ -201,7 +201,7 @@ function planWholeFile(c: Ctx): void {
     const newHash = sha256(first.content);
     for (const p of parts.slice(1)) {
       const o = p.out as Extract<OutputFile, { kind: "file" }>;
-      if (sha256(o.content) !== newHash) {
+      if (o.content !== first.content && sha256(o.content) !== newHash) {
         c.errors.push({
           severity: "error",
           code: "output-clash",
