@@ -49,10 +49,19 @@ const TOKENIZE_MAX_CHARS = 4_000_000;
 type Tokenizer = { countTokens: (text: string) => number };
 let tokenizer: Tokenizer | undefined;
 // Loaded on first use: the o200k ranks cost ~250 ms to load, which a no-op export must not pay.
+// Targets that share a file (AGENTS.md, CLAUDE.md) measure the same text: each text is counted once.
+const counted = new Map<string, number>();
+const COUNTED_MAX = 256;
 function tokens(text: string): { n: number; exact: boolean } {
   if (text.length > TOKENIZE_MAX_CHARS) return { n: Math.ceil(text.length / 4), exact: false };
-  tokenizer ??= createRequire(import.meta.url)("gpt-tokenizer") as Tokenizer;
-  return { n: tokenizer.countTokens(text), exact: true };
+  let n = counted.get(text);
+  if (n === undefined) {
+    tokenizer ??= createRequire(import.meta.url)("gpt-tokenizer") as Tokenizer;
+    n = tokenizer.countTokens(text);
+    if (counted.size >= COUNTED_MAX) counted.clear();
+    counted.set(text, n);
+  }
+  return { n, exact: true };
 }
 
 const MODEL_LABEL: Record<ContextBudget["model"], string> = {

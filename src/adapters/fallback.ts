@@ -7,13 +7,14 @@
 // points to the library's own files (no copies). An index too big for the budget becomes two levels:
 // the always-loaded part lists folders, each folder's files are listed in an index file of its own.
 // On-demand knowledge reaches every target the same way: natively where the tool has a form for it,
-// else through the index, never dropped.
-import { dirname, join } from "node:path";
+// else through the index, never dropped. Knowledge scoped to file globs (`applyTo`) stays a glob rule
+// where the tool has them, up to ON_DEMAND_COPY_MAX_BYTES of such files (each rule is a copy);
+// past that it is listed in the index with its globs, so no target copies a large library.
+import { join } from "node:path";
 import type { Diagnostic } from "../library/diagnostics.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../library/model.ts";
 import type { ExportScope } from "../library/schema.ts";
-import { splitFrontmatter } from "../library/yaml-source.ts";
-import { parse as parseYamlText } from "yaml";
+import { frontmatterFields, splitFrontmatter } from "../library/yaml-source.ts";
 import { VARIOUS_WINDOW, type ContextBudget } from "./budget.ts";
 import { portableRef } from "./refs.ts";
 import type { Adapter, FileSource, OutputFile, ParseResult, RenderContext, RenderResult, Roots } from "./types.ts";
@@ -51,8 +52,11 @@ export type ContextDecision = {
   strategy: "inline" | LargeContextStrategy;
   /** Knowledge files handled by the strategy (for inline: the always-on files inlined). */
   files: number;
-  /** Index depth: 1 = the list is in the instructions, 2 = folders there and one index file per folder. */
-  levels?: 1 | 2;
+  /**
+   * Index depth: 1 = the list is in the instructions, 2 = folders there and one index file per folder,
+   * 3 = the folder list is itself in index files (more folder pages than the budget lists).
+   */
+  levels?: 1 | 2 | 3;
   /** Index files written besides the always-loaded part. */
   indexFiles?: number;
 };
@@ -84,13 +88,34 @@ const INDEX_PAGE_MAX_CHARS = 24_000;
 /** Longest description an index line carries. */
 const DESCRIPTION_MAX = 100;
 
-/** Where a target's index files go: `.aicfg/index/<target>/<agent>/` under the scope root. */
-function indexDir(target: string, roots: Roots): string {
-  return join(roots.scope === "project" ? roots.projectRoot : roots.homeDir, ".aicfg", "index", target);
+/** Index files go under `.aicfg/index/` of the scope root. */
+function indexRoot(roots: Roots): string {
+  return join(roots.scope === "project" ? roots.projectRoot : roots.homeDir, ".aicfg", "index");
 }
 
+/**
+ * A target's own index files: `.aicfg/index/<target>/<agent>/`. Only used when its index differs from
+ * one another target of the export wrote to the shared folder (see sharedIndexDir).
+ */
+function indexDir(target: string, roots: Roots): string {
+  return join(indexRoot(roots), target);
+}
+
+/**
+ * Index pages every target with the same index of an agent shares (one copy instead of one per
+ * target): `.aicfg/index/shared/<agent>/<variant>-<depth>/`, where the variant says which of the
+ * agent's files are indexed (all, or the on-demand ones; with or without the glob-scoped ones) and
+ * the depth how they are grouped: what the pages' text depends on besides the files themselves.
+ */
+function sharedIndexDir(roots: Roots, agent: string, variant: string, depth: number): string {
+  return join(indexRoot(roots), "shared", agent, `${variant}-${depth}`);
+}
+
+// What each shared index page holds in this export: a target whose page would differ falls back to its own folder.
+const sharedPages = new WeakMap<RenderContext, Map<string, string>>();
+
 // Descriptions are read once per export, not once per target (the render context lives for one export).
-type Meta = { description: string; globs: boolean };
+type Meta = { description: string; globs: string[] };
 const metaCache = new WeakMap<RenderContext, Map<string, Meta>>();
 
 function firstHeading(body: string): string | undefined {
@@ -104,22 +129,23 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   const hit = cache.get(k.absPath);
   if (hit !== undefined) return hit;
   let d = "";
-  let globs = false;
+  let globs: string[] = [];
   try {
     const text = new TextDecoder().decode(ctx.readBytes(k.absPath));
     const split = splitFrontmatter(text);
-    let fm: Record<string, unknown> = {};
-    if (split.frontmatter !== undefined) {
-      try {
-        const v: unknown = parseYamlText(split.frontmatter);
-        if (v && typeof v === "object" && !Array.isArray(v)) fm = v as Record<string, unknown>;
-      } catch {
-        // A broken frontmatter is reported by the library loader; the index falls back to the heading.
-      }
-    }
+    // A broken frontmatter is reported by the library loader; the index falls back to the heading.
+    const fm: Record<string, unknown> = (split.frontmatter !== undefined && frontmatterFields(split.frontmatter)) || {};
     const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim() ? v.trim() : undefined);
     d = str(fm.description) ?? str(fm.title) ?? firstHeading(split.body) ?? "";
-    globs = typeof fm.applyTo === "string" ? fm.applyTo.length > 0 : Array.isArray(fm.applyTo) && fm.applyTo.length > 0;
+    const applyTo = fm.applyTo;
+    globs =
+      typeof applyTo === "string"
+        ? applyTo
+          ? [applyTo]
+          : []
+        : Array.isArray(applyTo)
+          ? applyTo.filter((g): g is string => typeof g === "string" && g !== "")
+          : [];
   } catch {
     d = "";
   }
@@ -130,17 +156,52 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   return meta;
 }
 
-type Entry = { k: ResolvedKnowledge; ref: string; dir: string; name: string; description: string };
+type Entry = { id: number; k: ResolvedKnowledge; ref: string; dir: string; name: string; description: string; globs: readonly string[] };
+
+// An entry is the same for every target of one export (refs are relative to the session's folder, not
+// to the target's files): built once per knowledge file and export.
+const entryCache = new WeakMap<RenderContext, Map<ResolvedKnowledge, Entry>>();
 
 function entriesOf(files: readonly ResolvedKnowledge[], ctx: RenderContext): Entry[] {
-  return files
-    .map((k) => {
+  let cache = entryCache.get(ctx);
+  if (!cache) entryCache.set(ctx, (cache = new Map()));
+  const out: Entry[] = [];
+  for (const k of files) {
+    let e = cache.get(k);
+    if (!e) {
       // The agent opens the file from the session's folder (the project root in project scope): refs.ts.
       const ref = portableRef(k.absPath, ctx, "cwd");
       const cut = ref.lastIndexOf("/");
-      return { k, ref, dir: cut < 0 ? "." : ref.slice(0, cut), name: cut < 0 ? ref : ref.slice(cut + 1), description: metaOf(k, ctx).description };
-    })
-    .sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+      const meta = metaOf(k, ctx);
+      e = {
+        id: cache.size,
+        k,
+        ref,
+        dir: cut < 0 ? "." : ref.slice(0, cut),
+        name: cut < 0 ? ref : ref.slice(cut + 1),
+        description: meta.description,
+        globs: meta.globs,
+      };
+      cache.set(k, e);
+    }
+    out.push(e);
+  }
+  return out.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+}
+
+// A page's whole text, one string per path and export: targets sharing a page hand the plan the same
+// string, so comparing and hashing them again costs nothing.
+const pageCache = new WeakMap<RenderContext, Map<string, { key: string; text: string }>>();
+
+function pageText(path: string, head: string, entries: readonly Entry[], ctx: RenderContext): string {
+  let cache = pageCache.get(ctx);
+  if (!cache) pageCache.set(ctx, (cache = new Map()));
+  const key = `${head}\0${entries.map((e) => e.id).join(",")}`;
+  const hit = cache.get(path);
+  if (hit?.key === key) return hit.text;
+  const text = `${head}Generated by aicfg; paths are relative to the project root.\n\n${listing(entries)}`;
+  cache.set(path, { key, text });
+  return text;
 }
 
 /** Files grouped by folder: `### <folder>/` then `- <name>: <description>`, the shortest form that keeps every path whole. */
@@ -152,7 +213,7 @@ function listing(entries: readonly Entry[]): string {
       dir = e.dir;
       out += `${out ? "\n" : ""}### ${dir}/\n\n`;
     }
-    out += `- ${e.name}${e.description ? `: ${e.description}` : ""}\n`;
+    out += `- ${e.name}${e.globs.length ? ` (for ${e.globs.join(", ")})` : ""}${e.description ? `: ${e.description}` : ""}\n`;
   }
   return out;
 }
@@ -163,7 +224,7 @@ function groupOf(path: string, depth: number): string {
   return parts.length ? parts.slice(0, depth).join("/") : ".";
 }
 
-type Index = { text: string; files: OutputFile[]; levels: 1 | 2 };
+type Index = { text: string; files: OutputFile[]; levels: 1 | 2 | 3 };
 
 /** Start and end of the index section in an agent's instructions, so import (parse) can take it off again. */
 export const INDEX_MARKER = "<!-- aicfg:knowledge-index -->";
@@ -190,9 +251,14 @@ const INTRO =
  * folder group in the section and each group's listing in its own file (split into parts when a group
  * is larger than a page), grouping deeper until the section fits.
  */
-function buildIndex(entries: readonly Entry[], max: number, dir: string, roots: Roots, agent: ResolvedAgent): Index {
-  const flat = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO}\n\n${listing(entries)}${INDEX_END}\n`;
-  if (flat.length <= max) return { text: flat, files: [], levels: 1 };
+function buildIndex(entries: readonly Entry[], max: number, dirOf: (depth: number) => string, ctx: RenderContext, agent: ResolvedAgent): Index {
+  // Each listing line holds at least the file name: past `max` by names alone, the flat listing is not built.
+  let least = 0;
+  for (const e of entries) if ((least += e.name.length + 3) > max) break;
+  if (least <= max) {
+    const flat = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO}\n\n${listing(entries)}${INDEX_END}\n`;
+    if (flat.length <= max) return { text: flat, files: [], levels: 1 };
+  }
   let best: Index | undefined;
   for (let depth = 1; depth <= 8; depth++) {
     const groups = new Map<string, Entry[]>();
@@ -208,15 +274,15 @@ function buildIndex(entries: readonly Entry[], max: number, dir: string, roots: 
       const pages = paginate(list);
       const stem = g === "." ? "_root" : g;
       pages.forEach((page, i) => {
-        const path = join(dir, agent.name, pages.length === 1 ? `${stem}.md` : `${stem}.part-${i + 1}.md`);
+        const path = join(dirOf(depth), pages.length === 1 ? `${stem}.md` : `${stem}.part-${i + 1}.md`);
         const head = `# Knowledge of ${agent.name}: ${g === "." ? "top folder" : `${g}/`}${pages.length > 1 ? ` (part ${i + 1} of ${pages.length})` : ""}\n\n`;
         files.push({
           kind: "file",
           path,
-          content: `${head}Generated by aicfg; paths are relative to the project root.\n\n${listing(page)}`,
+          content: pageText(path, head, page, ctx),
           agent: agent.name,
         });
-        const ref = portableRef(path, roots, "cwd");
+        const ref = portableRef(path, ctx, "cwd");
         lines += `- ${g === "." ? "(top folder)" : `${g}/`}${pages.length > 1 ? ` part ${i + 1}` : ""} (${page.length} files): ${ref}\n`;
       });
     }
@@ -227,14 +293,41 @@ function buildIndex(entries: readonly Entry[], max: number, dir: string, roots: 
     // Deeper grouping only helps while it does not multiply the folder lines.
     if (groups.size >= entries.length) break;
   }
-  return best!;
+  return best!.text.length <= max ? best! : folderPages(best!, entries.length, dirOf, ctx, agent);
+}
+
+/** A third level: the folder lines of a two-level index that is still too long go into pages of their own. */
+function folderPages(two: Index, count: number, dirOf: (depth: number) => string, ctx: RenderContext, agent: ResolvedAgent): Index {
+  const start = two.text.indexOf("\n- ");
+  const end = two.text.lastIndexOf("\n" + INDEX_END);
+  const lines = two.text.slice(start + 1, end + 1).split(/(?<=\n)/);
+  const pages: string[] = [""];
+  for (const l of lines) {
+    if (pages[pages.length - 1]!.length + l.length > INDEX_PAGE_MAX_CHARS && pages[pages.length - 1]) pages.push("");
+    pages[pages.length - 1] += l;
+  }
+  const files = [...two.files];
+  let list = "";
+  pages.forEach((page, i) => {
+    const path = join(dirOf(0), `_folders${pages.length > 1 ? `.part-${i + 1}` : ""}.md`);
+    const part = pages.length > 1 ? ` (part ${i + 1} of ${pages.length})` : "";
+    files.push({
+      kind: "file",
+      path,
+      content: `# Knowledge of ${agent.name}: folder index${part}\n\nGenerated by aicfg; paths are relative to the project root. Each line names a folder's index file.\n\n${page}`,
+      agent: agent.name,
+    });
+    list += `- folders${part}: ${portableRef(path, ctx, "cwd")}\n`;
+  });
+  const text = `${INDEX_MARKER}\n## Knowledge index\n\n${INTRO} The ${count.toLocaleString("en-US")} files are listed by folder in index files; these list the folders: read them to find the folder the task is about, then its index file, then the files.\n\n${list}${INDEX_END}\n`;
+  return { text, files, levels: 3 };
 }
 
 function paginate(list: readonly Entry[]): Entry[][] {
   const pages: Entry[][] = [[]];
   let size = 0;
   for (const e of list) {
-    const n = e.name.length + e.description.length + 6;
+    const n = e.name.length + e.description.length + e.globs.reduce((m, g) => m + g.length + 2, 0) + 6;
     if (size + n > INDEX_PAGE_MAX_CHARS && pages[pages.length - 1]!.length) {
       pages.push([]);
       size = 0;
@@ -271,7 +364,23 @@ function planLargeContext(
   // One budget for all agents (a shared instructions file) decides inline for all of them together.
   const shared = budget.per !== "agent";
   // Knowledge with applyTo globs is not always loaded where the tool scopes rules to files: the adapter keeps it.
-  const globScoped = largeContext.globRules?.includes(ctx.scope) ? (k: ResolvedKnowledge) => metaOf(k, ctx).globs : () => false;
+  // The adapter writes one rule per such file (a copy in the tool's folder): past ON_DEMAND_COPY_MAX_BYTES
+  // together they go into the index like the rest (with their globs), so no target copies the library.
+  const hasGlobs = (k: ResolvedKnowledge): boolean => metaOf(k, ctx).globs.length > 0;
+  let globsKept: boolean | undefined;
+  const keepGlobs = (): boolean => {
+    if (globsKept !== undefined) return globsKept;
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (const a of agents)
+      for (const k of a.knowledge) {
+        if (seen.has(k.absPath) || !hasGlobs(k)) continue;
+        seen.add(k.absPath);
+        bytes += k.size;
+      }
+    return (globsKept = bytes <= ON_DEMAND_COPY_MAX_BYTES);
+  };
+  const globScoped = largeContext.globRules?.includes(ctx.scope) ? (k: ResolvedKnowledge) => hasGlobs(k) && keepGlobs() : () => false;
   const fitsInlineWith = (group: readonly ResolvedAgent[], excluded: (k: ResolvedKnowledge) => boolean): boolean => {
     const seen = new Set<string>();
     let total = 0;
@@ -340,7 +449,16 @@ function planLargeContext(
       out.decisions.push({ agent: agent.name, strategy, files: deferred.length });
       continue;
     }
-    const idx = buildIndex(entriesOf(deferred, ctx), Math.max(Math.min(room, indexCap), 2_000), dir, ctx, agent);
+    const entries = entriesOf(deferred, ctx);
+    const max = Math.max(Math.min(room, indexCap), 2_000);
+    const variant = `${inline ? "on-demand" : "all"}${largeContext.globRules?.includes(ctx.scope) && keepGlobs() ? "-unscoped" : ""}`;
+    let idx = buildIndex(entries, max, (depth) => sharedIndexDir(ctx, agent.name, variant, depth), ctx, agent);
+    let pages = sharedPages.get(ctx);
+    if (!pages) sharedPages.set(ctx, (pages = new Map()));
+    const claimed = pages;
+    if (idx.files.some((f) => f.kind === "file" && claimed.has(f.path) && claimed.get(f.path) !== f.content))
+      idx = buildIndex(entries, max, () => join(dir, agent.name), ctx, agent);
+    else for (const f of idx.files) if (f.kind === "file" && typeof f.content === "string") claimed.set(f.path, f.content);
     const instructions = agent.instructions.replace(/\s+$/, "");
     out.agents.push({
       ...agent,
@@ -378,12 +496,13 @@ export function withLargeContext(adapter: Adapter): Adapter {
   // Index files (a two-level index) are written only by targets that can take an index.
   const lc = adapter.largeContext;
   const indexes = (scope: ExportScope) => strategiesFor(lc, scope).includes("index");
-  const locations = (roots: Roots): string[] => [...adapter.locations(roots), ...(indexes(roots.scope) ? [indexDir(adapter.id, roots)] : [])];
+  const locations = (roots: Roots): string[] => [...adapter.locations(roots), ...(indexes(roots.scope) ? [indexRoot(roots)] : [])];
   return { ...adapter, render, ...(parse ? { parse } : {}), locations };
 }
 
 /** The index file paths of a render, relative to the scope root (for tests and summaries). */
 export function isIndexFile(path: string, target: string, roots: Roots): boolean {
-  const d = indexDir(target, roots);
-  return path.startsWith(d + "/") || dirname(path) === d;
+  const own = indexDir(target, roots);
+  const shared = join(indexRoot(roots), "shared");
+  return path.startsWith(own + "/") || path.startsWith(shared + "/");
 }

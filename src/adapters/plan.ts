@@ -206,7 +206,7 @@ function planWholeFile(c: Ctx): void {
     const newHash = sha256(first.content);
     for (const p of parts.slice(1)) {
       const o = p.out as Extract<OutputFile, { kind: "file" }>;
-      if (sha256(o.content) !== newHash) {
+      if (o.content !== first.content && sha256(o.content) !== newHash) {
         c.errors.push({
           severity: "error",
           code: "output-clash",
@@ -217,6 +217,8 @@ function planWholeFile(c: Ctx): void {
       }
     }
     const secret = parts.some((p) => (p.out as { secret?: boolean }).secret === true);
+    // Targets that no longer write a file others still write (a shared index page) give up their record of it.
+    const dropped = gone.map((g) => entryKey(path, g.target));
     const owned = parts.map((p) => manifest.entries[entryKey(path, p.target)]).filter((e): e is OwnedEntry => !!e);
     const agent = first.agent;
     const record = (): OwnedEntry[] =>
@@ -242,12 +244,13 @@ function planWholeFile(c: Ctx): void {
         ...(agent ? { agent } : {}),
         ...(afterText !== undefined ? { after: afterText } : {}),
       });
-      c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped: [] });
+      c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped });
       return;
     }
     // Fast path: recorded hash equals the new one and the file is as we left it.
     if (owned.length === parts.length && owned.every((e) => e.hash === newHash && e.size === st.size && e.mtimeMs === st.mtimeMs)) {
       c.entries.push({ path, action: "unchanged", targets, kind: "file", secret, ...(agent ? { agent } : {}) });
+      if (dropped.length) c.work.push({ path, root: c.root, backup: false, secret, owned: [], dropped });
       return;
     }
     const current = readFileSync(path);
@@ -255,7 +258,7 @@ function planWholeFile(c: Ctx): void {
     const curText = texts ? toText(current) : undefined;
     if (curHash === newHash) {
       c.entries.push({ path, action: "unchanged", targets, kind: "file", secret, ...(agent ? { agent } : {}) });
-      c.work.push({ path, root: c.root, backup: false, secret, owned: record(), dropped: [] });
+      c.work.push({ path, root: c.root, backup: false, secret, owned: record(), dropped });
       return;
     }
     const ours = owned.length > 0 && owned.every((e) => e.hash === curHash);
@@ -270,13 +273,13 @@ function planWholeFile(c: Ctx): void {
     };
     if (ours) {
       c.entries.push({ ...base, action: "update" });
-      c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped: [] });
+      c.work.push({ path, root: c.root, write: first.content, backup: false, secret, owned: record(), dropped });
       return;
     }
     const reason = owned.length ? "changed by hand since the last export" : "exists and was not written by aicfg";
     if (opts.force) {
       c.entries.push({ ...base, action: "update", reason: `${reason}; overwritten (--force), a backup is kept` });
-      c.work.push({ path, root: c.root, write: first.content, backup: true, secret, owned: record(), dropped: [] });
+      c.work.push({ path, root: c.root, write: first.content, backup: true, secret, owned: record(), dropped });
     } else {
       c.entries.push({ ...base, action: owned.length ? "drift" : "conflict", reason });
     }

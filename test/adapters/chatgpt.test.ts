@@ -339,10 +339,21 @@ describe("limits", () => {
     expect(limitMessages(minimalAgent({ instructions: "u".repeat(7_999) }))).toEqual([]);
   });
 
-  test("more than 20 knowledge files are merged into 20 upload parts, each file under its path; a file over 512 MB is reported", () => {
+  test("more than 20 knowledge files are merged into 20 upload parts, each file under its path, written once for the GPT and the plugin; a file over 512 MB is reported", () => {
     expect(limitMessages(minimalAgent({ knowledge: knowledge(41) }))).toEqual([]);
     const files = render([minimalAgent({ knowledge: knowledge(41) })]).files;
-    const uploads = files.filter((f): f is Extract<OutputFile, { kind: "file" }> => f.kind === "file" && f.path.includes("/chatgpt/helper/knowledge/"));
+    const refs = "/chatgpt/plugins/helper/skills/helper/references/";
+    const uploads = files.filter((f): f is Extract<OutputFile, { kind: "file" }> => f.kind === "file" && f.path.includes(refs));
+    // The parts are the plugin's references and the GPT's uploads: no second copy, no file per library file.
+    expect(files.filter((f) => f.path.includes("/chatgpt/helper/knowledge/"))).toEqual([]);
+    expect(uploads.length).toBe(14);
+    const readmeText = (files.find((f) => f.path.endsWith("/chatgpt/helper/README.md")) as Extract<OutputFile, { kind: "file" }>).content as string;
+    expect(readmeText).toContain("6. **Knowledge**: upload `../plugins/helper/skills/helper/references/knowledge-part-01.md`, ");
+    const gptJson = JSON.parse((files.find((f) => f.path.endsWith("/chatgpt/helper/gpt.json")) as Extract<OutputFile, { kind: "file" }>).content as string);
+    expect(gptJson.knowledge[13]).toBe("../plugins/helper/skills/helper/references/knowledge-part-14.md");
+    const skill = (files.find((f) => f.path.endsWith("/skills/helper/SKILL.md")) as Extract<OutputFile, { kind: "file" }>).content as string;
+    expect(skill).toContain("The 41 library files are merged into these references");
+    expect(skill).toContain("- [knowledge-part-14.md](references/knowledge-part-14.md)");
     // 41 files, 3 per part: 14 parts (at most 20).
     expect(uploads.map((f) => f.path.slice(f.path.lastIndexOf("/") + 1))).toEqual(
       Array.from({ length: 14 }, (_, i) => `knowledge-part-${String(i + 1).padStart(2, "0")}.md`),

@@ -184,7 +184,7 @@ describe("render: user scope", () => {
       join(h, ".claude"),
       join(h, ".claude.json"),
       join(h, ".claude/CLAUDE.md"),
-      join(h, ".aicfg/index/claude-code"),
+      join(h, ".aicfg/index"),
     ]);
   });
 

@@ -243,6 +243,35 @@ describe("limits", () => {
   });
 });
 
+describe("many knowledge files", () => {
+  it("past 20 files the text knowledge is merged into 20 parts in path order (binary files stay), and the ZIPs hold the parts", () => {
+    const k = join(base, "lib-many");
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 41; i++) tree[`docs/k${String(i).padStart(2, "0")}.md`] = `---\ndescription: doc ${i}\n---\n# K${i}\n\nBody ${i}.\n\n`;
+    writeTree(k, tree);
+    writeFileSync(join(k, "logo.png"), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    const agent = minimalAgent({ knowledge: [...Object.keys(tree), "logo.png"].map((p) => knowledge(k, p, "on-demand")) });
+    const r = render([agent]);
+    const names = r.files.map((f) => f.path.split("/").slice(-2).join("/"));
+    // 41 text files, 3 per part: 14 parts, then the image as it is.
+    const parts = Array.from({ length: 14 }, (_, i) => `knowledge/knowledge-part-${String(i + 1).padStart(2, "0")}.md`);
+    expect(names).toEqual(["helper/README.md", "helper/instructions.md", ...parts, "knowledge/logo.png", "helper/helper.zip", "helper/helper-skill.zip"]);
+    expect(textOf(r.files[2])).toBe(
+      "# knowledge/docs/k00.md\n\n# K0\n\nBody 0.\n\n# knowledge/docs/k01.md\n\n# K1\n\nBody 1.\n\n# knowledge/docs/k02.md\n\n# K2\n\nBody 2.\n",
+    );
+    const all = r.files.slice(2, 16).map(textOf).join("\n");
+    for (let i = 0; i < 41; i++) expect(all).toContain(`# knowledge/docs/k${String(i).padStart(2, "0")}.md\n\n# K${i}\n\nBody ${i}.\n`);
+    expect(textOf(r.files[0])).toContain("5. Add these 15 files to the project knowledge");
+    expect(textOf(r.files[0])).toContain("(the 41 library files are merged into 14 parts, each file under a `# knowledge/<path>` heading)");
+    const zipped = unzip(r.files[17]);
+    expect(Object.keys(zipped).sort()).toEqual(["README.md", "instructions.md", ...parts, "knowledge/logo.png"].sort());
+    expect(zipped["knowledge/knowledge-part-01.md"]).toBe(textOf(r.files[2]));
+    const skill = unzip(r.files[18]);
+    expect(Object.keys(skill).filter((n) => n.includes("/references/")).length).toBe(15);
+    expect(skill["helper/SKILL.md"]).toContain("(merged parts: search them, each library file is under a `# knowledge/<path>` heading)");
+  });
+});
+
 describe("detect", () => {
   it("reports a web tool with its bundle folders and never a binary", async () => {
     const home = join(base, "d-home");

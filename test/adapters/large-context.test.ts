@@ -23,11 +23,15 @@ function generate(n: number): void {
     const abs = join(dir.path, "knowledge", path);
     mkdirSync(join(abs, ".."), { recursive: true });
     const size = 1024 + Math.floor(rand() * 4096);
-    const text = `# Document ${i}\n\n${para.repeat(Math.ceil(size / para.length)).slice(0, size)}\n`;
+    // Every other file is scoped to source globs: tools with glob rules would copy each into a rule of their own.
+    const front = i % 2 ? `---\ndescription: Document ${i} for area ${i % 10}\napplyTo: ["src/area-${i % 10}/**"]\n---\n` : "";
+    const text = `${front}# Document ${i}\n\n${para.repeat(Math.ceil(size / para.length)).slice(0, size)}\n`;
     writeFileSync(abs, text);
     files.set(i, { path, absPath: abs, size: text.length });
   }
 }
+
+const librarySize = (): number => [...files.values()].reduce((n, f) => n + f.size, 0);
 
 function text(f: OutputFile): string {
   if (f.kind === "file") return typeof f.content === "string" ? f.content : Buffer.from(f.content).toString("latin1");
@@ -64,6 +68,10 @@ describe.each(["always", "on-demand"] as const)("2,000 %s knowledge files throug
     // No output is a copy of the library: the largest file stays far below its 6 MB.
     const largest = Math.max(...r.files.map((f) => text(f).length));
     expect(largest).toBeLessThan(2_000_000);
+    // Nor are all outputs together, except the upload bundles (a web project or a GPT needs its own copy):
+    // glob-scoped files past the copy limit are indexed with their globs, like the rest.
+    const total = r.files.reduce((n, f) => n + text(f).length, 0);
+    if (adapter.largeContext.strategies[0] !== "knowledge-folder") expect(total).toBeLessThan(librarySize() / 2);
   });
 });
 
@@ -79,5 +87,61 @@ describe("files a tool loads along at session start count against its budget", (
     const own = r.files.filter((f) => (f.kind === "file" || f.kind === "md-section") && f.alwaysLoaded).reduce((n, f) => n + text(f).length, 0);
     expect(figures.chars).toBe(own + referenced);
     expect(figures.tokens).toBeGreaterThan(referenced / 4);
+  });
+});
+
+describe("index pages are shared by the targets of one export", () => {
+  it("every target whose index of an agent is the same names the same pages, once, with one content per path", () => {
+    const roots = { scope: "project" as const, projectRoot: join(dir.path, "project"), homeDir: join(dir.path, "home") };
+    const ctx = renderContext(roots);
+    const all = [...files.values()].map((f) => ({ ...f, mode: "always" as const, mtimeMs: 0, layer: "test" }));
+    const agent = minimalAgent({ name: "librarian", tools: { allow: ["*"] }, knowledge: all });
+    const pages = new Map<string, string>();
+    let written = 0;
+    for (const adapter of listAdapters().filter((a) => a.scopes.includes("project"))) {
+      for (const f of adapter.render([agent], ctx).files) {
+        if (f.kind !== "file" || !f.path.includes("/.aicfg/index/")) continue;
+        written++;
+        const before = pages.get(f.path);
+        // Two targets writing one path with different text would be an output clash (plan.ts).
+        if (before !== undefined) expect(text(f) === before, f.path).toBe(true);
+        pages.set(f.path, text(f));
+      }
+    }
+    expect(written).toBeGreaterThan(pages.size * 5);
+    expect([...pages.keys()].every((p) => p.includes("/.aicfg/index/shared/librarian/"))).toBe(true);
+  });
+});
+
+describe("a folder of more files than two index levels list within the budget", () => {
+  it("windsurf (12,000 characters per rule): the folder list goes into index files of its own, and every file is reachable", () => {
+    const flat = tempDir("aicfg-flat-");
+    try {
+      const many: ResolvedKnowledge[] = [];
+      for (let i = 0; i < 10_000; i++) {
+        const path = `all/doc-${String(i).padStart(5, "0")}.md`;
+        const abs = join(flat.path, "knowledge", path);
+        if (i === 0) mkdirSync(join(abs, ".."), { recursive: true });
+        const text = `---\ndescription: "${"A long description of what this document covers, repeated to fill the index line ".slice(0, 90)} ${i}"\n---\n# Doc ${i}\n`;
+        writeFileSync(abs, text);
+        many.push({ path, absPath: abs, size: text.length, mode: "always", mtimeMs: 0, layer: "test" });
+      }
+      const adapter = listAdapters().find((a) => a.id === "windsurf")!;
+      const roots = { scope: "project" as const, projectRoot: join(flat.path, "project"), homeDir: join(flat.path, "home") };
+      const r = adapter.render([minimalAgent({ name: "librarian", knowledge: many })], renderContext(roots));
+      expect(measureBudget(adapter.budget, r.files).over).toBe(false);
+      expect(r.contextPlan?.find((d) => d.strategy === "index")?.levels).toBe(3);
+      // Follow the references: the instructions name folder-list files, those name page files, those name every document.
+      const byRef = new Map(r.files.map((f) => [f.path.slice(roots.projectRoot.length + 1), text(f)] as const));
+      const refs = (t: string) => [...t.matchAll(/: (\.aicfg\/index\/\S+\.md)$/gm)].map((m) => m[1]!);
+      const top = r.files.filter((f) => text(f).includes("## Knowledge index")).map(text);
+      const folders = top.flatMap(refs);
+      expect(folders.length).toBeGreaterThan(0);
+      const pages = folders.flatMap((p) => refs(byRef.get(p) ?? ""));
+      const seen = new Set(pages.flatMap((p) => [...(byRef.get(p) ?? "").matchAll(/doc-(\d+)\.md/g)].map((m) => Number(m[1]))));
+      expect(seen.size).toBe(10_000);
+    } finally {
+      flat.cleanup();
+    }
   });
 });

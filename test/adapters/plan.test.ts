@@ -120,6 +120,49 @@ describe("whole files", () => {
   });
 });
 
+describe("a whole file two targets write", () => {
+  const both = (targets: string[], content = "page\n") => {
+    const manifest = loadManifest(state);
+    const outputs: TargetOutput[] = targets.map((target) => ({ target, scope: "project", root, files: [file("idx/p.md", content)], prune: true }));
+    for (const target of ["t1", "t2"].filter((t) => !targets.includes(t))) outputs.push({ target, scope: "project", root, files: [], prune: true });
+    const now = new Date(Date.UTC(2026, 0, 1, 0, 0, clock++)).toISOString();
+    const plan = planExport(outputs, manifest, { force: false, now });
+    applyPlan(plan, manifest, state, now);
+    saveManifest(state, manifest);
+    return {
+      plan,
+      owners: Object.values(loadManifest(state).entries)
+        .map((e) => e.target)
+        .sort(),
+    };
+  };
+
+  it("is written once and owned by both; a target that stops writing it gives up its record, the file stays for the other", () => {
+    const first = both(["t1", "t2"]);
+    expect(first.plan.entries.map((e) => [e.action, e.targets])).toEqual([["create", ["t1", "t2"]]]);
+    expect(first.owners).toEqual(["t1", "t2"]);
+    // Unchanged for t2, no longer produced by t1 (the fast path of an unchanged file).
+    const second = both(["t2"]);
+    expect(second.plan.entries.map((e) => e.action)).toEqual(["unchanged"]);
+    expect(second.owners).toEqual(["t2"]);
+    expect(read("idx/p.md")).toBe("page\n");
+    // The same when the remaining target changes the file.
+    both(["t1", "t2"]);
+    const third = both(["t2"], "page v2\n");
+    expect(third.plan.entries.map((e) => e.action)).toEqual(["update"]);
+    expect(third.owners).toEqual(["t2"]);
+    expect(read("idx/p.md")).toBe("page v2\n");
+  });
+
+  it("with different content from each target is an output clash and nothing is written", () => {
+    const manifest = loadManifest(state);
+    const outputs: TargetOutput[] = ["t1", "t2"].map((target) => ({ target, scope: "project", root, files: [file("idx/p.md", `${target}\n`)], prune: true }));
+    const plan = planExport(outputs, manifest, { force: false, now: "2026-01-01T00:00:00.000Z" });
+    expect(plan.errors.map((e) => e.code)).toEqual(["output-clash"]);
+    expect(plan.work).toEqual([]);
+  });
+});
+
 describe("shared JSON files: only our keys change", () => {
   const userJson = '{\n  // user comment\n  "editor.fontSize": 14,\n  "mcpServers": {\n    "mine": { "command": "x" }\n  }\n}\n';
   const keys = (servers: Record<string, unknown>): OutputFile => ({

@@ -13,7 +13,7 @@ export const TARGET = "chatgpt";
 
 /** Custom GPT limits (tool-formats §5.1, secondary sources): instructions, files, size per file. */
 export const GPT_INSTRUCTIONS_MAX_CHARS = 8_000;
-const GPT_KNOWLEDGE_MAX_FILES = 20;
+export const GPT_KNOWLEDGE_MAX_FILES = 20;
 const GPT_FILE_MAX_BYTES = 512 * 1024 * 1024;
 /** The GPT editor shows four conversation starters. */
 const GPT_STARTERS_SHOWN = 4;
@@ -98,6 +98,7 @@ function readme(
   starters: string[],
   left: string[],
   uploads: readonly Upload[],
+  uploadsAt: string,
 ): string {
   const chars = [...instructions].length;
   const lines = [
@@ -114,7 +115,7 @@ function readme(
     starters.length
       ? `5. **Conversation starters**: add ${starters.map((s) => `\`${s.replace(/`/g, "'")}\``).join(", ")}.`
       : "5. **Conversation starters**: none.",
-    uploads.length ? `6. **Knowledge**: upload ${uploads.map((u) => `\`knowledge/${u.name}\``).join(", ")}.` : "6. **Knowledge**: none.",
+    uploads.length ? `6. **Knowledge**: upload ${uploads.map((u) => `\`${uploadsAt}/${u.name}\``).join(", ")}.` : "6. **Knowledge**: none.",
     `7. **Capabilities**: Web search ${onOff(caps.webSearch)}, Canvas ${onOff(caps.canvas)}, Image generation ${onOff(caps.imageGeneration)}, Code interpreter & data analysis ${onOff(caps.codeInterpreter)}.`,
     "8. **Create** (top right) and choose who can use it.",
     "",
@@ -132,14 +133,14 @@ export function pluginName(agentName: string): string {
   return agentName.replace(/_/g, "-");
 }
 
-type Upload = { name: string; content: string };
+export type Upload = { name: string; content: string };
 
 /**
  * The files to upload as the GPT's knowledge: the library files themselves up to the GPT's 20-file
  * limit; past it, they are merged into 20 parts in path order, each file under a `# knowledge/<path>`
  * heading, so all of the knowledge still reaches the GPT (a GPT file holds up to 512 MB).
  */
-function gptUploads(agent: ResolvedAgent, ctx: RenderContext): Upload[] {
+export function gptUploads(agent: ResolvedAgent, ctx: RenderContext): Upload[] {
   if (agent.knowledge.length <= GPT_KNOWLEDGE_MAX_FILES) return agent.knowledge.map((k) => ({ name: k.path, content: ctx.readKnowledge(k.absPath) }));
   const sorted = [...agent.knowledge].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const per = Math.ceil(sorted.length / GPT_KNOWLEDGE_MAX_FILES);
@@ -153,7 +154,20 @@ function gptUploads(agent: ResolvedAgent, ctx: RenderContext): Upload[] {
   return out;
 }
 
-export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string, left: string[], warnings: Diagnostic[]): OutputFile[] {
+/**
+ * `uploads` are written to `<dir>/knowledge/` unless `uploadsAt` (relative to `dir`) names where
+ * they are written already: the upload parts of a large library are the plugin's references too,
+ * one copy for both (see index.ts).
+ */
+export function renderGpt(
+  agent: ResolvedAgent,
+  ctx: RenderContext,
+  dir: string,
+  left: string[],
+  warnings: Diagnostic[],
+  uploads: readonly Upload[],
+  uploadsAt = "knowledge",
+): OutputFile[] {
   const files: OutputFile[] = [];
   const ext = extensionOf(agent);
   const starters = ext.conversationStarters ?? [];
@@ -183,8 +197,8 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
       );
     }
   }
-  const uploads = gptUploads(agent, ctx);
-  for (const u of uploads) files.push({ kind: "file", path: join(dir, "knowledge", u.name), content: u.content, agent: agent.name });
+  if (uploadsAt === "knowledge")
+    for (const u of uploads) files.push({ kind: "file", path: join(dir, "knowledge", u.name), content: u.content, agent: agent.name });
   const gpt = {
     name: agent.displayName ?? agent.name,
     description: agent.description,
@@ -196,12 +210,17 @@ export function renderGpt(agent: ResolvedAgent, ctx: RenderContext, dir: string,
       image_generation: caps.imageGeneration,
       code_interpreter: caps.codeInterpreter,
     },
-    knowledge: uploads.map((u) => `knowledge/${u.name}`),
+    knowledge: uploads.map((u) => `${uploadsAt}/${u.name}`),
   };
   files.push({ kind: "file", path: join(dir, "instructions.txt"), content: instructions, agent: agent.name, alwaysLoaded: true });
   files.push({ kind: "file", path: join(dir, "gpt.json"), content: jsonFile(gpt), agent: agent.name });
   // The source is named relative to the README, so the bundle reads the same after the tree moves.
   const source = portableRef(agent.sourceFile, ctx, { file: join(dir, "README.md") });
-  files.push({ kind: "file", path: join(dir, "README.md"), content: readme(agent, source, instructions, caps, starters, left, uploads), agent: agent.name });
+  files.push({
+    kind: "file",
+    path: join(dir, "README.md"),
+    content: readme(agent, source, instructions, caps, starters, left, uploads, uploadsAt),
+    agent: agent.name,
+  });
   return files;
 }

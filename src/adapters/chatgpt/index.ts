@@ -6,8 +6,8 @@ import type { Diagnostic } from "../../library/diagnostics.ts";
 import { modelFor, type ResolvedAgent } from "../../library/model.ts";
 import { unsupported, usedHookEvents } from "../common.ts";
 import type { Adapter, Detection, DetectEnv, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
-import { ChatgptExtension, GPT_INSTRUCTIONS_MAX_CHARS, pluginName, renderGpt, TARGET } from "./gpt.ts";
-import { renderPlugin } from "./plugin.ts";
+import { ChatgptExtension, GPT_INSTRUCTIONS_MAX_CHARS, GPT_KNOWLEDGE_MAX_FILES, gptUploads, pluginName, renderGpt, TARGET } from "./gpt.ts";
+import { referencesDir, renderPlugin } from "./plugin.ts";
 import { withLargeContext } from "../fallback.ts";
 
 function chatgptDir(roots: Pick<Roots, "projectRoot">): string {
@@ -64,8 +64,14 @@ function renderChatgpt(agents: readonly ResolvedAgent[], ctx: RenderContext): Re
   const root = chatgptDir(ctx);
   for (const agent of [...agents].sort((a, b) => a.name.localeCompare(b.name))) {
     const left = leftOut(agent, warnings);
-    files.push(...renderGpt(agent, ctx, join(root, agent.name), left, warnings));
-    files.push(...renderPlugin(agent, ctx, join(root, "plugins"), warnings));
+    const uploads = gptUploads(agent, ctx);
+    // Past the GPT's 20 files the knowledge is merged into upload parts; when the plugin's references
+    // are the same files (all knowledge on demand, as the large-context planner makes it), the parts
+    // are written once, as the references, and the GPT's README points there.
+    const shared = agent.knowledge.length > GPT_KNOWLEDGE_MAX_FILES && agent.knowledge.every((k) => k.mode === "on-demand");
+    const uploadsAt = shared ? `../plugins/${referencesDir(agent)}` : "knowledge";
+    files.push(...renderGpt(agent, ctx, join(root, agent.name), left, warnings, uploads, uploadsAt));
+    files.push(...renderPlugin(agent, ctx, join(root, "plugins"), warnings, shared ? uploads : undefined));
   }
   return { files, warnings };
 }
@@ -129,7 +135,7 @@ export const chatgptAdapter: Adapter = withLargeContext({
     "GPT knowledge is retrieval only: always-on knowledge is uploaded and the instructions tell the GPT to always follow it. The plugin's skill inlines always-on knowledge and ships on-demand knowledge as references/.",
     "GPTs cannot use MCP servers (only OpenAPI Actions, not generated); the plugin's .mcp.json carries them without timeout, autoApprove, include/excludeTools, oauth or disabled, and with ${VAR} written as is.",
     "Tool permissions only drive the GPT capabilities (web search <- web_search, canvas <- write, code interpreter <- shell; image generation off) unless extensions.chatgpt.capabilities sets them.",
-    "Knowledge is copied into the bundle (a GPT and a plugin need the files in their own folders): past the GPT's 20 files it is merged into at most 20 upload parts, each library file under a `# knowledge/<path>` heading, and the instructions say to search the knowledge instead of naming every file.",
+    "Knowledge is copied into the bundle (a GPT and a plugin need the files in their own folders): past the GPT's 20 files it is merged into at most 20 upload parts, each library file under a `# knowledge/<path>` heading, and the instructions say to search the knowledge instead of naming every file. When all of it is on demand (a library too large to load), the parts are written once, as the plugin's references/, and the GPT's README names them there.",
     "Limits checked: GPT instructions 8,000 characters, 20 knowledge files, 512 MB per file (secondary sources), 4 conversation starters shown; Agent Skills name 64 and description 1,024 characters.",
     "Project scope only: the bundles are written under <project>/chatgpt/.",
   ],

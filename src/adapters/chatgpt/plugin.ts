@@ -7,7 +7,7 @@ import type { ResolvedAgent } from "../../library/model.ts";
 import type { McpServer } from "../../library/schema.ts";
 import { hasEnvRef, isRemote, jsonFile, limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
 import type { OutputFile, RenderContext } from "../types.ts";
-import { extensionOf, pluginName, TARGET } from "./gpt.ts";
+import { extensionOf, pluginName, TARGET, type Upload } from "./gpt.ts";
 
 /** Agent Skills spec (agentskills.io): name 1-64 characters, description 1-1024. */
 const SKILL_NAME_MAX = 64;
@@ -29,19 +29,33 @@ function literalIn(rec: Record<string, string> | undefined): boolean {
   return Object.values(rec ?? {}).some((v) => v.length > 0 && !hasEnvRef(v));
 }
 
-function skillBody(agent: ResolvedAgent, ctx: RenderContext): string {
+function skillBody(agent: ResolvedAgent, ctx: RenderContext, merged: readonly Upload[] | undefined): string {
   const parts = [agent.instructions.replace(/\s+$/, "")];
   for (const k of agent.knowledge.filter((x) => x.mode === "always"))
     parts.push(`## Knowledge: ${k.path}\n\n${ctx.readKnowledge(k.absPath).replace(/\s+$/, "")}`);
   const onDemand = agent.knowledge.filter((x) => x.mode === "on-demand");
-  if (onDemand.length)
+  if (onDemand.length && merged)
+    parts.push(
+      `## More knowledge\n\nThe ${onDemand.length.toLocaleString("en-US")} library files are merged into these references, each file under a \`# knowledge/<path>\` heading; search them for the topic of the task and read the sections you need:\n\n${merged.map((u) => `- [${u.name}](references/${u.name})`).join("\n")}`,
+    );
+  else if (onDemand.length)
     parts.push(
       `## More knowledge\n\nRead these files when they are relevant to the task:\n\n${onDemand.map((k) => `- [${k.path}](references/${k.path})`).join("\n")}`,
     );
   return parts.join("\n\n") + "\n";
 }
 
-export function renderPlugin(agent: ResolvedAgent, ctx: RenderContext, pluginsDir: string, warnings: Diagnostic[]): OutputFile[] {
+/** The folder of the plugin's references, relative to the plugins folder. */
+export function referencesDir(agent: ResolvedAgent): string {
+  const name = pluginName(agent.name);
+  return join(name, "skills", name, "references");
+}
+
+/**
+ * `merged`: the GPT's upload parts, which then are the references too (one copy of a large library
+ * instead of one per file and product).
+ */
+export function renderPlugin(agent: ResolvedAgent, ctx: RenderContext, pluginsDir: string, warnings: Diagnostic[], merged?: readonly Upload[]): OutputFile[] {
   const name = pluginName(agent.name);
   const dir = join(pluginsDir, name);
   const files: OutputFile[] = [];
@@ -78,12 +92,14 @@ export function renderPlugin(agent: ResolvedAgent, ctx: RenderContext, pluginsDi
   files.push({
     kind: "file",
     path: join(skillDir, "SKILL.md"),
-    content: renderFrontmatter({ name, description: agent.description }, skillBody(agent, ctx)),
+    content: renderFrontmatter({ name, description: agent.description }, skillBody(agent, ctx, merged)),
     agent: agent.name,
   });
-  for (const k of agent.knowledge.filter((x) => x.mode === "on-demand")) {
-    files.push({ kind: "file", path: join(skillDir, "references", k.path), content: ctx.readKnowledge(k.absPath), agent: agent.name });
-  }
+  if (merged) for (const u of merged) files.push({ kind: "file", path: join(skillDir, "references", u.name), content: u.content, agent: agent.name });
+  else
+    for (const k of agent.knowledge.filter((x) => x.mode === "on-demand")) {
+      files.push({ kind: "file", path: join(skillDir, "references", k.path), content: ctx.readKnowledge(k.absPath), agent: agent.name });
+    }
   if (servers.length) {
     const mcp: Record<string, unknown> = {};
     let secret = false;

@@ -85,7 +85,7 @@ export const claudeCodeAdapter: Adapter = withLargeContext({
   limitations: [
     "always-on knowledge is @imported from CLAUDE.md, which Claude Code loads for the main session and every sub-agent, not only for the agents that name it",
     "library files are named relative to CLAUDE.md (imports) or the project root (Read lists) when the library and the project share a folder, so moving both together keeps them valid; in user scope, or with no shared folder, they are ~/path or absolute, and Claude Code asks once before it follows an import outside the project",
-    "on-demand knowledge becomes a .claude/rules file when the knowledge file has applyTo globs, otherwise a list of paths in the agent's prompt that it reads with the Read tool",
+    "on-demand knowledge becomes a .claude/rules file when the knowledge file has applyTo globs, otherwise a list of paths in the agent's prompt that it reads with the Read tool; past 1 MiB of glob-scoped files together (copies in .claude/rules), they go into the index with their globs instead",
     "trusted tools and tool settings become permission rules in settings.json, which apply to the whole project (Claude Code has no per-sub-agent rules); aicfg owns permissions.allow and permissions.deny there, so keep your own rules in .claude/settings.local.json (Claude Code merges the arrays of all settings files)",
     "MCP servers are shared by every session of the project; two agents cannot use different servers of the same name",
     "models: claude-sonnet-*/opus-*/haiku-* become the aliases sonnet/opus/haiku (latest version); models of other vendors are left out",

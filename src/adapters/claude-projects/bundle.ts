@@ -2,7 +2,8 @@
 // instructions, the knowledge files, a README checklist of the manual steps, a ZIP of the same
 // content and a Claude skill ZIP. Documented limits are enforced with clear warnings.
 import { basename, join } from "node:path";
-import { zipSync, type Zippable } from "fflate";
+import { crc32, deflateRawSync } from "node:zlib";
+import { Zip, type ZipInputFile } from "fflate";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../../library/model.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
@@ -39,7 +40,24 @@ export function bundleRoot(roots: Roots): string {
   return roots.scope === "project" ? join(roots.projectRoot, "claude-projects") : join(roots.homeDir, "aicfg-bundles", "claude-projects");
 }
 
-type Upload = { name: string; bytes: Uint8Array; k: ResolvedKnowledge };
+/** `k`: the library file uploaded as it is; `files`: how many library files a merged part holds. */
+type Upload = { name: string; bytes: Uint8Array; k?: ResolvedKnowledge; files?: number };
+
+/**
+ * Past this many files the text knowledge is merged into upload parts (in path order, each file
+ * under a `# knowledge/<path>` heading): a person uploads the files of a project by hand, and the
+ * ZIPs and the skill's reference list stay as short. Binary files stay as they are.
+ */
+const UPLOAD_PARTS = 20;
+/** A part stays well below the 30 MB a project file may hold. */
+const PART_MAX_BYTES = 25_000_000;
+
+/** One ZIP entry, compressed once: the project ZIP and the skill ZIP hold the same knowledge. */
+type Packed = { size: number; crc: number; data: Uint8Array<ArrayBuffer> };
+function pack(bytes: Uint8Array): Packed {
+  return { size: bytes.length, crc: crc32(bytes) >>> 0, data: deflateRawSync(bytes, { level: 6 }) };
+}
+type ZipContent = Record<string, Packed>;
 
 export function renderClaudeProjects(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
   const files: OutputFile[] = [];
@@ -81,15 +99,21 @@ function renderBundle(agent: ResolvedAgent, ctx: RenderContext, dir: string, war
   // The source is named relative to the README, so the bundle reads the same after the tree moves.
   const source = portableRef(agent.sourceFile, ctx, { file: join(dir, "README.md") });
   const readme = readmeText(agent, source, uploads, instructions, total, leftOut, skillName);
-  const zipContent: Zippable = { "README.md": enc.encode(readme), "instructions.md": instructionBytes };
-  for (const u of uploads) zipContent[`knowledge/${u.name}`] = u.bytes;
+  const packed = new Map(uploads.map((u) => [u, pack(u.bytes)]));
+  const zipContent: ZipContent = { "README.md": pack(enc.encode(readme)), "instructions.md": pack(instructionBytes) };
+  for (const u of uploads) zipContent[`knowledge/${u.name}`] = packed.get(u)!;
 
   const out: OutputFile[] = [
     { kind: "file", path: join(dir, "README.md"), content: readme, agent: agent.name },
     { kind: "file", path: join(dir, "instructions.md"), content: instructions, agent: agent.name, alwaysLoaded: true },
     ...uploads.map((u): OutputFile => ({ kind: "file", path: join(dir, "knowledge", u.name), content: u.bytes, agent: agent.name })),
     { kind: "file", path: join(dir, `${agent.name}.zip`), content: zip(zipContent), agent: agent.name },
-    { kind: "file", path: join(dir, `${agent.name}-skill.zip`), content: skillZip(agent, skillName, instructions, uploads, warnings), agent: agent.name },
+    {
+      kind: "file",
+      path: join(dir, `${agent.name}-skill.zip`),
+      content: skillZip(agent, skillName, instructions, uploads, packed, warnings),
+      agent: agent.name,
+    },
   ];
   return out;
 }
@@ -126,7 +150,31 @@ function knowledgeUploads(agent: ResolvedAgent, ctx: RenderContext, warnings: Di
     }
     out.push({ name, bytes, k });
   }
-  return out;
+  return out.length > UPLOAD_PARTS ? mergeUploads(out) : out;
+}
+
+function mergeUploads(uploads: readonly Upload[]): Upload[] {
+  const text = uploads.filter((u) => u.k && TEXT_KNOWLEDGE.test(u.k.path));
+  const merged = new Set(text);
+  const rest = uploads.filter((u) => !merged.has(u));
+  const enc = new TextEncoder();
+  const heading = (u: Upload): Uint8Array => enc.encode(`# knowledge/${u.k!.path}\n\n`);
+  const total = text.reduce((n, u) => n + u.bytes.length + 64, 0);
+  const per = Math.ceil(text.length / Math.max(UPLOAD_PARTS, Math.ceil(total / PART_MAX_BYTES)));
+  const parts: Upload[] = [];
+  for (let i = 0; i < text.length; i += per) {
+    const chunks: Uint8Array[] = [];
+    for (const u of text.slice(i, i + per)) {
+      let end = u.bytes.length;
+      while (end > 0 && (u.bytes[end - 1] === 0x0a || u.bytes[end - 1] === 0x20 || u.bytes[end - 1] === 0x0d || u.bytes[end - 1] === 0x09)) end--;
+      chunks.push(...(chunks.length ? [enc.encode("\n")] : []), heading(u), u.bytes.subarray(0, end), enc.encode("\n"));
+    }
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+    parts.push({ name: `knowledge-part-${String(parts.length + 1).padStart(2, "0")}.md`, bytes, files: Math.min(per, text.length - i) });
+  }
+  return [...parts, ...rest];
 }
 
 /** Warns about every feature a web project cannot hold; returns the README's "left out" lines. */
@@ -183,6 +231,9 @@ function readmeText(
   s += `4. Paste the whole of instructions.md (${chars} characters) into the project instructions.\n`;
   if (uploads.length) {
     s += `5. Add these ${uploads.length} files to the project knowledge (remove files an earlier export added that are no longer listed):\n`;
+    const parts = uploads.filter((u) => !u.k);
+    if (parts.length)
+      s += `   (the ${parts.reduce((n, u) => n + u.files!, 0)} library files are merged into ${parts.length} parts, each file under a \`# knowledge/<path>\` heading)\n`;
     for (const u of uploads) s += `   - [ ] knowledge/${u.name} (${u.bytes.length} bytes)\n`;
   } else s += "5. There are no knowledge files to upload.\n";
   s += `6. Optional: to use this agent as a skill in any chat, upload ${agent.name}-skill.zip (skill '${skillName}') in\n`;
@@ -203,7 +254,14 @@ function readmeText(
  * knowledge under `references/` (support 12512198). The description is cut to claude.ai's 200
  * characters (the Agent Skills spec allows 1024) with a warning, so the skill still uploads.
  */
-function skillZip(agent: ResolvedAgent, skillName: string, instructions: string, uploads: Upload[], warnings: Diagnostic[]): Uint8Array {
+function skillZip(
+  agent: ResolvedAgent,
+  skillName: string,
+  instructions: string,
+  uploads: Upload[],
+  packed: ReadonlyMap<Upload, Packed>,
+  warnings: Diagnostic[],
+): Uint8Array {
   let description = agent.description.replace(/\s*\n\s*/g, " ").trim();
   if ([...description].length > SKILL_DESCRIPTION_MAX) {
     description =
@@ -222,16 +280,36 @@ function skillZip(agent: ResolvedAgent, skillName: string, instructions: string,
   }
   let body = instructions;
   if (uploads.length) {
-    body += `${body ? "\n" : ""}## Reference files\n\nRead these files of this skill when the task needs them:\n\n`;
+    const merged = uploads.some((u) => !u.k) ? " (merged parts: search them, each library file is under a `# knowledge/<path>` heading)" : "";
+    body += `${body ? "\n" : ""}## Reference files\n\nRead these files of this skill when the task needs them${merged}:\n\n`;
     for (const u of uploads) body += `- references/${u.name}\n`;
   }
-  const content: Zippable = { [`${skillName}/SKILL.md`]: new TextEncoder().encode(renderFrontmatter({ name: skillName, description }, body)) };
-  for (const u of uploads) content[`${skillName}/references/${u.name}`] = u.bytes;
+  const content: ZipContent = { [`${skillName}/SKILL.md`]: pack(new TextEncoder().encode(renderFrontmatter({ name: skillName, description }, body))) };
+  for (const u of uploads) content[`${skillName}/references/${u.name}`] = packed.get(u)!;
   return zip(content);
 }
 
-function zip(content: Zippable): Uint8Array {
-  const sorted: Zippable = {};
-  for (const key of Object.keys(content).sort()) sorted[key] = content[key]!;
-  return zipSync(sorted, { level: 6, mtime: ZIP_MTIME });
+/**
+ * A ZIP of already deflated entries, in name order. fflate writes the container (headers, central
+ * directory); node:zlib deflates, natively and once per file for both ZIPs of a bundle.
+ */
+function zip(content: ZipContent): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let failure: Error | undefined;
+  const archive = new Zip((err, chunk) => {
+    if (err) failure = err;
+    else chunks.push(chunk);
+  });
+  for (const name of Object.keys(content).sort()) {
+    const p = content[name]!;
+    const entry: ZipInputFile = { filename: name, size: p.size, crc: p.crc, compression: 8, mtime: ZIP_MTIME };
+    archive.add(entry);
+    entry.ondata!(null, p.data, true);
+  }
+  archive.end();
+  if (failure) throw failure;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) out.set(c, (at += c.length) - c.length);
+  return out;
 }

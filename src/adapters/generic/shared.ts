@@ -8,7 +8,7 @@ import type { Diagnostic } from "../../library/diagnostics.ts";
 import { stableStringify } from "../../library/hash.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../../library/model.ts";
 import type { McpServer } from "../../library/schema.ts";
-import { splitFrontmatter } from "../../library/yaml-source.ts";
+import { frontmatterFields, splitFrontmatter } from "../../library/yaml-source.ts";
 import { findBinary } from "../detect-env.ts";
 import { hasEnvRef, translateEnvRefs, unsupported, usedHookEvents } from "../common.ts";
 import type { DetectEnv, Detection, OutputFile, RenderContext } from "../types.ts";
@@ -35,13 +35,7 @@ function firstHeading(body: string): string | undefined {
 
 function readFrontmatterFields(text: string): Record<string, unknown> {
   const fm = splitFrontmatter(text).frontmatter;
-  if (fm === undefined) return {};
-  try {
-    const v: unknown = parseYamlText(fm);
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+  return (fm !== undefined && frontmatterFields(fm)) || {};
 }
 
 const parsedFrontmatter = new WeakMap<RenderContext, Map<string, { raw: string; fm: Record<string, unknown> }>>();
