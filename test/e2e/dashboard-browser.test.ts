@@ -63,7 +63,7 @@ describe(`the dashboard in Chromium (daemon and driver on ${runtime})`, () => {
     await shot(page, "login");
     // The token field is focused and labelled; Tab goes on to the button.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("credential");
-    expect(await page.textContent("label[for=credential]")).toBe("API token");
+    expect(await page.textContent("label[for=credential]")).toBe("API token or OIDC token");
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Sign in");
     await page.fill("#credential", d.tokens.editor);
