@@ -17,6 +17,8 @@ export const XSS_DESC = `"><img src=x onerror="window.__xss=2"> & <svg onload="w
 export type DashboardDaemon = {
   base: string;
   library: string;
+  /** The temp folder: examples/library and .aicfg-state (with the sample's export sandbox) are in it. */
+  dir: string;
   tokens: { viewer: string; editor: string; admin: string };
   /** Answers the held step's requests (now and later ones). */
   releaseUrl: string;
@@ -93,6 +95,7 @@ export async function startDashboardDaemon(): Promise<DashboardDaemon> {
   return {
     base,
     library: "acme-engineering",
+    dir: dir.path,
     tokens,
     releaseUrl: `${holdUrl}/release`,
     held: () => waiting.length,
