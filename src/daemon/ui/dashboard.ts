@@ -173,8 +173,10 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
         if (c.req.method === "POST") {
           const form = await formOf(c);
           const presented = c.req.header("x-csrf-token") ?? (typeof form._csrf === "string" ? form._csrf : undefined);
-          if (!csrfMatches(sess.csrf, presented))
+          if (!csrfMatches(sess.csrf, presented)) {
+            c.set("decision", { decision: "deny", action: audit ?? route, resource: secrets.scrub(c.req.path).slice(0, 500), ruleId: "csrf" });
             throw new ApiError(403, "csrf", "the form's CSRF token is missing or wrong", { hint: "reload the page and try again" });
+          }
         }
         const org = orgPath(sess.principal.org);
         if (route !== "/ui/logout" && !gateDecision(c, "view", org, canWithin(sess.principal.grants, "view", org)))
