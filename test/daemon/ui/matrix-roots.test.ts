@@ -20,16 +20,7 @@ const cells = (page: string, status: string) => (page.match(new RegExp(`class="c
 
 beforeAll(async () => {
   d = await startDashboardDaemon();
-  // The initial export of export-on-change (watch, initial: true) has finished.
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const res = await fetch(`${d.base}/v1/runs?workflow=export-on-change`, { headers: { authorization: `Bearer ${d.tokens.viewer}` } });
-    const items = ((await res.json()) as { items: { status: string }[] }).items;
-    if (items.some((r) => r.status === "success")) break;
-    if (items.some((r) => r.status === "failure") || Date.now() > until)
-      throw new Error(`the initial export did not succeed: ${JSON.stringify(items)}\n${d.stderr().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await d.exported();
   // Sign in as an OIDC front end would: the credential in Authorization on the sign-in POST.
   const res = await fetch(`${d.base}/ui/login`, {
     method: "POST",
@@ -49,14 +40,14 @@ describe("the matrix compares with the export workflows' root", () => {
   it("after the initial export every cell is fresh, against the sandbox of export-on-change", async () => {
     const page = await get(`/ui/libraries/${d.library}/matrix`);
     expect(page.status).toBe(200);
-    expect(page.text).toContain(`<code>${join(d.dir, ".aicfg-state", "sandbox")}</code>`);
+    expect(page.text).toContain(`<code>${d.sandbox}</code>`);
     expect(page.text).toMatch(/written by export-on-change\/[a-z0-9-]+/);
     expect(cells(page.text, "fresh")).toBeGreaterThanOrEqual(12);
     expect(cells(page.text, "stale")).toBe(0);
     expect(cells(page.text, "drift")).toBe(0);
     // Health counts the same states.
     const health = await get(`/ui/libraries/${d.library}/health`);
-    expect(health.text).toContain(join(d.dir, ".aicfg-state", "sandbox"));
+    expect(health.text).toContain(d.sandbox);
   });
 
   it("a hand edit of an exported file is drift, and its diff shows the edit", async () => {
@@ -70,7 +61,7 @@ describe("the matrix compares with the export workflows' root", () => {
     const diff = await get(`/ui/libraries/${d.library}/diff/code-reviewer/claude-code`);
     expect(diff.status).toBe(200);
     expect(diff.text).toContain("Edited by hand.");
-    expect(diff.text).toContain(`On disk under <code>${join(d.dir, ".aicfg-state", "sandbox")}</code>`);
+    expect(diff.text).toContain(`On disk under <code>${d.sandbox}</code>`);
     expect(diff.text).toMatch(/<span class="status">drift<\/span>/);
   });
 });
