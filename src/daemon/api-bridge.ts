@@ -100,6 +100,17 @@ export function apiDepsFromDaemon(handle: DaemonHandle, libraries: LibraryInfo[]
     libraries: () => libraries,
     loadLibrary: (name) => handle.libraryOf(name),
     listWorkflows: async (library) => listWorkflows(library).map((w) => summary(w, runsCommands(w.library, w.name))),
+    exportSteps: (library) =>
+      listWorkflows(library)
+        .filter((w) => w.enabled)
+        .flatMap((w) => {
+          const wf = handle.getWorkflow(library, w.name)?.workflow;
+          if (!wf) return [];
+          // Compiled steps are the spec's steps in order (with their ids given or derived).
+          return wf.spec.steps.flatMap((step, i) =>
+            step.uses === "export" ? [{ workflow: w.name, step: wf.steps[i]?.id ?? step.id ?? String(i + 1), with: step.with ?? {} }] : [],
+          );
+        }),
     getWorkflow: async (library, name) => {
       const w = handle.getWorkflow(library, name);
       if (!w) return undefined;

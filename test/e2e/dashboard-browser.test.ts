@@ -4,7 +4,7 @@
 // viewer refused, XSS payloads inert, keyboard navigation, reading without JavaScript, and not one
 // console error or CSP violation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
@@ -63,7 +63,7 @@ describe(`the dashboard in Chromium (daemon and driver on ${runtime})`, () => {
     await shot(page, "login");
     // The token field is focused and labelled; Tab goes on to the button.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("credential");
-    expect(await page.textContent("label[for=credential]")).toBe("API token");
+    expect(await page.textContent("label[for=credential]")).toBe("API token or OIDC token");
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Sign in");
     await page.fill("#credential", d.tokens.editor);
@@ -126,14 +126,20 @@ describe(`the dashboard in Chromium (daemon and driver on ${runtime})`, () => {
   }, 60_000);
 
   it("the matrix, a diff and the health charts show XSS payloads as inert text", async () => {
+    // After the initial export to the sandbox every cell is fresh; the probe's exported file removed, its cell is stale and its diff the whole file.
+    await d.exported();
+    rmSync(join(d.sandbox, ".claude", "agents", "xss-probe.md"));
     const page = await browser.context.newPage();
     watch(page);
     await page.goto(`${d.base}/ui/libraries/${d.library}/matrix`);
     expect(await page.textContent("table.matrix")).toContain(XSS_NAME);
+    expect(await page.locator("td.cell-stale").count()).toBe(1);
+    expect(await page.locator("td.cell-fresh").count()).toBeGreaterThan(0);
     await shot(page, "matrix");
-    await page.click("table.matrix tbody tr:first-child td a");
+    await page.click(`table.matrix a[href="/ui/libraries/${d.library}/diff/xss-probe/claude-code"]`);
     await page.waitForURL(/\/diff\//);
     expect(await page.locator("pre.diff").count()).toBeGreaterThan(0);
+    expect(await page.textContent("main")).toContain(d.sandbox);
     await shot(page, "diff");
     await page.goto(`${d.base}/ui/libraries/${d.library}/health`);
     expect(await page.locator("svg.chart").count()).toBeGreaterThanOrEqual(4);

@@ -17,6 +17,12 @@ export const XSS_DESC = `"><img src=x onerror="window.__xss=2"> & <svg onload="w
 export type DashboardDaemon = {
   base: string;
   library: string;
+  /** The temp folder: examples/library and .aicfg-state (with the sample's export sandbox) are in it. */
+  dir: string;
+  /** Where the sample's export-on-change workflow exports (its step's root:). */
+  sandbox: string;
+  /** Resolves once the initial export of export-on-change (watch, initial: true) succeeded. */
+  exported: () => Promise<void>;
   tokens: { viewer: string; editor: string; admin: string };
   /** Answers the held step's requests (now and later ones). */
   releaseUrl: string;
@@ -93,6 +99,19 @@ export async function startDashboardDaemon(): Promise<DashboardDaemon> {
   return {
     base,
     library: "acme-engineering",
+    dir: dir.path,
+    sandbox: join(state, "sandbox"),
+    exported: async () => {
+      const end = Date.now() + 60_000;
+      for (;;) {
+        const res = await fetch(`${base}/v1/runs?workflow=export-on-change`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+        const items = ((await res.json()) as { items: { status: string }[] }).items;
+        if (items.some((r) => r.status === "success")) return;
+        if (items.some((r) => r.status === "failure") || Date.now() > end)
+          throw new Error(`the initial export did not succeed: ${JSON.stringify(items)}\n${stderr.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
     tokens,
     releaseUrl: `${holdUrl}/release`,
     held: () => waiting.length,

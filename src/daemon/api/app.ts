@@ -48,7 +48,7 @@ export type AppOptions<T extends TokenStore = TokenStore> = {
   env?: Record<string, string | undefined>;
   /** The daemon's clock: token expiry, rate-limit windows, readiness lag, cache ages, audit and metrics. */
   clock?: Clock;
-  /** The web dashboard under /ui: its credential check (default: the API tokens) and session store. */
+  /** The web dashboard under /ui: its session store (sign-in uses `principals`, as /v1 does). */
   dashboard?: DashboardOptions;
 };
 
@@ -208,7 +208,9 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
     const principal = c.get("principal");
     const d = c.get("decision");
     const route = c.get("route");
-    if (route.startsWith(WEBHOOK_PREFIX) || !(route.startsWith("/v1/") || status === 401 || status === 429)) return;
+    // /v1 and the dashboard (/ui: sign-in, sign-out, run-now, cancel, and its denials) share the chain.
+    const dashboard = route === "/ui" || route.startsWith("/ui/");
+    if (route.startsWith(WEBHOOK_PREFIX) || !(route.startsWith("/v1/") || dashboard || status === 401 || status === 429)) return;
     const denied = d?.decision === "deny" || status === 401 || status === 403 || status === 429;
     if (!denied && !MUTATING.has(c.req.method)) return;
     if (!principal && anonymousDenials.hit(clientKey(c))) return;

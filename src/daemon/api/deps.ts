@@ -22,6 +22,8 @@ export type LibraryInfo = {
 };
 
 /** One check of the daemon's readiness. `ok: false` fails /readyz. */
+export type ExportStep = { workflow: string; step: string; with: Record<string, unknown> };
+
 type StatusCheck = { ok: boolean; message?: string };
 
 export type DaemonStatus = {
@@ -74,6 +76,8 @@ export type ApiDeps = {
   /** The library as the daemon has it (its git layers at their pins); absent: the API loads the folder itself. */
   loadLibrary?: (name: string) => Library | undefined;
   listWorkflows: (library?: string) => Promise<WorkflowSummary[]>;
+  /** The `export` steps of the library's enabled workflows, their `with` as written: where the daemon's exports write (the dashboard's matrix compares with it). */
+  exportSteps?: (library: string) => ExportStep[];
   getWorkflow: (library: string, workflow: string) => Promise<WorkflowDetail | undefined>;
   /** Returns false when there is no such workflow. */
   setWorkflowEnabled: (library: string, workflow: string, enabled: boolean, actor: string) => Promise<boolean>;

@@ -46,7 +46,15 @@ export const OidcConfig = z
   .refine((c) => new Set(c.issuers.map((i) => i.issuer)).size === c.issuers.length, "each issuer may be listed once");
 export type OidcConfig = z.infer<typeof OidcConfig>;
 
-type OidcIdentity = { org: string; issuer: string; subject: string; name?: string; groups: string[] };
+type OidcIdentity = {
+  org: string;
+  issuer: string;
+  subject: string;
+  name?: string;
+  groups: string[];
+  /** The token's `exp` (epoch ms): a session made from it ends then. */
+  expiresAt?: number;
+};
 
 export type OidcResult = { ok: true; identity: OidcIdentity } | { ok: false; status: 401 | 503; code: string; message: string; retryAfter?: number };
 
@@ -122,7 +130,14 @@ export function createOidcVerifier(config: OidcConfig): OidcVerifier {
       const name = payload[cfg.nameClaim];
       return {
         ok: true,
-        identity: { org: cfg.org, issuer: cfg.issuer, subject, groups, ...(typeof name === "string" && name ? { name: name.slice(0, 200) } : {}) },
+        identity: {
+          org: cfg.org,
+          issuer: cfg.issuer,
+          subject,
+          groups,
+          ...(typeof name === "string" && name ? { name: name.slice(0, 200) } : {}),
+          ...(typeof payload.exp === "number" ? { expiresAt: payload.exp * 1000 } : {}),
+        },
       };
     },
   };

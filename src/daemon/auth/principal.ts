@@ -22,6 +22,8 @@ export type Principal = {
   /** An unscoped admin token of the default org administers the instance: it creates orgs and acts in every org. */
   serverAdmin: boolean;
   grants: Grant[];
+  /** When the credential stops being valid (epoch ms): the token's expiry or the JWT's `exp`. */
+  expiresAt?: number;
 };
 
 type ResolveFailure = {
@@ -37,6 +39,12 @@ type ResolveResult = { ok: true; principal: Principal } | ResolveFailure;
 export type PrincipalResolver = {
   /** Verifies one credential (the text after `Bearer `). */
   resolve: (credential: string) => Promise<ResolveResult>;
+  /**
+   * Checks a principal resolved earlier again without its credential (a dashboard session keeps the
+   * principal, never the credential): the token must still exist unchanged and unexpired, the JWT be
+   * unexpired, the org exist; the grants are read again from the org's current bindings.
+   */
+  refresh: (principal: Principal) => Promise<ResolveResult>;
 };
 
 export function tokenOrg(t: TokenRecord): string {
@@ -62,6 +70,27 @@ export function createPrincipalResolver(deps: { tokens: TokenStore; tenancy: Ten
     return out;
   };
 
+  const ofToken = async (t: TokenRecord): Promise<ResolveResult> => {
+    const org = tokenOrg(t);
+    if (!(await deps.tenancy.getOrg(org))) return { ok: false, status: 401, code: "invalid-token", message: "the API token's org no longer exists" };
+    const scope = t.library ? libraryPath(org, t.library) : orgPath(org);
+    const subjects = [`token:${t.id}`];
+    const grants = await grantsFor(org, subjects, [{ scope, actions: new Set(BUILTIN_ROLES[t.role]), ruleId: `token:${t.id}` }]);
+    return {
+      ok: true,
+      principal: {
+        kind: "token",
+        actor: `token:${t.id}${t.name ? `(${t.name})` : ""}`,
+        org,
+        token: t,
+        subjects,
+        serverAdmin: isServerAdmin(t),
+        grants,
+        ...(t.expiresAt ? { expiresAt: Date.parse(t.expiresAt) } : {}),
+      },
+    };
+  };
+
   const fromToken = async (credential: string): Promise<ResolveResult> => {
     const check = await deps.tokens.verify(credential, new Date(deps.clock.now()));
     if (!check.ok) {
@@ -73,16 +102,7 @@ export function createPrincipalResolver(deps: { tokens: TokenStore; tenancy: Ten
         message: expired ? "the API token has expired" : "the API token is not valid",
       };
     }
-    const t = check.token;
-    const org = tokenOrg(t);
-    if (!(await deps.tenancy.getOrg(org))) return { ok: false, status: 401, code: "invalid-token", message: "the API token's org no longer exists" };
-    const scope = t.library ? libraryPath(org, t.library) : orgPath(org);
-    const subjects = [`token:${t.id}`];
-    const grants = await grantsFor(org, subjects, [{ scope, actions: new Set(BUILTIN_ROLES[t.role]), ruleId: `token:${t.id}` }]);
-    return {
-      ok: true,
-      principal: { kind: "token", actor: `token:${t.id}${t.name ? `(${t.name})` : ""}`, org, token: t, subjects, serverAdmin: isServerAdmin(t), grants },
-    };
+    return ofToken(check.token);
   };
 
   const fromJwt = async (credential: string): Promise<ResolveResult> => {
@@ -95,8 +115,36 @@ export function createPrincipalResolver(deps: { tokens: TokenStore; tenancy: Ten
     const subjects = [`user:${issuer}|${subject}`, ...groups.map((g) => `group:${issuer}|${g}`)];
     // Deny by default: a user holds only what bindings grant (no role comes with signing in).
     const grants = await grantsFor(org, subjects, []);
-    return { ok: true, principal: { kind: "user", actor: `user:${user.id}`, org, user, subjects, serverAdmin: false, grants } };
+    return {
+      ok: true,
+      principal: {
+        kind: "user",
+        actor: `user:${user.id}`,
+        org,
+        user,
+        subjects,
+        serverAdmin: false,
+        grants,
+        ...(r.identity.expiresAt !== undefined ? { expiresAt: r.identity.expiresAt } : {}),
+      },
+    };
   };
 
-  return { resolve: (credential) => (looksLikeJwt(credential) ? fromJwt(credential) : fromToken(credential)) };
+  const gone = (message: string): ResolveFailure => ({ ok: false, status: 401, code: "invalid-token", message });
+  const refresh = async (p: Principal): Promise<ResolveResult> => {
+    const now = deps.clock.now();
+    if (p.expiresAt !== undefined && now >= p.expiresAt) return { ok: false, status: 401, code: "token-expired", message: "the credential has expired" };
+    if (p.kind === "token") {
+      const t = p.token;
+      const rec = t ? deps.tokens.list().find((r) => r.id === t.id && r.digest === t.digest) : undefined;
+      if (!rec) return gone("the API token was revoked");
+      if (rec.expiresAt && Date.parse(rec.expiresAt) <= now) return { ok: false, status: 401, code: "token-expired", message: "the API token has expired" };
+      return ofToken(rec);
+    }
+    if (!(await deps.tenancy.getOrg(p.org))) return gone("the user's org no longer exists");
+    // The groups are the ones the JWT carried at sign-in; the bindings are the org's current ones.
+    return { ok: true, principal: { ...p, grants: await grantsFor(p.org, p.subjects, []) } };
+  };
+
+  return { resolve: (credential) => (looksLikeJwt(credential) ? fromJwt(credential) : fromToken(credential)), refresh };
 }

@@ -27,8 +27,11 @@ function cellText(c: MatrixCell): string {
   return parts.join(", ");
 }
 
+/** Which folder each cell was compared with (the dashboard: the roots the library's export workflows write to). */
+export type MatrixRoots = { folders: string[]; rootOf: (agent: string, target: string) => number | undefined };
+
 /** The agents x targets table; `diffHref` links each cell to its diff (the dashboard), absent in a static report. */
-export function matrixSection(a: LibraryAnalytics, diffHref?: (agent: string, target: string) => string): Html {
+export function matrixSection(a: LibraryAnalytics, diffHref?: (agent: string, target: string) => string, roots?: MatrixRoots): Html {
   const byKey = new Map(a.matrix.map((c) => [`${c.agent}\u0000${c.target}`, c]));
   const totals = { fresh: 0, stale: 0, drift: 0, none: 0 };
   for (const c of a.matrix) totals[c.status]++;
@@ -42,8 +45,12 @@ export function matrixSection(a: LibraryAnalytics, diffHref?: (agent: string, ta
       h`<tr><th scope="row">${ag.displayName}</th>${a.targets.map((t) => {
         const c = byKey.get(`${ag.name}\u0000${t.id}`);
         if (!c) return h`<td class="cell-na">not a target</td>`;
-        const label = cellText(c);
-        const title = c.unsupported.length ? `unsupported: ${c.unsupported.join("; ")}` : "";
+        const r = roots?.rootOf(ag.name, t.id);
+        const tag = r !== undefined && roots!.folders.length > 1 ? ` · R${r + 1}` : "";
+        const label = cellText(c) + tag;
+        const title = [r !== undefined ? `compared with ${roots!.folders[r]}` : "", c.unsupported.length ? `unsupported: ${c.unsupported.join("; ")}` : ""]
+          .filter(Boolean)
+          .join("; ");
         return diffHref
           ? h`<td class="cell cell-${c.status}"><a href="${diffHref(ag.name, t.id)}" title="${title}">${label}</a></td>`
           : h`<td class="cell cell-${c.status}" title="${title}">${label}</td>`;

@@ -1,25 +1,33 @@
 // The web dashboard under /ui, in the daemon's Hono app (behind its Host/Origin check, body limit,
-// access log and audit): server-rendered pages, a session cookie exchanged from a credential at
-// sign-in, a CSRF token on every action, the role checked on every page, action and stream, a strict
-// CSP, and live updates over SSE. Data comes from the same ApiDeps the /v1 routes use.
+// access log and audit): server-rendered pages, a session cookie exchanged at sign-in from an API
+// token or an OIDC JWT through the resolver /v1 uses (the session keeps the Principal and refreshes
+// it on every request), a CSRF token on every action, the same policy checks as /v1 on every page,
+// action and stream (respond.ts: a library of another org, or not granted, is 404; an action not
+// granted is 403), a row in the org's hash-chained audit for every action and denial (app.ts), a
+// strict CSP, and live updates over SSE. Data comes from the same ApiDeps the /v1 routes use.
 import { assetText as asset } from "./assets.ts";
 import type { Hono } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
 import { createTwoFilesPatch } from "diff";
-import { agentTargetPlan, libraryAnalytics } from "../../adapters/analytics.ts";
+import { agentTargetPlan } from "../../adapters/analytics.ts";
 import { loadLibrary } from "../../library/load.ts";
+import type { Library } from "../../library/model.ts";
+import { sha256 } from "../../library/hash.ts";
 import { literalSecretValues, maskValues } from "../../library/literal-secrets.ts";
 import { createLimiter } from "../auth/rate-limit.ts";
-import type { Role } from "../auth/token-store.ts";
+import type { Principal } from "../auth/principal.ts";
+import { can, canWithin, DEFAULT_ORG, libraryPath, orgPath, workflowPath } from "../tenancy/policy.ts";
 import type { DaemonEvent } from "../events.ts";
 import { ApiError, errorStatus } from "../api/errors.ts";
 import type { ApiContext, ApiEnv, RouteServices } from "../api/route.ts";
-import type { RunDetail, WorkflowSummary } from "../api/deps.ts";
+import type { LibraryInfo, RunDetail, WorkflowSummary } from "../api/deps.ts";
+import { canSeeWorkflow, gateDecision, libraryOrg, requireAction, requireLibrary, requireWholeLibrary, requireWorkflow } from "../api/respond.ts";
+import { analyticsByRoot, exportRootsOf, type ExportRoot } from "./export-roots.ts";
 import { healthSection, matrixSection } from "./analytics-view.ts";
 import { runsStrip, type Html } from "./charts.ts";
 import { diffBody, errorPage, loginPage, n, page, runBody, runsTable, workflowBody, workflowList, type Layout } from "./pages.ts";
-import { createSessionStore, csrfMatches, hasRole, tokenVerifier, type CredentialVerifier, type Session, type SessionStore } from "./session.ts";
+import { createSessionStore, csrfMatches, type Session, type SessionStore } from "./session.ts";
 import { html } from "hono/html";
 
 const h = (strings: TemplateStringsArray, ...values: unknown[]): Html => html(strings, ...values) as Html;
@@ -38,8 +46,7 @@ const ACTIVE = new Set(["queued", "running"]);
 const param = (c: ApiContext, name: string): string => c.req.param(name) ?? "";
 
 export type DashboardOptions = {
-  /** Credential -> verified principal (default: the API tokens). */
-  verifier?: CredentialVerifier;
+  /** The session store (default: in memory, principals refreshed with the API's resolver). */
   sessions?: SessionStore;
 };
 
@@ -51,8 +58,15 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
   const { deps, telemetry } = s;
   const secrets = telemetry.secrets;
   const nowMs = () => s.now().getTime();
-  const verifier = opts.verifier ?? tokenVerifier(s.tokens);
-  const sessions = opts.sessions ?? createSessionStore({ now: nowMs });
+  const sessions =
+    opts.sessions ??
+    createSessionStore({
+      now: nowMs,
+      refresh: async (p) => {
+        const r = await s.principals.refresh(p);
+        return r.ok ? r.principal : undefined;
+      },
+    });
   const signInFailures = createLimiter({ limit: s.config.limits.authFailuresPerMinute, windowMs: 60_000, now: nowMs });
   const js = asset("app.js");
   const css = asset("app.css");
@@ -65,11 +79,15 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
           .replace(/\.\d+Z$/, " UTC")
           .replace(/Z$/, " UTC")
       : "—";
-  const visible = (sess: Session, library: string) => sess.principal.library === undefined || sess.principal.library === library;
+  /** The whole library is visible (its matrix, health and diffs; as GET /v1/libraries/:library/agents). */
+  const seesWholeLibrary = (p: Principal, l: LibraryInfo) => {
+    const org = l.org ?? DEFAULT_ORG;
+    return p.org === org && can(p.grants, "view", libraryPath(org, l.name)).allow;
+  };
   const libraries = (sess: Session) =>
     deps
       .libraries()
-      .filter((l) => visible(sess, l.name))
+      .filter((l) => seesWholeLibrary(sess.principal, l))
       .map((l) => l.name);
   const layout = (c: ApiContext, title: string, extra: Partial<Layout> = {}): Layout => {
     const v = ui.get(c.req.raw)!;
@@ -125,31 +143,46 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
   assetRoute("/ui/assets/app.css", css, "text/css; charset=utf-8");
   assetRoute("/ui/assets/icon.svg", asset("icon.svg"), "image/svg+xml");
 
-  /** The session of the request, or an answer: pages go to the sign-in form, actions and streams get 401. */
+  /**
+   * The session of the request, or an answer: pages go to the sign-in form, actions and streams get
+   * 401. The session's principal is refreshed first (a revoked token or a deleted org ends it) and
+   * set as the request's principal, so the checks below are respond.ts's, as on /v1; the gate is a
+   * grant of view somewhere in the principal's org (a user whose bindings were removed sees nothing).
+   */
   const withSession =
-    (route: string, need: Role, handler: (c: ApiContext, sess: Session) => Promise<Response> | Response, audit?: string) =>
+    (route: string, handler: (c: ApiContext, sess: Session) => Promise<Response> | Response, audit?: string) =>
     async (c: ApiContext): Promise<Response> => {
       c.set("route", route);
       if (audit) c.set("auditAction", audit);
       const cookie = getCookie(c, SESSION_COOKIE);
-      const sess = sessions.get(cookie);
+      let sess: Session | undefined;
+      try {
+        sess = await sessions.get(cookie);
+      } catch (e) {
+        telemetry.logger.error({ reqId: c.get("requestId"), err: { message: (e as Error).message } }, "session check failed");
+        return fail(c, new ApiError(503, "auth-unavailable", "the session cannot be checked right now", { hint: "the daemon log says why" }));
+      }
       if (!sess) {
         if (c.req.method === "GET" && !wantsJson(c) && route !== "/ui/events")
           return c.redirect(`/ui/login?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 303);
         return fail(c, new ApiError(401, "auth-required", "sign in first", { hint: "open /ui/login" }));
       }
       ui.set(c.req.raw, { session: sess, cookie: cookie! });
-      const t = sess.principal.token;
-      c.set("principal", t ? { token: t, actor: sess.principal.actor } : undefined);
+      c.set("principal", sess.principal);
       try {
         if (c.req.method === "POST") {
           const form = await formOf(c);
           const presented = c.req.header("x-csrf-token") ?? (typeof form._csrf === "string" ? form._csrf : undefined);
-          if (!csrfMatches(sess.csrf, presented))
+          if (!csrfMatches(sess.csrf, presented)) {
+            c.set("decision", { decision: "deny", action: audit ?? route, resource: secrets.scrub(c.req.path).slice(0, 500), ruleId: "csrf" });
             throw new ApiError(403, "csrf", "the form's CSRF token is missing or wrong", { hint: "reload the page and try again" });
+          }
         }
-        if (!hasRole(sess.principal, need))
-          throw new ApiError(403, "forbidden", `this needs the ${need} role`, { hint: `ask an admin for a token with --role ${need}` });
+        const org = orgPath(sess.principal.org);
+        if (route !== "/ui/logout" && !gateDecision(c, "view", org, canWithin(sess.principal.grants, "view", org)))
+          throw new ApiError(403, "forbidden", `nothing in org ${sess.principal.org} is granted to ${sess.principal.actor}`, {
+            hint: "ask an admin of the org for a role binding (aicfg binding create)",
+          });
         return await handler(c, sess);
       } catch (e) {
         return fail(c, e);
@@ -191,24 +224,38 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
       for (const v of c.res.headers.getSetCookie()) res.headers.append("set-cookie", v);
       return res;
     };
-    if (!pre || !csrfMatches(pre, typeof form._csrf === "string" ? form._csrf : undefined)) return again(403, "The sign-in form expired. Try again.");
-    // As on /v1: failures from an address slow invalid credentials only, never a valid one.
+    // An OIDC front end exchanges its access token with `Authorization: Bearer <jwt>` (a header no
+    // cross-site form can set, and the Origin check stands before this): no sign-in form, no login cookie.
+    const bearer = /^Bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    if (!bearer && (!pre || !csrfMatches(pre, typeof form._csrf === "string" ? form._csrf : undefined)))
+      return again(403, "The sign-in form expired. Try again.");
+    const credential = (bearer ?? (typeof form.credential === "string" ? form.credential : "")).trim();
+    // As on /v1, before the credential is checked: a credential that failed too often is refused
+    // wherever it comes from; failures from an address slow invalid credentials only, never a valid one.
     const ip = `ip:${c.env?.remoteAddress ?? "unknown"}`;
-    const credential = typeof form.credential === "string" ? form.credential : "";
-    let check: Awaited<ReturnType<CredentialVerifier>>;
+    const credentialKey = `credential:${sha256(credential).slice(0, 32)}`;
+    const blocked = signInFailures.blocked(credentialKey);
+    if (blocked) return again(429, `Too many failed sign-ins; wait ${blocked} s.`);
+    let check: Awaited<ReturnType<typeof s.principals.resolve>>;
     try {
-      check = await verifier(credential, s.now());
+      check = credential ? await s.principals.resolve(credential) : { ok: false, status: 401, code: "invalid-token", message: "no credential" };
     } catch (e) {
       telemetry.logger.error({ reqId: c.get("requestId"), err: { message: (e as Error).message } }, "credential check failed");
       return again(503, "Credentials cannot be checked right now; the daemon log says why.");
     }
     if (!check.ok) {
-      const wait = signInFailures.hit(ip);
+      if (check.status === 503) return again(503, "The identity provider cannot be reached right now; try again in a moment.");
+      const wait = Math.max(signInFailures.hit(ip), signInFailures.hit(credentialKey));
       if (wait) return again(429, `Too many failed sign-ins; wait ${wait} s.`);
-      return again(401, check.reason === "expired" ? "That token has expired." : "That token is not valid.");
+      return again(401, check.code === "token-expired" ? "That token has expired." : "That token is not valid.");
     }
-    const { cookie } = sessions.create(check.principal);
-    c.set("principal", check.principal.token ? { token: check.principal.token, actor: check.principal.actor } : undefined);
+    const principal = check.principal;
+    c.set("principal", principal);
+    const org = orgPath(principal.org);
+    // Signed in with nothing granted (an OIDC user without a binding): no session, and the audit says why.
+    if (!gateDecision(c, "view", org, canWithin(principal.grants, "view", org)))
+      return again(403, `You are ${principal.actor} in org ${principal.org}, but no role is granted to you there. Ask an admin of the org for a role binding.`);
+    const { cookie } = sessions.create(principal);
     deleteCookie(c, LOGIN_COOKIE, { path: "/ui" });
     setCookie(c, SESSION_COOKIE, cookie, { httpOnly: true, sameSite: "Strict", path: "/ui", secure: isTls(c) });
     return c.redirect(next, 303);
@@ -217,7 +264,6 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
     "/ui/logout",
     withSession(
       "/ui/logout",
-      "viewer",
       (c) => {
         sessions.end(ui.get(c.req.raw)!.cookie);
         deleteCookie(c, SESSION_COOKIE, { path: "/ui" });
@@ -227,39 +273,83 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
     ),
   );
 
-  const seeRun = async (sess: Session, id: string): Promise<RunDetail> => {
-    if (!RUN_ID.test(id)) throw new ApiError(404, "not-found", `run ${id} not found`);
-    const run = await deps.getRun(id);
-    if (!run || !visible(sess, run.library)) throw new ApiError(404, "not-found", `run ${id} not found`);
+  /** A run of a workflow the principal may see, else 404 (as GET /v1/runs/:id; the denial is audited). */
+  const seeRun = async (c: ApiContext, id: string): Promise<RunDetail> => {
+    const run = RUN_ID.test(id) ? await deps.getRun(id) : undefined;
+    if (!run || !canSeeWorkflow(c, run.library, run.workflow)) {
+      c.set("decision", { decision: "deny", action: "view", resource: `run ${id}`, ruleId: "default-deny" });
+      throw new ApiError(404, "not-found", `run ${id} not found`);
+    }
+    c.set("runId", run.id);
     return run;
   };
-  const seeLibrary = (sess: Session, library: string) => {
-    const info = SLUG.test(library) && visible(sess, library) ? deps.libraries().find((l) => l.name === library) : undefined;
-    if (!info) throw new ApiError(404, "not-found", `library ${library} not found`);
+  const libraryInfo = (library: string, what: string): LibraryInfo => {
+    const info = SLUG.test(library) ? deps.libraries().find((l) => l.name === library) : undefined;
+    if (!info) throw new ApiError(404, "not-found", `${what} not found`);
     return info;
   };
-  /** Who may run a workflow: editors, admins when it runs commands (as POST /v1/.../runs). */
-  const mayRun = (sess: Session, wf: WorkflowSummary): { allowed: boolean; why?: string } => {
-    if (!hasRole(sess.principal, "editor")) return { allowed: false, why: "Your role (viewer) can read this workflow but not run it." };
-    if (wf.runsCommands && !hasRole(sess.principal, "admin")) return { allowed: false, why: "This workflow runs commands: only admins can run it." };
+  /** The library itself (matrix, health, diffs): a grant covering the whole library, in the principal's org. */
+  const seeWholeLibrary = (c: ApiContext, library: string): LibraryInfo => {
+    if (!SLUG.test(library)) throw new ApiError(404, "not-found", `library ${library} not found`);
+    requireWholeLibrary(c, library, `library ${library}`);
+    return libraryInfo(library, `library ${library}`);
+  };
+  /** A workflow the principal may see (its library in the principal's org, a grant covering it), else 404. */
+  const seeWorkflow = async (c: ApiContext, library: string, workflow: string) => {
+    const what = `workflow ${library}/${workflow}`;
+    if (!SLUG.test(library) || !SLUG.test(workflow)) throw new ApiError(404, "not-found", `${what} not found`);
+    requireLibrary(c, library, what);
+    requireWorkflow(c, library, workflow, what);
+    const wf = await deps.getWorkflow(library, workflow);
+    if (!wf) throw new ApiError(404, "not-found", `${what} not found`);
+    return wf;
+  };
+  /** Who may run a workflow: the run action on it, and run-commands when it runs commands (as POST /v1/.../runs). */
+  const mayRun = (c: ApiContext, p: Principal, wf: WorkflowSummary): { allowed: boolean; why?: string } => {
+    const resource = workflowPath(libraryOrg(c, wf.library), wf.library, wf.name);
+    if (!can(p.grants, "run", resource).allow) return { allowed: false, why: "You can read this workflow but not run it: that needs the run action." };
+    if (wf.runsCommands && !can(p.grants, "run-commands", resource).allow)
+      return { allowed: false, why: "This workflow runs commands: running it needs the run-commands action (an admin's)." };
     if (wf.state === "broken") return { allowed: false, why: "This workflow has errors and cannot run." };
     return { allowed: true };
+  };
+  const mayCancel = (c: ApiContext, p: Principal, run: RunDetail) =>
+    can(p.grants, "cancel", workflowPath(libraryOrg(c, run.library), run.library, run.workflow)).allow;
+
+  /** Where the library's exports go, and the analytics against each root. */
+  const rootsOf = async (info: LibraryInfo, lib: Library): Promise<ExportRoot[]> =>
+    exportRootsOf(lib, deps.exportSteps?.(info.name) ?? [], { stateDir: deps.stateDir, env: process.env });
+  const libraryOf = (info: LibraryInfo): Library => deps.loadLibrary?.(info.name) ?? loadLibrary(info.root);
+  const rootsText = (roots: readonly ExportRoot[], only?: number): Html =>
+    h`<div class="roots"><p>${roots.length > 1 ? `Compared with ${n(roots.length)} export roots (the cell says which):` : "Compared with the export root:"}</p><ul class="plain">${roots.map(
+      (r, i) =>
+        h`<li${only === i ? h` aria-current="true"` : ""}>${roots.length > 1 ? h`<strong>R${i + 1}</strong> ` : ""}<code>${r.folder}</code> (${r.scope} scope${r.targets ? `; targets ${r.targets.join(", ")}` : ""}${r.agents ? `; agents ${r.agents.join(", ")}` : ""}), written by ${r.by.join(", ")}${r.notes.length ? h` <span class="muted">${r.notes.join("; ")}</span>` : ""}</li>`,
+    )}</ul></div>`;
+  const rootIndex = (c: ApiContext, roots: readonly ExportRoot[]): number | undefined => {
+    const q = c.req.query("root");
+    if (q === undefined) return undefined;
+    const i = Number(q) - 1;
+    if (!Number.isInteger(i) || i < 0 || i >= roots.length)
+      throw new ApiError(404, "not-found", `export root ${q} not found`, { hint: `roots are 1 to ${roots.length}` });
+    return i;
   };
 
   app.get(
     "/ui",
-    withSession("/ui", "viewer", async (c, sess) => {
+    withSession("/ui", async (c) => {
       const now = nowMs();
       const [page1, workflows, status] = await Promise.all([deps.listRuns({ limit: 200 }), deps.listWorkflows(), deps.status()]);
-      const runs = page1.items.filter((r) => visible(sess, r.library));
-      const wfs = workflows.filter((w) => visible(sess, w.library));
+      const runs = page1.items.filter((r) => canSeeWorkflow(c, r.library, r.workflow));
+      const wfs = workflows.filter((w) => canSeeWorkflow(c, w.library, w.name));
       const counts = new Map<string, number>();
       for (const r of runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
       const lastByWf = new Map<string, string>();
       for (const r of runs) if (!lastByWf.has(`${r.library}/${r.workflow}`) && !ACTIVE.has(r.status)) lastByWf.set(`${r.library}/${r.workflow}`, r.status);
       const failing = wfs.filter((w) => ["failure", "timed_out", "interrupted"].includes(lastByWf.get(`${w.library}/${w.name}`) ?? "") || w.state === "broken");
       const next = wfs.filter((w) => w.nextRunAt).sort((a, b) => (a.nextRunAt! < b.nextRunAt! ? -1 : 1));
-      const missed = (await deps.listOccurrences({ limit: 50 })).filter((o) => visible(sess, o.library) && (o.kind === "missed" || o.kind === "skipped"));
+      const missed = (await deps.listOccurrences({ limit: 50 })).filter(
+        (o) => canSeeWorkflow(c, o.library, o.workflow) && (o.kind === "missed" || o.kind === "skipped"),
+      );
       const tiles = ["success", "failure", "running", "queued", "cancelled", "timed_out", "interrupted", "skipped"];
       const checks = [
         ["store", status.store.ok],
@@ -296,14 +386,12 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
 
   app.get(
     "/ui/workflows/:library/:workflow",
-    withSession("/ui/workflows/:library/:workflow", "viewer", async (c, sess) => {
+    withSession("/ui/workflows/:library/:workflow", async (c, sess) => {
       const library = param(c, "library");
       const workflow = param(c, "workflow");
-      seeLibrary(sess, library);
-      const wf = SLUG.test(workflow) ? await deps.getWorkflow(library, workflow) : undefined;
-      if (!wf) throw new ApiError(404, "not-found", `workflow ${library}/${workflow} not found`);
+      const wf = await seeWorkflow(c, library, workflow);
       const [occ, runs] = await Promise.all([deps.listOccurrences({ library, workflow, limit: 200 }), deps.listRuns({ library, workflow, limit: 25 })]);
-      const body = workflowBody(wf, occ, runsTable(runs.items, "Runs of this workflow", fmt), { ...mayRun(sess, wf), csrf: sess.csrf }, fmt);
+      const body = workflowBody(wf, occ, runsTable(runs.items, "Runs of this workflow", fmt), { ...mayRun(c, sess.principal, wf), csrf: sess.csrf }, fmt);
       return sendPage(c, page(layout(c, `${library}/${workflow}`, { current: "workflows", stream: "/ui/events" }), body));
     }),
   );
@@ -312,16 +400,16 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
     "/ui/workflows/:library/:workflow/run",
     withSession(
       "/ui/workflows/:library/:workflow/run",
-      "editor",
       async (c, sess) => {
         const library = param(c, "library");
         const workflow = param(c, "workflow");
         c.set("auditTarget", `${library}/${workflow}`);
-        seeLibrary(sess, library);
-        const wf = SLUG.test(workflow) ? await deps.getWorkflow(library, workflow) : undefined;
-        if (!wf) throw new ApiError(404, "not-found", `workflow ${library}/${workflow} not found`);
-        const may = mayRun(sess, wf);
-        if (!may.allowed) throw new ApiError(wf.state === "broken" ? 409 : 403, wf.state === "broken" ? "conflict" : "forbidden", may.why!);
+        const wf = await seeWorkflow(c, library, workflow);
+        // The same checks as POST /v1/workflows/:library/:workflow/runs (each leaves its decision for the audit row).
+        const resource = workflowPath(libraryOrg(c, library), library, workflow);
+        requireAction(c, "run", resource, `run on workflow ${library}/${workflow}`);
+        if (wf.runsCommands) requireAction(c, "run-commands", resource, `workflow ${library}/${workflow} runs commands`);
+        if (wf.state === "broken") throw new ApiError(409, "conflict", `workflow ${library}/${workflow} has errors and cannot run`);
         const form = await formOf(c);
         const inputs: Record<string, string | number | boolean> = {};
         for (const [k, v] of Object.entries(form)) {
@@ -346,11 +434,11 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
 
   app.get(
     "/ui/runs/:id",
-    withSession("/ui/runs/:id", "viewer", async (c, sess) => {
-      const run = await seeRun(sess, param(c, "id"));
+    withSession("/ui/runs/:id", async (c, sess) => {
+      const run = await seeRun(c, param(c, "id"));
       const logs = (await deps.getRunLogs(run.id, { after: -1, limit: 5000 })) ?? [];
       const after = logs.length ? logs[logs.length - 1]!.seq : 0;
-      const body = runBody(run, logs, { allowed: hasRole(sess.principal, "editor"), csrf: sess.csrf }, fmt);
+      const body = runBody(run, logs, { allowed: mayCancel(c, sess.principal, run), csrf: sess.csrf }, fmt);
       return sendPage(c, page(layout(c, `Run ${run.id}`, { stream: `/ui/events?run=${encodeURIComponent(run.id)}&after=${after}` }), body));
     }),
   );
@@ -359,11 +447,10 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
     "/ui/runs/:id/cancel",
     withSession(
       "/ui/runs/:id/cancel",
-      "editor",
       async (c, sess) => {
-        const run = await seeRun(sess, param(c, "id"));
-        c.set("auditTarget", run.id);
-        c.set("runId", run.id);
+        c.set("auditTarget", param(c, "id"));
+        const run = await seeRun(c, param(c, "id"));
+        requireAction(c, "cancel", workflowPath(libraryOrg(c, run.library), run.library, run.workflow), `cancelling a run of ${run.library}/${run.workflow}`);
         if (!(await deps.cancelRun(run.id, sess.principal.actor))) throw new ApiError(409, "conflict", `run ${run.id} already finished (${run.status})`);
         return c.redirect(`/ui/runs/${run.id}`, 303);
       },
@@ -374,9 +461,9 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
   // Live updates: run status changes of every visible run, and with ?run= that run's log lines (resumable with Last-Event-ID).
   app.get(
     "/ui/events",
-    withSession("/ui/events", "viewer", async (c, sess) => {
+    withSession("/ui/events", async (c, sess) => {
       const only = c.req.query("run");
-      if (only !== undefined) await seeRun(sess, only);
+      const onlyRun = only !== undefined ? await seeRun(c, only) : undefined;
       const lastId = Number(c.req.header("last-event-id") ?? "");
       let after = Math.max(Number(c.req.query("after") ?? "0") || 0, Number.isFinite(lastId) ? lastId : 0);
       return streamSSE(c, async (stream) => {
@@ -393,11 +480,12 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
         });
         const sendRun = async (id: string) => {
           const run = await deps.getRun(id);
-          if (!run || !visible(sess, run.library) || closed) return;
+          // c's principal is the session's, refreshed by every ping: a binding removed meanwhile hides the run.
+          if (!run || !canSeeWorkflow(c, run.library, run.workflow) || closed) return;
           await stream.writeSSE({ event: "run", data: secrets.scrub(JSON.stringify(run)) });
         };
         const sendLogs = async () => {
-          if (!only || closed) return;
+          if (!only || !onlyRun || closed || !canSeeWorkflow(c, onlyRun.library, onlyRun.workflow)) return;
           const lines = (await deps.getRunLogs(only, { after, limit: 1000 })) ?? [];
           for (const l of lines) {
             after = Math.max(after, l.seq);
@@ -411,7 +499,7 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
           if (closed) return;
           if (e.type === "run.started" || e.type === "run.finished" || e.type === "step.finished") {
             if (only && e.runId !== only) return;
-            if ("library" in e && !visible(sess, e.library)) return;
+            if ("library" in e && "workflow" in e && !canSeeWorkflow(c, e.library, e.workflow)) return;
             enqueue(async () => {
               await sendLogs();
               await sendRun(e.runId);
@@ -431,12 +519,16 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
             )
           : undefined;
         const ping = setInterval(() => {
-          if (!sessions.get(ui.get(c.req.raw)!.cookie)) {
-            closed = true;
-            void stream.close();
-            return;
-          }
-          enqueue(() => stream.write(": ping\n\n").then(() => {}));
+          enqueue(async () => {
+            const live = await sessions.get(ui.get(c.req.raw)!.cookie).catch(() => undefined);
+            if (!live) {
+              closed = true;
+              await stream.close();
+              return;
+            }
+            c.set("principal", live.principal);
+            await stream.write(": ping\n\n");
+          });
         }, PING_MS);
         if (only)
           enqueue(async () => {
@@ -459,12 +551,29 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
 
   app.get(
     "/ui/libraries/:library/matrix",
-    withSession("/ui/libraries/:library/matrix", "viewer", (c, sess) => {
-      const info = seeLibrary(sess, param(c, "library"));
-      const a = libraryAnalytics({ library: loadLibrary(info.root), stateDir: deps.stateDir });
-      const body = h`<h1>Library ${info.name}: agents × targets</h1><p>Each cell links to the diff between the library and what is on disk.</p>${matrixSection(
-        a,
-        (agent, target) => `/ui/libraries/${encodeURIComponent(info.name)}/diff/${encodeURIComponent(agent)}/${encodeURIComponent(target)}`,
+    withSession("/ui/libraries/:library/matrix", async (c) => {
+      const info = seeWholeLibrary(c, param(c, "library"));
+      const lib = libraryOf(info);
+      const all = await rootsOf(info, lib);
+      const only = rootIndex(c, all);
+      const roots = only === undefined ? all : [all[only]!];
+      const a = analyticsByRoot(lib, roots);
+      const base = `/ui/libraries/${encodeURIComponent(info.name)}`;
+      const pick =
+        all.length > 1
+          ? h`<p>Show one root: ${all.map((_, i) => h`<a href="${base}/matrix?root=${i + 1}"${only === i ? h` aria-current="page"` : ""}>R${i + 1}</a> `)}${only !== undefined ? h`<a href="${base}/matrix">all</a>` : ""}</p>`
+          : "";
+      const rootNo = (agent: string, target: string) => {
+        const i = a.rootOf(agent, target);
+        return i === undefined ? undefined : (only ?? i);
+      };
+      const body = h`<h1>Library ${info.name}: agents × targets</h1><p>Each cell links to the diff between the library and what is on disk where the library's export workflows write.</p>${rootsText(all, only)}${pick}${matrixSection(
+        a.merged,
+        (agent, target) => {
+          const i = rootNo(agent, target);
+          return `${base}/diff/${encodeURIComponent(agent)}/${encodeURIComponent(target)}${i !== undefined && all.length > 1 ? `?root=${i + 1}` : ""}`;
+        },
+        { folders: all.map((r) => r.folder), rootOf: rootNo },
       )}`;
       return sendPage(c, page(layout(c, `${info.name}: matrix`, { current: "libraries" }), body));
     }),
@@ -472,24 +581,42 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
 
   app.get(
     "/ui/libraries/:library/health",
-    withSession("/ui/libraries/:library/health", "viewer", (c, sess) => {
-      const info = seeLibrary(sess, param(c, "library"));
-      const a = libraryAnalytics({ library: loadLibrary(info.root), stateDir: deps.stateDir });
-      const body = h`<h1>Library ${info.name}: health</h1><p>${n(a.agents.length)} agents, ${n(a.knowledge.length)} knowledge files, ${n(a.targets.length)} targets; ${n(a.errors.length)} errors, ${n(a.warnings.length)} warnings.</p>${healthSection(a)}`;
+    withSession("/ui/libraries/:library/health", async (c) => {
+      const info = seeWholeLibrary(c, param(c, "library"));
+      const lib = libraryOf(info);
+      const roots = await rootsOf(info, lib);
+      const a = analyticsByRoot(lib, roots).merged;
+      const body = h`<h1>Library ${info.name}: health</h1><p>${n(a.agents.length)} agents, ${n(a.knowledge.length)} knowledge files, ${n(a.targets.length)} targets; ${n(a.errors.length)} errors, ${n(a.warnings.length)} warnings.</p>${rootsText(roots)}${healthSection(a)}`;
       return sendPage(c, page(layout(c, `${info.name}: health`, { current: "libraries" }), body));
     }),
   );
 
   app.get(
     "/ui/libraries/:library/diff/:agent/:target",
-    withSession("/ui/libraries/:library/diff/:agent/:target", "viewer", (c, sess) => {
-      const info = seeLibrary(sess, param(c, "library"));
+    withSession("/ui/libraries/:library/diff/:agent/:target", async (c) => {
+      const info = seeWholeLibrary(c, param(c, "library"));
       const agent = param(c, "agent");
       const target = param(c, "target");
-      const lib = loadLibrary(info.root);
+      const lib = libraryOf(info);
       if (!SLUG.test(agent) || !lib.agents.has(agent)) throw new ApiError(404, "not-found", `agent ${agent} not found`);
       if (!TARGET.test(target)) throw new ApiError(404, "not-found", `target ${target} not found`);
-      const plan = agentTargetPlan({ library: lib, stateDir: deps.stateDir, agent, target });
+      const roots = await rootsOf(info, lib);
+      // The root asked for, else the one the matrix compares this cell with.
+      const i =
+        rootIndex(c, roots) ??
+        Math.max(
+          0,
+          roots.findIndex((r) => (!r.targets || r.targets.includes(target)) && (!r.agents || r.agents.includes(agent))),
+        );
+      const r = roots[i]!;
+      const plan = agentTargetPlan({
+        library: lib,
+        stateDir: r.stateDir,
+        agent,
+        target,
+        scope: r.scope,
+        ...(r.root ? { root: r.root } : {}),
+      });
       const mask = literalSecretValues(lib);
       const entries = plan.entries.map((e) => {
         const base = { path: e.path, action: e.action, ...(e.reason ? { reason: e.reason } : {}) };
@@ -499,7 +626,8 @@ export function mountDashboard(app: Hono<ApiEnv>, s: RouteServices, opts: Dashbo
         return { ...base, patch: maskValues(patch, mask) };
       });
       const errs = plan.errors.length ? h`<div class="error" role="alert"><ul>${plan.errors.map((d) => h`<li>${d.message}</li>`)}</ul></div>` : "";
-      return sendPage(c, page(layout(c, `${agent} in ${target}`, { current: "libraries" }), h`${errs}${diffBody(info.name, agent, target, entries)}`));
+      const where = h`<p>On disk under <code>${r.folder}</code>${roots.length > 1 ? ` (root R${i + 1})` : ""}, written by ${r.by.join(", ")}.</p>`;
+      return sendPage(c, page(layout(c, `${agent} in ${target}`, { current: "libraries" }), h`${errs}${diffBody(info.name, agent, target, entries, where)}`));
     }),
   );
 

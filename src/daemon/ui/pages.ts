@@ -4,7 +4,8 @@
 import { html } from "hono/html";
 import type { Html } from "./charts.ts";
 import type { LogLine, Occurrence, RunDetail, WorkflowDetail, WorkflowSummary } from "../api/deps.ts";
-import { topRole, type VerifiedPrincipal } from "./session.ts";
+import type { Principal } from "../auth/principal.ts";
+import { principalLabel } from "./session.ts";
 
 const h = (strings: TemplateStringsArray, ...values: unknown[]): Html => html(strings, ...values) as Html;
 export const n = (x: number): string => x.toLocaleString("en-US");
@@ -15,7 +16,7 @@ export type Layout = {
   title: string;
   /** Which nav entry is the current page. */
   current?: "overview" | "libraries" | "workflows";
-  principal?: VerifiedPrincipal;
+  principal?: Principal;
   csrf?: string;
   /** The SSE URL the script listens to. */
   stream?: string;
@@ -27,7 +28,7 @@ export function page(l: Layout, body: Html): Html {
     ? h`<nav aria-label="Main"><ul><li><a href="/ui"${l.current === "overview" ? h` aria-current="page"` : ""}>Overview</a></li>${(l.libraries ?? []).map(
         (lib) => h`<li><a href="/ui/libraries/${lib}/matrix">${lib}: matrix</a></li><li><a href="/ui/libraries/${lib}/health">${lib}: health</a></li>`,
       )}</ul></nav>
-<div class="who"><span>${l.principal.actor} · ${topRole(l.principal)}${l.principal.library ? ` · library ${l.principal.library}` : ""}</span>
+<div class="who"><span>${principalLabel(l.principal)}</span>
 <form method="post" action="/ui/logout" class="inline"><input type="hidden" name="_csrf" value="${l.csrf ?? ""}"><button type="submit" class="secondary">Sign out</button></form></div>`
     : "";
   return h`<!doctype html>
@@ -54,9 +55,9 @@ export function loginPage(opts: { pre: string; next: string; error?: string }): 
 ${opts.error ? h`<p class="error" role="alert">${opts.error}</p>` : ""}
 <form method="post" action="/ui/login">
 <input type="hidden" name="_csrf" value="${opts.pre}"><input type="hidden" name="next" value="${opts.next}">
-<label for="credential">API token</label>
+<label for="credential">API token or OIDC token</label>
 <input id="credential" name="credential" type="password" autocomplete="off" required aria-describedby="credential-help" autofocus>
-<p id="credential-help" class="muted">Paste a token made with <code>aicfg token create --role viewer</code> (or editor, admin). It is exchanged for a session cookie and not kept in the browser.</p>
+<p id="credential-help" class="muted">Paste a token made with <code>aicfg token create --role viewer</code> (or editor, admin), or an access token (JWT) of your organization's identity provider. It is exchanged for a session cookie and kept neither in the browser nor by the daemon.</p>
 <button type="submit">Sign in</button></form>`,
   );
 }
@@ -94,7 +95,7 @@ export function workflowBody(
   const inputs = Object.entries(wf.inputs);
   return h`<h1>Workflow ${wf.library}/${wf.name}</h1>
 <p>${wf.description}</p>
-<dl class="facts"><dt>State</dt><dd>${wf.state}</dd><dt>Triggers</dt><dd>${wf.triggers.join(", ") || "none"}</dd><dt>File</dt><dd><code>${wf.file}</code></dd><dt>Runs commands</dt><dd>${wf.runsCommands ? "yes (the admin role is needed to run it)" : "no"}</dd></dl>
+<dl class="facts"><dt>State</dt><dd>${wf.state}</dd><dt>Triggers</dt><dd>${wf.triggers.join(", ") || "none"}</dd><dt>File</dt><dd><code>${wf.file}</code></dd><dt>Runs commands</dt><dd>${wf.runsCommands ? "yes (running it also needs the run-commands action, an admin's)" : "no"}</dd></dl>
 ${wf.diagnostics.length ? h`<div class="error" role="alert"><p>This workflow has errors:</p><ul>${wf.diagnostics.map((d) => h`<li>${d.code}: ${d.message}${d.line ? ` (line ${d.line})` : ""}</li>`)}</ul></div>` : ""}
 <h2>Run now</h2>
 ${
@@ -135,9 +136,10 @@ export function diffBody(
   agent: string,
   target: string,
   entries: readonly { path: string; action: string; reason?: string; patch?: string; hidden?: string }[],
+  where?: Html,
 ): Html {
   const lineClass = (l: string) => (l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : l.startsWith("@@") ? "hunk" : "");
-  return h`<h1>${agent} in ${target}</h1><p><a href="/ui/libraries/${library}/matrix">Back to the matrix</a></p>
+  return h`<h1>${agent} in ${target}</h1><p><a href="/ui/libraries/${library}/matrix">Back to the matrix</a></p>${where ?? ""}
 ${entries.length ? "" : h`<p class="muted">This agent has no files in this target.</p>`}
 ${entries.map(
   (e) => h`<section><h2><code>${e.path}</code> <span class="status">${e.action}</span></h2>${e.reason ? h`<p class="muted">${e.reason}</p>` : ""}

@@ -1,69 +1,18 @@
-// Dashboard sign-in: a credential is exchanged once for a session cookie. The exchange is written
-// around one function, CredentialVerifier (credential -> verified principal with roles), so another
-// kind of credential (an OIDC ID token) plugs in beside the API tokens without touching the sessions.
-// Sessions live in memory (a daemon restart signs everyone out), keyed by the SHA-256 of the cookie
-// value, each with its own CSRF token; they end on sign-out, after an idle time, at an absolute
-// lifetime, when the credential expires, and as soon as the credential is revoked.
+// Dashboard sign-in: a credential (an API token or an OIDC JWT) is exchanged once for a session
+// cookie. The credential becomes a Principal through the same resolver /v1 uses
+// (createApi(...).principals, src/daemon/auth/principal.ts); the session keeps that principal, never
+// the credential, and checks it again on every request with `refresh` (the token still exists and is
+// unexpired, the JWT is unexpired, the grants are the org's current bindings), so a revoked token or
+// a removed binding takes effect at once. Sessions live in memory (a daemon restart signs everyone
+// out), keyed by the SHA-256 of the cookie value, each with its own CSRF token; they end on
+// sign-out, after an idle time, at an absolute lifetime, when the credential expires, and as soon
+// as the refresh fails.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { sha256 } from "../../library/hash.ts";
-import { roleAtLeast, type Role, type TokenRecord, type TokenStore } from "../auth/token-store.ts";
-
-export type VerifiedPrincipal = {
-  /** Stable id of who signed in: the token id, or an OIDC issuer and subject. */
-  subject: string;
-  /** How the audit log and run records name them. */
-  actor: string;
-  roles: Role[];
-  /** Only this library is visible (a library-scoped token). */
-  library?: string;
-  /** The credential's own expiry (epoch ms); the session never outlives it. */
-  expiresAt?: number;
-  /** The API token behind the session, when it was one (the audit line and /v1 principal carry it). */
-  token?: TokenRecord;
-  /** Is the credential still good (not revoked)? Asked on every request of the session. */
-  stillValid: (now: Date) => boolean;
-};
-
-type CredentialCheck = { ok: true; principal: VerifiedPrincipal } | { ok: false; reason: string };
-
-/** The one seam of the sign-in: a credential as the user pasted or the identity provider sent it. */
-export type CredentialVerifier = (credential: string, now: Date) => Promise<CredentialCheck>;
-
-/** API tokens (src/daemon/auth/token-store.ts) as dashboard credentials. */
-export function tokenVerifier(tokens: TokenStore): CredentialVerifier {
-  return async (credential, now) => {
-    const check = tokens.verify(credential.trim(), now);
-    if (!check.ok) return { ok: false, reason: check.reason };
-    const t = check.token;
-    return {
-      ok: true,
-      principal: {
-        subject: t.id,
-        actor: `token:${t.id}${t.name ? `(${t.name})` : ""}`,
-        roles: [t.role],
-        ...(t.library !== undefined ? { library: t.library } : {}),
-        ...(t.expiresAt ? { expiresAt: Date.parse(t.expiresAt) } : {}),
-        token: t,
-        stillValid: (at) => {
-          const rec = tokens.list().find((r) => r.id === t.id && r.digest === t.digest);
-          return !!rec && (!rec.expiresAt || Date.parse(rec.expiresAt) > at.getTime());
-        },
-      },
-    };
-  };
-}
-
-export function hasRole(p: VerifiedPrincipal, need: Role): boolean {
-  return p.roles.some((r) => roleAtLeast(r, need));
-}
-
-/** The highest role, for display. */
-export function topRole(p: VerifiedPrincipal): Role {
-  return (["admin", "editor", "viewer"] as const).find((r) => p.roles.includes(r)) ?? "viewer";
-}
+import type { Principal } from "../auth/principal.ts";
 
 export type Session = {
-  principal: VerifiedPrincipal;
+  principal: Principal;
   csrf: string;
   createdAt: number;
   lastSeen: number;
@@ -73,14 +22,21 @@ export type Session = {
 
 export type SessionStore = {
   /** A new session; returns the cookie value (shown to the browser only). */
-  create: (principal: VerifiedPrincipal) => { cookie: string; session: Session };
-  /** The live session of a cookie value, touched; undefined (and ended) when it expired or its credential was revoked. */
-  get: (cookie: string | undefined) => Session | undefined;
+  create: (principal: Principal) => { cookie: string; session: Session };
+  /**
+   * The live session of a cookie value, touched, with its principal refreshed; undefined (and the
+   * session ended) when it expired or its principal no longer resolves. Throws when the refresh
+   * itself failed (a store that cannot be read): the session is kept, the request fails closed.
+   */
+  get: (cookie: string | undefined) => Promise<Session | undefined>;
   end: (cookie: string | undefined) => void;
   size: () => number;
 };
 
-export type SessionOptions = { now: () => number; idleMs?: number; maxAgeMs?: number; maxSessions?: number };
+/** A principal checked again, or undefined when it no longer holds (revoked, expired, org deleted). */
+export type PrincipalRefresh = (principal: Principal) => Promise<Principal | undefined>;
+
+export type SessionOptions = { now: () => number; refresh: PrincipalRefresh; idleMs?: number; maxAgeMs?: number; maxSessions?: number };
 
 const IDLE_MS = 2 * 3600_000;
 const MAX_AGE_MS = 12 * 3600_000;
@@ -107,21 +63,24 @@ export function createSessionStore(opts: SessionOptions): SessionStore {
       sessions.set(key(cookie), session);
       return { cookie, session };
     },
-    get: (cookie) => {
+    get: async (cookie) => {
       if (!cookie || cookie.length > 100) return undefined;
       const k = key(cookie);
       const s = sessions.get(k);
       if (!s) return undefined;
       const now = opts.now();
-      const expired =
-        now - s.lastSeen > idleMs ||
-        now - s.createdAt > maxAgeMs ||
-        (s.principal.expiresAt !== undefined && now >= s.principal.expiresAt) ||
-        !s.principal.stillValid(new Date(now));
+      const expired = now - s.lastSeen > idleMs || now - s.createdAt > maxAgeMs || (s.principal.expiresAt !== undefined && now >= s.principal.expiresAt);
       if (expired) {
         drop(k);
         return undefined;
       }
+      const fresh = await opts.refresh(s.principal);
+      // Ended meanwhile (sign-out during the refresh): stays ended.
+      if (!fresh || sessions.get(k) !== s) {
+        drop(k);
+        return undefined;
+      }
+      s.principal = fresh;
       s.lastSeen = now;
       return s;
     },
@@ -138,4 +97,12 @@ export function csrfMatches(expected: string, presented: string | undefined): bo
   const a = Buffer.from(expected);
   const b = Buffer.from(presented);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** How the page header describes who is signed in: the actor, the org, and a token's role and library. */
+export function principalLabel(p: Principal): string {
+  const parts = [p.actor, `org ${p.org}`];
+  if (p.token) parts.push(p.token.library ? `${p.token.role} of library ${p.token.library}` : p.token.role);
+  if (p.kind === "user") parts.push(`${p.grants.length} binding${p.grants.length === 1 ? "" : "s"}`);
+  return parts.join(" · ");
 }

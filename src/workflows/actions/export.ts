@@ -38,6 +38,48 @@ export const ExportWith = z.strictObject({
   state_dir: z.string().min(1).optional().describe("where the ownership manifest lives (default: the daemon's state folder); literal"),
 });
 
+type ExportWith = z.infer<typeof ExportWith>;
+
+/** Where an export step writes, resolved as the step resolves it when it runs. */
+export type ExportDestination = {
+  /** The `root:` resolved against the library (absent: the library's export.root, else the daemon's working folder). */
+  root?: string;
+  /** The `scope:` (absent: the library's). */
+  scope?: "project" | "user";
+  /** The ownership manifest's folder (`state_dir:`, else the daemon's state folder). */
+  stateDir: string;
+  /** The targets after expanding all/detected (absent: the targets each agent names). */
+  targets?: string[];
+  agents?: string[];
+};
+
+type ExportAt = { libraryRoot: string; stateDir: string; env: Record<string, string | undefined> };
+
+/** The folders of an export step's `with`, as the action resolves them. */
+function exportFolders(input: ExportWith, at: ExportAt): Omit<ExportDestination, "targets"> {
+  const root = input.root ? resolve(at.libraryRoot, input.root) : undefined;
+  return {
+    ...(root ? { root } : {}),
+    ...(input.scope ? { scope: input.scope } : {}),
+    stateDir: input.state_dir ? resolve(at.libraryRoot, input.state_dir) : at.stateDir,
+    ...(input.agents ? { agents: input.agents } : {}),
+  };
+}
+
+/** The step's targets with all/detected expanded (detection sees `env`: the daemon's, with the workflow settings' PATH and HOME). */
+async function exportTargets(input: ExportWith, root: string | undefined, at: ExportAt): Promise<string[] | undefined> {
+  const asked = input.targets === undefined ? undefined : typeof input.targets === "string" ? [input.targets] : input.targets;
+  const detectFrom = () => realDetectEnv({ env: at.env, projectRoot: root ?? at.libraryRoot, homeDir: at.env.HOME || homedir() });
+  return asked ? expandTargets(asked, detectFrom) : undefined;
+}
+
+/** Where an export step writes and which targets, resolved as the action resolves them when it runs. */
+export async function exportDestination(input: ExportWith, at: ExportAt): Promise<ExportDestination> {
+  const folders = exportFolders(input, at);
+  const targets = await exportTargets(input, folders.root, at);
+  return { ...folders, ...(targets ? { targets } : {}) };
+}
+
 /**
  * The agents a set of changed files affects, or undefined when everything must be re-rendered
  * (library manifest, MCP registry, templates, skills, commands, a removed agent, anything unknown).
@@ -95,8 +137,9 @@ export const exportAction = defineAction({
     const lib = live?.library ?? (await loadLibraryWithLayers({ libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, signal: ctx.signal })).lib;
     // What bringing the library up to date cost (a file re-read in the daemon, a full load elsewhere).
     const refreshMs = Math.round(performance.now() - started);
-    const rootArg = input.root ? resolve(ctx.libraryRoot, input.root) : undefined;
-    const stateDir = input.state_dir ? resolve(ctx.libraryRoot, input.state_dir) : ctx.stateDir;
+    // Detection sees the daemon's environment, with the workflow settings' env (PATH, HOME) on top.
+    const at: ExportAt = { libraryRoot: ctx.libraryRoot, stateDir: ctx.stateDir, env: { ...process.env, ...ctx.settings.env } };
+    const { root: rootArg, stateDir } = exportFolders(input, at);
     const allowed = ctx.settings.exportRoots;
     if (allowed) {
       const scope = input.scope ?? lib.manifest.export?.scope ?? "project";
@@ -124,14 +167,9 @@ export const exportAction = defineAction({
         };
       }
     }
-    const asked = input.targets === undefined ? undefined : typeof input.targets === "string" ? [input.targets] : input.targets;
-    // Detection sees the daemon's environment, with the workflow settings' env (PATH, HOME) on top.
-    const detectFrom = () => {
-      const env = { ...process.env, ...ctx.settings.env };
-      return realDetectEnv({ env, projectRoot: rootArg ?? ctx.libraryRoot, homeDir: env.HOME || homedir() });
-    };
-    const targets = asked ? await expandTargets(asked, detectFrom) : undefined;
-    if (asked?.includes("detected") && targets!.length === 0) {
+    const targets = await exportTargets(input, rootArg, at);
+    const askedDetected = input.targets === "detected" || (Array.isArray(input.targets) && input.targets.includes("detected"));
+    if (askedDetected && targets!.length === 0) {
       throw new ActionError("no-targets-detected", "targets: detected found no AI tool on the daemon's machine", {
         retryable: false,
         hint: "name the targets in the step's with.targets, or install a tool ('aicfg doctor' shows where aicfg looks)",

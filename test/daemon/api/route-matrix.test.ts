@@ -100,9 +100,7 @@ describe("route x method x role matrix", () => {
     harness = await setupApi();
     // The dashboard's /ui routes have their own matrix (test/daemon/ui/dashboard.test.ts): they take a session, not a token.
     const tenancy = new Set(harness.api.routes.filter((r) => r.tag === "orgs").map((r) => `${r.method} ${r.path}`));
-    const registered = [
-      ...new Set(harness.api.app.routes.filter((r) => r.method !== "ALL" && !r.path.startsWith("/ui")).map((r) => `${r.method} ${r.path}`)),
-    ]
+    const registered = [...new Set(harness.api.app.routes.filter((r) => r.method !== "ALL" && !r.path.startsWith("/ui")).map((r) => `${r.method} ${r.path}`))]
       .filter((k) => !tenancy.has(k))
       .sort();
     expect(registered).toEqual(Object.keys(MATRIX).sort());

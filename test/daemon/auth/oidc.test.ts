@@ -34,7 +34,11 @@ describe("OIDC bearer tokens", () => {
     idp.publish([key, es]);
     const v = verifierFor(idp);
     const r = await v.verify(await idp.sign(key, claims(), { iat: s - 10 }), now);
-    expect(r).toEqual({ ok: true, identity: { org: "acme", issuer: idp.issuer, subject: "user-42", name: "Ann", groups: ["eng", "ops"] } });
+    // expiresAt is the token's exp (iat + 3600 here): a dashboard session made from it ends then.
+    expect(r).toEqual({
+      ok: true,
+      identity: { org: "acme", issuer: idp.issuer, subject: "user-42", name: "Ann", groups: ["eng", "ops"], expiresAt: (s - 10 + 3600) * 1000 },
+    });
     expect(codeOf(await v.verify(await idp.sign(es, claims(), { iat: s - 10 }), now))).toBe("ok");
     // A custom groups claim; non-string members are dropped.
     const v2 = verifierFor(idp, { groupsClaim: "roles" });

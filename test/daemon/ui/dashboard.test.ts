@@ -1,11 +1,14 @@
 // The dashboard through the daemon's real Hono app (a real daemon behind the API bridge, real
-// tokens): sign-in and the session cookie, CSRF on every action, roles on every page, action and
-// stream, the CSP and escaping of library strings, live updates over SSE, secrets masked in diffs.
+// tokens resolved to principals as /v1 resolves them): sign-in and the session cookie, CSRF on every
+// action, the policy on every page, action and stream, the CSP and escaping of library strings,
+// live updates over SSE, secrets masked in diffs, actions in the hash-chained audit.
 import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CANARY, setupApi, type Harness } from "../api/helpers.ts";
 import { CSP } from "../../../src/daemon/ui/dashboard.ts";
+import { verifyChain } from "../../../src/daemon/tenancy/audit-chain.ts";
+import { auditFile } from "../../../src/daemon/tenancy/file-store.ts";
 import { cookieValue, formPost, hiddenValue, setCookieLine, signIn, type UiSession } from "./helpers.ts";
 
 let harness: Harness | undefined;
@@ -179,6 +182,21 @@ describe("roles and CSRF on every page, action and stream", () => {
     expect(triggers.filter((e) => e.outcome === "ok").map((e) => e.target)).toEqual(["team/sync", "team/sync", "team/backup"]);
     expect(triggers.filter((e) => e.outcome === "denied").length).toBeGreaterThanOrEqual(3);
     expect(triggers.every((e) => e.actor.startsWith("token:tok_"))).toBe(true);
+    // And the org's hash-chained audit: the policy decision of each, as /v1 records it.
+    const chained = (await h.api.auditStore.list("default")).filter((r) => r.action === "run.trigger");
+    expect(chained.filter((r) => r.decision === "allow").map((r) => r.resource)).toEqual([
+      "org/default/lib/team/workflows/sync",
+      "org/default/lib/team/workflows/sync",
+      "org/default/lib/team/workflows/backup",
+    ]);
+    // The two posts without the session's CSRF token are denials by the CSRF check.
+    expect(chained.filter((r) => r.ruleId === "csrf").map((r) => [r.decision, r.status])).toEqual([
+      ["deny", 403],
+      ["deny", 403],
+    ]);
+    // The editor's try at backup was refused for run-commands (the action /v1 requires for a workflow that runs commands).
+    expect(chained.find((r) => r.decision === "deny" && r.resource === "org/default/lib/team/workflows/backup")).toMatchObject({ ruleId: "default-deny" });
+    expect(verifyChain(readFileSync(auditFile(h.stateDir, "default"), "utf8").split("\n"), "default")).toMatchObject({ ok: true });
   });
 
   it("a library-scoped session sees only its library", async () => {
