@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync 
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadManifest } from "../../src/adapters/manifest.ts";
+import { GENERIC_TARGETS } from "../../src/adapters/generic/targets.ts";
 import { listAdapters } from "../../src/adapters/registry.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
 import { cli } from "./helpers.ts";
@@ -56,7 +57,16 @@ function expectSameTree(a: string, b: string): void {
   expect(differing).toEqual([]);
 }
 
-type Target = { target: string; cached: boolean; rendered: number; whole?: boolean; units?: { rendered: string[]; cached: string[] } };
+type Target = {
+  target: string;
+  cached: boolean;
+  rendered: number;
+  whole?: boolean;
+  units?: { rendered: string[]; cached: string[] };
+  outputs?: { rendered: number; cached: number };
+};
+/** Targets whose adapter names each output's inputs (RenderContext.output): those the generic adapter builds. */
+const memoized = new Set([...GENERIC_TARGETS.map((d) => d.id), "cline", "windsurf"]);
 type FileEntry = { path: string; targets: string[]; agent?: string; action: string };
 
 describe("aicfg export: a one-file edit renders only the outputs that read it", () => {
@@ -88,6 +98,12 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
         expect(t.units, t.target).toEqual({ rendered: ["beta"], cached: ["alpha", "gamma"] });
         expect(t.whole).toBeUndefined();
         expect(t.rendered, t.target).toBe(betaOutputs(t.target));
+      } else if (memoized.has(t.target)) {
+        // Only the outputs holding docs.md's text are rendered again: exactly the files that changed.
+        const changedHere = edit.files.filter((f: FileEntry) => f.targets.includes(t.target) && f.action !== "unchanged").length;
+        expect(t.outputs, t.target).toEqual({ rendered: changedHere, cached: expect.any(Number) });
+        expect(t.rendered, t.target).toBe(changedHere);
+        expect(t.whole).toBeUndefined();
       } else {
         expect(t.whole, t.target).toBe(true);
         expect(t.units).toBeUndefined();
@@ -95,7 +111,7 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
     }
     // Embedding targets of both kinds were involved: a split one (chatgpt copies the knowledge) and a whole one (cursor rules).
     expect(again.map((t: Target) => t.target)).toEqual(expect.arrayContaining(["chatgpt", "cursor"]));
-    expect(edit.rendered.whole).toEqual(again.filter((t: Target) => !split.has(t.target)).map((t: Target) => t.target));
+    expect(edit.rendered.whole).toEqual(again.filter((t: Target) => !split.has(t.target) && !memoized.has(t.target)).map((t: Target) => t.target));
     expect(edit.rendered.outputs).toBe(again.reduce((n: number, t: Target) => n + t.rendered, 0));
     expect(edit.rendered.outputs).toBeLessThan(cold.rendered.outputs);
     expect(edit.rendered.totalOutputs).toBe(cold.rendered.totalOutputs);
@@ -168,12 +184,19 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
 
   it("drops the cache records of an agent that is gone, and its outputs with them", async () => {
     await exportTo("out", "state");
-    const units = (name: string) => Object.keys(loadManifest(join(dir.path, "state")).cache).filter((k) => k.endsWith(`\u0000agent\u0000${name}`));
+    const cache = () => Object.keys(loadManifest(join(dir.path, "state")).cache);
+    const units = (name: string) => cache().filter((k) => k.endsWith(`\u0000agent\u0000${name}`) && !k.includes("\u0000out\u0000"));
+    // The memoized outputs of gamma (one per memoized target) go too.
+    const memos = (name: string) => cache().filter((k) => k.endsWith(`\u0000out\u0000agent\u0000${name}`));
+    const memoizedHere = listAdapters().filter((a) => memoized.has(a.id) && a.scopes.includes("project")).length;
+    expect(memos("gamma").length).toBe(memoizedHere);
     expect(units("gamma").length).toBe(listAdapters().filter((a) => a.split === "agent").length);
     rmSync(join(lib(), "agents", "gamma.md"));
     const r = await exportTo("out", "state");
     expect(r.ok).toBe(true);
     expect(units("gamma")).toEqual([]);
+    expect(memos("gamma")).toEqual([]);
+    expect(memos("beta").length).toBe(memoizedHere);
     expect(units("beta").length).toBeGreaterThan(0);
     await exportTo("oracle", "state-oracle");
     expectSameTree("out", "oracle");
