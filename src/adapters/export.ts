@@ -409,7 +409,8 @@ function prepareExport(opts: ExportOptions): Prepared {
             if (hit.budget) split.budgets.push({ ...(hit.budget as BudgetFigures), budget: adapter.budget });
             continue;
           }
-          reads = new Set();
+          // The large-context planner (fallback.ts) decides from the sizes and descriptions of the agent's knowledge.
+          reads = new Set(a.knowledge.map((k) => k.absPath));
           const r = adapter.render([a], ctx);
           const shared = r.files.find((f) => f.kind !== "file");
           if (shared)
@@ -434,7 +435,9 @@ function prepareExport(opts: ExportOptions): Prepared {
         const names = new Set(targetAgents.map((a) => a.name));
         for (const k of Object.keys(manifest.cache)) if (k.startsWith(prefix) && !names.has(k.slice(prefix.length))) cacheDrops.push(k);
       } else {
-        reads = new Set();
+        // The large-context planner (fallback.ts) decides from the sizes and descriptions of every agent's
+        // knowledge (read once per export, not per target): a change to any of them may change the plan.
+        reads = new Set(targetAgents.flatMap((a) => a.knowledge.map((k) => k.absPath)));
         ctx.output = (key, declared, compute) => {
           const full = memoPrefix + key;
           if (memo.used.has(full)) throw new Error(`names two outputs '${key}' (a bug in the adapter)`);
