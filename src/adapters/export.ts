@@ -6,7 +6,7 @@ import { join, resolve, sep } from "node:path";
 import type { InputScan } from "../library/inputs.ts";
 import { saveExportRecord } from "./export-record.ts";
 import { hasErrors, type Diagnostic } from "../library/diagnostics.ts";
-import { hashValue } from "../library/hash.ts";
+import { hashValue, sha256 } from "../library/hash.ts";
 import { loadLibrary } from "../library/load.ts";
 import type { Library, ResolvedAgent } from "../library/model.ts";
 import { readKnowledgeBody, resolveAll } from "../library/resolve.ts";
@@ -29,7 +29,7 @@ import { getAdapter, listAdapters } from "./registry.ts";
 import { renderExtras } from "./extras/index.ts";
 import { budgetWarning, measureBudget, type BudgetFigures, type ContextBudget } from "./budget.ts";
 import { markSecretFiles, prepareSecrets } from "./secrets.ts";
-import type { Adapter, OutputFile, RenderContext, RenderResult, Roots } from "./types.ts";
+import type { Adapter, OutputFile, OutputPart, RenderContext, RenderResult, Roots } from "./types.ts";
 
 const EXPORT_FORMAT_VERSION = "2";
 
@@ -87,7 +87,12 @@ type TargetSummary = {
   rendered: number;
   /** A target rendered per agent (Adapter.split): the agents rendered again and those whose outputs were cached. */
   units?: { rendered: string[]; cached: string[] };
-  /** Rendered again as a whole: its adapter cannot render one agent alone (shared files hold every agent's part). */
+  /**
+   * A target whose adapter names each output with its inputs (RenderContext.output): the outputs (file
+   * paths) rendered again because an input changed, and those given back from the previous export.
+   */
+  outputs?: { rendered: number; cached: number };
+  /** Rendered again as a whole: its adapter neither renders one agent alone nor names its outputs' inputs. */
   whole?: boolean;
 };
 
@@ -356,17 +361,22 @@ function prepareExport(opts: ExportOptions): Prepared {
       continue;
     }
     const canCache = !opts.noCache && !opts.force && !only && unitsTrusted && !prepared.literals.length;
-    const unitCached = (key: string, fp: string): CacheRecord | undefined => {
+    // `intact`: the unit's files must be as the manifest recorded them; a memoized output checks its own
+    // (replayOutputs: a whole file by the hash of what is on disk, a shared file's part by the plan's drift check).
+    const unitCached = (key: string, fp: string, intact = true): CacheRecord | undefined => {
       const c = manifest.cache[key];
       return canCache &&
         c &&
         c.fingerprint === fp &&
         !c.reads.some(([p]) => moved.has(p) || seen.has(p)) &&
         readsUnchanged(c.reads, knownStats) &&
-        outputsIntact(manifest, c.paths, target)
+        (!intact || outputsIntact(manifest, c.paths, target))
         ? c
         : undefined;
     };
+    // The target's memoized outputs (RenderContext.output): keys used by this render, paths given back and rendered again.
+    const memoPrefix = `${cacheKey}\u0000out\u0000`;
+    const memo = { used: new Set<string>(), hits: new Set<string>(), misses: new Set<string>(), lastReads: new Set<string>() };
     const readStatsOf = (set: Iterable<string>): [string, number, number][] => {
       const out: [string, number, number][] = [];
       for (const p of [...set].sort()) {
@@ -399,7 +409,8 @@ function prepareExport(opts: ExportOptions): Prepared {
             if (hit.budget) split.budgets.push({ ...(hit.budget as BudgetFigures), budget: adapter.budget });
             continue;
           }
-          reads = new Set();
+          // The large-context planner (fallback.ts) decides from the sizes and descriptions of the agent's knowledge.
+          reads = new Set(a.knowledge.map((k) => k.absPath));
           const r = adapter.render([a], ctx);
           const shared = r.files.find((f) => f.kind !== "file");
           if (shared)
@@ -424,9 +435,52 @@ function prepareExport(opts: ExportOptions): Prepared {
         const names = new Set(targetAgents.map((a) => a.name));
         for (const k of Object.keys(manifest.cache)) if (k.startsWith(prefix) && !names.has(k.slice(prefix.length))) cacheDrops.push(k);
       } else {
-        reads = new Set();
-        rendered = adapter.render(targetAgents, ctx);
+        // The large-context planner (fallback.ts) decides from the sizes and descriptions of every agent's
+        // knowledge (read once per export, not per target): a change to any of them may change the plan.
+        reads = new Set(targetAgents.flatMap((a) => a.knowledge.map((k) => k.absPath)));
+        ctx.output = (key, declared, compute) => {
+          const full = memoPrefix + key;
+          if (memo.used.has(full)) throw new Error(`names two outputs '${key}' (a bug in the adapter)`);
+          memo.used.add(full);
+          const fp = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, lib: unitLibKey, files: declared.files ?? [], values: declared.values });
+          const hit = unitCached(full, fp, false);
+          const replayed = hit && replayOutputs(hit);
+          if (hit && replayed) {
+            for (const [p] of hit.reads) reads.add(p);
+            for (const f of replayed) memo.hits.add(f.path);
+            return { files: replayed, warnings: (hit.warnings ?? []) as Diagnostic[] };
+          }
+          const outer = reads;
+          reads = new Set(declared.files ?? []);
+          let part: OutputPart;
+          try {
+            part = compute();
+          } finally {
+            const mine = reads;
+            reads = outer;
+            for (const p of mine) outer.add(p);
+            memo.lastReads = mine;
+          }
+          for (const f of part.files) memo.misses.add(f.path);
+          // Never a decrypted value (prepared.literals: marked secret only after the render) nor a secret file.
+          if (!prepared.literals.length && !part.files.some((f) => "secret" in f && f.secret))
+            unitUpdates[full] = {
+              fingerprint: fp,
+              paths: [...new Set(part.files.map((f) => f.path))].sort(),
+              reads: readStatsOf(memo.lastReads),
+              outputs: part.files.map(storedOutput),
+              ...(part.warnings.length ? { warnings: part.warnings as Record<string, unknown>[] } : {}),
+            };
+          return part;
+        };
+        try {
+          rendered = adapter.render(targetAgents, ctx);
+        } finally {
+          ctx.output = undefined;
+        }
         for (const p of reads) targetReads.add(p);
+        // The records of outputs this render no longer has (a removed agent or knowledge file) are dropped.
+        for (const k of Object.keys(manifest.cache)) if (k.startsWith(memoPrefix) && !memo.used.has(k)) cacheDrops.push(k);
       }
       // Library-wide skills, commands and ignore patterns, for tools that have a native place for them.
       reads = new Set();
@@ -461,8 +515,11 @@ function prepareExport(opts: ExportOptions): Prepared {
     }
     const files = only ? rendered.files.filter((f) => f.kind !== "file" || !f.agent || only.has(f.agent)) : rendered.files;
     const renderedPaths = new Set(files.map((f) => f.path));
-    summary.rendered = renderedPaths.size;
+    // A path given back from the cache by every output that holds it was not rendered again.
+    const replayedOnly = [...renderedPaths].filter((p) => memo.hits.has(p) && !memo.misses.has(p)).length;
+    summary.rendered = renderedPaths.size - replayedOnly;
     if (split) summary.units = { rendered: split.rendered, cached: split.cached };
+    else if (memo.used.size) summary.outputs = { rendered: summary.rendered, cached: replayedOnly };
     else summary.whole = true;
     for (const p of keep) if (renderedPaths.has(p)) keep.delete(p);
     summary.counts.unchanged += keep.size;
@@ -582,6 +639,39 @@ function largestOf(budget: ContextBudget, units: readonly BudgetFigures[]): Budg
     files: units.reduce((n, u) => n + u.files, 0),
     totalChars: units.reduce((n, u) => n + u.totalChars, 0),
   };
+}
+
+/** What the cache keeps of a memoized output: a whole file without its content (it is on disk, checked by hash). */
+function storedOutput(f: OutputFile): Record<string, unknown> {
+  if (f.kind !== "file") return f;
+  const { content, ...rest } = f;
+  return { ...rest, hash: sha256(content), binary: typeof content !== "string" };
+}
+
+/**
+ * The outputs a memoized render gave, as they were: a whole file's content is read back from disk and
+ * must still hash as written (else the output is rendered again and the plan sees any drift).
+ */
+function replayOutputs(c: CacheRecord): OutputFile[] | undefined {
+  if (!c.outputs) return undefined;
+  const out: OutputFile[] = [];
+  for (const o of c.outputs) {
+    if (o.kind !== "file") {
+      out.push(o as OutputFile);
+      continue;
+    }
+    const { hash, binary, ...rest } = o as Extract<OutputFile, { kind: "file" }> & { hash: string; binary: boolean };
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(rest.path);
+    } catch {
+      return undefined;
+    }
+    const content = binary ? new Uint8Array(bytes) : bytes.toString("utf8");
+    if (sha256(content) !== hash) return undefined;
+    out.push({ ...rest, content });
+  }
+  return out;
 }
 
 function checkExtensions(adapter: Adapter, agents: readonly ResolvedAgent[]): { errors: Diagnostic[]; bad: Set<string> } {

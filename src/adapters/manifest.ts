@@ -42,6 +42,12 @@ export const OwnedFileManifest = z.object({
       budget: z.record(z.string(), z.unknown()).optional(),
       /** One agent of a target rendered per agent (Adapter.split): the warnings its render gave, reported again when it is cached. */
       warnings: z.array(z.record(z.string(), z.unknown())).optional(),
+      /**
+       * One memoized output of a target (RenderContext.output): what it gave, to give back when its inputs
+       * are unchanged. A whole file by the hash of its content (read back from disk), a part of a shared
+       * file (md-section, json-keys, toml-tables) with its content; never a secret one.
+       */
+      outputs: z.array(z.record(z.string(), z.unknown())).optional(),
     }),
   ),
 });

@@ -22,7 +22,23 @@ export type RenderContext = Roots & {
   readKnowledge: (absPath: string) => string;
   /** Raw bytes of a library file (skill companions). */
   readBytes: (absPath: string) => Uint8Array;
+  /**
+   * The export's memo of one output (or a few that share their inputs), set by the export layer while
+   * a target renders (export.ts): when the inputs `reads` names are those of the previous export, the
+   * outputs it recorded are given back and `compute` is not called. Absent (tests, a render outside an
+   * export): adapters call `compute` themselves (memo.ts `outputOf`).
+   */
+  output?: (key: string, reads: OutputReads, compute: () => OutputPart) => OutputPart;
 };
+
+/**
+ * What an output depends on: library files (size and mtime, and the export's changed-input lists) and
+ * values (hashed: the agents, knowledge metadata and options it is made from). The export adds the
+ * target, scope, roots and the library manifest; an output must depend on nothing else.
+ */
+export type OutputReads = { files?: readonly string[]; values: unknown };
+/** What a memoized part of a render gives: its outputs and the warnings found making them. */
+export type OutputPart = { files: OutputFile[]; warnings: Diagnostic[] };
 
 /** One file (or part of a shared file) an adapter wants on disk. Paths are absolute. */
 export type OutputFile =

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync 
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadManifest } from "../../src/adapters/manifest.ts";
+import { GENERIC_TARGETS } from "../../src/adapters/generic/targets.ts";
 import { listAdapters } from "../../src/adapters/registry.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
 import { cli } from "./helpers.ts";
@@ -56,7 +57,16 @@ function expectSameTree(a: string, b: string): void {
   expect(differing).toEqual([]);
 }
 
-type Target = { target: string; cached: boolean; rendered: number; whole?: boolean; units?: { rendered: string[]; cached: string[] } };
+type Target = {
+  target: string;
+  cached: boolean;
+  rendered: number;
+  whole?: boolean;
+  units?: { rendered: string[]; cached: string[] };
+  outputs?: { rendered: number; cached: number };
+};
+/** Targets whose adapter names each output's inputs (RenderContext.output): those the generic adapter builds. */
+const memoized = new Set([...GENERIC_TARGETS.map((d) => d.id), "cline", "windsurf"]);
 type FileEntry = { path: string; targets: string[]; agent?: string; action: string };
 
 describe("aicfg export: a one-file edit renders only the outputs that read it", () => {
@@ -88,6 +98,12 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
         expect(t.units, t.target).toEqual({ rendered: ["beta"], cached: ["alpha", "gamma"] });
         expect(t.whole).toBeUndefined();
         expect(t.rendered, t.target).toBe(betaOutputs(t.target));
+      } else if (memoized.has(t.target)) {
+        // Only the outputs holding docs.md's text are rendered again: exactly the files that changed.
+        const changedHere = edit.files.filter((f: FileEntry) => f.targets.includes(t.target) && f.action !== "unchanged").length;
+        expect(t.outputs, t.target).toEqual({ rendered: changedHere, cached: expect.any(Number) });
+        expect(t.rendered, t.target).toBe(changedHere);
+        expect(t.whole).toBeUndefined();
       } else {
         expect(t.whole, t.target).toBe(true);
         expect(t.units).toBeUndefined();
@@ -95,7 +111,7 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
     }
     // Embedding targets of both kinds were involved: a split one (chatgpt copies the knowledge) and a whole one (cursor rules).
     expect(again.map((t: Target) => t.target)).toEqual(expect.arrayContaining(["chatgpt", "cursor"]));
-    expect(edit.rendered.whole).toEqual(again.filter((t: Target) => !split.has(t.target)).map((t: Target) => t.target));
+    expect(edit.rendered.whole).toEqual(again.filter((t: Target) => !split.has(t.target) && !memoized.has(t.target)).map((t: Target) => t.target));
     expect(edit.rendered.outputs).toBe(again.reduce((n: number, t: Target) => n + t.rendered, 0));
     expect(edit.rendered.outputs).toBeLessThan(cold.rendered.outputs);
     expect(edit.rendered.totalOutputs).toBe(cold.rendered.totalOutputs);
@@ -168,14 +184,104 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
 
   it("drops the cache records of an agent that is gone, and its outputs with them", async () => {
     await exportTo("out", "state");
-    const units = (name: string) => Object.keys(loadManifest(join(dir.path, "state")).cache).filter((k) => k.endsWith(`\u0000agent\u0000${name}`));
+    const cache = () => Object.keys(loadManifest(join(dir.path, "state")).cache);
+    const units = (name: string) => cache().filter((k) => k.endsWith(`\u0000agent\u0000${name}`) && !k.includes("\u0000out\u0000"));
+    // The memoized outputs of gamma (one per memoized target) go too.
+    const memos = (name: string) => cache().filter((k) => k.endsWith(`\u0000out\u0000agent\u0000${name}`));
+    const memoizedHere = listAdapters().filter((a) => memoized.has(a.id) && a.scopes.includes("project")).length;
+    expect(memos("gamma").length).toBe(memoizedHere);
     expect(units("gamma").length).toBe(listAdapters().filter((a) => a.split === "agent").length);
     rmSync(join(lib(), "agents", "gamma.md"));
     const r = await exportTo("out", "state");
     expect(r.ok).toBe(true);
     expect(units("gamma")).toEqual([]);
+    expect(memos("gamma")).toEqual([]);
+    expect(memos("beta").length).toBe(memoizedHere);
     expect(units("beta").length).toBeGreaterThan(0);
     await exportTo("oracle", "state-oracle");
     expectSameTree("out", "oracle");
   });
+});
+
+describe("aicfg export: every target, edit after edit, writes what a cold export writes", () => {
+  for (const scope of ["project", "user"] as const) {
+    it(`${scope} scope: knowledge of one agent and of two, an MCP server, a mode move, a rename and a removal`, async () => {
+      const run = async (out: string, state: string) => {
+        const args = ["export", "--library", lib(), "--target", "all", "--scope", scope, "--root", join(dir.path, out), "--state-dir", join(dir.path, state)];
+        const r = await cli([...args, "--json"]);
+        expect(r.err).not.toContain("error:");
+        const j = r.json();
+        expect(j.ok, JSON.stringify(j.errors)).toBe(true);
+        return j;
+      };
+      const cold = await run("out", "state");
+      // Every target with this scope is exported (both scopes together cover all 37).
+      expect(cold.targets.map((t: Target) => t.target).sort()).toEqual(
+        listAdapters()
+          .filter((a) => a.scopes.includes(scope))
+          .map((a) => a.id)
+          .sort(),
+      );
+      for (const t of cold.targets as Target[]) if (memoized.has(t.target)) expect(t.outputs, t.target).toEqual({ rendered: t.rendered, cached: 0 });
+      let n = 0;
+      const step = async (edit: () => void) => {
+        edit();
+        const r = await run("out", "state");
+        n++;
+        // The oracle: a cold export of the edited library into a fresh root with a fresh state.
+        await run(`oracle-${n}`, `state-oracle-${n}`);
+        expectSameTree("out", `oracle-${n}`);
+        return r;
+      };
+      const write = (rel: string, text: string) => writeFileSync(join(lib(), rel), text);
+
+      // 1. docs.md, read by beta alone: in every memoized target exactly the outputs that hold its text
+      // are rendered again (its rule file, or the instructions file that inlines it), nothing else.
+      const marker = "Short sentences.";
+      const holding = new Map<string, number>();
+      for (const f of cold.files as FileEntry[])
+        for (const t of f.targets) if (readFileSync(f.path, "utf8").includes(marker)) holding.set(t, (holding.get(t) ?? 0) + 1);
+      const r1 = await step(() => write("knowledge/docs.md", "---\ntitle: Docs style\n---\n# Docs\n\nVery short sentences, always.\n"));
+      let memoTargets = 0;
+      for (const t of r1.targets as Target[]) {
+        if (!memoized.has(t.target)) continue;
+        memoTargets++;
+        const expected = holding.get(t.target) ?? 0;
+        expect(expected, t.target).toBeLessThanOrEqual(1);
+        if (t.cached) expect(expected, t.target).toBe(0);
+        else expect(t.outputs, t.target).toEqual({ rendered: expected, cached: t.outputs!.rendered + t.outputs!.cached - expected });
+        if (!t.cached) expect(t.rendered, t.target).toBe(expected);
+      }
+      expect(memoTargets).toBeGreaterThan(20);
+      expect([...holding].filter(([t, k]) => memoized.has(t) && k === 1).length).toBeGreaterThan(10);
+      // Cached outputs were given back: a memoized target with more outputs than docs.md's kept them.
+      expect((r1.targets as Target[]).some((t) => t.outputs && t.outputs.rendered === 1 && t.outputs.cached > 0)).toBe(true);
+
+      // 2. Knowledge shared by two agents (beta and gamma).
+      await step(() => write("knowledge/shared.md", "# Shared\n\nBe kind and precise in reviews and docs.\n"));
+      // 3. An MCP server's definition.
+      await step(() => write("mcp/fetch.yaml", "command: uvx\nargs: [mcp-server-fetch, --ignore-robots-txt]\n"));
+      // 4. A knowledge file moving from on-demand to always (gamma's review.md), and 5. one from always to on-demand (beta's docs.md).
+      await step(() => write("agents/gamma.md", "---\ndescription: Reviews changes\nknowledge: [shared.md, review.md]\n---\nReview every change.\n"));
+      await step(() =>
+        write(
+          "agents/beta.md",
+          "---\ndescription: Writes the docs\nknowledge: [{ path: docs.md, mode: on-demand }, shared.md]\n---\nWrite the docs plainly.\n",
+        ),
+      );
+      // Knowledge growing over the budgets and back: the large-context planner (fallback.ts) decides otherwise, and the outputs follow.
+      const huge = await step(() => write("knowledge/shared.md", `# Shared\n\n${"Be kind and precise in reviews and docs. ".repeat(6000)}\n`));
+      expect(huge.files.some((f: FileEntry) => f.path.includes(join(".aicfg", "index")) || f.action !== "unchanged")).toBe(true);
+      await step(() => write("knowledge/shared.md", "# Shared\n\nBe kind.\n"));
+      // 6. An agent renamed, 7. an agent removed.
+      await step(() => {
+        write("agents/alpha2.md", readFileSync(join(lib(), "agents", "alpha.md"), "utf8"));
+        rmSync(join(lib(), "agents", "alpha.md"));
+      });
+      const removed = await step(() => rmSync(join(lib(), "agents", "gamma.md")));
+      expect(removed.files.some((f: FileEntry) => f.action === "delete")).toBe(true);
+      const gone = Object.keys(loadManifest(join(dir.path, "state")).cache).filter((k) => /\u0000out\u0000agent\u0000(gamma|alpha)$/.test(k));
+      expect(gone).toEqual([]);
+    });
+  }
 });

@@ -344,11 +344,13 @@ describe("aicfg export: a no-op costs stat calls only", () => {
     await cli(args());
     writeFileSync(join(lib(), "knowledge", "style.md"), "# Style\n\nVery short sentences, always.\n");
     const r = (await cli(args())).json();
-    // Claude Code refers to knowledge by path, Cursor embeds it: only Cursor's outputs are rendered.
-    expect(r.targets.filter((t: { cached: boolean }) => !t.cached).map((t: { target: string }) => t.target)).toEqual(["cursor"]);
-    const cursor = r.targets.find((t: { target: string }) => t.target === "cursor");
-    expect(r.rendered).toEqual({ targets: 1, outputs: cursor.rendered, totalOutputs: cold.rendered.totalOutputs, whole: ["cursor"] });
-    expect(cursor.rendered).toBeLessThan(cold.rendered.totalOutputs);
+    // Cursor embeds the text; Claude Code refers to it by path, but its large-context plan (fallback.ts)
+    // is made from the knowledge's sizes, so a size change renders it again too.
+    const again = r.targets.filter((t: { cached: boolean }) => !t.cached);
+    expect(again.map((t: { target: string }) => t.target)).toEqual(["claude-code", "cursor"]);
+    const outputs = again.reduce((n: number, t: { rendered: number }) => n + t.rendered, 0);
+    expect(r.rendered).toEqual({ targets: 2, outputs, totalOutputs: cold.rendered.totalOutputs, whole: ["claude-code", "cursor"] });
+    expect(outputs).toBeLessThanOrEqual(cold.rendered.totalOutputs);
     const human = await cli(args().filter((a) => a !== "--json"));
     expect(human.out).toContain(`0 of ${cold.rendered.totalOutputs} output(s) rendered again (0 target(s) whose inputs changed).`);
   });

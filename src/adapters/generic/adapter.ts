@@ -8,6 +8,8 @@ import { VARIOUS_WINDOW } from "../budget.ts";
 import { withLargeContext, type LargeContext, type LargeContextStrategy } from "../fallback.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
 import type { Adapter, Capability, FileSource, OutputFile, RenderContext, RenderResult, Roots, Support } from "../types.ts";
+import { hashValue } from "../../library/hash.ts";
+import { agentInput, outputOf } from "../memo.ts";
 import { GenericExtension, mcpPath, TargetDefinition, type FrontmatterMap, type ScopeLayout, type TargetDefinitionInput } from "./definition.ts";
 import { canParse, parseGeneric } from "./parse.ts";
 import { NO_ENV_REFS } from "../secrets.ts";
@@ -113,6 +115,8 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
   const def = TargetDefinition.parse(input);
   const id = def.id;
   const scopes = (["project", "user"] as const).filter((s) => def.scopes[s]);
+  // Every output depends on the definition (its layouts, frontmatter maps, limits, hints).
+  const defKey = hashValue(def);
 
   const render = (agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult => {
     const layout = def.scopes[ctx.scope];
@@ -130,97 +134,136 @@ export function genericAdapter(input: TargetDefinitionInput): Adapter {
     const root = scopeRoot(ctx);
     const sorted = byName(agents);
     const agentByName = new Map(sorted.map((a) => [a.name, a]));
-    const blocks: string[] = [];
+    // What the instructions file holds (one md-section), rendered after the loops as one output.
+    const blockAgents: ResolvedAgent[] = [];
+    const blockKnowledge: KnowledgeMeta[] = [];
     const otherScope = scopes.find((s) => s !== ctx.scope);
 
+    // Each agent's file and warnings are one output, made from that agent alone.
     for (const a of sorted) {
-      warnings.push(
-        ...unexpressed(
-          id,
-          a,
-          { model: !!layout.agents?.modelKey, mcp: !!layout.mcp },
-          {
-            mcp:
-              otherScope && def.scopes[otherScope]?.mcp
-                ? `${def.displayName} reads MCP servers only in ${otherScope} scope; export with --scope ${otherScope}`
-                : (def.mcpHint ?? `configure the servers in ${def.displayName} itself`),
-          },
-        ),
-      );
-      const model = modelFor(a, id);
-      const extra = (a.extensions[id] as GenericExtension | undefined)?.frontmatter ?? {};
-      if (layout.agents) {
-        const fm = fillFrontmatter(layout.agents.frontmatter, { name: a.name, description: a.description, globs: [] });
-        const explicit = typeof a.model === "object" && a.model[id] !== undefined;
-        if (model !== undefined && layout.agents.modelPattern && !explicit && !new RegExp(layout.agents.modelPattern).test(model)) {
-          warnings.push(unsupported(id, a, `the model '${model}'`, `${def.displayName} does not take this model id; give one with model: {${id}: ...}`));
-        } else if (layout.agents.modelKey && model !== undefined) fm[layout.agents.modelKey] = model;
-        files.push({
-          kind: "file",
-          path: join(root, layout.agents.dir, a.name + layout.agents.extension),
-          content: withFrontmatter({ ...fm, ...extra }, a.instructions),
-          agent: a.name,
-        });
-      } else if (layout.rules) {
-        const r = layout.rules;
-        const map = r.agentAs === "onDemand" && r.frontmatter.onDemand ? r.frontmatter.onDemand : r.frontmatter.always;
-        const fm = fillFrontmatter(map, { name: a.name, description: a.description, globs: [] });
-        files.push({
-          kind: "file",
-          path: join(root, r.dir, r.naming.agent.replaceAll("{name}", a.name) + r.extension),
-          content: withFrontmatter({ ...fm, ...extra }, a.instructions),
-          agent: a.name,
-          ...(map === r.frontmatter.always ? { alwaysLoaded: true } : {}),
-        });
-      } else if (layout.instructions) {
-        blocks.push(agentBlock(a));
-        if (Object.keys(extra).length)
-          warnings.push(
-            unsupported(id, a, `extensions.${id}.frontmatter`, `${def.displayName} keeps agents in one shared file, which has no per-agent frontmatter`),
-          );
-      } else {
-        warnings.push(unsupported(id, a, "instructions", `${def.displayName} takes only MCP servers from files`));
-      }
+      if (!layout.agents && !layout.rules && layout.instructions) blockAgents.push(a);
+      const part = outputOf(ctx, `agent\u0000${a.name}`, { values: { def: defKey, agent: agentInput(a) } }, () => {
+        const files: OutputFile[] = [];
+        const warnings: Diagnostic[] = [];
+        warnings.push(
+          ...unexpressed(
+            id,
+            a,
+            { model: !!layout.agents?.modelKey, mcp: !!layout.mcp },
+            {
+              mcp:
+                otherScope && def.scopes[otherScope]?.mcp
+                  ? `${def.displayName} reads MCP servers only in ${otherScope} scope; export with --scope ${otherScope}`
+                  : (def.mcpHint ?? `configure the servers in ${def.displayName} itself`),
+            },
+          ),
+        );
+        const model = modelFor(a, id);
+        const extra = (a.extensions[id] as GenericExtension | undefined)?.frontmatter ?? {};
+        if (layout.agents) {
+          const fm = fillFrontmatter(layout.agents.frontmatter, { name: a.name, description: a.description, globs: [] });
+          const explicit = typeof a.model === "object" && a.model[id] !== undefined;
+          if (model !== undefined && layout.agents.modelPattern && !explicit && !new RegExp(layout.agents.modelPattern).test(model)) {
+            warnings.push(unsupported(id, a, `the model '${model}'`, `${def.displayName} does not take this model id; give one with model: {${id}: ...}`));
+          } else if (layout.agents.modelKey && model !== undefined) fm[layout.agents.modelKey] = model;
+          files.push({
+            kind: "file",
+            path: join(root, layout.agents.dir, a.name + layout.agents.extension),
+            content: withFrontmatter({ ...fm, ...extra }, a.instructions),
+            agent: a.name,
+          });
+        } else if (layout.rules) {
+          const r = layout.rules;
+          const map = r.agentAs === "onDemand" && r.frontmatter.onDemand ? r.frontmatter.onDemand : r.frontmatter.always;
+          const fm = fillFrontmatter(map, { name: a.name, description: a.description, globs: [] });
+          files.push({
+            kind: "file",
+            path: join(root, r.dir, r.naming.agent.replaceAll("{name}", a.name) + r.extension),
+            content: withFrontmatter({ ...fm, ...extra }, a.instructions),
+            agent: a.name,
+            ...(map === r.frontmatter.always ? { alwaysLoaded: true } : {}),
+          });
+        } else if (layout.instructions) {
+          if (Object.keys(extra).length)
+            warnings.push(
+              unsupported(id, a, `extensions.${id}.frontmatter`, `${def.displayName} keeps agents in one shared file, which has no per-agent frontmatter`),
+            );
+        } else {
+          warnings.push(unsupported(id, a, "instructions", `${def.displayName} takes only MCP servers from files`));
+        }
+        return { files, warnings };
+      });
+      files.push(...part.files);
+      warnings.push(...part.warnings);
     }
 
-    const knowledgeWarn = (k: KnowledgeMeta, feature: string, hint: string): void => {
-      for (const name of k.agents) warnings.push(unsupported(id, agentByName.get(name)!, feature, hint));
-    };
+    // Each knowledge file's rule file and warnings are one output: made from that file, its metadata and the agents that use it.
     for (const k of collectKnowledge(sorted, ctx)) {
       const r = layout.rules;
-      const fields = { name: knowledgeSlug(k.path), description: k.description, globs: k.globs };
-      const ruleFile = (map: FrontmatterMap): void => {
-        files.push({
-          kind: "file",
-          path: join(root, r!.dir, r!.naming.knowledge.replaceAll("{slug}", fields.name).replaceAll("{name}", fields.name) + r!.extension),
-          content: withFrontmatter(fillFrontmatter(map, fields), k.body),
-          ...(map === r!.frontmatter.always ? { alwaysLoaded: true } : {}),
-          ...(k.agents.length === 1 ? { agent: k.agents[0]! } : {}),
-        });
+      if (!(k.globs.length && r?.frontmatter.glob) && k.mode === "always" && !r && layout.instructions) blockKnowledge.push(k);
+      const reads = { files: [k.absPath], values: { def: defKey, k: { ...k, body: undefined }, agents: k.agents.map((n) => agentByName.get(n)!.sourceFile) } };
+      const part = outputOf(ctx, `knowledge\u0000${k.path}`, reads, () => {
+        const files: OutputFile[] = [];
+        const warnings: Diagnostic[] = [];
+        const knowledgeWarn = (k: KnowledgeMeta, feature: string, hint: string): void => {
+          for (const name of k.agents) warnings.push(unsupported(id, agentByName.get(name)!, feature, hint));
+        };
+        const fields = { name: knowledgeSlug(k.path), description: k.description, globs: k.globs };
+        const ruleFile = (map: FrontmatterMap): void => {
+          files.push({
+            kind: "file",
+            path: join(root, r!.dir, r!.naming.knowledge.replaceAll("{slug}", fields.name).replaceAll("{name}", fields.name) + r!.extension),
+            content: withFrontmatter(fillFrontmatter(map, fields), k.body),
+            ...(map === r!.frontmatter.always ? { alwaysLoaded: true } : {}),
+            ...(k.agents.length === 1 ? { agent: k.agents[0]! } : {}),
+          });
+        };
+        if (k.globs.length && r?.frontmatter.glob) {
+          ruleFile(r.frontmatter.glob);
+          return { files, warnings };
+        }
+        if (k.globs.length)
+          knowledgeWarn(k, `the applyTo globs of knowledge ${k.path}`, `${def.displayName} cannot scope rules to files; it is loaded as ${k.mode} knowledge`);
+        if (k.mode === "always") {
+          if (r) ruleFile(r.frontmatter.always);
+          else if (layout.instructions) {
+            // In the instructions file (blockKnowledge): rendered with it below.
+          } else knowledgeWarn(k, `always-on knowledge ${k.path}`, `${def.displayName} has no file for always-on context in ${ctx.scope} scope`);
+        } else if (r?.frontmatter.onDemand) ruleFile(r.frontmatter.onDemand);
+        // Without on-demand rules the large-context planner (fallback.ts) has already made on-demand knowledge an index in the instructions.
+        return { files, warnings };
+      });
+      files.push(...part.files);
+      warnings.push(...part.warnings);
+    }
+
+    // The instructions file holds every agent and always-on knowledge file in it: any of them changed renders it again.
+    if (layout.instructions && (blockAgents.length || blockKnowledge.length)) {
+      const path = join(root, layout.instructions.file);
+      const reads = {
+        files: blockKnowledge.map((k) => k.absPath),
+        values: { def: defKey, agents: blockAgents.map(agentInput), knowledge: blockKnowledge.map((k) => ({ ...k, body: undefined })) },
       };
-      if (k.globs.length && r?.frontmatter.glob) {
-        ruleFile(r.frontmatter.glob);
-        continue;
-      }
-      if (k.globs.length)
-        knowledgeWarn(k, `the applyTo globs of knowledge ${k.path}`, `${def.displayName} cannot scope rules to files; it is loaded as ${k.mode} knowledge`);
-      if (k.mode === "always") {
-        if (r) ruleFile(r.frontmatter.always);
-        else if (layout.instructions) blocks.push(knowledgeBlock(k));
-        else knowledgeWarn(k, `always-on knowledge ${k.path}`, `${def.displayName} has no file for always-on context in ${ctx.scope} scope`);
-      } else if (r?.frontmatter.onDemand) ruleFile(r.frontmatter.onDemand);
-      // Without on-demand rules the large-context planner (fallback.ts) has already made on-demand knowledge an index in the instructions.
+      const part = outputOf(ctx, "instructions", reads, () => ({
+        files: [{ kind: "md-section", path, content: joinBlocks([...blockAgents.map(agentBlock), ...blockKnowledge.map(knowledgeBlock)]), alwaysLoaded: true }],
+        warnings: [],
+      }));
+      files.push(...part.files);
     }
 
-    if (layout.instructions && blocks.length) {
-      files.push({ kind: "md-section", path: join(root, layout.instructions.file), content: joinBlocks(blocks), alwaysLoaded: true });
-    }
-
+    // The MCP file holds the servers of every agent: any agent's servers changed renders it again.
     if (layout.mcp) {
       const m = layout.mcp;
-      const r = renderServerEntries(id, sorted, m.shape, m.key);
-      warnings.push(...r.warnings);
-      if (r.entries.length) files.push({ kind: "json-keys", path: join(root, mcpPath(m)), entries: r.entries, ...(r.secret ? { secret: true } : {}) });
+      const servers = sorted.map((a) => [a.name, a.sourceFile, a.mcpServers, a.secretRefs ?? null]);
+      const part = outputOf(ctx, "mcp", { values: { def: defKey, servers } }, () => {
+        const r = renderServerEntries(id, sorted, m.shape, m.key);
+        const files: OutputFile[] = r.entries.length
+          ? [{ kind: "json-keys", path: join(root, mcpPath(m)), entries: r.entries, ...(r.secret ? { secret: true } : {}) }]
+          : [];
+        return { files, warnings: r.warnings };
+      });
+      files.push(...part.files);
+      warnings.push(...part.warnings);
     }
 
     const clash = dropClashes(id, files);
