@@ -142,7 +142,7 @@ export async function startTestDaemon(o: TestDaemonOptions): Promise<TestDaemon>
     dir.cleanup();
     throw e;
   }
-  const token = ensureLocalAdminToken(stateDir, server.tokens);
+  const token = await ensureLocalAdminToken(stateDir, server.tokens);
   const url = server.served.url;
   return {
     daemon,

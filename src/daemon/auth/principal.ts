@@ -136,7 +136,8 @@ export function createPrincipalResolver(deps: { tokens: TokenStore; tenancy: Ten
     if (p.expiresAt !== undefined && now >= p.expiresAt) return { ok: false, status: 401, code: "token-expired", message: "the credential has expired" };
     if (p.kind === "token") {
       const t = p.token;
-      const rec = t ? deps.tokens.list().find((r) => r.id === t.id && r.digest === t.digest) : undefined;
+      const found = t ? await deps.tokens.get(t.id) : undefined;
+      const rec = found && found.digest === t!.digest ? found : undefined;
       if (!rec) return gone("the API token was revoked");
       if (rec.expiresAt && Date.parse(rec.expiresAt) <= now) return { ok: false, status: 401, code: "token-expired", message: "the API token has expired" };
       return ofToken(rec);
