@@ -219,6 +219,9 @@ describe("the daemon's sync step with layers: update", () => {
 
     writeTree(lib, { "workflows/team-update.yaml": workflow(", on_rewrite: fail") });
     await h.d.reload();
+    // The runs are listed newest first by creation time: on a clock that never moved the two runs
+    // would tie and the order would be left to their random id suffix.
+    await h.clock.advance(1000);
     await h.d.triggerRun("me", "team-update", { kind: "manual", actor: "test" });
     const f = await h.finished(2);
     expect(f.status).toBe("failure");
