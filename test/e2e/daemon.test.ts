@@ -3,55 +3,30 @@
 // by a file change and by a signed GitHub webhook; exported files, run history and /metrics checked;
 // then SIGTERM and the drain.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aicfgArgs, waitFor as poll, spawnDaemon, type DaemonChild } from "../helpers/daemon-child.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "e2e-webhook-secret-" + randomBytes(8).toString("hex");
 
-function runtimeArgs(): string[] {
-  const g = globalThis as { Deno?: unknown };
-  return g.Deno ? ["run", "-A", join(repo, "bin/aicfg.js")] : [join(repo, "bin/aicfg.js")];
-}
-
 let dir: { path: string; cleanup: () => void };
 let lib: string;
 let state: string;
 let sandbox: string;
-let child: ChildProcess;
+let daemon: DaemonChild;
 let base = "";
 let token = "";
-let stderr = "";
-let exitCode: Promise<number | null>;
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number) =>
+  poll(what, fn, { ...(timeoutMs ? { timeoutMs } : {}), context: () => daemon?.stderr() ?? "" });
+const logLines = () => daemon.logLines();
 let slow: Server;
 let slowHits = 0;
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; daemon stderr:\n${stderr.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The daemon's log: one JSON object per stderr line (stderr is a pipe here, so the format is JSON). */
-function logLines(): Record<string, unknown>[] {
-  return stderr
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 async function api(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(base + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
@@ -96,22 +71,16 @@ beforeAll(async () => {
   git("-c", "user.email=e2e@example.com", "-c", "user.name=e2e", "commit", "-qm", "sample");
   git("remote", "add", "origin", "https://github.com/acme/agents.git");
 
-  child = spawn(process.execPath, [...runtimeArgs(), "daemon", "--library", lib, "--state-dir", state, "--listen", "127.0.0.1:0"], {
+  daemon = await spawnDaemon(["--library", lib, "--state-dir", state, "--listen", "127.0.0.1:0"], {
     cwd: dir.path,
-    env: { ...process.env, AICFG_GITHUB_WEBHOOK_SECRET: SECRET, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
+    env: { AICFG_GITHUB_WEBHOOK_SECRET: SECRET },
   });
-  child.stderr!.on("data", (b: Buffer) => {
-    stderr += b.toString();
-  });
-  child.stdout!.resume();
-  exitCode = new Promise((r) => child.once("exit", (code) => r(code)));
-  base = await waitFor("the API to listen", () => logLines().find((l) => l.msg === "api listening")?.url as string | undefined);
+  base = daemon.base;
   token = readFileSync(join(state, "local-admin.token"), "utf8").trim();
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) child.kill("SIGKILL");
+  if (daemon && daemon.child.exitCode === null) daemon.child.kill("SIGKILL");
   await new Promise<void>((r) => slow.close(() => r()));
   dir.cleanup();
 });
@@ -143,7 +112,7 @@ describe("the daemon, end to end", () => {
   });
 
   it("queues a run in the running daemon from the CLI (aicfg trigger, local admin token)", () => {
-    const r = spawnSync(process.execPath, [...runtimeArgs(), "trigger", "health-report", "--state-dir", state, "--wait", "--json"], {
+    const r = spawnSync(process.execPath, [...aicfgArgs(), "trigger", "health-report", "--state-dir", state, "--wait", "--json"], {
       encoding: "utf8",
       cwd: dir.path,
     });
@@ -188,7 +157,7 @@ describe("the daemon, end to end", () => {
   });
 
   it("keeps the run history readable by the CLI and counts runs in /metrics", async () => {
-    const r = spawnSync(process.execPath, [...runtimeArgs(), "runs", "--state-dir", state, "--json"], { encoding: "utf8", cwd: dir.path });
+    const r = spawnSync(process.execPath, [...aicfgArgs(), "runs", "--state-dir", state, "--json"], { encoding: "utf8", cwd: dir.path });
     expect(r.status).toBe(0);
     const runs = JSON.parse(r.stdout) as { workflow: string; status: string }[] | { runs: { workflow: string; status: string }[] };
     const list = Array.isArray(runs) ? runs : runs.runs;
@@ -234,13 +203,13 @@ describe("the daemon, end to end", () => {
     const { runId } = (await r.json()) as { runId: string };
     await waitFor("the slow step to start", () => slowHits > 0);
     // process.kill, not child.kill: Deno then reports the signal instead of the exit code.
-    process.kill(child.pid!, "SIGTERM");
-    expect(await exitCode).toBe(0);
-    const runFile = spawnSync(process.execPath, [...runtimeArgs(), "runs", "--state-dir", state, "--json"], { encoding: "utf8", cwd: dir.path });
+    process.kill(daemon.child.pid!, "SIGTERM");
+    expect(await daemon.exited).toBe(0);
+    const runFile = spawnSync(process.execPath, [...aicfgArgs(), "runs", "--state-dir", state, "--json"], { encoding: "utf8", cwd: dir.path });
     const list = JSON.parse(runFile.stdout) as { id: string; status: string }[] | { runs: { id: string; status: string }[] };
     const run = (Array.isArray(list) ? list : list.runs).find((x) => x.id === runId);
     expect(run?.status).toBe("success");
-    expect(stderr).toContain("SIGTERM: draining");
-    expect(stderr).not.toContain(SECRET);
+    expect(daemon.stderr()).toContain("SIGTERM: draining");
+    expect(daemon.stderr()).not.toContain(SECRET);
   });
 });

@@ -8,49 +8,31 @@
 // off-site backup (a real S3 API on loopback) get the same treatment: a backup to S3 succeeds, one
 // with a wrong secret key fails with the server's refusal, `aicfg restore --from s3://` fails the same
 // way, and neither key is in any sink, nor in the archive stored in the bucket.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aicfgArgs, waitFor as poll, spawnDaemon, type DaemonChild } from "../helpers/daemon-child.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
 import { startS3, type TestS3 } from "../helpers/s3.ts";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
 const CANARY = "canary-" + "d41f0c7e9a2b6385-" + "secret";
 /** A wrong S3 secret key, as planted as the right one. */
 const WRONG_S3_SECRET = "wrong-s3-" + "7c1e99d0b3a24f58-" + "canary";
 let s3: TestS3;
 
-function runtimeArgs(): string[] {
-  const g = globalThis as { Deno?: unknown };
-  return g.Deno ? ["run", "-A", join(repo, "bin/aicfg.js")] : [join(repo, "bin/aicfg.js")];
-}
-
 let dir: { path: string; cleanup: () => void };
 let lib: string;
 let state: string;
 let home: string;
-let child: ChildProcess;
+let daemon: DaemonChild;
 let base = "";
 let token = "";
-let stderr = "";
 const responses: string[] = [];
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; daemon stderr:\n${stderr.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false) =>
+  poll(what, fn, { context: () => daemon?.stderr() ?? "" });
 
 /** Every response body is kept: the canary must be in none of them. */
 async function api(path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
@@ -114,7 +96,7 @@ beforeAll(async () => {
     ["S3_SECRET", s3.secretAccessKey],
     ["S3_WRONG", WRONG_S3_SECRET],
   ] as const) {
-    const set = spawnSync(process.execPath, [...runtimeArgs(), "secret", "set", name, "--state-dir", state], {
+    const set = spawnSync(process.execPath, [...aicfgArgs(), "secret", "set", name, "--state-dir", state], {
       input: value + "\n",
       encoding: "utf8",
       cwd: dir.path,
@@ -123,29 +105,13 @@ beforeAll(async () => {
     expect(set.stdout + set.stderr).not.toContain(value);
   }
 
-  child = spawn(process.execPath, [...runtimeArgs(), "daemon", "--config", join(lib, "daemon.yaml"), "--state-dir", state, "--listen", "127.0.0.1:0"], {
-    cwd: dir.path,
-    env: { ...process.env, NO_COLOR: "1", HOME: home },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
-  child.stdout!.resume();
-  base = await waitFor("the API to listen", () => {
-    for (const l of stderr.split("\n")) {
-      if (!l.trim()) continue;
-      const j = JSON.parse(l) as { msg?: string; url?: string };
-      if (j.msg === "api listening") return j.url;
-    }
-    return undefined;
-  });
+  daemon = await spawnDaemon(["--config", join(lib, "daemon.yaml"), "--state-dir", state, "--listen", "127.0.0.1:0"], { cwd: dir.path, env: { HOME: home } });
+  base = daemon.base;
   token = readFileSync(join(state, "local-admin.token"), "utf8").trim();
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-  }
+  await daemon?.stop();
   dir.cleanup();
   await s3?.stop();
 });
@@ -183,7 +149,7 @@ describe("a planted secret", () => {
     // The CLI's restore with the wrong key: refused, and its output names no key.
     const restore = spawnSync(
       process.execPath,
-      [...runtimeArgs(), "restore", "--from", `s3://${s3.bucket}/canary/`, "--endpoint", s3.endpoint, "--path-style", "--state-dir", state].concat([
+      [...aicfgArgs(), "restore", "--from", `s3://${s3.bucket}/canary/`, "--endpoint", s3.endpoint, "--path-style", "--state-dir", state].concat([
         "--access-key-secret",
         "S3_KEY_ID",
         "--secret-key-secret",
@@ -237,7 +203,7 @@ describe("a planted secret", () => {
     expect(inBucket).toHaveLength(1);
     for (const secret of [CANARY, s3.secretAccessKey, WRONG_S3_SECRET]) {
       for (const r of responses) if (r.includes(secret)) hits.push(`API ${r.slice(0, 120)}`);
-      for (const l of stderr.split("\n")) if (l.includes(secret)) hits.push(`log ${l.slice(0, 200)}`);
+      for (const l of daemon.stderr().split("\n")) if (l.includes(secret)) hits.push(`log ${l.slice(0, 200)}`);
       if (cliOutput.includes(secret)) hits.push(`restore CLI output`);
       for (const f of stateFiles) if (readFileSync(f).includes(secret)) hits.push(`state ${f}`);
       for (const archive of [archives[0]!, inBucket[0]!]) {

@@ -2,12 +2,12 @@
 // running this code (Node, Bun or Deno): a copy of the sample library with an agent whose name and
 // description are XSS payloads and a workflow `held` whose one step waits on a local HTTP server
 // until it is released (POST /release), tokens of each role, the daemon on 127.0.0.1:0.
-import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, writeFileSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openTokenStore } from "../../src/daemon/auth/token-store.ts";
+import { spawnDaemon } from "./daemon-child.ts";
 import { tempDir } from "./fixtures.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -30,11 +30,6 @@ export type DashboardDaemon = {
   stderr: () => string;
   stop: () => Promise<void>;
 };
-
-function runtimeArgs(): string[] {
-  const g = globalThis as { Deno?: unknown };
-  return g.Deno ? ["run", "-A", join(repo, "bin/aicfg.js")] : [join(repo, "bin/aicfg.js")];
-}
 
 export async function startDashboardDaemon(): Promise<DashboardDaemon> {
   const dir = tempDir("aicfg-ui-");
@@ -70,32 +65,8 @@ export async function startDashboardDaemon(): Promise<DashboardDaemon> {
     editor: store.create({ role: "editor", name: "editor" }).token,
     admin: store.create({ role: "admin", name: "admin" }).token,
   };
-  let stderr = "";
-  const child: ChildProcess = spawn(process.execPath, [...runtimeArgs(), "daemon", "--library", lib, "--state-dir", state, "--listen", "127.0.0.1:0"], {
-    cwd: dir.path,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stderr!.on("data", (b: Buffer) => {
-    stderr += b.toString();
-  });
-  child.stdout!.resume();
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  const until = Date.now() + 60_000;
-  let base = "";
-  while (!base) {
-    for (const line of stderr.split("\n")) {
-      try {
-        const l = JSON.parse(line) as { msg?: string; url?: string };
-        if (l.msg === "api listening" && l.url) base = l.url;
-      } catch {
-        /* not a JSON line */
-      }
-    }
-    if (base) break;
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`the daemon did not start:\n${stderr.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const daemon = await spawnDaemon(["--library", lib, "--state-dir", state, "--listen", "127.0.0.1:0"], { cwd: dir.path });
+  const { base, stderr } = daemon;
   return {
     base,
     library: "acme-engineering",
@@ -108,18 +79,16 @@ export async function startDashboardDaemon(): Promise<DashboardDaemon> {
         const items = ((await res.json()) as { items: { status: string }[] }).items;
         if (items.some((r) => r.status === "success")) return;
         if (items.some((r) => r.status === "failure") || Date.now() > end)
-          throw new Error(`the initial export did not succeed: ${JSON.stringify(items)}\n${stderr.slice(-2000)}`);
+          throw new Error(`the initial export did not succeed: ${JSON.stringify(items)}\n${stderr().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },
     tokens,
     releaseUrl: `${holdUrl}/release`,
     held: () => waiting.length,
-    stderr: () => stderr,
+    stderr,
     stop: async () => {
-      if (child.exitCode === null && child.pid) process.kill(child.pid, "SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null && child.pid) process.kill(child.pid, "SIGKILL");
+      await daemon.stop();
       open = true;
       for (const w of waiting.splice(0)) w.end("ok");
       hold.closeAllConnections?.();
