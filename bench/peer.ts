@@ -10,7 +10,7 @@
 // PEERS_DIR (default ~/peerbench) holds ruler-inst/ (see ../shared/peer-bench/README.md); without it
 // the bench prints "ruler not installed" and our figures alone.
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { homedir, loadavg, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,8 +52,10 @@ function ourCli(): string {
     encoding: "utf8",
   });
   if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
-  const launcher = join(out, "aicfg.mjs");
-  writeFileSync(launcher, 'const { runCli } = await import("./dist/daemon/cli/main.js");\nprocess.exitCode = await runCli(process.argv.slice(2));\n');
+  // The package's own launcher beside the build (no src/ there: it runs dist/), as an installed package runs.
+  const launcher = join(out, "bin", "aicfg.js");
+  mkdirSync(join(out, "bin"), { recursive: true });
+  cpSync(join(project, "bin", "aicfg.js"), launcher);
   return launcher;
 }
 const cli = ourCli();
