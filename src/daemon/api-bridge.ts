@@ -9,6 +9,8 @@ import { promisify } from "node:util";
 import { AicfgError } from "../library/diagnostics.ts";
 import type { ApiDeps, LibraryInfo, LogLine, Occurrence, RunDetail, WorkflowDetail, WorkflowSummary } from "./api/deps.ts";
 import { parseApiConfig } from "./api/config.ts";
+import { ApiError } from "./api/errors.ts";
+import { QuotaError } from "./dispatcher.ts";
 import { API_URL_FILE } from "./config.ts";
 import { startApiServer } from "./api/server.ts";
 import type { PgStore } from "./store/pg/pg-store.ts";
@@ -75,6 +77,8 @@ function notFound(what: string): AicfgError {
 
 /** ConfigErrors of the daemon core, mapped to the API's error codes. */
 function mapError(e: unknown): never {
+  if (e instanceof QuotaError)
+    throw new ApiError(429, e.code, e.message, { headers: { "retry-after": String(e.retryAfterSeconds) }, ...(e.hint ? { hint: e.hint } : {}) });
   const code = (e as { code?: string }).code;
   if (code === "workflow-not-found" || code === "run-not-found")
     throw new AicfgError("not-found", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });

@@ -24,7 +24,10 @@ import { openFileStore, STORE_DIR } from "./store/file-store.ts";
 import { createSecretRegistry, type SecretRegistry } from "./telemetry/redact.ts";
 import { secretAccess } from "../workflows/secrets/store.ts";
 import { acquireStateLock } from "./store/state-lock.ts";
-import { TERMINAL, type RunRecord, type RunStore } from "./store/types.ts";
+import { TERMINAL, type RunQuota, type RunRecord, type RunStore } from "./store/types.ts";
+import { DEFAULT_ORG } from "./tenancy/policy.ts";
+import { openFileTenancyStore } from "./tenancy/file-store.ts";
+import { DEFAULT_QUOTAS, type TenancyStore } from "./tenancy/types.ts";
 import { loadPlugins, type PluginHost, type PluginSource } from "./plugins/host.ts";
 import { startAfterTrigger } from "./triggers/after.ts";
 import { startPluginTrigger, type PluginTriggerHandle } from "./triggers/plugin.ts";
@@ -178,6 +181,7 @@ type Triggers = {
 
 const LOCK_FILE = "daemon.lock";
 const OWNER_STALE_MS = 60_000;
+const RUN_QUOTA_WINDOW_MS = 3_600_000;
 
 function acquireLock(stateDir: string, instance: string, now: () => number): () => void {
   const dir = join(stateDir, STORE_DIR);
@@ -348,6 +352,17 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       : undefined;
   };
 
+  // ---- per-org run quota: counted by the store over every run of the org's libraries (every trigger, every replica) ----
+  const tenancy: TenancyStore = pgStore ? (await pgStore.tenancyStores(clock)).tenancy : openFileTenancyStore(config.stateDir, clock);
+  const orgOf = (library: string): string => config.libraryOrg?.[libraries.get(library)?.root ?? ""] ?? DEFAULT_ORG;
+  const quotaOf = async (library: string): Promise<RunQuota | undefined> => {
+    const org = orgOf(library);
+    const rec = await tenancy.getOrg(org);
+    // An org daemon.yaml names but nobody created yet has the default quotas.
+    const limit = rec?.quotas.runsPerHour ?? DEFAULT_QUOTAS.runsPerHour;
+    return { org, libraries: [...libraries.keys()].filter((l) => orgOf(l) === org), limit, windowMs: RUN_QUOTA_WINDOW_MS, now: clock.now() };
+  };
+
   const dispatcher: Dispatcher = createDispatcher({
     store,
     bus,
@@ -357,6 +372,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     owner: { instance, pid: process.pid },
     secrets: secretAccess(config.stateDir, process.env, (v) => secrets.add(v)),
     resolve: resolveWf,
+    quotaOf,
     ...(opts.random ? { random: opts.random } : {}),
   });
 

@@ -11,7 +11,7 @@ import type { TriggerInfo } from "../workflows/actions/types.ts";
 import type { LoadedWorkflow } from "../workflows/schema.ts";
 import { executeRun, type EngineDeps, type LibraryRef, type StopReason } from "./engine.ts";
 import type { TriggerKind } from "./events.ts";
-import { TERMINAL, type RunRecord } from "./store/types.ts";
+import { TERMINAL, type RunQuota, type RunRecord } from "./store/types.ts";
 
 export type RunRequest = {
   library: string;
@@ -51,7 +51,23 @@ export type Dispatcher = {
 
 export type DispatcherDeps = EngineDeps & {
   resolve: (library: string, workflow: string) => { wf: LoadedWorkflow; lib: LibraryRef } | undefined;
+  /** The runs-per-hour quota of the library's org, which the store checks as it creates each run (none: unlimited). */
+  quotaOf?: (library: string) => Promise<RunQuota | undefined>;
 };
+
+/** A run asked for by a caller was refused over its org's quota (recorded skipped as `runId`). */
+export class QuotaError extends ConfigError {
+  readonly runId: string;
+  readonly retryAfterSeconds: number;
+  constructor(message: string, runId: string, retryAfterSeconds: number) {
+    super("org-quota", message, { hint: `retry in ${retryAfterSeconds}s; an admin can raise it with 'aicfg org quota'` });
+    this.runId = runId;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Who asked for a run and waits for the answer: refused over quota, they get an error (the API answers 429); a trigger's run is recorded skipped. */
+const ASKED: ReadonlySet<string> = new Set(["manual", "api"]);
 
 function newRunId(now: number): string {
   const stamp = new Date(now)
@@ -140,6 +156,27 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       at,
     });
     settle(run);
+  };
+
+  /** A run the store wrote `skipped` because its org is over its runs-per-hour quota. */
+  const refused = (run: RunRecord): SubmitResult => {
+    const at = deps.clock.now();
+    const { org, retryAt } = run.overQuota!;
+    deps.bus.publish({ type: "run.refused", runId: run.id, org, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, quota: "runs", at });
+    deps.bus.publish({
+      type: "run.finished",
+      runId: run.id,
+      workflow: run.workflow,
+      library: run.library,
+      trigger: run.trigger.kind,
+      result: "skipped",
+      durationMs: 0,
+      at,
+    });
+    settle(run);
+    const reason = run.reason!;
+    if (ASKED.has(run.trigger.kind)) throw new QuotaError(reason, run.id, Math.max(1, Math.ceil((retryAt - at) / 1000)));
+    return { runId: run.id, status: "skipped", reason };
   };
 
   const start = (run: RunRecord, wf: LoadedWorkflow, lib: LibraryRef, g: Group) => {
@@ -252,7 +289,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         ...(req.scheduledAt !== undefined ? { scheduledAt: req.scheduledAt } : {}),
         ...(req.occurrence !== undefined ? { occurrence: req.occurrence } : {}),
       };
-      if (!(await deps.store.createRun(run))) return { runId: run.id, status: "duplicate" };
+      if (!(await deps.store.createRun(run, await deps.quotaOf?.(req.library)))) return { runId: run.id, status: "duplicate" };
+      if (run.overQuota) return refused(run);
       return place(run, found.wf, found.lib);
     },
     resume: async (run) => {

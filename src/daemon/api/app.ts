@@ -3,7 +3,7 @@
 // 1 MiB, webhooks 25 MiB, chunked bodies included); a credential on /v1, an API token or an OIDC
 // JWT, turned into a principal with an org and grants (failures rate-limited per credential and
 // per address, never locking out a valid token; then the per-token and per-org request budgets);
-// the route's gate (its action somewhere in the caller's org) and the run quota; validation by the
+// the route's gate (its action somewhere in the caller's org); validation by the
 // route's zod schemas; then one access-log line, the HTTP metric, for mutating calls an audit line,
 // and for mutating calls and denials a row in the org's hash-chained audit.
 import { Hono } from "hono";
@@ -118,7 +118,6 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
     orgLimiters.set(key, { limit, limiter });
     return limiter;
   };
-  const runsQuota = async (org: string): Promise<Limiter> => orgLimiter(`runs:${org}`, (await tenancy.getOrg(org))?.quotas.runsPerHour ?? 1, 3_600_000);
 
   const services: RouteServices = { deps, config, telemetry, tokens, tenancy, auditStore, principals, env, now };
   let openapiDoc: unknown;
@@ -367,15 +366,6 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
             hint: `ask an admin for a token with --role ${def.access}, or a role binding in your org`,
           });
       }
-      if (def.quota === "runs") {
-        const org = c.get("principal")?.org ?? DEFAULT_ORG;
-        const wait = (await runsQuota(org)).blocked(org);
-        if (wait)
-          throw new ApiError(429, "org-quota", `org ${org} is over its quota of runs per hour`, {
-            headers: { "retry-after": String(wait) },
-            hint: `retry in ${wait}s; an admin can raise it with 'aicfg org quota'`,
-          });
-      }
       const params = validate(def.params, c.req.param(), "path");
       const query = validate(def.query, c.req.query(), "query");
       let body: unknown = {};
@@ -391,13 +381,6 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
         body = validate(def.body, parsed, "body");
       }
       if (!def.path.startsWith("/v1/")) return def.handler(c, { params, query, body } as never);
-      const countRun = async (res: Response): Promise<Response> => {
-        if (def.quota === "runs" && res.status < 300) {
-          const org = c.get("principal")?.org ?? DEFAULT_ORG;
-          (await runsQuota(org)).hit(org);
-        }
-        return res;
-      };
       const span = tracing.tracer.startSpan(
         `${def.method} ${def.path}`,
         { kind: SpanKind.SERVER, attributes: { "http.request.method": def.method, "http.route": def.path } },
@@ -406,7 +389,7 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
       c.set("traceId", span.spanContext().traceId);
       c.set("parent", span.spanContext());
       try {
-        const res = await countRun(await def.handler(c, { params, query, body } as never));
+        const res = await def.handler(c, { params, query, body } as never);
         span.setAttribute("http.response.status_code", res.status);
         return res;
       } catch (e) {

@@ -12,10 +12,10 @@
 import pg from "pg";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { createSecretRegistry, type SecretRegistry } from "../../telemetry/redact.ts";
-import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneResult, type RunRecord, type RunStore } from "../types.ts";
+import { TERMINAL, quotaRetryAt, refuseOverQuota, type LogLine, type OccurrenceRecord, type PruneResult, type RunRecord, type RunStore } from "../types.ts";
 import type { Clock } from "../../clock.ts";
 import type { TokenStore } from "../../auth/token-store.ts";
-import { openPgTenancyStores, type PgTenancyStores } from "./pg-tenancy.ts";
+import { openPgTenancyStores, transaction, type PgTenancyStores } from "./pg-tenancy.ts";
 import { openPgTokenStore } from "./pg-tokens.ts";
 import * as sql from "./sql.ts";
 import type { Query } from "./sql.ts";
@@ -200,19 +200,38 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
   const store: PgStore = {
     kind: "postgres",
     leaseMs,
-    createRun: async (run) => {
-      const clean = scrubRun(run);
-      const slot = run.occurrence !== undefined && run.scheduledAt !== undefined;
-      const query = slot
-        ? sql.claimSlotAndInsertRun(run, clean, leaseMs, {
-            triggerId: triggerId(run.library, run.workflow, run.occurrence!),
-            trigger: run.occurrence!,
-            outcome: run.trigger.catchup === true ? "caught_up" : "started",
-          })
-        : sql.insertRun(run, clean, leaseMs);
+    createRun: async (run, quota) => {
+      const insertQuery = (): Query => {
+        const clean = scrubRun(run);
+        return run.occurrence !== undefined && run.scheduledAt !== undefined
+          ? sql.claimSlotAndInsertRun(run, clean, leaseMs, {
+              triggerId: triggerId(run.library, run.workflow, run.occurrence),
+              trigger: run.occurrence,
+              outcome: run.trigger.catchup === true ? "caught_up" : "started",
+            })
+          : sql.insertRun(run, clean, leaseMs);
+      };
+      // Under a quota: the org's lock, the count and the insert in one transaction, so replicas creating runs of one org at once take turns.
+      const insert = (): Promise<{ id: string }[]> =>
+        quota
+          ? transaction(pool, async (tx) => {
+              await tx(sql.lockOrgQuota(quota.org));
+              const counted = await tx<{ created_at: string }>(sql.quotaCountedRuns(quota.libraries, quota.now - quota.windowMs, quota.now, quota.limit));
+              if (counted.length >= quota.limit)
+                refuseOverQuota(
+                  run,
+                  quota,
+                  quotaRetryAt(
+                    quota,
+                    counted.map((r) => Number(r.created_at)),
+                  ),
+                );
+              return tx<{ id: string }>(insertQuery());
+            })
+          : exec<{ id: string }>(insertQuery(), 0);
       for (let i = 0; ; i++) {
         try {
-          const rows = await exec<{ id: string }>(query, 0);
+          const rows = await insert();
           if (rows.length === 0 && i > 0) {
             // The first try may have committed before its connection dropped: then the run is ours.
             const [cur] = await exec<{ owner: string | null; attempt: number; status: string }>(sql.runOwner(run.id));

@@ -35,7 +35,7 @@ const toOrg = (r: OrgRow): OrgRecord => ({ id: r.org, name: r.name, createdAt: r
 const toBinding = (r: BindingRow): BindingRecord => ({ id: r.id, subject: r.subject, role: r.role, scope: r.scope, createdAt: r.created_at });
 
 /** Runs `fn` in one transaction on one connection of the pool (rolled back when it throws). */
-async function transaction<T>(pool: pg.Pool, fn: (exec: Exec) => Promise<T>): Promise<T> {
+export async function transaction<T>(pool: pg.Pool, fn: (exec: Exec) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

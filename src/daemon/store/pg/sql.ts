@@ -190,6 +190,16 @@ const runColumns = (r: RunRecord, record: unknown) => [
 const INSERT_RUN = `INSERT INTO runs (id, library, workflow, status, created_at, finished_at, delivery, owner, owner_pid, attempt, record, lease_until, heartbeat_at)`;
 const RUN_VALUES = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, CASE WHEN $4 IN ${LIVE} THEN now() + make_interval(secs => $12::float8 / 1000) END, now()`;
 
+/** Serializes the runs-per-hour checks of one org across replicas: held to the end of the transaction that counts and inserts. */
+export const lockOrgQuota = (org: string): Query => q("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`quota:runs:${org}`]);
+
+/** The creation times of the org's counted runs in the window (at most `limit`, newest first): runs the quota refused do not count. */
+export const quotaCountedRuns = (libraries: string[], since: number, until: number, limit: number): Query =>
+  q(
+    "SELECT created_at FROM runs WHERE library = ANY($1::text[]) AND created_at > $2 AND created_at <= $3 AND NOT (record ? 'overQuota') ORDER BY created_at DESC LIMIT $4",
+    [libraries, since, until, limit],
+  );
+
 /** A run that is no schedule slot: inserted once by id. */
 export const insertRun = (r: RunRecord, record: unknown, leaseMs: number): Query =>
   q(`${INSERT_RUN} VALUES (${RUN_VALUES}) ON CONFLICT (id) DO NOTHING RETURNING id`, [...runColumns(r, record), leaseMs]);
