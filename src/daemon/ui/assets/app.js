@@ -1,7 +1,7 @@
 // The dashboard's only script (served from 'self', no inline script under the CSP): run-now without
 // a page load, and live updates over Server-Sent Events. Every text from the server is set with
 // textContent, never parsed as HTML. Pages read fine without it: forms post and pages reload.
-
+"use strict";
 (() => {
   const live = document.getElementById("live");
   const say = (text) => {
