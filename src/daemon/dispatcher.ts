@@ -109,7 +109,16 @@ function checkInputs(wf: LoadedWorkflow, given: Record<string, unknown> = {}): R
   return out;
 }
 
-type Group = { running: Map<string, AbortController>; pending: RunRecord[]; active: Map<string, RunRecord> };
+type Group = {
+  running: Map<string, AbortController>;
+  pending: RunRecord[];
+  active: Map<string, RunRecord>;
+  /** Cluster mode: the next pending run's claim of the group is on its way to the store. */
+  claiming: boolean;
+};
+
+/** How soon a run waiting for a group that another replica holds asks again. */
+const CLAIM_RETRY_MS = 500;
 
 const isCatchup = (r: RunRecord): boolean => r.trigger.kind === "cron" && r.trigger.catchup === true;
 
@@ -124,7 +133,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const key = `${wf.library}\u0000${wf.concurrency.group}`;
     let g = groups.get(key);
     if (!g) {
-      g = { running: new Map(), pending: [], active: new Map() };
+      g = { running: new Map(), pending: [], active: new Map(), claiming: false };
       groups.set(key, g);
     }
     return g;
@@ -203,16 +212,71 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     running.set(run.id, p);
   };
 
+  /** Cluster mode: the group is claimed in the shared store before a run of it starts, so replicas take turns too. */
+  const shared = (wf: LoadedWorkflow): boolean => deps.store.claimGroup !== undefined && wf.concurrency.overlap !== "allow_all";
+  const groupKey = (wf: LoadedWorkflow): string => `${wf.library}/${wf.concurrency.group}`;
+
   const pump = (g: Group) => {
-    if (!accepting) return;
+    if (!accepting || g.claiming) return;
     while (g.running.size === 0 && g.pending.length > 0) {
-      const next = g.pending.shift()!;
+      const next = g.pending[0]!;
       const found = deps.resolve(next.library, next.workflow);
       if (!found) {
+        g.pending.shift();
         void finishWithout(next, "cancelled", "the workflow was removed before the run started");
         continue;
       }
-      start(next, found.wf, found.lib, g);
+      if (!shared(found.wf)) {
+        g.pending.shift();
+        start(next, found.wf, found.lib, g);
+        continue;
+      }
+      // Held by a run on another replica: ask again a little later (a run gives its group back by finishing).
+      g.claiming = true;
+      const later = () => {
+        g.claiming = false;
+        deps.clock.setTimer(CLAIM_RETRY_MS, () => pump(g));
+      };
+      deps.store.claimGroup!(next, groupKey(found.wf)).then(
+        (other) => {
+          if (other !== undefined) return later();
+          g.claiming = false;
+          if (g.pending[0] === next) {
+            g.pending.shift();
+            start(next, found.wf, found.lib, g);
+          }
+          pump(g);
+        },
+        (e: unknown) => {
+          // Taken over by another replica meanwhile: no longer this replica's to start.
+          if ((e as { code?: string }).code === "lease-lost" && g.pending[0] === next) g.pending.shift();
+          later();
+        },
+      );
+      return;
+    }
+  };
+
+  /** The group is free here but held by `other` on another replica: the policy applies as if it ran here. */
+  const behindOtherReplica = async (run: RunRecord, wf: LoadedWorkflow, g: Group, other: string): Promise<SubmitResult> => {
+    const group = wf.concurrency.group;
+    switch (wf.concurrency.overlap) {
+      case "cancel_other": {
+        await deps.store.cancelGroup?.(run, groupKey(wf), `cancelled by newer run ${run.id} (cancel_other)`, deps.clock.now());
+        g.pending.push(run);
+        pump(g);
+        return { runId: run.id, status: "queued" };
+      }
+      case "buffer_one":
+      case "buffer_all":
+        g.pending.push(run);
+        pump(g);
+        return { runId: run.id, status: "queued" };
+      default: {
+        const reason = `overlap: group '${group}' is busy with run ${other} on another replica`;
+        await finishWithout(run, "skipped", reason);
+        return { runId: run.id, status: "skipped", reason };
+      }
     }
   };
 
@@ -220,9 +284,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const g = groupOf(wf);
     const busy = g.running.size > 0 || g.pending.length > 0;
     const policy = wf.concurrency.overlap;
-    if (!busy || policy === "allow_all") {
+    if (policy === "allow_all") {
       start(run, wf, lib, g);
       return { runId: run.id, status: "running" };
+    }
+    if (!busy) {
+      const other = shared(wf) ? await deps.store.claimGroup!(run, groupKey(wf)) : undefined;
+      if (other === undefined) {
+        start(run, wf, lib, g);
+        return { runId: run.id, status: "running" };
+      }
+      // Another run of this replica may have claimed it while this claim waited: then the policy applies below.
+      if (!g.active.has(other) && !g.pending.some((r) => r.id === other)) return behindOtherReplica(run, wf, g, other);
     }
     // Catch-up slots are replayed one after the other (also after a restart, from the stored trigger).
     const sameBacklog = (r: RunRecord) => isCatchup(r) && r.library === run.library && r.workflow === run.workflow;

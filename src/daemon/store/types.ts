@@ -148,6 +148,14 @@ export type RunStore = {
   /** A workflow's enabled switch set through the API; false for every unset one when the settings were lost (fail closed). */
   getWorkflowEnabled: (library: string, workflow: string) => Promise<boolean | undefined>;
   setWorkflowEnabled: (library: string, workflow: string, enabled: boolean) => Promise<void>;
+  /**
+   * A store shared by replicas: makes `run` the holder of its concurrency group `group`
+   * (`library/group`) unless another live run, on any replica, holds it; returns that run's id.
+   * Runs give the group back by reaching a terminal state. Without it, groups are per process.
+   */
+  claimGroup?: (run: RunRecord, group: string) => Promise<string | undefined>;
+  /** cancel_other across replicas: cancels the group's other live runs (fence raised: their owners stop them); returns their ids. */
+  cancelGroup?: (run: RunRecord, group: string, reason: string, at: number) => Promise<string[]>;
   /** Heartbeat of a process that owns runs; runs of an owner without a fresh heartbeat are dead. */
   heartbeat: (instance: string, pid: number, now: number) => Promise<void>;
   /** What the store found wrong when it opened (and recovered from), for the daemon's status. */

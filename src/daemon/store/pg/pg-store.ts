@@ -260,6 +260,19 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       }
       track(run);
     },
+    claimGroup: async (run, group) =>
+      transaction(pool, async (tx) => {
+        await tx(sql.lockGroup(group));
+        const [other] = await tx<{ id: string }>(sql.groupHolder(group, run.id));
+        if (other) return other.id;
+        if (!(await tx(sql.holdGroup(group, run.id, run.attempt))).length) throw new LeaseLostError(run.id, run.attempt);
+        return undefined;
+      }),
+    cancelGroup: async (run, group, reason, at) =>
+      transaction(pool, async (tx) => {
+        await tx(sql.lockGroup(group));
+        return (await tx<{ id: string }>(sql.cancelGroupHolders(group, run.id, reason, at))).map((r) => r.id);
+      }),
     getRun: async (id) => {
       const [row] = await exec<RunRow>(sql.getRun(id));
       return row ? fromRow(row) : undefined;
