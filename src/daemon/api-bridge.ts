@@ -352,7 +352,14 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
   // On PostgreSQL the replicas share the tokens, like the orgs, bindings and audit chains below.
   const pg = handle.store.kind === "postgres" ? (handle.store as PgStore) : undefined;
   const tokens = pg ? pg.tokenStore(handle.clock) : openTokenStore(config.stateDir, handle.clock);
-  await syncCredentialAdminToken(io.env, tokens);
+  // The database down at start: the API serves at once (not ready), the credential's token is brought in line once the store opened.
+  const dbDown = pg !== undefined && !pg.health().ok;
+  if (dbDown)
+    void pg
+      .opened()
+      .then(() => syncCredentialAdminToken(io.env, tokens))
+      .catch((e: unknown) => logging.logger.error({ err: e }, "syncing the admin-token credential failed"));
+  else await syncCredentialAdminToken(io.env, tokens);
   // The API logs (access log included) through the daemon's one logger sink and secret registry.
   // On PostgreSQL, every replica shares the orgs, roles, bindings, users and audit chains.
   const shared = pg ? await pg.tenancyStores(handle.clock) : undefined;
@@ -360,6 +367,7 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
     env,
     tokens,
     ...(shared ? { tenancy: shared.tenancy, auditStore: shared.audit } : {}),
+    ...(dbDown ? { tokensPending: { opened: pg.opened(), adminsPending: readCredential(env, "admin-token") ? 1 : 0 } } : {}),
     clock: handle.clock,
     telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level },
   });

@@ -50,6 +50,13 @@ export type AppOptions<T extends TokenStore = TokenStore> = {
   clock?: Clock;
   /** The web dashboard under /ui: its session store (sign-in uses `principals`, as /v1 does). */
   dashboard?: DashboardOptions;
+  /**
+   * The token store's database did not answer at start: `opened` resolves once it does. Meanwhile
+   * the API serves (the probes say not ready, credentials cannot be checked), the bind check counts
+   * `adminsPending` admin tokens (the admin-token credential, adopted once it opened), and the local
+   * admin token for the CLI is made once it opened.
+   */
+  tokensPending?: { opened: Promise<void>; adminsPending: number };
 };
 
 export type Api<T extends TokenStore = TokenStore> = {

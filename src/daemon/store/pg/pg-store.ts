@@ -46,6 +46,13 @@ export type PgStoreOptions = {
   onFenced?: (message: string) => void;
   /** Retries of a statement after a dropped connection (default 5, 200 ms apart). */
   retries?: number;
+  /**
+   * A daemon: when the database does not answer at open, open anyway (every statement fails and
+   * health says why) and keep trying to migrate, with backoff from `openRetryMs` (default 500 ms)
+   * doubling up to 10 s; `opened()` resolves once it did. Otherwise the open fails (a one-shot command).
+   */
+  waitForDatabase?: boolean;
+  openRetryMs?: number;
 };
 
 type Takeover = { run: RunRecord; takeoverMs: number };
@@ -59,6 +66,8 @@ export type PgStore = RunStore & {
   syncClock: () => Promise<number>;
   /** Whether the last statement reached the database. */
   health: () => { ok: boolean; error?: string };
+  /** Resolves once the schema is migrated (at once unless the database was unreachable at open). */
+  opened: () => Promise<void>;
   /** Renews the leases of the runs this replica holds; returns the ids it lost (taken over by another). */
   renewLeases: () => Promise<string[]>;
   /** Takes over up to `limit` runs whose lease ran out. */
@@ -136,6 +145,8 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
   const held = new Map<string, number>();
 
   const exec = async <R extends Record<string, unknown>>(query: Query, attempts = retries): Promise<R[]> => {
+    // Not migrated yet (the database was down at open): fail at once, the way a dropped connection does.
+    if (!open) throw Object.assign(new Error(healthy.error ?? "database unreachable"), { code: "ECONNREFUSED" });
     for (let i = 0; ; i++) {
       try {
         const r = await pool.query(query.text, query.values);
@@ -180,15 +191,54 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       client.release();
     }
   };
+  let open = false;
+  let markOpened = () => {};
+  const openedPromise = new Promise<void>((r) => {
+    markOpened = r;
+  });
+  const opened = () => {
+    open = true;
+    healthy = { ok: true };
+    markOpened();
+  };
+  /** Keeps migrating until it works (the daemon started while the database was down), backing off to 10 s. */
+  const retryOpen = async (firstError: string) => {
+    let delay = o.openRetryMs ?? 500;
+    let last = firstError;
+    while (!closed) {
+      await new Promise((r) => setTimeout(r, delay));
+      if (closed) return;
+      try {
+        await migrate();
+        opened();
+        onError(`the database answers again (was: ${last}); the store is open`);
+        return;
+      } catch (e) {
+        const message = (e as Error).message;
+        if (message !== last) onError(`the database is still unreachable: ${message}; retrying`);
+        last = message;
+        healthy = { ok: false, error: `database unreachable: ${message}` };
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  };
   try {
     await migrate();
+    opened();
   } catch (e) {
-    await pool.end().catch(() => {});
-    if (e instanceof ConfigError) throw e;
-    throw new ConfigError("store-unreachable", `cannot open the PostgreSQL store: ${(e as Error).message}`, {
-      hint: "check that PostgreSQL runs and store.url (or the environment variable it names) is right; the URL itself is not printed",
-      cause: e,
-    });
+    if (o.waitForDatabase && isTransient(e)) {
+      const message = (e as Error).message;
+      healthy = { ok: false, error: `database unreachable: ${message}` };
+      onError(`cannot open the PostgreSQL store: ${message}; starting without it, not ready, retrying with backoff`);
+      void retryOpen(message);
+    } else {
+      await pool.end().catch(() => {});
+      if (e instanceof ConfigError) throw e;
+      throw new ConfigError("store-unreachable", `cannot open the PostgreSQL store: ${(e as Error).message}`, {
+        hint: "check that PostgreSQL runs and store.url (or the environment variable it names) is right; the URL itself is not printed",
+        cause: e,
+      });
+    }
   }
 
   const scrubRun = (run: RunRecord): RunRecord => toJson(secrets.scrubValue(run));
@@ -366,6 +416,7 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       return offset;
     },
     health: () => healthy,
+    opened: () => openedPromise,
     renewLeases: async () => {
       if (held.size === 0) return [];
       const ids = [...held.keys()];
@@ -395,7 +446,7 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       return rows.map((r) => r.id);
     },
     held: () => new Map(held),
-    tenancyStores: (clock) => openPgTenancyStores(pool, (query) => exec(query), clock),
+    tenancyStores: (clock) => openPgTenancyStores(pool, (query) => exec(query), clock, open ? undefined : openedPromise),
     tokenStore: (clock) => openPgTokenStore((query) => exec(query), clock),
     close: async () => {
       closed = true;

@@ -54,9 +54,12 @@ export async function transaction<T>(pool: pg.Pool, fn: (exec: Exec) => Promise<
   }
 }
 
-export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Clock): Promise<PgTenancyStores> {
+/** `later`: the database was unreachable at open; the default org is created once it opened. */
+export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Clock, later?: Promise<void>): Promise<PgTenancyStores> {
   const now = () => new Date(clock.now());
-  await exec(sql.ensureOrg(check.newOrgRecord(DEFAULT_ORG, { name: "Default" }, new Date(0))));
+  const ensureDefault = () => exec(sql.ensureOrg(check.newOrgRecord(DEFAULT_ORG, { name: "Default" }, new Date(0))));
+  if (later) void later.then(ensureDefault).catch(() => {});
+  else await ensureDefault();
 
   /** One change to one org: locks the org's row first; `not-found` when there is no such org. */
   const inOrg = <T>(org: string, fn: (exec: Exec, rec: OrgRecord) => Promise<T>): Promise<T> =>
