@@ -362,6 +362,8 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
       if (def.audit) c.set("auditAction", def.audit);
       if (def.access === "probe") {
         if (!(config.probes === "open" || (config.probes === "loopback-open" && isLoopbackClient(c)))) await authenticate(c);
+        // An open probe still reads a valid credential, so /metrics answers for its org; one that fails is an anonymous scrape.
+        else if (c.req.header("authorization")) await authenticate(c).catch(() => c.set("principal", undefined));
       } else if (def.access === "authenticated") {
         if (!c.get("principal")) await authenticate(c);
       } else if (def.access !== "public" && def.access !== "signature") {
