@@ -1,11 +1,14 @@
 // The overlap policy of a concurrency group holds across replicas: two daemons on one PostgreSQL
 // never run the same group at once under `skip` (the second is skipped, naming the run of the
 // other replica), `buffer_all` waits for the other replica's run to finish, and `cancel_other`
-// cancels it there (its fence raised, so that replica stops it and its writes are refused).
+// cancels it there (its fence raised, so that replica stops it and its writes are refused). The
+// org's runs-per-hour quota is one count over both replicas too.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startDaemon, type DaemonHandle } from "../../src/daemon/daemon.ts";
+import type { QuotaError } from "../../src/daemon/dispatcher.ts";
+import type { PgStore } from "../../src/daemon/store/pg/pg-store.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/pg.ts";
 import { gateStep, testConfig, until } from "./harness.ts";
@@ -82,6 +85,20 @@ describe("overlap policies across replicas (PostgreSQL)", () => {
     const [x, y] = [await a.waitForRun(first), await b.waitForRun(second)];
     expect([x.status, y.status]).toEqual(["success", "success"]);
     expect(x.finishedAt!).toBeLessThanOrEqual(y.startedAt!);
+  });
+
+  it("the runs-per-hour quota of an org is one count over both replicas' runs (kept in the database)", async () => {
+    const { a, b, trigger, open } = await replicas("allow_all");
+    const store = a.store as PgStore;
+    await (await store.tenancyStores(a.clock)).tenancy.updateQuotas("default", { runsPerHour: 2 });
+    open("x");
+    await a.waitForRun(await trigger(a, "x"));
+    await b.waitForRun(await trigger(b, "x"));
+    const err = (await trigger(a, "x").catch((e: unknown) => e)) as QuotaError;
+    expect([err.code, err.message]).toEqual(["org-quota", "quota: org default is over its quota of 2 runs per hour"]);
+    await expect(trigger(b, "x")).rejects.toThrow("over its quota of 2 runs per hour");
+    const runs = await b.store.listRuns();
+    expect(runs.map((r) => r.status).sort()).toEqual(["skipped", "skipped", "success", "success"]);
   });
 
   it("cancel_other: the newer run on the second replica cancels the first replica's run, which stops there", async () => {
