@@ -289,7 +289,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return { runId: run.id, status: "running" };
     }
     if (!busy) {
-      const other = shared(wf) ? await deps.store.claimGroup!(run, groupKey(wf)) : undefined;
+      let other: string | undefined;
+      try {
+        other = shared(wf) ? await deps.store.claimGroup!(run, groupKey(wf)) : undefined;
+      } catch {
+        // The store did not answer: the run waits in the group and its claim is retried.
+        g.pending.push(run);
+        pump(g);
+        return { runId: run.id, status: "queued" };
+      }
       if (other === undefined) {
         start(run, wf, lib, g);
         return { runId: run.id, status: "running" };
