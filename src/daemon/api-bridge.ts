@@ -9,6 +9,8 @@ import { promisify } from "node:util";
 import { AicfgError } from "../library/diagnostics.ts";
 import type { ApiDeps, LibraryInfo, LogLine, Occurrence, RunDetail, WorkflowDetail, WorkflowSummary } from "./api/deps.ts";
 import { parseApiConfig } from "./api/config.ts";
+import { ApiError } from "./api/errors.ts";
+import { QuotaError } from "./dispatcher.ts";
 import { API_URL_FILE } from "./config.ts";
 import { startApiServer } from "./api/server.ts";
 import type { PgStore } from "./store/pg/pg-store.ts";
@@ -75,6 +77,8 @@ function notFound(what: string): AicfgError {
 
 /** ConfigErrors of the daemon core, mapped to the API's error codes. */
 function mapError(e: unknown): never {
+  if (e instanceof QuotaError)
+    throw new ApiError(429, e.code, e.message, { headers: { "retry-after": String(e.retryAfterSeconds) }, ...(e.hint ? { hint: e.hint } : {}) });
   const code = (e as { code?: string }).code;
   if (code === "workflow-not-found" || code === "run-not-found")
     throw new AicfgError("not-found", (e as Error).message, { hint: (e as AicfgError).hint ?? "" });
@@ -348,7 +352,14 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
   // On PostgreSQL the replicas share the tokens, like the orgs, bindings and audit chains below.
   const pg = handle.store.kind === "postgres" ? (handle.store as PgStore) : undefined;
   const tokens = pg ? pg.tokenStore(handle.clock) : openTokenStore(config.stateDir, handle.clock);
-  await syncCredentialAdminToken(io.env, tokens);
+  // The database down at start: the API serves at once (not ready), the credential's token is brought in line once the store opened.
+  const dbDown = pg !== undefined && !pg.health().ok;
+  if (dbDown)
+    void pg
+      .opened()
+      .then(() => syncCredentialAdminToken(io.env, tokens))
+      .catch((e: unknown) => logging.logger.error({ err: e }, "syncing the admin-token credential failed"));
+  else await syncCredentialAdminToken(io.env, tokens);
   // The API logs (access log included) through the daemon's one logger sink and secret registry.
   // On PostgreSQL, every replica shares the orgs, roles, bindings, users and audit chains.
   const shared = pg ? await pg.tenancyStores(handle.clock) : undefined;
@@ -356,6 +367,7 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
     env,
     tokens,
     ...(shared ? { tenancy: shared.tenancy, auditStore: shared.audit } : {}),
+    ...(dbDown ? { tokensPending: { opened: pg.opened(), adminsPending: readCredential(env, "admin-token") ? 1 : 0 } } : {}),
     clock: handle.clock,
     telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level },
   });

@@ -23,6 +23,8 @@ export type ClusterOptions = {
   /** Whether to take over runs of dead replicas now (never for a one-shot `aicfg run`, nor while the daemon stops). */
   reap: () => boolean;
   log: (level: "debug" | "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+  /** Called when a beat succeeds after failed ones (the database is back). */
+  onRecovered?: () => void;
 };
 
 export type ClusterHandle = { stop: () => Promise<void> };
@@ -68,7 +70,10 @@ export function startCluster(o: ClusterOptions): ClusterHandle {
     if (stopped) return;
     current = beat().then(
       () => {
-        if (failing) o.log("info", "the database answers again");
+        if (failing) {
+          o.log("info", "the database answers again");
+          o.onRecovered?.();
+        }
         failing = undefined;
       },
       (e: unknown) => {

@@ -24,7 +24,10 @@ import { openFileStore, STORE_DIR } from "./store/file-store.ts";
 import { createSecretRegistry, type SecretRegistry } from "./telemetry/redact.ts";
 import { secretAccess } from "../workflows/secrets/store.ts";
 import { acquireStateLock } from "./store/state-lock.ts";
-import { TERMINAL, type RunRecord, type RunStore } from "./store/types.ts";
+import { TERMINAL, type RunQuota, type RunRecord, type RunStore } from "./store/types.ts";
+import { DEFAULT_ORG } from "./tenancy/policy.ts";
+import { openFileTenancyStore } from "./tenancy/file-store.ts";
+import { DEFAULT_QUOTAS, type TenancyStore } from "./tenancy/types.ts";
 import { loadPlugins, type PluginHost, type PluginSource } from "./plugins/host.ts";
 import { startAfterTrigger } from "./triggers/after.ts";
 import { startPluginTrigger, type PluginTriggerHandle } from "./triggers/plugin.ts";
@@ -178,6 +181,7 @@ type Triggers = {
 
 const LOCK_FILE = "daemon.lock";
 const OWNER_STALE_MS = 60_000;
+const RUN_QUOTA_WINDOW_MS = 3_600_000;
 
 function acquireLock(stateDir: string, instance: string, now: () => number): () => void {
   const dir = join(stateDir, STORE_DIR);
@@ -195,10 +199,11 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   const instance = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const secrets = opts.secrets ?? createSecretRegistry(); // allowlisted env values and decrypted secrets: scrubbed from run history, logs and the API
   // Cluster mode: the store is PostgreSQL, shared with other replicas, and the daemon runs on the database clock.
-  const ownPgStore = !opts.store && config.store?.kind === "postgres" ? await openConfiguredPgStore(config, instance, secrets, log) : undefined;
+  const ownPgStore = !opts.store && config.store?.kind === "postgres" ? await openConfiguredPgStore(config, instance, secrets, log, scheduling) : undefined;
   const store = opts.store ?? ownPgStore ?? openFileStore(config.stateDir, { onError: (m) => log("error", m), clock: processClock, secrets });
   const pgStore = store.kind === "postgres" ? (store as PgStore) : undefined;
-  if (pgStore) await pgStore.syncClock();
+  // A database that is down at start: the daemon starts not ready (workflows stay disabled until their saved settings can be read) and recovers when it answers.
+  if (pgStore) await pgStore.syncClock().catch((e: unknown) => log("error", `cannot read the database clock: ${(e as Error).message}`));
   const clock = pgStore ? databaseClock(processClock, pgStore) : processClock;
   const startedAt = clock.now();
   // Subscribed before anything can run: an `initial` run may finish while the triggers start.
@@ -348,6 +353,17 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       : undefined;
   };
 
+  // ---- per-org run quota: counted by the store over every run of the org's libraries (every trigger, every replica) ----
+  const tenancy: TenancyStore = pgStore ? (await pgStore.tenancyStores(clock)).tenancy : openFileTenancyStore(config.stateDir, clock);
+  const orgOf = (library: string): string => config.libraryOrg?.[libraries.get(library)?.root ?? ""] ?? DEFAULT_ORG;
+  const quotaOf = async (library: string): Promise<RunQuota | undefined> => {
+    const org = orgOf(library);
+    const rec = await tenancy.getOrg(org);
+    // An org daemon.yaml names but nobody created yet has the default quotas.
+    const limit = rec?.quotas.runsPerHour ?? DEFAULT_QUOTAS.runsPerHour;
+    return { org, libraries: [...libraries.keys()].filter((l) => orgOf(l) === org), limit, windowMs: RUN_QUOTA_WINDOW_MS, now: clock.now() };
+  };
+
   const dispatcher: Dispatcher = createDispatcher({
     store,
     bus,
@@ -357,6 +373,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     owner: { instance, pid: process.pid },
     secrets: secretAccess(config.stateDir, process.env, (v) => secrets.add(v)),
     resolve: resolveWf,
+    quotaOf,
     ...(opts.random ? { random: opts.random } : {}),
   });
 
@@ -367,7 +384,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   };
 
   // ---- crash recovery ----
-  await store.heartbeat(instance, process.pid, clock.now());
+  await store.heartbeat(instance, process.pid, clock.now()).catch((e: unknown) => {
+    if (!pgStore) throw e;
+    log("error", `heartbeat failed: ${(e as Error).message}`);
+  });
   const recover = async () => {
     const { interrupted, queued } = await store.recoverInterrupted({ instance, now: clock.now(), staleMs: OWNER_STALE_MS });
     for (const run of interrupted) {
@@ -429,7 +449,11 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     }
   };
   if (scheduling) {
-    const queued = await recover();
+    const queued = await recover().catch((e: unknown) => {
+      if (!pgStore) throw e;
+      log("error", `recovery failed: ${(e as Error).message}; retried by the sweep`);
+      return [];
+    });
     for (const run of queued) {
       await dispatcher.resume(run).catch((e: unknown) => log("error", `resuming queued run ${run.id} failed: ${(e as Error).message}`));
     }
@@ -678,7 +702,25 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
 
   // ---- cluster mode: database clock, lease renewal, the reaper ----
   const cluster: ClusterHandle | undefined = pgStore
-    ? startCluster({ store: pgStore, dispatcher, bus, clock, reap: () => scheduling && !stopping, log: (level, m, f) => log(level, m, f) })
+    ? startCluster({
+        store: pgStore,
+        dispatcher,
+        bus,
+        clock,
+        reap: () => scheduling && !stopping,
+        log: (level, m, f) => log(level, m, f),
+        // Workflows whose saved settings could not be read (the database was down) stay disabled until now.
+        onRecovered: () =>
+          background(
+            "reading the saved settings again",
+            (async () => {
+              for (const state of libraries.values()) {
+                await loadWorkflowsOf(state);
+                await syncTriggers(state);
+              }
+            })(),
+          ),
+      })
     : undefined;
 
   const infoOf = (state: LibraryState, wf: LoadedWorkflow): WorkflowInfo => {
@@ -850,7 +892,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   return handle;
 }
 
-async function openConfiguredPgStore(config: DaemonConfig, instance: string, secrets: SecretRegistry, log: LogFn): Promise<PgStore> {
+async function openConfiguredPgStore(config: DaemonConfig, instance: string, secrets: SecretRegistry, log: LogFn, waitForDatabase: boolean): Promise<PgStore> {
   const c = config.store as Extract<NonNullable<DaemonConfig["store"]>, { kind: "postgres" }>;
   const url = readPgUrl(c.urlFrom);
   // Never in a log line, an error or the API: the URL and the password in it.
@@ -861,7 +903,7 @@ async function openConfiguredPgStore(config: DaemonConfig, instance: string, sec
   } catch {
     /* not a URL form with a password (a keyword/value string): the whole string is registered */
   }
-  return openPgStore({ url, instance, leaseMs: c.leaseMs, secrets, onError: (m) => log("error", m), onFenced: (m) => log("warn", m) });
+  return openPgStore({ url, instance, leaseMs: c.leaseMs, secrets, waitForDatabase, onError: (m) => log("error", m), onFenced: (m) => log("warn", m) });
 }
 
 /** Where an error message points, e.g. `agents/code-reviewer.md:4:1` in a validation error. */

@@ -11,7 +11,7 @@ import type { TriggerInfo } from "../workflows/actions/types.ts";
 import type { LoadedWorkflow } from "../workflows/schema.ts";
 import { executeRun, type EngineDeps, type LibraryRef, type StopReason } from "./engine.ts";
 import type { TriggerKind } from "./events.ts";
-import { TERMINAL, type RunRecord } from "./store/types.ts";
+import { TERMINAL, type RunQuota, type RunRecord } from "./store/types.ts";
 
 export type RunRequest = {
   library: string;
@@ -51,7 +51,23 @@ export type Dispatcher = {
 
 export type DispatcherDeps = EngineDeps & {
   resolve: (library: string, workflow: string) => { wf: LoadedWorkflow; lib: LibraryRef } | undefined;
+  /** The runs-per-hour quota of the library's org, which the store checks as it creates each run (none: unlimited). */
+  quotaOf?: (library: string) => Promise<RunQuota | undefined>;
 };
+
+/** A run asked for by a caller was refused over its org's quota (recorded skipped as `runId`). */
+export class QuotaError extends ConfigError {
+  readonly runId: string;
+  readonly retryAfterSeconds: number;
+  constructor(message: string, runId: string, retryAfterSeconds: number) {
+    super("org-quota", message, { hint: `retry in ${retryAfterSeconds}s; an admin can raise it with 'aicfg org quota'` });
+    this.runId = runId;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Who asked for a run and waits for the answer: refused over quota, they get an error (the API answers 429); a trigger's run is recorded skipped. */
+const ASKED: ReadonlySet<string> = new Set(["manual", "api"]);
 
 function newRunId(now: number): string {
   const stamp = new Date(now)
@@ -93,7 +109,16 @@ function checkInputs(wf: LoadedWorkflow, given: Record<string, unknown> = {}): R
   return out;
 }
 
-type Group = { running: Map<string, AbortController>; pending: RunRecord[]; active: Map<string, RunRecord> };
+type Group = {
+  running: Map<string, AbortController>;
+  pending: RunRecord[];
+  active: Map<string, RunRecord>;
+  /** Cluster mode: the next pending run's claim of the group is on its way to the store. */
+  claiming: boolean;
+};
+
+/** How soon a run waiting for a group that another replica holds asks again. */
+const CLAIM_RETRY_MS = 500;
 
 const isCatchup = (r: RunRecord): boolean => r.trigger.kind === "cron" && r.trigger.catchup === true;
 
@@ -108,7 +133,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const key = `${wf.library}\u0000${wf.concurrency.group}`;
     let g = groups.get(key);
     if (!g) {
-      g = { running: new Map(), pending: [], active: new Map() };
+      g = { running: new Map(), pending: [], active: new Map(), claiming: false };
       groups.set(key, g);
     }
     return g;
@@ -142,6 +167,27 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     settle(run);
   };
 
+  /** A run the store wrote `skipped` because its org is over its runs-per-hour quota. */
+  const refused = (run: RunRecord): SubmitResult => {
+    const at = deps.clock.now();
+    const { org, retryAt } = run.overQuota!;
+    deps.bus.publish({ type: "run.refused", runId: run.id, org, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, quota: "runs", at });
+    deps.bus.publish({
+      type: "run.finished",
+      runId: run.id,
+      workflow: run.workflow,
+      library: run.library,
+      trigger: run.trigger.kind,
+      result: "skipped",
+      durationMs: 0,
+      at,
+    });
+    settle(run);
+    const reason = run.reason!;
+    if (ASKED.has(run.trigger.kind)) throw new QuotaError(reason, run.id, Math.max(1, Math.ceil((retryAt - at) / 1000)));
+    return { runId: run.id, status: "skipped", reason };
+  };
+
   const start = (run: RunRecord, wf: LoadedWorkflow, lib: LibraryRef, g: Group) => {
     const ctrl = new AbortController();
     g.running.set(run.id, ctrl);
@@ -166,16 +212,71 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     running.set(run.id, p);
   };
 
+  /** Cluster mode: the group is claimed in the shared store before a run of it starts, so replicas take turns too. */
+  const shared = (wf: LoadedWorkflow): boolean => deps.store.claimGroup !== undefined && wf.concurrency.overlap !== "allow_all";
+  const groupKey = (wf: LoadedWorkflow): string => `${wf.library}/${wf.concurrency.group}`;
+
   const pump = (g: Group) => {
-    if (!accepting) return;
+    if (!accepting || g.claiming) return;
     while (g.running.size === 0 && g.pending.length > 0) {
-      const next = g.pending.shift()!;
+      const next = g.pending[0]!;
       const found = deps.resolve(next.library, next.workflow);
       if (!found) {
+        g.pending.shift();
         void finishWithout(next, "cancelled", "the workflow was removed before the run started");
         continue;
       }
-      start(next, found.wf, found.lib, g);
+      if (!shared(found.wf)) {
+        g.pending.shift();
+        start(next, found.wf, found.lib, g);
+        continue;
+      }
+      // Held by a run on another replica: ask again a little later (a run gives its group back by finishing).
+      g.claiming = true;
+      const later = () => {
+        g.claiming = false;
+        deps.clock.setTimer(CLAIM_RETRY_MS, () => pump(g));
+      };
+      deps.store.claimGroup!(next, groupKey(found.wf)).then(
+        (other) => {
+          if (other !== undefined) return later();
+          g.claiming = false;
+          if (g.pending[0] === next) {
+            g.pending.shift();
+            start(next, found.wf, found.lib, g);
+          }
+          pump(g);
+        },
+        (e: unknown) => {
+          // Taken over by another replica meanwhile: no longer this replica's to start.
+          if ((e as { code?: string }).code === "lease-lost" && g.pending[0] === next) g.pending.shift();
+          later();
+        },
+      );
+      return;
+    }
+  };
+
+  /** The group is free here but held by `other` on another replica: the policy applies as if it ran here. */
+  const behindOtherReplica = async (run: RunRecord, wf: LoadedWorkflow, g: Group, other: string): Promise<SubmitResult> => {
+    const group = wf.concurrency.group;
+    switch (wf.concurrency.overlap) {
+      case "cancel_other": {
+        await deps.store.cancelGroup?.(run, groupKey(wf), `cancelled by newer run ${run.id} (cancel_other)`, deps.clock.now());
+        g.pending.push(run);
+        pump(g);
+        return { runId: run.id, status: "queued" };
+      }
+      case "buffer_one":
+      case "buffer_all":
+        g.pending.push(run);
+        pump(g);
+        return { runId: run.id, status: "queued" };
+      default: {
+        const reason = `overlap: group '${group}' is busy with run ${other} on another replica`;
+        await finishWithout(run, "skipped", reason);
+        return { runId: run.id, status: "skipped", reason };
+      }
     }
   };
 
@@ -183,9 +284,26 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const g = groupOf(wf);
     const busy = g.running.size > 0 || g.pending.length > 0;
     const policy = wf.concurrency.overlap;
-    if (!busy || policy === "allow_all") {
+    if (policy === "allow_all") {
       start(run, wf, lib, g);
       return { runId: run.id, status: "running" };
+    }
+    if (!busy) {
+      let other: string | undefined;
+      try {
+        other = shared(wf) ? await deps.store.claimGroup!(run, groupKey(wf)) : undefined;
+      } catch {
+        // The store did not answer: the run waits in the group and its claim is retried.
+        g.pending.push(run);
+        pump(g);
+        return { runId: run.id, status: "queued" };
+      }
+      if (other === undefined) {
+        start(run, wf, lib, g);
+        return { runId: run.id, status: "running" };
+      }
+      // Another run of this replica may have claimed it while this claim waited: then the policy applies below.
+      if (!g.active.has(other) && !g.pending.some((r) => r.id === other)) return behindOtherReplica(run, wf, g, other);
     }
     // Catch-up slots are replayed one after the other (also after a restart, from the stored trigger).
     const sameBacklog = (r: RunRecord) => isCatchup(r) && r.library === run.library && r.workflow === run.workflow;
@@ -252,7 +370,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         ...(req.scheduledAt !== undefined ? { scheduledAt: req.scheduledAt } : {}),
         ...(req.occurrence !== undefined ? { occurrence: req.occurrence } : {}),
       };
-      if (!(await deps.store.createRun(run))) return { runId: run.id, status: "duplicate" };
+      if (!(await deps.store.createRun(run, await deps.quotaOf?.(req.library)))) return { runId: run.id, status: "duplicate" };
+      if (run.overQuota) return refused(run);
       return place(run, found.wf, found.lib);
     },
     resume: async (run) => {

@@ -29,6 +29,8 @@ export type DaemonEvent =
   | { type: "workflows.loaded"; library: string; total: number; enabled: number; broken: number; at: number }
   /** Files an upstream merge left in conflict (the local version kept, `<file>.conflict.md` written). */
   | { type: "merge.conflict"; library: string; count: number; at: number }
+  /** A run the store refused (written `skipped`, the reason in its record) because its org was over its runs-per-hour quota. */
+  | { type: "run.refused"; runId: string; org: string; workflow: string; library: string; trigger: TriggerKind; quota: "runs"; at: number }
   /** Cluster mode: this process's clock minus the database clock, measured on each heartbeat. */
   | { type: "cluster.clock"; skewMs: number; at: number }
   /** Cluster mode: this replica took over a run whose owner stopped heartbeating; how long after that owner's last heartbeat. */

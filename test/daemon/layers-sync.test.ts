@@ -168,7 +168,7 @@ describe("the daemon's sync step with layers: update", () => {
     expect(conflicts.items).toMatchObject([{ path: "agents/reviewer.md", fields: ["model"], upstream: { layer: "team", commit: head } }]);
     const st = await run("status", "--json");
     expect(st.json().conflicts.map((c: { path: string }) => c.path)).toEqual(["agents/reviewer.md"]);
-    expect(await h.get("/metrics")).toMatch(/aicfg_merge_conflicts_total\{library="me"\} 1\b/);
+    expect(await h.get("/metrics")).toMatch(/aicfg_merge_conflicts_total\{org="default",library="me"\} 1\b/);
 
     // `aicfg resolve --theirs` closes it; the next scheduled run has nothing to merge.
     const res = await cli(["resolve", join(lib, "agents", "reviewer.md"), "--theirs", "--state-dir", state]);

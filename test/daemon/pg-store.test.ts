@@ -41,6 +41,19 @@ describe("postgres store: cluster", () => {
     await expect(open("d")).rejects.toThrow("the database schema is at version 999, newer than this aicfg knows");
   });
 
+  it("counts an org's runs-per-hour quota in the database: three replicas creating runs at once pass it exactly up to its limit", async () => {
+    const replicas = await Promise.all([open("a"), open("b"), open("c")]);
+    const quota = { org: "acme", libraries: ["lib"], limit: 4, windowMs: 3_600_000, now: 5_000 };
+    const runs = Array.from({ length: 12 }, (_, i) => run(`q-${i}`, { status: "queued", createdAt: 5_000, owner: { instance: "x", pid: 1 } }));
+    await Promise.all(runs.map((r, i) => replicas[i % 3]!.createRun(r, { ...quota })));
+    expect(runs.filter((r) => !r.overQuota).length).toBe(4);
+    const rows = await queryDb<{ status: string; n: number }>(db.url, "SELECT status, count(*)::int AS n FROM runs GROUP BY status ORDER BY status");
+    expect(rows).toEqual([
+      { status: "queued", n: 4 },
+      { status: "skipped", n: 8 },
+    ]);
+  });
+
   it("gives each schedule slot to exactly one replica: one ledger row, one run", async () => {
     const [a, b, c] = await Promise.all([open("a"), open("b"), open("c")]);
     const slotRun = (owner: string) =>

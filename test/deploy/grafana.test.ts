@@ -129,9 +129,9 @@ describe("deploy/grafana/aicfg.json against a live daemon", () => {
     );
     expect(missing, `daemon stderr:\n${stderr}`).toEqual([]);
     // Idle is a value, not an absence: the gauge reads 0 for the workflows it has seen.
-    expect(text).toMatch(/^aicfg_runs_active\{library="team",workflow="tick"\} 0$/m);
+    expect(text).toMatch(/^aicfg_runs_active\{org="default",library="team",workflow="tick"\} 0$/m);
     // The library's size: aicfg.yaml, one agent and two workflow files.
-    expect(text).toMatch(/^aicfg_library_files\{library="team"\} 4$/m);
-    expect(text).toMatch(/^aicfg_library_agents\{library="team"\} 1$/m);
+    expect(text).toMatch(/^aicfg_library_files\{org="default",library="team"\} 4$/m);
+    expect(text).toMatch(/^aicfg_library_agents\{org="default",library="team"\} 1$/m);
   });
 });

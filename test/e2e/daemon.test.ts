@@ -163,10 +163,10 @@ describe("the daemon, end to end", () => {
     const list = Array.isArray(runs) ? runs : runs.runs;
     expect(list.some((x) => x.workflow === "health-report" && x.status === "success")).toBe(true);
     const metrics = await (await fetch(base + "/metrics")).text();
-    expect(metrics).toMatch(/aicfg_runs_finished_total\{library="acme-engineering",workflow="health-report",result="success"\} [1-9]/);
-    expect(metrics).toMatch(/aicfg_runs_started_total\{library="acme-engineering",workflow="export-on-change",trigger="watch"\} [1-9]/);
-    expect(metrics).toMatch(/aicfg_export_files_written_total\{library="acme-engineering",target="claude-code"\} [1-9]/);
-    expect(metrics).toContain('aicfg_workflows{library="acme-engineering",state="enabled"}');
+    expect(metrics).toMatch(/aicfg_runs_finished_total\{org="default",library="acme-engineering",workflow="health-report",result="success"\} [1-9]/);
+    expect(metrics).toMatch(/aicfg_runs_started_total\{org="default",library="acme-engineering",workflow="export-on-change",trigger="watch"\} [1-9]/);
+    expect(metrics).toMatch(/aicfg_export_files_written_total\{org="default",library="acme-engineering",target="claude-code"\} [1-9]/);
+    expect(metrics).toContain('aicfg_workflows{org="default",library="acme-engineering",state="enabled"}');
     expect(metrics).not.toContain(SECRET);
   });
 

@@ -3,7 +3,7 @@
 // 1 MiB, webhooks 25 MiB, chunked bodies included); a credential on /v1, an API token or an OIDC
 // JWT, turned into a principal with an org and grants (failures rate-limited per credential and
 // per address, never locking out a valid token; then the per-token and per-org request budgets);
-// the route's gate (its action somewhere in the caller's org) and the run quota; validation by the
+// the route's gate (its action somewhere in the caller's org); validation by the
 // route's zod schemas; then one access-log line, the HTTP metric, for mutating calls an audit line,
 // and for mutating calls and denials a row in the org's hash-chained audit.
 import { Hono } from "hono";
@@ -50,6 +50,13 @@ export type AppOptions<T extends TokenStore = TokenStore> = {
   clock?: Clock;
   /** The web dashboard under /ui: its session store (sign-in uses `principals`, as /v1 does). */
   dashboard?: DashboardOptions;
+  /**
+   * The token store's database did not answer at start: `opened` resolves once it does. Meanwhile
+   * the API serves (the probes say not ready, credentials cannot be checked), the bind check counts
+   * `adminsPending` admin tokens (the admin-token credential, adopted once it opened), and the local
+   * admin token for the CLI is made once it opened.
+   */
+  tokensPending?: { opened: Promise<void>; adminsPending: number };
 };
 
 export type Api<T extends TokenStore = TokenStore> = {
@@ -118,7 +125,6 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
     orgLimiters.set(key, { limit, limiter });
     return limiter;
   };
-  const runsQuota = async (org: string): Promise<Limiter> => orgLimiter(`runs:${org}`, (await tenancy.getOrg(org))?.quotas.runsPerHour ?? 1, 3_600_000);
 
   const services: RouteServices = { deps, config, telemetry, tokens, tenancy, auditStore, principals, env, now };
   let openapiDoc: unknown;
@@ -356,6 +362,8 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
       if (def.audit) c.set("auditAction", def.audit);
       if (def.access === "probe") {
         if (!(config.probes === "open" || (config.probes === "loopback-open" && isLoopbackClient(c)))) await authenticate(c);
+        // An open probe still reads a valid credential, so /metrics answers for its org; one that fails is an anonymous scrape.
+        else if (c.req.header("authorization")) await authenticate(c).catch(() => c.set("principal", undefined));
       } else if (def.access === "authenticated") {
         if (!c.get("principal")) await authenticate(c);
       } else if (def.access !== "public" && def.access !== "signature") {
@@ -365,15 +373,6 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
         if (!gateDecision(c, action, orgPath(p.org), canWithin(p.grants, action, orgPath(p.org))))
           throw new ApiError(403, "forbidden", `${def.method} ${def.path} needs the ${action} action (the ${def.access} role has it)`, {
             hint: `ask an admin for a token with --role ${def.access}, or a role binding in your org`,
-          });
-      }
-      if (def.quota === "runs") {
-        const org = c.get("principal")?.org ?? DEFAULT_ORG;
-        const wait = (await runsQuota(org)).blocked(org);
-        if (wait)
-          throw new ApiError(429, "org-quota", `org ${org} is over its quota of runs per hour`, {
-            headers: { "retry-after": String(wait) },
-            hint: `retry in ${wait}s; an admin can raise it with 'aicfg org quota'`,
           });
       }
       const params = validate(def.params, c.req.param(), "path");
@@ -391,13 +390,6 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
         body = validate(def.body, parsed, "body");
       }
       if (!def.path.startsWith("/v1/")) return def.handler(c, { params, query, body } as never);
-      const countRun = async (res: Response): Promise<Response> => {
-        if (def.quota === "runs" && res.status < 300) {
-          const org = c.get("principal")?.org ?? DEFAULT_ORG;
-          (await runsQuota(org)).hit(org);
-        }
-        return res;
-      };
       const span = tracing.tracer.startSpan(
         `${def.method} ${def.path}`,
         { kind: SpanKind.SERVER, attributes: { "http.request.method": def.method, "http.route": def.path } },
@@ -406,7 +398,7 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
       c.set("traceId", span.spanContext().traceId);
       c.set("parent", span.spanContext());
       try {
-        const res = await countRun(await def.handler(c, { params, query, body } as never));
+        const res = await def.handler(c, { params, query, body } as never);
         span.setAttribute("http.response.status_code", res.status);
         return res;
       } catch (e) {

@@ -82,8 +82,6 @@ export type RouteDef<P extends AnyObject = AnyObject, Q extends AnyObject = AnyO
   audit?: string;
   /** The action the route's gate requires somewhere in the caller's org (default: view for viewer, update for editor, manage-members for admin). */
   action?: Action;
-  /** Counts against the org's runs-per-hour quota (a 2xx answer uses one). */
-  quota?: "runs";
   handler: (c: ApiContext, input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }) => Promise<Response> | Response;
 };
 

@@ -3,13 +3,16 @@
 // the scheduler tick, the watchers and, when an enabled workflow's git trigger is fed by GitHub
 // pushes, the webhook secret, as application/health+json or, with `?verbose`, the Kubernetes-style
 // `[+]name ok` text; /v1/status adds the optional features and whether anything uses them (an
-// optional feature nothing uses is no readiness concern); /metrics is Prometheus text.
+// optional feature nothing uses is no readiness concern) and the caller's org's libraries and live
+// runs; /metrics is Prometheus text, with an org label on per-library series and cut down to the
+// caller's org for a principal of one org (org-view.ts).
 import { z } from "zod";
 import { VERSION } from "../version.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../telemetry/metrics.ts";
 import { githubWebhookSecret } from "./config.ts";
 import type { ApiDeps, DaemonStatus } from "./deps.ts";
-import { canSeeLibrary, sendJson } from "./respond.ts";
+import { orgScopeOf, scopeMetrics } from "./org-view.ts";
+import { canSeeLibrary, libraryOrg, sendJson } from "./respond.ts";
 import { defineRoute, type ApiContext, type RouteDef, type RouteServices } from "./route.ts";
 import { HealthBody, StatusView } from "./schemas.ts";
 
@@ -209,11 +212,40 @@ export function healthRoutes(s: RouteServices): RouteDef[] {
         const r = await evaluate(c);
         // A library-scoped token sees only its own library's workflows.
         const webhooks = { ...r.webhooks, usedBy: r.webhooks.usedBy.filter((w) => canSeeLibrary(c, w.slice(0, w.indexOf("/")))) };
+        // The caller's org only (every org for the server admin): libraries, workflows, live runs, and the broken workflows among them.
+        const scope = orgScopeOf(c);
+        const workflows = (await s.deps.listWorkflows()).filter((w) => !scope || scope.workflow(w.library, w.name));
+        const live = async (status: "running" | "queued") =>
+          (await s.deps.listRuns({ status, limit: 200 })).items.filter((run) => !scope || scope.workflow(run.library, run.workflow)).length;
+        const libraries = s.deps
+          .libraries()
+          .filter((l) => !scope || scope.library(l.name))
+          .map((l) => {
+            const mine = workflows.filter((w) => w.library === l.name);
+            return {
+              name: l.name,
+              org: libraryOrg(c, l.name),
+              workflows: mine.length,
+              enabled: mine.filter((w) => w.state === "enabled").length,
+              broken: mine.filter((w) => w.state === "broken").length,
+            };
+          });
+        const checks = { ...r.checks };
+        const config = checks["config:workflows"]?.[0];
+        if (scope && config && config.status !== "fail") {
+          // Another org's broken workflows are not this caller's to count.
+          const broken = libraries.reduce((n, l) => n + l.broken, 0);
+          const { output: _output, ...rest } = config;
+          checks["config:workflows"] = [
+            { ...rest, status: broken ? "warn" : "pass", observedValue: broken, ...(broken ? { output: `${broken} workflow(s) failed to load` } : {}) },
+          ];
+        }
         return sendJson(s.telemetry.secrets, 200, {
           status: r.status,
           version: VERSION,
-          checks: r.checks,
+          checks,
           features: { githubWebhooks: { ...webhooks, note: webhookNote(webhooks) } },
+          scope: { org: scope?.org ?? null, libraries, runs: { running: await live("running"), queued: await live("queued") } },
         });
       },
     }),
@@ -224,8 +256,8 @@ export function healthRoutes(s: RouteServices): RouteDef[] {
       tag: "health",
       summary: "Prometheus metrics (text exposition format 0.0.4)",
       responses: { 200: { description: "metrics", contentType: PROMETHEUS_CONTENT_TYPE } },
-      handler: async () =>
-        new Response(s.telemetry.secrets.scrub(await s.telemetry.metrics.render()), {
+      handler: async (c) =>
+        new Response(s.telemetry.secrets.scrub(scopeMetrics(await s.telemetry.metrics.render(), (l) => libraryOrg(c, l), orgScopeOf(c))), {
           status: 200,
           headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
         }),

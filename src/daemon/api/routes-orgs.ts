@@ -1,6 +1,7 @@
 // /v1/orgs: organizations (server admin), and per org its custom roles, role bindings, users, API
 // tokens and hash-chained audit log (the org's admins; viewers may read the roles). Another org's
 // names and ids answer 404, never 403: a caller cannot learn what exists outside its org.
+import type { z } from "zod";
 import { tokenOrg } from "../auth/principal.ts";
 import { parseExpiry, tokenView } from "../auth/token-store.ts";
 import { verifyChain } from "../tenancy/audit-chain.ts";
@@ -46,6 +47,49 @@ export function orgRoutes(s: RouteServices): RouteDef[] {
     return rec;
   };
   const target = (c: ApiContext, t: string) => c.set("auditTarget", t);
+  // The org's member lists (bindings, users) and deletions (roles, bindings) share their gate: manage-members on the org's list.
+  const listInOrg = <T>(o: { kind: "bindings" | "users"; summary: string; schema: z.ZodType; list: (org: string) => Promise<T[]> }): RouteDef =>
+    defineRoute({
+      method: "GET",
+      path: `/v1/orgs/:org/${o.kind}`,
+      access: "authenticated",
+      tag: "orgs",
+      summary: o.summary,
+      params: OrgParams,
+      responses: { 200: { description: o.kind, schema: o.schema }, 403: forbidden, 404: notFound },
+      handler: async (c, { params }) => {
+        requireInOrg(c, params.org, "manage-members", orgResource(params.org, o.kind), `viewing ${o.kind}`);
+        await orgOr404(c, params.org);
+        return sendJson(secrets, 200, { items: await o.list(params.org) });
+      },
+    });
+  const deleteInOrg = <P extends z.ZodType<{ org: string } & Record<string, unknown>>>(o: {
+    kind: "roles" | "bindings";
+    params: P;
+    idOf: (params: z.output<P>) => string;
+    noun: string;
+    summary: string;
+    audit: string;
+    extra?: Record<number, { description: string; schema: z.ZodType }>;
+    remove: (org: string, id: string) => Promise<boolean>;
+  }): RouteDef =>
+    defineRoute({
+      method: "DELETE",
+      path: `/v1/orgs/:org/${o.kind}/:${o.kind === "roles" ? "role" : "id"}`,
+      access: "authenticated",
+      tag: "orgs",
+      summary: o.summary,
+      params: o.params,
+      audit: o.audit,
+      responses: { 204: { description: "deleted" }, 403: forbidden, 404: notFound, ...o.extra },
+      handler: async (c, { params }) => {
+        const id = o.idOf(params);
+        target(c, `${orgResource(params.org, o.kind)}/${id}`);
+        requireInOrg(c, params.org, "manage-members", orgResource(params.org, o.kind), `deleting ${o.kind}`);
+        if (!(await o.remove(params.org, id))) throw new ApiError(404, "not-found", `${o.noun} ${id} not found`);
+        return new Response(null, { status: 204 });
+      },
+    });
 
   return [
     defineRoute({
@@ -187,36 +231,17 @@ export function orgRoutes(s: RouteServices): RouteDef[] {
         return sendJson(secrets, 201, { ...(await s.tenancy.createRole(params.org, body)), builtin: false });
       },
     }),
-    defineRoute({
-      method: "DELETE",
-      path: "/v1/orgs/:org/roles/:role",
-      access: "authenticated",
-      tag: "orgs",
-      summary: "Delete a custom role no binding uses",
+    deleteInOrg({
+      kind: "roles",
       params: RoleParams,
+      idOf: (p) => p.role,
+      noun: "role",
+      summary: "Delete a custom role no binding uses",
       audit: "role.delete",
-      responses: { 204: { description: "deleted" }, 403: forbidden, 404: notFound, 409: { description: "still bound", schema: ErrorBody } },
-      handler: async (c, { params }) => {
-        target(c, `${orgResource(params.org, "roles")}/${params.role}`);
-        requireInOrg(c, params.org, "manage-members", orgResource(params.org, "roles"), "deleting roles");
-        if (!(await s.tenancy.deleteRole(params.org, params.role))) throw new ApiError(404, "not-found", `role ${params.role} not found`);
-        return new Response(null, { status: 204 });
-      },
+      extra: { 409: { description: "still bound", schema: ErrorBody } },
+      remove: (org, id) => s.tenancy.deleteRole(org, id),
     }),
-    defineRoute({
-      method: "GET",
-      path: "/v1/orgs/:org/bindings",
-      access: "authenticated",
-      tag: "orgs",
-      summary: "Role bindings of an org",
-      params: OrgParams,
-      responses: { 200: { description: "bindings", schema: BindingList }, 403: forbidden, 404: notFound },
-      handler: async (c, { params }) => {
-        requireInOrg(c, params.org, "manage-members", orgResource(params.org, "bindings"), "viewing bindings");
-        await orgOr404(c, params.org);
-        return sendJson(secrets, 200, { items: await s.tenancy.listBindings(params.org) });
-      },
-    }),
+    listInOrg({ kind: "bindings", summary: "Role bindings of an org", schema: BindingList, list: (org) => s.tenancy.listBindings(org) }),
     defineRoute({
       method: "POST",
       path: "/v1/orgs/:org/bindings",
@@ -241,36 +266,16 @@ export function orgRoutes(s: RouteServices): RouteDef[] {
         return sendJson(secrets, 201, rec);
       },
     }),
-    defineRoute({
-      method: "DELETE",
-      path: "/v1/orgs/:org/bindings/:id",
-      access: "authenticated",
-      tag: "orgs",
-      summary: "Delete a role binding",
+    deleteInOrg({
+      kind: "bindings",
       params: BindingParams,
+      idOf: (p) => p.id,
+      noun: "binding",
+      summary: "Delete a role binding",
       audit: "binding.delete",
-      responses: { 204: { description: "deleted" }, 403: forbidden, 404: notFound },
-      handler: async (c, { params }) => {
-        target(c, `${orgResource(params.org, "bindings")}/${params.id}`);
-        requireInOrg(c, params.org, "manage-members", orgResource(params.org, "bindings"), "deleting bindings");
-        if (!(await s.tenancy.deleteBinding(params.org, params.id))) throw new ApiError(404, "not-found", `binding ${params.id} not found`);
-        return new Response(null, { status: 204 });
-      },
+      remove: (org, id) => s.tenancy.deleteBinding(org, id),
     }),
-    defineRoute({
-      method: "GET",
-      path: "/v1/orgs/:org/users",
-      access: "authenticated",
-      tag: "orgs",
-      summary: "OIDC users seen in an org (issuer, subject, groups)",
-      params: OrgParams,
-      responses: { 200: { description: "users", schema: UserList }, 403: forbidden, 404: notFound },
-      handler: async (c, { params }) => {
-        requireInOrg(c, params.org, "manage-members", orgResource(params.org, "users"), "viewing users");
-        await orgOr404(c, params.org);
-        return sendJson(secrets, 200, { items: await s.tenancy.listUsers(params.org) });
-      },
-    }),
+    listInOrg({ kind: "users", summary: "OIDC users seen in an org (issuer, subject, groups)", schema: UserList, list: (org) => s.tenancy.listUsers(org) }),
     defineRoute({
       method: "GET",
       path: "/v1/orgs/:org/tokens",

@@ -332,6 +332,13 @@ export const StatusView = z.object({
       note: z.string(),
     }),
   }),
+  scope: z
+    .object({
+      org: z.string().nullable().describe("the caller's org, or null for the server admin (every org)"),
+      libraries: z.array(z.object({ name: LibraryName, org: z.string(), workflows: z.number().int(), enabled: z.number().int(), broken: z.number().int() })),
+      runs: z.object({ running: z.number().int(), queued: z.number().int() }),
+    })
+    .describe("what the caller may see: its org's libraries, workflows and live runs (every org's for the server admin)"),
 });
 
 export const PushPayload = z.looseObject({

@@ -37,6 +37,8 @@ import {
   type RunRecord,
   type RunStore,
   type Watermark,
+  quotaRetryAt,
+  refuseOverQuota,
 } from "./types.ts";
 
 export const STORE_DIR = "daemon";
@@ -262,8 +264,16 @@ export function openFileStore(stateDir: string, opts: FileStoreOptions = {}): Ru
 
   const store: RunStore = {
     kind: "file",
-    createRun: async (run) => {
+    createRun: async (run, quota) => {
       if (cache.has(run.id) || existsSync(runFile(run.id))) return false;
+      // One process holds the state folder and this body does not yield: the count and the write are one step.
+      if (quota) {
+        const libs = new Set(quota.libraries);
+        const counted = [...cache.values()]
+          .filter((r) => libs.has(r.library) && !r.overQuota && r.createdAt > quota.now - quota.windowMs && r.createdAt <= quota.now)
+          .map((r) => r.createdAt);
+        if (counted.length >= quota.limit) refuseOverQuota(run, quota, quotaRetryAt(quota, counted));
+      }
       // O_EXCL claim first, so two processes cannot both create the same run id.
       const claim = join(dirs.runs, `.${run.id}.claim`);
       let fd: number;

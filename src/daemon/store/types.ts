@@ -46,7 +46,30 @@ export type RunRecord = {
   scheduledAt?: number;
   /** Which schedule entry of the workflow the slot belongs to (`cron#0`), with scheduledAt the slot's ledger key. */
   occurrence?: string;
+  /** Set on a run the store refused (written `skipped`) because its org was over its runs-per-hour quota. */
+  overQuota?: { org: string; limit: number; retryAt: number };
 };
+
+/**
+ * An org's runs-per-hour quota, checked by `createRun` against the runs the store holds (every
+ * trigger's, every replica's): the runs of the org's libraries created in the window before `now`,
+ * not counting the ones it refused.
+ */
+export type RunQuota = { org: string; libraries: string[]; limit: number; windowMs: number; now: number };
+
+/** When a refused run could have started: once the oldest of the `limit` newest counted runs leaves the window. */
+export function quotaRetryAt(q: RunQuota, counted: readonly number[]): number {
+  const newest = [...counted].sort((a, b) => b - a);
+  return (newest[q.limit - 1] ?? q.now) + q.windowMs;
+}
+
+/** Lays the refusal over a run about to be written: `skipped`, with the reason and when a run could start again. */
+export function refuseOverQuota(run: RunRecord, q: RunQuota, retryAt: number): void {
+  run.status = "skipped";
+  run.reason = `quota: org ${q.org} is over its quota of ${q.limit} runs per hour`;
+  run.finishedAt = run.createdAt;
+  run.overQuota = { org: q.org, limit: q.limit, retryAt };
+}
 
 export type LogLine = { at: number; level: "info" | "warn" | "error"; step?: string; message: string /** 1-based line number, set when read. */; seq?: number };
 
@@ -97,8 +120,12 @@ export type PruneResult = { runs: string[]; logs: string[]; orphans: string[]; o
 
 export type RunStore = {
   readonly kind: string;
-  /** Writes a new run; false when a run with this id already exists (the claim for an occurrence). */
-  createRun: (run: RunRecord) => Promise<boolean>;
+  /**
+   * Writes a new run; false when a run with this id already exists (the claim for an occurrence).
+   * With a quota, a run over it is written `skipped` instead (`refuseOverQuota`, the record is
+   * changed in place), atomically with the count: concurrent creators never pass it together.
+   */
+  createRun: (run: RunRecord, quota?: RunQuota) => Promise<boolean>;
   updateRun: (run: RunRecord) => Promise<void>;
   getRun: (id: string) => Promise<RunRecord | undefined>;
   /** Newest first. */
@@ -121,6 +148,14 @@ export type RunStore = {
   /** A workflow's enabled switch set through the API; false for every unset one when the settings were lost (fail closed). */
   getWorkflowEnabled: (library: string, workflow: string) => Promise<boolean | undefined>;
   setWorkflowEnabled: (library: string, workflow: string, enabled: boolean) => Promise<void>;
+  /**
+   * A store shared by replicas: makes `run` the holder of its concurrency group `group`
+   * (`library/group`) unless another live run, on any replica, holds it; returns that run's id.
+   * Runs give the group back by reaching a terminal state. Without it, groups are per process.
+   */
+  claimGroup?: (run: RunRecord, group: string) => Promise<string | undefined>;
+  /** cancel_other across replicas: cancels the group's other live runs (fence raised: their owners stop them); returns their ids. */
+  cancelGroup?: (run: RunRecord, group: string, reason: string, at: number) => Promise<string[]>;
   /** Heartbeat of a process that owns runs; runs of an owner without a fresh heartbeat are dead. */
   heartbeat: (instance: string, pid: number, now: number) => Promise<void>;
   /** What the store found wrong when it opened (and recovered from), for the daemon's status. */

@@ -119,6 +119,9 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
     unit: "seconds",
     advice: { explicitBucketBoundaries: [0.5, 1, 2, 5, 10, 15, 20, 30, 60, 120] },
   });
+  const runsRefused = meter.createCounter("runs_refused", {
+    description: "Runs refused (recorded skipped) because their org was over a quota, by org, workflow, trigger kind and quota",
+  });
   const runsStarted = meter.createCounter("runs_started", { description: "Runs started, by workflow and trigger kind" });
   const runsFinished = meter.createCounter("runs_finished", { description: "Runs finished, by workflow and result" });
   const runDuration = meter.createHistogram("run_duration_seconds", {
@@ -166,6 +169,9 @@ export function createMetrics(bus?: EventBus, now: () => number = systemClock.no
           lastSuccess.set(`${e.library}\u0000${e.workflow}`, { attrs: { library: e.library, workflow: e.workflow }, value: e.at / 1000 });
         break;
       }
+      case "run.refused":
+        runsRefused.add(1, { org: e.org, library: e.library, workflow: e.workflow, trigger: e.trigger, quota: e.quota });
+        break;
       case "step.finished":
         stepDuration.record(e.durationMs / 1000, { workflow: e.workflow, action: e.action, result: e.result });
         break;

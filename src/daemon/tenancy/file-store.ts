@@ -7,23 +7,12 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, rea
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWrite, ensureDirNoSymlinks } from "../../adapters/atomic.ts";
-import { AicfgError, ConfigError } from "../../library/diagnostics.ts";
+import { ConfigError } from "../../library/diagnostics.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { chainRow } from "./audit-chain.ts";
 import { CustomRole, DEFAULT_ORG } from "./policy.ts";
 import { AuditInput, AuditRow, BindingRecord, OrgRecord, UserRecord, type AuditStore, type TenancyStore } from "./types.ts";
-import {
-  assertDeletableOrg,
-  assertOrgId,
-  checkBinding,
-  checkRole,
-  mergeQuotas,
-  newBindingId,
-  newOrgRecord,
-  orgNotFound,
-  refreshUser,
-  userId,
-} from "./validate.ts";
+import * as check from "./validate.ts";
 
 export const TENANCY_FILE = "tenancy.json";
 const AUDIT_DIR = "audit";
@@ -79,7 +68,7 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
       data = r.data;
     }
     if (!data.orgs.some((o) => o.org.id === DEFAULT_ORG))
-      data = { ...data, orgs: [{ org: newOrgRecord(DEFAULT_ORG, { name: "Default" }, new Date(0)), roles: [], bindings: [], users: [] }, ...data.orgs] };
+      data = { ...data, orgs: [{ org: check.newOrgRecord(DEFAULT_ORG, { name: "Default" }, new Date(0)), roles: [], bindings: [], users: [] }, ...data.orgs] };
     return data;
   };
   const write = (data: TenancyFile): void => {
@@ -100,7 +89,7 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
   const orgOf = (data: TenancyFile, org: string): OrgData | undefined => data.orgs.find((o) => o.org.id === org);
   const mustOrg = (data: TenancyFile, org: string): OrgData => {
     const o = orgOf(data, org);
-    if (!o) throw orgNotFound(org);
+    if (!o) throw check.orgNotFound(org);
     return o;
   };
   const replaceOrg = (data: TenancyFile, next: OrgData): TenancyFile => ({ ...data, orgs: data.orgs.map((o) => (o.org.id === next.org.id ? next : o)) });
@@ -111,20 +100,20 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
     getOrg: async (org) => copy(orgOf(read(), org)?.org),
     createOrg: (org, input = {}) =>
       change((data) => {
-        assertOrgId(org);
-        if (orgOf(data, org)) throw new AicfgError("conflict", `org ${org} already exists`, { hint: "choose another name" });
-        const rec = newOrgRecord(org, input, now());
+        check.assertOrgId(org);
+        if (orgOf(data, org)) throw check.orgExists(org);
+        const rec = check.newOrgRecord(org, input, now());
         return { data: { ...data, orgs: [...data.orgs, { org: rec, roles: [], bindings: [], users: [] }] }, result: copy(rec) };
       }),
     updateQuotas: (org, quotas) =>
       change((data) => {
         const o = mustOrg(data, org);
-        const rec = mergeQuotas(o.org, quotas);
+        const rec = check.mergeQuotas(o.org, quotas);
         return { data: replaceOrg(data, { ...o, org: rec }), result: copy(rec) };
       }),
     deleteOrg: (org) =>
       change((data) => {
-        assertDeletableOrg(org);
+        check.assertDeletableOrg(org);
         if (!orgOf(data, org)) return { result: false };
         return { data: { ...data, orgs: data.orgs.filter((o) => o.org.id !== org) }, result: true };
       }),
@@ -133,9 +122,8 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
     createRole: (org, role) =>
       change((data) => {
         const o = mustOrg(data, org);
-        const r = checkRole(role);
-        if (o.roles.some((x) => x.name === r.name))
-          throw new AicfgError("conflict", `role ${r.name} already exists in org ${org}`, { hint: "delete it first" });
+        const r = check.checkRole(role);
+        if (o.roles.some((x) => x.name === r.name)) throw check.roleExists(org, r.name);
         return { data: replaceOrg(data, { ...o, roles: [...o.roles, r] }), result: copy(r) };
       }),
     deleteRole: (org, name) =>
@@ -144,9 +132,10 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
         if (!o?.roles.some((r) => r.name === name)) return { result: false };
         const used = o.bindings.filter((b) => b.role === name);
         if (used.length)
-          throw new AicfgError("conflict", `role ${name} is used by ${used.length} binding(s)`, {
-            hint: `delete them first: ${used.map((b) => b.id).join(", ")}`,
-          });
+          throw check.roleInUse(
+            name,
+            used.map((b) => b.id),
+          );
         return { data: replaceOrg(data, { ...o, roles: o.roles.filter((r) => r.name !== name) }), result: true };
       }),
 
@@ -155,10 +144,8 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
     createBinding: (org, input) =>
       change((data) => {
         const o = mustOrg(data, org);
-        checkBinding(org, input, o.roles);
-        if (o.bindings.some((b) => b.subject === input.subject && b.role === input.role && b.scope === input.scope))
-          throw new AicfgError("conflict", `${input.subject} already has ${input.role} at ${input.scope}`, { hint: "nothing to do" });
-        const rec: BindingRecord = { id: newBindingId(), subject: input.subject, role: input.role, scope: input.scope, createdAt: now().toISOString() };
+        const rec = check.newBinding(org, input, o.roles, now());
+        if (o.bindings.some((b) => b.subject === input.subject && b.role === input.role && b.scope === input.scope)) throw check.bindingExists(input);
         return { data: replaceOrg(data, { ...o, bindings: [...o.bindings, rec] }), result: copy(rec) };
       }),
     deleteBinding: (org, id) =>
@@ -171,8 +158,8 @@ export function openFileTenancyStore(stateDir: string, clock: Clock = systemCloc
     seeUser: (org, seen) =>
       change((data) => {
         const o = mustOrg(data, org);
-        const id = userId(seen.issuer, seen.subject);
-        const next = refreshUser(
+        const id = check.userId(seen.issuer, seen.subject);
+        const next = check.refreshUser(
           o.users.find((u) => u.id === id),
           seen,
           now(),
@@ -203,7 +190,7 @@ function lastLine(fd: number): string | undefined {
 }
 
 export function auditFile(stateDir: string, org: string): string {
-  assertOrgId(org);
+  check.assertOrgId(org);
   return join(stateDir, AUDIT_DIR, `${org}.jsonl`);
 }
 

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { AicfgError } from "../../library/diagnostics.ts";
 import { Slug } from "../../library/schema.ts";
 import { BUILTIN_ROLES, CustomRole, checkScope, roleActions, Subject, DEFAULT_ORG } from "./policy.ts";
-import { DEFAULT_QUOTAS, Quotas, type BindingInput, type OrgRecord, type UserRecord, type UserSeen } from "./types.ts";
+import { DEFAULT_QUOTAS, Quotas, type BindingInput, type BindingRecord, type OrgRecord, type UserRecord, type UserSeen } from "./types.ts";
 
 function invalid(message: string, hint: string): AicfgError {
   return new AicfgError("invalid-input", message, { hint });
@@ -43,7 +43,7 @@ export function checkRole(role: CustomRole): CustomRole {
   return { ...r.data, actions: [...new Set(r.data.actions)] };
 }
 
-export function checkBinding(org: string, input: BindingInput, customRoles: readonly CustomRole[]): void {
+function checkBinding(org: string, input: BindingInput, customRoles: readonly CustomRole[]): void {
   const s = Subject.safeParse(input.subject);
   if (!s.success)
     throw invalid(
@@ -60,7 +60,22 @@ export function userId(issuer: string, subject: string): string {
   return `usr_${createHash("sha256").update(`${issuer}\n${subject}`).digest("hex").slice(0, 16)}`;
 }
 
-export function newBindingId(): string {
+/** A binding of `input` in `org` after its checks (subject, scope inside the org, a known role), with a new id. */
+export function newBinding(org: string, input: BindingInput, customRoles: readonly CustomRole[], now: Date): BindingRecord {
+  checkBinding(org, input, customRoles);
+  return { id: newBindingId(), subject: input.subject, role: input.role, scope: input.scope, createdAt: now.toISOString() };
+}
+
+// The conflicts every store refuses with the same words.
+export const orgExists = (org: string): AicfgError => new AicfgError("conflict", `org ${org} already exists`, { hint: "choose another name" });
+export const roleExists = (org: string, name: string): AicfgError =>
+  new AicfgError("conflict", `role ${name} already exists in org ${org}`, { hint: "delete it first" });
+export const roleInUse = (name: string, bindingIds: readonly string[]): AicfgError =>
+  new AicfgError("conflict", `role ${name} is used by ${bindingIds.length} binding(s)`, { hint: `delete them first: ${bindingIds.join(", ")}` });
+export const bindingExists = (input: BindingInput): AicfgError =>
+  new AicfgError("conflict", `${input.subject} already has ${input.role} at ${input.scope}`, { hint: "nothing to do" });
+
+function newBindingId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return `bnd_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }

@@ -298,3 +298,46 @@ describe("OIDC principals through the API", () => {
     }
   });
 });
+
+describe("per-org views of /metrics and /v1/status", () => {
+  it("an org's admin sees only its org's libraries, workflows and runs; the server admin sees every org, each per-library series labelled with its org", async () => {
+    h = await setupApi({ config: { limits: LIMITS } });
+    const served = h.deps.libraries();
+    h.deps.libraries = () => served.map((l) => (l.name === "other" ? { ...l, org: "acme" } : l));
+    await h.api.tenancy.createOrg("acme");
+    const acme = h.api.tokens.create({ role: "admin", org: "acme", name: "acme-admin" }).token;
+    const mine = await h.daemon.trigger("other", "export");
+    const theirs = await h.daemon.trigger("team", "sync");
+    await h.daemon.waitFor(mine, ["running"]);
+    await h.daemon.waitFor(theirs, ["running"]);
+    const series = async (token: string) => (await (await h!.call("GET", "/metrics", { token })).text()).split("\n").filter((l) => l && !l.startsWith("#"));
+
+    const scoped = await series(acme);
+    expect(scoped).toContain('aicfg_runs_started_total{org="acme",library="other",workflow="export",trigger="manual"} 1');
+    expect(scoped).toContain('aicfg_runs_active{org="acme",library="other",workflow="export"} 1');
+    // Nothing of the default org, nor the server-wide series that mix orgs; the build's are public.
+    expect(scoped.filter((l) => l.includes('library="team"') || l.includes('org="default"'))).toEqual([]);
+    expect(scoped.filter((l) => /^aicfg_(http_request|trigger_events|step_duration)/.test(l))).toEqual([]);
+    expect(scoped.some((l) => l.startsWith("aicfg_build_info{"))).toBe(true);
+
+    const all = await series(h.tokens.admin);
+    expect(all).toContain('aicfg_runs_active{org="acme",library="other",workflow="export"} 1');
+    expect(all).toContain('aicfg_runs_active{org="default",library="team",workflow="sync"} 1');
+    expect(all.filter((l) => l.includes("library=") && !/\{org="(acme|default)",library=/.test(l))).toEqual([]);
+
+    const status = async (token: string) => (await json(await h!.call("GET", "/v1/status", { token }))).scope;
+    const acmeView = await status(acme);
+    expect(acmeView).toEqual({
+      org: "acme",
+      libraries: [{ name: "other", org: "acme", workflows: 1, enabled: 1, broken: 0 }],
+      runs: { running: 1, queued: 0 },
+    });
+    const serverView = await status(h.tokens.admin);
+    expect(serverView.org).toBe(null);
+    expect(serverView.libraries.map((l: { name: string; org: string }) => `${l.org}/${l.name}`)).toEqual(["default/team", "acme/other"]);
+    expect(serverView.runs.running).toBe(2);
+    // A default-org viewer sees its org only.
+    expect((await status(h.tokens.viewer)).libraries.map((l: { name: string }) => l.name)).toEqual(["team"]);
+    h.daemon.hold.release();
+  });
+});

@@ -3,7 +3,7 @@
 // fresh backing (a folder, a database); `reopen` a second handle on the same backing (a restart, or
 // another replica), so every assertion is on what was durably stored, not on a cache.
 import { describe, expect, it } from "vitest";
-import type { RunRecord, RunStore } from "../../../src/daemon/store/types.ts";
+import type { RunQuota, RunRecord, RunStore } from "../../../src/daemon/store/types.ts";
 
 export type StoreFactory = {
   open: () => Promise<RunStore>;
@@ -175,6 +175,46 @@ export function runStoreConformance(name: string, f: StoreFactory): void {
       const again = await f.reopen();
       expect(JSON.stringify(await again.getRun("sec"))).not.toContain(token);
       expect(JSON.stringify(await again.readLog("sec"))).not.toContain(token);
+    });
+
+    it("refuses a run over the org's runs-per-hour quota as it creates it: counted over the org's libraries and window, refused runs not counted, never passed by concurrent creators", async () => {
+      const s = await f.open();
+      const HOUR = 3_600_000;
+      const now = 10 * HOUR;
+      const quota = (limit: number, at = now): RunQuota => ({ org: "acme", libraries: ["lib", "lib2"], limit, windowMs: HOUR, now: at });
+      // Outside the window, or of another org's library: not counted.
+      expect(await s.createRun(run("old", { createdAt: now - HOUR }), quota(2))).toBe(true);
+      expect(await s.createRun(run("foreign", { library: "elsewhere", createdAt: now - 5 }), quota(2))).toBe(true);
+      const a = run("a", { createdAt: now - 1000, status: "queued" });
+      const b = run("b", { library: "lib2", createdAt: now - 500, status: "queued", trigger: { kind: "cron" }, occurrence: "cron#0", scheduledAt: now - 500 });
+      expect(await s.createRun(a, quota(2))).toBe(true);
+      expect(await s.createRun(b, quota(2))).toBe(true);
+      expect([a.status, b.status, a.overQuota, b.overQuota]).toEqual(["queued", "queued", undefined, undefined]);
+      const c = run("c", { createdAt: now, status: "queued", trigger: { kind: "watch" } });
+      expect(await s.createRun(c, quota(2))).toBe(true);
+      // The oldest counted run (a) leaves the window first: then a run could start again.
+      const refusal = { org: "acme", limit: 2, retryAt: now - 1000 + HOUR };
+      expect([c.status, c.reason, c.finishedAt, c.overQuota]).toEqual(["skipped", "quota: org acme is over its quota of 2 runs per hour", now, refusal]);
+      const again = await f.reopen();
+      expect(await again.getRun("c")).toMatchObject({ status: "skipped", reason: "quota: org acme is over its quota of 2 runs per hour", overQuota: refusal });
+      // The refused run does not count: with a limit of 3 one more run fits, the next does not.
+      const d = run("d", { createdAt: now + 1 });
+      expect(await again.createRun(d, quota(3, now + 1))).toBe(true);
+      expect(d.overQuota).toBe(undefined);
+      const e = run("e", { createdAt: now + 2 });
+      await again.createRun(e, quota(3, now + 2));
+      expect(e.status).toBe("skipped");
+      // An hour after a, the window holds b and d only.
+      const later = run("later", { createdAt: now - 1000 + HOUR + 1 });
+      await again.createRun(later, quota(3, now - 1000 + HOUR + 1));
+      expect(later.overQuota).toBe(undefined);
+      // Concurrent creators pass the quota exactly up to its limit (pg-store.test.ts races two replicas).
+      const race = Array.from({ length: 8 }, (_, i) => run(`race-${i}`, { library: "other", createdAt: now + 10 }));
+      const q = (): RunQuota => ({ org: "other", libraries: ["other"], limit: 3, windowMs: HOUR, now: now + 10 });
+      expect((await Promise.all(race.map((r) => again.createRun(r, q())))).every(Boolean)).toBe(true);
+      expect(race.filter((r) => !r.overQuota).length).toBe(3);
+      const stored = await (await f.reopen()).listRuns({ library: "other" });
+      expect(stored.filter((r) => r.status !== "skipped").length).toBe(3);
     });
   });
 }

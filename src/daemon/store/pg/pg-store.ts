@@ -12,10 +12,10 @@
 import pg from "pg";
 import { ConfigError } from "../../../library/diagnostics.ts";
 import { createSecretRegistry, type SecretRegistry } from "../../telemetry/redact.ts";
-import { TERMINAL, type LogLine, type OccurrenceRecord, type PruneResult, type RunRecord, type RunStore } from "../types.ts";
+import { TERMINAL, quotaRetryAt, refuseOverQuota, type LogLine, type OccurrenceRecord, type PruneResult, type RunRecord, type RunStore } from "../types.ts";
 import type { Clock } from "../../clock.ts";
 import type { TokenStore } from "../../auth/token-store.ts";
-import { openPgTenancyStores, type PgTenancyStores } from "./pg-tenancy.ts";
+import { openPgTenancyStores, transaction, type PgTenancyStores } from "./pg-tenancy.ts";
 import { openPgTokenStore } from "./pg-tokens.ts";
 import * as sql from "./sql.ts";
 import type { Query } from "./sql.ts";
@@ -46,6 +46,13 @@ export type PgStoreOptions = {
   onFenced?: (message: string) => void;
   /** Retries of a statement after a dropped connection (default 5, 200 ms apart). */
   retries?: number;
+  /**
+   * A daemon: when the database does not answer at open, open anyway (every statement fails and
+   * health says why) and keep trying to migrate, with backoff from `openRetryMs` (default 500 ms)
+   * doubling up to 10 s; `opened()` resolves once it did. Otherwise the open fails (a one-shot command).
+   */
+  waitForDatabase?: boolean;
+  openRetryMs?: number;
 };
 
 type Takeover = { run: RunRecord; takeoverMs: number };
@@ -59,6 +66,8 @@ export type PgStore = RunStore & {
   syncClock: () => Promise<number>;
   /** Whether the last statement reached the database. */
   health: () => { ok: boolean; error?: string };
+  /** Resolves once the schema is migrated (at once unless the database was unreachable at open). */
+  opened: () => Promise<void>;
   /** Renews the leases of the runs this replica holds; returns the ids it lost (taken over by another). */
   renewLeases: () => Promise<string[]>;
   /** Takes over up to `limit` runs whose lease ran out. */
@@ -136,6 +145,8 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
   const held = new Map<string, number>();
 
   const exec = async <R extends Record<string, unknown>>(query: Query, attempts = retries): Promise<R[]> => {
+    // Not migrated yet (the database was down at open): fail at once, the way a dropped connection does.
+    if (!open) throw Object.assign(new Error(healthy.error ?? "database unreachable"), { code: "ECONNREFUSED" });
     for (let i = 0; ; i++) {
       try {
         const r = await pool.query(query.text, query.values);
@@ -180,15 +191,54 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       client.release();
     }
   };
+  let open = false;
+  let markOpened = () => {};
+  const openedPromise = new Promise<void>((r) => {
+    markOpened = r;
+  });
+  const opened = () => {
+    open = true;
+    healthy = { ok: true };
+    markOpened();
+  };
+  /** Keeps migrating until it works (the daemon started while the database was down), backing off to 10 s. */
+  const retryOpen = async (firstError: string) => {
+    let delay = o.openRetryMs ?? 500;
+    let last = firstError;
+    while (!closed) {
+      await new Promise((r) => setTimeout(r, delay));
+      if (closed) return;
+      try {
+        await migrate();
+        opened();
+        onError(`the database answers again (was: ${last}); the store is open`);
+        return;
+      } catch (e) {
+        const message = (e as Error).message;
+        if (message !== last) onError(`the database is still unreachable: ${message}; retrying`);
+        last = message;
+        healthy = { ok: false, error: `database unreachable: ${message}` };
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  };
   try {
     await migrate();
+    opened();
   } catch (e) {
-    await pool.end().catch(() => {});
-    if (e instanceof ConfigError) throw e;
-    throw new ConfigError("store-unreachable", `cannot open the PostgreSQL store: ${(e as Error).message}`, {
-      hint: "check that PostgreSQL runs and store.url (or the environment variable it names) is right; the URL itself is not printed",
-      cause: e,
-    });
+    if (o.waitForDatabase && isTransient(e)) {
+      const message = (e as Error).message;
+      healthy = { ok: false, error: `database unreachable: ${message}` };
+      onError(`cannot open the PostgreSQL store: ${message}; starting without it, not ready, retrying with backoff`);
+      void retryOpen(message);
+    } else {
+      await pool.end().catch(() => {});
+      if (e instanceof ConfigError) throw e;
+      throw new ConfigError("store-unreachable", `cannot open the PostgreSQL store: ${(e as Error).message}`, {
+        hint: "check that PostgreSQL runs and store.url (or the environment variable it names) is right; the URL itself is not printed",
+        cause: e,
+      });
+    }
   }
 
   const scrubRun = (run: RunRecord): RunRecord => toJson(secrets.scrubValue(run));
@@ -200,19 +250,38 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
   const store: PgStore = {
     kind: "postgres",
     leaseMs,
-    createRun: async (run) => {
-      const clean = scrubRun(run);
-      const slot = run.occurrence !== undefined && run.scheduledAt !== undefined;
-      const query = slot
-        ? sql.claimSlotAndInsertRun(run, clean, leaseMs, {
-            triggerId: triggerId(run.library, run.workflow, run.occurrence!),
-            trigger: run.occurrence!,
-            outcome: run.trigger.catchup === true ? "caught_up" : "started",
-          })
-        : sql.insertRun(run, clean, leaseMs);
+    createRun: async (run, quota) => {
+      const insertQuery = (): Query => {
+        const clean = scrubRun(run);
+        return run.occurrence !== undefined && run.scheduledAt !== undefined
+          ? sql.claimSlotAndInsertRun(run, clean, leaseMs, {
+              triggerId: triggerId(run.library, run.workflow, run.occurrence),
+              trigger: run.occurrence,
+              outcome: run.trigger.catchup === true ? "caught_up" : "started",
+            })
+          : sql.insertRun(run, clean, leaseMs);
+      };
+      // Under a quota: the org's lock, the count and the insert in one transaction, so replicas creating runs of one org at once take turns.
+      const insert = (): Promise<{ id: string }[]> =>
+        quota
+          ? transaction(pool, async (tx) => {
+              await tx(sql.lockOrgQuota(quota.org));
+              const counted = await tx<{ created_at: string }>(sql.quotaCountedRuns(quota.libraries, quota.now - quota.windowMs, quota.now, quota.limit));
+              if (counted.length >= quota.limit)
+                refuseOverQuota(
+                  run,
+                  quota,
+                  quotaRetryAt(
+                    quota,
+                    counted.map((r) => Number(r.created_at)),
+                  ),
+                );
+              return tx<{ id: string }>(insertQuery());
+            })
+          : exec<{ id: string }>(insertQuery(), 0);
       for (let i = 0; ; i++) {
         try {
-          const rows = await exec<{ id: string }>(query, 0);
+          const rows = await insert();
           if (rows.length === 0 && i > 0) {
             // The first try may have committed before its connection dropped: then the run is ours.
             const [cur] = await exec<{ owner: string | null; attempt: number; status: string }>(sql.runOwner(run.id));
@@ -241,6 +310,19 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       }
       track(run);
     },
+    claimGroup: async (run, group) =>
+      transaction(pool, async (tx) => {
+        await tx(sql.lockGroup(group));
+        const [other] = await tx<{ id: string }>(sql.groupHolder(group, run.id));
+        if (other) return other.id;
+        if (!(await tx(sql.holdGroup(group, run.id, run.attempt))).length) throw new LeaseLostError(run.id, run.attempt);
+        return undefined;
+      }),
+    cancelGroup: async (run, group, reason, at) =>
+      transaction(pool, async (tx) => {
+        await tx(sql.lockGroup(group));
+        return (await tx<{ id: string }>(sql.cancelGroupHolders(group, run.id, reason, at))).map((r) => r.id);
+      }),
     getRun: async (id) => {
       const [row] = await exec<RunRow>(sql.getRun(id));
       return row ? fromRow(row) : undefined;
@@ -334,6 +416,7 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       return offset;
     },
     health: () => healthy,
+    opened: () => openedPromise,
     renewLeases: async () => {
       if (held.size === 0) return [];
       const ids = [...held.keys()];
@@ -363,7 +446,7 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
       return rows.map((r) => r.id);
     },
     held: () => new Map(held),
-    tenancyStores: (clock) => openPgTenancyStores(pool, (query) => exec(query), clock),
+    tenancyStores: (clock) => openPgTenancyStores(pool, (query) => exec(query), clock, open ? undefined : openedPromise),
     tokenStore: (clock) => openPgTokenStore((query) => exec(query), clock),
     close: async () => {
       closed = true;

@@ -9,7 +9,6 @@
 //   chain per org with no row lost and no seq taken twice.
 // All SQL is in sql.ts; validation is the file store's (tenancy/validate.ts).
 import type pg from "pg";
-import { AicfgError } from "../../../library/diagnostics.ts";
 import type { Clock } from "../../clock.ts";
 import { chainRow } from "../../tenancy/audit-chain.ts";
 import { type CustomRole, DEFAULT_ORG } from "../../tenancy/policy.ts";
@@ -23,18 +22,7 @@ import {
   type TenancyStore,
   type UserRecord,
 } from "../../tenancy/types.ts";
-import {
-  assertDeletableOrg,
-  assertOrgId,
-  checkBinding,
-  checkRole,
-  mergeQuotas,
-  newBindingId,
-  newOrgRecord,
-  orgNotFound,
-  refreshUser,
-  userId,
-} from "../../tenancy/validate.ts";
+import * as check from "../../tenancy/validate.ts";
 import * as sql from "./sql.ts";
 import type { Query } from "./sql.ts";
 
@@ -47,7 +35,7 @@ const toOrg = (r: OrgRow): OrgRecord => ({ id: r.org, name: r.name, createdAt: r
 const toBinding = (r: BindingRow): BindingRecord => ({ id: r.id, subject: r.subject, role: r.role, scope: r.scope, createdAt: r.created_at });
 
 /** Runs `fn` in one transaction on one connection of the pool (rolled back when it throws). */
-async function transaction<T>(pool: pg.Pool, fn: (exec: Exec) => Promise<T>): Promise<T> {
+export async function transaction<T>(pool: pg.Pool, fn: (exec: Exec) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -66,15 +54,18 @@ async function transaction<T>(pool: pg.Pool, fn: (exec: Exec) => Promise<T>): Pr
   }
 }
 
-export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Clock): Promise<PgTenancyStores> {
+/** `later`: the database was unreachable at open; the default org is created once it opened. */
+export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Clock, later?: Promise<void>): Promise<PgTenancyStores> {
   const now = () => new Date(clock.now());
-  await exec(sql.ensureOrg(newOrgRecord(DEFAULT_ORG, { name: "Default" }, new Date(0))));
+  const ensureDefault = () => exec(sql.ensureOrg(check.newOrgRecord(DEFAULT_ORG, { name: "Default" }, new Date(0))));
+  if (later) void later.then(ensureDefault).catch(() => {});
+  else await ensureDefault();
 
   /** One change to one org: locks the org's row first; `not-found` when there is no such org. */
   const inOrg = <T>(org: string, fn: (exec: Exec, rec: OrgRecord) => Promise<T>): Promise<T> =>
     transaction(pool, async (tx) => {
       const [row] = await tx<OrgRow>(sql.lockOrg(org));
-      if (!row) throw orgNotFound(org);
+      if (!row) throw check.orgNotFound(org);
       return fn(tx, toOrg(row));
     });
   const roles = async (run: Exec, org: string): Promise<CustomRole[]> => (await run<{ role: CustomRole }>(sql.listRoles(org))).map((r) => r.role);
@@ -86,28 +77,27 @@ export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Cloc
       return row ? toOrg(row) : undefined;
     },
     createOrg: async (org, input = {}) => {
-      assertOrgId(org);
-      const rec = newOrgRecord(org, input, now());
-      if (!(await exec(sql.insertOrg(rec))).length) throw new AicfgError("conflict", `org ${org} already exists`, { hint: "choose another name" });
+      check.assertOrgId(org);
+      const rec = check.newOrgRecord(org, input, now());
+      if (!(await exec(sql.insertOrg(rec))).length) throw check.orgExists(org);
       return rec;
     },
     updateQuotas: (org, quotas) =>
       inOrg(org, async (tx, rec) => {
-        const next = mergeQuotas(rec, quotas);
+        const next = check.mergeQuotas(rec, quotas);
         await tx(sql.setQuotas(org, next.quotas));
         return next;
       }),
     deleteOrg: async (org) => {
-      assertDeletableOrg(org);
+      check.assertDeletableOrg(org);
       return (await exec(sql.deleteOrg(org))).length === 1;
     },
 
     listRoles: (org) => roles(exec, org),
     createRole: (org, role) =>
       inOrg(org, async (tx) => {
-        const r = checkRole(role);
-        if (!(await tx(sql.insertRole(org, r))).length)
-          throw new AicfgError("conflict", `role ${r.name} already exists in org ${org}`, { hint: "delete it first" });
+        const r = check.checkRole(role);
+        if (!(await tx(sql.insertRole(org, r))).length) throw check.roleExists(org, r.name);
         return r;
       }),
     deleteRole: async (org, name) => {
@@ -117,9 +107,10 @@ export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Cloc
           // Refused (and rolled back) while a binding names it; the org's lock keeps a new binding out meanwhile.
           const used = await tx<{ id: string }>(sql.bindingsOfRole(org, name));
           if (used.length)
-            throw new AicfgError("conflict", `role ${name} is used by ${used.length} binding(s)`, {
-              hint: `delete them first: ${used.map((b) => b.id).join(", ")}`,
-            });
+            throw check.roleInUse(
+              name,
+              used.map((b) => b.id),
+            );
           return true;
         });
       } catch (e) {
@@ -135,22 +126,20 @@ export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Cloc
     },
     createBinding: (org, input) =>
       inOrg(org, async (tx) => {
-        checkBinding(org, input, await roles(tx, org));
-        const rec: BindingRecord = { id: newBindingId(), subject: input.subject, role: input.role, scope: input.scope, createdAt: now().toISOString() };
-        if (!(await tx(sql.insertBinding(org, rec))).length)
-          throw new AicfgError("conflict", `${input.subject} already has ${input.role} at ${input.scope}`, { hint: "nothing to do" });
+        const rec = check.newBinding(org, input, await roles(tx, org), now());
+        if (!(await tx(sql.insertBinding(org, rec))).length) throw check.bindingExists(input);
         return rec;
       }),
     deleteBinding: async (org, id) => (await exec(sql.deleteBinding(org, id))).length === 1,
 
     seeUser: async (org, seen) => {
-      const id = userId(seen.issuer, seen.subject);
+      const id = check.userId(seen.issuer, seen.subject);
       // Most requests change nothing: answer those without a transaction or a lock.
       const [known] = await exec<{ record: UserRecord }>(sql.getUser(org, id));
-      if (known && !refreshUser(known.record, seen, now()).changed) return known.record;
+      if (known && !check.refreshUser(known.record, seen, now()).changed) return known.record;
       return inOrg(org, async (tx) => {
         const [old] = await tx<{ record: UserRecord }>(sql.getUser(org, id));
-        const next = refreshUser(old?.record, seen, now());
+        const next = check.refreshUser(old?.record, seen, now());
         if (next.changed) await tx(sql.upsertUser(org, next.user));
         return next.user;
       });
@@ -161,7 +150,7 @@ export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Cloc
 
   const audit: AuditStore = {
     append: async (org, input) => {
-      assertOrgId(org);
+      check.assertOrgId(org);
       const parsed = AuditInput.parse(input);
       return transaction(pool, async (tx) => {
         await tx(sql.ensureAuditHead(org));

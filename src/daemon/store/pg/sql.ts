@@ -155,6 +155,14 @@ CREATE TABLE api_tokens (
 );
 `,
   },
+  {
+    version: 4,
+    name: "the concurrency group a live run holds across replicas (overlap policies)",
+    sql: `
+ALTER TABLE runs ADD COLUMN grp text;
+CREATE INDEX runs_group_live ON runs (grp) WHERE grp IS NOT NULL AND status IN ${LIVE};
+`,
+  },
 ];
 
 // ---- schema ----
@@ -189,6 +197,38 @@ const runColumns = (r: RunRecord, record: unknown) => [
 
 const INSERT_RUN = `INSERT INTO runs (id, library, workflow, status, created_at, finished_at, delivery, owner, owner_pid, attempt, record, lease_until, heartbeat_at)`;
 const RUN_VALUES = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, CASE WHEN $4 IN ${LIVE} THEN now() + make_interval(secs => $12::float8 / 1000) END, now()`;
+
+/** Serializes the runs-per-hour checks of one org across replicas: held to the end of the transaction that counts and inserts. */
+export const lockOrgQuota = (org: string): Query => q("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`quota:runs:${org}`]);
+
+/** The creation times of the org's counted runs in the window (at most `limit`, newest first): runs the quota refused do not count. */
+export const quotaCountedRuns = (libraries: string[], since: number, until: number, limit: number): Query =>
+  q(
+    "SELECT created_at FROM runs WHERE library = ANY($1::text[]) AND created_at > $2 AND created_at <= $3 AND NOT (record ? 'overQuota') ORDER BY created_at DESC LIMIT $4",
+    [libraries, since, until, limit],
+  );
+
+// ---- concurrency groups across replicas: a live run with grp set holds its group ----
+
+/** Serializes the claims of one concurrency group across replicas (to the end of the claiming transaction). */
+export const lockGroup = (group: string): Query => q("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`group:${group}`]);
+/** Another live run holding the group, on any replica (a run whose owner died holds it until the reaper runs it again). */
+export const groupHolder = (group: string, runId: string): Query =>
+  q(`SELECT id FROM runs WHERE grp = $1 AND id <> $2 AND status IN ${LIVE} ORDER BY created_at LIMIT 1`, [group, runId]);
+/** Marks the run as its group's holder, under its fence. */
+export const holdGroup = (group: string, runId: string, attempt: number): Query =>
+  q(`UPDATE runs SET grp = $1 WHERE id = $2 AND attempt = $3 AND status IN ${LIVE} RETURNING id`, [group, runId, attempt]);
+/**
+ * cancel_other across replicas: the group's other live runs are cancelled here, their fence raised,
+ * so their owner's next lease renewal finds them lost and stops them, and its writes are refused.
+ */
+export const cancelGroupHolders = (group: string, runId: string, reason: string, at: number): Query =>
+  q(
+    `UPDATE runs SET status = 'cancelled', attempt = attempt + 1, finished_at = $4, lease_until = NULL,
+  record = record || jsonb_build_object('status', 'cancelled', 'attempt', attempt + 1, 'reason', $3::text, 'finishedAt', $4::bigint)
+WHERE grp = $1 AND id <> $2 AND status IN ${LIVE} RETURNING id`,
+    [group, runId, reason, at],
+  );
 
 /** A run that is no schedule slot: inserted once by id. */
 export const insertRun = (r: RunRecord, record: unknown, leaseMs: number): Query =>
