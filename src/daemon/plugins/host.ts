@@ -21,6 +21,7 @@ import { checkPluginDefinition, locateField } from "../../workflows/plugins/chec
 import { scopedFs } from "../../workflows/plugins/fs.ts";
 import { setupPlugins, type PluginFailure, type SetupResult } from "../../workflows/plugins/setup.ts";
 import type { TriggerStartContext, TriggerType } from "../../workflows/triggers.ts";
+import { systemClock, type Clock } from "../../workflows/clock.ts";
 import { runtimeName, VERSION } from "../version.ts";
 import { locatePlugin, pluginFileHashes, type PluginLocation } from "./resolve.ts";
 import { createPeer, RpcError, type RpcPeer } from "./rpc.ts";
@@ -191,6 +192,15 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
   const name = () => def?.name ?? loc.spec;
   let def: PluginDefinition | undefined;
   const triggerCtx = new Map<string, TriggerStartContext<unknown>>();
+  const actionClock = new Map<string, Clock>();
+  // The child's timers run on the daemon's clock (child.ts `daemonClock`): set here, fired over the pipe.
+  const timers = new Map<string, () => void>();
+  const clockOf = (p: Record<string, unknown>): Clock =>
+    (p.key !== undefined ? triggerCtx.get(String(p.key))?.clock : actionClock.get(String(p.callId))) ?? systemClock;
+  child.once("exit", () => {
+    for (const cancel of timers.values()) cancel();
+    timers.clear();
+  });
   // Relative paths are relative to the library of the run the call belongs to, as in process.
   const callBase = new Map<string, string>();
   const fsFor = (callId: unknown) =>
@@ -205,6 +215,21 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
       o.log?.("warn", `plugin ${name()}: the runtime refused an access outside its grant: ${String(p.message)}`, { plugin: name() });
     },
     log: (p) => o.log?.(p.level === "error" ? "error" : p.level === "warn" ? "warn" : "info", `plugin ${name()}: ${String(p.message)}`),
+    "clock.setTimer": (p) => {
+      const id = String(p.id);
+      const clock = clockOf(p);
+      timers.set(
+        id,
+        clock.setTimer(Number(p.ms), () => {
+          timers.delete(id);
+          peer.notify("clock.fire", { id, now: clock.now() });
+        }),
+      );
+    },
+    "clock.cancel": (p) => {
+      timers.get(String(p.id))?.();
+      timers.delete(String(p.id));
+    },
     "trigger.emit": async (p) => triggerCtx.get(String(p.key))?.emit(JSON.parse(JSON.stringify(p.data ?? {})) as Record<string, unknown>),
     "state.get": async (p) => (await triggerCtx.get(String(p.key))?.state.get()) ?? null,
     "state.set": async (p) => triggerCtx.get(String(p.key))?.state.set((p.value ?? {}) as Record<string, unknown>),
@@ -246,12 +271,14 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
     run: async (input, ctx) => {
       const callId = `${++calls}`;
       callBase.set(callId, ctx.libraryRoot);
+      actionClock.set(callId, ctx.clock);
       const onAbort = () => peer.notify("action.cancel", { callId });
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
         return await peer.call("action.run", {
           name: a.name,
           callId,
+          now: ctx.clock.now(),
           input,
           ctx: {
             libraryRoot: ctx.libraryRoot,
@@ -277,6 +304,7 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         callBase.delete(callId);
+        actionClock.delete(callId);
       }
     },
   });
@@ -288,7 +316,7 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
     start: async (ctx) => {
       const key = `${t.id}#${++keys}`;
       triggerCtx.set(key, ctx as TriggerStartContext<unknown>);
-      await peer.call("trigger.start", { id: t.id, key, with: ctx.with });
+      await peer.call("trigger.start", { id: t.id, key, with: ctx.with, workflow: ctx.workflow, now: ctx.clock.now() });
       return {
         stop: async () => {
           triggerCtx.delete(key);
