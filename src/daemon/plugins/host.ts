@@ -23,6 +23,7 @@ import { setupPlugins, type PluginFailure, type SetupResult } from "../../workfl
 import type { TriggerStartContext, TriggerType } from "../../workflows/triggers.ts";
 import { systemClock, type Clock } from "../../workflows/clock.ts";
 import { runtimeName, VERSION } from "../version.ts";
+import { ensureBuiltinTriggers } from "../triggers/builtin.ts";
 import { locatePlugin, pluginFileHashes, type PluginLocation } from "./resolve.ts";
 import { createPeer, RpcError, type RpcPeer } from "./rpc.ts";
 
@@ -349,6 +350,7 @@ function safeFromJsonSchema(schema: unknown): z.ZodType {
 
 /** Loads and sets up every plugin of the sources, in order; never throws for one plugin's fault. */
 export async function loadPlugins(sources: readonly PluginSource[], o: LoadOptions = {}): Promise<PluginHost> {
+  ensureBuiltinTriggers(); // aicfg's own come first in the trigger registry
   const failed: PluginFailure[] = [];
   const refusals: Refusal[] = [];
   const inputs: { def: PluginDefinition; spec: string; file?: string }[] = [];

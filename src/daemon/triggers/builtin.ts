@@ -185,4 +185,3 @@ export function ensureBuiltinTriggers(): void {
   const f = r.failed[0];
   if (f) throw new Error(`the built-in triggers did not register: ${f.error}`);
 }
-
