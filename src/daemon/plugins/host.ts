@@ -7,8 +7,9 @@
 // through the daemon, which checks each path against the grant; under Deno and Node the child also
 // gets the runtime's permission flags (Bun has none: there the grant check is the only one).
 import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import semver from "semver";
 import { z } from "zod";
@@ -47,7 +48,11 @@ export type LoadOptions = {
 };
 
 const AICFG_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
+// Running from src/ (a checkout) or from the build (an installed package: dist/, .js files).
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+const CHILD = fileURLToPath(new URL(FROM_SOURCE ? "./child.ts" : "./child.js", import.meta.url));
+/** A checkout's child resolves `ai-configurator/*` to src/ like its parent (package.json exports). */
+const SOURCE_CONDITIONS = FROM_SOURCE ? ["--conditions=aicfg-source"] : [];
 
 function readLock(configFile: string): LockFile | undefined {
   const file = join(dirname(configFile), LOCK_FILE);
@@ -128,6 +133,26 @@ type Described = {
 };
 
 /** The runtime's own permission flags for the child: read aicfg, the plugin and its library; write only the grant. */
+/**
+ * The real node_modules folders aicfg's dependencies are found in, as Node looks them up from
+ * aicfg's folder (one beside it after `npm install`; others when they are links, as with pnpm).
+ */
+function dependencyFolders(): string[] {
+  let deps: string[] = [];
+  try {
+    deps = Object.keys((JSON.parse(readFileSync(join(AICFG_ROOT, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  } catch {
+    return [];
+  }
+  const lookup = createRequire(join(AICFG_ROOT, "package.json")).resolve.paths("x") ?? [];
+  const out = new Set<string>();
+  for (const d of deps) {
+    const dir = lookup.map((p) => join(p, d)).find((p) => existsSync(join(p, "package.json")));
+    if (dir) out.add(resolve(realpathSync(dir), ...d.split("/").map(() => "..")));
+  }
+  return [...out];
+}
+
 function childArgs(loc: PluginLocation, configFile: string): string[] {
   const real = (p: string) => {
     try {
@@ -137,11 +162,15 @@ function childArgs(loc: PluginLocation, configFile: string): string[] {
     }
   };
   // aicfg itself, the plugin's own files, and the library (or daemon.yaml folder) that lists it.
+  // An installed aicfg finds its dependencies (and a plugin package its own) beside it, in the
+  // node_modules folder it is in; a linked layout has them elsewhere: the real folder of each.
+  const installedIn = basename(dirname(AICFG_ROOT)) === "node_modules" ? dirname(AICFG_ROOT) : undefined;
   const reads = [
     ...new Set([
       AICFG_ROOT,
       real(AICFG_ROOT),
       real(join(AICFG_ROOT, "node_modules")),
+      ...(installedIn ? [installedIn, real(installedIn), ...dependencyFolders()] : []),
       loc.root,
       real(loc.root),
       dirname(configFile),
@@ -159,6 +188,7 @@ function childArgs(loc: PluginLocation, configFile: string): string[] {
       ...(loc.grant.net ? ["--allow-net"] : []),
       // The yaml parser's debug switches: the only variables the child's own code reads.
       "--allow-env=LOG_TOKENS,LOG_STREAM",
+      ...SOURCE_CONDITIONS,
       CHILD,
       loc.entryFile,
     ];
@@ -169,11 +199,12 @@ function childArgs(loc: PluginLocation, configFile: string): string[] {
       ...reads.map((r) => `--allow-fs-read=${r}`),
       ...writes.map((w) => `--allow-fs-write=${w}`),
       ...(loc.grant.net ? ["--allow-net"] : []),
+      ...SOURCE_CONDITIONS,
       CHILD,
       loc.entryFile,
     ];
   }
-  return [CHILD, loc.entryFile];
+  return [...SOURCE_CONDITIONS, CHILD, loc.entryFile];
 }
 
 type Isolated = { def: PluginDefinition; child: ChildProcess; peer: RpcPeer };
