@@ -25,7 +25,7 @@ export type TriggerEmitResult = { runId: string; status: "running" | "queued" | 
 
 export type TriggerStartContext<W> = {
   with: W;
-  /** Starts a run of the workflow; `data` becomes `trigger.*` in its expressions (plain JSON only). */
+  /** Starts a run of the workflow; `data` becomes `trigger.*` in its expressions (plain JSON only). Rejects when the run could not be queued (the store failed). */
   emit: (data: Record<string, unknown>, run?: TriggerRunOptions) => Promise<TriggerEmitResult>;
   state: TriggerState;
   clock: Clock;

@@ -51,8 +51,9 @@ export async function startTrigger(o: StartTriggerOptions): Promise<TriggerHandl
         try {
           return await o.fire(JSON.parse(JSON.stringify(data ?? {})) as Record<string, unknown>, run);
         } catch (e) {
+          // Logged, and thrown on to the trigger: a webhook push answers 500 so the sender retries.
           o.log("error", `${where}: could not start a run: ${(e as Error).message}`);
-          return { runId: "", status: "skipped", reason: (e as Error).message };
+          throw e;
         }
       },
       state: {
