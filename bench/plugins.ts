@@ -1,7 +1,7 @@
 // Plugin benchmark (not a test): what a plugin adds to the daemon's start-up, and what one call to an
 // out-of-process plugin costs compared with the same action in process. Prints figures.
 //
-//   node bench/plugins.ts [--starts 15] [--calls 2000]      (bun / deno run -A work too)
+//   node --conditions=aicfg-source bench/plugins.ts [--starts 15] [--calls 2000]   (bun, deno run -A --conditions=aicfg-source too)
 //
 // Start-up: each sample is a fresh process (module caches cold, as at a real start) that times
 // startDaemon to ready on a one-agent library with no plugin, one in-process plugin (pinned, so its
@@ -94,7 +94,9 @@ if (values.child) {
   process.exit(0);
 }
 
-const runtimeCmd = (): string[] => (runtimeName() === "deno" ? [process.execPath, "run", "-A"] : [process.execPath]);
+// The sample plugins import `ai-configurator/plugin`: in a checkout that is src/ under the aicfg-source condition.
+const runtimeCmd = (): string[] =>
+  runtimeName() === "deno" ? [process.execPath, "run", "-A", "--conditions=aicfg-source"] : [process.execPath, "--conditions=aicfg-source"];
 const STARTS = Number(values.starts);
 const CALLS = Number(values.calls);
 console.log(

@@ -53,5 +53,15 @@ process.stdout.on("error", (e) => {
   if (e.code === "EPIPE") process.exit(0);
   throw e;
 });
+// A plugin imports aicfg by name (`ai-configurator/plugin`): package.json's exports send that to the
+// build (dist/) unless the `aicfg-source` condition is on, which a checkout running its sources
+// turns on here (Node; Bun reads src/ through its own condition; Deno takes --conditions=aicfg-source),
+// so a plugin gets the same modules as the aicfg that loads it.
+if (!useBuilt && !g.Bun && !g.Deno && typeof nodeModule.registerHooks === "function") {
+  nodeModule.registerHooks({
+    resolve: (specifier, context, next) =>
+      next(specifier, specifier.startsWith("ai-configurator/") ? { ...context, conditions: [...context.conditions, "aicfg-source"] } : context),
+  });
+}
 const { runCli } = await import((useBuilt ? built : source).href);
 process.exitCode = await runCli(process.argv.slice(2));

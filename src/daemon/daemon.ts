@@ -29,12 +29,13 @@ import { DEFAULT_ORG } from "./tenancy/policy.ts";
 import { openFileTenancyStore } from "./tenancy/file-store.ts";
 import { DEFAULT_QUOTAS, type TenancyStore } from "./tenancy/types.ts";
 import { loadPlugins, type PluginHost, type PluginSource } from "./plugins/host.ts";
-import { startAfterTrigger } from "./triggers/after.ts";
-import { startPluginTrigger, type PluginTriggerHandle } from "./triggers/plugin.ts";
-import { startCronTrigger, type CronTriggerHandle } from "./triggers/cron.ts";
-import { createGitTriggerRegistry, notifyGitPush, startGitTrigger, type GitPush, type GitPushResult, type GitTriggerHandle } from "./triggers/git.ts";
+import { ensureBuiltinTriggers, type DaemonTriggerHost } from "./triggers/builtin.ts";
+import { startTrigger } from "./triggers/start.ts";
+import { createGitTriggerRegistry, notifyGitPush, type GitPush, type GitPushResult } from "./triggers/git.ts";
 import { manualRequest } from "./triggers/manual.ts";
-import { createFileWatcher, startWatchTrigger, type FileWatcher, type WatchTriggerHandle } from "./triggers/watch.ts";
+import { createFileWatcher, type FileWatcher } from "./triggers/watch.ts";
+import { BUILTIN_OWNER } from "../library/registry.ts";
+import { triggerInstances, triggerRegistry, type TriggerHandle } from "../workflows/triggers.ts";
 import { VERSION } from "./version.ts";
 
 export type LogFn = (level: "debug" | "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
@@ -173,10 +174,8 @@ export type DaemonHandle = {
 type Triggers = {
   hash: string;
   enabled: boolean;
-  crons: CronTriggerHandle[];
-  watch?: WatchTriggerHandle;
-  git?: GitTriggerHandle;
-  plugin: PluginTriggerHandle[];
+  /** Every started trigger of the workflow, built-in or a plugin's, in the registry's order. */
+  handles: TriggerHandle[];
 };
 
 const LOCK_FILE = "daemon.lock";
@@ -191,6 +190,7 @@ function acquireLock(stateDir: string, instance: string, now: () => number): () 
 
 export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandle> {
   const config = opts.config;
+  ensureBuiltinTriggers();
   const processClock = opts.clock ?? systemClock;
   const log: LogFn = opts.log ?? (() => {});
   const bus = opts.bus ?? createEventBus((err) => log("error", `event listener failed: ${(err as Error).message}`));
@@ -481,103 +481,60 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
   };
 
   const initialRunsDone = new Set<string>();
+  let whenStarted: (() => void)[] = [];
+  const triggerHost: DaemonTriggerHost = {
+    store,
+    bus,
+    sharedLedger: !!pgStore,
+    gitRouter: gitRegistry,
+    schedulerTicked: () => {
+      lastSchedulerTick = clock.now();
+    },
+    chainOf: async (runId) => {
+      const r = await store.getRun(runId);
+      return Array.isArray(r?.trigger.chain) ? (r.trigger.chain as string[]) : [];
+    },
+    initialRunsDone,
+    whenStarted: (fn) => {
+      whenStarted.push(fn);
+    },
+  };
+  // Every trigger type in the registry, aicfg's own first, then the plugins': one code path.
   const startTriggersFor = async (state: LibraryState, wf: LoadedWorkflow): Promise<Triggers> => {
-    const t: Triggers = { hash: wf.hash, enabled: isEnabled(wf), crons: [], plugin: [] };
+    const t: Triggers = { hash: wf.hash, enabled: isEnabled(wf), handles: [] };
     if (!scheduling || !t.enabled) return t;
-    const on = wf.spec.on ?? {};
-    for (const [index, spec] of wf.crons.entries()) {
-      t.crons.push(
-        await startCronTrigger({
+    for (const { item: type, owner } of triggerRegistry.entries()) {
+      const builtin = owner === BUILTIN_OWNER;
+      const kind = (builtin ? type.id : "plugin") as TriggerKind;
+      for (const inst of triggerInstances(type, wf)) {
+        const h = await startTrigger({
+          type,
           library: state.name,
+          root: state.root,
           workflow: wf.name,
-          index,
-          spec,
+          index: inst.index,
+          with: inst.with,
+          where: builtin ? `on.${type.id}` : `on.triggers[${inst.index}] (${type.id})`,
+          stateDir: config.stateDir,
           clock,
-          store,
-          bus,
-          log: (level, m) => log(level, m, { library: state.name }),
-          sharedLedger: !!pgStore,
-          fire: ({ scheduledAt, runId, catchup }) => {
-            lastSchedulerTick = clock.now();
-            return fireRun(
-              state.name,
-              wf,
-              "cron",
-              { kind: "cron", scheduled_at: new Date(scheduledAt).toISOString(), catchup },
-              { runId, scheduledAt, occurrence: `cron#${index}` },
-            );
-          },
-        }),
-      );
-    }
-    if (on.watch) {
-      t.watch = startWatchTrigger({
-        root: state.root,
-        spec: on.watch,
-        clock,
-        onError: (e) => log("error", `${wf.name}: file watcher error: ${(e as Error).message}`),
-        fire: (paths) => background(`${wf.name}: watch trigger`, fireRun(state.name, wf, "watch", { kind: "watch", paths })),
-        onDebounced: () => bus.publish({ type: "trigger.event", kind: "watch", workflow: wf.name, outcome: "debounced", at: clock.now() }),
-      });
-      await t.watch.ready;
-      // `initial`: one run when the daemon starts (not on hot reloads), with no paths = everything.
-      const key = `${state.name}/${wf.name}`;
-      if (on.watch.initial && !initialRunsDone.has(key)) {
-        initialRunsDone.add(key);
-        background(`${wf.name}: initial watch run`, fireRun(state.name, wf, "watch", { kind: "watch", paths: [], initial: true }));
+          host: triggerHost,
+          log: (level, m) => log(level, m, { library: state.name, workflow: wf.name }),
+          fire: (data, run) =>
+            fireRun(state.name, wf, kind, { ...data, kind, ...(builtin ? {} : { uses: type.id }) } as TriggerInfo, {
+              ...(run?.runId ? { runId: run.runId } : {}),
+              ...(run?.scheduledAt !== undefined ? { scheduledAt: run.scheduledAt } : {}),
+              ...(run?.occurrence ? { occurrence: run.occurrence } : {}),
+              ...(run?.actor ? { actor: run.actor } : {}),
+            }),
+        });
+        if (h) t.handles.push(h);
       }
-    }
-    if (on.git) {
-      t.git = await startGitTrigger({
-        library: state.name,
-        workflow: wf.name,
-        root: state.root,
-        spec: on.git,
-        clock,
-        store,
-        log: (level, m) => log(level, m, { library: state.name }),
-        fire: async (e) => {
-          // A run started by a webhook delivery carries it, so recovery and redeliveries can find it.
-          const trigger = {
-            kind: "git" as const,
-            branch: e.branch,
-            after: e.after,
-            ...(e.before ? { before: e.before } : {}),
-            source: e.source,
-            ...(e.delivery ? { delivery: e.delivery } : {}),
-          };
-          const r = await fireRun(state.name, wf, "git", trigger, e.actor ? { actor: e.actor } : {});
-          return r.status === "running" || r.status === "queued" ? r.runId : undefined;
-        },
-      });
-      gitRegistry.triggers.add(t.git);
-    }
-    for (const [index, spec] of (on.triggers ?? []).entries()) {
-      const h = await startPluginTrigger({
-        library: state.name,
-        workflow: wf.name,
-        index,
-        spec,
-        stateDir: config.stateDir,
-        clock,
-        log: (level, m) => log(level, m, { library: state.name, workflow: wf.name }),
-        fire: async (data) => {
-          await fireRun(state.name, wf, "plugin", { ...data, kind: "plugin", uses: spec.uses });
-        },
-      });
-      if (h) t.plugin.push(h);
     }
     return t;
   };
 
   const stopTriggers = async (t: Triggers) => {
-    for (const c of t.crons) c.stop();
-    if (t.git) {
-      t.git.stop();
-      gitRegistry.triggers.delete(t.git);
-    }
-    await t.watch?.close();
-    for (const p of t.plugin) await p.stop();
+    for (const h of t.handles) await h.stop();
   };
 
   const syncTriggers = async (state: LibraryState) => {
@@ -594,25 +551,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       const key = `${state.name}\u0000${wf.name}`;
       if (!triggers.has(key)) triggers.set(key, await startTriggersFor(state, wf));
     }
+    const ready = whenStarted;
+    whenStarted = [];
+    for (const fn of ready) fn();
   };
-
-  // The after listener goes in before any trigger starts: a watch trigger's `initial` run fires
-  // while the triggers start, and its dependents (the sample's health-report) must see it finish.
-  const stopAfter = scheduling
-    ? startAfterTrigger({
-        bus,
-        workflowsOf: (library) => [...(libraries.get(library)?.workflows.values() ?? [])].filter(isEnabled),
-        chainOf: async (runId) => {
-          const r = await store.getRun(runId);
-          return Array.isArray(r?.trigger.chain) ? (r.trigger.chain as string[]) : [];
-        },
-        fire: async (library, workflow, source) => {
-          const wf = libraries.get(library)?.workflows.get(workflow);
-          if (wf) await fireRun(library, wf, "after", { kind: "after", workflow: source.workflow, run_id: source.runId, chain: source.chain });
-        },
-        log: (level, m) => log(level, m),
-      })
-    : () => {};
 
   for (const state of libraries.values()) await syncTriggers(state);
   // Plugins' start hooks, in their order, once everything they registered can be used.
@@ -724,17 +666,12 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     : undefined;
 
   const infoOf = (state: LibraryState, wf: LoadedWorkflow): WorkflowInfo => {
-    const on = wf.spec.on ?? {};
-    const kinds: TriggerKind[] = [];
-    if (on.cron) kinds.push("cron");
-    if (on.watch) kinds.push("watch");
-    if (on.git) kinds.push("git");
-    if (on.after) kinds.push("after");
-    if (on.manual !== false) kinds.push("manual");
-    if (on.triggers?.length) kinds.push("plugin");
+    const kinds = new Set<TriggerKind>();
+    for (const { item: type, owner } of triggerRegistry.entries())
+      if (triggerInstances(type, wf).length) kinds.add((owner === BUILTIN_OWNER ? type.id : "plugin") as TriggerKind);
     const t = triggers.get(`${state.name}\u0000${wf.name}`);
-    const nextRuns = (t?.crons ?? [])
-      .flatMap((c) => c.nextRuns(5))
+    const nextRuns = (t?.handles ?? [])
+      .flatMap((h) => h.nextRuns?.(5) ?? [])
       .sort((a, b) => a - b)
       .slice(0, 5);
     const stale = state.broken.get(wf.file);
@@ -744,7 +681,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       file: wf.file,
       ...(wf.spec.description ? { description: wf.spec.description } : {}),
       enabled: isEnabled(wf),
-      triggers: kinds,
+      triggers: [...kinds],
       concurrency: wf.concurrency,
       nextRuns,
       ...(stale ? { stale } : {}),
@@ -822,9 +759,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
     },
     status: () => {
       const now = clock.now();
-      const cronTicks = [...triggers.values()].flatMap((t) => t.crons.map((c) => c.lastTick()));
+      const handles = [...triggers.values()].flatMap((t) => t.handles);
+      const cronTicks = handles.flatMap((h) => (h.lastTick ? [h.lastTick()] : []));
       const lastTick = Math.max(lastSchedulerTick, ...cronTicks);
-      const watchers = [...[...triggers.values()].flatMap((t) => (t.watch ? [t.watch] : [])), ...reloadWatchers];
+      const watchers = [...handles.flatMap((h) => (h.alive ? [{ alive: h.alive }] : [])), ...reloadWatchers];
       const dead = watchers.filter((w) => !w.alive()).length;
       const broken = [...libraries.values()].reduce((n, s) => n + s.broken.size, 0);
       const schedulerOk = !scheduling || now - lastTick < 3 * Math.max(opts.heartbeatMs ?? 10_000, 30_000);
@@ -866,7 +804,6 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<DaemonHandl
       if (stopping) return { finished: [], interrupted: [] };
       stopping = true;
       for (const cancel of timers) cancel();
-      stopAfter();
       for (const t of triggers.values()) await stopTriggers(t);
       triggers.clear();
       for (const w of reloadWatchers) await w.close();

@@ -6,7 +6,7 @@ import { ConfigError } from "./diagnostics.ts";
 type Registered<T> = { item: T; owner: string };
 
 /** The owner name of everything aicfg itself provides. */
-const BUILTIN_OWNER = "aicfg";
+export const BUILTIN_OWNER = "aicfg";
 
 export type Registry<T> = {
   readonly kind: string;

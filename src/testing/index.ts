@@ -108,16 +108,9 @@ export function pinPlugins(dir: string, entries: readonly PluginEntry[], configF
   writeFileSync(join(dir, LOCK_FILE), serializeLock(lock));
 }
 
-export async function startTestDaemon(o: TestDaemonOptions): Promise<TestDaemon> {
-  const dir = tempDir("aicfg-test-daemon-");
-  const libraryRoot = join(dir.path, "lib");
-  const stateDir = join(dir.path, "state");
-  const files = { ...o.files };
-  if (!files["aicfg.yaml"]) files["aicfg.yaml"] = stringify({ name: "test", ...(o.plugins?.length ? { plugins: o.plugins } : {}) });
-  writeTree(libraryRoot, files);
-  // Plugin paths in `plugins` are written relative to the caller: make them absolute for the library.
-  if (o.plugins?.length && o.pin !== false) pinPlugins(libraryRoot, o.plugins);
-  const config: DaemonConfig = {
+/** A daemon configuration for tests: one library, its own state folder, port 0 on loopback, no shell steps. */
+export function testDaemonConfig(libraryRoot: string, stateDir: string, over: Partial<DaemonConfig> = {}): DaemonConfig {
+  return {
     libraries: [libraryRoot],
     stateDir,
     listen: { host: "127.0.0.1", port: 0, text: "127.0.0.1:0" },
@@ -129,8 +122,20 @@ export async function startTestDaemon(o: TestDaemonOptions): Promise<TestDaemon>
     sweepIntervalMs: 600_000,
     drainTimeoutMs: 5000,
     retryInterrupted: false,
-    ...o.config,
+    ...over,
   };
+}
+
+export async function startTestDaemon(o: TestDaemonOptions): Promise<TestDaemon> {
+  const dir = tempDir("aicfg-test-daemon-");
+  const libraryRoot = join(dir.path, "lib");
+  const stateDir = join(dir.path, "state");
+  const files = { ...o.files };
+  if (!files["aicfg.yaml"]) files["aicfg.yaml"] = stringify({ name: "test", ...(o.plugins?.length ? { plugins: o.plugins } : {}) });
+  writeTree(libraryRoot, files);
+  // Plugin paths in `plugins` are written relative to the caller: make them absolute for the library.
+  if (o.plugins?.length && o.pin !== false) pinPlugins(libraryRoot, o.plugins);
+  const config = testDaemonConfig(libraryRoot, stateDir, o.config);
   const daemon = await startDaemon({ config, ...(o.clock ? { clock: o.clock } : {}), hotReload: false, ...(o.log ? { log: o.log } : {}) });
   let server: Awaited<ReturnType<typeof startApiServer>>;
   try {

@@ -270,16 +270,23 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] | undefined {
 /** `on.triggers`: each `uses` must name a registered trigger type and its `with` must match that type's schema. */
 function checkPluginTriggers(spec: WorkflowSpec, file: string, parsed: ParsedYaml, d: Diagnostic[]): void {
   for (const [i, t] of (spec.on?.triggers ?? []).entries()) {
-    const type = triggerRegistry.get(t.uses);
+    const found = triggerRegistry.get(t.uses);
+    // A built-in trigger is configured by its own key of `on:` (on.cron, on.watch…), not here.
+    const type = found?.instances ? undefined : found;
     if (!type) {
-      const known = triggerRegistry.list().map((x) => x.id);
+      const known = triggerRegistry
+        .list()
+        .filter((x) => !x.instances)
+        .map((x) => x.id);
       d.push({
         severity: "error",
         code: "unknown-trigger",
         message: `on.triggers[${i}].uses: no plugin provides a trigger '${t.uses}'${known.length ? ` (known: ${known.join(", ")})` : ""}`,
         file,
         ...parsed.locate(["on", "triggers", i, "uses"]),
-        hint: "add the plugin that provides it to plugins: in aicfg.yaml or daemon.yaml ('aicfg plugin add'), or fix the id",
+        hint: found
+          ? `'${t.uses}' is built in: configure it with on.${t.uses}`
+          : "add the plugin that provides it to plugins: in aicfg.yaml or daemon.yaml ('aicfg plugin add'), or fix the id",
       });
       continue;
     }

@@ -5,24 +5,13 @@ import { delimiter, join } from "node:path";
 import { createManualClock, type ManualClock } from "../../src/daemon/clock.ts";
 import type { DaemonConfig } from "../../src/daemon/config.ts";
 import { startDaemon, type DaemonHandle, type StartDaemonOptions } from "../../src/daemon/daemon.ts";
+import { testDaemonConfig } from "../../src/testing/index.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { writeLibrary } from "./lib-fixture.ts";
 
+/** The test kit's daemon configuration, with the port and shell steps the daemon tests expect. */
 export function testConfig(libRoot: string, stateDir: string, over: Partial<DaemonConfig> = {}): DaemonConfig {
-  return {
-    libraries: [libRoot],
-    stateDir,
-    listen: { host: "127.0.0.1", port: 7411, text: "127.0.0.1:7411" },
-    shellEnabled: true,
-    allowFileRemotes: true,
-    envAllowlist: [],
-    keepRuns: 200,
-    maxAgeMs: 30 * 86_400_000,
-    sweepIntervalMs: 600_000,
-    drainTimeoutMs: 5000,
-    retryInterrupted: false,
-    ...over,
-  };
+  return testDaemonConfig(libRoot, stateDir, { listen: { host: "127.0.0.1", port: 7411, text: "127.0.0.1:7411" }, shellEnabled: true, ...over });
 }
 
 export type Harness = { d: DaemonHandle; clock: ManualClock; lib: string; state: string; base: string; cleanup: () => Promise<void> };

@@ -12,7 +12,7 @@ import { tempDir } from "../../src/testing/index.ts";
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(REPO, "bin", "aicfg.js");
 const bin = (name: string) => join(REPO, "node_modules", ".bin", name);
-const RUNTIMES: Record<string, string[]> = { node: [bin("node")], bun: [bin("bun")], deno: [bin("deno"), "run", "-A"] };
+const RUNTIMES: Record<string, string[]> = { node: [bin("node")], bun: [bin("bun")], deno: [bin("deno"), "run", "-A", "--conditions=aicfg-source"] };
 const dir = tempDir("aicfg-e2e-plugins-");
 afterAll(() => dir.cleanup());
 

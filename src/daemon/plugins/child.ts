@@ -5,11 +5,11 @@
 // runtime's own permission flags (Deno, Node --permission) are the second belt, set by host.ts.
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { systemClock } from "../../workflows/clock.ts";
+import type { Clock } from "../../workflows/clock.ts";
 import type { Action, ActionContext } from "../../workflows/actions/types.ts";
 import type { PluginContext } from "../../workflows/plugins/api.ts";
 import { checkPluginDefinition } from "../../workflows/plugins/check.ts";
-import type { TriggerHandle, TriggerType } from "../../workflows/triggers.ts";
+import type { TriggerEmitResult, TriggerHandle, TriggerType } from "../../workflows/triggers.ts";
 import { createPeer, RpcError } from "./rpc.ts";
 import { readFileSync } from "node:fs";
 
@@ -28,6 +28,28 @@ const adapters: string[] = [];
 const running = new Map<string, { handle: TriggerHandle; ctrl: AbortController }>();
 const inflight = new Map<string, AbortController>();
 
+// The daemon's clock, over the pipe, so a test's manual clock drives an isolated plugin as it drives
+// one in process: `now` is the daemon's time as of the last message that carried it (each call from
+// the daemon, each timer it fires), and timers are set on the daemon's clock, which tells the child
+// when one is due. `scope` says whose clock it is (a trigger's key, an action call's id).
+let daemonNow = Date.now();
+const seeNow = (p: Record<string, unknown>) => {
+  if (typeof p.now === "number") daemonNow = p.now;
+};
+const dueTimers = new Map<string, () => void>();
+let timerSeq = 0;
+const daemonClock = (scope: Record<string, string>): Clock => ({
+  now: () => daemonNow,
+  setTimer: (ms, fn) => {
+    const id = `t${++timerSeq}`;
+    dueTimers.set(id, fn);
+    peer.notify("clock.setTimer", { ...scope, id, ms });
+    return () => {
+      if (dueTimers.delete(id)) peer.notify("clock.cancel", { id });
+    };
+  },
+});
+
 const schemaOf = (s: z.ZodType): unknown => {
   try {
     return z.toJSONSchema(s, { unrepresentable: "any" });
@@ -37,6 +59,12 @@ const schemaOf = (s: z.ZodType): unknown => {
 };
 
 const peer = createPeer(process.stdin, process.stdout, {
+  "clock.fire": (p) => {
+    seeNow(p);
+    const fn = dueTimers.get(String(p.id));
+    dueTimers.delete(String(p.id));
+    fn?.();
+  },
   describe: async () => {
     let text: string | undefined;
     try {
@@ -83,8 +111,10 @@ const peer = createPeer(process.stdin, process.stdout, {
         code: "bad-input",
         retryable: false,
       });
+    seeNow(p);
     const ctrl = new AbortController();
     const callId = String(p.callId);
+    const clock = daemonClock({ callId });
     inflight.set(callId, ctrl);
     const c = p.ctx as Omit<ActionContext, "signal" | "now" | "clock" | "log" | "steps" | "status" | "fs"> & {
       steps: [];
@@ -93,8 +123,8 @@ const peer = createPeer(process.stdin, process.stdout, {
     const ctx: ActionContext = {
       ...c,
       signal: ctrl.signal,
-      now: systemClock.now,
-      clock: systemClock,
+      now: clock.now,
+      clock,
       log: (level, message) => peer.notify("log", { level, message, callId }),
       steps: () => c.steps,
       status: () => c.status,
@@ -135,24 +165,25 @@ const peer = createPeer(process.stdin, process.stdout, {
   "trigger.start": async (p) => {
     const t = triggers.get(String(p.id));
     if (!t) throw new RpcError(`no trigger ${String(p.id)}`, { code: "unknown-trigger" });
+    seeNow(p);
     const key = String(p.key);
     const parsed = t.with.safeParse(p.with ?? {});
     if (!parsed.success) throw new RpcError(`with: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, { code: "bad-input" });
     const ctrl = new AbortController();
     const handle = await t.start({
       with: parsed.data,
-      emit: async (data) => {
-        await peer.call("trigger.emit", { key, data });
-      },
+      emit: (data) => peer.call<TriggerEmitResult>("trigger.emit", { key, data }),
       state: {
         get: async () => (await peer.call<Record<string, unknown> | null>("state.get", { key })) ?? undefined,
         set: async (value) => {
           await peer.call("state.set", { key, value });
         },
       },
-      clock: systemClock,
+      clock: daemonClock({ key }),
       signal: ctrl.signal,
       log: (level, message) => peer.notify("log", { level, message, key }),
+      workflow: p.workflow as { library: string; name: string; root: string; index: number },
+      host: undefined,
     });
     running.set(key, { handle, ctrl });
     return { started: key };

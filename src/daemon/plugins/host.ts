@@ -7,8 +7,9 @@
 // through the daemon, which checks each path against the grant; under Deno and Node the child also
 // gets the runtime's permission flags (Bun has none: there the grant check is the only one).
 import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import semver from "semver";
 import { z } from "zod";
@@ -21,7 +22,9 @@ import { checkPluginDefinition, locateField } from "../../workflows/plugins/chec
 import { scopedFs } from "../../workflows/plugins/fs.ts";
 import { setupPlugins, type PluginFailure, type SetupResult } from "../../workflows/plugins/setup.ts";
 import type { TriggerStartContext, TriggerType } from "../../workflows/triggers.ts";
+import { systemClock, type Clock } from "../../workflows/clock.ts";
 import { runtimeName, VERSION } from "../version.ts";
+import { ensureBuiltinTriggers } from "../triggers/builtin.ts";
 import { locatePlugin, pluginFileHashes, type PluginLocation } from "./resolve.ts";
 import { createPeer, RpcError, type RpcPeer } from "./rpc.ts";
 
@@ -45,7 +48,11 @@ export type LoadOptions = {
 };
 
 const AICFG_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
+// Running from src/ (a checkout) or from the build (an installed package: dist/, .js files).
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+const CHILD = fileURLToPath(new URL(FROM_SOURCE ? "./child.ts" : "./child.js", import.meta.url));
+/** A checkout's child resolves `ai-configurator/*` to src/ like its parent (package.json exports). */
+const SOURCE_CONDITIONS = FROM_SOURCE ? ["--conditions=aicfg-source"] : [];
 
 function readLock(configFile: string): LockFile | undefined {
   const file = join(dirname(configFile), LOCK_FILE);
@@ -126,6 +133,26 @@ type Described = {
 };
 
 /** The runtime's own permission flags for the child: read aicfg, the plugin and its library; write only the grant. */
+/**
+ * The real node_modules folders aicfg's dependencies are found in, as Node looks them up from
+ * aicfg's folder (one beside it after `npm install`; others when they are links, as with pnpm).
+ */
+function dependencyFolders(): string[] {
+  let deps: string[] = [];
+  try {
+    deps = Object.keys((JSON.parse(readFileSync(join(AICFG_ROOT, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  } catch {
+    return [];
+  }
+  const lookup = createRequire(join(AICFG_ROOT, "package.json")).resolve.paths("x") ?? [];
+  const out = new Set<string>();
+  for (const d of deps) {
+    const dir = lookup.map((p) => join(p, d)).find((p) => existsSync(join(p, "package.json")));
+    if (dir) out.add(resolve(realpathSync(dir), ...d.split("/").map(() => "..")));
+  }
+  return [...out];
+}
+
 function childArgs(loc: PluginLocation, configFile: string): string[] {
   const real = (p: string) => {
     try {
@@ -135,11 +162,15 @@ function childArgs(loc: PluginLocation, configFile: string): string[] {
     }
   };
   // aicfg itself, the plugin's own files, and the library (or daemon.yaml folder) that lists it.
+  // An installed aicfg finds its dependencies (and a plugin package its own) beside it, in the
+  // node_modules folder it is in; a linked layout has them elsewhere: the real folder of each.
+  const installedIn = basename(dirname(AICFG_ROOT)) === "node_modules" ? dirname(AICFG_ROOT) : undefined;
   const reads = [
     ...new Set([
       AICFG_ROOT,
       real(AICFG_ROOT),
       real(join(AICFG_ROOT, "node_modules")),
+      ...(installedIn ? [installedIn, real(installedIn), ...dependencyFolders()] : []),
       loc.root,
       real(loc.root),
       dirname(configFile),
@@ -157,6 +188,7 @@ function childArgs(loc: PluginLocation, configFile: string): string[] {
       ...(loc.grant.net ? ["--allow-net"] : []),
       // The yaml parser's debug switches: the only variables the child's own code reads.
       "--allow-env=LOG_TOKENS,LOG_STREAM",
+      ...SOURCE_CONDITIONS,
       CHILD,
       loc.entryFile,
     ];
@@ -167,11 +199,12 @@ function childArgs(loc: PluginLocation, configFile: string): string[] {
       ...reads.map((r) => `--allow-fs-read=${r}`),
       ...writes.map((w) => `--allow-fs-write=${w}`),
       ...(loc.grant.net ? ["--allow-net"] : []),
+      ...SOURCE_CONDITIONS,
       CHILD,
       loc.entryFile,
     ];
   }
-  return [CHILD, loc.entryFile];
+  return [...SOURCE_CONDITIONS, CHILD, loc.entryFile];
 }
 
 type Isolated = { def: PluginDefinition; child: ChildProcess; peer: RpcPeer };
@@ -191,6 +224,15 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
   const name = () => def?.name ?? loc.spec;
   let def: PluginDefinition | undefined;
   const triggerCtx = new Map<string, TriggerStartContext<unknown>>();
+  const actionClock = new Map<string, Clock>();
+  // The child's timers run on the daemon's clock (child.ts `daemonClock`): set here, fired over the pipe.
+  const timers = new Map<string, () => void>();
+  const clockOf = (p: Record<string, unknown>): Clock =>
+    (p.key !== undefined ? triggerCtx.get(String(p.key))?.clock : actionClock.get(String(p.callId))) ?? systemClock;
+  child.once("exit", () => {
+    for (const cancel of timers.values()) cancel();
+    timers.clear();
+  });
   // Relative paths are relative to the library of the run the call belongs to, as in process.
   const callBase = new Map<string, string>();
   const fsFor = (callId: unknown) =>
@@ -205,6 +247,21 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
       o.log?.("warn", `plugin ${name()}: the runtime refused an access outside its grant: ${String(p.message)}`, { plugin: name() });
     },
     log: (p) => o.log?.(p.level === "error" ? "error" : p.level === "warn" ? "warn" : "info", `plugin ${name()}: ${String(p.message)}`),
+    "clock.setTimer": (p) => {
+      const id = String(p.id);
+      const clock = clockOf(p);
+      timers.set(
+        id,
+        clock.setTimer(Number(p.ms), () => {
+          timers.delete(id);
+          peer.notify("clock.fire", { id, now: clock.now() });
+        }),
+      );
+    },
+    "clock.cancel": (p) => {
+      timers.get(String(p.id))?.();
+      timers.delete(String(p.id));
+    },
     "trigger.emit": async (p) => triggerCtx.get(String(p.key))?.emit(JSON.parse(JSON.stringify(p.data ?? {})) as Record<string, unknown>),
     "state.get": async (p) => (await triggerCtx.get(String(p.key))?.state.get()) ?? null,
     "state.set": async (p) => triggerCtx.get(String(p.key))?.state.set((p.value ?? {}) as Record<string, unknown>),
@@ -246,12 +303,14 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
     run: async (input, ctx) => {
       const callId = `${++calls}`;
       callBase.set(callId, ctx.libraryRoot);
+      actionClock.set(callId, ctx.clock);
       const onAbort = () => peer.notify("action.cancel", { callId });
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
         return await peer.call("action.run", {
           name: a.name,
           callId,
+          now: ctx.clock.now(),
           input,
           ctx: {
             libraryRoot: ctx.libraryRoot,
@@ -277,6 +336,7 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         callBase.delete(callId);
+        actionClock.delete(callId);
       }
     },
   });
@@ -288,7 +348,7 @@ async function loadIsolated(loc: PluginLocation, configFile: string, index: numb
     start: async (ctx) => {
       const key = `${t.id}#${++keys}`;
       triggerCtx.set(key, ctx as TriggerStartContext<unknown>);
-      await peer.call("trigger.start", { id: t.id, key, with: ctx.with });
+      await peer.call("trigger.start", { id: t.id, key, with: ctx.with, workflow: ctx.workflow, now: ctx.clock.now() });
       return {
         stop: async () => {
           triggerCtx.delete(key);
@@ -321,6 +381,7 @@ function safeFromJsonSchema(schema: unknown): z.ZodType {
 
 /** Loads and sets up every plugin of the sources, in order; never throws for one plugin's fault. */
 export async function loadPlugins(sources: readonly PluginSource[], o: LoadOptions = {}): Promise<PluginHost> {
+  ensureBuiltinTriggers(); // aicfg's own come first in the trigger registry
   const failed: PluginFailure[] = [];
   const refusals: Refusal[] = [];
   const inputs: { def: PluginDefinition; spec: string; file?: string }[] = [];

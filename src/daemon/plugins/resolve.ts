@@ -95,10 +95,10 @@ export function locatePlugin(e: PluginEntry, configFile: string): PluginLocation
       lone = !existsSync(join(root, "package.json"));
     }
   } else {
-    let pkgFile: string;
-    try {
-      pkgFile = createRequire(join(base, "aicfg.yaml")).resolve(`${spec}/package.json`);
-    } catch {
+    // The package folder along Node's lookup path (not `require.resolve(spec + "/package.json")`:
+    // a package whose `exports` do not list ./package.json could not be found that way).
+    const pkgFile = (createRequire(join(base, "aicfg.yaml")).resolve.paths(spec) ?? []).map((d) => join(d, spec, "package.json")).find((f) => existsSync(f));
+    if (!pkgFile) {
       throw new ConfigError("plugin-not-found", `${configFile}: plugins: ${spec}: the package is not installed`, {
         file: configFile,
         hint: `install it next to this file (npm install ${spec}), or write a ./path`,

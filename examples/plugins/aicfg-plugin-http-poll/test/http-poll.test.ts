@@ -1,7 +1,7 @@
 // http-poll against a real HTTP server on loopback, in a real daemon with a manual clock: the first
 // poll records the ETag, a changed ETag starts one run (the server sees If-None-Match), an unchanged
 // one (304) starts none, and a restarted daemon with the same state folder does not fire again.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,6 +48,13 @@ async function advanceUntil(clock: ReturnType<typeof createManualClock>, check: 
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The one trigger state file in a state folder. */
+function stateFileOf(stateDir: string): string {
+  const dir = join(stateDir, "plugin-triggers");
+  const [file] = readdirSync(dir);
+  return join(dir, file!);
 }
 
 describe("http-poll", () => {
@@ -99,6 +106,27 @@ describe("http-poll", () => {
     expect(origin.seen[beforeRestart]).toBe('"v2"');
     await d.daemon.idle();
     expect((await runs(d)).filter((r) => r.trigger === "plugin")).toHaveLength(1);
+  });
+
+  it("out of process (isolation: process): its timers run on the daemon's clock over JSON-RPC, so the manual clock drives it", async () => {
+    const clock = createManualClock(T0);
+    const plugins = [{ use: PLUGIN, isolation: "process" as const, grant: { net: true } }];
+    d = await startTestDaemon({ files: files(), plugins, clock, config: { stateDir: state } });
+    expect(d.daemon.status().checks.plugins.loaded).toEqual(["aicfg-plugin-http-poll@1.0.0"]);
+    await until(() => origin.seen.length === 1, "the first poll");
+    // No time passes on the daemon's clock: the child's 10s sleep never ends, however long we wait.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(origin.seen).toHaveLength(1);
+
+    origin.etag = '"v2"';
+    await advanceUntil(clock, async () => (await runs(d!)).length === 1, "a run for the new ETag");
+    const [run] = await runs(d);
+    const record = await d.daemon.waitForRun(run!.id);
+    expect(record.trigger).toMatchObject({ kind: "plugin", uses: "http-poll", etag: '"v2"', previous: '"v1"' });
+    // The child's clock.now() is the daemon's: the stored state says when, in manual-clock time.
+    const seenAt = Date.parse(String((JSON.parse(readFileSync(stateFileOf(state), "utf8")) as { seenAt: string }).seenAt));
+    expect(seenAt).toBeGreaterThan(T0);
+    expect(seenAt).toBeLessThanOrEqual(clock.now());
   });
 
   it("falls back to the body's digest when the server sends no ETag", async () => {

@@ -13,6 +13,7 @@ import type { PluginEntry } from "../../../library/schema.ts";
 import { actionRegistry } from "../../../workflows/actions/index.ts";
 import { triggerRegistry } from "../../../workflows/triggers.ts";
 import { loadPlugins } from "../../plugins/host.ts";
+import { ensureBuiltinTriggers } from "../../triggers/builtin.ts";
 import { entrySpec, locatePlugin, pluginFileHashes } from "../../plugins/resolve.ts";
 import { VERSION } from "../../version.ts";
 import { COMMON_OPTIONS, EXIT, type CliIO, type Command, type OptionSpec, type ParsedArgs } from "../command.ts";
@@ -68,6 +69,7 @@ export const pluginListCommand: Command = {
   run: async (args, io) => {
     const file = configFile(args, io);
     const { entries } = readEntries(file);
+    ensureBuiltinTriggers();
     const builtin = {
       name: "aicfg",
       version: VERSION,
@@ -83,7 +85,9 @@ export const pluginListCommand: Command = {
       if (args.values.json) {
         io.out(JSON.stringify({ file, builtin, loaded: host.loaded, failed: host.failed }, null, 2));
       } else {
-        io.out(`${paint(io, "bold", "aicfg")} ${VERSION} (built in): ${builtin.provides.adapters} adapters, ${builtin.provides.actions} actions`);
+        io.out(
+          `${paint(io, "bold", "aicfg")} ${VERSION} (built in): ${builtin.provides.adapters} adapters, ${builtin.provides.actions} actions, ${builtin.provides.triggers} triggers`,
+        );
         for (const p of host.loaded) {
           const what = [
             ...p.provides.adapters.map((x) => `adapter ${x}`),
