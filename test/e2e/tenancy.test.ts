@@ -3,39 +3,27 @@
 // to acme; the org and a group binding made beforehand with the real CLI. An OIDC user of group
 // eng triggers a run; the default org's admin token cannot see it; the audit chain verifies.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aicfgArgs, waitFor as poll, spawnDaemon, type DaemonChild } from "../helpers/daemon-child.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { startIssuer, type IssuerKey, type TestIssuer } from "../helpers/oidc-issuer.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
-const runtimeArgs = (): string[] => ((globalThis as { Deno?: unknown }).Deno ? ["run", "-A", join(repo, "bin/aicfg.js")] : [join(repo, "bin/aicfg.js")]);
 const aicfg = (args: string[], cwd: string) =>
-  spawnSync(process.execPath, [...runtimeArgs(), ...args], { encoding: "utf8", cwd, env: { ...process.env, NO_COLOR: "1" } });
+  spawnSync(process.execPath, [...aicfgArgs(), ...args], { encoding: "utf8", cwd, env: { ...process.env, NO_COLOR: "1" } });
 
 let dir: { path: string; cleanup: () => void };
 let state: string;
-let child: ChildProcess;
-let stderr = "";
+let daemon: DaemonChild;
 let base = "";
 let idp: TestIssuer;
 let key: IssuerKey;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; daemon stderr:\n${stderr.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false) =>
+  poll(what, fn, { context: () => daemon?.stderr() ?? "" });
 
 const jwt = (groups: string[]) => {
   const s = Math.floor(Date.now() / 1000);
@@ -72,31 +60,12 @@ beforeAll(async () => {
   expect(aicfg(["org", "create", "acme", "--state-dir", state], dir.path).status).toBe(0);
   const bind = aicfg(["binding", "create", "--org", "acme", "--subject", `group:${idp.issuer}|eng`, "--role", "editor", "--state-dir", state], dir.path);
   expect(bind.status, bind.stderr).toBe(0);
-  child = spawn(process.execPath, [...runtimeArgs(), "daemon", "--config", join(dir.path, "daemon.yaml")], {
-    cwd: dir.path,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stderr!.on("data", (b: Buffer) => {
-    stderr += b.toString();
-  });
-  child.stdout!.resume();
-  base = await waitFor("the API to listen", () => {
-    for (const l of stderr.split("\n")) {
-      if (!l.trim()) continue;
-      const j = JSON.parse(l) as { msg?: string; url?: string };
-      if (j.msg === "api listening") return j.url;
-    }
-    return undefined;
-  });
+  daemon = await spawnDaemon(["--config", join(dir.path, "daemon.yaml")], { cwd: dir.path });
+  base = daemon.base;
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    process.kill(child.pid!, "SIGTERM");
-    await exited;
-  }
+  await daemon?.stop();
   await idp.close();
   dir.cleanup();
 });
