@@ -113,8 +113,22 @@ export type Action<S extends z.ZodType = z.ZodType> = {
   run: (input: z.infer<S>, ctx: ActionContext) => Promise<ActionResult>;
 };
 
+/**
+ * Marks an ActionError across copies of this module: an installed aicfg may run its build while a
+ * plugin imports the sources (Bun's `bun` export condition), and the engine must still see the
+ * plugin's error as an ActionError (its code, hint and `retryable: false`), not as a crash.
+ */
+const ACTION_ERROR = Symbol.for("aicfg.ActionError");
+
 /** A failure an action reports; `retryable: false` stops the step's retries at once. */
 export class ActionError extends Error {
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    // A subclass (OutsideGrantError) keeps the ordinary prototype check.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about (a subclass or this one)
+    if (this !== ActionError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[ACTION_ERROR] === true;
+  }
+  readonly [ACTION_ERROR] = true;
   readonly code: string;
   readonly retryable: boolean;
   readonly hint: string | undefined;
