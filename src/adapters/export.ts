@@ -296,9 +296,10 @@ function prepareExport(opts: ExportOptions): Prepared {
   // skill file found by hash disables it; changed knowledge invalidates the targets that read it.
   const fingerprintTrusted = [...moved].every((p) => lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep)));
   // An agent rendered alone sees the other agents not at all and its own definition by content
-  // (agentKey): an agent file changed by hash leaves the other agents' units cached.
+  // (agentKey, the MCP servers it uses resolved into it, as in a memoized output's agentInput): an
+  // agent or MCP file changed by hash leaves the other agents' units and outputs cached.
   const unitsTrusted = [...moved].every((p) =>
-    lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep) || p.startsWith(join(l.root, "agents") + sep)),
+    lib.layers.some((l) => ["knowledge", "agents", "mcp"].some((d) => p.startsWith(join(l.root, d) + sep))),
   );
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
