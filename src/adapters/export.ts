@@ -279,7 +279,9 @@ function prepareExport(opts: ExportOptions): Prepared {
   const seen = new Set(opts.changedPaths ?? []);
   // The library was just loaded (or refreshed from the watcher's events): its knowledge stats are
   // current, so the cache check compares with them instead of a stat per read per target.
-  const knownStats = new Map<string, [number, number]>();
+  // Other files a render reads (agents, skills) are stat'ed once per export, not once per target and output
+  // (a stat taken before the file is read: an edit in between makes the next export render it again).
+  const knownStats = new Map<string, [number, number] | undefined>();
   for (const k of lib.knowledge.values()) knownStats.set(k.absPath, [k.size, k.mtimeMs]);
   // Each agent and the library are hashed once, not once per target (37 times at --target all).
   const libKey = hashValue(libraryFingerprint(lib));
@@ -381,7 +383,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     const readStatsOf = (set: Iterable<string>): [string, number, number][] => {
       const out: [string, number, number][] = [];
       for (const p of [...set].sort()) {
-        const st = safeStat(p);
+        const st = statOnce(p, knownStats);
         if (st) out.push([p, st[0], st[1]]);
       }
       return out;
@@ -713,12 +715,20 @@ function withoutStats(a: ResolvedAgent): unknown {
   return { ...a, knowledge: a.knowledge.map((k) => `${k.path}\u0000${k.absPath}\u0000${k.mode}`).join("\n") };
 }
 
-function readsUnchanged(reads: readonly [string, number, number][], known: ReadonlyMap<string, [number, number]>): boolean {
+function readsUnchanged(reads: readonly [string, number, number][], known: Map<string, [number, number] | undefined>): boolean {
   for (const [p, size, mtime] of reads) {
-    const st = known.get(p) ?? safeStat(p);
+    const st = statOnce(p, known);
     if (!st || st[0] !== size || st[1] !== mtime) return false;
   }
   return true;
+}
+
+/** A file's size and mtime as the library load saw it, else stat'ed once and remembered in `known`. */
+function statOnce(p: string, known: Map<string, [number, number] | undefined>): [number, number] | undefined {
+  if (known.has(p)) return known.get(p);
+  const st = safeStat(p);
+  known.set(p, st);
+  return st;
 }
 
 function safeStat(p: string): [number, number] | undefined {

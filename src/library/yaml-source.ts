@@ -225,7 +225,20 @@ export function splitFrontmatter(text: string): { frontmatter: string | undefine
  * files' frontmatter that way takes milliseconds instead of seconds. Anything else (plain scalars,
  * comments, block lists, anchors, a repeated key) goes to the YAML parser.
  */
-export function frontmatterFields(frontmatter: string): Record<string, unknown> | undefined {
+export function frontmatterFields(frontmatter: string): Readonly<Record<string, unknown>> | undefined {
+  if (fieldsSeen.has(frontmatter)) return fieldsSeen.get(frontmatter);
+  const fields = readFields(frontmatter);
+  // The same texts come back on every export of a long-running process (the daemon): each is parsed once.
+  if (fieldsSeen.size >= FIELDS_SEEN_MAX) fieldsSeen.clear();
+  fieldsSeen.set(frontmatter, fields);
+  return fields;
+}
+
+/** Frontmatter texts already read (callers never change what they are given), a few MB at 100,000 files. */
+const fieldsSeen = new Map<string, Readonly<Record<string, unknown>> | undefined>();
+const FIELDS_SEEN_MAX = 200_000;
+
+function readFields(frontmatter: string): Record<string, unknown> | undefined {
   const fast = jsonLines(frontmatter);
   if (fast) return fast;
   try {

@@ -7,6 +7,7 @@ import { Zip, type ZipInputFile } from "fflate";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../../library/model.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
+import { sha256 } from "../../library/hash.ts";
 import { portableRef } from "../refs.ts";
 import type { OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 
@@ -55,8 +56,25 @@ const PART_MAX_BYTES = 25_000_000;
 /** One ZIP entry, compressed once: the project ZIP and the skill ZIP hold the same knowledge. */
 type Packed = { size: number; crc: number; data: Uint8Array<ArrayBuffer> };
 function pack(bytes: Uint8Array): Packed {
-  return { size: bytes.length, crc: crc32(bytes) >>> 0, data: deflateRawSync(bytes, { level: 6 }) };
+  // Deflate is most of a bundle's cost: bytes packed before in this process (the parts an edit left as
+  // they were, on the daemon's next export) are not compressed again.
+  const key = sha256(bytes);
+  const hit = packedSeen.get(key);
+  if (hit && hit.size === bytes.length) return hit;
+  const p: Packed = { size: bytes.length, crc: crc32(bytes) >>> 0, data: deflateRawSync(bytes, { level: 6 }) };
+  packedSeen.set(key, p);
+  packedBytes += p.data.length;
+  // Bounded: the oldest go first once the compressed bytes kept pass PACKED_MAX_BYTES.
+  for (const [k, old] of packedSeen) {
+    if (packedBytes <= PACKED_MAX_BYTES) break;
+    packedSeen.delete(k);
+    packedBytes -= old.data.length;
+  }
+  return p;
 }
+const packedSeen = new Map<string, Packed>();
+let packedBytes = 0;
+const PACKED_MAX_BYTES = 256 * 1024 * 1024;
 type ZipContent = Record<string, Packed>;
 
 export function renderClaudeProjects(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
