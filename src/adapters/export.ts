@@ -157,6 +157,10 @@ type Prepared = {
 };
 
 type CacheRecord = OwnedFileManifest["cache"][string];
+type ReadStats = [string, number, number][];
+/** Read lists at least this long are stored once for every record that has the same (CacheRecord.readsRef). */
+const SHARED_READS_MIN = 64;
+const SHARED_READS_PREFIX = "reads\u0000";
 
 function prepareExport(opts: ExportOptions): Prepared {
   const now = (opts.now ?? (() => new Date()))().toISOString();
@@ -303,6 +307,16 @@ function prepareExport(opts: ExportOptions): Prepared {
   const unitsTrusted = [...moved].every((p) =>
     lib.layers.some((l) => ["knowledge", "agents", "mcp"].some((d) => p.startsWith(join(l.root, d) + sep))),
   );
+  // Long read lists are stored once (CacheRecord.readsRef): the new ones of this export, by key.
+  const sharedReads: Record<string, CacheRecord> = {};
+  const readsOf = (c: CacheRecord): ReadStats | undefined =>
+    c.readsRef === undefined ? c.reads : (sharedReads[c.readsRef] ?? manifest.cache[c.readsRef])?.reads;
+  const storeReads = (list: ReadStats): Pick<CacheRecord, "reads" | "readsRef"> => {
+    if (list.length < SHARED_READS_MIN) return { reads: list };
+    const key = `${SHARED_READS_PREFIX}${sha256(JSON.stringify(list))}`;
+    if (!manifest.cache[key] && !sharedReads[key]) sharedReads[key] = { fingerprint: "reads", paths: [], reads: list };
+    return { reads: [], readsRef: key };
+  };
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
   const outputPaths: string[] = [];
@@ -329,6 +343,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     // The library's agents before secrets are put in: a decrypted value never reaches the fingerprint.
     const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: checked.map(agentKey), lib: libKey });
     const cached = manifest.cache[cacheKey];
+    const cachedReads = cached && readsOf(cached);
     const summary: TargetSummary = {
       target,
       agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name),
@@ -345,9 +360,10 @@ function prepareExport(opts: ExportOptions): Prepared {
       fingerprintTrusted &&
       !prepared.literals.length &&
       cached &&
+      cachedReads &&
       cached.fingerprint === fingerprint &&
-      !cached.reads.some(([p]) => moved.has(p) || seen.has(p)) &&
-      readsUnchanged(cached.reads, knownStats) &&
+      !cachedReads.some(([p]) => moved.has(p) || seen.has(p)) &&
+      readsUnchanged(cachedReads, knownStats) &&
       outputsIntact(manifest, cached.paths, target)
     ) {
       summary.cached = true;
@@ -368,11 +384,13 @@ function prepareExport(opts: ExportOptions): Prepared {
     // (replayOutputs: a whole file by the hash of what is on disk, a shared file's part by the plan's drift check).
     const unitCached = (key: string, fp: string, intact = true): CacheRecord | undefined => {
       const c = manifest.cache[key];
+      const r = c && readsOf(c);
       return canCache &&
         c &&
+        r &&
         c.fingerprint === fp &&
-        !c.reads.some(([p]) => moved.has(p) || seen.has(p)) &&
-        readsUnchanged(c.reads, knownStats) &&
+        !r.some(([p]) => moved.has(p) || seen.has(p)) &&
+        readsUnchanged(r, knownStats) &&
         (!intact || outputsIntact(manifest, c.paths, target))
         ? c
         : undefined;
@@ -380,8 +398,8 @@ function prepareExport(opts: ExportOptions): Prepared {
     // The target's memoized outputs (RenderContext.output): keys used by this render, paths given back and rendered again.
     const memoPrefix = `${cacheKey}\u0000out\u0000`;
     const memo = { used: new Set<string>(), hits: new Set<string>(), misses: new Set<string>(), lastReads: new Set<string>() };
-    const readStatsOf = (set: Iterable<string>): [string, number, number][] => {
-      const out: [string, number, number][] = [];
+    const readStatsOf = (set: Iterable<string>): ReadStats => {
+      const out: ReadStats = [];
       for (const p of [...set].sort()) {
         const st = statOnce(p, knownStats);
         if (st) out.push([p, st[0], st[1]]);
@@ -407,7 +425,7 @@ function prepareExport(opts: ExportOptions): Prepared {
           if (hit) {
             split.cached.push(a.name);
             for (const p of hit.paths) keep.add(p);
-            for (const [p] of hit.reads) targetReads.add(p);
+            for (const [p] of readsOf(hit)!) targetReads.add(p);
             unitWarnings.push(...((hit.warnings ?? []) as Diagnostic[]));
             if (hit.budget) split.budgets.push({ ...(hit.budget as BudgetFigures), budget: adapter.budget });
             continue;
@@ -427,7 +445,7 @@ function prepareExport(opts: ExportOptions): Prepared {
           unitUpdates[key] = {
             fingerprint: fp,
             paths: [...new Set(r.files.map((f) => f.path))].sort(),
-            reads: readStatsOf(reads),
+            ...storeReads(readStatsOf(reads)),
             budget: figures,
             ...(r.warnings.length ? { warnings: r.warnings as Record<string, unknown>[] } : {}),
           };
@@ -449,7 +467,7 @@ function prepareExport(opts: ExportOptions): Prepared {
           const hit = unitCached(full, fp, false);
           const replayed = hit && replayOutputs(hit);
           if (hit && replayed) {
-            for (const [p] of hit.reads) reads.add(p);
+            for (const [p] of readsOf(hit)!) reads.add(p);
             for (const f of replayed) memo.hits.add(f.path);
             return { files: replayed, warnings: (hit.warnings ?? []) as Diagnostic[] };
           }
@@ -470,7 +488,7 @@ function prepareExport(opts: ExportOptions): Prepared {
             unitUpdates[full] = {
               fingerprint: fp,
               paths: [...new Set(part.files.map((f) => f.path))].sort(),
-              reads: readStatsOf(memo.lastReads),
+              ...storeReads(readStatsOf(memo.lastReads)),
               outputs: part.files.map(storedOutput),
               ...(part.warnings.length ? { warnings: part.warnings as Record<string, unknown>[] } : {}),
             };
@@ -532,11 +550,12 @@ function prepareExport(opts: ExportOptions): Prepared {
     cacheUpdates[cacheKey] = {
       fingerprint,
       paths: [...new Set([...rendered.files.map((f) => f.path), ...keep])].sort(),
-      reads: readStatsOf(targetReads),
+      ...storeReads(readStatsOf(targetReads)),
       budget: figures,
     };
   }
 
+  Object.assign(cacheUpdates, sharedReads);
   const plan = planExport(outputs, manifest, { force: !!opts.force, now, texts: !!opts.dryRun });
   errors.push(...plan.errors);
   // A file several targets share (AGENTS.md) counts for each of them: every target reports its files.
@@ -581,6 +600,10 @@ function finishExport(opts: ExportOptions, p: Prepared, applied: ApplyResult): v
     else manifest.cache[key] = value;
   }
   for (const key of p.cacheDrops) delete manifest.cache[key];
+  // A shared read list no record names any more goes (a record naming a list that is gone is a cache miss).
+  const named = new Set<string>();
+  for (const c of Object.values(manifest.cache)) if (c.readsRef !== undefined) named.add(c.readsRef);
+  for (const key of Object.keys(manifest.cache)) if (key.startsWith(SHARED_READS_PREFIX) && !named.has(key)) delete manifest.cache[key];
   // Under the state folder's lock, merged into what other exports recorded meanwhile.
   const recorded = updateManifest(opts.stateDir, p.base, manifest);
   if (committed && !committed.error) {
