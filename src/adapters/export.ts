@@ -281,6 +281,8 @@ function prepareExport(opts: ExportOptions): Prepared {
 
   const moved = new Set(opts.changedInputs ?? []);
   const seen = new Set(opts.changedPaths ?? []);
+  // What was read of a file in an earlier export of this process may be used again where the cache may be (fallback.ts descriptions).
+  ctx.statTrusted = opts.noCache || opts.force ? () => false : (p) => !moved.has(p) && !seen.has(p);
   // The library was just loaded (or refreshed from the watcher's events): its knowledge stats are
   // current, so the cache check compares with them instead of a stat per read per target.
   // Other files a render reads (agents, skills) are stat'ed once per export, not once per target and output

@@ -128,6 +128,24 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   if (!cache) metaCache.set(ctx, (cache = new Map()));
   const hit = cache.get(k.absPath);
   if (hit !== undefined) return hit;
+  // Read in an earlier export of this process (the daemon) at the same size and mtime, and trusted by the export.
+  const seen = metaSeen.get(k.absPath);
+  if (seen && seen.size === k.size && seen.mtimeMs === k.mtimeMs && ctx.statTrusted?.(k.absPath)) {
+    cache.set(k.absPath, seen.meta);
+    return seen.meta;
+  }
+  const meta = readMeta(k, ctx);
+  cache.set(k.absPath, meta);
+  if (metaSeen.size >= META_SEEN_MAX) metaSeen.clear();
+  metaSeen.set(k.absPath, { size: k.size, mtimeMs: k.mtimeMs, meta });
+  return meta;
+}
+
+/** Descriptions read by earlier exports of this process, by file, with the size and mtime they were read at. */
+const metaSeen = new Map<string, { size: number; mtimeMs: number; meta: Meta }>();
+const META_SEEN_MAX = 200_000;
+
+function readMeta(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   let d = "";
   let globs: string[] = [];
   try {
@@ -151,9 +169,7 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   }
   d = d.replace(/\s+/g, " ");
   if (d.length > DESCRIPTION_MAX) d = d.slice(0, DESCRIPTION_MAX - 1) + "…";
-  const meta = { description: d, globs };
-  cache.set(k.absPath, meta);
-  return meta;
+  return { description: d, globs };
 }
 
 type Entry = { id: number; k: ResolvedKnowledge; ref: string; dir: string; name: string; description: string; globs: readonly string[] };
@@ -186,8 +202,17 @@ function entriesOf(files: readonly ResolvedKnowledge[], ctx: RenderContext): Ent
     }
     out.push(e);
   }
-  return out.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+  // Every target of the export with the same files for an agent gets the same list: sorted once.
+  let sorted = sortedCache.get(ctx);
+  if (!sorted) sortedCache.set(ctx, (sorted = new Map()));
+  const key = out.map((e) => e.id).join(",");
+  const hit = sorted.get(key);
+  if (hit) return hit;
+  const list = out.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+  sorted.set(key, list);
+  return list;
 }
+const sortedCache = new WeakMap<RenderContext, Map<string, Entry[]>>();
 
 // A page's whole text, one string per path and export: targets sharing a page hand the plan the same
 // string, so comparing and hashing them again costs nothing.
