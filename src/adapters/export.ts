@@ -306,9 +306,7 @@ function prepareExport(opts: ExportOptions): Prepared {
   // An agent rendered alone sees the other agents not at all and its own definition by content
   // (agentKey, the MCP servers it uses resolved into it, as in a memoized output's agentInput): an
   // agent or MCP file changed by hash leaves the other agents' units and outputs cached.
-  const unitsTrusted = [...moved].every((p) =>
-    lib.layers.some((l) => ["knowledge", "agents", "mcp"].some((d) => p.startsWith(join(l.root, d) + sep))),
-  );
+  const unitsTrusted = [...moved].every((p) => lib.layers.some((l) => ["knowledge", "agents", "mcp"].some((d) => p.startsWith(join(l.root, d) + sep))));
   // Long read lists are stored once (CacheRecord.readsRef): the new ones of this export, by key.
   const sharedReads: Record<string, CacheRecord> = {};
   const readsOf = (c: CacheRecord): ReadStats | undefined =>

@@ -15,8 +15,7 @@ beforeEach(() => {
   writeTree(join(dir.path, "lib"), {
     "aicfg.yaml": "name: shared\ntargets: []\nexport:\n  scope: project\n",
     "mcp/fetch.yaml": "command: uvx\nargs: [mcp-server-fetch]\n",
-    "agents/alpha.md":
-      "---\ndescription: Designs the API\nknowledge: [api/**]\nmcp: [fetch]\ntools:\n  trusted: [read]\n---\nDesign the API carefully.\n",
+    "agents/alpha.md": "---\ndescription: Designs the API\nknowledge: [api/**]\nmcp: [fetch]\ntools:\n  trusted: [read]\n---\nDesign the API carefully.\n",
     "agents/beta.md": "---\ndescription: Writes the docs\nknowledge: [docs.md, shared.md]\n---\nWrite the docs plainly.\n",
     "agents/gamma.md":
       "---\ndescription: Reviews changes\nknowledge: [shared.md, { path: review.md, mode: on-demand }, { path: style.md, mode: on-demand }]\n---\nReview every change.\n",
@@ -118,7 +117,10 @@ describe("aicfg export: the adapters with shared files render only the outputs a
       expect(style.changed.length, target).toBe(HOLDING_STYLE[target]);
 
       // 3. beta's instructions: only beta's own outputs and the shared files that hold its text.
-      writeFileSync(join(lib(), "agents", "beta.md"), "---\ndescription: Writes the docs\nknowledge: [docs.md, shared.md]\n---\nWrite the docs plainly and briefly.\n");
+      writeFileSync(
+        join(lib(), "agents", "beta.md"),
+        "---\ndescription: Writes the docs\nknowledge: [docs.md, shared.md]\n---\nWrite the docs plainly and briefly.\n",
+      );
       const beta = await run();
       expect(beta.t.rendered, target).toBe(beta.changed.length);
       expect(beta.t.rendered, target).toBeGreaterThan(0);
@@ -130,7 +132,11 @@ describe("aicfg export: the adapters with shared files render only the outputs a
       const reachable = (cold.files as FileEntry[]).filter((f) => f.targets.includes(target) && (f.agent === undefined || f.agent === "alpha")).length;
       expect(mcp.t.rendered, target).toBeGreaterThanOrEqual(mcp.changed.length);
       expect(mcp.t.rendered, target).toBeLessThanOrEqual(reachable);
-      if (target !== "agents-md") expect(mcp.changed.some((f) => f.agent === undefined && /mcp|config\.toml|settings\.json/.test(f.path)), target).toBe(true);
+      if (target !== "agents-md")
+        expect(
+          mcp.changed.some((f) => f.agent === undefined && /mcp|config\.toml|settings\.json/.test(f.path)),
+          target,
+        ).toBe(true);
       for (const f of mcp.changed) expect(f.agent === undefined || f.agent === "alpha", f.path).toBe(true);
     });
   }

@@ -73,7 +73,9 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
     );
     expect(split.size).toBeGreaterThanOrEqual(4);
     // Every adapter is incremental: split per agent, or memoized per output (the generic ones and the six that share files).
-    expect(memoized).toEqual(new Set([...GENERIC_TARGETS.map((d) => d.id), "cline", "windsurf", "agents-md", "claude-code", "codex", "copilot", "cursor", "gemini-cli"]));
+    expect(memoized).toEqual(
+      new Set([...GENERIC_TARGETS.map((d) => d.id), "cline", "windsurf", "agents-md", "claude-code", "codex", "copilot", "cursor", "gemini-cli"]),
+    );
     expect(cold.rendered.whole).toEqual([]);
     // What beta's unit wrote per split target at the cold export: exactly what an edit of beta's knowledge may render.
     const betaOutputs = (target: string) => cold.files.filter((f: FileEntry) => f.targets.includes(target) && f.agent === "beta").length;

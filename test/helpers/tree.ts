@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { expect } from "vitest";
 
 /** Every file under a folder (relative path -> bytes), without the committed ownership manifest (it records times). */
-export function exportedTree(root: string): Map<string, Buffer> {
+function exportedTree(root: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {

@@ -25,7 +25,12 @@ type Permissions = { allow: Set<string>; deny: Set<string> };
 type Import = { k: ResolvedKnowledge; ref: string; agents: string[] };
 
 /** The sub-agent's frontmatter and body, and the warnings about what it loses; reads nothing but the agent. */
-function agentFile(agent: ResolvedAgent, ctx: RenderContext, ruled: ReadonlySet<string>, dropped: ReadonlyMap<string, string>): { file: OutputFile; warnings: Diagnostic[] } {
+function agentFile(
+  agent: ResolvedAgent,
+  ctx: RenderContext,
+  ruled: ReadonlySet<string>,
+  dropped: ReadonlyMap<string, string>,
+): { file: OutputFile; warnings: Diagnostic[] } {
   const paths = claudePaths(ctx);
   const w: Diagnostic[] = [];
   const fm: Record<string, unknown> = { name: agent.name, description: agent.description };
@@ -217,8 +222,7 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
   // On-demand knowledge, in the order the agents name it: a file with applyTo globs becomes a rule
   // (the first agent naming it owns it); of two files that map to one rule path, the first is kept.
   const onDemand = new Map<string, { k: ResolvedKnowledge; agent: string }>();
-  for (const agent of sorted)
-    for (const k of agent.knowledge) if (k.mode !== "always" && !onDemand.has(k.path)) onDemand.set(k.path, { k, agent: agent.name });
+  for (const agent of sorted) for (const k of agent.knowledge) if (k.mode !== "always" && !onDemand.has(k.path)) onDemand.set(k.path, { k, agent: agent.name });
   const ruled = new Set<string>();
   /** A knowledge path left out -> the one whose rule file it would overwrite. */
   const dropped = new Map<string, string>();
@@ -245,7 +249,11 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
 
   for (const agent of sorted) {
     const own = agent.knowledge.filter((k) => k.mode !== "always").map((k) => k.path);
-    const values = { agent: agentInput(agent), ruled: own.filter((p) => ruled.has(p)), dropped: own.filter((p) => dropped.has(p)).map((p) => [p, dropped.get(p)]) };
+    const values = {
+      agent: agentInput(agent),
+      ruled: own.filter((p) => ruled.has(p)),
+      dropped: own.filter((p) => dropped.has(p)).map((p) => [p, dropped.get(p)]),
+    };
     addOutput(out, ctx, `agent\u0000${agent.name}`, { values }, () => {
       const r = agentFile(agent, ctx, ruled, dropped);
       return { files: [r.file], warnings: r.warnings };

@@ -203,7 +203,10 @@ export function renderCodex(agents: readonly ResolvedAgent[], ctx: RenderContext
   // The AGENTS.md block lists every agent and inlines the knowledge they all share.
   if (sorted.length) {
     const shared = sharedAlwaysKnowledge(sorted);
-    const reads = { files: shared.map((k) => k.absPath), values: { agents: sorted.map((a) => [a.name, a.description]), shared: shared.map((k) => [k.path, k.absPath]) } };
+    const reads = {
+      files: shared.map((k) => k.absPath),
+      values: { agents: sorted.map((a) => [a.name, a.description]), shared: shared.map((k) => [k.path, k.absPath]) },
+    };
     // project_doc_max_bytes (32 KiB) is the target's context budget (budget.ts), checked on export.
     addOutput(out, ctx, "agents-md", reads, () => ({
       files: [{ kind: "md-section", path: paths.agentsMd, content: agentsMdSection(sorted, ctx), alwaysLoaded: true }],

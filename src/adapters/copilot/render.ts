@@ -251,8 +251,8 @@ export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderConte
     const warnings: Diagnostic[] = [];
     const shared = new Map<string, { value: Record<string, unknown>; agent: string }>();
     let secret = false;
+    // What a server loses is reported with the agent's own output.
     for (const agent of sorted)
-      // What a server loses is reported with the agent's own output.
       for (const [name, s] of Object.entries(agentServers(agent, ctx.scope, []))) {
         const value = ctx.scope === "project" ? vscodeServer(s) : cliServer(s);
         const prev = shared.get(name);

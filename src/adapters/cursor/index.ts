@@ -70,7 +70,10 @@ function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderRes
       files.push({
         kind: "file",
         path: join(root, ".cursor", "agents", `${a.name}.md`),
-        content: renderFrontmatter({ name: a.name, description: a.description, model, readonly: ext.readonly, is_background: ext.is_background }, a.instructions),
+        content: renderFrontmatter(
+          { name: a.name, description: a.description, model, readonly: ext.readonly, is_background: ext.is_background },
+          a.instructions,
+        ),
         agent: a.name,
       });
       if (project) {
