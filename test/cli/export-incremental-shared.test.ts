@@ -2,10 +2,11 @@
 // config.toml, settings.json) name each output with what it reads (RenderContext.output): a one-file
 // edit renders only the outputs that hold that file, and the shared files, merged into what the user
 // wrote there, come out byte for byte as a cold export of the same library writes them.
-import { readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { runInChild, tempDir, writeTree } from "../helpers/fixtures.ts";
 import { expectSameTree } from "../helpers/tree.ts";
 import { cli } from "./helpers.ts";
 
@@ -140,4 +141,39 @@ describe("aicfg export: the adapters with shared files render only the outputs a
       for (const f of mcp.changed) expect(f.agent === undefined || f.agent === "alpha", f.path).toBe(true);
     });
   }
+});
+
+describe("aicfg export: claude-projects in a new process after a one-part edit", () => {
+  it("deflates only the changed part again (the others come from its ZIPs on disk, checked by inflating) and writes what a cold export writes", () => {
+    // 40 files: merged into upload parts, so an edit of one file changes one part.
+    const files: Record<string, string> = {
+      "aicfg.yaml": "name: bundles\ntargets: []\n",
+      "agents/all.md": '---\ndescription: Reads everything\nknowledge: ["**"]\n---\nFollow every document.\n',
+    };
+    for (let i = 0; i < 40; i++) files[`knowledge/k-${String(i).padStart(2, "0")}.md`] = `# Rule ${i}\n\n${"Keep handlers small. ".repeat(50 + i)}\n`;
+    writeTree(join(dir.path, "big"), files);
+    const main = fileURLToPath(new URL("../../src/daemon/cli/main.ts", import.meta.url));
+    const exportIn = (out: string) => {
+      const args = [
+        "export",
+        "--library",
+        join(dir.path, "big"),
+        "--target",
+        "claude-projects",
+        "--root",
+        join(dir.path, out),
+        "--state-dir",
+        join(dir.path, `${out}-state`),
+      ];
+      const r = runInChild(`import { runCli } from ${JSON.stringify(main)}; process.exitCode = await runCli(${JSON.stringify(args)});`);
+      expect(r.status, r.stderr).toBe(0);
+    };
+    exportIn("out");
+    appendFileSync(join(dir.path, "big", "knowledge", "k-07.md"), "One more line.\n");
+    exportIn("out");
+    exportIn("cold");
+    const zip = join("claude-projects", "all", "all.zip");
+    expect(readFileSync(join(dir.path, "out", zip)).length).toBeGreaterThan(1000);
+    expectSameTree(join(dir.path, "out"), join(dir.path, "cold"));
+  });
 });
