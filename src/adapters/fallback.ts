@@ -321,6 +321,19 @@ function buildIndex(entries: readonly Entry[], max: number, dirOf: (depth: numbe
   return best!.text.length <= max ? best! : folderPages(best!, entries.length, dirOf, ctx, agent);
 }
 
+// Targets with the same entries (one sorted list per export: entriesOf), room and folder get the same index: built once.
+const indexCache = new WeakMap<readonly Entry[], Map<string, Index>>();
+
+/** buildIndex, once per export for each list of entries, room, index folder (`where`) and agent. */
+function indexOf(entries: readonly Entry[], max: number, where: string, dirOf: (depth: number) => string, ctx: RenderContext, agent: ResolvedAgent): Index {
+  let cache = indexCache.get(entries);
+  if (!cache) indexCache.set(entries, (cache = new Map()));
+  const key = `${max}\u0000${where}\u0000${agent.name}`;
+  let idx = cache.get(key);
+  if (!idx) cache.set(key, (idx = buildIndex(entries, max, dirOf, ctx, agent)));
+  return idx;
+}
+
 /** A third level: the folder lines of a two-level index that is still too long go into pages of their own. */
 function folderPages(two: Index, count: number, dirOf: (depth: number) => string, ctx: RenderContext, agent: ResolvedAgent): Index {
   const start = two.text.indexOf("\n- ");
@@ -477,12 +490,12 @@ function planLargeContext(
     const entries = entriesOf(deferred, ctx);
     const max = Math.max(Math.min(room, indexCap), 2_000);
     const variant = `${inline ? "on-demand" : "all"}${largeContext.globRules?.includes(ctx.scope) && keepGlobs() ? "-unscoped" : ""}`;
-    let idx = buildIndex(entries, max, (depth) => sharedIndexDir(ctx, agent.name, variant, depth), ctx, agent);
+    let idx = indexOf(entries, max, `shared\u0000${variant}`, (depth) => sharedIndexDir(ctx, agent.name, variant, depth), ctx, agent);
     let pages = sharedPages.get(ctx);
     if (!pages) sharedPages.set(ctx, (pages = new Map()));
     const claimed = pages;
     if (idx.files.some((f) => f.kind === "file" && claimed.has(f.path) && claimed.get(f.path) !== f.content))
-      idx = buildIndex(entries, max, () => join(dir, agent.name), ctx, agent);
+      idx = indexOf(entries, max, dir, () => join(dir, agent.name), ctx, agent);
     else for (const f of idx.files) if (f.kind === "file" && typeof f.content === "string") claimed.set(f.path, f.content);
     const instructions = agent.instructions.replace(/\s+$/, "");
     out.agents.push({
