@@ -157,6 +157,10 @@ type Prepared = {
 };
 
 type CacheRecord = OwnedFileManifest["cache"][string];
+type ReadStats = [string, number, number][];
+/** Read lists at least this long are stored once for every record that has the same (CacheRecord.readsRef). */
+const SHARED_READS_MIN = 64;
+const SHARED_READS_PREFIX = "reads\u0000";
 
 function prepareExport(opts: ExportOptions): Prepared {
   const now = (opts.now ?? (() => new Date()))().toISOString();
@@ -277,9 +281,13 @@ function prepareExport(opts: ExportOptions): Prepared {
 
   const moved = new Set(opts.changedInputs ?? []);
   const seen = new Set(opts.changedPaths ?? []);
+  // What was read of a file in an earlier export of this process may be used again where the cache may be (fallback.ts descriptions).
+  ctx.statTrusted = opts.noCache || opts.force ? () => false : (p) => !moved.has(p) && !seen.has(p);
   // The library was just loaded (or refreshed from the watcher's events): its knowledge stats are
   // current, so the cache check compares with them instead of a stat per read per target.
-  const knownStats = new Map<string, [number, number]>();
+  // Other files a render reads (agents, skills) are stat'ed once per export, not once per target and output
+  // (a stat taken before the file is read: an edit in between makes the next export render it again).
+  const knownStats = new Map<string, [number, number] | undefined>();
   for (const k of lib.knowledge.values()) knownStats.set(k.absPath, [k.size, k.mtimeMs]);
   // Each agent and the library are hashed once, not once per target (37 times at --target all).
   const libKey = hashValue(libraryFingerprint(lib));
@@ -296,10 +304,19 @@ function prepareExport(opts: ExportOptions): Prepared {
   // skill file found by hash disables it; changed knowledge invalidates the targets that read it.
   const fingerprintTrusted = [...moved].every((p) => lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep)));
   // An agent rendered alone sees the other agents not at all and its own definition by content
-  // (agentKey): an agent file changed by hash leaves the other agents' units cached.
-  const unitsTrusted = [...moved].every((p) =>
-    lib.layers.some((l) => p.startsWith(join(l.root, "knowledge") + sep) || p.startsWith(join(l.root, "agents") + sep)),
-  );
+  // (agentKey, the MCP servers it uses resolved into it, as in a memoized output's agentInput): an
+  // agent or MCP file changed by hash leaves the other agents' units and outputs cached.
+  const unitsTrusted = [...moved].every((p) => lib.layers.some((l) => ["knowledge", "agents", "mcp"].some((d) => p.startsWith(join(l.root, d) + sep))));
+  // Long read lists are stored once (CacheRecord.readsRef): the new ones of this export, by key.
+  const sharedReads: Record<string, CacheRecord> = {};
+  const readsOf = (c: CacheRecord): ReadStats | undefined =>
+    c.readsRef === undefined ? c.reads : (sharedReads[c.readsRef] ?? manifest.cache[c.readsRef])?.reads;
+  const storeReads = (list: ReadStats): Pick<CacheRecord, "reads" | "readsRef"> => {
+    if (list.length < SHARED_READS_MIN) return { reads: list };
+    const key = `${SHARED_READS_PREFIX}${sha256(JSON.stringify(list))}`;
+    if (!manifest.cache[key] && !sharedReads[key]) sharedReads[key] = { fingerprint: "reads", paths: [], reads: list };
+    return { reads: [], readsRef: key };
+  };
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
   const outputPaths: string[] = [];
@@ -326,6 +343,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     // The library's agents before secrets are put in: a decrypted value never reaches the fingerprint.
     const fingerprint = hashValue({ v: EXPORT_FORMAT_VERSION, target, roots, agents: checked.map(agentKey), lib: libKey });
     const cached = manifest.cache[cacheKey];
+    const cachedReads = cached && readsOf(cached);
     const summary: TargetSummary = {
       target,
       agents: targetAgents.filter((a) => !only || only.has(a.name)).map((a) => a.name),
@@ -342,9 +360,10 @@ function prepareExport(opts: ExportOptions): Prepared {
       fingerprintTrusted &&
       !prepared.literals.length &&
       cached &&
+      cachedReads &&
       cached.fingerprint === fingerprint &&
-      !cached.reads.some(([p]) => moved.has(p) || seen.has(p)) &&
-      readsUnchanged(cached.reads, knownStats) &&
+      !cachedReads.some(([p]) => moved.has(p) || seen.has(p)) &&
+      readsUnchanged(cachedReads, knownStats) &&
       outputsIntact(manifest, cached.paths, target)
     ) {
       summary.cached = true;
@@ -365,11 +384,13 @@ function prepareExport(opts: ExportOptions): Prepared {
     // (replayOutputs: a whole file by the hash of what is on disk, a shared file's part by the plan's drift check).
     const unitCached = (key: string, fp: string, intact = true): CacheRecord | undefined => {
       const c = manifest.cache[key];
+      const r = c && readsOf(c);
       return canCache &&
         c &&
+        r &&
         c.fingerprint === fp &&
-        !c.reads.some(([p]) => moved.has(p) || seen.has(p)) &&
-        readsUnchanged(c.reads, knownStats) &&
+        !r.some(([p]) => moved.has(p) || seen.has(p)) &&
+        readsUnchanged(r, knownStats) &&
         (!intact || outputsIntact(manifest, c.paths, target))
         ? c
         : undefined;
@@ -377,10 +398,10 @@ function prepareExport(opts: ExportOptions): Prepared {
     // The target's memoized outputs (RenderContext.output): keys used by this render, paths given back and rendered again.
     const memoPrefix = `${cacheKey}\u0000out\u0000`;
     const memo = { used: new Set<string>(), hits: new Set<string>(), misses: new Set<string>(), lastReads: new Set<string>() };
-    const readStatsOf = (set: Iterable<string>): [string, number, number][] => {
-      const out: [string, number, number][] = [];
+    const readStatsOf = (set: Iterable<string>): ReadStats => {
+      const out: ReadStats = [];
       for (const p of [...set].sort()) {
-        const st = safeStat(p);
+        const st = statOnce(p, knownStats);
         if (st) out.push([p, st[0], st[1]]);
       }
       return out;
@@ -404,7 +425,7 @@ function prepareExport(opts: ExportOptions): Prepared {
           if (hit) {
             split.cached.push(a.name);
             for (const p of hit.paths) keep.add(p);
-            for (const [p] of hit.reads) targetReads.add(p);
+            for (const [p] of readsOf(hit)!) targetReads.add(p);
             unitWarnings.push(...((hit.warnings ?? []) as Diagnostic[]));
             if (hit.budget) split.budgets.push({ ...(hit.budget as BudgetFigures), budget: adapter.budget });
             continue;
@@ -424,7 +445,7 @@ function prepareExport(opts: ExportOptions): Prepared {
           unitUpdates[key] = {
             fingerprint: fp,
             paths: [...new Set(r.files.map((f) => f.path))].sort(),
-            reads: readStatsOf(reads),
+            ...storeReads(readStatsOf(reads)),
             budget: figures,
             ...(r.warnings.length ? { warnings: r.warnings as Record<string, unknown>[] } : {}),
           };
@@ -446,7 +467,7 @@ function prepareExport(opts: ExportOptions): Prepared {
           const hit = unitCached(full, fp, false);
           const replayed = hit && replayOutputs(hit);
           if (hit && replayed) {
-            for (const [p] of hit.reads) reads.add(p);
+            for (const [p] of readsOf(hit)!) reads.add(p);
             for (const f of replayed) memo.hits.add(f.path);
             return { files: replayed, warnings: (hit.warnings ?? []) as Diagnostic[] };
           }
@@ -467,7 +488,7 @@ function prepareExport(opts: ExportOptions): Prepared {
             unitUpdates[full] = {
               fingerprint: fp,
               paths: [...new Set(part.files.map((f) => f.path))].sort(),
-              reads: readStatsOf(memo.lastReads),
+              ...storeReads(readStatsOf(memo.lastReads)),
               outputs: part.files.map(storedOutput),
               ...(part.warnings.length ? { warnings: part.warnings as Record<string, unknown>[] } : {}),
             };
@@ -529,11 +550,12 @@ function prepareExport(opts: ExportOptions): Prepared {
     cacheUpdates[cacheKey] = {
       fingerprint,
       paths: [...new Set([...rendered.files.map((f) => f.path), ...keep])].sort(),
-      reads: readStatsOf(targetReads),
+      ...storeReads(readStatsOf(targetReads)),
       budget: figures,
     };
   }
 
+  Object.assign(cacheUpdates, sharedReads);
   const plan = planExport(outputs, manifest, { force: !!opts.force, now, texts: !!opts.dryRun });
   errors.push(...plan.errors);
   // A file several targets share (AGENTS.md) counts for each of them: every target reports its files.
@@ -578,6 +600,10 @@ function finishExport(opts: ExportOptions, p: Prepared, applied: ApplyResult): v
     else manifest.cache[key] = value;
   }
   for (const key of p.cacheDrops) delete manifest.cache[key];
+  // A shared read list no record names any more goes (a record naming a list that is gone is a cache miss).
+  const named = new Set<string>();
+  for (const c of Object.values(manifest.cache)) if (c.readsRef !== undefined) named.add(c.readsRef);
+  for (const key of Object.keys(manifest.cache)) if (key.startsWith(SHARED_READS_PREFIX) && !named.has(key)) delete manifest.cache[key];
   // Under the state folder's lock, merged into what other exports recorded meanwhile.
   const recorded = updateManifest(opts.stateDir, p.base, manifest);
   if (committed && !committed.error) {
@@ -712,12 +738,20 @@ function withoutStats(a: ResolvedAgent): unknown {
   return { ...a, knowledge: a.knowledge.map((k) => `${k.path}\u0000${k.absPath}\u0000${k.mode}`).join("\n") };
 }
 
-function readsUnchanged(reads: readonly [string, number, number][], known: ReadonlyMap<string, [number, number]>): boolean {
+function readsUnchanged(reads: readonly [string, number, number][], known: Map<string, [number, number] | undefined>): boolean {
   for (const [p, size, mtime] of reads) {
-    const st = known.get(p) ?? safeStat(p);
+    const st = statOnce(p, known);
     if (!st || st[0] !== size || st[1] !== mtime) return false;
   }
   return true;
+}
+
+/** A file's size and mtime as the library load saw it, else stat'ed once and remembered in `known`. */
+function statOnce(p: string, known: Map<string, [number, number] | undefined>): [number, number] | undefined {
+  if (known.has(p)) return known.get(p);
+  const st = safeStat(p);
+  known.set(p, st);
+  return st;
 }
 
 function safeStat(p: string): [number, number] | undefined {

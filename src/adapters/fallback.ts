@@ -128,6 +128,24 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   if (!cache) metaCache.set(ctx, (cache = new Map()));
   const hit = cache.get(k.absPath);
   if (hit !== undefined) return hit;
+  // Read in an earlier export of this process (the daemon) at the same size and mtime, and trusted by the export.
+  const seen = metaSeen.get(k.absPath);
+  if (seen && seen.size === k.size && seen.mtimeMs === k.mtimeMs && ctx.statTrusted?.(k.absPath)) {
+    cache.set(k.absPath, seen.meta);
+    return seen.meta;
+  }
+  const meta = readMeta(k, ctx);
+  cache.set(k.absPath, meta);
+  if (metaSeen.size >= META_SEEN_MAX) metaSeen.clear();
+  metaSeen.set(k.absPath, { size: k.size, mtimeMs: k.mtimeMs, meta });
+  return meta;
+}
+
+/** Descriptions read by earlier exports of this process, by file, with the size and mtime they were read at. */
+const metaSeen = new Map<string, { size: number; mtimeMs: number; meta: Meta }>();
+const META_SEEN_MAX = 200_000;
+
+function readMeta(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   let d = "";
   let globs: string[] = [];
   try {
@@ -151,9 +169,7 @@ function metaOf(k: ResolvedKnowledge, ctx: RenderContext): Meta {
   }
   d = d.replace(/\s+/g, " ");
   if (d.length > DESCRIPTION_MAX) d = d.slice(0, DESCRIPTION_MAX - 1) + "…";
-  const meta = { description: d, globs };
-  cache.set(k.absPath, meta);
-  return meta;
+  return { description: d, globs };
 }
 
 type Entry = { id: number; k: ResolvedKnowledge; ref: string; dir: string; name: string; description: string; globs: readonly string[] };
@@ -186,8 +202,17 @@ function entriesOf(files: readonly ResolvedKnowledge[], ctx: RenderContext): Ent
     }
     out.push(e);
   }
-  return out.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+  // Every target of the export with the same files for an agent gets the same list: sorted once.
+  let sorted = sortedCache.get(ctx);
+  if (!sorted) sortedCache.set(ctx, (sorted = new Map()));
+  const key = out.map((e) => e.id).join(",");
+  const hit = sorted.get(key);
+  if (hit) return hit;
+  const list = out.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+  sorted.set(key, list);
+  return list;
 }
+const sortedCache = new WeakMap<RenderContext, Map<string, Entry[]>>();
 
 // A page's whole text, one string per path and export: targets sharing a page hand the plan the same
 // string, so comparing and hashing them again costs nothing.
@@ -294,6 +319,19 @@ function buildIndex(entries: readonly Entry[], max: number, dirOf: (depth: numbe
     if (groups.size >= entries.length) break;
   }
   return best!.text.length <= max ? best! : folderPages(best!, entries.length, dirOf, ctx, agent);
+}
+
+// Targets with the same entries (one sorted list per export: entriesOf), room and folder get the same index: built once.
+const indexCache = new WeakMap<readonly Entry[], Map<string, Index>>();
+
+/** buildIndex, once per export for each list of entries, room, index folder (`where`) and agent. */
+function indexOf(entries: readonly Entry[], max: number, where: string, dirOf: (depth: number) => string, ctx: RenderContext, agent: ResolvedAgent): Index {
+  let cache = indexCache.get(entries);
+  if (!cache) indexCache.set(entries, (cache = new Map()));
+  const key = `${max}\u0000${where}\u0000${agent.name}`;
+  let idx = cache.get(key);
+  if (!idx) cache.set(key, (idx = buildIndex(entries, max, dirOf, ctx, agent)));
+  return idx;
 }
 
 /** A third level: the folder lines of a two-level index that is still too long go into pages of their own. */
@@ -452,12 +490,12 @@ function planLargeContext(
     const entries = entriesOf(deferred, ctx);
     const max = Math.max(Math.min(room, indexCap), 2_000);
     const variant = `${inline ? "on-demand" : "all"}${largeContext.globRules?.includes(ctx.scope) && keepGlobs() ? "-unscoped" : ""}`;
-    let idx = buildIndex(entries, max, (depth) => sharedIndexDir(ctx, agent.name, variant, depth), ctx, agent);
+    let idx = indexOf(entries, max, `shared\u0000${variant}`, (depth) => sharedIndexDir(ctx, agent.name, variant, depth), ctx, agent);
     let pages = sharedPages.get(ctx);
     if (!pages) sharedPages.set(ctx, (pages = new Map()));
     const claimed = pages;
     if (idx.files.some((f) => f.kind === "file" && claimed.has(f.path) && claimed.get(f.path) !== f.content))
-      idx = buildIndex(entries, max, () => join(dir, agent.name), ctx, agent);
+      idx = indexOf(entries, max, dir, () => join(dir, agent.name), ctx, agent);
     else for (const f of idx.files) if (f.kind === "file" && typeof f.content === "string") claimed.set(f.path, f.content);
     const instructions = agent.instructions.replace(/\s+$/, "");
     out.agents.push({

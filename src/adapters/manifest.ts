@@ -38,6 +38,12 @@ export const OwnedFileManifest = z.object({
       paths: z.array(z.string()),
       /** Library files the render read (path, size, mtime): content changes there invalidate the cache. */
       reads: z.array(z.tuple([z.string(), z.number(), z.number()])).default([]),
+      /**
+       * Instead of `reads`: the key of the record (`reads\u0000<hash>`) that holds them. Records that read
+       * the same many files (every target of an agent that loads 10,000) share one list, so an edit
+       * records one new list, not one per target and unit; a list no record names is dropped.
+       */
+      readsRef: z.string().optional(),
       /** The target's always-loaded figures at that export (budget.ts), reported again when nothing changed. */
       budget: z.record(z.string(), z.unknown()).optional(),
       /** One agent of a target rendered per agent (Adapter.split): the warnings its render gave, reported again when it is cached. */

@@ -1,7 +1,8 @@
 // The adapters' side of the export's per-output memo (RenderContext.output): a render names each
 // output with what it reads, and the export answers unchanged ones from its cache.
 import type { ResolvedAgent } from "../library/model.ts";
-import type { OutputPart, OutputReads, RenderContext } from "./types.ts";
+import type { Diagnostic } from "../library/diagnostics.ts";
+import type { OutputFile, OutputPart, OutputReads, RenderContext } from "./types.ts";
 
 /** One memoized part of a render: from the export's cache when its inputs are unchanged, else computed. */
 export function outputOf(ctx: RenderContext, key: string, reads: OutputReads, compute: () => OutputPart): OutputPart {
@@ -15,4 +16,18 @@ export function outputOf(ctx: RenderContext, key: string, reads: OutputReads, co
  */
 export function agentInput(a: ResolvedAgent): unknown {
   return { ...a, knowledge: a.knowledge.map((k) => [k.path, k.absPath, k.mode, k.layer]) };
+}
+
+/** outputOf, its files and warnings appended to a render's own lists; gives the part back. */
+export function addOutput(
+  into: { files: OutputFile[]; warnings: Diagnostic[] },
+  ctx: RenderContext,
+  key: string,
+  reads: OutputReads,
+  compute: () => OutputPart,
+): OutputPart {
+  const part = outputOf(ctx, key, reads, compute);
+  into.files.push(...part.files);
+  into.warnings.push(...part.warnings);
+  return part;
 }

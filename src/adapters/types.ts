@@ -29,6 +29,12 @@ export type RenderContext = Roots & {
    * export): adapters call `compute` themselves (memo.ts `outputOf`).
    */
   output?: (key: string, reads: OutputReads, compute: () => OutputPart) => OutputPart;
+  /**
+   * Set by the export layer: true when a library file's size and mtime, as the library has them, tell
+   * its content (it was not found changed by hash, nor reported by the watcher, since): what was read
+   * of it in this process at the same size and mtime may be used again without reading it. Absent: read.
+   */
+  statTrusted?: (absPath: string) => boolean;
 };
 
 /**

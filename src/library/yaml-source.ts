@@ -221,11 +221,24 @@ export function splitFrontmatter(text: string): { frontmatter: string | undefine
  * A frontmatter's top-level mapping as plain values, or undefined when it is not a mapping or not
  * valid YAML (callers then fall back to their defaults; the loader reports the error itself).
  * Frontmatter written as `key: <JSON value>` lines, which is most of it (quoted strings, flow lists),
- * is read without the YAML parser: JSON is valid YAML with the same meaning, and reading 10,000
+ * or as flow lists of plain words (`tags: [api, style]`), is read without the YAML parser: JSON is valid YAML with the same meaning, and reading 10,000
  * files' frontmatter that way takes milliseconds instead of seconds. Anything else (plain scalars,
  * comments, block lists, anchors, a repeated key) goes to the YAML parser.
  */
-export function frontmatterFields(frontmatter: string): Record<string, unknown> | undefined {
+export function frontmatterFields(frontmatter: string): Readonly<Record<string, unknown>> | undefined {
+  if (fieldsSeen.has(frontmatter)) return fieldsSeen.get(frontmatter);
+  const fields = readFields(frontmatter);
+  // The same texts come back on every export of a long-running process (the daemon): each is parsed once.
+  if (fieldsSeen.size >= FIELDS_SEEN_MAX) fieldsSeen.clear();
+  fieldsSeen.set(frontmatter, fields);
+  return fields;
+}
+
+/** Frontmatter texts already read (callers never change what they are given), a few MB at 100,000 files. */
+const fieldsSeen = new Map<string, Readonly<Record<string, unknown>> | undefined>();
+const FIELDS_SEEN_MAX = 200_000;
+
+function readFields(frontmatter: string): Record<string, unknown> | undefined {
   const fast = jsonLines(frontmatter);
   if (fast) return fast;
   try {
@@ -245,6 +258,11 @@ function jsonLines(frontmatter: string): Record<string, unknown> | undefined {
     if (text === "") continue;
     const m = JSON_LINE.exec(text);
     if (!m || m[1] === "__proto__" || Object.hasOwn(out, m[1]!)) return undefined;
+    const words = plainWords(m[2]!);
+    if (words) {
+      out[m[1]!] = words;
+      continue;
+    }
     try {
       out[m[1]!] = JSON.parse(m[2]!);
     } catch {
@@ -252,4 +270,19 @@ function jsonLines(frontmatter: string): Record<string, unknown> | undefined {
     }
   }
   return Object.keys(out).length ? out : undefined;
+}
+
+/** `[a, b-c, d_e]`: a flow list of plain words (tags), which YAML reads as strings; anything else is undefined. */
+const WORD_LIST = /^\[[ \t]*(?:[A-Za-z_][A-Za-z0-9_-]*(?:[ \t]*,[ \t]*[A-Za-z_][A-Za-z0-9_-]*)*)?[ \t]*\]$/;
+/** Plain words YAML 1.2's core schema reads as something else than a string. */
+const YAML_WORDS = new Set(["true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"]);
+
+function plainWords(text: string): string[] | undefined {
+  if (!WORD_LIST.test(text)) return undefined;
+  const words = text
+    .slice(1, -1)
+    .split(",")
+    .map((w) => w.trim())
+    .filter((w) => w !== "");
+  return words.some((w) => YAML_WORDS.has(w)) ? undefined : words;
 }

@@ -1,13 +1,15 @@
 // A one-file edit renders only the outputs that read that file: targets whose adapter renders one
-// agent alone (Adapter.split) render only the agents that read it, the others render whole and are
-// named. Whatever was cached, the exported bytes equal a cold export of the edited library.
-import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+// agent alone (Adapter.split) render only the agents that read it, every other adapter names each
+// output with its inputs (RenderContext.output), so no target is rendered whole. Whatever was
+// cached, the exported bytes equal a cold export of the edited library.
+import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadManifest } from "../../src/adapters/manifest.ts";
 import { GENERIC_TARGETS } from "../../src/adapters/generic/targets.ts";
 import { listAdapters } from "../../src/adapters/registry.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { expectSameTree as expectSameTreeAt, targetText } from "../helpers/tree.ts";
 import { cli } from "./helpers.ts";
 
 let dir: ReturnType<typeof tempDir>;
@@ -35,26 +37,8 @@ const exportTo = async (out: string, state: string) => {
   return r.json();
 };
 
-/** Every file under a folder (relative path -> bytes), without the committed ownership manifest. */
-function tree(root: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (relative(root, p) !== join(".aicfg", "exports.json")) out.set(relative(root, p), readFileSync(p));
-    }
-  };
-  walk(root);
-  return out;
-}
-
 function expectSameTree(a: string, b: string): void {
-  const x = tree(join(dir.path, a));
-  const y = tree(join(dir.path, b));
-  expect([...x.keys()].sort()).toEqual([...y.keys()].sort());
-  const differing = [...x].filter(([p, bytes]) => !bytes.equals(y.get(p)!)).map(([p]) => p);
-  expect(differing).toEqual([]);
+  expectSameTreeAt(join(dir.path, a), join(dir.path, b));
 }
 
 type Target = {
@@ -65,12 +49,16 @@ type Target = {
   units?: { rendered: string[]; cached: string[] };
   outputs?: { rendered: number; cached: number };
 };
-/** Targets whose adapter names each output's inputs (RenderContext.output): those the generic adapter builds. */
-const memoized = new Set([...GENERIC_TARGETS.map((d) => d.id), "cline", "windsurf"]);
+/** Targets whose adapter names each output's inputs (RenderContext.output): every target not rendered per agent. */
+const memoized = new Set(
+  listAdapters()
+    .filter((a) => a.split !== "agent")
+    .map((a) => a.id),
+);
 type FileEntry = { path: string; targets: string[]; agent?: string; action: string };
 
 describe("aicfg export: a one-file edit renders only the outputs that read it", () => {
-  it("renders only the edited file's agent in split targets, names the targets rendered whole, and writes what a cold export writes", async () => {
+  it("renders only the edited file's agent in split targets and only the outputs holding its text elsewhere, and writes what a cold export writes", async () => {
     const cold = await exportTo("out", "state");
     expect(cold.ok).toBe(true);
     // A file several targets share (AGENTS.md) counts once per target that renders it.
@@ -84,6 +72,11 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
         .map((a) => a.id),
     );
     expect(split.size).toBeGreaterThanOrEqual(4);
+    // Every adapter is incremental: split per agent, or memoized per output (the generic ones and the six that share files).
+    expect(memoized).toEqual(
+      new Set([...GENERIC_TARGETS.map((d) => d.id), "cline", "windsurf", "agents-md", "claude-code", "codex", "copilot", "cursor", "gemini-cli"]),
+    );
+    expect(cold.rendered.whole).toEqual([]);
     // What beta's unit wrote per split target at the cold export: exactly what an edit of beta's knowledge may render.
     const betaOutputs = (target: string) => cold.files.filter((f: FileEntry) => f.targets.includes(target) && f.agent === "beta").length;
 
@@ -98,20 +91,20 @@ describe("aicfg export: a one-file edit renders only the outputs that read it", 
         expect(t.units, t.target).toEqual({ rendered: ["beta"], cached: ["alpha", "gamma"] });
         expect(t.whole).toBeUndefined();
         expect(t.rendered, t.target).toBe(betaOutputs(t.target));
-      } else if (memoized.has(t.target)) {
-        // Only the outputs holding docs.md's text are rendered again: exactly the files that changed.
-        const changedHere = edit.files.filter((f: FileEntry) => f.targets.includes(t.target) && f.action !== "unchanged").length;
+      } else {
+        expect(memoized.has(t.target), t.target).toBe(true);
+        // Only the outputs holding docs.md's text (in the target's own part of a shared file) are rendered again.
+        const changedHere = edit.files.filter(
+          (f: FileEntry) => f.targets.includes(t.target) && targetText(f.path, t.target).includes("Very short sentences, always."),
+        ).length;
         expect(t.outputs, t.target).toEqual({ rendered: changedHere, cached: expect.any(Number) });
         expect(t.rendered, t.target).toBe(changedHere);
         expect(t.whole).toBeUndefined();
-      } else {
-        expect(t.whole, t.target).toBe(true);
-        expect(t.units).toBeUndefined();
       }
     }
-    // Embedding targets of both kinds were involved: a split one (chatgpt copies the knowledge) and a whole one (cursor rules).
+    // Embedding targets of both kinds were involved: a split one (chatgpt copies the knowledge) and a memoized one (cursor rules).
     expect(again.map((t: Target) => t.target)).toEqual(expect.arrayContaining(["chatgpt", "cursor"]));
-    expect(edit.rendered.whole).toEqual(again.filter((t: Target) => !split.has(t.target) && !memoized.has(t.target)).map((t: Target) => t.target));
+    expect(edit.rendered.whole).toEqual([]);
     expect(edit.rendered.outputs).toBe(again.reduce((n: number, t: Target) => n + t.rendered, 0));
     expect(edit.rendered.outputs).toBeLessThan(cold.rendered.outputs);
     expect(edit.rendered.totalOutputs).toBe(cold.rendered.totalOutputs);
@@ -240,7 +233,7 @@ describe("aicfg export: every target, edit after edit, writes what a cold export
       const marker = "Short sentences.";
       const holding = new Map<string, number>();
       for (const f of cold.files as FileEntry[])
-        for (const t of f.targets) if (readFileSync(f.path, "utf8").includes(marker)) holding.set(t, (holding.get(t) ?? 0) + 1);
+        for (const t of f.targets) if (targetText(f.path, t).includes(marker)) holding.set(t, (holding.get(t) ?? 0) + 1);
       const r1 = await step(() => write("knowledge/docs.md", "---\ntitle: Docs style\n---\n# Docs\n\nVery short sentences, always.\n"));
       let memoTargets = 0;
       for (const t of r1.targets as Target[]) {

@@ -4,9 +4,11 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { exportLibrary } from "../../src/adapters/export.ts";
 import { startDaemon, type DaemonHandle } from "../../src/daemon/daemon.ts";
 import type { RunRecord } from "../../src/daemon/store/types.ts";
 import { tempDir, writeTree } from "../helpers/fixtures.ts";
+import { expectSameTree } from "../helpers/tree.ts";
 import { testConfig, until } from "./harness.ts";
 
 const WORKFLOW = [
@@ -111,6 +113,34 @@ describe("the daemon's incremental export", () => {
     // A file no agent reads changes nothing: the run is skipped.
     const skipped = await s.next(() => writeFileSync(join(s.lib, "knowledge/unused.md"), "nobody reads me\n"));
     expect(skipped.steps[0]!.outputs).toMatchObject({ skipped: true, reason: "no agent uses the changed files" });
+  });
+
+  it("an edit re-renders exactly the outputs that read the file, none whole, and the outputs equal a cold export's", async () => {
+    const s = await start();
+    const run = await s.next(() => writeFileSync(join(s.lib, "knowledge/docs/one.md"), "DOCS-ONE edited again\n"));
+    expect(run.status).toBe("success");
+    const o = run.steps[0]!.outputs;
+    // Every adapter is incremental: split per agent (chatgpt) or memoized per output (codex, cursor, claude-code).
+    expect(o.renderedWhole).toEqual([]);
+    // chatgpt renders the reader's unit (every file of its bundle and plugin); the others only the outputs holding the text:
+    // reader's Codex TOML and Cursor's rule for docs/one.md. Claude Code imports the file by path: nothing of it.
+    const after = [...outputs(s.out).keys()];
+    // (its GPT folder chatgpt/reader/ and its plugin chatgpt/plugins/reader/).
+    const unit = after.filter((p) => p.startsWith("chatgpt/") && p.split("/").includes("reader"));
+    const holding = after.filter((p) => !p.startsWith("chatgpt/") && readFileSync(join(s.out, p), "utf8").includes("DOCS-ONE edited again"));
+    expect(holding.sort()).toEqual([join(".codex", "agents", "reader.toml"), join(".cursor", "rules", "knowledge-docs-one.mdc")]);
+    expect(unit.length).toBeGreaterThan(0);
+    expect(o.rendered).toBe(unit.length + holding.length);
+    expect(o.rendered as number).toBeLessThan(o.outputs as number);
+    // What the daemon wrote is what a cold export of the edited library writes (a fresh root beside it, a fresh state).
+    const cold = exportLibrary({
+      library: s.lib,
+      targets: ["codex", "chatgpt", "cursor", "claude-code"],
+      root: join(dir!.path, "cold"),
+      stateDir: join(dir!.path, "cold-state"),
+    });
+    expect(cold.errors).toEqual([]);
+    expectSameTree(s.out, join(dir!.path, "cold"));
   });
 
   it("a removed and an added knowledge file reach the outputs", async () => {

@@ -25,6 +25,20 @@ describe("frontmatterFields", () => {
     );
   });
 
+  it("reads flow lists of plain words (tags) as the YAML parser does", () => {
+    const word = fc.oneof(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,10}$/), fc.constantFrom("true", "False", "NULL", "null", "yes", "no", "on", "off", "y"));
+    const space = fc.constantFrom("", " ", "  ", "\t");
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.tuple(fc.array(word, { maxLength: 5 }), space, space), { minKeys: 1, maxKeys: 4 }), (rec) => {
+        const fm = Object.entries(rec)
+          .map(([k, [words, a, b]]) => `${k}: [${a}${words.join(`${b},${a}`)}${b}]`)
+          .join("\n");
+        expect(frontmatterFields(fm), fm).toEqual(parse(fm));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("leaves everything else to the YAML parser", () => {
     const cases = [
       'title: plain words\ndescription: "quoted"',
@@ -35,6 +49,11 @@ describe("frontmatterFields", () => {
       '# comment\ntags: ["x"]',
       'description: "line one\n  line two"',
       "anchor: &a [1]\nref: *a",
+      "tags: [a, true]",
+      "tags: [a, 1]",
+      "tags: [a, b] # c",
+      "tags: [a, [b]]",
+      "tags: [a,, b]",
     ];
     for (const fm of cases) {
       let expected: unknown;

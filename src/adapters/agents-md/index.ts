@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { ResolvedAgent } from "../../library/model.ts";
 import type { Adapter, OutputFile, RenderContext, RenderResult } from "../types.ts";
-import { agentBlock, byName, collectKnowledge, joinBlocks, knowledgeBlock, unexpressed } from "../generic/shared.ts";
+import { agentBlock, byName, groupKnowledge, joinBlocks, knowledgeBlock, knowledgeMeta, knowledgeUseInput, unexpressed } from "../generic/shared.ts";
+import { addOutput, agentInput } from "../memo.ts";
 import { withLargeContext } from "../fallback.ts";
 
 const ID = "agents-md";
@@ -13,24 +14,29 @@ const ID = "agents-md";
 const AGENTS_MD_BUDGET_BYTES = 32 * 1024;
 
 function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
-  const warnings: Diagnostic[] = [];
-  const files: OutputFile[] = [];
+  const out = { files: [] as OutputFile[], warnings: [] as Diagnostic[] };
   const sorted = byName(agents);
   const hint = "AGENTS.md is plain text every reader loads; use a tool target for this feature";
-  const blocks: string[] = [];
-  for (const a of sorted) {
-    warnings.push(
-      ...unexpressed(ID, a, {}, { model: hint, toolsAllow: hint, toolsDeny: hint, toolsTrusted: hint, toolSettings: hint, hooks: hint, mcp: hint }),
-    );
-    blocks.push(agentBlock(a));
-  }
+  // Each agent's warnings are made from that agent alone.
+  for (const a of sorted)
+    addOutput(out, ctx, `agent\u0000${a.name}`, { values: agentInput(a) }, () => ({
+      files: [],
+      warnings: unexpressed(ID, a, {}, { model: hint, toolsAllow: hint, toolsDeny: hint, toolsTrusted: hint, toolSettings: hint, hooks: hint, mcp: hint }),
+    }));
+  // The section holds every agent and the text of every always-on knowledge file: any of them changed renders it again.
   // On-demand knowledge never gets here: the large-context planner (fallback.ts) lists it in the agent's block as an index.
-  for (const k of collectKnowledge(sorted, ctx)) if (k.mode === "always") blocks.push(knowledgeBlock(k));
-  if (blocks.length) {
-    const content = joinBlocks(blocks);
-    files.push({ kind: "md-section", path: join(ctx.projectRoot, "AGENTS.md"), content, alwaysLoaded: true });
+  const always = groupKnowledge(sorted).filter((u) => u.k.mode === "always");
+  if (sorted.length || always.length) {
+    const reads = { files: always.map((u) => u.k.absPath), values: { agents: sorted.map(agentInput), knowledge: always.map(knowledgeUseInput) } };
+    addOutput(out, ctx, "agents-md", reads, () => {
+      const blocks = [...sorted.map(agentBlock), ...always.map((u) => knowledgeBlock(knowledgeMeta(ctx, u.k, u.agents)))];
+      const files: OutputFile[] = blocks.length
+        ? [{ kind: "md-section", path: join(ctx.projectRoot, "AGENTS.md"), content: joinBlocks(blocks), alwaysLoaded: true }]
+        : [];
+      return { files, warnings: [] };
+    });
   }
-  return { files, warnings };
+  return out;
 }
 
 export const agentsMdAdapter: Adapter = withLargeContext({

@@ -13,6 +13,7 @@ import { portableRef } from "../refs.ts";
 import type { JsonKeyEntry, OutputFile, RenderContext, RenderResult } from "../types.ts";
 import { CLAUDE_HOOK_EVENTS, CLAUDE_TOOLS, ClaudeCodeExtension, EXTENSION_KEYS, TARGET, claudeMatcher, claudeModel, mcpToolName } from "./names.ts";
 import { claudePaths } from "./paths.ts";
+import { addOutput, agentInput, outputOf } from "../memo.ts";
 
 /** Marks the on-demand knowledge list appended to an agent's body, so import can take it off again. */
 export const ON_DEMAND_MARKER = "<!-- aicfg:on-demand-knowledge -->";
@@ -23,57 +24,141 @@ const TEXT_KNOWLEDGE = /\.(md|markdown|mdx|txt)$/i;
 type Permissions = { allow: Set<string>; deny: Set<string> };
 type Import = { k: ResolvedKnowledge; ref: string; agents: string[] };
 
-export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
+/** The sub-agent's frontmatter and body, and the warnings about what it loses; reads nothing but the agent. */
+function agentFile(
+  agent: ResolvedAgent,
+  ctx: RenderContext,
+  ruled: ReadonlySet<string>,
+  dropped: ReadonlyMap<string, string>,
+): { file: OutputFile; warnings: Diagnostic[] } {
   const paths = claudePaths(ctx);
-  const files: OutputFile[] = [];
+  const w: Diagnostic[] = [];
+  const fm: Record<string, unknown> = { name: agent.name, description: agent.description };
+
+  // Tools: allow -> `tools`, deny (and servers' excludeTools) -> `disallowedTools`.
+  const allow = agent.tools.allow;
+  if (allow && !allow.includes("*")) {
+    // An empty list (every allowed tool unsupported) stays an explicit empty list: leaving
+    // `tools` out would give the agent every tool.
+    const names = toolList(allow, agent, w, "tools.allow");
+    fm.tools = names.length ? names.join(", ") : [];
+  }
+  const denied = toolList(agent.tools.deny ?? [], agent, w, "tools.deny");
+
+  const model = claudeModel(agent);
+  if (model.dropped) {
+    w.push(
+      unsupported(
+        TARGET,
+        agent,
+        `model '${model.dropped}'`,
+        "it is not a Claude model; the sub-agent inherits the session's model. Set model: {claude-code: <id>} to choose one",
+      ),
+    );
+  }
+
+  // MCP servers: definitions go to the shared MCP file (serversOf); the agent lists their names.
+  const used: string[] = [];
+  for (const name of Object.keys(agent.mcpServers).sort()) {
+    const server = agent.mcpServers[name]!;
+    if (!claudeServer(name, server, agent, w)) continue;
+    used.push(name);
+    for (const t of server.excludeTools ?? []) denied.push(mcpToolName(name, t));
+  }
+  if (denied.length) fm.disallowedTools = [...new Set(denied)].join(", ");
+  if (model.model !== undefined) fm.model = model.model;
+  if (used.length) fm.mcpServers = used;
+
+  const hooks = claudeHooks(agent);
+  if (hooks) fm.hooks = hooks;
+
+  const ext = agent.extensions[TARGET];
+  if (ext !== undefined) {
+    const parsed = ClaudeCodeExtension.safeParse(ext);
+    if (parsed.success) {
+      for (const key of EXTENSION_KEYS) if (parsed.data[key] !== undefined) fm[key] = parsed.data[key];
+    } else {
+      w.push({
+        severity: "warning",
+        code: "invalid-extension",
+        message: `${TARGET}: extensions.claude-code of agent '${agent.name}' is invalid and left out: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+        file: agent.sourceFile,
+      });
+    }
+  }
+
+  // Permission rules are project-wide in Claude Code (settings.json, permissionsOf): what they cannot say is reported here.
+  addPermissions(agent, ctx.scope, { allow: new Set(), deny: new Set() }, w);
+
+  // Knowledge: always-on files are @imported from CLAUDE.md; on-demand files become rules
+  // (when they say which files they apply to: `ruled`) or a list the agent reads when it needs them.
+  const onDemand: string[] = [];
+  for (const k of agent.knowledge) {
+    if (k.mode === "always") {
+      const ref = importRef(k, ctx);
+      if (/\s/.test(ref))
+        w.push(
+          unsupported(
+            TARGET,
+            agent,
+            `knowledge file ${ref} (its path has a space, which ends an @import in CLAUDE.md)`,
+            "rename the library folder or the file without spaces",
+          ),
+        );
+      continue;
+    }
+    const winner = dropped.get(k.path);
+    if (winner !== undefined) {
+      w.push({
+        severity: "warning",
+        code: "output-name-clash",
+        message: `${TARGET}: knowledge/${k.path} of agent '${agent.name}' would become the same rule file as knowledge/${winner} (${rulePath(k, ctx)}); it is left out`,
+        file: agent.sourceFile,
+        hint: "rename one of the two knowledge files",
+      });
+    } else if (!ruled.has(k.path)) onDemand.push(portableRef(k.absPath, ctx, "cwd")); // the Read tool opens paths from the session's folder
+  }
+  if (onDemand.length && allow && !allow.includes("*") && !allow.includes("read")) {
+    w.push(
+      unsupported(TARGET, agent, "on-demand knowledge without the read tool", "add 'read' to tools.allow so the agent can open the files listed in its prompt"),
+    );
+  }
+
+  let body = agent.instructions.endsWith("\n") || agent.instructions === "" ? agent.instructions : agent.instructions + "\n";
+  if (onDemand.length) {
+    body +=
+      `\n${ON_DEMAND_MARKER}\n## Reference files\n\nRead these files with the Read tool when the task needs them; they are not loaded up front:\n\n` +
+      onDemand
+        .sort()
+        .map((p) => `- ${p}\n`)
+        .join("");
+  }
+  return { file: { kind: "file", path: join(paths.agentsDir, `${agent.name}.md`), content: renderFrontmatter(fm, body), agent: agent.name }, warnings: w };
+}
+
+/** CLAUDE.md resolves an @import relative to itself, so a library beside the project stays found after a move. */
+function importRef(k: ResolvedKnowledge, ctx: RenderContext): string {
+  return portableRef(k.absPath, ctx, { file: claudePaths(ctx).memory });
+}
+
+function rulePath(k: ResolvedKnowledge, ctx: RenderContext): string {
+  const slug = k.path.replace(/\.[^./]+$/, "").replace(/[^A-Za-z0-9._-]+/g, "-");
+  return join(claudePaths(ctx).rulesDir, `${slug}.md`);
+}
+
+/** The MCP servers of every agent in the shared MCP file (one per name: the first agent's), with the clashes. */
+function serversOf(agents: readonly ResolvedAgent[], ctx: RenderContext): { files: OutputFile[]; warnings: Diagnostic[] } {
   const warnings: Diagnostic[] = [];
   const servers = new Map<string, { value: Record<string, unknown>; hash: string; owner: string }>();
-  const perms: Permissions = { allow: new Set(), deny: new Set() };
-  const widened: ResolvedAgent[] = [];
-  /** absPath -> knowledge entry and the agents importing it (always-on knowledge). */
-  const imports = new Map<string, Import>();
-  /** Rule file path -> the rule and the knowledge file it holds. */
-  const rules = new Map<string, { out: OutputFile; from: string }>();
-
-  for (const agent of [...agents].sort((a, b) => a.name.localeCompare(b.name))) {
-    const w: Diagnostic[] = [];
-    const fm: Record<string, unknown> = { name: agent.name, description: agent.description };
-
-    // Tools: allow -> `tools`, deny (and servers' excludeTools) -> `disallowedTools`.
-    const allow = agent.tools.allow;
-    if (allow && !allow.includes("*")) {
-      // An empty list (every allowed tool unsupported) stays an explicit empty list: leaving
-      // `tools` out would give the agent every tool.
-      const names = toolList(allow, agent, w, "tools.allow");
-      fm.tools = names.length ? names.join(", ") : [];
-    }
-    const denied = toolList(agent.tools.deny ?? [], agent, w, "tools.deny");
-
-    const model = claudeModel(agent);
-    if (model.dropped) {
-      w.push(
-        unsupported(
-          TARGET,
-          agent,
-          `model '${model.dropped}'`,
-          "it is not a Claude model; the sub-agent inherits the session's model. Set model: {claude-code: <id>} to choose one",
-        ),
-      );
-    }
-
-    // MCP servers: definitions go to the shared MCP file; the agent lists their names.
-    const used: string[] = [];
+  for (const agent of agents)
     for (const name of Object.keys(agent.mcpServers).sort()) {
-      const server = agent.mcpServers[name]!;
-      const value = claudeServer(name, server, agent, w);
+      // What a server loses is reported with the agent's own file (agentFile).
+      const value = claudeServer(name, agent.mcpServers[name]!, agent, []);
       if (!value) continue;
-      used.push(name);
-      for (const t of server.excludeTools ?? []) denied.push(mcpToolName(name, t));
-      for (const t of server.autoApprove ?? []) perms.allow.add(mcpToolName(name, t === "*" ? undefined : t));
       const hash = hashValue(value);
       const prev = servers.get(name);
       if (prev && prev.hash !== hash) {
-        w.push({
+        warnings.push({
           severity: "warning",
           code: "mcp-name-clash",
           message: `${TARGET}: agent '${agent.name}' defines MCP server '${name}' differently from agent '${prev.owner}'; Claude Code has one server per name, '${prev.owner}''s definition is kept`,
@@ -82,111 +167,30 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
         });
       } else if (!prev) servers.set(name, { value, hash, owner: agent.name });
     }
-    if (denied.length) fm.disallowedTools = [...new Set(denied)].join(", ");
-    if (model.model !== undefined) fm.model = model.model;
-    if (used.length) fm.mcpServers = used;
+  if (!servers.size) return { files: [], warnings };
+  const entries: JsonKeyEntry[] = [...servers.keys()].sort().map((name) => ({ key: ["mcpServers", name], value: servers.get(name)!.value }));
+  const secret = [...servers.values()].some((s) => holdsLiteral(s.value));
+  return { files: [{ kind: "json-keys", path: claudePaths(ctx).mcp, entries, secret }], warnings };
+}
 
-    const hooks = claudeHooks(agent);
-    if (hooks) fm.hooks = hooks;
-
-    const ext = agent.extensions[TARGET];
-    if (ext !== undefined) {
-      const parsed = ClaudeCodeExtension.safeParse(ext);
-      if (parsed.success) {
-        for (const key of EXTENSION_KEYS) if (parsed.data[key] !== undefined) fm[key] = parsed.data[key];
-      } else {
-        w.push({
-          severity: "warning",
-          code: "invalid-extension",
-          message: `${TARGET}: extensions.claude-code of agent '${agent.name}' is invalid and left out: ${parsed.error.issues[0]?.message ?? "invalid"}`,
-          file: agent.sourceFile,
-        });
-      }
+/** The project-wide permission rules of every agent (settings.json), and the one warning naming the agents that widen them. */
+function permissionsOf(agents: readonly ResolvedAgent[], ctx: RenderContext): { files: OutputFile[]; warnings: Diagnostic[] } {
+  const paths = claudePaths(ctx);
+  const perms: Permissions = { allow: new Set(), deny: new Set() };
+  const widened: ResolvedAgent[] = [];
+  for (const agent of agents) {
+    for (const name of Object.keys(agent.mcpServers).sort()) {
+      const server = agent.mcpServers[name]!;
+      if (server.disabled) continue;
+      for (const t of server.autoApprove ?? []) perms.allow.add(mcpToolName(name, t === "*" ? undefined : t));
     }
-
-    // Permission rules are project-wide in Claude Code (settings.json): there is no per-agent list.
+    // What a rule cannot say is reported with the agent's own file (agentFile).
     const before = perms.allow.size + perms.deny.size;
-    addPermissions(agent, ctx.scope, perms, w);
+    addPermissions(agent, ctx.scope, perms, []);
     if (perms.allow.size + perms.deny.size > before) widened.push(agent);
-
-    // Knowledge: always-on files are @imported from CLAUDE.md; on-demand files become rules
-    // (when they say which files they apply to) or a list the agent reads when it needs them.
-    const onDemand: string[] = [];
-    for (const k of agent.knowledge) {
-      if (k.mode === "always") {
-        // CLAUDE.md resolves an @import relative to itself, so a library beside the project stays found after a move.
-        const ref = portableRef(k.absPath, ctx, { file: paths.memory });
-        if (/\s/.test(ref)) {
-          w.push(
-            unsupported(
-              TARGET,
-              agent,
-              `knowledge file ${ref} (its path has a space, which ends an @import in CLAUDE.md)`,
-              "rename the library folder or the file without spaces",
-            ),
-          );
-          continue;
-        }
-        const entry = imports.get(k.absPath) ?? { k, ref, agents: [] };
-        entry.agents.push(agent.name);
-        imports.set(k.absPath, entry);
-        continue;
-      }
-      const applyTo = knowledgeApplyTo(k, ctx);
-      if (applyTo.length) {
-        const slug = k.path.replace(/\.[^./]+$/, "").replace(/[^A-Za-z0-9._-]+/g, "-");
-        const path = join(paths.rulesDir, `${slug}.md`);
-        const prev = rules.get(path);
-        if (!prev) {
-          const body = `<!-- generated by aicfg export from knowledge/${k.path}; edit the library instead -->\n\n${ctx.readKnowledge(k.absPath)}`;
-          rules.set(path, { out: { kind: "file", path, content: renderFrontmatter({ paths: applyTo }, body), agent: agent.name }, from: k.path });
-        } else if (prev.from !== k.path) {
-          w.push({
-            severity: "warning",
-            code: "output-name-clash",
-            message: `${TARGET}: knowledge/${k.path} of agent '${agent.name}' would become the same rule file as knowledge/${prev.from} (${path}); it is left out`,
-            file: agent.sourceFile,
-            hint: "rename one of the two knowledge files",
-          });
-        }
-      } else onDemand.push(portableRef(k.absPath, ctx, "cwd")); // the Read tool opens paths from the session's folder
-    }
-    if (onDemand.length && allow && !allow.includes("*") && !allow.includes("read")) {
-      w.push(
-        unsupported(
-          TARGET,
-          agent,
-          "on-demand knowledge without the read tool",
-          "add 'read' to tools.allow so the agent can open the files listed in its prompt",
-        ),
-      );
-    }
-
-    let body = agent.instructions.endsWith("\n") || agent.instructions === "" ? agent.instructions : agent.instructions + "\n";
-    if (onDemand.length) {
-      body +=
-        `\n${ON_DEMAND_MARKER}\n## Reference files\n\nRead these files with the Read tool when the task needs them; they are not loaded up front:\n\n` +
-        onDemand
-          .sort()
-          .map((p) => `- ${p}\n`)
-          .join("");
-    }
-    files.push({ kind: "file", path: join(paths.agentsDir, `${agent.name}.md`), content: renderFrontmatter(fm, body), agent: agent.name });
-    warnings.push(...w);
   }
-
-  if (servers.size) {
-    const entries: JsonKeyEntry[] = [...servers.keys()].sort().map((name) => ({ key: ["mcpServers", name], value: servers.get(name)!.value }));
-    const secret = [...servers.values()].some((s) => holdsLiteral(s.value));
-    files.push({ kind: "json-keys", path: paths.mcp, entries, secret });
-  }
-
-  // Imports load with CLAUDE.md at launch (memory.md): their size counts against the budget too.
-  const loadsBytes = [...imports.values()].reduce((n, e) => n + e.k.size, 0);
-  if (imports.size)
-    files.push({ kind: "md-section", path: paths.memory, content: memorySection(imports), alwaysLoaded: true, ...(loadsBytes ? { loadsBytes } : {}) });
-  files.push(...[...rules.values()].map((r) => r.out).sort((a, b) => a.path.localeCompare(b.path)));
-
+  const files: OutputFile[] = [];
+  const warnings: Diagnostic[] = [];
   const permEntries: JsonKeyEntry[] = [];
   if (perms.allow.size) permEntries.push({ key: ["permissions", "allow"], value: [...perms.allow].sort() });
   if (perms.deny.size) permEntries.push({ key: ["permissions", "deny"], value: [...perms.deny].sort() });
@@ -202,8 +206,88 @@ export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderCo
       hint: "Claude Code has no per-sub-agent permission rules; narrow the rules, or use extensions.claude-code.permissionMode",
     });
   }
-
   return { files, warnings };
+}
+
+/**
+ * Each output is made from what it holds: a sub-agent file from its agent (and which of its on-demand
+ * files became rules), a rule from its knowledge file, the shared files (.mcp.json, CLAUDE.md,
+ * settings.json) from the parts of every agent they hold, so a one-file edit renders only those.
+ */
+export function renderClaudeCode(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
+  const paths = claudePaths(ctx);
+  const out = { files: [] as OutputFile[], warnings: [] as Diagnostic[] };
+  const sorted = [...agents].sort((a, b) => a.name.localeCompare(b.name));
+
+  // On-demand knowledge, in the order the agents name it: a file with applyTo globs becomes a rule
+  // (the first agent naming it owns it); of two files that map to one rule path, the first is kept.
+  const onDemand = new Map<string, { k: ResolvedKnowledge; agent: string }>();
+  for (const agent of sorted) for (const k of agent.knowledge) if (k.mode !== "always" && !onDemand.has(k.path)) onDemand.set(k.path, { k, agent: agent.name });
+  const ruled = new Set<string>();
+  /** A knowledge path left out -> the one whose rule file it would overwrite. */
+  const dropped = new Map<string, string>();
+  const rules: OutputFile[] = [];
+  const rulesAt = new Map<string, string>();
+  for (const { k, agent } of onDemand.values()) {
+    const path = rulePath(k, ctx);
+    const part = outputOf(ctx, `knowledge\u0000${k.path}`, { files: [k.absPath], values: [k.path, k.absPath, k.layer, agent] }, () => {
+      const applyTo = knowledgeApplyTo(k, ctx);
+      if (!applyTo.length) return { files: [], warnings: [] };
+      const body = `<!-- generated by aicfg export from knowledge/${k.path}; edit the library instead -->\n\n${ctx.readKnowledge(k.absPath)}`;
+      return { files: [{ kind: "file", path, content: renderFrontmatter({ paths: applyTo }, body), agent }], warnings: [] };
+    });
+    if (!part.files.length) continue;
+    const winner = rulesAt.get(path);
+    if (winner !== undefined) {
+      dropped.set(k.path, winner);
+      continue;
+    }
+    rulesAt.set(path, k.path);
+    ruled.add(k.path);
+    rules.push(...part.files);
+  }
+
+  for (const agent of sorted) {
+    const own = agent.knowledge.filter((k) => k.mode !== "always").map((k) => k.path);
+    const values = {
+      agent: agentInput(agent),
+      ruled: own.filter((p) => ruled.has(p)),
+      dropped: own.filter((p) => dropped.has(p)).map((p) => [p, dropped.get(p)]),
+    };
+    addOutput(out, ctx, `agent\u0000${agent.name}`, { values }, () => {
+      const r = agentFile(agent, ctx, ruled, dropped);
+      return { files: [r.file], warnings: r.warnings };
+    });
+  }
+
+  addOutput(out, ctx, "mcp", { values: sorted.map((a) => [a.name, a.sourceFile, a.mcpServers, a.secretRefs ?? null]) }, () => serversOf(sorted, ctx));
+
+  // CLAUDE.md imports the always-on knowledge (files shared by agents once); the imports load with
+  // it at launch (memory.md), so their size counts against the budget too (measured here, not cached).
+  const imports = new Map<string, Import>();
+  for (const agent of sorted)
+    for (const k of agent.knowledge) {
+      if (k.mode !== "always") continue;
+      const ref = importRef(k, ctx);
+      if (/\s/.test(ref)) continue;
+      const entry = imports.get(k.absPath) ?? { k, ref, agents: [] };
+      entry.agents.push(agent.name);
+      imports.set(k.absPath, entry);
+    }
+  if (imports.size) {
+    const loadsBytes = [...imports.values()].reduce((n, e) => n + e.k.size, 0);
+    const values = [...imports.values()].map((e) => [e.k.path, e.ref, e.agents]);
+    const part = outputOf(ctx, "memory", { values }, () => ({
+      files: [{ kind: "md-section", path: paths.memory, content: memorySection(imports), alwaysLoaded: true }],
+      warnings: [],
+    }));
+    for (const f of part.files) out.files.push(f.kind === "md-section" && loadsBytes ? { ...f, loadsBytes } : f);
+  }
+  out.files.push(...rules.sort((a, b) => a.path.localeCompare(b.path)));
+
+  const permInput = sorted.map((a) => [a.name, a.sourceFile, a.tools, a.toolSettings, a.mcpServers]);
+  addOutput(out, ctx, "permissions", { values: permInput }, () => permissionsOf(sorted, ctx));
+  return out;
 }
 
 /** Universal tool references -> Claude Code tool names, warning about those it has no tool for. */

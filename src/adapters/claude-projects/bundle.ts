@@ -2,11 +2,13 @@
 // instructions, the knowledge files, a README checklist of the manual steps, a ZIP of the same
 // content and a Claude skill ZIP. Documented limits are enforced with clear warnings.
 import { basename, join } from "node:path";
-import { crc32, deflateRawSync } from "node:zlib";
+import { readFileSync } from "node:fs";
+import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
 import { Zip, type ZipInputFile } from "fflate";
 import type { Diagnostic } from "../../library/diagnostics.ts";
 import type { ResolvedAgent, ResolvedKnowledge } from "../../library/model.ts";
 import { limitExceeded, renderFrontmatter, unsupported } from "../common.ts";
+import { sha256 } from "../../library/hash.ts";
 import { portableRef } from "../refs.ts";
 import type { OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 
@@ -54,9 +56,71 @@ const PART_MAX_BYTES = 25_000_000;
 
 /** One ZIP entry, compressed once: the project ZIP and the skill ZIP hold the same knowledge. */
 type Packed = { size: number; crc: number; data: Uint8Array<ArrayBuffer> };
-function pack(bytes: Uint8Array): Packed {
-  return { size: bytes.length, crc: crc32(bytes) >>> 0, data: deflateRawSync(bytes, { level: 6 }) };
+function pack(bytes: Uint8Array, previous?: ReadonlyMap<string, Uint8Array>): Packed {
+  // Deflate is most of a bundle's cost: bytes packed before in this process (the parts an edit left as
+  // they were, on the daemon's next export) are not compressed again, nor, in a new process, an entry
+  // the bundle's ZIP on disk already holds deflated (checked by inflating it: it must give these bytes).
+  const key = sha256(bytes);
+  const hit = packedSeen.get(key);
+  if (hit && hit.size === bytes.length) return hit;
+  const crc = crc32(bytes) >>> 0;
+  const p: Packed = { size: bytes.length, crc, data: reusedDeflate(previous?.get(`${crc}:${bytes.length}`), bytes) ?? deflateRawSync(bytes, { level: 6 }) };
+  packedSeen.set(key, p);
+  packedBytes += p.data.length;
+  // Bounded: the oldest go first once the compressed bytes kept pass PACKED_MAX_BYTES.
+  for (const [k, old] of packedSeen) {
+    if (packedBytes <= PACKED_MAX_BYTES) break;
+    packedSeen.delete(k);
+    packedBytes -= old.data.length;
+  }
+  return p;
 }
+const packedSeen = new Map<string, Packed>();
+
+/** Deflated data an earlier export wrote, when it inflates to exactly `bytes` (whatever the file on disk holds). */
+function reusedDeflate(data: Uint8Array | undefined, bytes: Uint8Array): Uint8Array<ArrayBuffer> | undefined {
+  if (!data) return undefined;
+  try {
+    const back = inflateRawSync(data, { maxOutputLength: Math.max(1, bytes.length) });
+    return back.length === bytes.length && Buffer.compare(back, bytes) === 0 ? new Uint8Array(data) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The deflated entries of a ZIP this target wrote before (by `crc:size`), read from its central
+ * directory; empty when the file is absent or not such a ZIP (it is only read, never trusted: see reusedDeflate).
+ */
+function previousEntries(file: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch {
+    return out;
+  }
+  const eocd = buf.length - 22; // no archive comment: fflate writes none
+  if (eocd < 0 || buf.readUInt32LE(eocd) !== 0x06054b50) return out;
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > buf.length || buf.readUInt32LE(at) !== 0x02014b50) return out;
+    const method = buf.readUInt16LE(at + 10);
+    const crc = buf.readUInt32LE(at + 16);
+    const packedSize = buf.readUInt32LE(at + 20);
+    const size = buf.readUInt32LE(at + 24);
+    const local = buf.readUInt32LE(at + 42);
+    at += 46 + buf.readUInt16LE(at + 28) + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+    if (method !== 8 || local + 30 > buf.length || buf.readUInt32LE(local) !== 0x04034b50) continue;
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    if (start + packedSize > buf.length) continue;
+    out.set(`${crc}:${size}`, buf.subarray(start, start + packedSize));
+  }
+  return out;
+}
+let packedBytes = 0;
+const PACKED_MAX_BYTES = 256 * 1024 * 1024;
 type ZipContent = Record<string, Packed>;
 
 export function renderClaudeProjects(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
@@ -99,7 +163,8 @@ function renderBundle(agent: ResolvedAgent, ctx: RenderContext, dir: string, war
   // The source is named relative to the README, so the bundle reads the same after the tree moves.
   const source = portableRef(agent.sourceFile, ctx, { file: join(dir, "README.md") });
   const readme = readmeText(agent, source, uploads, instructions, total, leftOut, skillName);
-  const packed = new Map(uploads.map((u) => [u, pack(u.bytes)]));
+  const previous = previousEntries(join(dir, `${agent.name}.zip`));
+  const packed = new Map(uploads.map((u) => [u, pack(u.bytes, previous)]));
   const zipContent: ZipContent = { "README.md": pack(enc.encode(readme)), "instructions.md": pack(instructionBytes) };
   for (const u of uploads) zipContent[`knowledge/${u.name}`] = packed.get(u)!;
 

@@ -11,6 +11,7 @@ import { unsupported, usedHookEvents } from "../common.ts";
 import { portableRef } from "../refs.ts";
 import type { OutputFile, RenderContext, RenderResult, TomlTableEntry } from "../types.ts";
 import { codexServerName, toCodexServer } from "./mcp.ts";
+import { addOutput, agentInput } from "../memo.ts";
 
 export const TARGET = "codex";
 
@@ -137,58 +138,80 @@ function agentsMdSection(agents: readonly ResolvedAgent[], ctx: RenderContext): 
 }
 
 export function renderCodex(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
-  const files: OutputFile[] = [];
-  const warnings: Diagnostic[] = [];
+  const out = { files: [] as OutputFile[], warnings: [] as Diagnostic[] };
   const paths = codexPaths(ctx);
   const sorted = [...agents].sort((a, b) => a.name.localeCompare(b.name));
-  const servers = new Map<string, { table: Record<string, unknown>; agent: string; source: string }>();
-  let secret = false;
 
+  // Each agent's TOML (its instructions with its always-on knowledge inlined) and warnings are one output.
   for (const agent of sorted) {
-    warnUnexpressible(agent, warnings);
-    const parsedExt = CodexExtension.safeParse(agent.extensions[TARGET] ?? {});
-    const ext = parsedExt.success ? parsedExt.data : {};
-    files.push({ kind: "file", path: join(paths.agentsDir, `${agent.name}.toml`), content: agentToml(agent, ctx, ext), agent: agent.name });
-
-    for (const name of Object.keys(agent.mcpServers).sort()) {
-      const codexName = codexServerName(name);
-      if (codexName !== name) {
-        warnings.push({
-          severity: "warning",
-          code: "renamed",
-          message: `codex: agent '${agent.name}': MCP server '${name}' is written as '${codexName}' (Codex server names allow only letters, digits, '_' and '-')`,
-          file: agent.sourceFile,
-          hint: `tools of this server appear in Codex as ${codexName}/<tool>`,
-        });
-      }
-      const { table, literal } = toCodexServer(name, agent.mcpServers[name]!, agent, warnings);
-      const prev = servers.get(codexName);
-      if (prev) {
-        if (JSON.stringify(prev.table) !== JSON.stringify(table)) {
+    const always = agent.knowledge.filter((k) => k.mode === "always").map((k) => k.absPath);
+    addOutput(out, ctx, `agent\u0000${agent.name}`, { files: always, values: agentInput(agent) }, () => {
+      const warnings: Diagnostic[] = [];
+      warnUnexpressible(agent, warnings);
+      const parsedExt = CodexExtension.safeParse(agent.extensions[TARGET] ?? {});
+      const ext = parsedExt.success ? parsedExt.data : {};
+      const file: OutputFile = { kind: "file", path: join(paths.agentsDir, `${agent.name}.toml`), content: agentToml(agent, ctx, ext), agent: agent.name };
+      for (const name of Object.keys(agent.mcpServers).sort()) {
+        const codexName = codexServerName(name);
+        if (codexName !== name) {
           warnings.push({
             severity: "warning",
-            code: "mcp-name-conflict",
-            message: `codex: MCP server '${codexName}' of agent '${agent.name}' (from '${name}') differs from the one of agent '${prev.agent}' (from '${prev.source}'); config.toml holds one table per name, the one of '${prev.agent}' is kept`,
+            code: "renamed",
+            message: `codex: agent '${agent.name}': MCP server '${name}' is written as '${codexName}' (Codex server names allow only letters, digits, '_' and '-')`,
             file: agent.sourceFile,
-            hint: "give the servers different names in the library",
+            hint: `tools of this server appear in Codex as ${codexName}/<tool>`,
           });
         }
-        continue;
+        toCodexServer(name, agent.mcpServers[name]!, agent, warnings);
       }
-      servers.set(codexName, { table, agent: agent.name, source: name });
-      secret ||= literal;
-    }
+      return { files: [file], warnings };
+    });
   }
 
-  if (servers.size) {
+  // config.toml holds the servers of every agent: any agent's servers changed renders it again.
+  const serverInput = sorted.map((a) => [a.name, a.sourceFile, a.mcpServers, a.secretRefs ?? null]);
+  addOutput(out, ctx, "mcp", { values: serverInput }, () => {
+    const warnings: Diagnostic[] = [];
+    const servers = new Map<string, { table: Record<string, unknown>; agent: string; source: string }>();
+    let secret = false;
+    for (const agent of sorted)
+      for (const name of Object.keys(agent.mcpServers).sort()) {
+        const codexName = codexServerName(name);
+        // What the server loses is reported with the agent's own output.
+        const { table, literal } = toCodexServer(name, agent.mcpServers[name]!, agent, []);
+        const prev = servers.get(codexName);
+        if (prev) {
+          if (JSON.stringify(prev.table) !== JSON.stringify(table)) {
+            warnings.push({
+              severity: "warning",
+              code: "mcp-name-conflict",
+              message: `codex: MCP server '${codexName}' of agent '${agent.name}' (from '${name}') differs from the one of agent '${prev.agent}' (from '${prev.source}'); config.toml holds one table per name, the one of '${prev.agent}' is kept`,
+              file: agent.sourceFile,
+              hint: "give the servers different names in the library",
+            });
+          }
+          continue;
+        }
+        servers.set(codexName, { table, agent: agent.name, source: name });
+        secret ||= literal;
+      }
+    if (!servers.size) return { files: [], warnings };
     const tables: TomlTableEntry[] = [...servers.keys()].sort().map((n) => ({ path: ["mcp_servers", n], value: servers.get(n)!.table }));
-    files.push({ kind: "toml-tables", path: paths.configToml, tables, ...(secret ? { secret: true } : {}) });
-  }
+    return { files: [{ kind: "toml-tables", path: paths.configToml, tables, ...(secret ? { secret: true } : {}) }], warnings };
+  });
 
+  // The AGENTS.md block lists every agent and inlines the knowledge they all share.
   if (sorted.length) {
-    const content = agentsMdSection(sorted, ctx);
+    const shared = sharedAlwaysKnowledge(sorted);
+    const reads = {
+      files: shared.map((k) => k.absPath),
+      values: { agents: sorted.map((a) => [a.name, a.description]), shared: shared.map((k) => [k.path, k.absPath]) },
+    };
     // project_doc_max_bytes (32 KiB) is the target's context budget (budget.ts), checked on export.
-    files.push({ kind: "md-section", path: paths.agentsMd, content, alwaysLoaded: true });
+    addOutput(out, ctx, "agents-md", reads, () => ({
+      files: [{ kind: "md-section", path: paths.agentsMd, content: agentsMdSection(sorted, ctx), alwaysLoaded: true }],
+      warnings: [],
+    }));
   }
-  return { files, warnings };
+  return out;
 }

@@ -10,6 +10,7 @@ import { portableRef } from "../refs.ts";
 import type { JsonKeyEntry, OutputFile, RenderContext, RenderResult, Roots } from "../types.ts";
 import { copilotTools } from "./tools.ts";
 import { knowledgeMeta } from "../generic/shared.ts";
+import { addOutput, agentInput } from "../memo.ts";
 
 export const TARGET = "copilot";
 
@@ -180,80 +181,107 @@ function indexSection(agents: readonly ResolvedAgent[], ctx: RenderContext, agen
   return lines.join("\n") + "\n";
 }
 
+/** The servers of an agent Copilot gets (not denied by `@server`, not disabled); `warnings` takes what they lose. */
+function agentServers(agent: ResolvedAgent, scope: Roots["scope"], warnings: Diagnostic[]): Record<string, McpServer> {
+  const denied = new Set((agent.tools.deny ?? []).filter((d) => d.startsWith("@") && !d.includes("/")).map((d) => d.slice(1)));
+  const servers: Record<string, McpServer> = {};
+  for (const name of Object.keys(agent.mcpServers).sort()) {
+    const s = agent.mcpServers[name]!;
+    if (denied.has(name)) continue;
+    if (s.disabled) {
+      warnings.push(unsupported(TARGET, agent, `the disabled MCP server '${name}'`, "Copilot files have no 'disabled' flag; the server was left out"));
+      continue;
+    }
+    serverWarnings(agent, name, s, scope, warnings);
+    servers[name] = s;
+  }
+  return servers;
+}
+
 export function renderCopilot(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
-  const files: OutputFile[] = [];
-  const warnings: Diagnostic[] = [];
+  const out = { files: [] as OutputFile[], warnings: [] as Diagnostic[] };
   const paths = copilotPaths(ctx);
   const sorted = [...agents].sort((a, b) => a.name.localeCompare(b.name));
-  const shared = new Map<string, { value: Record<string, unknown>; agent: string }>();
-  let secret = false;
 
   for (const agent of sorted) {
-    warnUnexpressible(agent, warnings);
-    const denied = new Set((agent.tools.deny ?? []).filter((d) => d.startsWith("@") && !d.includes("/")).map((d) => d.slice(1)));
-    const servers: Record<string, McpServer> = {};
-    for (const name of Object.keys(agent.mcpServers).sort()) {
-      const s = agent.mcpServers[name]!;
-      if (denied.has(name)) continue;
-      if (s.disabled) {
-        warnings.push(unsupported(TARGET, agent, `the disabled MCP server '${name}'`, "Copilot files have no 'disabled' flag; the server was left out"));
-        continue;
-      }
-      serverWarnings(agent, name, s, ctx.scope, warnings);
-      servers[name] = s;
-    }
     const names = instructionsFileNames(agent);
-    const agentSecret = Object.values(servers).some((s) => literalIn(s.env) || literalIn(s.headers));
-    files.push({
-      kind: "file",
-      path: join(paths.agentsDir, `${agent.name}.agent.md`),
-      content: agentFile(agent, servers, names, warnings),
-      agent: agent.name,
-      alwaysLoaded: true,
-      ...(agentSecret ? { secret: true } : {}),
+    // The agent file and its warnings are one output, made from the agent alone (it names its knowledge files, it does not hold them).
+    addOutput(out, ctx, `agent\u0000${agent.name}`, { values: agentInput(agent) }, () => {
+      const warnings: Diagnostic[] = [];
+      warnUnexpressible(agent, warnings);
+      const servers = agentServers(agent, ctx.scope, warnings);
+      const agentSecret = Object.values(servers).some((s) => literalIn(s.env) || literalIn(s.headers));
+      const file: OutputFile = {
+        kind: "file",
+        path: join(paths.agentsDir, `${agent.name}.agent.md`),
+        content: agentFile(agent, servers, names, warnings),
+        agent: agent.name,
+        alwaysLoaded: true,
+        ...(agentSecret ? { secret: true } : {}),
+      };
+      return { files: [file], warnings };
     });
 
+    // Each knowledge file of the agent is one output, made from that file.
     for (const k of agent.knowledge) {
-      const fm: Record<string, unknown> = { description: `${k.path} (knowledge of the ${agent.name} agent, from the aicfg library)` };
-      // The knowledge file's own applyTo globs scope it to those files (Copilot takes them comma-separated),
-      // whatever its mode; without globs, always-on knowledge applies everywhere and on-demand is not auto-applied.
-      const meta = knowledgeMeta(ctx, k, [agent.name]);
-      if (meta.globs.length) fm.applyTo = meta.globs.join(",");
-      else if (k.mode === "always") fm.applyTo = "**";
-      files.push({
-        kind: "file",
-        path: join(paths.instructionsDir, names.get(k.path)!),
-        content: renderFrontmatter(fm, meta.body),
-        agent: agent.name,
-        ...(fm.applyTo === "**" ? { alwaysLoaded: true } : {}),
+      const file = names.get(k.path)!;
+      const reads = { files: [k.absPath], values: [agent.name, k.path, k.absPath, k.mode, k.layer, file] };
+      addOutput(out, ctx, `knowledge\u0000${agent.name}\u0000${k.path}`, reads, () => {
+        const fm: Record<string, unknown> = { description: `${k.path} (knowledge of the ${agent.name} agent, from the aicfg library)` };
+        // The knowledge file's own applyTo globs scope it to those files (Copilot takes them comma-separated),
+        // whatever its mode; without globs, always-on knowledge applies everywhere and on-demand is not auto-applied.
+        const meta = knowledgeMeta(ctx, k, [agent.name]);
+        if (meta.globs.length) fm.applyTo = meta.globs.join(",");
+        else if (k.mode === "always") fm.applyTo = "**";
+        const out: OutputFile = {
+          kind: "file",
+          path: join(paths.instructionsDir, file),
+          content: renderFrontmatter(fm, meta.body),
+          agent: agent.name,
+          ...(fm.applyTo === "**" ? { alwaysLoaded: true } : {}),
+        };
+        return { files: [out], warnings: [] };
       });
     }
+  }
 
-    for (const [name, s] of Object.entries(servers)) {
-      const value = ctx.scope === "project" ? vscodeServer(s) : cliServer(s);
-      const prev = shared.get(name);
-      if (prev) {
-        if (JSON.stringify(prev.value) !== JSON.stringify(value)) {
-          warnings.push({
-            severity: "warning",
-            code: "mcp-name-conflict",
-            message: `copilot: MCP server '${name}' of agent '${agent.name}' differs from the one of agent '${prev.agent}'; ${paths.mcpFile} holds one entry per name, the one of '${prev.agent}' is kept`,
-            file: agent.sourceFile,
-            hint: "give the servers different names in the library (each agent file still carries its own in mcp-servers)",
-          });
+  // The MCP file holds the servers of every agent: any agent's servers changed renders it again.
+  const serverInput = sorted.map((a) => [a.name, a.sourceFile, a.mcpServers, a.tools.deny ?? null, a.secretRefs ?? null]);
+  addOutput(out, ctx, "mcp", { values: serverInput }, () => {
+    const warnings: Diagnostic[] = [];
+    const shared = new Map<string, { value: Record<string, unknown>; agent: string }>();
+    let secret = false;
+    // What a server loses is reported with the agent's own output.
+    for (const agent of sorted)
+      for (const [name, s] of Object.entries(agentServers(agent, ctx.scope, []))) {
+        const value = ctx.scope === "project" ? vscodeServer(s) : cliServer(s);
+        const prev = shared.get(name);
+        if (prev) {
+          if (JSON.stringify(prev.value) !== JSON.stringify(value)) {
+            warnings.push({
+              severity: "warning",
+              code: "mcp-name-conflict",
+              message: `copilot: MCP server '${name}' of agent '${agent.name}' differs from the one of agent '${prev.agent}'; ${paths.mcpFile} holds one entry per name, the one of '${prev.agent}' is kept`,
+              file: agent.sourceFile,
+              hint: "give the servers different names in the library (each agent file still carries its own in mcp-servers)",
+            });
+          }
+          continue;
         }
-        continue;
+        shared.set(name, { value, agent: agent.name });
+        secret ||= literalIn(s.env) || literalIn(s.headers);
       }
-      shared.set(name, { value, agent: agent.name });
-      secret ||= literalIn(s.env) || literalIn(s.headers);
-    }
-  }
-
-  if (shared.size) {
+    if (!shared.size) return { files: [], warnings };
     const entries: JsonKeyEntry[] = [...shared.keys()].sort().map((n) => ({ key: [paths.mcpKey, n], value: shared.get(n)!.value }));
-    files.push({ kind: "json-keys", path: paths.mcpFile, entries, ...(secret ? { secret: true } : {}) });
-  }
-  if (paths.instructionsMd && sorted.length)
-    files.push({ kind: "md-section", path: paths.instructionsMd, content: indexSection(sorted, ctx, paths.agentsDir), alwaysLoaded: true });
-  return { files, warnings };
+    return { files: [{ kind: "json-keys", path: paths.mcpFile, entries, ...(secret ? { secret: true } : {}) }], warnings };
+  });
+
+  // The index lists every agent by name and description.
+  const instructionsMd = paths.instructionsMd;
+  if (instructionsMd && sorted.length)
+    addOutput(out, ctx, "instructions", { values: sorted.map((a) => [a.name, a.description]) }, () => ({
+      files: [{ kind: "md-section", path: instructionsMd, content: indexSection(sorted, ctx, paths.agentsDir), alwaysLoaded: true }],
+      warnings: [],
+    }));
+  return out;
 }

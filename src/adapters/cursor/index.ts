@@ -13,10 +13,12 @@ import type { Adapter, FileSource, ImportedAgent, OutputFile, ParseResult, Rende
 import { ALL_ENV_REFS } from "../secrets.ts";
 import {
   byName,
-  collectKnowledge,
   detectTool,
   dropClashes,
+  groupKnowledge,
+  knowledgeMeta,
   knowledgeSlug,
+  knowledgeUseInput,
   parseMcpServer,
   readFrontmatterDoc,
   renderServerEntries,
@@ -24,6 +26,7 @@ import {
   type McpShapeSpec,
 } from "../generic/shared.ts";
 import { withLargeContext } from "../fallback.ts";
+import { addOutput, agentInput } from "../memo.ts";
 
 const ID = "cursor";
 /** Cursor's guidance: keep a rule under 500 lines. */
@@ -47,71 +50,85 @@ function lineCount(text: string): number {
 
 function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
   const root = rootOf(ctx);
-  const files: OutputFile[] = [];
-  const warnings: Diagnostic[] = [];
+  const out = { files: [] as OutputFile[], warnings: [] as Diagnostic[] };
   const sorted = byName(agents);
   const project = ctx.scope === "project";
   const byAgent = new Map(sorted.map((a) => [a.name, a]));
 
-  for (const a of sorted) {
-    warnings.push(
-      ...unexpressed(
+  // Each agent's subagent file, its rule and its warnings are one output, made from that agent alone.
+  for (const a of sorted)
+    addOutput(out, ctx, `agent\u0000${a.name}`, { values: agentInput(a) }, () => {
+      const files: OutputFile[] = [];
+      const warnings = unexpressed(
         ID,
         a,
         { model: true, mcp: true },
         { hooks: "aicfg does not write .cursor/hooks.json", toolsAllow: "set extensions.cursor.readonly for a read-only subagent" },
-      ),
-    );
-    const ext = (a.extensions[ID] ?? {}) as CursorExtension;
-    const model = modelFor(a, ID);
-    files.push({
-      kind: "file",
-      path: join(root, ".cursor", "agents", `${a.name}.md`),
-      content: renderFrontmatter({ name: a.name, description: a.description, model, readonly: ext.readonly, is_background: ext.is_background }, a.instructions),
-      agent: a.name,
-    });
-    if (project) {
+      );
+      const ext = (a.extensions[ID] ?? {}) as CursorExtension;
+      const model = modelFor(a, ID);
       files.push({
         kind: "file",
-        path: join(root, ".cursor", "rules", `${a.name}.mdc`),
-        content: renderFrontmatter({ description: a.description, alwaysApply: false }, a.instructions),
+        path: join(root, ".cursor", "agents", `${a.name}.md`),
+        content: renderFrontmatter(
+          { name: a.name, description: a.description, model, readonly: ext.readonly, is_background: ext.is_background },
+          a.instructions,
+        ),
         agent: a.name,
       });
-    }
-  }
+      if (project) {
+        files.push({
+          kind: "file",
+          path: join(root, ".cursor", "rules", `${a.name}.mdc`),
+          content: renderFrontmatter({ description: a.description, alwaysApply: false }, a.instructions),
+          agent: a.name,
+        });
+      }
+      return { files, warnings };
+    });
 
-  for (const k of collectKnowledge(sorted, ctx)) {
+  // Each knowledge file's rule (or, in user scope, its warning) is one output, made from that file and the agents using it.
+  for (const u of groupKnowledge(sorted)) {
     if (!project) {
-      for (const name of k.agents)
-        warnings.push(
+      for (const name of u.agents)
+        out.warnings.push(
           unsupported(
             ID,
             byAgent.get(name)!,
-            `knowledge ${k.path} in user scope`,
+            `knowledge ${u.k.path} in user scope`,
             "Cursor keeps user rules in its settings, not in files; export knowledge with --scope project",
           ),
         );
       continue;
     }
-    const fields: Record<string, unknown> = k.globs.length
-      ? { description: k.description, globs: k.globs.join(","), alwaysApply: false }
-      : { description: k.description, alwaysApply: k.mode === "always" };
-    files.push({
-      kind: "file",
-      path: join(root, ".cursor", "rules", `knowledge-${knowledgeSlug(k.path)}.mdc`),
-      content: renderFrontmatter(fields, k.body),
-      ...(fields.alwaysApply === true ? { alwaysLoaded: true } : {}),
-      ...(k.agents.length === 1 ? { agent: k.agents[0]! } : {}),
+    addOutput(out, ctx, `knowledge\u0000${u.k.path}`, { files: [u.k.absPath], values: knowledgeUseInput(u) }, () => {
+      const k = knowledgeMeta(ctx, u.k, u.agents);
+      const fields: Record<string, unknown> = k.globs.length
+        ? { description: k.description, globs: k.globs.join(","), alwaysApply: false }
+        : { description: k.description, alwaysApply: k.mode === "always" };
+      const file: OutputFile = {
+        kind: "file",
+        path: join(root, ".cursor", "rules", `knowledge-${knowledgeSlug(k.path)}.mdc`),
+        content: renderFrontmatter(fields, k.body),
+        ...(fields.alwaysApply === true ? { alwaysLoaded: true } : {}),
+        ...(k.agents.length === 1 ? { agent: k.agents[0]! } : {}),
+      };
+      return { files: [file], warnings: [] };
     });
   }
 
-  const mcp = renderServerEntries(ID, sorted, CURSOR_MCP_SHAPE, ["mcpServers"]);
-  warnings.push(...mcp.warnings);
-  if (mcp.entries.length)
-    files.push({ kind: "json-keys", path: join(root, ".cursor", "mcp.json"), entries: mcp.entries, ...(mcp.secret ? { secret: true } : {}) });
+  // The MCP file holds the servers of every agent: any agent's servers changed renders it again.
+  const servers = sorted.map((a) => [a.name, a.sourceFile, a.mcpServers, a.secretRefs ?? null]);
+  addOutput(out, ctx, "mcp", { values: servers }, () => {
+    const mcp = renderServerEntries(ID, sorted, CURSOR_MCP_SHAPE, ["mcpServers"]);
+    const files: OutputFile[] = mcp.entries.length
+      ? [{ kind: "json-keys", path: join(root, ".cursor", "mcp.json"), entries: mcp.entries, ...(mcp.secret ? { secret: true } : {}) }]
+      : [];
+    return { files, warnings: mcp.warnings };
+  });
 
-  const clash = dropClashes(ID, files);
-  warnings.push(...clash.warnings);
+  const clash = dropClashes(ID, out.files);
+  const warnings = [...out.warnings, ...clash.warnings];
   for (const f of clash.files) {
     if (f.kind !== "file" || !f.path.endsWith(".mdc")) continue;
     const n = lineCount(f.content as string);

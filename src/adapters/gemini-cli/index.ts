@@ -12,10 +12,12 @@ import type { Adapter, FileSource, ImportedAgent, OutputFile, ParseResult, Rende
 import { ALL_ENV_REFS } from "../secrets.ts";
 import {
   byName,
-  collectKnowledge,
   detectTool,
+  groupKnowledge,
   joinBlocks,
   knowledgeBlock,
+  knowledgeMeta,
+  knowledgeUseInput,
   parseMcpServer,
   readFrontmatterDoc,
   renderServerEntries,
@@ -23,6 +25,7 @@ import {
   type McpShapeSpec,
 } from "../generic/shared.ts";
 import { withLargeContext } from "../fallback.ts";
+import { addOutput, agentInput } from "../memo.ts";
 
 const ID = "gemini-cli";
 
@@ -105,104 +108,123 @@ export function universalTools(names: readonly string[], servers: readonly strin
 
 function render(agents: readonly ResolvedAgent[], ctx: RenderContext): RenderResult {
   const root = rootOf(ctx);
-  const files: OutputFile[] = [];
-  const warnings: Diagnostic[] = [];
+  const out = { files: [] as OutputFile[], warnings: [] as Diagnostic[] };
   const sorted = byName(agents);
   const byAgent = new Map(sorted.map((a) => [a.name, a]));
+  // Whole MCP servers an agent trusts get `trust: true` in the shared settings.
   const trustedServers = new Set<string>();
-
-  for (const a of sorted) {
-    warnings.push(
-      ...unexpressed(
-        ID,
-        a,
-        { model: true, mcp: true, toolsAllow: true, toolsTrusted: true },
-        { toolsDeny: "Gemini subagents take an allow list only; list the allowed tools instead" },
-      ),
-    );
-    const lost: string[] = [];
-    const tools = a.tools.allow ? geminiTools(a.tools.allow, lost) : undefined;
-    if (lost.length)
-      warnings.push(unsupported(ID, a, `the tools ${lost.join(", ")}`, "Gemini CLI has no such built-in tool; it is left out of the subagent's tools"));
-    const trustLost: string[] = [];
+  for (const a of sorted)
     for (const t of a.tools.trusted ?? []) {
       const m = parseMcpRef(t);
       if (m && m.tool === undefined && a.mcpServers[m.server]) trustedServers.add(m.server);
-      else trustLost.push(t);
     }
-    if (trustLost.length)
-      warnings.push(
-        unsupported(
-          ID,
-          a,
-          `tools.trusted (${trustLost.join(", ")})`,
-          "Gemini CLI trusts whole MCP servers only (trust: true); built-in tools ask unless run with --approval-mode",
-        ),
-      );
-    const ext = (a.extensions[ID] ?? {}) as GeminiExtension;
-    let model = modelFor(a, ID);
-    const explicit = typeof a.model === "object" && a.model[ID] !== undefined;
-    if (model !== undefined && !explicit && !model.startsWith("gemini-")) {
-      warnings.push(
-        unsupported(
-          ID,
-          a,
-          `the model '${model}'`,
-          `it is not a Gemini model; give one with model: {${ID}: gemini-2.5-pro} (the subagent inherits the session's model)`,
-        ),
-      );
-      model = undefined;
-    }
-    files.push({
-      kind: "file",
-      path: join(root, ".gemini", "agents", `${a.name}.md`),
-      content: renderFrontmatter(
-        {
-          name: a.name,
-          description: a.description,
-          kind: "local",
-          tools,
-          model,
-          temperature: ext.temperature,
-          max_turns: ext.max_turns,
-          timeout_mins: ext.timeout_mins,
-        },
-        a.instructions,
-      ),
-      agent: a.name,
-    });
-  }
 
-  const blocks: string[] = [];
-  for (const k of collectKnowledge(sorted, ctx)) {
-    // On-demand knowledge never gets here: the large-context planner (fallback.ts) lists it in the agent's prompt as an index.
-    if (k.mode === "always") blocks.push(knowledgeBlock(k));
-    if (k.globs.length && k.mode === "always")
-      for (const name of k.agents)
+  // Each agent's subagent file and warnings are one output, made from that agent alone.
+  for (const a of sorted)
+    addOutput(out, ctx, `agent\u0000${a.name}`, { values: agentInput(a) }, () => {
+      const warnings: Diagnostic[] = [];
+      warnings.push(
+        ...unexpressed(
+          ID,
+          a,
+          { model: true, mcp: true, toolsAllow: true, toolsTrusted: true },
+          { toolsDeny: "Gemini subagents take an allow list only; list the allowed tools instead" },
+        ),
+      );
+      const lost: string[] = [];
+      const tools = a.tools.allow ? geminiTools(a.tools.allow, lost) : undefined;
+      if (lost.length)
+        warnings.push(unsupported(ID, a, `the tools ${lost.join(", ")}`, "Gemini CLI has no such built-in tool; it is left out of the subagent's tools"));
+      const trustLost = (a.tools.trusted ?? []).filter((t) => {
+        const m = parseMcpRef(t);
+        return !(m && m.tool === undefined && a.mcpServers[m.server]);
+      });
+      if (trustLost.length)
         warnings.push(
           unsupported(
             ID,
-            byAgent.get(name)!,
-            `the applyTo globs of knowledge ${k.path}`,
-            "GEMINI.md applies to the whole session; it is included unconditionally",
+            a,
+            `tools.trusted (${trustLost.join(", ")})`,
+            "Gemini CLI trusts whole MCP servers only (trust: true); built-in tools ask unless run with --approval-mode",
           ),
         );
-  }
-  if (blocks.length)
-    files.push({
-      kind: "md-section",
-      path: join(root, ctx.scope === "project" ? "GEMINI.md" : join(".gemini", "GEMINI.md")),
-      content: joinBlocks(blocks),
-      alwaysLoaded: true,
+      const ext = (a.extensions[ID] ?? {}) as GeminiExtension;
+      let model = modelFor(a, ID);
+      const explicit = typeof a.model === "object" && a.model[ID] !== undefined;
+      if (model !== undefined && !explicit && !model.startsWith("gemini-")) {
+        warnings.push(
+          unsupported(
+            ID,
+            a,
+            `the model '${model}'`,
+            `it is not a Gemini model; give one with model: {${ID}: gemini-2.5-pro} (the subagent inherits the session's model)`,
+          ),
+        );
+        model = undefined;
+      }
+      const file: OutputFile = {
+        kind: "file",
+        path: join(root, ".gemini", "agents", `${a.name}.md`),
+        content: renderFrontmatter(
+          {
+            name: a.name,
+            description: a.description,
+            kind: "local",
+            tools,
+            model,
+            temperature: ext.temperature,
+            max_turns: ext.max_turns,
+            timeout_mins: ext.timeout_mins,
+          },
+          a.instructions,
+        ),
+        agent: a.name,
+      };
+      return { files: [file], warnings };
     });
 
-  const mcp = renderServerEntries(ID, sorted, GEMINI_MCP_SHAPE, ["mcpServers"], (name, value) => {
-    if (trustedServers.has(name)) value.trust = true;
+  // GEMINI.md holds the text of every always-on knowledge file: any of them changed renders it again.
+  // On-demand knowledge never gets here: the large-context planner (fallback.ts) lists it in the agent's prompt as an index.
+  const always = groupKnowledge(sorted).filter((u) => u.k.mode === "always");
+  if (always.length)
+    addOutput(out, ctx, "gemini-md", { files: always.map((u) => u.k.absPath), values: always.map(knowledgeUseInput) }, () => {
+      const warnings: Diagnostic[] = [];
+      const blocks: string[] = [];
+      for (const u of always) {
+        const k = knowledgeMeta(ctx, u.k, u.agents);
+        blocks.push(knowledgeBlock(k));
+        if (k.globs.length)
+          for (const name of k.agents)
+            warnings.push(
+              unsupported(
+                ID,
+                byAgent.get(name)!,
+                `the applyTo globs of knowledge ${k.path}`,
+                "GEMINI.md applies to the whole session; it is included unconditionally",
+              ),
+            );
+      }
+      const file: OutputFile = {
+        kind: "md-section",
+        path: join(root, ctx.scope === "project" ? "GEMINI.md" : join(".gemini", "GEMINI.md")),
+        content: joinBlocks(blocks),
+        alwaysLoaded: true,
+      };
+      return { files: [file], warnings };
+    });
+
+  // The settings file holds the servers of every agent: any agent's servers (or trusted servers) changed renders it again.
+  const servers = sorted.map((a) => [a.name, a.sourceFile, a.mcpServers, a.secretRefs ?? null]);
+  addOutput(out, ctx, "mcp", { values: { servers, trusted: [...trustedServers].sort() } }, () => {
+    const mcp = renderServerEntries(ID, sorted, GEMINI_MCP_SHAPE, ["mcpServers"], (name, value) => {
+      if (trustedServers.has(name)) value.trust = true;
+    });
+    const files: OutputFile[] = mcp.entries.length
+      ? [{ kind: "json-keys", path: join(root, ".gemini", "settings.json"), entries: mcp.entries, ...(mcp.secret ? { secret: true } : {}) }]
+      : [];
+    return { files, warnings: mcp.warnings };
   });
-  warnings.push(...mcp.warnings);
-  if (mcp.entries.length)
-    files.push({ kind: "json-keys", path: join(root, ".gemini", "settings.json"), entries: mcp.entries, ...(mcp.secret ? { secret: true } : {}) });
-  return { files, warnings };
+  return out;
 }
 
 function importWarning(file: string, message: string, hint?: string): Diagnostic {

@@ -68,11 +68,14 @@ export function knowledgeMeta(ctx: RenderContext, k: ResolvedKnowledge, agents: 
   };
 }
 
+/** One knowledge file the agents use, before it is read: the mode it is rendered in and the agents (sorted) that use it. */
+export type KnowledgeUse = { k: ResolvedKnowledge; agents: string[] };
+
 /**
- * Every knowledge file the agents use, once, sorted by path. A file used `always` by one agent and
- * `on-demand` by another is rendered `always` (rules in these tools are not per agent).
+ * Every knowledge file the agents use, once, sorted by path, without reading any. A file used
+ * `always` by one agent and `on-demand` by another is rendered `always` (rules in these tools are not per agent).
  */
-export function collectKnowledge(agents: readonly ResolvedAgent[], ctx: RenderContext): KnowledgeMeta[] {
+export function groupKnowledge(agents: readonly ResolvedAgent[]): KnowledgeUse[] {
   const byPath = new Map<string, { k: ResolvedKnowledge; mode: "always" | "on-demand"; agents: Set<string> }>();
   for (const a of agents) {
     for (const k of a.knowledge) {
@@ -86,8 +89,18 @@ export function collectKnowledge(agents: readonly ResolvedAgent[], ctx: RenderCo
   }
   return [...byPath.keys()].sort().map((p) => {
     const e = byPath.get(p)!;
-    return knowledgeMeta(ctx, { ...e.k, mode: e.mode }, [...e.agents].sort());
+    return { k: { ...e.k, mode: e.mode }, agents: [...e.agents].sort() };
   });
+}
+
+/** groupKnowledge, each file read (knowledgeMeta). */
+export function collectKnowledge(agents: readonly ResolvedAgent[], ctx: RenderContext): KnowledgeMeta[] {
+  return groupKnowledge(agents).map((u) => knowledgeMeta(ctx, u.k, u.agents));
+}
+
+/** What an output made from one knowledge file depends on besides its text: which file, its mode and the agents using it. */
+export function knowledgeUseInput(u: KnowledgeUse): unknown {
+  return [u.k.path, u.k.absPath, u.k.mode, u.k.layer, u.agents];
 }
 
 /** `common/policies.md` -> `common-policies`: a flat, safe file stem. */
