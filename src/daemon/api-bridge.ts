@@ -361,12 +361,12 @@ export const apiExtension: DaemonExtension = async (handle, io, logging) => {
       .catch((e: unknown) => logging.logger.error({ err: e }, "syncing the admin-token credential failed"));
   else await syncCredentialAdminToken(io.env, tokens);
   // The API logs (access log included) through the daemon's one logger sink and secret registry.
-  // On PostgreSQL, every replica shares the orgs, roles, bindings, users and audit chains.
+  // On PostgreSQL, every replica shares the orgs, roles, bindings, users, audit chains and the orgs' request counts.
   const shared = pg ? await pg.tenancyStores(handle.clock) : undefined;
   const server = await startApiServer(apiDepsFromDaemon(handle, libraries), api, {
     env,
     tokens,
-    ...(shared ? { tenancy: shared.tenancy, auditStore: shared.audit } : {}),
+    ...(shared ? { tenancy: shared.tenancy, auditStore: shared.audit, requestBudget: shared.requests } : {}),
     ...(dbDown ? { tokensPending: { opened: pg.opened(), adminsPending: readCredential(env, "admin-token") ? 1 : 0 } } : {}),
     clock: handle.clock,
     telemetryOptions: { logSink: logging.sink, secrets: logging.secrets, logLevel: logging.level },

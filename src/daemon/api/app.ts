@@ -16,9 +16,9 @@ import { createOidcVerifier } from "../auth/oidc.ts";
 import { createPrincipalResolver, type PrincipalResolver } from "../auth/principal.ts";
 import { openTokenStore, type FileTokenStore, type Role, type TokenStore } from "../auth/token-store.ts";
 import { systemClock, type Clock } from "../clock.ts";
-import { openFileAuditStore, openFileTenancyStore } from "../tenancy/file-store.ts";
+import { memoryRequestBudget, openFileAuditStore, openFileTenancyStore } from "../tenancy/file-store.ts";
 import { canWithin, DEFAULT_ORG, orgPath, type Action } from "../tenancy/policy.ts";
-import type { AuditInput, AuditStore, TenancyStore } from "../tenancy/types.ts";
+import type { AuditInput, AuditStore, RequestBudget, TenancyStore } from "../tenancy/types.ts";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "../telemetry/telemetry.ts";
 import { parseTraceparent } from "../telemetry/tracing.ts";
 import { assertWebhookSecret, githubWebhookSecret, isLoopbackAddress, type ApiConfig } from "./config.ts";
@@ -45,6 +45,8 @@ export type AppOptions<T extends TokenStore = TokenStore> = {
   tenancy?: TenancyStore;
   /** The hash-chained audit of authorization decisions (default: the file store in the state folder). */
   auditStore?: AuditStore;
+  /** The orgs' requests-per-minute counts (default: in this process; the daemon passes the PostgreSQL one in cluster mode). */
+  requestBudget?: RequestBudget;
   env?: Record<string, string | undefined>;
   /** The daemon's clock: token expiry, rate-limit windows, readiness lag, cache ages, audit and metrics. */
   clock?: Clock;
@@ -116,15 +118,8 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
   // Denials without a verified caller are audited up to this many per address per minute, so a
   // flood of bad credentials cannot fill the disk with audit rows (the access log still has every request).
   const anonymousDenials: Limiter = createLimiter({ limit: AUDIT_ANONYMOUS_DENIALS_PER_MINUTE, windowMs: 60_000, now: clock.now });
-  // Per-org quotas: one limiter per org and quota, rebuilt when the org's limit changes.
-  const orgLimiters = new Map<string, { limit: number; limiter: Limiter }>();
-  const orgLimiter = (key: string, limit: number, windowMs: number): Limiter => {
-    const have = orgLimiters.get(key);
-    if (have && have.limit === limit) return have.limiter;
-    const limiter = createLimiter({ limit, windowMs, now: clock.now });
-    orgLimiters.set(key, { limit, limiter });
-    return limiter;
-  };
+  // The orgs' requests-per-minute quotas: in this process, or shared by the replicas (PostgreSQL).
+  const requestBudget = opts.requestBudget ?? memoryRequestBudget(clock);
 
   const services: RouteServices = { deps, config, telemetry, tokens, tenancy, auditStore, principals, env, now };
   let openapiDoc: unknown;
@@ -199,8 +194,18 @@ export function createApi<T extends TokenStore = FileTokenStore>(deps: ApiDeps, 
         headers: { "retry-after": String(slow) },
         hint: `slow down; retry in ${slow}s`,
       });
-    const org = await tenancy.getOrg(principal.org);
-    const orgWait = orgLimiter(`requests:${principal.org}`, org?.quotas.requestsPerMinute ?? 1, 60_000).hit(principal.org);
+    let orgWait: number;
+    try {
+      const org = await tenancy.getOrg(principal.org);
+      orgWait = await requestBudget.hit(principal.org, org?.quotas.requestsPerMinute ?? 1);
+    } catch (e) {
+      // The shared count cannot be read (the database is down): refused, never let through uncounted.
+      logger.error({ reqId: c.get("requestId"), err: { message: (e as Error).message } }, "org request quota unreadable");
+      throw new ApiError(503, "quota-unavailable", "the org's request quota cannot be checked right now", {
+        hint: "retry later; the daemon log says why",
+        headers: { "retry-after": "5" },
+      });
+    }
     if (orgWait)
       throw new ApiError(429, "org-quota", `org ${principal.org} is over its quota of API requests per minute`, {
         headers: { "retry-after": String(orgWait) },

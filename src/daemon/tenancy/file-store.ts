@@ -8,10 +8,11 @@ import { join } from "node:path";
 import { z } from "zod";
 import { atomicWrite, ensureDirNoSymlinks } from "../../adapters/atomic.ts";
 import { ConfigError } from "../../library/diagnostics.ts";
+import { createLimiter, type Limiter } from "../auth/rate-limit.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { chainRow } from "./audit-chain.ts";
 import { CustomRole, DEFAULT_ORG } from "./policy.ts";
-import { AuditInput, AuditRow, BindingRecord, OrgRecord, UserRecord, type AuditStore, type TenancyStore } from "./types.ts";
+import { AuditInput, AuditRow, BindingRecord, OrgRecord, UserRecord, type AuditStore, type RequestBudget, type TenancyStore } from "./types.ts";
 import * as check from "./validate.ts";
 
 export const TENANCY_FILE = "tenancy.json";
@@ -236,5 +237,23 @@ export function openFileAuditStore(stateDir: string, clock: Clock = systemClock)
             .map((f) => f.slice(0, -6))
             .sort()
         : [],
+  };
+}
+
+/**
+ * The requests-per-minute budgets of one process (a daemon on one machine, with the file stores):
+ * a fixed window per org from its first request, rebuilt when the org's limit changes.
+ */
+export function memoryRequestBudget(clock: Clock = systemClock): RequestBudget {
+  const limiters = new Map<string, { limit: number; limiter: Limiter }>();
+  return {
+    hit: async (org, limit) => {
+      let have = limiters.get(org);
+      if (!have || have.limit !== limit) {
+        have = { limit, limiter: createLimiter({ limit, windowMs: 60_000, now: clock.now }) };
+        limiters.set(org, have);
+      }
+      return have.limiter.hit(org);
+    },
   };
 }

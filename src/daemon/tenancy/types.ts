@@ -107,6 +107,16 @@ export type TenancyStore = {
   getUser: (org: string, id: string) => Promise<UserRecord | undefined>;
 };
 
+/**
+ * The orgs' API requests-per-minute budgets, where every API instance of the daemon counts them: in
+ * the process on one machine (tenancy/file-store.ts), in one row per org and minute on PostgreSQL
+ * (store/pg/pg-tenancy.ts), so N replicas give an org its budget once, not N times.
+ */
+export type RequestBudget = {
+  /** Counts one request of `org`; the seconds to wait when that request is over `limit`, else 0. */
+  hit: (org: string, limit: number) => Promise<number>;
+};
+
 export type AuditStore = {
   /** Appends one row to the org's chain and returns it (with its seq and hash). */
   append: (org: string, input: AuditInput) => Promise<AuditRow>;

@@ -1,19 +1,19 @@
 // The token store conformance suite on the file store and on PostgreSQL (a database of its own per
 // test), then the cluster case: two API instances (two daemons, two pools) on one database, where a
 // token created through one is accepted by the other and a revocation through one is refused by the
-// other on the next request; and each replica's local admin token survives the other's start.
+// other on the next request (the replicas: test/daemon/api/pg-replicas.ts); and each replica's
+// local admin token survives the other's start.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApi } from "../../../src/daemon/api/app.ts";
-import { parseApiConfig } from "../../../src/daemon/api/config.ts";
 import { ensureLocalAdminToken, openTokenStore, TOKENS_FILE } from "../../../src/daemon/auth/token-store.ts";
 import { createManualClock } from "../../../src/daemon/clock.ts";
 import { openPgStore, type PgStore } from "../../../src/daemon/store/pg/pg-store.ts";
 import { cli } from "../../cli/helpers.ts";
 import { tempDir } from "../../helpers/fixtures.ts";
 import { createTestDatabase, queryDb, type TestDatabase } from "../../helpers/pg.ts";
-import { startApiDaemon, T0, type ApiDaemon } from "../api/api-daemon.ts";
+import { T0 } from "../api/api-daemon.ts";
+import { apiReplicas } from "../api/pg-replicas.ts";
 import { tokenStoreConformance } from "./token-conformance.ts";
 
 tokenStoreConformance("file", async () => {
@@ -57,70 +57,38 @@ tokenStoreConformance("postgres", async () => {
 
 describe("tokens on PostgreSQL: two API instances on one database", () => {
   let db: TestDatabase | undefined;
-  const stores: PgStore[] = [];
-  const daemons: ApiDaemon[] = [];
-  const dirs: { cleanup: () => void }[] = [];
+  const replicas = apiReplicas(() => db!.url);
   afterEach(async () => {
-    for (const d of daemons.splice(0)) await d.stop().catch(() => {});
-    for (const s of stores.splice(0)) await s.close().catch(() => {});
-    for (const d of dirs.splice(0)) d.cleanup();
+    await replicas.stop();
     await db?.drop();
     db = undefined;
   });
 
-  const replica = async (name: string) => {
-    const dir = tempDir(`aicfg-replica-${name}-`);
-    dirs.push(dir);
-    const daemon = await startApiDaemon(dir.path);
-    daemons.push(daemon);
-    const pg = await openPgStore({ url: db!.url, instance: name, pid: 1, retries: 5 });
-    stores.push(pg);
-    const shared = await pg.tenancyStores(daemon.clock);
-    const tokens = pg.tokenStore(daemon.clock);
-    const api = createApi(daemon.deps, parseApiConfig({}), { tokens, tenancy: shared.tenancy, auditStore: shared.audit, env: {}, clock: daemon.clock });
-    const call = (method: string, path: string, token: string, json?: unknown) =>
-      api.app.request(
-        `http://127.0.0.1:7411${path}`,
-        {
-          method,
-          headers: { authorization: `Bearer ${token}`, ...(json ? { "content-type": "application/json" } : {}) },
-          ...(json ? { body: JSON.stringify(json) } : {}),
-        },
-        { remoteAddress: "127.0.0.1", localPort: 7411, transport: "tcp" },
-      );
-    return { dir: dir.path, api, tokens, call, close: () => api.close() };
-  };
-
   it("a token created on A is accepted on B; revoked on A, B refuses it on the next request", async () => {
     db = await createTestDatabase("tokens2api");
-    const a = await replica("a");
-    const b = await replica("b");
-    try {
-      const adminA = await ensureLocalAdminToken(a.dir, a.tokens);
-      const adminB = await ensureLocalAdminToken(b.dir, b.tokens);
-      // Each replica's local admin token is its own: B's start did not revoke A's.
-      expect((await a.call("GET", "/v1/whoami", adminA)).status).toBe(200);
-      expect((await b.call("GET", "/v1/whoami", adminB)).status).toBe(200);
-      expect((await a.tokens.list()).filter((t) => t.name === "local-admin").length).toBe(2);
+    const a = await replicas.start("a");
+    const b = await replicas.start("b");
+    const adminA = await ensureLocalAdminToken(a.dir, a.tokens);
+    const adminB = await ensureLocalAdminToken(b.dir, b.tokens);
+    // Each replica's local admin token is its own: B's start did not revoke A's.
+    expect((await a.call("GET", "/v1/whoami", adminA)).status).toBe(200);
+    expect((await b.call("GET", "/v1/whoami", adminB)).status).toBe(200);
+    expect((await a.tokens.list()).filter((t) => t.name === "local-admin").length).toBe(2);
 
-      const created = await a.call("POST", "/v1/tokens", adminA, { role: "viewer", name: "shared" });
-      expect(created.status).toBe(201);
-      const { token, record } = (await created.json()) as { token: string; record: { id: string } };
-      const onB = await b.call("GET", "/v1/whoami", token);
-      expect(onB.status).toBe(200);
-      expect(JSON.stringify(await onB.json())).toContain(record.id);
-      expect((await b.call("GET", "/v1/tokens", adminB)).status).toBe(200);
+    const created = await a.call("POST", "/v1/tokens", adminA, { role: "viewer", name: "shared" });
+    expect(created.status).toBe(201);
+    const { token, record } = (await created.json()) as { token: string; record: { id: string } };
+    const onB = await b.call("GET", "/v1/whoami", token);
+    expect(onB.status).toBe(200);
+    expect(JSON.stringify(await onB.json())).toContain(record.id);
+    expect((await b.call("GET", "/v1/tokens", adminB)).status).toBe(200);
 
-      expect((await a.call("DELETE", `/v1/tokens/${record.id}`, adminA)).status).toBe(204);
-      expect((await b.call("GET", "/v1/whoami", token)).status).toBe(401);
-      expect((await a.call("GET", "/v1/whoami", token)).status).toBe(401);
-      // Only digests are in the database.
-      const rows = JSON.stringify(await queryDb(db.url, "SELECT * FROM api_tokens"));
-      for (const t of [adminA, adminB, token]) expect(rows).not.toContain(t);
-    } finally {
-      await a.close();
-      await b.close();
-    }
+    expect((await a.call("DELETE", `/v1/tokens/${record.id}`, adminA)).status).toBe(204);
+    expect((await b.call("GET", "/v1/whoami", token)).status).toBe(401);
+    expect((await a.call("GET", "/v1/whoami", token)).status).toBe(401);
+    // Only digests are in the database.
+    const rows = JSON.stringify(await queryDb(db.url, "SELECT * FROM api_tokens"));
+    for (const t of [adminA, adminB, token]) expect(rows).not.toContain(t);
   });
 });
 

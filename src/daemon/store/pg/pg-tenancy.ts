@@ -6,7 +6,9 @@
 //   a duplicate binding, a deleted org) see the previous one's result;
 // - an audit append locks the org's head row (audit_heads, FOR UPDATE) in the transaction that
 //   inserts the row and moves the head, so concurrent appends from any number of replicas form one
-//   chain per org with no row lost and no seq taken twice.
+//   chain per org with no row lost and no seq taken twice;
+// - the API requests-per-minute quota is one row per org and minute that every replica's requests
+//   raise (INSERT … ON CONFLICT DO UPDATE … RETURNING n), so the replicas share the org's budget.
 // All SQL is in sql.ts; validation is the file store's (tenancy/validate.ts).
 import type pg from "pg";
 import type { Clock } from "../../clock.ts";
@@ -19,6 +21,7 @@ import {
   type BindingRecord,
   type OrgRecord,
   type Quotas,
+  type RequestBudget,
   type TenancyStore,
   type UserRecord,
 } from "../../tenancy/types.ts";
@@ -26,7 +29,14 @@ import * as check from "../../tenancy/validate.ts";
 import * as sql from "./sql.ts";
 import type { Query } from "./sql.ts";
 
-export type PgTenancyStores = { tenancy: TenancyStore; audit: AuditStore; auditLines: (org: string) => Promise<string[]> };
+export type PgTenancyStores = {
+  tenancy: TenancyStore;
+  audit: AuditStore;
+  auditLines: (org: string) => Promise<string[]>;
+  /** The orgs' requests-per-minute counts, shared by the replicas. */
+  requests: RequestBudget;
+};
+const REQUEST_WINDOW_MS = 60_000;
 type Exec = <R extends Record<string, unknown>>(query: Query) => Promise<R[]>;
 type OrgRow = { org: string; name: string; created_at: string; quotas: Quotas };
 type BindingRow = { id: string; subject: string; role: string; scope: string; created_at: string };
@@ -167,7 +177,22 @@ export async function openPgTenancyStores(pool: pg.Pool, exec: Exec, clock: Cloc
     orgs: async () => (await exec<{ org: string }>(sql.auditOrgs())).map((r) => r.org),
   };
 
+  // The requests-per-minute quota: one upsert per request into the org's row for this minute (on
+  // the daemon clock, which in cluster mode is the database's), so every replica raises one count.
+  // A statement retried after a dropped connection may count a request twice: never under-counts.
+  const requests: RequestBudget = {
+    hit: async (org, limit) => {
+      const at = clock.now();
+      const minute = at - (at % REQUEST_WINDOW_MS);
+      const [row] = await exec<{ n: number }>(sql.countOrgRequest(org, minute));
+      // The org's first request of a minute prunes the minutes before the previous one (a replica
+      // whose clock is a little behind may still count in the previous one).
+      if (row!.n === 1) await exec(sql.pruneOrgRequests(minute - REQUEST_WINDOW_MS));
+      return row!.n > limit ? Math.max(1, Math.ceil((minute + REQUEST_WINDOW_MS - at) / 1000)) : 0;
+    },
+  };
+
   /** An org's audit rows exactly as stored, oldest first: what `aicfg audit verify` checks. */
   const auditLines = async (org: string): Promise<string[]> => (await exec<{ line: string }>(sql.listAuditRows(org, 0, null))).map((r) => r.line);
-  return { tenancy, audit, auditLines };
+  return { tenancy, audit, auditLines, requests };
 }

@@ -163,6 +163,21 @@ ALTER TABLE runs ADD COLUMN grp text;
 CREATE INDEX runs_group_live ON runs (grp) WHERE grp IS NOT NULL AND status IN ${LIVE};
 `,
   },
+  {
+    version: 5,
+    name: "API requests per org and minute, counted once for every replica (the requests-per-minute quota)",
+    sql: `
+-- One row per org and minute, raised by every API request of the org on any replica. No foreign
+-- key: the default org's callers and a just-deleted org's last requests count too; old minutes are pruned.
+CREATE TABLE org_request_counts (
+  org text NOT NULL,
+  -- the minute's start, epoch milliseconds of the daemon clock (the database clock in cluster mode)
+  minute bigint NOT NULL,
+  n integer NOT NULL,
+  PRIMARY KEY (org, minute)
+);
+`,
+  },
 ];
 
 // ---- schema ----
@@ -507,6 +522,17 @@ export const upsertUser = (org: string, u: UserRecord): Query =>
     "INSERT INTO org_users (org, id, record) VALUES ($1, $2, $3::jsonb) ON CONFLICT (org, id) DO UPDATE SET record = EXCLUDED.record, pos = nextval(pg_get_serial_sequence('org_users', 'pos'))",
     [org, u.id, JSON.stringify(u)],
   );
+
+// ---- API requests per org and minute (the requests-per-minute quota, one count for every replica) ----
+
+/** Counts one request of the org in the minute starting at `minute`; the minute's count with it (1: the first). */
+export const countOrgRequest = (org: string, minute: number): Query =>
+  q("INSERT INTO org_request_counts (org, minute, n) VALUES ($1, $2, 1) ON CONFLICT (org, minute) DO UPDATE SET n = org_request_counts.n + 1 RETURNING n", [
+    org,
+    minute,
+  ]);
+/** Forgets the counts of every org's minutes before `before`. */
+export const pruneOrgRequests = (before: number): Query => q("DELETE FROM org_request_counts WHERE minute < $1", [before]);
 
 // ---- audit chain ----
 
