@@ -320,6 +320,9 @@ function prepareExport(opts: ExportOptions): Prepared {
   const outputs: TargetOutput[] = [];
   const summaries: TargetSummary[] = [];
   const outputPaths: string[] = [];
+  // Paths rendered again by any target: a file several targets write (a shared index page, AGENTS.md)
+  // counts once, as it does in the total.
+  const renderedAll = new Set<string>();
   const cacheUpdates: Record<string, CacheRecord> = {};
   const cacheDrops: string[] = [];
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
@@ -539,6 +542,7 @@ function prepareExport(opts: ExportOptions): Prepared {
     // A path given back from the cache by every output that holds it was not rendered again.
     const replayedOnly = [...renderedPaths].filter((p) => memo.hits.has(p) && !memo.misses.has(p)).length;
     summary.rendered = renderedPaths.size - replayedOnly;
+    for (const p of renderedPaths) if (!(memo.hits.has(p) && !memo.misses.has(p))) renderedAll.add(p);
     if (split) summary.units = { rendered: split.rendered, cached: split.cached };
     else if (memo.used.size) summary.outputs = { rendered: summary.rendered, cached: replayedOnly };
     else summary.whole = true;
@@ -566,7 +570,7 @@ function prepareExport(opts: ExportOptions): Prepared {
   const totalOutputs = new Set(outputPaths).size;
   const rendered = {
     targets: summaries.filter((t) => !t.cached).length,
-    outputs: summaries.reduce((n, t) => n + t.rendered, 0),
+    outputs: renderedAll.size,
     totalOutputs,
     whole: summaries.filter((t) => t.whole).map((t) => t.target),
   };
