@@ -3,6 +3,7 @@
 // shutdown, migrations under a lock, the database clock, and recovery from dropped connections.
 // Each test gets a database of its own on the local PostgreSQL; lease expiry is injected in SQL,
 // never waited for.
+import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LeaseLostError, openPgStore, type PgStore } from "../../src/daemon/store/pg/pg-store.ts";
 import { MIGRATIONS } from "../../src/daemon/store/pg/sql.ts";
@@ -175,6 +176,40 @@ describe("postgres store: cluster", () => {
     await queryDb(db.url.replace(`/${db.name}`, "/postgres"), `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
     await a.syncClock();
     expect(a.health()).toEqual({ ok: true });
+  });
+
+  it("a connection the server drops while a transaction holds it fails that call, not the process", async () => {
+    const a = await open("a");
+    // Another session holds the org's quota lock: createRun's transaction waits on it, checked out of the pool.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query("BEGIN");
+    await holder.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ["quota:runs:acme"]);
+    const quota = { org: "acme", libraries: ["lib"], limit: 10, windowMs: 3_600_000, now: 5_000 };
+    const pending = a.createRun(run("q1"), quota).then(
+      () => "created",
+      (e: Error) => e,
+    );
+    const waiting = async () =>
+      queryDb<{ pid: number }>(db.url, "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()", [
+        db.name,
+      ]);
+    let pids: { pid: number }[] = [];
+    for (let i = 0; i < 100 && !pids.length; i++) {
+      pids = await waiting();
+      if (!pids.length) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(pids.length).toBe(1);
+    await queryDb(db.url, "SELECT pg_terminate_backend($1)", [pids[0]!.pid]);
+    // The dropped connection is a transient failure: the store retries on a fresh connection, which
+    // waits on the lock again until the other session lets it go.
+    await new Promise((r) => setTimeout(r, 300));
+    await holder.query("ROLLBACK");
+    await holder.end();
+    expect(await pending).toBe("created");
+    expect((await a.getRun("q1"))!.id).toBe("q1");
+    expect(await a.createRun(run("q2"), quota)).toBe(true);
+    expect((await a.getRun("q2"))!.id).toBe("q2");
   });
 
   it("rejects a run id that exists already without a ledger row as a duplicate slot", async () => {

@@ -162,19 +162,15 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
   };
 
   // ---- migrations: versioned, in one transaction under a lock, so replicas starting together do not race ----
-  const migrate = async () => {
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      const lock = sql.migrationLock();
-      await client.query(lock.text, lock.values);
-      await client.query(sql.createSchemaTable().text);
-      const done = new Set((await client.query<{ version: number }>(sql.appliedVersions().text)).rows.map((r) => r.version));
+  const migrate = () =>
+    transaction(pool, async (tx) => {
+      await tx(sql.migrationLock());
+      await tx(sql.createSchemaTable());
+      const done = new Set((await tx<{ version: number }>(sql.appliedVersions())).map((r) => r.version));
       for (const m of sql.MIGRATIONS) {
         if (done.has(m.version)) continue;
-        await client.query(m.sql);
-        const rec = sql.recordVersion(m.version, m.name);
-        await client.query(rec.text, rec.values);
+        await tx({ text: m.sql, values: [] });
+        await tx(sql.recordVersion(m.version, m.name));
       }
       const newest = Math.max(...done, 0);
       const known = sql.MIGRATIONS.at(-1)!.version;
@@ -183,14 +179,7 @@ export async function openPgStore(o: PgStoreOptions): Promise<PgStore> {
           hint: "upgrade aicfg on this replica to the version the other replicas run",
         });
       }
-      await client.query("COMMIT");
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
-  };
+    });
   let open = false;
   let markOpened = () => {};
   const openedPromise = new Promise<void>((r) => {

@@ -48,6 +48,14 @@ const toBinding = (r: BindingRow): BindingRecord => ({ id: r.id, subject: r.subj
 export async function transaction<T>(pool: pg.Pool, fn: (exec: Exec) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // The pool listens for errors only on its idle connections: one that the server drops while it is
+  // checked out here (pg_terminate_backend, a restart) emits 'error' on the client, and with no
+  // listener that crashed the daemon. The query in flight fails with the same error and the
+  // transaction rolls back; the connection is then dropped from the pool instead of reused.
+  const onError = (e: Error) => {
+    broken = e;
+  };
+  client.on("error", onError);
   try {
     await client.query(sql.beginTx().text);
     const result = await fn(async (query) => (await client.query(query.text, query.values)).rows);
@@ -60,6 +68,7 @@ export async function transaction<T>(pool: pg.Pool, fn: (exec: Exec) => Promise<
     });
     throw e;
   } finally {
+    client.off("error", onError);
     client.release(broken);
   }
 }
