@@ -14,7 +14,7 @@ const ORG_OPTION = {
   org: { type: "string", valueName: "org", description: `the org (default: ${DEFAULT_ORG})` },
 } satisfies Record<string, OptionSpec>;
 const QUOTA_OPTIONS = {
-  "runs-per-hour": { type: "string", valueName: "n", description: "runs the org may queue per hour through the API" },
+  "runs-per-hour": { type: "string", valueName: "n", description: "runs the org may start per hour, by any trigger" },
   "requests-per-minute": { type: "string", valueName: "n", description: "API requests per minute for all of the org's callers" },
 } satisfies Record<string, OptionSpec>;
 
