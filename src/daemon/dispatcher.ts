@@ -148,23 +148,28 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   };
 
-  const finishWithout = async (run: RunRecord, status: "skipped" | "cancelled", reason: string) => {
-    const at = deps.clock.now();
-    run.status = status;
-    run.reason = reason;
-    run.finishedAt = at;
-    await deps.store.updateRun(run);
+  /** A run that ended without running a step (skipped, cancelled, refused): told to the listeners and settled. */
+  const finishedUnrun = (run: RunRecord, result: "skipped" | "cancelled", at: number) => {
     deps.bus.publish({
       type: "run.finished",
       runId: run.id,
       workflow: run.workflow,
       library: run.library,
       trigger: run.trigger.kind,
-      result: status,
+      result,
       durationMs: 0,
       at,
     });
     settle(run);
+  };
+
+  const finishWithout = async (run: RunRecord, status: "skipped" | "cancelled", reason: string) => {
+    const at = deps.clock.now();
+    run.status = status;
+    run.reason = reason;
+    run.finishedAt = at;
+    await deps.store.updateRun(run);
+    finishedUnrun(run, status, at);
   };
 
   /** A run the store wrote `skipped` because its org is over its runs-per-hour quota. */
@@ -172,17 +177,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const at = deps.clock.now();
     const { org, retryAt } = run.overQuota!;
     deps.bus.publish({ type: "run.refused", runId: run.id, org, workflow: run.workflow, library: run.library, trigger: run.trigger.kind, quota: "runs", at });
-    deps.bus.publish({
-      type: "run.finished",
-      runId: run.id,
-      workflow: run.workflow,
-      library: run.library,
-      trigger: run.trigger.kind,
-      result: "skipped",
-      durationMs: 0,
-      at,
-    });
-    settle(run);
+    finishedUnrun(run, "skipped", at);
     const reason = run.reason!;
     if (ASKED.has(run.trigger.kind)) throw new QuotaError(reason, run.id, Math.max(1, Math.ceil((retryAt - at) / 1000)));
     return { runId: run.id, status: "skipped", reason };
