@@ -12,6 +12,7 @@ import type { Library, ResolvedAgent } from "../library/model.ts";
 import { readKnowledgeBody, resolveAll } from "../library/resolve.ts";
 import type { ExportScope } from "../library/schema.ts";
 import {
+  entryKey,
   loadManifest,
   loadProjectManifest,
   MANIFEST_LOG,
@@ -323,6 +324,14 @@ function prepareExport(opts: ExportOptions): Prepared {
   // Paths rendered again by any target: a file several targets write (a shared index page, AGENTS.md)
   // counts once, as it does in the total.
   const renderedAll = new Set<string>();
+  // Where the large-context planner writes its index pages (fallback.ts), and their hashes, once per path.
+  const indexPrefix = join(root, ".aicfg", "index") + sep;
+  const pageHashes = new Map<string, string>();
+  const pageHash = (path: string, content: string | Uint8Array): string => {
+    let h = pageHashes.get(path);
+    if (h === undefined) pageHashes.set(path, (h = sha256(content)));
+    return h;
+  };
   const cacheUpdates: Record<string, CacheRecord> = {};
   const cacheDrops: string[] = [];
   for (const [target, list] of [...perTarget].sort(([a], [b]) => a.localeCompare(b))) {
@@ -539,10 +548,16 @@ function prepareExport(opts: ExportOptions): Prepared {
     }
     const files = only ? rendered.files.filter((f) => f.kind !== "file" || !f.agent || only.has(f.agent)) : rendered.files;
     const renderedPaths = new Set(files.map((f) => f.path));
-    // A path given back from the cache by every output that holds it was not rendered again.
-    const replayedOnly = [...renderedPaths].filter((p) => memo.hits.has(p) && !memo.misses.has(p)).length;
-    summary.rendered = renderedPaths.size - replayedOnly;
-    for (const p of renderedPaths) if (!(memo.hits.has(p) && !memo.misses.has(p))) renderedAll.add(p);
+    // A path given back from the cache by every output that holds it was not rendered again; nor was an
+    // index page of the large-context planner (made again from the knowledge listing at every render,
+    // cheaply) whose text is the one this target wrote last time: the edit did not reach it.
+    const notAgain = (f: OutputFile): boolean =>
+      (memo.hits.has(f.path) && !memo.misses.has(f.path)) ||
+      (f.kind === "file" && f.path.startsWith(indexPrefix) && manifest.entries[entryKey(f.path, target)]?.hash === pageHash(f.path, f.content));
+    const again = new Set(files.filter((f) => !notAgain(f)).map((f) => f.path));
+    const replayedOnly = renderedPaths.size - again.size;
+    summary.rendered = again.size;
+    for (const p of again) renderedAll.add(p);
     if (split) summary.units = { rendered: split.rendered, cached: split.cached };
     else if (memo.used.size) summary.outputs = { rendered: summary.rendered, cached: replayedOnly };
     else summary.whole = true;

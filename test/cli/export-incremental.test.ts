@@ -286,3 +286,29 @@ describe("aicfg export: every target, edit after edit, writes what a cold export
     });
   }
 });
+
+describe("aicfg export: the large-context planner's index pages", () => {
+  it("an edit that leaves every index page's text as it was renders none of them again", async () => {
+    // 500 knowledge files of 1.5 KB always loaded by one agent: over the budgets of the targets that
+    // fall back to an index (agents-md, codex, devin, windsurf), whose pages list every file.
+    const files: Record<string, string> = {
+      "aicfg.yaml": "name: idx\n",
+      "agents/all.md": '---\ndescription: Knows all\nknowledge: ["**"]\n---\nHelp.\n',
+    };
+    for (let i = 1; i <= 500; i++) files[`knowledge/t${i}.md`] = `---\ndescription: Topic ${i}\n---\n# Topic ${i}\n\n${"x".repeat(1500)}\n`;
+    rmSync(lib(), { recursive: true, force: true });
+    writeTree(lib(), files);
+    const cold = await exportTo("out", "state");
+    const indexed = new Set<string>();
+    for (const f of cold.files as FileEntry[]) if (f.path.includes(join(".aicfg", "index"))) for (const t of f.targets) indexed.add(t);
+    expect(indexed.size).toBeGreaterThan(0);
+    writeFileSync(join(lib(), "knowledge", "t5.md"), `${files["knowledge/t5.md"]}One more line.\n`);
+    const edit = await exportTo("out", "state");
+    for (const t of edit.targets as Target[]) {
+      if (!indexed.has(t.target)) continue;
+      // The index targets do not inline the file's text, and its description did not change: nothing of theirs is new.
+      expect(edit.files.filter((f: FileEntry) => f.targets.includes(t.target) && f.action !== "unchanged").length, t.target).toBe(0);
+      expect(t.rendered, t.target).toBe(0);
+    }
+  });
+});
