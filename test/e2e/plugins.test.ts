@@ -38,7 +38,8 @@ describe.each(Object.keys(RUNTIMES))("sample plugins on %s", (runtime) => {
         timeout: 120_000,
         env: { ...process.env, NO_COLOR: "1", AICFG_STATE_DIR: join(base, "state") },
       });
-      return { code: r.status, out: r.stdout, err: r.stderr };
+      // A process ended by a signal has no code: the signal and stderr go in the failure message.
+      return { code: r.status, out: r.stdout, err: r.stderr, why: `signal ${r.signal ?? "none"}; stderr: ${r.stderr}` };
     };
     const gptme = join(REPO, "examples", "plugins", "aicfg-plugin-gptme");
     const budget = join(REPO, "examples", "plugins", "aicfg-plugin-token-budget");
@@ -49,17 +50,17 @@ describe.each(Object.keys(RUNTIMES))("sample plugins on %s", (runtime) => {
     expect(add2.out).toContain("runs out of process, may write: reports");
 
     const exp = aicfg("export", "--target", "gptme");
-    expect(exp.code, exp.err).toBe(0);
+    expect(exp.code, exp.why).toBe(0);
     expect(readFileSync(join(base, "project", "gptme.toml"), "utf8")).toContain('files = [ ".gptme/agents/helper.md" ]');
     expect(readFileSync(join(base, "project", ".gptme", "agents", "helper.md"), "utf8")).toContain("Be brief.");
 
     const run = aicfg("run", "budget", "--library", ".");
-    expect(run.code, run.out + run.err).toBe(0);
+    expect(run.code, run.out + run.why).toBe(0);
     expect(run.out).toContain("ok   count (token-budget)");
     expect(readFileSync(join(lib, "reports", "budget.md"), "utf8")).toContain("| helper |");
 
     const list = aicfg("plugin", "list", "--json");
-    expect(list.code).toBe(0);
+    expect(list.code, list.why).toBe(0);
     expect(JSON.parse(list.out).loaded.map((p: { name: string }) => p.name)).toEqual(["aicfg-plugin-gptme", "aicfg-plugin-token-budget"]);
     expect(existsSync(join(lib, "aicfg.lock"))).toBe(true);
   });
